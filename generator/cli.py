@@ -1,0 +1,79 @@
+"""The ``mlgitops`` command line: a thin shell that loads each command only when it runs.
+
+Commands live in ``generator/commands/``; importing them pulls in pydantic, jsonschema and the
+YAML libraries, so they are imported lazily to keep ``mlgitops --version`` close to the cost of
+importing click alone.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import sys
+from typing import Any
+
+import click
+
+from generator import __version__
+
+# Exit codes shared by every command.
+EXIT_OK = 0
+EXIT_FINDINGS = 1
+EXIT_BAD_INPUT = 2
+
+_COMMANDS: dict[str, tuple[str, str, str]] = {
+    "render": ("generator.commands.render", "render", "Render environments/ into rendered/<env>/."),
+    "schema": ("generator.commands.render", "schema", "Print the JSON Schema of environment files."),
+    "lint": ("generator.commands.lint", "lint", "Lint Kubernetes YAML against the policy catalog."),
+    "policy": ("generator.commands.lint", "policy", "List and test policies."),
+    "explain": ("generator.commands.lint", "explain", "Explain one policy rule."),
+}
+
+
+class LazyGroup(click.Group):
+    """A click group whose subcommands are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(name for name, (module, _, _) in _COMMANDS.items() if _module_exists(module))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        entry = _COMMANDS.get(cmd_name)
+        if entry is None or not _module_exists(entry[0]):
+            return None
+        command = getattr(importlib.import_module(entry[0]), entry[1])
+        assert isinstance(command, click.Command)
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, _COMMANDS[name][2]) for name in self.list_commands(ctx)]
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+def _module_exists(module: str) -> bool:
+    return importlib.util.find_spec(module) is not None
+
+
+@click.group(cls=LazyGroup)
+@click.version_option(__version__, prog_name="mlgitops")
+def cli() -> None:
+    """mlgitops: typed ML workload specs rendered into kustomize-ready, policy-checked manifests.
+
+    Exit codes: 0 ok, 1 drift or findings, 2 bad input or usage.
+    """
+
+
+def main(argv: list[str] | None = None) -> Any:
+    """Entry point: run the CLI; bad input is one line on stderr and exit code 2."""
+    from generator.errors import UserError
+
+    try:
+        return cli.main(args=argv, prog_name="mlgitops", standalone_mode=True)
+    except UserError as error:  # pragma: no cover - commands catch their own; belt and braces
+        click.echo(f"error: {error.one_line()}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

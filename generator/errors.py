@@ -1,0 +1,58 @@
+"""Where a user mistake is, and the one exception that carries it to the CLI."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, order=True)
+class Location:
+    """A 1-based line and column in a file, as editors and CI annotations count them."""
+
+    file: str
+    line: int
+    column: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}"
+
+
+class UserError(Exception):
+    """A mistake in the user's input: reported as one line, never as a traceback.
+
+    The CLI catches it once and exits 2. ``location`` may be ``None`` only when the
+    mistake has no place in a file (a missing directory, a bad flag value).
+    """
+
+    def __init__(self, message: str, location: Location | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.location = location
+
+    def one_line(self) -> str:
+        text = " ".join(self.message.split("\n"))
+        return f"{self.location}: {text}" if self.location else text
+
+    def __str__(self) -> str:
+        return self.one_line()
+
+
+class UserErrors(UserError):
+    """Several independent mistakes found in one pass, each reported on its own line."""
+
+    def __init__(self, errors: list[UserError]) -> None:
+        ordered = sorted(
+            errors,
+            key=lambda e: (e.location is None, e.location or Location("", 0, 0), e.message),
+        )
+        unique: list[UserError] = []
+        seen: set[str] = set()
+        for error in ordered:
+            if error.one_line() not in seen:
+                seen.add(error.one_line())
+                unique.append(error)
+        super().__init__(unique[0].message, unique[0].location)
+        self.errors = unique
+
+    def one_line(self) -> str:
+        return "\n".join(e.one_line() for e in self.errors)

@@ -1,0 +1,88 @@
+"""Kubernetes resource quantities ("500m", "32Gi", "1e3"): parsing and helpful errors."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+
+_BINARY = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60}
+_DECIMAL = {
+    "n": Decimal("1e-9"),
+    "u": Decimal("1e-6"),
+    "m": Decimal("1e-3"),
+    "": Decimal(1),
+    "k": Decimal(10**3),
+    "M": Decimal(10**6),
+    "G": Decimal(10**9),
+    "T": Decimal(10**12),
+    "P": Decimal(10**15),
+    "E": Decimal(10**18),
+}
+_QUANTITY = re.compile(
+    r"^(?P<number>[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))"
+    r"(?P<suffix>Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]|[eE][+-]?[0-9]+)?$"
+)
+# Units people write from habit, mapped to the Kubernetes spelling they most likely meant.
+_HABITS = {
+    "kb": "Ki", "kib": "Ki", "ki": "Ki",
+    "mb": "Mi", "mib": "Mi", "mi": "Mi",
+    "gb": "Gi", "gib": "Gi", "gi": "Gi", "g": "Gi",
+    "tb": "Ti", "tib": "Ti", "ti": "Ti", "t": "Ti",
+    "pb": "Pi", "pib": "Pi", "pi": "Pi",
+}
+
+
+class QuantityError(ValueError):
+    """A string that Kubernetes would not accept as a resource quantity."""
+
+
+def parse_quantity(text: str) -> Decimal:
+    """The value of a Kubernetes quantity in base units (cores, bytes, or a plain count)."""
+    match = _QUANTITY.match(text)
+    if not match:
+        raise QuantityError(_explain(text))
+    try:
+        number = Decimal(match["number"])
+    except InvalidOperation as error:  # pragma: no cover - the pattern admits only decimals
+        raise QuantityError(_explain(text)) from error
+    suffix = match["suffix"] or ""
+    if suffix in _BINARY:
+        return number * _BINARY[suffix]
+    if suffix in _DECIMAL:
+        return number * _DECIMAL[suffix]
+    return number * (Decimal(10) ** int(suffix[1:]))
+
+
+def _explain(text: str) -> str:
+    shown = repr(text)
+    if not text.strip():
+        return "an empty string is not a Kubernetes quantity (write e.g. '500m' or '4Gi')"
+    habit = re.match(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*([A-Za-z]+)\s*$", text)
+    if habit and habit[2].lower() in _HABITS:
+        suggestion = habit[1] + _HABITS[habit[2].lower()]
+        if suggestion != text:
+            return f"{shown} is not a Kubernetes quantity (did you mean '{suggestion}'?)"
+    if re.match(r"^\s*[0-9.]+\s*$", text) and text != text.strip():
+        return f"{shown} is not a Kubernetes quantity (did you mean '{text.strip()}'?)"
+    return (
+        f"{shown} is not a Kubernetes quantity (a number with an optional suffix such as "
+        "m, k, M, G, Ki, Mi, Gi or Ti, e.g. '500m' or '32Gi')"
+    )
+
+
+def format_cpu(cores: Decimal) -> str:
+    """Cores as Kubernetes writes them: whole cores plainly, fractions in millicores."""
+    if cores == cores.to_integral_value():
+        return str(int(cores))
+    return f"{int((cores * 1000).to_integral_value())}m"
+
+
+def format_bytes(amount: Decimal) -> str:
+    """Bytes in the largest binary unit that divides them, for readable messages."""
+    for suffix in ("Ei", "Pi", "Ti", "Gi", "Mi", "Ki"):
+        unit = _BINARY[suffix]
+        if amount >= unit and amount % unit == 0:
+            return f"{int(amount // unit)}{suffix}"
+    if amount >= _BINARY["Gi"]:
+        return f"{(amount / _BINARY['Gi']).quantize(Decimal('0.01'))}Gi"
+    return str(int(amount))

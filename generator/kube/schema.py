@@ -1,0 +1,135 @@
+"""Structural validation of Kubernetes objects against kubernetes-validate's strict schemas.
+
+kubernetes-validate's own ``validate()`` re-reads and re-compiles its schema files on every
+call (about 10 ms per object). Here the shared definitions are read once per Kubernetes
+version and a compiled validator is kept per (version, apiVersion, kind), so validating a
+fleet costs only the validation itself.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from generator.errors import UserError
+
+
+@dataclass(frozen=True)
+class SchemaProblem:
+    """One way an object fails its schema: the field path and what is wrong there."""
+
+    path: tuple[str | int, ...]
+    message: str
+
+
+class UnknownKind(Exception):
+    """No built-in schema exists for this apiVersion and kind (a custom resource, usually)."""
+
+
+@cache
+def _schema_root() -> Path:
+    spec = importlib.util.find_spec("kubernetes_validate")
+    if spec is None or not spec.submodule_search_locations:
+        raise UserError("kubernetes-validate is not installed: run pip install kubernetes-validate")
+    return Path(next(iter(spec.submodule_search_locations))) / "kubernetes-json-schema"
+
+
+def _version_key(version: str) -> tuple[int, int]:
+    major, minor = version.split(".")[:2]
+    return int(major), int(minor)
+
+
+@cache
+def supported_versions() -> tuple[str, ...]:
+    """Kubernetes minor versions that the installed kubernetes-validate has schemas for."""
+    found = set()
+    for entry in _schema_root().iterdir():
+        match = re.match(r"^v(\d+\.\d+)\.\d+-local-strict$", entry.name)
+        if match:
+            found.add(match[1])
+    return tuple(sorted(found, key=_version_key))
+
+
+def schema_version(kubernetes_version: str) -> str:
+    """The newest schema set not newer than ``kubernetes_version`` (as kubernetes-validate picks)."""
+    wanted = _version_key(kubernetes_version.lstrip("v"))
+    candidates = [v for v in supported_versions() if _version_key(v) <= wanted]
+    if not candidates:
+        oldest = supported_versions()[0] if supported_versions() else "none"
+        raise UserError(
+            f"kubernetesVersion {kubernetes_version} is older than any schema kubernetes-validate "
+            f"ships (oldest: {oldest})"
+        )
+    if wanted > _version_key(supported_versions()[-1]):
+        raise UserError(
+            f"kubernetesVersion {kubernetes_version} is newer than the schemas kubernetes-validate "
+            f"ships (newest: {supported_versions()[-1]}); upgrade kubernetes-validate"
+        )
+    return candidates[-1]
+
+
+@cache
+def _registry(version: str) -> Any:
+    from referencing import Registry, Resource
+
+    folder = _schema_root() / f"v{version}.0-local-strict"
+    definitions = json.loads((folder / "_definitions.json").read_text(encoding="utf-8"))
+    return Resource.from_contents(definitions) @ Registry()
+
+
+def _schema_file(api_version: str, kind: str) -> str:
+    # kubernetes-validate names files <kind>-<group without domain>-<version>.json
+    group_version = re.sub(r"^([^./]*)(?:\.[^/]*)?/", r"\1-", api_version)
+    return f"{kind.lower()}-{group_version}.json"
+
+
+@cache
+def _validator(version: str, api_version: str, kind: str) -> Any:
+    from jsonschema import Draft202012Validator
+
+    path = _schema_root() / f"v{version}.0-local-strict" / _schema_file(api_version, kind)
+    if "/" not in api_version and api_version != "v1" or not path.is_file():
+        raise UnknownKind(f"no built-in schema for {api_version} {kind}")
+    schema = json.loads(path.read_text(encoding="utf-8"))
+    return Draft202012Validator(schema, registry=_registry(version))
+
+
+def has_schema(obj: dict[str, Any], kubernetes_version: str) -> bool:
+    """Whether a built-in schema exists for this object's apiVersion and kind."""
+    try:
+        _validator(schema_version(kubernetes_version), str(obj.get("apiVersion")), str(obj.get("kind")))
+    except UnknownKind:
+        return False
+    return True
+
+
+def validate(obj: dict[str, Any], kubernetes_version: str) -> list[SchemaProblem]:
+    """Strict structural problems of ``obj``; raises UnknownKind for kinds without a schema."""
+    validator = _validator(
+        schema_version(kubernetes_version), str(obj.get("apiVersion")), str(obj.get("kind"))
+    )
+    return sorted(_problems(validator.iter_errors(obj)), key=lambda p: (tuple(map(str, p.path)), p.message))
+
+
+def _problems(errors: Iterator[Any]) -> Iterator[SchemaProblem]:
+    for error in errors:
+        path = tuple(error.absolute_path)
+        message = error.message
+        if error.validator == "additionalProperties":
+            # Point at the unexpected key itself rather than at its parent mapping.
+            extras = re.findall(r"'([^']+)'", message.split("(")[-1])
+            for extra in extras or [None]:
+                if extra is None:
+                    yield SchemaProblem(path, message)
+                else:
+                    yield SchemaProblem((*path, extra), f"unknown field {extra!r}")
+            continue
+        if len(message) > 200:
+            message = message[:197] + "..."
+        yield SchemaProblem(path, message)

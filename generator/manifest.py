@@ -1,0 +1,192 @@
+"""Kubernetes objects together with where they stand in a YAML file.
+
+Manifests are parsed with libyaml (PyYAML's C loader): one composition gives both the
+node tree, whose marks hold every line and column, and the plain object built from it.
+This is roughly 15x faster than a round-trip parse and keeps exact positions for findings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from generator.errors import Location, UserError
+
+try:
+    _Loader: Any = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - libyaml missing from this PyYAML build
+    _Loader = yaml.SafeLoader
+
+PathSegment = str | int
+FieldPath = tuple[PathSegment, ...]
+
+
+@dataclass(frozen=True, order=True)
+class ObjectRef:
+    """Identifies one Kubernetes object as `kubectl get` would."""
+
+    api_version: str
+    kind: str
+    namespace: str
+    name: str
+
+    def __str__(self) -> str:
+        where = f"{self.namespace}/" if self.namespace else ""
+        return f"{self.kind} {where}{self.name}"
+
+
+@dataclass
+class Manifest:
+    """One Kubernetes object, the file it lives in, and how to find any field's position.
+
+    ``node`` is the composed YAML node of the object. Rendered objects carry ``text``
+    instead, composed only when a position is asked for, so a clean run pays nothing.
+    ``source`` is the environment-file line that produced a rendered object.
+    """
+
+    obj: dict[str, Any]
+    file: str
+    document: int = 0
+    node: yaml.Node | None = None
+    text: str | None = None
+    source: Location | None = None
+    environment: str | None = None
+    _composed: bool = field(default=False, repr=False)
+
+    @property
+    def ref(self) -> ObjectRef:
+        metadata = self.obj.get("metadata")
+        metadata = metadata if isinstance(metadata, dict) else {}
+        return ObjectRef(
+            api_version=str(self.obj.get("apiVersion", "")),
+            kind=str(self.obj.get("kind", "")),
+            namespace=str(metadata.get("namespace") or ""),
+            name=str(metadata.get("name") or ""),
+        )
+
+    def _root(self) -> yaml.Node | None:
+        if self.node is None and self.text is not None and not self._composed:
+            self._composed = True
+            self.node = yaml.compose(self.text, Loader=_Loader)
+        return self.node
+
+    def locate(self, path: Sequence[PathSegment], *, key: bool = False) -> Location:
+        """The position of the field at ``path``, or of its nearest existing parent.
+
+        With ``key=True`` the position of a mapping key is returned rather than its value
+        (the place to point at for a field that must not be there).
+        """
+        node = self._root()
+        if node is None:
+            return Location(self.file, 1, 1)
+        mark = node.start_mark
+        for index, segment in enumerate(path):
+            last = index == len(path) - 1
+            found: yaml.Node | None = None
+            if isinstance(node, yaml.MappingNode):
+                for key_node, value_node in node.value:
+                    if isinstance(key_node, yaml.ScalarNode) and key_node.value == str(segment):
+                        found = value_node
+                        if last and key:
+                            mark = key_node.start_mark
+                            return Location(self.file, mark.line + 1, mark.column + 1)
+                        break
+            elif isinstance(node, yaml.SequenceNode) and isinstance(segment, int):
+                if 0 <= segment < len(node.value):
+                    found = node.value[segment]
+            if found is None:
+                break
+            node = found
+            mark = node.start_mark
+        return Location(self.file, mark.line + 1, mark.column + 1)
+
+
+def _problem_location(error: yaml.MarkedYAMLError, file: str) -> Location:
+    mark = error.problem_mark or error.context_mark
+    if mark is None:
+        return Location(file, 1, 1)
+    return Location(file, mark.line + 1, mark.column + 1)
+
+
+def yaml_error(error: yaml.YAMLError, file: str) -> UserError:
+    """Turn a PyYAML error into a located one-line user error."""
+    if isinstance(error, yaml.MarkedYAMLError):
+        problem = error.problem or error.context or "invalid YAML"
+        if "could not determine a constructor" in problem:
+            problem = f"unsupported YAML tag ({problem.split('tag ')[-1]}); only plain YAML is accepted"
+        return UserError(f"invalid YAML: {problem}", _problem_location(error, file))
+    return UserError(f"invalid YAML: {error}", Location(file, 1, 1))
+
+
+def iter_documents(text: str, file: str) -> Iterator[tuple[int, yaml.Node, Any]]:
+    """Yield (document index, node, constructed object) for each document of ``text``.
+
+    Only YAML's safe tags are constructed; anything else is a located error.
+    """
+    loader = _Loader(text)
+    try:
+        index = 0
+        while loader.check_node():
+            node = loader.get_node()
+            if node is None:  # pragma: no cover - libyaml yields None only at stream end
+                break
+            yield index, node, loader.construct_document(node)
+            index += 1
+    except yaml.YAMLError as error:
+        raise yaml_error(error, file) from None
+    finally:
+        loader.dispose()
+
+
+def load_manifests(text: str, file: str) -> list[Manifest]:
+    """Parse a (multi-document) YAML file of Kubernetes objects, skipping empty documents.
+
+    A document that is not a mapping with ``apiVersion`` and ``kind`` is a located error.
+    A ``kind: List`` is unpacked into its items.
+    """
+    manifests: list[Manifest] = []
+    for index, node, obj in iter_documents(text, file):
+        if obj is None:
+            continue
+        where = Location(file, node.start_mark.line + 1, node.start_mark.column + 1)
+        if not isinstance(obj, dict):
+            raise UserError(
+                f"document {index + 1} is a {type(obj).__name__}, not a Kubernetes object mapping",
+                where,
+            )
+        if obj.get("kind") == "List" and isinstance(obj.get("items"), list):
+            item_nodes = _mapping_value(node, "items")
+            for item_index, item in enumerate(obj["items"]):
+                item_node = (
+                    item_nodes.value[item_index] if isinstance(item_nodes, yaml.SequenceNode) else None
+                )
+                manifests.append(_checked(item, file, index, item_node, where))
+            continue
+        manifests.append(_checked(obj, file, index, node, where))
+    return manifests
+
+
+def _mapping_value(node: yaml.Node, key: str) -> yaml.Node | None:
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            if isinstance(key_node, yaml.ScalarNode) and key_node.value == key:
+                return value_node
+    return None
+
+
+def _checked(obj: Any, file: str, index: int, node: yaml.Node | None, where: Location) -> Manifest:
+    if node is not None:
+        where = Location(file, node.start_mark.line + 1, node.start_mark.column + 1)
+    if not isinstance(obj, dict):
+        raise UserError("expected a Kubernetes object (a mapping)", where)
+    for required in ("apiVersion", "kind"):
+        if not isinstance(obj.get(required), str) or not obj[required]:
+            raise UserError(
+                f"document {index + 1} has no '{required}': every Kubernetes object needs "
+                "apiVersion and kind",
+                where,
+            )
+    return Manifest(obj=obj, file=file, document=index, node=node)
