@@ -1,0 +1,77 @@
+"""`mlgitops render` and `mlgitops schema`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from generator.errors import UserError
+
+EXIT_DRIFT = 1
+EXIT_BAD_INPUT = 2
+
+
+def fail(error: UserError) -> None:
+    """Print a user error (one line per problem) and exit 2."""
+    for line in error.one_line().splitlines():
+        click.echo(f"error: {line}", err=True)
+    sys.exit(EXIT_BAD_INPUT)
+
+
+@click.command()
+@click.option("--env", "environments", multiple=True, metavar="NAME",
+              help="Render only this environment (repeatable). Default: all.")
+@click.option("--check", is_flag=True,
+              help="Render in memory and compare with the output folder; exit 1 on any difference.")
+@click.option("--environments-dir", "environments_dir", default="environments", show_default=True,
+              type=click.Path(file_okay=False, path_type=Path), help="Folder of environment files.")
+@click.option("--output", "output_dir", default="rendered", show_default=True,
+              type=click.Path(file_okay=False, path_type=Path), help="Folder that receives rendered/<env>/.")
+def render(environments: tuple[str, ...], check: bool, environments_dir: Path, output_dir: Path) -> None:
+    """Render environment files into kustomize roots, one folder per environment.
+
+    Nothing is written unless every environment loads, renders and validates; each folder is
+    then replaced as a whole. Exit codes: 0 ok, 1 drift (--check), 2 bad input.
+    """
+    from generator.loading import load_environments
+    from generator.output import tree
+    from generator.pipeline import build
+
+    try:
+        loaded = load_environments(environments_dir, environments)
+        outputs = [build(environment) for environment in loaded]
+        wanted = {output.name: output.files for output in outputs}
+        tree.check_output_root(output_dir)
+        stale_folders = set() if environments else tree.generated_environments(output_dir) - set(wanted)
+        if check:
+            differences = tree.drift(output_dir, wanted, stale_folders)
+            for difference in differences:
+                click.echo(difference.diff, nl=False)
+            for difference in differences:
+                click.echo(f"{difference.state}: {difference.path}", err=True)
+            if differences:
+                click.echo(f"{output_dir}/ is out of date ({len(differences)} file(s)); run `mlgitops render`",
+                           err=True)
+                sys.exit(EXIT_DRIFT)
+            click.echo(f"{output_dir}/ is up to date ({_summary(outputs)})")
+            return
+        changed = tree.write(output_dir, wanted, stale_folders)
+        state = f"updated {', '.join(changed)}" if changed else "no changes"
+        click.echo(f"rendered {_summary(outputs)} into {output_dir}/ ({state})")
+    except UserError as error:
+        fail(error)
+
+
+def _summary(outputs: list) -> str:  # type: ignore[type-arg]
+    return ", ".join(f"{output.name}: {len(output.objects)} objects" for output in outputs) or "no environments"
+
+
+@click.command()
+def schema() -> None:
+    """Print the JSON Schema of environment files (for editors: yaml-language-server)."""
+    from generator.spec.editor_schema import environment_file_schema
+
+    click.echo(json.dumps(environment_file_schema(), indent=2, sort_keys=False))

@@ -1,0 +1,268 @@
+"""Read environment files: parse with positions, resolve `extends:`, validate into models.
+
+Every mistake becomes a ``UserError`` naming file:line:column, the field path and what is
+wrong; values inherited from a base file point at the base file.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import types
+import typing
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from generator.errors import Location, UserError, UserErrors
+from generator.kube.names import dns1123_label_problem
+from generator.merge import check_unique_names, merge, strip_deletes
+from generator.source import SourceNode, locate, parse, read_text
+from generator.spec.checks import SpecProblem
+from generator.spec.environment import Environment
+
+FieldPath = tuple[str | int, ...]
+LAYER_KEYS = ("extends", "abstract")
+
+
+@dataclass(frozen=True)
+class LoadedEnvironment:
+    """An environment's validated model, its name, and the merged source tree it came from."""
+
+    name: str
+    file: str
+    """The environment file, as shown in messages and headers (e.g. 'environments/prod.yaml')."""
+    spec: Environment
+    tree: SourceNode
+
+    def locate(self, path: FieldPath) -> Location:
+        """Where the value at ``path`` (alias keys and list indices) was written."""
+        return locate(self.tree, path)[0]
+
+
+def shown_path(path: Path) -> str:
+    """A path as users see it in messages: relative to the working directory when inside it."""
+    try:
+        relative = os.path.relpath(path)
+    except ValueError:  # pragma: no cover - different drive on Windows
+        return str(path)
+    return str(path) if relative.startswith("..") else relative.replace(os.sep, "/")
+
+
+def environment_files(root: Path) -> list[Path]:
+    if not root.is_dir():
+        raise UserError(f"environments folder {shown_path(root)!r} not found (run from the repository root, "
+                        "or pass --environments DIR)")
+    return sorted(p for p in root.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+
+
+def load_environments(root: Path, names: Sequence[str] = ()) -> list[LoadedEnvironment]:
+    """Load every concrete environment under ``root`` (or only ``names``), sorted by name."""
+    layers: dict[Path, SourceNode] = {}
+    concrete: dict[str, Path] = {}
+    problems: list[UserError] = []
+    for path in environment_files(root):
+        try:
+            tree = _layer(path, layers)
+        except UserError as error:
+            problems.append(error)
+            continue
+        abstract = tree.mapping().get("abstract")
+        if abstract is not None and not isinstance(abstract.value, bool):
+            problems.append(UserError("abstract: must be true or false", abstract.location))
+            continue
+        if abstract is not None and abstract.value:
+            continue
+        problem = dns1123_label_problem(path.stem)
+        if problem:
+            problems.append(UserError(f"the file name is the environment name: {problem}",
+                                      Location(shown_path(path), 1, 1)))
+            continue
+        if path.stem in concrete:
+            problems.append(UserError(f"environment {path.stem!r} is defined twice (.yaml and .yml)",
+                                      Location(shown_path(path), 1, 1)))
+            continue
+        concrete[path.stem] = path
+    if problems:
+        raise UserErrors(problems)
+    unknown = sorted(set(names) - set(concrete))
+    if unknown:
+        raise UserError(
+            f"no environment named {', '.join(map(repr, unknown))} in {shown_path(root)} "
+            f"(have: {', '.join(sorted(concrete)) or 'none'})"
+        )
+    chosen = sorted(set(names) or set(concrete))
+    loaded: list[LoadedEnvironment] = []
+    for name in chosen:
+        try:
+            loaded.append(load_environment(concrete[name], root, layers))
+        except UserError as error:
+            problems.append(error)
+    if problems:
+        raise UserErrors(problems)
+    return loaded
+
+
+def _layer(path: Path, cache: dict[Path, SourceNode]) -> SourceNode:
+    resolved = path.resolve()
+    if resolved not in cache:
+        tree = parse(read_text(path, shown_path(path)), shown_path(path))
+        if not tree.is_mapping:
+            raise UserError(
+                f"an environment file must be a mapping of fields, not a {_kind_of(tree)}", tree.location
+            )
+        check_unique_names(tree)
+        cache[resolved] = tree
+    return cache[resolved]
+
+
+def _kind_of(node: SourceNode) -> str:
+    if node.is_sequence:
+        return "list"
+    return type(node.value).__name__ if node.value is not None else "null"
+
+
+def load_environment(
+    path: Path, root: Path, cache: dict[Path, SourceNode] | None = None
+) -> LoadedEnvironment:
+    """Load one environment file, resolving its `extends:` chain within ``root``."""
+    cache = {} if cache is None else cache
+    chain = [path]
+    tree = _layer(path, cache)
+    while "extends" in tree.mapping():
+        extends = tree.mapping()["extends"]
+        base = _base_path(extends, chain[-1], root, chain)
+        chain.append(base)
+        tree = _layer(base, cache)
+    merged = strip_deletes(_layer(chain[-1], cache))
+    for layer_path in reversed(chain[:-1]):
+        merged = merge(merged, _layer(layer_path, cache))
+    body = {k: v for k, v in merged.mapping().items() if k not in LAYER_KEYS}
+    merged = SourceNode(body, merged.location, merged.key_location)
+    try:
+        spec = Environment.model_validate(merged.plain())
+    except ValidationError as error:
+        raise UserErrors(validation_errors(error, merged, Environment)) from None
+    return LoadedEnvironment(name=path.stem, file=shown_path(path), spec=spec, tree=merged)
+
+
+def _base_path(extends: SourceNode, child: Path, root: Path, chain: list[Path]) -> Path:
+    if not isinstance(extends.value, str) or not extends.value:
+        raise UserError("extends: must be the file name of a base environment, e.g. 'base.yaml'",
+                        extends.location)
+    target = child.parent / extends.value
+    root_real = root.resolve()
+    real = target.resolve()
+    if not real.is_relative_to(root_real):
+        raise UserError(
+            f"extends: {extends.value!r} leads outside the environments folder {shown_path(root)}; "
+            "bases must live inside it",
+            extends.location,
+        )
+    if not real.is_file():
+        raise UserError(f"extends: base file {extends.value!r} not found next to {shown_path(child)}",
+                        extends.location)
+    if any(real == seen.resolve() for seen in chain):
+        cycle = " -> ".join([*(shown_path(p) for p in chain), shown_path(target)])
+        raise UserError(f"extends: cycle {cycle}", extends.location)
+    return target
+
+
+def located(tree: SourceNode, problem: SpecProblem) -> UserError:
+    where, shown = locate(tree, problem.path, key=problem.at_key)
+    return UserError(f"{shown}: {problem.message}" if shown else problem.message, where)
+
+
+def validation_errors(error: ValidationError, tree: SourceNode, model: type[BaseModel]) -> list[UserError]:
+    """One located UserError per pydantic error, worded for people rather than for Python."""
+    found = []
+    for detail in error.errors(include_url=False):
+        path = tuple(detail["loc"])
+        kind = detail["type"]
+        at_key = kind == "extra_forbidden"
+        message = _message(detail, path, model)
+        found.append(located(tree, SpecProblem(path, message, at_key=at_key)))
+    return found
+
+
+def _message(detail: Any, path: FieldPath, model: type[BaseModel]) -> str:
+    kind = detail["type"]
+    text = str(detail["msg"])
+    value = detail.get("input")
+    secret_safe = "env" not in path
+    if kind == "missing":
+        return f"missing required field {path[-1]!r}"
+    if kind == "extra_forbidden":
+        known = sorted(_field_names(model, path[:-1]))
+        close = difflib.get_close_matches(str(path[-1]), known, n=1, cutoff=0.6)
+        hint = f" (did you mean {close[0]!r}?)" if close else (f" (known: {', '.join(known)})" if known else "")
+        return f"unknown field {path[-1]!r}{hint}"
+    if kind == "union_tag_invalid":
+        expected = detail.get("ctx", {}).get("expected_tags", "")
+        tag = detail.get("ctx", {}).get("discriminator", "kind").strip("'")
+        return f"{tag} {detail['ctx']['tag']!r} is not one of {expected}"
+    if kind == "union_tag_not_found":
+        tag = detail.get("ctx", {}).get("discriminator", "kind").strip("'")
+        return f"missing required field {tag!r}"
+    if kind in ("value_error", "assertion_error"):
+        return text.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    if kind == "literal_error":
+        shown = f"{value!r} " if secret_safe and not isinstance(value, (dict, list)) else ""
+        return f"{shown}is not allowed: {text[0].lower()}{text[1:]}"
+    got = ""
+    if secret_safe and not isinstance(value, (dict, list)):
+        got = f" (got {value!r})"
+    elif isinstance(value, dict):
+        got = " (got a mapping)"
+    elif isinstance(value, list):
+        got = " (got a list)"
+    return f"{text[0].lower()}{text[1:]}{got}"
+
+
+def _field_names(model: type[BaseModel], path: FieldPath) -> set[str]:
+    candidates: list[type[BaseModel]] = [model]
+    for segment in path:
+        if isinstance(segment, int):
+            continue
+        following: list[type[BaseModel]] = []
+        for candidate in candidates:
+            for name, info in candidate.model_fields.items():
+                if (info.alias or name) == segment:
+                    following.extend(_models_in(info.annotation))
+        if following:
+            candidates = following
+        else:
+            # A discriminated union's tag: keep the member whose `kind`/`type` literal matches.
+            tagged = [c for c in candidates if segment in _tags(c)]
+            candidates = tagged or candidates
+    return {info.alias or name for candidate in candidates for name, info in candidate.model_fields.items()}
+
+
+def _tags(model: type[BaseModel]) -> set[str]:
+    tags: set[str] = set()
+    for field_name in ("kind", "type"):
+        info = model.model_fields.get(field_name)
+        if info is not None and typing.get_origin(info.annotation) is typing.Literal:
+            tags.update(str(a) for a in typing.get_args(info.annotation))
+    return tags
+
+
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _models_in(typing.get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType, list, dict, tuple):
+        found: list[type[BaseModel]] = []
+        for argument in typing.get_args(annotation):
+            found.extend(_models_in(argument))
+        return found
+    return []
+
+
+def sorted_errors(errors: Iterable[UserError]) -> list[UserError]:
+    return UserErrors(list(errors)).errors

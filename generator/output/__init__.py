@@ -1,0 +1,1 @@
+"""Writing results: the deterministic YAML writer, the rendered tree, and reporters."""

@@ -1,0 +1,59 @@
+"""One environment through the pipeline: model → objects → schema validation → file texts.
+
+No file-system access here: loading happens before, writing after.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from generator.errors import UserError, UserErrors
+from generator.kube import schema
+from generator.loading import LoadedEnvironment
+from generator.output.yaml_writer import dump_object
+from generator.render import KUSTOMIZATION, Rendered, render_environment
+
+
+@dataclass
+class EnvironmentOutput:
+    """What one environment renders to: objects and the exact text of every file."""
+
+    name: str
+    source_file: str
+    kubernetes_version: str
+    rendered: list[Rendered]
+    files: dict[str, str] = field(default_factory=dict)
+    """File name (relative to rendered/<env>/) → file text."""
+
+    @property
+    def objects(self) -> list[Rendered]:
+        """The Kubernetes objects, without kustomization.yaml."""
+        return [item for item in self.rendered if item.path != KUSTOMIZATION]
+
+
+def build(loaded: LoadedEnvironment) -> EnvironmentOutput:
+    """Render, validate and serialise one loaded environment; raises UserError on any problem."""
+    rendered = render_environment(loaded.spec, loaded.name, loaded.tree)
+    output = EnvironmentOutput(loaded.name, loaded.file, loaded.spec.kubernetes_version, rendered)
+    validate_objects(output)
+    output.files = {item.path: dump_object(item.obj, loaded.file) for item in rendered}
+    return output
+
+
+def validate_objects(output: EnvironmentOutput) -> None:
+    """kubernetes-validate strict checks of every object, for the environment's Kubernetes version."""
+    errors = []
+    for item in output.objects:
+        try:
+            problems = schema.validate(item.obj, output.kubernetes_version)
+        except schema.UnknownKind:
+            continue
+        for problem in problems:
+            where = ".".join(str(p) for p in problem.path) or "(object)"
+            errors.append(UserError(
+                f"rendered {item.kind} {item.name!r} does not validate against Kubernetes "
+                f"{schema.schema_version(output.kubernetes_version)}: {where}: {problem.message}",
+                item.source,
+            ))
+    if errors:
+        raise UserErrors(errors)

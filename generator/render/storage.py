@@ -1,0 +1,33 @@
+"""PersistentVolumeClaims for the environment's new claims, protected from GitOps pruning."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from generator.render.metadata import object_meta
+from generator.spec.environment import Environment
+from generator.spec.storage import Volume
+
+# Dynamically provisioned volumes default to reclaim policy Delete: a prune would delete the data.
+PRUNE_PROTECTION = {
+    "argocd.argoproj.io/sync-options": "Prune=false,Delete=false",
+    "kustomize.toolkit.fluxcd.io/prune": "disabled",
+}
+
+
+def render_claim(environment: Environment, environment_name: str, volume: Volume) -> dict[str, Any]:
+    assert volume.claim is not None
+    meta = object_meta(environment, environment_name, name=volume.name, app=volume.name, component="storage")
+    spec: dict[str, Any] = {
+        "accessModes": list(volume.claim.access_modes),
+        "resources": {"requests": {"storage": volume.claim.size}},
+    }
+    if volume.claim.storage_class is not None:
+        spec["storageClassName"] = volume.claim.storage_class
+    spec["volumeMode"] = volume.claim.volume_mode
+    return {
+        "apiVersion": "v1",
+        "kind": "PersistentVolumeClaim",
+        "metadata": meta.render(environment.namespace, PRUNE_PROTECTION),
+        "spec": spec,
+    }

@@ -1,0 +1,62 @@
+"""Typed models of environment files. Build them in code or load them from YAML."""
+
+from generator.spec.autoscaling import (
+    Autoscaling,
+    Behavior,
+    CpuMetric,
+    ExternalMetric,
+    MemoryMetric,
+    PodsMetric,
+    ScalingPolicy,
+    ScalingRules,
+)
+from generator.spec.cluster import Allocatable, ClusterProfile, NodePool, TaintSpec
+from generator.spec.environment import Environment
+from generator.spec.storage import ClaimSpec, ScratchSpec, Volume
+from generator.spec.workloads import (
+    Batch,
+    EnvVar,
+    KeyRef,
+    Mount,
+    Port,
+    Probe,
+    Probes,
+    ResourceLimits,
+    Resources,
+    Security,
+    Serving,
+    Training,
+    Workload,
+)
+
+__all__ = [
+    "Allocatable",
+    "Autoscaling",
+    "Batch",
+    "Behavior",
+    "ClaimSpec",
+    "ClusterProfile",
+    "CpuMetric",
+    "EnvVar",
+    "Environment",
+    "ExternalMetric",
+    "KeyRef",
+    "MemoryMetric",
+    "Mount",
+    "NodePool",
+    "PodsMetric",
+    "Port",
+    "Probe",
+    "Probes",
+    "ResourceLimits",
+    "Resources",
+    "ScalingPolicy",
+    "ScalingRules",
+    "ScratchSpec",
+    "Security",
+    "Serving",
+    "TaintSpec",
+    "Training",
+    "Volume",
+    "Workload",
+]

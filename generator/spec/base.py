@@ -1,0 +1,89 @@
+"""Shared configuration of every spec model: camelCase keys, unknown keys rejected."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, WithJsonSchema
+from pydantic.alias_generators import to_camel
+
+from generator.kube.names import dns1123_label_problem, label_key_problem, label_value_problem
+from generator.kube.quantity import QuantityError, parse_quantity
+
+
+class SpecModel(BaseModel):
+    """Base of all spec models. Keys are camelCase, as in Kubernetes; unknown keys are errors."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        alias_generator=to_camel,
+        populate_by_name=True,
+        frozen=True,
+        use_attribute_docstrings=True,
+    )
+
+
+def _number_as_text(value: object) -> object:
+    # `cpu: 4` and `cpu: 0.5` are natural to write; Kubernetes reads them as quantities too.
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+def _quantity(value: str) -> str:
+    try:
+        amount = parse_quantity(value)
+    except QuantityError as error:
+        raise ValueError(str(error)) from None
+    if amount < 0:
+        raise ValueError(f"{value!r} is negative; resource quantities must be zero or more")
+    return value
+
+
+def _positive_quantity(value: str) -> str:
+    _quantity(value)
+    if parse_quantity(value) == 0:
+        raise ValueError(f"{value!r} is zero; give a positive amount")
+    return value
+
+
+def _dns_label(value: str) -> str:
+    problem = dns1123_label_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+def _labels(value: dict[str, str]) -> dict[str, str]:
+    for key, label in value.items():
+        problem = label_key_problem(key) or label_value_problem(label)
+        if problem:
+            raise ValueError(problem)
+    return value
+
+
+def _annotation_keys(value: dict[str, str]) -> dict[str, str]:
+    for key in value:
+        problem = label_key_problem(key)
+        if problem:
+            raise ValueError(problem)
+    return value
+
+
+_QUANTITY_SCHEMA = WithJsonSchema(
+    {"anyOf": [{"type": "string", "pattern": r"^[+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([KMGTPE]i|[numkMGTPE]|[eE][+-]?[0-9]+)?$"},
+               {"type": "number", "minimum": 0}]}
+)
+
+Quantity = Annotated[str, BeforeValidator(_number_as_text), AfterValidator(_quantity), _QUANTITY_SCHEMA]
+"""A Kubernetes quantity such as '500m', '4', '32Gi'."""
+
+PositiveQuantity = Annotated[
+    str, BeforeValidator(_number_as_text), AfterValidator(_positive_quantity), _QUANTITY_SCHEMA
+]
+
+DnsLabel = Annotated[str, AfterValidator(_dns_label)]
+"""A DNS-1123 label: lower-case letters, digits and '-', at most 63 characters."""
+
+Labels = Annotated[dict[str, str], AfterValidator(_labels)]
+Annotations = Annotated[dict[str, str], AfterValidator(_annotation_keys)]

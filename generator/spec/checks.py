@@ -1,0 +1,190 @@
+"""Semantic checks that typing alone cannot express: limits vs requests, fit on node pools, names.
+
+Each problem names a field path (as written in the file) so the loader can point at its line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from generator.kube.cluster import is_gpu_resource
+from generator.kube.names import dns1035_label_problem, dns1123_label_problem
+from generator.kube.quantity import format_bytes, format_cpu, parse_quantity
+from generator.spec.environment import Environment
+from generator.spec.placement import PlacementError, place
+from generator.spec.workloads import Batch, Serving, Training, WorkloadBase
+
+# A training Job's name is "<workload>-<8 hex digits>"; a CronJob's Jobs get 11 more characters.
+TRAINING_NAME_LIMIT = 63 - 9
+CRONJOB_NAME_LIMIT = 52
+
+
+@dataclass(frozen=True)
+class SpecProblem:
+    """A mistake at a field path such as ('workloads', 2, 'resources', 'memory')."""
+
+    path: tuple[str | int, ...]
+    message: str
+    at_key: bool = False
+
+
+def check_environment(environment: Environment) -> list[SpecProblem]:
+    """Every semantic problem of the environment, in file order."""
+    problems: list[SpecProblem] = []
+    problems += _unique(environment.cluster.node_pools, ("cluster", "nodePools"))
+    problems += _unique(environment.volumes, ("volumes",))
+    problems += _unique(environment.workloads, ("workloads",))
+    volumes = {volume.name: volume for volume in environment.volumes}
+    for index, workload in enumerate(environment.workloads):
+        at = ("workloads", index)
+        problems += _names(workload, at)
+        problems += _resources(workload, at)
+        problems += _mounts(workload, volumes, at)
+        problems += _unique(workload.env, (*at, "env"))
+        if isinstance(workload, Serving):
+            problems += _serving(workload, at)
+        try:
+            placement = place(environment, workload)
+        except PlacementError as error:
+            problems.append(SpecProblem((*at, error.field), error.message))
+            continue
+        problems += _fit(workload, placement.candidates, placement.gpu_resource, at)
+    return problems
+
+
+def _unique(items: list, at: tuple[str | int, ...]) -> list[SpecProblem]:  # type: ignore[type-arg]
+    seen: set[str] = set()
+    problems = []
+    for index, item in enumerate(items):
+        if item.name in seen:
+            problems.append(SpecProblem((*at, index, "name"), f"duplicate name {item.name!r}; names must be unique"))
+        seen.add(item.name)
+    return problems
+
+
+def _names(workload: WorkloadBase, at: tuple[str | int, ...]) -> list[SpecProblem]:
+    problem = None
+    if isinstance(workload, Training):
+        problem = dns1123_label_problem(workload.name, TRAINING_NAME_LIMIT)
+        if problem and len(workload.name) > TRAINING_NAME_LIMIT:
+            problem += " (a training Job's name gets a 9-character hash suffix)"
+    elif isinstance(workload, Batch):
+        problem = dns1123_label_problem(workload.name, CRONJOB_NAME_LIMIT)
+        if problem and len(workload.name) > CRONJOB_NAME_LIMIT:
+            problem += " (the Jobs a CronJob creates add 11 characters)"
+    elif isinstance(workload, Serving):
+        problem = dns1035_label_problem(workload.name)
+    return [SpecProblem((*at, "name"), problem)] if problem else []
+
+
+def _resources(workload: WorkloadBase, at: tuple[str | int, ...]) -> list[SpecProblem]:
+    resources = workload.resources
+    problems = []
+    at = (*at, "resources")
+    pairs = (
+        ("cpu", resources.cpu, resources.limits.cpu, format_cpu),
+        ("memory", resources.memory, resources.limits.memory, format_bytes),
+        ("ephemeralStorage", resources.ephemeral_storage, resources.limits.ephemeral_storage, format_bytes),
+    )
+    for name, request, limit, _ in pairs:
+        if limit is None:
+            continue
+        if request is None:
+            problems.append(SpecProblem((*at, "limits", name),
+                                        f"a {name} limit needs a {name} request (set resources.{name})"))
+        elif parse_quantity(limit) < parse_quantity(request):
+            problems.append(SpecProblem(
+                (*at, "limits", name), f"limit {limit!r} is below the request {request!r}; a limit must be >= the request"
+            ))
+    if resources.gpu_resource is not None and not is_gpu_resource(resources.gpu_resource):
+        problems.append(SpecProblem(
+            (*at, "gpuResource"),
+            f"{resources.gpu_resource!r} is not a GPU resource (expected e.g. 'nvidia.com/gpu' or "
+            "'nvidia.com/mig-1g.10gb')",
+        ))
+    if resources.gpu_resource is not None and resources.gpu is None:
+        problems.append(SpecProblem((*at, "gpuResource"), "gpuResource is set but gpu (the device count) is not"))
+    if workload.shm_size is not None:
+        memory_limit = resources.limits.memory or resources.memory
+        if parse_quantity(workload.shm_size) > parse_quantity(memory_limit):
+            problems.append(SpecProblem(
+                (*at[:-1], "shmSize"),
+                f"/dev/shm of {workload.shm_size} is counted in the memory limit {memory_limit}, "
+                "which is smaller; raise the memory limit or shrink shmSize",
+            ))
+    return problems
+
+
+def _mounts(workload: WorkloadBase, volumes: dict, at: tuple[str | int, ...]) -> list[SpecProblem]:  # type: ignore[type-arg]
+    problems = []
+    paths: set[str] = set()
+    for index, mount in enumerate(workload.mounts):
+        here = (*at, "mounts", index)
+        volume = volumes.get(mount.volume)
+        if volume is None:
+            known = ", ".join(sorted(volumes)) or "none defined under volumes"
+            problems.append(SpecProblem((*here, "volume"), f"volume {mount.volume!r} does not exist (have: {known})"))
+        elif volume.scratch is not None and mount.role != "cache":
+            problems.append(SpecProblem(
+                (*here, "role"),
+                f"volume {mount.volume!r} is scratch space (emptyDir), deleted with the pod; role "
+                f"{mount.role!r} needs a persistent claim (use 'claim' or 'existingClaim')",
+            ))
+        if mount.path in paths or mount.path == "/dev/shm":
+            problems.append(SpecProblem((*here, "path"), f"path {mount.path!r} is mounted twice"))
+        paths.add(mount.path)
+    return problems
+
+
+def _serving(workload: Serving, at: tuple[str | int, ...]) -> list[SpecProblem]:
+    problems = []
+    autoscaling = workload.autoscaling
+    if autoscaling is not None:
+        if workload.replicas is not None:
+            problems.append(SpecProblem(
+                (*at, "replicas"),
+                "replicas and autoscaling are both set: under an autoscaler the replica count is the "
+                "HPA's to manage (drop replicas, use autoscaling.minReplicas)",
+            ))
+        if autoscaling.min_replicas > autoscaling.max_replicas:
+            problems.append(SpecProblem(
+                (*at, "autoscaling", "maxReplicas"),
+                f"maxReplicas {autoscaling.max_replicas} is below minReplicas {autoscaling.min_replicas}",
+            ))
+    port_names = {port.name for port in workload.ports}
+    problems += _unique(workload.ports, (*at, "ports"))
+    for probe_name in ("readiness", "liveness", "startup"):
+        probe = getattr(workload.probes, probe_name)
+        action = probe and (probe.http_get or probe.tcp_socket)
+        if action and isinstance(action.port, str) and action.port not in port_names:
+            problems.append(SpecProblem(
+                (*at, "probes", probe_name), f"probe port {action.port!r} is not one of the ports ({', '.join(sorted(port_names))})"
+            ))
+    return problems
+
+
+def _fit(
+    workload: WorkloadBase, candidates: tuple, gpu_resource: str | None, at: tuple[str | int, ...]  # type: ignore[type-arg]
+) -> list[SpecProblem]:
+    if not candidates:
+        return []
+    resources = workload.resources
+    asks = {
+        "cpu": (parse_quantity(resources.cpu), lambda pool: parse_quantity(pool.allocatable.cpu), format_cpu, "CPU"),
+        "memory": (parse_quantity(resources.memory), lambda pool: parse_quantity(pool.allocatable.memory),
+                   format_bytes, "memory"),
+    }
+    if resources.gpu is not None:
+        asks["gpu"] = (Decimal(resources.gpu), lambda pool: Decimal(pool.allocatable.gpus),
+                       lambda n: str(int(n)), f"GPUs ({gpu_resource})")
+    problems = []
+    for field, (wanted, available, shown, what) in asks.items():
+        largest = max(candidates, key=available)
+        if wanted > available(largest):
+            problems.append(SpecProblem(
+                (*at, "resources", field),
+                f"asks for {shown(wanted)} {what} but the largest node of pool {largest.name!r} can allocate "
+                f"{shown(available(largest))}; these pods would never schedule",
+            ))
+    return problems

@@ -1,0 +1,55 @@
+"""The cluster profile: node pools, their labels, taints and what one node can allocate."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from generator.spec.base import DnsLabel, Labels, PositiveQuantity, SpecModel
+
+GPU_RESOURCE_PATTERN = r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?/[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"
+
+
+class TaintSpec(SpecModel):
+    """A taint carried by every node of a pool; pods scheduled there get a matching toleration."""
+
+    key: str = Field(min_length=1)
+    """Taint key, e.g. 'nvidia.com/gpu'."""
+    value: str | None = None
+    """Taint value; tolerations use operator Exists, so the value never needs repeating."""
+    effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"] = "NoSchedule"
+    """What the taint does to pods that do not tolerate it."""
+
+
+class Allocatable(SpecModel):
+    """What a single node of the pool can give to pods (after system reservations)."""
+
+    cpu: PositiveQuantity
+    """Allocatable CPU of one node, e.g. '31' or '31500m'."""
+    memory: PositiveQuantity
+    """Allocatable memory of one node, e.g. '120Gi'."""
+    gpus: int = Field(default=0, ge=0)
+    """GPU devices (or MIG slices of gpuResource) on one node."""
+
+
+class NodePool(SpecModel):
+    """A group of identical nodes that workloads choose by name with `nodePool`."""
+
+    name: DnsLabel
+    """Pool name, referenced by workloads."""
+    labels: Labels = Field(default_factory=dict)
+    """Node labels that identify the pool; rendered as the pod's nodeSelector."""
+    taints: list[TaintSpec] = Field(default_factory=list)
+    """Taints on the pool's nodes; pods placed on the pool tolerate each of them."""
+    allocatable: Allocatable
+    """What one node of the pool can allocate."""
+    gpu_resource: str = Field(default="nvidia.com/gpu", pattern=GPU_RESOURCE_PATTERN)
+    """Extended resource name of the pool's GPUs, e.g. 'nvidia.com/gpu' or 'nvidia.com/mig-1g.10gb'."""
+
+
+class ClusterProfile(SpecModel):
+    """What the target cluster offers; used to place workloads and to reject ones that cannot fit."""
+
+    node_pools: list[NodePool] = Field(default_factory=list)
+    """The cluster's node pools."""

@@ -1,0 +1,45 @@
+"""The JSON Schema that editors use to check and complete environment files as they are typed.
+
+Environment files are layers (`extends:`), so any single file may leave out fields that its
+base supplies: this schema keeps types, descriptions and the ban on unknown keys, but drops
+`required`, which `mlgitops render` checks after merging.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from generator.merge import DELETE_KEY, DELETE_VALUE
+from generator.spec.environment import Environment
+
+SCHEMA_ID = "https://mlgitops.dev/schemas/environment.json"
+
+
+def environment_file_schema() -> dict[str, Any]:
+    schema = Environment.model_json_schema(by_alias=True)
+    _relax(schema)
+    properties = schema.setdefault("properties", {})
+    properties["extends"] = {
+        "type": "string",
+        "description": "File name of the base environment this file builds on, e.g. 'base.yaml'.",
+    }
+    properties["abstract"] = {
+        "type": "boolean",
+        "description": "Only a base for other files: not rendered as an environment of its own.",
+    }
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": SCHEMA_ID, **schema}
+
+
+def _relax(node: Any) -> None:
+    if isinstance(node, dict):
+        node.pop("required", None)
+        if node.get("additionalProperties") is False and "properties" in node:
+            node["properties"][DELETE_KEY] = {
+                "const": DELETE_VALUE,
+                "description": "Remove this inherited item or field.",
+            }
+        for value in node.values():
+            _relax(value)
+    elif isinstance(node, list):
+        for value in node:
+            _relax(value)

@@ -1,0 +1,102 @@
+"""Where a workload's pods may run: its node pool, GPU resource, and the pools it must fit on."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from generator.kube.cluster import DEFAULT_GPU_TAINT_KEY, NodePoolFacts, Taint
+from generator.kube.quantity import parse_quantity
+from generator.spec.cluster import NodePool
+from generator.spec.environment import Environment
+from generator.spec.workloads import WorkloadBase
+
+DEFAULT_GPU_RESOURCE = "nvidia.com/gpu"
+
+
+class PlacementError(ValueError):
+    """The workload cannot be placed; ``field`` names the spec field to point at."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Placement:
+    """The outcome of placing one workload.
+
+    ``pool`` is the pool its pods are pinned to (nodeSelector + tolerations), or None when the
+    pods may go to any untainted node. ``candidates`` are the pools its requests must fit on.
+    """
+
+    pool: NodePool | None
+    gpu_resource: str | None
+    candidates: tuple[NodePool, ...]
+    extra_gpu_taints: tuple[Taint, ...] = ()
+
+
+def pool_facts(pool: NodePool) -> NodePoolFacts:
+    """The spec's node pool as the neutral facts that scheduling policies read."""
+    allocatable = {
+        "cpu": parse_quantity(pool.allocatable.cpu),
+        "memory": parse_quantity(pool.allocatable.memory),
+    }
+    if pool.allocatable.gpus:
+        allocatable[pool.gpu_resource] = Decimal(pool.allocatable.gpus)
+    return NodePoolFacts(
+        name=pool.name,
+        labels=dict(pool.labels),
+        taints=tuple(Taint(key=t.key, effect=t.effect, value=t.value) for t in pool.taints),
+        allocatable=allocatable,
+    )
+
+
+def _blocks_pods(pool: NodePool) -> bool:
+    return any(taint.effect in ("NoSchedule", "NoExecute") for taint in pool.taints)
+
+
+def place(environment: Environment, workload: WorkloadBase) -> Placement:
+    """Choose the node pool of ``workload``; raises PlacementError when none can take it."""
+    pools = environment.cluster.node_pools
+    wants_gpu = workload.resources.gpu is not None
+    if workload.node_pool is not None:
+        pool = next((p for p in pools if p.name == workload.node_pool), None)
+        if pool is None:
+            known = ", ".join(p.name for p in pools) or "none defined under cluster.nodePools"
+            raise PlacementError("nodePool", f"node pool {workload.node_pool!r} does not exist (have: {known})")
+        gpu_resource = (workload.resources.gpu_resource or pool.gpu_resource) if wants_gpu else None
+        if wants_gpu and not pool.allocatable.gpus:
+            raise PlacementError(
+                "nodePool", f"workload asks for GPUs but node pool {pool.name!r} has none (allocatable.gpus is 0)"
+            )
+        if wants_gpu and gpu_resource != pool.gpu_resource:
+            raise PlacementError(
+                "resources",
+                f"asks for {gpu_resource} but node pool {pool.name!r} offers {pool.gpu_resource}",
+            )
+        return Placement(pool, gpu_resource, (pool,))
+    if wants_gpu:
+        wanted = workload.resources.gpu_resource
+        if not pools:
+            # No cluster profile: assume the common NVIDIA taint so the pod can still land.
+            return Placement(None, wanted or DEFAULT_GPU_RESOURCE, (),
+                             (Taint(key=DEFAULT_GPU_TAINT_KEY, effect="NoSchedule"),))
+        matching = [p for p in pools if p.allocatable.gpus and (wanted is None or p.gpu_resource == wanted)]
+        if not matching:
+            raise PlacementError(
+                "resources", f"no node pool offers {wanted or 'GPUs'}; add one under cluster.nodePools"
+            )
+        if len(matching) > 1:
+            names = ", ".join(p.name for p in matching)
+            raise PlacementError("resources", f"several node pools offer GPUs ({names}): choose one with nodePool")
+        return Placement(matching[0], wanted or matching[0].gpu_resource, (matching[0],))
+    if pools:
+        open_pools = tuple(p for p in pools if not _blocks_pods(p))
+        if not open_pools:
+            raise PlacementError(
+                "nodePool", "every node pool is tainted, so these pods fit nowhere: choose one with nodePool"
+            )
+        return Placement(None, None, open_pools)
+    return Placement(None, None, ())
