@@ -179,8 +179,18 @@ def located(tree: SourceNode, problem: SpecProblem) -> UserError:
 def validation_errors(error: ValidationError, tree: SourceNode, model: type[BaseModel]) -> list[UserError]:
     """One located UserError per pydantic error, worded for people rather than for Python."""
     found = []
-    for detail in error.errors(include_url=False):
+    details = error.errors(include_url=False)
+    # A misspelt field is reported once, as unknown with a suggestion, not also as missing.
+    misspelt = {
+        (tuple(d["loc"][:-1]), str(d["loc"][-1])) for d in details if d["type"] == "extra_forbidden"
+    }
+    for detail in details:
         path = tuple(detail["loc"])
+        if detail["type"] == "missing" and any(
+            parent == path[:-1] and difflib.get_close_matches(str(path[-1]), [typo], n=1, cutoff=0.6)
+            for parent, typo in misspelt
+        ):
+            continue
         kind = detail["type"]
         at_key = kind == "extra_forbidden"
         message = _message(detail, path, model)

@@ -94,7 +94,7 @@ def _validator(version: str, api_version: str, kind: str) -> Any:
     from jsonschema import Draft202012Validator
 
     path = _schema_root() / f"v{version}.0-local-strict" / _schema_file(api_version, kind)
-    if "/" not in api_version and api_version != "v1" or not path.is_file():
+    if ("/" not in api_version and api_version != "v1") or not path.is_file():
         raise UnknownKind(f"no built-in schema for {api_version} {kind}")
     schema = json.loads(path.read_text(encoding="utf-8"))
     return Draft202012Validator(schema, registry=_registry(version))

@@ -2,7 +2,7 @@
 
 Environment files are layers (`extends:`), so any single file may leave out fields that its
 base supplies: this schema keeps types, descriptions and the ban on unknown keys, but drops
-`required`, which `mlgitops render` checks after merging.
+`required` (and the exclusivity of workload kinds), which `mlgitops render` checks after merging.
 """
 
 from __future__ import annotations
@@ -33,6 +33,9 @@ def environment_file_schema() -> dict[str, Any]:
 def _relax(node: Any) -> None:
     if isinstance(node, dict):
         node.pop("required", None)
+        if "oneOf" in node:
+            # A partial workload (name and one override) matches every kind; any match is fine.
+            node["anyOf"] = node.pop("oneOf")
         if node.get("additionalProperties") is False and "properties" in node:
             node["properties"][DELETE_KEY] = {
                 "const": DELETE_VALUE,

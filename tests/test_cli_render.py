@@ -1,0 +1,138 @@
+"""`mlgitops render`, `render --check` and `schema` as users and CI run them."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.support import REPO, run_cli
+
+
+def _tree_digest(folder: Path) -> dict[str, str]:
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*")) if p.is_file()
+    }
+
+
+def test_render_into_an_empty_folder_then_check_is_clean(fleet: Path) -> None:
+    shutil.rmtree(fleet / "rendered")
+    result = run_cli("render", cwd=fleet)
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.startswith("rendered dev: 9 objects, prod: 9 objects, staging: 9 objects into rendered/")
+    assert _tree_digest(fleet / "rendered") == _tree_digest(REPO / "rendered")
+    check = run_cli("render", "--check", cwd=fleet)
+    assert check.exit_code == 0, check.stdout + check.stderr
+    assert "is up to date" in check.stdout
+
+
+def test_rendering_twice_and_under_other_hash_seeds_gives_the_same_bytes(fleet: Path) -> None:
+    digests = []
+    for seed in ("0", "1", "4242"):
+        shutil.rmtree(fleet / "rendered")
+        result = run_cli("render", cwd=fleet, env={"PYTHONHASHSEED": seed})
+        assert result.exit_code == 0, result.stderr
+        digests.append(_tree_digest(fleet / "rendered"))
+    assert digests[0] == digests[1] == digests[2]
+
+
+def test_an_unchanged_rerender_touches_no_file(fleet: Path) -> None:
+    before = {p: p.stat().st_mtime_ns for p in (fleet / "rendered").rglob("*") if p.is_file()}
+    result = run_cli("render", cwd=fleet)
+    assert result.exit_code == 0
+    assert "(no changes)" in result.stdout
+    assert {p: p.stat().st_mtime_ns for p in (fleet / "rendered").rglob("*") if p.is_file()} == before
+
+
+def test_check_fails_after_a_hand_edit_and_shows_a_unified_diff(fleet: Path) -> None:
+    edited = fleet / "rendered" / "prod" / "service-resnet-serve.yaml"
+    edited.write_text(edited.read_text().replace("port: 8080", "port: 9090"))
+    (fleet / "rendered" / "dev" / "configmap-stray.yaml").write_text("apiVersion: v1\nkind: ConfigMap\n")
+    (fleet / "rendered" / "staging" / "service-resnet-serve.yaml").unlink()
+    result = run_cli("render", "--check", cwd=fleet)
+    assert result.exit_code == 1
+    assert "--- a/rendered/prod/service-resnet-serve.yaml\n+++ b/rendered/prod/service-resnet-serve.yaml\n" in result.stdout
+    assert "-    port: 9090\n+    port: 8080\n" in result.stdout
+    assert result.stderr.splitlines() == [
+        "extra: rendered/dev/configmap-stray.yaml",
+        "stale: rendered/prod/service-resnet-serve.yaml",
+        "missing: rendered/staging/service-resnet-serve.yaml",
+        "rendered/ is out of date (3 file(s)); run `mlgitops render`",
+    ]
+    fixed = run_cli("render", cwd=fleet)
+    assert fixed.exit_code == 0
+    assert _tree_digest(fleet / "rendered") == _tree_digest(REPO / "rendered")
+
+
+def test_render_removes_files_of_objects_that_no_longer_exist(fleet: Path) -> None:
+    dev = fleet / "environments" / "dev.yaml"
+    dev.write_text(dev.read_text() + "  - name: nightly-embeddings\n    $patch: delete\n")
+    result = run_cli("render", "--env", "dev", cwd=fleet)
+    assert result.exit_code == 0, result.stderr
+    assert not (fleet / "rendered" / "dev" / "cronjob-nightly-embeddings.yaml").exists()
+    kustomization = yaml.safe_load((fleet / "rendered" / "dev" / "kustomization.yaml").read_text())
+    assert "cronjob-nightly-embeddings.yaml" not in kustomization["resources"]
+    # Other environments were not touched by a --env dev run.
+    assert (fleet / "rendered" / "prod" / "cronjob-nightly-embeddings.yaml").exists()
+
+
+def test_a_removed_environment_folder_is_removed_on_a_full_render(fleet: Path) -> None:
+    (fleet / "environments" / "staging.yaml").unlink()
+    assert run_cli("render", "--check", cwd=fleet).exit_code == 1
+    assert run_cli("render", cwd=fleet).exit_code == 0
+    assert sorted(p.name for p in (fleet / "rendered").iterdir()) == ["dev", "prod"]
+
+
+def test_unknown_environment_name_is_a_usage_error(fleet: Path) -> None:
+    result = run_cli("render", "--env", "qa", cwd=fleet)
+    assert result.exit_code == 2
+    assert result.stderr == "error: no environment named 'qa' in environments (have: dev, prod, staging)\n"
+
+
+def test_schema_command_prints_the_committed_schema(fleet: Path) -> None:
+    result = run_cli("schema", cwd=fleet)
+    assert result.exit_code == 0
+    assert json.loads(result.stdout) == json.loads((REPO / "environments" / "environment.schema.json").read_text())
+
+
+def test_editor_schema_accepts_every_example_file(repo_root: Path) -> None:
+    import jsonschema
+
+    schema = json.loads((repo_root / "environments" / "environment.schema.json").read_text())
+    for path in sorted((repo_root / "environments").glob("*.yaml")):
+        jsonschema.validate(yaml.safe_load(path.read_text()), schema)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({"workloads": [{"name": "x", "kind": "training", "resouces": {}}]}, schema)
+
+
+def _kubectl() -> str:
+    found = shutil.which("kubectl")
+    if found is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("kubectl is required in CI to prove rendered/<env> builds with kustomize")
+        pytest.skip("kubectl not installed")
+    return found
+
+
+@pytest.mark.kubectl
+@pytest.mark.parametrize("environment", ["dev", "staging", "prod"])
+def test_kubectl_kustomize_builds_exactly_the_generators_objects(environment: str) -> None:
+    built = subprocess.run(
+        [_kubectl(), "kustomize", str(REPO / "rendered" / environment)],
+        capture_output=True, text=True, check=False, timeout=120,
+    )
+    assert built.returncode == 0, built.stderr
+    from generator.loading import load_environments
+    from generator.pipeline import build
+
+    [loaded] = load_environments(REPO / "environments", [environment])
+    expected = {(item.kind, item.name): item.obj for item in build(loaded).objects}
+    got = {(obj["kind"], obj["metadata"]["name"]): obj for obj in yaml.safe_load_all(built.stdout) if obj}
+    assert got == expected

@@ -1,0 +1,203 @@
+"""The example fleet: snapshots, GPU scheduling, GitOps-safe shapes, and the Python API."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from syrupy.assertion import SnapshotAssertion
+
+from generator.loading import load_environments
+from generator.pipeline import EnvironmentOutput, build
+from generator.render import render_environment
+from generator.spec import (
+    Allocatable,
+    ClusterProfile,
+    CpuMetric,
+    Environment,
+    NodePool,
+    Port,
+    Resources,
+    Serving,
+    TaintSpec,
+    Training,
+)
+from tests.support import REPO
+
+
+@pytest.fixture(scope="module")
+def outputs() -> dict[str, EnvironmentOutput]:
+    return {loaded.name: build(loaded) for loaded in load_environments(REPO / "environments")}
+
+
+def _objects(output: EnvironmentOutput, kind: str) -> list[dict[str, Any]]:
+    return [item.obj for item in output.objects if item.kind == kind]
+
+
+@pytest.mark.parametrize("environment", ["dev", "staging", "prod"])
+def test_rendered_fleet_matches_snapshot(
+    outputs: dict[str, EnvironmentOutput], environment: str, snapshot: SnapshotAssertion
+) -> None:
+    assert outputs[environment].files == snapshot
+
+
+def test_committed_rendered_tree_is_what_the_generator_writes(outputs: dict[str, EnvironmentOutput]) -> None:
+    for name, output in outputs.items():
+        on_disk = {p.name: p.read_text() for p in (REPO / "rendered" / name).iterdir()}
+        assert on_disk == output.files
+
+
+def test_gpu_jobs_get_limits_tolerations_and_the_pool_selector(outputs: dict[str, EnvironmentOutput]) -> None:
+    gpus = {}
+    for name, output in outputs.items():
+        [job] = _objects(output, "Job")
+        pod = job["spec"]["template"]["spec"]
+        [container] = pod["containers"]
+        resources = container["resources"]
+        assert resources["limits"]["nvidia.com/gpu"] == resources["requests"]["nvidia.com/gpu"]
+        gpus[name] = resources["limits"]["nvidia.com/gpu"]
+        assert pod["tolerations"] == [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}]
+        assert pod["nodeSelector"] == {"node-pool": "gpu-a100", "nvidia.com/gpu.product": "NVIDIA-A100-SXM4-80GB"}
+        shm = next(v for v in pod["volumes"] if v["name"] == "dshm")
+        assert shm["emptyDir"]["medium"] == "Memory" and "sizeLimit" in shm["emptyDir"]
+        assert all("persistentVolumeClaim" in v for v in pod["volumes"] if v["name"] != "dshm")
+        assert "ttlSecondsAfterFinished" not in job["spec"]
+    assert gpus == {"dev": 1, "staging": 2, "prod": 8}
+
+
+def test_cpu_workloads_get_no_gpu_toleration(outputs: dict[str, EnvironmentOutput]) -> None:
+    for output in outputs.values():
+        for kind in ("Deployment", "CronJob"):
+            for obj in _objects(output, kind):
+                template = obj["spec"]["template"] if kind == "Deployment" else obj["spec"]["jobTemplate"]["spec"]["template"]
+                assert "tolerations" not in template["spec"]
+                resources = template["spec"]["containers"][0]["resources"]
+                assert not any("gpu" in key for key in resources["limits"])
+
+
+def test_deployment_under_an_hpa_leaves_replicas_to_it(outputs: dict[str, EnvironmentOutput]) -> None:
+    [deployment] = _objects(outputs["prod"], "Deployment")
+    [hpa] = _objects(outputs["prod"], "HorizontalPodAutoscaler")
+    assert "replicas" not in deployment["spec"]
+    assert hpa["spec"]["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": "resnet-serve"}
+    assert hpa["spec"]["metrics"] == [
+        {"type": "Resource", "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 70}}}
+    ]
+
+
+def test_every_object_carries_the_standard_labels_and_pvcs_are_prune_protected(
+    outputs: dict[str, EnvironmentOutput],
+) -> None:
+    for name, output in outputs.items():
+        for item in output.objects:
+            labels = item.obj["metadata"]["labels"]
+            assert labels["app.kubernetes.io/managed-by"] == "mlgitops"
+            assert labels["app.kubernetes.io/part-of"] == "vision-platform"
+            assert labels["mlgitops.io/environment"] == name
+            assert labels["app.kubernetes.io/name"]
+            if item.kind == "PersistentVolumeClaim":
+                annotations = item.obj["metadata"]["annotations"]
+                assert annotations["argocd.argoproj.io/sync-options"] == "Prune=false,Delete=false"
+                assert annotations["kustomize.toolkit.fluxcd.io/prune"] == "disabled"
+
+
+def test_pods_are_restricted_by_default(outputs: dict[str, EnvironmentOutput]) -> None:
+    [deployment] = _objects(outputs["dev"], "Deployment")
+    pod = deployment["spec"]["template"]["spec"]
+    assert pod["securityContext"] == {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}}
+    assert pod["containers"][0]["securityContext"] == {
+        "allowPrivilegeEscalation": False,
+        "capabilities": {"drop": ["ALL"]},
+        "readOnlyRootFilesystem": False,
+        "runAsNonRoot": True,
+    }
+
+
+def test_kustomization_lists_every_file_sorted_with_v5_labels(outputs: dict[str, EnvironmentOutput]) -> None:
+    for output in outputs.values():
+        root = yaml.safe_load(output.files["kustomization.yaml"])
+        assert root["resources"] == sorted(set(output.files) - {"kustomization.yaml"})
+        assert "commonLabels" not in root
+        assert root["labels"][0]["includeSelectors"] is False
+        assert root["namespace"].startswith("ml-")
+
+
+def test_files_start_with_a_header_and_apiversion_kind_metadata_order(outputs: dict[str, EnvironmentOutput]) -> None:
+    text = outputs["prod"].files["service-resnet-serve.yaml"]
+    assert text.splitlines()[0] == (
+        "# Generated by mlgitops from environments/prod.yaml. Do not edit: change the environment file and run "
+        "`mlgitops render`."
+    )
+    assert [line.split(":")[0] for line in text.splitlines()[1:] if not line.startswith(" ")] == [
+        "apiVersion", "kind", "metadata", "spec"
+    ]
+
+
+def _api_environment(gpu: int = 2, memory: str = "32Gi") -> Environment:
+    return Environment(
+        namespace="research",
+        kubernetes_version="1.31",
+        cluster=ClusterProfile(node_pools=[
+            NodePool(name="h100", labels={"pool": "h100"}, taints=[TaintSpec(key="nvidia.com/gpu")],
+                     allocatable=Allocatable(cpu="200", memory="2000Gi", gpus=8)),
+            NodePool(name="cpu", allocatable=Allocatable(cpu="16", memory="64Gi")),
+        ]),
+        workloads=[
+            Training(kind="training", name="llm-finetune", image="registry.example/ft:2",
+                     resources=Resources(cpu="16", memory=memory, gpu=gpu), shm_size="8Gi"),
+            Serving(kind="serving", name="llm-serve", image="registry.example/serve:2", ports=[Port(port=8000)],
+                    resources=Resources(cpu="2", memory="8Gi"),
+                    autoscaling={"min_replicas": 1, "max_replicas": 3, "metrics": [CpuMetric(type="cpu", utilization=60)]}),
+        ],
+    )
+
+
+def test_python_api_builds_and_renders_without_files() -> None:
+    rendered = render_environment(_api_environment(), "research")
+    kinds = sorted(item.kind for item in rendered)
+    assert kinds == ["Deployment", "HorizontalPodAutoscaler", "Job", "Kustomization", "Service"]
+    job = next(item.obj for item in rendered if item.kind == "Job")
+    # The only pool with GPUs is chosen when the workload names none.
+    assert job["spec"]["template"]["spec"]["nodeSelector"] == {"pool": "h100"}
+    assert job["metadata"]["name"].startswith("llm-finetune-")
+
+
+def test_a_changed_pod_template_changes_the_job_name_and_an_unchanged_one_does_not() -> None:
+    def job_name(environment: Environment) -> str:
+        return next(item.name for item in render_environment(environment, "research") if item.kind == "Job")
+
+    assert job_name(_api_environment()) == job_name(_api_environment())
+    assert job_name(_api_environment()) != job_name(_api_environment(gpu=4))
+
+
+def test_python_api_reports_semantic_problems_with_the_field_path() -> None:
+    from generator.errors import UserError
+
+    with pytest.raises(UserError) as raised:
+        render_environment(_api_environment(gpu=9), "research")
+    assert raised.value.one_line() == (
+        "workloads[0].resources.gpu: asks for 9 GPUs (nvidia.com/gpu) but the largest node of pool 'h100' can "
+        "allocate 8; these pods would never schedule"
+    )
+
+
+def test_gpu_workload_without_any_cluster_profile_tolerates_the_usual_nvidia_taint() -> None:
+    environment = _api_environment().model_copy(update={"cluster": ClusterProfile()})
+    job = next(item.obj for item in render_environment(environment, "research") if item.kind == "Job")
+    pod = job["spec"]["template"]["spec"]
+    assert pod["tolerations"] == [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}]
+    assert "nodeSelector" not in pod
+
+
+def test_committed_editor_schema_is_current(repo_root: Path) -> None:
+    import json
+
+    from generator.spec.editor_schema import environment_file_schema
+
+    committed = json.loads((repo_root / "environments" / "environment.schema.json").read_text())
+    assert committed == environment_file_schema()
+    for name in ("base", "dev", "staging", "prod"):
+        first = (repo_root / "environments" / f"{name}.yaml").read_text().splitlines()[0]
+        assert first == "# yaml-language-server: $schema=environment.schema.json"
