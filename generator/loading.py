@@ -54,8 +54,10 @@ def shown_path(path: Path) -> str:
 
 def environment_files(root: Path) -> list[Path]:
     if not root.is_dir():
-        raise UserError(f"environments folder {shown_path(root)!r} not found (run from the repository root, "
-                        "or pass --environments DIR)")
+        raise UserError(
+            f"environments folder {shown_path(root)!r} not found (run from the repository root, "
+            "or pass --environments DIR)"
+        )
     return sorted(p for p in root.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
 
 
@@ -78,12 +80,16 @@ def load_environments(root: Path, names: Sequence[str] = ()) -> list[LoadedEnvir
             continue
         problem = dns1123_label_problem(path.stem)
         if problem:
-            problems.append(UserError(f"the file name is the environment name: {problem}",
-                                      Location(shown_path(path), 1, 1)))
+            problems.append(
+                UserError(f"the file name is the environment name: {problem}", Location(shown_path(path), 1, 1))
+            )
             continue
         if path.stem in concrete:
-            problems.append(UserError(f"environment {path.stem!r} is defined twice (.yaml and .yml)",
-                                      Location(shown_path(path), 1, 1)))
+            problems.append(
+                UserError(
+                    f"environment {path.stem!r} is defined twice (.yaml and .yml)", Location(shown_path(path), 1, 1)
+                )
+            )
             continue
         concrete[path.stem] = path
     if problems:
@@ -111,9 +117,7 @@ def _layer(path: Path, cache: dict[Path, SourceNode]) -> SourceNode:
     if resolved not in cache:
         tree = parse(read_text(path, shown_path(path)), shown_path(path))
         if not tree.is_mapping:
-            raise UserError(
-                f"an environment file must be a mapping of fields, not a {_kind_of(tree)}", tree.location
-            )
+            raise UserError(f"an environment file must be a mapping of fields, not a {_kind_of(tree)}", tree.location)
         check_unique_names(tree)
         cache[resolved] = tree
     return cache[resolved]
@@ -125,9 +129,7 @@ def _kind_of(node: SourceNode) -> str:
     return type(node.value).__name__ if node.value is not None else "null"
 
 
-def load_environment(
-    path: Path, root: Path, cache: dict[Path, SourceNode] | None = None
-) -> LoadedEnvironment:
+def load_environment(path: Path, root: Path, cache: dict[Path, SourceNode] | None = None) -> LoadedEnvironment:
     """Load one environment file, resolving its `extends:` chain within ``root``."""
     cache = {} if cache is None else cache
     chain = [path]
@@ -151,8 +153,7 @@ def load_environment(
 
 def _base_path(extends: SourceNode, child: Path, root: Path, chain: list[Path]) -> Path:
     if not isinstance(extends.value, str) or not extends.value:
-        raise UserError("extends: must be the file name of a base environment, e.g. 'base.yaml'",
-                        extends.location)
+        raise UserError("extends: must be the file name of a base environment, e.g. 'base.yaml'", extends.location)
     target = child.parent / extends.value
     root_real = root.resolve()
     real = target.resolve()
@@ -163,8 +164,7 @@ def _base_path(extends: SourceNode, child: Path, root: Path, chain: list[Path]) 
             extends.location,
         )
     if not real.is_file():
-        raise UserError(f"extends: base file {extends.value!r} not found next to {shown_path(child)}",
-                        extends.location)
+        raise UserError(f"extends: base file {extends.value!r} not found next to {shown_path(child)}", extends.location)
     if any(real == seen.resolve() for seen in chain):
         cycle = " -> ".join([*(shown_path(p) for p in chain), shown_path(target)])
         raise UserError(f"extends: cycle {cycle}", extends.location)
@@ -181,9 +181,7 @@ def validation_errors(error: ValidationError, tree: SourceNode, model: type[Base
     found = []
     details = error.errors(include_url=False)
     # A misspelt field is reported once, as unknown with a suggestion, not also as missing.
-    misspelt = {
-        (tuple(d["loc"][:-1]), str(d["loc"][-1])) for d in details if d["type"] == "extra_forbidden"
-    }
+    misspelt = {(tuple(d["loc"][:-1]), str(d["loc"][-1])) for d in details if d["type"] == "extra_forbidden"}
     for detail in details:
         path = tuple(detail["loc"])
         if detail["type"] == "missing" and any(

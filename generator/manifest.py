@@ -94,9 +94,8 @@ class Manifest:
                             mark = key_node.start_mark
                             return Location(self.file, mark.line + 1, mark.column + 1)
                         break
-            elif isinstance(node, yaml.SequenceNode) and isinstance(segment, int):
-                if 0 <= segment < len(node.value):
-                    found = node.value[segment]
+            elif isinstance(node, yaml.SequenceNode) and isinstance(segment, int) and 0 <= segment < len(node.value):
+                found = node.value[segment]
             if found is None:
                 break
             node = found
@@ -160,9 +159,7 @@ def load_manifests(text: str, file: str) -> list[Manifest]:
         if obj.get("kind") == "List" and isinstance(obj.get("items"), list):
             item_nodes = _mapping_value(node, "items")
             for item_index, item in enumerate(obj["items"]):
-                item_node = (
-                    item_nodes.value[item_index] if isinstance(item_nodes, yaml.SequenceNode) else None
-                )
+                item_node = item_nodes.value[item_index] if isinstance(item_nodes, yaml.SequenceNode) else None
                 manifests.append(_checked(item, file, index, item_node, where))
             continue
         manifests.append(_checked(obj, file, index, node, where))
@@ -173,7 +170,8 @@ def _mapping_value(node: yaml.Node, key: str) -> yaml.Node | None:
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
             if isinstance(key_node, yaml.ScalarNode) and key_node.value == key:
-                return value_node
+                found: yaml.Node = value_node
+                return found
     return None
 
 
@@ -185,8 +183,7 @@ def _checked(obj: Any, file: str, index: int, node: yaml.Node | None, where: Loc
     for required in ("apiVersion", "kind"):
         if not isinstance(obj.get(required), str) or not obj[required]:
             raise UserError(
-                f"document {index + 1} has no '{required}': every Kubernetes object needs "
-                "apiVersion and kind",
+                f"document {index + 1} has no '{required}': every Kubernetes object needs apiVersion and kind",
                 where,
             )
     return Manifest(obj=obj, file=file, document=index, node=node)

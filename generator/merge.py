@@ -23,7 +23,9 @@ def is_named_list(node: SourceNode) -> bool:
         return False
     items = node.sequence()
     return bool(items) and all(
-        item.is_mapping and "name" in item.mapping() and not item.mapping()["name"].is_mapping
+        item.is_mapping
+        and "name" in item.mapping()
+        and not item.mapping()["name"].is_mapping
         and not item.mapping()["name"].is_sequence
         for item in items
     )

@@ -50,10 +50,12 @@ def validate_objects(output: EnvironmentOutput) -> None:
             continue
         for problem in problems:
             where = ".".join(str(p) for p in problem.path) or "(object)"
-            errors.append(UserError(
-                f"rendered {item.kind} {item.name!r} does not validate against Kubernetes "
-                f"{schema.schema_version(output.kubernetes_version)}: {where}: {problem.message}",
-                item.source,
-            ))
+            errors.append(
+                UserError(
+                    f"rendered {item.kind} {item.name!r} does not validate against Kubernetes "
+                    f"{schema.schema_version(output.kubernetes_version)}: {where}: {problem.message}",
+                    item.source,
+                )
+            )
     if errors:
         raise UserErrors(errors)

@@ -74,8 +74,9 @@ def read_text(path: Path, shown: str) -> str:
         )
     if b"\x00" in raw:
         line, column = _position(raw, raw.index(b"\x00"))
-        raise UserError("binary content (a NUL byte): environment files must be UTF-8 text",
-                        Location(shown, line, column))
+        raise UserError(
+            "binary content (a NUL byte): environment files must be UTF-8 text", Location(shown, line, column)
+        )
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -121,8 +122,7 @@ def parse(text: str, shown: str) -> SourceNode:
     except YAMLError as error:
         raise UserError(f"invalid YAML: {error}", Location(shown, 1, 1)) from None
     if len(documents) > 1:
-        raise UserError("an environment file holds one YAML document; found several ('---')",
-                        Location(shown, 1, 1))
+        raise UserError("an environment file holds one YAML document; found several ('---')", Location(shown, 1, 1))
     root = documents[0] if documents else None
     if root is None:
         return SourceNode({}, Location(shown, 1, 1))
@@ -171,8 +171,7 @@ def _convert(
         raise UserError(f"YAML nested deeper than {MAX_DEPTH} levels", where)
     _check_tag(value, where)
     if isinstance(value, TaggedScalar):
-        raise UserError(f"unsupported YAML tag {value.tag.value!r}: only plain YAML values are accepted",
-                        where)
+        raise UserError(f"unsupported YAML tag {value.tag.value!r}: only plain YAML values are accepted", where)
     if isinstance(value, CommentedMap):
         entries: dict[str, SourceNode] = {}
         for key in value:
@@ -181,15 +180,17 @@ def _convert(
                 raise UserError(f"mapping keys must be text; {key!r} is a {type(key).__name__}", key_at)
             value_at = Location(shown, *_pair(value.lc.value(key)))
             child = value[key]
-            entries[key] = _convert(child, Location(shown, *_start(child, _zero(value_at))), key_at,
-                                    shown, depth + 1, budget)
+            entries[key] = _convert(
+                child, Location(shown, *_start(child, _zero(value_at))), key_at, shown, depth + 1, budget
+            )
         return SourceNode(entries, where, key_where)
     if isinstance(value, CommentedSeq):
         items = []
         for index, child in enumerate(value):
             item_at = Location(shown, *_pair(value.lc.item(index)))
-            items.append(_convert(child, Location(shown, *_start(child, _zero(item_at))), None,
-                                  shown, depth + 1, budget))
+            items.append(
+                _convert(child, Location(shown, *_start(child, _zero(item_at))), None, shown, depth + 1, budget)
+            )
         return SourceNode(items, where, key_where)
     return SourceNode(_scalar(value), where, key_where)
 
@@ -244,8 +245,9 @@ def locate(tree: SourceNode, path: tuple[str | int, ...], *, key: bool = False) 
                 break
             node = items[segment]
             name = node.mapping().get("name") if node.is_mapping else None
-            shown += f"[{name.value}]" if name is not None and not (name.is_mapping or name.is_sequence) \
-                else f"[{segment}]"
+            shown += (
+                f"[{name.value}]" if name is not None and not (name.is_mapping or name.is_sequence) else f"[{segment}]"
+            )
             target = node.location
         else:
             if last:

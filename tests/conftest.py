@@ -22,4 +22,4 @@ def fleet(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     shutil.copytree(REPO / "environments", tmp_path / "environments")
     shutil.copytree(REPO / "rendered", tmp_path / "rendered")
     monkeypatch.chdir(tmp_path)
-    yield tmp_path
+    return tmp_path

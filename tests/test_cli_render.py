@@ -18,7 +18,8 @@ from tests.support import REPO, run_cli
 def _tree_digest(folder: Path) -> dict[str, str]:
     return {
         p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(folder.rglob("*")) if p.is_file()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
     }
 
 
@@ -58,7 +59,10 @@ def test_check_fails_after_a_hand_edit_and_shows_a_unified_diff(fleet: Path) -> 
     (fleet / "rendered" / "staging" / "service-resnet-serve.yaml").unlink()
     result = run_cli("render", "--check", cwd=fleet)
     assert result.exit_code == 1
-    assert "--- a/rendered/prod/service-resnet-serve.yaml\n+++ b/rendered/prod/service-resnet-serve.yaml\n" in result.stdout
+    assert (
+        "--- a/rendered/prod/service-resnet-serve.yaml\n+++ b/rendered/prod/service-resnet-serve.yaml\n"
+        in result.stdout
+    )
     assert "-    port: 9090\n+    port: 8080\n" in result.stdout
     assert result.stderr.splitlines() == [
         "extra: rendered/dev/configmap-stray.yaml",
@@ -126,7 +130,10 @@ def _kubectl() -> str:
 def test_kubectl_kustomize_builds_exactly_the_generators_objects(environment: str) -> None:
     built = subprocess.run(
         [_kubectl(), "kustomize", str(REPO / "rendered" / environment)],
-        capture_output=True, text=True, check=False, timeout=120,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
     )
     assert built.returncode == 0, built.stderr
     from generator.loading import load_environments

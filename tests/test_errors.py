@@ -53,52 +53,132 @@ workloads:
 """
 
 CASES = [
-    ("bad-quantity", "memory: 32Gi", "memory: 32GB",
-     "21:15: workloads[trainer].resources.memory: '32GB' is not a Kubernetes quantity (did you mean '32Gi'?)"),
-    ("typo-field", "    resources:\n      cpu: \"8\"", "    resouces:\n      cpu: \"8\"",
-     "19:5: workloads[trainer].resouces: unknown field 'resouces' (did you mean 'resources'?)"),
-    ("upper-case-name", "name: trainer", "name: Trainer",
-     "16:11: workloads[Trainer].name: 'Trainer' is not a DNS-1123 label: use lower-case letters, digits and "
-     "'-', starting and ending with a letter or digit (did you mean 'trainer'?)"),
-    ("zero-gpus", "gpu: 2", "gpu: 0",
-     "22:12: workloads[trainer].resources.gpu: input should be greater than or equal to 1 (got 0)"),
-    ("fractional-gpus", "gpu: 2", "gpu: 1.5",
-     "22:12: workloads[trainer].resources.gpu: GPU count must be a whole number of devices, not 1.5"),
-    ("limit-below-request", "      memory: 2Gi\n", "      memory: 2Gi\n      limits: {memory: 1Gi}\n",
-     "33:24: workloads[serve].resources.limits.memory: limit '1Gi' is below the request '2Gi'; a limit must "
-     "be >= the request"),
-    ("hpa-min-above-max", "maxReplicas: 4", "maxReplicas: 0",
-     "35:20: workloads[serve].autoscaling.maxReplicas: input should be greater than or equal to 1 (got 0)"),
-    ("hpa-min-greater-than-max", "minReplicas: 1", "minReplicas: 6",
-     "35:20: workloads[serve].autoscaling.maxReplicas: maxReplicas 4 is below minReplicas 6"),
-    ("hpa-without-metrics", "      metrics:\n        - type: cpu\n          utilization: 70\n", "",
-     "34:7: workloads[serve].autoscaling.metrics: autoscaling needs at least one metric (e.g. '- type: cpu' with "
-     "'utilization: 70'); without one the HorizontalPodAutoscaler never scales"),
-    ("unknown-kind", "kind: training", "kind: trainig",
-     "16:5: workloads[trainer]: kind 'trainig' is not one of 'training', 'serving', 'batch'"),
-    ("missing-image", "    image: registry.example/train:1\n", "",
-     "16:5: workloads[trainer].image: missing required field 'image'"),
-    ("wrong-type", "ports: [{port: 8080}]", "ports: 8080",
-     "29:12: workloads[serve].ports: input should be a valid list (got 8080)"),
-    ("missing-node-pool", "nodePool: gpu", "nodePool: gpu-h100",
-     "23:15: workloads[trainer].nodePool: node pool 'gpu-h100' does not exist (have: cpu, gpu)"),
-    ("more-gpus-than-a-node", "gpu: 2", "gpu: 16",
-     "22:12: workloads[trainer].resources.gpu: asks for 16 GPUs (nvidia.com/gpu) but the largest node of "
-     "pool 'gpu' can allocate 4; these pods would never schedule"),
-    ("more-memory-than-a-node", "memory: 32Gi", "memory: 512Gi",
-     "21:15: workloads[trainer].resources.memory: asks for 512Gi memory but the largest node of pool 'gpu' "
-     "can allocate 256Gi; these pods would never schedule"),
-    ("unknown-volume", "{volume: data,", "{volume: dataset,",
-     "25:18: workloads[trainer].mounts[0].volume: volume 'dataset' does not exist (have: data)"),
-    ("duplicate-key", "    nodePool: gpu\n", "    nodePool: gpu\n    nodePool: cpu\n",
-     "24:5: invalid YAML: found duplicate key \"nodePool\": each key may appear once in a mapping"),
-    ("tab-indent", "    nodePool: gpu\n", "\tnodePool: gpu\n",
-     "23:1: a tab in the indentation: YAML indents with spaces only"),
-    ("syntax-error", "ports: [{port: 8080}]", "ports: [{port: 8080}",
-     "30:5: invalid YAML: expected ',' or ']', but got '<scalar>'"),
-    ("unsafe-tag", "image: registry.example/serve:1", "image: !!python/object/apply:os.system [id]",
-     "28:12: unsupported YAML tag 'tag:yaml.org,2002:python/object/apply:os.system': only plain YAML "
-     "values are accepted"),
+    (
+        "bad-quantity",
+        "memory: 32Gi",
+        "memory: 32GB",
+        "21:15: workloads[trainer].resources.memory: '32GB' is not a Kubernetes quantity (did you mean '32Gi'?)",
+    ),
+    (
+        "typo-field",
+        '    resources:\n      cpu: "8"',
+        '    resouces:\n      cpu: "8"',
+        "19:5: workloads[trainer].resouces: unknown field 'resouces' (did you mean 'resources'?)",
+    ),
+    (
+        "upper-case-name",
+        "name: trainer",
+        "name: Trainer",
+        "16:11: workloads[Trainer].name: 'Trainer' is not a DNS-1123 label: use lower-case letters, digits and "
+        "'-', starting and ending with a letter or digit (did you mean 'trainer'?)",
+    ),
+    (
+        "zero-gpus",
+        "gpu: 2",
+        "gpu: 0",
+        "22:12: workloads[trainer].resources.gpu: input should be greater than or equal to 1 (got 0)",
+    ),
+    (
+        "fractional-gpus",
+        "gpu: 2",
+        "gpu: 1.5",
+        "22:12: workloads[trainer].resources.gpu: GPU count must be a whole number of devices, not 1.5",
+    ),
+    (
+        "limit-below-request",
+        "      memory: 2Gi\n",
+        "      memory: 2Gi\n      limits: {memory: 1Gi}\n",
+        "33:24: workloads[serve].resources.limits.memory: limit '1Gi' is below the request '2Gi'; a limit must "
+        "be >= the request",
+    ),
+    (
+        "hpa-min-above-max",
+        "maxReplicas: 4",
+        "maxReplicas: 0",
+        "35:20: workloads[serve].autoscaling.maxReplicas: input should be greater than or equal to 1 (got 0)",
+    ),
+    (
+        "hpa-min-greater-than-max",
+        "minReplicas: 1",
+        "minReplicas: 6",
+        "35:20: workloads[serve].autoscaling.maxReplicas: maxReplicas 4 is below minReplicas 6",
+    ),
+    (
+        "hpa-without-metrics",
+        "      metrics:\n        - type: cpu\n          utilization: 70\n",
+        "",
+        "34:7: workloads[serve].autoscaling.metrics: autoscaling needs at least one metric (e.g. '- type: cpu' with "
+        "'utilization: 70'); without one the HorizontalPodAutoscaler never scales",
+    ),
+    (
+        "unknown-kind",
+        "kind: training",
+        "kind: trainig",
+        "16:5: workloads[trainer]: kind 'trainig' is not one of 'training', 'serving', 'batch'",
+    ),
+    (
+        "missing-image",
+        "    image: registry.example/train:1\n",
+        "",
+        "16:5: workloads[trainer].image: missing required field 'image'",
+    ),
+    (
+        "wrong-type",
+        "ports: [{port: 8080}]",
+        "ports: 8080",
+        "29:12: workloads[serve].ports: input should be a valid list (got 8080)",
+    ),
+    (
+        "missing-node-pool",
+        "nodePool: gpu",
+        "nodePool: gpu-h100",
+        "23:15: workloads[trainer].nodePool: node pool 'gpu-h100' does not exist (have: cpu, gpu)",
+    ),
+    (
+        "more-gpus-than-a-node",
+        "gpu: 2",
+        "gpu: 16",
+        "22:12: workloads[trainer].resources.gpu: asks for 16 GPUs (nvidia.com/gpu) but the largest node of "
+        "pool 'gpu' can allocate 4; these pods would never schedule",
+    ),
+    (
+        "more-memory-than-a-node",
+        "memory: 32Gi",
+        "memory: 512Gi",
+        "21:15: workloads[trainer].resources.memory: asks for 512Gi memory but the largest node of pool 'gpu' "
+        "can allocate 256Gi; these pods would never schedule",
+    ),
+    (
+        "unknown-volume",
+        "{volume: data,",
+        "{volume: dataset,",
+        "25:18: workloads[trainer].mounts[0].volume: volume 'dataset' does not exist (have: data)",
+    ),
+    (
+        "duplicate-key",
+        "    nodePool: gpu\n",
+        "    nodePool: gpu\n    nodePool: cpu\n",
+        '24:5: invalid YAML: found duplicate key "nodePool": each key may appear once in a mapping',
+    ),
+    (
+        "tab-indent",
+        "    nodePool: gpu\n",
+        "\tnodePool: gpu\n",
+        "23:1: a tab in the indentation: YAML indents with spaces only",
+    ),
+    (
+        "syntax-error",
+        "ports: [{port: 8080}]",
+        "ports: [{port: 8080}",
+        "30:5: invalid YAML: expected ',' or ']', but got '<scalar>'",
+    ),
+    (
+        "unsafe-tag",
+        "image: registry.example/serve:1",
+        "image: !!python/object/apply:os.system [id]",
+        "28:12: unsupported YAML tag 'tag:yaml.org,2002:python/object/apply:os.system': only plain YAML "
+        "values are accepted",
+    ),
 ]
 
 
@@ -106,9 +186,12 @@ CASES = [
 def test_bad_input_gives_one_located_line(tmp_path: Path, replace: str, by: str, expected: str) -> None:
     assert replace in ENVIRONMENT
     write(tmp_path / "dev.yaml", ENVIRONMENT.replace(replace, by, 1))
-    with pytest.raises(UserError) as raised:
+    def load_and_build() -> None:
         for loaded in load_environments(tmp_path):
             build(loaded)
+
+    with pytest.raises(UserError) as raised:
+        load_and_build()
     assert raised.value.one_line() == f"{tmp_path}/dev.yaml:{expected}"
 
 
@@ -133,8 +216,9 @@ def test_the_cli_prints_relative_paths_exits_2_and_shows_no_traceback(fleet: Pat
 
 
 def test_several_independent_mistakes_are_each_reported(tmp_path: Path) -> None:
-    write(tmp_path / "dev.yaml", ENVIRONMENT.replace("memory: 32Gi", "memory: 32GB").replace(
-        "name: serve", "name: Serve"))
+    write(
+        tmp_path / "dev.yaml", ENVIRONMENT.replace("memory: 32Gi", "memory: 32GB").replace("name: serve", "name: Serve")
+    )
     with pytest.raises(UserError) as raised:
         load_environments(tmp_path)
     lines = raised.value.one_line().splitlines()

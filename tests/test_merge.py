@@ -56,7 +56,9 @@ def test_mappings_merge_key_by_key_and_scalars_override(tmp_path: Path) -> None:
 
 
 def test_named_lists_merge_by_name_and_plain_lists_are_replaced(tmp_path: Path) -> None:
-    spec = _load(tmp_path, """\
+    spec = _load(
+        tmp_path,
+        """\
 extends: base.yaml
 namespace: ml-dev
 workloads:
@@ -72,7 +74,8 @@ workloads:
     image: registry.example/batch:1
     schedule: "0 3 * * *"
     resources: {cpu: "1", memory: 1Gi}
-""")
+""",
+    )
     workloads = {w.name: w for w in spec.workloads}  # type: ignore[attr-defined]
     assert [w.name for w in spec.workloads] == ["train", "serve", "extra"]  # type: ignore[attr-defined]
     assert workloads["train"].args == ["--epochs=90"]
@@ -81,7 +84,9 @@ workloads:
 
 
 def test_patch_delete_removes_inherited_items_and_fields(tmp_path: Path) -> None:
-    spec = _load(tmp_path, """\
+    spec = _load(
+        tmp_path,
+        """\
 extends: base.yaml
 namespace: ml-dev
 labels:
@@ -89,7 +94,8 @@ labels:
 workloads:
   - name: serve
     $patch: delete
-""")
+""",
+    )
     assert [w.name for w in spec.workloads] == ["train"]  # type: ignore[attr-defined]
     assert spec.labels == {"team": "vision"}  # type: ignore[attr-defined]
 
@@ -153,8 +159,10 @@ def test_a_symlinked_base_pointing_outside_is_rejected(tmp_path: Path) -> None:
 
 
 def test_a_name_twice_in_one_file_is_an_error_not_a_silent_merge(tmp_path: Path) -> None:
-    write(tmp_path / "dev.yaml", BASE.replace("abstract: true\n", "namespace: ml-dev\n").replace(
-        "  - name: serve\n", "  - name: train\n"))
+    write(
+        tmp_path / "dev.yaml",
+        BASE.replace("abstract: true\n", "namespace: ml-dev\n").replace("  - name: serve\n", "  - name: train\n"),
+    )
     with pytest.raises(UserError) as raised:
         load_environments(tmp_path)
     assert raised.value.one_line() == (

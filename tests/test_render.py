@@ -61,7 +61,8 @@ def test_gpu_jobs_get_limits_tolerations_and_the_pool_selector(outputs: dict[str
         assert pod["tolerations"] == [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}]
         assert pod["nodeSelector"] == {"node-pool": "gpu-a100", "nvidia.com/gpu.product": "NVIDIA-A100-SXM4-80GB"}
         shm = next(v for v in pod["volumes"] if v["name"] == "dshm")
-        assert shm["emptyDir"]["medium"] == "Memory" and "sizeLimit" in shm["emptyDir"]
+        assert shm["emptyDir"]["medium"] == "Memory"
+        assert "sizeLimit" in shm["emptyDir"]
         assert all("persistentVolumeClaim" in v for v in pod["volumes"] if v["name"] != "dshm")
         assert "ttlSecondsAfterFinished" not in job["spec"]
     assert gpus == {"dev": 1, "staging": 2, "prod": 8}
@@ -71,7 +72,9 @@ def test_cpu_workloads_get_no_gpu_toleration(outputs: dict[str, EnvironmentOutpu
     for output in outputs.values():
         for kind in ("Deployment", "CronJob"):
             for obj in _objects(output, kind):
-                template = obj["spec"]["template"] if kind == "Deployment" else obj["spec"]["jobTemplate"]["spec"]["template"]
+                template = (
+                    obj["spec"]["template"] if kind == "Deployment" else obj["spec"]["jobTemplate"]["spec"]["template"]
+                )
                 assert "tolerations" not in template["spec"]
                 resources = template["spec"]["containers"][0]["resources"]
                 assert not any("gpu" in key for key in resources["limits"])
@@ -131,7 +134,10 @@ def test_files_start_with_a_header_and_apiversion_kind_metadata_order(outputs: d
         "`mlgitops render`."
     )
     assert [line.split(":")[0] for line in text.splitlines()[1:] if not line.startswith(" ")] == [
-        "apiVersion", "kind", "metadata", "spec"
+        "apiVersion",
+        "kind",
+        "metadata",
+        "spec",
     ]
 
 
@@ -139,17 +145,33 @@ def _api_environment(gpu: int = 2, memory: str = "32Gi") -> Environment:
     return Environment(
         namespace="research",
         kubernetes_version="1.31",
-        cluster=ClusterProfile(node_pools=[
-            NodePool(name="h100", labels={"pool": "h100"}, taints=[TaintSpec(key="nvidia.com/gpu")],
-                     allocatable=Allocatable(cpu="200", memory="2000Gi", gpus=8)),
-            NodePool(name="cpu", allocatable=Allocatable(cpu="16", memory="64Gi")),
-        ]),
+        cluster=ClusterProfile(
+            node_pools=[
+                NodePool(
+                    name="h100",
+                    labels={"pool": "h100"},
+                    taints=[TaintSpec(key="nvidia.com/gpu")],
+                    allocatable=Allocatable(cpu="200", memory="2000Gi", gpus=8),
+                ),
+                NodePool(name="cpu", allocatable=Allocatable(cpu="16", memory="64Gi")),
+            ]
+        ),
         workloads=[
-            Training(kind="training", name="llm-finetune", image="registry.example/ft:2",
-                     resources=Resources(cpu="16", memory=memory, gpu=gpu), shm_size="8Gi"),
-            Serving(kind="serving", name="llm-serve", image="registry.example/serve:2", ports=[Port(port=8000)],
-                    resources=Resources(cpu="2", memory="8Gi"),
-                    autoscaling={"min_replicas": 1, "max_replicas": 3, "metrics": [CpuMetric(type="cpu", utilization=60)]}),
+            Training(
+                kind="training",
+                name="llm-finetune",
+                image="registry.example/ft:2",
+                resources=Resources(cpu="16", memory=memory, gpu=gpu),
+                shm_size="8Gi",
+            ),
+            Serving(
+                kind="serving",
+                name="llm-serve",
+                image="registry.example/serve:2",
+                ports=[Port(port=8000)],
+                resources=Resources(cpu="2", memory="8Gi"),
+                autoscaling={"min_replicas": 1, "max_replicas": 3, "metrics": [CpuMetric(type="cpu", utilization=60)]},
+            ),
         ],
     )
 

@@ -34,8 +34,11 @@ def test_quantities_parse_to_base_units(text: str, value: Decimal) -> None:
         ("512mb", "'512mb' is not a Kubernetes quantity (did you mean '512Mi'?)"),
         ("16 Gi", "'16 Gi' is not a Kubernetes quantity (did you mean '16Gi'?)"),
         ("", "an empty string is not a Kubernetes quantity (write e.g. '500m' or '4Gi')"),
-        ("1.5.0", "'1.5.0' is not a Kubernetes quantity (a number with an optional suffix such as m, k, M, G, "
-                  "Ki, Mi, Gi or Ti, e.g. '500m' or '32Gi')"),
+        (
+            "1.5.0",
+            "'1.5.0' is not a Kubernetes quantity (a number with an optional suffix such as m, k, M, G, "
+            "Ki, Mi, Gi or Ti, e.g. '500m' or '32Gi')",
+        ),
     ],
 )
 def test_bad_quantities_explain_themselves(text: str, hint: str) -> None:
@@ -58,13 +61,22 @@ def test_dns1123_labels_accepted(name: str) -> None:
 @pytest.mark.parametrize(
     ("name", "problem"),
     [
-        ("ResNet", "'ResNet' is not a DNS-1123 label: use lower-case letters, digits and '-', starting and "
-                   "ending with a letter or digit (did you mean 'resnet'?)"),
-        ("a.b", "'a.b' is not a DNS-1123 label: use lower-case letters, digits and '-', starting and ending "
-                "with a letter or digit (did you mean 'a-b'?)"),
+        (
+            "ResNet",
+            "'ResNet' is not a DNS-1123 label: use lower-case letters, digits and '-', starting and "
+            "ending with a letter or digit (did you mean 'resnet'?)",
+        ),
+        (
+            "a.b",
+            "'a.b' is not a DNS-1123 label: use lower-case letters, digits and '-', starting and ending "
+            "with a letter or digit (did you mean 'a-b'?)",
+        ),
         ("x" * 64, f"'{'x' * 64}' is 64 characters long; the limit here is 63"),
-        ("-a", "'-a' is not a DNS-1123 label: use lower-case letters, digits and '-', starting and ending "
-               "with a letter or digit (did you mean 'a'?)"),
+        (
+            "-a",
+            "'-a' is not a DNS-1123 label: use lower-case letters, digits and '-', starting and ending "
+            "with a letter or digit (did you mean 'a'?)",
+        ),
         ("", "a name must not be empty"),
     ],
 )

@@ -22,14 +22,32 @@ def fail(error: UserError) -> None:
 
 
 @click.command()
-@click.option("--env", "environments", multiple=True, metavar="NAME",
-              help="Render only this environment (repeatable). Default: all.")
-@click.option("--check", is_flag=True,
-              help="Render in memory and compare with the output folder; exit 1 on any difference.")
-@click.option("--environments-dir", "environments_dir", default="environments", show_default=True,
-              type=click.Path(file_okay=False, path_type=Path), help="Folder of environment files.")
-@click.option("--output", "output_dir", default="rendered", show_default=True,
-              type=click.Path(file_okay=False, path_type=Path), help="Folder that receives rendered/<env>/.")
+@click.option(
+    "--env",
+    "environments",
+    multiple=True,
+    metavar="NAME",
+    help="Render only this environment (repeatable). Default: all.",
+)
+@click.option(
+    "--check", is_flag=True, help="Render in memory and compare with the output folder; exit 1 on any difference."
+)
+@click.option(
+    "--environments-dir",
+    "environments_dir",
+    default="environments",
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder of environment files.",
+)
+@click.option(
+    "--output",
+    "output_dir",
+    default="rendered",
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder that receives rendered/<env>/.",
+)
 def render(environments: tuple[str, ...], check: bool, environments_dir: Path, output_dir: Path) -> None:
     """Render environment files into kustomize roots, one folder per environment.
 
@@ -53,8 +71,9 @@ def render(environments: tuple[str, ...], check: bool, environments_dir: Path, o
             for difference in differences:
                 click.echo(f"{difference.state}: {difference.path}", err=True)
             if differences:
-                click.echo(f"{output_dir}/ is out of date ({len(differences)} file(s)); run `mlgitops render`",
-                           err=True)
+                click.echo(
+                    f"{output_dir}/ is out of date ({len(differences)} file(s)); run `mlgitops render`", err=True
+                )
                 sys.exit(EXIT_DRIFT)
             click.echo(f"{output_dir}/ is up to date ({_summary(outputs)})")
             return

@@ -52,7 +52,7 @@ def toleration_matches(toleration: Mapping[str, Any], taint: Taint) -> bool:
     if effect and effect != taint.effect:
         return False
     key = toleration.get("key")
-    operator = toleration.get("operator", "Equal")
+    operator = str(toleration.get("operator", "Equal"))
     if not key:
         # An empty key with operator Exists tolerates every taint.
         return operator == "Exists"
@@ -60,7 +60,8 @@ def toleration_matches(toleration: Mapping[str, Any], taint: Taint) -> bool:
         return False
     if operator == "Exists":
         return True
-    return (toleration.get("value") or "") == (taint.value or "")
+    value: object = toleration.get("value") or ""
+    return value == (taint.value or "")
 
 
 def tolerates_all(tolerations: Sequence[Mapping[str, Any]], taints: Sequence[Taint]) -> bool:
@@ -69,8 +70,7 @@ def tolerates_all(tolerations: Sequence[Mapping[str, Any]], taints: Sequence[Tai
     PreferNoSchedule taints never keep a pod off a node, so they need no toleration.
     """
     return all(
-        taint.effect == "PreferNoSchedule" or any(toleration_matches(t, taint) for t in tolerations)
-        for taint in taints
+        taint.effect == "PreferNoSchedule" or any(toleration_matches(t, taint) for t in tolerations) for taint in taints
     )
 
 

@@ -24,11 +24,23 @@ _QUANTITY = re.compile(
 )
 # Units people write from habit, mapped to the Kubernetes spelling they most likely meant.
 _HABITS = {
-    "kb": "Ki", "kib": "Ki", "ki": "Ki",
-    "mb": "Mi", "mib": "Mi", "mi": "Mi",
-    "gb": "Gi", "gib": "Gi", "gi": "Gi", "g": "Gi",
-    "tb": "Ti", "tib": "Ti", "ti": "Ti", "t": "Ti",
-    "pb": "Pi", "pib": "Pi", "pi": "Pi",
+    "kb": "Ki",
+    "kib": "Ki",
+    "ki": "Ki",
+    "mb": "Mi",
+    "mib": "Mi",
+    "mi": "Mi",
+    "gb": "Gi",
+    "gib": "Gi",
+    "gi": "Gi",
+    "g": "Gi",
+    "tb": "Ti",
+    "tib": "Ti",
+    "ti": "Ti",
+    "t": "Ti",
+    "pb": "Pi",
+    "pib": "Pi",
+    "pi": "Pi",
 }
 
 

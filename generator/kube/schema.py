@@ -111,9 +111,7 @@ def has_schema(obj: dict[str, Any], kubernetes_version: str) -> bool:
 
 def validate(obj: dict[str, Any], kubernetes_version: str) -> list[SchemaProblem]:
     """Strict structural problems of ``obj``; raises UnknownKind for kinds without a schema."""
-    validator = _validator(
-        schema_version(kubernetes_version), str(obj.get("apiVersion")), str(obj.get("kind"))
-    )
+    validator = _validator(schema_version(kubernetes_version), str(obj.get("apiVersion")), str(obj.get("kind")))
     return sorted(_problems(validator.iter_errors(obj)), key=lambda p: (tuple(map(str, p.path)), p.message))
 
 

@@ -90,7 +90,8 @@ def drift(root: Path, wanted: Mapping[str, Mapping[str, str]], remove: set[str] 
 
 def _diff(before_name: str, after_name: str, before: str, after: str) -> str:
     lines = difflib.unified_diff(
-        before.splitlines(keepends=True), after.splitlines(keepends=True),
+        before.splitlines(keepends=True),
+        after.splitlines(keepends=True),
         fromfile=f"a/{before_name}" if before_name != "/dev/null" else before_name,
         tofile=f"b/{after_name}" if after_name != "/dev/null" else after_name,
     )
@@ -112,7 +113,7 @@ def locked(root: Path) -> Iterator[None]:
 def _recover(root: Path) -> None:
     """Undo what an interrupted run left: restore a moved-away folder, drop half-written ones."""
     for leftover in sorted(root.glob(f"{TEMP_PREFIX}old-*")):
-        environment = leftover.name[len(f"{TEMP_PREFIX}old-"):].rsplit("-", 1)[0]
+        environment = leftover.name[len(f"{TEMP_PREFIX}old-") :].rsplit("-", 1)[0]
         target = root / environment
         if not target.exists():
             leftover.rename(target)

@@ -47,11 +47,9 @@ def render_environment(environment: Environment, name: str, tree: SourceNode | N
     seen: dict[str, Rendered] = {}
     for item in rendered:
         if item.path in seen:
-            raise UserError(
-                f"two objects render to {item.kind} {item.name!r} (also from line "
-                f"{seen[item.path].source.line if seen[item.path].source else '?'}); rename one",
-                item.source,
-            )
+            first = seen[item.path].source
+            also = f" (also from line {first.line})" if first is not None else ""
+            raise UserError(f"two objects render to {item.kind} {item.name!r}{also}; rename one", item.source)
         seen[item.path] = item
     rendered.sort(key=lambda item: item.path)
     root = kustomization(environment, name, [item.path for item in rendered])

@@ -37,11 +37,15 @@ def container_resources(workload: WorkloadBase, placement: Placement) -> dict[st
 
 def _env_var(var: EnvVar) -> dict[str, Any]:
     if var.secret_key_ref is not None:
-        return {"name": var.name, "valueFrom": {"secretKeyRef": {"name": var.secret_key_ref.name,
-                                                                  "key": var.secret_key_ref.key}}}
+        return {
+            "name": var.name,
+            "valueFrom": {"secretKeyRef": {"name": var.secret_key_ref.name, "key": var.secret_key_ref.key}},
+        }
     if var.config_map_key_ref is not None:
-        return {"name": var.name, "valueFrom": {"configMapKeyRef": {"name": var.config_map_key_ref.name,
-                                                                     "key": var.config_map_key_ref.key}}}
+        return {
+            "name": var.name,
+            "valueFrom": {"configMapKeyRef": {"name": var.config_map_key_ref.name, "key": var.config_map_key_ref.key}},
+        }
     return {"name": var.name, "value": var.value}
 
 
@@ -120,8 +124,7 @@ def _volumes(workload: WorkloadBase, volumes: dict[str, Volume]) -> tuple[list[d
             empty_dir["sizeLimit"] = volume.scratch.size_limit
             pod_volumes[volume.name] = {"name": volume.name, "emptyDir": empty_dir}
         else:
-            pod_volumes[volume.name] = {"name": volume.name,
-                                        "persistentVolumeClaim": {"claimName": volume.claim_name}}
+            pod_volumes[volume.name] = {"name": volume.name, "persistentVolumeClaim": {"claimName": volume.claim_name}}
     if workload.shm_size is not None:
         mounts.append({"name": SHM_VOLUME, "mountPath": "/dev/shm"})
         pod_volumes[SHM_VOLUME] = {"name": SHM_VOLUME, "emptyDir": {"medium": "Memory", "sizeLimit": workload.shm_size}}
@@ -130,13 +133,13 @@ def _volumes(workload: WorkloadBase, volumes: dict[str, Volume]) -> tuple[list[d
 
 def _placement(placement: Placement) -> dict[str, Any]:
     rendered: dict[str, Any] = {}
-    taints = list(placement.extra_gpu_taints)
+    taints = {(t.key, t.effect) for t in placement.extra_gpu_taints}
     if placement.pool is not None:
         if placement.pool.labels:
             rendered["nodeSelector"] = dict(sorted(placement.pool.labels.items()))
-        taints += [t for t in placement.pool.taints]
+        taints |= {(t.key, t.effect) for t in placement.pool.taints}
     if taints:
-        unique = sorted({(t.key, t.effect) for t in taints})
+        unique = sorted(taints)
         rendered["tolerations"] = [{"key": key, "operator": "Exists", "effect": effect} for key, effect in unique]
     return rendered
 
@@ -173,8 +176,9 @@ def pod_template(
         container["volumeMounts"] = mounts
 
     annotations = dict(meta.annotations)
-    external = sorted({volumes[m.volume].existing_claim for m in workload.mounts
-                       if volumes[m.volume].existing_claim is not None})  # type: ignore[type-var]
+    external = sorted(
+        {volumes[m.volume].existing_claim for m in workload.mounts if volumes[m.volume].existing_claim is not None}
+    )  # type: ignore[type-var]
     if external:
         annotations[EXTERNAL_CLAIMS_ANNOTATION] = ",".join(str(name) for name in external)
     scratch = sorted({m.volume for m in workload.mounts if volumes[m.volume].scratch is not None})

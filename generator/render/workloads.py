@@ -43,8 +43,13 @@ def render_workload(environment: Environment, environment_name: str, workload: W
 
 def _meta(environment: Environment, environment_name: str, workload: Workload, component: str) -> ObjectMeta:
     return object_meta(
-        environment, environment_name, name=workload.name, app=workload.name, component=component,
-        labels=dict(workload.labels), annotations=dict(workload.annotations),
+        environment,
+        environment_name,
+        name=workload.name,
+        app=workload.name,
+        component=component,
+        labels=dict(workload.labels),
+        annotations=dict(workload.annotations),
     )
 
 
@@ -86,8 +91,9 @@ def _serving(environment: Environment, workload: Serving, meta: ObjectMeta, plac
         "spec": {
             "type": "ClusterIP",
             "selector": selector_labels(workload.name),
-            "ports": [{"name": p.name, "port": p.port, "targetPort": p.name, "protocol": p.protocol}
-                      for p in workload.ports],
+            "ports": [
+                {"name": p.name, "port": p.port, "targetPort": p.name, "protocol": p.protocol} for p in workload.ports
+            ],
         },
     }
     objects = [deployment, service]
@@ -98,19 +104,29 @@ def _serving(environment: Environment, workload: Serving, meta: ObjectMeta, plac
 
 def _metric(metric: CpuMetric | MemoryMetric | PodsMetric | ExternalMetric) -> dict[str, Any]:
     if isinstance(metric, (CpuMetric, MemoryMetric)):
-        return {"type": "Resource", "resource": {
-            "name": metric.type, "target": {"type": "Utilization", "averageUtilization": metric.utilization}}}
+        return {
+            "type": "Resource",
+            "resource": {
+                "name": metric.type,
+                "target": {"type": "Utilization", "averageUtilization": metric.utilization},
+            },
+        }
     if isinstance(metric, PodsMetric):
         described: dict[str, Any] = {"name": metric.name}
         if metric.selector:
             described["selector"] = {"matchLabels": dict(sorted(metric.selector.items()))}
-        return {"type": "Pods", "pods": {"metric": described,
-                                         "target": {"type": "AverageValue", "averageValue": metric.average_value}}}
+        return {
+            "type": "Pods",
+            "pods": {"metric": described, "target": {"type": "AverageValue", "averageValue": metric.average_value}},
+        }
     described = {"name": metric.name}
     if metric.selector:
         described["selector"] = {"matchLabels": dict(sorted(metric.selector.items()))}
-    target = ({"type": "Value", "value": metric.value} if metric.value is not None
-              else {"type": "AverageValue", "averageValue": metric.average_value})
+    target = (
+        {"type": "Value", "value": metric.value}
+        if metric.value is not None
+        else {"type": "AverageValue", "averageValue": metric.average_value}
+    )
     return {"type": "External", "external": {"metric": described, "target": target}}
 
 
@@ -121,8 +137,9 @@ def _rules(rules: ScalingRules) -> dict[str, Any]:
     if rules.select_policy is not None:
         rendered["selectPolicy"] = rules.select_policy
     if rules.policies:
-        rendered["policies"] = [{"type": p.type, "value": p.value, "periodSeconds": p.period_seconds}
-                                for p in rules.policies]
+        rendered["policies"] = [
+            {"type": p.type, "value": p.value, "periodSeconds": p.period_seconds} for p in rules.policies
+        ]
     return rendered
 
 

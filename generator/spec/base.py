@@ -71,8 +71,15 @@ def _annotation_keys(value: dict[str, str]) -> dict[str, str]:
 
 
 _QUANTITY_SCHEMA = WithJsonSchema(
-    {"anyOf": [{"type": "string", "pattern": r"^[+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([KMGTPE]i|[numkMGTPE]|[eE][+-]?[0-9]+)?$"},
-               {"type": "number", "minimum": 0}]}
+    {
+        "anyOf": [
+            {
+                "type": "string",
+                "pattern": r"^[+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([KMGTPE]i|[numkMGTPE]|[eE][+-]?[0-9]+)?$",
+            },
+            {"type": "number", "minimum": 0},
+        ]
+    }
 )
 
 Quantity = Annotated[str, BeforeValidator(_number_as_text), AfterValidator(_quantity), _QUANTITY_SCHEMA]

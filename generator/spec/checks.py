@@ -5,19 +5,31 @@ Each problem names a field path (as written in the file) so the loader can point
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Protocol
 
 from generator.kube.cluster import is_gpu_resource
 from generator.kube.names import dns1035_label_problem, dns1123_label_problem
 from generator.kube.quantity import format_bytes, format_cpu, parse_quantity
+from generator.spec.cluster import NodePool
 from generator.spec.environment import Environment
-from generator.spec.placement import PlacementError, place
+from generator.spec.placement import PlacementError, place, pool_facts
+from generator.spec.storage import Volume
 from generator.spec.workloads import Batch, Serving, Training, WorkloadBase
 
 # A training Job's name is "<workload>-<8 hex digits>"; a CronJob's Jobs get 11 more characters.
 TRAINING_NAME_LIMIT = 63 - 9
 CRONJOB_NAME_LIMIT = 52
+
+
+FieldPath = tuple[str | int, ...]
+
+
+class NamedItem(Protocol):
+    @property
+    def name(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -53,7 +65,7 @@ def check_environment(environment: Environment) -> list[SpecProblem]:
     return problems
 
 
-def _unique(items: list, at: tuple[str | int, ...]) -> list[SpecProblem]:  # type: ignore[type-arg]
+def _unique(items: Sequence[NamedItem], at: FieldPath) -> list[SpecProblem]:
     seen: set[str] = set()
     problems = []
     for index, item in enumerate(items):
@@ -63,7 +75,7 @@ def _unique(items: list, at: tuple[str | int, ...]) -> list[SpecProblem]:  # typ
     return problems
 
 
-def _names(workload: WorkloadBase, at: tuple[str | int, ...]) -> list[SpecProblem]:
+def _names(workload: WorkloadBase, at: FieldPath) -> list[SpecProblem]:
     problem = None
     if isinstance(workload, Training):
         problem = dns1123_label_problem(workload.name, TRAINING_NAME_LIMIT)
@@ -78,7 +90,7 @@ def _names(workload: WorkloadBase, at: tuple[str | int, ...]) -> list[SpecProble
     return [SpecProblem((*at, "name"), problem)] if problem else []
 
 
-def _resources(workload: WorkloadBase, at: tuple[str | int, ...]) -> list[SpecProblem]:
+def _resources(workload: WorkloadBase, at: FieldPath) -> list[SpecProblem]:
     resources = workload.resources
     problems = []
     at = (*at, "resources")
@@ -91,32 +103,40 @@ def _resources(workload: WorkloadBase, at: tuple[str | int, ...]) -> list[SpecPr
         if limit is None:
             continue
         if request is None:
-            problems.append(SpecProblem((*at, "limits", name),
-                                        f"a {name} limit needs a {name} request (set resources.{name})"))
+            problems.append(
+                SpecProblem((*at, "limits", name), f"a {name} limit needs a {name} request (set resources.{name})")
+            )
         elif parse_quantity(limit) < parse_quantity(request):
-            problems.append(SpecProblem(
-                (*at, "limits", name), f"limit {limit!r} is below the request {request!r}; a limit must be >= the request"
-            ))
+            problems.append(
+                SpecProblem(
+                    (*at, "limits", name),
+                    f"limit {limit!r} is below the request {request!r}; a limit must be >= the request",
+                )
+            )
     if resources.gpu_resource is not None and not is_gpu_resource(resources.gpu_resource):
-        problems.append(SpecProblem(
-            (*at, "gpuResource"),
-            f"{resources.gpu_resource!r} is not a GPU resource (expected e.g. 'nvidia.com/gpu' or "
-            "'nvidia.com/mig-1g.10gb')",
-        ))
+        problems.append(
+            SpecProblem(
+                (*at, "gpuResource"),
+                f"{resources.gpu_resource!r} is not a GPU resource (expected e.g. 'nvidia.com/gpu' or "
+                "'nvidia.com/mig-1g.10gb')",
+            )
+        )
     if resources.gpu_resource is not None and resources.gpu is None:
         problems.append(SpecProblem((*at, "gpuResource"), "gpuResource is set but gpu (the device count) is not"))
     if workload.shm_size is not None:
         memory_limit = resources.limits.memory or resources.memory
         if parse_quantity(workload.shm_size) > parse_quantity(memory_limit):
-            problems.append(SpecProblem(
-                (*at[:-1], "shmSize"),
-                f"/dev/shm of {workload.shm_size} is counted in the memory limit {memory_limit}, "
-                "which is smaller; raise the memory limit or shrink shmSize",
-            ))
+            problems.append(
+                SpecProblem(
+                    (*at[:-1], "shmSize"),
+                    f"/dev/shm of {workload.shm_size} is counted in the memory limit {memory_limit}, "
+                    "which is smaller; raise the memory limit or shrink shmSize",
+                )
+            )
     return problems
 
 
-def _mounts(workload: WorkloadBase, volumes: dict, at: tuple[str | int, ...]) -> list[SpecProblem]:  # type: ignore[type-arg]
+def _mounts(workload: WorkloadBase, volumes: dict[str, Volume], at: FieldPath) -> list[SpecProblem]:
     problems = []
     paths: set[str] = set()
     for index, mount in enumerate(workload.mounts):
@@ -126,65 +146,98 @@ def _mounts(workload: WorkloadBase, volumes: dict, at: tuple[str | int, ...]) ->
             known = ", ".join(sorted(volumes)) or "none defined under volumes"
             problems.append(SpecProblem((*here, "volume"), f"volume {mount.volume!r} does not exist (have: {known})"))
         elif volume.scratch is not None and mount.role != "cache":
-            problems.append(SpecProblem(
-                (*here, "role"),
-                f"volume {mount.volume!r} is scratch space (emptyDir), deleted with the pod; role "
-                f"{mount.role!r} needs a persistent claim (use 'claim' or 'existingClaim')",
-            ))
+            problems.append(
+                SpecProblem(
+                    (*here, "role"),
+                    f"volume {mount.volume!r} is scratch space (emptyDir), deleted with the pod; role "
+                    f"{mount.role!r} needs a persistent claim (use 'claim' or 'existingClaim')",
+                )
+            )
         if mount.path in paths or mount.path == "/dev/shm":
             problems.append(SpecProblem((*here, "path"), f"path {mount.path!r} is mounted twice"))
         paths.add(mount.path)
     return problems
 
 
-def _serving(workload: Serving, at: tuple[str | int, ...]) -> list[SpecProblem]:
+def _serving(workload: Serving, at: FieldPath) -> list[SpecProblem]:
     problems = []
     autoscaling = workload.autoscaling
     if autoscaling is not None:
         if workload.replicas is not None:
-            problems.append(SpecProblem(
-                (*at, "replicas"),
-                "replicas and autoscaling are both set: under an autoscaler the replica count is the "
-                "HPA's to manage (drop replicas, use autoscaling.minReplicas)",
-            ))
+            problems.append(
+                SpecProblem(
+                    (*at, "replicas"),
+                    "replicas and autoscaling are both set: under an autoscaler the replica count is the "
+                    "HPA's to manage (drop replicas, use autoscaling.minReplicas)",
+                )
+            )
         if autoscaling.min_replicas > autoscaling.max_replicas:
-            problems.append(SpecProblem(
-                (*at, "autoscaling", "maxReplicas"),
-                f"maxReplicas {autoscaling.max_replicas} is below minReplicas {autoscaling.min_replicas}",
-            ))
+            problems.append(
+                SpecProblem(
+                    (*at, "autoscaling", "maxReplicas"),
+                    f"maxReplicas {autoscaling.max_replicas} is below minReplicas {autoscaling.min_replicas}",
+                )
+            )
     port_names = {port.name for port in workload.ports}
     problems += _unique(workload.ports, (*at, "ports"))
     for probe_name in ("readiness", "liveness", "startup"):
         probe = getattr(workload.probes, probe_name)
         action = probe and (probe.http_get or probe.tcp_socket)
         if action and isinstance(action.port, str) and action.port not in port_names:
-            problems.append(SpecProblem(
-                (*at, "probes", probe_name), f"probe port {action.port!r} is not one of the ports ({', '.join(sorted(port_names))})"
-            ))
+            problems.append(
+                SpecProblem(
+                    (*at, "probes", probe_name),
+                    f"probe port {action.port!r} is not one of the ports ({', '.join(sorted(port_names))})",
+                )
+            )
     return problems
 
 
 def _fit(
-    workload: WorkloadBase, candidates: tuple, gpu_resource: str | None, at: tuple[str | int, ...]  # type: ignore[type-arg]
+    workload: WorkloadBase, candidates: tuple[NodePool, ...], gpu_resource: str | None, at: FieldPath
 ) -> list[SpecProblem]:
+    """Requests must fit on one node of some pool the pods may land on."""
     if not candidates:
         return []
     resources = workload.resources
-    asks = {
-        "cpu": (parse_quantity(resources.cpu), lambda pool: parse_quantity(pool.allocatable.cpu), format_cpu, "CPU"),
-        "memory": (parse_quantity(resources.memory), lambda pool: parse_quantity(pool.allocatable.memory),
-                   format_bytes, "memory"),
+    wanted: dict[str, tuple[str, Decimal]] = {
+        "cpu": ("cpu", parse_quantity(resources.cpu)),
+        "memory": ("memory", parse_quantity(resources.memory)),
     }
-    if resources.gpu is not None:
-        asks["gpu"] = (Decimal(resources.gpu), lambda pool: Decimal(pool.allocatable.gpus),
-                       lambda n: str(int(n)), f"GPUs ({gpu_resource})")
+    if resources.gpu is not None and gpu_resource is not None:
+        wanted["gpu"] = (gpu_resource, Decimal(resources.gpu))
+    pools = [pool_facts(pool) for pool in candidates]
     problems = []
-    for field, (wanted, available, shown, what) in asks.items():
-        largest = max(candidates, key=available)
-        if wanted > available(largest):
-            problems.append(SpecProblem(
-                (*at, "resources", field),
-                f"asks for {shown(wanted)} {what} but the largest node of pool {largest.name!r} can allocate "
-                f"{shown(available(largest))}; these pods would never schedule",
-            ))
+    for field, (resource, amount) in wanted.items():
+        largest = max(pools, key=lambda pool: pool.allocatable.get(resource, Decimal(0)))
+        available = largest.allocatable.get(resource, Decimal(0))
+        if amount > available:
+            problems.append(
+                SpecProblem(
+                    (*at, "resources", field),
+                    f"asks for {_amount(resource, amount)} but the largest node of pool {largest.name!r} can "
+                    f"allocate {_amount(resource, available, unit=False)}; these pods would never schedule",
+                )
+            )
+    fits_somewhere = any(
+        all(amount <= pool.allocatable.get(resource, Decimal(0)) for resource, amount in wanted.values())
+        for pool in pools
+    )
+    if not problems and not fits_somewhere:
+        names = ", ".join(pool.name for pool in pools)
+        problems.append(
+            SpecProblem(
+                (*at, "resources"),
+                f"no single node of the pools it may use ({names}) has this much CPU, memory and GPU at once; "
+                "these pods would never schedule",
+            )
+        )
     return problems
+
+
+def _amount(resource: str, amount: Decimal, *, unit: bool = True) -> str:
+    if resource == "cpu":
+        return f"{format_cpu(amount)} CPU" if unit else format_cpu(amount)
+    if resource == "memory":
+        return f"{format_bytes(amount)} memory" if unit else format_bytes(amount)
+    return f"{int(amount)} GPUs ({resource})" if unit else str(int(amount))

@@ -81,8 +81,9 @@ def place(environment: Environment, workload: WorkloadBase) -> Placement:
         wanted = workload.resources.gpu_resource
         if not pools:
             # No cluster profile: assume the common NVIDIA taint so the pod can still land.
-            return Placement(None, wanted or DEFAULT_GPU_RESOURCE, (),
-                             (Taint(key=DEFAULT_GPU_TAINT_KEY, effect="NoSchedule"),))
+            return Placement(
+                None, wanted or DEFAULT_GPU_RESOURCE, (), (Taint(key=DEFAULT_GPU_TAINT_KEY, effect="NoSchedule"),)
+            )
         matching = [p for p in pools if p.allocatable.gpus and (wanted is None or p.gpu_resource == wanted)]
         if not matching:
             raise PlacementError(

@@ -9,6 +9,7 @@ from pydantic import Field, model_validator
 from generator.spec.base import DnsLabel, PositiveQuantity, SpecModel
 
 AccessMode = Literal["ReadWriteOnce", "ReadOnlyMany", "ReadWriteMany", "ReadWriteOncePod"]
+_DEFAULT_ACCESS_MODE: AccessMode = "ReadWriteOnce"
 
 
 class ClaimSpec(SpecModel):
@@ -18,7 +19,7 @@ class ClaimSpec(SpecModel):
     """Requested storage, e.g. '500Gi'."""
     storage_class: str | None = None
     """StorageClass name; omitted means the cluster default."""
-    access_modes: list[AccessMode] = Field(default_factory=lambda: ["ReadWriteOnce"], min_length=1)
+    access_modes: list[AccessMode] = Field(default_factory=lambda: [_DEFAULT_ACCESS_MODE], min_length=1)
     """Access modes; use ReadWriteMany when several pods or nodes mount the claim."""
     volume_mode: Literal["Filesystem", "Block"] = "Filesystem"
     """Filesystem (default) or a raw Block device."""

@@ -48,9 +48,7 @@ class EnvVar(SpecModel):
     def _one_source(self) -> EnvVar:
         given = [v for v in (self.value, self.secret_key_ref, self.config_map_key_ref) if v is not None]
         if len(given) != 1:
-            raise ValueError(
-                f"env var {self.name!r} needs exactly one of 'value', 'secretKeyRef' or 'configMapKeyRef'"
-            )
+            raise ValueError(f"env var {self.name!r} needs exactly one of 'value', 'secretKeyRef' or 'configMapKeyRef'")
         return self
 
 
@@ -79,7 +77,7 @@ class Resources(SpecModel):
     gpu: GpuCount | None = None
     """Number of GPU devices (or MIG slices); rendered as a limit with an equal request."""
     gpu_resource: str | None = Field(default=None, pattern=GPU_RESOURCE_PATTERN)
-    """GPU resource name, e.g. 'nvidia.com/gpu' or a MIG profile 'nvidia.com/mig-1g.10gb'; defaults to the node pool's."""
+    """GPU resource name, e.g. 'nvidia.com/gpu' or a MIG slice 'nvidia.com/mig-1g.10gb' (default: the pool's)."""
 
 
 class HttpGetAction(SpecModel):
