@@ -33,6 +33,10 @@ class EnvironmentOutput:
 
 def build(loaded: LoadedEnvironment) -> EnvironmentOutput:
     """Render, validate and serialise one loaded environment; raises UserError on any problem."""
+    try:
+        schema.schema_version(loaded.spec.kubernetes_version)
+    except UserError as error:
+        raise UserError(error.message, loaded.locate(("kubernetesVersion",))) from None
     rendered = render_environment(loaded.spec, loaded.name, loaded.tree)
     output = EnvironmentOutput(loaded.name, loaded.file, loaded.spec.kubernetes_version, rendered)
     validate_objects(output)

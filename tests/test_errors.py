@@ -173,6 +173,13 @@ CASES = [
         "30:5: invalid YAML: expected ',' or ']', but got '<scalar>'",
     ),
     (
+        "unsupported-kubernetes-version",
+        'kubernetesVersion: "1.32"',
+        'kubernetesVersion: "1.12"',
+        "2:20: kubernetesVersion 1.12 is older than any schema kubernetes-validate ships "
+        "(oldest: 1.25)",
+    ),
+    (
         "unsafe-tag",
         "image: registry.example/serve:1",
         "image: !!python/object/apply:os.system [id]",
