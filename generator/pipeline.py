@@ -27,8 +27,8 @@ class EnvironmentOutput:
 
     @property
     def objects(self) -> list[Rendered]:
-        """The Kubernetes objects, without kustomization.yaml."""
-        return [item for item in self.rendered if item.path != KUSTOMIZATION]
+        """The Kubernetes objects, without the kustomization.yaml files."""
+        return [item for item in self.rendered if not item.path.endswith(KUSTOMIZATION)]
 
 
 def build(loaded: LoadedEnvironment) -> EnvironmentOutput:
@@ -46,12 +46,17 @@ def build(loaded: LoadedEnvironment) -> EnvironmentOutput:
 
 def validate_objects(output: EnvironmentOutput) -> None:
     """kubernetes-validate strict checks of every object, for the environment's Kubernetes version."""
+    from generator.kube.custom_resources import project_schemas
+
+    custom = project_schemas()
     errors = []
     for item in output.objects:
         try:
             problems = schema.validate(item.obj, output.kubernetes_version)
         except schema.UnknownKind:
-            continue
+            if not custom.knows(item.obj):
+                raise UserError(f"internal: no schema for rendered {item.kind}; please report this") from None
+            problems = custom.validate(item.obj, output.kubernetes_version)
         for problem in problems:
             where = ".".join(str(p) for p in problem.path) or "(object)"
             errors.append(

@@ -27,7 +27,7 @@ def test_render_into_an_empty_folder_then_check_is_clean(fleet: Path) -> None:
     shutil.rmtree(fleet / "rendered")
     result = run_cli("render", cwd=fleet)
     assert result.exit_code == 0, result.stderr
-    assert result.stdout.startswith("rendered dev: 9 objects, prod: 9 objects, staging: 9 objects into rendered/")
+    assert result.stdout.startswith("rendered dev: 13 objects, prod: 18 objects, staging: 14 objects into rendered/")
     assert _tree_digest(fleet / "rendered") == _tree_digest(REPO / "rendered")
     check = run_cli("render", "--check", cwd=fleet)
     assert check.exit_code == 0, check.stdout + check.stderr
@@ -128,18 +128,25 @@ def _kubectl() -> str:
 @pytest.mark.kubectl
 @pytest.mark.parametrize("environment", ["dev", "staging", "prod"])
 def test_kubectl_kustomize_builds_exactly_the_generators_objects(environment: str) -> None:
-    built = subprocess.run(
-        [_kubectl(), "kustomize", str(REPO / "rendered" / environment)],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
-    assert built.returncode == 0, built.stderr
     from generator.loading import load_environments
     from generator.pipeline import build
 
     [loaded] = load_environments(REPO / "environments", [environment])
-    expected = {(item.kind, item.name): item.obj for item in build(loaded).objects}
-    got = {(obj["kind"], obj["metadata"]["name"]): obj for obj in yaml.safe_load_all(built.stdout) if obj}
-    assert got == expected
+    objects = build(loaded).objects
+    roots = {"": [item for item in objects if "/" not in item.path]}
+    cluster_scoped = [item for item in objects if item.path.startswith("cluster/")]
+    if cluster_scoped:
+        roots["cluster"] = cluster_scoped
+    assert len(objects) == sum(len(items) for items in roots.values())
+    for folder, items in roots.items():
+        built = subprocess.run(
+            [_kubectl(), "kustomize", str(REPO / "rendered" / environment / folder)],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=120,
+        )
+        assert built.returncode == 0, built.stderr
+        expected = {(item.kind, item.name): item.obj for item in items}
+        got = {(obj["kind"], obj["metadata"]["name"]): obj for obj in yaml.safe_load_all(built.stdout) if obj}
+        assert got == expected

@@ -114,7 +114,7 @@ CASES = [
         "unknown-kind",
         "kind: training",
         "kind: trainig",
-        "16:5: workloads[trainer]: kind 'trainig' is not one of 'training', 'serving', 'batch'",
+        "16:5: workloads[trainer]: kind 'trainig' is not one of 'training', 'distributed-training', 'serving', 'batch'",
     ),
     (
         "missing-image",
@@ -176,8 +176,7 @@ CASES = [
         "unsupported-kubernetes-version",
         'kubernetesVersion: "1.32"',
         'kubernetesVersion: "1.12"',
-        "2:20: kubernetesVersion 1.12 is older than any schema kubernetes-validate ships "
-        "(oldest: 1.25)",
+        "2:20: kubernetesVersion 1.12 is older than any schema kubernetes-validate ships (oldest: 1.25)",
     ),
     (
         "unsafe-tag",
@@ -193,6 +192,7 @@ CASES = [
 def test_bad_input_gives_one_located_line(tmp_path: Path, replace: str, by: str, expected: str) -> None:
     assert replace in ENVIRONMENT
     write(tmp_path / "dev.yaml", ENVIRONMENT.replace(replace, by, 1))
+
     def load_and_build() -> None:
         for loaded in load_environments(tmp_path):
             build(loaded)
@@ -215,7 +215,7 @@ def test_the_cli_prints_relative_paths_exits_2_and_shows_no_traceback(fleet: Pat
     result = run_cli("render", cwd=fleet)
     assert result.exit_code == 2
     assert result.stderr == (
-        "error: environments/prod.yaml:23:15: workloads[resnet-serve].resources.memory: '16GB' is not a "
+        "error: environments/prod.yaml:42:15: workloads[resnet-serve].resources.memory: '16GB' is not a "
         "Kubernetes quantity (did you mean '16Gi'?)\n"
     )
     assert "Traceback" not in result.stderr

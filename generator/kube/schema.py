@@ -75,6 +75,12 @@ def schema_version(kubernetes_version: str) -> str:
 
 
 @cache
+def registry(version: str) -> Any:
+    """The Kubernetes definitions of ``version``, for schemas that $ref them (custom resources)."""
+    return _registry(version)
+
+
+@cache
 def _registry(version: str) -> Any:
     from referencing import Registry, Resource
 
@@ -112,6 +118,13 @@ def has_schema(obj: dict[str, Any], kubernetes_version: str) -> bool:
 def validate(obj: dict[str, Any], kubernetes_version: str) -> list[SchemaProblem]:
     """Strict structural problems of ``obj``; raises UnknownKind for kinds without a schema."""
     validator = _validator(schema_version(kubernetes_version), str(obj.get("apiVersion")), str(obj.get("kind")))
+    return problems_of(validator, obj)
+
+
+def problems_of(validator: Any, obj: dict[str, Any]) -> list[SchemaProblem]:
+    """All problems a compiled validator finds, in a stable order (nothing when valid)."""
+    if validator.is_valid(obj):
+        return []
     return sorted(_problems(validator.iter_errors(obj)), key=lambda p: (tuple(map(str, p.path)), p.message))
 
 

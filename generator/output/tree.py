@@ -139,6 +139,7 @@ def write(root: Path, wanted: Mapping[str, Mapping[str, str]], remove: set[str] 
                 stage.mkdir()
                 staged.append((environment, stage))
                 for name, text in sorted(wanted[environment].items()):
+                    (stage / name).parent.mkdir(parents=True, exist_ok=True)
                     (stage / name).write_text(text, encoding="utf-8")
         except OSError as error:
             for _, stage in staged:

@@ -11,7 +11,14 @@ from typing import Any
 
 import yaml
 
-_Dumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+_Base: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+class _Dumper(_Base):  # type: ignore[misc]
+    """Never writes anchors and aliases: objects that share a sub-tree are written out in full."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
 
 
 def header(source_file: str | None) -> str:

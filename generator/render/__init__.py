@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from generator.errors import Location, UserError, UserErrors
+from generator.render.cluster import CLUSTER_FOLDER, render_node_pool, render_priority_classes
 from generator.render.kustomize import kustomization
+from generator.render.network import render_network_policies
 from generator.render.rendered import Rendered, file_name
 from generator.render.storage import render_claim
 from generator.render.workloads import render_workload
@@ -44,16 +46,38 @@ def render_environment(environment: Environment, name: str, tree: SourceNode | N
         source = source_of(("workloads", index))
         for obj in render_workload(environment, name, workload):
             rendered.append(Rendered(obj, file_name(obj), source))
+    for obj in render_network_policies(environment, name):
+        rendered.append(Rendered(obj, file_name(obj), source_of(("networkPolicy",))))
+    cluster_scoped: list[Rendered] = []
+    if environment.cluster.karpenter is not None:
+        for index, pool in enumerate(environment.cluster.node_pools):
+            obj = render_node_pool(environment, name, pool)
+            cluster_scoped.append(
+                Rendered(obj, f"{CLUSTER_FOLDER}/{file_name(obj)}", source_of(("cluster", "nodePools", index)))
+            )
+    for index, obj in enumerate(render_priority_classes(environment, name)):
+        cluster_scoped.append(
+            Rendered(obj, f"{CLUSTER_FOLDER}/{file_name(obj)}", source_of(("priorities", "classes", index)))
+        )
     seen: dict[str, Rendered] = {}
-    for item in rendered:
+    for item in [*rendered, *cluster_scoped]:
         if item.path in seen:
             first = seen[item.path].source
             also = f" (also from line {first.line})" if first is not None else ""
             raise UserError(f"two objects render to {item.kind} {item.name!r}{also}; rename one", item.source)
         seen[item.path] = item
     rendered.sort(key=lambda item: item.path)
-    root = kustomization(environment, name, [item.path for item in rendered])
-    return [*rendered, Rendered(root, KUSTOMIZATION, source_of(()))]
+    root = kustomization(environment, name, [item.path for item in rendered], environment.namespace)
+    result = [*rendered, Rendered(root, KUSTOMIZATION, source_of(()))]
+    if cluster_scoped:
+        cluster_scoped.sort(key=lambda item: item.path)
+        files = [item.path.removeprefix(f"{CLUSTER_FOLDER}/") for item in cluster_scoped]
+        cluster_root = kustomization(environment, name, files, namespace=None)
+        result += [
+            *cluster_scoped,
+            Rendered(cluster_root, f"{CLUSTER_FOLDER}/{KUSTOMIZATION}", source_of(("cluster",))),
+        ]
+    return result
 
 
 def _shown(path: tuple[str | int, ...]) -> str:

@@ -7,7 +7,7 @@ from typing import Any
 from generator.kube.quantity import parse_quantity
 from generator.render.metadata import ObjectMeta
 from generator.spec.environment import Environment
-from generator.spec.placement import Placement
+from generator.spec.placement import GPU_PRODUCT_LABEL, Placement
 from generator.spec.storage import Volume
 from generator.spec.workloads import EnvVar, Probe, Probes, Serving, WorkloadBase
 
@@ -131,13 +131,28 @@ def _volumes(workload: WorkloadBase, volumes: dict[str, Volume]) -> tuple[list[d
     return mounts, sorted(pod_volumes.values(), key=lambda v: str(v["name"]))
 
 
-def _placement(placement: Placement) -> dict[str, Any]:
+def default_priority_class(environment: Environment, workload: WorkloadBase) -> str | None:
+    """The environment's priority class for this kind of workload (training low, serving high)."""
+    priorities = environment.priorities
+    kind = getattr(workload, "kind", "")
+    if kind in ("training", "distributed-training"):
+        return priorities.training
+    if kind == "serving":
+        return priorities.serving
+    return priorities.batch
+
+
+def _placement(placement: Placement, workload: WorkloadBase) -> dict[str, Any]:
     rendered: dict[str, Any] = {}
     taints = {(t.key, t.effect) for t in placement.extra_gpu_taints}
+    selector: dict[str, str] = {}
     if placement.pool is not None:
-        if placement.pool.labels:
-            rendered["nodeSelector"] = dict(sorted(placement.pool.labels.items()))
+        selector.update(placement.pool.labels)
         taints |= {(t.key, t.effect) for t in placement.pool.taints}
+    if workload.resources.gpu_product is not None and workload.resources.gpu is not None:
+        selector[GPU_PRODUCT_LABEL] = workload.resources.gpu_product
+    if selector:
+        rendered["nodeSelector"] = dict(sorted(selector.items()))
     if taints:
         unique = sorted(taints)
         rendered["tolerations"] = [{"key": key, "operator": "Exists", "effect": effect} for key, effect in unique]
@@ -152,11 +167,12 @@ def pod_template(
     *,
     restart_policy: str | None,
     ports: list[dict[str, Any]] | None = None,
+    container_name: str | None = None,
 ) -> dict[str, Any]:
     """A PodTemplateSpec for ``workload``."""
     volumes = {volume.name: volume for volume in environment.volumes}
     mounts, pod_volumes = _volumes(workload, volumes)
-    container: dict[str, Any] = {"name": workload.name, "image": workload.image}
+    container: dict[str, Any] = {"name": container_name or workload.name, "image": workload.image}
     if workload.image_pull_policy:
         container["imagePullPolicy"] = workload.image_pull_policy
     if workload.command is not None:
@@ -191,12 +207,13 @@ def pod_template(
     spec: dict[str, Any] = {}
     if workload.service_account_name:
         spec["serviceAccountName"] = workload.service_account_name
-    if workload.priority_class_name:
-        spec["priorityClassName"] = workload.priority_class_name
+    priority_class = workload.priority_class_name or default_priority_class(environment, workload)
+    if priority_class:
+        spec["priorityClassName"] = priority_class
     if restart_policy:
         spec["restartPolicy"] = restart_policy
     spec["securityContext"] = _pod_security(workload)
-    spec.update(_placement(placement))
+    spec.update(_placement(placement, workload))
     spec["containers"] = [container]
     if pod_volumes:
         spec["volumes"] = pod_volumes

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from typing import Any
 
+from generator.render.distributed import render_pytorch_job
+from generator.render.kueue import QUEUE_LABEL, queue_of
 from generator.render.metadata import ObjectMeta, object_meta, selector_labels
 from generator.render.pod import pod_template
+from generator.render.serving_extras import render_disruption_budget, render_service_monitor
+from generator.render.workloads_hash import spec_hash
 from generator.spec.autoscaling import (
     Autoscaling,
     CpuMetric,
@@ -18,15 +20,7 @@ from generator.spec.autoscaling import (
 )
 from generator.spec.environment import Environment
 from generator.spec.placement import place
-from generator.spec.workloads import Batch, Serving, Training, Workload
-
-HASH_LENGTH = 8
-
-
-def spec_hash(spec: dict[str, Any]) -> str:
-    """A short, stable digest of a Job spec: a changed pod template gives a new Job name."""
-    canonical = json.dumps(spec, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
-    return hashlib.sha256(canonical.encode()).hexdigest()[:HASH_LENGTH]
+from generator.spec.workloads import Batch, DistributedTraining, Serving, Training, Workload
 
 
 def render_workload(environment: Environment, environment_name: str, workload: Workload) -> list[dict[str, Any]]:
@@ -34,6 +28,9 @@ def render_workload(environment: Environment, environment_name: str, workload: W
     if isinstance(workload, Training):
         meta = _meta(environment, environment_name, workload, "training")
         return [_training_job(environment, workload, meta, placement)]
+    if isinstance(workload, DistributedTraining):
+        meta = _meta(environment, environment_name, workload, "training")
+        return [render_pytorch_job(environment, workload, meta, placement)]
     if isinstance(workload, Serving):
         meta = _meta(environment, environment_name, workload, "serving")
         return _serving(environment, workload, meta, placement)
@@ -54,11 +51,17 @@ def _meta(environment: Environment, environment_name: str, workload: Workload, c
 
 
 def _training_job(environment: Environment, workload: Training, meta: ObjectMeta, placement: Any) -> dict[str, Any]:
+    queue = queue_of(environment, workload)
+    if queue is not None:
+        meta = ObjectMeta(meta.name, dict(sorted({**meta.labels, QUEUE_LABEL: queue}.items())), meta.annotations)
     spec: dict[str, Any] = {"backoffLimit": workload.backoff_limit}
     if workload.active_deadline_seconds is not None:
         spec["activeDeadlineSeconds"] = workload.active_deadline_seconds
     spec["completions"] = workload.completions
     spec["parallelism"] = workload.parallelism
+    if queue is not None:
+        # Kueue admits a queued Job by unsuspending it, so it must be created suspended.
+        spec["suspend"] = True
     spec["template"] = pod_template(environment, workload, placement, meta, restart_policy=workload.restart_policy)
     # No ttlSecondsAfterFinished: ArgoCD would recreate the deleted Job and the run would start again.
     name = f"{workload.name}-{spec_hash(spec)}"
@@ -99,6 +102,12 @@ def _serving(environment: Environment, workload: Serving, meta: ObjectMeta, plac
     objects = [deployment, service]
     if workload.autoscaling is not None:
         objects.append(_autoscaler(environment, workload.autoscaling, meta))
+    for extra in (
+        render_disruption_budget(environment, workload, meta),
+        render_service_monitor(environment, workload, meta),
+    ):
+        if extra is not None:
+            objects.append(extra)
     return objects
 
 

@@ -17,11 +17,13 @@ from generator.spec.cluster import NodePool
 from generator.spec.environment import Environment
 from generator.spec.placement import PlacementError, place, pool_facts
 from generator.spec.storage import Volume
-from generator.spec.workloads import Batch, Serving, Training, WorkloadBase
+from generator.spec.workloads import Batch, DistributedTraining, Serving, Training, WorkloadBase
 
 # A training Job's name is "<workload>-<8 hex digits>"; a CronJob's Jobs get 11 more characters.
 TRAINING_NAME_LIMIT = 63 - 9
 CRONJOB_NAME_LIMIT = 52
+# "<name>-<hash>-worker-<n>" must stay a valid Service name for every replica.
+DISTRIBUTED_NAME_LIMIT = 40
 
 
 FieldPath = tuple[str | int, ...]
@@ -56,6 +58,8 @@ def check_environment(environment: Environment) -> list[SpecProblem]:
         problems += _unique(workload.env, (*at, "env"))
         if isinstance(workload, Serving):
             problems += _serving(workload, at)
+        if isinstance(workload, DistributedTraining):
+            problems += _distributed(workload, volumes, at)
         try:
             placement = place(environment, workload)
         except PlacementError as error:
@@ -87,7 +91,37 @@ def _names(workload: WorkloadBase, at: FieldPath) -> list[SpecProblem]:
             problem += " (the Jobs a CronJob creates add 11 characters)"
     elif isinstance(workload, Serving):
         problem = dns1035_label_problem(workload.name)
+    elif isinstance(workload, DistributedTraining):
+        problem = dns1035_label_problem(workload.name, DISTRIBUTED_NAME_LIMIT)
+        if problem and len(workload.name) > DISTRIBUTED_NAME_LIMIT:
+            problem += " (the PyTorchJob gets a hash suffix and its pods '-worker-N' on top)"
     return [SpecProblem((*at, "name"), problem)] if problem else []
+
+
+def _distributed(workload: DistributedTraining, volumes: dict[str, Volume], at: FieldPath) -> list[SpecProblem]:
+    problems = []
+    elastic = workload.elastic_policy
+    if elastic is not None and elastic.min_replicas > elastic.max_replicas:
+        problems.append(
+            SpecProblem(
+                (*at, "elasticPolicy", "maxReplicas"),
+                f"maxReplicas {elastic.max_replicas} is below minReplicas {elastic.min_replicas}",
+            )
+        )
+    if workload.pods > 1:
+        for index, mount in enumerate(workload.mounts):
+            volume = volumes.get(mount.volume)
+            if mount.read_only or volume is None or volume.claim is None:
+                continue
+            if "ReadWriteMany" not in volume.claim.access_modes:
+                problems.append(
+                    SpecProblem(
+                        (*at, "mounts", index, "volume"),
+                        f"{workload.pods} pods write to volume {mount.volume!r}, but its claim is "
+                        f"{'/'.join(volume.claim.access_modes)}: pods on different nodes need ReadWriteMany",
+                    )
+                )
+    return problems
 
 
 def _resources(workload: WorkloadBase, at: FieldPath) -> list[SpecProblem]:
@@ -180,6 +214,13 @@ def _serving(workload: Serving, at: FieldPath) -> list[SpecProblem]:
             )
     port_names = {port.name for port in workload.ports}
     problems += _unique(workload.ports, (*at, "ports"))
+    if workload.metrics is not None and workload.metrics.port not in port_names:
+        problems.append(
+            SpecProblem(
+                (*at, "metrics", "port"),
+                f"metrics port {workload.metrics.port!r} is not one of the ports ({', '.join(sorted(port_names))})",
+            )
+        )
     for probe_name in ("readiness", "liveness", "startup"):
         probe = getattr(workload.probes, probe_name)
         action = probe and (probe.http_get or probe.tcp_socket)

@@ -45,7 +45,28 @@ class NodePool(SpecModel):
     allocatable: Allocatable
     """What one node of the pool can allocate."""
     gpu_resource: str = Field(default="nvidia.com/gpu", pattern=GPU_RESOURCE_PATTERN)
+    instance_types: list[str] = Field(default_factory=list)
+    """Cloud instance types the pool may launch (Karpenter requirement node.kubernetes.io/instance-type)."""
+    capacity_types: list[Literal["on-demand", "spot", "reserved"]] = Field(default_factory=list)
+    """Capacity types the pool may launch (Karpenter requirement karpenter.sh/capacity-type)."""
+    max_nodes: int | None = Field(default=None, ge=1)
+    """Karpenter limit: at most this many nodes' worth of CPU, memory and GPUs."""
     """Extended resource name of the pool's GPUs, e.g. 'nvidia.com/gpu' or 'nvidia.com/mig-1g.10gb'."""
+
+
+class NodeClassRef(SpecModel):
+    """The Karpenter node class (cloud-specific settings) that a NodePool launches nodes with."""
+
+    group: str = "karpenter.k8s.aws"
+    kind: str = "EC2NodeClass"
+    name: str = Field(min_length=1)
+
+
+class Karpenter(SpecModel):
+    """Render each node pool as a Karpenter NodePool, so node taints and pod tolerations share one source."""
+
+    node_class_ref: NodeClassRef
+    """Node class every rendered NodePool uses."""
 
 
 class ClusterProfile(SpecModel):
@@ -53,3 +74,5 @@ class ClusterProfile(SpecModel):
 
     node_pools: list[NodePool] = Field(default_factory=list)
     """The cluster's node pools."""
+    karpenter: Karpenter | None = None
+    """Render the node pools as Karpenter NodePools into rendered/<env>/cluster/."""

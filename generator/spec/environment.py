@@ -2,12 +2,52 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 
 from generator.spec.base import Annotations, DnsLabel, Labels, SpecModel
 from generator.spec.cluster import ClusterProfile
 from generator.spec.storage import Volume
-from generator.spec.workloads import Workload
+from generator.spec.workloads import IngressPeer, Workload
+
+
+class Kueue(SpecModel):
+    """Submit training through Kueue: Jobs and PyTorchJobs carry the queue label and start suspended."""
+
+    default_queue: DnsLabel | None = None
+    """LocalQueue for training that names none; unset: only workloads with `queue` are queued."""
+
+
+class PriorityClassSpec(SpecModel):
+    """A PriorityClass rendered into rendered/<env>/cluster/ (cluster-scoped)."""
+
+    name: DnsLabel
+    value: int = Field(ge=-2147483648, le=1000000000)
+    """Higher runs first and may preempt lower (user classes stay at or below one billion)."""
+    description: str = ""
+    preemption_policy: Literal["PreemptLowerPriority", "Never"] = "PreemptLowerPriority"
+
+
+class Priorities(SpecModel):
+    """Default priority classes by workload kind, and classes to render."""
+
+    training: DnsLabel | None = None
+    """Default priorityClassName of training and distributed-training pods (usually low)."""
+    serving: DnsLabel | None = None
+    """Default priorityClassName of serving pods (usually high)."""
+    batch: DnsLabel | None = None
+    """Default priorityClassName of batch pods."""
+    classes: list[PriorityClassSpec] = Field(default_factory=list)
+    """PriorityClasses to render (leave empty when the cluster already has them)."""
+
+
+class NetworkPolicySpec(SpecModel):
+    """Default-deny ingress for the namespace, with allow rules for every serving port."""
+
+    enabled: bool = True
+    allow_from: list[IngressPeer] = Field(default_factory=list)
+    """Who may reach serving ports (a workload's allowFrom replaces it); empty: same-namespace pods only."""
 
 
 class Environment(SpecModel):
@@ -33,3 +73,9 @@ class Environment(SpecModel):
     """Volumes that workloads mount."""
     workloads: list[Workload] = Field(default_factory=list)
     """The environment's workloads."""
+    kueue: Kueue | None = None
+    """Queue training through Kueue."""
+    priorities: Priorities = Field(default_factory=Priorities)
+    """Priority classes by workload kind."""
+    network_policy: NetworkPolicySpec | None = None
+    """Render a NetworkPolicy: default-deny ingress plus allow rules for serving ports."""

@@ -12,6 +12,7 @@ from generator.spec.environment import Environment
 from generator.spec.workloads import WorkloadBase
 
 DEFAULT_GPU_RESOURCE = "nvidia.com/gpu"
+GPU_PRODUCT_LABEL = "nvidia.com/gpu.product"
 
 
 class PlacementError(ValueError):
@@ -76,6 +77,13 @@ def place(environment: Environment, workload: WorkloadBase) -> Placement:
                 "resources",
                 f"asks for {gpu_resource} but node pool {pool.name!r} offers {pool.gpu_resource}",
             )
+        product = workload.resources.gpu_product
+        if product is not None and pool.labels.get(GPU_PRODUCT_LABEL, product) != product:
+            raise PlacementError(
+                "resources",
+                f"asks for GPU product {product!r} but node pool {pool.name!r} has "
+                f"{pool.labels[GPU_PRODUCT_LABEL]!r} ({GPU_PRODUCT_LABEL})",
+            )
         return Placement(pool, gpu_resource, (pool,))
     if wants_gpu:
         wanted = workload.resources.gpu_resource
@@ -84,11 +92,17 @@ def place(environment: Environment, workload: WorkloadBase) -> Placement:
             return Placement(
                 None, wanted or DEFAULT_GPU_RESOURCE, (), (Taint(key=DEFAULT_GPU_TAINT_KEY, effect="NoSchedule"),)
             )
-        matching = [p for p in pools if p.allocatable.gpus and (wanted is None or p.gpu_resource == wanted)]
+        product = workload.resources.gpu_product
+        matching = [
+            p
+            for p in pools
+            if p.allocatable.gpus
+            and (wanted is None or p.gpu_resource == wanted)
+            and (product is None or p.labels.get(GPU_PRODUCT_LABEL) == product)
+        ]
         if not matching:
-            raise PlacementError(
-                "resources", f"no node pool offers {wanted or 'GPUs'}; add one under cluster.nodePools"
-            )
+            what = " ".join(x for x in (product, wanted) if x) or "GPUs"
+            raise PlacementError("resources", f"no node pool offers {what}; add one under cluster.nodePools")
         if len(matching) > 1:
             names = ", ".join(p.name for p in matching)
             raise PlacementError("resources", f"several node pools offer GPUs ({names}): choose one with nodePool")

@@ -78,6 +78,8 @@ class Resources(SpecModel):
     """Number of GPU devices (or MIG slices); rendered as a limit with an equal request."""
     gpu_resource: str | None = Field(default=None, pattern=GPU_RESOURCE_PATTERN)
     """GPU resource name, e.g. 'nvidia.com/gpu' or a MIG slice 'nvidia.com/mig-1g.10gb' (default: the pool's)."""
+    gpu_product: str | None = Field(default=None, pattern=r"^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$", max_length=63)
+    """GPU model wanted, matched against the `nvidia.com/gpu.product` node label, e.g. 'NVIDIA-H100-80GB-HBM3'."""
 
 
 class HttpGetAction(SpecModel):
@@ -222,6 +224,8 @@ class Training(WorkloadBase):
     """A training run, rendered as a batch/v1 Job whose name carries a hash of its pod template."""
 
     kind: Literal["training"]
+    queue: DnsLabel | None = None
+    """Kueue LocalQueue to submit to (default: the environment's kueue.defaultQueue)."""
     backoff_limit: int = Field(default=0, ge=0)
     """Retries before the Job fails (training usually resumes from checkpoints instead)."""
     active_deadline_seconds: int | None = Field(default=None, ge=1)
@@ -231,8 +235,59 @@ class Training(WorkloadBase):
     parallelism: int = Field(default=1, ge=1)
 
 
+class MetricsEndpoint(SpecModel):
+    """Where Prometheus scrapes the server; renders a Prometheus Operator ServiceMonitor."""
+
+    port: str = Field(pattern=r"^[a-z]([-a-z0-9]{0,13}[a-z0-9])?$")
+    """Name of one of the workload's ports."""
+    path: str = Field(default="/metrics", pattern=r"^/")
+    interval: str = Field(default="30s", pattern=r"^([0-9]+(ms|s|m|h))+$")
+    """Scrape interval, e.g. '30s'."""
+    labels: Labels = Field(default_factory=dict)
+    """Extra labels on the ServiceMonitor, e.g. the one your Prometheus selects ('release: prometheus')."""
+
+
+class DisruptionBudget(SpecModel):
+    """A PodDisruptionBudget: give minAvailable or maxUnavailable (not both)."""
+
+    min_available: int | str | None = None
+    """Pods that must stay up during voluntary disruptions (a count or a percentage such as '50%')."""
+    max_unavailable: int | str | None = None
+    """Pods that may be down at once (a count or a percentage)."""
+
+    @model_validator(mode="after")
+    def _one_bound(self) -> DisruptionBudget:
+        if (self.min_available is None) == (self.max_unavailable is None):
+            raise ValueError("a disruption budget needs exactly one of 'minAvailable' or 'maxUnavailable'")
+        for value in (self.min_available, self.max_unavailable):
+            if isinstance(value, str) and not re.match(r"^(100|[1-9]?[0-9])%$", value):
+                raise ValueError(f"{value!r} must be a whole number or a percentage such as '50%'")
+            if isinstance(value, int) and value < 0:
+                raise ValueError(f"{value} must not be negative")
+        return self
+
+
+class IngressPeer(SpecModel):
+    """Who may reach a serving port: pods by label, namespaces by label, or an IP range."""
+
+    pod_labels: Labels | None = None
+    """Pods in the same namespace carrying these labels."""
+    namespace_labels: Labels | None = None
+    """Every pod in namespaces carrying these labels (combined with podLabels when both are set)."""
+    cidr: str | None = Field(default=None, pattern=r"^[0-9a-fA-F.:]+/[0-9]{1,3}$")
+    """An IP range such as '10.0.0.0/8'."""
+
+    @model_validator(mode="after")
+    def _something(self) -> IngressPeer:
+        if self.pod_labels is None and self.namespace_labels is None and self.cidr is None:
+            raise ValueError("an ingress source needs podLabels, namespaceLabels or cidr")
+        if self.cidr is not None and (self.pod_labels is not None or self.namespace_labels is not None):
+            raise ValueError("cidr cannot be combined with podLabels or namespaceLabels")
+        return self
+
+
 class Serving(WorkloadBase):
-    """A model server: an apps/v1 Deployment, a Service, and optionally an HPA."""
+    """A model server: an apps/v1 Deployment, a Service, and optionally an HPA, PDB and ServiceMonitor."""
 
     kind: Literal["serving"]
     replicas: int | None = Field(default=None, ge=0)
@@ -241,6 +296,12 @@ class Serving(WorkloadBase):
     """Ports the model server listens on."""
     autoscaling: Autoscaling | None = None
     """Optional HorizontalPodAutoscaler."""
+    metrics: MetricsEndpoint | None = None
+    """Prometheus scraping (renders a ServiceMonitor)."""
+    disruption_budget: DisruptionBudget | None = None
+    """PodDisruptionBudget; with 2 or more replicas the default is maxUnavailable: 1."""
+    allow_from: list[IngressPeer] | None = None
+    """Who may reach the ports when the environment's network policy is on (default: its allowFrom)."""
 
 
 class Batch(WorkloadBase):
@@ -274,5 +335,47 @@ class Batch(WorkloadBase):
         return value
 
 
-Workload = Annotated[Training | Serving | Batch, Field(discriminator="kind")]
-"""A workload; `kind` says which: training, serving or batch."""
+class ElasticPolicy(SpecModel):
+    """Elastic training: the job keeps running while between min and max nodes are available."""
+
+    min_replicas: int = Field(ge=1)
+    max_replicas: int = Field(ge=1)
+    rdzv_backend: Literal["c10d", "etcd", "etcd-v2"] = "c10d"
+    """torchrun rendezvous backend."""
+    max_restarts: int | None = Field(default=None, ge=0)
+
+
+class RunPolicy(SpecModel):
+    """How the training operator runs the job."""
+
+    clean_pod_policy: Literal["None", "Running", "All"] = "None"
+    """Which pods to delete when the job ends ('None' keeps logs around)."""
+    backoff_limit: int | None = Field(default=None, ge=0)
+    active_deadline_seconds: int | None = Field(default=None, ge=1)
+    suspend: bool = False
+
+
+class DistributedTraining(WorkloadBase):
+    """Multi-node PyTorch training, rendered as a Kubeflow PyTorchJob (one Master, N Workers).
+
+    `resources` are per pod: each of the 1 + workers pods gets them (8 GPUs = one full node each).
+    """
+
+    kind: Literal["distributed-training"]
+    workers: int = Field(ge=0)
+    """Worker pods besides the Master."""
+    nproc_per_node: int | Literal["auto", "gpu", "cpu"] = "auto"
+    """Processes per pod (torchrun --nproc-per-node); usually the GPU count."""
+    elastic_policy: ElasticPolicy | None = None
+    run_policy: RunPolicy = Field(default_factory=RunPolicy)
+    restart_policy: Literal["Never", "OnFailure", "ExitCode"] = "OnFailure"
+    queue: DnsLabel | None = None
+    """Kueue LocalQueue to submit to (default: the environment's kueue.defaultQueue)."""
+
+    @property
+    def pods(self) -> int:
+        return 1 + self.workers
+
+
+Workload = Annotated[Training | DistributedTraining | Serving | Batch, Field(discriminator="kind")]
+"""A workload; `kind` says which: training, distributed-training, serving or batch."""

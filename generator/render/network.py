@@ -1,0 +1,65 @@
+"""The environment's NetworkPolicy: deny all ingress, then allow each serving port from its sources."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from generator.render.metadata import object_meta, selector_labels
+from generator.spec.environment import Environment
+from generator.spec.workloads import IngressPeer, Serving
+
+DEFAULT_DENY_NAME = "default-deny-ingress"
+
+
+def _peer(peer: IngressPeer) -> dict[str, Any]:
+    if peer.cidr is not None:
+        return {"ipBlock": {"cidr": peer.cidr}}
+    rendered: dict[str, Any] = {}
+    if peer.namespace_labels is not None:
+        rendered["namespaceSelector"] = {"matchLabels": dict(sorted(peer.namespace_labels.items()))}
+    if peer.pod_labels is not None:
+        rendered["podSelector"] = {"matchLabels": dict(sorted(peer.pod_labels.items()))}
+    return rendered
+
+
+def render_network_policies(environment: Environment, environment_name: str) -> list[dict[str, Any]]:
+    policy = environment.network_policy
+    if policy is None or not policy.enabled:
+        return []
+    deny_meta = object_meta(
+        environment, environment_name, name=DEFAULT_DENY_NAME, app=DEFAULT_DENY_NAME, component="network"
+    )
+    objects: list[dict[str, Any]] = [
+        {
+            "apiVersion": "networking.k8s.io/v1",
+            "kind": "NetworkPolicy",
+            "metadata": deny_meta.render(environment.namespace),
+            "spec": {"podSelector": {}, "policyTypes": ["Ingress"]},
+        }
+    ]
+    for workload in environment.workloads:
+        if not isinstance(workload, Serving):
+            continue
+        peers = workload.allow_from if workload.allow_from is not None else policy.allow_from
+        # Without configured sources, only pods of the same namespace may call the server.
+        sources = [_peer(peer) for peer in peers] or [{"podSelector": {}}]
+        name = f"allow-{workload.name}"[:63].rstrip("-")
+        meta = object_meta(environment, environment_name, name=name, app=workload.name, component="network")
+        objects.append(
+            {
+                "apiVersion": "networking.k8s.io/v1",
+                "kind": "NetworkPolicy",
+                "metadata": meta.render(environment.namespace),
+                "spec": {
+                    "podSelector": {"matchLabels": selector_labels(workload.name)},
+                    "policyTypes": ["Ingress"],
+                    "ingress": [
+                        {
+                            "from": sources,
+                            "ports": [{"protocol": port.protocol, "port": port.port} for port in workload.ports],
+                        }
+                    ],
+                },
+            }
+        )
+    return objects

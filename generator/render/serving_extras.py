@@ -1,0 +1,52 @@
+"""What a production model server needs besides its Deployment: a PodDisruptionBudget and a ServiceMonitor."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from generator.render.metadata import ObjectMeta, selector_labels
+from generator.spec.environment import Environment
+from generator.spec.workloads import Serving
+
+
+def least_replicas(workload: Serving) -> int:
+    """The fewest replicas the workload runs with (HPA minimum, or the fixed count)."""
+    if workload.autoscaling is not None:
+        return workload.autoscaling.min_replicas
+    return 1 if workload.replicas is None else workload.replicas
+
+
+def render_disruption_budget(environment: Environment, workload: Serving, meta: ObjectMeta) -> dict[str, Any] | None:
+    """A PDB when asked for, or by default once the server runs 2 or more replicas (maxUnavailable: 1)."""
+    budget = workload.disruption_budget
+    if budget is None and least_replicas(workload) < 2:
+        return None
+    spec: dict[str, Any] = {}
+    if budget is None or budget.max_unavailable is not None:
+        spec["maxUnavailable"] = 1 if budget is None else budget.max_unavailable
+    else:
+        spec["minAvailable"] = budget.min_available
+    spec["selector"] = {"matchLabels": selector_labels(workload.name)}
+    return {
+        "apiVersion": "policy/v1",
+        "kind": "PodDisruptionBudget",
+        "metadata": meta.render(environment.namespace),
+        "spec": spec,
+    }
+
+
+def render_service_monitor(environment: Environment, workload: Serving, meta: ObjectMeta) -> dict[str, Any] | None:
+    """A Prometheus Operator ServiceMonitor scraping the workload's Service."""
+    metrics = workload.metrics
+    if metrics is None:
+        return None
+    labels = dict(sorted({**meta.labels, **metrics.labels}.items()))
+    return {
+        "apiVersion": "monitoring.coreos.com/v1",
+        "kind": "ServiceMonitor",
+        "metadata": ObjectMeta(meta.name, labels, meta.annotations).render(environment.namespace),
+        "spec": {
+            "selector": {"matchLabels": selector_labels(workload.name)},
+            "endpoints": [{"port": metrics.port, "path": metrics.path, "interval": metrics.interval}],
+        },
+    }

@@ -1,0 +1,238 @@
+"""Distributed training, Kueue, ServiceMonitor, PDB, NetworkPolicy, PriorityClass and Karpenter NodePools."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from generator.errors import UserError
+from generator.kube.custom_resources import load_crds, project_schemas, strict_schema
+from generator.loading import load_environments
+from generator.pipeline import EnvironmentOutput, build
+from tests.support import REPO, shared_dir, write
+
+
+@pytest.fixture(scope="module")
+def outputs() -> dict[str, EnvironmentOutput]:
+    return {loaded.name: build(loaded) for loaded in load_environments(REPO / "environments")}
+
+
+def _one(output: EnvironmentOutput, kind: str) -> dict[str, Any]:
+    [obj] = [item.obj for item in output.objects if item.kind == kind]
+    return obj
+
+
+def test_prod_pytorchjob_is_two_nodes_of_eight_gpus_queued_through_kueue(outputs: dict[str, EnvironmentOutput]) -> None:
+    job = _one(outputs["prod"], "PyTorchJob")
+    replicas = job["spec"]["pytorchReplicaSpecs"]
+    assert (replicas["Master"]["replicas"], replicas["Worker"]["replicas"]) == (1, 1)
+    assert job["spec"]["nprocPerNode"] == "8"
+    assert job["metadata"]["labels"]["kueue.x-k8s.io/queue-name"] == "gpu-training"
+    assert job["spec"]["runPolicy"]["suspend"] is True
+    for replica in replicas.values():
+        pod = replica["template"]["spec"]
+        [container] = pod["containers"]
+        assert container["name"] == "pytorch"
+        assert container["resources"]["limits"]["nvidia.com/gpu"] == 8
+        assert pod["nodeSelector"]["nvidia.com/gpu.product"] == "NVIDIA-A100-SXM4-80GB"
+        assert pod["tolerations"] == [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}]
+        assert pod["priorityClassName"] == "training-low"
+        assert any(v.get("emptyDir", {}).get("medium") == "Memory" for v in pod["volumes"])
+
+
+def test_dev_pytorchjob_is_one_pod_of_one_gpu(outputs: dict[str, EnvironmentOutput]) -> None:
+    job = _one(outputs["dev"], "PyTorchJob")
+    assert list(job["spec"]["pytorchReplicaSpecs"]) == ["Master"]
+    container = job["spec"]["pytorchReplicaSpecs"]["Master"]["template"]["spec"]["containers"][0]
+    assert container["resources"]["limits"]["nvidia.com/gpu"] == 1
+
+
+def test_queued_training_jobs_are_created_suspended(outputs: dict[str, EnvironmentOutput]) -> None:
+    job = _one(outputs["dev"], "Job")
+    assert job["spec"]["suspend"] is True
+    assert job["metadata"]["labels"]["kueue.x-k8s.io/queue-name"] == "gpu-training"
+
+
+def test_serving_gets_pdb_servicemonitor_and_network_policy(outputs: dict[str, EnvironmentOutput]) -> None:
+    prod = outputs["prod"]
+    pdb = _one(prod, "PodDisruptionBudget")
+    assert pdb["spec"] == {"maxUnavailable": 1, "selector": {"matchLabels": {"app.kubernetes.io/name": "resnet-serve"}}}
+    # dev runs a single replica at minimum: a PDB there would block node drains.
+    assert not [item for item in outputs["dev"].objects if item.kind == "PodDisruptionBudget"]
+    monitor = _one(prod, "ServiceMonitor")
+    assert monitor["spec"]["endpoints"] == [{"port": "metrics", "path": "/metrics", "interval": "30s"}]
+    assert monitor["metadata"]["labels"]["release"] == "prometheus"
+    policies = {item.name: item.obj for item in prod.objects if item.kind == "NetworkPolicy"}
+    assert policies["default-deny-ingress"]["spec"] == {"podSelector": {}, "policyTypes": ["Ingress"]}
+    allow = policies["allow-resnet-serve"]["spec"]["ingress"][0]
+    assert [p["port"] for p in allow["ports"]] == [8080, 9090]
+    hpa = _one(prod, "HorizontalPodAutoscaler")
+    assert hpa["spec"]["metrics"][1] == {
+        "type": "Pods",
+        "pods": {
+            "metric": {"name": "inference_requests_per_second"},
+            "target": {"type": "AverageValue", "averageValue": "50"},
+        },
+    }
+
+
+def test_cluster_objects_live_in_their_own_root_without_a_namespace(outputs: dict[str, EnvironmentOutput]) -> None:
+    import yaml
+
+    prod = outputs["prod"]
+    cluster = {item.path: item.obj for item in prod.rendered if item.path.startswith("cluster/")}
+    assert sorted(cluster) == [
+        "cluster/kustomization.yaml",
+        "cluster/nodepool-cpu-general.yaml",
+        "cluster/nodepool-gpu-a100.yaml",
+        "cluster/priorityclass-serving-high.yaml",
+        "cluster/priorityclass-training-low.yaml",
+    ]
+    assert "namespace" not in cluster["cluster/kustomization.yaml"]
+    assert all("namespace" not in obj["metadata"] for obj in cluster.values() if "metadata" in obj)
+    gpu_pool = cluster["cluster/nodepool-gpu-a100.yaml"]
+    # One source of truth: the node taints Karpenter sets are the ones the GPU pods tolerate.
+    assert gpu_pool["spec"]["template"]["spec"]["taints"] == [
+        {"key": "nvidia.com/gpu", "value": "present", "effect": "NoSchedule"}
+    ]
+    assert gpu_pool["spec"]["limits"]["nvidia.com/gpu"] == "32"
+    root = yaml.safe_load(prod.files["kustomization.yaml"])
+    assert not [name for name in root["resources"] if name.startswith("cluster")]
+
+
+UPSTREAM_CRDS = {
+    "PyTorchJob": "kubeflow.org_pytorchjobs.yaml",
+    "ServiceMonitor": "monitoring.coreos.com_servicemonitors.yaml",
+    "NodePool": "karpenter.sh_nodepools.yaml",
+}
+
+
+@pytest.mark.parametrize("kind", sorted(UPSTREAM_CRDS))
+def test_rendered_custom_resources_validate_against_the_upstream_crds(
+    outputs: dict[str, EnvironmentOutput], kind: str
+) -> None:
+    crds = load_crds([shared_dir() / "crds" / UPSTREAM_CRDS[kind]])
+    checked = 0
+    for output in outputs.values():
+        for item in output.objects:
+            if item.kind == kind:
+                assert crds.knows(item.obj)
+                assert crds.validate(item.obj, output.kubernetes_version) == [], item.path
+                checked += 1
+    assert checked >= 1
+
+
+def test_upstream_crd_validation_is_strict_about_unknown_fields(outputs: dict[str, EnvironmentOutput]) -> None:
+    crds = load_crds([shared_dir() / "crds" / UPSTREAM_CRDS["PyTorchJob"]])
+    job = _one(outputs["prod"], "PyTorchJob")
+    broken = {**job, "spec": {**job["spec"], "nprocPerNodes": "8"}}
+    problems = crds.validate(broken, "1.32")
+    assert [(p.path, p.message) for p in problems] == [(("spec", "nprocPerNodes"), "unknown field 'nprocPerNodes'")]
+
+
+def test_project_schemas_catch_what_the_upstream_crd_would() -> None:
+    schemas = project_schemas()
+    assert sorted(kind for _, kind in schemas.schemas) == ["NodePool", "PyTorchJob", "ServiceMonitor"]
+    bad = {
+        "apiVersion": "kubeflow.org/v1",
+        "kind": "PyTorchJob",
+        "metadata": {"name": "x"},
+        "spec": {"pytorchReplicaSpecs": {"Master": {"replicas": 1, "template": {"spec": {"containers": "x"}}}}},
+    }
+    problems = schemas.validate(bad, "1.32")
+    assert [p.path for p in problems] == [("spec", "pytorchReplicaSpecs", "Master", "template", "spec", "containers")]
+
+
+def test_int_or_string_and_preserved_fields_convert_to_json_schema() -> None:
+    converted = strict_schema(
+        {
+            "type": "object",
+            "properties": {
+                "port": {"x-kubernetes-int-or-string": True},
+                "free": {
+                    "type": "object",
+                    "properties": {"a": {"type": "string"}},
+                    "x-kubernetes-preserve-unknown-fields": True,
+                },
+                "maybe": {"type": "string", "nullable": True},
+            },
+        }
+    )
+    assert converted["additionalProperties"] is False
+    assert converted["properties"]["port"] == {"anyOf": [{"type": "integer"}, {"type": "string"}]}
+    assert "additionalProperties" not in converted["properties"]["free"]
+    assert converted["properties"]["maybe"]["type"] == ["string", "null"]
+
+
+BASE = """\
+namespace: ml
+kubernetesVersion: "1.32"
+cluster:
+  nodePools:
+    - name: gpu
+      labels: {nvidia.com/gpu.product: NVIDIA-H100-80GB-HBM3}
+      taints: [{key: nvidia.com/gpu}]
+      allocatable: {cpu: "96", memory: 1000Gi, gpus: 8}
+    - name: cpu
+      allocatable: {cpu: "16", memory: 64Gi}
+volumes:
+  - name: ckpt
+    claim: {size: 1Ti, accessModes: [ReadWriteMany]}
+workloads:
+  - name: llm
+    kind: distributed-training
+    image: registry.example/llm:1
+    workers: 3
+    resources: {cpu: "32", memory: 500Gi, gpu: 8}
+    mounts:
+      - {volume: ckpt, path: /ckpt, role: checkpoint}
+  - name: serve
+    kind: serving
+    image: registry.example/serve:1
+    ports: [{name: http, port: 8080}]
+    resources: {cpu: "1", memory: 1Gi}
+"""
+
+
+def test_the_production_base_renders(tmp_path: Path) -> None:
+    write(tmp_path / "dev.yaml", BASE)
+    [loaded] = load_environments(tmp_path)
+    assert sorted(item.kind for item in build(loaded).objects) == [
+        "Deployment",
+        "PersistentVolumeClaim",
+        "PyTorchJob",
+        "Service",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("replace", "by", "expected"),
+    [
+        (
+            "accessModes: [ReadWriteMany]",
+            "accessModes: [ReadWriteOnce]",
+            "21:18: workloads[llm].mounts[0].volume: 4 pods write to volume 'ckpt', but its claim is ReadWriteOnce: "
+            "pods on different nodes need ReadWriteMany",
+        ),
+        (
+            "ports: [{name: http, port: 8080}]",
+            "ports: [{name: http, port: 8080}]\n    metrics: {port: prom}",
+            "26:21: workloads[serve].metrics.port: metrics port 'prom' is not one of the ports (http)",
+        ),
+        (
+            "gpu: 8}\n    mounts",
+            "gpu: 8, gpuProduct: NVIDIA-A100-SXM4-80GB}\n    mounts",
+            "19:16: workloads[llm].resources: no node pool offers NVIDIA-A100-SXM4-80GB; add one under "
+            "cluster.nodePools",
+        ),
+    ],
+    ids=["rwo-checkpoints-shared-by-pods", "metrics-port-unknown", "gpu-product-unavailable"],
+)
+def test_production_mistakes_are_located(tmp_path: Path, replace: str, by: str, expected: str) -> None:
+    write(tmp_path / "dev.yaml", BASE.replace(replace, by))
+    [loaded] = load_environments(tmp_path)
+    with pytest.raises(UserError) as raised:
+        build(loaded)
+    assert raised.value.one_line() == f"{tmp_path}/dev.yaml:{expected}"
