@@ -26,6 +26,8 @@ from generator.spec.environment import Environment
 
 FieldPath = tuple[str | int, ...]
 LAYER_KEYS = ("extends", "abstract")
+# Folders of rendered/ that are not environments.
+RESERVED_NAMES = frozenset({"argocd", "flux"})
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,8 @@ def load_environments(root: Path, names: Sequence[str] = ()) -> list[LoadedEnvir
         if abstract is not None and abstract.value:
             continue
         problem = dns1123_label_problem(path.stem)
+        if problem is None and path.stem in RESERVED_NAMES:
+            problem = f"{path.stem!r} is reserved for the rendered {path.stem}/ folder; rename the file"
         if problem:
             problems.append(
                 UserError(f"the file name is the environment name: {problem}", Location(shown_path(path), 1, 1))

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from generator.errors import UserError, UserErrors
 from generator.kube import schema
 from generator.loading import LoadedEnvironment
-from generator.output.yaml_writer import dump_object
-from generator.render import KUSTOMIZATION, Rendered, render_environment
+from generator.output.yaml_writer import dump_documents, dump_object
+from generator.render import KUSTOMIZATION, Rendered, render_environment, render_gitops
 
 
 @dataclass
@@ -24,6 +24,10 @@ class EnvironmentOutput:
     rendered: list[Rendered]
     files: dict[str, str] = field(default_factory=dict)
     """File name (relative to rendered/<env>/) → file text."""
+    gitops: list[Rendered] = field(default_factory=list)
+    """ArgoCD/Flux objects; their paths are relative to the rendered folder ('argocd/<env>.yaml')."""
+    gitops_files: dict[str, str] = field(default_factory=dict)
+    """Path relative to the rendered folder ('argocd/prod.yaml') → file text."""
 
     @property
     def objects(self) -> list[Rendered]:
@@ -39,6 +43,10 @@ def build(loaded: LoadedEnvironment) -> EnvironmentOutput:
         raise UserError(error.message, loaded.locate(("kubernetesVersion",))) from None
     rendered = render_environment(loaded.spec, loaded.name, loaded.tree)
     output = EnvironmentOutput(loaded.name, loaded.file, loaded.spec.kubernetes_version, rendered)
+    gitops_source = loaded.locate(("gitops",))
+    for path, objects in render_gitops(loaded.spec, loaded.name, rendered).items():
+        output.gitops += [Rendered(obj, path, gitops_source) for obj in objects]
+        output.gitops_files[path] = dump_documents(objects, loaded.file)
     validate_objects(output)
     output.files = {item.path: dump_object(item.obj, loaded.file) for item in rendered}
     return output
@@ -50,7 +58,7 @@ def validate_objects(output: EnvironmentOutput) -> None:
 
     custom = project_schemas()
     errors = []
-    for item in output.objects:
+    for item in [*output.objects, *output.gitops]:
         try:
             problems = schema.validate(item.obj, output.kubernetes_version)
         except schema.UnknownKind:

@@ -91,7 +91,7 @@ def test_a_removed_environment_folder_is_removed_on_a_full_render(fleet: Path) -
     (fleet / "environments" / "staging.yaml").unlink()
     assert run_cli("render", "--check", cwd=fleet).exit_code == 1
     assert run_cli("render", cwd=fleet).exit_code == 0
-    assert sorted(p.name for p in (fleet / "rendered").iterdir()) == ["dev", "prod"]
+    assert sorted(p.name for p in (fleet / "rendered").iterdir()) == ["argocd", "dev", "prod"]
 
 
 def test_unknown_environment_name_is_a_usage_error(fleet: Path) -> None:

@@ -134,7 +134,15 @@ def test_upstream_crd_validation_is_strict_about_unknown_fields(outputs: dict[st
 
 def test_project_schemas_catch_what_the_upstream_crd_would() -> None:
     schemas = project_schemas()
-    assert sorted(kind for _, kind in schemas.schemas) == ["NodePool", "PyTorchJob", "ServiceMonitor"]
+    assert sorted(kind for _, kind in schemas.schemas) == [
+        "Application",
+        "ApplicationSet",
+        "GitRepository",
+        "Kustomization",
+        "NodePool",
+        "PyTorchJob",
+        "ServiceMonitor",
+    ]
     bad = {
         "apiVersion": "kubeflow.org/v1",
         "kind": "PyTorchJob",

@@ -61,9 +61,15 @@ def render(environments: tuple[str, ...], check: bool, environments_dir: Path, o
     try:
         loaded = load_environments(environments_dir, environments)
         outputs = [build(environment) for environment in loaded]
-        wanted = {output.name: output.files for output in outputs}
+        wanted: dict[str, dict[str, str]] = {output.name: output.files for output in outputs}
+        if not environments:
+            # ArgoCD/Flux folders hold every environment's file, so only a full render rewrites them.
+            for output in outputs:
+                for path, text in output.gitops_files.items():
+                    folder, _, name = path.partition("/")
+                    wanted.setdefault(folder, {})[name] = text
         tree.check_output_root(output_dir)
-        stale_folders = set() if environments else tree.generated_environments(output_dir) - set(wanted)
+        stale_folders = set() if environments else tree.generated_folders(output_dir) - set(wanted)
         if check:
             differences = tree.drift(output_dir, wanted, stale_folders)
             for difference in differences:

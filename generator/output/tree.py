@@ -54,16 +54,19 @@ def _read_tree(folder: Path) -> dict[str, str]:
     return files
 
 
-def generated_environments(root: Path) -> set[str]:
-    """Environment folders under ``root`` that mlgitops wrote (their kustomization says so)."""
+def generated_folders(root: Path) -> set[str]:
+    """Folders under ``root`` that mlgitops wrote: a YAML file in them (or one level down) says so."""
     found = set()
     if root.is_dir():
-        for child in root.iterdir():
-            marker = child / "kustomization.yaml"
-            if not child.name.startswith(".") and child.is_dir() and marker.is_file():
-                with contextlib.suppress(OSError, UnicodeDecodeError):
-                    if marker.read_text(encoding="utf-8").startswith(GENERATED_MARK):
+        for child in sorted(root.iterdir()):
+            if child.name.startswith(".") or not child.is_dir() or child.is_symlink():
+                continue
+            candidates = [*sorted(child.glob("*.yaml")), *sorted(child.glob("*/*.yaml"))]
+            for candidate in candidates[:20]:
+                with contextlib.suppress(OSError, UnicodeDecodeError), candidate.open(encoding="utf-8") as stream:
+                    if stream.read(len(GENERATED_MARK)) == GENERATED_MARK:
                         found.add(child.name)
+                        break
     return found
 
 

@@ -6,8 +6,9 @@ from typing import Literal
 
 from pydantic import Field
 
-from generator.spec.base import Annotations, DnsLabel, Labels, SpecModel
+from generator.spec.base import Annotations, DnsLabel, Labels, Quantity, SpecModel
 from generator.spec.cluster import ClusterProfile
+from generator.spec.gitops import GitOps
 from generator.spec.storage import Volume
 from generator.spec.workloads import IngressPeer, Workload
 
@@ -40,6 +41,17 @@ class Priorities(SpecModel):
     """Default priorityClassName of batch pods."""
     classes: list[PriorityClassSpec] = Field(default_factory=list)
     """PriorityClasses to render (leave empty when the cluster already has them)."""
+
+
+class Budget(SpecModel):
+    """Most the environment's workloads may request in total (every replica and pod counted)."""
+
+    gpus: int | None = Field(default=None, ge=0)
+    """Total GPUs of all kinds."""
+    cpu: Quantity | None = None
+    """Total CPU, e.g. '500'."""
+    memory: Quantity | None = None
+    """Total memory, e.g. '4Ti'."""
 
 
 class NetworkPolicySpec(SpecModel):
@@ -79,3 +91,7 @@ class Environment(SpecModel):
     """Priority classes by workload kind."""
     network_policy: NetworkPolicySpec | None = None
     """Render a NetworkPolicy: default-deny ingress plus allow rules for serving ports."""
+    gitops: GitOps | None = None
+    """ArgoCD/Flux objects that deploy this environment, and sharding of large environments."""
+    budget: Budget | None = None
+    """Upper bounds on the environment's total requests."""

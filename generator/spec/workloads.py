@@ -218,6 +218,8 @@ class WorkloadBase(SpecModel):
     """Extra labels on the workload's objects and pods."""
     annotations: Annotations = Field(default_factory=dict)
     """Extra annotations on the workload's objects and pods."""
+    group: DnsLabel = "workloads"
+    """Kustomize root (rendered/<env>/<group>/) of this workload when the environment is sharded; e.g. a team."""
 
 
 class Training(WorkloadBase):

@@ -1,0 +1,156 @@
+"""ArgoCD and Flux objects that deploy an environment, and the sync order of its objects.
+
+Sync waves (ArgoCD applies lower waves first and waits for them to be healthy):
+- wave -1: NetworkPolicies and PriorityClasses, so no pod starts unprotected or unprioritised;
+- wave 0: workloads, Services and PersistentVolumeClaims. PVCs are never put earlier: with a
+  WaitForFirstConsumer storage class a claim stays Pending until a pod uses it, and a sync
+  waiting for it to become healthy would never finish;
+- wave 1: HPAs, PodDisruptionBudgets and ServiceMonitors, which refer to running workloads.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from generator.render.metadata import common_labels
+from generator.spec.environment import Environment
+from generator.spec.gitops import GitOps
+
+SYNC_WAVE = "argocd.argoproj.io/sync-wave"
+_WAVES = {
+    "NetworkPolicy": "-1",
+    "PriorityClass": "-1",
+    "HorizontalPodAutoscaler": "1",
+    "PodDisruptionBudget": "1",
+    "ServiceMonitor": "1",
+}
+# Kueue admits a queued job by flipping its suspend field; ArgoCD must not flip it back.
+_KUEUE_IGNORES = [
+    {"group": "batch", "kind": "Job", "jsonPointers": ["/spec/suspend"]},
+    {"group": "kubeflow.org", "kind": "PyTorchJob", "jsonPointers": ["/spec/runPolicy/suspend"]},
+]
+
+
+def add_sync_wave(obj: dict[str, Any]) -> None:
+    wave = _WAVES.get(str(obj.get("kind")))
+    if wave is not None:
+        annotations = obj["metadata"].setdefault("annotations", {})
+        annotations[SYNC_WAVE] = wave
+        obj["metadata"]["annotations"] = dict(sorted(annotations.items()))
+
+
+def _metadata(name: str, namespace: str, environment: Environment, environment_name: str) -> dict[str, Any]:
+    return {"name": name, "namespace": namespace, "labels": common_labels(environment, environment_name)}
+
+
+def _argocd_spec(gitops: GitOps, environment: Environment, path: str, queued: bool) -> dict[str, Any]:
+    argocd = gitops.argocd
+    assert argocd is not None
+    destination: dict[str, Any] = {}
+    if argocd.destination_name is not None:
+        destination["name"] = argocd.destination_name
+    else:
+        destination["server"] = argocd.destination_server or "https://kubernetes.default.svc"
+    destination["namespace"] = environment.namespace
+    spec: dict[str, Any] = {
+        "project": argocd.project,
+        "source": {"repoURL": gitops.repo_url, "targetRevision": gitops.revision, "path": path},
+        "destination": destination,
+    }
+    policy = argocd.sync_policy
+    sync: dict[str, Any] = {}
+    if policy.automated:
+        sync["automated"] = {"prune": policy.prune, "selfHeal": policy.self_heal}
+    sync["syncOptions"] = ["CreateNamespace=true"]
+    spec["syncPolicy"] = sync
+    if queued:
+        spec["ignoreDifferences"] = [dict(entry) for entry in _KUEUE_IGNORES]
+    return spec
+
+
+def argocd_objects(
+    environment: Environment, environment_name: str, roots: list[str], *, sharded: bool, queued: bool
+) -> list[dict[str, Any]]:
+    """Applications for each kustomize root of the environment, or one ApplicationSet over them.
+
+    ``roots`` are folders relative to rendered/<env> ('' for the environment folder itself).
+    """
+    gitops = environment.gitops
+    assert gitops is not None
+    assert gitops.argocd is not None
+    base = f"{gitops.rendered_path}/{environment_name}"
+    if sharded or gitops.argocd.application_set:
+        directories = [{"path": f"{base}/*"}] if sharded else [{"path": f"{base}/{root}".rstrip("/")} for root in roots]
+        template_spec = _argocd_spec(gitops, environment, "{{path}}", queued)
+        return [
+            {
+                "apiVersion": "argoproj.io/v1alpha1",
+                "kind": "ApplicationSet",
+                "metadata": _metadata(environment_name, gitops.argocd.namespace, environment, environment_name),
+                "spec": {
+                    "generators": [
+                        {"git": {"repoURL": gitops.repo_url, "revision": gitops.revision, "directories": directories}}
+                    ],
+                    "template": {
+                        "metadata": {
+                            "name": f"{environment_name}-{{{{path.basename}}}}",
+                            "labels": common_labels(environment, environment_name),
+                        },
+                        "spec": template_spec,
+                    },
+                },
+            }
+        ]
+    objects = []
+    for root in roots:
+        name = f"{environment_name}-{root}" if root else environment_name
+        objects.append(
+            {
+                "apiVersion": "argoproj.io/v1alpha1",
+                "kind": "Application",
+                "metadata": _metadata(name, gitops.argocd.namespace, environment, environment_name),
+                "spec": _argocd_spec(gitops, environment, f"{base}/{root}".rstrip("/"), queued),
+            }
+        )
+    return objects
+
+
+def flux_objects(
+    environment: Environment, environment_name: str, roots: list[str], health_checks: dict[str, list[dict[str, Any]]]
+) -> list[dict[str, Any]]:
+    """A GitRepository and one Kustomization per kustomize root of the environment."""
+    gitops = environment.gitops
+    assert gitops is not None
+    assert gitops.flux is not None
+    flux = gitops.flux
+    source_name = f"ml-{environment_name}"
+    objects: list[dict[str, Any]] = [
+        {
+            "apiVersion": "source.toolkit.fluxcd.io/v1",
+            "kind": "GitRepository",
+            "metadata": _metadata(source_name, flux.namespace, environment, environment_name),
+            "spec": {"interval": flux.interval, "url": gitops.repo_url, "ref": {"branch": gitops.revision}},
+        }
+    ]
+    for root in roots:
+        name = f"{environment_name}-{root}" if root else environment_name
+        spec: dict[str, Any] = {
+            "interval": flux.interval,
+            "path": f"./{gitops.rendered_path}/{environment_name}/{root}".rstrip("/"),
+            "prune": flux.prune,
+            "sourceRef": {"kind": "GitRepository", "name": source_name},
+        }
+        checks = health_checks.get(root, [])
+        if checks:
+            spec["healthChecks"] = checks
+        if flux.timeout is not None:
+            spec["timeout"] = flux.timeout
+        objects.append(
+            {
+                "apiVersion": "kustomize.toolkit.fluxcd.io/v1",
+                "kind": "Kustomization",
+                "metadata": _metadata(name, flux.namespace, environment, environment_name),
+                "spec": spec,
+            }
+        )
+    return objects
