@@ -6,11 +6,13 @@ wrong; values inherited from a base file point at the base file.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import difflib
 import os
 import types
 import typing
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -45,8 +47,28 @@ class LoadedEnvironment:
         return locate(self.tree, path)[0]
 
 
+_DISPLAY_ROOT: contextvars.ContextVar[tuple[Path, str] | None] = contextvars.ContextVar("display_root", default=None)
+
+
+@contextlib.contextmanager
+def displayed_as(folder: Path, shown: str) -> Iterator[None]:
+    """Show files under ``folder`` as if they lived at ``shown`` (a revision checked out to a scratch folder)."""
+    token = _DISPLAY_ROOT.set((folder.resolve(), shown))
+    try:
+        yield
+    finally:
+        _DISPLAY_ROOT.reset(token)
+
+
 def shown_path(path: Path) -> str:
     """A path as users see it in messages: relative to the working directory when inside it."""
+    display = _DISPLAY_ROOT.get()
+    if display is not None:
+        folder, shown = display
+        try:
+            return f"{shown}/{path.resolve().relative_to(folder).as_posix()}".replace("//", "/")
+        except ValueError:
+            pass
     try:
         relative = os.path.relpath(path)
     except ValueError:  # pragma: no cover - different drive on Windows

@@ -1,0 +1,1 @@
+"""Pull-request review: what a change does to the rendered manifests, resources and policy findings."""

@@ -1,0 +1,204 @@
+"""The pull-request summary of a change, as Markdown (a PR comment), JSON or plain text."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from generator.kube.footprint import Footprint
+from generator.kube.quantity import format_bytes, format_cpu
+from generator.review.changes import EnvironmentChanges, ObjectChange
+
+COMMENT_MARKER = "<!-- mlgitops-diff -->"
+_SHOWN_FIELDS = 6
+_DIFF_LINES = 400
+
+
+@dataclass(frozen=True)
+class FindingNote:
+    """A policy finding as the summary shows it."""
+
+    rule: str
+    severity: str
+    message: str
+    where: str
+    environment: str
+
+
+@dataclass
+class Review:
+    base: str
+    environments: list[EnvironmentChanges]
+    new_findings: list[FindingNote] = field(default_factory=list)
+    fixed_findings: list[FindingNote] = field(default_factory=list)
+    file_diff: str = ""
+
+    @property
+    def changed(self) -> bool:
+        return any(env.objects for env in self.environments)
+
+
+def _cpu(value: Decimal) -> str:
+    return format_cpu(value.quantize(Decimal("0.001")).normalize()) if value else "0"
+
+
+def _memory(value: Decimal) -> str:
+    return format_bytes(value) if value else "0"
+
+
+def _delta(before: Decimal, after: Decimal, shown: Callable[[Decimal], str]) -> str:
+    if before == after:
+        return shown(after)
+    sign = "+" if after > before else "-"
+    return f"{shown(before)} → {shown(after)} ({sign}{shown(abs(after - before))})"
+
+
+def _gpus(before: Footprint, after: Footprint) -> str:
+    kinds = sorted(set(before.gpus) | set(after.gpus))
+    if not kinds:
+        return "0"
+    parts = []
+    for kind in kinds:
+        parts.append(
+            f"{kind}: "
+            + _delta(Decimal(before.gpus.get(kind, 0)), Decimal(after.gpus.get(kind, 0)), lambda n: str(int(n)))
+        )
+    return "; ".join(parts)
+
+
+def _value(value: Any) -> str:
+    if value is None:
+        return "(none)"
+    text = json.dumps(value) if isinstance(value, (dict, list)) else str(value)
+    return f"`{text if len(text) <= 60 else text[:57] + '...'}`"
+
+
+_PREFIXES = (
+    ("spec.jobTemplate.spec.template.spec.", ""),
+    ("spec.template.spec.", ""),
+    ("spec.pytorchReplicaSpecs.", ""),
+    (".template.spec.", "."),
+)
+
+
+def _short(path: str) -> str:
+    """A field path without the pod-template plumbing every workload kind repeats."""
+    for prefix, replacement in _PREFIXES:
+        path = path.replace(prefix, replacement, 1) if path.startswith(prefix) or prefix.startswith(".") else path
+    return path
+
+
+def _object_line(change: ObjectChange) -> str:
+    name = f"`{change.previous_name}` → `{change.name}`" if change.previous_name else f"`{change.name}`"
+    line = f"- **{change.state}** {change.kind} {name}"
+    if change.fields:
+        interesting = [f for f in change.fields if f.category != "other"] or change.fields
+        shown = [f"{_short(f.path)}: {_value(f.before)} → {_value(f.after)}" for f in interesting[:_SHOWN_FIELDS]]
+        more = len(change.fields) - len(shown)
+        line += ": " + "; ".join(shown) + (f" (+{more} more)" if more > 0 else "")
+    return line
+
+
+def markdown(review: Review) -> str:
+    lines = [COMMENT_MARKER, "## mlgitops: what this change deploys", ""]
+    if not review.changed and not review.new_findings and not review.fixed_findings:
+        lines.append(f"No change to the rendered manifests (compared with `{review.base[:12]}`).")
+        return "\n".join(lines) + "\n"
+    lines += [
+        f"Compared with `{review.base[:12]}`.",
+        "",
+        "| environment | added | removed | changed |",
+        "| --- | ---: | ---: | ---: |",
+    ]
+    for env in review.environments:
+        counts = env.counts
+        lines.append(f"| {env.name} | {counts['added']} | {counts['removed']} | {counts['changed']} |")
+    lines += ["", "### Requested resources", "", "| environment | CPU | memory | GPUs |", "| --- | --- | --- | --- |"]
+    for env in review.environments:
+        lines.append(
+            f"| {env.name} | {_delta(env.before.cpu, env.after.cpu, _cpu)} | "
+            f"{_delta(env.before.memory, env.after.memory, _memory)} | {_gpus(env.before, env.after)} |"
+        )
+    for env in review.environments:
+        if not env.objects:
+            continue
+        lines += ["", f"### {env.name}", ""]
+        object_lines = [_object_line(change) for change in env.objects]
+        if len(object_lines) > 15:
+            lines += object_lines[:10]
+            lines += ["", f"<details><summary>{len(object_lines) - 10} more objects</summary>", ""]
+            lines += object_lines[10:]
+            lines += ["", "</details>"]
+        else:
+            lines += object_lines
+    if review.new_findings or review.fixed_findings:
+        lines += ["", "### Policy findings", ""]
+        for note in review.new_findings:
+            lines.append(
+                f"- :x: new **{note.severity}** `{note.rule}` ({note.environment}, {note.where}): {note.message}"
+            )
+        for note in review.fixed_findings:
+            lines.append(f"- :white_check_mark: fixed `{note.rule}` ({note.environment}): {note.message}")
+    if review.file_diff:
+        diff_lines = review.file_diff.splitlines()
+        shown = diff_lines[:_DIFF_LINES]
+        lines += ["", f"<details><summary>Rendered diff ({len(diff_lines)} lines)</summary>", "", "```diff", *shown]
+        if len(diff_lines) > len(shown):
+            lines.append(f"... {len(diff_lines) - len(shown)} more lines")
+        lines += ["```", "", "</details>"]
+    return "\n".join(lines) + "\n"
+
+
+def as_json(review: Review) -> str:
+    def footprint(value: Footprint) -> dict[str, Any]:
+        return {"cpu": _cpu(value.cpu), "memory": _memory(value.memory), "gpus": dict(sorted(value.gpus.items()))}
+
+    document = {
+        "base": review.base,
+        "environments": [
+            {
+                "name": env.name,
+                "counts": env.counts,
+                "resources": {"before": footprint(env.before), "after": footprint(env.after)},
+                "objects": [
+                    {
+                        "kind": change.kind,
+                        "name": change.name,
+                        "state": change.state,
+                        "previousName": change.previous_name,
+                        "fields": [
+                            {"path": f.path, "before": f.before, "after": f.after, "category": f.category}
+                            for f in change.fields
+                        ],
+                    }
+                    for change in env.objects
+                ],
+            }
+            for env in review.environments
+        ],
+        "newFindings": [note.__dict__ for note in review.new_findings],
+        "fixedFindings": [note.__dict__ for note in review.fixed_findings],
+    }
+    return json.dumps(document, indent=2, default=str) + "\n"
+
+
+def text(review: Review) -> str:
+    lines = [f"compared with {review.base}"]
+    for env in review.environments:
+        counts = env.counts
+        lines.append(
+            f"{env.name}: {counts['added']} added, {counts['removed']} removed, {counts['changed']} changed; "
+            f"cpu {_delta(env.before.cpu, env.after.cpu, _cpu)}, "
+            f"memory {_delta(env.before.memory, env.after.memory, _memory)}, gpus {_gpus(env.before, env.after)}"
+        )
+        lines += [
+            "  " + _object_line(change).removeprefix("- ").replace("**", "").replace("`", "") for change in env.objects
+        ]
+    for note in review.new_findings:
+        lines.append(f"new {note.severity} {note.rule} ({note.environment}, {note.where}): {note.message}")
+    for note in review.fixed_findings:
+        lines.append(f"fixed {note.rule} ({note.environment}): {note.message}")
+    return "\n".join(lines) + "\n"

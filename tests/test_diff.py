@@ -1,0 +1,92 @@
+"""`mlgitops diff` on a real git history: objects, fields and the resource table of a change."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.support import REPO, run_cli
+
+
+def _git(repo: Path, *args: str) -> None:
+    subprocess.run(
+        ["git", "-c", "user.email=ci@example.com", "-c", "user.name=ci", "-C", str(repo), *args],
+        check=True,
+        capture_output=True,
+    )
+
+
+@pytest.fixture
+def history(tmp_path: Path) -> Path:
+    """A repository whose main branch holds the example fleet, with a change in the working tree."""
+    shutil.copytree(REPO / "environments", tmp_path / "environments")
+    _git(tmp_path, "init", "-q", "-b", "main")
+    _git(tmp_path, "add", ".")
+    _git(tmp_path, "commit", "-q", "-m", "fleet")
+    _git(tmp_path, "checkout", "-q", "-b", "bigger-training")
+    prod = tmp_path / "environments" / "prod.yaml"
+    prod.write_text(
+        prod.read_text()
+        .replace("resnet-serve:1.4.2@", "resnet-serve:1.5.0@")
+        .replace("    workers: 1\n", "    workers: 3\n")
+    )
+    _git(tmp_path, "commit", "-q", "-am", "four training nodes")
+    return tmp_path
+
+
+def test_markdown_summary_of_a_two_commit_history(history: Path) -> None:
+    result = run_cli("diff", cwd=history)
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "<!-- mlgitops-diff -->"
+    assert "| prod | 0 | 0 | 2 |" in lines
+    assert "| dev | 0 | 0 | 0 |" in lines
+    gpus = "nvidia.com/gpu (NVIDIA-A100-SXM4-80GB): 24 → 40 (+16)"
+    assert f"| prod | 208 → 336 (+128) | 2464Gi → 4064Gi (+1600Gi) | {gpus} |" in lines
+    assert "| dev | 22 | 152Gi | nvidia.com/gpu (NVIDIA-A100-SXM4-80GB): 2 |" in lines
+    changed = [line for line in lines if line.startswith("- **changed**")]
+    assert changed[0] == (
+        "- **changed** Deployment `resnet-serve`: containers[resnet-serve].image: "
+        "`ghcr.io/acme/resnet-serve:1.4.2@sha256:0a1b2c3d4e5f607182...` → "
+        "`ghcr.io/acme/resnet-serve:1.5.0@sha256:0a1b2c3d4e5f607182...`"
+    )
+    assert changed[1].startswith("- **changed** PyTorchJob `resnet-ddp-d9ec7312` → `resnet-ddp-")
+    assert "Worker.replicas: `1` → `3`" in changed[1]
+    assert "<details><summary>Rendered diff" in result.stdout
+    # The base was rendered from a scratch checkout, but its files name the real environment file.
+    assert "mlgitops-diff-" not in result.stdout
+
+
+def test_json_and_text_formats_carry_the_same_facts(history: Path) -> None:
+    document = json.loads(run_cli("diff", "--format", "json", "--base", "main", cwd=history).stdout)
+    prod = next(env for env in document["environments"] if env["name"] == "prod")
+    assert prod["counts"] == {"added": 0, "removed": 0, "changed": 2}
+    assert prod["resources"]["before"]["gpus"] == {"nvidia.com/gpu (NVIDIA-A100-SXM4-80GB)": 24}
+    assert prod["resources"]["after"]["gpus"] == {"nvidia.com/gpu (NVIDIA-A100-SXM4-80GB)": 40}
+    text = run_cli("diff", "--format", "text", "--base", "main", cwd=history).stdout
+    assert "prod: 0 added, 0 removed, 2 changed; cpu 208 → 336 (+128)" in text
+
+
+def test_no_change_says_so_in_one_line(history: Path) -> None:
+    result = run_cli("diff", "--base", "HEAD", cwd=history)
+    assert result.exit_code == 0
+    assert result.stdout.splitlines()[-1] == "No change to the rendered manifests (compared with `HEAD`)."
+
+
+def test_a_new_environment_is_all_additions(history: Path) -> None:
+    shutil.copy(history / "environments" / "dev.yaml", history / "environments" / "qa.yaml")
+    result = run_cli("diff", "--format", "json", cwd=history)
+    qa = next(env for env in json.loads(result.stdout)["environments"] if env["name"] == "qa")
+    assert qa["counts"]["added"] == 13
+    assert qa["counts"]["removed"] == 0
+
+
+def test_an_unknown_base_is_a_usage_error(history: Path) -> None:
+    result = run_cli("diff", "--base", "no-such-branch", cwd=history)
+    assert result.exit_code == 2
+    assert result.stderr == "error: unknown revision 'no-such-branch': pass a branch, tag or commit with --base\n"
+    assert "Traceback" not in result.stderr
