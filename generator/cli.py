@@ -25,6 +25,7 @@ _COMMANDS: dict[str, tuple[str, str, str]] = {
     "render": ("generator.commands.render", "render", "Render environments/ into rendered/<env>/."),
     "schema": ("generator.commands.render", "schema", "Print the JSON Schema of environment files."),
     "diff": ("generator.commands.diff", "diff", "Summarise what a change deploys, for pull-request review."),
+    "init": ("generator.commands.init", "init", "Scaffold environments/ and CI for a new repository."),
     "lint": ("generator.commands.lint", "lint", "Lint Kubernetes YAML against the policy catalog."),
     "policy": ("generator.commands.lint", "policy", "List and test policies."),
     "explain": ("generator.commands.lint", "explain", "Explain one policy rule."),

@@ -1,0 +1,1 @@
+"""Files `mlgitops init` writes into a new repository."""

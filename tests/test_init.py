@@ -1,0 +1,39 @@
+"""`mlgitops init` scaffolds a repository that renders (and lints) clean out of the box."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from tests.support import run_cli
+
+
+def test_init_then_render_then_check(tmp_path: Path) -> None:
+    created = run_cli("init", str(tmp_path / "fleet"), cwd=tmp_path)
+    assert created.exit_code == 0, created.stderr
+    fleet = tmp_path / "fleet"
+    assert sorted(p.relative_to(fleet).as_posix() for p in fleet.rglob("*") if p.is_file()) == [
+        ".github/workflows/mlgitops.yml",
+        "environments/base.yaml",
+        "environments/dev.yaml",
+        "environments/environment.schema.json",
+        "environments/prod.yaml",
+    ]
+    rendered = run_cli("render", cwd=fleet)
+    assert rendered.exit_code == 0, rendered.stderr
+    assert rendered.stdout.startswith("rendered dev: 7 objects, prod: 8 objects into rendered/")
+    assert run_cli("render", "--check", cwd=fleet).exit_code == 0
+    workflow = yaml.safe_load((fleet / ".github" / "workflows" / "mlgitops.yml").read_text())
+    commands = [step.get("run", "") for step in workflow["jobs"]["check"]["steps"]]
+    assert "mlgitops render --check" in commands
+
+
+def test_init_never_overwrites(tmp_path: Path) -> None:
+    (tmp_path / "environments").mkdir()
+    (tmp_path / "environments" / "dev.yaml").write_text("mine\n")
+    result = run_cli("init", ".", cwd=tmp_path)
+    assert result.exit_code == 2
+    assert result.stderr == "error: environments/dev.yaml already exists; init writes only into a new repository\n"
+    assert (tmp_path / "environments" / "dev.yaml").read_text() == "mine\n"
+    assert not (tmp_path / "environments" / "base.yaml").exists()
