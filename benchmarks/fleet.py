@@ -207,7 +207,10 @@ _NAME_PARTS = {"training": "train", "distributed-training": "ddp", "serving": "s
 def workloads(rng: random.Random, count: int, *, distributed: bool) -> list[Spec]:
     """`count` workloads drawn by KIND_WEIGHTS, in teams of WORKLOADS_PER_TEAM."""
     weights = {kind: weight for kind, weight in KIND_WEIGHTS.items() if distributed or kind != "distributed-training"}
-    kinds = rng.choices(list(weights), weights=list(weights.values()), k=count)
+    # Every kind first, so that even a tiny smoke-test fleet renders each kind of object.
+    kinds = [*weights][:count] + rng.choices(
+        list(weights), weights=list(weights.values()), k=max(0, count - len(weights))
+    )
     result = []
     for index, kind in enumerate(kinds):
         team = f"team-{index // WORKLOADS_PER_TEAM:02d}"
