@@ -1,0 +1,83 @@
+"""The benchmark still runs end to end (tiny fleet, one run). No timing is asserted here."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.support import REPO
+
+FLEET_ROWS = {
+    "render",
+    "render_check",
+    "lint",
+    "kustomize",
+    "kubernetes_validate",
+    "checkov",
+    "floor_load",
+    "floor_dump",
+}
+STARTUP_ROWS = {"version", "import_click"}
+# Peers that are optional extras: reported as unavailable when missing, never a failure.
+OPTIONAL_ROWS = {"checkov", "lint"}
+
+
+def test_benchmark_runs_end_to_end_on_a_tiny_fleet(tmp_path: Path) -> None:
+    if shutil.which("kubectl") is None:
+        message = "kubectl is not on PATH; the benchmark compares against kubectl kustomize"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    report_path = tmp_path / "report.json"
+
+    completed = subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "benchmarks" / "run.py"),
+            "--n",
+            "4",
+            "--runs",
+            "1",
+            "--warmup",
+            "0",
+            "--out",
+            str(tmp_path / "out"),
+            "--json",
+            str(report_path),
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert completed.returncode == 0, completed.stderr
+    assert "render <= 4 x dump floor" in completed.stdout
+    report = json.loads(report_path.read_text(encoding="utf-8"))
+    (size,) = report["sizes"]
+    assert size["n"] == 4
+    assert set(size["rows"]) == FLEET_ROWS
+    assert set(report["startup"]["rows"]) == STARTUP_ROWS
+    for key, row in {**size["rows"], **report["startup"]["rows"]}.items():
+        expected = {"ok", "unavailable"} if key in OPTIONAL_ROWS else {"ok"}
+        assert row["status"] in expected, (key, row["reason"])
+        if row["status"] == "ok":
+            assert len(row["runs"]) == 1
+            assert row["peak_mb"] > 0
+    rendered = list((tmp_path / "out" / "n4" / "render-run").rglob("*.yaml"))
+    assert rendered, "mlgitops render wrote nothing"
+    assert all(path.stat().st_size > 0 for path in rendered)
+    assert size["fleet"]["objects"] > 0
+    assert size["seeded_faults"], "no fault was seeded into the lint tree"
+    assert {target["name"] for target in size["targets"]} >= {
+        "render <= 4 x dump floor",
+        "render faster than kubectl kustomize",
+        "lint finds every seeded fault",
+    }
