@@ -55,7 +55,7 @@ KUSTOMIZATION = "kustomization.yaml"
 # resident memory of its children (kilobytes on Linux) and their CPU time.
 WRAPPER = r"""
 import json, resource, subprocess, sys, time
-spec = json.loads(sys.argv[1])
+spec = json.load(sys.stdin)
 codes = []
 with open(spec["stdout"], "wb") as out, open(spec["stderr"], "wb") as err:
     start = time.perf_counter()
@@ -449,8 +449,9 @@ def run_once(command: Command, logs: Path) -> dict[str, Any]:
         "stdout": str(logs / f"{command.key}.out"),
         "stderr": str(logs / f"{command.key}.err"),
     }
+    # The spec goes on stdin: a file list of a large fleet exceeds the 128 KiB limit of one argument.
     completed = subprocess.run(
-        [sys.executable, "-c", WRAPPER, json.dumps(spec)], capture_output=True, text=True, check=True
+        [sys.executable, "-c", WRAPPER], input=json.dumps(spec), capture_output=True, text=True, check=True
     )
     result: dict[str, Any] = json.loads(completed.stdout)
     return result
