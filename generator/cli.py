@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import os
 import sys
 from typing import Any
 
@@ -20,6 +21,7 @@ from generator import __version__
 EXIT_OK = 0
 EXIT_FINDINGS = 1
 EXIT_BAD_INPUT = 2
+EXIT_INTERNAL = 3
 
 _COMMANDS: dict[str, tuple[str, str, str]] = {
     "render": ("generator.commands.render", "render", "Render environments/ into rendered/<env>/."),
@@ -75,6 +77,16 @@ def main(argv: list[str] | None = None) -> Any:
     except UserError as error:  # pragma: no cover - commands catch their own; belt and braces
         click.echo(f"error: {error.one_line()}", err=True)
         sys.exit(EXIT_BAD_INPUT)
+    except Exception as error:
+        # A bug of ours, not a user mistake: one line, and the traceback only on request.
+        if os.environ.get("MLGITOPS_DEBUG"):
+            raise
+        click.echo(
+            f"internal error: {type(error).__name__}: {error} (a bug in mlgitops; rerun with MLGITOPS_DEBUG=1 "
+            "for details and please report it)",
+            err=True,
+        )
+        sys.exit(EXIT_INTERNAL)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -27,7 +27,7 @@ def test_render_into_an_empty_folder_then_check_is_clean(fleet: Path) -> None:
     shutil.rmtree(fleet / "rendered")
     result = run_cli("render", cwd=fleet)
     assert result.exit_code == 0, result.stderr
-    assert result.stdout.startswith("rendered dev: 13 objects, prod: 18 objects, staging: 14 objects into rendered/")
+    assert result.stdout.startswith("rendered dev: 19 objects, prod: 22 objects, staging: 20 objects into rendered/")
     assert _tree_digest(fleet / "rendered") == _tree_digest(REPO / "rendered")
     check = run_cli("render", "--check", cwd=fleet)
     assert check.exit_code == 0, check.stdout + check.stderr

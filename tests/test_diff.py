@@ -46,15 +46,15 @@ def test_markdown_summary_of_a_two_commit_history(history: Path) -> None:
     assert "| prod | 0 | 0 | 2 |" in lines
     assert "| dev | 0 | 0 | 0 |" in lines
     gpus = "nvidia.com/gpu (NVIDIA-A100-SXM4-80GB): 24 → 40 (+16)"
-    assert f"| prod | 208 → 336 (+128) | 2464Gi → 4064Gi (+1600Gi) | {gpus} |" in lines
-    assert "| dev | 22 | 152Gi | nvidia.com/gpu (NVIDIA-A100-SXM4-80GB): 2 |" in lines
+    assert f"| prod | 212 → 340 (+128) | 2480Gi → 4080Gi (+1600Gi) | {gpus} |" in lines
+    assert "| dev | 24 | 160Gi | nvidia.com/gpu (NVIDIA-A100-SXM4-80GB): 2 |" in lines
     changed = [line for line in lines if line.startswith("- **changed**")]
     assert changed[0] == (
         "- **changed** Deployment `resnet-serve`: containers[resnet-serve].image: "
         "`ghcr.io/acme/resnet-serve:1.4.2@sha256:0a1b2c3d4e5f607182...` → "
         "`ghcr.io/acme/resnet-serve:1.5.0@sha256:0a1b2c3d4e5f607182...`"
     )
-    assert changed[1].startswith("- **changed** PyTorchJob `resnet-ddp-d9ec7312` → `resnet-ddp-")
+    assert changed[1].startswith("- **changed** PyTorchJob `resnet-ddp-")
     assert "Worker.replicas: `1` → `3`" in changed[1]
     assert "<details><summary>Rendered diff" in result.stdout
     # The base was rendered from a scratch checkout, but its files name the real environment file.
@@ -68,7 +68,7 @@ def test_json_and_text_formats_carry_the_same_facts(history: Path) -> None:
     assert prod["resources"]["before"]["gpus"] == {"nvidia.com/gpu (NVIDIA-A100-SXM4-80GB)": 24}
     assert prod["resources"]["after"]["gpus"] == {"nvidia.com/gpu (NVIDIA-A100-SXM4-80GB)": 40}
     text = run_cli("diff", "--format", "text", "--base", "main", cwd=history).stdout
-    assert "prod: 0 added, 0 removed, 2 changed; cpu 208 → 336 (+128)" in text
+    assert "prod: 0 added, 0 removed, 2 changed; cpu 212 → 340 (+128)" in text
 
 
 def test_no_change_says_so_in_one_line(history: Path) -> None:
@@ -81,7 +81,7 @@ def test_a_new_environment_is_all_additions(history: Path) -> None:
     shutil.copy(history / "environments" / "dev.yaml", history / "environments" / "qa.yaml")
     result = run_cli("diff", "--format", "json", cwd=history)
     qa = next(env for env in json.loads(result.stdout)["environments"] if env["name"] == "qa")
-    assert qa["counts"]["added"] == 13
+    assert qa["counts"]["added"] == 19
     assert qa["counts"]["removed"] == 0
 
 

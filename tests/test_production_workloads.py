@@ -137,7 +137,9 @@ def test_project_schemas_catch_what_the_upstream_crd_would() -> None:
     assert sorted(kind for _, kind in schemas.schemas) == [
         "Application",
         "ApplicationSet",
+        "ExternalSecret",
         "GitRepository",
+        "InferenceService",
         "Kustomization",
         "NodePool",
         "PyTorchJob",

@@ -82,8 +82,10 @@ def test_cpu_workloads_get_no_gpu_toleration(outputs: dict[str, EnvironmentOutpu
 
 
 def test_deployment_under_an_hpa_leaves_replicas_to_it(outputs: dict[str, EnvironmentOutput]) -> None:
-    [deployment] = _objects(outputs["dev"], "Deployment")
-    [hpa] = _objects(outputs["dev"], "HorizontalPodAutoscaler")
+    [deployment] = [obj for obj in _objects(outputs["dev"], "Deployment") if obj["metadata"]["name"] == "resnet-serve"]
+    [hpa] = [
+        obj for obj in _objects(outputs["dev"], "HorizontalPodAutoscaler") if obj["metadata"]["name"] == "resnet-serve"
+    ]
     assert "replicas" not in deployment["spec"]
     assert hpa["spec"]["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": "resnet-serve"}
     assert hpa["spec"]["metrics"] == [
@@ -108,7 +110,7 @@ def test_every_object_carries_the_standard_labels_and_pvcs_are_prune_protected(
 
 
 def test_pods_are_restricted_by_default(outputs: dict[str, EnvironmentOutput]) -> None:
-    [deployment] = _objects(outputs["dev"], "Deployment")
+    [deployment] = [obj for obj in _objects(outputs["dev"], "Deployment") if obj["metadata"]["name"] == "resnet-serve"]
     pod = deployment["spec"]["template"]["spec"]
     assert pod["securityContext"] == {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}}
     assert pod["containers"][0]["securityContext"] == {

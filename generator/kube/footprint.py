@@ -84,6 +84,12 @@ def pod_groups(objects: list[dict[str, Any]]) -> Iterator[PodGroup]:
             for replica in (spec.get("pytorchReplicaSpecs") or {}).values():
                 template = (replica or {}).get("template") or {}
                 yield PodGroup(kind, name, app, int((replica or {}).get("replicas", 1)), template.get("spec") or {})
+        elif kind == "InferenceService":
+            predictor = spec.get("predictor") or {}
+            containers = [c for c in [predictor.get("model"), *(predictor.get("containers") or [])] if c]
+            yield PodGroup(
+                kind, name, app, int(predictor.get("minReplicas", 1)), {**predictor, "containers": containers}
+            )
         elif kind == "Pod":
             yield PodGroup(kind, name, app, 1, spec)
 

@@ -12,6 +12,7 @@ from generator.render.kueue import QUEUE_LABEL
 from generator.render.kustomize import kustomization
 from generator.render.network import render_network_policies
 from generator.render.rendered import Rendered, file_name
+from generator.render.secrets import render_external_secrets
 from generator.render.storage import render_claim
 from generator.render.workloads import render_workload
 from generator.source import SourceNode, locate
@@ -54,6 +55,10 @@ def render_environment(environment: Environment, name: str, tree: SourceNode | N
         namespaced += [(obj, workload.group, source) for obj in render_workload(environment, name, workload)]
     namespaced += [
         (obj, SHARED_GROUP, source_of(("networkPolicy",))) for obj in render_network_policies(environment, name)
+    ]
+    namespaced += [
+        (obj, SHARED_GROUP, source_of(("externalSecrets", index)))
+        for index, obj in enumerate(render_external_secrets(environment, name))
     ]
     cluster_scoped: list[tuple[dict[str, Any], Location | None]] = []
     if environment.cluster.karpenter is not None:

@@ -22,6 +22,14 @@ def _peer(peer: IngressPeer) -> dict[str, Any]:
     return rendered
 
 
+def _ingress_rule(sources: list[dict[str, Any]], workload: Serving) -> dict[str, Any]:
+    rule: dict[str, Any] = {"from": sources}
+    # A KServe predictor's ports are chosen by its runtime: without declared ports the rule covers all.
+    if workload.ports:
+        rule["ports"] = [{"protocol": port.protocol, "port": port.port} for port in workload.ports]
+    return rule
+
+
 def render_network_policies(environment: Environment, environment_name: str) -> list[dict[str, Any]]:
     policy = environment.network_policy
     if policy is None or not policy.enabled:
@@ -53,12 +61,7 @@ def render_network_policies(environment: Environment, environment_name: str) -> 
                 "spec": {
                     "podSelector": {"matchLabels": selector_labels(workload.name)},
                     "policyTypes": ["Ingress"],
-                    "ingress": [
-                        {
-                            "from": sources,
-                            "ports": [{"protocol": port.protocol, "port": port.port} for port in workload.ports],
-                        }
-                    ],
+                    "ingress": [_ingress_rule(sources, workload)],
                 },
             }
         )

@@ -14,6 +14,7 @@ from generator.spec.workloads import EnvVar, Probe, Probes, Serving, WorkloadBas
 SHM_VOLUME = "dshm"
 EXTERNAL_CLAIMS_ANNOTATION = "mlgitops.io/external-claims"
 SCRATCH_VOLUMES_ANNOTATION = "mlgitops.io/scratch-volumes"
+EXTERNAL_SECRETS_ANNOTATION = "mlgitops.io/external-secrets"
 
 
 def container_resources(workload: WorkloadBase, placement: Placement) -> dict[str, Any]:
@@ -73,7 +74,7 @@ def _probes(workload: WorkloadBase) -> dict[str, Any]:
     probes: Probes = workload.probes
     rendered: dict[str, Any] = {}
     readiness = probes.readiness
-    if readiness is None and isinstance(workload, Serving):
+    if readiness is None and isinstance(workload, Serving) and workload.ports:
         # A server that is not ready must not get traffic; a TCP check of its port is the safe floor.
         rendered["readinessProbe"] = {"tcpSocket": {"port": workload.ports[0].name}}
     elif readiness is not None:
@@ -172,7 +173,9 @@ def pod_template(
     """A PodTemplateSpec for ``workload``."""
     volumes = {volume.name: volume for volume in environment.volumes}
     mounts, pod_volumes = _volumes(workload, volumes)
-    container: dict[str, Any] = {"name": container_name or workload.name, "image": workload.image}
+    container: dict[str, Any] = {"name": container_name or workload.name}
+    if workload.image is not None:
+        container["image"] = workload.image
     if workload.image_pull_policy:
         container["imagePullPolicy"] = workload.image_pull_policy
     if workload.command is not None:
@@ -200,6 +203,10 @@ def pod_template(
     scratch = sorted({m.volume for m in workload.mounts if volumes[m.volume].scratch is not None})
     if scratch:
         annotations[SCRATCH_VOLUMES_ANNOTATION] = ",".join(scratch)
+    referenced = {var.secret_key_ref.name for var in workload.env if var.secret_key_ref is not None}
+    existing = sorted(referenced & set(environment.existing_secrets))
+    if existing:
+        annotations[EXTERNAL_SECRETS_ANNOTATION] = ",".join(existing)
     template_meta: dict[str, Any] = {"labels": dict(meta.labels)}
     if annotations:
         template_meta["annotations"] = dict(sorted(annotations.items()))

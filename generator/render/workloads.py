@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from generator.render.distributed import render_pytorch_job
+from generator.render.kserve import render_inference_service
 from generator.render.kueue import QUEUE_LABEL, queue_of
 from generator.render.metadata import ObjectMeta, object_meta, selector_labels
 from generator.render.pod import pod_template
@@ -20,10 +21,12 @@ from generator.spec.autoscaling import (
 )
 from generator.spec.environment import Environment
 from generator.spec.placement import place
+from generator.spec.serving_defaults import with_mlflow
 from generator.spec.workloads import Batch, DistributedTraining, Serving, Training, Workload
 
 
 def render_workload(environment: Environment, environment_name: str, workload: Workload) -> list[dict[str, Any]]:
+    workload = with_mlflow(environment, workload)
     placement = place(environment, workload)
     if isinstance(workload, Training):
         meta = _meta(environment, environment_name, workload, "training")
@@ -33,6 +36,8 @@ def render_workload(environment: Environment, environment_name: str, workload: W
         return [render_pytorch_job(environment, workload, meta, placement)]
     if isinstance(workload, Serving):
         meta = _meta(environment, environment_name, workload, "serving")
+        if workload.kserve is not None:
+            return [render_inference_service(environment, workload, meta, placement)]
         return _serving(environment, workload, meta, placement)
     meta = _meta(environment, environment_name, workload, "batch")
     return [_cron_job(environment, workload, meta, placement)]

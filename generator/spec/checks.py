@@ -16,6 +16,7 @@ from generator.kube.quantity import format_bytes, format_cpu, parse_quantity
 from generator.spec.cluster import NodePool
 from generator.spec.environment import Environment
 from generator.spec.placement import PlacementError, place, pool_facts
+from generator.spec.serving_defaults import with_mlflow
 from generator.spec.storage import Volume
 from generator.spec.workloads import Batch, DistributedTraining, Serving, Training, WorkloadBase
 
@@ -49,19 +50,30 @@ def check_environment(environment: Environment) -> list[SpecProblem]:
     problems += _unique(environment.cluster.node_pools, ("cluster", "nodePools"))
     problems += _unique(environment.volumes, ("volumes",))
     problems += _unique(environment.workloads, ("workloads",))
+    problems += _unique(environment.external_secrets, ("externalSecrets",))
+    if environment.external_secrets and environment.secret_store is None:
+        problems.append(
+            SpecProblem(("externalSecrets",), "externalSecrets need a secretStore to read from (set secretStore.name)")
+        )
     volumes = {volume.name: volume for volume in environment.volumes}
     for index, workload in enumerate(environment.workloads):
         at = ("workloads", index)
+        integration_problems = _integrations(environment, workload, at)
+        if integration_problems:
+            problems += integration_problems
+            continue
         problems += _names(workload, at)
         problems += _resources(workload, at)
         problems += _mounts(workload, volumes, at)
         problems += _unique(workload.env, (*at, "env"))
         if isinstance(workload, Serving):
-            problems += _serving(workload, at)
+            resolved = with_mlflow(environment, workload)
+            assert isinstance(resolved, Serving)
+            problems += _serving(resolved, at)
         if isinstance(workload, DistributedTraining):
             problems += _distributed(workload, volumes, at)
         try:
-            placement = place(environment, workload)
+            placement = place(environment, workload)  # resources and pool do not depend on integrations
         except PlacementError as error:
             problems.append(SpecProblem((*at, error.field), error.message))
             continue
@@ -96,6 +108,46 @@ def _names(workload: WorkloadBase, at: FieldPath) -> list[SpecProblem]:
         if problem and len(workload.name) > DISTRIBUTED_NAME_LIMIT:
             problem += " (the PyTorchJob gets a hash suffix and its pods '-worker-N' on top)"
     return [SpecProblem((*at, "name"), problem)] if problem else []
+
+
+def _integrations(environment: Environment, workload: WorkloadBase, at: FieldPath) -> list[SpecProblem]:
+    """MLflow, registered models and KServe need the environment's settings; images must be known."""
+    problems = []
+    if getattr(workload, "mlflow", None) is not None and environment.mlflow is None:
+        problems.append(
+            SpecProblem((*at, "mlflow"), "logs to MLflow, but the environment declares no mlflow.trackingUri")
+        )
+    model = workload.model if isinstance(workload, Serving) else None
+    if model is not None and environment.mlflow is None:
+        problems.append(
+            SpecProblem((*at, "model"), "serves a registered model, but the environment declares no mlflow server")
+        )
+    if workload.image is None:
+        serving_image = environment.mlflow.serving_image if environment.mlflow is not None else None
+        if model is None or (serving_image is None and not (isinstance(workload, Serving) and workload.kserve)):
+            hint = " (or the environment's mlflow.servingImage)" if model is not None else ""
+            problems.append(SpecProblem((*at, "image"), f"missing required field 'image'{hint}"))
+    if isinstance(workload, Serving):
+        if not workload.ports and model is None and workload.kserve is None:
+            problems.append(SpecProblem((*at, "ports"), "a serving workload needs at least one port"))
+        kserve = workload.kserve
+        if kserve is not None:
+            if workload.metrics is not None:
+                problems.append(
+                    SpecProblem((*at, "metrics"), "KServe publishes the predictor's metrics itself; remove metrics")
+                )
+            autoscaling = workload.autoscaling
+            if autoscaling is not None and kserve.scale_metric is None:
+                first = autoscaling.metrics[0]
+                if first.type not in ("cpu", "memory"):
+                    problems.append(
+                        SpecProblem(
+                            (*at, "autoscaling", "metrics", 0),
+                            f"KServe scales on cpu, memory, concurrency or rps: a {first.type} metric needs "
+                            "kserve.scaleMetric and kserve.scaleTarget instead",
+                        )
+                    )
+    return problems
 
 
 def _distributed(workload: DistributedTraining, volumes: dict[str, Volume], at: FieldPath) -> list[SpecProblem]:

@@ -30,19 +30,30 @@ def environment_file_schema() -> dict[str, Any]:
     return {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": SCHEMA_ID, **schema}
 
 
+_DELETE_MARKER = {
+    "type": "object",
+    "properties": {DELETE_KEY: {"const": DELETE_VALUE}},
+    "required": [DELETE_KEY],
+    "additionalProperties": False,
+}
+
+
 def _relax(node: Any) -> None:
     if isinstance(node, dict):
         node.pop("required", None)
         if "oneOf" in node:
             # A partial workload (name and one override) matches every kind; any match is fine.
             node["anyOf"] = node.pop("oneOf")
+        for value in node.values():
+            _relax(value)
         if node.get("additionalProperties") is False and "properties" in node:
+            for name, child in list(node["properties"].items()):
+                # Any inherited field may be removed with `field: {$patch: delete}`.
+                node["properties"][name] = {"anyOf": [child, dict(_DELETE_MARKER)]}
             node["properties"][DELETE_KEY] = {
                 "const": DELETE_VALUE,
                 "description": "Remove this inherited item or field.",
             }
-        for value in node.values():
-            _relax(value)
     elif isinstance(node, list):
         for value in node:
             _relax(value)

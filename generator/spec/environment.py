@@ -9,6 +9,7 @@ from pydantic import Field
 from generator.spec.base import Annotations, DnsLabel, Labels, Quantity, SpecModel
 from generator.spec.cluster import ClusterProfile
 from generator.spec.gitops import GitOps
+from generator.spec.integrations import ExternalSecretSpec, MlflowServer, SecretStoreRef
 from generator.spec.storage import Volume
 from generator.spec.workloads import IngressPeer, Workload
 
@@ -95,3 +96,11 @@ class Environment(SpecModel):
     """ArgoCD/Flux objects that deploy this environment, and sharding of large environments."""
     budget: Budget | None = None
     """Upper bounds on the environment's total requests."""
+    mlflow: MlflowServer | None = None
+    """The MLflow tracking server workloads log to and serve registered models from."""
+    secret_store: SecretStoreRef | None = None
+    """External Secrets Operator store that externalSecrets read from."""
+    external_secrets: list[ExternalSecretSpec] = Field(default_factory=list)
+    """Secrets materialised from the secret store (rendered as ExternalSecret objects)."""
+    existing_secrets: list[DnsLabel] = Field(default_factory=list)
+    """Secrets that already exist in the namespace (created outside this repository)."""

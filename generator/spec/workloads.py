@@ -10,6 +10,7 @@ from pydantic import BeforeValidator, Field, field_validator, model_validator
 from generator.spec.autoscaling import Autoscaling
 from generator.spec.base import Annotations, DnsLabel, Labels, PositiveQuantity, SpecModel
 from generator.spec.cluster import GPU_RESOURCE_PATTERN
+from generator.spec.integrations import KServe, MlflowRun, RegisteredModel
 
 
 def _whole_gpu_count(value: object) -> object:
@@ -188,8 +189,9 @@ class WorkloadBase(SpecModel):
 
     name: DnsLabel
     """Workload name; objects rendered from it are named after it."""
-    image: str = Field(pattern=_IMAGE.pattern, min_length=1)
-    """Container image with a tag or digest, e.g. 'ghcr.io/acme/train:1.4.2'."""
+    image: str | None = Field(default=None, pattern=_IMAGE.pattern, min_length=1)
+    """Container image with a tag or digest, e.g. 'ghcr.io/acme/train:1.4.2' (required, except for a
+    serving workload of a registered model, which defaults to the environment's mlflow.servingImage)."""
     image_pull_policy: Literal["Always", "IfNotPresent", "Never"] | None = None
     command: list[str] | None = None
     """Entrypoint override."""
@@ -226,6 +228,8 @@ class Training(WorkloadBase):
     """A training run, rendered as a batch/v1 Job whose name carries a hash of its pod template."""
 
     kind: Literal["training"]
+    mlflow: MlflowRun | None = None
+    """Log runs to the environment's MLflow tracking server."""
     queue: DnsLabel | None = None
     """Kueue LocalQueue to submit to (default: the environment's kueue.defaultQueue)."""
     backoff_limit: int = Field(default=0, ge=0)
@@ -294,8 +298,12 @@ class Serving(WorkloadBase):
     kind: Literal["serving"]
     replicas: int | None = Field(default=None, ge=0)
     """Fixed replica count (default 1); leave out when autoscaling is set."""
-    ports: list[Port] = Field(min_length=1)
-    """Ports the model server listens on."""
+    ports: list[Port] = Field(default_factory=list)
+    """Ports the model server listens on (a registered model's server defaults to http 8080)."""
+    model: RegisteredModel | None = None
+    """Serve this MLflow registered model (command, port and probes are filled in)."""
+    kserve: KServe | None = None
+    """Render a KServe InferenceService instead of a Deployment, Service and HPA."""
     autoscaling: Autoscaling | None = None
     """Optional HorizontalPodAutoscaler."""
     metrics: MetricsEndpoint | None = None
@@ -310,6 +318,8 @@ class Batch(WorkloadBase):
     """A scheduled job (e.g. nightly batch inference), rendered as a batch/v1 CronJob."""
 
     kind: Literal["batch"]
+    mlflow: MlflowRun | None = None
+    """Log runs to the environment's MLflow tracking server."""
     schedule: str = Field(min_length=1)
     """Cron schedule, five fields, e.g. '0 2 * * *'."""
     time_zone: str | None = None
@@ -364,6 +374,8 @@ class DistributedTraining(WorkloadBase):
     """
 
     kind: Literal["distributed-training"]
+    mlflow: MlflowRun | None = None
+    """Log runs to the environment's MLflow tracking server."""
     workers: int = Field(ge=0)
     """Worker pods besides the Master."""
     nproc_per_node: int | Literal["auto", "gpu", "cpu"] = "auto"

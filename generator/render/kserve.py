@@ -1,0 +1,75 @@
+"""A serving workload as a KServe InferenceService (serving.kserve.io/v1beta1)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from generator.render.metadata import ObjectMeta, selector_labels
+from generator.render.pod import pod_template
+from generator.spec.environment import Environment
+from generator.spec.placement import Placement
+from generator.spec.workloads import Serving
+
+DEPLOYMENT_MODE = "serving.kserve.io/deploymentMode"
+
+
+def render_inference_service(
+    environment: Environment, workload: Serving, meta: ObjectMeta, placement: Placement
+) -> dict[str, Any]:
+    """The predictor gets the same pod treatment as a Deployment: placement, security, GPUs, mounts."""
+    kserve = workload.kserve
+    assert kserve is not None
+    template = pod_template(environment, workload, placement, meta, restart_policy=None)
+    pod = template["spec"]
+    [container] = pod.pop("containers")
+    predictor: dict[str, Any] = {}
+    autoscaling = workload.autoscaling
+    if autoscaling is not None:
+        predictor["minReplicas"] = autoscaling.min_replicas
+        predictor["maxReplicas"] = autoscaling.max_replicas
+        metric: str | None = kserve.scale_metric
+        target = kserve.scale_target
+        if metric is None:
+            # Checks allow only a cpu or memory utilization metric here.
+            first = autoscaling.metrics[0]
+            metric = first.type
+            target = getattr(first, "utilization", None)
+        predictor["scaleMetric"] = metric
+        if target is not None:
+            predictor["scaleTarget"] = target
+    else:
+        replicas = 1 if workload.replicas is None else workload.replicas
+        predictor["minReplicas"] = replicas
+        predictor["maxReplicas"] = max(replicas, 1)
+    predictor["labels"] = dict(sorted({**selector_labels(workload.name), **meta.labels}.items()))
+    for key in ("serviceAccountName", "priorityClassName", "securityContext", "nodeSelector", "tolerations", "volumes"):
+        if key in pod:
+            predictor[key] = pod[key]
+    model: dict[str, Any] = {"modelFormat": {"name": kserve.model_format}}
+    if kserve.runtime is not None:
+        model["runtime"] = kserve.runtime
+    model["storageUri"] = kserve.storage_uri
+    for key in (
+        "image",
+        "command",
+        "args",
+        "env",
+        "resources",
+        "readinessProbe",
+        "livenessProbe",
+        "startupProbe",
+        "securityContext",
+        "volumeMounts",
+    ):
+        if key in container and not (key == "image" and workload.image is None):
+            model[key] = container[key]
+    if workload.image is None:
+        model.pop("image", None)
+    predictor["model"] = model
+    annotations = {**meta.annotations, DEPLOYMENT_MODE: kserve.deployment_mode}
+    return {
+        "apiVersion": "serving.kserve.io/v1beta1",
+        "kind": "InferenceService",
+        "metadata": ObjectMeta(meta.name, meta.labels, annotations).render(environment.namespace),
+        "spec": {"predictor": predictor},
+    }
