@@ -1,0 +1,169 @@
+"""Loading policies from YAML files: validated against policies/policy.schema.json, compiled once."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from generator.errors import Location, UserError, UserErrors
+from generator.manifest import Manifest, iter_documents
+from generator.policy.model import Example, Policy
+
+CATALOG_PACKAGE = "mlgitops_policies"
+POLICY_SCHEMA = "policy.schema.json"
+
+
+def shipped_catalog() -> Path:
+    """The folder of the catalog that ships with mlgitops (policies/ in a checkout)."""
+    return Path(str(resources.files(CATALOG_PACKAGE)))
+
+
+@cache
+def policy_schema_validator() -> Any:
+    from jsonschema import Draft202012Validator
+
+    schema = json.loads((shipped_catalog() / POLICY_SCHEMA).read_text(encoding="utf-8"))
+    return Draft202012Validator(schema)
+
+
+@dataclass
+class Catalog:
+    """Every policy by id, in a stable order."""
+
+    policies: dict[str, Policy] = field(default_factory=dict)
+
+    def active(self) -> list[Policy]:
+        return [policy for _, policy in sorted(self.policies.items()) if policy.enabled]
+
+    def get(self, rule: str) -> Policy:
+        if rule not in self.policies:
+            raise UserError(f"no policy {rule!r} (see `mlgitops policy list`)")
+        return self.policies[rule]
+
+
+def policy_files(folder: Path) -> list[Path]:
+    if not folder.is_dir():
+        raise UserError(f"policy folder {folder} not found")
+    return sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+
+
+def load_policy_file(path: Path, shown: str | None = None) -> Policy:
+    """One policy, with located errors for anything that does not fit the policy schema."""
+    shown = shown or str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise UserError(f"cannot read policy: {error}", Location(shown, 1, 1)) from None
+    documents = list(iter_documents(text, shown))
+    if len(documents) != 1 or not isinstance(documents[0][2], dict):
+        raise UserError("a policy file holds one YAML mapping", Location(shown, 1, 1))
+    _, node, document = documents[0]
+    located = Manifest(obj=document, file=shown, node=node)
+    problems = sorted(policy_schema_validator().iter_errors(document), key=lambda e: list(map(str, e.absolute_path)))
+    if problems:
+        raise UserErrors(
+            [
+                UserError(f"{_field(p.absolute_path)}: {p.message}", located.locate(tuple(p.absolute_path)))
+                for p in problems
+            ]
+        )
+    return _compile(document, located, shown)
+
+
+def _field(path: Iterable[Any]) -> str:
+    return ".".join(str(p) for p in path) or "(policy)"
+
+
+def _examples(entries: list[Any]) -> list[Example]:
+    examples = []
+    for entry in entries:
+        if isinstance(entry, str):
+            examples.append(Example(entry))
+        else:
+            at = entry.get("at")
+            examples.append(
+                Example(
+                    entry["manifest"],
+                    (int(at[0]), int(at[1])) if at else None,
+                    entry.get("environment"),
+                    list(entry.get("nodePools") or []),
+                )
+            )
+    return examples
+
+
+def _compile(document: dict[str, Any], located: Manifest, shown: str) -> Policy:
+    match = document.get("match") or {}
+    policy = Policy(
+        id=document["id"],
+        title=document["title"],
+        severity=document["severity"],
+        rationale=document["rationale"].strip(),
+        fix=document["fix"].strip(),
+        file=shown,
+        target=document.get("target", "object"),
+        kinds=tuple(match.get("kinds", ())),
+        api_groups=tuple(match.get("apiGroups", ())),
+        environments=tuple(match.get("environments", ())),
+        match_labels=dict(match.get("labels", {})),
+        schema=document.get("schema"),
+        message=document.get("message", ""),
+        check=document.get("check"),
+        params=dict(document.get("params") or {}),
+        examples_pass=_examples(document["examples"]["pass"]),
+        examples_fail=_examples(document["examples"]["fail"]),
+    )
+    if policy.schema is not None:
+        from jsonschema import Draft202012Validator
+        from jsonschema.exceptions import SchemaError
+
+        try:
+            Draft202012Validator.check_schema(policy.schema)
+        except SchemaError as error:
+            where = located.locate(("schema", *error.absolute_path))
+            raise UserError(f"schema: not a valid JSON Schema: {error.message}", where) from None
+        policy.validator = Draft202012Validator(policy.schema)
+    elif policy.check is not None:
+        from generator.policy.checks import BUILTIN_CHECKS
+
+        if policy.check not in BUILTIN_CHECKS:
+            known = ", ".join(sorted(BUILTIN_CHECKS))
+            raise UserError(f"check: no built-in check {policy.check!r} (have: {known})", located.locate(("check",)))
+    return policy
+
+
+def load_folders(folders: Sequence[Path]) -> Catalog:
+    """Policies of every folder; a later folder's policy replaces an earlier one with the same id."""
+    catalog = Catalog()
+    errors: list[UserError] = []
+    for folder in folders:
+        seen_here: dict[str, str] = {}
+        for path in policy_files(folder):
+            try:
+                policy = load_policy_file(path, _shown(path))
+            except UserError as error:
+                errors.append(error)
+                continue
+            if policy.id in seen_here:
+                errors.append(
+                    UserError(
+                        f"id: {policy.id!r} is also defined in {seen_here[policy.id]}", Location(policy.file, 1, 1)
+                    )
+                )
+                continue
+            seen_here[policy.id] = policy.file
+            catalog.policies[policy.id] = policy
+    if errors:
+        raise UserErrors(errors)
+    return catalog
+
+
+def _shown(path: Path) -> str:
+    from generator.loading import shown_path
+
+    return shown_path(path)

@@ -1,0 +1,39 @@
+"""Built-in checks: rules that span several objects or need computation a JSON Schema cannot express."""
+
+from __future__ import annotations
+
+from generator.policy.checks.autoscaling import hpa_keda_conflict, hpa_replicas, hpa_target, pdb_blocks_drain
+from generator.policy.checks.gpu import gpu_limits, gpu_node_selection, gpu_shm, gpu_toleration, schedulable
+from generator.policy.checks.schema_rule import schema_check
+from generator.policy.checks.security import (
+    network_policy,
+    plaintext_secret,
+    resources_limits,
+    secret_reference,
+    security_non_root,
+)
+from generator.policy.checks.storage import emptydir_data, pvc_reference, pvc_rwo_shared
+from generator.policy.model import SetCheck
+
+BUILTIN_CHECKS: dict[str, SetCheck] = {
+    "emptydir-data": emptydir_data,
+    "gpu-limits": gpu_limits,
+    "gpu-node-selection": gpu_node_selection,
+    "gpu-shm": gpu_shm,
+    "gpu-toleration": gpu_toleration,
+    "hpa-keda-conflict": hpa_keda_conflict,
+    "hpa-replicas": hpa_replicas,
+    "hpa-target": hpa_target,
+    "network-policy": network_policy,
+    "pdb-blocks-drain": pdb_blocks_drain,
+    "plaintext-secret": plaintext_secret,
+    "pvc-reference": pvc_reference,
+    "pvc-rwo-shared": pvc_rwo_shared,
+    "resources-limits": resources_limits,
+    "schedulable": schedulable,
+    "schema": schema_check,
+    "secret-reference": secret_reference,
+    "security-non-root": security_non_root,
+    # Waivers are applied by the engine itself; the policy sets the severity of invalid ones.
+    "waivers": lambda manifests, policy, context: iter(()),
+}

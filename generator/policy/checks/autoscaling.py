@@ -1,0 +1,150 @@
+"""Autoscaling and disruption rules that relate HPAs, their targets, PDBs and KEDA ScaledObjects."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from generator.manifest import Manifest
+from generator.policy.checks.pods import resources_of
+from generator.policy.checks.storage import context_all
+from generator.policy.model import Policy, PolicyContext, Violation
+from generator.policy.targets import containers, pod_specs
+
+Found = Iterator[tuple[Manifest, Violation]]
+
+
+def _by_kind_name(manifests: list[Manifest]) -> dict[tuple[str, str, str], Manifest]:
+    return {(m.ref.namespace, m.ref.kind, m.ref.name): m for m in manifests}
+
+
+def _target(hpa: Manifest, index: dict[tuple[str, str, str], Manifest]) -> Manifest | None:
+    ref = (hpa.obj.get("spec") or {}).get("scaleTargetRef") or {}
+    return index.get((hpa.ref.namespace, str(ref.get("kind")), str(ref.get("name"))))
+
+
+def hpa_target(manifests: list[Manifest], policy: Policy, context: PolicyContext) -> Found:
+    index = _by_kind_name(context_all(manifests, context))
+    for hpa in manifests:
+        spec = hpa.obj.get("spec") or {}
+        ref = spec.get("scaleTargetRef") or {}
+        target = _target(hpa, index)
+        if target is None:
+            yield (
+                hpa,
+                Violation(
+                    f"scaleTargetRef names {ref.get('kind')} {ref.get('name')!r}, which is not in this set",
+                    ("spec", "scaleTargetRef", "name"),
+                ),
+            )
+            continue
+        for metric_index, metric in enumerate(spec.get("metrics") or []):
+            resource = (metric or {}).get("resource") or {}
+            if (metric or {}).get("type") != "Resource" or (resource.get("target") or {}).get("type") != "Utilization":
+                continue
+            name = str(resource.get("name"))
+            for pod_path, pod in pod_specs(target):
+                for _, container in containers(target, pod_path, pod, init=False):
+                    requests, _ = resources_of(container)
+                    if name not in requests:
+                        yield (
+                            hpa,
+                            Violation(
+                                f"{name} utilization is a share of the request, but container "
+                                f"{container.get('name')!r} of {target.ref.kind} {target.ref.name!r} requests no {name}: "
+                                "the HPA never acts",
+                                ("spec", "metrics", metric_index, "resource", "name"),
+                            ),
+                        )
+
+
+def hpa_replicas(manifests: list[Manifest], policy: Policy, context: PolicyContext) -> Found:
+    index = _by_kind_name(context_all(manifests, context))
+    for hpa in manifests:
+        spec = hpa.obj.get("spec") or {}
+        low, high = spec.get("minReplicas", 1), spec.get("maxReplicas")
+        if isinstance(low, int) and isinstance(high, int) and low > high:
+            yield hpa, Violation(f"minReplicas {low} is above maxReplicas {high}", ("spec", "minReplicas"))
+        target = _target(hpa, index)
+        if target is not None and "replicas" in (target.obj.get("spec") or {}):
+            yield (
+                target,
+                Violation(
+                    f"{target.ref.kind} {target.ref.name!r} is scaled by HPA {hpa.ref.name!r} but sets spec.replicas: "
+                    "every sync resets the HPA's choice; remove replicas from git",
+                    ("spec", "replicas"),
+                ),
+            )
+
+
+def _workload_pods(manifest: Manifest, everything: list[Manifest]) -> int | None:
+    """The fewest replicas a workload runs with, if it is replicated at all."""
+    spec = manifest.obj.get("spec") or {}
+    if manifest.ref.kind not in ("Deployment", "StatefulSet"):
+        return None
+    for other in everything:
+        if other.ref.kind == "HorizontalPodAutoscaler":
+            ref = (other.obj.get("spec") or {}).get("scaleTargetRef") or {}
+            if ref.get("kind") == manifest.ref.kind and ref.get("name") == manifest.ref.name:
+                return int((other.obj.get("spec") or {}).get("minReplicas", 1))
+    return int(spec.get("replicas", 1))
+
+
+def _selects(selector: dict[str, Any], labels: dict[str, Any]) -> bool:
+    match = selector.get("matchLabels") or {}
+    return bool(match) and all(labels.get(k) == v for k, v in match.items())
+
+
+def pdb_blocks_drain(manifests: list[Manifest], policy: Policy, context: PolicyContext) -> Found:
+    everything = context_all(manifests, context)
+    for pdb in manifests:
+        spec = pdb.obj.get("spec") or {}
+        if spec.get("maxUnavailable") in (0, "0", "0%"):
+            yield (
+                pdb,
+                Violation("maxUnavailable 0 lets no pod be evicted: node drains hang", ("spec", "maxUnavailable")),
+            )
+            continue
+        minimum = spec.get("minAvailable")
+        if minimum == "100%":
+            yield pdb, Violation("minAvailable 100% lets no pod be evicted: node drains hang", ("spec", "minAvailable"))
+            continue
+        if not isinstance(minimum, int):
+            continue
+        for workload in everything:
+            template = ((workload.obj.get("spec") or {}).get("template") or {}).get("metadata") or {}
+            if workload.ref.namespace != pdb.ref.namespace or not _selects(
+                spec.get("selector") or {}, template.get("labels") or {}
+            ):
+                continue
+            replicas = _workload_pods(workload, everything)
+            if replicas is not None and minimum >= replicas:
+                yield (
+                    pdb,
+                    Violation(
+                        f"minAvailable {minimum} equals or exceeds the {replicas} replica(s) of {workload.ref.kind} "
+                        f"{workload.ref.name!r}: no pod can be evicted and node drains hang",
+                        ("spec", "minAvailable"),
+                    ),
+                )
+
+
+def hpa_keda_conflict(manifests: list[Manifest], policy: Policy, context: PolicyContext) -> Found:
+    everything = context_all(manifests, context)
+    hpas = {}
+    for hpa in everything:
+        if hpa.ref.kind == "HorizontalPodAutoscaler" and not hpa.ref.name.startswith("keda-hpa-"):
+            ref = (hpa.obj.get("spec") or {}).get("scaleTargetRef") or {}
+            hpas[(hpa.ref.namespace, str(ref.get("kind")), str(ref.get("name")))] = hpa
+    for scaled in manifests:
+        ref = (scaled.obj.get("spec") or {}).get("scaleTargetRef") or {}
+        key = (scaled.ref.namespace, str(ref.get("kind", "Deployment")), str(ref.get("name")))
+        if key in hpas:
+            yield (
+                scaled,
+                Violation(
+                    f"KEDA ScaledObject and HPA {hpas[key].ref.name!r} both scale {key[1]} {key[2]!r}: they fight over "
+                    "its replicas; keep one",
+                    ("spec", "scaleTargetRef", "name"),
+                ),
+            )

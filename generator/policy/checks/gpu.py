@@ -1,0 +1,200 @@
+"""GPU rules: limits, tolerations, node selection, shared memory, and whether a pod can schedule at all."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from decimal import Decimal
+
+from generator.kube.cluster import DEFAULT_GPU_TAINT_KEY, NodePoolFacts, Taint, is_gpu_resource
+from generator.kube.quantity import format_bytes, format_cpu
+from generator.manifest import Manifest
+from generator.policy.checks.pods import all_containers, amount, each_pod, gpu_resources, pod_requests, resources_of
+from generator.policy.model import Policy, PolicyContext, Violation
+
+Found = Iterator[tuple[Manifest, Violation]]
+
+
+def gpu_limits(manifests: list[Manifest], policy: Policy, context: PolicyContext) -> Found:
+    for manifest, pod_path, pod in each_pod(manifests):
+        for path, container in all_containers(manifest, pod_path, pod):
+            requests, limits = resources_of(container)
+            name = container.get("name", "?")
+            for resource in sorted({*requests, *limits}):
+                if not is_gpu_resource(str(resource)):
+                    continue
+                for where, values in (("limits", limits), ("requests", requests)):
+                    if resource in values:
+                        value = amount(values[resource])
+                        if value is None or value != value.to_integral_value() or value <= 0:
+                            yield (
+                                manifest,
+                                Violation(
+                                    f"container {name!r}: {resource} must be a whole number of devices, not "
+                                    f"{values[resource]!r}",
+                                    (*path, "resources", where, resource),
+                                ),
+                            )
+                if resource not in limits:
+                    yield (
+                        manifest,
+                        Violation(
+                            f"container {name!r} requests {resource} without a limit: GPUs are set in limits",
+                            (*path, "resources", "requests", resource),
+                        ),
+                    )
+                elif resource in requests and amount(requests[resource]) != amount(limits[resource]):
+                    yield (
+                        manifest,
+                        Violation(
+                            f"container {name!r}: {resource} request {requests[resource]!r} differs from the limit "
+                            f"{limits[resource]!r}; GPU requests must equal limits",
+                            (*path, "resources", "requests", resource),
+                        ),
+                    )
+
+
+def _gpu_taints(context: PolicyContext, resources: set[str]) -> list[tuple[NodePoolFacts | None, tuple[Taint, ...]]]:
+    pools = [pool for pool in context.node_pools if set(pool.gpu_resources()) & resources]
+    if pools:
+        return [(pool, pool.taints) for pool in pools]
+    return [(None, (Taint(key=DEFAULT_GPU_TAINT_KEY, effect="NoSchedule"),))]
+
+
+def gpu_toleration(manifests: list[Manifest], policy: Policy, context: PolicyContext) -> Found:
+    from generator.kube.cluster import tolerates_all
+
+    for manifest, pod_path, pod in each_pod(manifests):
+        resources = gpu_resources(manifest, pod_path, pod)
+        if not resources:
+            continue
+        tolerations = [t for t in pod.get("tolerations") or [] if isinstance(t, dict)]
+        options = _gpu_taints(context, resources)
+        if not any(tolerates_all(tolerations, taints) for _, taints in options):
+            wanted = ", ".join(f"{t.key}:{t.effect}" for t in options[0][1])
+            pool = f" of pool {options[0][0].name!r}" if options[0][0] is not None else ""
+            yield (
+                manifest,
+                Violation(
+                    f"pod requests {', '.join(sorted(resources))} but does not tolerate the GPU taint{pool} ({wanted}); "
+                    "it will stay Pending",
+                    (*pod_path, "tolerations"),
+                ),
+            )
+
+
+def gpu_node_selection(manifests: list[Manifest], policy: Policy, context: PolicyContext) -> Found:
+    for manifest, pod_path, pod in each_pod(manifests):
+        resources = gpu_resources(manifest, pod_path, pod)
+        if not resources:
+            continue
+        affinity = ((pod.get("affinity") or {}).get("nodeAffinity") or {}).get(
+            "requiredDuringSchedulingIgnoredDuringExecution"
+        )
+        if not pod.get("nodeSelector") and not affinity:
+            yield (
+                manifest,
+                Violation(
+                    f"pod requests {', '.join(sorted(resources))} but selects no GPU nodes (set nodeSelector or a "
+                    "required node affinity)",
+                    (*pod_path, "nodeSelector"),
+                ),
+            )
+
+
+def gpu_shm(manifests: list[Manifest], policy: Policy, context: PolicyContext) -> Found:
+    for manifest, pod_path, pod in each_pod(manifests):
+        if not gpu_resources(manifest, pod_path, pod):
+            continue
+        memory_volumes = {
+            v.get("name")
+            for v in pod.get("volumes") or []
+            if isinstance(v, dict)
+            and isinstance(v.get("emptyDir"), dict)
+            and v["emptyDir"].get("medium") == "Memory"
+            and v["emptyDir"].get("sizeLimit")
+        }
+        mounted = any(
+            mount.get("mountPath") == "/dev/shm" and mount.get("name") in memory_volumes
+            for _, container in all_containers(manifest, pod_path, pod)
+            for mount in container.get("volumeMounts") or []
+            if isinstance(mount, dict)
+        )
+        if not mounted:
+            yield (
+                manifest,
+                Violation(
+                    "GPU training pod has no memory-backed /dev/shm with a sizeLimit: PyTorch DataLoader workers fail "
+                    "with the 64Mi default",
+                    (*pod_path, "volumes"),
+                ),
+            )
+
+
+def _admits(pool: NodePoolFacts, pod: dict[str, object]) -> bool:
+    from generator.kube.cluster import selector_matches, tolerates_all
+
+    selector = pod.get("nodeSelector")
+    tolerations = pod.get("tolerations")
+    blocking = tuple(t for t in pool.taints if t.effect in ("NoSchedule", "NoExecute"))
+    return selector_matches(selector if isinstance(selector, dict) else {}, pool.labels) and tolerates_all(
+        [t for t in tolerations if isinstance(t, dict)] if isinstance(tolerations, list) else [], blocking
+    )
+
+
+def _shown(resource: str, value: Decimal) -> str:
+    if resource == "cpu":
+        return format_cpu(value)
+    if resource in ("memory", "ephemeral-storage"):
+        return format_bytes(value)
+    return str(int(value)) if value == value.to_integral_value() else str(value)
+
+
+def schedulable(manifests: list[Manifest], policy: Policy, context: PolicyContext) -> Found:
+    if not context.node_pools:
+        return
+    for manifest, pod_path, pod in each_pod(manifests):
+        admitting = [pool for pool in context.node_pools if _admits(pool, pod)]
+        if not admitting:
+            yield (
+                manifest,
+                Violation(
+                    "no node pool admits this pod: none matches its nodeSelector with all of its taints tolerated",
+                    (*pod_path, "nodeSelector"),
+                ),
+            )
+            continue
+        requests = pod_requests(manifest, pod_path, pod)
+        fits = [
+            pool
+            for pool in admitting
+            if all(
+                value <= pool.allocatable.get(name, Decimal(0))
+                for name, value in requests.items()
+                if name in ("cpu", "memory") or is_gpu_resource(name)
+            )
+        ]
+        if fits:
+            continue
+        for name, value in sorted(requests.items()):
+            if name not in ("cpu", "memory") and not is_gpu_resource(name):
+                continue
+            largest = max(admitting, key=lambda pool: pool.allocatable.get(name, Decimal(0)))
+            available = largest.allocatable.get(name, Decimal(0))
+            if value > available:
+                yield (
+                    manifest,
+                    Violation(
+                        f"pod requests {_shown(name, value)} {name} but the largest node it may use (pool "
+                        f"{largest.name!r}) has {_shown(name, available)}: it would never schedule",
+                        (*pod_path, "containers"),
+                    ),
+                )
+                break
+        else:
+            yield (
+                manifest,
+                Violation(
+                    "no single node of the pools this pod may use has its CPU, memory and GPUs at once",
+                    (*pod_path, "containers"),
+                ),
+            )

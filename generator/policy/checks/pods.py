@@ -1,0 +1,66 @@
+"""Helpers the built-in checks share: GPU requests of a pod, its containers, its requests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+from generator.kube.cluster import is_gpu_resource
+from generator.kube.quantity import QuantityError, parse_quantity
+from generator.manifest import FieldPath, Manifest
+from generator.policy.targets import containers, pod_specs
+
+
+def each_pod(manifests: list[Manifest]) -> Iterator[tuple[Manifest, FieldPath, dict[str, Any]]]:
+    for manifest in manifests:
+        for pod_path, pod in pod_specs(manifest):
+            yield manifest, pod_path, pod
+
+
+def all_containers(
+    manifest: Manifest, pod_path: FieldPath, pod: dict[str, Any]
+) -> list[tuple[FieldPath, dict[str, Any]]]:
+    return [*containers(manifest, pod_path, pod, init=True), *containers(manifest, pod_path, pod, init=False)]
+
+
+def resources_of(container: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    resources = container.get("resources")
+    resources = resources if isinstance(resources, dict) else {}
+    requests = resources.get("requests") if isinstance(resources.get("requests"), dict) else {}
+    limits = resources.get("limits") if isinstance(resources.get("limits"), dict) else {}
+    return requests or {}, limits or {}
+
+
+def gpu_resources(manifest: Manifest, pod_path: FieldPath, pod: dict[str, Any]) -> set[str]:
+    """GPU resource names any container of the pod asks for."""
+    found: set[str] = set()
+    for _, container in all_containers(manifest, pod_path, pod):
+        requests, limits = resources_of(container)
+        found |= {str(name) for name in {**requests, **limits} if is_gpu_resource(str(name))}
+    return found
+
+
+def amount(value: Any) -> Decimal | None:
+    try:
+        return parse_quantity(str(value))
+    except QuantityError:
+        return None
+
+
+def pod_requests(manifest: Manifest, pod_path: FieldPath, pod: dict[str, Any]) -> dict[str, Decimal]:
+    """What the scheduler reserves for the pod: the sum over containers, at least the largest init container."""
+    total: dict[str, Decimal] = {}
+    for _, container in containers(manifest, pod_path, pod, init=False):
+        requests, limits = resources_of(container)
+        for name, value in {**{k: v for k, v in limits.items() if is_gpu_resource(str(k))}, **requests}.items():
+            parsed = amount(value)
+            if parsed is not None:
+                total[str(name)] = total.get(str(name), Decimal(0)) + parsed
+    for _, container in containers(manifest, pod_path, pod, init=True):
+        requests, _ = resources_of(container)
+        for name, value in requests.items():
+            parsed = amount(value)
+            if parsed is not None and parsed > total.get(str(name), Decimal(0)):
+                total[str(name)] = parsed
+    return total

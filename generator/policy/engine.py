@@ -1,0 +1,107 @@
+"""Run the catalog over a set of manifests: match by kind, check targets, locate and waive findings."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import replace
+from typing import Any
+
+from generator.manifest import Manifest
+from generator.policy.catalog import Catalog
+from generator.policy.model import Finding, Policy, PolicyContext, Target, Violation
+from generator.policy.targets import WORKLOAD_KINDS, containers, pod_specs
+from generator.policy.waivers import WAIVER_RULE, apply_waivers
+
+
+def targets(manifest: Manifest, kind: str) -> Iterator[Target]:
+    """The parts of ``manifest`` a policy with target ``kind`` looks at."""
+    if kind == "object":
+        yield Target(manifest, manifest.obj, ())
+        return
+    for pod_path, pod in pod_specs(manifest):
+        if kind == "pod":
+            yield Target(manifest, pod, pod_path)
+            continue
+        if kind in ("container", "anyContainer"):
+            for path, container in containers(manifest, pod_path, pod, init=False):
+                yield Target(manifest, container, path, pod_path)
+        if kind in ("initContainer", "anyContainer"):
+            for path, container in containers(manifest, pod_path, pod, init=True):
+                yield Target(manifest, container, path, pod_path)
+
+
+def _format(policy: Policy, target: Target, detail: str) -> str:
+    ref = target.manifest.ref
+    values = {
+        "kind": ref.kind,
+        "name": ref.name,
+        "target": target.label or f"{ref.kind} {ref.name!r}",
+        "detail": detail,
+    }
+    template = policy.message or "{target}: {detail}"
+    try:
+        return template.format(**values)
+    except (KeyError, IndexError, ValueError):
+        return f"{template} ({detail})"
+
+
+def _schema_violations(policy: Policy, target: Target) -> Iterator[Violation]:
+    validator = policy.validator
+    if validator.is_valid(target.value):
+        return
+    from jsonschema.exceptions import best_match
+
+    error = best_match(validator.iter_errors(target.value))
+    relative: tuple[Any, ...] = tuple(error.absolute_path)
+    locate_at = policy.params.get("locate")
+    if isinstance(locate_at, list):
+        relative = tuple(locate_at)
+    at_key = error.validator in ("not", "false") and not locate_at
+    yield Violation(_format(policy, target, error.message), (*target.path, *relative), at_key=at_key)
+
+
+def _policy_violations(
+    policy: Policy, manifests: Sequence[Manifest], context: PolicyContext
+) -> Iterator[tuple[Manifest, Violation]]:
+    if policy.check == WAIVER_RULE:
+        return
+    applicable = [m for m in manifests if policy.applies_to(m, context)]
+    if policy.check is not None:
+        from generator.policy.checks import BUILTIN_CHECKS
+
+        yield from BUILTIN_CHECKS[policy.check](applicable, policy, context)
+        return
+    for manifest in applicable:
+        if policy.target != "object" and str(manifest.obj.get("kind")) not in WORKLOAD_KINDS:
+            continue
+        for target in targets(manifest, policy.target):
+            for violation in _schema_violations(policy, target):
+                yield manifest, violation
+
+
+def evaluate(manifests: Sequence[Manifest], catalog: Catalog, context: PolicyContext) -> list[Finding]:
+    """Every finding of every active policy, waivers applied, in file/line/column order."""
+    findings: list[Finding] = []
+    context = replace(context, all_manifests=tuple(manifests))
+    for policy in catalog.active():
+        for manifest, violation in _policy_violations(policy, manifests, context):
+            findings.append(
+                Finding(
+                    rule=policy.id,
+                    severity=policy.severity,
+                    message=violation.message,
+                    object_ref=manifest.ref,
+                    location=manifest.locate(violation.path, key=violation.at_key),
+                    source=manifest.source,
+                    fix=policy.fix,
+                )
+            )
+    findings = apply_waivers(findings, manifests, catalog, context)
+    return sorted(findings, key=lambda finding: finding.sort_key)
+
+
+def targets_of(policy: Policy, manifest: Manifest) -> Iterator[Target]:
+    """Public for built-in checks that look at the same targets a schema policy would."""
+    if policy.target != "object" and str(manifest.obj.get("kind")) not in WORKLOAD_KINDS:
+        return
+    yield from targets(manifest, policy.target)

@@ -1,0 +1,130 @@
+"""What a policy is, what a finding is, and what the engine knows about where objects run."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from generator.errors import Location
+from generator.kube.cluster import NodePoolFacts
+from generator.manifest import FieldPath, Manifest, ObjectRef
+
+Severity = Literal["error", "warning", "info"]
+SEVERITY_RANK = {"info": 0, "warning": 1, "error": 2}
+TargetKind = Literal["object", "pod", "container", "initContainer", "anyContainer"]
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One policy violation, pointing at the offending field (or its nearest existing parent)."""
+
+    rule: str
+    severity: str
+    message: str
+    object_ref: ObjectRef
+    location: Location
+    source: Location | None = None
+    """The environment-file line that produced a rendered object."""
+    waiver: str | None = None
+    """The waiver's reason, when the finding is waived (reported, never failing the run)."""
+    fix: str = ""
+
+    @property
+    def sort_key(self) -> tuple[str, int, int, str, str]:
+        return (self.location.file, self.location.line, self.location.column, self.rule, self.message)
+
+
+@dataclass(frozen=True)
+class PolicyContext:
+    """What the engine knows beyond the objects themselves."""
+
+    environment: str | None = None
+    node_pools: tuple[NodePoolFacts, ...] = ()
+    kubernetes_version: str = "1.32"
+    custom_schemas: Any = None
+    """CustomSchemas for custom resources (the project's own plus any --crd files)."""
+    all_manifests: tuple[Manifest, ...] = ()
+    """Every manifest of the run: cross-object checks look beyond the ones their policy matched."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """A part of an object a policy looks at: the object, a pod spec, or one container."""
+
+    manifest: Manifest
+    value: Any
+    path: FieldPath
+    pod_path: FieldPath | None = None
+    """For containers: the pod spec they belong to."""
+
+    @property
+    def label(self) -> str:
+        name = self.value.get("name") if isinstance(self.value, dict) else None
+        return f"container {name!r}" if self.pod_path is not None and name else ""
+
+
+@dataclass(frozen=True)
+class Violation:
+    """What a check reports: a message and the field path (within the object) it is about."""
+
+    message: str
+    path: FieldPath
+    at_key: bool = False
+
+
+@dataclass
+class Example:
+    """A manifest that must pass or fail its policy; `expect` may pin the finding's line and column."""
+
+    text: str
+    expect: tuple[int, int] | None = None
+    environment: str | None = None
+    node_pools: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class Policy:
+    """One rule of the catalog, compiled."""
+
+    id: str
+    title: str
+    severity: str
+    rationale: str
+    fix: str
+    file: str
+    target: TargetKind = "object"
+    kinds: tuple[str, ...] = ()
+    api_groups: tuple[str, ...] = ()
+    environments: tuple[str, ...] = ()
+    match_labels: dict[str, str] = field(default_factory=dict)
+    schema: dict[str, Any] | None = None
+    message: str = ""
+    check: str | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+    examples_pass: list[Example] = field(default_factory=list)
+    examples_fail: list[Example] = field(default_factory=list)
+    enabled: bool = True
+    validator: Any = None
+
+    def applies_to(self, manifest: Manifest, context: PolicyContext) -> bool:
+        obj = manifest.obj
+        if self.kinds and str(obj.get("kind")) not in self.kinds:
+            return False
+        if self.api_groups:
+            group = str(obj.get("apiVersion", "")).rpartition("/")[0]
+            if group not in self.api_groups:
+                return False
+        environment = manifest.environment or context.environment
+        if self.environments and environment not in self.environments:
+            return False
+        if self.match_labels:
+            labels = (obj.get("metadata") or {}).get("labels") or {}
+            if any(labels.get(key) != value for key, value in self.match_labels.items()):
+                return False
+        return True
+
+
+# A built-in check sees one target (or, for object checks, the whole set) and yields violations.
+TargetCheck = Callable[[Target, Policy, PolicyContext], Iterator[Violation]]
+SetCheck = Callable[[list[Manifest], Policy, PolicyContext], Iterator[tuple[Manifest, Violation]]]

@@ -1,0 +1,92 @@
+"""`mlgitops policy test`: every policy against its own pass and fail examples."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+from generator.errors import UserError
+from generator.kube.cluster import NodePoolFacts, Taint
+from generator.kube.quantity import parse_quantity
+from generator.manifest import load_manifests
+from generator.policy.catalog import Catalog
+from generator.policy.engine import evaluate
+from generator.policy.model import Example, Policy, PolicyContext
+
+
+@dataclass(frozen=True)
+class ExampleResult:
+    policy: str
+    kind: str  # "pass" or "fail"
+    index: int
+    ok: bool
+    detail: str
+
+
+def _pools(entries: list[dict[str, Any]]) -> tuple[NodePoolFacts, ...]:
+    pools = []
+    for entry in entries:
+        allocatable = {str(k): parse_quantity(str(v)) for k, v in (entry.get("allocatable") or {}).items()}
+        taints = tuple(
+            Taint(key=str(t["key"]), effect=str(t.get("effect", "NoSchedule")), value=t.get("value"))
+            for t in entry.get("taints") or []
+        )
+        pools.append(NodePoolFacts(str(entry["name"]), dict(entry.get("labels") or {}), taints, allocatable))
+    return tuple(pools)
+
+
+def run_example(catalog: Catalog, policy: Policy, example: Example, kind: str, index: int) -> ExampleResult:
+    shown = f"{policy.file}#{kind}[{index}]"
+    try:
+        manifests = load_manifests(example.text, shown)
+    except UserError as error:
+        return ExampleResult(policy.id, kind, index, False, f"example does not parse: {error.one_line()}")
+    context = PolicyContext(environment=example.environment, node_pools=_pools(example.node_pools))
+    # Only this policy (and waivers) run, so an example shows this rule's behaviour alone.
+    own = Catalog(
+        {
+            pid: p if pid == policy.id or p.check == "waivers" else replace(p, enabled=False)
+            for pid, p in catalog.policies.items()
+        }
+    )
+    findings = [f for f in evaluate(manifests, own, context) if f.rule == policy.id and f.waiver is None]
+    if kind == "pass":
+        if findings:
+            first = findings[0]
+            return ExampleResult(
+                policy.id,
+                kind,
+                index,
+                False,
+                f"expected no finding, got {first.location.line}:{first.location.column}: {first.message}",
+            )
+        return ExampleResult(policy.id, kind, index, True, "no finding")
+    if not findings:
+        return ExampleResult(policy.id, kind, index, False, "expected a finding, got none")
+    if example.expect is not None:
+        positions = [(f.location.line, f.location.column) for f in findings]
+        if example.expect not in positions:
+            return ExampleResult(
+                policy.id,
+                kind,
+                index,
+                False,
+                f"expected a finding at {example.expect[0]}:{example.expect[1]}, got "
+                + ", ".join(f"{line}:{column}" for line, column in positions),
+            )
+    first = findings[0]
+    return ExampleResult(
+        policy.id, kind, index, True, f"{first.location.line}:{first.location.column}: {first.message}"
+    )
+
+
+def run_catalog_examples(catalog: Catalog, only: set[str] | None = None) -> list[ExampleResult]:
+    results = []
+    for policy_id, policy in sorted(catalog.policies.items()):
+        if only is not None and policy_id not in only:
+            continue
+        for index, example in enumerate(policy.examples_pass):
+            results.append(run_example(catalog, policy, example, "pass", index))
+        for index, example in enumerate(policy.examples_fail):
+            results.append(run_example(catalog, policy, example, "fail", index))
+    return results
