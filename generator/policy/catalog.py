@@ -67,10 +67,7 @@ def load_policy_file(path: Path, shown: str | None = None) -> Policy:
     problems = sorted(policy_schema_validator().iter_errors(document), key=lambda e: list(map(str, e.absolute_path)))
     if problems:
         raise UserErrors(
-            [
-                UserError(f"{_field(p.absolute_path)}: {p.message}", located.locate(tuple(p.absolute_path)))
-                for p in problems
-            ]
+            [UserError(f"{_field(p.absolute_path)}: {p.message}", located.locate(tuple(p.absolute_path))) for p in problems]
         )
     return _compile(document, located, shown)
 
@@ -151,9 +148,7 @@ def load_folders(folders: Sequence[Path]) -> Catalog:
                 continue
             if policy.id in seen_here:
                 errors.append(
-                    UserError(
-                        f"id: {policy.id!r} is also defined in {seen_here[policy.id]}", Location(policy.file, 1, 1)
-                    )
+                    UserError(f"id: {policy.id!r} is also defined in {seen_here[policy.id]}", Location(policy.file, 1, 1))
                 )
                 continue
             seen_here[policy.id] = policy.file

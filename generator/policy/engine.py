@@ -30,13 +30,14 @@ def targets(manifest: Manifest, kind: str) -> Iterator[Target]:
                 yield Target(manifest, container, path, pod_path)
 
 
-def _format(policy: Policy, target: Target, detail: str) -> str:
+def _format(policy: Policy, target: Target, detail: str, value: Any = None) -> str:
     ref = target.manifest.ref
     values = {
         "kind": ref.kind,
         "name": ref.name,
         "target": target.label or f"{ref.kind} {ref.name!r}",
         "detail": detail,
+        "value": repr(value) if isinstance(value, (str, int, float, bool)) else "",
     }
     template = policy.message or "{target}: {detail}"
     try:
@@ -57,7 +58,11 @@ def _schema_violations(policy: Policy, target: Target) -> Iterator[Violation]:
     if isinstance(locate_at, list):
         relative = tuple(locate_at)
     at_key = error.validator in ("not", "false") and not locate_at
-    yield Violation(_format(policy, target, error.message), (*target.path, *relative), at_key=at_key)
+    detail = error.message
+    if error.validator == "required":
+        # "'cpu' is a required property" → "cpu": messages then read "does not request cpu".
+        detail = detail.split("'")[1] if detail.count("'") >= 2 else detail
+    yield Violation(_format(policy, target, detail, error.instance), (*target.path, *relative), at_key=at_key)
 
 
 def _policy_violations(

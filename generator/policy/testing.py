@@ -44,10 +44,7 @@ def run_example(catalog: Catalog, policy: Policy, example: Example, kind: str, i
     context = PolicyContext(environment=example.environment, node_pools=_pools(example.node_pools))
     # Only this policy (and waivers) run, so an example shows this rule's behaviour alone.
     own = Catalog(
-        {
-            pid: p if pid == policy.id or p.check == "waivers" else replace(p, enabled=False)
-            for pid, p in catalog.policies.items()
-        }
+        {pid: p if pid == policy.id or p.check == "waivers" else replace(p, enabled=False) for pid, p in catalog.policies.items()}
     )
     findings = [f for f in evaluate(manifests, own, context) if f.rule == policy.id and f.waiver is None]
     if kind == "pass":
@@ -75,9 +72,7 @@ def run_example(catalog: Catalog, policy: Policy, example: Example, kind: str, i
                 + ", ".join(f"{line}:{column}" for line, column in positions),
             )
     first = findings[0]
-    return ExampleResult(
-        policy.id, kind, index, True, f"{first.location.line}:{first.location.column}: {first.message}"
-    )
+    return ExampleResult(policy.id, kind, index, True, f"{first.location.line}:{first.location.column}: {first.message}")
 
 
 def run_catalog_examples(catalog: Catalog, only: set[str] | None = None) -> list[ExampleResult]:

@@ -38,9 +38,7 @@ def _annotations(manifest: Manifest) -> list[tuple[tuple[str | int, ...], dict[s
         annotations = pod_meta.get("annotations")
         if isinstance(annotations, dict) and pod_path != ("spec",):
             base = pod_path[:-1] if pod_path[-1] == "spec" else pod_path
-            found.append(
-                ((*base, "metadata", "annotations") if pod_path[-1] == "spec" else (*base, "annotations"), annotations)
-            )
+            found.append(((*base, "metadata", "annotations") if pod_path[-1] == "spec" else (*base, "annotations"), annotations))
     return found
 
 

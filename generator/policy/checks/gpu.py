@@ -29,8 +29,7 @@ def gpu_limits(manifests: list[Manifest], policy: Policy, context: PolicyContext
                             yield (
                                 manifest,
                                 Violation(
-                                    f"container {name!r}: {resource} must be a whole number of devices, not "
-                                    f"{values[resource]!r}",
+                                    f"container {name!r}: {resource} must be a whole number of devices, not {values[resource]!r}",
                                     (*path, "resources", where, resource),
                                 ),
                             )
@@ -87,9 +86,7 @@ def gpu_node_selection(manifests: list[Manifest], policy: Policy, context: Polic
         resources = gpu_resources(manifest, pod_path, pod)
         if not resources:
             continue
-        affinity = ((pod.get("affinity") or {}).get("nodeAffinity") or {}).get(
-            "requiredDuringSchedulingIgnoredDuringExecution"
-        )
+        affinity = ((pod.get("affinity") or {}).get("nodeAffinity") or {}).get("requiredDuringSchedulingIgnoredDuringExecution")
         if not pod.get("nodeSelector") and not affinity:
             yield (
                 manifest,

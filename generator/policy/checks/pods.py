@@ -18,9 +18,7 @@ def each_pod(manifests: list[Manifest]) -> Iterator[tuple[Manifest, FieldPath, d
             yield manifest, pod_path, pod
 
 
-def all_containers(
-    manifest: Manifest, pod_path: FieldPath, pod: dict[str, Any]
-) -> list[tuple[FieldPath, dict[str, Any]]]:
+def all_containers(manifest: Manifest, pod_path: FieldPath, pod: dict[str, Any]) -> list[tuple[FieldPath, dict[str, Any]]]:
     return [*containers(manifest, pod_path, pod, init=True), *containers(manifest, pod_path, pod, init=False)]
 
 

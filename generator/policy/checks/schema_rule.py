@@ -38,7 +38,5 @@ def schema_check(manifests: list[Manifest], policy: Policy, context: PolicyConte
             where = ".".join(str(p) for p in problem.path) or "(object)"
             yield (
                 manifest,
-                Violation(
-                    f"{where}: {problem.message}", problem.path, at_key=problem.message.startswith("unknown field")
-                ),
+                Violation(f"{where}: {problem.message}", problem.path, at_key=problem.message.startswith("unknown field")),
             )

@@ -101,17 +101,13 @@ def _produced_secrets(everything: list[Manifest]) -> set[tuple[str, str]]:
     return produced
 
 
-def _secret_uses(
-    pod: dict[str, Any], containers: list[tuple[Any, dict[str, Any]]]
-) -> Iterator[tuple[tuple[Any, ...], str]]:
+def _secret_uses(pod: dict[str, Any], containers: list[tuple[Any, dict[str, Any]]]) -> Iterator[tuple[tuple[Any, ...], str]]:
     for index, volume in enumerate(pod.get("volumes") or []):
         if isinstance(volume, dict) and isinstance(volume.get("secret"), dict):
             yield ("volumes", index, "secret", "secretName"), str(volume["secret"].get("secretName"))
     for path, container in containers:
         for index, variable in enumerate(container.get("env") or []):
-            reference = (
-                ((variable or {}).get("valueFrom") or {}).get("secretKeyRef") if isinstance(variable, dict) else None
-            )
+            reference = ((variable or {}).get("valueFrom") or {}).get("secretKeyRef") if isinstance(variable, dict) else None
             if isinstance(reference, dict):
                 yield (*path, "env", index, "valueFrom", "secretKeyRef", "name"), str(reference.get("name"))
         for index, source in enumerate(container.get("envFrom") or []):

@@ -156,8 +156,7 @@ def pvc_rwo_shared(manifests: list[Manifest], policy: Policy, context: PolicyCon
                 yield (
                     manifest,
                     Violation(
-                        f"ReadWriteOnce claim {claim!r} is mounted by several workloads ({names}); only one node can "
-                        "attach it",
+                        f"ReadWriteOnce claim {claim!r} is mounted by several workloads ({names}); only one node can attach it",
                         where,
                     ),
                 )

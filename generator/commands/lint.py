@@ -1,0 +1,166 @@
+"""`mlgitops lint`, `mlgitops policy list|test` and `mlgitops explain`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from generator.commands.render import fail
+from generator.errors import UserError
+from generator.policy.catalog import Catalog
+
+EXIT_FINDINGS = 1
+
+
+def _catalog(policies: tuple[Path, ...], config_file: Path | None, start: Path) -> Catalog:
+    from generator.policy import load_catalog, load_config
+
+    config = load_config(start, config_file)
+    return load_catalog(list(policies), config)
+
+
+@click.command()
+@click.argument("paths", nargs=-1)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json", "sarif", "junit", "github"]),
+    default="text",
+    show_default=True,
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(["error", "warning", "info"]),
+    default="error",
+    show_default=True,
+    help="Exit 1 when an unwaived finding is at least this severe.",
+)
+@click.option(
+    "--policies",
+    "policy_dirs",
+    multiple=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Extra policy folder (repeatable).",
+)
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Policy configuration file (default: the nearest .mlgitops.yaml).",
+)
+@click.option("--env", "environment", help="Environment the manifests belong to (default: their mlgitops.io/environment label).")
+@click.option(
+    "--crd",
+    "crds",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="CustomResourceDefinition file or folder, to validate custom resources (repeatable).",
+)
+@click.option("--kubernetes-version", default="1.32", show_default=True, help="Kubernetes version to validate against.")
+def lint(
+    paths: tuple[str, ...],
+    output_format: str,
+    fail_on: str,
+    policy_dirs: tuple[Path, ...],
+    config_file: Path | None,
+    environment: str | None,
+    crds: tuple[Path, ...],
+    kubernetes_version: str,
+) -> None:
+    """Check Kubernetes YAML (files, folders, kustomize roots, or - for stdin) against the policy catalog.
+
+    Exit codes: 0 clean, 1 findings at or above --fail-on, 2 unreadable input or usage.
+    """
+    from generator.kube.custom_resources import load_crds, project_schemas
+    from generator.lint_inputs import collect
+    from generator.output.reporters import report, summary
+    from generator.policy import PolicyContext, evaluate, fails
+
+    try:
+        targets = list(paths) or (["rendered"] if Path("rendered").is_dir() else ["."])
+        catalog = _catalog(policy_dirs, config_file, Path.cwd())
+        custom = project_schemas().merged(load_crds(list(crds))) if crds else project_schemas()
+        found = collect(targets)
+        if environment is not None:
+            for manifest in found.manifests:
+                manifest.environment = environment
+        context = PolicyContext(environment=environment, kubernetes_version=kubernetes_version, custom_schemas=custom)
+        findings = evaluate(found.manifests, catalog, context)
+    except UserError as error:
+        fail(error)
+        return
+    click.echo(report(findings, catalog.policies, output_format), nl=False)
+    for note in found.notes:
+        click.echo(f"note: {note}", err=True)
+    click.echo(summary(findings, found.files), err=True)
+    if fails(findings, fail_on):
+        sys.exit(EXIT_FINDINGS)
+
+
+@click.group()
+def policy() -> None:
+    """List the policy catalog, or test policies against their own examples."""
+
+
+@policy.command("list")
+@click.option("--policies", "policy_dirs", multiple=True, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path))
+def list_policies(policy_dirs: tuple[Path, ...], config_file: Path | None) -> None:
+    """Every rule with its severity and title (disabled rules are marked)."""
+    try:
+        catalog = _catalog(policy_dirs, config_file, Path.cwd())
+    except UserError as error:
+        fail(error)
+        return
+    width = max(len(rule) for rule in catalog.policies)
+    for rule, entry in sorted(catalog.policies.items()):
+        state = "" if entry.enabled else " (disabled)"
+        click.echo(f"{rule.ljust(width)}  {entry.severity:<7}  {entry.title}{state}")
+
+
+@policy.command("test")
+@click.argument("folder", required=False, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path))
+def test_policies(folder: Path | None, config_file: Path | None) -> None:
+    """Run every policy (or those in FOLDER) against its pass and fail examples."""
+    from generator.policy.catalog import load_folders
+    from generator.policy.testing import run_catalog_examples
+
+    try:
+        catalog = _catalog((folder,) if folder else (), config_file, Path.cwd())
+        only = set(load_folders([folder]).policies) if folder else None
+    except UserError as error:
+        fail(error)
+        return
+    results = run_catalog_examples(catalog, only)
+    for result in results:
+        state = "ok  " if result.ok else "FAIL"
+        click.echo(f"{state} {result.policy} {result.kind}[{result.index}]: {result.detail}")
+    failed = sum(not result.ok for result in results)
+    click.echo(f"{len(results) - failed} examples passed, {failed} failed", err=True)
+    if failed:
+        sys.exit(EXIT_FINDINGS)
+
+
+@click.command()
+@click.argument("rule")
+@click.option("--policies", "policy_dirs", multiple=True, type=click.Path(file_okay=False, path_type=Path))
+def explain(rule: str, policy_dirs: tuple[Path, ...]) -> None:
+    """Why RULE exists, a failing and a passing example, and how to fix it."""
+    try:
+        entry = _catalog(policy_dirs, None, Path.cwd()).get(rule)
+    except UserError as error:
+        fail(error)
+        return
+    click.echo(f"{entry.id} ({entry.severity}): {entry.title}\n")
+    click.echo(f"Why:\n  {entry.rationale}\n")
+    click.echo(f"Fix:\n  {entry.fix}\n")
+    click.echo("Fails:\n" + _indent(entry.examples_fail[0].text))
+    click.echo("Passes:\n" + _indent(entry.examples_pass[0].text))
+    click.echo(f"Defined in {entry.file}")
+
+
+def _indent(text: str) -> str:
+    return "".join(f"    {line}\n" for line in text.rstrip("\n").splitlines())
