@@ -79,8 +79,7 @@ def shown_path(path: Path) -> str:
 def environment_files(root: Path) -> list[Path]:
     if not root.is_dir():
         raise UserError(
-            f"environments folder {shown_path(root)!r} not found (run from the repository root, "
-            "or pass --environments DIR)"
+            f"environments folder {shown_path(root)!r} not found (run from the repository root, or pass --environments DIR)"
         )
     return sorted(p for p in root.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
 
@@ -106,15 +105,11 @@ def load_environments(root: Path, names: Sequence[str] = ()) -> list[LoadedEnvir
         if problem is None and path.stem in RESERVED_NAMES:
             problem = f"{path.stem!r} is reserved for the rendered {path.stem}/ folder; rename the file"
         if problem:
-            problems.append(
-                UserError(f"the file name is the environment name: {problem}", Location(shown_path(path), 1, 1))
-            )
+            problems.append(UserError(f"the file name is the environment name: {problem}", Location(shown_path(path), 1, 1)))
             continue
         if path.stem in concrete:
             problems.append(
-                UserError(
-                    f"environment {path.stem!r} is defined twice (.yaml and .yml)", Location(shown_path(path), 1, 1)
-                )
+                UserError(f"environment {path.stem!r} is defined twice (.yaml and .yml)", Location(shown_path(path), 1, 1))
             )
             continue
         concrete[path.stem] = path
@@ -185,8 +180,7 @@ def _base_path(extends: SourceNode, child: Path, root: Path, chain: list[Path]) 
     real = target.resolve()
     if not real.is_relative_to(root_real):
         raise UserError(
-            f"extends: {extends.value!r} leads outside the environments folder {shown_path(root)}; "
-            "bases must live inside it",
+            f"extends: {extends.value!r} leads outside the environments folder {shown_path(root)}; bases must live inside it",
             extends.location,
         )
     if not real.is_file():
@@ -211,8 +205,7 @@ def validation_errors(error: ValidationError, tree: SourceNode, model: type[Base
     for detail in details:
         path = tuple(detail["loc"])
         if detail["type"] == "missing" and any(
-            parent == path[:-1] and difflib.get_close_matches(str(path[-1]), [typo], n=1, cutoff=0.6)
-            for parent, typo in misspelt
+            parent == path[:-1] and difflib.get_close_matches(str(path[-1]), [typo], n=1, cutoff=0.6) for parent, typo in misspelt
         ):
             continue
         kind = detail["type"]

@@ -56,8 +56,7 @@ def check_unique_names(node: SourceNode, path: str = "") -> None:
                 if name in seen:
                     first = seen[name].location
                     raise UserError(
-                        f"{path}[{name}]: duplicate name {name!r} (first defined at line {first.line}); "
-                        "names must be unique",
+                        f"{path}[{name}]: duplicate name {name!r} (first defined at line {first.line}); names must be unique",
                         name_node.location,
                     )
                 seen[name] = name_node

@@ -74,9 +74,7 @@ def read_text(path: Path, shown: str) -> str:
         )
     if b"\x00" in raw:
         line, column = _position(raw, raw.index(b"\x00"))
-        raise UserError(
-            "binary content (a NUL byte): environment files must be UTF-8 text", Location(shown, line, column)
-        )
+        raise UserError("binary content (a NUL byte): environment files must be UTF-8 text", Location(shown, line, column))
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -161,9 +159,7 @@ def _check_tag(value: Any, where: Location) -> None:
         raise UserError(f"unsupported YAML tag {tag_text!r}: only plain YAML values are accepted", where)
 
 
-def _convert(
-    value: Any, where: Location, key_where: Location | None, shown: str, depth: int, budget: _Budget
-) -> SourceNode:
+def _convert(value: Any, where: Location, key_where: Location | None, shown: str, depth: int, budget: _Budget) -> SourceNode:
     from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
 
     budget.spend(where)
@@ -180,17 +176,13 @@ def _convert(
                 raise UserError(f"mapping keys must be text; {key!r} is a {type(key).__name__}", key_at)
             value_at = Location(shown, *_pair(value.lc.value(key)))
             child = value[key]
-            entries[key] = _convert(
-                child, Location(shown, *_start(child, _zero(value_at))), key_at, shown, depth + 1, budget
-            )
+            entries[key] = _convert(child, Location(shown, *_start(child, _zero(value_at))), key_at, shown, depth + 1, budget)
         return SourceNode(entries, where, key_where)
     if isinstance(value, CommentedSeq):
         items = []
         for index, child in enumerate(value):
             item_at = Location(shown, *_pair(value.lc.item(index)))
-            items.append(
-                _convert(child, Location(shown, *_start(child, _zero(item_at))), None, shown, depth + 1, budget)
-            )
+            items.append(_convert(child, Location(shown, *_start(child, _zero(item_at))), None, shown, depth + 1, budget))
         return SourceNode(items, where, key_where)
     return SourceNode(_scalar(value), where, key_where)
 
@@ -245,9 +237,7 @@ def locate(tree: SourceNode, path: tuple[str | int, ...], *, key: bool = False) 
                 break
             node = items[segment]
             name = node.mapping().get("name") if node.is_mapping else None
-            shown += (
-                f"[{name.value}]" if name is not None and not (name.is_mapping or name.is_sequence) else f"[{segment}]"
-            )
+            shown += f"[{name.value}]" if name is not None and not (name.is_mapping or name.is_sequence) else f"[{segment}]"
             target = node.location
         else:
             if last:

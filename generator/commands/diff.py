@@ -13,12 +13,8 @@ from generator.errors import UserError
 
 
 @click.command()
-@click.option(
-    "--base", "base_ref", metavar="REF", help="Revision to compare with (default: merge base with the default branch)."
-)
-@click.option(
-    "--format", "output_format", type=click.Choice(["markdown", "json", "text"]), default="markdown", show_default=True
-)
+@click.option("--base", "base_ref", metavar="REF", help="Revision to compare with (default: merge base with the default branch).")
+@click.option("--format", "output_format", type=click.Choice(["markdown", "json", "text"]), default="markdown", show_default=True)
 @click.option("--fail-on-new", is_flag=True, help="Exit 1 when the change adds error-severity policy findings.")
 @click.option(
     "--environments-dir",

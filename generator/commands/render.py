@@ -29,9 +29,7 @@ def fail(error: UserError) -> None:
     metavar="NAME",
     help="Render only this environment (repeatable). Default: all.",
 )
-@click.option(
-    "--check", is_flag=True, help="Render in memory and compare with the output folder; exit 1 on any difference."
-)
+@click.option("--check", is_flag=True, help="Render in memory and compare with the output folder; exit 1 on any difference.")
 @click.option(
     "--environments-dir",
     "environments_dir",
@@ -48,19 +46,39 @@ def fail(error: UserError) -> None:
     type=click.Path(file_okay=False, path_type=Path),
     help="Folder that receives rendered/<env>/.",
 )
-def render(environments: tuple[str, ...], check: bool, environments_dir: Path, output_dir: Path) -> None:
+@click.option(
+    "--policies",
+    "policy_dirs",
+    multiple=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Extra policy folder (repeatable); the repository's .mlgitops.yaml is read too.",
+)
+def render(
+    environments: tuple[str, ...], check: bool, environments_dir: Path, output_dir: Path, policy_dirs: tuple[Path, ...]
+) -> None:
     """Render environment files into kustomize roots, one folder per environment.
 
-    Nothing is written unless every environment loads, renders and validates; each folder is
-    then replaced as a whole. Exit codes: 0 ok, 1 drift (--check), 2 bad input.
+    Nothing is written unless every environment loads, renders, validates and passes the policy
+    checks without an error finding; each folder is then replaced as a whole.
+    Exit codes: 0 ok, 1 drift (--check) or error findings, 2 bad input.
     """
     from generator.loading import load_environments
     from generator.output import tree
+    from generator.output.reporters import text
     from generator.pipeline import build
+    from generator.policy import fails
+    from generator.policy_run import rendered_findings
 
     try:
         loaded = load_environments(environments_dir, environments)
         outputs = [build(environment) for environment in loaded]
+        findings, policies = rendered_findings(loaded, outputs, output_dir, list(policy_dirs))
+        if findings:
+            click.echo(text(findings, policies), err=True, nl=False)
+        if fails(findings):
+            errors = sum(1 for f in findings if f.waiver is None and f.severity == "error")
+            click.echo(f"{errors} error finding(s): nothing was written (see `mlgitops explain RULE`)", err=True)
+            sys.exit(EXIT_DRIFT)
         wanted: dict[str, dict[str, str]] = {output.name: output.files for output in outputs}
         if not environments:
             # ArgoCD/Flux folders hold every environment's file, so only a full render rewrites them.
@@ -77,9 +95,7 @@ def render(environments: tuple[str, ...], check: bool, environments_dir: Path, o
             for difference in differences:
                 click.echo(f"{difference.state}: {difference.path}", err=True)
             if differences:
-                click.echo(
-                    f"{output_dir}/ is out of date ({len(differences)} file(s)); run `mlgitops render`", err=True
-                )
+                click.echo(f"{output_dir}/ is out of date ({len(differences)} file(s)); run `mlgitops render`", err=True)
                 sys.exit(EXIT_DRIFT)
             click.echo(f"{output_dir}/ is up to date ({_summary(outputs)})")
             return

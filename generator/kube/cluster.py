@@ -69,9 +69,7 @@ def tolerates_all(tolerations: Sequence[Mapping[str, Any]], taints: Sequence[Tai
 
     PreferNoSchedule taints never keep a pod off a node, so they need no toleration.
     """
-    return all(
-        taint.effect == "PreferNoSchedule" or any(toleration_matches(t, taint) for t in tolerations) for taint in taints
-    )
+    return all(taint.effect == "PreferNoSchedule" or any(toleration_matches(t, taint) for t in tolerations) for taint in taints)
 
 
 def selector_matches(node_selector: Mapping[str, str], labels: Mapping[str, str]) -> bool:

@@ -53,9 +53,7 @@ def _autoscaled_minimums(objects: Iterable[dict[str, Any]]) -> dict[tuple[str, s
     for obj in objects:
         if obj.get("kind") == "HorizontalPodAutoscaler":
             target = (obj.get("spec") or {}).get("scaleTargetRef") or {}
-            minimums[(str(target.get("kind")), str(target.get("name")))] = int(
-                (obj.get("spec") or {}).get("minReplicas", 1)
-            )
+            minimums[(str(target.get("kind")), str(target.get("name")))] = int((obj.get("spec") or {}).get("minReplicas", 1))
     return minimums
 
 
@@ -72,14 +70,10 @@ def pod_groups(objects: list[dict[str, Any]]) -> Iterator[PodGroup]:
             replicas = minimums.get((kind, name), spec.get("replicas", 1))
             yield PodGroup(kind, name, app, int(replicas), (spec.get("template") or {}).get("spec") or {})
         elif kind == "Job":
-            yield PodGroup(
-                kind, name, app, int(spec.get("parallelism", 1)), (spec.get("template") or {}).get("spec") or {}
-            )
+            yield PodGroup(kind, name, app, int(spec.get("parallelism", 1)), (spec.get("template") or {}).get("spec") or {})
         elif kind == "CronJob":
             job = (spec.get("jobTemplate") or {}).get("spec") or {}
-            yield PodGroup(
-                kind, name, app, int(job.get("parallelism", 1)), (job.get("template") or {}).get("spec") or {}
-            )
+            yield PodGroup(kind, name, app, int(job.get("parallelism", 1)), (job.get("template") or {}).get("spec") or {})
         elif kind == "PyTorchJob":
             for replica in (spec.get("pytorchReplicaSpecs") or {}).values():
                 template = (replica or {}).get("template") or {}
@@ -87,9 +81,7 @@ def pod_groups(objects: list[dict[str, Any]]) -> Iterator[PodGroup]:
         elif kind == "InferenceService":
             predictor = spec.get("predictor") or {}
             containers = [c for c in [predictor.get("model"), *(predictor.get("containers") or [])] if c]
-            yield PodGroup(
-                kind, name, app, int(predictor.get("minReplicas", 1)), {**predictor, "containers": containers}
-            )
+            yield PodGroup(kind, name, app, int(predictor.get("minReplicas", 1)), {**predictor, "containers": containers})
         elif kind == "Pod":
             yield PodGroup(kind, name, app, 1, spec)
 
@@ -125,9 +117,7 @@ def footprint(objects: list[dict[str, Any]]) -> Footprint:
     total = Footprint()
     for group in pod_groups(objects):
         one = pod_footprint(group.pod_spec)
-        scaled = Footprint(
-            one.cpu * group.pods, one.memory * group.pods, {k: v * group.pods for k, v in one.gpus.items()}
-        )
+        scaled = Footprint(one.cpu * group.pods, one.memory * group.pods, {k: v * group.pods for k, v in one.gpus.items()})
         total.add(scaled)
     return total
 
@@ -137,8 +127,6 @@ def footprint_by_app(objects: list[dict[str, Any]]) -> dict[str, Footprint]:
     by_app: dict[str, Footprint] = {}
     for group in pod_groups(objects):
         one = pod_footprint(group.pod_spec)
-        scaled = Footprint(
-            one.cpu * group.pods, one.memory * group.pods, {k: v * group.pods for k, v in one.gpus.items()}
-        )
+        scaled = Footprint(one.cpu * group.pods, one.memory * group.pods, {k: v * group.pods for k, v in one.gpus.items()})
         by_app.setdefault(group.app, Footprint()).add(scaled)
     return by_app

@@ -63,8 +63,7 @@ def schema_version(kubernetes_version: str) -> str:
     if not candidates:
         oldest = supported_versions()[0] if supported_versions() else "none"
         raise UserError(
-            f"kubernetesVersion {kubernetes_version} is older than any schema kubernetes-validate "
-            f"ships (oldest: {oldest})"
+            f"kubernetesVersion {kubernetes_version} is older than any schema kubernetes-validate ships (oldest: {oldest})"
         )
     if wanted > _version_key(supported_versions()[-1]):
         raise UserError(

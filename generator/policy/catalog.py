@@ -64,10 +64,15 @@ def load_policy_file(path: Path, shown: str | None = None) -> Policy:
         raise UserError("a policy file holds one YAML mapping", Location(shown, 1, 1))
     _, node, document = documents[0]
     located = Manifest(obj=document, file=shown, node=node)
-    problems = sorted(policy_schema_validator().iter_errors(document), key=lambda e: list(map(str, e.absolute_path)))
+    from generator.kube.schema import problems_of
+
+    problems = problems_of(policy_schema_validator(), document)
     if problems:
         raise UserErrors(
-            [UserError(f"{_field(p.absolute_path)}: {p.message}", located.locate(tuple(p.absolute_path))) for p in problems]
+            [
+                UserError(f"{_field(p.path)}: {p.message}", located.locate(p.path, key=p.message.startswith("unknown field")))
+                for p in problems
+            ]
         )
     return _compile(document, located, shown)
 

@@ -82,13 +82,15 @@ def load_config(start: Path, explicit: Path | None = None) -> PolicyConfig:
     located = Manifest(obj=document if isinstance(document, dict) else {}, file=shown, node=node)
     from jsonschema import Draft202012Validator
 
-    problems = list(Draft202012Validator(_CONFIG_SCHEMA).iter_errors(document))
+    from generator.kube.schema import problems_of
+
+    problems = problems_of(Draft202012Validator(_CONFIG_SCHEMA), document)
     if problems:
         raise UserErrors(
             [
                 UserError(
-                    f"{'.'.join(map(str, p.absolute_path)) or '(config)'}: {p.message}",
-                    located.locate(tuple(p.absolute_path), key=p.validator == "additionalProperties"),
+                    f"{'.'.join(map(str, p.path)) or '(config)'}: {p.message}",
+                    located.locate(p.path, key=p.message.startswith("unknown field")),
                 )
                 for p in problems
             ]

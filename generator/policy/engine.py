@@ -57,7 +57,8 @@ def _schema_violations(policy: Policy, target: Target) -> Iterator[Violation]:
     locate_at = policy.params.get("locate")
     if isinstance(locate_at, list):
         relative = tuple(locate_at)
-    at_key = error.validator in ("not", "false") and not locate_at
+    # A field that must not be there, or a mapping that misses one: point at the key that names it.
+    at_key = error.validator in ("not", "false", "required") and not locate_at
     detail = error.message
     if error.validator == "required":
         # "'cpu' is a required property" → "cpu": messages then read "does not request cpu".

@@ -53,9 +53,7 @@ def render_environment(environment: Environment, name: str, tree: SourceNode | N
     for index, workload in enumerate(environment.workloads):
         source = source_of(("workloads", index))
         namespaced += [(obj, workload.group, source) for obj in render_workload(environment, name, workload)]
-    namespaced += [
-        (obj, SHARED_GROUP, source_of(("networkPolicy",))) for obj in render_network_policies(environment, name)
-    ]
+    namespaced += [(obj, SHARED_GROUP, source_of(("networkPolicy",))) for obj in render_network_policies(environment, name)]
     namespaced += [
         (obj, SHARED_GROUP, source_of(("externalSecrets", index)))
         for index, obj in enumerate(render_external_secrets(environment, name))
@@ -63,9 +61,7 @@ def render_environment(environment: Environment, name: str, tree: SourceNode | N
     cluster_scoped: list[tuple[dict[str, Any], Location | None]] = []
     if environment.cluster.karpenter is not None:
         for index, pool in enumerate(environment.cluster.node_pools):
-            cluster_scoped.append(
-                (render_node_pool(environment, name, pool), source_of(("cluster", "nodePools", index)))
-            )
+            cluster_scoped.append((render_node_pool(environment, name, pool), source_of(("cluster", "nodePools", index))))
     for index, obj in enumerate(render_priority_classes(environment, name)):
         cluster_scoped.append((obj, source_of(("priorities", "classes", index))))
 
@@ -103,9 +99,7 @@ def render_environment(environment: Environment, name: str, tree: SourceNode | N
 
 def kustomize_roots(rendered: list[Rendered]) -> list[str]:
     """Folders (relative to rendered/<env>/) that hold a kustomization.yaml, '' for the folder itself."""
-    return sorted(
-        item.path.removesuffix(KUSTOMIZATION).rstrip("/") for item in rendered if item.path.endswith(KUSTOMIZATION)
-    )
+    return sorted(item.path.removesuffix(KUSTOMIZATION).rstrip("/") for item in rendered if item.path.endswith(KUSTOMIZATION))
 
 
 def render_gitops(environment: Environment, name: str, rendered: list[Rendered]) -> dict[str, list[dict[str, Any]]]:

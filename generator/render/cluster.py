@@ -23,13 +23,9 @@ def render_node_pool(environment: Environment, environment_name: str, pool: Node
     meta = object_meta(environment, environment_name, name=pool.name, app=pool.name, component="node-pool")
     requirements: list[dict[str, Any]] = []
     if pool.instance_types:
-        requirements.append(
-            {"key": "node.kubernetes.io/instance-type", "operator": "In", "values": sorted(pool.instance_types)}
-        )
+        requirements.append({"key": "node.kubernetes.io/instance-type", "operator": "In", "values": sorted(pool.instance_types)})
     if pool.capacity_types:
-        requirements.append(
-            {"key": "karpenter.sh/capacity-type", "operator": "In", "values": sorted(pool.capacity_types)}
-        )
+        requirements.append({"key": "karpenter.sh/capacity-type", "operator": "In", "values": sorted(pool.capacity_types)})
     if not requirements:
         requirements.append({"key": "kubernetes.io/os", "operator": "In", "values": ["linux"]})
     node_spec: dict[str, Any] = {
@@ -42,8 +38,7 @@ def render_node_pool(environment: Environment, environment_name: str, pool: Node
     }
     if pool.taints:
         node_spec["taints"] = [
-            {"key": t.key, **({"value": t.value} if t.value is not None else {}), "effect": t.effect}
-            for t in pool.taints
+            {"key": t.key, **({"value": t.value} if t.value is not None else {}), "effect": t.effect} for t in pool.taints
         ]
     spec: dict[str, Any] = {
         "template": {

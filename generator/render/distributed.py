@@ -24,12 +24,8 @@ def render_pytorch_job(
     if queue is not None:
         labels = dict(sorted({**labels, QUEUE_LABEL: queue}.items()))
     template_meta = ObjectMeta(meta.name, labels, meta.annotations)
-    template = pod_template(
-        environment, workload, placement, template_meta, restart_policy=None, container_name=CONTAINER_NAME
-    )
-    replicas: dict[str, Any] = {
-        "Master": {"replicas": 1, "restartPolicy": workload.restart_policy, "template": template}
-    }
+    template = pod_template(environment, workload, placement, template_meta, restart_policy=None, container_name=CONTAINER_NAME)
+    replicas: dict[str, Any] = {"Master": {"replicas": 1, "restartPolicy": workload.restart_policy, "template": template}}
     if workload.workers:
         replicas["Worker"] = {
             "replicas": workload.workers,
@@ -59,8 +55,6 @@ def render_pytorch_job(
     return {
         "apiVersion": "kubeflow.org/v1",
         "kind": "PyTorchJob",
-        "metadata": ObjectMeta(f"{workload.name}-{spec_hash(spec)}", labels, meta.annotations).render(
-            environment.namespace
-        ),
+        "metadata": ObjectMeta(f"{workload.name}-{spec_hash(spec)}", labels, meta.annotations).render(environment.namespace),
         "spec": spec,
     }

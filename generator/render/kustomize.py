@@ -8,9 +8,7 @@ from generator.render.metadata import common_labels
 from generator.spec.environment import Environment
 
 
-def kustomization(
-    environment: Environment, environment_name: str, files: list[str], namespace: str | None
-) -> dict[str, Any]:
+def kustomization(environment: Environment, environment_name: str, files: list[str], namespace: str | None) -> dict[str, Any]:
     """A kustomize v5 root listing every file, with the namespace and `labels:` (not commonLabels).
 
     The objects already carry the namespace and labels, so kustomize's transformers change

@@ -34,9 +34,7 @@ def render_network_policies(environment: Environment, environment_name: str) -> 
     policy = environment.network_policy
     if policy is None or not policy.enabled:
         return []
-    deny_meta = object_meta(
-        environment, environment_name, name=DEFAULT_DENY_NAME, app=DEFAULT_DENY_NAME, component="network"
-    )
+    deny_meta = object_meta(environment, environment_name, name=DEFAULT_DENY_NAME, app=DEFAULT_DENY_NAME, component="network")
     objects: list[dict[str, Any]] = [
         {
             "apiVersion": "networking.k8s.io/v1",

@@ -195,9 +195,7 @@ def pod_template(
         container["volumeMounts"] = mounts
 
     annotations = dict(meta.annotations)
-    external = sorted(
-        {volumes[m.volume].existing_claim for m in workload.mounts if volumes[m.volume].existing_claim is not None}
-    )  # type: ignore[type-var]
+    external = sorted({volumes[m.volume].existing_claim for m in workload.mounts if volumes[m.volume].existing_claim is not None})  # type: ignore[type-var]
     if external:
         annotations[EXTERNAL_CLAIMS_ANNOTATION] = ",".join(str(name) for name in external)
     scratch = sorted({m.volume for m in workload.mounts if volumes[m.volume].scratch is not None})

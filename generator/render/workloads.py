@@ -99,9 +99,7 @@ def _serving(environment: Environment, workload: Serving, meta: ObjectMeta, plac
         "spec": {
             "type": "ClusterIP",
             "selector": selector_labels(workload.name),
-            "ports": [
-                {"name": p.name, "port": p.port, "targetPort": p.name, "protocol": p.protocol} for p in workload.ports
-            ],
+            "ports": [{"name": p.name, "port": p.port, "targetPort": p.name, "protocol": p.protocol} for p in workload.ports],
         },
     }
     objects = [deployment, service]
@@ -151,9 +149,7 @@ def _rules(rules: ScalingRules) -> dict[str, Any]:
     if rules.select_policy is not None:
         rendered["selectPolicy"] = rules.select_policy
     if rules.policies:
-        rendered["policies"] = [
-            {"type": p.type, "value": p.value, "periodSeconds": p.period_seconds} for p in rules.policies
-        ]
+        rendered["policies"] = [{"type": p.type, "value": p.value, "periodSeconds": p.period_seconds} for p in rules.policies]
     return rendered
 
 

@@ -112,8 +112,6 @@ def compare_environment(name: str, before: list[dict[str, Any]], after: list[dic
             if fields:
                 old_name, new_name = old[key]["metadata"]["name"], new[key]["metadata"]["name"]
                 objects.append(
-                    ObjectChange(
-                        kind, str(new_name), "changed", str(old_name) if old_name != new_name else None, fields
-                    )
+                    ObjectChange(kind, str(new_name), "changed", str(old_name) if old_name != new_name else None, fields)
                 )
     return EnvironmentChanges(name, objects, footprint(before), footprint(after))

@@ -11,9 +11,7 @@ from generator.errors import UserError
 
 def _git(repo: Path, *args: str) -> str:
     try:
-        completed = subprocess.run(
-            ["git", "-C", str(repo), *args], capture_output=True, text=True, check=False, timeout=60
-        )
+        completed = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, check=False, timeout=60)
     except FileNotFoundError:
         raise UserError("git is not installed; `mlgitops diff` compares with a git revision") from None
     if completed.returncode != 0:

@@ -63,8 +63,7 @@ def _gpus(before: Footprint, after: Footprint) -> str:
     parts = []
     for kind in kinds:
         parts.append(
-            f"{kind}: "
-            + _delta(Decimal(before.gpus.get(kind, 0)), Decimal(after.gpus.get(kind, 0)), lambda n: str(int(n)))
+            f"{kind}: " + _delta(Decimal(before.gpus.get(kind, 0)), Decimal(after.gpus.get(kind, 0)), lambda n: str(int(n)))
         )
     return "; ".join(parts)
 
@@ -137,9 +136,7 @@ def markdown(review: Review) -> str:
     if review.new_findings or review.fixed_findings:
         lines += ["", "### Policy findings", ""]
         for note in review.new_findings:
-            lines.append(
-                f"- :x: new **{note.severity}** `{note.rule}` ({note.environment}, {note.where}): {note.message}"
-            )
+            lines.append(f"- :x: new **{note.severity}** `{note.rule}` ({note.environment}, {note.where}): {note.message}")
         for note in review.fixed_findings:
             lines.append(f"- :white_check_mark: fixed `{note.rule}` ({note.environment}): {note.message}")
     if review.file_diff:
@@ -170,8 +167,7 @@ def as_json(review: Review) -> str:
                         "state": change.state,
                         "previousName": change.previous_name,
                         "fields": [
-                            {"path": f.path, "before": f.before, "after": f.after, "category": f.category}
-                            for f in change.fields
+                            {"path": f.path, "before": f.before, "after": f.after, "category": f.category} for f in change.fields
                         ],
                     }
                     for change in env.objects
@@ -194,9 +190,7 @@ def text(review: Review) -> str:
             f"cpu {_delta(env.before.cpu, env.after.cpu, _cpu)}, "
             f"memory {_delta(env.before.memory, env.after.memory, _memory)}, gpus {_gpus(env.before, env.after)}"
         )
-        lines += [
-            "  " + _object_line(change).removeprefix("- ").replace("**", "").replace("`", "") for change in env.objects
-        ]
+        lines += ["  " + _object_line(change).removeprefix("- ").replace("**", "").replace("`", "") for change in env.objects]
     for note in review.new_findings:
         lines.append(f"new {note.severity} {note.rule} ({note.environment}, {note.where}): {note.message}")
     for note in review.fixed_findings:

@@ -85,9 +85,7 @@ _QUANTITY_SCHEMA = WithJsonSchema(
 Quantity = Annotated[str, BeforeValidator(_number_as_text), AfterValidator(_quantity), _QUANTITY_SCHEMA]
 """A Kubernetes quantity such as '500m', '4', '32Gi'."""
 
-PositiveQuantity = Annotated[
-    str, BeforeValidator(_number_as_text), AfterValidator(_positive_quantity), _QUANTITY_SCHEMA
-]
+PositiveQuantity = Annotated[str, BeforeValidator(_number_as_text), AfterValidator(_positive_quantity), _QUANTITY_SCHEMA]
 
 DnsLabel = Annotated[str, AfterValidator(_dns_label)]
 """A DNS-1123 label: lower-case letters, digits and '-', at most 63 characters."""

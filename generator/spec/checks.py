@@ -114,14 +114,10 @@ def _integrations(environment: Environment, workload: WorkloadBase, at: FieldPat
     """MLflow, registered models and KServe need the environment's settings; images must be known."""
     problems = []
     if getattr(workload, "mlflow", None) is not None and environment.mlflow is None:
-        problems.append(
-            SpecProblem((*at, "mlflow"), "logs to MLflow, but the environment declares no mlflow.trackingUri")
-        )
+        problems.append(SpecProblem((*at, "mlflow"), "logs to MLflow, but the environment declares no mlflow.trackingUri"))
     model = workload.model if isinstance(workload, Serving) else None
     if model is not None and environment.mlflow is None:
-        problems.append(
-            SpecProblem((*at, "model"), "serves a registered model, but the environment declares no mlflow server")
-        )
+        problems.append(SpecProblem((*at, "model"), "serves a registered model, but the environment declares no mlflow server"))
     if workload.image is None:
         serving_image = environment.mlflow.serving_image if environment.mlflow is not None else None
         if model is None or (serving_image is None and not (isinstance(workload, Serving) and workload.kserve)):
@@ -133,9 +129,7 @@ def _integrations(environment: Environment, workload: WorkloadBase, at: FieldPat
         kserve = workload.kserve
         if kserve is not None:
             if workload.metrics is not None:
-                problems.append(
-                    SpecProblem((*at, "metrics"), "KServe publishes the predictor's metrics itself; remove metrics")
-                )
+                problems.append(SpecProblem((*at, "metrics"), "KServe publishes the predictor's metrics itself; remove metrics"))
             autoscaling = workload.autoscaling
             if autoscaling is not None and kserve.scale_metric is None:
                 first = autoscaling.metrics[0]
@@ -189,9 +183,7 @@ def _resources(workload: WorkloadBase, at: FieldPath) -> list[SpecProblem]:
         if limit is None:
             continue
         if request is None:
-            problems.append(
-                SpecProblem((*at, "limits", name), f"a {name} limit needs a {name} request (set resources.{name})")
-            )
+            problems.append(SpecProblem((*at, "limits", name), f"a {name} limit needs a {name} request (set resources.{name})"))
         elif parse_quantity(limit) < parse_quantity(request):
             problems.append(
                 SpecProblem(
@@ -203,8 +195,7 @@ def _resources(workload: WorkloadBase, at: FieldPath) -> list[SpecProblem]:
         problems.append(
             SpecProblem(
                 (*at, "gpuResource"),
-                f"{resources.gpu_resource!r} is not a GPU resource (expected e.g. 'nvidia.com/gpu' or "
-                "'nvidia.com/mig-1g.10gb')",
+                f"{resources.gpu_resource!r} is not a GPU resource (expected e.g. 'nvidia.com/gpu' or 'nvidia.com/mig-1g.10gb')",
             )
         )
     if resources.gpu_resource is not None and resources.gpu is None:
@@ -286,9 +277,7 @@ def _serving(workload: Serving, at: FieldPath) -> list[SpecProblem]:
     return problems
 
 
-def _fit(
-    workload: WorkloadBase, candidates: tuple[NodePool, ...], gpu_resource: str | None, at: FieldPath
-) -> list[SpecProblem]:
+def _fit(workload: WorkloadBase, candidates: tuple[NodePool, ...], gpu_resource: str | None, at: FieldPath) -> list[SpecProblem]:
     """Requests must fit on one node of some pool the pods may land on."""
     if not candidates:
         return []
@@ -313,8 +302,7 @@ def _fit(
                 )
             )
     fits_somewhere = any(
-        all(amount <= pool.allocatable.get(resource, Decimal(0)) for resource, amount in wanted.values())
-        for pool in pools
+        all(amount <= pool.allocatable.get(resource, Decimal(0)) for resource, amount in wanted.values()) for pool in pools
     )
     if not problems and not fits_somewhere:
         names = ", ".join(pool.name for pool in pools)

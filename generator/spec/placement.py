@@ -89,9 +89,7 @@ def place(environment: Environment, workload: WorkloadBase) -> Placement:
         wanted = workload.resources.gpu_resource
         if not pools:
             # No cluster profile: assume the common NVIDIA taint so the pod can still land.
-            return Placement(
-                None, wanted or DEFAULT_GPU_RESOURCE, (), (Taint(key=DEFAULT_GPU_TAINT_KEY, effect="NoSchedule"),)
-            )
+            return Placement(None, wanted or DEFAULT_GPU_RESOURCE, (), (Taint(key=DEFAULT_GPU_TAINT_KEY, effect="NoSchedule"),))
         product = workload.resources.gpu_product
         matching = [
             p
@@ -110,8 +108,6 @@ def place(environment: Environment, workload: WorkloadBase) -> Placement:
     if pools:
         open_pools = tuple(p for p in pools if not _blocks_pods(p))
         if not open_pools:
-            raise PlacementError(
-                "nodePool", "every node pool is tainted, so these pods fit nowhere: choose one with nodePool"
-            )
+            raise PlacementError("nodePool", "every node pool is tainted, so these pods fit nowhere: choose one with nodePool")
         return Placement(None, None, open_pools)
     return Placement(None, None, ())

@@ -38,9 +38,7 @@ def tracking_env(environment: Environment, experiment: str | None) -> list[EnvVa
         store = server.artifact_store
         variables += [
             EnvVar(name="MLFLOW_S3_ENDPOINT_URL", value=store.s3_endpoint_url),
-            EnvVar(
-                name="AWS_ACCESS_KEY_ID", secret_key_ref=KeyRef(name=store.credentials_secret, key="AWS_ACCESS_KEY_ID")
-            ),
+            EnvVar(name="AWS_ACCESS_KEY_ID", secret_key_ref=KeyRef(name=store.credentials_secret, key="AWS_ACCESS_KEY_ID")),
             EnvVar(
                 name="AWS_SECRET_ACCESS_KEY",
                 secret_key_ref=KeyRef(name=store.credentials_secret, key="AWS_SECRET_ACCESS_KEY"),
@@ -84,9 +82,7 @@ def with_mlflow(environment: Environment, workload: Workload) -> Workload:
         updates["annotations"] = {**workload.annotations, MODEL_ANNOTATION: workload.model.uri}
         return workload.model_copy(update=updates)
     if isinstance(workload, Serving) and workload.model is not None:
-        return workload.model_copy(
-            update={"annotations": {**workload.annotations, MODEL_ANNOTATION: workload.model.uri}}
-        )
+        return workload.model_copy(update={"annotations": {**workload.annotations, MODEL_ANNOTATION: workload.model.uri}})
     run = getattr(workload, "mlflow", None)
     if run is not None and environment.mlflow is not None:
         own = {var.name for var in workload.env}

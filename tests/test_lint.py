@@ -1,0 +1,409 @@
+"""`mlgitops lint` and the policy catalog as users meet them: exact positions, formats, waivers, config."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import xml.etree.ElementTree as ElementTree
+from pathlib import Path
+
+import pytest
+
+from generator.policy import load_catalog
+from generator.policy.testing import run_catalog_examples
+from tests.support import REPO, run_cli, shared_dir, write
+
+SEED_PAIRS = {
+    "resources-requests": (
+        """\
+apiVersion: v1
+kind: Pod
+metadata:
+  name: ml-training
+spec:
+  containers:
+  - name: trainer
+    image: ml-image
+    command: ["python", "train.py"]
+""",
+        """\
+apiVersion: v1
+kind: Pod
+metadata:
+  name: ml-training
+spec:
+  containers:
+  - name: trainer
+    image: ml-image
+    command: ["python", "train.py"]
+    resources:
+      requests:
+        cpu: "4"
+        memory: "16Gi"
+      limits:
+        cpu: "8"
+        memory: "32Gi"
+""",
+    ),
+    "emptydir-data": (
+        """\
+apiVersion: v1
+kind: Pod
+metadata:
+  name: ml-pod
+spec:
+  containers:
+  - name: ml-container
+    image: ml-image
+    volumeMounts:
+    - mountPath: /data
+      name: data-volume
+  volumes:
+  - name: data-volume
+    emptyDir: {}
+""",
+        """\
+apiVersion: v1
+kind: Pod
+metadata:
+  name: ml-pod
+spec:
+  containers:
+  - name: ml-container
+    image: ml-image
+    volumeMounts:
+    - mountPath: /data
+      name: data-volume
+  volumes:
+  - name: data-volume
+    persistentVolumeClaim:
+      claimName: ml-pvc
+""",
+    ),
+    "hpa-metrics": (
+        """\
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata:
+  name: ml-hpa
+spec:
+  scaleTargetRef:
+    apiVersion: apps/v1
+    kind: Deployment
+    name: ml-deployment
+  minReplicas: 1
+  maxReplicas: 10
+""",
+        """\
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata:
+  name: ml-hpa
+spec:
+  scaleTargetRef:
+    apiVersion: apps/v1
+    kind: Deployment
+    name: ml-deployment
+  minReplicas: 1
+  maxReplicas: 10
+  metrics:
+  - type: Resource
+    resource:
+      name: cpu
+      target:
+        type: Utilization
+        averageUtilization: 70
+""",
+    ),
+}
+
+
+def _findings(tmp_path: Path, text: str, *extra: str) -> tuple[int, list[dict[str, object]]]:
+    write(tmp_path / "manifest.yaml", text)
+    result = run_cli("lint", "manifest.yaml", "--format", "json", *extra, cwd=tmp_path)
+    assert result.exit_code in (0, 1), result.stderr
+    return result.exit_code, json.loads(result.stdout)
+
+
+@pytest.mark.parametrize("rule", sorted(SEED_PAIRS))
+def test_seed_pitfalls_fail_with_their_rule_and_their_fix_passes(tmp_path: Path, rule: str) -> None:
+    wrong, right = SEED_PAIRS[rule]
+    code, findings = _findings(tmp_path, wrong)
+    assert code == 1
+    assert rule in {f["rule"] for f in findings}
+    _, findings = _findings(tmp_path, right)
+    assert rule not in {f["rule"] for f in findings}
+
+
+def test_seed_pod_without_resources_fails_resources_limits_too(tmp_path: Path) -> None:
+    _, findings = _findings(tmp_path, SEED_PAIRS["resources-requests"][0])
+    assert {"resources-requests", "resources-limits"} <= {f["rule"] for f in findings}
+    _, findings = _findings(tmp_path, SEED_PAIRS["resources-requests"][1])
+    assert "resources-limits" not in {f["rule"] for f in findings}
+
+
+def test_every_shipped_policy_passes_and_fails_its_own_examples() -> None:
+    catalog = load_catalog()
+    assert len(catalog.policies) >= 31
+    for policy in catalog.policies.values():
+        assert policy.examples_pass, policy.id
+        assert policy.examples_fail, policy.id
+    failures = [r for r in run_catalog_examples(catalog, None) if not r.ok]
+    assert failures == []
+
+
+def test_policy_test_command_reports_every_example(tmp_path: Path) -> None:
+    result = run_cli("policy", "test", cwd=tmp_path)
+    assert result.exit_code == 0, result.stdout
+    assert result.stderr.strip().endswith("examples passed, 0 failed")
+
+
+def test_a_users_own_policy_folder_is_tested_the_same_way(tmp_path: Path) -> None:
+    write(
+        tmp_path / "team-policies" / "team-label.yaml",
+        """\
+id: team-label
+title: Workloads carry a team label
+severity: warning
+rationale: On-call needs to know whom to page.
+fix: Add metadata.labels.team.
+match:
+  kinds: [Deployment]
+target: object
+message: "{kind} {name!r} has no team label"
+schema:
+  type: object
+  properties:
+    metadata:
+      required: [labels]
+      properties:
+        labels:
+          required: [team]
+examples:
+  pass:
+    - |
+      apiVersion: apps/v1
+      kind: Deployment
+      metadata: {name: a, labels: {team: ml}}
+  fail:
+    - manifest: |
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata:
+          name: a
+      at: [3, 1]
+""",
+    )
+    result = run_cli("policy", "test", "team-policies", cwd=tmp_path)
+    assert result.exit_code == 0, result.stdout
+    assert result.stdout.splitlines() == [
+        "ok   team-label pass[0]: no finding",
+        "ok   team-label fail[0]: 3:1: Deployment 'a' has no team label",
+    ]
+    broken = (tmp_path / "team-policies" / "team-label.yaml").read_text().replace("at: [3, 1]", "at: [2, 1]")
+    (tmp_path / "team-policies" / "team-label.yaml").write_text(broken)
+    assert run_cli("policy", "test", "team-policies", cwd=tmp_path).exit_code == 1
+
+
+def test_the_example_fleet_lints_clean(fleet: Path) -> None:
+    result = run_cli("lint", "rendered", cwd=fleet)
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert result.stdout == ""
+    assert result.stderr.startswith("0 error(s), 0 warning(s), 0 info, 0 waived in ")
+
+
+MULTI = """\
+apiVersion: v1
+kind: Service
+metadata:
+  name: ok
+spec:
+  selector: {app: x}
+  ports: [{port: 80}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: serve
+  namespace: ml
+spec:
+  selector:
+    matchLabels: {app: serve}
+  template:
+    metadata:
+      labels: {app: serve}
+    spec:
+      securityContext: {runAsNonRoot: true}
+      containers:
+        - name: server
+          image: ghcr.io/acme/serve:latest
+          readinessProbe: {tcpSocket: {port: 8080}}
+          resources:
+            requests: {cpu: "1", memory: 1Gi}
+            limits: {memory: 1Gi}
+"""
+
+
+def test_text_json_github_and_sarif_point_at_the_same_exact_line_and_column(tmp_path: Path) -> None:
+    write(tmp_path / "multi.yaml", MULTI)
+    # In the second document: line 24, column 18 is the value of `image:`.
+    text = run_cli("lint", "multi.yaml", cwd=tmp_path)
+    assert text.exit_code == 1
+    assert (
+        "multi.yaml:24:18: error image-tag: container 'server' uses image 'ghcr.io/acme/serve:latest' with no version "
+        "tag or digest (untagged means :latest) [Deployment ml/serve]"
+    ) in text.stdout.splitlines()
+    findings = json.loads(run_cli("lint", "multi.yaml", "--format", "json", cwd=tmp_path).stdout)
+    image = next(f for f in findings if f["rule"] == "image-tag")
+    assert image["location"] == {"file": "multi.yaml", "line": 24, "column": 18}
+    assert image["object"] == {"apiVersion": "apps/v1", "kind": "Deployment", "namespace": "ml", "name": "serve"}
+    github = run_cli("lint", "multi.yaml", "--format", "github", cwd=tmp_path).stdout
+    assert "::error file=multi.yaml,line=24,col=18,title=image-tag::container 'server' uses image" in github
+    sarif = json.loads(run_cli("lint", "multi.yaml", "--format", "sarif", cwd=tmp_path).stdout)
+    result = next(r for r in sarif["runs"][0]["results"] if r["ruleId"] == "image-tag")
+    region = result["locations"][0]["physicalLocation"]["region"]
+    assert (region["startLine"], region["startColumn"]) == (24, 18)
+    junit = ElementTree.fromstring(run_cli("lint", "multi.yaml", "--format", "junit", cwd=tmp_path).stdout)
+    names = [case.get("name") for case in junit.iter("testcase")]
+    assert "multi.yaml:24:18 Deployment ml/serve" in names
+
+
+def test_sarif_output_validates_against_the_official_schema(tmp_path: Path) -> None:
+    import jsonschema
+
+    schema = json.loads((shared_dir() / "schemas" / "sarif-schema-2.1.0.json").read_text())
+    write(
+        tmp_path / "multi.yaml",
+        MULTI.replace("      securityContext: {runAsNonRoot: true}\n", "").replace(
+            "metadata:\n  name: serve\n",
+            "metadata:\n  name: serve\n  annotations:\n"
+            '    mlgitops.io/waive.security-non-root: "image runs as uid 1000 until=2999-01-01"\n',
+        ),
+    )
+    sarif = json.loads(run_cli("lint", "multi.yaml", "--format", "sarif", cwd=tmp_path).stdout)
+    jsonschema.validate(sarif, schema)
+    results = sarif["runs"][0]["results"]
+    assert any(r.get("suppressions") for r in results)
+    assert all(r["locations"][0]["physicalLocation"]["region"]["startLine"] >= 1 for r in results)
+
+
+def test_waived_findings_are_reported_but_do_not_fail(tmp_path: Path) -> None:
+    waived = MULTI.replace(
+        "metadata:\n  name: serve\n",
+        'metadata:\n  name: serve\n  annotations:\n    mlgitops.io/waive.image-tag: "vendor image until=2999-01-01"\n',
+    )
+    code, findings = _findings(tmp_path, waived)
+    image = next(f for f in findings if f["rule"] == "image-tag")
+    assert image["waived"] is True
+    assert image["waiver"] == "vendor image"
+    assert code == 0
+
+
+def test_an_expired_or_unexplained_waiver_waives_nothing_and_is_reported(tmp_path: Path) -> None:
+    expired = MULTI.replace(
+        "metadata:\n  name: serve\n",
+        'metadata:\n  name: serve\n  annotations:\n    mlgitops.io/waive.image-tag: "vendor image until=2020-01-01"\n',
+    )
+    code, findings = _findings(tmp_path, expired)
+    assert code == 1
+    assert next(f for f in findings if f["rule"] == "image-tag")["waived"] is False
+    invalid = next(f for f in findings if f["rule"] == "waiver-invalid")
+    assert invalid["location"] == {"file": "manifest.yaml", "line": 14, "column": 5}
+    assert "expired on 2020-01-01" in invalid["message"]
+
+
+def test_repository_config_switches_rules_and_severities(tmp_path: Path) -> None:
+    write(tmp_path / ".mlgitops.yaml", "rules:\n  image-tag:\n    severity: warning\n  network-policy:\n    enabled: false\n")
+    code, findings = _findings(tmp_path, MULTI)
+    assert code == 0
+    assert next(f for f in findings if f["rule"] == "image-tag")["severity"] == "warning"
+    assert "network-policy" not in {f["rule"] for f in findings}
+    code, _ = _findings(tmp_path, MULTI, "--fail-on", "warning")
+    assert code == 1
+
+
+def test_a_bad_config_file_is_a_located_error(tmp_path: Path) -> None:
+    write(tmp_path / ".mlgitops.yaml", "rules:\n  image-tag:\n    severty: warning\n")
+    write(tmp_path / "m.yaml", MULTI)
+    result = run_cli("lint", "m.yaml", cwd=tmp_path)
+    assert result.exit_code == 2
+    assert result.stderr == "error: .mlgitops.yaml:3:5: rules.image-tag.severty: unknown field 'severty'\n"
+
+
+def test_unparseable_input_is_exit_2_with_a_location_never_skipped(tmp_path: Path) -> None:
+    write(tmp_path / "ok.yaml", MULTI)
+    write(tmp_path / "broken.yaml", "apiVersion: v1\nkind: Pod\nmetadata: {name: [x\n")
+    result = run_cli("lint", ".", cwd=tmp_path)
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: broken.yaml:4:1: invalid YAML:")
+    assert "Traceback" not in result.stderr
+
+
+def test_stdin_is_linted_as_a_file(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    completed = subprocess.run(
+        [sys.executable, "-m", "generator.cli", "lint", "-", "--format", "json"],
+        input=SEED_PAIRS["hpa-metrics"][0],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        check=False,
+    )
+    findings = json.loads(completed.stdout)
+    assert completed.returncode == 1
+    assert [f["location"]["file"] for f in findings if f["rule"] == "hpa-metrics"] == ["<stdin>"]
+
+
+def test_a_kustomize_root_with_patches_is_built_before_linting(tmp_path: Path) -> None:
+    assert shutil.which("kubectl"), "kubectl is required"
+    write(tmp_path / "app" / "hpa.yaml", SEED_PAIRS["hpa-metrics"][1])
+    write(
+        tmp_path / "app" / "kustomization.yaml",
+        """\
+resources: [hpa.yaml]
+patches:
+  - target: {kind: HorizontalPodAutoscaler, name: ml-hpa}
+    patch: |
+      - op: remove
+        path: /spec/metrics
+""",
+    )
+    result = run_cli("lint", "app", "--format", "json", cwd=tmp_path)
+    findings = json.loads(result.stdout)
+    metrics = [f for f in findings if f["rule"] == "hpa-metrics"]
+    assert metrics
+    assert metrics[0]["location"]["file"] == "app/kustomization.yaml (built)"
+    assert "linted the output of kubectl kustomize" in result.stderr
+
+
+def test_policies_reach_pod_templates_inside_pytorchjobs(tmp_path: Path) -> None:
+    import yaml
+
+    job = yaml.safe_load(next((REPO / "rendered" / "prod").glob("pytorchjob-*.yaml")).read_text())
+    del job["spec"]["pytorchReplicaSpecs"]["Worker"]["template"]["spec"]["containers"][0]["resources"]["requests"]["cpu"]
+    code, findings = _findings(tmp_path, yaml.safe_dump(job, sort_keys=False))
+    assert code == 1
+    [missing] = [f for f in findings if f["rule"] == "resources-requests"]
+    assert missing["message"] == "container 'pytorch' does not request cpu"
+    lines = yaml.safe_dump(job, sort_keys=False).splitlines()
+    assert lines[missing["location"]["line"] - 1].strip() == "requests:"
+
+
+def test_unknown_custom_resources_are_info_and_crd_files_validate_them(tmp_path: Path) -> None:
+    jobset = """\
+apiVersion: jobset.x-k8s.io/v1alpha2
+kind: JobSet
+metadata:
+  name: sweep
+spec:
+  replicatedJobz: []
+"""
+    _, findings = _findings(tmp_path, jobset)
+    schema = next(f for f in findings if f["rule"] == "schema")
+    assert schema["severity"] == "error"
+    crd = shared_dir() / "crds" / "jobset.x-k8s.io_jobsets.yaml"
+    _, findings = _findings(tmp_path, jobset, "--crd", str(crd))
+    messages = [f["message"] for f in findings if f["rule"] == "schema"]
+    assert messages == ["spec.replicatedJobz: unknown field 'replicatedJobz'"]
