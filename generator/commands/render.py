@@ -83,9 +83,9 @@ def render(
         if not environments:
             # ArgoCD/Flux folders hold every environment's file, so only a full render rewrites them.
             for output in outputs:
-                for path, text in output.gitops_files.items():
+                for path, content in output.gitops_files.items():
                     folder, _, name = path.partition("/")
-                    wanted.setdefault(folder, {})[name] = text
+                    wanted.setdefault(folder, {})[name] = content
         tree.check_output_root(output_dir)
         stale_folders = set() if environments else tree.generated_folders(output_dir) - set(wanted)
         if check:
