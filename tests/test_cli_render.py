@@ -150,3 +150,34 @@ def test_kubectl_kustomize_builds_exactly_the_generators_objects(environment: st
         expected = {(item.kind, item.name): item.obj for item in items}
         got = {(obj["kind"], obj["metadata"]["name"]): obj for obj in yaml.safe_load_all(built.stdout) if obj}
         assert got == expected
+
+
+def test_render_runs_the_policy_catalog_and_writes_nothing_on_an_error_finding(fleet: Path) -> None:
+    prod = fleet / "environments" / "prod.yaml"
+    prod.write_text(prod.read_text().replace(
+        "resnet-serve:1.4.2@sha256:0a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9", "resnet-serve:1.5.0"
+    ))
+    before = _tree_digest(fleet / "rendered")
+    result = run_cli("render", cwd=fleet)
+    assert result.exit_code == 1
+    lines = result.stderr.splitlines()
+    assert lines[0] == (
+        "rendered/prod/deployment-resnet-serve.yaml:41:16: error image-digest: container 'resnet-serve' image "
+        "'ghcr.io/acme/resnet-serve:1.5.0' is not pinned by digest [Deployment ml-prod/resnet-serve]"
+    )
+    assert lines[1] == "  from environments/prod.yaml:38:5"
+    assert lines[-1] == "1 error finding(s): nothing was written (see `mlgitops explain RULE`)"
+    assert _tree_digest(fleet / "rendered") == before
+    assert run_cli("render", "--check", cwd=fleet).exit_code == 1
+
+
+def test_an_environment_over_its_budget_does_not_render(fleet: Path) -> None:
+    prod = fleet / "environments" / "prod.yaml"
+    prod.write_text(prod.read_text() + "budget:\n  gpus: 16\n  cpu: \"400\"\n")
+    result = run_cli("render", cwd=fleet)
+    assert result.exit_code == 1
+    [finding] = [line for line in result.stderr.splitlines() if "env-budget" in line]
+    assert finding == (
+        "environments/prod.yaml:83:9: error env-budget: environment 'prod' requests 24 gpus in total, over its budget "
+        "of 16: resnet-ddp 16, resnet-train 8 [Environment ml-prod/prod]"
+    )
