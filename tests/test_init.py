@@ -22,7 +22,7 @@ def test_init_then_render_then_check(tmp_path: Path) -> None:
     ]
     rendered = run_cli("render", cwd=fleet)
     assert rendered.exit_code == 0, rendered.stderr
-    assert rendered.stdout.startswith("rendered dev: 7 objects, prod: 8 objects into rendered/")
+    assert rendered.stdout.startswith("rendered dev: 9 objects, prod: 10 objects into rendered/")
     assert run_cli("render", "--check", cwd=fleet).exit_code == 0
     workflow = yaml.safe_load((fleet / ".github" / "workflows" / "mlgitops.yml").read_text())
     commands = [step.get("run", "") for step in workflow["jobs"]["check"]["steps"]]
