@@ -126,18 +126,93 @@ def iter_documents(text: str, file: str) -> Iterator[tuple[int, yaml.Node, Any]]
     Only YAML's safe tags are constructed; anything else is a located error.
     """
     loader = _Loader(text)
+    anchors = "&" in text
     try:
         index = 0
         while loader.check_node():
             node = loader.get_node()
             if node is None:  # pragma: no cover - libyaml yields None only at stream end
                 break
+            check_node(node, file, anchors)
             yield index, node, loader.construct_document(node)
             index += 1
     except yaml.YAMLError as error:
         raise yaml_error(error, file) from None
+    except RecursionError:
+        raise UserError(f"YAML nested more than {MAX_DEPTH} levels deep", Location(file, 1, 1)) from None
     finally:
         loader.dispose()
+
+
+MAX_DEPTH = 100
+MAX_EXPANDED_NODES = 1_000_000
+
+
+def check_node(root: yaml.Node, file: str, anchors: bool) -> None:
+    """Refuse duplicate keys, documents nested absurdly deep, and aliases that expand without bound.
+
+    PyYAML keeps the last of two equal keys silently; Kubernetes tooling disagrees on which
+    wins, so a duplicate is an error here. The walk is iterative: a hostile document cannot
+    exhaust the Python stack.
+    """
+    stack: list[tuple[yaml.Node, int]] = [(root, 0)]
+    seen: set[int] = set()
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            mark = node.start_mark
+            raise UserError(f"YAML nested more than {MAX_DEPTH} levels deep", Location(file, mark.line + 1, mark.column + 1))
+        if anchors:
+            if id(node) in seen:
+                continue  # an alias: its target is checked once; its expansion is measured below
+            seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            keys: dict[str, yaml.Node] = {}
+            for key_node, value_node in node.value:
+                if isinstance(key_node, yaml.ScalarNode):
+                    if key_node.value in keys and key_node.tag == keys[key_node.value].tag:
+                        mark = key_node.start_mark
+                        first = keys[key_node.value].start_mark.line + 1
+                        raise UserError(
+                            f"duplicate key {key_node.value!r} (first at line {first}): each key may appear once",
+                            Location(file, mark.line + 1, mark.column + 1),
+                        )
+                    keys[key_node.value] = key_node
+                stack.append((value_node, depth + 1))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend((item, depth + 1) for item in node.value)
+    if anchors and _expanded_size(root) > MAX_EXPANDED_NODES:
+        mark = root.start_mark
+        raise UserError(
+            f"aliases expand this document to more than {MAX_EXPANDED_NODES:,} values (an alias bomb?); "
+            "write the values out instead",
+            Location(file, mark.line + 1, mark.column + 1),
+        )
+
+
+def _expanded_size(root: yaml.Node) -> int:
+    """How many nodes the document would have with every alias written out (memoised per node)."""
+    sizes: dict[int, int] = {}
+    order: list[yaml.Node] = []
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in sizes:
+            continue
+        sizes[id(node)] = -1
+        order.append(node)
+        if isinstance(node, yaml.MappingNode):
+            stack.extend(child for pair in node.value for child in pair)
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+    for node in reversed(order):
+        children: list[yaml.Node] = []
+        if isinstance(node, yaml.MappingNode):
+            children = [child for pair in node.value for child in pair]
+        elif isinstance(node, yaml.SequenceNode):
+            children = list(node.value)
+        sizes[id(node)] = min(MAX_EXPANDED_NODES + 1, 1 + sum(max(sizes[id(c)], 1) for c in children))
+    return sizes[id(root)]
 
 
 def load_manifests(text: str, file: str) -> list[Manifest]:

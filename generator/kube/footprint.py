@@ -18,6 +18,13 @@ from generator.kube.quantity import QuantityError, parse_quantity
 GPU_PRODUCT_LABEL = "nvidia.com/gpu.product"
 
 
+def count(value: Any, default: int = 1) -> int:
+    """A replica-like count from an object that may be malformed: anything but a whole number gives ``default``."""
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    return default
+
+
 @dataclass
 class Footprint:
     """Total requests: CPU in cores, memory in bytes, GPUs by type ('nvidia.com/gpu', or with the product)."""
@@ -53,7 +60,7 @@ def _autoscaled_minimums(objects: Iterable[dict[str, Any]]) -> dict[tuple[str, s
     for obj in objects:
         if obj.get("kind") == "HorizontalPodAutoscaler":
             target = (obj.get("spec") or {}).get("scaleTargetRef") or {}
-            minimums[(str(target.get("kind")), str(target.get("name")))] = int((obj.get("spec") or {}).get("minReplicas", 1))
+            minimums[(str(target.get("kind")), str(target.get("name")))] = count((obj.get("spec") or {}).get("minReplicas"))
     return minimums
 
 
@@ -68,20 +75,20 @@ def pod_groups(objects: list[dict[str, Any]]) -> Iterator[PodGroup]:
         spec = obj.get("spec") or {}
         if kind in ("Deployment", "StatefulSet", "ReplicaSet"):
             replicas = minimums.get((kind, name), spec.get("replicas", 1))
-            yield PodGroup(kind, name, app, int(replicas), (spec.get("template") or {}).get("spec") or {})
+            yield PodGroup(kind, name, app, count(replicas), (spec.get("template") or {}).get("spec") or {})
         elif kind == "Job":
-            yield PodGroup(kind, name, app, int(spec.get("parallelism", 1)), (spec.get("template") or {}).get("spec") or {})
+            yield PodGroup(kind, name, app, count(spec.get("parallelism", 1)), (spec.get("template") or {}).get("spec") or {})
         elif kind == "CronJob":
             job = (spec.get("jobTemplate") or {}).get("spec") or {}
-            yield PodGroup(kind, name, app, int(job.get("parallelism", 1)), (job.get("template") or {}).get("spec") or {})
+            yield PodGroup(kind, name, app, count(job.get("parallelism", 1)), (job.get("template") or {}).get("spec") or {})
         elif kind == "PyTorchJob":
             for replica in (spec.get("pytorchReplicaSpecs") or {}).values():
                 template = (replica or {}).get("template") or {}
-                yield PodGroup(kind, name, app, int((replica or {}).get("replicas", 1)), template.get("spec") or {})
+                yield PodGroup(kind, name, app, count((replica or {}).get("replicas", 1)), template.get("spec") or {})
         elif kind == "InferenceService":
             predictor = spec.get("predictor") or {}
             containers = [c for c in [predictor.get("model"), *(predictor.get("containers") or [])] if c]
-            yield PodGroup(kind, name, app, int(predictor.get("minReplicas", 1)), {**predictor, "containers": containers})
+            yield PodGroup(kind, name, app, count(predictor.get("minReplicas", 1)), {**predictor, "containers": containers})
         elif kind == "Pod":
             yield PodGroup(kind, name, app, 1, spec)
 

@@ -8,10 +8,12 @@ tree intact and two concurrent runs never mix their files.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import difflib
 import fcntl
 import os
 import shutil
+import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,11 +35,15 @@ class Drift:
 
 
 def check_output_root(root: Path) -> None:
-    """The output folder must be a real folder (not a symlink that could lead elsewhere)."""
+    """The output folder, and every folder in it, must be real folders (not symlinks that lead elsewhere)."""
     if root.is_symlink():
         raise UserError(f"output folder {root} is a symbolic link; refusing to write through it")
     if root.exists() and not root.is_dir():
         raise UserError(f"output folder {root} exists and is not a folder")
+    if root.is_dir():
+        for child in sorted(root.iterdir()):
+            if child.is_symlink():
+                raise UserError(f"{child} is a symbolic link; refusing to write through it (remove it and render again)")
 
 
 def _read_tree(folder: Path) -> dict[str, str]:
@@ -150,14 +156,39 @@ def write(root: Path, wanted: Mapping[str, Mapping[str, str]], remove: set[str] 
             raise UserError(f"cannot write to {root}: {error.strerror}; nothing was changed") from None
         for environment, stage in staged:
             target = root / environment
-            old = root / f"{TEMP_PREFIX}old-{environment}-{os.getpid()}"
-            if target.exists():
+            if not target.exists():
+                stage.rename(target)
+            elif exchange(stage, target):
+                # The folders swapped places in one step: the stage now holds the previous content.
+                shutil.rmtree(stage)
+            else:
+                old = root / f"{TEMP_PREFIX}old-{environment}-{os.getpid()}"
                 target.rename(old)
-            stage.rename(target)
-            if old.exists():
+                stage.rename(target)
                 shutil.rmtree(old)
             changed.append(environment)
         for environment in sorted(remove):
             shutil.rmtree(root / environment)
             changed.append(environment)
     return changed
+
+
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+
+
+def exchange(first: Path, second: Path) -> bool:
+    """Swap two paths atomically with Linux's renameat2(RENAME_EXCHANGE); False where it is unavailable.
+
+    A reader (or a crash) then sees either the old folder or the new one, never neither.
+    """
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    result = renameat2(_AT_FDCWD, os.fsencode(first), _AT_FDCWD, os.fsencode(second), _RENAME_EXCHANGE)
+    return bool(result == 0)

@@ -75,7 +75,12 @@ def _policy_violations(
     if policy.check is not None:
         from generator.policy.checks import BUILTIN_CHECKS
 
-        yield from BUILTIN_CHECKS[policy.check](applicable, policy, context)
+        check = BUILTIN_CHECKS[policy.check]
+        try:
+            found = list(check(applicable, policy, context))
+        except (AttributeError, TypeError, ValueError, KeyError, ArithmeticError):
+            found = list(_one_by_one(check, applicable, policy, context))
+        yield from found
         return
     for manifest in applicable:
         if policy.target != "object" and str(manifest.obj.get("kind")) not in WORKLOAD_KINDS:
@@ -83,6 +88,24 @@ def _policy_violations(
         for target in targets(manifest, policy.target):
             for violation in _schema_violations(policy, target):
                 yield manifest, violation
+
+
+def _one_by_one(
+    check: Any, manifests: list[Manifest], policy: Policy, context: PolicyContext
+) -> Iterator[tuple[Manifest, Violation]]:
+    """Rerun a check that tripped over a malformed object manifest by manifest, reporting the culprits."""
+    for manifest in manifests:
+        try:
+            yield from list(check([manifest], policy, context))
+        except (AttributeError, TypeError, ValueError, KeyError, ArithmeticError) as error:
+            yield (
+                manifest,
+                Violation(
+                    f"cannot apply {policy.id} to this malformed {manifest.ref.kind or 'object'} ({type(error).__name__}); "
+                    "fix the schema findings first",
+                    (),
+                ),
+            )
 
 
 def evaluate(manifests: Sequence[Manifest], catalog: Catalog, context: PolicyContext) -> list[Finding]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from generator.kube.footprint import count
 from generator.manifest import Manifest
 from generator.policy.checks.pods import resources_of
 from generator.policy.checks.storage import context_all
@@ -86,8 +87,8 @@ def _workload_pods(manifest: Manifest, everything: list[Manifest]) -> int | None
         if other.ref.kind == "HorizontalPodAutoscaler":
             ref = (other.obj.get("spec") or {}).get("scaleTargetRef") or {}
             if ref.get("kind") == manifest.ref.kind and ref.get("name") == manifest.ref.name:
-                return int((other.obj.get("spec") or {}).get("minReplicas", 1))
-    return int(spec.get("replicas", 1))
+                return count((other.obj.get("spec") or {}).get("minReplicas"))
+    return count(spec.get("replicas"))
 
 
 def _selects(selector: dict[str, Any], labels: dict[str, Any]) -> bool:

@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from generator.kube.footprint import count
 from generator.manifest import FieldPath, Manifest
 from generator.policy.checks.pods import all_containers, each_pod
 from generator.policy.model import Policy, PolicyContext, Violation
@@ -113,15 +114,15 @@ def _pods_of(manifest: Manifest, everything: list[Manifest]) -> tuple[int, str]:
             if other.obj.get("kind") == "HorizontalPodAutoscaler":
                 target = (other.obj.get("spec") or {}).get("scaleTargetRef") or {}
                 if target.get("kind") == kind and target.get("name") == manifest.ref.name:
-                    return int((other.obj.get("spec") or {}).get("maxReplicas", 1)), "an HPA scales it"
-        return int(spec.get("replicas", 1)), "replicas"
+                    return count((other.obj.get("spec") or {}).get("maxReplicas")), "an HPA scales it"
+        return count(spec.get("replicas")), "replicas"
     if kind == "Job":
-        return int(spec.get("parallelism", 1)), "parallelism"
+        return count(spec.get("parallelism", 1)), "parallelism"
     if kind == "PyTorchJob":
-        total = sum(int((r or {}).get("replicas", 1)) for r in (spec.get("pytorchReplicaSpecs") or {}).values())
+        total = sum(count((r or {}).get("replicas", 1)) for r in (spec.get("pytorchReplicaSpecs") or {}).values())
         return total, "replicas"
     if kind == "InferenceService":
-        return int((spec.get("predictor") or {}).get("maxReplicas", 1)), "maxReplicas"
+        return count((spec.get("predictor") or {}).get("maxReplicas")), "maxReplicas"
     return 1, ""
 
 
