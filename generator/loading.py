@@ -147,7 +147,9 @@ def _layer(path: Path, cache: dict[Path, SourceNode]) -> SourceNode:
 def _kind_of(node: SourceNode) -> str:
     if node.is_sequence:
         return "list"
-    return type(node.value).__name__ if node.value is not None else "null"
+    if isinstance(node.value, str):
+        return "text value"
+    return "number" if isinstance(node.value, (int, float)) and not isinstance(node.value, bool) else "plain value"
 
 
 def load_environment(path: Path, root: Path, cache: dict[Path, SourceNode] | None = None) -> LoadedEnvironment:
@@ -180,7 +182,7 @@ def _base_path(extends: SourceNode, child: Path, root: Path, chain: list[Path]) 
     real = target.resolve()
     if not real.is_relative_to(root_real):
         raise UserError(
-            f"extends: {extends.value!r} leads outside the environments folder {shown_path(root)}; bases must live inside it",
+            f"extends: {extends.value!r} leads outside {shown_path(root)}/; bases must live inside that folder",
             extends.location,
         )
     if not real.is_file():

@@ -227,10 +227,8 @@ def load_manifests(text: str, file: str) -> list[Manifest]:
             continue
         where = Location(file, node.start_mark.line + 1, node.start_mark.column + 1)
         if not isinstance(obj, dict):
-            raise UserError(
-                f"document {index + 1} is a {type(obj).__name__}, not a Kubernetes object mapping",
-                where,
-            )
+            shape = "list" if isinstance(obj, list) else "text value" if isinstance(obj, str) else "plain value"
+            raise UserError(f"document {index + 1} is a {shape}, not a Kubernetes object mapping", where)
         if obj.get("kind") == "List" and isinstance(obj.get("items"), list):
             item_nodes = _mapping_value(node, "items")
             for item_index, item in enumerate(obj["items"]):

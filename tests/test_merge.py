@@ -142,7 +142,7 @@ def test_extends_may_not_leave_the_environments_folder(tmp_path: Path) -> None:
     write(folder / "dev.yaml", "extends: ../outside.yaml\nnamespace: ml-dev\n")
     with pytest.raises(UserError) as raised:
         load_environments(folder)
-    assert "leads outside the environments folder" in raised.value.one_line()
+    assert "leads outside" in raised.value.one_line()
     assert raised.value.location is not None
     assert (raised.value.location.line, raised.value.location.column) == (1, 10)
 
@@ -155,7 +155,7 @@ def test_a_symlinked_base_pointing_outside_is_rejected(tmp_path: Path) -> None:
     write(folder / "dev.yaml", "extends: base.yaml\nnamespace: ml-dev\n")
     with pytest.raises(UserError) as raised:
         load_environments(folder, ["dev"])
-    assert "'base.yaml' leads outside the environments folder" in raised.value.one_line()
+    assert "extends: 'base.yaml' leads outside" in raised.value.one_line()
 
 
 def test_a_name_twice_in_one_file_is_an_error_not_a_silent_merge(tmp_path: Path) -> None:

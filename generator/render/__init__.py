@@ -53,7 +53,13 @@ def render_environment(environment: Environment, name: str, tree: SourceNode | N
     for index, workload in enumerate(environment.workloads):
         source = source_of(("workloads", index))
         namespaced += [(obj, workload.group, source) for obj in render_workload(environment, name, workload)]
-    namespaced += [(obj, SHARED_GROUP, source_of(("networkPolicy",))) for obj in render_network_policies(environment, name)]
+    for obj, workload_index in render_network_policies(environment, name):
+        if workload_index is None:
+            namespaced.append((obj, SHARED_GROUP, source_of(("networkPolicy",))))
+        else:
+            # An allow rule belongs with the server it opens (same shard, same source line).
+            opened = environment.workloads[workload_index]
+            namespaced.append((obj, opened.group, source_of(("workloads", workload_index))))
     namespaced += [
         (obj, SHARED_GROUP, source_of(("externalSecrets", index)))
         for index, obj in enumerate(render_external_secrets(environment, name))

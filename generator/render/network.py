@@ -30,12 +30,13 @@ def _ingress_rule(sources: list[dict[str, Any]], workload: Serving) -> dict[str,
     return rule
 
 
-def render_network_policies(environment: Environment, environment_name: str) -> list[dict[str, Any]]:
+def render_network_policies(environment: Environment, environment_name: str) -> list[tuple[dict[str, Any], int | None]]:
+    """The policies, each with the index of the serving workload it opens (None for default-deny)."""
     policy = environment.network_policy
     if policy is None or not policy.enabled:
         return []
     deny_meta = object_meta(environment, environment_name, name=DEFAULT_DENY_NAME, app=DEFAULT_DENY_NAME, component="network")
-    objects: list[dict[str, Any]] = [
+    deny: list[dict[str, Any]] = [
         {
             "apiVersion": "networking.k8s.io/v1",
             "kind": "NetworkPolicy",
@@ -43,7 +44,8 @@ def render_network_policies(environment: Environment, environment_name: str) -> 
             "spec": {"podSelector": {}, "policyTypes": ["Ingress"]},
         }
     ]
-    for workload in environment.workloads:
+    objects: list[tuple[dict[str, Any], int | None]] = [(deny[0], None)]
+    for index, workload in enumerate(environment.workloads):
         if not isinstance(workload, Serving):
             continue
         peers = workload.allow_from if workload.allow_from is not None else policy.allow_from
@@ -52,15 +54,18 @@ def render_network_policies(environment: Environment, environment_name: str) -> 
         name = f"allow-{workload.name}"[:63].rstrip("-")
         meta = object_meta(environment, environment_name, name=name, app=workload.name, component="network")
         objects.append(
-            {
-                "apiVersion": "networking.k8s.io/v1",
-                "kind": "NetworkPolicy",
-                "metadata": meta.render(environment.namespace),
-                "spec": {
-                    "podSelector": {"matchLabels": selector_labels(workload.name)},
-                    "policyTypes": ["Ingress"],
-                    "ingress": [_ingress_rule(sources, workload)],
+            (
+                {
+                    "apiVersion": "networking.k8s.io/v1",
+                    "kind": "NetworkPolicy",
+                    "metadata": meta.render(environment.namespace),
+                    "spec": {
+                        "podSelector": {"matchLabels": selector_labels(workload.name)},
+                        "policyTypes": ["Ingress"],
+                        "ingress": [_ingress_rule(sources, workload)],
+                    },
                 },
-            }
+                index,
+            )
         )
     return objects

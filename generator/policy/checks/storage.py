@@ -38,8 +38,9 @@ def _listed(annotations: Any, key: str) -> set[str]:
 
 
 def _annotated(manifest: Manifest, pod_path: FieldPath, key: str) -> set[str]:
-    metadata = manifest.obj.get("metadata") or {}
-    return _listed(metadata.get("annotations"), key) | _listed(pod_metadata(manifest, pod_path).get("annotations"), key)
+    metadata = manifest.obj.get("metadata")
+    own = metadata.get("annotations") if isinstance(metadata, dict) else None
+    return _listed(own, key) | _listed(pod_metadata(manifest, pod_path).get("annotations"), key)
 
 
 def emptydir_data(manifests: list[Manifest], policy: Policy, context: PolicyContext) -> Found:
