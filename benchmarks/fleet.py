@@ -238,17 +238,24 @@ def base_environment(rng: random.Random, count: int, *, distributed: bool) -> Sp
             ]
         },
         "cluster": {"nodePools": node_pools()},
+        # The W&B key every training job reads is created outside git (policy secret-reference).
+        "existingSecrets": ["wandb"],
         "volumes": [volume for team in teams for volume in team_volumes(team)] + shared_volumes(),
         "workloads": specs,
     }
 
 
 def overrides(rng: random.Random, base_workloads: list[Spec], environment: str) -> list[Spec]:
-    """A tenth of the workloads differ per environment: smaller in dev, larger in prod, pinned images."""
+    """A tenth of the workloads differ per environment (smaller in dev, larger in prod); prod pins every image."""
     changed = []
-    for spec in rng.sample(base_workloads, k=max(1, len(base_workloads) // 10)):
+    resized = {spec["name"] for spec in rng.sample(base_workloads, k=max(1, len(base_workloads) // 10))}
+    for spec in base_workloads:
+        if spec["name"] not in resized and environment != "prod":
+            continue
         override: Spec = {"name": spec["name"]}
-        if spec["kind"] == "serving" and "autoscaling" in spec:
+        if spec["name"] not in resized:
+            pass
+        elif spec["kind"] == "serving" and "autoscaling" in spec:
             bounds = {"dev": (1, 3), "staging": (2, 6), "prod": (3, 30)}[environment]
             override["autoscaling"] = {"minReplicas": bounds[0], "maxReplicas": bounds[1]}
         elif spec["kind"] == "training" and environment == "dev":
