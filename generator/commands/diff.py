@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from generator.commands.options import environments_dir_option
 from generator.commands.render import fail
 from generator.errors import UserError
 
@@ -16,14 +17,7 @@ from generator.errors import UserError
 @click.option("--base", "base_ref", metavar="REF", help="Revision to compare with (default: merge base with the default branch).")
 @click.option("--format", "output_format", type=click.Choice(["markdown", "json", "text"]), default="markdown", show_default=True)
 @click.option("--fail-on-new", is_flag=True, help="Exit 1 when the change adds error-severity policy findings.")
-@click.option(
-    "--environments-dir",
-    "environments_dir",
-    default="environments",
-    show_default=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Folder of environment files.",
-)
+@environments_dir_option
 def diff(base_ref: str | None, output_format: str, fail_on_new: bool, environments_dir: Path) -> None:
     """Render the working tree and REF in memory and summarise the difference per environment.
 

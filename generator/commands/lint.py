@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from generator.commands.options import config_option, policies_option
 from generator.commands.render import fail
 from generator.errors import UserError
 from generator.policy.catalog import Catalog
@@ -37,19 +38,8 @@ def _catalog(policies: tuple[Path, ...], config_file: Path | None, start: Path) 
     show_default=True,
     help="Exit 1 when an unwaived finding is at least this severe.",
 )
-@click.option(
-    "--policies",
-    "policy_dirs",
-    multiple=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Extra policy folder (repeatable).",
-)
-@click.option(
-    "--config",
-    "config_file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Policy configuration file (default: the nearest .mlgitops.yaml).",
-)
+@policies_option
+@config_option
 @click.option("--env", "environment", help="Environment the manifests belong to (default: their mlgitops.io/environment label).")
 @click.option(
     "--crd",
@@ -105,8 +95,8 @@ def policy() -> None:
 
 
 @policy.command("list")
-@click.option("--policies", "policy_dirs", multiple=True, type=click.Path(file_okay=False, path_type=Path))
-@click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path))
+@policies_option
+@config_option
 def list_policies(policy_dirs: tuple[Path, ...], config_file: Path | None) -> None:
     """Every rule with its severity and title (disabled rules are marked)."""
     try:
@@ -122,7 +112,7 @@ def list_policies(policy_dirs: tuple[Path, ...], config_file: Path | None) -> No
 
 @policy.command("test")
 @click.argument("folder", required=False, type=click.Path(file_okay=False, path_type=Path))
-@click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path))
+@config_option
 def test_policies(folder: Path | None, config_file: Path | None) -> None:
     """Run every policy (or those in FOLDER) against its pass and fail examples."""
     from generator.policy.catalog import load_folders
@@ -146,7 +136,7 @@ def test_policies(folder: Path | None, config_file: Path | None) -> None:
 
 @click.command()
 @click.argument("rule")
-@click.option("--policies", "policy_dirs", multiple=True, type=click.Path(file_okay=False, path_type=Path))
+@policies_option
 def explain(rule: str, policy_dirs: tuple[Path, ...]) -> None:
     """Why RULE exists, a failing and a passing example, and how to fix it."""
     try:

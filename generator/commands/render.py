@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from generator.commands.options import environments_dir_option, policies_option
 from generator.errors import UserError
 
 EXIT_DRIFT = 1
@@ -30,14 +31,7 @@ def fail(error: UserError) -> None:
     help="Render only this environment (repeatable). Default: all.",
 )
 @click.option("--check", is_flag=True, help="Render in memory and compare with the output folder; exit 1 on any difference.")
-@click.option(
-    "--environments-dir",
-    "environments_dir",
-    default="environments",
-    show_default=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Folder of environment files.",
-)
+@environments_dir_option
 @click.option(
     "--output",
     "output_dir",
@@ -46,13 +40,7 @@ def fail(error: UserError) -> None:
     type=click.Path(file_okay=False, path_type=Path),
     help="Folder that receives rendered/<env>/.",
 )
-@click.option(
-    "--policies",
-    "policy_dirs",
-    multiple=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Extra policy folder (repeatable); the repository's .mlgitops.yaml is read too.",
-)
+@policies_option
 def render(
     environments: tuple[str, ...], check: bool, environments_dir: Path, output_dir: Path, policy_dirs: tuple[Path, ...]
 ) -> None:
