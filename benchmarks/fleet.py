@@ -90,8 +90,8 @@ def team_volumes(team: str) -> list[Spec]:
         {"name": f"{team}-datasets", "claim": {"size": "2Ti", **rwx}},
         {"name": f"{team}-checkpoints", "claim": {"size": "500Gi", **rwx}},
         {"name": f"{team}-models", "claim": {"size": "100Gi", **rox}},
-        # ReadWriteOnce (the default): only CronJobs with concurrencyPolicy Forbid write here.
-        {"name": f"{team}-outputs", "claim": {"size": "200Gi", "storageClass": "standard"}},
+        # Several of the team's CronJobs write here and may run at once on different nodes: ReadWriteMany.
+        {"name": f"{team}-outputs", "claim": {"size": "200Gi", **rwx}},
     ]
 
 
