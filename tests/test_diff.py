@@ -30,9 +30,7 @@ def history(tmp_path: Path) -> Path:
     _git(tmp_path, "checkout", "-q", "-b", "bigger-training")
     prod = tmp_path / "environments" / "prod.yaml"
     prod.write_text(
-        prod.read_text()
-        .replace("resnet-serve:1.4.2@", "resnet-serve:1.5.0@")
-        .replace("    workers: 1\n", "    workers: 3\n")
+        prod.read_text().replace("resnet-serve:1.4.2@", "resnet-serve:1.5.0@").replace("    workers: 1\n", "    workers: 3\n")
     )
     _git(tmp_path, "commit", "-q", "-am", "four training nodes")
     return tmp_path
@@ -90,3 +88,39 @@ def test_an_unknown_base_is_a_usage_error(history: Path) -> None:
     assert result.exit_code == 2
     assert result.stderr == "error: unknown revision 'no-such-branch': pass a branch, tag or commit with --base\n"
     assert "Traceback" not in result.stderr
+
+
+def test_findings_new_in_the_change_are_reported_and_fail_on_new_exits_1(history: Path) -> None:
+    prod = history / "environments" / "prod.yaml"
+    prod.write_text(
+        prod.read_text().replace(
+            "resnet-serve:1.5.0@sha256:0a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9", "resnet-serve:1.6.0"
+        )
+    )
+    result = run_cli("diff", "--base", "main", "--fail-on-new", cwd=history)
+    assert result.exit_code == 1
+    assert (
+        "- :x: new **error** `image-digest` (prod, rendered/prod/deployment-resnet-serve.yaml:41:16): container "
+        "'resnet-serve' image 'ghcr.io/acme/resnet-serve:1.6.0' is not pinned by digest"
+    ) in result.stdout.splitlines()
+    # Without --fail-on-new the summary is informational.
+    assert run_cli("diff", "--base", "main", cwd=history).exit_code == 0
+
+
+def test_findings_fixed_by_the_change_are_listed(history: Path) -> None:
+    _git(history, "checkout", "-q", "main")
+    prod = history / "environments" / "prod.yaml"
+    prod.write_text(
+        prod.read_text().replace(
+            "resnet-serve:1.4.2@sha256:0a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9", "resnet-serve:1.4.2"
+        )
+    )
+    _git(history, "commit", "-q", "-am", "unpinned")
+    prod.write_text(
+        prod.read_text().replace(
+            "resnet-serve:1.4.2", "resnet-serve:1.4.2@sha256:0a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9"
+        )
+    )
+    document = json.loads(run_cli("diff", "--base", "HEAD", "--format", "json", cwd=history).stdout)
+    assert [note["rule"] for note in document["fixedFindings"]] == ["image-digest"]
+    assert document["newFindings"] == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -11,11 +12,27 @@ from generator.loading import displayed_as, load_environments, shown_path
 from generator.pipeline import EnvironmentOutput, build
 from generator.review.changes import compare_environment
 from generator.review.git_tree import checkout_folder, default_base, repository_root, resolve_revision
-from generator.review.summary import Review
+from generator.review.summary import FindingNote, Review
 
 
-def _build_all(folder: Path) -> dict[str, EnvironmentOutput]:
-    return {loaded.name: build(loaded) for loaded in load_environments(folder)}
+def _build_all(folder: Path) -> tuple[dict[str, EnvironmentOutput], list[FindingNote]]:
+    """Every environment's output and its policy findings (as the summary shows them)."""
+    from generator.policy_run import rendered_findings
+
+    loaded = load_environments(folder)
+    outputs = {environment.name: build(environment) for environment in loaded}
+    notes: list[FindingNote] = []
+    for environment in loaded:
+        findings, _ = rendered_findings([environment], [outputs[environment.name]], Path("rendered"), [])
+        notes += [
+            FindingNote(f.rule, f.severity, f.message, str(f.location), environment.name) for f in findings if f.waiver is None
+        ]
+    return outputs, notes
+
+
+def _identity(note: FindingNote) -> tuple[str, str, str]:
+    # Jobs carry a content hash in their name: compare findings by rule, environment and message shape.
+    return note.environment, note.rule, re.sub(r"-[0-9a-f]{8}\b", "", note.message)
 
 
 def review_change(environments_dir: Path, base_ref: str | None) -> Review:
@@ -25,13 +42,13 @@ def review_change(environments_dir: Path, base_ref: str | None) -> Review:
     repo = repository_root(environments_dir if environments_dir.is_dir() else Path.cwd())
     base = base_ref or default_base(repo)
     resolve_revision(repo, base)
-    after = _build_all(environments_dir)
+    after, after_findings = _build_all(environments_dir)
     relative = os.path.relpath(environments_dir.resolve(), repo.resolve()).replace(os.sep, "/")
     with tempfile.TemporaryDirectory(prefix="mlgitops-diff-") as scratch:
         folder = Path(scratch) / "environments"
         try:
             with displayed_as(folder, shown_path(environments_dir)):
-                before = _build_all(folder) if checkout_folder(repo, base, relative, folder) else {}
+                before, before_findings = _build_all(folder) if checkout_folder(repo, base, relative, folder) else ({}, [])
         except UserError as error:
             raise UserError(f"the environments at {base} do not render: {error.one_line()}") from None
     environments = []
@@ -47,4 +64,12 @@ def review_change(environments_dir: Path, base_ref: str | None) -> Review:
             )
         )
         file_diff.append(unified(old.files if old else {}, new.files if new else {}, f"rendered/{name}"))
-    return Review(base=base, environments=environments, file_diff="".join(file_diff))
+    old_keys = {_identity(note) for note in before_findings}
+    new_keys = {_identity(note) for note in after_findings}
+    return Review(
+        base=base,
+        environments=environments,
+        new_findings=[note for note in after_findings if _identity(note) not in old_keys],
+        fixed_findings=[note for note in before_findings if _identity(note) not in new_keys],
+        file_diff="".join(file_diff),
+    )
