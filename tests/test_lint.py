@@ -407,3 +407,30 @@ spec:
     _, findings = _findings(tmp_path, jobset, "--crd", str(crd))
     messages = [f["message"] for f in findings if f["rule"] == "schema"]
     assert messages == ["spec.replicatedJobz: unknown field 'replicatedJobz'"]
+
+
+@pytest.mark.parametrize(
+    ("rendered_file", "crd"),
+    [
+        ("prod/pytorchjob-*.yaml", "kubeflow.org_pytorchjobs.yaml"),
+        ("prod/servicemonitor-*.yaml", "monitoring.coreos.com_servicemonitors.yaml"),
+        ("prod/cluster/nodepool-gpu-a100.yaml", "karpenter.sh_nodepools.yaml"),
+        ("prod/inferenceservice-*.yaml", "serving.kserve.io_inferenceservices.yaml"),
+        ("prod/externalsecret-*.yaml", "external-secrets.io_externalsecrets.yaml"),
+    ],
+)
+def test_rendered_custom_resources_pass_lint_with_the_upstream_crd(tmp_path: Path, rendered_file: str, crd: str) -> None:
+    crd_path = shared_dir() / "crds" / crd
+    files = sorted((REPO / "rendered").glob(rendered_file))
+    assert files
+    for index, path in enumerate(files):
+        shutil.copy(path, tmp_path / f"{index}.yaml")
+    result = run_cli("lint", ".", "--crd", str(crd_path), "--format", "json", cwd=tmp_path)
+    assert [f for f in json.loads(result.stdout) if f["rule"] == "schema"] == []
+    # The same path catches a field the upstream CRD does not know.
+    broken = (tmp_path / "0.yaml").read_text().replace("\nspec:\n", "\nspec:\n  notAField: 1\n", 1)
+    (tmp_path / "0.yaml").write_text(broken)
+    result = run_cli("lint", "0.yaml", "--crd", str(crd_path), "--format", "json", cwd=tmp_path)
+    assert [f["message"] for f in json.loads(result.stdout) if f["rule"] == "schema"] == [
+        "spec.notAField: unknown field 'notAField'"
+    ]
