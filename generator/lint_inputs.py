@@ -46,7 +46,7 @@ class LintInput:
 
 
 def _shown(path: Path) -> str:
-    from generator.loading import shown_path
+    from generator.paths import shown_path
 
     return shown_path(path)
 

@@ -6,13 +6,10 @@ wrong; values inherited from a base file point at the base file.
 
 from __future__ import annotations
 
-import contextlib
-import contextvars
 import difflib
-import os
 import types
 import typing
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,6 +19,7 @@ from pydantic import BaseModel, ValidationError
 from generator.errors import Location, UserError, UserErrors
 from generator.kube.names import dns1123_label_problem
 from generator.merge import check_unique_names, merge, strip_deletes
+from generator.paths import shown_path
 from generator.source import SourceNode, locate, parse, read_text
 from generator.spec.checks import SpecProblem
 from generator.spec.environment import Environment
@@ -45,35 +43,6 @@ class LoadedEnvironment:
     def locate(self, path: FieldPath) -> Location:
         """Where the value at ``path`` (alias keys and list indices) was written."""
         return locate(self.tree, path)[0]
-
-
-_DISPLAY_ROOT: contextvars.ContextVar[tuple[Path, str] | None] = contextvars.ContextVar("display_root", default=None)
-
-
-@contextlib.contextmanager
-def displayed_as(folder: Path, shown: str) -> Iterator[None]:
-    """Show files under ``folder`` as if they lived at ``shown`` (a revision checked out to a scratch folder)."""
-    token = _DISPLAY_ROOT.set((folder.resolve(), shown))
-    try:
-        yield
-    finally:
-        _DISPLAY_ROOT.reset(token)
-
-
-def shown_path(path: Path) -> str:
-    """A path as users see it in messages: relative to the working directory when inside it."""
-    display = _DISPLAY_ROOT.get()
-    if display is not None:
-        folder, shown = display
-        try:
-            return f"{shown}/{path.resolve().relative_to(folder).as_posix()}".replace("//", "/")
-        except ValueError:
-            pass
-    try:
-        relative = os.path.relpath(path)
-    except ValueError:  # pragma: no cover - different drive on Windows
-        return str(path)
-    return str(path) if relative.startswith("..") else relative.replace(os.sep, "/")
 
 
 def environment_files(root: Path) -> list[Path]:

@@ -59,10 +59,7 @@ def test_check_fails_after_a_hand_edit_and_shows_a_unified_diff(fleet: Path) -> 
     (fleet / "rendered" / "staging" / "service-resnet-serve.yaml").unlink()
     result = run_cli("render", "--check", cwd=fleet)
     assert result.exit_code == 1
-    assert (
-        "--- a/rendered/prod/service-resnet-serve.yaml\n+++ b/rendered/prod/service-resnet-serve.yaml\n"
-        in result.stdout
-    )
+    assert "--- a/rendered/prod/service-resnet-serve.yaml\n+++ b/rendered/prod/service-resnet-serve.yaml\n" in result.stdout
     assert "-    port: 9090\n+    port: 8080\n" in result.stdout
     assert result.stderr.splitlines() == [
         "extra: rendered/dev/configmap-stray.yaml",
@@ -154,9 +151,11 @@ def test_kubectl_kustomize_builds_exactly_the_generators_objects(environment: st
 
 def test_render_runs_the_policy_catalog_and_writes_nothing_on_an_error_finding(fleet: Path) -> None:
     prod = fleet / "environments" / "prod.yaml"
-    prod.write_text(prod.read_text().replace(
-        "resnet-serve:1.4.2@sha256:0a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9", "resnet-serve:1.5.0"
-    ))
+    prod.write_text(
+        prod.read_text().replace(
+            "resnet-serve:1.4.2@sha256:0a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9", "resnet-serve:1.5.0"
+        )
+    )
     before = _tree_digest(fleet / "rendered")
     result = run_cli("render", cwd=fleet)
     assert result.exit_code == 1
@@ -173,7 +172,7 @@ def test_render_runs_the_policy_catalog_and_writes_nothing_on_an_error_finding(f
 
 def test_an_environment_over_its_budget_does_not_render(fleet: Path) -> None:
     prod = fleet / "environments" / "prod.yaml"
-    prod.write_text(prod.read_text() + "budget:\n  gpus: 16\n  cpu: \"400\"\n")
+    prod.write_text(prod.read_text() + 'budget:\n  gpus: 16\n  cpu: "400"\n')
     result = run_cli("render", cwd=fleet)
     assert result.exit_code == 1
     [finding] = [line for line in result.stderr.splitlines() if "env-budget" in line]

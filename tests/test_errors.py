@@ -88,8 +88,7 @@ CASES = [
         "limit-below-request",
         "      memory: 2Gi\n",
         "      memory: 2Gi\n      limits: {memory: 1Gi}\n",
-        "33:24: workloads[serve].resources.limits.memory: limit '1Gi' is below the request '2Gi'; a limit must "
-        "be >= the request",
+        "33:24: workloads[serve].resources.limits.memory: limit '1Gi' is below the request '2Gi'; a limit must be >= the request",
     ),
     (
         "hpa-min-above-max",
@@ -223,9 +222,7 @@ def test_the_cli_prints_relative_paths_exits_2_and_shows_no_traceback(fleet: Pat
 
 
 def test_several_independent_mistakes_are_each_reported(tmp_path: Path) -> None:
-    write(
-        tmp_path / "dev.yaml", ENVIRONMENT.replace("memory: 32Gi", "memory: 32GB").replace("name: serve", "name: Serve")
-    )
+    write(tmp_path / "dev.yaml", ENVIRONMENT.replace("memory: 32Gi", "memory: 32GB").replace("name: serve", "name: Serve"))
     with pytest.raises(UserError) as raised:
         load_environments(tmp_path)
     lines = raised.value.one_line().splitlines()

@@ -165,9 +165,7 @@ def test_the_sharded_layout_builds_exactly_the_objects_of_the_unsharded_one(tmp_
         for path, text in output.files.items():
             write(folder / "rendered" / "big" / path, text)
         built: dict[tuple[str, str], Any] = {}
-        roots = [
-            path.removesuffix("kustomization.yaml") for path in output.files if path.endswith("kustomization.yaml")
-        ]
+        roots = [path.removesuffix("kustomization.yaml") for path in output.files if path.endswith("kustomization.yaml")]
         for root in roots:
             result = subprocess.run(
                 [kubectl, "kustomize", str(folder / "rendered" / "big" / root)],

@@ -108,8 +108,7 @@ def test_a_secret_value_never_reaches_rendered_files_errors_or_diffs(fleet: Path
     # A literal in an env var is refused without echoing it back.
     dev = fleet / "environments" / "dev.yaml"
     dev.write_text(
-        dev.read_text()
-        + f"  - name: resnet-train\n    env:\n      - name: API_TOKEN\n        value: {{{SENTINEL}: 1}}\n"
+        dev.read_text() + f"  - name: resnet-train\n    env:\n      - name: API_TOKEN\n        value: {{{SENTINEL}: 1}}\n"
     )
     result = run_cli("render", cwd=fleet)
     assert result.exit_code == 2

@@ -434,3 +434,12 @@ def test_rendered_custom_resources_pass_lint_with_the_upstream_crd(tmp_path: Pat
     assert [f["message"] for f in json.loads(result.stdout) if f["rule"] == "schema"] == [
         "spec.notAField: unknown field 'notAField'"
     ]
+
+
+def test_every_shipped_policy_schema_is_a_valid_json_schema() -> None:
+    # Loading the shipped catalog skips the meta-schema check for speed; it is enforced here.
+    from jsonschema import Draft202012Validator
+
+    for policy in load_catalog().policies.values():
+        if policy.schema is not None:
+            Draft202012Validator.check_schema(policy.schema)

@@ -121,8 +121,7 @@ def test_values_inherited_from_the_base_point_at_the_base_file(tmp_path: Path) -
     with pytest.raises(UserError) as raised:
         load_environments(tmp_path)
     assert raised.value.one_line() == (
-        f"{tmp_path}/base.yaml:18:35: workloads[train].resources.memory: '4GB' is not a Kubernetes quantity "
-        "(did you mean '4Gi'?)"
+        f"{tmp_path}/base.yaml:18:35: workloads[train].resources.memory: '4GB' is not a Kubernetes quantity (did you mean '4Gi'?)"
     )
 
 
@@ -166,6 +165,5 @@ def test_a_name_twice_in_one_file_is_an_error_not_a_silent_merge(tmp_path: Path)
     with pytest.raises(UserError) as raised:
         load_environments(tmp_path)
     assert raised.value.one_line() == (
-        f"{tmp_path}/dev.yaml:24:11: workloads[train]: duplicate name 'train' (first defined at line 14); "
-        "names must be unique"
+        f"{tmp_path}/dev.yaml:24:11: workloads[train]: duplicate name 'train' (first defined at line 14); names must be unique"
     )

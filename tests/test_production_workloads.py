@@ -110,9 +110,7 @@ UPSTREAM_CRDS = {
 
 
 @pytest.mark.parametrize("kind", sorted(UPSTREAM_CRDS))
-def test_rendered_custom_resources_validate_against_the_upstream_crds(
-    outputs: dict[str, EnvironmentOutput], kind: str
-) -> None:
+def test_rendered_custom_resources_validate_against_the_upstream_crds(outputs: dict[str, EnvironmentOutput], kind: str) -> None:
     crds = load_crds([shared_dir() / "crds" / UPSTREAM_CRDS[kind]])
     checked = 0
     for output in outputs.values():
@@ -234,8 +232,7 @@ def test_the_production_base_renders(tmp_path: Path) -> None:
         (
             "gpu: 8}\n    mounts",
             "gpu: 8, gpuProduct: NVIDIA-A100-SXM4-80GB}\n    mounts",
-            "19:16: workloads[llm].resources: no node pool offers NVIDIA-A100-SXM4-80GB; add one under "
-            "cluster.nodePools",
+            "19:16: workloads[llm].resources: no node pool offers NVIDIA-A100-SXM4-80GB; add one under cluster.nodePools",
         ),
     ],
     ids=["rwo-checkpoints-shared-by-pods", "metrics-port-unknown", "gpu-product-unavailable"],

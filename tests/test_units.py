@@ -85,7 +85,5 @@ def test_dns1123_labels_rejected(name: str, problem: str) -> None:
 
 
 def test_service_names_must_start_with_a_letter() -> None:
-    assert dns1035_label_problem("9serve") == (
-        "'9serve' must start with a letter here (a DNS-1035 label, as Services require)"
-    )
+    assert dns1035_label_problem("9serve") == ("'9serve' must start with a letter here (a DNS-1035 label, as Services require)")
     assert dns1035_label_problem("serve9") is None

@@ -39,11 +39,9 @@ class CustomSchemas:
         version = schema_version(kubernetes_version)
         validator = self._validators.get((version, key))
         if validator is None:
-            from jsonschema import Draft202012Validator
+            from generator.kube.schema import compile_schema
 
-            from generator.kube.schema import registry
-
-            validator = Draft202012Validator(self.schemas[key], registry=registry(version))
+            validator = compile_schema(self.schemas[key], version)
             self._validators[(version, key)] = validator
         return problems_of(validator, obj)
 

@@ -95,14 +95,73 @@ def _schema_file(api_version: str, kind: str) -> str:
 
 
 @cache
-def _validator(version: str, api_version: str, kind: str) -> Any:
-    from jsonschema import Draft202012Validator
-
+def _validator(version: str, api_version: str, kind: str) -> CompiledSchema:
     path = _schema_root() / f"v{version}.0-local-strict" / _schema_file(api_version, kind)
     if ("/" not in api_version and api_version != "v1") or not path.is_file():
         raise UnknownKind(f"no built-in schema for {api_version} {kind}")
-    schema = json.loads(path.read_text(encoding="utf-8"))
-    return Draft202012Validator(schema, registry=_registry(version))
+    return compile_schema(json.loads(path.read_text(encoding="utf-8")), version)
+
+
+class CompiledSchema:
+    """A schema compiled twice: jsonschema-rs answers "valid?" in microseconds; the jsonschema
+    library, built only when an object fails, explains why with paths and messages.
+
+    An object counts as invalid only when the detailed validator finds a problem too, so the
+    fast path can never add a finding of its own.
+    """
+
+    def __init__(self, schema: dict[str, Any], version: str) -> None:
+        self.schema = schema
+        self.version = version
+        self._detailed: Any = None
+        self._fast = _fast_validator(schema, version)
+
+    @property
+    def detailed(self) -> Any:
+        if self._detailed is None:
+            from jsonschema import Draft202012Validator
+
+            self._detailed = Draft202012Validator(self.schema, registry=_registry(self.version))
+        return self._detailed
+
+    def is_valid(self, obj: Any) -> bool:
+        if self._fast is not None:
+            try:
+                return bool(self._fast.is_valid(obj))
+            except (ValueError, TypeError, OverflowError):
+                pass  # values jsonschema-rs cannot take (huge integers, dates): ask the library
+        return bool(self.detailed.is_valid(obj))
+
+    def iter_errors(self, obj: Any) -> Iterator[Any]:
+        return self.detailed.iter_errors(obj)  # type: ignore[no-any-return]
+
+
+def compile_schema(schema: dict[str, Any], version: str) -> CompiledSchema:
+    """A schema that may $ref the Kubernetes definitions of ``version``."""
+    return CompiledSchema(schema, version)
+
+
+@cache
+def _fast_registry(version: str) -> Any:
+    try:
+        import jsonschema_rs
+    except ImportError:  # pragma: no cover - an optional speed-up
+        return None
+    folder = _schema_root() / f"v{version}.0-local-strict"
+    definitions = json.loads((folder / "_definitions.json").read_text(encoding="utf-8"))
+    return jsonschema_rs.Registry([(definitions["$id"], definitions)])
+
+
+def _fast_validator(schema: dict[str, Any], version: str) -> Any:
+    registry = _fast_registry(version)
+    if registry is None:
+        return None
+    import jsonschema_rs
+
+    try:
+        return jsonschema_rs.Draft202012Validator(schema, registry=registry)
+    except (ValueError, jsonschema_rs.ReferencingError):  # pragma: no cover - fall back to the library
+        return None
 
 
 def has_schema(obj: dict[str, Any], kubernetes_version: str) -> bool:
@@ -120,7 +179,7 @@ def validate(obj: dict[str, Any], kubernetes_version: str) -> list[SchemaProblem
     return problems_of(validator, obj)
 
 
-def problems_of(validator: Any, obj: dict[str, Any]) -> list[SchemaProblem]:
+def problems_of(validator: Any, obj: Any) -> list[SchemaProblem]:
     """All problems a compiled validator finds, in a stable order (nothing when valid)."""
     if validator.is_valid(obj):
         return []

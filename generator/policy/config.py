@@ -68,7 +68,7 @@ def load_config(start: Path, explicit: Path | None = None) -> PolicyConfig:
     path = explicit or find_config(start)
     if path is None:
         return PolicyConfig()
-    from generator.loading import shown_path
+    from generator.paths import shown_path
 
     shown = shown_path(path)
     try:

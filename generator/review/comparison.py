@@ -8,7 +8,8 @@ import tempfile
 from pathlib import Path
 
 from generator.errors import UserError
-from generator.loading import displayed_as, load_environments, shown_path
+from generator.loading import load_environments
+from generator.paths import displayed_as, shown_path
 from generator.pipeline import EnvironmentOutput, build
 from generator.review.changes import compare_environment
 from generator.review.git_tree import checkout_folder, default_base, repository_root, resolve_revision
