@@ -110,7 +110,7 @@ class CompiledSchema:
     fast path can never add a finding of its own.
     """
 
-    def __init__(self, schema: dict[str, Any], version: str) -> None:
+    def __init__(self, schema: dict[str, Any], version: str | None) -> None:
         self.schema = schema
         self.version = version
         self._detailed: Any = None
@@ -121,7 +121,10 @@ class CompiledSchema:
         if self._detailed is None:
             from jsonschema import Draft202012Validator
 
-            self._detailed = Draft202012Validator(self.schema, registry=_registry(self.version))
+            if self.version is None:
+                self._detailed = Draft202012Validator(self.schema)
+            else:
+                self._detailed = Draft202012Validator(self.schema, registry=_registry(self.version))
         return self._detailed
 
     def is_valid(self, obj: Any) -> bool:
@@ -136,8 +139,8 @@ class CompiledSchema:
         return self.detailed.iter_errors(obj)  # type: ignore[no-any-return]
 
 
-def compile_schema(schema: dict[str, Any], version: str) -> CompiledSchema:
-    """A schema that may $ref the Kubernetes definitions of ``version``."""
+def compile_schema(schema: dict[str, Any], version: str | None = None) -> CompiledSchema:
+    """A schema, which may $ref the Kubernetes definitions of ``version`` when one is given."""
     return CompiledSchema(schema, version)
 
 
@@ -152,14 +155,16 @@ def _fast_registry(version: str) -> Any:
     return jsonschema_rs.Registry([(definitions["$id"], definitions)])
 
 
-def _fast_validator(schema: dict[str, Any], version: str) -> Any:
-    registry = _fast_registry(version)
-    if registry is None:
-        return None
-    import jsonschema_rs
-
+def _fast_validator(schema: dict[str, Any], version: str | None) -> Any:
     try:
-        return jsonschema_rs.Draft202012Validator(schema, registry=registry)
+        import jsonschema_rs
+    except ImportError:  # pragma: no cover - an optional speed-up
+        return None
+    try:
+        if version is None:
+            return jsonschema_rs.Draft202012Validator(schema)
+        registry = _fast_registry(version)
+        return None if registry is None else jsonschema_rs.Draft202012Validator(schema, registry=registry)
     except (ValueError, jsonschema_rs.ReferencingError):  # pragma: no cover - fall back to the library
         return None
 

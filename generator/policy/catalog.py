@@ -131,7 +131,9 @@ def _compile(document: dict[str, Any], located: Manifest, shown: str, *, trusted
         except SchemaError as error:
             where = located.locate(("schema", *error.absolute_path))
             raise UserError(f"schema: not a valid JSON Schema: {error.message}", where) from None
-        policy.validator = Draft202012Validator(policy.schema)
+        from generator.kube.schema import compile_schema
+
+        policy.validator = compile_schema(policy.schema)
     elif policy.check is not None:
         from generator.policy.checks import BUILTIN_CHECKS
 

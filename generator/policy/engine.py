@@ -53,6 +53,8 @@ def _schema_violations(policy: Policy, target: Target) -> Iterator[Violation]:
     from jsonschema.exceptions import best_match
 
     error = best_match(validator.iter_errors(target.value))
+    if error is None:
+        return  # the two validators disagree: the detailed one, which explains findings, decides
     relative: tuple[Any, ...] = tuple(error.absolute_path)
     locate_at = policy.params.get("locate")
     if isinstance(locate_at, list):
