@@ -155,3 +155,20 @@ def test_integration_mistakes_are_located(tmp_path: Path, replace: str, by: str,
     with pytest.raises(UserError) as raised:
         build(loaded)
     assert raised.value.one_line().splitlines()[0] == f"{tmp_path}/dev.yaml:{expected}"
+
+
+def test_a_registered_model_needs_one_line_of_spec(tmp_path: Path) -> None:
+    write(tmp_path / "dev.yaml", """\
+namespace: ml
+kubernetesVersion: "1.32"
+mlflow: {trackingUri: "https://mlflow.example", servingImage: "registry.example/mlflow:2"}
+workloads:
+  - {name: clf, kind: serving, model: {name: resnet50, version: "3"}}
+""")
+    [loaded] = load_environments(tmp_path)
+    deployment = next(item.obj for item in build(loaded).objects if item.kind == "Deployment")
+    [container] = deployment["spec"]["template"]["spec"]["containers"]
+    assert container["image"] == "registry.example/mlflow:2"
+    assert container["args"][:2] == ["-m", "models:/resnet50/3"]
+    assert container["resources"] == {"requests": {"cpu": "1", "memory": "2Gi"}, "limits": {"memory": "2Gi"}}
+    assert container["livenessProbe"]["httpGet"] == {"path": "/ping", "port": "http"}

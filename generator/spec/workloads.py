@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, field_validator, model_validator
 
@@ -292,6 +292,9 @@ class IngressPeer(SpecModel):
         return self
 
 
+MODEL_SERVER_RESOURCES = {"cpu": "1", "memory": "2Gi"}
+
+
 class Serving(WorkloadBase):
     """A model server: an apps/v1 Deployment, a Service, and optionally an HPA, PDB and ServiceMonitor."""
 
@@ -312,6 +315,14 @@ class Serving(WorkloadBase):
     """PodDisruptionBudget; with 2 or more replicas the default is maxUnavailable: 1."""
     allow_from: list[IngressPeer] | None = None
     """Who may reach the ports when the environment's network policy is on (default: its allowFrom)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _model_server_defaults(cls, data: Any) -> Any:
+        # A registered model's server needs no hand-written sizing to start: 1 CPU and 2Gi by default.
+        if isinstance(data, dict) and data.get("model") is not None and "resources" not in data:
+            return {**data, "resources": dict(MODEL_SERVER_RESOURCES)}
+        return data
 
 
 class Batch(WorkloadBase):
