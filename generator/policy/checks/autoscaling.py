@@ -7,7 +7,7 @@ from typing import Any
 
 from generator.kube.footprint import count
 from generator.manifest import Manifest
-from generator.policy.checks.pods import resources_of
+from generator.policy.checks.pods import autoscalers, resources_of
 from generator.policy.checks.storage import context_all
 from generator.policy.model import Policy, PolicyContext, Violation
 from generator.policy.targets import containers, pod_specs
@@ -78,17 +78,27 @@ def hpa_replicas(manifests: list[Manifest], policy: Policy, context: PolicyConte
             )
 
 
-def _workload_pods(manifest: Manifest, everything: list[Manifest]) -> int | None:
+def _workload_pods(manifest: Manifest, hpas: dict[tuple[str, str, str], dict[str, Any]]) -> int | None:
     """The fewest replicas a workload runs with, if it is replicated at all."""
     spec = manifest.obj.get("spec") or {}
     if manifest.ref.kind not in ("Deployment", "StatefulSet"):
         return None
-    for other in everything:
-        if other.ref.kind == "HorizontalPodAutoscaler":
-            ref = (other.obj.get("spec") or {}).get("scaleTargetRef") or {}
-            if ref.get("kind") == manifest.ref.kind and ref.get("name") == manifest.ref.name:
-                return count((other.obj.get("spec") or {}).get("minReplicas"))
+    hpa = hpas.get((manifest.ref.namespace, manifest.ref.kind, manifest.ref.name))
+    if hpa is not None:
+        return count(hpa.get("minReplicas"))
     return count(spec.get("replicas"))
+
+
+def _by_template_label(everything: list[Manifest]) -> dict[tuple[str, str, str], list[Manifest]]:
+    """Workloads by (namespace, label, value) of their pod template, to find what a selector picks."""
+    index: dict[tuple[str, str, str], list[Manifest]] = {}
+    for workload in everything:
+        template = ((workload.obj.get("spec") or {}).get("template") or {}) if isinstance(workload.obj.get("spec"), dict) else {}
+        labels = (template.get("metadata") or {}).get("labels") if isinstance(template, dict) else None
+        if isinstance(labels, dict):
+            for key, value in labels.items():
+                index.setdefault((workload.ref.namespace, str(key), str(value)), []).append(workload)
+    return index
 
 
 def _selects(selector: dict[str, Any], labels: dict[str, Any]) -> bool:
@@ -98,6 +108,8 @@ def _selects(selector: dict[str, Any], labels: dict[str, Any]) -> bool:
 
 def pdb_blocks_drain(manifests: list[Manifest], policy: Policy, context: PolicyContext) -> Found:
     everything = context_all(manifests, context)
+    hpas = autoscalers(everything)
+    by_label = _by_template_label(everything)
     for pdb in manifests:
         spec = pdb.obj.get("spec") or {}
         if spec.get("maxUnavailable") in (0, "0", "0%"):
@@ -112,13 +124,16 @@ def pdb_blocks_drain(manifests: list[Manifest], policy: Policy, context: PolicyC
             continue
         if not isinstance(minimum, int):
             continue
-        for workload in everything:
+        selector = spec.get("selector") or {}
+        match = selector.get("matchLabels") or {}
+        if not match:
+            continue
+        first_key, first_value = next(iter(match.items()))
+        for workload in by_label.get((pdb.ref.namespace, str(first_key), str(first_value)), []):
             template = ((workload.obj.get("spec") or {}).get("template") or {}).get("metadata") or {}
-            if workload.ref.namespace != pdb.ref.namespace or not _selects(
-                spec.get("selector") or {}, template.get("labels") or {}
-            ):
+            if not _selects(selector, template.get("labels") or {}):
                 continue
-            replicas = _workload_pods(workload, everything)
+            replicas = _workload_pods(workload, hpas)
             if replicas is not None and minimum >= replicas:
                 yield (
                     pdb,

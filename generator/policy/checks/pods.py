@@ -62,3 +62,14 @@ def pod_requests(manifest: Manifest, pod_path: FieldPath, pod: dict[str, Any]) -
             if parsed is not None and parsed > total.get(str(name), Decimal(0)):
                 total[str(name)] = parsed
     return total
+
+
+def autoscalers(everything: list[Manifest]) -> dict[tuple[str, str, str], dict[str, Any]]:
+    """Each HPA's spec by the (namespace, kind, name) of its target: built once per check, not per object."""
+    index: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for manifest in everything:
+        if manifest.ref.kind == "HorizontalPodAutoscaler" and isinstance(manifest.obj.get("spec"), dict):
+            spec = manifest.obj["spec"]
+            target = spec.get("scaleTargetRef") if isinstance(spec.get("scaleTargetRef"), dict) else {}
+            index[(manifest.ref.namespace, str(target.get("kind")), str(target.get("name")))] = spec
+    return index

@@ -8,7 +8,7 @@ from typing import Any
 
 from generator.kube.footprint import count
 from generator.manifest import FieldPath, Manifest
-from generator.policy.checks.pods import all_containers, each_pod
+from generator.policy.checks.pods import all_containers, autoscalers, each_pod
 from generator.policy.model import Policy, PolicyContext, Violation
 from generator.policy.targets import pod_metadata
 
@@ -105,17 +105,15 @@ def context_all(manifests: list[Manifest], context: PolicyContext) -> list[Manif
     return list(context.all_manifests) if context.all_manifests else manifests
 
 
-def _pods_of(manifest: Manifest, everything: list[Manifest]) -> tuple[int, str]:
+def _pods_of(manifest: Manifest, hpas: dict[tuple[str, str, str], dict[str, Any]]) -> tuple[int, str]:
     """How many pods may run the object's template at once, and why (for the message)."""
     obj = manifest.obj
     kind = obj.get("kind")
     spec = obj.get("spec") or {}
     if kind in ("Deployment", "StatefulSet", "ReplicaSet"):
-        for other in everything:
-            if other.obj.get("kind") == "HorizontalPodAutoscaler":
-                target = (other.obj.get("spec") or {}).get("scaleTargetRef") or {}
-                if target.get("kind") == kind and target.get("name") == manifest.ref.name:
-                    return count((other.obj.get("spec") or {}).get("maxReplicas")), "an HPA scales it"
+        hpa = hpas.get((manifest.ref.namespace, str(kind), manifest.ref.name))
+        if hpa is not None:
+            return count(hpa.get("maxReplicas")), "an HPA scales it"
         return count(spec.get("replicas")), "replicas"
     if kind == "Job":
         return count(spec.get("parallelism", 1)), "parallelism"
@@ -130,6 +128,7 @@ def _pods_of(manifest: Manifest, everything: list[Manifest]) -> tuple[int, str]:
 def pvc_rwo_shared(manifests: list[Manifest], policy: Policy, context: PolicyContext) -> Found:
     everything = context_all(manifests, context)
     claims = _claims(everything)
+    hpas = autoscalers(everything)
     users: dict[tuple[str, str], list[tuple[Manifest, FieldPath]]] = {}
     for manifest, pod_path, pod in each_pod(manifests):
         for index, _, claim in _claim_volumes(pod):
@@ -139,7 +138,7 @@ def pvc_rwo_shared(manifests: list[Manifest], policy: Policy, context: PolicyCon
             if not modes or not modes <= {"ReadWriteOnce", "ReadWriteOncePod"}:
                 continue
             where = (*pod_path, "volumes", index, "persistentVolumeClaim", "claimName")
-            count, why = _pods_of(manifest, everything)
+            count, why = _pods_of(manifest, hpas)
             if count > 1:
                 yield (
                     manifest,
