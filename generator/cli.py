@@ -7,6 +7,7 @@ importing click alone.
 
 from __future__ import annotations
 
+import gc
 import importlib
 import importlib.util
 import os
@@ -72,6 +73,9 @@ def main(argv: list[str] | None = None) -> Any:
     """Entry point: run the CLI; bad input is one line on stderr and exit code 2."""
     from generator.errors import UserError
 
+    # A short batch process: the cyclic garbage collector only rescans the growing heap of a
+    # fleet's parsed YAML over and over (11 s of a 15 s lint at 9,000 objects); refcounting frees the rest.
+    gc.disable()
     try:
         return cli.main(args=argv, prog_name="mlgitops", standalone_mode=True)
     except UserError as error:  # pragma: no cover - commands catch their own; belt and braces
@@ -87,6 +91,8 @@ def main(argv: list[str] | None = None) -> Any:
             err=True,
         )
         sys.exit(EXIT_INTERNAL)
+    finally:
+        gc.enable()
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import yaml
@@ -54,9 +55,11 @@ class Manifest:
     text: str | None = None
     source: Location | None = None
     environment: str | None = None
+    base_path: FieldPath = ()
+    """Where the object sits inside its document (a `kind: List` item), for locating from ``text``."""
     _composed: bool = field(default=False, repr=False)
 
-    @property
+    @cached_property
     def ref(self) -> ObjectRef:
         metadata = self.obj.get("metadata")
         metadata = metadata if isinstance(metadata, dict) else {}
@@ -70,7 +73,14 @@ class Manifest:
     def _root(self) -> yaml.Node | None:
         if self.node is None and self.text is not None and not self._composed:
             self._composed = True
-            self.node = yaml.compose(self.text, Loader=_Loader)
+            documents = list(yaml.compose_all(self.text, Loader=_Loader))
+            node: yaml.Node | None = documents[self.document] if self.document < len(documents) else None
+            for segment in self.base_path:
+                if isinstance(node, yaml.MappingNode):
+                    node = _mapping_value(node, str(segment))
+                elif isinstance(node, yaml.SequenceNode) and isinstance(segment, int) and segment < len(node.value):
+                    node = node.value[segment]
+            self.node = node
         return self.node
 
     def locate(self, path: Sequence[PathSegment], *, key: bool = False) -> Location:
@@ -233,10 +243,19 @@ def load_manifests(text: str, file: str) -> list[Manifest]:
             item_nodes = _mapping_value(node, "items")
             for item_index, item in enumerate(obj["items"]):
                 item_node = item_nodes.value[item_index] if isinstance(item_nodes, yaml.SequenceNode) else None
-                manifests.append(_checked(item, file, index, item_node, where))
+                manifests.append(_detached(_checked(item, file, index, item_node, where), text, ("items", item_index)))
             continue
-        manifests.append(_checked(obj, file, index, node, where))
+        manifests.append(_detached(_checked(obj, file, index, node, where), text, ()))
     return manifests
+
+
+def _detached(manifest: Manifest, text: str, base_path: FieldPath) -> Manifest:
+    # Node trees of a whole fleet take hundreds of MB; keep the text and compose again only for
+    # the few objects that have a finding to locate.
+    manifest.node = None
+    manifest.text = text
+    manifest.base_path = base_path
+    return manifest
 
 
 def _mapping_value(node: yaml.Node, key: str) -> yaml.Node | None:
