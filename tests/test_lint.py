@@ -8,6 +8,7 @@ import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
 import pytest
+import yaml
 
 from generator.policy import load_catalog
 from generator.policy.testing import run_catalog_examples
@@ -443,3 +444,22 @@ def test_every_shipped_policy_schema_is_a_valid_json_schema() -> None:
     for policy in load_catalog().policies.values():
         if policy.schema is not None:
             Draft202012Validator.check_schema(policy.schema)
+
+
+def test_every_shipped_policy_file_fits_the_policy_schema() -> None:
+    # Loading the shipped catalog trusts it for speed; this is where it is held to the schema.
+    from generator.kube.schema import problems_of
+    from generator.policy.catalog import policy_files, policy_schema_validator, shipped_catalog
+
+    for path in policy_files(shipped_catalog()):
+        document = yaml.safe_load(path.read_text())
+        assert problems_of(policy_schema_validator(), document) == [], path.name
+
+
+def test_a_users_policy_file_is_checked_against_the_policy_schema(tmp_path: Path) -> None:
+    write(tmp_path / "mine" / "bad.yaml", "id: Bad_Id\ntitle: x\nseverity: fatal\n")
+    result = run_cli("policy", "test", "mine", cwd=tmp_path)
+    assert result.exit_code == 2
+    lines = result.stderr.splitlines()
+    assert "error: mine/bad.yaml:3:11: severity: 'fatal' is not one of ['error', 'warning', 'info']" in lines
+    assert any(line.startswith("error: mine/bad.yaml:1:5: id: 'Bad_Id' does not match") for line in lines)
