@@ -24,6 +24,7 @@ slow spell of the machine does not land on one tool only.
 from __future__ import annotations
 
 import argparse
+import fcntl
 import itertools
 import json
 import os
@@ -542,9 +543,7 @@ def fleet_targets(rows_list: list[Row], faults: list[SeededFault], peak_limit_mb
             "x",
             _why_missing(rows, "render", "kustomize"),
         ),
-        _at_least(
-            "lint >= 10 x faster than checkov", _ratio(checkov, lint), 10, "x", _why_missing(rows, "lint", "checkov")
-        ),
+        _at_least("lint >= 10 x faster than checkov", _ratio(checkov, lint), 10, "x", _why_missing(rows, "lint", "checkov")),
         _at_least(
             "lint >= 15 x faster than kubernetes-validate",
             _ratio(validate, lint),
@@ -553,9 +552,7 @@ def fleet_targets(rows_list: list[Row], faults: list[SeededFault], peak_limit_mb
             _why_missing(rows, "lint", "kubernetes_validate"),
         ),
         _at_most("lint <= 2.5 x load floor", _ratio(lint, load), 2.5, "x", _why_missing(rows, "lint", "floor_load")),
-        _at_most(
-            "render --check <= render", _ratio(check, render), 1, "x", _why_missing(rows, "render_check", "render")
-        ),
+        _at_most("render --check <= render", _ratio(check, render), 1, "x", _why_missing(rows, "render_check", "render")),
     ]
     judged = [fault for fault in faults if fault.found is not None]
     if judged:
@@ -582,9 +579,7 @@ def judge_faults(faults: list[SeededFault], rows: list[Row], workspace: Workspac
     lint = next(row for row in rows if row.key == "lint")
     if lint.status != "ok":
         return
-    report = "".join(
-        (workspace.logs / name).read_text(encoding="utf-8", errors="replace") for name in ("lint.out", "lint.err")
-    )
+    report = "".join((workspace.logs / name).read_text(encoding="utf-8", errors="replace") for name in ("lint.out", "lint.err"))
     for fault in faults:
         fault.found = fault.path in report or str(workspace.tree / fault.path) in report
 
@@ -692,6 +687,12 @@ def main(argv: list[str] | None = None) -> int:
 
     out: Path = args.out.resolve()
     out.mkdir(parents=True, exist_ok=True)
+    # Two runs on one folder delete each other's trees, and on 2 cores they skew each other's times.
+    lock = (out / ".run.lock").open("w")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        raise SystemExit(f"another benchmark run is using {out}; wait for it or give --out another folder") from None
     report: dict[str, Any] = {
         "meta": {
             "date": time.strftime("%Y-%m-%d %H:%M:%S %z"),
