@@ -208,9 +208,7 @@ def workloads(rng: random.Random, count: int, *, distributed: bool) -> list[Spec
     """`count` workloads drawn by KIND_WEIGHTS, in teams of WORKLOADS_PER_TEAM."""
     weights = {kind: weight for kind, weight in KIND_WEIGHTS.items() if distributed or kind != "distributed-training"}
     # Every kind first, so that even a tiny smoke-test fleet renders each kind of object.
-    kinds = [*weights][:count] + rng.choices(
-        list(weights), weights=list(weights.values()), k=max(0, count - len(weights))
-    )
+    kinds = [*weights][:count] + rng.choices(list(weights), weights=list(weights.values()), k=max(0, count - len(weights)))
     result = []
     for index, kind in enumerate(kinds):
         team = f"team-{index // WORKLOADS_PER_TEAM:02d}"
@@ -292,9 +290,7 @@ def environment_files(count: int, seed: int = DEFAULT_SEED, *, distributed: bool
     return files
 
 
-def write_fleet(
-    environments_dir: Path, count: int, seed: int = DEFAULT_SEED, *, distributed: bool = True
-) -> FleetSummary:
+def write_fleet(environments_dir: Path, count: int, seed: int = DEFAULT_SEED, *, distributed: bool = True) -> FleetSummary:
     """Write the environment files into `environments_dir` (created; existing files replaced)."""
     environments_dir.mkdir(parents=True, exist_ok=True)
     files = environment_files(count, seed, distributed=distributed)
