@@ -124,3 +124,12 @@ def test_findings_fixed_by_the_change_are_listed(history: Path) -> None:
     document = json.loads(run_cli("diff", "--base", "HEAD", "--format", "json", cwd=history).stdout)
     assert [note["rule"] for note in document["fixedFindings"]] == ["image-digest"]
     assert document["newFindings"] == []
+
+
+def test_a_small_change_makes_a_short_comment(history: Path) -> None:
+    prod = history / "environments" / "prod.yaml"
+    _git(history, "checkout", "-q", "main")
+    prod.write_text(prod.read_text().replace("resnet-serve:1.4.2@", "resnet-serve:1.4.3@"))
+    lines = run_cli("diff", "--base", "main", cwd=history).stdout.splitlines()
+    assert len(lines) <= 60
+    assert sum(line.startswith("- **changed**") for line in lines) == 1
