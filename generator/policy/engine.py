@@ -119,7 +119,7 @@ def evaluate(manifests: Sequence[Manifest], catalog: Catalog, context: PolicyCon
             findings.append(
                 Finding(
                     rule=policy.id,
-                    severity=policy.severity,
+                    severity=violation.severity or policy.severity,
                     message=violation.message,
                     object_ref=manifest.ref,
                     location=manifest.locate(violation.path, key=violation.at_key),

@@ -71,6 +71,8 @@ class Violation:
     message: str
     path: FieldPath
     at_key: bool = False
+    severity: str | None = None
+    """Overrides the policy's severity for this one finding (an object the rule cannot judge is only info)."""
 
 
 @dataclass

@@ -27,6 +27,7 @@ def schema_check(manifests: list[Manifest], policy: Policy, context: PolicyConte
                     Violation(
                         f"no schema for {obj.get('apiVersion')} {obj.get('kind')}: not validated (pass its CRD with --crd)",
                         ("kind",),
+                        severity="info",
                     ),
                 )
                 continue
