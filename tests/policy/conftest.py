@@ -1,0 +1,34 @@
+"""Fixtures of the policy engine tests: the shipped catalog and in-process `mlgitops` runs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from generator.policy import Catalog, load_catalog
+from tests.policy.linting import LintRun
+
+
+@pytest.fixture(scope="session")
+def catalog() -> Catalog:
+    """The shipped catalog, loaded once: tests must not change it (copy policies before editing them)."""
+    return load_catalog()
+
+
+@pytest.fixture
+def mlgitops(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., LintRun]:
+    """Run the CLI in-process from ``tmp_path``: commands resolve paths and config from the working folder."""
+    from generator.cli import cli
+
+    monkeypatch.chdir(tmp_path)
+
+    def run(*args: str, stdin: str | None = None) -> LintRun:
+        result = CliRunner().invoke(cli, list(args), input=stdin, catch_exceptions=True)
+        if result.exception is not None and not isinstance(result.exception, SystemExit):
+            raise result.exception
+        return LintRun(result.exit_code, result.stdout, result.stderr)
+
+    return run
