@@ -102,3 +102,36 @@ def test_nothing_is_written_outside_the_output_folder(fleet: Path) -> None:
     outside = {p for p in fleet.rglob("*") if "rendered" not in p.relative_to(fleet).parts}
     assert run_cli("render", cwd=fleet).exit_code == 0
     assert {p for p in fleet.rglob("*") if "rendered" not in p.relative_to(fleet).parts} == outside
+
+
+SENTINEL = "aws_secret_access_key = SENTINEL-9c1e"
+
+
+def test_check_never_prints_what_a_link_in_rendered_points_to(fleet: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
+    # A pull request can commit rendered/dev/x.yaml as a link to a CI runner's credentials.
+    credentials = tmp_path_factory.mktemp("home") / "credentials"
+    credentials.write_text(SENTINEL + "\n")
+    (fleet / "rendered" / "dev" / "leak.yaml").symlink_to(credentials)
+    result = run_cli("render", "--check", cwd=fleet, timeout=30)
+    assert result.exit_code == 1, result.stderr
+    assert "extra: rendered/dev/leak.yaml" in result.stderr.splitlines()
+    assert "SENTINEL" not in result.stdout + result.stderr
+    # Rendering replaces the folder: the link goes, its target stays untouched.
+    assert run_cli("render", cwd=fleet, timeout=30).exit_code == 0
+    assert not (fleet / "rendered" / "dev" / "leak.yaml").is_symlink()
+    assert credentials.read_text() == SENTINEL + "\n"
+    assert _digest(fleet / "rendered") == _digest(REPO / "rendered")
+
+
+def test_links_to_an_endless_device_in_rendered_do_not_hang_a_render(fleet: Path) -> None:
+    # /dev/zero never ends: reading through the link would hang CI (and fill its memory).
+    (fleet / "rendered" / "dev" / "zero.yaml").symlink_to("/dev/zero")
+    (fleet / "rendered" / "old-env").mkdir()
+    (fleet / "rendered" / "old-env" / "zero.yaml").symlink_to("/dev/zero")
+    result = run_cli("render", "--check", cwd=fleet, timeout=30)
+    assert result.exit_code == 1, result.stderr
+    assert "extra: rendered/dev/zero.yaml" in result.stderr.splitlines()
+    assert run_cli("render", cwd=fleet, timeout=30).exit_code == 0
+    # A folder mlgitops cannot prove it wrote is left alone rather than deleted.
+    assert (fleet / "rendered" / "old-env" / "zero.yaml").is_symlink()
+    assert _digest(fleet / "rendered" / "dev") == _digest(REPO / "rendered" / "dev")

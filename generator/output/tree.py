@@ -51,8 +51,12 @@ def _read_tree(folder: Path) -> dict[str, str]:
     if not folder.is_dir():
         return files
     for path in sorted(folder.rglob("*")):
-        if path.is_file() or path.is_symlink():
-            relative = path.relative_to(folder).as_posix()
+        relative = path.relative_to(folder).as_posix()
+        if path.is_symlink():
+            # rendered/ comes from the pull request: a link to ~/.aws/credentials would be echoed
+            # by --check's diff, and one to /dev/zero never ends. Show the link, never its target.
+            files[relative] = f"<symbolic link to {os.readlink(path)}>\n"
+        elif path.is_file():
             try:
                 files[relative] = path.read_text(encoding="utf-8")
             except (OSError, UnicodeDecodeError):
@@ -68,7 +72,9 @@ def generated_folders(root: Path) -> set[str]:
             if child.name.startswith(".") or not child.is_dir() or child.is_symlink():
                 continue
             candidates = [*sorted(child.glob("*.yaml")), *sorted(child.glob("*/*.yaml"))]
-            for candidate in candidates[:20]:
+            readable = [c for c in candidates if not (c.is_symlink() or c.parent.is_symlink()) and c.is_file()]
+            for candidate in readable[:20]:
+                # Not through a link: its target may lie outside the repository, or never end (/dev/zero).
                 with contextlib.suppress(OSError, UnicodeDecodeError), candidate.open(encoding="utf-8") as stream:
                     if stream.read(len(GENERATED_MARK)) == GENERATED_MARK:
                         found.add(child.name)
