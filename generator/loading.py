@@ -58,7 +58,19 @@ def load_environments(root: Path, names: Sequence[str] = ()) -> list[LoadedEnvir
     layers: dict[Path, SourceNode] = {}
     concrete: dict[str, Path] = {}
     problems: list[UserError] = []
+    root_real = root.resolve()
     for path in environment_files(root):
+        if not path.resolve().is_relative_to(root_real):
+            # Bases are held inside the folder; a linked environment file must be too, or its
+            # content (a runner's credentials, say) would be read and quoted back in messages.
+            problems.append(
+                UserError(
+                    f"this file is a symbolic link leading outside {shown_path(root)}/; environment files must live "
+                    "inside that folder",
+                    Location(shown_path(path), 1, 1),
+                )
+            )
+            continue
         try:
             tree = _layer(path, layers)
         except UserError as error:
@@ -146,20 +158,35 @@ def load_environment(path: Path, root: Path, cache: dict[Path, SourceNode] | Non
 def _base_path(extends: SourceNode, child: Path, root: Path, chain: list[Path]) -> Path:
     if not isinstance(extends.value, str) or not extends.value:
         raise UserError("extends: must be the file name of a base environment, e.g. 'base.yaml'", extends.location)
+    name = _shortened(extends.value)
     target = child.parent / extends.value
-    root_real = root.resolve()
-    real = target.resolve()
-    if not real.is_relative_to(root_real):
+    try:
+        root_real = root.resolve()
+        real = target.resolve()
+        inside = real.is_relative_to(root_real)
+        found = inside and real.is_file()
+    except (OSError, ValueError, RuntimeError) as error:
+        # A NUL byte, an over-long name or a symlink loop: the OS cannot even look the file up.
+        reason = (getattr(error, "strerror", None) or "a symlink loop").lower()
+        if isinstance(error, ValueError):
+            reason = "it holds a NUL character"
+        raise UserError(f"extends: {name} is not a usable file name ({reason})", extends.location) from None
+    if not inside:
         raise UserError(
-            f"extends: {extends.value!r} leads outside {shown_path(root)}/; bases must live inside that folder",
+            f"extends: {name} leads outside {shown_path(root)}/; bases must live inside that folder",
             extends.location,
         )
-    if not real.is_file():
-        raise UserError(f"extends: base file {extends.value!r} not found next to {shown_path(child)}", extends.location)
+    if not found:
+        raise UserError(f"extends: base file {name} not found next to {shown_path(child)}", extends.location)
     if any(real == seen.resolve() for seen in chain):
         cycle = " -> ".join([*(shown_path(p) for p in chain), shown_path(target)])
         raise UserError(f"extends: cycle {cycle}", extends.location)
     return target
+
+
+def _shortened(text: str, limit: int = 80) -> str:
+    """``text`` quoted for a message, cut short: a hostile file can make it megabytes long."""
+    return repr(text) if len(text) <= limit else f"{text[:limit]!r}... ({len(text):,} characters)"
 
 
 def located(tree: SourceNode, problem: SpecProblem) -> UserError:

@@ -94,6 +94,31 @@ def test_symlinked_base_leading_outside(tmp_path: Path) -> None:
     )
 
 
+def test_an_environment_file_linked_from_outside_is_not_read(tmp_path: Path) -> None:
+    # Were it read, its keys would come back as "unknown field" messages in a public CI log.
+    write(tmp_path / "home" / "credentials.yaml", "aws_secret_access_key: SENTINEL-4b7d\n")
+    (tmp_path / "environments").mkdir()
+    (tmp_path / "environments" / "dev.yaml").symlink_to(tmp_path / "home" / "credentials.yaml")
+    result = run_cli("render", cwd=tmp_path, timeout=TIMEOUT)
+    assert (result.exit_code, result.stderr) == (
+        2,
+        "error: environments/dev.yaml:1:1: this file is a symbolic link leading outside environments/; environment files "
+        "must live inside that folder\n",
+    )
+    assert "SENTINEL" not in result.stdout + result.stderr
+
+
+def test_a_base_that_is_a_symlink_loop(tmp_path: Path) -> None:
+    (tmp_path / "environments").mkdir()
+    (tmp_path / "environments" / "base.yaml").symlink_to("base.yaml")
+    write(tmp_path / "environments" / "dev.yaml", "extends: base.yaml\n" + BASE)
+    result = run_cli("render", cwd=tmp_path, timeout=TIMEOUT)
+    assert (result.exit_code, result.stderr) == (
+        2,
+        "error: environments/dev.yaml:1:10: extends: 'base.yaml' is not a usable file name (a symlink loop)\n",
+    )
+
+
 def test_a_20_megabyte_environment_file_is_refused_quickly(tmp_path: Path) -> None:
     write(tmp_path / "environments" / "big.yaml", BASE + "labels:\n" + "".join(f"  k{i}: v\n" for i in range(2_000_000)))
     result = run_cli("render", cwd=tmp_path, timeout=TIMEOUT)
