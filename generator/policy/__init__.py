@@ -18,9 +18,10 @@ def load_catalog(extra_dirs: Sequence[Path] = (), config: PolicyConfig | None = 
     catalog = load_folders([shipped_catalog(), *config.policy_folders, *extra_dirs])
     for rule, settings in config.rules.items():
         if rule not in catalog.policies:
-            from generator.errors import UserError
+            from generator.errors import Location, UserError
 
-            raise UserError(f"{config.file}: rules.{rule}: no such policy (see `mlgitops policy list`)")
+            where = settings.location or (Location(config.file, 1, 1) if config.file else None)
+            raise UserError(f"rules.{rule}: no such policy (see `mlgitops policy list`)", where)
         policy = catalog.policies[rule]
         if settings.enabled is not None:
             policy.enabled = settings.enabled

@@ -36,10 +36,14 @@ _CONFIG_SCHEMA: dict[str, Any] = {
 
 @dataclass
 class RuleSettings:
+    """How the repository configures one rule; ``None`` keeps the policy file's own value."""
+
     enabled: bool | None = None
     severity: str | None = None
     environments: tuple[str, ...] | None = None
     params: dict[str, Any] = field(default_factory=dict)
+    location: Location | None = None
+    """Where the rule is named in the config file, to point at a rule that does not exist."""
 
 
 @dataclass
@@ -101,6 +105,7 @@ def load_config(start: Path, explicit: Path | None = None) -> PolicyConfig:
             severity=settings.get("severity"),
             environments=tuple(settings["environments"]) if "environments" in settings else None,
             params=dict(settings.get("params") or {}),
+            location=located.locate(("rules", rule), key=True),
         )
         for rule, settings in (document.get("rules") or {}).items()
     }
