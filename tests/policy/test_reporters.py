@@ -1,0 +1,163 @@
+"""Every output format points at the same line and column of a multi-document file."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import xml.etree.ElementTree as ElementTree
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from generator.errors import Location
+from generator.manifest import ObjectRef
+from generator.output.reporters import github, text
+from generator.policy import Catalog, Finding
+from tests.policy.linting import LintRun, shared_dir
+
+SERVING = Path(__file__).resolve().parent / "multi_document" / "serving.yaml"
+# (rule, line, column) in serving.yaml: the container item of the 2nd document, its image value (a quoted
+# scalar: the quote's column), and the 3rd document's `spec:` key, under which `metrics` is missing.
+EXPECTED = [("serving-probes", 23, 11), ("image-tag", 24, 18), ("hpa-metrics", 32, 1)]
+
+
+@pytest.fixture
+def serving(tmp_path: Path) -> Path:
+    (tmp_path / "manifests").mkdir()
+    return Path(shutil.copy(SERVING, tmp_path / "manifests" / "serving.yaml"))
+
+
+def test_text(serving: Path, mlgitops: Callable[..., LintRun]) -> None:
+    result = mlgitops("lint", "manifests")
+    assert result.exit_code == 1
+    assert result.stdout.splitlines() == [
+        "manifests/serving.yaml:23:11: error serving-probes: container 'server' has no readinessProbe [Deployment ml/serve]",
+        "manifests/serving.yaml:24:18: error image-tag: container 'server' uses image 'ghcr.io/acme/serve:latest' "
+        "with no version tag or digest (untagged means :latest) [Deployment ml/serve]",
+        "manifests/serving.yaml:32:1: error hpa-metrics: HorizontalPodAutoscaler 'serve' has no metric to scale on "
+        "[HorizontalPodAutoscaler ml/serve]",
+    ]
+    assert result.stderr == "3 error(s), 0 warning(s), 0 info, 0 waived in 1 file(s)\n"
+
+
+def test_json(serving: Path, mlgitops: Callable[..., LintRun]) -> None:
+    findings = json.loads(mlgitops("lint", "manifests", "--format", "json").stdout)
+    assert [(f["rule"], f["location"]["line"], f["location"]["column"]) for f in findings] == EXPECTED
+    assert {f["location"]["file"] for f in findings} == {"manifests/serving.yaml"}
+    assert findings[2]["object"] == {
+        "apiVersion": "autoscaling/v2",
+        "kind": "HorizontalPodAutoscaler",
+        "namespace": "ml",
+        "name": "serve",
+    }
+    assert findings[2]["fix"].startswith("Add spec.metrics")
+    assert (findings[2]["waived"], findings[2]["source"]) == (False, None)
+
+
+def test_github(serving: Path, mlgitops: Callable[..., LintRun]) -> None:
+    lines = mlgitops("lint", "manifests", "--format", "github").stdout.splitlines()
+    assert [line.split("::")[1] for line in lines] == [
+        f"error file=manifests/serving.yaml,line={line},col={column},title={rule}" for rule, line, column in EXPECTED
+    ]
+
+
+def test_junit(serving: Path, mlgitops: Callable[..., LintRun]) -> None:
+    suite = ElementTree.fromstring(mlgitops("lint", "manifests", "--format", "junit").stdout).find("testsuite")
+    assert suite is not None
+    assert (suite.get("tests"), suite.get("failures")) == ("3", "3")
+    assert [(case.get("classname"), case.get("name")) for case in suite.iter("testcase")] == [
+        ("serving-probes", "manifests/serving.yaml:23:11 Deployment ml/serve"),
+        ("image-tag", "manifests/serving.yaml:24:18 Deployment ml/serve"),
+        ("hpa-metrics", "manifests/serving.yaml:32:1 HorizontalPodAutoscaler ml/serve"),
+    ]
+
+
+def _waive_image(serving: Path) -> None:
+    waived = serving.read_text().replace(
+        "  name: serve\n  namespace: ml\n",
+        '  name: serve\n  namespace: ml\n  annotations:\n    mlgitops.io/waive.image-tag: "vendor mirror until=2999-01-01"\n',
+        1,
+    )
+    serving.write_text(waived)
+
+
+def test_sarif_regions_rules_and_suppressions(serving: Path, mlgitops: Callable[..., LintRun], catalog: Catalog) -> None:
+    _waive_image(serving)
+    result = mlgitops("lint", "manifests", "--format", "sarif")
+    assert result.exit_code == 1  # the waived image no longer fails, the other two still do
+    run = json.loads(result.stdout)["runs"][0]
+    located = [
+        (
+            r["ruleId"],
+            r["locations"][0]["physicalLocation"]["region"]["startLine"],
+            r["locations"][0]["physicalLocation"]["region"]["startColumn"],
+        )
+        for r in run["results"]
+    ]
+    # Two lines of annotations were added above the image, so it and everything after moved down by two.
+    assert located == [("serving-probes", 25, 11), ("image-tag", 26, 18), ("hpa-metrics", 34, 1)]
+    assert [r.get("suppressions") for r in run["results"]] == [
+        None,
+        [{"kind": "inSource", "justification": "vendor mirror"}],
+        None,
+    ]
+    rules = run["tool"]["driver"]["rules"]
+    assert [rule["id"] for rule in rules] == sorted(catalog.policies)
+    assert all(rule["help"]["text"] for rule in rules)
+    for result_entry in run["results"]:
+        assert rules[result_entry["ruleIndex"]]["id"] == result_entry["ruleId"]
+    artifact = run["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]
+    assert artifact == {"uri": "manifests/serving.yaml"}
+
+
+def test_sarif_is_valid_sarif_2_1_0(serving: Path, mlgitops: Callable[..., LintRun]) -> None:
+    import jsonschema
+
+    schema = json.loads((shared_dir() / "schemas" / "sarif-schema-2.1.0.json").read_text(encoding="utf-8"))
+    _waive_image(serving)
+    log = json.loads(mlgitops("lint", "manifests", "--format", "sarif").stdout)
+    validator = jsonschema.validators.validator_for(schema)(schema)
+    assert [error.message for error in validator.iter_errors(log)] == []
+    assert log["version"] == "2.1.0"
+
+
+def _finding(**changes: object) -> Finding:
+    fields: dict[str, object] = {
+        "rule": "gpu-toleration",
+        "severity": "error",
+        "message": "pod requests nvidia.com/gpu but does not tolerate the GPU taint",
+        "object_ref": ObjectRef("batch/v1", "Job", "ml", "train-1a2b3c4d"),
+        "location": Location("rendered/prod/job-train-1a2b3c4d.yaml", 31, 9),
+        "source": Location("environments/prod.yaml", 42, 5),
+    }
+    fields.update(changes)
+    return Finding(**fields)  # type: ignore[arg-type]
+
+
+def test_text_names_the_environment_line_of_a_rendered_object() -> None:
+    assert text([_finding()], {}) == (
+        "rendered/prod/job-train-1a2b3c4d.yaml:31:9: error gpu-toleration: pod requests nvidia.com/gpu but does not "
+        "tolerate the GPU taint [Job ml/train-1a2b3c4d]\n"
+        "  from environments/prod.yaml:42:5\n"
+    )
+
+
+def test_github_escapes_what_would_end_a_workflow_command() -> None:
+    odd = _finding(message="50% of GPUs\nidle", location=Location("a,b:c.yaml", 2, 3), waiver="known")
+    assert github([odd], {}) == (
+        "::notice file=a%2Cb%3Ac.yaml,line=2,col=3,title=gpu-toleration::"
+        "50%25 of GPUs%0Aidle [Job ml/train-1a2b3c4d] (waived: known)\n"
+    )
+
+
+@pytest.mark.parametrize(("ci", "outcome"), [("true", pytest.fail.Exception), ("", pytest.skip.Exception)])
+def test_a_missing_shared_folder_skips_locally_but_fails_in_ci(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ci: str, outcome: type[BaseException]
+) -> None:
+    from tests.policy import linting
+
+    monkeypatch.setattr(linting, "REPO", tmp_path / "clone")
+    monkeypatch.setenv("CI", ci)
+    with pytest.raises(outcome, match="shared"):
+        linting.shared_dir()
