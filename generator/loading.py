@@ -7,6 +7,7 @@ wrong; values inherited from a base file point at the base file.
 from __future__ import annotations
 
 import difflib
+import os
 import types
 import typing
 from collections.abc import Iterable, Sequence
@@ -59,23 +60,21 @@ def load_environments(root: Path, names: Sequence[str] = ()) -> list[LoadedEnvir
     concrete: dict[str, Path] = {}
     problems: list[UserError] = []
     root_real = root.resolve()
+    linked_outside: list[Path] = []
+    extended: set[str] = set()
     for path in environment_files(root):
         if not path.resolve().is_relative_to(root_real):
-            # Bases are held inside the folder; a linked environment file must be too, or its
-            # content (a runner's credentials, say) would be read and quoted back in messages.
-            problems.append(
-                UserError(
-                    f"this file is a symbolic link leading outside {shown_path(root)}/; environment files must live "
-                    "inside that folder",
-                    Location(shown_path(path), 1, 1),
-                )
-            )
+            # Never read: its content (a runner's credentials, say) would be quoted back in messages.
+            linked_outside.append(path)
             continue
         try:
             tree = _layer(path, layers)
         except UserError as error:
             problems.append(error)
             continue
+        extends = tree.mapping().get("extends")
+        if extends is not None and isinstance(extends.value, str):
+            extended.add(os.path.normpath(path.parent / extends.value))
         abstract = tree.mapping().get("abstract")
         if abstract is not None and not isinstance(abstract.value, bool):
             problems.append(UserError("abstract: must be true or false", abstract.location))
@@ -94,6 +93,16 @@ def load_environments(root: Path, names: Sequence[str] = ()) -> list[LoadedEnvir
             )
             continue
         concrete[path.stem] = path
+    for path in linked_outside:
+        # A base linked from outside is reported at the `extends:` naming it (see _base_path).
+        if os.path.normpath(path) not in extended:
+            problems.append(
+                UserError(
+                    f"this file is a symbolic link leading outside {shown_path(root)}/; environment files must live "
+                    "inside that folder",
+                    Location(shown_path(path), 1, 1),
+                )
+            )
     if problems:
         raise UserErrors(problems)
     unknown = sorted(set(names) - set(concrete))
