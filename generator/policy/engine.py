@@ -65,7 +65,22 @@ def _schema_violations(policy: Policy, target: Target) -> Iterator[Violation]:
     if error.validator == "required":
         # "'cpu' is a required property" → "cpu": messages then read "does not request cpu".
         detail = detail.split("'")[1] if detail.count("'") >= 2 else detail
+        detail = _missing_leaves(detail, error.schema)
     yield Violation(_format(policy, target, detail, error.instance), (*target.path, *relative), at_key=at_key)
+
+
+def _missing_leaves(name: str, schema: Any) -> str:
+    """What a missing mapping was required to hold, e.g. resources → "cpu and memory".
+
+    A container without `resources` (or with resources but no `requests`) misses the cpu and
+    memory requests themselves; naming the intermediate key would read "does not request requests".
+    """
+    properties = schema.get("properties") if isinstance(schema, dict) else None
+    sub = properties.get(name) if isinstance(properties, dict) else None
+    nested = sub.get("required") if isinstance(sub, dict) else None
+    if not isinstance(nested, list) or not nested:
+        return name
+    return " and ".join(_missing_leaves(str(child), sub) for child in nested)
 
 
 def _policy_violations(
