@@ -1,0 +1,88 @@
+"""The shipped catalog is data: every rule the issue names, each file fitting the policy schema, each tested by its examples."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import yaml
+
+from generator.kube.schema import problems_of
+from generator.policy import Catalog, PolicyContext, evaluate, load_catalog
+from generator.policy.catalog import policy_files, policy_schema_validator, shipped_catalog
+from generator.policy.checks import BUILTIN_CHECKS
+from tests.policy.linting import REPO, LintRun, manifests_of
+
+ISSUE_RULES = {
+    "resources-requests",
+    "resources-limits",
+    "emptydir-data",
+    "hpa-metrics",
+    "gpu-limits",
+    "gpu-toleration",
+    "gpu-node-selection",
+    "gpu-shm",
+    "emptydir-size",
+    "schedulable",
+    "hpa-target",
+    "hpa-replicas",
+    "pvc-reference",
+    "pvc-rwo-shared",
+    "pvc-prune-protection",
+    "image-tag",
+    "image-digest",
+    "serving-probes",
+    "job-restart-policy",
+    "job-gitops-ttl",
+    "security-privileged",
+    "security-non-root",
+    "security-host-access",
+    "plaintext-secret",
+    "schema",
+    "waiver-invalid",
+}
+POLICY_FILES = policy_files(REPO / "policies")
+
+
+def test_the_catalog_ships_from_the_repositorys_policies_folder() -> None:
+    assert shipped_catalog().resolve() == (REPO / "policies").resolve()
+
+
+def test_every_rule_of_the_issue_is_in_the_catalog(catalog: Catalog) -> None:
+    assert ISSUE_RULES - set(catalog.policies) == set()
+
+
+@pytest.mark.parametrize("path", POLICY_FILES, ids=[p.stem for p in POLICY_FILES])
+def test_each_policy_file_fits_the_policy_schema_and_is_named_by_its_id(path: Path) -> None:
+    document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    assert problems_of(policy_schema_validator(), document) == []
+    assert document["id"] == path.stem
+    assert document["examples"]["pass"]
+    assert document["examples"]["fail"]
+    assert ("schema" in document) != ("check" in document)
+    if "check" in document:
+        assert document["check"] in BUILTIN_CHECKS
+    else:
+        from jsonschema import Draft202012Validator
+
+        Draft202012Validator.check_schema(document["schema"])
+
+
+def test_every_example_of_the_shipped_catalog_behaves(mlgitops: Callable[..., LintRun], catalog: Catalog) -> None:
+    result = mlgitops("policy", "test")
+    assert result.exit_code == 0, result.stdout
+    examples = sum(len(p.examples_pass) + len(p.examples_fail) for p in catalog.policies.values())
+    assert result.stderr == f"{examples} examples passed, 0 failed\n"
+    assert len(result.stdout.splitlines()) == examples
+
+
+def test_a_clean_run_answers_valid_without_building_the_explaining_validator() -> None:
+    # jsonschema's validator (slow, but it explains failures) is built only when a target fails.
+    fresh = load_catalog()
+    files = sorted((REPO / "rendered" / "prod").glob("*.yaml"))
+    manifests = [m for path in files if path.name != "kustomization.yaml" for m in manifests_of(path.read_text(), path.name)]
+    assert evaluate(manifests, fresh, PolicyContext(environment="prod")) == []
+    schema_policies = [p for p in fresh.policies.values() if p.validator is not None]
+    assert len(schema_policies) >= 10
+    assert [p.id for p in schema_policies if p.validator._detailed is not None] == []
