@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from generator.spec.base import Labels, Quantity, SpecModel
+from generator.spec.base import INT32_MAX, Labels, Quantity, SpecModel
 
 
 class CpuMetric(SpecModel):
@@ -64,7 +64,7 @@ class ScalingPolicy(SpecModel):
     """At most `value` pods (or percent) may be added or removed per `periodSeconds`."""
 
     type: Literal["Pods", "Percent"]
-    value: int = Field(ge=1)
+    value: int = Field(ge=1, le=INT32_MAX)
     period_seconds: int = Field(ge=1, le=1800)
 
 
@@ -89,9 +89,9 @@ class Behavior(SpecModel):
 class Autoscaling(SpecModel):
     """A HorizontalPodAutoscaler for a serving workload. At least one metric is required."""
 
-    min_replicas: int = Field(ge=1)
+    min_replicas: int = Field(ge=1, le=INT32_MAX)
     """Fewest replicas (at least 1)."""
-    max_replicas: int = Field(ge=1)
+    max_replicas: int = Field(ge=1, le=INT32_MAX)
     """Most replicas."""
     metrics: list[Metric] = Field(default_factory=list, validate_default=True)
     """What to scale on; an autoscaler without a metric never scales."""

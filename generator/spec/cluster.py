@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from generator.spec.base import DnsLabel, Labels, PositiveQuantity, SpecModel
+from generator.spec.base import INT32_MAX, DnsLabel, Labels, PositiveQuantity, SpecModel
 
 GPU_RESOURCE_PATTERN = r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?/[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"
 
@@ -29,7 +29,7 @@ class Allocatable(SpecModel):
     """Allocatable CPU of one node, e.g. '31' or '31500m'."""
     memory: PositiveQuantity
     """Allocatable memory of one node, e.g. '120Gi'."""
-    gpus: int = Field(default=0, ge=0)
+    gpus: int = Field(default=0, ge=0, le=INT32_MAX)
     """GPU devices (or MIG slices of gpuResource) on one node."""
 
 
@@ -49,7 +49,7 @@ class NodePool(SpecModel):
     """Cloud instance types the pool may launch (Karpenter requirement node.kubernetes.io/instance-type)."""
     capacity_types: list[Literal["on-demand", "spot", "reserved"]] = Field(default_factory=list)
     """Capacity types the pool may launch (Karpenter requirement karpenter.sh/capacity-type)."""
-    max_nodes: int | None = Field(default=None, ge=1)
+    max_nodes: int | None = Field(default=None, ge=1, le=INT32_MAX)
     """Karpenter limit: at most this many nodes' worth of CPU, memory and GPUs."""
     """Extended resource name of the pool's GPUs, e.g. 'nvidia.com/gpu' or 'nvidia.com/mig-1g.10gb'."""
 

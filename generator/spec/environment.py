@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from generator.spec.base import Annotations, DnsLabel, Labels, Quantity, SpecModel
+from generator.spec.base import INT32_MAX, Annotations, DnsLabel, Labels, Quantity, SpecModel
 from generator.spec.cluster import ClusterProfile
 from generator.spec.gitops import GitOps
 from generator.spec.integrations import ExternalSecretSpec, MlflowServer, SecretStoreRef
@@ -47,7 +47,7 @@ class Priorities(SpecModel):
 class Budget(SpecModel):
     """Most the environment's workloads may request in total (every replica and pod counted)."""
 
-    gpus: int | None = Field(default=None, ge=0)
+    gpus: int | None = Field(default=None, ge=0, le=INT32_MAX)
     """Total GPUs of all kinds."""
     cpu: Quantity | None = None
     """Total CPU, e.g. '500'."""

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from generator.spec.base import DnsLabel, SpecModel
+from generator.spec.base import INT32_MAX, DnsLabel, SpecModel
 
 _IMAGE = r"^[^\s:@/][^\s]*$"
 
@@ -79,7 +79,7 @@ class KServe(SpecModel):
     deployment_mode: Literal["RawDeployment", "Serverless"] = "RawDeployment"
     scale_metric: Literal["cpu", "memory", "concurrency", "rps"] | None = None
     """Autoscaling metric; default: the autoscaling spec's first cpu/memory metric."""
-    scale_target: int | None = Field(default=None, ge=1)
+    scale_target: int | None = Field(default=None, ge=1, le=INT32_MAX)
     """Target value of scaleMetric (percent for cpu/memory)."""
 
     @model_validator(mode="after")

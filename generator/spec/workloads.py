@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BeforeValidator, Field, field_validator, model_validator
 
 from generator.spec.autoscaling import Autoscaling
-from generator.spec.base import Annotations, DnsLabel, Labels, PositiveQuantity, SpecModel
+from generator.spec.base import INT32_MAX, Annotations, DnsLabel, Labels, PositiveQuantity, SpecModel
 from generator.spec.cluster import GPU_RESOURCE_PATTERN
 from generator.spec.integrations import KServe, MlflowRun, RegisteredModel
 
@@ -21,7 +21,7 @@ def _whole_gpu_count(value: object) -> object:
     return value
 
 
-GpuCount = Annotated[int, Field(ge=1), BeforeValidator(_whole_gpu_count)]
+GpuCount = Annotated[int, Field(ge=1, le=INT32_MAX), BeforeValidator(_whole_gpu_count)]
 
 
 class KeyRef(SpecModel):
@@ -232,13 +232,13 @@ class Training(WorkloadBase):
     """Log runs to the environment's MLflow tracking server."""
     queue: DnsLabel | None = None
     """Kueue LocalQueue to submit to (default: the environment's kueue.defaultQueue)."""
-    backoff_limit: int = Field(default=0, ge=0)
+    backoff_limit: int = Field(default=0, ge=0, le=INT32_MAX)
     """Retries before the Job fails (training usually resumes from checkpoints instead)."""
     active_deadline_seconds: int | None = Field(default=None, ge=1)
     """Kill the run after this many seconds."""
     restart_policy: Literal["Never", "OnFailure"] = "Never"
-    completions: int = Field(default=1, ge=1)
-    parallelism: int = Field(default=1, ge=1)
+    completions: int = Field(default=1, ge=1, le=INT32_MAX)
+    parallelism: int = Field(default=1, ge=1, le=INT32_MAX)
 
 
 class MetricsEndpoint(SpecModel):
@@ -299,7 +299,7 @@ class Serving(WorkloadBase):
     """A model server: an apps/v1 Deployment, a Service, and optionally an HPA, PDB and ServiceMonitor."""
 
     kind: Literal["serving"]
-    replicas: int | None = Field(default=None, ge=0)
+    replicas: int | None = Field(default=None, ge=0, le=INT32_MAX)
     """Fixed replica count (default 1); leave out when autoscaling is set."""
     ports: list[Port] = Field(default_factory=list)
     """Ports the model server listens on (a registered model's server defaults to http 8080)."""
@@ -341,7 +341,7 @@ class Batch(WorkloadBase):
     starting_deadline_seconds: int | None = Field(default=None, ge=1)
     successful_jobs_history_limit: int = Field(default=3, ge=0)
     failed_jobs_history_limit: int = Field(default=1, ge=0)
-    backoff_limit: int = Field(default=1, ge=0)
+    backoff_limit: int = Field(default=1, ge=0, le=INT32_MAX)
     active_deadline_seconds: int | None = Field(default=None, ge=1)
     restart_policy: Literal["Never", "OnFailure"] = "Never"
 
@@ -361,11 +361,11 @@ class Batch(WorkloadBase):
 class ElasticPolicy(SpecModel):
     """Elastic training: the job keeps running while between min and max nodes are available."""
 
-    min_replicas: int = Field(ge=1)
-    max_replicas: int = Field(ge=1)
+    min_replicas: int = Field(ge=1, le=INT32_MAX)
+    max_replicas: int = Field(ge=1, le=INT32_MAX)
     rdzv_backend: Literal["c10d", "etcd", "etcd-v2"] = "c10d"
     """torchrun rendezvous backend."""
-    max_restarts: int | None = Field(default=None, ge=0)
+    max_restarts: int | None = Field(default=None, ge=0, le=INT32_MAX)
 
 
 class RunPolicy(SpecModel):
@@ -373,7 +373,7 @@ class RunPolicy(SpecModel):
 
     clean_pod_policy: Literal["None", "Running", "All"] = "None"
     """Which pods to delete when the job ends ('None' keeps logs around)."""
-    backoff_limit: int | None = Field(default=None, ge=0)
+    backoff_limit: int | None = Field(default=None, ge=0, le=INT32_MAX)
     active_deadline_seconds: int | None = Field(default=None, ge=1)
     suspend: bool = False
 
@@ -387,7 +387,7 @@ class DistributedTraining(WorkloadBase):
     kind: Literal["distributed-training"]
     mlflow: MlflowRun | None = None
     """Log runs to the environment's MLflow tracking server."""
-    workers: int = Field(ge=0)
+    workers: int = Field(ge=0, le=INT32_MAX)
     """Worker pods besides the Master."""
     nproc_per_node: int | Literal["auto", "gpu", "cpu"] = "auto"
     """Processes per pod (torchrun --nproc-per-node); usually the GPU count."""
