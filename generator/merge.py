@@ -60,8 +60,11 @@ def check_unique_names(node: SourceNode, path: str = "") -> None:
                         name_node.location,
                     )
                 seen[name] = name_node
-        for child in node.sequence():
-            check_unique_names(child, path)
+        named = is_named_list(node)
+        for index, child in enumerate(node.sequence()):
+            # Name the item as located messages do (workloads[serve].env), not just the list.
+            label = str(child.mapping()["name"].value) if named else str(index)
+            check_unique_names(child, f"{path}[{label}]")
 
 
 def merge(base: SourceNode, child: SourceNode) -> SourceNode:
