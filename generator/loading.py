@@ -241,6 +241,9 @@ def _message(detail: Any, path: FieldPath, model: type[BaseModel]) -> str:
     if kind == "union_tag_not_found":
         tag = detail.get("ctx", {}).get("discriminator", "kind").strip("'")
         return f"missing required field {tag!r}"
+    if kind in ("model_type", "dict_type", "model_attributes_type"):
+        # pydantic says "a valid dictionary or instance of EnvVar": Python words, not YAML ones.
+        text = "input should be a mapping of fields"
     if kind in ("value_error", "assertion_error"):
         return text.removeprefix("Value error, ").removeprefix("Assertion failed, ")
     if kind == "literal_error":

@@ -8,6 +8,7 @@ fraction of the cost). The tree is turned into ``SourceNode``s right away, so th
 from __future__ import annotations
 
 import datetime
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -58,7 +59,11 @@ class SourceNode:
 def read_text(path: Path, shown: str) -> str:
     """Read a spec file as UTF-8, refusing binary, oversized or undecodable content."""
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as stream:
+            # Read one byte past the limit, never the whole file: a multi-gigabyte file must be
+            # refused in bounded memory, and its size comes from the file system instead.
+            raw = stream.read(MAX_FILE_BYTES + 1)
+            size = max(len(raw), os.fstat(stream.fileno()).st_size)
     except FileNotFoundError:
         raise UserError("file not found", Location(shown, 1, 1)) from None
     except IsADirectoryError:
@@ -67,7 +72,7 @@ def read_text(path: Path, shown: str) -> str:
         raise UserError(f"cannot read file: {error.strerror}", Location(shown, 1, 1)) from None
     if len(raw) > MAX_FILE_BYTES:
         raise UserError(
-            f"file is {len(raw):,} bytes; environment files are limited to {MAX_FILE_BYTES:,} bytes "
+            f"file is {size:,} bytes; environment files are limited to {MAX_FILE_BYTES:,} bytes "
             "(split it, or move data out of the spec)",
             Location(shown, 1, 1),
         )

@@ -1,19 +1,31 @@
 """The bad-input corpus: every broken environment file and manifest gets its exact one-line error.
 
 Each file in tests/bad_inputs/ starts with `# expect: <exit code> <first line of the report>`,
-where {file} stands for the case's path and {rendered} for its rendered folder. Every case must
-also finish quickly, print no traceback, and leave an existing rendered/ tree byte-identical.
+where {file} stands for the case's path and {rendered} for its rendered folder; an optional
+second line `# never echoed: TEXT` names a secret no message may repeat. Every case must also
+finish quickly, print no traceback, and leave an existing rendered/ tree byte-identical.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import importlib
+import os
+import pkgutil
+import resource
 import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
 from pathlib import Path
 
 import pytest
 
-from tests.support import REPO, run_cli, write
+from tests.support import REPO, CliResult, run_cli, write
 
 CORPUS = REPO / "tests" / "bad_inputs"
 ENVIRONMENT_CASES = sorted((CORPUS / "environments").iterdir())
@@ -28,6 +40,68 @@ def _expectation(path: Path) -> tuple[int, str]:
     return int(code), line
 
 
+def _never_echoed(path: Path) -> str | None:
+    """A secret the case holds (`# never echoed: TEXT` on its second line) that no message may repeat."""
+    lines = path.read_bytes().split(b"\n", 2)
+    second = lines[1].decode("utf-8", errors="replace") if len(lines) > 1 else ""
+    return second.removeprefix("# never echoed: ") if second.startswith("# never echoed: ") else None
+
+
+@functools.cache
+def _import_everything_once() -> None:
+    # Commands import their modules lazily; a child would pay for them again and again.
+    import generator
+
+    for module in pkgutil.walk_packages(generator.__path__, "generator."):
+        importlib.import_module(module.name)
+
+
+def run_forked(*args: str, cwd: Path, timeout: float = TIMEOUT) -> CliResult:
+    """Run `mlgitops ARGS` in a child process forked from this one, killed after ``timeout`` seconds.
+
+    The child is a process of its own (working directory, output, exit code), but starts with the
+    CLI already imported: ~120 cases then cost seconds, not the ~0.4 s import each a fresh
+    interpreter pays. MLGITOPS_DEBUG=1 lets an internal error through as a traceback, so the
+    "no traceback" assertion has teeth. Tests below still run `python -m generator.cli` itself.
+    """
+    import generator.cli
+
+    _import_everything_once()
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        pid = os.fork()
+        if pid == 0:  # the child: never return into pytest
+            code = 70
+            try:
+                os.chdir(cwd)
+                os.environ["MLGITOPS_DEBUG"] = "1"
+                sys.stdout = open(os.dup(out.fileno()), "w", encoding="utf-8")  # noqa: SIM115
+                sys.stderr = open(os.dup(err.fileno()), "w", encoding="utf-8")  # noqa: SIM115
+                try:
+                    generator.cli.main(list(args))
+                    code = 0
+                except SystemExit as stop:
+                    code = stop.code if isinstance(stop.code, int) else 1
+                except BaseException:
+                    traceback.print_exc()
+            finally:
+                sys.stdout.flush()
+                sys.stderr.flush()
+                os._exit(code)
+        deadline = time.monotonic() + timeout
+        while True:
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                break
+            if time.monotonic() > deadline:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+                pytest.fail(f"mlgitops {' '.join(args)} did not finish within {timeout} s")
+            time.sleep(0.005)
+        out.seek(0)
+        err.seek(0)
+        return CliResult(os.waitstatus_to_exitcode(status), out.read().decode(), err.read().decode())
+
+
 def _digest(folder: Path) -> dict[str, str]:
     return {
         p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
@@ -39,6 +113,8 @@ def _digest(folder: Path) -> dict[str, str]:
 def test_the_corpus_is_large_enough() -> None:
     assert len(ENVIRONMENT_CASES) >= 50
     assert len(MANIFEST_CASES) >= 30
+    # Messages about env vars are where a secret would leak; several cases guard that.
+    assert sum(_never_echoed(case) is not None for case in ENVIRONMENT_CASES) >= 5
 
 
 @pytest.mark.parametrize("case", ENVIRONMENT_CASES, ids=[p.stem for p in ENVIRONMENT_CASES])
@@ -48,19 +124,22 @@ def test_broken_environment_file(tmp_path: Path, case: Path) -> None:
     (tmp_path / "environments").mkdir()
     shutil.copy(case, tmp_path / "environments" / case.name)
     before = _digest(tmp_path / "rendered")
-    result = run_cli("render", cwd=tmp_path, timeout=TIMEOUT)
+    result = run_forked("render", cwd=tmp_path)
     expected = line.replace("{file}", f"environments/{case.name}").replace("{rendered}", f"rendered/{case.stem}")
     assert result.exit_code == code, result.stderr
     assert result.stderr.splitlines()[0] == (f"error: {expected}" if code == 2 else expected)
     assert "Traceback" not in result.stderr
     assert _digest(tmp_path / "rendered") == before
+    secret = _never_echoed(case)
+    if secret is not None:
+        assert secret not in result.stdout + result.stderr
 
 
 @pytest.mark.parametrize("case", MANIFEST_CASES, ids=[p.name for p in MANIFEST_CASES])
 def test_broken_manifest(tmp_path: Path, case: Path) -> None:
     code, line = _expectation(case)
     shutil.copy(case, tmp_path / case.name)
-    result = run_cli("lint", case.name, cwd=tmp_path, timeout=TIMEOUT)
+    result = run_forked("lint", case.name, cwd=tmp_path)
     expected = line.replace("{file}", case.name)
     assert result.exit_code == code, result.stdout + result.stderr
     report = result.stderr if code == 2 else result.stdout
@@ -127,6 +206,28 @@ def test_a_20_megabyte_environment_file_is_refused_quickly(tmp_path: Path) -> No
     assert result.stderr == (
         f"error: environments/big.yaml:1:1: file is {size:,} bytes; environment files are limited to 1,000,000 bytes "
         "(split it, or move data out of the spec)\n"
+    )
+
+
+def test_a_multi_gigabyte_environment_file_is_refused_in_bounded_memory(tmp_path: Path) -> None:
+    # Sparse: 3 GiB on paper, no disk used. Under a 1 GiB address-space cap, reading it whole fails.
+    (tmp_path / "environments").mkdir()
+    with (tmp_path / "environments" / "huge.yaml").open("wb") as stream:
+        stream.truncate(3 * 2**30)
+    cap = 2**30
+    completed = subprocess.run(
+        [sys.executable, "-m", "generator.cli", "render"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_AS, (cap, cap)),
+        check=False,
+    )
+    assert (completed.returncode, completed.stderr) == (
+        2,
+        "error: environments/huge.yaml:1:1: file is 3,221,225,472 bytes; environment files are limited to 1,000,000 bytes "
+        "(split it, or move data out of the spec)\n",
     )
 
 
