@@ -20,7 +20,7 @@ from generator.manifest import Manifest
 from generator.pipeline import build
 from generator.policy import PolicyContext, evaluate, fails, load_catalog
 from generator.spec.placement import pool_facts
-from tests.support import REPO
+from tests.support import REPO, run_cli
 
 POOLS = [
     {"name": "cpu", "labels": {"pool": "cpu"}, "allocatable": {"cpu": "32", "memory": "128Gi"}},
@@ -210,3 +210,28 @@ def test_shuffled_keys_and_workloads_render_to_the_same_bytes(spec: dict[str, An
         _, one = _build(spec, Path(scratch))
         _, two = _build(shuffled, Path(scratch))
     assert one.files == two.files
+
+
+def _digest(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_the_example_fleet_shuffled_renders_the_committed_bytes_under_any_hash_seed(tmp_path: Path) -> None:
+    # The hypothesis specs above render in-process under one hash seed; this runs the real fleet
+    # (extends chains, GitOps roots, Karpenter pools) in fresh processes under several seeds.
+    expected = _digest(REPO / "rendered")
+    for seed in ("0", "1", "4242"):
+        rng = random.Random(int(seed))
+        work = tmp_path / f"seed-{seed}"
+        (work / "environments").mkdir(parents=True)
+        for path in sorted((REPO / "environments").iterdir()):
+            if path.suffix != ".yaml":
+                shutil.copy(path, work / "environments" / path.name)
+                continue
+            spec = _shuffled(yaml.safe_load(path.read_text()), rng)
+            if isinstance(spec.get("workloads"), list):
+                rng.shuffle(spec["workloads"])
+            (work / "environments" / path.name).write_text(yaml.safe_dump(spec, sort_keys=False))
+        result = run_cli("render", cwd=work, env={"PYTHONHASHSEED": seed}, timeout=120)
+        assert result.exit_code == 0, result.stderr
+        assert _digest(work / "rendered") == expected, f"PYTHONHASHSEED={seed}"
