@@ -135,3 +135,17 @@ def test_links_to_an_endless_device_in_rendered_do_not_hang_a_render(fleet: Path
     # A folder mlgitops cannot prove it wrote is left alone rather than deleted.
     assert (fleet / "rendered" / "old-env" / "zero.yaml").is_symlink()
     assert _digest(fleet / "rendered" / "dev") == _digest(REPO / "rendered" / "dev")
+
+
+@pytest.mark.parametrize("name", [".mlgitops-new-dev-1", ".mlgitops-old-staging-1"])
+def test_a_file_under_the_leftover_prefix_is_refused_not_crashed_on(fleet: Path, name: str) -> None:
+    # An interrupted run leaves folders only; a committed file by that name must not crash rmtree
+    # nor be renamed into place as an environment folder.
+    (fleet / "rendered" / name).write_text("not a folder\n")
+    before = _digest(fleet / "rendered")
+    result = run_cli("render", cwd=fleet, timeout=30)
+    assert (result.exit_code, result.stderr) == (
+        2,
+        f"error: rendered/{name} is not a folder an interrupted render left behind; remove it and render again\n",
+    )
+    assert _digest(fleet / "rendered") == before

@@ -127,6 +127,11 @@ def locked(root: Path) -> Iterator[None]:
 
 def _recover(root: Path) -> None:
     """Undo what an interrupted run left: restore a moved-away folder, drop half-written ones."""
+    for leftover in sorted(root.glob(f"{TEMP_PREFIX}*")):
+        # Runs leave only folders; a file under the name (committed by mistake or on purpose) would
+        # otherwise crash rmtree, or be renamed into place as an environment "folder".
+        if leftover.is_symlink() or not leftover.is_dir():
+            raise UserError(f"{leftover} is not a folder an interrupted render left behind; remove it and render again")
     for leftover in sorted(root.glob(f"{TEMP_PREFIX}old-*")):
         environment = leftover.name[len(f"{TEMP_PREFIX}old-") :].rsplit("-", 1)[0]
         target = root / environment
