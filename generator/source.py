@@ -129,6 +129,14 @@ def _from_node(node: Any, value: Any, key_where: Location | None, shown: str, de
     budget.spend(where)
     if depth > MAX_DEPTH:
         raise UserError(f"YAML nested deeper than {MAX_DEPTH} levels", where)
+    if node.tag in _UNSUPPORTED_TAGS:
+        # Safe to construct, but they would reach the spec as Python reprs ("b'...'", "{'x'}")
+        # and end up in labels or image names.
+        raise UserError(
+            f"the YAML tag !!{node.tag.rpartition(':')[2]} is not supported in environment files; "
+            "write plain text, lists and mappings",
+            where,
+        )
     if isinstance(node, yaml.MappingNode) and isinstance(value, dict):
         entries: dict[str, SourceNode] = {}
         for key_node, value_node in node.value:
@@ -141,6 +149,9 @@ def _from_node(node: Any, value: Any, key_where: Location | None, shown: str, de
         items = [_from_node(child, item, None, shown, depth + 1, budget) for child, item in zip(node.value, value, strict=True)]
         return SourceNode(items, where, key_where)
     return SourceNode(_scalar(value), where, key_where)
+
+
+_UNSUPPORTED_TAGS = frozenset(f"tag:yaml.org,2002:{name}" for name in ("binary", "set", "omap", "pairs"))
 
 
 @dataclass
