@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from generator.errors import Location, UserError, UserErrors
-from generator.manifest import Manifest, iter_documents, load_manifests
+from generator.manifest import Manifest, load_manifests
+from generator.yaml_reader import iter_documents
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")

@@ -7,7 +7,7 @@ This is roughly 15x faster than a round-trip parse and keeps exact positions for
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -15,11 +15,7 @@ from typing import Any
 import yaml
 
 from generator.errors import Location, UserError
-
-try:
-    _Loader: Any = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover - libyaml missing from this PyYAML build
-    _Loader = yaml.SafeLoader
+from generator.yaml_reader import compose_all, iter_documents
 
 PathSegment = str | int
 FieldPath = tuple[PathSegment, ...]
@@ -73,7 +69,7 @@ class Manifest:
     def _root(self) -> yaml.Node | None:
         if self.node is None and self.text is not None and not self._composed:
             self._composed = True
-            documents = list(yaml.compose_all(self.text, Loader=_Loader))
+            documents = compose_all(self.text)
             node: yaml.Node | None = documents[self.document] if self.document < len(documents) else None
             for segment in self.base_path:
                 if isinstance(node, yaml.MappingNode):
@@ -111,118 +107,6 @@ class Manifest:
             node = found
             mark = node.start_mark
         return Location(self.file, mark.line + 1, mark.column + 1)
-
-
-def _problem_location(error: yaml.MarkedYAMLError, file: str) -> Location:
-    mark = error.problem_mark or error.context_mark
-    if mark is None:
-        return Location(file, 1, 1)
-    return Location(file, mark.line + 1, mark.column + 1)
-
-
-def yaml_error(error: yaml.YAMLError, file: str) -> UserError:
-    """Turn a PyYAML error into a located one-line user error."""
-    if isinstance(error, yaml.MarkedYAMLError):
-        problem = error.problem or error.context or "invalid YAML"
-        if "could not determine a constructor" in problem:
-            problem = f"unsupported YAML tag ({problem.split('tag ')[-1]}); only plain YAML is accepted"
-        return UserError(f"invalid YAML: {problem}", _problem_location(error, file))
-    return UserError(f"invalid YAML: {error}", Location(file, 1, 1))
-
-
-def iter_documents(text: str, file: str) -> Iterator[tuple[int, yaml.Node, Any]]:
-    """Yield (document index, node, constructed object) for each document of ``text``.
-
-    Only YAML's safe tags are constructed; anything else is a located error.
-    """
-    loader = _Loader(text)
-    anchors = "&" in text
-    try:
-        index = 0
-        while loader.check_node():
-            node = loader.get_node()
-            if node is None:  # pragma: no cover - libyaml yields None only at stream end
-                break
-            check_node(node, file, anchors)
-            yield index, node, loader.construct_document(node)
-            index += 1
-    except yaml.YAMLError as error:
-        raise yaml_error(error, file) from None
-    except RecursionError:
-        raise UserError(f"YAML nested more than {MAX_DEPTH} levels deep", Location(file, 1, 1)) from None
-    finally:
-        loader.dispose()
-
-
-MAX_DEPTH = 100
-MAX_EXPANDED_NODES = 1_000_000
-
-
-def check_node(root: yaml.Node, file: str, anchors: bool) -> None:
-    """Refuse duplicate keys, documents nested absurdly deep, and aliases that expand without bound.
-
-    PyYAML keeps the last of two equal keys silently; Kubernetes tooling disagrees on which
-    wins, so a duplicate is an error here. The walk is iterative: a hostile document cannot
-    exhaust the Python stack.
-    """
-    stack: list[tuple[yaml.Node, int]] = [(root, 0)]
-    seen: set[int] = set()
-    while stack:
-        node, depth = stack.pop()
-        if depth > MAX_DEPTH:
-            mark = node.start_mark
-            raise UserError(f"YAML nested more than {MAX_DEPTH} levels deep", Location(file, mark.line + 1, mark.column + 1))
-        if anchors:
-            if id(node) in seen:
-                continue  # an alias: its target is checked once; its expansion is measured below
-            seen.add(id(node))
-        if isinstance(node, yaml.MappingNode):
-            keys: dict[str, yaml.Node] = {}
-            for key_node, value_node in node.value:
-                if isinstance(key_node, yaml.ScalarNode):
-                    if key_node.value in keys and key_node.tag == keys[key_node.value].tag:
-                        mark = key_node.start_mark
-                        first = keys[key_node.value].start_mark.line + 1
-                        raise UserError(
-                            f"duplicate key {key_node.value!r} (first at line {first}): each key may appear once",
-                            Location(file, mark.line + 1, mark.column + 1),
-                        )
-                    keys[key_node.value] = key_node
-                stack.append((value_node, depth + 1))
-        elif isinstance(node, yaml.SequenceNode):
-            stack.extend((item, depth + 1) for item in node.value)
-    if anchors and _expanded_size(root) > MAX_EXPANDED_NODES:
-        mark = root.start_mark
-        raise UserError(
-            f"aliases expand this document to more than {MAX_EXPANDED_NODES:,} values (an alias bomb?); "
-            "write the values out instead",
-            Location(file, mark.line + 1, mark.column + 1),
-        )
-
-
-def _expanded_size(root: yaml.Node) -> int:
-    """How many nodes the document would have with every alias written out (memoised per node)."""
-    sizes: dict[int, int] = {}
-    order: list[yaml.Node] = []
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        if id(node) in sizes:
-            continue
-        sizes[id(node)] = -1
-        order.append(node)
-        if isinstance(node, yaml.MappingNode):
-            stack.extend(child for pair in node.value for child in pair)
-        elif isinstance(node, yaml.SequenceNode):
-            stack.extend(node.value)
-    for node in reversed(order):
-        children: list[yaml.Node] = []
-        if isinstance(node, yaml.MappingNode):
-            children = [child for pair in node.value for child in pair]
-        elif isinstance(node, yaml.SequenceNode):
-            children = list(node.value)
-        sizes[id(node)] = min(MAX_EXPANDED_NODES + 1, 1 + sum(max(sizes[id(c)], 1) for c in children))
-    return sizes[id(root)]
 
 
 def load_manifests(text: str, file: str) -> list[Manifest]:

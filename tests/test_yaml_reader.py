@@ -1,0 +1,142 @@
+"""The fast object builder gives exactly what PyYAML's safe loader gives, or a located error where it refuses."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from generator.errors import UserError
+from generator.yaml_reader import iter_documents
+from tests.support import REPO
+
+
+def typed(value: Any) -> Any:
+    """A form in which 1, 1.0 and True differ and NaN equals NaN, for comparing loaders."""
+    if isinstance(value, dict):
+        return ("dict", [(typed(key), typed(item)) for key, item in value.items()])
+    if isinstance(value, list):
+        return ("list", [typed(item) for item in value])
+    if isinstance(value, float) and math.isnan(value):
+        return ("float", "nan")
+    return (type(value).__name__, value)
+
+
+def ours(text: str) -> list[Any]:
+    return [typed(value) for _, _, value in iter_documents(text, "t.yaml")]
+
+
+def pyyaml(text: str) -> list[Any]:
+    return [typed(value) for value in yaml.load_all(text, Loader=yaml.CSafeLoader)]
+
+
+def assert_reads_as_pyyaml(text: str) -> None:
+    """Same objects as PyYAML's safe loader, or a located error where PyYAML fails too."""
+    try:
+        expected = pyyaml(text)
+    except yaml.YAMLError:
+        with pytest.raises(UserError) as raised:
+            ours(text)
+        assert raised.value.location is not None
+        return
+    assert ours(text) == expected, text
+
+
+# Plain scalars whose type YAML 1.1 decides from their text, and a few that only look special.
+TRICKY_SCALARS = [
+    "0", "00", "012", "0o17", "0x1F", "0b101", "-0", "+12", "-12", "1_000", "190:20:30", "1__0",
+    "3.14", "-.5", "1e3", "6.8523015e+5", ".inf", "-.Inf", ".NaN", "190:20:30.15", "1.", "١٢",
+    "yes", "No", "ON", "off", "y", "n", "true", "False", "TRUE", "~", "null", "Null", "",
+    "2026-11-29", "2026-11-29T03:40:47Z", "2001-12-14 21:59:43.10 -5", "latest", "v1", "1Gi",
+    "500m", "'quoted'", '"012"', "- not a list", "a: b", "x=1&y=2", "tab\tinside", "ünïcode", "0.0.0.0",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("scalar", TRICKY_SCALARS)
+def test_scalars_as_values_keys_and_items_match_pyyaml(scalar: str) -> None:
+    for text in (f"key: {scalar}\n", f"{scalar}: value\n" if scalar else "x: 1\n", f"- {scalar}\n- [{scalar}]\n"):
+        assert_reads_as_pyyaml(text)
+
+
+DOCUMENTS = [
+    "a: 1\n---\nb: [1, 2, {c: d}]\n---\n",
+    "base: &b {x: 1, y: 2}\nderived:\n  <<: *b\n  y: 3\n",
+    "=: value\n",
+    "? [1, 2]\n: pair\n",
+    "!!set {a, b}\n",
+    "!!omap [a: 1, b: 2]\n",
+    "!!pairs [a: 1, a: 2]\n",
+    "!!binary aGVsbG8=\n",
+    "k: !!str 012\nl: !!int '7'\nm: !!float '1'\n",
+    "list: !!seq [1]\nmap: !!map {a: 1}\n",
+    "1: int key\n'1': text key\n",
+    "",
+    "---\n---\n",
+    "multi: |\n  line one\n  line two\n",
+    "folded: >-\n  a\n  b\n",
+]
+
+
+@pytest.mark.parametrize("text", DOCUMENTS)
+def test_documents_match_pyyaml(text: str) -> None:
+    assert_reads_as_pyyaml(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "message", "line", "column"),
+    [
+        ("a: 1\nb:\n  c: 1\n  c: 2\n", "duplicate key 'c' (first at line 3)", 4, 3),
+        ("x: !!set {a, a}\n", "duplicate key 'a'", 1, 14),
+        ("x: !custom 1\n", "unsupported YAML tag", 1, 4),
+        ("x: " + "[" * 120 + "]" * 120 + "\n", "nested more than 100 levels", 1, 1),
+    ],
+)
+def test_refusals_are_located(text: str, message: str, line: int, column: int) -> None:
+    with pytest.raises(UserError) as raised:
+        ours(text)
+    assert message in raised.value.message
+    assert raised.value.location is not None
+    assert (raised.value.location.line, raised.value.location.column) == (line, column) or message.startswith("nested")
+
+
+scalar_values = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**70), 2**70),
+    st.floats(allow_nan=True),
+    st.text(max_size=12),
+    st.sampled_from(TRICKY_SCALARS),
+)
+plain_objects = st.recursive(
+    scalar_values,
+    lambda children: st.one_of(
+        st.lists(children, max_size=4),
+        st.dictionaries(st.one_of(st.text(max_size=8), st.sampled_from(TRICKY_SCALARS), st.integers(-5, 5)), children, max_size=4),
+    ),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=plain_objects, flow=st.sampled_from([None, True, False]))
+def test_dumped_objects_read_back_as_pyyaml_reads_them(value: Any, flow: bool | None) -> None:
+    assert_reads_as_pyyaml(yaml.safe_dump(value, default_flow_style=flow, allow_unicode=True))
+
+
+@settings(max_examples=300, deadline=None)
+@given(tokens=st.lists(st.sampled_from(TRICKY_SCALARS), min_size=1, max_size=6))
+def test_hand_written_plain_scalars_read_as_pyyaml_reads_them(tokens: list[str]) -> None:
+    assert_reads_as_pyyaml("".join(f"k{index}: {token}\n" for index, token in enumerate(tokens)))
+
+
+def test_every_committed_manifest_and_environment_file_matches_pyyaml() -> None:
+    files = sorted([*(REPO / "rendered").rglob("*.yaml"), *(REPO / "environments").glob("*.yaml"), *(REPO / "policies").glob("*.yaml")])
+    assert len(files) > 100
+    for path in files:
+        text = Path(path).read_text()
+        assert ours(text) == pyyaml(text), path
