@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -52,14 +53,17 @@ def _shown(path: Path) -> str:
     return shown_path(path)
 
 
-def _read(path: Path) -> str:
-    shown = _shown(path)
+def _read(path: Path, shown: str) -> str:
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as stream:
+            # Bounded: a link to /dev/zero or a huge file must not exhaust memory before it is refused.
+            raw = stream.read(MAX_FILE_BYTES + 1)
+            size = max(os.fstat(stream.fileno()).st_size, len(raw))
     except OSError as error:
         raise UserError(f"cannot read: {error.strerror}", Location(shown, 1, 1)) from None
-    if len(raw) > MAX_FILE_BYTES:
-        raise UserError(f"file is {len(raw):,} bytes; mlgitops lints files up to {MAX_FILE_BYTES:,} bytes", Location(shown, 1, 1))
+    if size > MAX_FILE_BYTES:
+        amount = f"{size:,} bytes" if size > len(raw) else f"more than {MAX_FILE_BYTES:,} bytes"
+        raise UserError(f"file is {amount}; mlgitops lints files up to {MAX_FILE_BYTES:,} bytes", Location(shown, 1, 1))
     if b"\x00" in raw:
         raise UserError("binary content (a NUL byte): not a YAML file", Location(shown, 1, 1))
     try:
@@ -72,6 +76,11 @@ def _read(path: Path) -> str:
         ) from None
 
 
+def _inside(path: Path, root: str) -> bool:
+    target = os.path.realpath(path)
+    return target == root or target.startswith(root.rstrip(os.sep) + os.sep)
+
+
 def _kustomization(folder: Path) -> Path | None:
     for name in KUSTOMIZATION_NAMES:
         if (folder / name).is_file():
@@ -80,7 +89,8 @@ def _kustomization(folder: Path) -> Path | None:
 
 
 def _kustomization_settings(path: Path) -> dict[str, Any]:
-    documents = list(iter_documents(_read(path), _shown(path)))
+    shown = _shown(path)
+    documents = list(iter_documents(_read(path, shown), shown))
     settings = documents[0][2] if documents else None
     return settings if isinstance(settings, dict) else {}
 
@@ -111,27 +121,41 @@ def _default_namespace(manifests: list[Manifest], namespace: str | None) -> None
             metadata["namespace"] = namespace
 
 
+def _identity(path: Path | os.DirEntry[str]) -> tuple[int, int] | None:
+    """The file a path leads to (device, inode), so that one file reached twice is read once."""
+    try:
+        status = path.stat()
+    except OSError:
+        return None
+    return (status.st_dev, status.st_ino)
+
+
 def collect(paths: list[str]) -> LintInput:
     """Every manifest under ``paths``; unreadable or unparseable files are errors, never skipped."""
     found = LintInput()
     errors: list[UserError] = []
-    seen: set[Path] = set()
+    seen: set[tuple[int, int]] = set()
+    folders: set[tuple[int, int] | None] = set()
 
-    def add_file(path: Path, namespace: str | None) -> None:
-        resolved = path.resolve()
-        if resolved in seen or path.name in KUSTOMIZATION_NAMES:
+    def add_file(path: Path, shown: str, namespace: str | None, identity: tuple[int, int] | None) -> None:
+        if path.name in KUSTOMIZATION_NAMES or (identity is not None and identity in seen):
             return
-        seen.add(resolved)
+        if identity is not None:
+            seen.add(identity)
         found.files += 1
         try:
-            manifests = load_manifests(_read(path), _shown(path))
+            manifests = load_manifests(_read(path, shown), shown)
         except UserError as error:
             errors.append(error)
             return
         _default_namespace(manifests, namespace)
         found.manifests += manifests
 
-    def add_folder(folder: Path, namespace: str | None) -> None:
+    def add_folder(folder: Path, shown_folder: str, namespace: str | None, root: str) -> None:
+        identity = _identity(folder)
+        if identity in folders:
+            return  # reached again through a link: a loop, or a folder already linted
+        folders.add(identity)
         kustomization = _kustomization(folder)
         if kustomization is not None:
             try:
@@ -152,17 +176,33 @@ def collect(paths: list[str]) -> LintInput:
                     found.manifests += load_manifests(text, shown)
                 except UserError as error:
                     errors.append(error)
-                for child in folder.rglob("*"):
-                    seen.add(child.resolve())
+                seen.update(identity for child in folder.rglob("*") if (identity := _identity(child)) is not None)
                 return
             namespace = settings.get("namespace") if isinstance(settings.get("namespace"), str) else namespace
-        for child in sorted(folder.iterdir()):
-            if child.name.startswith("."):
+        try:
+            with os.scandir(folder) as scan:
+                entries = sorted(scan, key=lambda entry: entry.name)
+        except OSError as error:
+            errors.append(UserError(f"{shown_folder}: cannot read this folder: {error.strerror}"))
+            return
+        for entry in entries:
+            if entry.name.startswith("."):
                 continue
-            if child.is_dir():
-                add_folder(child, namespace)
-            elif child.suffix in MANIFEST_SUFFIXES and child.is_file():
-                add_file(child, namespace)
+            child = Path(entry.path)
+            shown = f"{shown_folder.rstrip('/')}/{entry.name}" if shown_folder != "." else entry.name
+            if entry.is_symlink() and not _inside(child, root):
+                errors.append(
+                    UserError(
+                        f"a symbolic link leading outside {_shown(Path(root))}/ is not followed; "
+                        "name its target on the command line to lint it",
+                        Location(shown, 1, 1),
+                    )
+                )
+                continue
+            if entry.is_dir():
+                add_folder(child, shown, namespace, root)
+            elif entry.name.endswith(MANIFEST_SUFFIXES) and entry.is_file():
+                add_file(child, shown, namespace, _identity(entry))
 
     for raw in paths:
         if raw == "-":
@@ -174,9 +214,11 @@ def collect(paths: list[str]) -> LintInput:
             continue
         path = Path(raw)
         if path.is_dir():
-            add_folder(path, None)
+            add_folder(path, _shown(path), None, os.path.realpath(path))
         elif path.is_file():
-            add_file(path, None)
+            add_file(path, _shown(path), None, _identity(path))
+        elif path.exists():
+            errors.append(UserError(f"{raw}: not a regular file or folder; name YAML files or folders of them"))
         else:
             errors.append(UserError(f"{raw}: no such file or folder"))
     if errors:

@@ -340,6 +340,37 @@ def test_unparseable_input_is_exit_2_with_a_location_never_skipped(tmp_path: Pat
     assert "Traceback" not in result.stderr
 
 
+def test_folder_links_leading_outside_are_refused_and_loops_end(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    write(repo / "manifests" / "ok.yaml", MULTI)
+    write(tmp_path / "home" / "credentials.yaml", "password: hunter2\n")
+    (repo / "manifests" / "creds.yaml").symlink_to(tmp_path / "home" / "credentials.yaml")
+    (repo / "manifests" / "zero.yaml").symlink_to("/dev/zero")
+    (repo / "manifests" / "again").symlink_to(repo / "manifests")  # a loop back to its own folder
+    (repo / "manifests" / "same.yaml").symlink_to("ok.yaml")  # the same file twice is read once
+    result = run_cli("lint", "manifests", "--format", "json", cwd=repo, timeout=60)
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "error: manifests/creds.yaml:1:1: a symbolic link leading outside manifests/ is not followed; "
+        "name its target on the command line to lint it\n"
+        "error: manifests/zero.yaml:1:1: a symbolic link leading outside manifests/ is not followed; "
+        "name its target on the command line to lint it\n"
+    )
+    assert "hunter2" not in result.stdout + result.stderr
+    (repo / "manifests" / "creds.yaml").unlink()
+    (repo / "manifests" / "zero.yaml").unlink()
+    clean = run_cli("lint", "manifests", "--format", "json", cwd=repo, timeout=60)
+    assert clean.exit_code in (0, 1), clean.stderr
+    assert {f["location"]["file"] for f in json.loads(clean.stdout)} == {"manifests/ok.yaml"}
+
+
+def test_a_device_named_on_the_command_line_is_refused_unread(tmp_path: Path) -> None:
+    (tmp_path / "zero.yaml").symlink_to("/dev/zero")
+    result = run_cli("lint", "zero.yaml", cwd=tmp_path, timeout=60)
+    assert result.exit_code == 2
+    assert result.stderr == "error: zero.yaml: not a regular file or folder; name YAML files or folders of them\n"
+
+
 def test_stdin_is_linted_as_a_file(tmp_path: Path) -> None:
     import subprocess
     import sys

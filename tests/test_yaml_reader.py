@@ -116,7 +116,9 @@ plain_objects = st.recursive(
     scalar_values,
     lambda children: st.one_of(
         st.lists(children, max_size=4),
-        st.dictionaries(st.one_of(st.text(max_size=8), st.sampled_from(TRICKY_SCALARS), st.integers(-5, 5)), children, max_size=4),
+        st.dictionaries(
+            st.one_of(st.text(max_size=8), st.sampled_from(TRICKY_SCALARS), st.integers(-5, 5)), children, max_size=4
+        ),
     ),
     max_leaves=20,
 )
@@ -135,7 +137,9 @@ def test_hand_written_plain_scalars_read_as_pyyaml_reads_them(tokens: list[str])
 
 
 def test_every_committed_manifest_and_environment_file_matches_pyyaml() -> None:
-    files = sorted([*(REPO / "rendered").rglob("*.yaml"), *(REPO / "environments").glob("*.yaml"), *(REPO / "policies").glob("*.yaml")])
+    files = sorted(
+        [*(REPO / "rendered").rglob("*.yaml"), *(REPO / "environments").glob("*.yaml"), *(REPO / "policies").glob("*.yaml")]
+    )
     assert len(files) > 100
     for path in files:
         text = Path(path).read_text()
