@@ -1,0 +1,110 @@
+"""Spread independent work over two processes, where there are two cores and enough work to pay for it.
+
+CI runners and laptops have at least two cores while one Python process uses one. Parsing a
+fleet's YAML is most of what `lint` does, and files parse independently, so the second half
+is parsed in a forked child and sent back pickled (pickle reads ~10x faster than YAML parses).
+Fork, not a process pool: the child starts with everything already imported, in about a
+millisecond, which is what lets this pay off on a run that takes half a second.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import signal
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from typing import TypeVar
+
+Item = TypeVar("Item")
+Result = TypeVar("Result")
+
+# Below this much work (in the caller's units, bytes of YAML for lint) a fork costs more than it saves.
+DEFAULT_MIN_WEIGHT = 256 * 1024
+SERIAL_SWITCH = "MLGITOPS_PROCESSES"
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def forking_pays(total_weight: int, min_weight: int = DEFAULT_MIN_WEIGHT) -> bool:
+    """Whether a second process is worth starting here for this much work."""
+    if os.environ.get(SERIAL_SWITCH) == "1":
+        return False
+    # Forking a process that runs other threads can leave the child holding their locks.
+    return hasattr(os, "fork") and threading.active_count() == 1 and _cores() >= 2 and total_weight >= min_weight
+
+
+def map_in_two(
+    function: Callable[[Item], Result],
+    items: Sequence[Item],
+    weights: Sequence[int],
+    min_weight: int = DEFAULT_MIN_WEIGHT,
+) -> list[Result]:
+    """``[function(item) for item in items]``, the later half (by weight) computed in a forked child.
+
+    Results must pickle. Whatever goes wrong in the child (it is killed, it runs out of memory)
+    costs only time: its half is then computed here, so the result is always the same.
+    """
+    total = sum(weights)
+    if len(items) < 2 or not forking_pays(total, min_weight):
+        return [function(item) for item in items]
+    cut, running = 0, 0
+    while cut < len(items) - 1 and running + weights[cut] <= total // 2:
+        running += weights[cut]
+        cut += 1
+    cut = max(cut, 1)
+    read_end, write_end = os.pipe()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - runs in the child, which leaves through os._exit
+        _child(function, items[cut:], read_end, write_end)
+    os.close(write_end)
+    try:
+        first = [function(item) for item in items[:cut]]
+        with os.fdopen(read_end, "rb") as stream:
+            payload = stream.read()
+    except BaseException:
+        _stop(child)
+        raise
+    _, status = os.waitpid(child, 0)
+    if status == 0 and payload:
+        try:
+            second: list[Result] = pickle.loads(payload)
+            return first + second
+        except (pickle.UnpicklingError, EOFError, ValueError):  # pragma: no cover - a truncated payload
+            pass
+    return first + [function(item) for item in items[cut:]]
+
+
+def _child(function: Callable[[Item], Result], items: Sequence[Item], read_end: int, write_end: int) -> None:  # pragma: no cover
+    status = 1
+    try:
+        os.close(read_end)
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        payload = pickle.dumps([function(item) for item in items], protocol=pickle.HIGHEST_PROTOCOL)
+        with os.fdopen(write_end, "wb") as stream:
+            stream.write(payload)
+        status = 0
+    except BaseException:
+        # The parent computes this half itself; nothing the child knows is lost.
+        pass
+    finally:
+        os._exit(status)
+
+
+def _stop(child: int) -> None:
+    try:
+        os.kill(child, signal.SIGKILL)
+        os.waitpid(child, 0)
+    except (ProcessLookupError, ChildProcessError):  # pragma: no cover - already gone
+        pass
+
+
+__all__ = ["DEFAULT_MIN_WEIGHT", "SERIAL_SWITCH", "forking_pays", "map_in_two"]

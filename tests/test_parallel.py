@@ -1,0 +1,122 @@
+"""Work split over two processes gives exactly the serial result, whatever happens to the child."""
+
+from __future__ import annotations
+
+import os
+import signal
+from pathlib import Path
+
+import pytest
+
+from generator import lint_inputs, parallel
+from generator.errors import UserError
+from generator.parallel import map_in_two
+from tests.support import REPO, run_cli, write
+
+PARENT = os.getpid()
+
+
+@pytest.fixture(autouse=True)
+def two_cores(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The split must be exercised even on a one-core runner: the decision is tested separately.
+    monkeypatch.setattr(parallel, "_cores", lambda: 2)
+    monkeypatch.delenv(parallel.SERIAL_SWITCH, raising=False)
+
+
+def square_and_where(number: int) -> tuple[int, int]:
+    return number * number, os.getpid()
+
+
+def test_the_later_half_is_computed_in_another_process_in_order() -> None:
+    results = map_in_two(square_and_where, list(range(10)), [1] * 10, min_weight=0)
+    assert [value for value, _ in results] == [n * n for n in range(10)]
+    processes = [pid for _, pid in results]
+    assert processes[:5] == [PARENT] * 5
+    assert len(set(processes[5:])) == 1
+    assert processes[5] != PARENT
+
+
+def test_weights_decide_where_the_cut_falls() -> None:
+    heavy_first = map_in_two(square_and_where, [1, 2, 3, 4, 5], [10, 1, 1, 1, 1], min_weight=0)
+    assert [pid == PARENT for _, pid in heavy_first] == [True, False, False, False, False]
+    heavy_last = map_in_two(square_and_where, [1, 2, 3, 4, 5], [1, 1, 1, 1, 10], min_weight=0)
+    assert [pid == PARENT for _, pid in heavy_last] == [True, True, True, True, False]
+
+
+def test_little_work_one_core_or_the_switch_stay_in_this_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert {pid for _, pid in map_in_two(square_and_where, [1, 2, 3], [1, 1, 1], min_weight=10)} == {PARENT}
+    monkeypatch.setenv(parallel.SERIAL_SWITCH, "1")
+    assert {pid for _, pid in map_in_two(square_and_where, [1, 2, 3], [1, 1, 1], min_weight=0)} == {PARENT}
+    monkeypatch.delenv(parallel.SERIAL_SWITCH)
+    monkeypatch.setattr(parallel, "_cores", lambda: 1)
+    assert not parallel.forking_pays(10**9)
+
+
+def dies_in_the_child(number: int) -> int:
+    if os.getpid() != PARENT:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return number + 1
+
+
+def raises_in_the_child(number: int) -> int:
+    if os.getpid() != PARENT:
+        raise MemoryError
+    return number + 1
+
+
+@pytest.mark.parametrize("function", [dies_in_the_child, raises_in_the_child])
+def test_a_child_that_dies_costs_time_not_results(function: object) -> None:
+    assert map_in_two(function, [1, 2, 3, 4], [1, 1, 1, 1], min_weight=0) == [2, 3, 4, 5]  # type: ignore[arg-type]
+
+
+def fails_here(number: int) -> int:
+    if os.getpid() == PARENT and number == 0:
+        raise ValueError("parent half failed")
+    return number
+
+
+def test_a_failure_in_this_process_stops_and_reaps_the_child() -> None:
+    with pytest.raises(ValueError, match="parent half failed"):
+        map_in_two(fails_here, [0, 1, 2, 3], [1, 1, 1, 1], min_weight=0)
+    with pytest.raises(ChildProcessError):
+        os.waitpid(-1, os.WNOHANG)  # no child left behind
+
+
+def test_located_errors_cross_the_process_boundary(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(lint_inputs, "PARSE_IN_TWO_FROM", 0)
+    for index in range(6):
+        write(tmp_path / f"{index}.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n")
+    write(tmp_path / "9-broken.yaml", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: a\n  name: b\n")
+    with pytest.raises(UserError) as raised:
+        lint_inputs.collect([str(tmp_path)])
+    assert raised.value.location is not None
+    assert (raised.value.location.file.endswith("9-broken.yaml"), raised.value.location.line) == (True, 5)
+
+
+def test_the_committed_fleet_reads_the_same_in_one_process_and_in_two(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(lint_inputs, "PARSE_IN_TWO_FROM", 0)
+    split = lint_inputs.collect([str(REPO / "rendered")])
+    monkeypatch.setenv(parallel.SERIAL_SWITCH, "1")
+    serial = lint_inputs.collect([str(REPO / "rendered")])
+    assert [(m.file, m.document, m.obj) for m in split.manifests] == [(m.file, m.document, m.obj) for m in serial.manifests]
+    assert split.files == serial.files > 50
+
+
+def test_lint_output_does_not_depend_on_the_split(tmp_path: Path) -> None:
+    # Above the threshold for real: 300 KB of manifests, one with a finding at a known line.
+    body = "".join(
+        f"---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings-{index}\n  namespace: ml\n"
+        f"data:\n  note: '{'x' * 200}'\n"
+        for index in range(40)
+    )
+    for index in range(30):
+        write(tmp_path / "manifests" / f"config-{index:02}.yaml", body)
+    write(
+        tmp_path / "manifests" / "zz-pod.yaml",
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: ml}\nspec:\n  containers:\n  - {name: c, image: 'x:latest'}\n",
+    )
+    split = run_cli("lint", "manifests", "--format", "json", cwd=tmp_path)
+    serial = run_cli("lint", "manifests", "--format", "json", cwd=tmp_path, env={parallel.SERIAL_SWITCH: "1"})
+    assert split.exit_code == serial.exit_code == 1
+    assert split.stdout == serial.stdout
+    assert '"file": "manifests/zz-pod.yaml"' in split.stdout
