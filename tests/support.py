@@ -32,6 +32,20 @@ def run_cli(*args: str, cwd: Path, env: dict[str, str] | None = None, timeout: f
     return CliResult(completed.returncode, completed.stdout, completed.stderr)
 
 
+def kubectl() -> str:
+    """kubectl's path: tests that prove output builds with kustomize skip without it, except in CI."""
+    import shutil
+
+    import pytest
+
+    found = shutil.which("kubectl")
+    if found is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("kubectl is required in CI to prove output builds with kubectl kustomize")
+        pytest.skip("kubectl is not installed")
+    return found
+
+
 def write(path: Path, text: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")

@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
-from tests.support import REPO
+from tests.support import REPO, kubectl
 
 FLEET_ROWS = {
     "render",
@@ -29,11 +25,7 @@ OPTIONAL_ROWS = {"checkov", "lint"}
 
 
 def test_benchmark_runs_end_to_end_on_a_tiny_fleet(tmp_path: Path) -> None:
-    if shutil.which("kubectl") is None:
-        message = "kubectl is not on PATH; the benchmark compares against kubectl kustomize"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
+    kubectl()  # the benchmark compares against kubectl kustomize
     report_path = tmp_path / "report.json"
 
     completed = subprocess.run(

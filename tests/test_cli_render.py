@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -12,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.support import REPO, run_cli
+from tests.support import REPO, kubectl, run_cli
 
 
 def _tree_digest(folder: Path) -> dict[str, str]:
@@ -113,15 +112,6 @@ def test_editor_schema_accepts_every_example_file(repo_root: Path) -> None:
         jsonschema.validate({"workloads": [{"name": "x", "kind": "training", "resouces": {}}]}, schema)
 
 
-def _kubectl() -> str:
-    found = shutil.which("kubectl")
-    if found is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("kubectl is required in CI to prove rendered/<env> builds with kustomize")
-        pytest.skip("kubectl not installed")
-    return found
-
-
 @pytest.mark.kubectl
 @pytest.mark.parametrize("environment", ["dev", "staging", "prod"])
 def test_kubectl_kustomize_builds_exactly_the_generators_objects(environment: str) -> None:
@@ -137,7 +127,7 @@ def test_kubectl_kustomize_builds_exactly_the_generators_objects(environment: st
     assert len(objects) == sum(len(items) for items in roots.values())
     for folder, items in roots.items():
         built = subprocess.run(
-            [_kubectl(), "kustomize", str(REPO / "rendered" / environment / folder)],
+            [kubectl(), "kustomize", str(REPO / "rendered" / environment / folder)],
             capture_output=True,
             text=True,
             check=False,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -14,7 +13,7 @@ from generator.errors import UserError
 from generator.kube.custom_resources import load_crds
 from generator.loading import load_environments
 from generator.pipeline import EnvironmentOutput, build
-from tests.support import REPO, shared_dir, write
+from tests.support import REPO, kubectl, shared_dir, write
 
 
 @pytest.fixture(scope="module")
@@ -154,8 +153,7 @@ def test_a_large_environment_is_sharded_into_one_root_per_group(tmp_path: Path) 
 
 @pytest.mark.kubectl
 def test_the_sharded_layout_builds_exactly_the_objects_of_the_unsharded_one(tmp_path: Path) -> None:
-    kubectl = shutil.which("kubectl")
-    assert kubectl is not None, "kubectl is required for this test"
+    kubectl_path = kubectl()
 
     def build_all(max_objects: int) -> dict[tuple[str, str], Any]:
         folder = tmp_path / f"env-{max_objects}"
@@ -168,7 +166,7 @@ def test_the_sharded_layout_builds_exactly_the_objects_of_the_unsharded_one(tmp_
         roots = [path.removesuffix("kustomization.yaml") for path in output.files if path.endswith("kustomization.yaml")]
         for root in roots:
             result = subprocess.run(
-                [kubectl, "kustomize", str(folder / "rendered" / "big" / root)],
+                [kubectl_path, "kustomize", str(folder / "rendered" / "big" / root)],
                 capture_output=True,
                 text=True,
                 check=True,

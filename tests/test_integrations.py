@@ -158,13 +158,16 @@ def test_integration_mistakes_are_located(tmp_path: Path, replace: str, by: str,
 
 
 def test_a_registered_model_needs_one_line_of_spec(tmp_path: Path) -> None:
-    write(tmp_path / "dev.yaml", """\
+    write(
+        tmp_path / "dev.yaml",
+        """\
 namespace: ml
 kubernetesVersion: "1.32"
 mlflow: {trackingUri: "https://mlflow.example", servingImage: "registry.example/mlflow:2"}
 workloads:
   - {name: clf, kind: serving, model: {name: resnet50, version: "3"}}
-""")
+""",
+    )
     [loaded] = load_environments(tmp_path)
     deployment = next(item.obj for item in build(loaded).objects if item.kind == "Deployment")
     [container] = deployment["spec"]["template"]["spec"]["containers"]

@@ -12,7 +12,7 @@ import yaml
 
 from generator.policy import load_catalog
 from generator.policy.testing import run_catalog_examples
-from tests.support import REPO, run_cli, shared_dir, write
+from tests.support import REPO, kubectl, run_cli, shared_dir, write
 
 SEED_PAIRS = {
     "resources-requests": (
@@ -389,7 +389,7 @@ def test_stdin_is_linted_as_a_file(tmp_path: Path) -> None:
 
 
 def test_a_kustomize_root_with_patches_is_built_before_linting(tmp_path: Path) -> None:
-    assert shutil.which("kubectl"), "kubectl is required"
+    kubectl()
     write(tmp_path / "app" / "hpa.yaml", SEED_PAIRS["hpa-metrics"][1])
     write(
         tmp_path / "app" / "kustomization.yaml",

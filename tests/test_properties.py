@@ -20,7 +20,7 @@ from generator.manifest import Manifest
 from generator.pipeline import build
 from generator.policy import PolicyContext, evaluate, fails, load_catalog
 from generator.spec.placement import pool_facts
-from tests.support import REPO, run_cli
+from tests.support import REPO, kubectl, run_cli
 
 POOLS = [
     {"name": "cpu", "labels": {"pool": "cpu"}, "allocatable": {"cpu": "32", "memory": "128Gi"}},
@@ -102,15 +102,14 @@ def test_valid_specs_render_validate_and_lint_clean(spec: dict[str, Any]) -> Non
 @settings(max_examples=3, deadline=None)
 @given(environments())
 def test_a_sample_of_valid_specs_builds_with_kubectl_kustomize(spec: dict[str, Any]) -> None:
-    kubectl = shutil.which("kubectl")
-    assert kubectl is not None, "kubectl is required"
+    kubectl_path = kubectl()
     with tempfile.TemporaryDirectory() as scratch:
         _, output = _build(spec, Path(scratch))
         root = Path(scratch) / "rendered"
         for path, text in output.files.items():
             (root / path).parent.mkdir(parents=True, exist_ok=True)
             (root / path).write_text(text)
-        built = subprocess.run([kubectl, "kustomize", str(root)], capture_output=True, text=True, check=False)
+        built = subprocess.run([kubectl_path, "kustomize", str(root)], capture_output=True, text=True, check=False)
     assert built.returncode == 0, built.stderr
     assert len([doc for doc in yaml.safe_load_all(built.stdout) if doc]) == len(output.objects)
 

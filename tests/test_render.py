@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,7 @@ from generator.spec import (
     TaintSpec,
     Training,
 )
-from tests.support import REPO
+from tests.support import REPO, kubectl
 
 
 @pytest.fixture(scope="module")
@@ -221,3 +222,29 @@ def test_committed_editor_schema_is_current(repo_root: Path) -> None:
     for name in ("base", "dev", "staging", "prod"):
         first = (repo_root / "environments" / f"{name}.yaml").read_text().splitlines()[0]
         assert first == "# yaml-language-server: $schema=environment.schema.json"
+
+
+# Text PyYAML reads as text but Go's YAML readers (kubectl, kustomize, ArgoCD, Flux) as a number or bool.
+AMBIGUOUS_TEXT = ["n", "Y", "1e-4", "3e5", "0o17", ".5", "1_000", "-.inf", ".NaN", "0x1F", "0b101", "10", "yes", "2.0"]
+
+
+def test_text_that_other_yaml_readers_take_for_numbers_is_quoted(tmp_path: Path) -> None:
+    from generator.output.yaml_writer import dump_object
+
+    for value in AMBIGUOUS_TEXT:
+        assert f"note: '{value}'" in dump_object({"note": value}) or f'note: "{value}"' in dump_object({"note": value}), value
+    for plain in ["v1", "1Gi", "500m", "hello", "nvidia.com/gpu", "1.2.3", "e5"]:
+        assert f"note: {plain}\n" in dump_object({"note": plain})
+    # kustomize reads kustomization.yaml into typed Go fields: an unquoted `namespace: n` is a bool to it.
+    kubectl_path = kubectl()
+    for index, value in enumerate(AMBIGUOUS_TEXT):
+        root = tmp_path / f"root-{index}"
+        root.mkdir()
+        config = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "hyperparameters"}, "data": {"value": value}}
+        (root / "configmap.yaml").write_text(dump_object(config))
+        kustomization = {"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization", "namespace": value}
+        (root / "kustomization.yaml").write_text(dump_object({**kustomization, "resources": ["configmap.yaml"]}))
+        built = subprocess.run([kubectl_path, "kustomize", str(root)], capture_output=True, text=True, check=False)
+        assert built.returncode == 0, (value, built.stderr)
+        [obj] = yaml.safe_load_all(built.stdout)
+        assert (obj["metadata"]["namespace"], obj["data"]["value"]) == (value, value)
