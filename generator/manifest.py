@@ -8,14 +8,14 @@ This is roughly 15x faster than a round-trip parse and keeps exact positions for
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any
 
 import yaml
 
 from generator.errors import Location, UserError
-from generator.yaml_reader import compose_all, iter_documents
+from generator.yaml_reader import AmbiguousText, compose_all, iter_documents
 
 PathSegment = str | int
 FieldPath = tuple[PathSegment, ...]
@@ -53,6 +53,8 @@ class Manifest:
     environment: str | None = None
     base_path: FieldPath = ()
     """Where the object sits inside its document (a `kind: List` item), for locating from ``text``."""
+    ambiguous: tuple[AmbiguousText, ...] = ()
+    """Plain values written so that kubectl reads a number or boolean where we read text (paths within the object)."""
     _composed: bool = field(default=False, repr=False)
 
     @cached_property
@@ -116,7 +118,8 @@ def load_manifests(text: str, file: str) -> list[Manifest]:
     A ``kind: List`` is unpacked into its items.
     """
     manifests: list[Manifest] = []
-    for index, node, obj in iter_documents(text, file):
+    ambiguous: list[AmbiguousText] = []
+    for index, node, obj in iter_documents(text, file, ambiguous):
         if obj is None:
             continue
         where = Location(file, node.start_mark.line + 1, node.start_mark.column + 1)
@@ -130,7 +133,18 @@ def load_manifests(text: str, file: str) -> list[Manifest]:
                 manifests.append(_detached(_checked(item, file, index, item_node, where), text, ("items", item_index)))
             continue
         manifests.append(_detached(_checked(obj, file, index, node, where), text, ()))
+    for found in ambiguous:
+        _attach(found, manifests)
     return manifests
+
+
+def _attach(found: AmbiguousText, manifests: list[Manifest]) -> None:
+    for manifest in manifests:
+        prefix = manifest.base_path
+        if manifest.document == found.document and found.path[: len(prefix)] == prefix and len(found.path) > len(prefix):
+            relative = replace(found, path=found.path[len(prefix) :])
+            manifest.ambiguous = (*manifest.ambiguous, relative)
+            return
 
 
 def _detached(manifest: Manifest, text: str, base_path: FieldPath) -> Manifest:

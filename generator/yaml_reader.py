@@ -12,12 +12,14 @@ which keeps its exact semantics. Together this is about twice as fast as ``yaml.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import yaml
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
 from generator.errors import Location, UserError
+from generator.yaml_ambiguity import go_reading
 
 try:
     _ParserBase: Any = yaml.CSafeLoader
@@ -85,12 +87,27 @@ def yaml_error(error: yaml.YAMLError, file: str) -> UserError:
     return UserError(f"invalid YAML: {error}", Location(file, 1, 1))
 
 
-def iter_documents(text: str, file: str) -> Iterator[tuple[int, yaml.Node, Any]]:
+@dataclass(frozen=True)
+class AmbiguousText:
+    """A plain scalar that is text here but a number or a boolean to Go's YAML readers (kubectl)."""
+
+    document: int
+    path: tuple[str | int, ...]
+    """Field path within the document; for a key, the path of the entry it names."""
+    text: str
+    reading: str
+    """What Go's readers make of it: "a number" or "a boolean"."""
+    key: bool = False
+
+
+def iter_documents(text: str, file: str, ambiguous: list[AmbiguousText] | None = None) -> Iterator[tuple[int, yaml.Node, Any]]:
     """Yield (document index, node, constructed object) for each document of ``text``.
 
-    Only YAML's safe tags are constructed; anything else is a located error.
+    Only YAML's safe tags are constructed; anything else is a located error. With
+    ``ambiguous``, plain scalars that Go's YAML readers would not read as text are added to it.
     """
     loader = _Loader(text)
+    found: list[yaml.Node] | None = [] if ambiguous is not None else None
     # Without anchors no node is shared, so the fast builder needs no alias bookkeeping;
     # documents with anchors (rare in manifests) take PyYAML's constructor after the checks.
     anchors = "&" in text
@@ -101,10 +118,14 @@ def iter_documents(text: str, file: str) -> Iterator[tuple[int, yaml.Node, Any]]
             if node is None:  # pragma: no cover - libyaml yields None only at stream end
                 break
             if anchors:
-                check_node(node, file, anchors=True)
+                check_node(node, file, anchors=True, ambiguous=found)
                 value = loader.construct_document(node)
             else:
-                value = _ObjectBuilder(loader, file).build(node, 0)
+                value = _ObjectBuilder(loader, file, found).build(node, 0)
+            if found:
+                assert ambiguous is not None
+                ambiguous.extend(_ambiguous_texts(node, found, index))
+                found.clear()
             yield index, node, value
             index += 1
     except yaml.YAMLError as error:
@@ -118,18 +139,21 @@ def iter_documents(text: str, file: str) -> Iterator[tuple[int, yaml.Node, Any]]
 class _ObjectBuilder:
     """Builds plain objects from an alias-free node tree, checking keys and depth on the way."""
 
-    def __init__(self, loader: Any, file: str) -> None:
+    def __init__(self, loader: Any, file: str, ambiguous: list[yaml.Node] | None = None) -> None:
         self.loader = loader
         self.file = file
+        self.ambiguous = ambiguous
 
     def build(self, node: yaml.Node, depth: int) -> Any:
         if depth > MAX_DEPTH:
             raise UserError(f"YAML nested more than {MAX_DEPTH} levels deep", _location(self.file, node.start_mark))
         kind = type(node)
         tag = node.tag
-        if kind is ScalarNode:
+        if isinstance(node, ScalarNode):
             value: str = node.value
             if tag == _STR:
+                if self.ambiguous is not None and not node.style and go_reading(value) is not None:
+                    self.ambiguous.append(node)
                 return value
             if tag == _NULL:
                 return None
@@ -156,7 +180,7 @@ class _ObjectBuilder:
 
     def delegate(self, node: yaml.Node) -> Any:
         """PyYAML's safe constructor for the rare node this builder does not handle itself."""
-        check_node(node, self.file, anchors=False)
+        check_node(node, self.file, anchors=False, ambiguous=self.ambiguous)
         value = self.loader.construct_object(node, deep=True)
         self.loader.constructed_objects = {}
         return value
@@ -173,10 +197,11 @@ def _duplicate_key(key_node: yaml.Node, first: yaml.Node, file: str) -> UserErro
     )
 
 
-def check_node(root: yaml.Node, file: str, anchors: bool) -> None:
+def check_node(root: yaml.Node, file: str, anchors: bool, ambiguous: list[yaml.Node] | None = None) -> None:
     """Refuse duplicate keys, documents nested absurdly deep, and aliases that expand without bound.
 
-    The walk is iterative: a hostile document cannot exhaust the Python stack.
+    The walk is iterative: a hostile document cannot exhaust the Python stack. Plain text
+    scalars that Go's readers take for numbers or booleans are added to ``ambiguous``.
     """
     stack: list[tuple[yaml.Node, int]] = [(root, 0)]
     seen: set[int] = set()
@@ -188,6 +213,8 @@ def check_node(root: yaml.Node, file: str, anchors: bool) -> None:
             if id(node) in seen:
                 continue  # an alias: its target is checked once; its expansion is measured below
             seen.add(id(node))
+        if ambiguous is not None and _is_ambiguous(node):
+            ambiguous.append(node)
         if isinstance(node, MappingNode):
             keys: dict[str, yaml.Node] = {}
             for key_node, value_node in node.value:
@@ -195,6 +222,8 @@ def check_node(root: yaml.Node, file: str, anchors: bool) -> None:
                     if key_node.value in keys and key_node.tag == keys[key_node.value].tag:
                         raise _duplicate_key(key_node, keys[key_node.value], file)
                     keys[key_node.value] = key_node
+                    if ambiguous is not None and _is_ambiguous(key_node):
+                        ambiguous.append(key_node)
                 stack.append((value_node, depth + 1))
         elif isinstance(node, SequenceNode):
             stack.extend((item, depth + 1) for item in node.value)
@@ -204,6 +233,40 @@ def check_node(root: yaml.Node, file: str, anchors: bool) -> None:
             "write the values out instead",
             _location(file, root.start_mark),
         )
+
+
+def _is_ambiguous(node: yaml.Node) -> bool:
+    return isinstance(node, ScalarNode) and node.tag == _STR and not node.style and go_reading(node.value) is not None
+
+
+def _ambiguous_texts(root: yaml.Node, nodes: list[yaml.Node], document: int) -> list[AmbiguousText]:
+    """Where in the document each of ``nodes`` stands (a walk done only for documents that have some)."""
+    wanted = {id(node) for node in nodes}
+    texts: dict[tuple[tuple[str | int, ...], bool], AmbiguousText] = {}
+
+    def note(node: yaml.Node, path: tuple[str | int, ...], key: bool) -> None:
+        if id(node) in wanted:
+            reading = go_reading(node.value) or ""
+            texts.setdefault((path, key), AmbiguousText(document, path, node.value, reading, key))
+
+    stack: list[tuple[yaml.Node, tuple[str | int, ...]]] = [(root, ())]
+    visited: set[int] = set()
+    while stack:
+        node, path = stack.pop()
+        if id(node) in visited:
+            continue  # an alias: reported where its anchor stands
+        visited.add(id(node))
+        note(node, path, False)
+        children: list[tuple[yaml.Node, tuple[str | int, ...]]] = []
+        if isinstance(node, MappingNode):
+            for key_node, value_node in node.value:
+                entry = (*path, str(key_node.value) if isinstance(key_node, ScalarNode) else "?")
+                note(key_node, entry, True)
+                children.append((value_node, entry))
+        elif isinstance(node, SequenceNode):
+            children = [(item, (*path, index)) for index, item in enumerate(node.value)]
+        stack.extend(reversed(children))  # document order: a shared node is reported where its anchor is
+    return sorted(texts.values(), key=lambda text: (text.path, text.key))
 
 
 def _expanded_size(root: yaml.Node) -> int:
@@ -231,4 +294,4 @@ def _expanded_size(root: yaml.Node) -> int:
     return sizes[id(root)]
 
 
-__all__ = ["MAX_DEPTH", "MAX_EXPANDED_NODES", "check_node", "compose_all", "iter_documents", "yaml_error"]
+__all__ = ["MAX_DEPTH", "MAX_EXPANDED_NODES", "AmbiguousText", "check_node", "compose_all", "iter_documents", "yaml_error"]

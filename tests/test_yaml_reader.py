@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from generator.errors import UserError
-from generator.yaml_reader import iter_documents
+from generator.yaml_reader import AmbiguousText, iter_documents
 from tests.support import REPO
 
 
@@ -144,3 +144,44 @@ def test_every_committed_manifest_and_environment_file_matches_pyyaml() -> None:
     for path in files:
         text = Path(path).read_text()
         assert ours(text) == pyyaml(text), path
+
+
+def ambiguous_of(text: str) -> list[tuple[tuple[str | int, ...], str, str, bool]]:
+    found: list[AmbiguousText] = []
+    list(iter_documents(text, "t.yaml", found))
+    return [(item.path, item.text, item.reading, item.key) for item in found]
+
+
+@pytest.mark.parametrize("anchored", [False, True])
+def test_plain_text_that_go_reads_as_numbers_or_booleans_is_noted_with_its_path(anchored: bool) -> None:
+    text = "labels: {shuffle: n, y: 'x'}\nargs: [--lr, 1e-4, '1e-5', \"0o17\"]\nlr: 3e5\nquoted: 'n'\nsize: 1Gi\n"
+    if anchored:
+        text += "spare: &spare {copy: y}\nagain: *spare\n"
+    expected = [
+        (("args", 1), "1e-4", "a number", False),
+        (("labels", "shuffle"), "n", "a boolean", False),
+        (("labels", "y"), "y", "a boolean", True),
+        (("lr",), "3e5", "a number", False),
+    ]
+    if anchored:
+        expected.append((("spare", "copy"), "y", "a boolean", False))  # once, where the anchor stands
+    assert ambiguous_of(text) == expected
+
+
+def test_list_items_carry_their_own_paths() -> None:
+    from generator.manifest import load_manifests
+
+    text = "apiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: ConfigMap, metadata: {name: a}, data: {k: n}}\n"
+    [config] = load_manifests(text, "t.yaml")
+    assert [(item.path, item.text) for item in config.ambiguous] == [(("data", "k"), "n")]
+    assert str(config.locate(config.ambiguous[0].path)) == "t.yaml:4:68"
+
+
+@settings(max_examples=200, deadline=None)
+@given(value=plain_objects)
+def test_what_mlgitops_writes_every_reader_reads_as_written(value: Any) -> None:
+    from generator.output.yaml_writer import dump_object
+
+    text = dump_object({"apiVersion": "v1", "kind": "ConfigMap", "data": value})
+    assert ambiguous_of(text) == []
+    assert ours(text) == pyyaml(text)

@@ -7,22 +7,13 @@ objects therefore always give the same bytes.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import yaml
 
-_Base: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+from generator.yaml_ambiguity import go_reading
 
-# Text that PyYAML would leave unquoted but other readers take for a number or a boolean:
-# YAML 1.2 numbers (1e-4, 0o17, .5) and YAML 1.1's y/n. Go's YAML libraries (kubectl, kustomize,
-# ArgoCD, Flux) read them so, and a learning rate "1e-4" in an env value would stop being text.
-_AMBIGUOUS_TEXT = re.compile(
-    r"[yYnN]"
-    r"|[-+]?(?:\.[0-9]+|[0-9][0-9_]*(?:\.[0-9_]*)?)(?:[eE][-+]?[0-9]+)?"
-    r"|0o[0-7_]+|[-+]?0x[0-9a-fA-F_]+|0b[01_]+"
-    r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)"
-)
+_Base: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
 class _Dumper(_Base):  # type: ignore[misc]
@@ -32,7 +23,7 @@ class _Dumper(_Base):  # type: ignore[misc]
         return True
 
     def represent_str(self, data: str) -> yaml.ScalarNode:
-        if _AMBIGUOUS_TEXT.fullmatch(data):
+        if go_reading(data) is not None:  # text to us, a number or boolean to kubectl and kustomize
             return self.represent_scalar("tag:yaml.org,2002:str", data, style="'")  # type: ignore[no-any-return]
         return super().represent_str(data)  # type: ignore[no-any-return]
 

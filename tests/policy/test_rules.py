@@ -317,3 +317,36 @@ def test_a_cronjobs_job_template_may_set_a_ttl_but_a_gitops_job_may_not(catalog:
         "metadata:\n  name: train-1a2b3c4d\n  namespace: ml\n  annotations: {argocd.argoproj.io/hook: PostSync}",
     )
     assert _found(catalog, hook, "job-gitops-ttl") == []
+
+
+AMBIGUOUS_VALUES = """\
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: sweep
+  labels: {shuffle: n}
+spec:
+  template:
+    spec:
+      restartPolicy: Never
+      containers:
+        - name: trainer
+          image: ml-image:1.0
+          args: [--lr, 1e-4, --wd, '1e-5']
+          env:
+            - {name: LEARNING_RATE, value: 3e-4}
+            - {name: SEED, value: "42"}
+          resources:
+            requests: {cpu: 1e3, memory: 8Gi}
+"""
+
+
+def test_values_go_readers_take_for_numbers_fail_where_kubernetes_wants_text(catalog: Catalog) -> None:
+    found = findings_in(AMBIGUOUS_VALUES, catalog, context=PolicyContext(), rule="ambiguous-yaml-value")
+    assert [(f.location.line, f.location.column, f.severity) for f in found] == [
+        (5, 21, "error"),  # a label value
+        (13, 24, "error"),  # an argument
+        (15, 44, "error"),  # an env value
+        (18, 29, "warning"),  # a quantity decodes from a number
+    ]
+    assert "the plain value 3e-4 is text to PyYAML but a number to kubectl" in found[2].message

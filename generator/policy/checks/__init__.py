@@ -13,9 +13,11 @@ from generator.policy.checks.security import (
     security_non_root,
 )
 from generator.policy.checks.storage import emptydir_data, pvc_reference, pvc_rwo_shared
+from generator.policy.checks.yaml_values import ambiguous_yaml_value
 from generator.policy.model import SetCheck
 
 BUILTIN_CHECKS: dict[str, SetCheck] = {
+    "ambiguous-yaml-value": ambiguous_yaml_value,
     "emptydir-data": emptydir_data,
     "gpu-limits": gpu_limits,
     "gpu-node-selection": gpu_node_selection,
