@@ -120,3 +120,58 @@ def test_lint_output_does_not_depend_on_the_split(tmp_path: Path) -> None:
     assert split.exit_code == serial.exit_code == 1
     assert split.stdout == serial.stdout
     assert '"file": "manifests/zz-pod.yaml"' in split.stdout
+
+
+def _tree(folder: Path) -> dict[str, bytes]:
+    return {str(path.relative_to(folder)): path.read_bytes() for path in sorted(folder.rglob("*")) if path.is_file()}
+
+
+def test_environments_rendered_in_two_processes_write_the_same_bytes(tmp_path: Path) -> None:
+    from benchmarks.fleet import write_fleet
+
+    write_fleet(tmp_path / "environments", 12)  # 36 workloads: above the split threshold
+    split = run_cli("render", "--output", "split", cwd=tmp_path)
+    serial = run_cli("render", "--output", "serial", cwd=tmp_path, env={parallel.SERIAL_SWITCH: "1"})
+    assert (split.exit_code, serial.exit_code) == (0, 0), split.stderr + serial.stderr
+    split_files = _tree(tmp_path / "split")
+    assert split_files == _tree(tmp_path / "serial")
+    assert len(split_files) > 100
+    assert run_cli("render", "--output", "split", "--check", cwd=tmp_path).exit_code == 0
+
+
+def test_errors_of_environments_rendered_apart_are_reported_together(tmp_path: Path) -> None:
+    from benchmarks.fleet import write_fleet
+
+    write_fleet(tmp_path / "environments", 12)
+    for name in ("dev", "prod"):
+        path = tmp_path / "environments" / f"{name}.yaml"
+        path.write_text(path.read_text().replace("extends: base.yaml", "extends: base.yaml\nkubernetesVersion: '1.10'"))
+    result = run_cli("render", cwd=tmp_path)
+    assert result.exit_code == 2
+    lines = result.stderr.splitlines()
+    assert [line.split(":")[1].strip() for line in lines] == ["environments/dev.yaml", "environments/prod.yaml"]
+    assert all("kubernetesVersion" in line or "1.10" in line for line in lines), result.stderr
+    assert not (tmp_path / "rendered").exists()
+
+
+def test_a_fleet_of_environments_is_split_and_a_small_one_is_not(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from benchmarks.fleet import write_fleet
+    from generator.loading import load_environments
+    from generator.policy_run import RENDER_IN_TWO_FROM, render_fleet
+
+    forks: list[int] = []
+    real_fork = os.fork
+
+    def counted_fork() -> int:
+        forks.append(1)
+        return real_fork()
+
+    monkeypatch.setattr(os, "fork", counted_fork)
+    write_fleet(tmp_path / "environments", 12)
+    fleet = render_fleet(load_environments(tmp_path / "environments"), tmp_path / "rendered", [])
+    assert [output.name for output in fleet.outputs] == ["dev", "prod", "staging"]
+    assert forks == [1]
+    small = render_fleet(load_environments(REPO / "environments"), REPO / "rendered", [])
+    assert sum(len(loaded.spec.workloads) for loaded in load_environments(REPO / "environments")) < RENDER_IN_TWO_FROM
+    assert forks == [1]
+    assert [output.name for output in small.outputs] == ["dev", "prod", "staging"]

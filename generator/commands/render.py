@@ -53,14 +53,13 @@ def render(
     from generator.loading import load_environments
     from generator.output import tree
     from generator.output.reporters import text
-    from generator.pipeline import build
     from generator.policy import fails
-    from generator.policy_run import rendered_findings
+    from generator.policy_run import render_fleet
 
     try:
         loaded = load_environments(environments_dir, environments)
-        outputs = [build(environment) for environment in loaded]
-        findings, policies = rendered_findings(loaded, outputs, output_dir, list(policy_dirs))
+        fleet = render_fleet(loaded, output_dir, list(policy_dirs))
+        outputs, findings, policies = fleet.outputs, fleet.findings, fleet.policies
         if findings:
             click.echo(text(findings, policies), err=True, nl=False)
         if fails(findings):

@@ -10,7 +10,7 @@ from pathlib import Path
 from generator.errors import UserError
 from generator.loading import load_environments
 from generator.paths import displayed_as, shown_path
-from generator.pipeline import EnvironmentOutput, build
+from generator.pipeline import EnvironmentOutput
 from generator.review.changes import compare_environment
 from generator.review.git_tree import checkout_folder, default_base, repository_root, resolve_revision
 from generator.review.summary import FindingNote, Review
@@ -18,17 +18,16 @@ from generator.review.summary import FindingNote, Review
 
 def _build_all(folder: Path) -> tuple[dict[str, EnvironmentOutput], list[FindingNote]]:
     """Every environment's output and its policy findings (as the summary shows them)."""
-    from generator.policy_run import rendered_findings
+    from generator.policy_run import render_fleet
 
-    loaded = load_environments(folder)
-    outputs = {environment.name: build(environment) for environment in loaded}
-    notes: list[FindingNote] = []
-    for environment in loaded:
-        findings, _ = rendered_findings([environment], [outputs[environment.name]], Path("rendered"), [])
-        notes += [
-            FindingNote(f.rule, f.severity, f.message, str(f.location), environment.name) for f in findings if f.waiver is None
-        ]
-    return outputs, notes
+    fleet = render_fleet(load_environments(folder), Path("rendered"), [])
+    notes = [
+        FindingNote(f.rule, f.severity, f.message, str(f.location), environment)
+        for environment, findings in fleet.findings_by_environment.items()
+        for f in findings
+        if f.waiver is None
+    ]
+    return {output.name: output for output in fleet.outputs}, notes
 
 
 def _identity(note: FindingNote) -> tuple[str, str, str]:
