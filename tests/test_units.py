@@ -87,3 +87,14 @@ def test_dns1123_labels_rejected(name: str, problem: str) -> None:
 def test_service_names_must_start_with_a_letter() -> None:
     assert dns1035_label_problem("9serve") == ("'9serve' must start with a letter here (a DNS-1035 label, as Services require)")
     assert dns1035_label_problem("serve9") is None
+
+
+def test_fleet_sized_sums_beyond_28_digits_still_format() -> None:
+    # The largest quantity a field takes, times the most replicas, times thousands of workloads.
+    largest = (2**63 - 1) * (2**31 - 1) * 5000
+    odd = format_bytes(Decimal(largest + 1))  # no binary unit divides it: Gi with two decimals
+    assert odd.endswith("Gi")
+    assert float(odd[:-2]) == pytest.approx(largest / 2**30, rel=1e-12)
+    assert format_bytes(Decimal(largest * 2**30)) == f"{largest}Gi"
+    assert format_bytes(Decimal(largest * 2**30 + 2**29 + 1)) == f"{largest}.50Gi"
+    assert format_cpu(Decimal(f"{largest}.5")) == f"{largest * 1000 + 500}m"

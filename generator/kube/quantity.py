@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Context, Decimal, InvalidOperation, localcontext
 
 _BINARY = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60}
 _DECIMAL = {
@@ -82,19 +82,26 @@ def _explain(text: str) -> str:
     )
 
 
+# Sums over a fleet (quantities up to 2^63 times replicas times workloads) outgrow Decimal's default
+# 28 digits; remainders and rounding then raise instead of answering.
+_WIDE = Context(prec=200)
+
+
 def format_cpu(cores: Decimal) -> str:
     """Cores as Kubernetes writes them: whole cores plainly, fractions in millicores."""
-    if cores == cores.to_integral_value():
-        return str(int(cores))
-    return f"{int((cores * 1000).to_integral_value())}m"
+    with localcontext(_WIDE):
+        if cores == cores.to_integral_value():
+            return str(int(cores))
+        return f"{int((cores * 1000).to_integral_value())}m"
 
 
 def format_bytes(amount: Decimal) -> str:
     """Bytes in the largest binary unit that divides them, for readable messages."""
-    for suffix in ("Ei", "Pi", "Ti", "Gi", "Mi", "Ki"):
-        unit = _BINARY[suffix]
-        if amount >= unit and amount % unit == 0:
-            return f"{int(amount // unit)}{suffix}"
-    if amount >= _BINARY["Gi"]:
-        return f"{(amount / _BINARY['Gi']).quantize(Decimal('0.01'))}Gi"
-    return str(int(amount))
+    with localcontext(_WIDE):
+        for suffix in ("Ei", "Pi", "Ti", "Gi", "Mi", "Ki"):
+            unit = _BINARY[suffix]
+            if amount >= unit and amount % unit == 0:
+                return f"{int(amount // unit)}{suffix}"
+        if amount >= _BINARY["Gi"]:
+            return f"{(amount / _BINARY['Gi']).quantize(Decimal('0.01'))}Gi"
+        return str(int(amount))
