@@ -350,3 +350,44 @@ def test_values_go_readers_take_for_numbers_fail_where_kubernetes_wants_text(cat
         (18, 29, "warning"),  # a quantity decodes from a number
     ]
     assert "the plain value 3e-4 is text to PyYAML but a number to kubectl" in found[2].message
+
+
+UNDECLARED_MOUNTS = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: embed
+spec:
+  selector: {matchLabels: {app: embed}}
+  template:
+    metadata: {labels: {app: embed}}
+    spec:
+      initContainers:
+        - name: fetch
+          image: ml-image:1.0
+          volumeMounts: [{name: model, mountPath: /models}]
+      containers:
+        - name: server
+          image: ml-image:1.0
+          volumeMounts: [{name: models, mountPath: /models}]
+          volumeDevices: [{name: raw-index, devicePath: /dev/xvdb}]
+      volumes:
+        - {name: models, persistentVolumeClaim: {claimName: model-store}}
+"""
+
+
+def test_mounts_of_undeclared_volumes_fail_in_init_containers_and_block_devices_too(catalog: Catalog) -> None:
+    assert _found(catalog, UNDECLARED_MOUNTS, "volume-mounts") == [
+        (
+            13,
+            33,
+            "container 'fetch' mounts volume 'model', which the pod does not declare in spec.volumes: "
+            "the API server rejects the pod",
+        ),
+        (
+            18,
+            34,
+            "container 'server' mounts volume 'raw-index', which the pod does not declare in spec.volumes: "
+            "the API server rejects the pod",
+        ),
+    ]

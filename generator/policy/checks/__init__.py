@@ -12,7 +12,7 @@ from generator.policy.checks.security import (
     secret_reference,
     security_non_root,
 )
-from generator.policy.checks.storage import emptydir_data, pvc_reference, pvc_rwo_shared
+from generator.policy.checks.storage import emptydir_data, pvc_reference, pvc_rwo_shared, volume_mounts
 from generator.policy.checks.yaml_values import ambiguous_yaml_value
 from generator.policy.model import SetCheck
 
@@ -36,6 +36,7 @@ BUILTIN_CHECKS: dict[str, SetCheck] = {
     "schema": schema_check,
     "secret-reference": secret_reference,
     "security-non-root": security_non_root,
+    "volume-mounts": volume_mounts,
     # Waivers are applied by the engine itself; the policy sets the severity of invalid ones.
     "waivers": lambda manifests, policy, context: iter(()),
 }
