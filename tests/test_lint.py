@@ -441,6 +441,64 @@ spec:
     assert messages == ["spec.replicatedJobz: unknown field 'replicatedJobz'"]
 
 
+JOBSET_WITH_GPU_WORKERS = """\
+apiVersion: jobset.x-k8s.io/v1alpha2
+kind: JobSet
+metadata:
+  name: llm-finetune
+  namespace: ml
+spec:
+  replicatedJobs:
+    - name: workers
+      replicas: 2
+      template:
+        spec:
+          template:
+            spec:
+              restartPolicy: Never
+              containers:
+                - name: trainer
+                  image: registry.example/llm:1.4
+                  resources:
+                    limits: {nvidia.com/gpu: 8}
+"""
+RAYJOB_WITHOUT_REQUESTS = """\
+apiVersion: ray.io/v1
+kind: RayJob
+metadata:
+  name: tune
+  namespace: ml
+spec:
+  entrypoint: python tune.py
+  rayClusterSpec:
+    headGroupSpec:
+      template:
+        spec:
+          containers:
+            - {name: ray-head, image: "ray:2.40.0", resources: {requests: {cpu: "2", memory: 8Gi}, limits: {memory: 8Gi}}}
+    workerGroupSpecs:
+      - groupName: gpu
+        template:
+          spec:
+            containers:
+              - name: ray-worker
+                image: rayproject/ray:2.40.0
+"""
+
+
+def test_pod_templates_inside_other_custom_resources_are_checked_like_any_pod(tmp_path: Path) -> None:
+    crd = shared_dir() / "crds" / "jobset.x-k8s.io_jobsets.yaml"
+    _, findings = _findings(tmp_path, JOBSET_WITH_GPU_WORKERS, "--crd", str(crd))
+    by_rule = {f["rule"]: f["location"] for f in findings}
+    assert "schema" not in by_rule  # the JobSet itself is valid against the upstream CRD
+    assert by_rule["resources-requests"]["line"] == 18
+    assert by_rule["gpu-toleration"]["line"] == 14  # the pod spec of the Job template inside the JobSet
+    _, findings = _findings(tmp_path, RAYJOB_WITHOUT_REQUESTS)
+    located = {(f["rule"], f["location"]["line"]) for f in findings if f["rule"] != "schema"}
+    assert ("resources-requests", 19) in located  # the worker group's container
+    assert ("resources-requests", 13) not in located  # the head container requests both
+
+
 @pytest.mark.parametrize(
     ("rendered_file", "crd"),
     [

@@ -9,7 +9,7 @@ from typing import Any
 from generator.manifest import Manifest
 from generator.policy.catalog import Catalog
 from generator.policy.model import Finding, Policy, PolicyContext, Target, Violation
-from generator.policy.targets import WORKLOAD_KINDS, containers, pod_specs
+from generator.policy.targets import containers, is_workload, pod_specs
 from generator.policy.waivers import WAIVER_RULE, apply_waivers
 
 
@@ -100,7 +100,7 @@ def _policy_violations(
         yield from found
         return
     for manifest in applicable:
-        if policy.target != "object" and str(manifest.obj.get("kind")) not in WORKLOAD_KINDS:
+        if policy.target != "object" and not is_workload(manifest):
             continue
         for target in targets(manifest, policy.target):
             for violation in _schema_violations(policy, target):
@@ -151,6 +151,6 @@ def evaluate(manifests: Sequence[Manifest], catalog: Catalog, context: PolicyCon
 
 def targets_of(policy: Policy, manifest: Manifest) -> Iterator[Target]:
     """Public for built-in checks that look at the same targets a schema policy would."""
-    if policy.target != "object" and str(manifest.obj.get("kind")) not in WORKLOAD_KINDS:
+    if policy.target != "object" and not is_workload(manifest):
         return
     yield from targets(manifest, policy.target)

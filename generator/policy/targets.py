@@ -25,6 +25,31 @@ _REPLICA_MAPS: dict[str, tuple[str, ...]] = {
     "XGBoostJob": ("spec", "xgbReplicaSpecs"),
 }
 WORKLOAD_KINDS = frozenset({*_POD_SPEC_PATHS, *_REPLICA_MAPS, "InferenceService"})
+# API groups of built-in Kubernetes kinds: their pod specs (if any) are where the table above says.
+_BUILT_IN_GROUPS = frozenset(
+    {
+        "",
+        "apps",
+        "batch",
+        "autoscaling",
+        "policy",
+        "networking.k8s.io",
+        "rbac.authorization.k8s.io",
+        "storage.k8s.io",
+        "scheduling.k8s.io",
+        "admissionregistration.k8s.io",
+        "apiextensions.k8s.io",
+        "coordination.k8s.io",
+        "discovery.k8s.io",
+        "node.k8s.io",
+        "certificates.k8s.io",
+        "events.k8s.io",
+        "flowcontrol.apiserver.k8s.io",
+        "resource.k8s.io",
+    }
+)
+# Custom resources nest pod templates a few levels down (RayJob: spec.rayClusterSpec.workerGroupSpecs[0].template.spec).
+_SEARCH_DEPTH = 12
 
 
 def _at(obj: Any, path: FieldPath) -> Any:
@@ -58,6 +83,42 @@ def pod_specs(manifest: Manifest) -> Iterator[tuple[FieldPath, dict[str, Any]]]:
         predictor = _at(obj, ("spec", "predictor"))
         if isinstance(predictor, dict):
             yield ("spec", "predictor"), predictor
+    elif not _is_built_in(obj):
+        yield from _embedded_pod_specs(("spec",), obj.get("spec"), 0)
+
+
+def _embedded_pod_specs(path: FieldPath, value: Any, depth: int) -> Iterator[tuple[FieldPath, dict[str, Any]]]:
+    """Pod specs anywhere inside a custom resource (RayJob, RayCluster, JobSet, LeaderWorkerSet, Volcano Job, ...).
+
+    A pod spec is recognised by its shape: a mapping whose `containers` is a list of containers with images.
+    """
+    if depth > _SEARCH_DEPTH:
+        return
+    if isinstance(value, dict):
+        items = value.get("containers")
+        if isinstance(items, list) and items and all(isinstance(c, dict) and isinstance(c.get("image"), str) for c in items):
+            yield path, value
+            return
+        for key, child in value.items():
+            if key != "metadata" and isinstance(child, (dict, list)):
+                yield from _embedded_pod_specs((*path, str(key)), child, depth + 1)
+    elif isinstance(value, list):
+        for index, child in enumerate(value):
+            if isinstance(child, (dict, list)):
+                yield from _embedded_pod_specs((*path, index), child, depth + 1)
+
+
+def is_workload(manifest: Manifest) -> bool:
+    """Whether the object runs pods: a workload kind, or a custom resource with pod templates inside."""
+    if str(manifest.obj.get("kind")) in WORKLOAD_KINDS:
+        return True
+    if _is_built_in(manifest.obj):
+        return False
+    return next(pod_specs(manifest), None) is not None
+
+
+def _is_built_in(obj: dict[str, Any]) -> bool:
+    return str(obj.get("apiVersion", "")).rpartition("/")[0] in _BUILT_IN_GROUPS
 
 
 def containers(

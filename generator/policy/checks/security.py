@@ -10,7 +10,7 @@ from generator.manifest import Manifest
 from generator.policy.checks.pods import all_containers, each_pod, resources_of
 from generator.policy.checks.storage import _annotated, context_all
 from generator.policy.model import Policy, PolicyContext, Violation
-from generator.policy.targets import WORKLOAD_KINDS
+from generator.policy.targets import is_workload
 
 Found = Iterator[tuple[Manifest, Violation]]
 EXTERNAL_SECRETS = "mlgitops.io/external-secrets"
@@ -70,7 +70,7 @@ def plaintext_secret(manifests: list[Manifest], policy: Policy, context: PolicyC
                         ),
                     )
             continue
-        if manifest.ref.kind not in WORKLOAD_KINDS:
+        if not is_workload(manifest):
             continue
         for _, pod_path, pod in each_pod([manifest]):
             for path, container in all_containers(manifest, pod_path, pod):
@@ -140,7 +140,7 @@ def network_policy(manifests: list[Manifest], policy: Policy, context: PolicyCon
     reported: set[str] = set()
     for manifest in manifests:
         namespace = manifest.ref.namespace
-        if manifest.ref.kind in WORKLOAD_KINDS and namespace not in protected and namespace not in reported:
+        if is_workload(manifest) and namespace not in protected and namespace not in reported:
             reported.add(namespace)
             shown = namespace or "the default namespace"
             yield (
