@@ -55,6 +55,31 @@ def test_queued_training_jobs_are_created_suspended(outputs: dict[str, Environme
     assert job["metadata"]["labels"]["kueue.x-k8s.io/queue-name"] == "gpu-training"
 
 
+def test_flux_creates_queued_jobs_and_then_leaves_suspend_to_kueue(tmp_path: Path) -> None:
+    # Flux has no per-field ignore: only a create-only apply keeps it from suspending an admitted job again.
+    for kind in ("Job", "PyTorchJob"):
+        assert _one(build_one(tmp_path, queued=True), kind)["metadata"]["annotations"] == {
+            "kustomize.toolkit.fluxcd.io/ssa": "IfNotPresent"
+        }
+        assert "annotations" not in _one(build_one(tmp_path, queued=False), kind)["metadata"]
+
+
+def build_one(tmp_path: Path, *, queued: bool) -> EnvironmentOutput:
+    kueue = "kueue: {defaultQueue: gpu-training}\n" if queued else ""
+    write(
+        tmp_path / "env" / "dev.yaml",
+        f"""\
+namespace: ml
+kubernetesVersion: "1.32"
+{kueue}workloads:
+  - {{name: train, kind: training, image: "registry.example/t:1", resources: {{cpu: "1", memory: 1Gi}}}}
+  - {{name: ddp, kind: distributed-training, image: "registry.example/t:1", workers: 1, resources: {{cpu: "1", memory: 1Gi}}}}
+""",
+    )
+    [loaded] = load_environments(tmp_path / "env")
+    return build(loaded)
+
+
 def test_serving_gets_pdb_servicemonitor_and_network_policy(outputs: dict[str, EnvironmentOutput]) -> None:
     prod = outputs["prod"]
     pdb = _one(prod, "PodDisruptionBudget")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from generator.render.kueue import QUEUE_LABEL, queue_of
+from generator.render.kueue import QUEUE_LABEL, queue_of, queued_job_annotations
 from generator.render.metadata import ObjectMeta
 from generator.render.pod import pod_template
 from generator.render.workloads_hash import spec_hash
@@ -55,6 +55,8 @@ def render_pytorch_job(
     return {
         "apiVersion": "kubeflow.org/v1",
         "kind": "PyTorchJob",
-        "metadata": ObjectMeta(f"{workload.name}-{spec_hash(spec)}", labels, meta.annotations).render(environment.namespace),
+        "metadata": ObjectMeta(f"{workload.name}-{spec_hash(spec)}", labels, meta.annotations).render(
+            environment.namespace, queued_job_annotations(queue)
+        ),
         "spec": spec,
     }

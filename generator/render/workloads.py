@@ -6,7 +6,7 @@ from typing import Any
 
 from generator.render.distributed import render_pytorch_job
 from generator.render.kserve import render_inference_service
-from generator.render.kueue import QUEUE_LABEL, queue_of
+from generator.render.kueue import QUEUE_LABEL, queue_of, queued_job_annotations
 from generator.render.metadata import ObjectMeta, object_meta, selector_labels
 from generator.render.pod import pod_template
 from generator.render.serving_extras import render_disruption_budget, render_service_monitor
@@ -73,7 +73,7 @@ def _training_job(environment: Environment, workload: Training, meta: ObjectMeta
     return {
         "apiVersion": "batch/v1",
         "kind": "Job",
-        "metadata": ObjectMeta(name, meta.labels, meta.annotations).render(environment.namespace),
+        "metadata": ObjectMeta(name, meta.labels, meta.annotations).render(environment.namespace, queued_job_annotations(queue)),
         "spec": spec,
     }
 
