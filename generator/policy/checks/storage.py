@@ -163,17 +163,20 @@ def pvc_rwo_shared(manifests: list[Manifest], policy: Policy, context: PolicyCon
                 )
 
 
+def _mounts(container: dict[str, Any], field_name: str) -> Iterator[tuple[int, dict[str, Any]]]:
+    for index, mount in enumerate(container.get(field_name) or []):
+        if isinstance(mount, dict):
+            yield index, mount
+
+
 def volume_mounts(manifests: list[Manifest], policy: Policy, context: PolicyContext) -> Found:
     """Mounts of volumes the pod does not declare, and two mounts at one path: the API server refuses both."""
     for manifest, pod_path, pod in each_pod(manifests):
         declared = {volume.get("name") for volume in pod.get("volumes") or [] if isinstance(volume, dict)}
         for path, container in all_containers(manifest, pod_path, pod):
             name = container.get("name")
-            mount_paths: dict[str, int] = {}
             for field_name in ("volumeMounts", "volumeDevices"):
-                for index, mount in enumerate(container.get(field_name) or []):
-                    if not isinstance(mount, dict):
-                        continue
+                for index, mount in _mounts(container, field_name):
                     if mount.get("name") not in declared:
                         yield (
                             manifest,
@@ -183,16 +186,15 @@ def volume_mounts(manifests: list[Manifest], policy: Policy, context: PolicyCont
                                 (*path, field_name, index, "name"),
                             ),
                         )
-                    where = mount.get("mountPath") if field_name == "volumeMounts" else mount.get("devicePath")
-                    if not isinstance(where, str):
-                        continue
-                    if where in mount_paths and field_name == "volumeMounts":
-                        yield (
-                            manifest,
-                            Violation(
-                                f"container {name!r} mounts two volumes at {where} (the first is mount {mount_paths[where]}): "
-                                "the API server rejects the pod",
-                                (*path, field_name, index, "mountPath"),
-                            ),
-                        )
-                    mount_paths.setdefault(where, index)
+            first_at: dict[str, int] = {}
+            for index, mount in _mounts(container, "volumeMounts"):
+                where = mount.get("mountPath")
+                if isinstance(where, str) and first_at.setdefault(where, index) != index:
+                    yield (
+                        manifest,
+                        Violation(
+                            f"container {name!r} mounts two volumes at {where} (the first is mount {first_at[where]}): "
+                            "the API server rejects the pod",
+                            (*path, "volumeMounts", index, "mountPath"),
+                        ),
+                    )
