@@ -8,7 +8,7 @@ import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from generator.errors import Location, UserError, UserErrors
 from generator.manifest import Manifest, load_manifests
@@ -124,13 +124,19 @@ def _default_namespace(manifests: list[Manifest], namespace: str | None) -> None
             metadata["namespace"] = namespace
 
 
-def _identity(path: Path | os.DirEntry[str]) -> tuple[int, int, int] | None:
-    """(device, inode, size) of the file a path leads to: one file reached twice is read once."""
+class _Found(NamedTuple):
+    """The file a path leads to, (device, inode), so that one file reached twice is read once; and its size."""
+
+    identity: tuple[int, int]
+    size: int
+
+
+def _stat(path: Path | os.DirEntry[str]) -> _Found | None:
     try:
         status = path.stat()
     except OSError:
         return None
-    return (status.st_dev, status.st_ino, status.st_size)
+    return _Found((status.st_dev, status.st_ino), status.st_size)
 
 
 @dataclass(frozen=True)
@@ -155,25 +161,26 @@ def collect(paths: list[str]) -> LintInput:
     found = LintInput()
     errors: list[UserError] = []
     seen: set[tuple[int, int]] = set()
-    folders: set[tuple[int, int] | None] = set()
+    folders: set[tuple[int, int]] = set()
     # In input order: files still to parse, and manifests already read (stdin, kustomize output).
     parts: list[_FileToLoad | list[Manifest]] = []
     sizes: list[int] = []
 
-    def add_file(path: Path, shown: str, namespace: str | None, identity: tuple[int, int, int] | None) -> None:
-        if path.name in KUSTOMIZATION_NAMES or (identity is not None and identity[:2] in seen):
+    def add_file(path: Path, shown: str, namespace: str | None, stat: _Found | None) -> None:
+        if path.name in KUSTOMIZATION_NAMES or (stat is not None and stat.identity in seen):
             return
-        if identity is not None:
-            seen.add(identity[:2])
+        if stat is not None:
+            seen.add(stat.identity)
         found.files += 1
         parts.append(_FileToLoad(path, shown, namespace))
-        sizes.append(identity[2] if identity is not None else 0)
+        sizes.append(stat.size if stat is not None else 0)
 
     def add_folder(folder: Path, shown_folder: str, namespace: str | None, root: str) -> None:
-        identity = _identity(folder)
-        if identity is not None and identity[:2] in folders:
-            return  # reached again through a link: a loop, or a folder already linted
-        folders.add(identity[:2] if identity is not None else None)
+        stat = _stat(folder)
+        if stat is not None:
+            if stat.identity in folders:
+                return  # reached again through a link: a loop, or a folder already linted
+            folders.add(stat.identity)
         kustomization = _kustomization(folder)
         if kustomization is not None:
             try:
@@ -194,7 +201,7 @@ def collect(paths: list[str]) -> LintInput:
                     parts.append(load_manifests(text, shown))
                 except UserError as error:
                     errors.append(error)
-                seen.update(identity[:2] for child in folder.rglob("*") if (identity := _identity(child)) is not None)
+                seen.update(linked.identity for child in folder.rglob("*") if (linked := _stat(child)) is not None)
                 return
             namespace = settings.get("namespace") if isinstance(settings.get("namespace"), str) else namespace
         try:
@@ -220,7 +227,7 @@ def collect(paths: list[str]) -> LintInput:
             if entry.is_dir():
                 add_folder(child, shown, namespace, root)
             elif entry.name.endswith(MANIFEST_SUFFIXES) and entry.is_file():
-                add_file(child, shown, namespace, _identity(entry))
+                add_file(child, shown, namespace, _stat(entry))
 
     for raw in paths:
         if raw == "-":
@@ -234,7 +241,7 @@ def collect(paths: list[str]) -> LintInput:
         if path.is_dir():
             add_folder(path, _shown(path), None, os.path.realpath(path))
         elif path.is_file():
-            add_file(path, _shown(path), None, _identity(path))
+            add_file(path, _shown(path), None, _stat(path))
         elif path.exists():
             errors.append(UserError(f"{raw}: not a regular file or folder; name YAML files or folders of them"))
         else:
