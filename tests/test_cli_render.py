@@ -115,8 +115,8 @@ def test_editor_schema_accepts_every_example_file(repo_root: Path) -> None:
 @pytest.mark.kubectl
 @pytest.mark.parametrize("environment", ["dev", "staging", "prod"])
 def test_kubectl_kustomize_builds_exactly_the_generators_objects(environment: str) -> None:
-    from generator.loading import load_environments
-    from generator.pipeline import build
+    from generator.fleet.build import build
+    from generator.load.environments import load_environments
 
     [loaded] = load_environments(REPO / "environments", [environment])
     objects = build(loaded).objects

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from generator.errors import UserError
-from generator.loading import load_environments
-from generator.pipeline import build
+from generator.fleet.build import build
+from generator.load.environments import load_environments
 from tests.support import run_cli, write
 
 ENVIRONMENT = """\

@@ -10,9 +10,9 @@ import pytest
 import yaml
 
 from generator.errors import UserError
+from generator.fleet.build import EnvironmentOutput, build
 from generator.kube.custom_resources import load_crds
-from generator.loading import load_environments
-from generator.pipeline import EnvironmentOutput, build
+from generator.load.environments import load_environments
 from tests.support import REPO, kubectl, shared_dir, write
 
 

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from generator.errors import UserError
+from generator.fleet.build import EnvironmentOutput, build
 from generator.kube.custom_resources import load_crds
-from generator.loading import load_environments
-from generator.pipeline import EnvironmentOutput, build
+from generator.load.environments import load_environments
 from tests.support import REPO, run_cli, shared_dir, write
 
 

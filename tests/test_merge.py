@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from generator.errors import UserError
-from generator.loading import load_environments
+from generator.load.environments import load_environments
 from tests.support import write
 
 BASE = """\

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from generator import lint_inputs, parallel
 from generator.errors import UserError
-from generator.parallel import map_in_two
+from generator.fleet import parallel
+from generator.fleet.parallel import map_in_two
+from generator.policy import inputs as lint_inputs
 from tests.support import REPO, run_cli, write
 
 PARENT = os.getpid()
@@ -156,8 +157,8 @@ def test_errors_of_environments_rendered_apart_are_reported_together(tmp_path: P
 
 def test_a_fleet_of_environments_is_split_and_a_small_one_is_not(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from benchmarks.fleet import write_fleet
-    from generator.loading import load_environments
-    from generator.policy_run import RENDER_IN_TWO_FROM, render_fleet
+    from generator.fleet.run import RENDER_IN_TWO_FROM, render_fleet
+    from generator.load.environments import load_environments
 
     forks: list[int] = []
     real_fork = os.fork

@@ -15,9 +15,9 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from generator.loading import load_environments
-from generator.manifest import Manifest
-from generator.pipeline import build
+from generator.fleet.build import build
+from generator.kube.manifest import Manifest
+from generator.load.environments import load_environments
 from generator.policy import PolicyContext, evaluate, fails, load_catalog
 from generator.spec.placement import pool_facts
 from tests.support import REPO, kubectl, run_cli

@@ -10,8 +10,8 @@ import pytest
 import yaml
 from syrupy.assertion import SnapshotAssertion
 
-from generator.loading import load_environments
-from generator.pipeline import EnvironmentOutput, build
+from generator.fleet.build import EnvironmentOutput, build
+from generator.load.environments import load_environments
 from generator.render import render_environment
 from generator.spec import (
     Allocatable,
@@ -229,7 +229,7 @@ AMBIGUOUS_TEXT = ["n", "Y", "1e-4", "3e5", "0o17", ".5", "1_000", "-.inf", ".NaN
 
 
 def test_text_that_other_yaml_readers_take_for_numbers_is_quoted(tmp_path: Path) -> None:
-    from generator.output.yaml_writer import dump_object
+    from generator.yaml.writer import dump_object
 
     for value in AMBIGUOUS_TEXT:
         assert f"note: '{value}'" in dump_object({"note": value}) or f'note: "{value}"' in dump_object({"note": value}), value

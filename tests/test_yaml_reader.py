@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from generator.errors import UserError
-from generator.yaml_reader import AmbiguousText, iter_documents
+from generator.yaml.reader import AmbiguousText, iter_documents
 from tests.support import REPO
 
 
@@ -169,7 +169,7 @@ def test_plain_text_that_go_reads_as_numbers_or_booleans_is_noted_with_its_path(
 
 
 def test_list_items_carry_their_own_paths() -> None:
-    from generator.manifest import load_manifests
+    from generator.kube.manifest import load_manifests
 
     text = "apiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: ConfigMap, metadata: {name: a}, data: {k: n}}\n"
     [config] = load_manifests(text, "t.yaml")
@@ -180,7 +180,7 @@ def test_list_items_carry_their_own_paths() -> None:
 @settings(max_examples=200, deadline=None)
 @given(value=plain_objects)
 def test_what_mlgitops_writes_every_reader_reads_as_written(value: Any) -> None:
-    from generator.output.yaml_writer import dump_object
+    from generator.yaml.writer import dump_object
 
     text = dump_object({"apiVersion": "v1", "kind": "ConfigMap", "data": value})
     assert ambiguous_of(text) == []

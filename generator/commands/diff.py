@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import sys
 from pathlib import Path
 
@@ -36,23 +35,3 @@ def diff(base_ref: str | None, output_format: str, fail_on_new: bool, environmen
     click.echo(render(review), nl=False)
     if fail_on_new and any(note.severity == "error" for note in review.new_findings):
         sys.exit(1)
-
-
-def unified(before: dict[str, str], after: dict[str, str], prefix: str) -> str:
-    """A unified diff of two sets of rendered files."""
-    chunks = []
-    for name in sorted(set(before) | set(after)):
-        old, new = before.get(name, ""), after.get(name, "")
-        if old == new:
-            continue
-        chunks.append(
-            "".join(
-                difflib.unified_diff(
-                    old.splitlines(keepends=True),
-                    new.splitlines(keepends=True),
-                    fromfile=f"a/{prefix}/{name}" if name in before else "/dev/null",
-                    tofile=f"b/{prefix}/{name}" if name in after else "/dev/null",
-                )
-            )
-        )
-    return "".join(chunks)

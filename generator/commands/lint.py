@@ -64,9 +64,9 @@ def lint(
     Exit codes: 0 clean, 1 findings at or above --fail-on, 2 unreadable input or usage.
     """
     from generator.kube.custom_resources import load_crds, project_schemas
-    from generator.lint_inputs import collect
     from generator.output.reporters import report, summary
     from generator.policy import PolicyContext, evaluate, fails
+    from generator.policy.inputs import collect
 
     try:
         targets = list(paths) or (["rendered"] if Path("rendered").is_dir() else ["."])

@@ -50,11 +50,11 @@ def render(
     checks without an error finding; each folder is then replaced as a whole.
     Exit codes: 0 ok, 1 drift (--check) or error findings, 2 bad input.
     """
-    from generator.loading import load_environments
+    from generator.fleet.run import render_fleet
+    from generator.load.environments import load_environments
     from generator.output import tree
     from generator.output.reporters import text
     from generator.policy import fails
-    from generator.policy_run import render_fleet
 
     try:
         loaded = load_environments(environments_dir, environments)

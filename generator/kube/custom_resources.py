@@ -74,7 +74,7 @@ def crd_files(paths: Sequence[Path]) -> list[Path]:
 
 def load_crds(paths: Sequence[Path]) -> CustomSchemas:
     """Schemas of every served version of every CustomResourceDefinition in ``paths``."""
-    from generator.yaml_reader import iter_documents
+    from generator.yaml.reader import iter_documents
 
     schemas: dict[ResourceKey, dict[str, Any]] = {}
     for path in crd_files(paths):

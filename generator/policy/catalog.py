@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from generator.errors import Location, UserError, UserErrors
-from generator.manifest import Manifest
+from generator.kube.manifest import Manifest
 from generator.policy.model import Example, Policy
-from generator.yaml_reader import iter_documents
+from generator.yaml.reader import iter_documents
 
 CATALOG_PACKAGE = "mlgitops_policies"
 POLICY_SCHEMA = "policy.schema.json"

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from generator.errors import Location, UserError, UserErrors
-from generator.manifest import Manifest
-from generator.yaml_reader import iter_documents
+from generator.kube.manifest import Manifest
+from generator.yaml.reader import iter_documents
 
 CONFIG_FILE = ".mlgitops.yaml"
 

@@ -6,7 +6,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from typing import Any
 
-from generator.manifest import Manifest
+from generator.kube.manifest import Manifest
 from generator.policy.catalog import Catalog
 from generator.policy.model import Finding, Policy, PolicyContext, Target, Violation
 from generator.policy.targets import containers, is_workload, pod_specs

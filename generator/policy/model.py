@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from generator.errors import Location
 from generator.kube.cluster import NodePoolFacts
-from generator.manifest import FieldPath, Manifest, ObjectRef
+from generator.kube.manifest import FieldPath, Manifest, ObjectRef
 
 Severity = Literal["error", "warning", "info"]
 SEVERITY_RANK = {"info": 0, "warning": 1, "error": 2}

@@ -7,8 +7,8 @@ from typing import Any
 
 from generator.errors import UserError
 from generator.kube.cluster import NodePoolFacts, Taint
+from generator.kube.manifest import load_manifests
 from generator.kube.quantity import parse_quantity
-from generator.manifest import load_manifests
 from generator.policy.catalog import Catalog
 from generator.policy.engine import evaluate
 from generator.policy.model import Example, Policy, PolicyContext

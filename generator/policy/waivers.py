@@ -12,7 +12,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import replace
 
-from generator.manifest import Manifest
+from generator.kube.manifest import Manifest
 from generator.policy.catalog import Catalog
 from generator.policy.model import Finding, PolicyContext
 from generator.policy.targets import pod_metadata, pod_specs

@@ -6,6 +6,7 @@ from collections import defaultdict
 from typing import Any
 
 from generator.errors import Location, UserError, UserErrors
+from generator.load.source import SourceNode, locate
 from generator.render.cluster import CLUSTER_FOLDER, render_node_pool, render_priority_classes
 from generator.render.gitops import add_sync_wave, argocd_objects, flux_objects
 from generator.render.kueue import QUEUE_LABEL
@@ -15,7 +16,6 @@ from generator.render.rendered import Rendered, file_name
 from generator.render.secrets import render_external_secrets
 from generator.render.storage import render_claim
 from generator.render.workloads import render_workload
-from generator.source import SourceNode, locate
 from generator.spec.checks import check_environment
 from generator.spec.environment import Environment
 

@@ -10,7 +10,7 @@ from generator.render.pod import pod_template
 from generator.render.workloads_hash import spec_hash
 from generator.spec.environment import Environment
 from generator.spec.placement import Placement
-from generator.spec.workloads import DistributedTraining
+from generator.spec.training import DistributedTraining
 
 # The training operator requires the container it configures to be named "pytorch".
 CONTAINER_NAME = "pytorch"

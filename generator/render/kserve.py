@@ -8,7 +8,7 @@ from generator.render.metadata import ObjectMeta, selector_labels
 from generator.render.pod import pod_template
 from generator.spec.environment import Environment
 from generator.spec.placement import Placement
-from generator.spec.workloads import Serving
+from generator.spec.serving import Serving
 
 DEPLOYMENT_MODE = "serving.kserve.io/deploymentMode"
 

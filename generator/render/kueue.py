@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from generator.spec.environment import Environment
-from generator.spec.workloads import DistributedTraining, Training
+from generator.spec.training import DistributedTraining, Training
 
 QUEUE_LABEL = "kueue.x-k8s.io/queue-name"
 # Kueue admits a job by unsuspending it. Flux re-applies the fields it owns on every reconcile and

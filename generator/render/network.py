@@ -6,7 +6,7 @@ from typing import Any
 
 from generator.render.metadata import object_meta, selector_labels
 from generator.spec.environment import Environment
-from generator.spec.workloads import IngressPeer, Serving
+from generator.spec.serving import IngressPeer, Serving
 
 DEFAULT_DENY_NAME = "default-deny-ingress"
 

@@ -6,10 +6,11 @@ from typing import Any
 
 from generator.kube.quantity import parse_quantity
 from generator.render.metadata import ObjectMeta
+from generator.spec.container import EnvVar, Probe, Probes, WorkloadBase
 from generator.spec.environment import Environment
 from generator.spec.placement import GPU_PRODUCT_LABEL, Placement
+from generator.spec.serving import Serving
 from generator.spec.storage import Volume
-from generator.spec.workloads import EnvVar, Probe, Probes, Serving, WorkloadBase
 
 SHM_VOLUME = "dshm"
 EXTERNAL_CLAIMS_ANNOTATION = "mlgitops.io/external-claims"

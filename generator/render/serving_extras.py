@@ -6,7 +6,7 @@ from typing import Any
 
 from generator.render.metadata import ObjectMeta, selector_labels
 from generator.spec.environment import Environment
-from generator.spec.workloads import Serving
+from generator.spec.serving import Serving
 
 
 def least_replicas(workload: Serving) -> int:

@@ -19,10 +19,13 @@ from generator.spec.autoscaling import (
     PodsMetric,
     ScalingRules,
 )
+from generator.spec.batch import Batch
 from generator.spec.environment import Environment
 from generator.spec.placement import place
+from generator.spec.serving import Serving
 from generator.spec.serving_defaults import with_mlflow
-from generator.spec.workloads import Batch, DistributedTraining, Serving, Training, Workload
+from generator.spec.training import DistributedTraining, Training
+from generator.spec.workloads import Workload
 
 
 def render_workload(environment: Environment, environment_name: str, workload: Workload) -> list[dict[str, Any]]:

@@ -8,9 +8,9 @@ import tempfile
 from pathlib import Path
 
 from generator.errors import UserError
-from generator.loading import load_environments
+from generator.fleet.build import EnvironmentOutput
+from generator.load.environments import load_environments
 from generator.paths import displayed_as, shown_path
-from generator.pipeline import EnvironmentOutput
 from generator.review.changes import compare_environment
 from generator.review.git_tree import checkout_folder, default_base, repository_root, resolve_revision
 from generator.review.summary import FindingNote, Review
@@ -18,7 +18,7 @@ from generator.review.summary import FindingNote, Review
 
 def _build_all(folder: Path) -> tuple[dict[str, EnvironmentOutput], list[FindingNote]]:
     """Every environment's output and its policy findings (as the summary shows them)."""
-    from generator.policy_run import render_fleet
+    from generator.fleet.run import render_fleet
 
     fleet = render_fleet(load_environments(folder), Path("rendered"), [])
     notes = [
@@ -37,7 +37,7 @@ def _identity(note: FindingNote) -> tuple[str, str, str]:
 
 def review_change(environments_dir: Path, base_ref: str | None) -> Review:
     """The Review of the working tree's environments against ``base_ref`` (default: merge base)."""
-    from generator.commands.diff import unified
+    from generator.output.file_diff import unified
 
     repo = repository_root(environments_dir if environments_dir.is_dir() else Path.cwd())
     base = base_ref or default_base(repo)

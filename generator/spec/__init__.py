@@ -10,24 +10,14 @@ from generator.spec.autoscaling import (
     ScalingPolicy,
     ScalingRules,
 )
+from generator.spec.batch import Batch
 from generator.spec.cluster import Allocatable, ClusterProfile, NodePool, TaintSpec
+from generator.spec.container import EnvVar, KeyRef, Mount, Port, Probe, Probes, ResourceLimits, Resources, Security
 from generator.spec.environment import Environment
+from generator.spec.serving import Serving
 from generator.spec.storage import ClaimSpec, ScratchSpec, Volume
-from generator.spec.workloads import (
-    Batch,
-    EnvVar,
-    KeyRef,
-    Mount,
-    Port,
-    Probe,
-    Probes,
-    ResourceLimits,
-    Resources,
-    Security,
-    Serving,
-    Training,
-    Workload,
-)
+from generator.spec.training import Training
+from generator.spec.workloads import Workload
 
 __all__ = [
     "Allocatable",

@@ -13,12 +13,15 @@ from typing import Protocol
 from generator.kube.cluster import is_gpu_resource
 from generator.kube.names import dns1035_label_problem, dns1123_label_problem
 from generator.kube.quantity import format_bytes, format_cpu, parse_quantity
+from generator.spec.batch import Batch
 from generator.spec.cluster import NodePool
+from generator.spec.container import WorkloadBase
 from generator.spec.environment import Environment
 from generator.spec.placement import PlacementError, place, pool_facts
+from generator.spec.serving import Serving
 from generator.spec.serving_defaults import with_mlflow
 from generator.spec.storage import Volume
-from generator.spec.workloads import Batch, DistributedTraining, Serving, Training, WorkloadBase
+from generator.spec.training import DistributedTraining, Training
 
 # A training Job's name is "<workload>-<8 hex digits>"; a CronJob's Jobs get 11 more characters.
 TRAINING_NAME_LIMIT = 63 - 9

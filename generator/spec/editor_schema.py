@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from generator.merge import DELETE_KEY, DELETE_VALUE
+from generator.load.merge import DELETE_KEY, DELETE_VALUE
 from generator.spec.environment import Environment
 
 SCHEMA_ID = "https://mlgitops.dev/schemas/environment.json"

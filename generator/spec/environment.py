@@ -10,8 +10,9 @@ from generator.spec.base import INT32_MAX, Annotations, DnsLabel, Labels, Quanti
 from generator.spec.cluster import ClusterProfile
 from generator.spec.gitops import GitOps
 from generator.spec.integrations import ExternalSecretSpec, MlflowServer, SecretStoreRef
+from generator.spec.serving import IngressPeer
 from generator.spec.storage import Volume
-from generator.spec.workloads import IngressPeer, Workload
+from generator.spec.workloads import Workload
 
 
 class Kueue(SpecModel):

@@ -8,8 +8,8 @@ from decimal import Decimal
 from generator.kube.cluster import DEFAULT_GPU_TAINT_KEY, NodePoolFacts, Taint
 from generator.kube.quantity import parse_quantity
 from generator.spec.cluster import NodePool
+from generator.spec.container import WorkloadBase
 from generator.spec.environment import Environment
-from generator.spec.workloads import WorkloadBase
 
 DEFAULT_GPU_RESOURCE = "nvidia.com/gpu"
 GPU_PRODUCT_LABEL = "nvidia.com/gpu.product"

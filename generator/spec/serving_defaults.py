@@ -5,17 +5,10 @@ Credentials always come through secretKeyRef, so no secret value is ever rendere
 
 from __future__ import annotations
 
+from generator.spec.container import EnvVar, HttpGetAction, KeyRef, Port, Probe, Probes
 from generator.spec.environment import Environment
-from generator.spec.workloads import (
-    EnvVar,
-    HttpGetAction,
-    KeyRef,
-    Port,
-    Probe,
-    Probes,
-    Serving,
-    Workload,
-)
+from generator.spec.serving import Serving
+from generator.spec.workloads import Workload
 
 MODEL_ANNOTATION = "mlgitops.io/mlflow-model"
 MODEL_PORT = 8080

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from generator.manifest import Manifest, load_manifests
+from generator.kube.manifest import Manifest, load_manifests
 from generator.policy import Catalog, Finding, PolicyContext, evaluate
 
 REPO = Path(__file__).resolve().parents[2]

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from generator.errors import Location
-from generator.manifest import ObjectRef
+from generator.kube.manifest import ObjectRef
 from generator.output.reporters import github, text
 from generator.policy import Catalog, Finding
 from tests.policy.linting import LintRun, shared_dir

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from generator.kube.footprint import count
-from generator.manifest import Manifest
+from generator.kube.manifest import Manifest
 from generator.policy.checks.pods import autoscalers, resources_of
 from generator.policy.checks.storage import context_all
 from generator.policy.model import Policy, PolicyContext, Violation

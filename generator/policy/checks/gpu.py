@@ -6,8 +6,8 @@ from collections.abc import Iterator
 from decimal import Decimal
 
 from generator.kube.cluster import DEFAULT_GPU_TAINT_KEY, NodePoolFacts, Taint, is_gpu_resource
+from generator.kube.manifest import Manifest
 from generator.kube.quantity import format_bytes, format_cpu
-from generator.manifest import Manifest
 from generator.policy.checks.pods import all_containers, amount, each_pod, gpu_resources, pod_requests, resources_of
 from generator.policy.model import Policy, PolicyContext, Violation
 

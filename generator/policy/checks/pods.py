@@ -7,8 +7,8 @@ from decimal import Decimal
 from typing import Any
 
 from generator.kube.cluster import is_gpu_resource
+from generator.kube.manifest import FieldPath, Manifest
 from generator.kube.quantity import QuantityError, parse_quantity
-from generator.manifest import FieldPath, Manifest
 from generator.policy.targets import containers, pod_specs
 
 

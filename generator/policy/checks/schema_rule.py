@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from generator.errors import UserError
 from generator.kube import schema
-from generator.manifest import Manifest
+from generator.kube.manifest import Manifest
 from generator.policy.model import Policy, PolicyContext, Violation
 
 Found = Iterator[tuple[Manifest, Violation]]

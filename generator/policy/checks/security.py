@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from generator.manifest import Manifest
+from generator.kube.manifest import Manifest
 from generator.policy.checks.pods import all_containers, each_pod, resources_of
 from generator.policy.checks.storage import _annotated, context_all
 from generator.policy.model import Policy, PolicyContext, Violation

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from generator.kube.footprint import count
-from generator.manifest import FieldPath, Manifest
+from generator.kube.manifest import FieldPath, Manifest
 from generator.policy.checks.pods import all_containers, autoscalers, each_pod
 from generator.policy.model import Policy, PolicyContext, Violation
 from generator.policy.targets import pod_metadata

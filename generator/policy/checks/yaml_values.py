@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from generator.manifest import FieldPath, Manifest
+from generator.kube.manifest import FieldPath, Manifest
 from generator.policy.model import Policy, PolicyContext, Violation
 
 Found = Iterator[tuple[Manifest, Violation]]

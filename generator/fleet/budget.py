@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from generator.fleet.build import EnvironmentOutput
 from generator.kube.footprint import Footprint, footprint, footprint_by_app
+from generator.kube.manifest import ObjectRef
 from generator.kube.quantity import format_bytes, format_cpu, parse_quantity
-from generator.loading import LoadedEnvironment
-from generator.manifest import ObjectRef
-from generator.pipeline import EnvironmentOutput
+from generator.load.environments import LoadedEnvironment
 from generator.policy.model import Finding
 
 RULE = "env-budget"

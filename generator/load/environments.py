@@ -19,9 +19,9 @@ from pydantic import BaseModel, ValidationError
 
 from generator.errors import Location, UserError, UserErrors
 from generator.kube.names import dns1123_label_problem
-from generator.merge import check_unique_names, merge, strip_deletes
+from generator.load.merge import check_unique_names, merge, strip_deletes
+from generator.load.source import SourceNode, locate, parse, read_text
 from generator.paths import shown_path
-from generator.source import SourceNode, locate, parse, read_text
 from generator.spec.checks import SpecProblem
 from generator.spec.environment import Environment
 

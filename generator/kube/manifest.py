@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 
 from generator.errors import Location, UserError
-from generator.yaml_reader import AmbiguousText, compose_all, iter_documents
+from generator.yaml.reader import AmbiguousText, compose_all, iter_documents
 
 PathSegment = str | int
 FieldPath = tuple[PathSegment, ...]

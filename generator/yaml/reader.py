@@ -19,7 +19,7 @@ import yaml
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
 from generator.errors import Location, UserError
-from generator.yaml_ambiguity import go_reading
+from generator.yaml.ambiguity import go_reading
 
 try:
     _ParserBase: Any = yaml.CSafeLoader

@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 
-from generator.yaml_ambiguity import go_reading
+from generator.yaml.ambiguity import go_reading
 
 _Base: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 

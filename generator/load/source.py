@@ -103,7 +103,7 @@ def parse(text: str, shown: str) -> SourceNode:
     YAML's safe tags are constructed; that is ~15x faster than a round-trip parse, which
     matters for fleets whose base file lists hundreds of workloads.
     """
-    from generator.yaml_reader import iter_documents
+    from generator.yaml.reader import iter_documents
 
     if "\t" in text:
         for number, line in enumerate(text.splitlines(), start=1):

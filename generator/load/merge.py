@@ -11,7 +11,7 @@ Rules (documented in the README):
 from __future__ import annotations
 
 from generator.errors import UserError
-from generator.source import SourceNode
+from generator.load.source import SourceNode
 
 DELETE_KEY = "$patch"
 DELETE_VALUE = "delete"

@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from generator.errors import Location, UserError, UserErrors
-from generator.manifest import Manifest, load_manifests
-from generator.parallel import map_in_two
-from generator.yaml_reader import iter_documents
+from generator.fleet.parallel import map_in_two
+from generator.kube.manifest import Manifest, load_manifests
+from generator.yaml.reader import iter_documents
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")

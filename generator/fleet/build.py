@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 
 from generator.errors import UserError, UserErrors
 from generator.kube import schema
-from generator.loading import LoadedEnvironment
-from generator.output.yaml_writer import dump_documents, dump_object
+from generator.load.environments import LoadedEnvironment
 from generator.render import KUSTOMIZATION, Rendered, render_environment, render_gitops
+from generator.yaml.writer import dump_documents, dump_object
 
 
 @dataclass

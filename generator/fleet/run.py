@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from generator.budget import budget_findings
 from generator.errors import UserError, UserErrors
-from generator.loading import LoadedEnvironment
-from generator.manifest import Manifest
-from generator.parallel import map_in_two
-from generator.pipeline import EnvironmentOutput, build
+from generator.fleet.budget import budget_findings
+from generator.fleet.build import EnvironmentOutput, build
+from generator.fleet.parallel import map_in_two
+from generator.kube.manifest import Manifest
+from generator.load.environments import LoadedEnvironment
 from generator.policy import Catalog, Finding, Policy, PolicyContext, evaluate, load_catalog, load_config
 from generator.spec.placement import pool_facts
 

@@ -1,0 +1,1 @@
+"""One environment built and checked, the whole fleet, budgets, the work split over two processes."""

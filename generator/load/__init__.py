@@ -1,0 +1,1 @@
+"""Environment files: the source tree with positions, the extends: merge, located errors."""

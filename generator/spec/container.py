@@ -1,0 +1,222 @@
+"""What every workload kind shares: the main container (image, env, resources, probes, mounts, security) and its pod."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import BeforeValidator, Field, field_validator, model_validator
+
+from generator.spec.base import INT32_MAX, Annotations, DnsLabel, Labels, PositiveQuantity, SpecModel
+from generator.spec.cluster import GPU_RESOURCE_PATTERN
+
+
+def _whole_gpu_count(value: object) -> object:
+    if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+        raise ValueError(f"GPU count must be a whole number of devices, not {value!r}")
+    if isinstance(value, str):
+        raise ValueError(f"GPU count must be a number, not the string {value!r}")
+    return value
+
+
+GpuCount = Annotated[int, Field(ge=1, le=INT32_MAX), BeforeValidator(_whole_gpu_count)]
+
+
+class KeyRef(SpecModel):
+    """One key of a Secret or ConfigMap in the workload's namespace."""
+
+    name: DnsLabel
+    """Name of the Secret or ConfigMap."""
+    key: str = Field(min_length=1, pattern=r"^[-._a-zA-Z0-9]+$")
+    """Key inside it."""
+
+
+class EnvVar(SpecModel):
+    """An environment variable: a literal value, or a reference to a Secret or ConfigMap key."""
+
+    name: str = Field(pattern=r"^[-._a-zA-Z][-._a-zA-Z0-9]*$")
+    """Variable name."""
+    value: str | None = None
+    """Literal value (never put credentials here: use secretKeyRef)."""
+    secret_key_ref: KeyRef | None = None
+    """Read the value from a Secret key."""
+    config_map_key_ref: KeyRef | None = None
+    """Read the value from a ConfigMap key."""
+
+    @model_validator(mode="after")
+    def _one_source(self) -> EnvVar:
+        given = [v for v in (self.value, self.secret_key_ref, self.config_map_key_ref) if v is not None]
+        if len(given) != 1:
+            raise ValueError(f"env var {self.name!r} needs exactly one of 'value', 'secretKeyRef' or 'configMapKeyRef'")
+        return self
+
+
+class ResourceLimits(SpecModel):
+    """Upper bounds; each must be at least the matching request."""
+
+    cpu: PositiveQuantity | None = None
+    """CPU limit; omitted means no CPU throttling."""
+    memory: PositiveQuantity | None = None
+    """Memory limit; omitted means equal to the memory request."""
+    ephemeral_storage: PositiveQuantity | None = None
+    """Ephemeral storage limit; omitted means equal to the request, if any."""
+
+
+class Resources(SpecModel):
+    """Requests (what the scheduler reserves), limits, and GPUs (always set as limits)."""
+
+    cpu: PositiveQuantity
+    """CPU request, e.g. '4' or '500m'."""
+    memory: PositiveQuantity
+    """Memory request, e.g. '16Gi'."""
+    ephemeral_storage: PositiveQuantity | None = None
+    """Ephemeral (node-local disk) request."""
+    limits: ResourceLimits = Field(default_factory=ResourceLimits)
+    """Optional limits."""
+    gpu: GpuCount | None = None
+    """Number of GPU devices (or MIG slices); rendered as a limit with an equal request."""
+    gpu_resource: str | None = Field(default=None, pattern=GPU_RESOURCE_PATTERN)
+    """GPU resource name, e.g. 'nvidia.com/gpu' or a MIG slice 'nvidia.com/mig-1g.10gb' (default: the pool's)."""
+    gpu_product: str | None = Field(default=None, pattern=r"^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$", max_length=63)
+    """GPU model wanted, matched against the `nvidia.com/gpu.product` node label, e.g. 'NVIDIA-H100-80GB-HBM3'."""
+
+
+class HttpGetAction(SpecModel):
+    """Probe by HTTP GET; any 2xx or 3xx status is success."""
+
+    path: str = Field(pattern=r"^/")
+    port: int | str
+    """Container port number or name."""
+
+
+class TcpSocketAction(SpecModel):
+    """Probe by opening a TCP connection."""
+
+    port: int | str
+
+
+class ExecAction(SpecModel):
+    """Probe by running a command in the container; exit status 0 is success."""
+
+    command: list[str] = Field(min_length=1)
+
+
+class Probe(SpecModel):
+    """A health probe. Give exactly one of httpGet, tcpSocket or exec."""
+
+    http_get: HttpGetAction | None = None
+    tcp_socket: TcpSocketAction | None = None
+    exec: ExecAction | None = None
+    initial_delay_seconds: int | None = Field(default=None, ge=0)
+    period_seconds: int | None = Field(default=None, ge=1)
+    timeout_seconds: int | None = Field(default=None, ge=1)
+    failure_threshold: int | None = Field(default=None, ge=1)
+
+    @model_validator(mode="after")
+    def _one_action(self) -> Probe:
+        if sum(a is not None for a in (self.http_get, self.tcp_socket, self.exec)) != 1:
+            raise ValueError("a probe needs exactly one of 'httpGet', 'tcpSocket' or 'exec'")
+        return self
+
+
+class Probes(SpecModel):
+    """Readiness, liveness and startup probes of the main container."""
+
+    readiness: Probe | None = None
+    """When the pod may receive traffic. Serving workloads default to a TCP check of their first port."""
+    liveness: Probe | None = None
+    """When the container must be restarted."""
+    startup: Probe | None = None
+    """Holds back the other probes while a model loads."""
+
+
+MountRole = Literal["data", "model", "checkpoint", "output", "cache"]
+
+
+class Mount(SpecModel):
+    """A volume mounted into the main container."""
+
+    volume: DnsLabel
+    """Name of an environment volume."""
+    path: str = Field(pattern=r"^/")
+    """Absolute mount path."""
+    role: MountRole
+    """What lives there: data, model, checkpoint and output need persistent claims; cache may be scratch."""
+    read_only: bool = False
+    """Mount read-only (datasets and models usually are)."""
+    sub_path: str | None = None
+    """Mount only this sub-directory of the volume."""
+
+    @field_validator("path", "sub_path")
+    @classmethod
+    def _no_parent_steps(cls, value: str | None) -> str | None:
+        if value is not None and ".." in value.split("/"):
+            raise ValueError(f"{value!r} must not contain '..'")
+        return value
+
+
+class Security(SpecModel):
+    """Pod security settings. Defaults follow the Kubernetes 'restricted' profile."""
+
+    run_as_non_root: bool = True
+    run_as_user: int | None = Field(default=None, ge=0)
+    run_as_group: int | None = Field(default=None, ge=0)
+    fs_group: int | None = Field(default=None, ge=0)
+    allow_privilege_escalation: bool = False
+    read_only_root_filesystem: bool = False
+    drop_all_capabilities: bool = True
+    """Drop every Linux capability (restricted profile)."""
+    seccomp_profile: Literal["RuntimeDefault", "Unconfined"] = "RuntimeDefault"
+
+
+class Port(SpecModel):
+    """A port the serving container listens on; the Service exposes it under the same name."""
+
+    name: str = Field(default="http", pattern=r"^[a-z]([-a-z0-9]{0,13}[a-z0-9])?$")
+    """Port name (at most 15 characters)."""
+    port: int = Field(ge=1, le=65535)
+    """Container port number."""
+    protocol: Literal["TCP", "UDP", "SCTP"] = "TCP"
+
+
+_IMAGE = re.compile(r"^[^\s:@/][^\s]*$")
+
+
+class WorkloadBase(SpecModel):
+    """What every workload kind shares: the container, its resources, placement and storage."""
+
+    name: DnsLabel
+    """Workload name; objects rendered from it are named after it."""
+    image: str | None = Field(default=None, pattern=_IMAGE.pattern, min_length=1)
+    """Container image with a tag or digest, e.g. 'ghcr.io/acme/train:1.4.2' (required, except for a
+    serving workload of a registered model, which defaults to the environment's mlflow.servingImage)."""
+    image_pull_policy: Literal["Always", "IfNotPresent", "Never"] | None = None
+    command: list[str] | None = None
+    """Entrypoint override."""
+    args: list[str] | None = None
+    """Arguments to the entrypoint."""
+    working_dir: str | None = None
+    env: list[EnvVar] = Field(default_factory=list)
+    """Environment variables."""
+    resources: Resources
+    """CPU, memory and GPU requests and limits."""
+    node_pool: DnsLabel | None = None
+    """Node pool to run on; GPU workloads default to the only pool with their GPU resource."""
+    priority_class_name: str | None = None
+    """PriorityClass of the pods."""
+    service_account_name: DnsLabel | None = None
+    """ServiceAccount the pods run as."""
+    shm_size: PositiveQuantity | None = None
+    """Size of a memory-backed /dev/shm (PyTorch DataLoader workers need more than the 64Mi default)."""
+    mounts: list[Mount] = Field(default_factory=list)
+    """Volumes mounted into the container."""
+    probes: Probes = Field(default_factory=Probes)
+    """Health probes."""
+    security: Security = Field(default_factory=Security)
+    """Pod security overrides."""
+    labels: Labels = Field(default_factory=dict)
+    """Extra labels on the workload's objects and pods."""
+    annotations: Annotations = Field(default_factory=dict)
+    """Extra annotations on the workload's objects and pods."""
+    group: DnsLabel = "workloads"
+    """Kustomize root (rendered/<env>/<group>/) of this workload when the environment is sharded; e.g. a team."""

@@ -1,0 +1,1 @@
+"""YAML: read with positions, the values YAML readers disagree on, the deterministic writer."""

@@ -1,0 +1,99 @@
+"""The package layout shows the pipeline: no loose modules, no upward imports into commands/, no import cycle, small files."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from tests.support import REPO
+
+PACKAGE = REPO / "generator"
+TOP_LEVEL_MODULES = {"__init__.py", "cli.py", "errors.py", "paths.py"}
+MAX_LINES = 400
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(REPO).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def _modules() -> dict[str, Path]:
+    return {_module_name(path): path for path in sorted(PACKAGE.rglob("*.py"))}
+
+
+def _imports(path: Path, known: set[str]) -> set[str]:
+    """Every generator module ``path`` imports, at the top or inside a function (a lazy import is still a dependency)."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names if alias.name in known)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0 and node.module.startswith("generator"):
+            for alias in node.names:
+                submodule = f"{node.module}.{alias.name}"
+                found.add(submodule if submodule in known else node.module)
+    return found & known
+
+
+def _graph() -> dict[str, set[str]]:
+    modules = _modules()
+    known = set(modules)
+    return {name: _imports(path, known) - {name} for name, path in modules.items()}
+
+
+def test_only_the_entry_points_stay_at_the_top_of_the_package() -> None:
+    loose = sorted(path.name for path in PACKAGE.glob("*.py") if path.name not in TOP_LEVEL_MODULES)
+    assert loose == [], f"move these into the package of their pipeline stage: {loose}"
+
+
+def test_nothing_below_the_cli_imports_a_command_module() -> None:
+    upward = sorted(
+        f"{module} imports {target}"
+        for module, targets in _graph().items()
+        for target in targets
+        if target.startswith("generator.commands") and not module.startswith("generator.commands") and module != "generator.cli"
+    )
+    assert upward == []
+
+
+def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    """One import cycle of ``graph`` as a list of modules (first == last), or None; iterative depth-first search."""
+    state: dict[str, int] = {}  # 1 on the current path, 2 done
+    for start in sorted(graph):
+        if start in state:
+            continue
+        path = [start]
+        stack = [iter(sorted(graph[start]))]
+        state[start] = 1
+        while stack:
+            target = next(stack[-1], None)
+            if target is None:
+                state[path.pop()] = 2
+                stack.pop()
+            elif state.get(target) == 1:
+                return [*path[path.index(target) :], target]
+            elif target not in state:
+                state[target] = 1
+                path.append(target)
+                stack.append(iter(sorted(graph[target])))
+    return None
+
+
+def test_the_module_graph_has_no_import_cycle() -> None:
+    assert _cycle(_graph()) is None
+
+
+def test_the_cycle_finder_finds_a_cycle() -> None:
+    assert _cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": set()}) == ["a", "b", "c", "a"]
+    assert _cycle({"a": {"b"}, "b": set()}) is None
+
+
+def test_no_python_file_is_over_400_lines() -> None:
+    files = [*PACKAGE.rglob("*.py"), *(REPO / "benchmarks").rglob("*.py")]
+    long = sorted(
+        f"{path.relative_to(REPO)}: {lines}"
+        for path in files
+        if ".peers" not in path.parts and (lines := len(path.read_text(encoding="utf-8").splitlines())) > MAX_LINES
+    )
+    assert long == []
