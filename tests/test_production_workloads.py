@@ -164,8 +164,10 @@ def test_project_schemas_catch_what_the_upstream_crd_would() -> None:
         "GitRepository",
         "InferenceService",
         "Kustomization",
+        "LeaderWorkerSet",
         "NodePool",
         "PyTorchJob",
+        "ScaledObject",
         "ServiceMonitor",
     ]
     bad = {

@@ -36,14 +36,73 @@ class NodePoolFacts:
     labels: Mapping[str, str] = field(default_factory=dict)
     taints: tuple[Taint, ...] = ()
     allocatable: Mapping[str, Decimal] = field(default_factory=dict)
+    device_classes: tuple[str, ...] = ()
+    """DRA DeviceClasses whose devices the pool's nodes offer (counted in ``allocatable`` by class name)."""
 
     def gpu_resources(self) -> list[str]:
-        return sorted(name for name, amount in self.allocatable.items() if is_gpu_resource(name) and amount > 0)
+        """Accelerators a node offers: extended resource names and DRA DeviceClass names."""
+        return sorted(
+            name
+            for name, amount in self.allocatable.items()
+            if (is_gpu_resource(name) or name in self.device_classes) and amount > 0
+        )
+
+
+# Extended resources of accelerators (device plugins) and the taint key their nodes usually carry.
+# A name ending in '-' is a prefix (MIG profiles, Ascend models). Sources: the NVIDIA, AMD, Intel,
+# Habana, AWS Neuron and Google TPU device plugins; GKE and EKS taint accelerator nodes with these keys.
+ACCELERATOR_TAINT_KEYS: dict[str, str] = {
+    "nvidia.com/gpu": "nvidia.com/gpu",
+    "nvidia.com/gpu.shared": "nvidia.com/gpu",
+    "nvidia.com/mig-": "nvidia.com/gpu",
+    "amd.com/gpu": "amd.com/gpu",
+    "gpu.intel.com/i915": "gpu.intel.com/i915",
+    "gpu.intel.com/xe": "gpu.intel.com/xe",
+    "habana.ai/gaudi": "habana.ai/gaudi",
+    "aws.amazon.com/neuron": "aws.amazon.com/neuron",
+    "aws.amazon.com/neuroncore": "aws.amazon.com/neuron",
+    "aws.amazon.com/neurondevice": "aws.amazon.com/neuron",
+    "google.com/tpu": "google.com/tpu",
+    "huawei.com/ascend-": "huawei.com/ascend",
+}
+# DRA DeviceClasses that hand out accelerators (the drivers' default class names).
+ACCELERATOR_DEVICE_CLASSES = frozenset(
+    {"gpu.nvidia.com", "mig.nvidia.com", "gpu.amd.com", "gpu.intel.com", "neuron.aws.com", "tpu.google.com", "gaudi.habana.ai"}
+)
+
+
+def _accelerator_entry(name: str) -> str | None:
+    if name in ACCELERATOR_TAINT_KEYS:
+        return name
+    prefix = next((key for key in ACCELERATOR_TAINT_KEYS if key.endswith("-") and name.startswith(key)), None)
+    if prefix is not None:
+        return prefix
+    # MIG slices shared by time-slicing keep the '.shared' suffix of the device plugin's renaming.
+    return _accelerator_entry(name.removesuffix(".shared")) if name.endswith(".shared") else None
 
 
 def is_gpu_resource(name: str) -> bool:
-    """Whether a resource name is a GPU device (whole GPUs or MIG slices) rather than cpu/memory."""
-    return name.endswith("/gpu") or name.startswith("nvidia.com/mig-")
+    """Whether a resource name is an accelerator device (any GPU, MIG slice, Gaudi, Neuron, TPU, ...).
+
+    Extended resources only; cpu, memory and other extended resources (hugepages, RDMA) are not.
+    """
+    return _accelerator_entry(name) is not None or name.endswith("/gpu")
+
+
+def is_shared_gpu(name: str) -> bool:
+    """Whether the resource is a time-sliced share of a GPU (NVIDIA device plugin with renameByDefault)."""
+    return is_gpu_resource(name) and name.endswith(".shared")
+
+
+def accelerator_taint_key(name: str) -> str:
+    """The taint key nodes offering accelerator ``name`` usually carry (the resource's own key otherwise)."""
+    entry = _accelerator_entry(name)
+    return ACCELERATOR_TAINT_KEYS[entry] if entry is not None else name
+
+
+def is_accelerator_device_class(name: str) -> bool:
+    """Whether a DRA DeviceClass hands out accelerators (a known driver class, or one naming gpu/tpu)."""
+    return name in ACCELERATOR_DEVICE_CLASSES or any(word in name.split(".")[0] for word in ("gpu", "tpu", "mig", "neuron"))
 
 
 def toleration_matches(toleration: Mapping[str, Any], taint: Taint) -> bool:

@@ -1,8 +1,11 @@
 """What a set of Kubernetes objects asks of the cluster: CPU, memory and GPUs requested in total.
 
-Counted per pod template times the pods it runs: a Deployment's replicas (its HPA's
-minReplicas when autoscaled), a Job's parallelism, one run of a CronJob, every replica of a
-PyTorchJob. Used by pull-request summaries and environment budgets.
+Counted per pod template times the pods it runs: a Deployment's replicas (its HPA's minReplicas
+or KEDA ScaledObject's minReplicaCount when autoscaled), a Job's parallelism, one run of a
+CronJob, every replica of a PyTorchJob, a LeaderWorkerSet's replicas x size (a leader and
+size - 1 workers per group). Accelerators of every kind count as GPUs: extended resources
+(nvidia.com/gpu, MIG, amd.com/gpu, habana.ai/gaudi, ...) and DRA claims (by DeviceClass, through
+the ResourceClaimTemplates the pods name). Used by pull-request summaries and environment budgets.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from generator.kube.cluster import is_gpu_resource
+from generator.kube.cluster import is_accelerator_device_class, is_gpu_resource
 from generator.kube.quantity import QuantityError, parse_quantity
 
 GPU_PRODUCT_LABEL = "nvidia.com/gpu.product"
@@ -56,12 +59,57 @@ class PodGroup:
 
 
 def _autoscaled_minimums(objects: Iterable[dict[str, Any]]) -> dict[tuple[str, str], int]:
+    """The fewest replicas of each autoscaled target: an HPA's minReplicas, a KEDA ScaledObject's minReplicaCount."""
     minimums = {}
     for obj in objects:
-        if obj.get("kind") == "HorizontalPodAutoscaler":
-            target = (obj.get("spec") or {}).get("scaleTargetRef") or {}
-            minimums[(str(target.get("kind")), str(target.get("name")))] = count((obj.get("spec") or {}).get("minReplicas"))
+        kind = obj.get("kind")
+        if kind not in ("HorizontalPodAutoscaler", "ScaledObject"):
+            continue
+        spec = obj.get("spec") or {}
+        target = spec.get("scaleTargetRef") or {}
+        if kind == "HorizontalPodAutoscaler":
+            minimums[(str(target.get("kind")), str(target.get("name")))] = count(spec.get("minReplicas"))
+        else:  # KEDA defaults the target kind to Deployment and minReplicaCount to 0
+            minimums[(str(target.get("kind", "Deployment")), str(target.get("name")))] = count(spec.get("minReplicaCount"), 0)
     return minimums
+
+
+def _devices(claim_spec: Any) -> dict[str, int]:
+    """Accelerators a ResourceClaim spec asks for, by DeviceClass (exact-count requests; first alternative)."""
+    found: dict[str, int] = {}
+    requests = ((claim_spec or {}).get("devices") or {}).get("requests") or [] if isinstance(claim_spec, dict) else []
+    for request in requests if isinstance(requests, list) else []:
+        if not isinstance(request, dict):
+            continue
+        exactly = request.get("exactly")
+        if not isinstance(exactly, dict):
+            alternatives = request.get("firstAvailable")
+            first = alternatives[0] if isinstance(alternatives, list) and alternatives else None
+            exactly = first if isinstance(first, dict) else {}
+        device_class = exactly.get("deviceClassName")
+        if isinstance(device_class, str) and is_accelerator_device_class(device_class):
+            devices = count(exactly.get("count"), 1) if exactly.get("allocationMode", "ExactCount") == "ExactCount" else 1
+            found[device_class] = found.get(device_class, 0) + devices
+    return found
+
+
+def claim_templates(objects: Iterable[dict[str, Any]]) -> dict[str, dict[str, int]]:
+    """Accelerators each ResourceClaimTemplate hands every pod that uses it, by template name."""
+    return {
+        str((obj.get("metadata") or {}).get("name")): _devices((obj.get("spec") or {}).get("spec"))
+        for obj in objects
+        if obj.get("kind") == "ResourceClaimTemplate" and isinstance(obj.get("spec"), dict)
+    }
+
+
+def claimed_devices(pod_spec: dict[str, Any], templates: dict[str, dict[str, int]]) -> dict[str, int]:
+    """Accelerators one pod claims through DRA: the templates its resourceClaims name, by DeviceClass."""
+    found: dict[str, int] = {}
+    for claim in pod_spec.get("resourceClaims") or []:
+        if isinstance(claim, dict):
+            for device_class, devices in templates.get(str(claim.get("resourceClaimTemplateName")), {}).items():
+                found[device_class] = found.get(device_class, 0) + devices
+    return found
 
 
 def pod_groups(objects: list[dict[str, Any]]) -> Iterator[PodGroup]:
@@ -85,6 +133,14 @@ def pod_groups(objects: list[dict[str, Any]]) -> Iterator[PodGroup]:
             for replica in (spec.get("pytorchReplicaSpecs") or {}).values():
                 template = (replica or {}).get("template") or {}
                 yield PodGroup(kind, name, app, count((replica or {}).get("replicas", 1)), template.get("spec") or {})
+        elif kind == "LeaderWorkerSet":
+            groups = count(minimums.get((kind, name), spec.get("replicas", 1)))
+            template = spec.get("leaderWorkerTemplate") or {}
+            size = count(template.get("size", 1), 1)
+            worker = ((template.get("workerTemplate") or {}).get("spec")) or {}
+            leader = ((template.get("leaderTemplate") or {}).get("spec")) or worker
+            yield PodGroup(kind, name, app, groups, leader)
+            yield PodGroup(kind, name, app, groups * max(size - 1, 0), worker)
         elif kind == "InferenceService":
             predictor = spec.get("predictor") or {}
             containers = [c for c in [predictor.get("model"), *(predictor.get("containers") or [])] if c]
@@ -93,10 +149,13 @@ def pod_groups(objects: list[dict[str, Any]]) -> Iterator[PodGroup]:
             yield PodGroup(kind, name, app, 1, spec)
 
 
-def pod_footprint(pod_spec: dict[str, Any]) -> Footprint:
-    """Requests of one pod: the sum over its containers (GPUs counted from limits, where they must be)."""
+def pod_footprint(pod_spec: dict[str, Any], templates: dict[str, dict[str, int]] | None = None) -> Footprint:
+    """Requests of one pod: the sum over its containers (GPUs counted from limits, where they must be), plus the
+    accelerators it claims through DRA from ``templates`` (see claim_templates)."""
     total = Footprint()
     product = (pod_spec.get("nodeSelector") or {}).get(GPU_PRODUCT_LABEL)
+    for device_class, devices in claimed_devices(pod_spec, templates or {}).items():
+        total.gpus[device_class] = total.gpus.get(device_class, 0) + devices
     for container in pod_spec.get("containers") or []:
         resources = container.get("resources") or {}
         requests = resources.get("requests") or {}
@@ -122,18 +181,17 @@ def _quantity(value: Any) -> Decimal:
 def footprint(objects: list[dict[str, Any]]) -> Footprint:
     """Total requests of every pod the objects run."""
     total = Footprint()
-    for group in pod_groups(objects):
-        one = pod_footprint(group.pod_spec)
-        scaled = Footprint(one.cpu * group.pods, one.memory * group.pods, {k: v * group.pods for k, v in one.gpus.items()})
-        total.add(scaled)
+    for part in footprint_by_app(objects).values():
+        total.add(part)
     return total
 
 
 def footprint_by_app(objects: list[dict[str, Any]]) -> dict[str, Footprint]:
     """Requests per workload (app.kubernetes.io/name), for messages that name who asks for what."""
+    templates = claim_templates(objects)
     by_app: dict[str, Footprint] = {}
     for group in pod_groups(objects):
-        one = pod_footprint(group.pod_spec)
-        scaled = Footprint(one.cpu * group.pods, one.memory * group.pods, {k: v * group.pods for k, v in one.gpus.items()})
-        by_app.setdefault(group.app, Footprint()).add(scaled)
+        one = pod_footprint(group.pod_spec, templates)
+        gpus = {kind: devices * group.pods for kind, devices in one.gpus.items() if devices * group.pods}
+        by_app.setdefault(group.app, Footprint()).add(Footprint(one.cpu * group.pods, one.memory * group.pods, gpus))
     return by_app

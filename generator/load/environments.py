@@ -22,8 +22,8 @@ from generator.kube.names import dns1123_label_problem
 from generator.load.merge import check_unique_names, merge, strip_deletes
 from generator.load.source import SourceNode, locate, parse, read_text
 from generator.paths import shown_path
-from generator.spec.checks import SpecProblem
 from generator.spec.environment import Environment
+from generator.spec.problems import SpecProblem
 
 FieldPath = tuple[str | int, ...]
 LAYER_KEYS = ("extends", "abstract")

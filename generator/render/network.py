@@ -6,7 +6,8 @@ from typing import Any
 
 from generator.render.metadata import object_meta, selector_labels
 from generator.spec.environment import Environment
-from generator.spec.serving import IngressPeer, Serving
+from generator.spec.llm import LlmServing
+from generator.spec.serving import IngressPeer, ServerBase
 
 DEFAULT_DENY_NAME = "default-deny-ingress"
 
@@ -22,12 +23,17 @@ def _peer(peer: IngressPeer) -> dict[str, Any]:
     return rendered
 
 
-def _ingress_rule(sources: list[dict[str, Any]], workload: Serving) -> dict[str, Any]:
+def _ingress_rules(sources: list[dict[str, Any]], workload: ServerBase) -> list[dict[str, Any]]:
     rule: dict[str, Any] = {"from": sources}
     # A KServe predictor's ports are chosen by its runtime: without declared ports the rule covers all.
-    if workload.ports:
-        rule["ports"] = [{"protocol": port.protocol, "port": port.port} for port in workload.ports]
-    return rule
+    ports = workload.service_ports()
+    if ports:
+        rule["ports"] = [{"protocol": port.protocol, "port": port.port} for port in ports]
+    rules = [rule]
+    if isinstance(workload, LlmServing) and workload.multi_node:
+        # The pods of a LeaderWorkerSet group talk to each other on ports of their own (Ray, NCCL, torch.distributed).
+        rules.append({"from": [{"podSelector": {"matchLabels": selector_labels(workload.name)}}]})
+    return rules
 
 
 def render_network_policies(environment: Environment, environment_name: str) -> list[tuple[dict[str, Any], int | None]]:
@@ -46,7 +52,7 @@ def render_network_policies(environment: Environment, environment_name: str) -> 
     ]
     objects: list[tuple[dict[str, Any], int | None]] = [(deny[0], None)]
     for index, workload in enumerate(environment.workloads):
-        if not isinstance(workload, Serving):
+        if not isinstance(workload, ServerBase):
             continue
         peers = workload.allow_from if workload.allow_from is not None else policy.allow_from
         # Without configured sources, only pods of the same namespace may call the server.
@@ -62,7 +68,7 @@ def render_network_policies(environment: Environment, environment_name: str) -> 
                     "spec": {
                         "podSelector": {"matchLabels": selector_labels(workload.name)},
                         "policyTypes": ["Ingress"],
-                        "ingress": [_ingress_rule(sources, workload)],
+                        "ingress": _ingress_rules(sources, workload),
                     },
                 },
                 index,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from generator.kube.quantity import parse_quantity
+from generator.render.dra import CLAIM_NAME, pod_resource_claims
 from generator.render.metadata import ObjectMeta
 from generator.spec.container import EnvVar, Probe, Probes, WorkloadBase
 from generator.spec.environment import Environment
@@ -31,13 +32,16 @@ def container_resources(workload: WorkloadBase, placement: Placement) -> dict[st
         limits["ephemeral-storage"] = spec.limits.ephemeral_storage or spec.ephemeral_storage
     elif spec.limits.ephemeral_storage is not None:
         limits["ephemeral-storage"] = spec.limits.ephemeral_storage
+    if spec.gpu is not None and placement.device_class is not None:
+        # DRA: the devices come from the pod's ResourceClaim, not from an extended resource.
+        return {"requests": requests, "limits": limits, "claims": [{"name": CLAIM_NAME}]}
     if spec.gpu is not None and placement.gpu_resource is not None:
         requests[placement.gpu_resource] = spec.gpu
         limits[placement.gpu_resource] = spec.gpu
     return {"requests": requests, "limits": limits}
 
 
-def _env_var(var: EnvVar) -> dict[str, Any]:
+def env_var(var: EnvVar) -> dict[str, Any]:
     if var.secret_key_ref is not None:
         return {
             "name": var.name,
@@ -87,7 +91,7 @@ def _probes(workload: WorkloadBase) -> dict[str, Any]:
     return rendered
 
 
-def _container_security(workload: WorkloadBase) -> dict[str, Any]:
+def container_security(workload: WorkloadBase) -> dict[str, Any]:
     security = workload.security
     context: dict[str, Any] = {"allowPrivilegeEscalation": security.allow_privilege_escalation}
     if security.drop_all_capabilities:
@@ -139,7 +143,7 @@ def default_priority_class(environment: Environment, workload: WorkloadBase) -> 
     kind = getattr(workload, "kind", "")
     if kind in ("training", "distributed-training"):
         return priorities.training
-    if kind == "serving":
+    if kind in ("serving", "llm-serving"):
         return priorities.serving
     return priorities.batch
 
@@ -186,12 +190,12 @@ def pod_template(
     if workload.working_dir:
         container["workingDir"] = workload.working_dir
     if workload.env:
-        container["env"] = [_env_var(var) for var in workload.env]
+        container["env"] = [env_var(var) for var in workload.env]
     if ports:
         container["ports"] = ports
     container["resources"] = container_resources(workload, placement)
     container.update(_probes(workload))
-    container["securityContext"] = _container_security(workload)
+    container["securityContext"] = container_security(workload)
     if mounts:
         container["volumeMounts"] = mounts
 
@@ -220,6 +224,8 @@ def pod_template(
         spec["restartPolicy"] = restart_policy
     spec["securityContext"] = _pod_security(workload)
     spec.update(_placement(placement, workload))
+    if workload.resources.gpu is not None and placement.device_class is not None:
+        spec["resourceClaims"] = pod_resource_claims(workload.name)
     spec["containers"] = [container]
     if pod_volumes:
         spec["volumes"] = pod_volumes

@@ -6,17 +6,17 @@ from typing import Any
 
 from generator.render.metadata import ObjectMeta, selector_labels
 from generator.spec.environment import Environment
-from generator.spec.serving import Serving
+from generator.spec.serving import ServerBase
 
 
-def least_replicas(workload: Serving) -> int:
+def least_replicas(workload: ServerBase) -> int:
     """The fewest replicas the workload runs with (HPA minimum, or the fixed count)."""
     if workload.autoscaling is not None:
         return workload.autoscaling.min_replicas
     return 1 if workload.replicas is None else workload.replicas
 
 
-def render_disruption_budget(environment: Environment, workload: Serving, meta: ObjectMeta) -> dict[str, Any] | None:
+def render_disruption_budget(environment: Environment, workload: ServerBase, meta: ObjectMeta) -> dict[str, Any] | None:
     """A PDB when asked for, or by default once the server runs 2 or more replicas (maxUnavailable: 1)."""
     budget = workload.disruption_budget
     if budget is None and least_replicas(workload) < 2:
@@ -35,7 +35,7 @@ def render_disruption_budget(environment: Environment, workload: Serving, meta: 
     }
 
 
-def render_service_monitor(environment: Environment, workload: Serving, meta: ObjectMeta) -> dict[str, Any] | None:
+def render_service_monitor(environment: Environment, workload: ServerBase, meta: ObjectMeta) -> dict[str, Any] | None:
     """A Prometheus Operator ServiceMonitor scraping the workload's Service."""
     metrics = workload.metrics
     if metrics is None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from generator.kube.cluster import is_gpu_resource
 from generator.kube.footprint import Footprint, footprint
 
 ObjectKey = tuple[str, str]  # (kind, workload or object name)
@@ -71,8 +72,10 @@ def _category(path: str) -> str:
     leaf = path.rsplit(".", 1)[-1]
     if leaf == "image":
         return "image"
-    if "resources." in path and ("gpu" in leaf or "nvidia.com" in path.split("resources.", 1)[1]):
+    if "resources." in path and ("gpu" in leaf or is_gpu_resource(path.split("resources.", 1)[1].split(".", 1)[-1])):
         return "gpu"
+    if ".devices.requests" in path or "resourceClaims" in path or path.endswith("leaderWorkerTemplate.size"):
+        return "gpu"  # DRA claims and a LeaderWorkerSet's pods per group decide how many accelerators run
     if ".resources." in path or path.startswith("spec.resources."):
         return "resources"
     if leaf in ("replicas", "parallelism", "completions"):

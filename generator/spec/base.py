@@ -75,6 +75,13 @@ def _labels(value: dict[str, str]) -> dict[str, str]:
     return value
 
 
+def _label_key(value: str) -> str:
+    problem = label_key_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
 def _annotation_keys(value: dict[str, str]) -> dict[str, str]:
     for key in value:
         problem = label_key_problem(key)
@@ -104,4 +111,6 @@ DnsLabel = Annotated[str, AfterValidator(_dns_label)]
 """A DNS-1123 label: lower-case letters, digits and '-', at most 63 characters."""
 
 Labels = Annotated[dict[str, str], AfterValidator(_labels)]
+LabelKey = Annotated[str, AfterValidator(_label_key)]
+"""A label key such as 'topology.kubernetes.io/zone' (optional DNS prefix, then a name)."""
 Annotations = Annotated[dict[str, str], AfterValidator(_annotation_keys)]

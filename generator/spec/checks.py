@@ -6,7 +6,6 @@ Each problem names a field path (as written in the file) so the loader can point
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Protocol
 
@@ -17,9 +16,12 @@ from generator.spec.batch import Batch
 from generator.spec.cluster import NodePool
 from generator.spec.container import WorkloadBase
 from generator.spec.environment import Environment
+from generator.spec.llm import LlmServing
 from generator.spec.placement import PlacementError, place, pool_facts
-from generator.spec.serving import Serving
-from generator.spec.serving_defaults import with_mlflow
+from generator.spec.problems import FieldPath, SpecProblem
+from generator.spec.server_checks import autoscaler_problems, llm_problems, tensor_parallel_fit
+from generator.spec.serving import ServerBase, Serving
+from generator.spec.serving_defaults import resolved
 from generator.spec.storage import Volume
 from generator.spec.training import DistributedTraining, Training
 
@@ -30,21 +32,9 @@ CRONJOB_NAME_LIMIT = 52
 DISTRIBUTED_NAME_LIMIT = 40
 
 
-FieldPath = tuple[str | int, ...]
-
-
 class NamedItem(Protocol):
     @property
     def name(self) -> str: ...
-
-
-@dataclass(frozen=True)
-class SpecProblem:
-    """A mistake at a field path such as ('workloads', 2, 'resources', 'memory')."""
-
-    path: tuple[str | int, ...]
-    message: str
-    at_key: bool = False
 
 
 def check_environment(environment: Environment) -> list[SpecProblem]:
@@ -66,21 +56,27 @@ def check_environment(environment: Environment) -> list[SpecProblem]:
             problems += integration_problems
             continue
         problems += _names(workload, at)
-        problems += _resources(workload, at)
         problems += _mounts(workload, volumes, at)
         problems += _unique(workload.env, (*at, "env"))
-        if isinstance(workload, Serving):
-            resolved = with_mlflow(environment, workload)
-            assert isinstance(resolved, Serving)
-            problems += _serving(resolved, at)
+        if isinstance(workload, LlmServing):
+            problems += llm_problems(workload, volumes, at)
+        full = resolved(environment, workload)
+        problems += _resources(full, at)
+        if isinstance(full, ServerBase):
+            problems += _serving(full, at) + autoscaler_problems(full, at)
         if isinstance(workload, DistributedTraining):
             problems += _distributed(workload, volumes, at)
         try:
-            placement = place(environment, workload)  # resources and pool do not depend on integrations
+            placement = place(environment, full)  # resources and pool do not depend on integrations
         except PlacementError as error:
             problems.append(SpecProblem((*at, error.field), error.message))
             continue
-        problems += _fit(workload, placement.candidates, placement.gpu_resource, at)
+        if isinstance(workload, LlmServing):
+            too_wide = tensor_parallel_fit(workload, placement.candidates, placement.gpu_resource, at)
+            problems += too_wide
+            if too_wide:
+                continue
+        problems += _fit(full, placement.candidates, placement.gpu_resource, at)
     return problems
 
 
@@ -104,7 +100,7 @@ def _names(workload: WorkloadBase, at: FieldPath) -> list[SpecProblem]:
         problem = dns1123_label_problem(workload.name, CRONJOB_NAME_LIMIT)
         if problem and len(workload.name) > CRONJOB_NAME_LIMIT:
             problem += " (the Jobs a CronJob creates add 11 characters)"
-    elif isinstance(workload, Serving):
+    elif isinstance(workload, ServerBase):
         problem = dns1035_label_problem(workload.name)
     elif isinstance(workload, DistributedTraining):
         problem = dns1035_label_problem(workload.name, DISTRIBUTED_NAME_LIMIT)
@@ -239,7 +235,7 @@ def _mounts(workload: WorkloadBase, volumes: dict[str, Volume], at: FieldPath) -
     return problems
 
 
-def _serving(workload: Serving, at: FieldPath) -> list[SpecProblem]:
+def _serving(workload: ServerBase, at: FieldPath) -> list[SpecProblem]:
     problems = []
     autoscaling = workload.autoscaling
     if autoscaling is not None:
@@ -258,8 +254,9 @@ def _serving(workload: Serving, at: FieldPath) -> list[SpecProblem]:
                     f"maxReplicas {autoscaling.max_replicas} is below minReplicas {autoscaling.min_replicas}",
                 )
             )
-    port_names = {port.name for port in workload.ports}
-    problems += _unique(workload.ports, (*at, "ports"))
+    port_names = {port.name for port in workload.service_ports()}
+    if isinstance(workload, Serving):
+        problems += _unique(workload.ports, (*at, "ports"))
     if workload.metrics is not None and workload.metrics.port not in port_names:
         problems.append(
             SpecProblem(

@@ -6,9 +6,10 @@ from typing import Literal
 
 from pydantic import Field
 
-from generator.spec.base import INT32_MAX, DnsLabel, Labels, PositiveQuantity, SpecModel
+from generator.spec.base import INT32_MAX, DnsLabel, LabelKey, Labels, PositiveQuantity, SpecModel
 
 GPU_RESOURCE_PATTERN = r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?/[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"
+DNS_SUBDOMAIN_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
 
 
 class TaintSpec(SpecModel):
@@ -30,7 +31,8 @@ class Allocatable(SpecModel):
     memory: PositiveQuantity
     """Allocatable memory of one node, e.g. '120Gi'."""
     gpus: int = Field(default=0, ge=0, le=INT32_MAX)
-    """GPU devices (or MIG slices of gpuResource) on one node."""
+    """Accelerator devices on one node: GPUs (or MIG slices, time-sliced shares, Gaudi cards, Neuron cores, TPU
+    chips: whatever gpuResource or deviceClass hands out)."""
 
 
 class NodePool(SpecModel):
@@ -45,13 +47,28 @@ class NodePool(SpecModel):
     allocatable: Allocatable
     """What one node of the pool can allocate."""
     gpu_resource: str = Field(default="nvidia.com/gpu", pattern=GPU_RESOURCE_PATTERN)
+    """Extended resource name of the pool's accelerators: 'nvidia.com/gpu', a MIG slice 'nvidia.com/mig-1g.10gb',
+    time-sliced 'nvidia.com/gpu.shared', 'amd.com/gpu', 'habana.ai/gaudi', 'aws.amazon.com/neuroncore',
+    'google.com/tpu', ... Workloads on the pool asking for `gpu: N` get N of it."""
+    device_class: str | None = Field(default=None, pattern=DNS_SUBDOMAIN_PATTERN, max_length=253)
+    """Dynamic Resource Allocation (Kubernetes 1.34+): the DeviceClass the pool's accelerators are claimed from, e.g.
+    'gpu.nvidia.com', instead of the extended resource. Workloads get a ResourceClaimTemplate (resource.k8s.io/v1)."""
+    device_driver: str | None = Field(default=None, pattern=DNS_SUBDOMAIN_PATTERN, max_length=253)
+    """DRA driver publishing the devices' attributes, for device selectors (default: the deviceClass name)."""
+    topology_label: LabelKey | None = None
+    """Node label whose value names a group of tightly connected nodes (a rack, an NVLink or network block), e.g.
+    'cloud.google.com/gke-nodepool': multi-node LLM servers place each group exclusively in one such domain."""
     instance_types: list[str] = Field(default_factory=list)
     """Cloud instance types the pool may launch (Karpenter requirement node.kubernetes.io/instance-type)."""
     capacity_types: list[Literal["on-demand", "spot", "reserved"]] = Field(default_factory=list)
     """Capacity types the pool may launch (Karpenter requirement karpenter.sh/capacity-type)."""
     max_nodes: int | None = Field(default=None, ge=1, le=INT32_MAX)
     """Karpenter limit: at most this many nodes' worth of CPU, memory and GPUs."""
-    """Extended resource name of the pool's GPUs, e.g. 'nvidia.com/gpu' or 'nvidia.com/mig-1g.10gb'."""
+
+    @property
+    def accelerator(self) -> str:
+        """What the pool's accelerators are counted as: the DeviceClass under DRA, else the extended resource."""
+        return self.device_class or self.gpu_resource
 
 
 class NodeClassRef(SpecModel):

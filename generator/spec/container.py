@@ -62,6 +62,15 @@ class ResourceLimits(SpecModel):
     """Ephemeral storage limit; omitted means equal to the request, if any."""
 
 
+class DeviceSelection(SpecModel):
+    """Which devices a DRA claim may be given (pools with a deviceClass only): CEL selectors over the driver's attributes."""
+
+    product_name: str | None = Field(default=None, pattern=r"^[A-Za-z0-9]([-A-Za-z0-9 _.]*[A-Za-z0-9])?$", max_length=128)
+    """Exact product name the driver publishes, e.g. 'NVIDIA H100 80GB HBM3' (attribute productName)."""
+    min_memory: PositiveQuantity | None = None
+    """Least device memory, e.g. '80Gi' (capacity memory)."""
+
+
 class Resources(SpecModel):
     """Requests (what the scheduler reserves), limits, and GPUs (always set as limits)."""
 
@@ -74,11 +83,15 @@ class Resources(SpecModel):
     limits: ResourceLimits = Field(default_factory=ResourceLimits)
     """Optional limits."""
     gpu: GpuCount | None = None
-    """Number of GPU devices (or MIG slices); rendered as a limit with an equal request."""
+    """Number of accelerator devices (GPUs, MIG slices, Gaudi cards, Neuron cores, TPU chips): rendered as a limit of
+    the pool's resource with an equal request, or, on a pool with a DRA deviceClass, as a ResourceClaimTemplate."""
     gpu_resource: str | None = Field(default=None, pattern=GPU_RESOURCE_PATTERN)
-    """GPU resource name, e.g. 'nvidia.com/gpu' or a MIG slice 'nvidia.com/mig-1g.10gb' (default: the pool's)."""
+    """Accelerator resource name, e.g. 'nvidia.com/gpu', a MIG slice 'nvidia.com/mig-1g.10gb' or 'amd.com/gpu'
+    (default: the pool's)."""
     gpu_product: str | None = Field(default=None, pattern=r"^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$", max_length=63)
     """GPU model wanted, matched against the `nvidia.com/gpu.product` node label, e.g. 'NVIDIA-H100-80GB-HBM3'."""
+    device: DeviceSelection | None = None
+    """On a pool with a DRA deviceClass: which devices the ResourceClaimTemplate may be given (product, memory)."""
 
 
 class HttpGetAction(SpecModel):
@@ -179,7 +192,8 @@ class Port(SpecModel):
     protocol: Literal["TCP", "UDP", "SCTP"] = "TCP"
 
 
-_IMAGE = re.compile(r"^[^\s:@/][^\s]*$")
+IMAGE_PATTERN = r"^[^\s:@/][^\s]*$"
+_IMAGE = re.compile(IMAGE_PATTERN)
 
 
 class WorkloadBase(SpecModel):

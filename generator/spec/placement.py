@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from generator.kube.cluster import DEFAULT_GPU_TAINT_KEY, NodePoolFacts, Taint
+from generator.kube.cluster import NodePoolFacts, Taint, accelerator_taint_key
 from generator.kube.quantity import parse_quantity
 from generator.spec.cluster import NodePool
 from generator.spec.container import WorkloadBase
@@ -34,8 +34,16 @@ class Placement:
 
     pool: NodePool | None
     gpu_resource: str | None
+    """What the pods' accelerators are counted as: an extended resource, or the DeviceClass under DRA."""
     candidates: tuple[NodePool, ...]
     extra_gpu_taints: tuple[Taint, ...] = ()
+
+    @property
+    def device_class(self) -> str | None:
+        """The DRA DeviceClass the accelerators are claimed from (None: an extended resource in limits)."""
+        if self.pool is not None and self.pool.device_class is not None and self.gpu_resource == self.pool.device_class:
+            return self.pool.device_class
+        return None
 
 
 def pool_facts(pool: NodePool) -> NodePoolFacts:
@@ -45,12 +53,13 @@ def pool_facts(pool: NodePool) -> NodePoolFacts:
         "memory": parse_quantity(pool.allocatable.memory),
     }
     if pool.allocatable.gpus:
-        allocatable[pool.gpu_resource] = Decimal(pool.allocatable.gpus)
+        allocatable[pool.accelerator] = Decimal(pool.allocatable.gpus)
     return NodePoolFacts(
         name=pool.name,
         labels=dict(pool.labels),
         taints=tuple(Taint(key=t.key, effect=t.effect, value=t.value) for t in pool.taints),
         allocatable=allocatable,
+        device_classes=(pool.device_class,) if pool.device_class else (),
     )
 
 
@@ -67,16 +76,14 @@ def place(environment: Environment, workload: WorkloadBase) -> Placement:
         if pool is None:
             known = ", ".join(p.name for p in pools) or "none defined under cluster.nodePools"
             raise PlacementError("nodePool", f"node pool {workload.node_pool!r} does not exist (have: {known})")
-        gpu_resource = (workload.resources.gpu_resource or pool.gpu_resource) if wants_gpu else None
+        gpu_resource = (workload.resources.gpu_resource or pool.accelerator) if wants_gpu else None
         if wants_gpu and not pool.allocatable.gpus:
             raise PlacementError(
                 "nodePool", f"workload asks for GPUs but node pool {pool.name!r} has none (allocatable.gpus is 0)"
             )
-        if wants_gpu and gpu_resource != pool.gpu_resource:
-            raise PlacementError(
-                "resources",
-                f"asks for {gpu_resource} but node pool {pool.name!r} offers {pool.gpu_resource}",
-            )
+        if wants_gpu and gpu_resource != pool.accelerator:
+            offers = f"DeviceClass {pool.device_class} (DRA)" if pool.device_class else pool.gpu_resource
+            raise PlacementError("resources", f"asks for {gpu_resource} but node pool {pool.name!r} offers {offers}")
         product = workload.resources.gpu_product
         if product is not None and pool.labels.get(GPU_PRODUCT_LABEL, product) != product:
             raise PlacementError(
@@ -89,13 +96,14 @@ def place(environment: Environment, workload: WorkloadBase) -> Placement:
         wanted = workload.resources.gpu_resource
         if not pools:
             # No cluster profile: assume the common NVIDIA taint so the pod can still land.
-            return Placement(None, wanted or DEFAULT_GPU_RESOURCE, (), (Taint(key=DEFAULT_GPU_TAINT_KEY, effect="NoSchedule"),))
+            resource = wanted or DEFAULT_GPU_RESOURCE
+            return Placement(None, resource, (), (Taint(key=accelerator_taint_key(resource), effect="NoSchedule"),))
         product = workload.resources.gpu_product
         matching = [
             p
             for p in pools
             if p.allocatable.gpus
-            and (wanted is None or p.gpu_resource == wanted)
+            and (wanted is None or p.accelerator == wanted)
             and (product is None or p.labels.get(GPU_PRODUCT_LABEL) == product)
         ]
         if not matching:
@@ -104,7 +112,7 @@ def place(environment: Environment, workload: WorkloadBase) -> Placement:
         if len(matching) > 1:
             names = ", ".join(p.name for p in matching)
             raise PlacementError("resources", f"several node pools offer GPUs ({names}): choose one with nodePool")
-        return Placement(matching[0], wanted or matching[0].gpu_resource, (matching[0],))
+        return Placement(matching[0], wanted or matching[0].accelerator, (matching[0],))
     if pools:
         open_pools = tuple(p for p in pools if not _blocks_pods(p))
         if not open_pools:

@@ -11,13 +11,14 @@ from generator.spec.autoscaling import Autoscaling
 from generator.spec.base import INT32_MAX, Labels, SpecModel
 from generator.spec.container import Port, WorkloadBase
 from generator.spec.integrations import KServe, RegisteredModel
+from generator.spec.keda import Keda
 
 
 class MetricsEndpoint(SpecModel):
     """Where Prometheus scrapes the server; renders a Prometheus Operator ServiceMonitor."""
 
-    port: str = Field(pattern=r"^[a-z]([-a-z0-9]{0,13}[a-z0-9])?$")
-    """Name of one of the workload's ports."""
+    port: str = Field(default="http", pattern=r"^[a-z]([-a-z0-9]{0,13}[a-z0-9])?$")
+    """Name of one of the workload's ports (default 'http')."""
     path: str = Field(default="/metrics", pattern=r"^/")
     interval: str = Field(default="30s", pattern=r"^([0-9]+(ms|s|m|h))+$")
     """Scrape interval, e.g. '30s'."""
@@ -67,26 +68,40 @@ class IngressPeer(SpecModel):
 MODEL_SERVER_RESOURCES = {"cpu": "1", "memory": "2Gi"}
 
 
-class Serving(WorkloadBase):
-    """A model server: an apps/v1 Deployment, a Service, and optionally an HPA, PDB and ServiceMonitor."""
+class ServerBase(WorkloadBase):
+    """What every kind of server shares: replicas or an autoscaler, disruption budget, metrics, ingress sources."""
 
-    kind: Literal["serving"]
     replicas: int | None = Field(default=None, ge=0, le=INT32_MAX)
-    """Fixed replica count (default 1); leave out when autoscaling is set."""
-    ports: list[Port] = Field(default_factory=list)
-    """Ports the model server listens on (a registered model's server defaults to http 8080)."""
-    model: RegisteredModel | None = None
-    """Serve this MLflow registered model (command, port and probes are filled in)."""
-    kserve: KServe | None = None
-    """Render a KServe InferenceService instead of a Deployment, Service and HPA."""
+    """Fixed replica count (default 1); leave out when autoscaling or keda is set."""
     autoscaling: Autoscaling | None = None
     """Optional HorizontalPodAutoscaler."""
+    keda: Keda | None = None
+    """Optional KEDA ScaledObject (Prometheus triggers, scale to zero) instead of `autoscaling`."""
     metrics: MetricsEndpoint | None = None
     """Prometheus scraping (renders a ServiceMonitor)."""
     disruption_budget: DisruptionBudget | None = None
     """PodDisruptionBudget; with 2 or more replicas the default is maxUnavailable: 1."""
     allow_from: list[IngressPeer] | None = None
     """Who may reach the ports when the environment's network policy is on (default: its allowFrom)."""
+
+    def service_ports(self) -> list[Port]:
+        """The ports the server's Service exposes."""
+        return []
+
+
+class Serving(ServerBase):
+    """A model server: an apps/v1 Deployment, a Service, and optionally an HPA or KEDA ScaledObject, PDB and ServiceMonitor."""
+
+    kind: Literal["serving"]
+    ports: list[Port] = Field(default_factory=list)
+    """Ports the model server listens on (a registered model's server defaults to http 8080)."""
+    model: RegisteredModel | None = None
+    """Serve this MLflow registered model (command, port and probes are filled in)."""
+    kserve: KServe | None = None
+    """Render a KServe InferenceService instead of a Deployment, Service and HPA."""
+
+    def service_ports(self) -> list[Port]:
+        return list(self.ports)
 
     @model_validator(mode="before")
     @classmethod

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from generator.spec.container import EnvVar, HttpGetAction, KeyRef, Port, Probe, Probes
 from generator.spec.environment import Environment
+from generator.spec.llm import LlmServing
+from generator.spec.llm_defaults import with_llm_defaults
 from generator.spec.serving import Serving
 from generator.spec.workloads import Workload
 
@@ -82,3 +84,10 @@ def with_mlflow(environment: Environment, workload: Workload) -> Workload:
         generated = [var for var in tracking_env(environment, run.experiment or workload.name) if var.name not in own]
         return workload.model_copy(update={"env": [*generated, *workload.env]})
     return workload
+
+
+def resolved(environment: Environment, workload: Workload) -> Workload:
+    """The workload with everything mlgitops derives filled in: MLflow wiring, an LLM server's GPUs, probes, command."""
+    if isinstance(workload, LlmServing):
+        return with_llm_defaults(workload)
+    return with_mlflow(environment, workload)

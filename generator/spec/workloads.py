@@ -7,8 +7,9 @@ from typing import Annotated
 from pydantic import Field
 
 from generator.spec.batch import Batch
+from generator.spec.llm import LlmServing
 from generator.spec.serving import Serving
 from generator.spec.training import DistributedTraining, Training
 
-Workload = Annotated[Training | DistributedTraining | Serving | Batch, Field(discriminator="kind")]
-"""A workload; `kind` says which: training, distributed-training, serving or batch."""
+Workload = Annotated[Training | DistributedTraining | Serving | LlmServing | Batch, Field(discriminator="kind")]
+"""A workload; `kind` says which: training, distributed-training, serving, llm-serving or batch."""

@@ -4,14 +4,30 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from decimal import Decimal
+from typing import Any
 
-from generator.kube.cluster import DEFAULT_GPU_TAINT_KEY, NodePoolFacts, Taint, is_gpu_resource
-from generator.kube.manifest import Manifest
+from generator.kube.cluster import NodePoolFacts, Taint, accelerator_taint_key, is_gpu_resource
+from generator.kube.manifest import FieldPath, Manifest
 from generator.kube.quantity import format_bytes, format_cpu
-from generator.policy.checks.pods import all_containers, amount, each_pod, gpu_resources, pod_requests, resources_of
+from generator.policy.checks.pods import (
+    all_containers,
+    amount,
+    claim_index,
+    each_pod,
+    gpu_resources,
+    pod_claims,
+    pod_requests,
+    resources_of,
+)
+from generator.policy.checks.storage import context_all
 from generator.policy.model import Policy, PolicyContext, Violation
 
 Found = Iterator[tuple[Manifest, Violation]]
+
+
+def _claim_names(pod: dict[str, object]) -> set[str]:
+    claims = pod.get("resourceClaims")
+    return {str(c.get("name")) for c in claims if isinstance(c, dict)} if isinstance(claims, list) else set()
 
 
 def gpu_limits(manifests: list[Manifest], policy: Policy, context: PolicyContext) -> Found:
@@ -19,6 +35,19 @@ def gpu_limits(manifests: list[Manifest], policy: Policy, context: PolicyContext
         for path, container in all_containers(manifest, pod_path, pod):
             requests, limits = resources_of(container)
             name = container.get("name", "?")
+            resources = container.get("resources")
+            claims = resources.get("claims") if isinstance(resources, dict) else None
+            for index, claim in enumerate(claims if isinstance(claims, list) else []):
+                # DRA: a container uses a claim by naming an entry of the pod's resourceClaims (API server rule).
+                if isinstance(claim, dict) and str(claim.get("name")) not in _claim_names(pod):
+                    yield (
+                        manifest,
+                        Violation(
+                            f"container {name!r} uses claim {claim.get('name')!r}, which is not in the pod's resourceClaims: "
+                            "the API server refuses the pod",
+                            (*path, "resources", "claims", index, "name"),
+                        ),
+                    )
             for resource in sorted({*requests, *limits}):
                 if not is_gpu_resource(str(resource)):
                     continue
@@ -56,14 +85,25 @@ def _gpu_taints(context: PolicyContext, resources: set[str]) -> list[tuple[NodeP
     pools = [pool for pool in context.node_pools if set(pool.gpu_resources()) & resources]
     if pools:
         return [(pool, pool.taints) for pool in pools]
-    return [(None, (Taint(key=DEFAULT_GPU_TAINT_KEY, effect="NoSchedule"),))]
+    # Without cluster facts: the taint key nodes offering each accelerator usually carry.
+    keys = sorted({accelerator_taint_key(resource) for resource in resources})
+    return [(None, tuple(Taint(key=key, effect="NoSchedule") for key in keys))]
+
+
+PodAccelerators = tuple[Manifest, FieldPath, dict[str, Any], set[str]]
+
+
+def _accelerators(manifests: list[Manifest], context: PolicyContext) -> Iterator[PodAccelerators]:
+    """Each pod with the accelerators it asks for: extended resources and DeviceClasses it claims through DRA."""
+    index = claim_index(context_all(manifests, context))
+    for manifest, pod_path, pod in each_pod(manifests):
+        yield manifest, pod_path, pod, gpu_resources(manifest, pod_path, pod) | set(pod_claims(manifest, pod, index))
 
 
 def gpu_toleration(manifests: list[Manifest], policy: Policy, context: PolicyContext) -> Found:
     from generator.kube.cluster import tolerates_all
 
-    for manifest, pod_path, pod in each_pod(manifests):
-        resources = gpu_resources(manifest, pod_path, pod)
+    for manifest, pod_path, pod, resources in _accelerators(manifests, context):
         if not resources:
             continue
         tolerations = [t for t in pod.get("tolerations") or [] if isinstance(t, dict)]
@@ -99,8 +139,8 @@ def gpu_node_selection(manifests: list[Manifest], policy: Policy, context: Polic
 
 
 def gpu_shm(manifests: list[Manifest], policy: Policy, context: PolicyContext) -> Found:
-    for manifest, pod_path, pod in each_pod(manifests):
-        if not gpu_resources(manifest, pod_path, pod):
+    for manifest, pod_path, pod, resources in _accelerators(manifests, context):
+        if not resources:
             continue
         memory_volumes = {
             v.get("name")
@@ -149,6 +189,7 @@ def _shown(resource: str, value: Decimal) -> str:
 def schedulable(manifests: list[Manifest], policy: Policy, context: PolicyContext) -> Found:
     if not context.node_pools:
         return
+    index = claim_index(context_all(manifests, context))
     for manifest, pod_path, pod in each_pod(manifests):
         admitting = [pool for pool in context.node_pools if _admits(pool, pod)]
         if not admitting:
@@ -160,21 +201,18 @@ def schedulable(manifests: list[Manifest], policy: Policy, context: PolicyContex
                 ),
             )
             continue
-        requests = pod_requests(manifest, pod_path, pod)
+        claims = pod_claims(manifest, pod, index)
+        requests = {
+            name: value
+            for name, value in pod_requests(manifest, pod_path, pod, claims).items()
+            if name in ("cpu", "memory") or is_gpu_resource(name) or name in claims
+        }
         fits = [
-            pool
-            for pool in admitting
-            if all(
-                value <= pool.allocatable.get(name, Decimal(0))
-                for name, value in requests.items()
-                if name in ("cpu", "memory") or is_gpu_resource(name)
-            )
+            pool for pool in admitting if all(value <= pool.allocatable.get(name, Decimal(0)) for name, value in requests.items())
         ]
         if fits:
             continue
         for name, value in sorted(requests.items()):
-            if name not in ("cpu", "memory") and not is_gpu_resource(name):
-                continue
             largest = max(admitting, key=lambda pool: pool.allocatable.get(name, Decimal(0)))
             available = largest.allocatable.get(name, Decimal(0))
             if value > available:

@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from generator.kube.cluster import is_gpu_resource
+from generator.kube.footprint import claim_templates, claimed_devices
 from generator.kube.manifest import FieldPath, Manifest
 from generator.kube.quantity import QuantityError, parse_quantity
 from generator.policy.targets import containers, pod_specs
@@ -39,6 +40,24 @@ def gpu_resources(manifest: Manifest, pod_path: FieldPath, pod: dict[str, Any]) 
     return found
 
 
+ClaimIndex = dict[str, dict[str, dict[str, int]]]
+"""Accelerators per pod of each ResourceClaimTemplate, by namespace and template name."""
+
+
+def claim_index(everything: list[Manifest]) -> ClaimIndex:
+    """Every ResourceClaimTemplate of the run with the accelerators it hands each pod (built once per check)."""
+    by_namespace: dict[str, list[dict[str, Any]]] = {}
+    for manifest in everything:
+        if manifest.ref.kind == "ResourceClaimTemplate":
+            by_namespace.setdefault(manifest.ref.namespace, []).append(manifest.obj)
+    return {namespace: claim_templates(objects) for namespace, objects in by_namespace.items()}
+
+
+def pod_claims(manifest: Manifest, pod: dict[str, Any], index: ClaimIndex) -> dict[str, int]:
+    """Accelerators the pod claims through DRA, by DeviceClass: these count as GPUs like extended resources."""
+    return claimed_devices(pod, index.get(manifest.ref.namespace, {}))
+
+
 def amount(value: Any) -> Decimal | None:
     try:
         return parse_quantity(str(value))
@@ -46,9 +65,12 @@ def amount(value: Any) -> Decimal | None:
         return None
 
 
-def pod_requests(manifest: Manifest, pod_path: FieldPath, pod: dict[str, Any]) -> dict[str, Decimal]:
-    """What the scheduler reserves for the pod: the sum over containers, at least the largest init container."""
-    total: dict[str, Decimal] = {}
+def pod_requests(
+    manifest: Manifest, pod_path: FieldPath, pod: dict[str, Any], claims: dict[str, int] | None = None
+) -> dict[str, Decimal]:
+    """What the scheduler reserves for the pod: the sum over containers, at least the largest init container,
+    and the devices it claims through DRA (by DeviceClass)."""
+    total: dict[str, Decimal] = {name: Decimal(devices) for name, devices in (claims or {}).items()}
     for _, container in containers(manifest, pod_path, pod, init=False):
         requests, limits = resources_of(container)
         for name, value in {**{k: v for k, v in limits.items() if is_gpu_resource(str(k))}, **requests}.items():

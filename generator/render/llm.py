@@ -1,0 +1,111 @@
+"""An LLM server: a Deployment (one pod per replica) or a LeaderWorkerSet (one pod per pipeline stage), its Service.
+
+A LeaderWorkerSet (leaderworkerset.x-k8s.io/v1) runs `replicas` groups of `size` pods: the leader
+serves HTTP (the Service selects it by LeaderWorkerSet's worker-index label) and the workers join it.
+A group is recreated as a whole when one of its pods restarts, and, when the pool declares a topology
+label, placed exclusively in one topology domain. Source: https://lws.sigs.k8s.io/docs/
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from generator.render.autoscalers import render_autoscalers, scale_target
+from generator.render.metadata import ObjectMeta, selector_labels
+from generator.render.model_download import download_container
+from generator.render.pod import EXTERNAL_SECRETS_ANNOTATION, pod_template
+from generator.render.serving_extras import render_disruption_budget, render_service_monitor
+from generator.spec.environment import Environment
+from generator.spec.llm import LLM_PORT_NAME, LlmServing
+from generator.spec.llm_defaults import with_llm_defaults
+from generator.spec.placement import Placement
+
+LWS_API_VERSION = "leaderworkerset.x-k8s.io/v1"
+LWS_NAME_LABEL = "leaderworkerset.sigs.k8s.io/name"
+LWS_WORKER_INDEX_LABEL = "leaderworkerset.sigs.k8s.io/worker-index"
+EXCLUSIVE_TOPOLOGY_ANNOTATION = "leaderworkerset.sigs.k8s.io/exclusive-topology"
+
+
+def _template(
+    environment: Environment, raw: LlmServing, server: LlmServing, meta: ObjectMeta, placement: Placement, *, serves: bool
+) -> dict[str, Any]:
+    ports = [{"name": LLM_PORT_NAME, "containerPort": server.port, "protocol": "TCP"}] if serves else None
+    template = pod_template(environment, server, placement, meta, restart_policy=None, ports=ports)
+    download = raw.model.download
+    if download is not None:
+        # Every pod of a group loads the weights, so each of them downloads them first.
+        pod = template["spec"]
+        ordered = {key: value for key, value in pod.items() if key != "containers"}
+        ordered["initContainers"] = [download_container(raw, server)]
+        template["spec"] = {**ordered, "containers": pod["containers"]}
+        if "volumes" in pod:
+            template["spec"]["volumes"] = pod["volumes"]
+        secrets = {var.secret_key_ref.name for var in download.env if var.secret_key_ref is not None}
+        existing = secrets & set(environment.existing_secrets)
+        if existing:
+            annotations = template["metadata"].setdefault("annotations", {})
+            known = set(filter(None, annotations.get(EXTERNAL_SECRETS_ANNOTATION, "").split(",")))
+            annotations[EXTERNAL_SECRETS_ANNOTATION] = ",".join(sorted(known | existing))
+            template["metadata"]["annotations"] = dict(sorted(annotations.items()))
+    return template
+
+
+def _service(environment: Environment, workload: LlmServing, meta: ObjectMeta, selector: dict[str, str]) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": meta.render(environment.namespace),
+        "spec": {
+            "type": "ClusterIP",
+            "selector": selector,
+            "ports": [{"name": LLM_PORT_NAME, "port": workload.port, "targetPort": LLM_PORT_NAME, "protocol": "TCP"}],
+        },
+    }
+
+
+def render_llm_server(
+    environment: Environment, workload: LlmServing, meta: ObjectMeta, placement: Placement
+) -> list[dict[str, Any]]:
+    """Deployment or LeaderWorkerSet, Service, and the server's autoscaler, PDB and ServiceMonitor."""
+    server = with_llm_defaults(workload)
+    leader = _template(environment, workload, server, meta, placement, serves=True)
+    scaled = workload.autoscaling is not None or workload.keda is not None
+    spec: dict[str, Any] = {}
+    if not scaled:
+        # Under an autoscaler, replicas stay out of git, or ArgoCD and the autoscaler fight over them.
+        spec["replicas"] = 1 if workload.replicas is None else workload.replicas
+    if not workload.multi_node:
+        spec["selector"] = {"matchLabels": selector_labels(workload.name)}
+        spec["template"] = leader
+        target = scale_target("apps/v1", "Deployment", meta.name)
+        main = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": meta.render(environment.namespace), "spec": spec}
+        service = _service(environment, workload, meta, selector_labels(workload.name))
+    else:
+        worker = _template(environment, workload, with_llm_defaults(workload, "worker"), meta, placement, serves=False)
+        spec["startupPolicy"] = "LeaderCreated"
+        spec["leaderWorkerTemplate"] = {
+            "size": workload.pipeline_parallel,
+            # A pipeline stage that restarts loses the group's state: restart the whole group together.
+            "restartPolicy": "RecreateGroupOnPodRestart",
+            "leaderTemplate": leader,
+            "workerTemplate": worker,
+        }
+        topology = placement.pool.topology_label if placement.pool is not None else None
+        extra = {EXCLUSIVE_TOPOLOGY_ANNOTATION: topology} if topology else None
+        target = scale_target(LWS_API_VERSION, "LeaderWorkerSet", meta.name)
+        main = {
+            "apiVersion": LWS_API_VERSION,
+            "kind": "LeaderWorkerSet",
+            "metadata": meta.render(environment.namespace, extra),
+            "spec": spec,
+        }
+        leaders = {**selector_labels(workload.name), LWS_WORKER_INDEX_LABEL: "0"}
+        service = _service(environment, workload, meta, leaders)
+    objects = [main, service, *render_autoscalers(environment, server, meta, target)]
+    for extra_object in (
+        render_disruption_budget(environment, server, meta),
+        render_service_monitor(environment, server, meta),
+    ):
+        if extra_object is not None:
+            objects.append(extra_object)
+    return objects

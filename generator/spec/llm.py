@@ -1,0 +1,110 @@
+"""LLM servers (vLLM, SGLang, TGI): a model split over GPUs by tensor parallelism and over nodes by pipeline parallelism.
+
+`tensorParallel` GPUs serve one shard each inside one pod (one node); `pipelineParallel` pods, one per
+node, hold consecutive layers. One pod per replica renders a Deployment; more than one renders a
+LeaderWorkerSet (leaderworkerset.x-k8s.io/v1) whose group is the leader plus `pipelineParallel - 1`
+workers. Sources: vLLM's distributed serving docs, SGLang's server arguments, TGI's launcher.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from generator.spec.base import INT32_MAX, DnsLabel, PositiveQuantity, SpecModel
+from generator.spec.container import IMAGE_PATTERN, EnvVar, Port
+from generator.spec.serving import ServerBase
+
+LLM_PORT_NAME = "http"
+MODELS_PATH = "/models"
+"""Where the model's volume is mounted in the server (and, writable, in the download init container)."""
+
+
+class DownloadResources(SpecModel):
+    """Requests of the download init container (its memory limit equals the request)."""
+
+    cpu: PositiveQuantity = "1"
+    memory: PositiveQuantity = "2Gi"
+
+
+class ModelDownload(SpecModel):
+    """Download the weights into a volume in an init container before the server starts."""
+
+    uri: str = Field(pattern=r"^[a-z0-9+.-]+://[^\s]+$")
+    """Where the weights are: 'hf://org/name' (Hugging Face, optionally '@revision'), 's3://bucket/prefix', or any
+    other scheme together with `command`."""
+    image: str = Field(pattern=IMAGE_PATTERN)
+    """Image of the downloader: with the `hf` CLI for hf://, the AWS CLI for s3://."""
+    volume: DnsLabel
+    """Environment volume the weights are written to: scratch space (downloaded again by every pod) or a
+    ReadWriteMany/ReadWriteOnce claim (kept across restarts)."""
+    command: list[str] | None = None
+    """Download command; default for hf:// is `hf download`, for s3:// `aws s3 sync`, into /models/<path>."""
+    env: list[EnvVar] = Field(default_factory=list)
+    """Variables of the downloader, e.g. HF_TOKEN or AWS credentials from a Secret (secretKeyRef)."""
+    resources: DownloadResources = Field(default_factory=DownloadResources)
+    """CPU and memory of the download init container."""
+
+
+class LlmModel(SpecModel):
+    """The model the server loads, where its weights come from, and the name it is served under."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9][-A-Za-z0-9_.:/]*$", max_length=253)
+    """Served model name (the OpenAI API's `model`), e.g. 'llama-3.1-70b-instruct'."""
+    volume: DnsLabel | None = None
+    """Environment volume holding the weights: a `claim` (a PVC path) or an `existingClaim`; mounted read-only."""
+    download: ModelDownload | None = None
+    """Download the weights before the server starts, instead of `volume`."""
+    path: str | None = Field(default=None, pattern=r"^[^/\s][^\s]*$")
+    """Directory of the weights inside the volume (default: the model name)."""
+    attention_heads: int | None = Field(default=None, ge=1, le=INT32_MAX)
+    """The model's num_attention_heads (config.json): when given, tensorParallel must divide it."""
+
+    @field_validator("path")
+    @classmethod
+    def _no_parent_steps(cls, value: str | None) -> str | None:
+        if value is not None and ".." in value.split("/"):
+            raise ValueError(f"{value!r} must not contain '..'")
+        return value
+
+    @model_validator(mode="after")
+    def _one_source(self) -> LlmModel:
+        if (self.volume is None) == (self.download is None):
+            raise ValueError("a model needs exactly one of 'volume' (a claim or an existing claim) or 'download'")
+        return self
+
+    @property
+    def directory(self) -> str:
+        """Where the server finds the weights."""
+        return f"{MODELS_PATH}/{self.path or self.name}"
+
+
+class LlmServing(ServerBase):
+    """An LLM server: a Deployment (one pod per replica) or a LeaderWorkerSet (a pod per pipeline stage), a Service.
+
+    GPUs per pod are `tensorParallel`, pods per replica `pipelineParallel`: `resources.gpu` is derived
+    (leave it out). `args` are appended to the server's own arguments.
+    """
+
+    kind: Literal["llm-serving"]
+    server: Literal["vllm", "sglang", "tgi"] = "vllm"
+    """The inference server the image runs: vLLM, SGLang or Hugging Face TGI (TGI shards within one node only)."""
+    model: LlmModel
+    """The model and where its weights come from."""
+    tensor_parallel: int = Field(default=1, ge=1, le=INT32_MAX)
+    """GPUs one model shard is split across, all in one pod (one node): the server's tensor parallel size."""
+    pipeline_parallel: int = Field(default=1, ge=1, le=INT32_MAX)
+    """Pipeline stages, one pod (one node) each: more than 1 renders a LeaderWorkerSet of this size."""
+    port: int = Field(default=8000, ge=1, le=65535)
+    """Port the server listens on (named 'http' in the Service)."""
+    model_load_seconds: int = Field(default=1800, ge=30, le=86400)
+    """How long loading the model may take before Kubernetes gives up and restarts the server: the startup probe's
+    budget (period 10 s x failureThreshold). Readiness and liveness probes wait until it succeeds."""
+
+    def service_ports(self) -> list[Port]:
+        return [Port(name=LLM_PORT_NAME, port=self.port)]
+
+    @property
+    def multi_node(self) -> bool:
+        return self.pipeline_parallel > 1

@@ -1,0 +1,197 @@
+"""Semantic checks of servers: one autoscaler per server, KEDA triggers and scale to zero, LLM parallelism and models.
+
+Each problem names the field path the user wrote, so the loader can point at its line.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from generator.spec.cluster import NodePool
+from generator.spec.keda import SERVER_SIGNALS
+from generator.spec.llm import MODELS_PATH, LlmServing
+from generator.spec.placement import pool_facts
+from generator.spec.problems import FieldPath, SpecProblem
+from generator.spec.serving import ServerBase, Serving
+from generator.spec.storage import Volume
+
+# A LeaderWorkerSet's StatefulSets ('<name>-<group>') label their pods '<name>-<group>-<10-character hash>' (<= 63).
+LEADER_WORKER_NAME_LIMIT = 40
+
+
+def autoscaler_problems(workload: ServerBase, at: FieldPath) -> list[SpecProblem]:
+    """At most one autoscaler, sane KEDA bounds, and scale to zero only with a startup probe and activation thresholds."""
+    keda = workload.keda
+    if keda is None:
+        return []
+    problems = []
+    if workload.autoscaling is not None:
+        problems.append(
+            SpecProblem(
+                (*at, "keda"),
+                "autoscaling and keda both scale this workload: KEDA runs an HPA of its own and the two fight over the "
+                "replica count (rule hpa-keda-conflict); keep one",
+                at_key=True,
+            )
+        )
+    if workload.replicas is not None:
+        problems.append(
+            SpecProblem(
+                (*at, "replicas"),
+                "replicas and keda are both set: under KEDA the replica count is its to manage (drop replicas, use "
+                "keda.minReplicas)",
+            )
+        )
+    if isinstance(workload, Serving) and workload.kserve is not None:
+        problems.append(SpecProblem((*at, "keda"), "a KServe InferenceService scales itself; remove keda or kserve", at_key=True))
+    if keda.min_replicas > keda.max_replicas:
+        problems.append(
+            SpecProblem((*at, "keda", "maxReplicas"), f"maxReplicas {keda.max_replicas} is below minReplicas {keda.min_replicas}")
+        )
+    if keda.min_replicas == 0 and not isinstance(workload, LlmServing) and workload.probes.startup is None:
+        problems.append(
+            SpecProblem(
+                (*at, "keda", "minReplicas"),
+                "scale to zero needs a startup probe (probes.startup): every wake-up starts the server cold, and "
+                "without one the liveness probe restarts it before the model has loaded",
+            )
+        )
+    for index, trigger in enumerate(keda.triggers):
+        here = (*at, "keda", "triggers", index)
+        if keda.min_replicas == 0 and trigger.activation is None:
+            problems.append(
+                SpecProblem(
+                    here,
+                    "scale to zero needs an activation threshold (activation): the value of the query above which "
+                    "KEDA wakes the server from zero replicas; write down what is worth a cold start",
+                )
+            )
+        if trigger.signal in SERVER_SIGNALS:
+            problems += _server_signal(workload, trigger.signal, (*here, "signal"))
+    return problems
+
+
+def _server_signal(workload: ServerBase, signal: str, at: FieldPath) -> list[SpecProblem]:
+    if not isinstance(workload, LlmServing):
+        return [
+            SpecProblem(
+                at, f"signal {signal!r} reads an LLM server's own metrics: use kind llm-serving, or write the query yourself"
+            )
+        ]
+    if workload.server == "tgi" and signal == "kv-cache":
+        return [SpecProblem(at, "TGI publishes no KV-cache usage metric: scale on queue-depth or write the query yourself")]
+    if workload.metrics is None:
+        return [
+            SpecProblem(
+                at,
+                f"signal {signal!r} queries the series Prometheus scrapes from Service {workload.name!r}, but nothing "
+                "scrapes it: set metrics (a ServiceMonitor, e.g. 'metrics: {}') or write the query yourself",
+            )
+        ]
+    return []
+
+
+def llm_problems(workload: LlmServing, volumes: dict[str, Volume], at: FieldPath) -> list[SpecProblem]:
+    """What an LLM server's spec cannot ask for: a command of its own, a GPU count apart from tensorParallel, ..."""
+    problems = []
+    if workload.command is not None:
+        problems.append(
+            SpecProblem(
+                (*at, "command"),
+                f"an llm-serving workload runs {workload.server}'s own command with the parallelism mlgitops derives; "
+                "remove command and put extra server flags in args",
+            )
+        )
+    gpu = workload.resources.gpu
+    if gpu is not None and gpu != workload.tensor_parallel:
+        problems.append(
+            SpecProblem(
+                (*at, "resources", "gpu"),
+                f"gpu {gpu} differs from tensorParallel {workload.tensor_parallel}: an LLM server's pod gets one GPU per "
+                "tensor-parallel shard; remove resources.gpu",
+            )
+        )
+    if workload.server == "tgi" and workload.multi_node:
+        problems.append(
+            SpecProblem(
+                (*at, "pipelineParallel"),
+                "TGI shards a model over the GPUs of one node only: use vllm or sglang for pipelineParallel above 1",
+            )
+        )
+    heads = workload.model.attention_heads
+    if heads is not None and heads % workload.tensor_parallel:
+        divisors = [n for n in range(1, heads + 1) if heads % n == 0 and n <= 64]
+        problems.append(
+            SpecProblem(
+                (*at, "tensorParallel"),
+                f"tensorParallel {workload.tensor_parallel} does not divide the model's {heads} attention heads: each "
+                f"GPU must hold whole heads (try {', '.join(str(n) for n in divisors[-4:])})",
+            )
+        )
+    if workload.multi_node and len(workload.name) > LEADER_WORKER_NAME_LIMIT:
+        problems.append(
+            SpecProblem(
+                (*at, "name"),
+                f"{workload.name!r} is {len(workload.name)} characters long; a multi-node server's name is limited to "
+                f"{LEADER_WORKER_NAME_LIMIT} (its LeaderWorkerSet names pods and revisions after it)",
+            )
+        )
+    for index, mount in enumerate(workload.mounts):
+        if mount.path == MODELS_PATH or mount.path.startswith(f"{MODELS_PATH}/"):
+            problems.append(SpecProblem((*at, "mounts", index, "path"), f"{MODELS_PATH} is where the model's volume is mounted"))
+    for index, metric in enumerate(workload.autoscaling.metrics if workload.autoscaling else []):
+        if metric.type in ("cpu", "memory"):
+            problems.append(
+                SpecProblem(
+                    (*at, "autoscaling", "metrics", index),
+                    f"{metric.type} use says nothing about an LLM server's load (it waits on its GPUs): scale on a pods "
+                    "or external metric such as the queue of waiting requests, or use keda",
+                )
+            )
+    return problems + _model_volume(workload, volumes, at)
+
+
+def _model_volume(workload: LlmServing, volumes: dict[str, Volume], at: FieldPath) -> list[SpecProblem]:
+    model = workload.model
+    download = model.download
+    field = (*at, "model", "volume") if download is None else (*at, "model", "download", "volume")
+    name = model.volume if download is None else download.volume
+    volume = volumes.get(name or "")
+    if volume is None:
+        known = ", ".join(sorted(volumes)) or "none defined under volumes"
+        return [SpecProblem(field, f"volume {name!r} does not exist (have: {known})")]
+    if download is None and volume.scratch is not None:
+        return [
+            SpecProblem(
+                field,
+                f"volume {name!r} is scratch space (emptyDir), empty in every new pod: keep the weights on a claim, or "
+                "fetch them with model.download",
+            )
+        ]
+    if download is not None and volume.claim is not None and volume.claim.access_modes == ["ReadOnlyMany"]:
+        return [SpecProblem(field, f"the download writes the weights, but claim {name!r} is ReadOnlyMany")]
+    return []
+
+
+def tensor_parallel_fit(
+    workload: LlmServing, candidates: tuple[NodePool, ...], accelerator: str | None, at: FieldPath
+) -> list[SpecProblem]:
+    """tensorParallel GPUs share one pod, so one node of the pool must have that many."""
+    if not candidates or accelerator is None:
+        return []
+    largest = max((pool_facts(pool) for pool in candidates), key=lambda pool: pool.allocatable.get(accelerator, Decimal(0)))
+    available = int(largest.allocatable.get(accelerator, Decimal(0)))
+    if workload.tensor_parallel <= available:
+        return []
+    hint = ""
+    if available and workload.server != "tgi":
+        stages = -(-workload.tensor_parallel // available)
+        hint = f" (e.g. tensorParallel: {available}, pipelineParallel: {stages * workload.pipeline_parallel})"
+    return [
+        SpecProblem(
+            (*at, "tensorParallel"),
+            f"tensorParallel {workload.tensor_parallel} puts {workload.tensor_parallel} GPUs ({accelerator}) in one pod, "
+            f"but the largest node of pool {largest.name!r} has {available}: keep tensor parallelism within a node and "
+            f"span nodes with pipelineParallel{hint}",
+        )
+    ]
