@@ -43,9 +43,14 @@ def test_markdown_summary_of_a_two_commit_history(history: Path) -> None:
     assert lines[0] == "<!-- mlgitops-diff -->"
     assert "| prod | 0 | 0 | 2 |" in lines
     assert "| dev | 0 | 0 | 0 |" in lines
-    gpus = "nvidia.com/gpu (NVIDIA-A100-SXM4-80GB): 24 → 40 (+16)"
-    assert f"| prod | 212 → 340 (+128) | 2480Gi → 4080Gi (+1600Gi) | {gpus} |" in lines
+    # Every accelerator kind, and a LeaderWorkerSet's replicas x size x GPUs per pod (1 x 2 x 8 H100s).
+    gpus = "habana.ai/gaudi: 1; nvidia.com/gpu (NVIDIA-A100-SXM4-80GB): 24 → 40 (+16); nvidia.com/gpu (NVIDIA-H100-80GB-HBM3): 16"
+    assert f"| prod | 408 → 536 (+128) | 5528Gi → 7128Gi (+1600Gi) | {gpus} |" in lines
+    # dev's LLM server scales to zero: its GPUs are not counted at rest.
     assert "| dev | 24 | 160Gi | nvidia.com/gpu (NVIDIA-A100-SXM4-80GB): 2 |" in lines
+    # staging claims the LLM's GPUs through DRA.
+    staging = "gpu.nvidia.com (DRA, NVIDIA-H100-80GB-HBM3): 2; nvidia.com/gpu (NVIDIA-A100-SXM4-80GB): 3"
+    assert f"| staging | 50 | 360Gi | {staging} |" in lines
     changed = [line for line in lines if line.startswith("- **changed**")]
     assert changed[0] == (
         "- **changed** Deployment `resnet-serve`: containers[resnet-serve].image: "
@@ -63,10 +68,11 @@ def test_json_and_text_formats_carry_the_same_facts(history: Path) -> None:
     document = json.loads(run_cli("diff", "--format", "json", "--base", "main", cwd=history).stdout)
     prod = next(env for env in document["environments"] if env["name"] == "prod")
     assert prod["counts"] == {"added": 0, "removed": 0, "changed": 2}
-    assert prod["resources"]["before"]["gpus"] == {"nvidia.com/gpu (NVIDIA-A100-SXM4-80GB)": 24}
-    assert prod["resources"]["after"]["gpus"] == {"nvidia.com/gpu (NVIDIA-A100-SXM4-80GB)": 40}
+    unchanged = {"habana.ai/gaudi": 1, "nvidia.com/gpu (NVIDIA-H100-80GB-HBM3)": 16}
+    assert prod["resources"]["before"]["gpus"] == {**unchanged, "nvidia.com/gpu (NVIDIA-A100-SXM4-80GB)": 24}
+    assert prod["resources"]["after"]["gpus"] == {**unchanged, "nvidia.com/gpu (NVIDIA-A100-SXM4-80GB)": 40}
     text = run_cli("diff", "--format", "text", "--base", "main", cwd=history).stdout
-    assert "prod: 0 added, 0 removed, 2 changed; cpu 212 → 340 (+128)" in text
+    assert "prod: 0 added, 0 removed, 2 changed; cpu 408 → 536 (+128)" in text
 
 
 def test_no_change_says_so_in_one_line(history: Path) -> None:
@@ -79,7 +85,7 @@ def test_a_new_environment_is_all_additions(history: Path) -> None:
     shutil.copy(history / "environments" / "dev.yaml", history / "environments" / "qa.yaml")
     result = run_cli("diff", "--format", "json", cwd=history)
     qa = next(env for env in json.loads(result.stdout)["environments"] if env["name"] == "qa")
-    assert qa["counts"]["added"] == 19
+    assert qa["counts"]["added"] == 24
     assert qa["counts"]["removed"] == 0
 
 

@@ -42,7 +42,7 @@ def test_flux_environment_gets_a_gitrepository_and_a_kustomization_with_health_c
     assert kustomization["spec"]["sourceRef"] == {"kind": "GitRepository", "name": source["metadata"]["name"]}
     assert kustomization["spec"]["healthChecks"] == [
         {"apiVersion": "apps/v1", "kind": "Deployment", "name": name, "namespace": "ml-staging"}
-        for name in ("resnet-classifier", "resnet-serve")
+        for name in ("chat-llm", "resnet-classifier", "resnet-serve")
     ]
 
 

@@ -19,8 +19,8 @@ def outputs() -> dict[str, EnvironmentOutput]:
     return {loaded.name: build(loaded) for loaded in load_environments(REPO / "environments")}
 
 
-def _one(output: EnvironmentOutput, kind: str) -> dict[str, Any]:
-    [obj] = [item.obj for item in output.objects if item.kind == kind]
+def _one(output: EnvironmentOutput, kind: str, name: str | None = None) -> dict[str, Any]:
+    [obj] = [item.obj for item in output.objects if item.kind == kind and name in (None, item.name)]
     return obj
 
 
@@ -86,7 +86,7 @@ def test_serving_gets_pdb_servicemonitor_and_network_policy(outputs: dict[str, E
     assert pdb["spec"] == {"maxUnavailable": 1, "selector": {"matchLabels": {"app.kubernetes.io/name": "resnet-serve"}}}
     # dev runs a single replica at minimum: a PDB there would block node drains.
     assert not [item for item in outputs["dev"].objects if item.kind == "PodDisruptionBudget"]
-    monitor = _one(prod, "ServiceMonitor")
+    monitor = _one(prod, "ServiceMonitor", "resnet-serve")
     assert monitor["spec"]["endpoints"] == [{"port": "metrics", "path": "/metrics", "interval": "30s"}]
     assert monitor["metadata"]["labels"]["release"] == "prometheus"
     policies = {item.name: item.obj for item in prod.objects if item.kind == "NetworkPolicy"}
@@ -111,7 +111,9 @@ def test_cluster_objects_live_in_their_own_root_without_a_namespace(outputs: dic
     assert sorted(cluster) == [
         "cluster/kustomization.yaml",
         "cluster/nodepool-cpu-general.yaml",
+        "cluster/nodepool-gaudi.yaml",
         "cluster/nodepool-gpu-a100.yaml",
+        "cluster/nodepool-gpu-h100.yaml",
         "cluster/priorityclass-serving-high.yaml",
         "cluster/priorityclass-training-low.yaml",
     ]
@@ -123,6 +125,10 @@ def test_cluster_objects_live_in_their_own_root_without_a_namespace(outputs: dic
         {"key": "nvidia.com/gpu", "value": "present", "effect": "NoSchedule"}
     ]
     assert gpu_pool["spec"]["limits"]["nvidia.com/gpu"] == "32"
+    # Any accelerator: the Gaudi pool's nodes carry its own taint, and Karpenter limits its own resource.
+    gaudi = cluster["cluster/nodepool-gaudi.yaml"]["spec"]
+    assert gaudi["template"]["spec"]["taints"] == [{"key": "habana.ai/gaudi", "effect": "NoSchedule"}]
+    assert gaudi["limits"]["habana.ai/gaudi"] == "16"
     root = yaml.safe_load(prod.files["kustomization.yaml"])
     assert not [name for name in root["resources"] if name.startswith("cluster")]
 

@@ -65,10 +65,17 @@ ACCELERATOR_TAINT_KEYS: dict[str, str] = {
     "google.com/tpu": "google.com/tpu",
     "huawei.com/ascend-": "huawei.com/ascend",
 }
-# DRA DeviceClasses that hand out accelerators (the drivers' default class names).
-ACCELERATOR_DEVICE_CLASSES = frozenset(
-    {"gpu.nvidia.com", "mig.nvidia.com", "gpu.amd.com", "gpu.intel.com", "neuron.aws.com", "tpu.google.com", "gaudi.habana.ai"}
-)
+# DRA DeviceClasses that hand out accelerators (the drivers' default class names), and the taint key
+# of the nodes that have such devices (the same nodes the device plugins taint).
+ACCELERATOR_DEVICE_CLASSES: dict[str, str] = {
+    "gpu.nvidia.com": "nvidia.com/gpu",
+    "mig.nvidia.com": "nvidia.com/gpu",
+    "gpu.amd.com": "amd.com/gpu",
+    "gpu.intel.com": "gpu.intel.com/i915",
+    "gaudi.habana.ai": "habana.ai/gaudi",
+    "neuron.aws.com": "aws.amazon.com/neuron",
+    "tpu.google.com": "google.com/tpu",
+}
 
 
 def _accelerator_entry(name: str) -> str | None:
@@ -94,10 +101,17 @@ def is_shared_gpu(name: str) -> bool:
     return is_gpu_resource(name) and name.endswith(".shared")
 
 
-def accelerator_taint_key(name: str) -> str:
-    """The taint key nodes offering accelerator ``name`` usually carry (the resource's own key otherwise)."""
+def accelerator_taint_key(name: str) -> str | None:
+    """The taint key nodes offering accelerator ``name`` (an extended resource or a DRA DeviceClass) usually carry.
+
+    An unknown extended resource's own name; None for a DeviceClass nothing is known about.
+    """
+    if name in ACCELERATOR_DEVICE_CLASSES:
+        return ACCELERATOR_DEVICE_CLASSES[name]
     entry = _accelerator_entry(name)
-    return ACCELERATOR_TAINT_KEYS[entry] if entry is not None else name
+    if entry is not None:
+        return ACCELERATOR_TAINT_KEYS[entry]
+    return name if "/" in name else None
 
 
 def is_accelerator_device_class(name: str) -> bool:

@@ -155,7 +155,8 @@ def pod_footprint(pod_spec: dict[str, Any], templates: dict[str, dict[str, int]]
     total = Footprint()
     product = (pod_spec.get("nodeSelector") or {}).get(GPU_PRODUCT_LABEL)
     for device_class, devices in claimed_devices(pod_spec, templates or {}).items():
-        total.gpus[device_class] = total.gpus.get(device_class, 0) + devices
+        kind = f"{device_class} (DRA, {product})" if product else f"{device_class} (DRA)"
+        total.gpus[kind] = total.gpus.get(kind, 0) + devices
     for container in pod_spec.get("containers") or []:
         resources = container.get("resources") or {}
         requests = resources.get("requests") or {}

@@ -51,7 +51,8 @@ def render_node_pool(environment: Environment, environment_name: str, pool: Node
             "cpu": format_cpu(parse_quantity(pool.allocatable.cpu) * pool.max_nodes),
             "memory": format_bytes(parse_quantity(pool.allocatable.memory) * pool.max_nodes),
         }
-        if pool.allocatable.gpus:
+        if pool.allocatable.gpus and pool.device_class is None:
+            # Karpenter limits resources only; DRA devices are not one, so a DeviceClass pool has no GPU limit.
             limits[pool.gpu_resource] = str(pool.allocatable.gpus * pool.max_nodes)
         spec["limits"] = limits
     return {"apiVersion": "karpenter.sh/v1", "kind": "NodePool", "metadata": meta.render(None), "spec": spec}

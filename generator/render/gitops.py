@@ -1,11 +1,13 @@
 """ArgoCD and Flux objects that deploy an environment, and the sync order of its objects.
 
 Sync waves (ArgoCD applies lower waves first and waits for them to be healthy):
-- wave -1: NetworkPolicies and PriorityClasses, so no pod starts unprotected or unprioritised;
+- wave -1: NetworkPolicies and PriorityClasses, so no pod starts unprotected or unprioritised, and
+  ResourceClaimTemplates, which the pods that claim accelerators through DRA name;
 - wave 0: workloads, Services and PersistentVolumeClaims. PVCs are never put earlier: with a
   WaitForFirstConsumer storage class a claim stays Pending until a pod uses it, and a sync
   waiting for it to become healthy would never finish;
-- wave 1: HPAs, PodDisruptionBudgets and ServiceMonitors, which refer to running workloads.
+- wave 1: HPAs, KEDA ScaledObjects, PodDisruptionBudgets and ServiceMonitors, which refer to
+  running workloads.
 """
 
 from __future__ import annotations
@@ -20,7 +22,9 @@ SYNC_WAVE = "argocd.argoproj.io/sync-wave"
 _WAVES = {
     "NetworkPolicy": "-1",
     "PriorityClass": "-1",
+    "ResourceClaimTemplate": "-1",
     "HorizontalPodAutoscaler": "1",
+    "ScaledObject": "1",
     "PodDisruptionBudget": "1",
     "ServiceMonitor": "1",
 }

@@ -59,7 +59,7 @@ def _trigger(
         metadata["activationThreshold"] = trigger.activation
     return {
         "type": "prometheus",
-        "name": trigger.signal or f"query-{index}",
+        "name": trigger.name or trigger.signal or f"query-{index}",
         "metricType": trigger.compared_as,
         "metadata": metadata,
     }

@@ -10,9 +10,11 @@ from generator.spec.serving import ServerBase
 
 
 def least_replicas(workload: ServerBase) -> int:
-    """The fewest replicas the workload runs with (HPA minimum, or the fixed count)."""
+    """The fewest replicas the workload runs with (HPA or KEDA minimum, or the fixed count)."""
     if workload.autoscaling is not None:
         return workload.autoscaling.min_replicas
+    if workload.keda is not None:
+        return workload.keda.min_replicas
     return 1 if workload.replicas is None else workload.replicas
 
 

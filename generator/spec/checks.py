@@ -12,6 +12,7 @@ from typing import Protocol
 from generator.kube.cluster import is_gpu_resource
 from generator.kube.names import dns1035_label_problem, dns1123_label_problem
 from generator.kube.quantity import format_bytes, format_cpu, parse_quantity
+from generator.spec.accelerator_checks import device_problems, pool_problems
 from generator.spec.batch import Batch
 from generator.spec.cluster import NodePool
 from generator.spec.container import WorkloadBase
@@ -41,6 +42,7 @@ def check_environment(environment: Environment) -> list[SpecProblem]:
     """Every semantic problem of the environment, in file order."""
     problems: list[SpecProblem] = []
     problems += _unique(environment.cluster.node_pools, ("cluster", "nodePools"))
+    problems += pool_problems(environment)
     problems += _unique(environment.volumes, ("volumes",))
     problems += _unique(environment.workloads, ("workloads",))
     problems += _unique(environment.external_secrets, ("externalSecrets",))
@@ -71,6 +73,7 @@ def check_environment(environment: Environment) -> list[SpecProblem]:
         except PlacementError as error:
             problems.append(SpecProblem((*at, error.field), error.message))
             continue
+        problems += device_problems(full, placement, at)
         if isinstance(workload, LlmServing):
             too_wide = tensor_parallel_fit(workload, placement.candidates, placement.gpu_resource, at)
             problems += too_wide

@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from generator.spec.base import INT32_MAX, PositiveQuantity, Quantity, SpecModel
+from generator.spec.base import INT32_MAX, DnsLabel, PositiveQuantity, Quantity, SpecModel
 
 Signal = Literal["queue-depth", "kv-cache", "gpu-utilization"]
 SERVER_SIGNALS: frozenset[str] = frozenset({"queue-depth", "kv-cache"})
@@ -21,6 +21,8 @@ SERVER_SIGNALS: frozenset[str] = frozenset({"queue-depth", "kv-cache"})
 class PrometheusTrigger(SpecModel):
     """One Prometheus query KEDA scales on: a `signal` mlgitops writes the query for, or your own `query`."""
 
+    name: DnsLabel | None = None
+    """Name of the trigger in the ScaledObject (default: the signal, or 'query-<index>')."""
     signal: Signal | None = None
     """'queue-depth': requests waiting in the LLM server's queue (vllm:num_requests_waiting), `target` per replica;
     'kv-cache': the servers' average KV-cache usage (0 to 1); 'gpu-utilization': the pods' average GPU

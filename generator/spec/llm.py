@@ -17,6 +17,8 @@ from generator.spec.container import IMAGE_PATTERN, EnvVar, Port
 from generator.spec.serving import ServerBase
 
 LLM_PORT_NAME = "http"
+DOWNLOAD_SCHEMES = ("hf", "s3")
+"""URI schemes model.download has a default command for (Hugging Face's `hf download`, `aws s3 sync`)."""
 MODELS_PATH = "/models"
 """Where the model's volume is mounted in the server (and, writable, in the download init container)."""
 

@@ -97,7 +97,7 @@ def place(environment: Environment, workload: WorkloadBase) -> Placement:
         if not pools:
             # No cluster profile: assume the common NVIDIA taint so the pod can still land.
             resource = wanted or DEFAULT_GPU_RESOURCE
-            return Placement(None, resource, (), (Taint(key=accelerator_taint_key(resource), effect="NoSchedule"),))
+            return Placement(None, resource, (), (Taint(key=accelerator_taint_key(resource) or resource, effect="NoSchedule"),))
         product = workload.resources.gpu_product
         matching = [
             p

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from generator.spec.cluster import NodePool
 from generator.spec.keda import SERVER_SIGNALS
-from generator.spec.llm import MODELS_PATH, LlmServing
+from generator.spec.llm import DOWNLOAD_SCHEMES, MODELS_PATH, LlmServing
 from generator.spec.placement import pool_facts
 from generator.spec.problems import FieldPath, SpecProblem
 from generator.spec.serving import ServerBase, Serving
@@ -17,6 +17,7 @@ from generator.spec.storage import Volume
 
 # A LeaderWorkerSet's StatefulSets ('<name>-<group>') label their pods '<name>-<group>-<10-character hash>' (<= 63).
 LEADER_WORKER_NAME_LIMIT = 40
+LEADER_WORKER_MAX_REPLICAS = 1_000_000
 
 
 def autoscaler_problems(workload: ServerBase, at: FieldPath) -> list[SpecProblem]:
@@ -54,6 +55,15 @@ def autoscaler_problems(workload: ServerBase, at: FieldPath) -> list[SpecProblem
                 (*at, "keda", "minReplicas"),
                 "scale to zero needs a startup probe (probes.startup): every wake-up starts the server cold, and "
                 "without one the liveness probe restarts it before the model has loaded",
+            )
+        )
+    if keda.min_replicas == 0 and all(trigger.signal is not None for trigger in keda.triggers):
+        problems.append(
+            SpecProblem(
+                (*at, "keda", "triggers"),
+                "at zero replicas there is no server, and with it go its own metrics (queue, KV cache, GPU use): "
+                "nothing could wake it. Add a trigger with a query on traffic that arrives from outside, such as the "
+                "ingress controller's request rate, and an activation threshold",
             )
         )
     for index, trigger in enumerate(keda.triggers):
@@ -128,6 +138,13 @@ def llm_problems(workload: LlmServing, volumes: dict[str, Volume], at: FieldPath
                 f"GPU must hold whole heads (try {', '.join(str(n) for n in divisors[-4:])})",
             )
         )
+    if workload.multi_node and (workload.replicas or 0) > LEADER_WORKER_MAX_REPLICAS:
+        problems.append(
+            SpecProblem(
+                (*at, "replicas"),
+                f"a LeaderWorkerSet runs at most {LEADER_WORKER_MAX_REPLICAS:,} groups, not {workload.replicas:,}",
+            )
+        )
     if workload.multi_node and len(workload.name) > LEADER_WORKER_NAME_LIMIT:
         problems.append(
             SpecProblem(
@@ -166,6 +183,15 @@ def _model_volume(workload: LlmServing, volumes: dict[str, Volume], at: FieldPat
                 field,
                 f"volume {name!r} is scratch space (emptyDir), empty in every new pod: keep the weights on a claim, or "
                 "fetch them with model.download",
+            )
+        ]
+    scheme = download.uri.partition("://")[0] if download is not None else ""
+    if download is not None and download.command is None and scheme not in DOWNLOAD_SCHEMES:
+        return [
+            SpecProblem(
+                (*at, "model", "download", "uri"),
+                f"mlgitops knows how to download {', '.join(f'{s}://' for s in DOWNLOAD_SCHEMES)} URIs, not {scheme}://: "
+                "give model.download.command",
             )
         ]
     if download is not None and volume.claim is not None and volume.claim.access_modes == ["ReadOnlyMany"]:

@@ -21,7 +21,9 @@ def _by_kind_name(manifests: list[Manifest]) -> dict[tuple[str, str, str], Manif
 
 def _target(hpa: Manifest, index: dict[tuple[str, str, str], Manifest]) -> Manifest | None:
     ref = (hpa.obj.get("spec") or {}).get("scaleTargetRef") or {}
-    return index.get((hpa.ref.namespace, str(ref.get("kind")), str(ref.get("name"))))
+    # A KEDA ScaledObject's target kind defaults to Deployment; an HPA's is required.
+    kind = ref.get("kind", "Deployment" if hpa.ref.kind == "ScaledObject" else None)
+    return index.get((hpa.ref.namespace, str(kind), str(ref.get("name"))))
 
 
 def hpa_target(manifests: list[Manifest], policy: Policy, context: PolicyContext) -> Found:
@@ -63,19 +65,26 @@ def hpa_replicas(manifests: list[Manifest], policy: Policy, context: PolicyConte
     index = _by_kind_name(context_all(manifests, context))
     for hpa in manifests:
         spec = hpa.obj.get("spec") or {}
-        low, high = spec.get("minReplicas", 1), spec.get("maxReplicas")
+        # KEDA: minReplicaCount defaults to 0, maxReplicaCount to 100.
+        keda = hpa.ref.kind == "ScaledObject"
+        names = ("minReplicaCount", "maxReplicaCount") if keda else ("minReplicas", "maxReplicas")
+        low, high = spec.get(names[0], 0 if keda else 1), spec.get(names[1], 100 if keda else None)
         if isinstance(low, int) and isinstance(high, int) and low > high:
-            yield hpa, Violation(f"minReplicas {low} is above maxReplicas {high}", ("spec", "minReplicas"))
+            yield hpa, Violation(f"{names[0]} {low} is above {names[1]} {high}", ("spec", names[0]))
         target = _target(hpa, index)
         if target is not None and "replicas" in (target.obj.get("spec") or {}):
             yield (
                 target,
                 Violation(
-                    f"{target.ref.kind} {target.ref.name!r} is scaled by HPA {hpa.ref.name!r} but sets spec.replicas: "
-                    "every sync resets the HPA's choice; remove replicas from git",
+                    f"{target.ref.kind} {target.ref.name!r} is scaled by {_autoscaler_kind(hpa)} {hpa.ref.name!r} but sets "
+                    "spec.replicas: every sync resets the autoscaler's choice; remove replicas from git",
                     ("spec", "replicas"),
                 ),
             )
+
+
+def _autoscaler_kind(autoscaler: Manifest) -> str:
+    return "KEDA ScaledObject" if autoscaler.ref.kind == "ScaledObject" else "HPA"
 
 
 def _workload_pods(manifest: Manifest, hpas: dict[tuple[str, str, str], dict[str, Any]]) -> int | None:

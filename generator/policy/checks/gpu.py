@@ -86,7 +86,7 @@ def _gpu_taints(context: PolicyContext, resources: set[str]) -> list[tuple[NodeP
     if pools:
         return [(pool, pool.taints) for pool in pools]
     # Without cluster facts: the taint key nodes offering each accelerator usually carry.
-    keys = sorted({accelerator_taint_key(resource) for resource in resources})
+    keys = sorted({key for key in map(accelerator_taint_key, resources) if key is not None})
     return [(None, tuple(Taint(key=key, effect="NoSchedule") for key in keys))]
 
 
