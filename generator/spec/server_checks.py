@@ -130,12 +130,15 @@ def llm_problems(workload: LlmServing, volumes: dict[str, Volume], at: FieldPath
         )
     heads = workload.model.attention_heads
     if heads is not None and heads % workload.tensor_parallel:
-        divisors = [n for n in range(1, heads + 1) if heads % n == 0 and n <= 64]
+        tp = workload.tensor_parallel
+        below = max(n for n in range(1, tp) if heads % n == 0)
+        above = next((n for n in range(tp + 1, heads + 1) if heads % n == 0), None)
+        options = f"{below} or {above}" if above is not None else str(below)
         problems.append(
             SpecProblem(
                 (*at, "tensorParallel"),
-                f"tensorParallel {workload.tensor_parallel} does not divide the model's {heads} attention heads: each "
-                f"GPU must hold whole heads (try {', '.join(str(n) for n in divisors[-4:])})",
+                f"tensorParallel {tp} does not divide the model's {heads} attention heads: each GPU must hold whole "
+                f"heads (try {options})",
             )
         )
     if workload.multi_node and (workload.replicas or 0) > LEADER_WORKER_MAX_REPLICAS:
