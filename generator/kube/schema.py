@@ -169,6 +169,15 @@ def _fast_validator(schema: dict[str, Any], version: str | None) -> Any:
         return None
 
 
+def first_serving_version(api_version: str, kind: str) -> str | None:
+    """The oldest Kubernetes minor version whose built-in schemas have ``api_version`` ``kind`` (None: none does),
+    e.g. '1.34' for resource.k8s.io/v1 ResourceClaimTemplate."""
+    if "/" not in api_version and api_version != "v1":
+        return None
+    name = _schema_file(api_version, kind)
+    return next((v for v in supported_versions() if (_schema_root() / f"v{v}.0-local-strict" / name).is_file()), None)
+
+
 def has_schema(obj: dict[str, Any], kubernetes_version: str) -> bool:
     """Whether a built-in schema exists for this object's apiVersion and kind."""
     try:

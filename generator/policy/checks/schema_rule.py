@@ -21,6 +21,20 @@ def schema_check(manifests: list[Manifest], policy: Policy, context: PolicyConte
         try:
             problems = schema.validate(obj, context.kubernetes_version)
         except schema.UnknownKind:
+            served_from = schema.first_serving_version(str(obj.get("apiVersion")), str(obj.get("kind")))
+            if served_from is not None and not custom.knows(obj):
+                # A built-in API of a newer Kubernetes (resource.k8s.io/v1 from 1.34): not a CRD to pass.
+                yield (
+                    manifest,
+                    Violation(
+                        f"{obj.get('apiVersion')} {obj.get('kind')} is served from Kubernetes {served_from} on, but this "
+                        f"run validates for {context.kubernetes_version}: pass --kubernetes-version {served_from} (or the "
+                        "cluster's, if newer) to validate it",
+                        ("apiVersion",),
+                        severity="info",
+                    ),
+                )
+                continue
             if not custom.knows(obj):
                 yield (
                     manifest,
