@@ -113,7 +113,8 @@ CASES = [
         "unknown-kind",
         "kind: training",
         "kind: trainig",
-        "16:5: workloads[trainer]: kind 'trainig' is not one of 'training', 'distributed-training', 'serving', 'llm-serving', 'batch'",
+        "16:5: workloads[trainer]: kind 'trainig' is not one of 'training', 'distributed-training', 'serving', "
+        "'llm-serving', 'batch'",
     ),
     (
         "missing-image",
