@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from generator.render.autoscalers import render_autoscalers, scale_target
+from generator.render.autoscalers import scale_target
 from generator.render.metadata import ObjectMeta, selector_labels
 from generator.render.model_download import download_container
 from generator.render.pod import EXTERNAL_SECRETS_ANNOTATION, pod_template
-from generator.render.serving_extras import render_disruption_budget, render_service_monitor
+from generator.render.serving_extras import render_server_extras
 from generator.spec.environment import Environment
 from generator.spec.llm import LLM_PORT_NAME, LlmServing
 from generator.spec.llm_defaults import with_llm_defaults
@@ -101,11 +101,4 @@ def render_llm_server(
         }
         leaders = {**selector_labels(workload.name), LWS_WORKER_INDEX_LABEL: "0"}
         service = _service(environment, workload, meta, leaders)
-    objects = [main, service, *render_autoscalers(environment, server, meta, target)]
-    for extra_object in (
-        render_disruption_budget(environment, server, meta),
-        render_service_monitor(environment, server, meta),
-    ):
-        if extra_object is not None:
-            objects.append(extra_object)
-    return objects
+    return [main, service, *render_server_extras(environment, server, meta, target)]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from generator.render.autoscalers import render_autoscalers
 from generator.render.metadata import ObjectMeta, selector_labels
 from generator.spec.environment import Environment
 from generator.spec.serving import ServerBase
@@ -16,6 +17,17 @@ def least_replicas(workload: ServerBase) -> int:
     if workload.keda is not None:
         return workload.keda.min_replicas
     return 1 if workload.replicas is None else workload.replicas
+
+
+def render_server_extras(
+    environment: Environment, workload: ServerBase, meta: ObjectMeta, target: dict[str, str]
+) -> list[dict[str, Any]]:
+    """What a server has besides its pods and Service: its autoscaler, PodDisruptionBudget and ServiceMonitor."""
+    extras = render_autoscalers(environment, workload, meta, target)
+    for extra in (render_disruption_budget(environment, workload, meta), render_service_monitor(environment, workload, meta)):
+        if extra is not None:
+            extras.append(extra)
+    return extras
 
 
 def render_disruption_budget(environment: Environment, workload: ServerBase, meta: ObjectMeta) -> dict[str, Any] | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from generator.render.autoscalers import render_autoscalers, scale_target
+from generator.render.autoscalers import scale_target
 from generator.render.distributed import render_pytorch_job
 from generator.render.dra import render_claim_template
 from generator.render.kserve import render_inference_service
@@ -12,7 +12,7 @@ from generator.render.kueue import QUEUE_LABEL, queue_of, queued_job_annotations
 from generator.render.llm import render_llm_server
 from generator.render.metadata import ObjectMeta, object_meta, selector_labels
 from generator.render.pod import pod_template
-from generator.render.serving_extras import render_disruption_budget, render_service_monitor
+from generator.render.serving_extras import render_server_extras
 from generator.render.workloads_hash import spec_hash
 from generator.spec.batch import Batch
 from generator.spec.environment import Environment
@@ -112,15 +112,8 @@ def _serving(environment: Environment, workload: Serving, meta: ObjectMeta, plac
             "ports": [{"name": p.name, "port": p.port, "targetPort": p.name, "protocol": p.protocol} for p in workload.ports],
         },
     }
-    objects = [deployment, service]
-    objects += render_autoscalers(environment, workload, meta, scale_target("apps/v1", "Deployment", meta.name))
-    for extra in (
-        render_disruption_budget(environment, workload, meta),
-        render_service_monitor(environment, workload, meta),
-    ):
-        if extra is not None:
-            objects.append(extra)
-    return objects
+    target = scale_target("apps/v1", "Deployment", meta.name)
+    return [deployment, service, *render_server_extras(environment, workload, meta, target)]
 
 
 def _cron_job(environment: Environment, workload: Batch, meta: ObjectMeta, placement: Any) -> dict[str, Any]:

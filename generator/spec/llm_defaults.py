@@ -60,22 +60,10 @@ def server_command(workload: LlmServing, role: Role) -> tuple[list[str], list[st
     model = workload.model
     tp, pp, port = str(workload.tensor_parallel), str(workload.pipeline_parallel), str(workload.port)
     extra = list(workload.args or [])
+    # vLLM and SGLang name the served model and bind the API the same way.
+    endpoint = ["--served-model-name", model.name, "--host", "0.0.0.0", "--port", port]
     if workload.server == "vllm":
-        serve = [
-            "vllm",
-            "serve",
-            model.directory,
-            "--served-model-name",
-            model.name,
-            "--host",
-            "0.0.0.0",
-            "--port",
-            port,
-            "--tensor-parallel-size",
-            tp,
-            "--pipeline-parallel-size",
-            pp,
-        ]
+        serve = ["vllm", "serve", model.directory, *endpoint, "--tensor-parallel-size", tp, "--pipeline-parallel-size", pp]
         if role == "single":
             return serve[:2], [*serve[2:], *extra]
         if role == "leader":
@@ -87,18 +75,7 @@ def server_command(workload: LlmServing, role: Role) -> tuple[list[str], list[st
         return ["/bin/sh", "-c"], [line]
     if workload.server == "sglang":
         launch = ["python3", "-m", "sglang.launch_server"]
-        args = [
-            "--model-path",
-            model.directory,
-            "--served-model-name",
-            model.name,
-            "--host",
-            "0.0.0.0",
-            "--port",
-            port,
-            "--tp-size",
-            tp,
-        ]
+        args = ["--model-path", model.directory, *endpoint, "--tp-size", tp]
         if role == "single":
             return launch, [*args, *extra]
         group = ["--pp-size", pp, "--nnodes", pp]
