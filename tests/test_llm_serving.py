@@ -413,3 +413,20 @@ def test_the_readmes_llm_example_renders_as_documented(tmp_path: Path) -> None:
     assert group["size"] == 2
     assert group["leaderTemplate"]["spec"]["containers"][0]["resources"]["limits"]["nvidia.com/gpu"] == 8
     assert _obj(output, "ScaledObject", "chat-llm")["spec"]["maxReplicaCount"] == 2
+
+
+def test_a_plain_server_scales_on_its_pods_gpu_utilization_through_keda(tmp_path: Path) -> None:
+    text = POOL.replace("RESOURCE", "nvidia.com/gpu").replace("TAINT", "nvidia.com/gpu").split("workloads:")[0] + (
+        "workloads:\n  - name: reranker\n    kind: serving\n    image: ghcr.io/acme/reranker:2.1.0\n"
+        "    ports: [{name: http, port: 8080}]\n    resources: {cpu: '4', memory: 16Gi, gpu: 1}\n    shmSize: 1Gi\n"
+        "    keda:\n      minReplicas: 2\n      maxReplicas: 6\n      prometheus: http://prometheus.monitoring:9090\n"
+        "      triggers: [{signal: gpu-utilization, target: '70'}]\n"
+    )
+    output = _render(tmp_path, text)
+    assert "replicas" not in _obj(output, "Deployment", "reranker")["spec"]
+    [trigger] = _obj(output, "ScaledObject", "reranker")["spec"]["triggers"]
+    assert trigger["metricType"] == "Value"
+    assert trigger["metadata"]["query"] == 'avg(DCGM_FI_DEV_GPU_UTIL{namespace="ml",pod=~"reranker-[a-z0-9]+-[a-z0-9]+"})'
+    assert "mlgitops.io/scale-to-zero" not in _obj(output, "ScaledObject", "reranker")["metadata"].get("annotations", {})
+    # Two replicas at least: the default disruption budget comes with them.
+    assert _obj(output, "PodDisruptionBudget", "reranker")["spec"]["maxUnavailable"] == 1
