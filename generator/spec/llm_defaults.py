@@ -23,14 +23,16 @@ HEALTH_PATH = "/health"
 METRICS_PATH = "/metrics"
 STARTUP_PERIOD_SECONDS = 10
 SHM_CAP = Decimal(16 * 2**30)
+SHM_FLOOR = Decimal(2**20)
 VLLM_MULTI_NODE_SCRIPT = "/vllm-workspace/examples/online_serving/multi-node-serving.sh"
 RAY_PORT = 6379
 SGLANG_DIST_PORT = 20000
 
 
 def _default_shm(memory: str) -> str:
-    """Half the memory request, at most 16Gi: NCCL between tensor-parallel GPUs and the server's workers use it."""
-    return format_bytes(min(parse_quantity(memory) / 2, SHM_CAP))
+    """Half the memory request, at most 16Gi (at least 1Mi): NCCL between tensor-parallel GPUs and the server's
+    workers use it."""
+    return format_bytes(max(min(parse_quantity(memory) / 2, SHM_CAP).to_integral_value(), SHM_FLOOR))
 
 
 def _probes(workload: LlmServing) -> Probes:

@@ -5,6 +5,7 @@ Each problem names the field path the user wrote, so the loader can point at its
 
 from __future__ import annotations
 
+import math
 from decimal import Decimal
 
 from generator.spec.cluster import NodePool
@@ -131,8 +132,9 @@ def llm_problems(workload: LlmServing, volumes: dict[str, Volume], at: FieldPath
     heads = workload.model.attention_heads
     if heads is not None and heads % workload.tensor_parallel:
         tp = workload.tensor_parallel
-        below = max(n for n in range(1, tp) if heads % n == 0)
-        above = next((n for n in range(tp + 1, heads + 1) if heads % n == 0), None)
+        divisors = _divisors(heads)
+        below = max(n for n in divisors if n < tp)
+        above = min((n for n in divisors if n > tp), default=None)
         options = f"{below} or {above}" if above is not None else str(below)
         problems.append(
             SpecProblem(
@@ -169,6 +171,12 @@ def llm_problems(workload: LlmServing, volumes: dict[str, Volume], at: FieldPath
                 )
             )
     return problems + _model_volume(workload, volumes, at)
+
+
+def _divisors(number: int) -> list[int]:
+    """Every divisor of ``number`` (counted up to its square root, so int32 head counts stay quick)."""
+    small = [n for n in range(1, math.isqrt(number) + 1) if number % n == 0]
+    return sorted({*small, *(number // n for n in small)})
 
 
 def _model_volume(workload: LlmServing, volumes: dict[str, Volume], at: FieldPath) -> list[SpecProblem]:
