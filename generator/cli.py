@@ -23,6 +23,7 @@ EXIT_OK = 0
 EXIT_FINDINGS = 1
 EXIT_BAD_INPUT = 2
 EXIT_INTERNAL = 3
+EXIT_INTERRUPTED = 130
 
 _COMMANDS: dict[str, tuple[str, str, str]] = {
     "render": ("generator.commands.render", "render", "Render environments/ into rendered/<env>/."),
@@ -65,34 +66,53 @@ def _module_exists(module: str) -> bool:
 def cli() -> None:
     """mlgitops: typed ML workload specs rendered into kustomize-ready, policy-checked manifests.
 
-    Exit codes: 0 ok, 1 drift or findings, 2 bad input or usage.
+    Exit codes: 0 ok, 1 drift or findings, 2 bad input or usage, 3 internal error, 130 interrupted.
     """
 
 
 def main(argv: list[str] | None = None) -> Any:
-    """Entry point: run the CLI; bad input is one line on stderr and exit code 2."""
+    """Entry point: run the CLI; bad input is one line on stderr and exit code 2, an interrupt 130."""
     from generator.errors import UserError
+    from generator.output.inert import terminal
 
     # A short batch process: the cyclic garbage collector only rescans the growing heap of a
     # fleet's parsed YAML over and over (11 s of a 15 s lint at 9,000 objects); refcounting frees the rest.
     gc.disable()
     try:
-        return cli.main(args=argv, prog_name="mlgitops", standalone_mode=True)
+        code = cli.main(args=argv, prog_name="mlgitops", standalone_mode=False)
+    except click.exceptions.Abort:
+        # Ctrl-C (click turns KeyboardInterrupt into Abort): 128 + SIGINT, as shells report it, never
+        # 1 ("findings") or 2 ("bad input").
+        click.echo("interrupted", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    except click.ClickException as error:
+        # Usage errors quote the user's arguments: shown inert, like every other message (the help
+        # text click prints for a bare `mlgitops` is its own).
+        if type(error).__name__ != "NoArgsIsHelpError":
+            error.message = terminal(error.message)
+        error.show()
+        sys.exit(error.exit_code)
     except UserError as error:  # pragma: no cover - commands catch their own; belt and braces
-        click.echo(f"error: {error.one_line()}", err=True)
+        click.echo(f"error: {terminal(error.one_line())}", err=True)
         sys.exit(EXIT_BAD_INPUT)
     except Exception as error:
         # A bug of ours, not a user mistake: one line, and the traceback only on request.
         if os.environ.get("MLGITOPS_DEBUG"):
             raise
         click.echo(
-            f"internal error: {type(error).__name__}: {error} (a bug in mlgitops; rerun with MLGITOPS_DEBUG=1 "
-            "for details and please report it)",
+            terminal(
+                f"internal error: {type(error).__name__}: {error} (a bug in mlgitops; rerun with MLGITOPS_DEBUG=1 "
+                "for details and please report it)"
+            ),
             err=True,
         )
         sys.exit(EXIT_INTERNAL)
     finally:
         gc.enable()
+    sys.exit(code if isinstance(code, int) else EXIT_OK)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -53,12 +53,12 @@ def test_markdown_summary_of_a_two_commit_history(history: Path) -> None:
     assert f"| staging | 50 | 360Gi | {staging} |" in lines
     changed = [line for line in lines if line.startswith("- **changed**")]
     assert changed[0] == (
-        "- **changed** Deployment `resnet-serve`: containers[resnet-serve].image: "
+        "- **changed** Deployment `resnet-serve`: `containers[resnet-serve].image`: "
         "`ghcr.io/acme/resnet-serve:1.4.2@sha256:0a1b2c3d4e5f607182...` → "
         "`ghcr.io/acme/resnet-serve:1.5.0@sha256:0a1b2c3d4e5f607182...`"
     )
     assert changed[1].startswith("- **changed** PyTorchJob `resnet-ddp-")
-    assert "Worker.replicas: `1` → `3`" in changed[1]
+    assert "`Worker.replicas`: `1` → `3`" in changed[1]
     assert "<details><summary>Rendered diff" in result.stdout
     # The base was rendered from a scratch checkout, but its files name the real environment file.
     assert "mlgitops-diff-" not in result.stdout
@@ -106,8 +106,8 @@ def test_findings_new_in_the_change_are_reported_and_fail_on_new_exits_1(history
     result = run_cli("diff", "--base", "main", "--fail-on-new", cwd=history)
     assert result.exit_code == 1
     assert (
-        "- :x: new **error** `image-digest` (prod, rendered/prod/deployment-resnet-serve.yaml:41:16): container "
-        "'resnet-serve' image 'ghcr.io/acme/resnet-serve:1.6.0' is not pinned by digest"
+        "- :x: new **error** `image-digest` (`prod`, `rendered/prod/deployment-resnet-serve.yaml:41:16`): `container "
+        "'resnet-serve' image 'ghcr.io/acme/resnet-serve:1.6.0' is not pinned by digest`"
     ) in result.stdout.splitlines()
     # Without --fail-on-new the summary is informational.
     assert run_cli("diff", "--base", "main", cwd=history).exit_code == 0

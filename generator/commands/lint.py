@@ -10,6 +10,7 @@ import click
 from generator.commands.options import config_option, policies_option
 from generator.commands.render import fail
 from generator.errors import UserError
+from generator.output.inert import terminal, terminal_lines
 from generator.policy.catalog import Catalog
 
 EXIT_FINDINGS = 1
@@ -83,7 +84,7 @@ def lint(
         return
     click.echo(report(findings, catalog.policies, output_format), nl=False)
     for note in found.notes:
-        click.echo(f"note: {note}", err=True)
+        click.echo(terminal(f"note: {note}"), err=True)
     click.echo(summary(findings, found.files), err=True)
     if fails(findings, fail_on):
         sys.exit(EXIT_FINDINGS)
@@ -107,7 +108,7 @@ def list_policies(policy_dirs: tuple[Path, ...], config_file: Path | None) -> No
     width = max(len(rule) for rule in catalog.policies)
     for rule, entry in sorted(catalog.policies.items()):
         state = "" if entry.enabled else " (disabled)"
-        click.echo(f"{rule.ljust(width)}  {entry.severity:<7}  {entry.title}{state}")
+        click.echo(terminal(f"{rule.ljust(width)}  {entry.severity:<7}  {entry.title}{state}"))
 
 
 @policy.command("test")
@@ -127,7 +128,7 @@ def test_policies(folder: Path | None, config_file: Path | None) -> None:
     results = run_catalog_examples(catalog, only)
     for result in results:
         state = "ok  " if result.ok else "FAIL"
-        click.echo(f"{state} {result.policy} {result.kind}[{result.index}]: {result.detail}")
+        click.echo(terminal(f"{state} {result.policy} {result.kind}[{result.index}]: {result.detail}"))
     failed = sum(not result.ok for result in results)
     click.echo(f"{len(results) - failed} examples passed, {failed} failed", err=True)
     if failed:
@@ -144,13 +145,9 @@ def explain(rule: str, policy_dirs: tuple[Path, ...]) -> None:
     except UserError as error:
         fail(error)
         return
-    click.echo(f"{entry.id} ({entry.severity}): {entry.title}\n")
-    click.echo(f"Why:\n  {entry.rationale}\n")
-    click.echo(f"Fix:\n  {entry.fix}\n")
-    click.echo("Fails:\n" + _indent(entry.examples_fail[0].text))
-    click.echo("Passes:\n" + _indent(entry.examples_pass[0].text))
-    click.echo(f"Defined in {entry.file}")
-
-
-def _indent(text: str) -> str:
-    return "".join(f"    {line}\n" for line in text.rstrip("\n").splitlines())
+    click.echo(terminal(f"{entry.id} ({entry.severity}): {entry.title}") + "\n")
+    click.echo("Why:\n" + terminal_lines(entry.rationale, "  "))
+    click.echo("Fix:\n" + terminal_lines(entry.fix, "  "))
+    click.echo("Fails:\n" + terminal_lines(entry.examples_fail[0].text, "    "))
+    click.echo("Passes:\n" + terminal_lines(entry.examples_pass[0].text, "    "))
+    click.echo(terminal(f"Defined in {entry.file}"))

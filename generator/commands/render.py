@@ -9,16 +9,17 @@ from pathlib import Path
 import click
 
 from generator.commands.options import environments_dir_option, policies_option
-from generator.errors import UserError
+from generator.errors import UserError, UserErrors
+from generator.output.inert import terminal, terminal_lines
 
 EXIT_DRIFT = 1
 EXIT_BAD_INPUT = 2
 
 
 def fail(error: UserError) -> None:
-    """Print a user error (one line per problem) and exit 2."""
-    for line in error.one_line().splitlines():
-        click.echo(f"error: {line}", err=True)
+    """Print a user error (one inert line per problem: see output/inert.py) and exit 2."""
+    for each in error.errors if isinstance(error, UserErrors) else [error]:
+        click.echo(f"error: {terminal(each.one_line())}", err=True)
     sys.exit(EXIT_BAD_INPUT)
 
 
@@ -78,9 +79,9 @@ def render(
         if check:
             differences = tree.drift(output_dir, wanted, stale_folders)
             for difference in differences:
-                click.echo(difference.diff, nl=False)
+                click.echo(terminal_lines(difference.diff), nl=False)
             for difference in differences:
-                click.echo(f"{difference.state}: {difference.path}", err=True)
+                click.echo(terminal(f"{difference.state}: {difference.path}"), err=True)
             if differences:
                 click.echo(f"{output_dir}/ is out of date ({len(differences)} file(s)); run `mlgitops render`", err=True)
                 sys.exit(EXIT_DRIFT)

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from generator import __version__
+from generator.output import inert
 from generator.policy.model import Finding, Policy
 
 FORMATS = ("text", "json", "sarif", "junit", "github")
@@ -27,7 +28,7 @@ def text(findings: Sequence[Finding], policies: dict[str, Policy]) -> str:
         lines.append(f"{finding.location}: {finding.severity} {finding.rule}: {finding.message} [{_object(finding)}]{waived}")
         if finding.source is not None:
             lines.append(f"  from {finding.source}")
-    return "".join(line + "\n" for line in lines)
+    return "".join(inert.terminal(line) + "\n" for line in lines)
 
 
 def as_json(findings: Sequence[Finding], policies: dict[str, Policy]) -> str:
@@ -62,9 +63,9 @@ def sarif(findings: Sequence[Finding], policies: dict[str, Policy]) -> str:
         policy = policies.get(rule)
         entry: dict[str, Any] = {"id": rule, "name": rule}
         if policy is not None:
-            entry["shortDescription"] = {"text": policy.title}
-            entry["fullDescription"] = {"text": policy.rationale}
-            entry["help"] = {"text": policy.fix}
+            entry["shortDescription"] = {"text": inert.sarif_text(policy.title)}
+            entry["fullDescription"] = {"text": inert.sarif_text(policy.rationale)}
+            entry["help"] = {"text": inert.sarif_text(policy.fix)}
             entry["defaultConfiguration"] = {"level": _SARIF_LEVEL[policy.severity]}
         rules.append(entry)
     index = {rule: position for position, rule in enumerate(rule_ids)}
@@ -74,7 +75,7 @@ def sarif(findings: Sequence[Finding], policies: dict[str, Policy]) -> str:
             "ruleId": finding.rule,
             "ruleIndex": index[finding.rule],
             "level": _SARIF_LEVEL[finding.severity],
-            "message": {"text": f"{finding.message} [{_object(finding)}]"},
+            "message": {"text": inert.sarif_text(f"{finding.message} ({_object(finding)})")},
             "locations": [_location(finding.location.file, finding.location.line, finding.location.column)],
         }
         if finding.source is not None:
@@ -83,7 +84,7 @@ def sarif(findings: Sequence[Finding], policies: dict[str, Policy]) -> str:
             related["message"] = {"text": "environment file line that produced this object"}
             result["relatedLocations"] = [related]
         if finding.waiver is not None:
-            result["suppressions"] = [{"kind": "inSource", "justification": finding.waiver}]
+            result["suppressions"] = [{"kind": "inSource", "justification": inert.terminal(finding.waiver)}]
         results.append(result)
     log = {
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
@@ -115,13 +116,12 @@ def _location(file: str, line: int, column: int) -> dict[str, Any]:
 
 
 def junit(findings: Sequence[Finding], policies: dict[str, Policy]) -> str:
-    from xml.sax.saxutils import escape, quoteattr  # only here: it pulls in urllib and http
-
+    quoteattr, escape = inert.xml_attribute, inert.xml_text
     failing = [f for f in findings if f.waiver is None]
     cases = []
     for finding in findings:
         name = quoteattr(f"{finding.location} {_object(finding)}")
-        body = escape(f"{finding.location}: {finding.message}\nfix: {finding.fix}")
+        body = escape(f"{finding.location}: {finding.message}") + "\n" + escape(f"fix: {finding.fix}")
         if finding.waiver is not None:
             inner = f"<skipped message={quoteattr('waived: ' + finding.waiver)}/>"
         else:
@@ -137,24 +137,16 @@ def junit(findings: Sequence[Finding], policies: dict[str, Policy]) -> str:
     )
 
 
-def _escape_data(value: str) -> str:
-    return value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-def _escape_property(value: str) -> str:
-    return _escape_data(value).replace(":", "%3A").replace(",", "%2C")
-
-
 def github(findings: Sequence[Finding], policies: dict[str, Policy]) -> str:
     lines = []
     for finding in findings:
         command = "notice" if finding.waiver is not None else _GITHUB_COMMAND[finding.severity]
         waived = f" (waived: {finding.waiver})" if finding.waiver is not None else ""
         properties = (
-            f"file={_escape_property(finding.location.file)},line={finding.location.line},"
-            f"col={finding.location.column},title={_escape_property(finding.rule)}"
+            f"file={inert.github_property(finding.location.file)},line={finding.location.line},"
+            f"col={finding.location.column},title={inert.github_property(finding.rule)}"
         )
-        lines.append(f"::{command} {properties}::{_escape_data(finding.message + ' [' + _object(finding) + ']' + waived)}")
+        lines.append(f"::{command} {properties}::{inert.github_data(finding.message + ' [' + _object(finding) + ']' + waived)}")
     return "".join(line + "\n" for line in lines)
 
 

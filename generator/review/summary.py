@@ -10,6 +10,7 @@ from typing import Any
 
 from generator.kube.footprint import Footprint
 from generator.kube.quantity import format_bytes, format_cpu
+from generator.output import inert
 from generator.review.changes import EnvironmentChanges, ObjectChange
 
 COMMENT_MARKER = "<!-- mlgitops-diff -->"
@@ -68,11 +69,11 @@ def _gpus(before: Footprint, after: Footprint) -> str:
     return "; ".join(parts)
 
 
-def _value(value: Any) -> str:
+def _value(value: Any, code: Callable[[str], str]) -> str:
     if value is None:
         return "(none)"
     text = json.dumps(value) if isinstance(value, (dict, list)) else str(value)
-    return f"`{text if len(text) <= 60 else text[:57] + '...'}`"
+    return code(text if len(text) <= 60 else text[:57] + "...")
 
 
 _PREFIXES = (
@@ -90,12 +91,16 @@ def _short(path: str) -> str:
     return path
 
 
-def _object_line(change: ObjectChange) -> str:
-    name = f"`{change.previous_name}` → `{change.name}`" if change.previous_name else f"`{change.name}`"
-    line = f"- **{change.state}** {change.kind} {name}"
+def _object_line(change: ObjectChange, code: Callable[[str], str] = inert.markdown_code) -> str:
+    """One object's change; ``code`` shows a user-controlled value (a Markdown code span, or plain text)."""
+    name = f"{code(change.previous_name)} → {code(change.name)}" if change.previous_name else code(change.name)
+    line = f"{change.kind} {name}"  # kinds are the renderer's own
+    line = f"- **{change.state}** {line}" if code is inert.markdown_code else f"{change.state} {line}"
     if change.fields:
         interesting = [f for f in change.fields if f.category != "other"] or change.fields
-        shown = [f"{_short(f.path)}: {_value(f.before)} → {_value(f.after)}" for f in interesting[:_SHOWN_FIELDS]]
+        shown = [
+            f"{code(_short(f.path))}: {_value(f.before, code)} → {_value(f.after, code)}" for f in interesting[:_SHOWN_FIELDS]
+        ]
         more = len(change.fields) - len(shown)
         line += ": " + "; ".join(shown) + (f" (+{more} more)" if more > 0 else "")
     return line
@@ -104,10 +109,10 @@ def _object_line(change: ObjectChange) -> str:
 def markdown(review: Review) -> str:
     lines = [COMMENT_MARKER, "## mlgitops: what this change deploys", ""]
     if not review.changed and not review.new_findings and not review.fixed_findings:
-        lines.append(f"No change to the rendered manifests (compared with `{review.base[:12]}`).")
+        lines.append(f"No change to the rendered manifests (compared with {inert.markdown_code(review.base[:12])}).")
         return "\n".join(lines) + "\n"
     lines += [
-        f"Compared with `{review.base[:12]}`.",
+        f"Compared with {inert.markdown_code(review.base[:12])}.",
         "",
         "| environment | added | removed | changed |",
         "| --- | ---: | ---: | ---: |",
@@ -124,7 +129,7 @@ def markdown(review: Review) -> str:
     for env in review.environments:
         if not env.objects:
             continue
-        lines += ["", f"### {env.name}", ""]
+        lines += ["", f"### {env.name}", ""]  # environment names are DNS labels (checked on load)
         object_lines = [_object_line(change) for change in env.objects]
         if len(object_lines) > 15:
             lines += object_lines[:10]
@@ -136,16 +141,21 @@ def markdown(review: Review) -> str:
     if review.new_findings or review.fixed_findings:
         lines += ["", "### Policy findings", ""]
         for note in review.new_findings:
-            lines.append(f"- :x: new **{note.severity}** `{note.rule}` ({note.environment}, {note.where}): {note.message}")
+            code = inert.markdown_code
+            lines.append(
+                f"- :x: new **{note.severity}** {code(note.rule)} ({code(note.environment)}, {code(note.where)}): "
+                + code(note.message)
+            )
         for note in review.fixed_findings:
-            lines.append(f"- :white_check_mark: fixed `{note.rule}` ({note.environment}): {note.message}")
+            code = inert.markdown_code
+            lines.append(f"- :white_check_mark: fixed {code(note.rule)} ({code(note.environment)}): {code(note.message)}")
     if review.file_diff:
         diff_lines = review.file_diff.splitlines()
         shown = diff_lines[:_DIFF_LINES]
-        lines += ["", f"<details><summary>Rendered diff ({len(diff_lines)} lines)</summary>", "", "```diff", *shown]
         if len(diff_lines) > len(shown):
-            lines.append(f"... {len(diff_lines) - len(shown)} more lines")
-        lines += ["```", "", "</details>"]
+            shown.append(f"... {len(diff_lines) - len(shown)} more lines")
+        lines += ["", f"<details><summary>Rendered diff ({len(diff_lines)} lines)</summary>", ""]
+        lines += [*inert.markdown_fence(shown, "diff"), "", "</details>"]
     return "\n".join(lines) + "\n"
 
 
@@ -183,6 +193,7 @@ def as_json(review: Review) -> str:
 
 def text(review: Review) -> str:
     lines = [f"compared with {review.base}"]
+    plain = str
     for env in review.environments:
         counts = env.counts
         lines.append(
@@ -190,9 +201,9 @@ def text(review: Review) -> str:
             f"cpu {_delta(env.before.cpu, env.after.cpu, _cpu)}, "
             f"memory {_delta(env.before.memory, env.after.memory, _memory)}, gpus {_gpus(env.before, env.after)}"
         )
-        lines += ["  " + _object_line(change).removeprefix("- ").replace("**", "").replace("`", "") for change in env.objects]
+        lines += ["  " + _object_line(change, plain) for change in env.objects]
     for note in review.new_findings:
         lines.append(f"new {note.severity} {note.rule} ({note.environment}, {note.where}): {note.message}")
     for note in review.fixed_findings:
         lines.append(f"fixed {note.rule} ({note.environment}): {note.message}")
-    return "\n".join(lines) + "\n"
+    return "".join(inert.terminal(line) + "\n" for line in lines)

@@ -1,0 +1,117 @@
+"""User-controlled text made inert for the medium it is printed to: one function per medium.
+
+Workload names, file names, label values and policy messages come from pull requests. Printed
+raw they could forge lines in a CI log (a ``\\r`` or ``\\n`` followed by ``error: …``), run GitHub
+workflow commands (a line starting with ``::`` such as ``::stop-commands::``, or the legacy
+``##[command]`` form anywhere in a line), drive the terminal (ANSI/OSC escape sequences), or turn
+a pull-request comment into links, HTML and @mentions. Every reporter, the CLI's error printer and
+`diff` pass such text through the function for their medium, and the tests feed each of them the
+same hostile strings.
+
+Sources: GitHub Actions workflow commands (``::name props::data``, data escaped as ``%25``,
+``%0D``, ``%0A``; properties also ``%3A``, ``%2C``) and the runner, which honours a command at the
+start of a line after leading spaces; CommonMark code spans (a run of N backticks is closed only by
+a run of exactly N); GFM tables (``\\|`` inside a cell); XML 1.0 ``Char`` production; SARIF 2.1.0
+§3.11.6 (``[`` and ``]`` in message text start embedded links unless escaped with ``\\``).
+"""
+
+from __future__ import annotations
+
+import re
+
+# C0 controls, DEL and C1 controls (ESC starts ANSI/OSC sequences; CR/LF/VT/FF/NEL split lines),
+# the Unicode line and paragraph separators, and the bidirectional overrides that reorder text.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+# GitHub's runner takes a line as a workflow command when it starts with "::" after leading
+# whitespace, and still honours the legacy "##[command]" form anywhere in a line.
+_LINE_COMMAND = re.compile(r"\A(\s*)::")
+_LEGACY_COMMAND = "##["
+
+
+def _escape_control(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+
+
+def terminal(text: object) -> str:
+    """``text`` as one inert line for a terminal or a CI log (stdout, stderr).
+
+    Control characters become visible escapes (``\\x1b``, ``\\n``…), so a value can neither end the
+    line nor send escape sequences; ``##[`` becomes ``#\\x23[`` and a leading ``::`` becomes
+    ``\\x3a:`` so that no workflow command can start inside it.
+    """
+    shown = _CONTROL.sub(_escape_control, str(text)).replace(_LEGACY_COMMAND, "#\\x23[")
+    return _LINE_COMMAND.sub(lambda match: f"{match.group(1)}\\x3a:", shown)
+
+
+def terminal_lines(text: str, indent: str = "") -> str:
+    """Text of several lines (split at ``\\n`` only), each made inert by `terminal` and indented."""
+    return "".join(f"{indent}{terminal(line)}\n" for line in text.rstrip("\n").split("\n")) if text else ""
+
+
+def github_data(text: object) -> str:
+    """``text`` as the data of a GitHub workflow command (after ``::name props::``).
+
+    Line breaks stay line breaks of the annotation (``%0D``, ``%0A``); other controls are shown as escapes.
+    """
+    return terminal(str(text).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A"))
+
+
+def github_property(text: object) -> str:
+    """``text`` as a property value of a GitHub workflow command (``file=…,title=…``)."""
+    return github_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def markdown_code(text: object, *, in_table: bool = False) -> str:
+    """``text`` as a Markdown code span, in which links, HTML, emphasis and @mentions are inert.
+
+    The span is delimited by one more backtick than the longest run inside it; inside a table
+    cell, ``|`` is escaped so that it cannot end the cell.
+    """
+    shown = terminal(text)
+    if in_table:
+        shown = shown.replace("|", "\\|")
+    longest = max((len(run) for run in re.findall(r"`+", shown)), default=0)
+    fence = "`" * (longest + 1)
+    padding = " " if shown.startswith(("`", " ")) or shown.endswith(("`", " ")) or not shown else ""
+    return f"{fence}{padding}{shown}{padding}{fence}"
+
+
+def markdown_fence(lines: list[str], language: str = "") -> list[str]:
+    """Lines as a fenced code block that no line inside can close."""
+    shown = [terminal(line) for line in lines]
+    longest = max((len(run) for line in shown for run in re.findall(r"`{3,}", line)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return [f"{fence}{language}", *shown, fence]
+
+
+def _xml_escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;").replace("'", "&apos;")
+
+
+def xml_text(text: object) -> str:
+    """``text`` as XML character data: well-formed whatever it holds (controls shown as escapes)."""
+    return _xml_escape(terminal(text))
+
+
+def xml_attribute(text: object) -> str:
+    """``text`` as a double-quoted XML attribute value, quotes included."""
+    return f'"{_xml_escape(terminal(text))}"'
+
+
+def sarif_text(text: object) -> str:
+    """``text`` as a SARIF ``message.text``: one line, and no ``[…](…)`` embedded link."""
+    return terminal(text).replace("[", "\\[").replace("]", "\\]")
+
+
+__all__ = [
+    "github_data",
+    "github_property",
+    "markdown_code",
+    "markdown_fence",
+    "sarif_text",
+    "terminal",
+    "terminal_lines",
+    "xml_attribute",
+    "xml_text",
+]
