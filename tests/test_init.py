@@ -37,3 +37,27 @@ def test_init_never_overwrites(tmp_path: Path) -> None:
     assert result.stderr == "error: environments/dev.yaml already exists; init writes only into a new repository\n"
     assert (tmp_path / "environments" / "dev.yaml").read_text() == "mine\n"
     assert not (tmp_path / "environments" / "base.yaml").exists()
+
+
+def test_init_never_writes_through_a_dangling_link(tmp_path: Path) -> None:
+    (tmp_path / "repo" / "environments").mkdir(parents=True)
+    (tmp_path / "repo" / "environments" / "base.yaml").symlink_to(tmp_path / "elsewhere.yaml")
+    result = run_cli("init", "repo", cwd=tmp_path)
+    assert (result.exit_code, result.stderr) == (
+        2,
+        "error: repo/environments/base.yaml already exists; init writes only into a new repository\n",
+    )
+    assert not (tmp_path / "elsewhere.yaml").exists()
+
+
+def test_init_never_writes_through_a_linked_folder(tmp_path: Path) -> None:
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "repo").mkdir()
+    (tmp_path / "repo" / ".github").symlink_to(tmp_path / "elsewhere")
+    result = run_cli("init", "repo", cwd=tmp_path)
+    assert (result.exit_code, result.stderr) == (
+        2,
+        "error: repo/.github is a symbolic link; mlgitops never writes through links (remove it)\n",
+    )
+    assert list((tmp_path / "elsewhere").iterdir()) == []
+    assert not (tmp_path / "repo" / "environments").exists()

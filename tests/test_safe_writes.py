@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -25,18 +26,18 @@ def test_an_interrupted_render_leaves_the_previous_tree_intact(fleet: Path, monk
     before = _digest(fleet / "rendered")
     wanted = {"dev": {"kustomization.yaml": "changed\n", "a.yaml": "a\n", "b.yaml": "b\n", "c.yaml": "c\n"}}
     calls = {"count": 0}
-    original = Path.write_text
+    original = tree.create_file
 
-    def interrupted(self: Path, *args: object, **kwargs: object) -> int:
+    def interrupted(base: Path, relative: str, content: str | bytes) -> Path:
         calls["count"] += 1
         if calls["count"] > 2:
             raise KeyboardInterrupt  # as if the process were stopped mid-write
-        return original(self, *args, **kwargs)  # type: ignore[arg-type]
+        return original(base, relative, content)
 
-    monkeypatch.setattr(Path, "write_text", interrupted)
+    monkeypatch.setattr(tree, "create_file", interrupted)
     with pytest.raises(KeyboardInterrupt):
         tree.write(fleet / "rendered", wanted)
-    monkeypatch.setattr(Path, "write_text", original)
+    monkeypatch.setattr(tree, "create_file", original)
     assert {k: v for k, v in _digest(fleet / "rendered").items() if not k.startswith(".")} == before
     # The next render clears what the interrupted one left behind and writes a whole tree.
     assert run_cli("render", cwd=fleet).exit_code == 0
@@ -112,29 +113,29 @@ def test_check_never_prints_what_a_link_in_rendered_points_to(fleet: Path, tmp_p
     credentials = tmp_path_factory.mktemp("home") / "credentials"
     credentials.write_text(SENTINEL + "\n")
     (fleet / "rendered" / "dev" / "leak.yaml").symlink_to(credentials)
-    result = run_cli("render", "--check", cwd=fleet, timeout=30)
-    assert result.exit_code == 1, result.stderr
-    assert "extra: rendered/dev/leak.yaml" in result.stderr.splitlines()
-    assert "SENTINEL" not in result.stdout + result.stderr
-    # Rendering replaces the folder: the link goes, its target stays untouched.
-    assert run_cli("render", cwd=fleet, timeout=30).exit_code == 0
-    assert not (fleet / "rendered" / "dev" / "leak.yaml").is_symlink()
+    for args in (("render", "--check"), ("render",)):
+        result = run_cli(*args, cwd=fleet, timeout=30)
+        # mlgitops did not write the link: it refuses the folder, names the link, and follows nothing.
+        assert (result.exit_code, result.stderr) == (
+            2,
+            "error: rendered/dev/leak.yaml was not written by mlgitops; the output folder rendered/ may hold only what "
+            "mlgitops renders: move that file elsewhere (or choose another --output), nothing was changed\n",
+        )
+        assert "SENTINEL" not in result.stdout + result.stderr
+    assert (fleet / "rendered" / "dev" / "leak.yaml").is_symlink()
     assert credentials.read_text() == SENTINEL + "\n"
-    assert _digest(fleet / "rendered") == _digest(REPO / "rendered")
 
 
 def test_links_to_an_endless_device_in_rendered_do_not_hang_a_render(fleet: Path) -> None:
     # /dev/zero never ends: reading through the link would hang CI (and fill its memory).
-    (fleet / "rendered" / "dev" / "zero.yaml").symlink_to("/dev/zero")
     (fleet / "rendered" / "old-env").mkdir()
     (fleet / "rendered" / "old-env" / "zero.yaml").symlink_to("/dev/zero")
-    result = run_cli("render", "--check", cwd=fleet, timeout=30)
-    assert result.exit_code == 1, result.stderr
-    assert "extra: rendered/dev/zero.yaml" in result.stderr.splitlines()
-    assert run_cli("render", cwd=fleet, timeout=30).exit_code == 0
+    for args in (("render", "--check"), ("render",)):
+        result = run_cli(*args, cwd=fleet, timeout=30)
+        assert result.exit_code == 2, result.stderr
+        assert result.stderr.startswith("error: rendered/old-env/zero.yaml was not written by mlgitops;")
     # A folder mlgitops cannot prove it wrote is left alone rather than deleted.
     assert (fleet / "rendered" / "old-env" / "zero.yaml").is_symlink()
-    assert _digest(fleet / "rendered" / "dev") == _digest(REPO / "rendered" / "dev")
 
 
 @pytest.mark.parametrize("name", [".mlgitops-new-dev-1", ".mlgitops-old-staging-1"])
@@ -149,3 +150,122 @@ def test_a_file_under_the_leftover_prefix_is_refused_not_crashed_on(fleet: Path,
         f"error: rendered/{name} is not a folder an interrupted render left behind; remove it and render again\n",
     )
     assert _digest(fleet / "rendered") == before
+
+
+FOREIGN = (
+    "was not written by mlgitops; the output folder {root} may hold only what mlgitops renders: move that file "
+    "elsewhere (or choose another --output), nothing was changed\n"
+)
+
+
+def _everything(folder: Path) -> dict[str, str]:
+    """Every entry under ``folder`` (links as their target), so that a test sees any loss."""
+    return {
+        p.relative_to(folder).as_posix(): (f"-> {p.readlink()}" if p.is_symlink() else _digest(p) if p.is_dir() else p.read_text())
+        for p in sorted(folder.rglob("*"))
+        if not p.is_dir() or p.is_symlink()
+    } | {"": ""}
+
+
+def test_an_output_folder_holding_hand_written_files_is_refused_and_kept(fleet: Path) -> None:
+    # `render --output .` in a repository: rendered/ and docs/ are not mlgitops's to delete.
+    (fleet / "docs").mkdir()
+    (fleet / "docs" / "README.md").write_text("hand-written\n")
+    before = _everything(fleet)
+    result = run_cli("render", "--output", ".", cwd=fleet, timeout=60)
+    assert (result.exit_code, result.stderr) == (2, "error: docs/README.md " + FOREIGN.format(root="./"))
+    assert _everything(fleet) == before
+
+
+@pytest.mark.parametrize(
+    ("place", "shown"),
+    [
+        ("notes/RUNBOOK.md", "rendered/notes/RUNBOOK.md"),  # a folder of notes beside a copied generated file
+        ("dev/NOTES.md", "rendered/dev/NOTES.md"),  # a hand-written file inside an environment's folder
+        ("README.md", "rendered/README.md"),  # a file at the top of the output folder
+        ("dev/cluster-notes/todo.txt", "rendered/dev/cluster-notes/todo.txt"),  # deeper inside a folder mlgitops wrote
+    ],
+)
+def test_a_file_mlgitops_did_not_write_stops_render_and_survives(fleet: Path, place: str, shown: str) -> None:
+    target = fleet / "rendered" / place
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if place.startswith("notes/"):
+        shutil.copy(fleet / "rendered" / "dev" / "kustomization.yaml", target.parent / "kustomization.yaml")
+    target.write_text("keep me\n")
+    before = _everything(fleet / "rendered")
+    for args in (("render",), ("render", "--check"), ("render", "--env", "dev"))[: 3 if place == "README.md" else 1]:
+        result = run_cli(*args, cwd=fleet, timeout=60)
+        assert (result.exit_code, result.stderr) == (2, f"error: {shown} " + FOREIGN.format(root="rendered/")), args
+    assert _everything(fleet / "rendered") == before
+
+
+def test_folders_mlgitops_wrote_carry_a_marker_and_a_deleted_environment_goes(fleet: Path) -> None:
+    assert run_cli("render", cwd=fleet, timeout=60).exit_code == 0
+    marker = (fleet / "rendered" / "prod" / ".mlgitops-owned").read_text().splitlines()
+    assert "cluster/kustomization.yaml" in marker
+    assert "kustomization.yaml" in marker
+    (fleet / "environments" / "staging.yaml").unlink()
+    result = run_cli("render", cwd=fleet, timeout=60)
+    assert result.exit_code == 0, result.stderr
+    assert not (fleet / "rendered" / "staging").exists()
+
+
+def test_a_tree_rendered_before_markers_existed_is_adopted(fleet: Path) -> None:
+    for marker in (fleet / "rendered").rglob(".mlgitops-owned"):
+        marker.unlink()
+    result = run_cli("render", cwd=fleet, timeout=60)
+    assert result.exit_code == 0, result.stderr
+    assert _digest(fleet / "rendered") == _digest(REPO / "rendered")
+
+
+@pytest.mark.parametrize("output", ["/proc/mlgitops-out", "environments/base.yaml/out", "/sys/mlgitops-out"])
+def test_an_output_folder_that_cannot_be_created_is_a_usage_error(fleet: Path, output: str) -> None:
+    result = run_cli("render", "--output", output, cwd=fleet, timeout=60)
+    assert result.exit_code == 2, result.stderr
+    assert len(result.stderr.splitlines()) == 1
+    assert result.stderr.startswith(f"error: cannot create the output folder {output}: ")
+
+
+def test_a_read_only_folder_in_rendered_is_refused_before_anything_changes(fleet: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Root may delete anything, so the read-only folder is simulated where the permission is asked.
+    locked_folder = fleet / "rendered" / "dev"
+    real_access = tree.os.access
+    monkeypatch.setattr(tree.os, "access", lambda path, mode: Path(path) != locked_folder and real_access(path, mode))
+    wanted = {"dev": {"kustomization.yaml": "changed\n"}}
+    before = _everything(fleet / "rendered")
+    with pytest.raises(tree.UserError) as raised:
+        tree.write(fleet / "rendered", wanted)
+    assert raised.value.one_line() == (
+        "cannot replace rendered/dev: rendered/dev is read-only (make it writable and render again); nothing was changed"
+    )
+    assert _everything(fleet / "rendered") == before  # no .mlgitops-new-* leftover either
+    monkeypatch.undo()
+    assert run_cli("render", cwd=fleet, timeout=60).exit_code == 0
+
+
+def test_a_folder_that_cannot_be_deleted_after_the_swap_never_breaks_the_next_run(
+    fleet: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_rmtree = tree.shutil.rmtree
+
+    def refuse(path: object, *args: object, **kwargs: object) -> None:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(tree.shutil, "rmtree", refuse)
+    written = tree.write(fleet / "rendered", {"dev": {"kustomization.yaml": "changed\n"}})
+    assert written.changed == ["dev"]
+    assert len(written.warnings) == 1
+    assert written.warnings[0].startswith("could not remove rendered/.mlgitops-new-dev-")
+    assert (fleet / "rendered" / "dev" / "kustomization.yaml").read_text() == "changed\n"
+    monkeypatch.setattr(tree.shutil, "rmtree", real_rmtree)
+    result = run_cli("render", cwd=fleet, timeout=60)
+    assert result.exit_code == 0, result.stderr
+    assert _digest(fleet / "rendered") == _digest(REPO / "rendered")
+
+
+def test_a_planted_link_under_a_staging_name_is_never_written_through(fleet: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
+    victim = tmp_path_factory.mktemp("victim")
+    (fleet / "rendered" / ".mlgitops-new-dev-1").symlink_to(victim)
+    result = run_cli("render", cwd=fleet, timeout=60)
+    assert result.exit_code == 2
+    assert list(victim.iterdir()) == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from importlib import resources
 from pathlib import Path
 
@@ -33,19 +34,23 @@ def init(directory: Path) -> None:
 
     Existing files are never overwritten: if any of them exists, nothing is written.
     """
+    from generator.output.safe_write import create_file, refuse_links_on_the_way
+
     try:
         files = scaffold_files()
-        existing = sorted(name for name in files if (directory / name).exists())
+        for name in files:
+            refuse_links_on_the_way(directory, name)
+        # lexists: a link under the name, even a dangling one, counts as there (and is never written through).
+        existing = sorted(name for name in files if os.path.lexists(directory / name))
         if existing:
             raise UserError(f"{directory / existing[0]} already exists; init writes only into a new repository")
+        directory.mkdir(parents=True, exist_ok=True)
         for name, text in files.items():
-            target = directory / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(text, encoding="utf-8")
+            create_file(directory, name, text)
     except UserError as error:
         fail(error)
     except OSError as error:
-        fail(UserError(f"cannot write to {directory}: {error.strerror}"))
+        fail(UserError(f"cannot write to {directory}: {error.strerror or error}"))
     for name in sorted(files):
         click.echo(f"created {directory / name}")
     click.echo("next: edit environments/*.yaml, then run `mlgitops render` and commit rendered/")

@@ -58,6 +58,7 @@ def render(
     from generator.policy import fails
 
     try:
+        tree.check_output_root(output_dir)  # before the work: an output folder render would refuse fails fast
         loaded = load_environments(environments_dir, environments)
         fleet = render_fleet(loaded, output_dir, list(policy_dirs))
         outputs, findings, policies = fleet.outputs, fleet.findings, fleet.policies
@@ -74,10 +75,11 @@ def render(
                 for path, content in output.gitops_files.items():
                     folder, _, name = path.partition("/")
                     wanted.setdefault(folder, {})[name] = content
-        tree.check_output_root(output_dir)
-        stale_folders = set() if environments else tree.generated_folders(output_dir) - set(wanted)
+        # A full render also deletes the folders of environments that no longer exist (only folders
+        # mlgitops can prove it wrote: see output/ownership.py).
+        remove_stale = not environments
         if check:
-            differences = tree.drift(output_dir, wanted, stale_folders)
+            differences = tree.drift(output_dir, wanted, remove_stale)
             for difference in differences:
                 click.echo(terminal_lines(difference.diff), nl=False)
             for difference in differences:
@@ -87,7 +89,10 @@ def render(
                 sys.exit(EXIT_DRIFT)
             click.echo(f"{output_dir}/ is up to date ({_summary(outputs)})")
             return
-        changed = tree.write(output_dir, wanted, stale_folders)
+        written = tree.write(output_dir, wanted, remove_stale)
+        for warning in written.warnings:
+            click.echo(terminal(f"warning: {warning}"), err=True)
+        changed = written.changed
         state = f"updated {', '.join(changed)}" if changed else "no changes"
         click.echo(f"rendered {_summary(outputs)} into {output_dir}/ ({state})")
     except UserError as error:

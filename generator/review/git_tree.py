@@ -7,6 +7,7 @@ import subprocess
 from pathlib import Path, PurePosixPath
 
 from generator.errors import UserError
+from generator.output.safe_write import create_file
 
 
 def _git(repo: Path, *args: str) -> str:
@@ -71,7 +72,5 @@ def checkout_folder(repo: Path, revision: str, folder: str, target: Path) -> boo
             check=True,
             timeout=60,
         ).stdout
-        destination = target.joinpath(*relative.parts)
-        destination.parent.mkdir(parents=True, exist_ok=True)
-        destination.write_bytes(content)
+        create_file(target, relative.as_posix(), content)
     return True
