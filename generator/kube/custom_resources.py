@@ -17,10 +17,13 @@ from pathlib import Path
 from typing import Any
 
 from generator.errors import Location, UserError
-from generator.kube.schema import SchemaProblem, problems_of, schema_version
+from generator.kube.manifest import Manifest
+from generator.kube.schema import K8S_DEFINITIONS, SchemaProblem, problems_of, schema_version
 
 _PROJECT_SCHEMAS = Path(__file__).parent / "crd_schemas"
 ResourceKey = tuple[str, str]  # (apiVersion, kind)
+# Real CRDs nest schemas ~30 levels (pod templates inside job templates); deeper is an attack on the stack.
+_MAX_SCHEMA_DEPTH = 200
 
 
 @dataclass
@@ -86,44 +89,71 @@ def load_crds(paths: Sequence[Path]) -> CustomSchemas:
         for _, node, document in iter_documents(text, shown):
             if not isinstance(document, dict) or document.get("kind") != "CustomResourceDefinition":
                 continue
-            where = Location(shown, node.start_mark.line + 1, node.start_mark.column + 1)
-            schemas.update(_crd_versions(document, where))
+            located = Manifest(obj=document, file=shown, node=node)
+            schemas.update(_crd_versions(document, located))
     return CustomSchemas(schemas)
 
 
-def _crd_versions(crd: dict[str, Any], where: Location) -> Iterable[tuple[ResourceKey, dict[str, Any]]]:
+def _crd_versions(crd: dict[str, Any], located: Manifest) -> Iterable[tuple[ResourceKey, dict[str, Any]]]:
+    from generator.kube.schema import compile_user_schema, schema_version, supported_versions
+    from generator.kube.user_schema import RefusedSchema, as_user_error
+
     spec = crd.get("spec")
     if not isinstance(spec, dict) or not isinstance(spec.get("names"), dict):
-        raise UserError("CustomResourceDefinition without spec.names", where)
+        raise UserError("CustomResourceDefinition without spec.names", located.locate(("spec",)))
     group = spec.get("group")
     kind = spec["names"].get("kind")
-    for version in spec.get("versions") or []:
+    versions = spec.get("versions") or []
+    if not isinstance(versions, list):
+        raise UserError("spec.versions: must be a list of versions", located.locate(("spec", "versions")))
+    found: list[tuple[ResourceKey, dict[str, Any]]] = []
+    for index, version in enumerate(versions):
         if not isinstance(version, dict) or version.get("served") is False:
             continue
-        openapi = (version.get("schema") or {}).get("openAPIV3Schema")
+        schema = version.get("schema")
+        openapi = schema.get("openAPIV3Schema") if isinstance(schema, dict) else None
         if not isinstance(openapi, dict):
             continue
-        strict = strict_schema(openapi)
-        strict.setdefault("properties", {})["metadata"] = {
-            "$ref": "https://kubernetes.io/api/_definitions.json#/$defs/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"
-        }
-        yield (f"{group}/{version.get('name')}", str(kind)), strict
+        at = ("spec", "versions", index, "schema", "openAPIV3Schema")
+        try:
+            strict = strict_schema(openapi)
+            strict.setdefault("properties", {})["metadata"] = {"$ref": f"{K8S_DEFINITIONS}#/$defs/{_OBJECT_META}"}
+            # Checked now, at the CRD's line, rather than when the first custom resource meets it.
+            compile_user_schema(strict, schema_version(supported_versions()[-1]))
+        except RefusedSchema as error:
+            raise as_user_error(error, located.locate, at) from None
+        found.append(((f"{group}/{version.get('name')}", str(kind)), strict))
+    return found
 
 
-def strict_schema(node: Any) -> Any:
-    """An OpenAPI v3 CRD schema as JSON Schema that, like the API server's pruning, refuses unknown keys."""
+_OBJECT_META = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"
+
+
+def strict_schema(node: Any, path: tuple[str | int, ...] = ()) -> Any:
+    """An OpenAPI v3 CRD schema as JSON Schema that, like the API server's pruning, refuses unknown keys.
+
+    Raises user_schema.RefusedSchema (with the path inside the schema) where a keyword has the wrong shape.
+    """
+    from generator.kube.user_schema import RefusedSchema
+
+    if len(path) > _MAX_SCHEMA_DEPTH:
+        raise RefusedSchema(f"the schema is nested more than {_MAX_SCHEMA_DEPTH} levels deep", path)
     if isinstance(node, list):
-        return [strict_schema(item) for item in node]
+        return [strict_schema(item, (*path, index)) for index, item in enumerate(node)]
     if not isinstance(node, dict):
         return node
     converted: dict[str, Any] = {}
     for key, value in node.items():
         if key in ("properties", "patternProperties", "$defs", "definitions"):
-            converted[key] = {name: strict_schema(child) for name, child in value.items()}
+            if not isinstance(value, dict):
+                raise RefusedSchema(f"{key} must be a mapping of names to schemas", (*path, key))
+            converted[key] = {name: strict_schema(child, (*path, key, name)) for name, child in value.items()}
         elif key in ("items", "additionalProperties", "not") and isinstance(value, dict):
-            converted[key] = strict_schema(value)
+            converted[key] = strict_schema(value, (*path, key))
         elif key in ("allOf", "anyOf", "oneOf"):
-            converted[key] = [strict_schema(child) for child in value]
+            if not isinstance(value, list):
+                raise RefusedSchema(f"{key} must be a list of schemas", (*path, key))
+            converted[key] = [strict_schema(child, (*path, key, index)) for index, child in enumerate(value)]
         elif key.startswith("x-kubernetes-") or key in ("nullable", "format", "example", "externalDocs"):
             continue
         else:

@@ -81,11 +81,13 @@ def registry(version: str) -> Any:
 
 @cache
 def _registry(version: str) -> Any:
-    from referencing import Registry, Resource
+    from referencing import Resource
+
+    from generator.kube.user_schema import safe_registry
 
     folder = _schema_root() / f"v{version}.0-local-strict"
     definitions = json.loads((folder / "_definitions.json").read_text(encoding="utf-8"))
-    return Resource.from_contents(definitions) @ Registry()
+    return Resource.from_contents(definitions) @ safe_registry()
 
 
 def _schema_file(api_version: str, kind: str) -> str:
@@ -119,12 +121,11 @@ class CompiledSchema:
     @property
     def detailed(self) -> Any:
         if self._detailed is None:
-            from jsonschema import Draft202012Validator
+            # Patterns on the linear-time engine, and a registry that fetches nothing (user_schema.py).
+            from generator.kube.user_schema import explaining_validator_class, safe_registry
 
-            if self.version is None:
-                self._detailed = Draft202012Validator(self.schema)
-            else:
-                self._detailed = Draft202012Validator(self.schema, registry=_registry(self.version))
+            registry = safe_registry() if self.version is None else _registry(self.version)
+            self._detailed = explaining_validator_class()(self.schema, registry=registry)
         return self._detailed
 
     def is_valid(self, obj: Any) -> bool:
@@ -144,6 +145,35 @@ def compile_schema(schema: dict[str, Any], version: str | None = None) -> Compil
     return CompiledSchema(schema, version)
 
 
+K8S_DEFINITIONS = "https://kubernetes.io/api/_definitions.json"
+
+
+def compile_user_schema(schema: Any, version: str | None = None) -> CompiledSchema:
+    """A schema from user data (a policy, a CRD), refused with user_schema.RefusedSchema when unsafe or invalid.
+
+    References must stay in the document (or, with ``version``, point into the Kubernetes
+    definitions held in memory); patterns must compile on the linear-time engine; and the schema
+    must be a valid Draft 2020-12 schema (jsonschema-rs checks it against the meta-schema).
+    """
+    import jsonschema_rs
+
+    from generator.kube.user_schema import RefusedSchema, check_user_schema, refuse_retrieval, regex_options
+
+    check_user_schema(schema, (K8S_DEFINITIONS,) if version is not None else ())
+    if not isinstance(schema, (dict, bool)):
+        raise RefusedSchema("a schema must be a mapping", ())
+    options: dict[str, Any] = {"retriever": refuse_retrieval, "pattern_options": regex_options()}
+    if version is not None:
+        options["registry"] = _fast_registry(version)
+    try:
+        jsonschema_rs.Draft202012Validator(schema, **options)
+    except jsonschema_rs.ValidationError as error:
+        raise RefusedSchema(f"not a valid JSON Schema: {error.message}", tuple(error.instance_path)) from None
+    except (ValueError, jsonschema_rs.ReferencingError) as error:
+        raise RefusedSchema(f"not a valid JSON Schema: {str(error).splitlines()[0]}", ()) from None
+    return CompiledSchema(schema, version)
+
+
 @cache
 def _fast_registry(version: str) -> Any:
     try:
@@ -160,11 +190,15 @@ def _fast_validator(schema: dict[str, Any], version: str | None) -> Any:
         import jsonschema_rs
     except ImportError:  # pragma: no cover - an optional speed-up
         return None
+    from generator.kube.user_schema import refuse_retrieval, regex_options
+
+    # Never fetch a reference, and run patterns on the linear-time regex engine.
+    options: dict[str, Any] = {"retriever": refuse_retrieval, "pattern_options": regex_options()}
     try:
         if version is None:
-            return jsonschema_rs.Draft202012Validator(schema)
+            return jsonschema_rs.Draft202012Validator(schema, **options)
         registry = _fast_registry(version)
-        return None if registry is None else jsonschema_rs.Draft202012Validator(schema, registry=registry)
+        return None if registry is None else jsonschema_rs.Draft202012Validator(schema, registry=registry, **options)
     except (ValueError, jsonschema_rs.ReferencingError):  # pragma: no cover - fall back to the library
         return None
 

@@ -135,9 +135,13 @@ def _compile(document: dict[str, Any], located: Manifest, shown: str, *, trusted
             except SchemaError as error:
                 where = located.locate(("schema", *error.absolute_path))
                 raise UserError(f"schema: not a valid JSON Schema: {error.message}", where) from None
-        from generator.kube.schema import compile_schema
+        from generator.kube.schema import compile_schema, compile_user_schema
+        from generator.kube.user_schema import RefusedSchema, as_user_error
 
-        policy.validator = compile_schema(policy.schema)
+        try:
+            policy.validator = compile_schema(policy.schema) if trusted else compile_user_schema(policy.schema)
+        except RefusedSchema as error:
+            raise as_user_error(error, located.locate, ("schema",)) from None
     elif policy.check is not None:
         from generator.policy.checks import BUILTIN_CHECKS
 

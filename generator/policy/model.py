@@ -121,8 +121,10 @@ class Policy:
         if self.environments and environment not in self.environments:
             return False
         if self.match_labels:
-            labels = (obj.get("metadata") or {}).get("labels") or {}
-            if any(labels.get(key) != value for key, value in self.match_labels.items()):
+            metadata = obj.get("metadata")
+            labels = metadata.get("labels") if isinstance(metadata, dict) else None
+            # `labels: [x]` in a malformed object matches no selector (the schema rule reports the object).
+            if not isinstance(labels, dict) or any(labels.get(key) != value for key, value in self.match_labels.items()):
                 return False
         return True
 
