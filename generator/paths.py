@@ -37,4 +37,27 @@ def shown_path(path: Path) -> str:
     return str(path) if relative.startswith("..") else relative.replace(os.sep, "/")
 
 
-__all__ = ["displayed_as", "shown_path"]
+def repository_root(start: Path) -> Path:
+    """The repository ``start`` lies in: the nearest folder at or above it that holds ``.git``.
+
+    Outside any git repository, the working directory when ``start`` is inside it, else ``start``
+    itself. mlgitops reads nothing above this folder unless the user names it (config discovery,
+    kustomize bases, policy folders listed in the config).
+    """
+    folder = start.resolve()
+    if not folder.is_dir():
+        folder = folder.parent
+    for candidate in (folder, *folder.parents):
+        if (candidate / ".git").exists():
+            return candidate
+    here = Path.cwd().resolve()
+    return here if folder == here or here in folder.parents else folder
+
+
+def is_inside(path: Path, root: Path) -> bool:
+    """Whether ``path`` (links resolved) is ``root`` or lies below it."""
+    real, base = os.path.realpath(path), os.path.realpath(root)
+    return real == base or real.startswith(base.rstrip(os.sep) + os.sep)
+
+
+__all__ = ["displayed_as", "is_inside", "repository_root", "shown_path"]

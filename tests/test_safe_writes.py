@@ -161,7 +161,9 @@ FOREIGN = (
 def _everything(folder: Path) -> dict[str, str]:
     """Every entry under ``folder`` (links as their target), so that a test sees any loss."""
     return {
-        p.relative_to(folder).as_posix(): (f"-> {p.readlink()}" if p.is_symlink() else _digest(p) if p.is_dir() else p.read_text())
+        p.relative_to(folder).as_posix(): (
+            f"-> {p.readlink()}" if p.is_symlink() else _digest(p) if p.is_dir() else p.read_text()
+        )
         for p in sorted(folder.rglob("*"))
         if not p.is_dir() or p.is_symlink()
     } | {"": ""}
@@ -263,7 +265,9 @@ def test_a_folder_that_cannot_be_deleted_after_the_swap_never_breaks_the_next_ru
     assert _digest(fleet / "rendered") == _digest(REPO / "rendered")
 
 
-def test_a_planted_link_under_a_staging_name_is_never_written_through(fleet: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
+def test_a_planted_link_under_a_staging_name_is_never_written_through(
+    fleet: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     victim = tmp_path_factory.mktemp("victim")
     (fleet / "rendered" / ".mlgitops-new-dev-1").symlink_to(victim)
     result = run_cli("render", cwd=fleet, timeout=60)

@@ -23,6 +23,21 @@ def _catalog(policies: tuple[Path, ...], config_file: Path | None, start: Path) 
     return load_catalog(list(policies), config)
 
 
+def _kubernetes_version(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    """A Kubernetes minor version the installed schemas cover: anything else is a usage error (exit 2)."""
+    import re
+
+    from generator.kube.schema import schema_version
+
+    if not re.fullmatch(r"v?1\.[0-9]{1,3}(\.[0-9]{1,3})?", value):
+        raise click.BadParameter(f"{value!r} is not a Kubernetes version such as 1.32")
+    try:
+        schema_version(value)
+    except UserError as error:
+        raise click.BadParameter(error.message) from None
+    return value
+
+
 @click.command()
 @click.argument("paths", nargs=-1)
 @click.option(
@@ -49,7 +64,18 @@ def _catalog(policies: tuple[Path, ...], config_file: Path | None, start: Path) 
     type=click.Path(path_type=Path),
     help="CustomResourceDefinition file or folder, to validate custom resources (repeatable).",
 )
-@click.option("--kubernetes-version", default="1.32", show_default=True, help="Kubernetes version to validate against.")
+@click.option(
+    "--kubernetes-version",
+    default="1.32",
+    show_default=True,
+    callback=_kubernetes_version,
+    help="Kubernetes version to validate against (e.g. 1.32).",
+)
+@click.option(
+    "--allow-remote",
+    is_flag=True,
+    help="Let kubectl kustomize fetch remote resources and read bases outside the repository (off: refused).",
+)
 def lint(
     paths: tuple[str, ...],
     output_format: str,
@@ -59,6 +85,7 @@ def lint(
     environment: str | None,
     crds: tuple[Path, ...],
     kubernetes_version: str,
+    allow_remote: bool,
 ) -> None:
     """Check Kubernetes YAML (files, folders, kustomize roots, or - for stdin) against the policy catalog.
 
@@ -73,7 +100,7 @@ def lint(
         targets = list(paths) or (["rendered"] if Path("rendered").is_dir() else ["."])
         catalog = _catalog(policy_dirs, config_file, Path.cwd())
         custom = project_schemas().merged(load_crds(list(crds))) if crds else project_schemas()
-        found = collect(targets)
+        found = collect(targets, allow_remote=allow_remote)
         if environment is not None:
             for manifest in found.manifests:
                 manifest.environment = environment

@@ -16,7 +16,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from generator.errors import Location, UserError
+from generator.errors import UserError
 from generator.kube.manifest import Manifest
 from generator.kube.schema import K8S_DEFINITIONS, SchemaProblem, problems_of, schema_version
 
@@ -78,14 +78,12 @@ def crd_files(paths: Sequence[Path]) -> list[Path]:
 def load_crds(paths: Sequence[Path]) -> CustomSchemas:
     """Schemas of every served version of every CustomResourceDefinition in ``paths``."""
     from generator.yaml.reader import iter_documents
+    from generator.yaml.text import CRD_FILE_BYTES, read_user_text
 
     schemas: dict[ResourceKey, dict[str, Any]] = {}
     for path in crd_files(paths):
         shown = str(path)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as error:
-            raise UserError(f"cannot read CRD file: {error}", Location(shown, 1, 1)) from None
+        text = read_user_text(path, shown, CRD_FILE_BYTES, "CRD")
         for _, node, document in iter_documents(text, shown):
             if not isinstance(document, dict) or document.get("kind") != "CustomResourceDefinition":
                 continue

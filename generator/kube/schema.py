@@ -160,7 +160,7 @@ def compile_user_schema(schema: Any, version: str | None = None) -> CompiledSche
     from generator.kube.user_schema import RefusedSchema, check_user_schema, refuse_retrieval, regex_options
 
     check_user_schema(schema, (K8S_DEFINITIONS,) if version is not None else ())
-    if not isinstance(schema, (dict, bool)):
+    if not isinstance(schema, dict):
         raise RefusedSchema("a schema must be a mapping", ())
     options: dict[str, Any] = {"retriever": refuse_retrieval, "pattern_options": regex_options()}
     if version is not None:

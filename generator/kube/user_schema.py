@@ -165,7 +165,7 @@ def refuse_resource(uri: str) -> Any:
     """A retriever for the `referencing` registry jsonschema uses: nothing is ever fetched."""
     from referencing.exceptions import NoSuchResource
 
-    raise NoSuchResource(ref=uri)
+    raise NoSuchResource(ref=uri)  # type: ignore[call-arg]
 
 
 def _extras(extras: list[Any]) -> str:
@@ -214,7 +214,7 @@ def explaining_validator_class() -> Any:
     """jsonschema's Draft 2020-12 validator with every regex keyword on the linear-time engine."""
     from jsonschema import Draft202012Validator, validators
 
-    return validators.extend(
+    return validators.extend(  # type: ignore[no-untyped-call]
         Draft202012Validator,
         {"pattern": _pattern, "patternProperties": _pattern_properties, "additionalProperties": _additional_properties},
     )

@@ -8,16 +8,16 @@ fraction of the cost). The tree is turned into ``SourceNode``s right away, so th
 from __future__ import annotations
 
 import datetime
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from generator.errors import Location, UserError
+from generator.yaml.text import ENVIRONMENT_FILE_BYTES, decode, read_capped
 
 Scalar = str | int | float | bool | None
 # Spec files are small; anything larger is a mistake or an attack on the parser.
-MAX_FILE_BYTES = 1_000_000
+MAX_FILE_BYTES = ENVIRONMENT_FILE_BYTES
 MAX_NODES = 100_000
 MAX_DEPTH = 64
 
@@ -57,13 +57,9 @@ class SourceNode:
 
 
 def read_text(path: Path, shown: str) -> str:
-    """Read a spec file as UTF-8, refusing binary, oversized or undecodable content."""
+    """Read a spec file as UTF-8, refusing binary, oversized or undecodable content (bounded memory)."""
     try:
-        with path.open("rb") as stream:
-            # Read one byte past the limit, never the whole file: a multi-gigabyte file must be
-            # refused in bounded memory, and its size comes from the file system instead.
-            raw = stream.read(MAX_FILE_BYTES + 1)
-            size = max(len(raw), os.fstat(stream.fileno()).st_size)
+        raw, size = read_capped(path, MAX_FILE_BYTES)
     except FileNotFoundError:
         raise UserError("file not found", Location(shown, 1, 1)) from None
     except IsADirectoryError:
@@ -76,24 +72,7 @@ def read_text(path: Path, shown: str) -> str:
             "(split it, or move data out of the spec)",
             Location(shown, 1, 1),
         )
-    if b"\x00" in raw:
-        line, column = _position(raw, raw.index(b"\x00"))
-        raise UserError("binary content (a NUL byte): environment files must be UTF-8 text", Location(shown, line, column))
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as error:
-        line, column = _position(raw, error.start)
-        raise UserError(
-            f"byte 0x{raw[error.start]:02x} is not valid UTF-8: save the file as UTF-8",
-            Location(shown, line, column),
-        ) from None
-
-
-def _position(raw: bytes, offset: int) -> tuple[int, int]:
-    before = raw[:offset]
-    line = before.count(b"\n") + 1
-    column = offset - (before.rfind(b"\n") + 1) + 1
-    return line, column
+    return decode(raw, shown, "environment files must be UTF-8 text", ": save the file as UTF-8")
 
 
 def parse(text: str, shown: str) -> SourceNode:

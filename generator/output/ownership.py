@@ -151,4 +151,13 @@ def _foreign(root: Path, shown: str) -> UserError:
     )
 
 
-__all__ = ["GENERATED_MARK", "MARKER", "TEMP_PREFIXES", "foreign_entry", "is_leftover", "marker_text", "owned_folders", "with_marker"]
+__all__ = [
+    "GENERATED_MARK",
+    "MARKER",
+    "TEMP_PREFIXES",
+    "foreign_entry",
+    "is_leftover",
+    "marker_text",
+    "owned_folders",
+    "with_marker",
+]

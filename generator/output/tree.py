@@ -26,7 +26,6 @@ from generator.output.ownership import owned_folders, with_marker
 from generator.output.safe_write import create_file, require_real_folder
 from generator.paths import shown_path
 
-
 NEW_PREFIX = ".mlgitops-new-"
 OLD_PREFIX = ".mlgitops-old-"
 

@@ -13,6 +13,7 @@ from generator.errors import Location, UserError, UserErrors
 from generator.kube.manifest import Manifest
 from generator.policy.model import Example, Policy
 from generator.yaml.reader import iter_documents
+from generator.yaml.text import POLICY_FILE_BYTES, read_user_text
 
 CATALOG_PACKAGE = "mlgitops_policies"
 POLICY_SCHEMA = "policy.schema.json"
@@ -58,10 +59,7 @@ def policy_files(folder: Path) -> list[Path]:
 def load_policy_file(path: Path, shown: str | None = None, *, trusted: bool = False) -> Policy:
     """One policy, with located errors for anything that does not fit the policy schema."""
     shown = shown or str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise UserError(f"cannot read policy: {error}", Location(shown, 1, 1)) from None
+    text = read_user_text(path, shown, POLICY_FILE_BYTES, "policy")
     documents = list(iter_documents(text, shown))
     if len(documents) != 1 or not isinstance(documents[0][2], dict):
         raise UserError("a policy file holds one YAML mapping", Location(shown, 1, 1))

@@ -10,6 +10,7 @@ from typing import Any
 from generator.errors import Location, UserError, UserErrors
 from generator.kube.manifest import Manifest
 from generator.yaml.reader import iter_documents
+from generator.yaml.text import CONFIG_FILE_BYTES, read_user_text
 
 CONFIG_FILE = ".mlgitops.yaml"
 
@@ -76,10 +77,7 @@ def load_config(start: Path, explicit: Path | None = None) -> PolicyConfig:
     from generator.paths import shown_path
 
     shown = shown_path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise UserError(f"cannot read policy configuration: {error}", Location(shown, 1, 1)) from None
+    text = read_user_text(path, shown, CONFIG_FILE_BYTES, "policy configuration")
     documents = list(iter_documents(text, shown))
     if not documents or documents[0][2] is None:
         return PolicyConfig(file=shown)

@@ -13,7 +13,10 @@ from typing import Any, NamedTuple
 from generator.errors import Location, UserError, UserErrors
 from generator.fleet.parallel import map_in_two
 from generator.kube.manifest import Manifest, load_manifests
+from generator.paths import repository_root
+from generator.policy.kustomize_sources import check_sources
 from generator.yaml.reader import iter_documents
+from generator.yaml.text import MANIFEST_BYTES, decode, read_capped, read_stream_capped
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
@@ -37,7 +40,8 @@ _TRANSFORMING = (
     "commonAnnotations",
     "vars",
 )
-MAX_FILE_BYTES = 20_000_000
+MAX_FILE_BYTES = MANIFEST_BYTES
+STDIN = "<stdin>"
 # Bytes of YAML from which parsing is split over two processes (a fork and a pickle cost ~10 ms).
 PARSE_IN_TWO_FROM = 256 * 1024
 ENVIRONMENT_LABEL = "mlgitops.io/environment"
@@ -58,25 +62,23 @@ def _shown(path: Path) -> str:
 
 def _read(path: Path, shown: str) -> str:
     try:
-        with path.open("rb") as stream:
-            # Bounded: a link to /dev/zero or a huge file must not exhaust memory before it is refused.
-            raw = stream.read(MAX_FILE_BYTES + 1)
-            size = max(os.fstat(stream.fileno()).st_size, len(raw))
+        # Bounded: a link to /dev/zero or a huge file must not exhaust memory before it is refused.
+        raw, size = read_capped(path, MAX_FILE_BYTES)
     except OSError as error:
         raise UserError(f"cannot read: {error.strerror}", Location(shown, 1, 1)) from None
-    if size > MAX_FILE_BYTES:
-        amount = f"{size:,} bytes" if size > len(raw) else f"more than {MAX_FILE_BYTES:,} bytes"
+    return _decoded(raw, size, shown)
+
+
+def _decoded(raw: bytes, size: int | None, shown: str) -> str:
+    if len(raw) > MAX_FILE_BYTES:
+        amount = f"{size:,} bytes" if size is not None and size > len(raw) else f"more than {MAX_FILE_BYTES:,} bytes"
         raise UserError(f"file is {amount}; mlgitops lints files up to {MAX_FILE_BYTES:,} bytes", Location(shown, 1, 1))
-    if b"\x00" in raw:
-        raise UserError("binary content (a NUL byte): not a YAML file", Location(shown, 1, 1))
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as error:
-        before = raw[: error.start]
-        raise UserError(
-            f"byte 0x{raw[error.start]:02x} is not valid UTF-8",
-            Location(shown, before.count(b"\n") + 1, error.start - (before.rfind(b"\n") + 1) + 1),
-        ) from None
+    return decode(raw, shown, "not a YAML file")
+
+
+def read_stdin() -> str:
+    """Standard input as text, capped like a file (a pipe may never end)."""
+    return _decoded(read_stream_capped(sys.stdin.buffer, MAX_FILE_BYTES), None, STDIN)
 
 
 def _inside(path: Path, root: str) -> bool:
@@ -91,11 +93,13 @@ def _kustomization(folder: Path) -> Path | None:
     return None
 
 
-def _kustomization_settings(path: Path) -> dict[str, Any]:
+def _kustomization_settings(path: Path) -> Manifest:
+    """The kustomization's fields (an empty mapping when it holds none), with their positions."""
     shown = _shown(path)
     documents = list(iter_documents(_read(path, shown), shown))
-    settings = documents[0][2] if documents else None
-    return settings if isinstance(settings, dict) else {}
+    if documents and isinstance(documents[0][2], dict):
+        return Manifest(obj=documents[0][2], file=shown, node=documents[0][1])
+    return Manifest(obj={}, file=shown)
 
 
 def _build_with_kustomize(folder: Path) -> str:
@@ -156,8 +160,16 @@ def _load_file(job: _FileToLoad) -> list[Manifest] | UserError:
     return manifests
 
 
-def collect(paths: list[str]) -> LintInput:
-    """Every manifest under ``paths``; unreadable or unparseable files are errors, never skipped."""
+def _settings_of(folder: Path) -> Manifest | None:
+    kustomization = _kustomization(folder)
+    return None if kustomization is None else _kustomization_settings(kustomization)
+
+
+def collect(paths: list[str], allow_remote: bool = False) -> LintInput:
+    """Every manifest under ``paths``; unreadable or unparseable files are errors, never skipped.
+
+    ``allow_remote`` lets kubectl kustomize fetch remote resources and read bases outside the repository.
+    """
     found = LintInput()
     errors: list[UserError] = []
     seen: set[tuple[int, int]] = set()
@@ -184,12 +196,15 @@ def collect(paths: list[str]) -> LintInput:
         kustomization = _kustomization(folder)
         if kustomization is not None:
             try:
-                settings = _kustomization_settings(kustomization)
+                located = _kustomization_settings(kustomization)
+                settings = located.obj
             except UserError as error:
                 errors.append(error)
                 return
             if any(key in settings for key in _TRANSFORMING):
                 try:
+                    if not allow_remote:
+                        check_sources(folder, located, repository_root(folder), _settings_of)
                     text = _build_with_kustomize(folder)
                 except UserError as error:
                     errors.append(error)
@@ -233,7 +248,7 @@ def collect(paths: list[str]) -> LintInput:
         if raw == "-":
             found.files += 1
             try:
-                parts.append(load_manifests(sys.stdin.read(), "<stdin>"))
+                parts.append(load_manifests(read_stdin(), STDIN))
             except UserError as error:
                 errors.append(error)
             continue

@@ -1,0 +1,87 @@
+"""User files (and stdin) as text: read in bounded memory, binary and non-UTF-8 content refused where it is.
+
+Every input mlgitops reads has a size cap, and the cap is enforced while reading (one byte past
+it, never the whole file): a multi-gigabyte file, a link to /dev/zero or an endless pipe is
+refused in bounded memory. A NUL byte or an invalid UTF-8 sequence is reported at its own line
+and column.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import BinaryIO
+
+from generator.errors import Location, UserError
+
+# Caps on what mlgitops reads (bytes). Environment files are hand-written specs; manifests may be a
+# fleet's worth of generated YAML; policies, configuration and CRDs sit in between.
+ENVIRONMENT_FILE_BYTES = 1_000_000
+MANIFEST_BYTES = 20_000_000
+POLICY_FILE_BYTES = 256_000
+CONFIG_FILE_BYTES = 64_000
+CRD_FILE_BYTES = 8_000_000
+
+
+def read_capped(path: Path, limit: int) -> tuple[bytes, int]:
+    """At most ``limit + 1`` bytes of ``path`` and its size (as large as the file system says); OSError passes."""
+    with path.open("rb") as stream:
+        raw = stream.read(limit + 1)
+        return raw, max(os.fstat(stream.fileno()).st_size, len(raw))
+
+
+def read_stream_capped(stream: BinaryIO, limit: int) -> bytes:
+    """At most ``limit + 1`` bytes of a stream (stdin): enough to tell that it is over the cap."""
+    chunks: list[bytes] = []
+    remaining = limit + 1
+    while remaining > 0:
+        chunk = stream.read(min(remaining, 1 << 20))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        remaining -= len(chunk)
+    return b"".join(chunks)
+
+
+def position(raw: bytes, offset: int) -> tuple[int, int]:
+    """The 1-based line and column of byte ``offset``."""
+    before = raw[:offset]
+    return before.count(b"\n") + 1, offset - (before.rfind(b"\n") + 1) + 1
+
+
+def decode(raw: bytes, shown: str, binary: str, undecodable_hint: str = "") -> str:
+    """``raw`` as UTF-8 text; a NUL byte (``binary`` says what that means) or bad UTF-8 is a located error."""
+    nul = raw.find(b"\x00")
+    if nul >= 0:
+        raise UserError(f"binary content (a NUL byte): {binary}", Location(shown, *position(raw, nul)))
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise UserError(
+            f"byte 0x{raw[error.start]:02x} is not valid UTF-8{undecodable_hint}", Location(shown, *position(raw, error.start))
+        ) from None
+
+
+def read_user_text(path: Path, shown: str, limit: int, what: str) -> str:
+    """A small user file (a policy, the configuration, a CRD file) as text; ``what`` names the kind in messages."""
+    try:
+        raw, size = read_capped(path, limit)
+    except OSError as error:
+        raise UserError(f"cannot read {what}: {error.strerror or error}", Location(shown, 1, 1)) from None
+    if len(raw) > limit:
+        raise UserError(f"file is {size:,} bytes; {what} files are limited to {limit:,} bytes", Location(shown, 1, 1))
+    return decode(raw, shown, f"not a {what} file")
+
+
+__all__ = [
+    "CONFIG_FILE_BYTES",
+    "CRD_FILE_BYTES",
+    "ENVIRONMENT_FILE_BYTES",
+    "MANIFEST_BYTES",
+    "POLICY_FILE_BYTES",
+    "decode",
+    "position",
+    "read_capped",
+    "read_stream_capped",
+    "read_user_text",
+]
