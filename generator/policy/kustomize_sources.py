@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from pathlib import Path
+
 from generator.errors import UserError
 from generator.kube.manifest import Manifest
 from generator.paths import is_inside, shown_path
