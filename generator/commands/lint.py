@@ -110,6 +110,8 @@ def lint(
         fail(error)
         return
     click.echo(report(findings, catalog.policies, output_format), nl=False)
+    if catalog.config_file is not None:
+        click.echo(terminal(f"note: applied policy configuration {catalog.config_file}"), err=True)
     for note in found.notes:
         click.echo(terminal(f"note: {note}"), err=True)
     click.echo(summary(findings, found.files), err=True)

@@ -62,6 +62,8 @@ def render(
         loaded = load_environments(environments_dir, environments)
         fleet = render_fleet(loaded, output_dir, list(policy_dirs))
         outputs, findings, policies = fleet.outputs, fleet.findings, fleet.policies
+        if fleet.config_file is not None:
+            click.echo(terminal(f"note: applied policy configuration {fleet.config_file}"), err=True)
         if findings:
             click.echo(text(findings, policies), err=True, nl=False)
         if fails(findings):

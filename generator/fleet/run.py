@@ -26,6 +26,8 @@ class RenderedFleet:
     outputs: list[EnvironmentOutput]
     findings_by_environment: dict[str, list[Finding]]
     policies: dict[str, Policy]
+    config_file: str | None = None
+    """The .mlgitops.yaml the policy step applied, if any."""
 
     @property
     def findings(self) -> list[Finding]:
@@ -56,7 +58,7 @@ def render_fleet(loaded: list[LoadedEnvironment], output_dir: Path, policy_dirs:
     weights = [max(1, len(environment.spec.workloads)) for environment in loaded]
     results = map_in_two(one, loaded, weights, min_weight=RENDER_IN_TWO_FROM)
     errors: list[UserError] = []
-    fleet = RenderedFleet([], {}, catalog.policies)
+    fleet = RenderedFleet([], {}, catalog.policies, catalog.config_file)
     for result in results:
         if isinstance(result, UserErrors):
             errors += result.errors

@@ -1,14 +1,22 @@
-"""Kubernetes naming rules (DNS-1123 labels and subdomains, DNS-1035 labels, label keys)."""
+"""Kubernetes naming rules (DNS-1123 labels and subdomains, DNS-1035 labels, label keys, port names).
+
+Every pattern is applied with ``fullmatch``: Python's ``$`` also matches before a final newline,
+so ``re.fullmatch(r"^[a-z]+$", "serve\\n")`` succeeds, while the API server refuses the name.
+Source: k8s.io/apimachinery/pkg/util/validation (IsDNS1123Label, IsDNS1123Subdomain,
+IsQualifiedName, IsValidLabelValue, IsValidPortName).
+"""
 
 from __future__ import annotations
 
 import re
 
-DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-DNS1035_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
-DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
-_LABEL_NAME = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
-_LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
+DNS1123_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
+DNS1035_LABEL = re.compile(r"[a-z]([-a-z0-9]*[a-z0-9])?")
+DNS1123_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
+_LABEL_NAME = re.compile(r"([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]")
+_LABEL_VALUE = re.compile(r"(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?")
+# IANA service names: lower-case letters, digits and '-', at least one letter, no '--', no '-' at either end.
+_PORT_NAME = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 
 
 def dns1123_label_problem(name: str, max_length: int = 63) -> str | None:
@@ -17,9 +25,9 @@ def dns1123_label_problem(name: str, max_length: int = 63) -> str | None:
         return "a name must not be empty"
     if len(name) > max_length:
         return f"{name!r} is {len(name)} characters long; the limit here is {max_length}"
-    if not DNS1123_LABEL.match(name):
+    if not DNS1123_LABEL.fullmatch(name):
         hint = name.lower().replace("_", "-").replace(".", "-").replace("/", "-").strip("-")
-        suggestion = f" (did you mean {hint!r}?)" if hint and DNS1123_LABEL.match(hint) else ""
+        suggestion = f" (did you mean {hint!r}?)" if hint and DNS1123_LABEL.fullmatch(hint) else ""
         return (
             f"{name!r} is not a DNS-1123 label: use lower-case letters, digits and '-', "
             f"starting and ending with a letter or digit{suggestion}"
@@ -32,7 +40,7 @@ def dns1035_label_problem(name: str, max_length: int = 63) -> str | None:
     problem = dns1123_label_problem(name, max_length)
     if problem:
         return problem
-    if not DNS1035_LABEL.match(name):
+    if not DNS1035_LABEL.fullmatch(name):
         return f"{name!r} must start with a letter here (a DNS-1035 label, as Services require)"
     return None
 
@@ -40,9 +48,9 @@ def dns1035_label_problem(name: str, max_length: int = 63) -> str | None:
 def label_key_problem(key: str) -> str | None:
     """Why ``key`` is not a valid label or annotation key (optional DNS prefix, then a name)."""
     prefix, _, name = key.rpartition("/")
-    if prefix and (len(prefix) > 253 or not DNS1123_SUBDOMAIN.match(prefix)):
+    if prefix and (len(prefix) > 253 or not DNS1123_SUBDOMAIN.fullmatch(prefix)):
         return f"the prefix of key {key!r} must be a DNS subdomain such as 'example.com'"
-    if not name or len(name) > 63 or not _LABEL_NAME.match(name):
+    if not name or len(name) > 63 or not _LABEL_NAME.fullmatch(name):
         return (
             f"key {key!r} must be at most 63 letters, digits, '-', '_' or '.', "
             "starting and ending with a letter or digit (optionally after a 'prefix/')"
@@ -52,9 +60,33 @@ def label_key_problem(key: str) -> str | None:
 
 def label_value_problem(value: str) -> str | None:
     """Why ``value`` is not a valid label value, or None."""
-    if len(value) > 63 or not _LABEL_VALUE.match(value):
+    if len(value) > 63 or not _LABEL_VALUE.fullmatch(value):
         return (
             f"label value {value!r} must be at most 63 letters, digits, '-', '_' or '.', "
             "starting and ending with a letter or digit"
+        )
+    return None
+
+
+def dns1123_subdomain_problem(name: str) -> str | None:
+    """Why ``name`` is not a DNS-1123 subdomain (≤ 253 characters, dot-separated labels), or None."""
+    if not name:
+        return "a name must not be empty"
+    if len(name) > 253:
+        return f"{name[:40]!r}... is {len(name)} characters long; the limit is 253"
+    if not DNS1123_SUBDOMAIN.fullmatch(name):
+        return (
+            f"{name!r} is not a DNS-1123 subdomain: use lower-case letters, digits, '-' and '.', "
+            "starting and ending with a letter or digit"
+        )
+    return None
+
+
+def port_name_problem(name: str) -> str | None:
+    """Why ``name`` is not a valid port name (an IANA service name, as the API server requires), or None."""
+    if not name or len(name) > 15 or not _PORT_NAME.fullmatch(name) or "--" in name or not re.search("[a-z]", name):
+        return (
+            f"port name {name!r} must be 1 to 15 lower-case letters, digits and '-', with at least one letter, "
+            "no '--', and no '-' at either end"
         )
     return None

@@ -19,8 +19,8 @@ _DECIMAL = {
     "E": Decimal(10**18),
 }
 _QUANTITY = re.compile(
-    r"^(?P<number>[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))"
-    r"(?P<suffix>Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]|[eE][+-]?[0-9]+)?$"
+    r"(?P<number>[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))"
+    r"(?P<suffix>Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]|[eE][+-]?[0-9]+)?"
 )
 # Units people write from habit, mapped to the Kubernetes spelling they most likely meant.
 _HABITS = {
@@ -50,7 +50,7 @@ class QuantityError(ValueError):
 
 def parse_quantity(text: str) -> Decimal:
     """The value of a Kubernetes quantity in base units (cores, bytes, or a plain count)."""
-    match = _QUANTITY.match(text)
+    match = _QUANTITY.fullmatch(text)  # fullmatch: '1Gi\n' is not a quantity
     if not match:
         raise QuantityError(_explain(text))
     try:
@@ -69,12 +69,12 @@ def _explain(text: str) -> str:
     shown = repr(text)
     if not text.strip():
         return "an empty string is not a Kubernetes quantity (write e.g. '500m' or '4Gi')"
-    habit = re.match(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*([A-Za-z]+)\s*$", text)
+    habit = re.fullmatch(r"\s*([0-9]+(?:\.[0-9]+)?)\s*([A-Za-z]+)\s*", text)
     if habit and habit[2].lower() in _HABITS:
         suggestion = habit[1] + _HABITS[habit[2].lower()]
         if suggestion != text:
             return f"{shown} is not a Kubernetes quantity (did you mean '{suggestion}'?)"
-    if re.match(r"^\s*[0-9.]+\s*$", text) and text != text.strip():
+    if re.fullmatch(r"\s*[0-9.]+\s*", text) and text != text.strip():
         return f"{shown} is not a Kubernetes quantity (did you mean '{text.strip()}'?)"
     return (
         f"{shown} is not a Kubernetes quantity (a number with an optional suffix such as "

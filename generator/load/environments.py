@@ -27,6 +27,8 @@ from generator.spec.problems import SpecProblem
 
 FieldPath = tuple[str | int, ...]
 LAYER_KEYS = ("extends", "abstract")
+# Bases of bases: real fleets use two or three levels; thousands are an attack on the merge.
+MAX_EXTENDS_CHAIN = 64
 # Folders of rendered/ that are not environments.
 RESERVED_NAMES = frozenset({"argocd", "flux"})
 
@@ -146,11 +148,17 @@ def load_environment(path: Path, root: Path, cache: dict[Path, SourceNode] | Non
     """Load one environment file, resolving its `extends:` chain within ``root``."""
     cache = {} if cache is None else cache
     chain = [path]
+    resolved = {path.resolve()}  # the chain's files, resolved once each: the cycle check stays linear
     tree = _layer(path, cache)
     while "extends" in tree.mapping():
         extends = tree.mapping()["extends"]
-        base = _base_path(extends, chain[-1], root, chain)
+        if len(chain) >= MAX_EXTENDS_CHAIN:
+            raise UserError(
+                f"extends: more than {MAX_EXTENDS_CHAIN} files in one chain of bases; flatten the chain", extends.location
+            )
+        base = _base_path(extends, chain[-1], root, chain, resolved)
         chain.append(base)
+        resolved.add(base.resolve())
         tree = _layer(base, cache)
     merged = strip_deletes(_layer(chain[-1], cache))
     for layer_path in reversed(chain[:-1]):
@@ -164,7 +172,7 @@ def load_environment(path: Path, root: Path, cache: dict[Path, SourceNode] | Non
     return LoadedEnvironment(name=path.stem, file=shown_path(path), spec=spec, tree=merged)
 
 
-def _base_path(extends: SourceNode, child: Path, root: Path, chain: list[Path]) -> Path:
+def _base_path(extends: SourceNode, child: Path, root: Path, chain: list[Path], resolved: set[Path]) -> Path:
     if not isinstance(extends.value, str) or not extends.value:
         raise UserError("extends: must be the file name of a base environment, e.g. 'base.yaml'", extends.location)
     name = _shortened(extends.value)
@@ -187,7 +195,7 @@ def _base_path(extends: SourceNode, child: Path, root: Path, chain: list[Path]) 
         )
     if not found:
         raise UserError(f"extends: base file {name} not found next to {shown_path(child)}", extends.location)
-    if any(real == seen.resolve() for seen in chain):
+    if real in resolved:
         cycle = " -> ".join([*(shown_path(p) for p in chain), shown_path(target)])
         raise UserError(f"extends: cycle {cycle}", extends.location)
     return target

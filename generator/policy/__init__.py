@@ -6,8 +6,9 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
+from generator.errors import Location, UserError
 from generator.policy.catalog import Catalog, load_folders, shipped_catalog
-from generator.policy.config import PolicyConfig, load_config
+from generator.policy.config import PolicyConfig, load_config, param_problem
 from generator.policy.engine import evaluate
 from generator.policy.model import SEVERITY_RANK, Finding, Policy, PolicyContext
 
@@ -18,8 +19,6 @@ def load_catalog(extra_dirs: Sequence[Path] = (), config: PolicyConfig | None = 
     catalog = load_folders([shipped_catalog(), *config.policy_folders, *extra_dirs])
     for rule, settings in config.rules.items():
         if rule not in catalog.policies:
-            from generator.errors import Location, UserError
-
             where = settings.location or (Location(config.file, 1, 1) if config.file else None)
             raise UserError(f"rules.{rule}: no such policy (see `mlgitops policy list`)", where)
         policy = catalog.policies[rule]
@@ -30,7 +29,16 @@ def load_catalog(extra_dirs: Sequence[Path] = (), config: PolicyConfig | None = 
         if settings.environments is not None:
             policy.environments = settings.environments
         if settings.params:
+            for name, value in settings.params.items():
+                where = settings.param_locations.get(name) or settings.location
+                if name not in policy.params:
+                    known = ", ".join(sorted(policy.params)) or "none"
+                    raise UserError(f"rules.{rule}.params.{name}: {rule} has no parameter {name!r} (has: {known})", where)
+                problem = param_problem(name, policy.params[name], value)
+                if problem is not None:
+                    raise UserError(f"rules.{rule}.{problem}", where)
             policy.params = {**policy.params, **settings.params}
+    catalog.config_file = config.file
     return catalog
 
 

@@ -11,6 +11,9 @@ from typing import Any
 
 from generator.errors import Location, UserError, UserErrors
 from generator.kube.manifest import Manifest
+from generator.paths import repository_root
+from generator.policy.config import refuse_outside_link
+from generator.policy.message import template_problem
 from generator.policy.model import Example, Policy
 from generator.yaml.reader import iter_documents
 from generator.yaml.text import POLICY_FILE_BYTES, read_user_text
@@ -40,6 +43,8 @@ class Catalog:
     """Every policy by id, in a stable order."""
 
     policies: dict[str, Policy] = field(default_factory=dict)
+    config_file: str | None = None
+    """The .mlgitops.yaml applied (as shown in messages), if any."""
 
     def active(self) -> list[Policy]:
         return [policy for _, policy in sorted(self.policies.items()) if policy.enabled]
@@ -122,6 +127,9 @@ def _compile(document: dict[str, Any], located: Manifest, shown: str, *, trusted
         examples_pass=_examples(document["examples"]["pass"]),
         examples_fail=_examples(document["examples"]["fail"]),
     )
+    problem = template_problem(policy.message)
+    if problem is not None:
+        raise UserError(f"message: {problem}", located.locate(("message",)))
     if policy.schema is not None:
         # The shipped catalog's schemas are checked by the test suite; users' are checked here.
         if not trusted:
@@ -155,9 +163,13 @@ def load_folders(folders: Sequence[Path]) -> Catalog:
     errors: list[UserError] = []
     for folder in folders:
         seen_here: dict[str, str] = {}
+        trusted = folder == shipped_catalog()
+        boundary = repository_root(folder) if folder.is_dir() else folder
         for path in policy_files(folder):
             try:
-                policy = load_policy_file(path, _shown(path), trusted=folder == shipped_catalog())
+                if not trusted:
+                    refuse_outside_link(path, boundary, _shown(path), "policy")
+                policy = load_policy_file(path, _shown(path), trusted=trusted)
             except UserError as error:
                 errors.append(error)
                 continue

@@ -8,6 +8,7 @@ from typing import Any
 
 from generator.kube.manifest import Manifest
 from generator.policy.catalog import Catalog
+from generator.policy.message import fill, template_problem
 from generator.policy.model import Finding, Policy, PolicyContext, Target, Violation
 from generator.policy.targets import containers, is_workload, pod_specs
 from generator.policy.waivers import WAIVER_RULE, apply_waivers
@@ -40,10 +41,9 @@ def _format(policy: Policy, target: Target, detail: str, value: Any = None) -> s
         "value": repr(value) if isinstance(value, (str, int, float, bool)) else "",
     }
     template = policy.message or "{target}: {detail}"
-    try:
-        return template.format(**values)
-    except (KeyError, IndexError, ValueError):
+    if template_problem(template) is not None:
         return f"{template} ({detail})"
+    return fill(template, values)
 
 
 def _schema_violations(policy: Policy, target: Target) -> Iterator[Violation]:

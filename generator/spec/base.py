@@ -5,10 +5,16 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, WithJsonSchema
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 from pydantic.alias_generators import to_camel
 
-from generator.kube.names import dns1123_label_problem, label_key_problem, label_value_problem
+from generator.kube.names import (
+    dns1123_label_problem,
+    dns1123_subdomain_problem,
+    label_key_problem,
+    label_value_problem,
+    port_name_problem,
+)
 from generator.kube.quantity import QuantityError, parse_quantity
 
 
@@ -67,6 +73,20 @@ def _dns_label(value: str) -> str:
     return value
 
 
+def _dns_subdomain(value: str) -> str:
+    problem = dns1123_subdomain_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+def _port_name(value: str) -> str:
+    problem = port_name_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
 def _labels(value: dict[str, str]) -> dict[str, str]:
     for key, label in value.items():
         problem = label_key_problem(key) or label_value_problem(label)
@@ -109,6 +129,18 @@ PositiveQuantity = Annotated[str, BeforeValidator(_number_as_text), AfterValidat
 
 DnsLabel = Annotated[str, AfterValidator(_dns_label)]
 """A DNS-1123 label: lower-case letters, digits and '-', at most 63 characters."""
+
+DnsSubdomain = Annotated[
+    str,
+    AfterValidator(_dns_subdomain),
+    WithJsonSchema({"type": "string", "maxLength": 253, "pattern": r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"}),
+]
+"""A DNS-1123 subdomain: lower-case letters, digits, '-' and '.', at most 253 characters (PriorityClass, StorageClass names)."""
+
+PortName = Annotated[str, Field(max_length=15, pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"), AfterValidator(_port_name)]
+"""A port name (IANA service name): at most 15 lower-case letters, digits and '-', one letter at least, no '--'."""
+
+PortNumber = Annotated[int, Field(ge=1, le=65535)]
 
 Labels = Annotated[dict[str, str], AfterValidator(_labels)]
 LabelKey = Annotated[str, AfterValidator(_label_key)]

@@ -40,6 +40,6 @@ class Batch(WorkloadBase):
                 raise ValueError(f"{value!r} is not a cron macro (@hourly, @daily, @weekly, @monthly, @yearly)")
             return value
         fields = value.split()
-        if len(fields) != 5 or not all(re.match(r"^[0-9A-Za-z*/,?-]+$", f) for f in fields):
+        if len(fields) != 5 or not all(re.fullmatch(r"[0-9A-Za-z*/,?-]+", f) for f in fields):
             raise ValueError(f"{value!r} is not a five-field cron schedule such as '0 2 * * *'")
         return value

@@ -7,7 +7,17 @@ from typing import Annotated, Literal
 
 from pydantic import BeforeValidator, Field, field_validator, model_validator
 
-from generator.spec.base import INT32_MAX, Annotations, DnsLabel, Labels, PositiveQuantity, SpecModel
+from generator.spec.base import (
+    INT32_MAX,
+    Annotations,
+    DnsLabel,
+    DnsSubdomain,
+    Labels,
+    PortName,
+    PortNumber,
+    PositiveQuantity,
+    SpecModel,
+)
 from generator.spec.cluster import GPU_RESOURCE_PATTERN
 
 
@@ -98,14 +108,15 @@ class HttpGetAction(SpecModel):
     """Probe by HTTP GET; any 2xx or 3xx status is success."""
 
     path: str = Field(pattern=r"^/")
-    port: int | str
+    port: PortNumber | PortName
     """Container port number or name."""
 
 
 class TcpSocketAction(SpecModel):
     """Probe by opening a TCP connection."""
 
-    port: int | str
+    port: PortNumber | PortName
+    """Container port number or name."""
 
 
 class ExecAction(SpecModel):
@@ -185,7 +196,7 @@ class Security(SpecModel):
 class Port(SpecModel):
     """A port the serving container listens on; the Service exposes it under the same name."""
 
-    name: str = Field(default="http", pattern=r"^[a-z]([-a-z0-9]{0,13}[a-z0-9])?$")
+    name: PortName = "http"
     """Port name (at most 15 characters)."""
     port: int = Field(ge=1, le=65535)
     """Container port number."""
@@ -216,7 +227,7 @@ class WorkloadBase(SpecModel):
     """CPU, memory and GPU requests and limits."""
     node_pool: DnsLabel | None = None
     """Node pool to run on; GPU workloads default to the only pool with their GPU resource."""
-    priority_class_name: str | None = None
+    priority_class_name: DnsSubdomain | None = None
     """PriorityClass of the pods."""
     service_account_name: DnsLabel | None = None
     """ServiceAccount the pods run as."""

@@ -8,7 +8,7 @@ from typing import Any, Literal
 from pydantic import Field, model_validator
 
 from generator.spec.autoscaling import Autoscaling
-from generator.spec.base import INT32_MAX, Labels, SpecModel
+from generator.spec.base import INT32_MAX, Labels, PortName, SpecModel
 from generator.spec.container import Port, WorkloadBase
 from generator.spec.integrations import KServe, RegisteredModel
 from generator.spec.keda import Keda
@@ -17,7 +17,7 @@ from generator.spec.keda import Keda
 class MetricsEndpoint(SpecModel):
     """Where Prometheus scrapes the server; renders a Prometheus Operator ServiceMonitor."""
 
-    port: str = Field(default="http", pattern=r"^[a-z]([-a-z0-9]{0,13}[a-z0-9])?$")
+    port: PortName = "http"
     """Name of one of the workload's ports (default 'http')."""
     path: str = Field(default="/metrics", pattern=r"^/")
     interval: str = Field(default="30s", pattern=r"^([0-9]+(ms|s|m|h))+$")
@@ -39,7 +39,7 @@ class DisruptionBudget(SpecModel):
         if (self.min_available is None) == (self.max_unavailable is None):
             raise ValueError("a disruption budget needs exactly one of 'minAvailable' or 'maxUnavailable'")
         for value in (self.min_available, self.max_unavailable):
-            if isinstance(value, str) and not re.match(r"^(100|[1-9]?[0-9])%$", value):
+            if isinstance(value, str) and not re.fullmatch(r"(100|[1-9]?[0-9])%", value):
                 raise ValueError(f"{value!r} must be a whole number or a percentage such as '50%'")
             if isinstance(value, int) and value < 0:
                 raise ValueError(f"{value} must not be negative")

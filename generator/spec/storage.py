@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from generator.spec.base import DnsLabel, PositiveQuantity, SpecModel
+from generator.spec.base import DnsLabel, DnsSubdomain, PositiveQuantity, SpecModel
 
 AccessMode = Literal["ReadWriteOnce", "ReadOnlyMany", "ReadWriteMany", "ReadWriteOncePod"]
 _DEFAULT_ACCESS_MODE: AccessMode = "ReadWriteOnce"
@@ -17,7 +17,7 @@ class ClaimSpec(SpecModel):
 
     size: PositiveQuantity
     """Requested storage, e.g. '500Gi'."""
-    storage_class: str | None = None
+    storage_class: DnsSubdomain | None = None
     """StorageClass name; omitted means the cluster default."""
     access_modes: list[AccessMode] = Field(default_factory=lambda: [_DEFAULT_ACCESS_MODE], min_length=1)
     """Access modes; use ReadWriteMany when several pods or nodes mount the claim."""
