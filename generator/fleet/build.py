@@ -47,9 +47,30 @@ def build(loaded: LoadedEnvironment) -> EnvironmentOutput:
     for path, objects in render_gitops(loaded.spec, loaded.name, rendered).items():
         output.gitops += [Rendered(obj, path, gitops_source) for obj in objects]
         output.gitops_files[path] = dump_documents(objects, loaded.file)
+    check_gitops_names(output.gitops)
     validate_objects(output)
     output.files = {item.path: dump_object(item.obj, loaded.file) for item in rendered}
     return output
+
+
+# Flux labels every object a Kustomization applies with kustomize.toolkit.fluxcd.io/name: <its name>,
+# and Argo CD tracks an Application's objects with app.kubernetes.io/instance: <its name>. Label
+# values stop at 63 characters, so a longer name makes every apply fail in the cluster.
+_LABELLED_BY_NAME = {"Kustomization": "kustomize.toolkit.fluxcd.io/name", "Application": "app.kubernetes.io/instance"}
+LABEL_VALUE_LIMIT = 63
+
+
+def check_gitops_names(objects: list[Rendered]) -> None:
+    """Refuse, at the `gitops:` line, a Flux Kustomization or Argo CD Application name over 63 characters."""
+    for item in objects:
+        label = _LABELLED_BY_NAME.get(item.kind)
+        if label is not None and len(item.name) > LABEL_VALUE_LIMIT:
+            raise UserError(
+                f"gitops: the {item.kind} {item.name!r} would be {len(item.name)} characters long, but its controller "
+                f"writes the name into the label {label}, whose values stop at {LABEL_VALUE_LIMIT}; shorten the "
+                "environment's file name or the workload group",
+                item.source,
+            )
 
 
 def validate_objects(output: EnvironmentOutput) -> None:

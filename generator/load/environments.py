@@ -51,7 +51,7 @@ class LoadedEnvironment:
 def environment_files(root: Path) -> list[Path]:
     if not root.is_dir():
         raise UserError(
-            f"environments folder {shown_path(root)!r} not found (run from the repository root, or pass --environments DIR)"
+            f"environments folder {shown_path(root)!r} not found (run from the repository root, or pass --environments-dir DIR)"
         )
     return sorted(p for p in root.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
 

@@ -127,9 +127,14 @@ def _from_node(node: Any, value: Any, key_where: Location | None, shown: str, de
     if isinstance(node, yaml.SequenceNode) and isinstance(value, list):
         items = [_from_node(child, item, None, shown, depth + 1, budget) for child, item in zip(node.value, value, strict=True)]
         return SourceNode(items, where, key_where)
+    if node.tag == _TIMESTAMP:
+        # An unquoted `2024-01-01 10:00:00` is a timestamp to YAML; Python would render it back as
+        # '2024-01-01T10:00:00'. Keep exactly what the user wrote (env values, args are text).
+        return SourceNode(str(node.value), where, key_where)
     return SourceNode(_scalar(value), where, key_where)
 
 
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"
 _UNSUPPORTED_TAGS = frozenset(f"tag:yaml.org,2002:{name}" for name in ("binary", "set", "omap", "pairs"))
 
 

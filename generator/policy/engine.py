@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from typing import Any
@@ -10,6 +11,7 @@ from generator.kube.manifest import Manifest
 from generator.policy.catalog import Catalog
 from generator.policy.message import fill, template_problem
 from generator.policy.model import Finding, Policy, PolicyContext, Target, Violation
+from generator.policy.redaction import redact, redactor
 from generator.policy.targets import containers, is_workload, pod_specs
 from generator.policy.waivers import WAIVER_RULE, apply_waivers
 
@@ -132,13 +134,17 @@ def evaluate(manifests: Sequence[Manifest], catalog: Catalog, context: PolicyCon
     # a fixed order makes that choice, and so the output, independent of the order files were read in.
     manifests = sorted(manifests, key=lambda manifest: (manifest.file, manifest.document))
     context = replace(context, all_manifests=tuple(manifests))
+    redactors: dict[int, re.Pattern[str] | None] = {}
     for policy in catalog.active():
         for manifest, violation in _policy_violations(policy, manifests, context):
+            if id(manifest) not in redactors:
+                redactors[id(manifest)] = redactor(manifest)
             findings.append(
                 Finding(
                     rule=policy.id,
                     severity=violation.severity or policy.severity,
-                    message=violation.message,
+                    # No finding quotes the value of a secret-looking field (see redaction.py).
+                    message=redact(violation.message, redactors[id(manifest)]),
                     object_ref=manifest.ref,
                     location=manifest.locate(violation.path, key=violation.at_key),
                     source=manifest.source,

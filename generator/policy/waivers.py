@@ -19,13 +19,26 @@ from generator.policy.targets import pod_metadata, pod_specs
 
 WAIVER_PREFIX = "mlgitops.io/waive."
 WAIVER_RULE = "waivers"
-_UNTIL = re.compile(r"\buntil=(\S+)")
+_UNTIL = re.compile(r"\buntil=(\S*)")
+# Only the calendar date the README documents: date.fromisoformat (3.11+) would also take
+# '20270630', '2027-W26-3' and '2027-06-30T00:00'.
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def parse_date(text: str) -> datetime.date | None:
+    """A YYYY-MM-DD date, or None for anything else (other ISO 8601 forms included)."""
+    if not _DATE.fullmatch(text):
+        return None
+    try:
+        return datetime.date.fromisoformat(text)
+    except ValueError:
+        return None
 
 
 def today() -> datetime.date:
     # Tests pin the date so that expiry stays reproducible.
     pinned = os.environ.get("MLGITOPS_TODAY")
-    return datetime.date.fromisoformat(pinned) if pinned else datetime.date.today()
+    return (parse_date(pinned) or datetime.date.today()) if pinned else datetime.date.today()
 
 
 def _annotations(manifest: Manifest) -> list[tuple[tuple[str | int, ...], dict[str, str]]]:
@@ -56,19 +69,19 @@ def apply_waivers(
                     continue
                 rule = str(key)[len(WAIVER_PREFIX) :]
                 text = str(value)
-                until = _UNTIL.search(text)
+                untils = _UNTIL.findall(text)
                 reason = _UNTIL.sub("", text).strip()
                 problem: str | None = None
                 if not reason:
                     problem = f"waiver of {rule!r} gives no reason: say why the finding is acceptable"
-                elif until is not None:
-                    try:
-                        expiry = datetime.date.fromisoformat(until.group(1))
-                    except ValueError:
-                        problem = f"waiver of {rule!r}: until={until.group(1)} is not a date (YYYY-MM-DD)"
-                    else:
-                        if expiry < today():
-                            problem = f"waiver of {rule!r} expired on {expiry.isoformat()}: fix the finding or renew"
+                elif len(untils) > 1:
+                    problem = f"waiver of {rule!r} gives until= {len(untils)} times; give one date"
+                elif untils:
+                    expiry = parse_date(untils[0])
+                    if expiry is None:
+                        problem = f"waiver of {rule!r}: until={untils[0][:40]} is not a date (YYYY-MM-DD)"
+                    elif expiry < today():
+                        problem = f"waiver of {rule!r} expired on {expiry.isoformat()}: fix the finding or renew"
                 if rule not in catalog.policies and problem is None:
                     problem = f"waiver names no known rule {rule!r}"
                 if problem is None:

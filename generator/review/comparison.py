@@ -42,15 +42,24 @@ def review_change(environments_dir: Path, base_ref: str | None) -> Review:
     repo = repository_root(environments_dir if environments_dir.is_dir() else Path.cwd())
     base = base_ref or default_base(repo)
     resolve_revision(repo, base)
-    after, after_findings = _build_all(environments_dir)
+    # A change may remove the whole fleet (no folder here) or add the first one (none at the base):
+    # everything is then reported as removed or added.
+    here = environments_dir.is_dir()
+    after, after_findings = _build_all(environments_dir) if here else ({}, [])
     relative = os.path.relpath(environments_dir.resolve(), repo.resolve()).replace(os.sep, "/")
     with tempfile.TemporaryDirectory(prefix="mlgitops-diff-") as scratch:
         folder = Path(scratch) / "environments"
         try:
             with displayed_as(folder, shown_path(environments_dir)):
-                before, before_findings = _build_all(folder) if checkout_folder(repo, base, relative, folder) else ({}, [])
+                there = checkout_folder(repo, base, relative, folder)
+                before, before_findings = _build_all(folder) if there else ({}, [])
         except UserError as error:
             raise UserError(f"the environments at {base} do not render: {error.one_line()}") from None
+    if not here and not there:
+        raise UserError(
+            f"environments folder {shown_path(environments_dir)!r} exists neither in the working tree nor at {base} "
+            "(run from the repository root, or pass --environments-dir DIR)"
+        )
     environments = []
     file_diff = []
     for name in sorted(set(before) | set(after)):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -10,11 +9,11 @@ from generator.kube.manifest import Manifest
 from generator.policy.checks.pods import all_containers, each_pod, resources_of
 from generator.policy.checks.storage import _annotated, context_all
 from generator.policy.model import Policy, PolicyContext, Violation
+from generator.policy.redaction import SECRET_NAME
 from generator.policy.targets import is_workload
 
 Found = Iterator[tuple[Manifest, Violation]]
 EXTERNAL_SECRETS = "mlgitops.io/external-secrets"
-SECRET_NAME = re.compile(r"(pass(word|wd)?|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|credential)", re.I)
 
 
 def security_non_root(manifests: list[Manifest], policy: Policy, context: PolicyContext) -> Found:
