@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -86,3 +90,56 @@ def test_scaffold_renders_and_lints_clean(tmp_path: Path) -> None:
     linted = run_cli("lint", "rendered", cwd=repo)
     assert linted.exit_code == 0, linted.stdout + linted.stderr
     assert linted.stdout == ""
+
+
+def _workflow_files() -> list[Path]:
+    """Every workflow (whatever its name) and the composite action: new files are covered as they appear."""
+    workflows = sorted(p for p in (REPO / ".github" / "workflows").iterdir() if p.suffix in (".yml", ".yaml"))
+    return [*workflows, REPO / "action.yml", REPO / "generator" / "scaffold" / "workflow.yml"]
+
+
+def _zizmor() -> str:
+    found = shutil.which("zizmor", path=str(Path(sys.executable).parent)) or shutil.which("zizmor")
+    assert found is not None, "zizmor is a test dependency: pip install -e '.[test]'"
+    return found
+
+
+def test_every_workflow_and_the_action_pass_zizmor() -> None:
+    # Template injection, unpinned actions, persisted credentials, excessive permissions...: offline
+    # audits only (no network here), no ignore comments honoured.
+    files = _workflow_files()
+    completed = subprocess.run(
+        [_zizmor(), "--offline", "--no-ignores", "--no-progress", "--format", "json", *map(str, files)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    findings = json.loads(completed.stdout or "[]")
+    shown = [f"{f['ident']}: {json.dumps(f['locations'][0]['concrete'])[:200]}" for f in findings]
+    assert (completed.returncode, shown) == (0, []), completed.stderr[-2000:]
+
+
+def test_zizmor_catches_the_injection_this_repository_had(tmp_path: Path) -> None:
+    # The check above has teeth: the pull-request workflow as it was fails it.
+    bad = tmp_path / "pr.yml"
+    bad.write_text(
+        "on: pull_request\npermissions: {}\njobs:\n  s:\n    runs-on: ubuntu-latest\n    steps:\n"
+        '      - run: mlgitops diff --base "origin/${{ github.base_ref }}"\n'
+    )
+    completed = subprocess.run(
+        [_zizmor(), "--offline", "--no-progress", "--format", "json", str(bad)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert "template-injection" in {finding["ident"] for finding in json.loads(completed.stdout)}
+
+
+@pytest.mark.parametrize("path", _workflow_files(), ids=lambda p: p.name)
+def test_third_party_actions_are_pinned_to_full_commit_shas(path: Path) -> None:
+    uses = re.findall(r"uses:\s*([^\s#]+)", path.read_text())
+    assert uses
+    for reference in uses:
+        assert re.fullmatch(r"[\w.-]+/[\w./-]+@[0-9a-f]{40}", reference), f"{path.name}: {reference} is not pinned to a commit"
