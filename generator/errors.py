@@ -40,9 +40,15 @@ class UserError(Exception):
 class UserErrors(UserError):
     """Several independent mistakes found in one pass, each reported on its own line."""
 
+    errors: list[UserError]
+
     def __init__(self, errors: list[UserError]) -> None:
+        # Flattened: each line printed is one error (a nested group would print as one joined line).
+        leaves: list[UserError] = []
+        for error in errors:
+            leaves.extend(error.errors if isinstance(error, UserErrors) else [error])
         ordered = sorted(
-            errors,
+            leaves,
             key=lambda e: (e.location is None, e.location or Location("", 0, 0), e.message),
         )
         unique: list[UserError] = []

@@ -16,6 +16,10 @@ class CliResult:
     exit_code: int
     stdout: str
     stderr: str
+    seconds: float | None = None
+    """Wall-clock time of the run (forked runs only)."""
+    grown_mb: float | None = None
+    """Peak memory the run added to the process it ran in, in MB (forked runs only)."""
 
 
 def run_cli(*args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 120) -> CliResult:

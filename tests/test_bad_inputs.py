@@ -30,7 +30,13 @@ from tests.support import REPO, CliResult, run_cli, write
 CORPUS = REPO / "tests" / "bad_inputs"
 ENVIRONMENT_CASES = sorted((CORPUS / "environments").iterdir())
 MANIFEST_CASES = sorted((CORPUS / "manifests").iterdir())
+POLICY_CASES = sorted((CORPUS / "policies").iterdir())
+CRD_CASES = sorted((CORPUS / "crds").iterdir())
+CONFIG_CASES = sorted((CORPUS / "configs").iterdir())
+KUSTOMIZATION_CASES = sorted((CORPUS / "kustomizations").iterdir())
 TIMEOUT = 30
+# What a case may add to the memory of the process it runs in (generous: the machine is shared).
+MEMORY_GROWTH_MB = 600
 
 
 def _expectation(path: Path) -> tuple[int, str]:
@@ -56,7 +62,12 @@ def _import_everything_once() -> None:
         importlib.import_module(module.name)
 
 
-def run_forked(*args: str, cwd: Path, timeout: float = TIMEOUT) -> CliResult:
+def _resident_mb() -> float:
+    with open("/proc/self/statm") as stream:
+        return int(stream.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def run_forked(*args: str, cwd: Path, timeout: float = TIMEOUT, stdin: bytes | None = None) -> CliResult:
     """Run `mlgitops ARGS` in a child process forked from this one, killed after ``timeout`` seconds.
 
     The child is a process of its own (working directory, output, exit code), but starts with the
@@ -67,12 +78,18 @@ def run_forked(*args: str, cwd: Path, timeout: float = TIMEOUT) -> CliResult:
     import generator.cli
 
     _import_everything_once()
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, tempfile.TemporaryFile() as given:
+        given.write(stdin or b"")
+        given.seek(0)
+        baseline = _resident_mb()
+        started = time.monotonic()
         pid = os.fork()
         if pid == 0:  # the child: never return into pytest
             code = 70
             try:
                 os.chdir(cwd)
+                os.dup2(given.fileno(), 0)
+                sys.stdin = open(0, encoding="utf-8", closefd=False)  # noqa: SIM115
                 os.environ["MLGITOPS_DEBUG"] = "1"
                 sys.stdout = open(os.dup(out.fileno()), "w", encoding="utf-8")  # noqa: SIM115
                 sys.stderr = open(os.dup(err.fileno()), "w", encoding="utf-8")  # noqa: SIM115
@@ -89,17 +106,25 @@ def run_forked(*args: str, cwd: Path, timeout: float = TIMEOUT) -> CliResult:
                 os._exit(code)
         deadline = time.monotonic() + timeout
         while True:
-            done, status = os.waitpid(pid, os.WNOHANG)
+            done, status, usage = os.wait4(pid, os.WNOHANG)
             if done:
                 break
             if time.monotonic() > deadline:
                 os.kill(pid, signal.SIGKILL)
                 os.waitpid(pid, 0)
-                pytest.fail(f"mlgitops {' '.join(args)} did not finish within {timeout} s")
+                pytest.fail(f"mlgitops {' '.join(args)[:200]} did not finish within {timeout} s")
             time.sleep(0.005)
         out.seek(0)
         err.seek(0)
-        return CliResult(os.waitstatus_to_exitcode(status), out.read().decode(), err.read().decode())
+        # ru_maxrss (KiB) counts the pages the child shares with this process at the fork, too.
+        grown = usage.ru_maxrss / 1024 - baseline
+        return CliResult(
+            os.waitstatus_to_exitcode(status),
+            out.read().decode(errors="replace"),
+            err.read().decode(errors="replace"),
+            seconds=time.monotonic() - started,
+            grown_mb=grown,
+        )
 
 
 def _digest(folder: Path) -> dict[str, str]:
@@ -113,6 +138,7 @@ def _digest(folder: Path) -> dict[str, str]:
 def test_the_corpus_is_large_enough() -> None:
     assert len(ENVIRONMENT_CASES) >= 50
     assert len(MANIFEST_CASES) >= 30
+    assert min(len(POLICY_CASES), len(CRD_CASES), len(CONFIG_CASES), len(KUSTOMIZATION_CASES)) >= 3
     # Messages about env vars are where a secret would leak; several cases guard that.
     assert sum(_never_echoed(case) is not None for case in ENVIRONMENT_CASES) >= 5
 
@@ -130,6 +156,7 @@ def test_broken_environment_file(tmp_path: Path, case: Path) -> None:
     assert result.stderr.splitlines()[0] == (f"error: {expected}" if code == 2 else expected)
     assert "Traceback" not in result.stderr
     assert _digest(tmp_path / "rendered") == before
+    _assert_bounded(result)
     secret = _never_echoed(case)
     if secret is not None:
         assert secret not in result.stdout + result.stderr
@@ -145,6 +172,87 @@ def test_broken_manifest(tmp_path: Path, case: Path) -> None:
     report = result.stderr if code == 2 else result.stdout
     assert report.splitlines()[0] == (f"error: {expected}" if code == 2 else expected)
     assert "Traceback" not in result.stderr
+    _assert_bounded(result)
+    secret = _never_echoed(case)
+    if secret is not None:
+        assert secret not in result.stdout + result.stderr
+
+
+def _assert_bounded(result: CliResult) -> None:
+    assert result.grown_mb is not None
+    assert result.grown_mb < MEMORY_GROWTH_MB, f"grew by {result.grown_mb:.0f} MB"
+
+
+def _check(case: Path, result: CliResult, shown: str) -> None:
+    code, line = _expectation(case)
+    expected = line.replace("{file}", shown)
+    assert result.exit_code == code, result.stdout + result.stderr
+    report = result.stderr if code == 2 else result.stdout
+    assert report.splitlines()[0] == (f"error: {expected}" if code == 2 else expected)
+    assert "Traceback" not in result.stderr
+    _assert_bounded(result)
+    secret = _never_echoed(case)
+    if secret is not None:
+        assert secret not in result.stdout + result.stderr
+
+
+POD = """\
+spec: {size: "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!"}
+apiVersion: example.com/v1
+kind: Widget
+metadata: {name: w, namespace: ml}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: p, namespace: ml, labels: [x]}
+spec:
+  securityContext: {runAsNonRoot: true}
+  containers:
+    - name: c
+      image: registry.example/c:1.0
+      resources: {requests: {cpu: "1", memory: 1Gi}, limits: {memory: 1Gi}}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: deny, namespace: ml}
+spec: {podSelector: {}, policyTypes: [Ingress]}
+"""
+
+
+@pytest.mark.parametrize("case", POLICY_CASES, ids=[p.stem for p in POLICY_CASES])
+def test_broken_policy(tmp_path: Path, case: Path) -> None:
+    """A user policy (`--policies DIR`) that is broken, slow or reaches outside: one located line, bounded."""
+    write(tmp_path / "pod.yaml", POD)
+    (tmp_path / "policies").mkdir()
+    shutil.copy(case, tmp_path / "policies" / case.name)
+    _check(case, run_forked("lint", "pod.yaml", "--policies", "policies", cwd=tmp_path), f"policies/{case.name}")
+
+
+@pytest.mark.parametrize("case", CRD_CASES, ids=[p.stem for p in CRD_CASES])
+def test_broken_crd(tmp_path: Path, case: Path) -> None:
+    """A `--crd` file that is broken, slow or reaches outside: one located line, bounded."""
+    write(tmp_path / "pod.yaml", POD)
+    shutil.copy(case, tmp_path / case.name)
+    _check(case, run_forked("lint", "pod.yaml", "--crd", case.name, cwd=tmp_path), case.name)
+
+
+@pytest.mark.parametrize("case", CONFIG_CASES, ids=[p.stem for p in CONFIG_CASES])
+def test_broken_config(tmp_path: Path, case: Path) -> None:
+    """A repository's .mlgitops.yaml that is broken: blamed at its own line, never on the manifests."""
+    (tmp_path / ".git").mkdir()
+    write(tmp_path / "pod.yaml", POD)
+    shutil.copy(case, tmp_path / ".mlgitops.yaml")
+    _check(case, run_forked("lint", "pod.yaml", cwd=tmp_path), ".mlgitops.yaml")
+
+
+@pytest.mark.parametrize("case", KUSTOMIZATION_CASES, ids=[p.stem for p in KUSTOMIZATION_CASES])
+def test_broken_kustomization(tmp_path: Path, case: Path) -> None:
+    """A kustomize root that would fetch from the network or read outside the repository: refused at the entry."""
+    (tmp_path / ".git").mkdir()
+    write(tmp_path / "root" / "pod.yaml", POD.split("---")[1])
+    write(tmp_path / "root" / "base" / "kustomization.yaml", "resources: [../pod.yaml]\n")
+    shutil.copy(case, tmp_path / "root" / "kustomization.yaml")
+    _check(case, run_forked("lint", "root", cwd=tmp_path), "root/kustomization.yaml")
 
 
 BASE = 'namespace: ml\nkubernetesVersion: "1.32"\n'

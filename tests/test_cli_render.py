@@ -54,17 +54,24 @@ def test_an_unchanged_rerender_touches_no_file(fleet: Path) -> None:
 def test_check_fails_after_a_hand_edit_and_shows_a_unified_diff(fleet: Path) -> None:
     edited = fleet / "rendered" / "prod" / "service-resnet-serve.yaml"
     edited.write_text(edited.read_text().replace("port: 8080", "port: 9090"))
-    (fleet / "rendered" / "dev" / "configmap-stray.yaml").write_text("apiVersion: v1\nkind: ConfigMap\n")
+    stray = fleet / "rendered" / "dev" / "configmap-stray.yaml"
+    stray.write_text("apiVersion: v1\nkind: ConfigMap\n")
     (fleet / "rendered" / "staging" / "service-resnet-serve.yaml").unlink()
+    # A file mlgitops did not write: render would refuse to delete it, so --check says so (exit 2).
+    refused = run_cli("render", "--check", cwd=fleet)
+    assert (refused.exit_code, refused.stderr.split(";")[0]) == (
+        2,
+        "error: rendered/dev/configmap-stray.yaml was not written by mlgitops",
+    )
+    stray.unlink()
     result = run_cli("render", "--check", cwd=fleet)
     assert result.exit_code == 1
     assert "--- a/rendered/prod/service-resnet-serve.yaml\n+++ b/rendered/prod/service-resnet-serve.yaml\n" in result.stdout
     assert "-    port: 9090\n+    port: 8080\n" in result.stdout
     assert result.stderr.splitlines() == [
-        "extra: rendered/dev/configmap-stray.yaml",
         "stale: rendered/prod/service-resnet-serve.yaml",
         "missing: rendered/staging/service-resnet-serve.yaml",
-        "rendered/ is out of date (3 file(s)); run `mlgitops render`",
+        "rendered/ is out of date (2 file(s)); run `mlgitops render`",
     ]
     fixed = run_cli("render", cwd=fleet)
     assert fixed.exit_code == 0

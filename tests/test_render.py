@@ -13,6 +13,7 @@ from syrupy.assertion import SnapshotAssertion
 from generator.fleet.build import EnvironmentOutput, build
 from generator.kube.cluster import is_gpu_resource
 from generator.load.environments import load_environments
+from generator.output.ownership import with_marker
 from generator.render import render_environment
 from generator.spec import (
     Allocatable,
@@ -49,7 +50,8 @@ def test_committed_rendered_tree_is_what_the_generator_writes(outputs: dict[str,
     for name, output in outputs.items():
         folder = REPO / "rendered" / name
         on_disk = {p.relative_to(folder).as_posix(): p.read_text() for p in folder.rglob("*") if p.is_file()}
-        assert on_disk == output.files
+        # Plus the ownership marker: the files render may replace (see generator/output/ownership.py).
+        assert on_disk == with_marker(output.files)
 
 
 def test_gpu_jobs_get_limits_tolerations_and_the_pool_selector(outputs: dict[str, EnvironmentOutput]) -> None:

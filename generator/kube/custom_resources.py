@@ -115,7 +115,11 @@ def _crd_versions(crd: dict[str, Any], located: Manifest) -> Iterable[tuple[Reso
         at = ("spec", "versions", index, "schema", "openAPIV3Schema")
         try:
             strict = strict_schema(openapi)
-            strict.setdefault("properties", {})["metadata"] = {"$ref": f"{K8S_DEFINITIONS}#/$defs/{_OBJECT_META}"}
+            properties = strict.setdefault("properties", {})
+            properties["metadata"] = {"$ref": f"{K8S_DEFINITIONS}#/$defs/{_OBJECT_META}"}
+            # Every object carries these, whatever its CRD's schema lists.
+            properties.setdefault("apiVersion", {"type": "string"})
+            properties.setdefault("kind", {"type": "string"})
             # Checked now, at the CRD's line, rather than when the first custom resource meets it.
             compile_user_schema(strict, schema_version(supported_versions()[-1]))
         except RefusedSchema as error:

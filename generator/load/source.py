@@ -165,6 +165,12 @@ def _scalar(value: Any) -> Scalar:
     return str(value)
 
 
+def _label(value: object) -> str:
+    """A list item's name as a field path shows it; quoted when it holds anything but plain name characters."""
+    text = str(value)
+    return text if text and all(ch.isalnum() or ch in "-_." for ch in text) and text.isascii() else repr(text)
+
+
 def locate(tree: SourceNode, path: tuple[str | int, ...], *, key: bool = False) -> tuple[Location, str]:
     """The location of ``path`` in ``tree`` (or its nearest existing parent) and a readable field path.
 
@@ -193,7 +199,9 @@ def locate(tree: SourceNode, path: tuple[str | int, ...], *, key: bool = False) 
                 break
             node = items[segment]
             name = node.mapping().get("name") if node.is_mapping else None
-            shown += f"[{name.value}]" if name is not None and not (name.is_mapping or name.is_sequence) else f"[{segment}]"
+            shown += (
+                f"[{_label(name.value)}]" if name is not None and not (name.is_mapping or name.is_sequence) else f"[{segment}]"
+            )
             target = node.location
         else:
             if last:

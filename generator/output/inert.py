@@ -17,7 +17,9 @@ a run of exactly N); GFM tables (``\\|`` inside a cell); XML 1.0 ``Char`` produc
 
 from __future__ import annotations
 
+import json
 import re
+from typing import Any
 
 # C0 controls, DEL and C1 controls (ESC starts ANSI/OSC sequences; CR/LF/VT/FF/NEL split lines),
 # the Unicode line and paragraph separators, and the bidirectional overrides that reorder text.
@@ -85,6 +87,15 @@ def markdown_fence(lines: list[str], language: str = "") -> list[str]:
     return [f"{fence}{language}", *shown, fence]
 
 
+def json_document(document: object, **options: Any) -> str:
+    """``document`` as JSON text for stdout: exact when loaded, inert in a CI log.
+
+    JSON escapes control characters itself; ``##[`` is written ``#\\u0023[``, which loads back to
+    the same string but cannot start a legacy workflow command.
+    """
+    return json.dumps(document, indent=2, **options).replace(_LEGACY_COMMAND, "#\\u0023[") + "\n"
+
+
 def _xml_escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;").replace("'", "&apos;")
 
@@ -107,6 +118,7 @@ def sarif_text(text: object) -> str:
 __all__ = [
     "github_data",
     "github_property",
+    "json_document",
     "markdown_code",
     "markdown_fence",
     "sarif_text",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -53,7 +52,7 @@ def as_json(findings: Sequence[Finding], policies: dict[str, Policy]) -> str:
         }
         for f in findings
     ]
-    return json.dumps(document, indent=2) + "\n"
+    return inert.json_document(document)
 
 
 def sarif(findings: Sequence[Finding], policies: dict[str, Policy]) -> str:
@@ -103,7 +102,7 @@ def sarif(findings: Sequence[Finding], policies: dict[str, Policy]) -> str:
             }
         ],
     }
-    return json.dumps(log, indent=2) + "\n"
+    return inert.json_document(log)
 
 
 def _location(file: str, line: int, column: int) -> dict[str, Any]:

@@ -188,7 +188,7 @@ def as_json(review: Review) -> str:
         "newFindings": [note.__dict__ for note in review.new_findings],
         "fixedFindings": [note.__dict__ for note in review.fixed_findings],
     }
-    return json.dumps(document, indent=2, default=str) + "\n"
+    return inert.json_document(document, default=str)
 
 
 def text(review: Review) -> str:

@@ -140,7 +140,26 @@ DnsSubdomain = Annotated[
 PortName = Annotated[str, Field(max_length=15, pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"), AfterValidator(_port_name)]
 """A port name (IANA service name): at most 15 lower-case letters, digits and '-', one letter at least, no '--'."""
 
-PortNumber = Annotated[int, Field(ge=1, le=65535)]
+
+def _port_reference(value: int | str) -> int | str:
+    if isinstance(value, int) and not 1 <= value <= 65535:
+        raise ValueError(f"port {value} is not between 1 and 65535")
+    return _port_name(value) if isinstance(value, str) else value
+
+
+PortReference = Annotated[
+    int | str,
+    AfterValidator(_port_reference),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "integer", "minimum": 1, "maximum": 65535},
+                {"type": "string", "maxLength": 15, "pattern": r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"},
+            ]
+        }
+    ),
+]
+"""A container port by number (1-65535) or by name (a port name)."""
 
 Labels = Annotated[dict[str, str], AfterValidator(_labels)]
 LabelKey = Annotated[str, AfterValidator(_label_key)]

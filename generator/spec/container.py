@@ -14,7 +14,7 @@ from generator.spec.base import (
     DnsSubdomain,
     Labels,
     PortName,
-    PortNumber,
+    PortReference,
     PositiveQuantity,
     SpecModel,
 )
@@ -108,14 +108,14 @@ class HttpGetAction(SpecModel):
     """Probe by HTTP GET; any 2xx or 3xx status is success."""
 
     path: str = Field(pattern=r"^/")
-    port: PortNumber | PortName
+    port: PortReference
     """Container port number or name."""
 
 
 class TcpSocketAction(SpecModel):
     """Probe by opening a TCP connection."""
 
-    port: PortNumber | PortName
+    port: PortReference
     """Container port number or name."""
 
 

@@ -1,0 +1,231 @@
+"""Every reporter, the CLI's error printer and `diff` get the same hostile strings and print them inert.
+
+A pull request controls workload names, file names, label values, policy ids and messages. None of
+them may end a line, forge an `error:` line or a GitHub workflow command (`::error …`,
+`::stop-commands::`, legacy `##[…]`), drive the terminal (ANSI/OSC escapes), break XML, or turn a
+pull-request comment into links, HTML or @mentions.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import xml.etree.ElementTree as ElementTree
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from generator.errors import Location, UserError, UserErrors
+from generator.kube.footprint import Footprint
+from generator.kube.manifest import ObjectRef
+from generator.output import inert
+from generator.output.reporters import REPORTERS
+from generator.policy.model import Finding
+from generator.review.changes import EnvironmentChanges, FieldChange, ObjectChange
+from generator.review.summary import FindingNote, Review, as_json, markdown, text
+from tests.support import write
+
+HOSTILE = [
+    "carriage\rreturn",
+    "new\nerror: forged line",
+    "::error file=x.yaml,line=1::forged annotation",
+    "::stop-commands::token123",
+    "  ::warning::indented command",
+    "##[error]legacy command",
+    "\x1b]0;window title\x07",
+    "\x1b[2Jclear screen",
+    "\x1b[31mred\x1b[0m",
+    "a `backtick` and ``` fence",
+    "@octocat please look",
+    "<img src=x onerror=alert(1)> <!-- comment --> &amp;",
+    "[link](https://evil.example) ![image](https://evil.example/x.png)",
+    "pipe | in | table",
+    "line\u2028separator\u2029paragraph",
+    "nul\x00byte and \x7fdel and \x85nel",
+    "]]> cdata end",
+]
+EVERYTHING = " ".join(HOSTILE)
+# Characters that must never reach a terminal or a CI log raw.
+RAW_CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def _finding(value: str, waived: bool = False) -> Finding:
+    return Finding(
+        rule=f"rule-{value}",
+        severity="error",
+        message=f"message {value}",
+        object_ref=ObjectRef("v1", "ConfigMap", f"ns-{value}", f"name-{value}"),
+        location=Location(f"dir/{value}.yaml", 3, 4),
+        source=Location(f"environments/{value}.yaml", 1, 2),
+        waiver=f"reason {value}" if waived else None,
+        fix=f"fix {value}",
+    )
+
+
+def _assert_inert_lines(output: str) -> None:
+    """Each line of a terminal/CI-log output: no raw control character, no workflow command."""
+    for line in output.split("\n"):
+        assert not RAW_CONTROL.search(line), repr(line)
+        assert not line.lstrip().startswith("::") or line.startswith(("::error ", "::warning ", "::notice ")), repr(line)
+        assert "##[" not in line, repr(line)
+
+
+@pytest.mark.parametrize("value", HOSTILE, ids=range(len(HOSTILE)))
+def test_text_reporter(value: str) -> None:
+    output = REPORTERS["text"]([_finding(value), _finding(value, waived=True)], {})
+    assert output.count("\n") == 4  # two findings, each with its "from" line
+    _assert_inert_lines(output)
+    assert not any(line.lstrip().startswith("::") for line in output.splitlines())
+
+
+@pytest.mark.parametrize("value", HOSTILE, ids=range(len(HOSTILE)))
+def test_github_reporter(value: str) -> None:
+    output = REPORTERS["github"]([_finding(value), _finding(value, waived=True)], {})
+    lines = output.split("\n")
+    assert lines[-1] == ""
+    assert len(lines) == 3
+    for line in lines[:-1]:
+        _, properties, data = re.fullmatch(r"::(error|notice) ([^:]*)::(.*)", line).groups()  # type: ignore[union-attr]
+        assert "\r" not in data
+        assert "\n" not in data
+        assert not RAW_CONTROL.search(line)
+        # Properties are one comma-separated list: a value cannot add or end one.
+        assert [part.split("=")[0] for part in properties.split(",")] == ["file", "line", "col", "title"]
+
+
+@pytest.mark.parametrize("value", HOSTILE, ids=range(len(HOSTILE)))
+def test_json_reporter_keeps_values_exactly(value: str) -> None:
+    output = REPORTERS["json"]([_finding(value)], {})
+    _assert_inert_lines(output)
+    (loaded,) = json.loads(output)
+    assert loaded["message"] == f"message {value}"  # JSON is inert by construction, and exact
+
+
+@pytest.mark.parametrize("value", HOSTILE, ids=range(len(HOSTILE)))
+def test_sarif_reporter(value: str) -> None:
+    output = REPORTERS["sarif"]([_finding(value), _finding(value, waived=True)], {})
+    _assert_inert_lines(output)
+    log = json.loads(output)
+    for result in log["runs"][0]["results"]:
+        message = result["message"]["text"]
+        assert not RAW_CONTROL.search(message)
+        assert not re.search(r"(?<!\\)\[", message), message  # no embedded link can start
+        for suppression in result.get("suppressions", []):
+            assert not RAW_CONTROL.search(suppression["justification"])
+
+
+@pytest.mark.parametrize("value", HOSTILE, ids=range(len(HOSTILE)))
+def test_junit_reporter_is_well_formed_xml(value: str) -> None:
+    output = REPORTERS["junit"]([_finding(value), _finding(value, waived=True)], {})
+    _assert_inert_lines(output)
+    root = ElementTree.fromstring(output)
+    cases = root.findall(".//testcase")
+    assert len(cases) == 2
+    assert cases[0].get("classname") == inert.terminal(f"rule-{value}")
+
+
+def _strip_code(markdown_text: str) -> str:
+    """The Markdown with every fenced block and code span removed: what GitHub would render as markup."""
+    lines = markdown_text.split("\n")
+    kept: list[str] = []
+    fence: str | None = None
+    for line in lines:
+        if fence is not None:
+            if line == fence:
+                fence = None
+            continue
+        opening = re.fullmatch(r"(`{3,})\w*", line)
+        if opening:
+            fence = opening.group(1)
+            continue
+        kept.append(line)
+    text = "\n".join(kept)
+    out: list[str] = []
+    index = 0
+    while index < len(text):
+        run = re.match(r"`+", text[index:])
+        if run is None:
+            out.append(text[index])
+            index += 1
+            continue
+        width = len(run.group())
+        closing = re.compile(rf"(?<!`)`{{{width}}}(?!`)")
+        end = closing.search(text, index + width)
+        assert end is not None, f"unclosed code span at {text[index : index + 40]!r}"
+        index = end.end()
+        out.append("CODE")
+    return "".join(out)
+
+
+def _review(value: str) -> Review:
+    fields = [FieldChange(f"spec.template.spec.containers[{value}].image", f"before {value}", f"after {value}", "image")]
+    change = ObjectChange("Deployment", f"serve-{value}", "changed", f"old-{value}", fields)
+    environment = EnvironmentChanges("dev", [change, ObjectChange("Job", value, "added")], Footprint(), Footprint())
+    environment.after.cpu = Decimal(1)
+    note = FindingNote(f"rule-{value}", "error", f"message {value}", f"rendered/{value}.yaml:1:1", "dev")
+    diff = f"--- a/rendered/dev/x.yaml\n+++ b/rendered/dev/x.yaml\n@@ -1 +1 @@\n-name: {value}\n+name: ok\n ```\n"
+    return Review(f"base-{value}", [environment], [note], [note], diff)
+
+
+@pytest.mark.parametrize("value", HOSTILE, ids=range(len(HOSTILE)))
+def test_diff_markdown_keeps_every_value_in_code(value: str) -> None:
+    output = markdown(_review(value))
+    assert not RAW_CONTROL.search(output)
+    rendered_as_markup = _strip_code(output)
+    for marker in ("@octocat", "<img", "<!--  comment", "[link]", "![image]", "evil.example", "\x1b", "##["):
+        assert marker not in rendered_as_markup, (marker, rendered_as_markup)
+    # Our own structure is intact: the comment marker, the headings and the details block.
+    assert output.startswith("<!-- mlgitops-diff -->\n## mlgitops: what this change deploys\n")
+    assert output.rstrip().endswith("</details>")
+
+
+@pytest.mark.parametrize("value", HOSTILE, ids=range(len(HOSTILE)))
+def test_diff_text_and_json(value: str) -> None:
+    _assert_inert_lines(text(_review(value)))
+    document = as_json(_review(value))
+    _assert_inert_lines(document)
+    assert json.loads(document)["environments"][0]["objects"][1]["name"] == value
+
+
+def test_the_error_printer_prints_one_inert_line_per_error(capsys: pytest.CaptureFixture[str]) -> None:
+    from generator.commands.render import fail
+
+    errors = UserErrors([UserError(f"bad {value}", Location(f"{value}.yaml", 1, 1)) for value in HOSTILE])
+    with pytest.raises(SystemExit) as stopped:
+        fail(errors)
+    assert stopped.value.code == 2
+    lines = capsys.readouterr().err.split("\n")
+    assert lines[-1] == ""
+    assert len(lines) - 1 == len(HOSTILE)
+    assert all(line.startswith("error: ") for line in lines[:-1])
+    _assert_inert_lines("\n".join(lines))
+
+
+def test_a_hostile_manifest_linted_in_every_format(tmp_path: Path) -> None:
+    from tests.test_bad_inputs import run_forked
+
+    # YAML's double-quoted escapes carry every control character into names and values.
+    name = '"x\\r\\n::error file=a::forged\\e]0;t\\a\\e[2J`@octocat`<b>"'
+    write(
+        tmp_path / "hostile ::error::.yaml",
+        f"apiVersion: v1\nkind: Pod\nmetadata:\n  name: {name}\n  namespace: ml\n"
+        f"spec:\n  containers:\n    - name: {name}\n      image: busybox\n",
+    )
+    for output_format in ("text", "json", "sarif", "junit", "github"):
+        result = run_forked("lint", ".", "--format", output_format, cwd=tmp_path)
+        assert result.exit_code == 1, result.stderr
+        _assert_inert_lines(result.stdout + result.stderr)
+        if output_format == "junit":
+            ElementTree.fromstring(result.stdout)
+        elif output_format in ("json", "sarif"):
+            json.loads(result.stdout)
+
+
+def test_usage_errors_quote_arguments_inertly(tmp_path: Path) -> None:
+    from tests.test_bad_inputs import run_forked
+
+    result = run_forked("lint", "--format", "x\x1b]0;t\x07\n::error::forged", cwd=tmp_path)
+    assert result.exit_code == 2
+    _assert_inert_lines(result.stderr)
+    assert "Invalid value for '--format'" in result.stderr
