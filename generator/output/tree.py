@@ -25,6 +25,7 @@ from generator.output.file_diff import file_diff
 from generator.output.ownership import owned_folders, with_marker
 from generator.output.safe_write import create_file, require_real_folder
 from generator.paths import shown_path
+from generator.yaml.text import MANIFEST_BYTES, read_capped
 
 NEW_PREFIX = ".mlgitops-new-"
 OLD_PREFIX = ".mlgitops-old-"
@@ -71,7 +72,8 @@ def _read_tree(folder: Path) -> dict[str, str]:
             files[relative] = f"<symbolic link to {os.readlink(path)}>\n"
         elif path.is_file():
             try:
-                files[relative] = path.read_text(encoding="utf-8")
+                raw, size = read_capped(path, MANIFEST_BYTES)
+                files[relative] = raw.decode("utf-8") if len(raw) <= MANIFEST_BYTES else f"<{size:,} bytes: too large to show>\n"
             except (OSError, UnicodeDecodeError):
                 files[relative] = "<unreadable>\n"
     return files

@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
@@ -106,11 +107,30 @@ def _build_with_kustomize(folder: Path) -> str:
     kubectl = shutil.which("kubectl")
     if kubectl is None:
         raise UserError(f"{_shown(folder)} uses kustomize transformers; install kubectl to lint what it builds")
-    built = subprocess.run([kubectl, "kustomize", str(folder)], capture_output=True, text=True, check=False, timeout=600)
+    with (
+        tempfile.TemporaryFile() as errors,
+        subprocess.Popen([kubectl, "kustomize", str(folder)], stdout=subprocess.PIPE, stderr=errors) as built,
+    ):
+        assert built.stdout is not None
+        # Capped like any file: a kustomization can generate without bound (repeated bases, generators).
+        output = read_stream_capped(built.stdout, MAX_FILE_BYTES)
+        if len(output) > MAX_FILE_BYTES:
+            built.kill()
+            built.wait()
+            raise UserError(
+                f"kubectl kustomize {_shown(folder)} builds more than {MAX_FILE_BYTES:,} bytes; lint its parts instead"
+            )
+        try:
+            built.wait(timeout=600)
+        except subprocess.TimeoutExpired:
+            built.kill()
+            raise UserError(f"kubectl kustomize {_shown(folder)} did not finish within 10 minutes") from None
+        errors.seek(0)
+        message_bytes = errors.read(64_000)
     if built.returncode != 0:
-        message = " ".join(built.stderr.strip().splitlines()[-1:]) or "kubectl kustomize failed"
-        raise UserError(f"kubectl kustomize {_shown(folder)}: {message}")
-    return built.stdout
+        lines = message_bytes.decode("utf-8", errors="replace").strip().splitlines()
+        raise UserError(f"kubectl kustomize {_shown(folder)}: {' '.join(lines[-1:]) or 'kubectl kustomize failed'}")
+    return _decoded(output, None, f"{_shown(folder)} (built)")
 
 
 def _environment(manifest: Manifest) -> None:

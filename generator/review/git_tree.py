@@ -8,6 +8,7 @@ from pathlib import Path, PurePosixPath
 
 from generator.errors import UserError
 from generator.output.safe_write import create_file
+from generator.yaml.text import ENVIRONMENT_FILE_BYTES
 
 
 def _git(repo: Path, *args: str) -> str:
@@ -54,7 +55,7 @@ def checkout_folder(repo: Path, revision: str, folder: str, target: Path) -> boo
     folder are written, so a hostile tree cannot place files elsewhere.
     """
     commit = resolve_revision(repo, revision)
-    listing = _git(repo, "ls-tree", "-r", "-z", "--full-tree", commit, "--", folder)
+    listing = _git(repo, "ls-tree", "-r", "-l", "-z", "--full-tree", commit, "--", folder)
     entries = [entry for entry in listing.split("\0") if entry]
     if not entries:
         return False
@@ -62,10 +63,15 @@ def checkout_folder(repo: Path, revision: str, folder: str, target: Path) -> boo
     prefix = PurePosixPath(folder)
     for entry in entries:
         meta, _, path = entry.partition("\t")
-        mode, kind, _ = meta.split(" ")
+        mode, kind, _, size = meta.split()
         relative = PurePosixPath(path).relative_to(prefix)
         if kind != "blob" or mode not in ("100644", "100755") or ".." in relative.parts:
             continue
+        if int(size) > ENVIRONMENT_FILE_BYTES:
+            # Never read whole into memory: the same cap as an environment file in the working tree.
+            raise UserError(
+                f"{path} at {revision} is {int(size):,} bytes; environment files are limited to {ENVIRONMENT_FILE_BYTES:,} bytes"
+            )
         content = subprocess.run(
             ["git", "-C", str(repo), "cat-file", "blob", f"{commit}:{path}"],
             capture_output=True,

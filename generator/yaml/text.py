@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO
 
 from generator.errors import Location, UserError
 
@@ -30,7 +30,7 @@ def read_capped(path: Path, limit: int) -> tuple[bytes, int]:
         return raw, max(os.fstat(stream.fileno()).st_size, len(raw))
 
 
-def read_stream_capped(stream: BinaryIO, limit: int) -> bytes:
+def read_stream_capped(stream: IO[bytes], limit: int) -> bytes:
     """At most ``limit + 1`` bytes of a stream (stdin): enough to tell that it is over the cap."""
     chunks: list[bytes] = []
     remaining = limit + 1
