@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Annotated
 
@@ -66,25 +67,21 @@ def _positive_quantity(value: str) -> str:
     return value
 
 
-def _dns_label(value: str) -> str:
-    problem = dns1123_label_problem(value)
-    if problem:
-        raise ValueError(problem)
-    return value
+def _refusing(problem_of: Callable[[str], str | None]) -> Callable[[str], str]:
+    """A validator that raises the naming rule's own explanation (kube/names.py) for a value it refuses."""
+
+    def check(value: str) -> str:
+        problem = problem_of(value)
+        if problem:
+            raise ValueError(problem)
+        return value
+
+    return check
 
 
-def _dns_subdomain(value: str) -> str:
-    problem = dns1123_subdomain_problem(value)
-    if problem:
-        raise ValueError(problem)
-    return value
-
-
-def _port_name(value: str) -> str:
-    problem = port_name_problem(value)
-    if problem:
-        raise ValueError(problem)
-    return value
+_dns_label = _refusing(dns1123_label_problem)
+_dns_subdomain = _refusing(dns1123_subdomain_problem)
+_port_name = _refusing(port_name_problem)
 
 
 def _labels(value: dict[str, str]) -> dict[str, str]:
