@@ -28,6 +28,8 @@ except AttributeError:  # pragma: no cover - libyaml missing from this PyYAML bu
 
 MAX_DEPTH = 100
 MAX_EXPANDED_NODES = 1_000_000
+# Documents in one stream: fleets put thousands in a file; millions of empty ones only cost time.
+MAX_DOCUMENTS = 100_000
 
 _STR = "tag:yaml.org,2002:str"
 _INT = "tag:yaml.org,2002:int"
@@ -117,6 +119,10 @@ def iter_documents(text: str, file: str, ambiguous: list[AmbiguousText] | None =
             node = loader.get_node()
             if node is None:  # pragma: no cover - libyaml yields None only at stream end
                 break
+            if index >= MAX_DOCUMENTS:
+                raise UserError(
+                    f"more than {MAX_DOCUMENTS:,} YAML documents in one file; split it", _location(file, node.start_mark)
+                )
             if anchors:
                 check_node(node, file, anchors=True, ambiguous=found)
                 value = loader.construct_document(node)
@@ -294,4 +300,13 @@ def _expanded_size(root: yaml.Node) -> int:
     return sizes[id(root)]
 
 
-__all__ = ["MAX_DEPTH", "MAX_EXPANDED_NODES", "AmbiguousText", "check_node", "compose_all", "iter_documents", "yaml_error"]
+__all__ = [
+    "MAX_DEPTH",
+    "MAX_DOCUMENTS",
+    "MAX_EXPANDED_NODES",
+    "AmbiguousText",
+    "check_node",
+    "compose_all",
+    "iter_documents",
+    "yaml_error",
+]
