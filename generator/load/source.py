@@ -166,9 +166,10 @@ def _scalar(value: Any) -> Scalar:
 
 
 def _label(value: object) -> str:
-    """A list item's name as a field path shows it; quoted when it holds anything but plain name characters."""
+    """A list item's name as a field path shows it; quoted when it is empty or holds spaces, brackets, quotes or controls."""
     text = str(value)
-    return text if text and all(ch.isalnum() or ch in "-_." for ch in text) and text.isascii() else repr(text)
+    plain = text.isprintable() and not any(ch.isspace() or ch in "[]'\"" for ch in text)
+    return text if text and plain else repr(text)
 
 
 def locate(tree: SourceNode, path: tuple[str | int, ...], *, key: bool = False) -> tuple[Location, str]:
