@@ -11,6 +11,7 @@ import click
 
 from generator.commands.render import fail
 from generator.errors import UserError
+from generator.output.inert import terminal
 
 
 def scaffold_files() -> dict[str, str]:
@@ -52,5 +53,5 @@ def init(directory: Path) -> None:
     except OSError as error:
         fail(UserError(f"cannot write to {directory}: {error.strerror or error}"))
     for name in sorted(files):
-        click.echo(f"created {directory / name}")
+        click.echo(terminal(f"created {directory / name}"))
     click.echo("next: edit environments/*.yaml, then run `mlgitops render` and commit rendered/")

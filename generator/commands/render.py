@@ -87,16 +87,18 @@ def render(
             for difference in differences:
                 click.echo(terminal(f"{difference.state}: {difference.path}"), err=True)
             if differences:
-                click.echo(f"{output_dir}/ is out of date ({len(differences)} file(s)); run `mlgitops render`", err=True)
+                click.echo(
+                    terminal(f"{output_dir}/ is out of date ({len(differences)} file(s)); run `mlgitops render`"), err=True
+                )
                 sys.exit(EXIT_DRIFT)
-            click.echo(f"{output_dir}/ is up to date ({_summary(outputs)})")
+            click.echo(terminal(f"{output_dir}/ is up to date ({_summary(outputs)})"))
             return
         written = tree.write(output_dir, wanted, remove_stale)
         for warning in written.warnings:
             click.echo(terminal(f"warning: {warning}"), err=True)
         changed = written.changed
         state = f"updated {', '.join(changed)}" if changed else "no changes"
-        click.echo(f"rendered {_summary(outputs)} into {output_dir}/ ({state})")
+        click.echo(terminal(f"rendered {_summary(outputs)} into {output_dir}/ ({state})"))
     except UserError as error:
         fail(error)
 
