@@ -19,8 +19,9 @@ from typing import ClassVar
 
 import pytest
 
+from generator.errors import Location
 from generator.load.merge import merge
-from generator.load.source import parse
+from generator.load.source import SourceNode
 from tests.support import REPO, kubectl, run_cli, write
 from tests.test_bad_inputs import MEMORY_GROWTH_MB, POD, run_forked
 
@@ -201,10 +202,16 @@ def test_six_hundred_chained_bases_are_cut_short_quickly(tmp_path: Path) -> None
     assert result.grown_mb < MEMORY_GROWTH_MB
 
 
+def _named_list(file: str, items: list[dict[str, str]]) -> SourceNode:
+    where = Location(file, 1, 1)
+    nodes = [SourceNode({key: SourceNode(value, where) for key, value in item.items()}, where) for item in items]
+    return SourceNode({"workloads": SourceNode(nodes, where)}, where)
+
+
 def test_deleting_24000_inherited_items_is_linear() -> None:
     count = 24_000
-    base = parse("workloads:\n" + "".join(f"  - {{name: w{i}, kind: training}}\n" for i in range(count)), "base.yaml")
-    child = parse("workloads:\n" + "".join(f"  - {{name: w{i}, $patch: delete}}\n" for i in range(count - 1)), "dev.yaml")
+    base = _named_list("base.yaml", [{"name": f"w{i}", "kind": "training"} for i in range(count)])
+    child = _named_list("dev.yaml", [{"name": f"w{i}", "$patch": "delete"} for i in range(count - 1)])
     started = time.monotonic()
     merged = merge(base, child)
     assert time.monotonic() - started < 5  # quadratic list removal took 25 s

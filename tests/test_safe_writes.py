@@ -12,6 +12,7 @@ import pytest
 
 from generator.output import tree
 from tests.support import REPO, run_cli
+from tests.test_bad_inputs import run_forked
 
 
 def _digest(folder: Path) -> dict[str, str]:
@@ -114,7 +115,7 @@ def test_check_never_prints_what_a_link_in_rendered_points_to(fleet: Path, tmp_p
     credentials.write_text(SENTINEL + "\n")
     (fleet / "rendered" / "dev" / "leak.yaml").symlink_to(credentials)
     for args in (("render", "--check"), ("render",)):
-        result = run_cli(*args, cwd=fleet, timeout=30)
+        result = run_forked(*args, cwd=fleet, timeout=30)
         # mlgitops did not write the link: it refuses the folder, names the link, and follows nothing.
         assert (result.exit_code, result.stderr) == (
             2,
@@ -131,7 +132,7 @@ def test_links_to_an_endless_device_in_rendered_do_not_hang_a_render(fleet: Path
     (fleet / "rendered" / "old-env").mkdir()
     (fleet / "rendered" / "old-env" / "zero.yaml").symlink_to("/dev/zero")
     for args in (("render", "--check"), ("render",)):
-        result = run_cli(*args, cwd=fleet, timeout=30)
+        result = run_forked(*args, cwd=fleet, timeout=30)
         assert result.exit_code == 2, result.stderr
         assert result.stderr.startswith("error: rendered/old-env/zero.yaml was not written by mlgitops;")
     # A folder mlgitops cannot prove it wrote is left alone rather than deleted.
@@ -174,7 +175,7 @@ def test_an_output_folder_holding_hand_written_files_is_refused_and_kept(fleet: 
     (fleet / "docs").mkdir()
     (fleet / "docs" / "README.md").write_text("hand-written\n")
     before = _everything(fleet)
-    result = run_cli("render", "--output", ".", cwd=fleet, timeout=60)
+    result = run_forked("render", "--output", ".", cwd=fleet, timeout=60)
     assert (result.exit_code, result.stderr) == (2, "error: docs/README.md " + FOREIGN.format(root="./"))
     assert _everything(fleet) == before
 
@@ -196,18 +197,18 @@ def test_a_file_mlgitops_did_not_write_stops_render_and_survives(fleet: Path, pl
     target.write_text("keep me\n")
     before = _everything(fleet / "rendered")
     for args in (("render",), ("render", "--check"), ("render", "--env", "dev"))[: 3 if place == "README.md" else 1]:
-        result = run_cli(*args, cwd=fleet, timeout=60)
+        result = run_forked(*args, cwd=fleet, timeout=60)
         assert (result.exit_code, result.stderr) == (2, f"error: {shown} " + FOREIGN.format(root="rendered/")), args
     assert _everything(fleet / "rendered") == before
 
 
 def test_folders_mlgitops_wrote_carry_a_marker_and_a_deleted_environment_goes(fleet: Path) -> None:
-    assert run_cli("render", cwd=fleet, timeout=60).exit_code == 0
+    assert run_forked("render", cwd=fleet, timeout=60).exit_code == 0
     marker = (fleet / "rendered" / "prod" / ".mlgitops-owned").read_text().splitlines()
     assert "cluster/kustomization.yaml" in marker
     assert "kustomization.yaml" in marker
     (fleet / "environments" / "staging.yaml").unlink()
-    result = run_cli("render", cwd=fleet, timeout=60)
+    result = run_forked("render", cwd=fleet, timeout=60)
     assert result.exit_code == 0, result.stderr
     assert not (fleet / "rendered" / "staging").exists()
 
@@ -215,14 +216,14 @@ def test_folders_mlgitops_wrote_carry_a_marker_and_a_deleted_environment_goes(fl
 def test_a_tree_rendered_before_markers_existed_is_adopted(fleet: Path) -> None:
     for marker in (fleet / "rendered").rglob(".mlgitops-owned"):
         marker.unlink()
-    result = run_cli("render", cwd=fleet, timeout=60)
+    result = run_forked("render", cwd=fleet, timeout=60)
     assert result.exit_code == 0, result.stderr
     assert _digest(fleet / "rendered") == _digest(REPO / "rendered")
 
 
 @pytest.mark.parametrize("output", ["/proc/mlgitops-out", "environments/base.yaml/out", "/sys/mlgitops-out"])
 def test_an_output_folder_that_cannot_be_created_is_a_usage_error(fleet: Path, output: str) -> None:
-    result = run_cli("render", "--output", output, cwd=fleet, timeout=60)
+    result = run_forked("render", "--output", output, cwd=fleet, timeout=60)
     assert result.exit_code == 2, result.stderr
     assert len(result.stderr.splitlines()) == 1
     assert result.stderr.startswith(f"error: cannot create the output folder {output}: ")
@@ -242,7 +243,7 @@ def test_a_read_only_folder_in_rendered_is_refused_before_anything_changes(fleet
     )
     assert _everything(fleet / "rendered") == before  # no .mlgitops-new-* leftover either
     monkeypatch.undo()
-    assert run_cli("render", cwd=fleet, timeout=60).exit_code == 0
+    assert run_forked("render", cwd=fleet, timeout=60).exit_code == 0
 
 
 def test_a_folder_that_cannot_be_deleted_after_the_swap_never_breaks_the_next_run(
@@ -260,7 +261,7 @@ def test_a_folder_that_cannot_be_deleted_after_the_swap_never_breaks_the_next_ru
     assert written.warnings[0].startswith("could not remove rendered/.mlgitops-new-dev-")
     assert (fleet / "rendered" / "dev" / "kustomization.yaml").read_text() == "changed\n"
     monkeypatch.setattr(tree.shutil, "rmtree", real_rmtree)
-    result = run_cli("render", cwd=fleet, timeout=60)
+    result = run_forked("render", cwd=fleet, timeout=60)
     assert result.exit_code == 0, result.stderr
     assert _digest(fleet / "rendered") == _digest(REPO / "rendered")
 
@@ -270,6 +271,6 @@ def test_a_planted_link_under_a_staging_name_is_never_written_through(
 ) -> None:
     victim = tmp_path_factory.mktemp("victim")
     (fleet / "rendered" / ".mlgitops-new-dev-1").symlink_to(victim)
-    result = run_cli("render", cwd=fleet, timeout=60)
+    result = run_forked("render", cwd=fleet, timeout=60)
     assert result.exit_code == 2
     assert list(victim.iterdir()) == []
