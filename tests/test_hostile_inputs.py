@@ -312,3 +312,17 @@ def test_a_render_error_never_prints_a_secret_value(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "0x5EC12E7" not in result.stdout + result.stderr
     assert "5EC12E7" not in result.stdout + result.stderr
+
+
+def test_redaction_hides_secret_values_and_nothing_else(tmp_path: Path) -> None:
+    write(
+        tmp_path / "pod.yaml",
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: ml}\nspec:\n  automountServiceAccountToken: true\n"
+        "  containers:\n    - name: c\n      image: registry.example/c:1.0\n"
+        "      env:\n        - {name: ENABLE_TOKEN_AUTH, value: 'true'}\n        - {name: API_TOKEN, value: 7e4}\n"
+        "      resources: {requests: {cpu: '1', memory: 1Gi}, limits: {memory: 1Gi}}\n",
+    )
+    result = run_forked("lint", "pod.yaml", cwd=tmp_path)
+    assert "7e4" not in result.stdout + result.stderr
+    assert "<redacted>" in result.stdout  # the ambiguous API_TOKEN value
+    assert "set runAsNonRoot: true on the pod or the container" in result.stdout  # a switch is no secret

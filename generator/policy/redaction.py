@@ -18,18 +18,22 @@ from generator.kube.manifest import Manifest
 
 SECRET_NAME = re.compile(r"(pass(word|wd)?|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|credential)", re.I)
 REDACTED = "<redacted>"
-_SCALARS = (str, int, float, bool)
+# Booleans and nulls say nothing secret (and would blank every "true" in a message).
+_VALUES = (str, int, float)
 # Secret values are words of a few characters or more; a whole-message walk is linear in the object.
 _MAX_WALK = 200_000
 
 
 def _secret_values(obj: Any) -> Iterator[Any]:
     """Every value of a secret-looking field in ``obj`` (iterative walk, bounded)."""
-    if isinstance(obj, dict) and obj.get("kind") == "Secret":
-        for field in ("data", "stringData"):
-            values = obj.get(field)
-            if isinstance(values, dict):
-                yield from (value for value in values.values() if isinstance(value, _SCALARS))
+    kind = obj.get("kind") if isinstance(obj, dict) else None
+    for field in ("data", "stringData"):
+        values = obj.get(field) if isinstance(obj, dict) else None
+        if isinstance(values, dict):
+            for key, value in values.items():
+                # A Secret's values all are; a ConfigMap's where the key looks like a credential.
+                if isinstance(value, _VALUES) and (kind == "Secret" or (isinstance(key, str) and SECRET_NAME.search(key))):
+                    yield value
     stack: list[Any] = [obj]
     visited = 0
     while stack and visited < _MAX_WALK:
@@ -37,20 +41,22 @@ def _secret_values(obj: Any) -> Iterator[Any]:
         visited += 1
         if isinstance(node, dict):
             name = node.get("name")
-            if isinstance(name, str) and SECRET_NAME.search(name) and isinstance(node.get("value"), _SCALARS):
+            # An env var (name/value pair) named like a credential: API_TOKEN, DB_PASSWORD.
+            if isinstance(name, str) and SECRET_NAME.search(name) and isinstance(node.get("value"), _VALUES):
                 yield node["value"]
-            for key, value in node.items():
-                if isinstance(key, str) and SECRET_NAME.search(key) and isinstance(value, _SCALARS):
-                    yield value
-                elif isinstance(value, (dict, list)):
-                    stack.append(value)
+            stack.extend(value for value in node.values() if isinstance(value, (dict, list)))
         elif isinstance(node, list):
             stack.extend(item for item in node if isinstance(item, (dict, list)))
 
 
+# Switches, not secrets: `RAY_ENABLE_K8S_TOKEN_AUTH: "true"` would otherwise blank every "true".
+_NOT_SECRET = frozenset(("true", "false", "yes", "no", "on", "off", "y", "n", "enabled", "disabled", ""))
+
+
 def _forms(value: Any) -> set[str]:
-    text = str(value).lower() if isinstance(value, bool) else str(value)
-    return {form for form in (text, repr(value), str(value)) if form.strip()}
+    if isinstance(value, bool) or str(value).strip().lower() in _NOT_SECRET:
+        return set()
+    return {form for form in (str(value), repr(value)) if form.strip()}
 
 
 def redactor(manifest: Manifest) -> re.Pattern[str] | None:
