@@ -274,3 +274,12 @@ def test_a_planted_link_under_a_staging_name_is_never_written_through(
     result = run_forked("render", cwd=fleet, timeout=60)
     assert result.exit_code == 2
     assert list(victim.iterdir()) == []
+
+
+def test_generated_files_a_merge_brings_are_mlgitops_own(fleet: Path) -> None:
+    # Two branches rendered; git merged the files of one into a folder whose marker lists the other's.
+    dev = fleet / "rendered" / "dev"
+    shutil.copy(dev / "kustomization.yaml", dev / "service-from-the-other-branch.yaml")
+    result = run_forked("render", cwd=fleet, timeout=60)
+    assert result.exit_code == 0, result.stderr
+    assert _digest(fleet / "rendered") == _digest(REPO / "rendered")

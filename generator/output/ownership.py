@@ -2,7 +2,9 @@
 
 Each folder `render` writes into the output folder (``rendered/<env>/``, ``rendered/argocd/``,
 ``rendered/flux/``) carries an ownership marker, ``.mlgitops-owned``, listing every file mlgitops
-wrote there. A folder is replaced or deleted only when its marker lists every file in it; the
+wrote there. A folder is replaced or deleted only when every file in it is listed by its marker
+or starts with mlgitops's header (a merge of two branches may bring generated files the marker of
+one side does not list yet), and only regular files (never a link); the
 output folder may hold nothing else (besides what an interrupted run left under ``.mlgitops-new-``
 or ``.mlgitops-old-``). Anything else, a hand-written ``README.md``, a link, a folder of notes, is
 foreign: `render` refuses the output folder with one line naming it, and changes nothing.
@@ -113,7 +115,10 @@ def foreign_entry(folder: Path) -> str | None:
     for name, status in entries:
         if stat.S_ISDIR(status.st_mode):
             continue
-        if name == MARKER or (name in listed and stat.S_ISREG(status.st_mode)):
+        regular = stat.S_ISREG(status.st_mode)
+        # Listed by the marker, or carrying mlgitops's header: a git merge of two branches that both
+        # rendered can bring files the marker of one side does not list yet.
+        if name == MARKER or (regular and (name in listed or _starts_with_header(folder / name))):
             continue
         return name
     return None
