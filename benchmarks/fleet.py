@@ -4,7 +4,7 @@ The fleet has the shape of the example in `environments/`, scaled up: an abstrac
 holding the cluster, the volumes and N workloads, and `dev.yaml`, `staging.yaml` and
 `prod.yaml` that extend it and override a slice of the workloads, so every environment renders
 N workloads. The mix covers every workload kind mlgitops renders (single-node GPU training,
-distributed PyTorchJobs, serving with an HPA and a Service, batch CronJobs), CPU and GPU pools
+distributed TrainJobs, serving with an HPA and a Service, batch CronJobs), CPU and GPU pools
 with taints, and claims of every access mode. Workloads are split into teams (`group:`), so a
 large environment is sharded into one kustomize root per team, as a real fleet would be.
 
@@ -48,7 +48,7 @@ class FleetSummary:
 
 
 def node_pools() -> list[Spec]:
-    """Two CPU pools and two tainted GPU pools (A100 for training, L4 for GPU serving)."""
+    """Two CPU pools and two tainted GPU pools (A100 for training, L4 for GPU serving); maxNodes sizes Kueue's quotas."""
     gpu_taint = [{"key": "nvidia.com/gpu", "value": "present", "effect": "NoSchedule"}]
     return [
         {
@@ -56,12 +56,14 @@ def node_pools() -> list[Spec]:
             "labels": {"node-pool": "cpu-general"},
             "allocatable": {"cpu": "15", "memory": "58Gi"},
             "instanceTypes": ["m6i.4xlarge"],
+            "maxNodes": 200,
         },
         {
             "name": "cpu-highmem",
             "labels": {"node-pool": "cpu-highmem"},
             "allocatable": {"cpu": "31", "memory": "240Gi"},
             "instanceTypes": ["r6i.8xlarge"],
+            "maxNodes": 200,
         },
         {
             "name": "gpu-a100",
@@ -70,6 +72,7 @@ def node_pools() -> list[Spec]:
             "allocatable": {"cpu": "94", "memory": "1800Gi", "gpus": 8},
             "instanceTypes": ["p4de.24xlarge"],
             "capacityTypes": ["on-demand"],
+            "maxNodes": 200,
         },
         {
             "name": "gpu-l4",
@@ -78,6 +81,7 @@ def node_pools() -> list[Spec]:
             "allocatable": {"cpu": "46", "memory": "180Gi", "gpus": 4},
             "instanceTypes": ["g6.12xlarge"],
             "capacityTypes": ["on-demand", "spot"],
+            "maxNodes": 200,
         },
     ]
 
@@ -137,13 +141,12 @@ def distributed_training(rng: random.Random, name: str, team: str) -> Spec:
         "kind": "distributed-training",
         "group": team,
         "image": f"ghcr.io/acme/{team}-train:2.{rng.randint(0, 9)}.0",
-        "workers": rng.randint(1, 3),
+        "numNodes": rng.randint(2, 4),
         "nprocPerNode": gpus,
         "args": ["train.py", "--data=/data", f"--checkpoints=/checkpoints/{name}"],
         "resources": {"cpu": str(8 * gpus), "memory": f"{96 * gpus}Gi", "gpu": gpus},
         "nodePool": "gpu-a100",
         "shmSize": f"{16 * gpus}Gi",
-        "runPolicy": {"cleanPodPolicy": "None", "backoffLimit": 3},
         "mounts": [
             {"volume": f"{team}-datasets", "path": "/data", "role": "data", "readOnly": True},
             {"volume": f"{team}-checkpoints", "path": "/checkpoints", "role": "checkpoint"},

@@ -26,7 +26,7 @@ def test_render_into_an_empty_folder_then_check_is_clean(fleet: Path) -> None:
     shutil.rmtree(fleet / "rendered")
     result = run_cli("render", cwd=fleet)
     assert result.exit_code == 0, result.stderr
-    assert result.stdout.startswith("rendered dev: 24 objects, prod: 29 objects, staging: 26 objects into rendered/")
+    assert result.stdout.startswith("rendered dev: 29 objects, prod: 36 objects, staging: 31 objects into rendered/")
     assert _tree_digest(fleet / "rendered") == _tree_digest(REPO / "rendered")
     check = run_cli("render", "--check", cwd=fleet)
     assert check.exit_code == 0, check.stdout + check.stderr
@@ -161,7 +161,7 @@ def test_render_runs_the_policy_catalog_and_writes_nothing_on_an_error_finding(f
         "rendered/prod/deployment-resnet-serve.yaml:41:16: error image-digest: container 'resnet-serve' image "
         "'ghcr.io/acme/resnet-serve:1.5.0' is not pinned by digest [Deployment ml-prod/resnet-serve]"
     )
-    assert lines[1] == "  from environments/prod.yaml:38:5"
+    assert lines[1] == "  from environments/prod.yaml:48:5"
     assert lines[-1] == "1 error finding(s): nothing was written (see `mlgitops explain RULE`)"
     assert _tree_digest(fleet / "rendered") == before
     assert run_cli("render", "--check", cwd=fleet).exit_code == 1
@@ -169,13 +169,13 @@ def test_render_runs_the_policy_catalog_and_writes_nothing_on_an_error_finding(f
 
 def test_an_environment_over_its_budget_does_not_render(fleet: Path) -> None:
     prod = fleet / "environments" / "prod.yaml"
-    prod.write_text(prod.read_text() + 'budget:\n  gpus: 16\n  cpu: "500"\n')
+    prod.write_text(prod.read_text().replace("  gpus: 48\n", "  gpus: 16\n"))
     result = run_cli("render", cwd=fleet)
     assert result.exit_code == 1
     [finding] = [line for line in result.stderr.splitlines() if "env-budget" in line]
     # Every accelerator kind counts: 8 + 2 x 8 A100s, 1 Gaudi card, and the LLM's LeaderWorkerSet of
     # 1 replica x 2 pods x 8 H100s.
     assert finding == (
-        "environments/prod.yaml:107:9: error env-budget: environment 'prod' requests 41 gpus in total, over its budget "
-        "of 16: resnet-ddp 16, chat-llm 16, resnet-train 8, nightly-embeddings 1 [Environment ml-prod/prod]"
+        "environments/prod.yaml:23:9: error env-budget: environment 'prod' requests 26 gpus in total, over its budget "
+        "of 16: resnet-ddp 16, resnet-train 8, embeddings-serve 2 [Environment ml-prod/prod]"
     )

@@ -30,9 +30,12 @@ def history(tmp_path: Path) -> Path:
     _git(tmp_path, "checkout", "-q", "-b", "bigger-training")
     prod = tmp_path / "environments" / "prod.yaml"
     prod.write_text(
-        prod.read_text().replace("resnet-serve:1.4.2@", "resnet-serve:1.5.0@").replace("    workers: 1\n", "    workers: 3\n")
+        prod.read_text()
+        .replace("resnet-serve:1.4.2@", "resnet-serve:1.5.0@")
+        .replace("    numNodes: 2\n", "    numNodes: 4\n")
+        .replace("        replicas: 4\n", "        replicas: 6\n")
     )
-    _git(tmp_path, "commit", "-q", "-am", "four training nodes")
+    _git(tmp_path, "commit", "-q", "-am", "four training nodes, six feature workers")
     return tmp_path
 
 
@@ -41,24 +44,23 @@ def test_markdown_summary_of_a_two_commit_history(history: Path) -> None:
     assert result.exit_code == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0] == "<!-- mlgitops-diff -->"
-    assert "| prod | 0 | 0 | 2 |" in lines
+    assert "| prod | 0 | 0 | 3 |" in lines
     assert "| dev | 0 | 0 | 0 |" in lines
-    # Every accelerator kind, and a LeaderWorkerSet's replicas x size x GPUs per pod (1 x 2 x 8 H100s).
-    gpus = "habana.ai/gaudi: 1; nvidia.com/gpu (NVIDIA-A100-SXM4-80GB): 24 → 40 (+16); nvidia.com/gpu (NVIDIA-H100-80GB-HBM3): 16"
-    assert f"| prod | 408 → 536 (+128) | 5528Gi → 7128Gi (+1600Gi) | {gpus} |" in lines
-    # dev's LLM server scales to zero: its GPUs are not counted at rest.
-    assert "| dev | 24 | 160Gi | nvidia.com/gpu (NVIDIA-A100-SXM4-80GB): 2 |" in lines
-    # staging claims the LLM's GPUs through DRA.
-    staging = "gpu.nvidia.com (DRA, NVIDIA-H100-80GB-HBM3): 2; nvidia.com/gpu (NVIDIA-A100-SXM4-80GB): 3"
-    assert f"| staging | 50 | 360Gi | {staging} |" in lines
+    # TrainJob: numNodes x resourcesPerNode; RayJob and RayService: the head plus every worker (minReplicas when autoscaled).
+    gpus = "nvidia.com/gpu (NVIDIA-A100-SXM4-80GB): 26 → 42 (+16)"
+    assert f"| prod | 266 → 410 (+144) | 2760Gi → 4424Gi (+1664Gi) | {gpus} |" in lines
+    assert "| dev | 54 | 312Gi | nvidia.com/gpu (NVIDIA-A100-SXM4-80GB): 3 |" in lines
     changed = [line for line in lines if line.startswith("- **changed**")]
     assert changed[0] == (
         "- **changed** Deployment `resnet-serve`: `containers[resnet-serve].image`: "
         "`ghcr.io/acme/resnet-serve:1.4.2@sha256:0a1b2c3d4e5f607182...` → "
         "`ghcr.io/acme/resnet-serve:1.5.0@sha256:0a1b2c3d4e5f607182...`"
     )
-    assert changed[1].startswith("- **changed** PyTorchJob `resnet-ddp-")
-    assert "`Worker.replicas`: `1` → `3`" in changed[1]
+    # Re-hashed jobs are matched by workload: changed, with the old and the new name, not removed and added.
+    assert changed[1].startswith("- **changed** RayJob `feature-etl-")
+    assert "`spec.rayClusterSpec.workerGroupSpecs[cpu].replicas`: `4` → `6`" in changed[1]
+    assert changed[2].startswith("- **changed** TrainJob `resnet-ddp-")
+    assert "`spec.trainer.numNodes`: `2` → `4`" in changed[2]
     assert "<details><summary>Rendered diff" in result.stdout
     # The base was rendered from a scratch checkout, but its files name the real environment file.
     assert "mlgitops-diff-" not in result.stdout
@@ -67,12 +69,11 @@ def test_markdown_summary_of_a_two_commit_history(history: Path) -> None:
 def test_json_and_text_formats_carry_the_same_facts(history: Path) -> None:
     document = json.loads(run_cli("diff", "--format", "json", "--base", "main", cwd=history).stdout)
     prod = next(env for env in document["environments"] if env["name"] == "prod")
-    assert prod["counts"] == {"added": 0, "removed": 0, "changed": 2}
-    unchanged = {"habana.ai/gaudi": 1, "nvidia.com/gpu (NVIDIA-H100-80GB-HBM3)": 16}
-    assert prod["resources"]["before"]["gpus"] == {**unchanged, "nvidia.com/gpu (NVIDIA-A100-SXM4-80GB)": 24}
-    assert prod["resources"]["after"]["gpus"] == {**unchanged, "nvidia.com/gpu (NVIDIA-A100-SXM4-80GB)": 40}
+    assert prod["counts"] == {"added": 0, "removed": 0, "changed": 3}
+    assert prod["resources"]["before"]["gpus"] == {"nvidia.com/gpu (NVIDIA-A100-SXM4-80GB)": 26}
+    assert prod["resources"]["after"]["gpus"] == {"nvidia.com/gpu (NVIDIA-A100-SXM4-80GB)": 42}
     text = run_cli("diff", "--format", "text", "--base", "main", cwd=history).stdout
-    assert "prod: 0 added, 0 removed, 2 changed; cpu 408 → 536 (+128)" in text
+    assert "prod: 0 added, 0 removed, 3 changed; cpu 266 → 410 (+144)" in text
 
 
 def test_no_change_says_so_in_one_line(history: Path) -> None:
@@ -85,7 +86,7 @@ def test_a_new_environment_is_all_additions(history: Path) -> None:
     shutil.copy(history / "environments" / "dev.yaml", history / "environments" / "qa.yaml")
     result = run_cli("diff", "--format", "json", cwd=history)
     qa = next(env for env in json.loads(result.stdout)["environments"] if env["name"] == "qa")
-    assert qa["counts"]["added"] == 24
+    assert qa["counts"]["added"] == 29
     assert qa["counts"]["removed"] == 0
 
 

@@ -36,9 +36,11 @@ def test_flux_environment_gets_a_gitrepository_and_a_kustomization_with_health_c
     outputs: dict[str, EnvironmentOutput],
 ) -> None:
     assert "argocd/staging.yaml" not in outputs["staging"].gitops_files
-    source, kustomization = yaml.safe_load_all(outputs["staging"].gitops_files["flux/staging.yaml"])
+    source, kustomization, cluster = yaml.safe_load_all(outputs["staging"].gitops_files["flux/staging.yaml"])
     assert source["kind"] == "GitRepository"
     assert kustomization["spec"]["path"] == "./rendered/staging"
+    # Staging's Kueue queues (ClusterQueue, ResourceFlavors) are cluster-scoped: their own root and Kustomization.
+    assert cluster["spec"]["path"] == "./rendered/staging/cluster"
     assert kustomization["spec"]["sourceRef"] == {"kind": "GitRepository", "name": source["metadata"]["name"]}
     assert kustomization["spec"]["healthChecks"] == [
         {"apiVersion": "apps/v1", "kind": "Deployment", "name": name, "namespace": "ml-staging"}

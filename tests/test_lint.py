@@ -422,7 +422,22 @@ patches:
 def test_policies_reach_pod_templates_inside_pytorchjobs(tmp_path: Path) -> None:
     import yaml
 
-    job = yaml.safe_load(next((REPO / "rendered" / "prod").glob("pytorchjob-*.yaml")).read_text())
+    from generator.fleet.build import build
+    from generator.load.environments import load_environments
+
+    write(
+        tmp_path / "env" / "dev.yaml",
+        """\
+namespace: ml
+kubernetesVersion: "1.32"
+workloads:
+  - {name: ddp, kind: distributed-training, jobKind: PyTorchJob, image: "registry.example/t:1", workers: 1,
+     resources: {cpu: "1", memory: 1Gi}}
+""",
+    )
+    [loaded] = load_environments(tmp_path / "env")
+    [rendered] = [item.obj for item in build(loaded).objects if item.kind == "PyTorchJob"]
+    job = json.loads(json.dumps(rendered))  # Master and Worker share one template object: copy them apart
     del job["spec"]["pytorchReplicaSpecs"]["Worker"]["template"]["spec"]["containers"][0]["resources"]["requests"]["cpu"]
     code, findings = _findings(tmp_path, yaml.safe_dump(job, sort_keys=False))
     assert code == 1
@@ -511,7 +526,7 @@ def test_pod_templates_inside_other_custom_resources_are_checked_like_any_pod(tm
 @pytest.mark.parametrize(
     ("rendered_file", "crd"),
     [
-        ("prod/pytorchjob-*.yaml", "kubeflow.org_pytorchjobs.yaml"),
+        ("prod/trainjob-*.yaml", "trainer.kubeflow.org_trainjobs.yaml"),
         ("prod/servicemonitor-*.yaml", "monitoring.coreos.com_servicemonitors.yaml"),
         ("prod/cluster/nodepool-gpu-a100.yaml", "karpenter.sh_nodepools.yaml"),
         ("prod/inferenceservice-*.yaml", "serving.kserve.io_inferenceservices.yaml"),

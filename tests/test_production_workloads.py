@@ -24,29 +24,35 @@ def _one(output: EnvironmentOutput, kind: str, name: str | None = None) -> dict[
     return obj
 
 
-def test_prod_pytorchjob_is_two_nodes_of_eight_gpus_queued_through_kueue(outputs: dict[str, EnvironmentOutput]) -> None:
-    job = _one(outputs["prod"], "PyTorchJob")
-    replicas = job["spec"]["pytorchReplicaSpecs"]
-    assert (replicas["Master"]["replicas"], replicas["Worker"]["replicas"]) == (1, 1)
-    assert job["spec"]["nprocPerNode"] == "8"
+def test_prod_trainjob_is_two_nodes_of_eight_gpus_queued_through_kueue(outputs: dict[str, EnvironmentOutput]) -> None:
+    job = _one(outputs["prod"], "TrainJob")
+    spec = job["spec"]
+    assert spec["runtimeRef"] == {
+        "apiGroup": "trainer.kubeflow.org",
+        "kind": "ClusterTrainingRuntime",
+        "name": "torch-distributed",
+    }
+    assert (spec["trainer"]["numNodes"], spec["trainer"]["numProcPerNode"]) == (2, 8)
+    assert spec["trainer"]["resourcesPerNode"]["limits"]["nvidia.com/gpu"] == 8
     assert job["metadata"]["labels"]["kueue.x-k8s.io/queue-name"] == "gpu-training"
-    assert job["spec"]["runPolicy"]["suspend"] is True
-    for replica in replicas.values():
-        pod = replica["template"]["spec"]
-        [container] = pod["containers"]
-        assert container["name"] == "pytorch"
-        assert container["resources"]["limits"]["nvidia.com/gpu"] == 8
-        assert pod["nodeSelector"]["nvidia.com/gpu.product"] == "NVIDIA-A100-SXM4-80GB"
-        assert pod["tolerations"] == [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}]
-        assert pod["priorityClassName"] == "training-low"
-        assert any(v.get("emptyDir", {}).get("medium") == "Memory" for v in pod["volumes"])
+    assert job["metadata"]["labels"]["kueue.x-k8s.io/priority-class"] == "training-low"
+    assert spec["suspend"] is True
+    [patch] = spec["runtimePatches"]
+    [node] = patch["trainingRuntimeSpec"]["template"]["spec"]["replicatedJobs"]
+    assert node["name"] == "node"
+    pod = node["template"]["spec"]["template"]["spec"]
+    assert pod["nodeSelector"]["nvidia.com/gpu.product"] == "NVIDIA-A100-SXM4-80GB"
+    assert pod["tolerations"] == [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}]
+    assert any(v.get("emptyDir", {}).get("medium") == "Memory" for v in pod["volumes"])
+    [container] = pod["containers"]
+    assert container["name"] == "node"
+    assert {m["mountPath"] for m in container["volumeMounts"]} == {"/data/imagenet", "/checkpoints", "/dev/shm"}
 
 
-def test_dev_pytorchjob_is_one_pod_of_one_gpu(outputs: dict[str, EnvironmentOutput]) -> None:
-    job = _one(outputs["dev"], "PyTorchJob")
-    assert list(job["spec"]["pytorchReplicaSpecs"]) == ["Master"]
-    container = job["spec"]["pytorchReplicaSpecs"]["Master"]["template"]["spec"]["containers"][0]
-    assert container["resources"]["limits"]["nvidia.com/gpu"] == 1
+def test_dev_trainjob_is_one_node_of_one_gpu(outputs: dict[str, EnvironmentOutput]) -> None:
+    trainer = _one(outputs["dev"], "TrainJob")["spec"]["trainer"]
+    assert trainer["numNodes"] == 1
+    assert trainer["resourcesPerNode"]["limits"]["nvidia.com/gpu"] == 1
 
 
 def test_queued_training_jobs_are_created_suspended(outputs: dict[str, EnvironmentOutput]) -> None:
@@ -57,15 +63,17 @@ def test_queued_training_jobs_are_created_suspended(outputs: dict[str, Environme
 
 def test_flux_creates_queued_jobs_and_then_leaves_suspend_to_kueue(tmp_path: Path) -> None:
     # Flux has no per-field ignore: only a create-only apply keeps it from suspending an admitted job again.
-    for kind in ("Job", "PyTorchJob"):
-        assert _one(build_one(tmp_path, queued=True), kind)["metadata"]["annotations"] == {
-            "kustomize.toolkit.fluxcd.io/ssa": "IfNotPresent"
-        }
+    create_only = {"kustomize.toolkit.fluxcd.io/ssa": "IfNotPresent"}
+    for kind in ("Job", "PyTorchJob", "TrainJob", "RayJob"):
+        assert _one(build_one(tmp_path, queued=True), kind)["metadata"]["annotations"] == create_only
+    for kind in ("Job", "PyTorchJob", "RayJob"):
         assert "annotations" not in _one(build_one(tmp_path, queued=False), kind)["metadata"]
+    # The Trainer webhook rewrites a TrainJob's runtimePatches on every update: Flux creates it once, queued or not.
+    assert _one(build_one(tmp_path, queued=False), "TrainJob")["metadata"]["annotations"] == create_only
 
 
 def build_one(tmp_path: Path, *, queued: bool) -> EnvironmentOutput:
-    kueue = "kueue: {defaultQueue: gpu-training}\n" if queued else ""
+    kueue = "kueue: {defaultQueue: gpu-training, existingQueues: [gpu-training]}\n" if queued else ""
     write(
         tmp_path / "env" / "dev.yaml",
         f"""\
@@ -73,7 +81,10 @@ namespace: ml
 kubernetesVersion: "1.32"
 {kueue}workloads:
   - {{name: train, kind: training, image: "registry.example/t:1", resources: {{cpu: "1", memory: 1Gi}}}}
-  - {{name: ddp, kind: distributed-training, image: "registry.example/t:1", workers: 1, resources: {{cpu: "1", memory: 1Gi}}}}
+  - {{name: ddp, kind: distributed-training, jobKind: PyTorchJob, image: "registry.example/t:1", workers: 1,
+      resources: {{cpu: "1", memory: 1Gi}}}}
+  - {{name: tj, kind: distributed-training, image: "registry.example/t:1", numNodes: 2, resources: {{cpu: "1", memory: 1Gi}}}}
+  - {{name: ray, kind: ray-job, image: "registry.example/r:1", entrypoint: python x.py, resources: {{cpu: "1", memory: 1Gi}}}}
 """,
     )
     [loaded] = load_environments(tmp_path / "env")
@@ -109,6 +120,7 @@ def test_cluster_objects_live_in_their_own_root_without_a_namespace(outputs: dic
     prod = outputs["prod"]
     cluster = {item.path: item.obj for item in prod.rendered if item.path.startswith("cluster/")}
     assert sorted(cluster) == [
+        "cluster/clusterqueue-ml-prod.yaml",
         "cluster/kustomization.yaml",
         "cluster/nodepool-cpu-general.yaml",
         "cluster/nodepool-gaudi.yaml",
@@ -116,6 +128,11 @@ def test_cluster_objects_live_in_their_own_root_without_a_namespace(outputs: dic
         "cluster/nodepool-gpu-h100.yaml",
         "cluster/priorityclass-serving-high.yaml",
         "cluster/priorityclass-training-low.yaml",
+        "cluster/resourceflavor-cpu-general.yaml",
+        "cluster/resourceflavor-gpu-a100.yaml",
+        "cluster/topology-gpu-a100.yaml",
+        "cluster/workloadpriorityclass-serving-high.yaml",
+        "cluster/workloadpriorityclass-training-low.yaml",
     ]
     assert "namespace" not in cluster["cluster/kustomization.yaml"]
     assert all("namespace" not in obj["metadata"] for obj in cluster.values() if "metadata" in obj)
@@ -134,7 +151,14 @@ def test_cluster_objects_live_in_their_own_root_without_a_namespace(outputs: dic
 
 
 UPSTREAM_CRDS = {
-    "PyTorchJob": "kubeflow.org_pytorchjobs.yaml",
+    "TrainJob": "trainer.kubeflow.org_trainjobs.yaml",
+    "RayJob": "ray.io_rayjobs.yaml",
+    "RayService": "ray.io_rayservices.yaml",
+    "ClusterQueue": "kueue.x-k8s.io_clusterqueues.yaml",
+    "LocalQueue": "kueue.x-k8s.io_localqueues.yaml",
+    "ResourceFlavor": "kueue.x-k8s.io_resourceflavors.yaml",
+    "WorkloadPriorityClass": "kueue.x-k8s.io_workloadpriorityclasses.yaml",
+    "Topology": "kueue.x-k8s.io_topologies.yaml",
     "ServiceMonitor": "monitoring.coreos.com_servicemonitors.yaml",
     "NodePool": "karpenter.sh_nodepools.yaml",
 }
@@ -153,12 +177,35 @@ def test_rendered_custom_resources_validate_against_the_upstream_crds(outputs: d
     assert checked >= 1
 
 
+def test_every_custom_resource_the_fleet_renders_is_checked_against_its_upstream_crd(
+    outputs: dict[str, EnvironmentOutput],
+) -> None:
+    from generator.kube.schema import has_schema
+
+    custom = {item.kind for output in outputs.values() for item in output.objects if not has_schema(item.obj, "1.32")}
+    assert custom - {"InferenceService", "ExternalSecret"} == set(UPSTREAM_CRDS)  # those two: test_integrations.py
+
+
 def test_upstream_crd_validation_is_strict_about_unknown_fields(outputs: dict[str, EnvironmentOutput]) -> None:
-    crds = load_crds([shared_dir() / "crds" / UPSTREAM_CRDS["PyTorchJob"]])
-    job = _one(outputs["prod"], "PyTorchJob")
-    broken = {**job, "spec": {**job["spec"], "nprocPerNodes": "8"}}
+    crds = load_crds([shared_dir() / "crds" / UPSTREAM_CRDS["TrainJob"]])
+    job = _one(outputs["prod"], "TrainJob")
+    broken = {**job, "spec": {**job["spec"], "trainer": {**job["spec"]["trainer"], "numProcsPerNode": 8}}}
     problems = crds.validate(broken, "1.32")
-    assert [(p.path, p.message) for p in problems] == [(("spec", "nprocPerNodes"), "unknown field 'nprocPerNodes'")]
+    assert [(p.path, p.message) for p in problems] == [
+        (("spec", "trainer", "numProcsPerNode"), "unknown field 'numProcsPerNode'")
+    ]
+
+
+@pytest.mark.parametrize("kind", sorted(set(UPSTREAM_CRDS) - {"ServiceMonitor", "NodePool"}))
+def test_project_schemas_of_the_new_kinds_are_strict(outputs: dict[str, EnvironmentOutput], kind: str) -> None:
+    # What render and lint validate without --crd: an unknown field anywhere in the object is refused.
+    schemas = project_schemas()
+    obj = next(item.obj for item in outputs["prod"].objects if item.kind == kind)
+    assert schemas.knows(obj)
+    assert schemas.validate(obj, "1.32") == []
+    at: tuple[str, ...] = ("spec", "notAField") if "spec" in obj else ("notAField",)
+    broken = {**obj, "spec": {**obj["spec"], "notAField": 1}} if "spec" in obj else {**obj, "notAField": 1}
+    assert [(p.path, p.message) for p in schemas.validate(broken, "1.32")] == [(at, "unknown field 'notAField'")]
 
 
 def test_project_schemas_catch_what_the_upstream_crd_would() -> None:
@@ -166,15 +213,23 @@ def test_project_schemas_catch_what_the_upstream_crd_would() -> None:
     assert sorted(kind for _, kind in schemas.schemas) == [
         "Application",
         "ApplicationSet",
+        "ClusterQueue",
         "ExternalSecret",
         "GitRepository",
         "InferenceService",
         "Kustomization",
         "LeaderWorkerSet",
+        "LocalQueue",
         "NodePool",
         "PyTorchJob",
+        "RayJob",
+        "RayService",
+        "ResourceFlavor",
         "ScaledObject",
         "ServiceMonitor",
+        "Topology",
+        "TrainJob",
+        "WorkloadPriorityClass",
     ]
     bad = {
         "apiVersion": "kubeflow.org/v1",
@@ -243,8 +298,8 @@ def test_the_production_base_renders(tmp_path: Path) -> None:
     assert sorted(item.kind for item in build(loaded).objects) == [
         "Deployment",
         "PersistentVolumeClaim",
-        "PyTorchJob",
         "Service",
+        "TrainJob",
     ]
 
 

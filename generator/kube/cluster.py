@@ -29,7 +29,8 @@ class NodePoolFacts:
     """One group of identical nodes: how they are labelled and tainted, and what one node holds.
 
     ``allocatable`` maps resource names (``cpu`` in cores, ``memory`` in bytes, GPU resource
-    names in devices) to the amount a single node can give to pods.
+    names in devices) to the amount a single node can give to pods. ``max_nodes`` is the most
+    nodes the pool grows to (None: unbounded).
     """
 
     name: str
@@ -38,6 +39,7 @@ class NodePoolFacts:
     allocatable: Mapping[str, Decimal] = field(default_factory=dict)
     device_classes: tuple[str, ...] = ()
     """DRA DeviceClasses whose devices the pool's nodes offer (counted in ``allocatable`` by class name)."""
+    max_nodes: int | None = None
 
     def gpu_resources(self) -> list[str]:
         """Accelerators a node offers: extended resource names and DRA DeviceClass names."""
@@ -148,3 +150,13 @@ def tolerates_all(tolerations: Sequence[Mapping[str, Any]], taints: Sequence[Tai
 def selector_matches(node_selector: Mapping[str, str], labels: Mapping[str, str]) -> bool:
     """Whether a pod's nodeSelector admits nodes carrying ``labels``."""
     return all(labels.get(key) == value for key, value in node_selector.items())
+
+
+def admits(pool: NodePoolFacts, pod: Mapping[str, Any]) -> bool:
+    """Whether the pool's nodes admit the pod: its nodeSelector matches and every blocking taint is tolerated."""
+    selector = pod.get("nodeSelector")
+    tolerations = pod.get("tolerations")
+    blocking = tuple(t for t in pool.taints if t.effect in ("NoSchedule", "NoExecute"))
+    return selector_matches(selector if isinstance(selector, dict) else {}, pool.labels) and tolerates_all(
+        [t for t in tolerations if isinstance(t, dict)] if isinstance(tolerations, list) else [], blocking
+    )

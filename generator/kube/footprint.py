@@ -2,10 +2,11 @@
 
 Counted per pod template times the pods it runs: a Deployment's replicas (its HPA's minReplicas
 or KEDA ScaledObject's minReplicaCount when autoscaled), a Job's parallelism, one run of a
-CronJob, every replica of a PyTorchJob, a LeaderWorkerSet's replicas x size (a leader and
-size - 1 workers per group). Accelerators of every kind count as GPUs: extended resources
-(nvidia.com/gpu, MIG, amd.com/gpu, habana.ai/gaudi, ...) and DRA claims (by DeviceClass, through
-the ResourceClaimTemplates the pods name). Used by pull-request summaries and environment budgets.
+CronJob, every replica of a PyTorchJob, a TrainJob's numNodes x resourcesPerNode, a Ray cluster's
+head plus its workers (replicas, or minReplicas under the autoscaler), a LeaderWorkerSet's replicas
+x size (a leader and size - 1 workers per group). Accelerators of every kind count as GPUs: extended
+resources (nvidia.com/gpu, MIG, amd.com/gpu, habana.ai/gaudi, ...) and DRA claims (by DeviceClass,
+through the ResourceClaimTemplates the pods name). Used by pull-request summaries and environment budgets.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from typing import Any
 
 from generator.kube.cluster import is_accelerator_device_class, is_gpu_resource
 from generator.kube.quantity import QuantityError, parse_quantity
+from generator.kube.ray import RAY_KINDS, ray_groups
+from generator.kube.trainjob import num_nodes, trainer_pod
 
 GPU_PRODUCT_LABEL = "nvidia.com/gpu.product"
 
@@ -56,6 +59,8 @@ class PodGroup:
     app: str
     pods: int
     pod_spec: dict[str, Any]
+    count_path: tuple[str | int, ...] = ()
+    """The field that sets how many pods run (it may be absent: the default applies)."""
 
 
 def _autoscaled_minimums(objects: Iterable[dict[str, Any]]) -> dict[tuple[str, str], int]:
@@ -112,39 +117,53 @@ def claimed_devices(pod_spec: dict[str, Any], templates: dict[str, dict[str, int
     return found
 
 
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 def pod_groups(objects: list[dict[str, Any]]) -> Iterator[PodGroup]:
     """Every pod template among ``objects`` with the number of pods it stands for."""
     minimums = _autoscaled_minimums(objects)
     for obj in objects:
         kind = str(obj.get("kind"))
-        metadata = obj.get("metadata") or {}
+        metadata = _mapping(obj.get("metadata"))
         name = str(metadata.get("name"))
-        app = str((metadata.get("labels") or {}).get("app.kubernetes.io/name", name))
-        spec = obj.get("spec") or {}
+        app = str(_mapping(metadata.get("labels")).get("app.kubernetes.io/name", name))
+        spec = _mapping(obj.get("spec"))
         if kind in ("Deployment", "StatefulSet", "ReplicaSet"):
             replicas = minimums.get((kind, name), spec.get("replicas", 1))
-            yield PodGroup(kind, name, app, count(replicas), (spec.get("template") or {}).get("spec") or {})
+            template = (spec.get("template") or {}).get("spec") or {}
+            yield PodGroup(kind, name, app, count(replicas), template, ("spec", "replicas"))
         elif kind == "Job":
-            yield PodGroup(kind, name, app, count(spec.get("parallelism", 1)), (spec.get("template") or {}).get("spec") or {})
+            template = (spec.get("template") or {}).get("spec") or {}
+            yield PodGroup(kind, name, app, count(spec.get("parallelism", 1)), template, ("spec", "parallelism"))
         elif kind == "CronJob":
             job = (spec.get("jobTemplate") or {}).get("spec") or {}
             yield PodGroup(kind, name, app, count(job.get("parallelism", 1)), (job.get("template") or {}).get("spec") or {})
         elif kind == "PyTorchJob":
-            for replica in (spec.get("pytorchReplicaSpecs") or {}).values():
+            for replica_type, replica in (spec.get("pytorchReplicaSpecs") or {}).items():
                 template = (replica or {}).get("template") or {}
-                yield PodGroup(kind, name, app, count((replica or {}).get("replicas", 1)), template.get("spec") or {})
+                at = ("spec", "pytorchReplicaSpecs", str(replica_type), "replicas")
+                yield PodGroup(kind, name, app, count((replica or {}).get("replicas", 1)), template.get("spec") or {}, at)
         elif kind == "LeaderWorkerSet":
             groups = count(minimums.get((kind, name), spec.get("replicas", 1)))
             template = spec.get("leaderWorkerTemplate") or {}
             size = count(template.get("size", 1), 1)
             worker = ((template.get("workerTemplate") or {}).get("spec")) or {}
             leader = ((template.get("leaderTemplate") or {}).get("spec")) or worker
-            yield PodGroup(kind, name, app, groups, leader)
-            yield PodGroup(kind, name, app, groups * max(size - 1, 0), worker)
+            yield PodGroup(kind, name, app, groups, leader, ("spec", "replicas"))
+            yield PodGroup(kind, name, app, groups * max(size - 1, 0), worker, ("spec", "leaderWorkerTemplate", "size"))
         elif kind == "InferenceService":
             predictor = spec.get("predictor") or {}
             containers = [c for c in [predictor.get("model"), *(predictor.get("containers") or [])] if c]
             yield PodGroup(kind, name, app, count(predictor.get("minReplicas", 1)), {**predictor, "containers": containers})
+        elif kind == "TrainJob":
+            found = trainer_pod(obj)
+            if found is not None:
+                yield PodGroup(kind, name, app, count(num_nodes(obj)), found[1], ("spec", "trainer", "numNodes"))
+        elif kind in RAY_KINDS:
+            for group in ray_groups(obj):
+                yield PodGroup(kind, name, app, group.pods, group.pod_spec, (*group.path[:-2], "replicas"))
         elif kind == "Pod":
             yield PodGroup(kind, name, app, 1, spec)
 

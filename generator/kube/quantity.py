@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from decimal import Context, Decimal, InvalidOperation, localcontext
+from decimal import ROUND_CEILING, Context, Decimal, InvalidOperation, localcontext
 
 _BINARY = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60}
 _DECIMAL = {
@@ -105,3 +105,25 @@ def format_bytes(amount: Decimal) -> str:
         if amount >= _BINARY["Gi"]:
             return f"{(amount / _BINARY['Gi']).quantize(Decimal('0.01'))}Gi"
         return str(int(amount))
+
+
+def format_exact_bytes(amount: Decimal) -> str:
+    """Bytes as a quantity that means exactly ``amount``: the largest binary unit that divides it, else bytes.
+
+    For objects the API server reads (quotas, limits), where format_bytes' rounded '1.23Gi' would change the value.
+    """
+    with localcontext(_WIDE):
+        for suffix in ("Ei", "Pi", "Ti", "Gi", "Mi", "Ki"):
+            unit = _BINARY[suffix]
+            if amount >= unit and amount % unit == 0:
+                return f"{int(amount // unit)}{suffix}"
+        return str(int(amount.to_integral_value(rounding=ROUND_CEILING)))
+
+
+def format_resource(resource: str, amount: Decimal) -> str:
+    """An amount of a resource for a message: cores for cpu, binary units for memory and storage, else a count."""
+    if resource == "cpu":
+        return format_cpu(amount)
+    if resource in ("memory", "ephemeral-storage"):
+        return format_bytes(amount)
+    return str(int(amount)) if amount == amount.to_integral_value() else str(amount)

@@ -12,7 +12,7 @@ from generator.policy.catalog import Catalog
 from generator.policy.message import fill, template_problem
 from generator.policy.model import Finding, Policy, PolicyContext, Target, Violation
 from generator.policy.redaction import redact, redactor
-from generator.policy.targets import containers, is_workload, pod_specs
+from generator.policy.targets import containers, is_workload, pod_specs, written_path
 from generator.policy.waivers import WAIVER_RULE, apply_waivers
 
 
@@ -146,7 +146,7 @@ def evaluate(manifests: Sequence[Manifest], catalog: Catalog, context: PolicyCon
                     # No finding quotes the value of a secret-looking field (see redaction.py).
                     message=redact(violation.message, redactors[id(manifest)]),
                     object_ref=manifest.ref,
-                    location=manifest.locate(violation.path, key=violation.at_key),
+                    location=manifest.locate(written_path(manifest, violation.path), key=violation.at_key),
                     source=manifest.source,
                     fix=policy.fix,
                 )

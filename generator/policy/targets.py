@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from generator.kube.manifest import FieldPath, Manifest
+from generator.kube.trainjob import TRAINER_PATH, trainer_pod, written_at
 
 _POD_SPEC_PATHS: dict[str, tuple[str, ...]] = {
     "Pod": ("spec",),
@@ -24,7 +25,7 @@ _REPLICA_MAPS: dict[str, tuple[str, ...]] = {
     "MPIJob": ("spec", "mpiReplicaSpecs"),
     "XGBoostJob": ("spec", "xgbReplicaSpecs"),
 }
-WORKLOAD_KINDS = frozenset({*_POD_SPEC_PATHS, *_REPLICA_MAPS, "InferenceService"})
+WORKLOAD_KINDS = frozenset({*_POD_SPEC_PATHS, *_REPLICA_MAPS, "InferenceService", "TrainJob"})
 # API groups of built-in Kubernetes kinds: their pod specs (if any) are where the table above says.
 _BUILT_IN_GROUPS = frozenset(
     {
@@ -83,6 +84,11 @@ def pod_specs(manifest: Manifest) -> Iterator[tuple[FieldPath, dict[str, Any]]]:
         predictor = _at(obj, ("spec", "predictor"))
         if isinstance(predictor, dict):
             yield ("spec", "predictor"), predictor
+    elif kind == "TrainJob" and str(obj.get("apiVersion", "")).startswith("trainer.kubeflow.org/"):
+        # The trainer's container (spec.trainer) with the pod settings of its runtime patches, as its pods get them.
+        found = trainer_pod(obj)
+        if found is not None:
+            yield found
     elif not _is_built_in(obj):
         yield from _embedded_pod_specs(("spec",), obj.get("spec"), 0)
 
@@ -128,6 +134,12 @@ def containers(
     key = "initContainers" if init else "containers"
     if not init and str(manifest.obj.get("kind")) == "InferenceService" and isinstance(pod.get("model"), dict):
         yield (*pod_path, "model"), pod["model"]
+    if str(manifest.obj.get("kind")) == "TrainJob":
+        # The trainer's view (trainer_pod): one container, reported where the trainer is written.
+        if not init:
+            for container in pod.get("containers") or []:
+                yield TRAINER_PATH, container
+        return
     items = pod.get(key)
     if isinstance(items, list):
         for index, container in enumerate(items):
@@ -137,7 +149,7 @@ def containers(
 
 def pod_metadata(manifest: Manifest, pod_path: FieldPath) -> dict[str, Any]:
     """The metadata of the pod template that holds ``pod_path`` (annotations live there)."""
-    if pod_path == ("spec",):
+    if pod_path in (("spec",), ("spec", "trainer")):  # a Pod, or a TrainJob without runtime patches
         metadata = manifest.obj.get("metadata")
     elif pod_path[-1] == "spec":
         metadata = _at(manifest.obj, (*pod_path[:-1], "metadata"))
@@ -148,3 +160,10 @@ def pod_metadata(manifest: Manifest, pod_path: FieldPath) -> dict[str, Any]:
 
 def value_at(obj: Any, path: FieldPath) -> Any:
     return _at(obj, path)
+
+
+def written_path(manifest: Manifest, path: FieldPath) -> FieldPath:
+    """Where a reported field is written in the object (a TrainJob's trainer container is spread over two places)."""
+    if str(manifest.obj.get("kind")) == "TrainJob":
+        return written_at(manifest.obj, path)
+    return path

@@ -31,7 +31,16 @@ def _pools(entries: list[dict[str, Any]]) -> tuple[NodePoolFacts, ...]:
             Taint(key=str(t["key"]), effect=str(t.get("effect", "NoSchedule")), value=t.get("value"))
             for t in entry.get("taints") or []
         )
-        pools.append(NodePoolFacts(str(entry["name"]), dict(entry.get("labels") or {}), taints, allocatable))
+        max_nodes = entry.get("maxNodes")
+        pools.append(
+            NodePoolFacts(
+                str(entry["name"]),
+                dict(entry.get("labels") or {}),
+                taints,
+                allocatable,
+                max_nodes=max_nodes if isinstance(max_nodes, int) else None,
+            )
+        )
     return tuple(pools)
 
 

@@ -8,8 +8,8 @@ from typing import Any
 from generator.errors import Location, UserError, UserErrors
 from generator.load.source import SourceNode, locate
 from generator.render.cluster import CLUSTER_FOLDER, render_node_pool, render_priority_classes
-from generator.render.gitops import add_sync_wave, argocd_objects, flux_objects
-from generator.render.kueue import QUEUE_LABEL
+from generator.render.gitops import add_sync_wave, argocd_objects, flux_objects, ignored_differences
+from generator.render.kueue_objects import render_cluster_queueing, render_local_queues
 from generator.render.kustomize import kustomization
 from generator.render.network import render_network_policies
 from generator.render.rendered import Rendered, file_name
@@ -64,12 +64,14 @@ def render_environment(environment: Environment, name: str, tree: SourceNode | N
         (obj, SHARED_GROUP, source_of(("externalSecrets", index)))
         for index, obj in enumerate(render_external_secrets(environment, name))
     ]
+    namespaced += [(obj, SHARED_GROUP, source_of(("kueue",))) for obj in render_local_queues(environment, name)]
     cluster_scoped: list[tuple[dict[str, Any], Location | None]] = []
     if environment.cluster.karpenter is not None:
         for index, pool in enumerate(environment.cluster.node_pools):
             cluster_scoped.append((render_node_pool(environment, name, pool), source_of(("cluster", "nodePools", index))))
     for index, obj in enumerate(render_priority_classes(environment, name)):
         cluster_scoped.append((obj, source_of(("priorities", "classes", index))))
+    cluster_scoped += [(obj, source_of(path)) for obj, path in render_cluster_queueing(environment, name)]
 
     gitops = environment.gitops
     if gitops is not None and gitops.argocd is not None:
@@ -117,8 +119,8 @@ def render_gitops(environment: Environment, name: str, rendered: list[Rendered])
     sharded = "" not in roots
     files: dict[str, list[dict[str, Any]]] = {}
     if gitops.argocd is not None:
-        queued = any(QUEUE_LABEL in item.obj.get("metadata", {}).get("labels", {}) for item in rendered)
-        files[f"argocd/{name}.yaml"] = argocd_objects(environment, name, roots, sharded=sharded, queued=queued)
+        ignored = ignored_differences([item.obj for item in rendered])
+        files[f"argocd/{name}.yaml"] = argocd_objects(environment, name, roots, sharded=sharded, ignored=ignored)
     if gitops.flux is not None:
         health: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for item in rendered:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from generator.kube.quantity import format_bytes, format_cpu, parse_quantity
+from generator.kube.quantity import format_cpu, format_exact_bytes, parse_quantity
 from generator.render.metadata import object_meta
 from generator.spec.cluster import NodePool
 from generator.spec.environment import Environment
@@ -49,7 +49,7 @@ def render_node_pool(environment: Environment, environment_name: str, pool: Node
     if pool.max_nodes is not None:
         limits: dict[str, Any] = {
             "cpu": format_cpu(parse_quantity(pool.allocatable.cpu) * pool.max_nodes),
-            "memory": format_bytes(parse_quantity(pool.allocatable.memory) * pool.max_nodes),
+            "memory": format_exact_bytes(parse_quantity(pool.allocatable.memory) * pool.max_nodes),
         }
         if pool.allocatable.gpus and pool.device_class is None:
             # Karpenter limits resources only; DRA devices are not one, so a DeviceClass pool has no GPU limit.

@@ -1,15 +1,16 @@
-"""Distributed training → a Kubeflow PyTorchJob with one Master and N Workers."""
+"""Distributed training with `jobKind: PyTorchJob` → a Training Operator v1 PyTorchJob: one Master, numNodes - 1 Workers."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from generator.render.kueue import QUEUE_LABEL, queue_of, queued_job_annotations
+from generator.render.kueue import queue_labels, queued_job_annotations
 from generator.render.metadata import ObjectMeta
 from generator.render.pod import pod_template
-from generator.render.workloads_hash import spec_hash
+from generator.render.workloads_hash import hash_named
 from generator.spec.environment import Environment
 from generator.spec.placement import Placement
+from generator.spec.queues import queue_of
 from generator.spec.training import DistributedTraining
 
 # The training operator requires the container it configures to be named "pytorch".
@@ -20,15 +21,13 @@ def render_pytorch_job(
     environment: Environment, workload: DistributedTraining, meta: ObjectMeta, placement: Placement
 ) -> dict[str, Any]:
     queue = queue_of(environment, workload)
-    labels = dict(meta.labels)
-    if queue is not None:
-        labels = dict(sorted({**labels, QUEUE_LABEL: queue}.items()))
+    labels = dict(sorted({**meta.labels, **queue_labels(environment, workload)}.items()))
     template_meta = ObjectMeta(meta.name, labels, meta.annotations)
     template = pod_template(environment, workload, placement, template_meta, restart_policy=None, container_name=CONTAINER_NAME)
     replicas: dict[str, Any] = {"Master": {"replicas": 1, "restartPolicy": workload.restart_policy, "template": template}}
-    if workload.workers:
+    if workload.pods > 1:
         replicas["Worker"] = {
-            "replicas": workload.workers,
+            "replicas": workload.pods - 1,
             "restartPolicy": workload.restart_policy,
             "template": template,
         }
@@ -52,11 +51,4 @@ def render_pytorch_job(
     run_policy["suspend"] = workload.run_policy.suspend or queue is not None
     spec["runPolicy"] = run_policy
     spec["pytorchReplicaSpecs"] = replicas
-    return {
-        "apiVersion": "kubeflow.org/v1",
-        "kind": "PyTorchJob",
-        "metadata": ObjectMeta(f"{workload.name}-{spec_hash(spec)}", labels, meta.annotations).render(
-            environment.namespace, queued_job_annotations(queue)
-        ),
-        "spec": spec,
-    }
+    return hash_named("kubeflow.org/v1", "PyTorchJob", template_meta, environment.namespace, spec, queued_job_annotations(queue))

@@ -1,7 +1,8 @@
 """ArgoCD and Flux objects that deploy an environment, and the sync order of its objects.
 
 Sync waves (ArgoCD applies lower waves first and waits for them to be healthy):
-- wave -1: NetworkPolicies and PriorityClasses, so no pod starts unprotected or unprioritised, and
+- wave -1: NetworkPolicies, PriorityClasses and Kueue's queues, flavors and priority classes, so no pod
+  starts unprotected or unprioritised and no job names a queue that is not there yet, and
   ResourceClaimTemplates, which the pods that claim accelerators through DRA name;
 - wave 0: workloads, Services and PersistentVolumeClaims. PVCs are never put earlier: with a
   WaitForFirstConsumer storage class a claim stays Pending until a pod uses it, and a sync
@@ -14,7 +15,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from generator.render.kueue import QUEUE_LABEL
 from generator.render.metadata import common_labels
+from generator.render.trainjob import PATCH_MANAGER
 from generator.spec.environment import Environment
 from generator.spec.gitops import GitOps
 
@@ -28,11 +31,59 @@ _WAVES = {
     "PodDisruptionBudget": "1",
     "ServiceMonitor": "1",
 }
-# Kueue admits a queued job by flipping its suspend field; ArgoCD must not flip it back.
-_KUEUE_IGNORES = [
-    {"group": "batch", "kind": "Job", "jsonPointers": ["/spec/suspend"]},
-    {"group": "kubeflow.org", "kind": "PyTorchJob", "jsonPointers": ["/spec/runPolicy/suspend"]},
-]
+_QUEUEING_KINDS = ("LocalQueue", "ClusterQueue", "ResourceFlavor", "WorkloadPriorityClass", "Topology")
+_WAVES.update({kind: "-1" for kind in _QUEUEING_KINDS})  # queues exist before the jobs that name them
+# Fields a controller owns after creation, by kind. Kueue admits a queued job by flipping its suspend field;
+# ArgoCD's selfHeal must not flip it back.
+_SUSPEND = {
+    ("batch", "Job"): "/spec/suspend",
+    ("kubeflow.org", "PyTorchJob"): "/spec/runPolicy/suspend",
+    ("trainer.kubeflow.org", "TrainJob"): "/spec/suspend",
+    ("ray.io", "RayJob"): "/spec/suspend",
+}
+# The Trainer webhook stamps `time` on every runtimePatches entry, and Kueue adds an entry of its own on admission.
+_TRAINJOB_PATCHES = (
+    f'.spec.runtimePatches[] | select(.manager != "{PATCH_MANAGER}")',
+    ".spec.runtimePatches[].time",
+)
+# The Ray autoscaler owns worker counts: they are left out of git, and the API server's default (0) in the
+# live list would otherwise show as a difference (ArgoCD compares custom resources' lists as a whole).
+_RAY_WORKER_REPLICAS = {
+    "RayJob": ".spec.rayClusterSpec.workerGroupSpecs[].replicas",
+    "RayService": ".spec.rayClusterConfig.workerGroupSpecs[].replicas",
+    "RayCluster": ".spec.workerGroupSpecs[].replicas",
+}
+
+
+def _ray_cluster(obj: dict[str, Any]) -> dict[str, Any]:
+    spec = obj.get("spec") or {}
+    cluster = spec.get("rayClusterSpec") or spec.get("rayClusterConfig") or spec
+    return cluster if isinstance(cluster, dict) else {}
+
+
+def ignored_differences(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """ArgoCD ignoreDifferences entries for the fields controllers own in ``objects``, one per (group, kind)."""
+    pointers: dict[tuple[str, str], set[str]] = {}
+    expressions: dict[tuple[str, str], set[str]] = {}
+    for obj in objects:
+        group = str(obj.get("apiVersion", "")).rpartition("/")[0]
+        key = (group, str(obj.get("kind")))
+        labels = (obj.get("metadata") or {}).get("labels") or {}
+        if QUEUE_LABEL in labels and key in _SUSPEND:
+            pointers.setdefault(key, set()).add(_SUSPEND[key])
+        if key == ("trainer.kubeflow.org", "TrainJob"):
+            expressions.setdefault(key, set()).update(_TRAINJOB_PATCHES)
+        if group == "ray.io" and key[1] in _RAY_WORKER_REPLICAS and _ray_cluster(obj).get("enableInTreeAutoscaling"):
+            expressions.setdefault(key, set()).add(_RAY_WORKER_REPLICAS[key[1]])
+    entries = []
+    for group, kind in sorted(set(pointers) | set(expressions)):
+        entry: dict[str, Any] = {"group": group, "kind": kind}
+        if (group, kind) in pointers:
+            entry["jsonPointers"] = sorted(pointers[(group, kind)])
+        if (group, kind) in expressions:
+            entry["jqPathExpressions"] = sorted(expressions[(group, kind)])
+        entries.append(entry)
+    return entries
 
 
 def add_sync_wave(obj: dict[str, Any]) -> None:
@@ -47,7 +98,7 @@ def _metadata(name: str, namespace: str, environment: Environment, environment_n
     return {"name": name, "namespace": namespace, "labels": common_labels(environment, environment_name)}
 
 
-def _argocd_spec(gitops: GitOps, environment: Environment, path: str, queued: bool) -> dict[str, Any]:
+def _argocd_spec(gitops: GitOps, environment: Environment, path: str, ignored: list[dict[str, Any]]) -> dict[str, Any]:
     argocd = gitops.argocd
     assert argocd is not None
     destination: dict[str, Any] = {}
@@ -67,13 +118,13 @@ def _argocd_spec(gitops: GitOps, environment: Environment, path: str, queued: bo
         sync["automated"] = {"prune": policy.prune, "selfHeal": policy.self_heal}
     sync["syncOptions"] = ["CreateNamespace=true"]
     spec["syncPolicy"] = sync
-    if queued:
-        spec["ignoreDifferences"] = [dict(entry) for entry in _KUEUE_IGNORES]
+    if ignored:
+        spec["ignoreDifferences"] = [dict(entry) for entry in ignored]
     return spec
 
 
 def argocd_objects(
-    environment: Environment, environment_name: str, roots: list[str], *, sharded: bool, queued: bool
+    environment: Environment, environment_name: str, roots: list[str], *, sharded: bool, ignored: list[dict[str, Any]]
 ) -> list[dict[str, Any]]:
     """Applications for each kustomize root of the environment, or one ApplicationSet over them.
 
@@ -85,7 +136,7 @@ def argocd_objects(
     base = f"{gitops.rendered_path}/{environment_name}"
     if sharded or gitops.argocd.application_set:
         directories = [{"path": f"{base}/*"}] if sharded else [{"path": f"{base}/{root}".rstrip("/")} for root in roots]
-        template_spec = _argocd_spec(gitops, environment, "{{path}}", queued)
+        template_spec = _argocd_spec(gitops, environment, "{{path}}", ignored)
         return [
             {
                 "apiVersion": "argoproj.io/v1alpha1",
@@ -113,7 +164,7 @@ def argocd_objects(
                 "apiVersion": "argoproj.io/v1alpha1",
                 "kind": "Application",
                 "metadata": _metadata(name, gitops.argocd.namespace, environment, environment_name),
-                "spec": _argocd_spec(gitops, environment, f"{base}/{root}".rstrip("/"), queued),
+                "spec": _argocd_spec(gitops, environment, f"{base}/{root}".rstrip("/"), ignored),
             }
         )
     return objects

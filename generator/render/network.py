@@ -1,4 +1,5 @@
-"""The environment's NetworkPolicy: deny all ingress, then allow each serving port from its sources."""
+"""The environment's NetworkPolicy: deny all ingress, then allow each serving port from its sources, and the
+traffic multi-pod workloads need among their own pods (distributed training's rendezvous, a Ray cluster)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,10 @@ from typing import Any
 from generator.render.metadata import object_meta, selector_labels
 from generator.spec.environment import Environment
 from generator.spec.llm import LlmServing
+from generator.spec.ray import RayWorkloadBase
 from generator.spec.serving import IngressPeer, ServerBase
+from generator.spec.training import DistributedTraining
+from generator.spec.workloads import Workload
 
 DEFAULT_DENY_NAME = "default-deny-ingress"
 
@@ -23,7 +27,7 @@ def _peer(peer: IngressPeer) -> dict[str, Any]:
     return rendered
 
 
-def _ingress_rules(sources: list[dict[str, Any]], workload: ServerBase) -> list[dict[str, Any]]:
+def _server_rules(sources: list[dict[str, Any]], workload: ServerBase) -> list[dict[str, Any]]:
     rule: dict[str, Any] = {"from": sources}
     # A KServe predictor's ports are chosen by its runtime: without declared ports the rule covers all.
     ports = workload.service_ports()
@@ -32,8 +36,12 @@ def _ingress_rules(sources: list[dict[str, Any]], workload: ServerBase) -> list[
     rules = [rule]
     if isinstance(workload, LlmServing) and workload.multi_node:
         # The pods of a LeaderWorkerSet group talk to each other on ports of their own (Ray, NCCL, torch.distributed).
-        rules.append({"from": [{"podSelector": {"matchLabels": selector_labels(workload.name)}}]})
+        rules.append(_own_pods(workload.name))
     return rules
+
+
+def _own_pods(name: str) -> dict[str, Any]:
+    return {"from": [{"podSelector": {"matchLabels": selector_labels(name)}}]}
 
 
 def render_network_policies(environment: Environment, environment_name: str) -> list[tuple[dict[str, Any], int | None]]:
@@ -52,11 +60,9 @@ def render_network_policies(environment: Environment, environment_name: str) -> 
     ]
     objects: list[tuple[dict[str, Any], int | None]] = [(deny[0], None)]
     for index, workload in enumerate(environment.workloads):
-        if not isinstance(workload, ServerBase):
+        rules = _ingress_rules(workload, policy.allow_from)
+        if not rules:
             continue
-        peers = workload.allow_from if workload.allow_from is not None else policy.allow_from
-        # Without configured sources, only pods of the same namespace may call the server.
-        sources = [_peer(peer) for peer in peers] or [{"podSelector": {}}]
         name = f"allow-{workload.name}"[:63].rstrip("-")
         meta = object_meta(environment, environment_name, name=name, app=workload.name, component="network")
         objects.append(
@@ -68,10 +74,27 @@ def render_network_policies(environment: Environment, environment_name: str) -> 
                     "spec": {
                         "podSelector": {"matchLabels": selector_labels(workload.name)},
                         "policyTypes": ["Ingress"],
-                        "ingress": _ingress_rules(sources, workload),
+                        "ingress": rules,
                     },
                 },
                 index,
             )
         )
     return objects
+
+
+def _ingress_rules(workload: Workload, default_peers: list[IngressPeer]) -> list[dict[str, Any]]:
+    """What may reach the workload's pods beyond the default deny (nothing for single-pod jobs)."""
+    if isinstance(workload, ServerBase):
+        peers = workload.allow_from if workload.allow_from is not None else default_peers
+        # Without configured sources, only pods of the same namespace may call the server.
+        return _server_rules([_peer(peer) for peer in peers] or [{"podSelector": {}}], workload)
+    if isinstance(workload, RayWorkloadBase):
+        # Ray pods talk to each other on many ports; the job submitter runs in the namespace, and the KubeRay
+        # operator (and any ingress to Ray Serve) reach the head from the sources allowed to the workload.
+        peers = workload.allow_from if workload.allow_from is not None else default_peers
+        return [{"from": [{"podSelector": {}}, *(_peer(peer) for peer in peers)]}]
+    if isinstance(workload, DistributedTraining) and workload.pods > 1:
+        # torchrun's rendezvous and collectives: the training pods reach each other, nobody else reaches them.
+        return [_own_pods(workload.name)]
+    return []

@@ -143,9 +143,9 @@ def default_priority_class(environment: Environment, workload: WorkloadBase) -> 
     kind = getattr(workload, "kind", "")
     if kind in ("training", "distributed-training"):
         return priorities.training
-    if kind in ("serving", "llm-serving"):
+    if kind in ("serving", "llm-serving", "ray-service"):
         return priorities.serving
-    return priorities.batch
+    return priorities.batch  # batch and ray-job
 
 
 def _placement(placement: Placement, workload: WorkloadBase) -> dict[str, Any]:

@@ -1,4 +1,6 @@
-"""Workload kinds to Kubernetes objects: training → Job, serving → Deployment/Service/HPA, LLM servers, batch → CronJob."""
+"""Workload kinds to Kubernetes objects: training → Job, distributed-training → TrainJob (or PyTorchJob),
+serving → Deployment/Service/HPA (or an InferenceService), LLM servers, batch → CronJob, ray-job → RayJob,
+ray-service → RayService."""
 
 from __future__ import annotations
 
@@ -8,16 +10,20 @@ from generator.render.autoscalers import scale_target
 from generator.render.distributed import render_pytorch_job
 from generator.render.dra import render_claim_template
 from generator.render.kserve import render_inference_service
-from generator.render.kueue import QUEUE_LABEL, queue_of, queued_job_annotations
+from generator.render.kueue import queue_labels, queued_job_annotations
 from generator.render.llm import render_llm_server
 from generator.render.metadata import ObjectMeta, object_meta, selector_labels
 from generator.render.pod import pod_template
+from generator.render.ray import render_ray_job, render_ray_service
 from generator.render.serving_extras import render_server_extras
-from generator.render.workloads_hash import spec_hash
+from generator.render.trainjob import render_train_job
+from generator.render.workloads_hash import hash_named
 from generator.spec.batch import Batch
 from generator.spec.environment import Environment
 from generator.spec.llm import LlmServing
 from generator.spec.placement import Placement, place
+from generator.spec.queues import queue_of
+from generator.spec.ray import RayJob, RayService
 from generator.spec.serving import Serving
 from generator.spec.serving_defaults import resolved
 from generator.spec.training import DistributedTraining, Training
@@ -28,7 +34,9 @@ def render_workload(environment: Environment, environment_name: str, workload: W
     """The workload's objects; accelerators claimed through DRA add the workload's ResourceClaimTemplate."""
     full = resolved(environment, workload)
     placement = place(environment, full)
-    component = {"training": "training", "distributed-training": "training", "batch": "batch"}.get(workload.kind, "serving")
+    component = {"training": "training", "distributed-training": "training", "batch": "batch", "ray-job": "batch"}.get(
+        workload.kind, "serving"
+    )
     meta = _meta(environment, environment_name, full, component)
     objects = _objects(environment, workload, full, meta, placement)
     if placement.device_class is not None and full.resources.gpu is not None:
@@ -42,7 +50,13 @@ def _objects(
     if isinstance(full, Training):
         return [_training_job(environment, full, meta, placement)]
     if isinstance(full, DistributedTraining):
-        return [render_pytorch_job(environment, full, meta, placement)]
+        if full.job_kind == "PyTorchJob":
+            return [render_pytorch_job(environment, full, meta, placement)]
+        return [render_train_job(environment, full, meta, placement)]
+    if isinstance(full, RayJob):
+        return [render_ray_job(environment, full, meta, placement)]
+    if isinstance(full, RayService):
+        return [render_ray_service(environment, full, meta, placement)]
     if isinstance(workload, LlmServing):
         return render_llm_server(environment, workload, meta, placement)
     if isinstance(full, Serving):
@@ -68,7 +82,9 @@ def _meta(environment: Environment, environment_name: str, workload: Workload, c
 def _training_job(environment: Environment, workload: Training, meta: ObjectMeta, placement: Any) -> dict[str, Any]:
     queue = queue_of(environment, workload)
     if queue is not None:
-        meta = ObjectMeta(meta.name, dict(sorted({**meta.labels, QUEUE_LABEL: queue}.items())), meta.annotations)
+        meta = ObjectMeta(
+            meta.name, dict(sorted({**meta.labels, **queue_labels(environment, workload)}.items())), meta.annotations
+        )
     spec: dict[str, Any] = {"backoffLimit": workload.backoff_limit}
     if workload.active_deadline_seconds is not None:
         spec["activeDeadlineSeconds"] = workload.active_deadline_seconds
@@ -79,13 +95,7 @@ def _training_job(environment: Environment, workload: Training, meta: ObjectMeta
         spec["suspend"] = True
     spec["template"] = pod_template(environment, workload, placement, meta, restart_policy=workload.restart_policy)
     # No ttlSecondsAfterFinished: ArgoCD would recreate the deleted Job and the run would start again.
-    name = f"{workload.name}-{spec_hash(spec)}"
-    return {
-        "apiVersion": "batch/v1",
-        "kind": "Job",
-        "metadata": ObjectMeta(name, meta.labels, meta.annotations).render(environment.namespace, queued_job_annotations(queue)),
-        "spec": spec,
-    }
+    return hash_named("batch/v1", "Job", meta, environment.namespace, spec, queued_job_annotations(queue))
 
 
 def _serving(environment: Environment, workload: Serving, meta: ObjectMeta, placement: Any) -> list[dict[str, Any]]:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from generator.kube.cluster import is_gpu_resource
 from generator.kube.footprint import Footprint, footprint
+from generator.render.workloads_hash import HASH_LENGTH
 
 ObjectKey = tuple[str, str]  # (kind, workload or object name)
 
@@ -46,11 +48,12 @@ class EnvironmentChanges:
 
 
 def _key(obj: dict[str, Any]) -> ObjectKey:
-    # Jobs and PyTorchJobs carry a content hash in their name: match them by workload instead.
+    # Objects named "<workload>-<hash of the spec>" (Jobs, TrainJobs, PyTorchJobs, RayJobs): match them by workload.
     metadata = obj.get("metadata") or {}
     name = str(metadata.get("name"))
-    if obj.get("kind") in ("Job", "PyTorchJob"):
-        name = str((metadata.get("labels") or {}).get("app.kubernetes.io/name", name))
+    app = (metadata.get("labels") or {}).get("app.kubernetes.io/name")
+    if isinstance(app, str) and re.fullmatch(rf"{re.escape(app)}-[0-9a-f]{{{HASH_LENGTH}}}", name):
+        name = app
     return str(obj.get("kind")), name
 
 
@@ -60,11 +63,12 @@ def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
         for key, child in value.items():
             flat.update(_flatten(child, f"{prefix}.{key}" if prefix else str(key)))
         return flat
-    if isinstance(value, list) and value and all(isinstance(item, dict) and "name" in item for item in value):
-        flat = {}
-        for item in value:
-            flat.update(_flatten(item, f"{prefix}[{item['name']}]"))
-        return flat
+    for key in ("name", "groupName"):  # named lists (containers, env, Ray worker groups) by item name
+        if isinstance(value, list) and value and all(isinstance(item, dict) and key in item for item in value):
+            flat = {}
+            for item in value:
+                flat.update(_flatten(item, f"{prefix}[{item[key]}]"))
+            return flat
     return {prefix: value}
 
 
@@ -72,13 +76,14 @@ def _category(path: str) -> str:
     leaf = path.rsplit(".", 1)[-1]
     if leaf == "image":
         return "image"
-    if "resources." in path and ("gpu" in leaf or is_gpu_resource(path.split("resources.", 1)[1].split(".", 1)[-1])):
+    resources = re.search(r"(^|\.)resources(PerNode)?\.", path)
+    if resources and ("gpu" in leaf or is_gpu_resource(path[resources.end() :].split(".", 1)[-1])):
         return "gpu"
     if ".devices.requests" in path or "resourceClaims" in path or path.endswith("leaderWorkerTemplate.size"):
         return "gpu"  # DRA claims and a LeaderWorkerSet's pods per group decide how many accelerators run
-    if ".resources." in path or path.startswith("spec.resources."):
+    if resources:
         return "resources"
-    if leaf in ("replicas", "parallelism", "completions"):
+    if leaf in ("replicas", "parallelism", "completions", "numNodes"):
         return "replicas"
     if leaf in ("minReplicas", "maxReplicas") or path.startswith("spec.metrics"):
         return "autoscaling"

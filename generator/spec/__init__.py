@@ -13,10 +13,11 @@ from generator.spec.autoscaling import (
 from generator.spec.batch import Batch
 from generator.spec.cluster import Allocatable, ClusterProfile, NodePool, TaintSpec
 from generator.spec.container import EnvVar, KeyRef, Mount, Port, Probe, Probes, ResourceLimits, Resources, Security
-from generator.spec.environment import Environment
+from generator.spec.environment import ClusterQueueSpec, Environment, Kueue
+from generator.spec.ray import RayAutoscaling, RayJob, RayService, RayWorkerGroup
 from generator.spec.serving import Serving
 from generator.spec.storage import ClaimSpec, ScratchSpec, Volume
-from generator.spec.training import Training
+from generator.spec.training import DistributedTraining, Training, TrainingRuntimeRef
 from generator.spec.workloads import Workload
 
 __all__ = [
@@ -26,11 +27,14 @@ __all__ = [
     "Behavior",
     "ClaimSpec",
     "ClusterProfile",
+    "ClusterQueueSpec",
     "CpuMetric",
+    "DistributedTraining",
     "EnvVar",
     "Environment",
     "ExternalMetric",
     "KeyRef",
+    "Kueue",
     "MemoryMetric",
     "Mount",
     "NodePool",
@@ -38,6 +42,10 @@ __all__ = [
     "Port",
     "Probe",
     "Probes",
+    "RayAutoscaling",
+    "RayJob",
+    "RayService",
+    "RayWorkerGroup",
     "ResourceLimits",
     "Resources",
     "ScalingPolicy",
@@ -47,6 +55,7 @@ __all__ = [
     "Serving",
     "TaintSpec",
     "Training",
+    "TrainingRuntimeRef",
     "Volume",
     "Workload",
 ]

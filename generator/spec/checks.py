@@ -5,7 +5,7 @@ Each problem names a field path (as written in the file) so the loader can point
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Protocol
 
@@ -14,12 +14,17 @@ from generator.kube.names import dns1035_label_problem, dns1123_label_problem
 from generator.kube.quantity import format_bytes, format_cpu, parse_quantity
 from generator.spec.accelerator_checks import device_problems, pool_problems
 from generator.spec.batch import Batch
+from generator.spec.capacity import PodSet, capacity_problems
 from generator.spec.cluster import NodePool
 from generator.spec.container import WorkloadBase
+from generator.spec.distributed_checks import check_distributed, shared_writes
 from generator.spec.environment import Environment
+from generator.spec.kueue_checks import check_queues
 from generator.spec.llm import LlmServing
-from generator.spec.placement import PlacementError, place, pool_facts
+from generator.spec.placement import Placement, PlacementError, place, pool_facts
 from generator.spec.problems import FieldPath, SpecProblem
+from generator.spec.ray import RayJob, RayService, RayWorkloadBase
+from generator.spec.ray_checks import check_ray
 from generator.spec.server_checks import autoscaler_problems, llm_problems, tensor_parallel_fit
 from generator.spec.serving import ServerBase, Serving
 from generator.spec.serving_defaults import resolved
@@ -29,8 +34,13 @@ from generator.spec.training import DistributedTraining, Training
 # A training Job's name is "<workload>-<8 hex digits>"; a CronJob's Jobs get 11 more characters.
 TRAINING_NAME_LIMIT = 63 - 9
 CRONJOB_NAME_LIMIT = 52
-# "<name>-<hash>-worker-<n>" must stay a valid Service name for every replica.
+# "<name>-<hash>-worker-<n>" must stay a valid Service name for every replica (and a TrainJob's JobSet
+# names its Jobs and pods "<name>-<hash>-node-<job>-<pod>").
 DISTRIBUTED_NAME_LIMIT = 40
+# KubeRay: a RayJob or RayService name is at most 47 characters (its RayCluster adds 6, "-serve-svc" 10 more);
+# a RayJob's name also carries the 9-character hash of its spec.
+RAY_SERVICE_NAME_LIMIT = 47
+RAY_JOB_NAME_LIMIT = RAY_SERVICE_NAME_LIMIT - 9
 
 
 class NamedItem(Protocol):
@@ -66,21 +76,80 @@ def check_environment(environment: Environment) -> list[SpecProblem]:
         problems += _resources(full, at)
         if isinstance(full, ServerBase):
             problems += _serving(full, at) + autoscaler_problems(full, at)
-        if isinstance(workload, DistributedTraining):
-            problems += _distributed(workload, volumes, at)
-        try:
-            placement = place(environment, full)  # resources and pool do not depend on integrations
-        except PlacementError as error:
-            problems.append(SpecProblem((*at, error.field), error.message))
-            continue
-        problems += device_problems(full, placement, at)
-        if isinstance(workload, LlmServing):
-            too_wide = tensor_parallel_fit(workload, placement.candidates, placement.gpu_resource, at)
-            problems += too_wide
-            if too_wide:
+        found: list[tuple[FieldPath, str]] = []
+        if isinstance(full, DistributedTraining):
+            found += check_distributed(full, volumes, at)
+        if isinstance(full, RayWorkloadBase):
+            found += check_ray(environment, full, at)
+            pods = 1 + full.worker_pods()
+            if pods > 1:
+                found += shared_writes(full, pods, volumes, at)
+        problems += [SpecProblem(path, message) for path, message in found]
+        pod_sets = []
+        for view, here, count_path, pods in _pod_groups(full, at):
+            if view is not full:
+                problems += _resources(view, here)
+            try:
+                placement = place(environment, view)  # resources and pool do not depend on integrations
+            except PlacementError as error:
+                problems.append(SpecProblem((*here, error.field), error.message))
                 continue
-        problems += _fit(full, placement.candidates, placement.gpu_resource, at)
+            unclaimable = _dra_unsupported(view, placement)
+            if unclaimable:
+                problems.append(SpecProblem((*here, "nodePool"), unclaimable))
+                continue
+            problems += device_problems(view, placement, here)
+            if isinstance(workload, LlmServing):
+                too_wide = tensor_parallel_fit(workload, placement.candidates, placement.gpu_resource, at)
+                problems += too_wide
+                if too_wide:
+                    continue
+            problems += _fit(view, placement.candidates, placement.gpu_resource, here)
+            pod_sets.append(PodSet(count_path, pods, view.resources, placement.pool, placement.gpu_resource))
+        problems += [SpecProblem(path, message) for path, message in capacity_problems(pod_sets)]
+    problems += [SpecProblem(path, message) for path, message in check_queues(environment)]
     return problems
+
+
+def _dra_unsupported(view: WorkloadBase, placement: Placement) -> str | None:
+    """Why pods of this kind cannot claim the pool's devices through DRA (None when they can, or need not)."""
+    if placement.device_class is None or view.resources.gpu is None:
+        return None
+    if isinstance(view, DistributedTraining) and view.job_kind == "TrainJob":
+        return (
+            f"a TrainJob cannot claim DRA devices ({placement.device_class}): its runtime patches carry no "
+            "resourceClaims; use a pool with an extended resource (gpuResource), or jobKind: PyTorchJob"
+        )
+    if isinstance(view, RayWorkloadBase):
+        return (
+            f"Ray pods cannot claim DRA devices ({placement.device_class}) yet: use a pool with an extended "
+            "resource (gpuResource) for the Ray groups that need accelerators"
+        )
+    return None
+
+
+def _pod_groups(workload: WorkloadBase, at: FieldPath) -> list[tuple[WorkloadBase, FieldPath, FieldPath, int]]:
+    """Each set of the workload's pods that share resources and a node pool: (the workload as those pods see it,
+    where its resources are written, the field that sets how many run at once, how many)."""
+    if isinstance(workload, RayWorkloadBase):
+        groups: list[tuple[WorkloadBase, FieldPath, FieldPath, int]] = [(workload, at, (*at, "resources"), 1)]
+        for index, group in enumerate(workload.worker_groups):
+            here = (*at, "workerGroups", index)
+            if workload.autoscaling is None:
+                groups.append((workload.worker_view(group), here, (*here, "replicas"), group.fixed_replicas))
+            else:
+                groups.append((workload.worker_view(group), here, (*here, "minReplicas"), group.min_replicas or 0))
+        return groups
+    if isinstance(workload, DistributedTraining):
+        field = "numNodes" if workload.num_nodes is not None else "workers"
+        return [(workload, at, (*at, field), workload.pods)]
+    if isinstance(workload, Training):
+        return [(workload, at, (*at, "parallelism"), workload.parallelism)]
+    if isinstance(workload, Serving):
+        if workload.autoscaling is not None:
+            return [(workload, at, (*at, "autoscaling", "minReplicas"), workload.autoscaling.min_replicas)]
+        return [(workload, at, (*at, "replicas"), 1 if workload.replicas is None else workload.replicas)]
+    return [(workload, at, (*at, "resources"), 1)]
 
 
 def _unique(items: Sequence[NamedItem], at: FieldPath) -> list[SpecProblem]:
@@ -93,22 +162,34 @@ def _unique(items: Sequence[NamedItem], at: FieldPath) -> list[SpecProblem]:
     return problems
 
 
+# Per kind: the name rule (DNS-1123 or, where a Service or pod hostname derives from it, DNS-1035), the longest
+# name it leaves room for, and why the limit is below 63.
+_NAME_RULES: dict[type, tuple[Callable[[str, int], str | None], int, str]] = {
+    Training: (dns1123_label_problem, TRAINING_NAME_LIMIT, "a training Job's name gets a 9-character hash suffix"),
+    Batch: (dns1123_label_problem, CRONJOB_NAME_LIMIT, "the Jobs a CronJob creates add 11 characters"),
+    ServerBase: (dns1035_label_problem, 63, ""),
+    DistributedTraining: (
+        dns1035_label_problem,
+        DISTRIBUTED_NAME_LIMIT,
+        "the TrainJob or PyTorchJob gets a hash suffix and its pods a node or worker index on top",
+    ),
+    RayJob: (
+        dns1035_label_problem,
+        RAY_JOB_NAME_LIMIT,
+        "KubeRay allows 47 characters and the RayJob's name gets a 9-character hash suffix",
+    ),
+    RayService: (dns1035_label_problem, RAY_SERVICE_NAME_LIMIT, "KubeRay derives its RayCluster and Service names from it"),
+}
+
+
 def _names(workload: WorkloadBase, at: FieldPath) -> list[SpecProblem]:
-    problem = None
-    if isinstance(workload, Training):
-        problem = dns1123_label_problem(workload.name, TRAINING_NAME_LIMIT)
-        if problem and len(workload.name) > TRAINING_NAME_LIMIT:
-            problem += " (a training Job's name gets a 9-character hash suffix)"
-    elif isinstance(workload, Batch):
-        problem = dns1123_label_problem(workload.name, CRONJOB_NAME_LIMIT)
-        if problem and len(workload.name) > CRONJOB_NAME_LIMIT:
-            problem += " (the Jobs a CronJob creates add 11 characters)"
-    elif isinstance(workload, ServerBase):
-        problem = dns1035_label_problem(workload.name)
-    elif isinstance(workload, DistributedTraining):
-        problem = dns1035_label_problem(workload.name, DISTRIBUTED_NAME_LIMIT)
-        if problem and len(workload.name) > DISTRIBUTED_NAME_LIMIT:
-            problem += " (the PyTorchJob gets a hash suffix and its pods '-worker-N' on top)"
+    rule = next((rule for kind, rule in _NAME_RULES.items() if isinstance(workload, kind)), None)
+    if rule is None:
+        return []
+    check, limit, why = rule
+    problem = check(workload.name, limit)
+    if problem and why and len(workload.name) > limit:
+        problem += f" ({why})"
     return [SpecProblem((*at, "name"), problem)] if problem else []
 
 
@@ -143,32 +224,6 @@ def _integrations(environment: Environment, workload: WorkloadBase, at: FieldPat
                             "kserve.scaleMetric and kserve.scaleTarget instead",
                         )
                     )
-    return problems
-
-
-def _distributed(workload: DistributedTraining, volumes: dict[str, Volume], at: FieldPath) -> list[SpecProblem]:
-    problems = []
-    elastic = workload.elastic_policy
-    if elastic is not None and elastic.min_replicas > elastic.max_replicas:
-        problems.append(
-            SpecProblem(
-                (*at, "elasticPolicy", "maxReplicas"),
-                f"maxReplicas {elastic.max_replicas} is below minReplicas {elastic.min_replicas}",
-            )
-        )
-    if workload.pods > 1:
-        for index, mount in enumerate(workload.mounts):
-            volume = volumes.get(mount.volume)
-            if mount.read_only or volume is None or volume.claim is None:
-                continue
-            if "ReadWriteMany" not in volume.claim.access_modes:
-                problems.append(
-                    SpecProblem(
-                        (*at, "mounts", index, "volume"),
-                        f"{workload.pods} pods write to volume {mount.volume!r}, but its claim is "
-                        f"{'/'.join(volume.claim.access_modes)}: pods on different nodes need ReadWriteMany",
-                    )
-                )
     return problems
 
 

@@ -9,6 +9,7 @@ from pydantic import Field
 from generator.spec.base import INT32_MAX, DnsLabel, LabelKey, Labels, PositiveQuantity, SpecModel
 
 GPU_RESOURCE_PATTERN = r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?/[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"
+HOSTNAME_LABEL = "kubernetes.io/hostname"
 DNS_SUBDOMAIN_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
 
 
@@ -63,12 +64,25 @@ class NodePool(SpecModel):
     capacity_types: list[Literal["on-demand", "spot", "reserved"]] = Field(default_factory=list)
     """Capacity types the pool may launch (Karpenter requirement karpenter.sh/capacity-type)."""
     max_nodes: int | None = Field(default=None, ge=1, le=INT32_MAX)
-    """Karpenter limit: at most this many nodes' worth of CPU, memory and GPUs."""
+    """Most nodes the pool grows to: the Karpenter limit, and (times allocatable) the pool's Kueue quota."""
+    topology_levels: list[LabelKey] = Field(default_factory=list, max_length=16)
+    """Node labels of the pool's network topology, broadest first (e.g. block, rack, then 'kubernetes.io/hostname'):
+    a Kueue Topology for topology-aware scheduling of the pool's flavor. Default with a topologyLabel: that label,
+    then 'kubernetes.io/hostname'."""
 
     @property
     def accelerator(self) -> str:
         """What the pool's accelerators are counted as: the DeviceClass under DRA, else the extended resource."""
         return self.device_class or self.gpu_resource
+
+    @property
+    def kueue_topology(self) -> list[str]:
+        """The levels of the pool's Kueue Topology: topologyLevels, or topologyLabel then the node (none: no Topology)."""
+        if self.topology_levels:
+            return list(self.topology_levels)
+        if self.topology_label is not None:
+            return list(dict.fromkeys([self.topology_label, HOSTNAME_LABEL]))
+        return []
 
 
 class NodeClassRef(SpecModel):

@@ -15,11 +15,43 @@ from generator.spec.storage import Volume
 from generator.spec.workloads import Workload
 
 
+class ClusterQueueSpec(SpecModel):
+    """The environment's Kueue ClusterQueue: quotas per node pool (ResourceFlavor) from the cluster profile."""
+
+    name: DnsLabel | None = None
+    """ClusterQueue name (default: the environment's namespace)."""
+    cohort: DnsLabel | None = None
+    """Cohort whose ClusterQueues lend each other unused quota (cohortName)."""
+    queueing_strategy: Literal["BestEffortFIFO", "StrictFIFO"] = "BestEffortFIFO"
+    """StrictFIFO: a job that does not fit blocks the ones behind it; BestEffortFIFO lets smaller ones pass."""
+    preemption: Literal["Never", "LowerPriority", "LowerOrNewerEqualPriority"] = "Never"
+    """Whether a pending job may preempt admitted ones of this queue (preemption.withinClusterQueue)."""
+
+
 class Kueue(SpecModel):
-    """Submit training through Kueue: Jobs and PyTorchJobs carry the queue label and start suspended."""
+    """Queue jobs through Kueue (kueue.x-k8s.io/v1beta2): Jobs, TrainJobs, PyTorchJobs and RayJobs carry the
+    queue label and start suspended. The queues behind the label are derived from the cluster profile: a
+    ResourceFlavor per node pool, a ClusterQueue with their quotas, and LocalQueues in the namespace."""
 
     default_queue: DnsLabel | None = None
-    """LocalQueue for training that names none; unset: only workloads with `queue` are queued."""
+    """LocalQueue for jobs that name none; unset: only workloads with `queue` are queued."""
+    local_queues: list[DnsLabel] = Field(default_factory=list)
+    """LocalQueues to render in the namespace besides defaultQueue, all feeding the ClusterQueue."""
+    existing_queues: list[DnsLabel] = Field(default_factory=list)
+    """LocalQueues that already exist in the namespace (created outside this repository); none rendered for them."""
+    cluster_queue: ClusterQueueSpec = Field(default_factory=ClusterQueueSpec)
+    """The ClusterQueue behind the rendered LocalQueues."""
+    flavor_tolerations: bool = False
+    """Also set each ResourceFlavor's tolerations from its pool's taints, so Kueue adds them to admitted pods
+    written by hand. Off by default: with them Kueue stops checking the taints, and a job without a node
+    selector could be admitted onto GPU nodes' quota."""
+
+    def rendered_queues(self) -> list[str]:
+        """LocalQueues this environment renders: defaultQueue and localQueues, minus those that already exist."""
+        wanted = [self.default_queue] if self.default_queue is not None else []
+        wanted += self.local_queues
+        existing = set(self.existing_queues)
+        return sorted({queue for queue in wanted if queue not in existing})
 
 
 class PriorityClassSpec(SpecModel):
@@ -38,11 +70,12 @@ class Priorities(SpecModel):
     training: DnsLabel | None = None
     """Default priorityClassName of training and distributed-training pods (usually low)."""
     serving: DnsLabel | None = None
-    """Default priorityClassName of serving pods (usually high)."""
+    """Default priorityClassName of serving and ray-service pods (usually high)."""
     batch: DnsLabel | None = None
-    """Default priorityClassName of batch pods."""
+    """Default priorityClassName of batch and ray-job pods."""
     classes: list[PriorityClassSpec] = Field(default_factory=list)
-    """PriorityClasses to render (leave empty when the cluster already has them)."""
+    """PriorityClasses to render (leave empty when the cluster already has them); with Kueue queues, also
+    WorkloadPriorityClasses of the same names and values, which order and preempt queued jobs."""
 
 
 class Budget(SpecModel):

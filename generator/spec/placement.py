@@ -60,6 +60,7 @@ def pool_facts(pool: NodePool) -> NodePoolFacts:
         taints=tuple(Taint(key=t.key, effect=t.effect, value=t.value) for t in pool.taints),
         allocatable=allocatable,
         device_classes=(pool.device_class,) if pool.device_class else (),
+        max_nodes=pool.max_nodes,
     )
 
 

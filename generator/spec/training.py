@@ -1,4 +1,4 @@
-"""Training workloads: a single-pod or parallel batch/v1 Job, and multi-node PyTorch training."""
+"""Training workloads: a single-pod or parallel batch/v1 Job, and multi-node training (TrainJob or PyTorchJob)."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ class Training(WorkloadBase):
 
 
 class ElasticPolicy(SpecModel):
-    """Elastic training: the job keeps running while between min and max nodes are available."""
+    """Elastic training (PyTorchJob only): the job keeps running while between min and max nodes are available."""
 
     min_replicas: int = Field(ge=1, le=INT32_MAX)
     max_replicas: int = Field(ge=1, le=INT32_MAX)
@@ -39,34 +39,63 @@ class ElasticPolicy(SpecModel):
 
 
 class RunPolicy(SpecModel):
-    """How the training operator runs the job."""
+    """How the training operator runs the job (TrainJob: suspend and activeDeadlineSeconds only)."""
 
     clean_pod_policy: Literal["None", "Running", "All"] = "None"
-    """Which pods to delete when the job ends ('None' keeps logs around)."""
+    """Which pods to delete when the job ends ('None' keeps logs around). PyTorchJob only."""
     backoff_limit: int | None = Field(default=None, ge=0, le=INT32_MAX)
+    """Retries before the job fails. PyTorchJob only (a TrainJob's runtime sets it)."""
     active_deadline_seconds: int | None = Field(default=None, ge=1)
+    """Stop the job after this many seconds (TrainJob spec.activeDeadlineSeconds)."""
     suspend: bool = False
+    """Create the job suspended (queued jobs always are: Kueue resumes them on admission)."""
+
+
+class TrainingRuntimeRef(SpecModel):
+    """The Kubeflow Trainer runtime a TrainJob runs on (spec.runtimeRef).
+
+    The runtime's trainer step must be a replicated job named 'node' with a container named 'node',
+    as every runtime Kubeflow Trainer ships (torch-distributed, deepspeed-distributed, ...) is.
+    """
+
+    name: DnsLabel = "torch-distributed"
+    """Name of the (Cluster)TrainingRuntime, e.g. 'torch-distributed'."""
+    kind: Literal["ClusterTrainingRuntime", "TrainingRuntime"] = "ClusterTrainingRuntime"
+    """ClusterTrainingRuntime (cluster-wide, the default) or TrainingRuntime (in the environment's namespace)."""
 
 
 class DistributedTraining(WorkloadBase):
-    """Multi-node PyTorch training, rendered as a Kubeflow PyTorchJob (one Master, N Workers).
+    """Multi-node training, rendered as a Kubeflow Trainer v2 TrainJob (trainer.kubeflow.org/v1alpha1).
 
-    `resources` are per pod: each of the 1 + workers pods gets them (8 GPUs = one full node each).
+    `resources` are per node (per pod): each of the `numNodes` pods gets them (8 GPUs = one full node each).
+    `jobKind: PyTorchJob` renders a Training Operator v1 PyTorchJob (one Master, numNodes - 1 Workers)
+    instead, for clusters that still run the deprecated operator.
     """
 
     kind: Literal["distributed-training"]
+    job_kind: Literal["TrainJob", "PyTorchJob"] = "TrainJob"
+    """TrainJob (Kubeflow Trainer v2, the default) or PyTorchJob (Training Operator v1, deprecated upstream)."""
+    runtime: TrainingRuntimeRef = Field(default_factory=TrainingRuntimeRef)
+    """The training runtime a TrainJob uses (default: the ClusterTrainingRuntime 'torch-distributed')."""
     mlflow: MlflowRun | None = None
     """Log runs to the environment's MLflow tracking server."""
-    workers: int = Field(ge=0, le=INT32_MAX)
-    """Worker pods besides the Master."""
+    num_nodes: int | None = Field(default=None, ge=1, le=INT32_MAX)
+    """Training nodes (pods), each with `resources` (TrainJob trainer.numNodes). Give numNodes or workers."""
+    workers: int | None = Field(default=None, ge=0, le=INT32_MAX)
+    """Worker pods besides the first (PyTorchJob's Master): numNodes = 1 + workers. Give numNodes or workers."""
     nproc_per_node: int | Literal["auto", "gpu", "cpu"] = "auto"
-    """Processes per pod (torchrun --nproc-per-node); usually the GPU count."""
+    """Processes per node (torchrun --nproc-per-node); usually the GPU count. 'auto' leaves it to the runtime."""
     elastic_policy: ElasticPolicy | None = None
+    """PyTorchJob only: Kubeflow Trainer v2 has no elastic policy."""
     run_policy: RunPolicy = Field(default_factory=RunPolicy)
     restart_policy: Literal["Never", "OnFailure", "ExitCode"] = "OnFailure"
+    """PyTorchJob only (a TrainJob's runtime sets the pods' restart policy)."""
     queue: DnsLabel | None = None
     """Kueue LocalQueue to submit to (default: the environment's kueue.defaultQueue)."""
 
     @property
     def pods(self) -> int:
-        return 1 + self.workers
+        """Pods that run at once: numNodes, or 1 + workers (at least 1 while the spec is being checked)."""
+        if self.num_nodes is not None:
+            return self.num_nodes
+        return 1 + (self.workers or 0)

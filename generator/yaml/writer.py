@@ -25,6 +25,10 @@ class _Dumper(_Base):  # type: ignore[misc]
     def represent_str(self, data: str) -> yaml.ScalarNode:
         if go_reading(data) is not None:  # text to us, a number or boolean to kubectl and kustomize
             return self.represent_scalar("tag:yaml.org,2002:str", data, style="'")  # type: ignore[no-any-return]
+        if "\n" in data.rstrip("\n"):
+            # Embedded documents (serveConfigV2, runtimeEnvYAML) read as text blocks in review, not "a\nb";
+            # the emitter falls back to a quoted style where a literal block cannot hold the text exactly.
+            return self.represent_scalar("tag:yaml.org,2002:str", data, style="|")  # type: ignore[no-any-return]
         return super().represent_str(data)  # type: ignore[no-any-return]
 
 
@@ -58,3 +62,11 @@ def _body(obj: dict[str, Any]) -> str:
         indent=2,
     )
     return body
+
+
+def dump_embedded(value: Any) -> str:
+    """A user's mapping as YAML text inside a field (RayJob runtimeEnvYAML, RayService serveConfigV2): keys sorted."""
+    text: str = yaml.dump(
+        value, Dumper=_Dumper, sort_keys=True, default_flow_style=False, allow_unicode=True, width=4096, indent=2
+    )
+    return text

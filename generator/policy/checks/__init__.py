@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from generator.policy.checks.autoscaling import hpa_keda_conflict, hpa_replicas, hpa_target, pdb_blocks_drain
+from generator.policy.checks.capacity import job_pool_capacity
 from generator.policy.checks.gpu import gpu_limits, gpu_node_selection, gpu_shm, gpu_toleration, schedulable
+from generator.policy.checks.kueue import kueue_quota
+from generator.policy.checks.ray import ray_worker_gpus
 from generator.policy.checks.schema_rule import schema_check
 from generator.policy.checks.security import (
     network_policy,
@@ -26,11 +29,14 @@ BUILTIN_CHECKS: dict[str, SetCheck] = {
     "hpa-keda-conflict": hpa_keda_conflict,
     "hpa-replicas": hpa_replicas,
     "hpa-target": hpa_target,
+    "job-pool-capacity": job_pool_capacity,
+    "kueue-quota": kueue_quota,
     "network-policy": network_policy,
     "pdb-blocks-drain": pdb_blocks_drain,
     "plaintext-secret": plaintext_secret,
     "pvc-reference": pvc_reference,
     "pvc-rwo-shared": pvc_rwo_shared,
+    "ray-worker-gpus": ray_worker_gpus,
     "resources-limits": resources_limits,
     "schedulable": schedulable,
     "schema": schema_check,

@@ -6,9 +6,9 @@ from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
-from generator.kube.cluster import NodePoolFacts, Taint, accelerator_taint_key, is_gpu_resource
+from generator.kube.cluster import NodePoolFacts, Taint, accelerator_taint_key, admits, is_gpu_resource
 from generator.kube.manifest import FieldPath, Manifest
-from generator.kube.quantity import format_bytes, format_cpu
+from generator.kube.quantity import format_resource
 from generator.policy.checks.pods import (
     all_containers,
     amount,
@@ -167,31 +167,12 @@ def gpu_shm(manifests: list[Manifest], policy: Policy, context: PolicyContext) -
             )
 
 
-def _admits(pool: NodePoolFacts, pod: dict[str, object]) -> bool:
-    from generator.kube.cluster import selector_matches, tolerates_all
-
-    selector = pod.get("nodeSelector")
-    tolerations = pod.get("tolerations")
-    blocking = tuple(t for t in pool.taints if t.effect in ("NoSchedule", "NoExecute"))
-    return selector_matches(selector if isinstance(selector, dict) else {}, pool.labels) and tolerates_all(
-        [t for t in tolerations if isinstance(t, dict)] if isinstance(tolerations, list) else [], blocking
-    )
-
-
-def _shown(resource: str, value: Decimal) -> str:
-    if resource == "cpu":
-        return format_cpu(value)
-    if resource in ("memory", "ephemeral-storage"):
-        return format_bytes(value)
-    return str(int(value)) if value == value.to_integral_value() else str(value)
-
-
 def schedulable(manifests: list[Manifest], policy: Policy, context: PolicyContext) -> Found:
     if not context.node_pools:
         return
     index = claim_index(context_all(manifests, context))
     for manifest, pod_path, pod in each_pod(manifests):
-        admitting = [pool for pool in context.node_pools if _admits(pool, pod)]
+        admitting = [pool for pool in context.node_pools if admits(pool, pod)]
         if not admitting:
             yield (
                 manifest,
@@ -219,8 +200,8 @@ def schedulable(manifests: list[Manifest], policy: Policy, context: PolicyContex
                 yield (
                     manifest,
                     Violation(
-                        f"pod requests {_shown(name, value)} {name} but the largest node it may use (pool "
-                        f"{largest.name!r}) has {_shown(name, available)}: it would never schedule",
+                        f"pod requests {format_resource(name, value)} {name} but the largest node it may use (pool "
+                        f"{largest.name!r}) has {format_resource(name, available)}: it would never schedule",
                         (*pod_path, "containers"),
                     ),
                 )

@@ -1,0 +1,59 @@
+"""Jobs whose pods, all at once, need more than their node pool holds at its largest (rule job-pool-capacity).
+
+A TrainJob of numNodes x 8 GPUs on a pool that grows to at most maxNodes 8-GPU nodes never starts when
+numNodes > maxNodes: each pod fits a node, so `schedulable` is satisfied, but a gang-scheduled job
+(TrainJob, PyTorchJob, a Job's parallel pods, a Ray cluster's groups) needs them all together.
+Needs the cluster profile's maxNodes (render passes it; policy examples give `maxNodes`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from decimal import Decimal
+
+from generator.kube.cluster import NodePoolFacts, admits, is_gpu_resource
+from generator.kube.footprint import PodGroup, pod_groups
+from generator.kube.manifest import Manifest
+from generator.kube.quantity import format_resource
+from generator.policy.checks.pods import pod_requests
+from generator.policy.model import Policy, PolicyContext, Violation
+
+Found = Iterator[tuple[Manifest, Violation]]
+
+
+def job_pool_capacity(manifests: list[Manifest], policy: Policy, context: PolicyContext) -> Found:
+    if not any(pool.max_nodes is not None for pool in context.node_pools):
+        return
+    for manifest in manifests:
+        # Pods of one job that may use the same pools share them: a PyTorchJob's Master and Workers, Ray groups.
+        needs: dict[tuple[str, ...], tuple[PodGroup, int, dict[str, Decimal]]] = {}
+        for group in pod_groups([manifest.obj]):
+            admitting = tuple(pool.name for pool in context.node_pools if admits(pool, group.pod_spec))
+            if group.pods == 0 or not admitting:
+                continue  # none can take the pods: schedulable says so
+            first, pods, total = needs.get(admitting, (group, 0, {}))
+            for resource, value in pod_requests(manifest, (), group.pod_spec).items():
+                if resource in ("cpu", "memory") or is_gpu_resource(resource):
+                    total[resource] = total.get(resource, Decimal(0)) + value * group.pods
+            needs[admitting] = (first, pods + group.pods, total)
+        for names, (first, pods, total) in needs.items():
+            violation = _over(pods, total, [pool for pool in context.node_pools if pool.name in names], first)
+            if violation is not None:
+                yield manifest, violation
+
+
+def _over(pods: int, total: dict[str, Decimal], pools: list[NodePoolFacts], first: PodGroup) -> Violation | None:
+    if pods < 2 or any(pool.max_nodes is None for pool in pools):
+        return None  # a single pod is the schedulable rule's; an unbounded pool can take them
+    for resource, need in sorted(total.items(), key=lambda item: (not is_gpu_resource(item[0]), item[0])):
+        largest = max(pools, key=lambda pool: pool.allocatable.get(resource, Decimal(0)) * (pool.max_nodes or 0))
+        per_node = largest.allocatable.get(resource, Decimal(0))
+        capacity = per_node * (largest.max_nodes or 0)
+        if need > capacity:
+            return Violation(
+                f"{pods} pods need {format_resource(resource, need)} {resource} at once, but pool {largest.name!r} holds "
+                f"at most {format_resource(resource, capacity)} (maxNodes {largest.max_nodes} x "
+                f"{format_resource(resource, per_node)}): the job never starts",
+                first.count_path,
+            )
+    return None

@@ -1,0 +1,95 @@
+"""Ray workloads → KubeRay objects (ray.io/v1): a RayJob (named by the hash of its spec) or a RayService.
+
+Every Ray pod gets the pod treatment of any other kind (placement and tolerations from its node
+pool, GPUs in limits, security, mounts): the head from the workload's `resources` and `nodePool`,
+each worker group from its own. With the Ray autoscaler on, worker `replicas` are left out: the
+autoscaler owns them, and git must not fight it (ArgoCD also ignores them, see gitops.py).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from generator.render.kueue import queue_labels, queued_job_annotations
+from generator.render.metadata import ObjectMeta
+from generator.render.pod import pod_template
+from generator.render.workloads_hash import hash_named
+from generator.spec.environment import Environment
+from generator.spec.placement import Placement, place
+from generator.spec.queues import queue_of
+from generator.spec.ray import RayJob, RayService, RayWorkerGroup, RayWorkloadBase
+from generator.yaml.writer import dump_embedded
+
+RAY_API = "ray.io/v1"
+HEAD_CONTAINER = "ray-head"
+WORKER_CONTAINER = "ray-worker"
+
+
+def _worker_group(environment: Environment, workload: RayWorkloadBase, group: RayWorkerGroup, meta: ObjectMeta) -> dict[str, Any]:
+    view = workload.worker_view(group)
+    template = pod_template(
+        environment, view, place(environment, view), meta, restart_policy=None, container_name=WORKER_CONTAINER
+    )
+    rendered: dict[str, Any] = {"groupName": group.name}
+    if workload.autoscaling is None:
+        rendered["replicas"] = group.fixed_replicas
+        rendered["minReplicas"] = group.fixed_replicas
+        rendered["maxReplicas"] = group.fixed_replicas
+    else:
+        rendered["minReplicas"] = group.min_replicas or 0
+        rendered["maxReplicas"] = group.max_replicas
+    rendered["rayStartParams"] = dict(sorted(group.ray_start_params.items()))
+    rendered["template"] = template
+    return rendered
+
+
+def ray_cluster_spec(
+    environment: Environment, workload: RayWorkloadBase, meta: ObjectMeta, placement: Placement
+) -> dict[str, Any]:
+    """A RayClusterSpec: the head placed like the workload, each worker group on its own pool."""
+    spec: dict[str, Any] = {}
+    if workload.ray_version is not None:
+        spec["rayVersion"] = workload.ray_version
+    autoscaling = workload.autoscaling
+    if autoscaling is not None:
+        spec["enableInTreeAutoscaling"] = True
+        options: dict[str, Any] = {}
+        if autoscaling.idle_timeout_seconds is not None:
+            options["idleTimeoutSeconds"] = autoscaling.idle_timeout_seconds
+        if autoscaling.upscaling_mode is not None:
+            options["upscalingMode"] = autoscaling.upscaling_mode
+        if options:
+            spec["autoscalerOptions"] = options
+    head = pod_template(environment, workload, placement, meta, restart_policy=None, container_name=HEAD_CONTAINER)
+    spec["headGroupSpec"] = {"rayStartParams": dict(sorted(workload.head_start_params.items())), "template": head}
+    if workload.worker_groups:
+        spec["workerGroupSpecs"] = [_worker_group(environment, workload, group, meta) for group in workload.worker_groups]
+    return spec
+
+
+def render_ray_job(environment: Environment, workload: RayJob, meta: ObjectMeta, placement: Placement) -> dict[str, Any]:
+    queue = queue_of(environment, workload)
+    labels = dict(sorted({**meta.labels, **queue_labels(environment, workload)}.items()))
+    spec: dict[str, Any] = {"entrypoint": workload.entrypoint}
+    if workload.runtime_env is not None:
+        spec["runtimeEnvYAML"] = dump_embedded(workload.runtime_env)
+    spec["shutdownAfterJobFinishes"] = workload.shutdown_after_job_finishes
+    if workload.ttl_seconds_after_finished is not None:
+        spec["ttlSecondsAfterFinished"] = workload.ttl_seconds_after_finished
+    if workload.active_deadline_seconds is not None:
+        spec["activeDeadlineSeconds"] = workload.active_deadline_seconds
+    if workload.backoff_limit is not None:
+        spec["backoffLimit"] = workload.backoff_limit
+    # Kueue admits a queued job by unsuspending it, so it must be created suspended.
+    spec["suspend"] = workload.suspend or queue is not None
+    spec["rayClusterSpec"] = ray_cluster_spec(environment, workload, meta, placement)
+    job_meta = ObjectMeta(meta.name, labels, meta.annotations)
+    return hash_named(RAY_API, "RayJob", job_meta, environment.namespace, spec, queued_job_annotations(queue))
+
+
+def render_ray_service(environment: Environment, workload: RayService, meta: ObjectMeta, placement: Placement) -> dict[str, Any]:
+    spec: dict[str, Any] = {
+        "serveConfigV2": dump_embedded(workload.serve_config),
+        "rayClusterConfig": ray_cluster_spec(environment, workload, meta, placement),
+    }
+    return {"apiVersion": RAY_API, "kind": "RayService", "metadata": meta.render(environment.namespace), "spec": spec}

@@ -1,0 +1,81 @@
+"""Distributed training → a Kubeflow Trainer v2 TrainJob (trainer.kubeflow.org/v1alpha1).
+
+The trainer section carries what the TrainJob API names (image, command, args, env, numNodes,
+numProcPerNode, resourcesPerNode); everything else a pod needs (placement, volumes, security,
+service account, labels) goes into the TrainJob's own entry of `spec.runtimePatches`, which the
+Trainer webhook merges into the runtime's 'node' job. Like a Job, the name carries a hash of the
+spec: trainer and runtimeRef are immutable, so a changed spec is a new TrainJob.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from generator.render.kueue import FLUX_CREATE_ONLY, queue_labels
+from generator.render.metadata import ObjectMeta
+from generator.render.pod import pod_template
+from generator.render.workloads_hash import hash_named
+from generator.spec.environment import Environment
+from generator.spec.placement import Placement
+from generator.spec.queues import queue_of
+from generator.spec.training import DistributedTraining
+
+TRAINER_API = "trainer.kubeflow.org/v1alpha1"
+TRAINER_STEP = "node"
+"""Name of the replicated job and of its container that run the trainer in Kubeflow's runtimes."""
+PATCH_MANAGER = "mlgitops.io/render"
+"""The runtimePatches entry mlgitops owns (each manager, e.g. Kueue, writes its own entry)."""
+# Pod fields the TrainJob API lets a runtime patch set (PodSpecPatch), in the order they are written.
+_PATCHED_POD_FIELDS = ("serviceAccountName", "securityContext", "nodeSelector", "tolerations", "volumes")
+_PATCHED_CONTAINER_FIELDS = ("securityContext", "volumeMounts")
+
+
+def num_proc_per_node(workload: DistributedTraining) -> int | None:
+    """trainer.numProcPerNode: a number, the GPU count for 'gpu', or None ('auto': the runtime decides)."""
+    if isinstance(workload.nproc_per_node, int):
+        return workload.nproc_per_node
+    if workload.nproc_per_node == "gpu":
+        return workload.resources.gpu
+    return None
+
+
+def render_train_job(
+    environment: Environment, workload: DistributedTraining, meta: ObjectMeta, placement: Placement
+) -> dict[str, Any]:
+    queue = queue_of(environment, workload)
+    labels = dict(sorted({**meta.labels, **queue_labels(environment, workload)}.items()))
+    template = pod_template(environment, workload, placement, meta, restart_policy=None, container_name=TRAINER_STEP)
+    pod = template["spec"]
+    [container] = pod["containers"]
+    trainer: dict[str, Any] = {"image": container["image"]}
+    for key in ("command", "args", "env"):
+        if key in container:
+            trainer[key] = container[key]
+    trainer["numNodes"] = workload.pods
+    processes = num_proc_per_node(workload)
+    if processes is not None:
+        trainer["numProcPerNode"] = processes
+    trainer["resourcesPerNode"] = container["resources"]
+    patched_container: dict[str, Any] = {"name": TRAINER_STEP}
+    patched_container.update({key: container[key] for key in _PATCHED_CONTAINER_FIELDS if key in container})
+    pod_patch: dict[str, Any] = {key: pod[key] for key in _PATCHED_POD_FIELDS if key in pod}
+    pod_patch["containers"] = [patched_container]
+    node_job = {
+        "name": TRAINER_STEP,
+        "template": {"spec": {"template": {"metadata": template["metadata"], "spec": pod_patch}}},
+    }
+    spec: dict[str, Any] = {
+        "runtimeRef": {"apiGroup": "trainer.kubeflow.org", "kind": workload.runtime.kind, "name": workload.runtime.name}
+    }
+    if workload.run_policy.active_deadline_seconds is not None:
+        spec["activeDeadlineSeconds"] = workload.run_policy.active_deadline_seconds
+    # Kueue admits a queued job by unsuspending it, so it must be created suspended.
+    spec["suspend"] = workload.run_policy.suspend or queue is not None
+    spec["trainer"] = trainer
+    spec["runtimePatches"] = [
+        {"manager": PATCH_MANAGER, "trainingRuntimeSpec": {"template": {"spec": {"replicatedJobs": [node_job]}}}}
+    ]
+    # The Trainer webhook writes into runtimePatches on every update: Flux creates the TrainJob once and then
+    # leaves it alone (a changed spec is a new, re-hashed TrainJob), whether or not Kueue queues it.
+    job_meta = ObjectMeta(meta.name, labels, meta.annotations)
+    return hash_named(TRAINER_API, "TrainJob", job_meta, environment.namespace, spec, dict(FLUX_CREATE_ONLY))

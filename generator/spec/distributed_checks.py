@@ -1,0 +1,112 @@
+"""Checks of distributed training: node counts, and fields only one of TrainJob or PyTorchJob can express.
+
+Kubeflow Trainer v2's TrainJob takes image, command, args, env, numNodes, numProcPerNode and
+resourcesPerNode in `trainer`, and pod settings through runtime patches (PodSpecPatch: placement,
+volumes, security, service account). Whatever else a pod would need comes from the training runtime,
+so a spec asking for it is refused rather than silently dropped.
+"""
+
+from __future__ import annotations
+
+from generator.spec.container import WorkloadBase
+from generator.spec.storage import Volume
+from generator.spec.training import DistributedTraining, RunPolicy
+
+FieldPath = tuple[str | int, ...]
+Problem = tuple[FieldPath, str]
+
+# Fields of every workload that a TrainJob cannot carry (the runtime's pod template sets them).
+_RUNTIME_OWNED = {
+    "image_pull_policy": "imagePullPolicy",
+    "working_dir": "workingDir",
+    "priority_class_name": "priorityClassName",
+}
+# Fields only Training Operator v1's PyTorchJob has.
+_PYTORCHJOB_ONLY = {"elastic_policy": "elasticPolicy", "restart_policy": "restartPolicy"}
+_PYTORCHJOB_RUN_POLICY = {"clean_pod_policy": "cleanPodPolicy", "backoff_limit": "backoffLimit"}
+
+
+def check_distributed(workload: DistributedTraining, volumes: dict[str, Volume], at: FieldPath) -> list[Problem]:
+    """Problems of one distributed-training workload, as (field path, message)."""
+    problems: list[Problem] = []
+    if workload.num_nodes is not None and workload.workers is not None:
+        problems.append(((*at, "workers"), "give numNodes or workers, not both (numNodes = 1 + workers)"))
+    if workload.num_nodes is None and workload.workers is None:
+        problems.append((at, "missing required field 'numNodes' (training pods, each with `resources`)"))
+    if workload.job_kind == "TrainJob":
+        problems += _trainjob_only(workload, at)
+    elif "runtime" in workload.model_fields_set:
+        problems.append(((*at, "runtime"), "runtime is a TrainJob field; a PyTorchJob (jobKind: PyTorchJob) has no runtime"))
+    elastic = workload.elastic_policy
+    if elastic is not None and elastic.min_replicas > elastic.max_replicas:
+        problems.append(
+            (
+                (*at, "elasticPolicy", "maxReplicas"),
+                f"maxReplicas {elastic.max_replicas} is below minReplicas {elastic.min_replicas}",
+            )
+        )
+    if workload.pods > 1:
+        problems += shared_writes(workload, workload.pods, volumes, at)
+    return problems
+
+
+def _trainjob_only(workload: DistributedTraining, at: FieldPath) -> list[Problem]:
+    problems: list[Problem] = []
+    hint = "set it in the training runtime, or render a PyTorchJob with jobKind: PyTorchJob"
+    for field, key in _RUNTIME_OWNED.items():
+        if field in workload.model_fields_set:
+            problems.append(
+                (
+                    (*at, key),
+                    f"a TrainJob cannot set {key}: Kubeflow Trainer takes it from the runtime {workload.runtime.name!r}; {hint}",
+                )
+            )
+    probes = [name for name in ("readiness", "liveness", "startup") if getattr(workload.probes, name) is not None]
+    if probes:
+        problems.append(
+            ((*at, "probes"), f"a TrainJob cannot set {probes[0]} probes: the runtime's pod template owns probes; {hint}")
+        )
+    for field, key in _PYTORCHJOB_ONLY.items():
+        if field in workload.model_fields_set:
+            problems.append(
+                (
+                    (*at, key),
+                    f"{key} is a PyTorchJob (Training Operator v1) field that Kubeflow Trainer v2's TrainJob "
+                    "does not have; remove it, or set jobKind: PyTorchJob",
+                )
+            )
+    run_policy: RunPolicy = workload.run_policy
+    for field, key in _PYTORCHJOB_RUN_POLICY.items():
+        if field in run_policy.model_fields_set:
+            problems.append(
+                (
+                    (*at, "runPolicy", key),
+                    f"runPolicy.{key} is a PyTorchJob field; a TrainJob's runtime sets it "
+                    "(remove it, or set jobKind: PyTorchJob)",
+                )
+            )
+    if workload.nproc_per_node == "cpu":
+        problems.append(
+            ((*at, "nprocPerNode"), "a TrainJob takes a number of processes per node (or 'auto' or 'gpu'), not 'cpu'")
+        )
+    if workload.nproc_per_node == "gpu" and workload.resources.gpu is None:
+        problems.append(((*at, "nprocPerNode"), "nprocPerNode 'gpu' needs resources.gpu (one process per GPU)"))
+    return problems
+
+
+def shared_writes(workload: WorkloadBase, pods: int, volumes: dict[str, Volume], at: FieldPath) -> list[Problem]:
+    """Writable claims that ``pods`` pods on different nodes mount must be ReadWriteMany."""
+    problems: list[Problem] = []
+    for index, mount in enumerate(workload.mounts):
+        volume = volumes.get(mount.volume)
+        if mount.read_only or volume is None or volume.claim is None:
+            continue
+        if "ReadWriteMany" not in volume.claim.access_modes:
+            problems.append(
+                (
+                    (*at, "mounts", index, "volume"),
+                    f"{pods} pods write to volume {mount.volume!r}, but its claim is "
+                    f"{'/'.join(volume.claim.access_modes)}: pods on different nodes need ReadWriteMany",
+                )
+            )
+    return problems

@@ -1,0 +1,99 @@
+"""Checks of Ray workloads: worker groups and the autoscaler, GitOps-safe RayJobs, and what Kueue admits.
+
+Sources: KubeRay's RayCluster API (workerGroupSpecs: replicas between minReplicas and maxReplicas),
+and Kueue's RayJob webhook, which refuses queued RayJobs that keep their cluster, autoscale (without
+workload slicing) or have more than 7 worker groups (8 pod sets with the head).
+"""
+
+from __future__ import annotations
+
+from generator.spec.environment import Environment
+from generator.spec.queues import queue_of
+from generator.spec.ray import RayJob, RayWorkloadBase
+
+FieldPath = tuple[str | int, ...]
+Problem = tuple[FieldPath, str]
+KUEUE_MAX_WORKER_GROUPS = 7
+
+
+def check_ray(environment: Environment, workload: RayWorkloadBase, at: FieldPath) -> list[Problem]:
+    """Problems of one ray-job or ray-service workload, as (field path, message)."""
+    problems: list[Problem] = []
+    for field in ("command", "args"):
+        if getattr(workload, field) is not None:
+            where = "entrypoint" if isinstance(workload, RayJob) else "serveConfig"
+            problems.append(
+                (
+                    (*at, field),
+                    f"KubeRay starts Ray in the container itself (`ray start`): remove {field} and put the program in {where}",
+                )
+            )
+    seen: set[str] = set()
+    for index, group in enumerate(workload.worker_groups):
+        here = (*at, "workerGroups", index)
+        if group.name in seen:
+            problems.append(((*here, "name"), f"duplicate worker group {group.name!r}; names must be unique"))
+        seen.add(group.name)
+        if workload.autoscaling is not None:
+            if group.replicas is not None:
+                problems.append(
+                    (
+                        (*here, "replicas"),
+                        "replicas and autoscaling are both set: the Ray autoscaler owns the worker "
+                        "count (drop replicas, use minReplicas and maxReplicas)",
+                    )
+                )
+            if group.max_replicas is None:
+                problems.append((here, "missing required field 'maxReplicas' (the most workers the autoscaler may start)"))
+            elif (group.min_replicas or 0) > group.max_replicas:
+                problems.append(
+                    ((*here, "maxReplicas"), f"maxReplicas {group.max_replicas} is below minReplicas {group.min_replicas}")
+                )
+        else:
+            for field, key in (("min_replicas", "minReplicas"), ("max_replicas", "maxReplicas")):
+                if getattr(group, field) is not None:
+                    problems.append(((*here, key), f"{key} needs the Ray autoscaler (set autoscaling), or use replicas"))
+    if isinstance(workload, RayJob):
+        problems += _ray_job(environment, workload, at)
+    return problems
+
+
+def _ray_job(environment: Environment, workload: RayJob, at: FieldPath) -> list[Problem]:
+    problems: list[Problem] = []
+    if workload.ttl_seconds_after_finished is not None and environment.gitops is not None:
+        problems.append(
+            (
+                (*at, "ttlSecondsAfterFinished"),
+                "ttlSecondsAfterFinished under ArgoCD/Flux: a KubeRay operator that "
+                "deletes finished RayJobs would make GitOps recreate it and run the job again; remove it "
+                "(shutdownAfterJobFinishes already frees the cluster)",
+            )
+        )
+    queue = queue_of(environment, workload)
+    if queue is None:
+        return problems
+    if not workload.shutdown_after_job_finishes:
+        problems.append(
+            (
+                (*at, "shutdownAfterJobFinishes"),
+                f"Kueue refuses queued RayJobs (queue {queue!r}) that keep their Ray "
+                "cluster after the job: it would hold the queue's quota; set shutdownAfterJobFinishes: true",
+            )
+        )
+    if workload.autoscaling is not None:
+        problems.append(
+            (
+                (*at, "autoscaling"),
+                f"Kueue admits queued RayJobs (queue {queue!r}) for a fixed size: remove "
+                "autoscaling, or do not queue the job (Kueue needs workload slicing for elastic jobs)",
+            )
+        )
+    if len(workload.worker_groups) > KUEUE_MAX_WORKER_GROUPS:
+        problems.append(
+            (
+                (*at, "workerGroups"),
+                f"Kueue admits at most {KUEUE_MAX_WORKER_GROUPS} worker groups in a queued RayJob "
+                f"(8 pod sets with the head); this one has {len(workload.worker_groups)}",
+            )
+        )
+    return problems

@@ -1,0 +1,245 @@
+"""Kueue from the cluster profile: flavors, quotas, queues, priorities, topology; queues that must exist; quota checks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from generator.errors import UserError
+from generator.fleet.build import EnvironmentOutput, build
+from generator.fleet.run import render_fleet
+from generator.load.environments import load_environments
+from tests.support import write
+
+ENV = """\
+namespace: research
+kubernetesVersion: "1.32"
+kueue:
+  defaultQueue: gpu-training
+  localQueues: [batch]
+  existingQueues: [shared]
+  clusterQueue: {cohort: ml, preemption: LowerPriority}
+budget: {gpus: 24, cpu: "1000", memory: 3000Gi}
+priorities:
+  training: training-low
+  classes:
+    - {name: training-low, value: 1000, description: Preemptible training.}
+cluster:
+  nodePools:
+    - name: cpu
+      labels: {node-pool: cpu}
+      allocatable: {cpu: "15", memory: 58Gi}
+      maxNodes: 10
+    - name: h100
+      labels: {node-pool: h100}
+      taints: [{key: nvidia.com/gpu, value: present}]
+      allocatable: {cpu: "190", memory: 1900Gi, gpus: 8}
+      maxNodes: 4
+      topologyLevels: [cloud.example/block, kubernetes.io/hostname]
+    - name: mig
+      labels: {node-pool: mig}
+      allocatable: {cpu: "60", memory: 400Gi, gpus: 7}
+      gpuResource: nvidia.com/mig-1g.10gb
+workloads:
+  - name: finetune
+    kind: distributed-training
+    image: registry.example/ft:1
+    numNodes: 2
+    resources: {cpu: "64", memory: 800Gi, gpu: 8}
+    nodePool: h100
+"""
+
+
+def _build(tmp_path: Path, text: str) -> EnvironmentOutput:
+    write(tmp_path / "env" / "dev.yaml", text)
+    [loaded] = load_environments(tmp_path / "env")
+    return build(loaded)
+
+
+def _cluster(output: EnvironmentOutput) -> dict[str, dict[str, Any]]:
+    return {f"{item.kind}/{item.name}": item.obj for item in output.objects if item.path.startswith("cluster/")}
+
+
+def test_a_flavor_per_pool_and_quotas_from_max_nodes_capped_by_the_budget(tmp_path: Path) -> None:
+    output = _build(tmp_path, ENV)
+    cluster = _cluster(output)
+    queue = cluster["ClusterQueue/research"]["spec"]
+    assert queue["cohortName"] == "ml"
+    assert queue["namespaceSelector"] == {"matchLabels": {"kubernetes.io/metadata.name": "research"}}
+    assert queue["preemption"] == {"withinClusterQueue": "LowerPriority"}
+    [group] = queue["resourceGroups"]
+    assert group["coveredResources"] == ["cpu", "memory", "nvidia.com/gpu", "nvidia.com/mig-1g.10gb"]
+    quotas = {flavor["name"]: {r["name"]: r["nominalQuota"] for r in flavor["resources"]} for flavor in group["flavors"]}
+    assert quotas == {
+        # 10 x (15 CPU, 58Gi), no GPUs
+        "cpu": {"cpu": "150", "memory": "580Gi", "nvidia.com/gpu": "0", "nvidia.com/mig-1g.10gb": "0"},
+        # 4 x (190 CPU, 1900Gi, 8 GPUs) = 760 CPU, 7600Gi, 32 GPUs, capped by the budget (3000Gi, 24 GPUs)
+        "h100": {"cpu": "760", "memory": "3000Gi", "nvidia.com/gpu": "24", "nvidia.com/mig-1g.10gb": "0"},
+        # no maxNodes: the budget alone
+        "mig": {"cpu": "1000", "memory": "3000Gi", "nvidia.com/gpu": "0", "nvidia.com/mig-1g.10gb": "24"},
+    }
+    flavor = cluster["ResourceFlavor/h100"]["spec"]
+    assert flavor == {
+        "nodeLabels": {"node-pool": "h100"},
+        "nodeTaints": [{"key": "nvidia.com/gpu", "value": "present", "effect": "NoSchedule"}],
+        "topologyName": "h100",
+    }
+    assert cluster["Topology/h100"]["spec"] == {
+        "levels": [{"nodeLabel": "cloud.example/block"}, {"nodeLabel": "kubernetes.io/hostname"}]
+    }
+    assert cluster["WorkloadPriorityClass/training-low"]["value"] == 1000
+    assert "Topology/cpu" not in cluster
+
+
+def test_local_queues_feed_the_cluster_queue_and_existing_ones_are_not_rendered(tmp_path: Path) -> None:
+    output = _build(tmp_path, ENV)
+    queues = {item.name: item for item in output.objects if item.kind == "LocalQueue"}
+    assert sorted(queues) == ["batch", "gpu-training"]
+    assert all(q.obj["spec"] == {"clusterQueue": "research"} and q.path.startswith("localqueue-") for q in queues.values())
+    assert queues["batch"].obj["metadata"]["namespace"] == "research"
+    [job] = [item.obj for item in output.objects if item.kind == "TrainJob"]
+    assert job["metadata"]["labels"]["kueue.x-k8s.io/queue-name"] == "gpu-training"
+    assert job["metadata"]["labels"]["kueue.x-k8s.io/priority-class"] == "training-low"
+
+
+def test_flavor_tolerations_are_an_explicit_choice(tmp_path: Path) -> None:
+    output = _build(
+        tmp_path, ENV.replace("  existingQueues: [shared]\n", "  existingQueues: [shared]\n  flavorTolerations: true\n")
+    )
+    assert _cluster(output)["ResourceFlavor/h100"]["spec"]["tolerations"] == [
+        {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}
+    ]
+
+
+def test_no_pools_means_one_flavor_with_the_budget(tmp_path: Path) -> None:
+    text = """\
+namespace: research
+kubernetesVersion: "1.32"
+kueue: {defaultQueue: jobs}
+budget: {gpus: 4, cpu: "64", memory: 256Gi}
+"""
+    queue = _cluster(_build(tmp_path, text))["ClusterQueue/research"]["spec"]
+    assert queue["resourceGroups"] == [
+        {
+            "coveredResources": ["cpu", "memory", "nvidia.com/gpu"],
+            "flavors": [
+                {
+                    "name": "default-flavor",
+                    "resources": [
+                        {"name": "cpu", "nominalQuota": "64"},
+                        {"name": "memory", "nominalQuota": "256Gi"},
+                        {"name": "nvidia.com/gpu", "nominalQuota": "4"},
+                    ],
+                }
+            ],
+        }
+    ]
+
+
+@pytest.mark.parametrize(
+    ("replace", "by", "expected"),
+    [
+        (
+            "    nodePool: h100\n",
+            "    nodePool: h100\n    queue: urgent\n",
+            "36:12: workloads[finetune].queue: queue 'urgent' is neither rendered (kueue.defaultQueue, kueue.localQueues) "
+            "nor declared in kueue.existingQueues: the job would wait forever",
+        ),
+        (
+            'budget: {gpus: 24, cpu: "1000", memory: 3000Gi}\n',
+            "",
+            "24:7: cluster.nodePools[mig]: Kueue needs the size of node pool 'mig' for its cpu quota: set maxNodes (or the "
+            "environment's budget.cpu), or list the queues in kueue.existingQueues when the cluster's queues are made elsewhere",
+        ),
+        (
+            "      topologyLevels: [cloud.example/block, kubernetes.io/hostname]\n",
+            "      topologyLevels: [kubernetes.io/hostname, kubernetes.io/hostname]\n",
+            "24:23: cluster.nodePools[h100].topologyLevels: topology level 'kubernetes.io/hostname' is listed twice",
+        ),
+    ],
+    ids=["unknown-queue", "pool-size-unknown", "repeated-topology-level"],
+)
+def test_queue_mistakes_are_located(tmp_path: Path, replace: str, by: str, expected: str) -> None:
+    with pytest.raises(UserError) as raised:
+        _build(tmp_path, ENV.replace(replace, by))
+    assert raised.value.one_line() == f"{tmp_path}/env/dev.yaml:{expected}"
+
+
+def test_a_queue_declared_as_existing_may_be_named(tmp_path: Path) -> None:
+    output = _build(tmp_path, ENV.replace("    nodePool: h100\n", "    nodePool: h100\n    queue: shared\n"))
+    [job] = [item.obj for item in output.objects if item.kind == "TrainJob"]
+    assert job["metadata"]["labels"]["kueue.x-k8s.io/queue-name"] == "shared"
+
+
+def test_a_job_larger_than_its_queue_quota_is_a_render_finding(tmp_path: Path) -> None:
+    # The budget caps the h100 flavor at 24 GPUs: a 4-node TrainJob of 8 GPUs fits only by borrowing from a cohort.
+    bigger = ENV.replace("    numNodes: 2\n", "    numNodes: 4\n")
+    write(tmp_path / "env" / "dev.yaml", bigger)
+    alone = bigger.replace("{cohort: ml, preemption: LowerPriority}", "{preemption: LowerPriority}")
+    write(tmp_path / "env" / "prod.yaml", alone.replace("namespace: research", "namespace: prod"))
+    fleet = render_fleet(load_environments(tmp_path / "env"), tmp_path / "rendered", [])
+    assert [f for f in fleet.findings_by_environment["dev"] if f.rule == "kueue-quota"] == []
+    [quota] = [f for f in fleet.findings_by_environment["prod"] if f.rule == "kueue-quota"]
+    assert quota.severity == "error"
+    assert quota.message == (
+        "runs 4 pods needing 32 nvidia.com/gpu together, above the largest flavor quota (24) of ClusterQueue 'prod' "
+        "(LocalQueue 'gpu-training'): it can never be admitted"
+    )
+    assert quota.location.file.endswith(
+        "rendered/prod/" + next(item.path for item in fleet.outputs[1].objects if item.kind == "TrainJob")
+    )
+
+
+def test_queues_defined_twice_differently_are_not_judged() -> None:
+    # Folders of samples define "cluster-queue" several times with different quotas: no single quota to judge by.
+    from generator.kube.manifest import load_manifests
+    from generator.policy import PolicyContext, evaluate, load_catalog
+
+    queue = """\
+apiVersion: kueue.x-k8s.io/v1beta2
+kind: ClusterQueue
+metadata: {name: cluster-queue}
+spec:
+  namespaceSelector: {}
+  resourceGroups:
+    - coveredResources: [cpu, memory%s]
+      flavors:
+        - name: default-flavor
+          resources: [{name: cpu, nominalQuota: "9"}, {name: memory, nominalQuota: 36Gi}%s]
+---
+apiVersion: kueue.x-k8s.io/v1beta2
+kind: LocalQueue
+metadata: {name: user-queue, namespace: default}
+spec: {clusterQueue: cluster-queue}
+"""
+    job = """\
+apiVersion: batch/v1
+kind: Job
+metadata: {name: dra, namespace: default, labels: {kueue.x-k8s.io/queue-name: user-queue}}
+spec:
+  suspend: true
+  template:
+    spec:
+      restartPolicy: Never
+      containers:
+        - name: job
+          image: registry.example/job:1.0
+          resources:
+            requests: {cpu: "1", memory: 200Mi, example.com/gpu: "1"}
+            limits: {memory: 200Mi, example.com/gpu: "1"}
+"""
+    plain = queue % ("", "")
+    with_gpus = queue % (", example.com/gpu", ', {name: example.com/gpu, nominalQuota: "8"}')
+
+    def quota_findings(*texts: str) -> list[str]:
+        manifests = [m for index, text in enumerate(texts) for m in load_manifests(text, f"{index}.yaml")]
+        return [f.message for f in evaluate(manifests, load_catalog(), PolicyContext()) if f.rule == "kueue-quota"]
+
+    assert quota_findings(plain, job) == [
+        "asks for example.com/gpu, which is not among the covered resources of ClusterQueue 'cluster-queue' "
+        "(LocalQueue 'user-queue'): it can never be admitted"
+    ]
+    assert quota_findings(with_gpus, job) == []
+    assert quota_findings(plain, with_gpus, job) == []

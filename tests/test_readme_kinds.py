@@ -1,0 +1,56 @@
+"""The README documents each workload kind with an example: every one of them renders as documented."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from generator.fleet.build import build
+from generator.load.environments import load_environments
+from tests.support import REPO, write
+
+CLUSTER = """\
+namespace: ml
+kubernetesVersion: "1.32"
+cluster:
+  nodePools:
+    - name: cpu-general
+      labels: {node-pool: cpu-general}
+      allocatable: {cpu: "15", memory: 58Gi}
+    - name: gpu-a100
+      labels: {node-pool: gpu-a100, nvidia.com/gpu.product: NVIDIA-A100-SXM4-80GB}
+      taints: [{key: nvidia.com/gpu, value: present}]
+      allocatable: {cpu: "94", memory: 1800Gi, gpus: 8}
+kueue: {defaultQueue: gpu-training, existingQueues: [gpu-training, cpu-batch]}
+volumes:
+  - name: resnet-checkpoints
+    claim: {size: 500Gi, accessModes: [ReadWriteMany]}
+workloads:
+"""
+KIND_OF = {"distributed-training": "TrainJob", "ray-job": "RayJob", "ray-service": "RayService"}
+
+
+def _examples() -> dict[str, str]:
+    section = REPO.joinpath("README.md").read_text().split("### Workload kinds", 1)[1].split("\n### ", 1)[0]
+    found = {}
+    for block in re.findall(r"```yaml\n(.*?)```", section, re.S):
+        kind = re.search(r"^\s*kind: (\S+)", block, re.M)
+        if kind and kind[1] in KIND_OF:
+            found[kind[1]] = block
+    return found
+
+
+def test_the_readme_has_an_example_of_each_new_kind() -> None:
+    assert sorted(_examples()) == sorted(KIND_OF)
+
+
+@pytest.mark.parametrize("kind", sorted(KIND_OF))
+def test_each_readme_example_renders(tmp_path: Path, kind: str) -> None:
+    block = _examples()[kind]
+    indent = len(block) - len(block.lstrip(" "))
+    workload = "\n".join(line[indent:] for line in block.splitlines())
+    write(tmp_path / "env" / "dev.yaml", CLUSTER + "\n".join(f"  {line}" for line in workload.splitlines()) + "\n")
+    [loaded] = load_environments(tmp_path / "env")
+    assert [item.kind for item in build(loaded).objects if item.kind == KIND_OF[kind]] == [KIND_OF[kind]]
