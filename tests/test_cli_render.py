@@ -26,7 +26,7 @@ def test_render_into_an_empty_folder_then_check_is_clean(fleet: Path) -> None:
     shutil.rmtree(fleet / "rendered")
     result = run_cli("render", cwd=fleet)
     assert result.exit_code == 0, result.stderr
-    assert result.stdout.startswith("rendered dev: 29 objects, prod: 36 objects, staging: 31 objects into rendered/")
+    assert result.stdout.startswith("rendered dev: 37 objects, prod: 46 objects, staging: 40 objects into rendered/")
     assert _tree_digest(fleet / "rendered") == _tree_digest(REPO / "rendered")
     check = run_cli("render", "--check", cwd=fleet)
     assert check.exit_code == 0, check.stdout + check.stderr
@@ -173,9 +173,10 @@ def test_an_environment_over_its_budget_does_not_render(fleet: Path) -> None:
     result = run_cli("render", cwd=fleet)
     assert result.exit_code == 1
     [finding] = [line for line in result.stderr.splitlines() if "env-budget" in line]
-    # Every accelerator kind counts: 8 + 2 x 8 A100s, 1 Gaudi card, and the LLM's LeaderWorkerSet of
-    # 1 replica x 2 pods x 8 H100s.
+    # Every accelerator kind counts: 8 + 2 x 8 A100s, the RayService's 2 GPU workers, 1 Gaudi card, and the
+    # LLM's LeaderWorkerSet of 1 replica x 2 pods x 8 H100s.
     assert finding == (
-        "environments/prod.yaml:23:9: error env-budget: environment 'prod' requests 26 gpus in total, over its budget "
-        "of 16: resnet-ddp 16, resnet-train 8, embeddings-serve 2 [Environment ml-prod/prod]"
+        "environments/prod.yaml:23:9: error env-budget: environment 'prod' requests 43 gpus in total, over its budget "
+        "of 16: resnet-ddp 16, chat-llm 16, resnet-train 8, embeddings-serve 2, nightly-embeddings 1 "
+        "[Environment ml-prod/prod]"
     )

@@ -46,10 +46,15 @@ def test_markdown_summary_of_a_two_commit_history(history: Path) -> None:
     assert lines[0] == "<!-- mlgitops-diff -->"
     assert "| prod | 0 | 0 | 3 |" in lines
     assert "| dev | 0 | 0 | 0 |" in lines
-    # TrainJob: numNodes x resourcesPerNode; RayJob and RayService: the head plus every worker (minReplicas when autoscaled).
-    gpus = "nvidia.com/gpu (NVIDIA-A100-SXM4-80GB): 26 → 42 (+16)"
-    assert f"| prod | 266 → 410 (+144) | 2760Gi → 4424Gi (+1664Gi) | {gpus} |" in lines
+    # Every accelerator kind; a LeaderWorkerSet's replicas x size x GPUs per pod (1 x 2 x 8 H100s); a TrainJob's
+    # numNodes x resourcesPerNode; RayJob and RayService: the head plus every worker (minReplicas when autoscaled).
+    gpus = "habana.ai/gaudi: 1; nvidia.com/gpu (NVIDIA-A100-SXM4-80GB): 26 → 42 (+16); nvidia.com/gpu (NVIDIA-H100-80GB-HBM3): 16"
+    assert f"| prod | 462 → 606 (+144) | 5808Gi → 7472Gi (+1664Gi) | {gpus} |" in lines
+    # dev's LLM server scales to zero: its GPUs are not counted at rest.
     assert "| dev | 54 | 312Gi | nvidia.com/gpu (NVIDIA-A100-SXM4-80GB): 3 |" in lines
+    # staging claims the LLM's GPUs through DRA.
+    staging = "gpu.nvidia.com (DRA, NVIDIA-H100-80GB-HBM3): 2; nvidia.com/gpu (NVIDIA-A100-SXM4-80GB): 5"
+    assert f"| staging | 88 | 576Gi | {staging} |" in lines
     changed = [line for line in lines if line.startswith("- **changed**")]
     assert changed[0] == (
         "- **changed** Deployment `resnet-serve`: `containers[resnet-serve].image`: "
@@ -70,10 +75,11 @@ def test_json_and_text_formats_carry_the_same_facts(history: Path) -> None:
     document = json.loads(run_cli("diff", "--format", "json", "--base", "main", cwd=history).stdout)
     prod = next(env for env in document["environments"] if env["name"] == "prod")
     assert prod["counts"] == {"added": 0, "removed": 0, "changed": 3}
-    assert prod["resources"]["before"]["gpus"] == {"nvidia.com/gpu (NVIDIA-A100-SXM4-80GB)": 26}
-    assert prod["resources"]["after"]["gpus"] == {"nvidia.com/gpu (NVIDIA-A100-SXM4-80GB)": 42}
+    unchanged = {"habana.ai/gaudi": 1, "nvidia.com/gpu (NVIDIA-H100-80GB-HBM3)": 16}
+    assert prod["resources"]["before"]["gpus"] == {**unchanged, "nvidia.com/gpu (NVIDIA-A100-SXM4-80GB)": 26}
+    assert prod["resources"]["after"]["gpus"] == {**unchanged, "nvidia.com/gpu (NVIDIA-A100-SXM4-80GB)": 42}
     text = run_cli("diff", "--format", "text", "--base", "main", cwd=history).stdout
-    assert "prod: 0 added, 0 removed, 3 changed; cpu 266 → 410 (+144)" in text
+    assert "prod: 0 added, 0 removed, 3 changed; cpu 462 → 606 (+144)" in text
 
 
 def test_no_change_says_so_in_one_line(history: Path) -> None:
@@ -86,7 +92,7 @@ def test_a_new_environment_is_all_additions(history: Path) -> None:
     shutil.copy(history / "environments" / "dev.yaml", history / "environments" / "qa.yaml")
     result = run_cli("diff", "--format", "json", cwd=history)
     qa = next(env for env in json.loads(result.stdout)["environments"] if env["name"] == "qa")
-    assert qa["counts"]["added"] == 29
+    assert qa["counts"]["added"] == 37
     assert qa["counts"]["removed"] == 0
 
 

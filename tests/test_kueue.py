@@ -243,3 +243,31 @@ spec:
     ]
     assert quota_findings(with_gpus, job) == []
     assert quota_findings(plain, with_gpus, job) == []
+
+
+def test_a_topology_label_and_a_dra_pool_reach_the_queues(tmp_path: Path) -> None:
+    text = """\
+namespace: research
+kubernetesVersion: "1.34"
+kueue: {defaultQueue: jobs}
+cluster:
+  nodePools:
+    - name: h100
+      labels: {node-pool: h100}
+      taints: [{key: nvidia.com/gpu}]
+      allocatable: {cpu: "190", memory: 1900Gi, gpus: 8}
+      deviceClass: gpu.nvidia.com
+      topologyLabel: topology.k8s.aws/network-node-layer-3
+      maxNodes: 2
+"""
+    cluster = _cluster(_build(tmp_path, text))
+    # A pool's topologyLabel (the LLM servers' placement domain) makes a two-level Kueue topology.
+    assert cluster["Topology/h100"]["spec"]["levels"] == [
+        {"nodeLabel": "topology.k8s.aws/network-node-layer-3"},
+        {"nodeLabel": "kubernetes.io/hostname"},
+    ]
+    assert cluster["ResourceFlavor/h100"]["spec"]["topologyName"] == "h100"
+    # Under DRA the quota is kept under the DeviceClass name.
+    [group] = cluster["ClusterQueue/research"]["spec"]["resourceGroups"]
+    assert group["coveredResources"] == ["cpu", "memory", "gpu.nvidia.com"]
+    assert group["flavors"][0]["resources"][2] == {"name": "gpu.nvidia.com", "nominalQuota": "16"}

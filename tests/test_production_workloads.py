@@ -129,8 +129,11 @@ def test_cluster_objects_live_in_their_own_root_without_a_namespace(outputs: dic
         "cluster/priorityclass-serving-high.yaml",
         "cluster/priorityclass-training-low.yaml",
         "cluster/resourceflavor-cpu-general.yaml",
+        "cluster/resourceflavor-gaudi.yaml",
         "cluster/resourceflavor-gpu-a100.yaml",
+        "cluster/resourceflavor-gpu-h100.yaml",
         "cluster/topology-gpu-a100.yaml",
+        "cluster/topology-gpu-h100.yaml",
         "cluster/workloadpriorityclass-serving-high.yaml",
         "cluster/workloadpriorityclass-training-low.yaml",
     ]
@@ -182,8 +185,12 @@ def test_every_custom_resource_the_fleet_renders_is_checked_against_its_upstream
 ) -> None:
     from generator.kube.schema import has_schema
 
-    custom = {item.kind for output in outputs.values() for item in output.objects if not has_schema(item.obj, "1.32")}
-    assert custom - {"InferenceService", "ExternalSecret"} == set(UPSTREAM_CRDS)  # those two: test_integrations.py
+    custom = {
+        item.kind for output in outputs.values() for item in output.objects if not has_schema(item.obj, output.kubernetes_version)
+    }
+    # InferenceService and ExternalSecret: test_integrations.py; LeaderWorkerSet and ScaledObject: test_llm_serving.py.
+    others = {"InferenceService", "ExternalSecret", "LeaderWorkerSet", "ScaledObject"}
+    assert custom - others == set(UPSTREAM_CRDS)
 
 
 def test_upstream_crd_validation_is_strict_about_unknown_fields(outputs: dict[str, EnvironmentOutput]) -> None:

@@ -425,3 +425,29 @@ def test_a_worker_group_telling_ray_more_gpus_than_it_has_is_a_render_finding(tm
     )
     assert finding.source is not None
     assert finding.source.line == 17  # "- name: tune" in the environment file
+
+
+@pytest.mark.parametrize(
+    ("workloads", "expected"),
+    [
+        (
+            TRAINJOB,
+            "dev.yaml:24:15: workloads[llm].nodePool: a TrainJob cannot claim DRA devices (gpu.nvidia.com): its runtime "
+            "patches carry no resourceClaims; use a pool with an extended resource (gpuResource), or jobKind: PyTorchJob",
+        ),
+        (
+            RAYJOB,
+            "dev.yaml:31:19: workloads[tune].workerGroups[gpu].nodePool: Ray pods cannot claim DRA devices "
+            "(gpu.nvidia.com) yet: use a pool with an extended resource (gpuResource) for the Ray groups that need "
+            "accelerators",
+        ),
+    ],
+    ids=["trainjob", "ray-worker-group"],
+)
+def test_kinds_whose_pods_cannot_carry_dra_claims_are_refused_on_a_dra_pool(
+    tmp_path: Path, workloads: str, expected: str
+) -> None:
+    dra = CLUSTER.replace('kubernetesVersion: "1.32"', 'kubernetesVersion: "1.34"').replace(
+        "      maxNodes: 4\n", "      maxNodes: 4\n      deviceClass: gpu.nvidia.com\n"
+    )
+    assert _error(tmp_path, dra + workloads) == expected
