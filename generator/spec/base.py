@@ -28,6 +28,9 @@ class SpecModel(BaseModel):
         populate_by_name=True,
         frozen=True,
         use_attribute_docstrings=True,
+        # Field names are Kubernetes' and KServe's words (`modelFormat`), not pydantic's: pydantic
+        # before 2.10 warned on stderr about every field starting with `model_`.
+        protected_namespaces=(),
     )
 
 
