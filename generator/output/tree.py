@@ -5,13 +5,15 @@ under an exclusive lock on rendered/, so a failed or interrupted run leaves the 
 tree intact and two concurrent runs never mix their files. Only folders mlgitops can prove it
 wrote are replaced or deleted (see ownership.py); files are created with safe_write.py, never
 through a link.
+The lock is filelock's (flock on POSIX, LockFileEx on Windows), held on a file in the temporary
+folder named after the output folder's real path, so the repository never sees a lock file.
 """
 
 from __future__ import annotations
 
 import contextlib
 import ctypes
-import fcntl
+import hashlib
 import os
 import shutil
 import sys
@@ -108,16 +110,21 @@ def drift(root: Path, wanted: Mapping[str, Mapping[str, str]], remove_stale: boo
     return found
 
 
+def lock_path(root: Path) -> Path:
+    """The lock file that stands for ``root``: one per real output folder (and user), outside the repository."""
+    real = os.path.realpath(root)
+    owner = str(os.getuid()) if hasattr(os, "getuid") else ""
+    digest = hashlib.sha256(f"{owner}\0{real}".encode("utf-8", "surrogateescape")).hexdigest()[:24]
+    return Path(tempfile.gettempdir()) / f"mlgitops-{digest}.lock"
+
+
 @contextlib.contextmanager
 def locked(root: Path) -> Iterator[None]:
-    """Hold an exclusive lock on ``root`` so concurrent renders take turns."""
-    descriptor = os.open(root, os.O_RDONLY)
-    try:
-        fcntl.flock(descriptor, fcntl.LOCK_EX)
+    """Hold an exclusive lock on ``root`` so concurrent renders take turns (blocking until it is free)."""
+    from filelock import FileLock
+
+    with FileLock(lock_path(root)):
         yield
-    finally:
-        fcntl.flock(descriptor, fcntl.LOCK_UN)
-        os.close(descriptor)
 
 
 def _discard(folder: Path, warnings: list[str]) -> None:
