@@ -27,17 +27,25 @@ EXIT_INTERRUPTED = 130
 
 _COMMANDS: dict[str, tuple[str, str, str]] = {
     "render": ("generator.commands.render", "render", "Render environments/ into rendered/<env>/."),
+    "template": ("generator.commands.render", "template", "Print environments' objects as one YAML stream (helm template)."),
     "schema": ("generator.commands.render", "schema", "Print the JSON Schema of environment files."),
     "diff": ("generator.commands.diff", "diff", "Summarise what a change deploys, for pull-request review."),
     "init": ("generator.commands.init", "init", "Scaffold environments/ and CI for a new repository."),
     "lint": ("generator.commands.lint", "lint", "Lint Kubernetes YAML against the policy catalog."),
     "policy": ("generator.commands.lint", "policy", "List and test policies."),
     "explain": ("generator.commands.lint", "explain", "Explain one policy rule."),
+    "completion": ("generator.commands.completion", "completion", "Print a shell completion script (bash, zsh, fish)."),
 }
+# kubectl, helm and ruff habits: -h as well as --help, everywhere (subcommands inherit it from here).
+CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"]}
 
 
 class LazyGroup(click.Group):
-    """A click group whose subcommands are imported on first use."""
+    """A click group whose subcommands are imported on first use.
+
+    Every command it hands out, whatever module defines it, gets -q/--quiet and -v/--verbose
+    (``with_common_options``), so a new command follows the house conventions without opting in.
+    """
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(name for name, (module, _, _) in _COMMANDS.items() if _module_exists(module))
@@ -46,9 +54,11 @@ class LazyGroup(click.Group):
         entry = _COMMANDS.get(cmd_name)
         if entry is None or not _module_exists(entry[0]):
             return None
+        from generator.commands.console import with_common_options
+
         command = getattr(importlib.import_module(entry[0]), entry[1])
         assert isinstance(command, click.Command)
-        return command
+        return with_common_options(command)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = [(name, _COMMANDS[name][2]) for name in self.list_commands(ctx)]
@@ -61,13 +71,23 @@ def _module_exists(module: str) -> bool:
     return importlib.util.find_spec(module) is not None
 
 
-@click.group(cls=LazyGroup)
-@click.version_option(__version__, prog_name="mlgitops")
+@click.group(cls=LazyGroup, context_settings=CONTEXT_SETTINGS)
+@click.version_option(__version__, "-V", "--version", prog_name="mlgitops")
 def cli() -> None:
     """mlgitops: typed ML workload specs rendered into kustomize-ready, policy-checked manifests.
 
     Exit codes: 0 ok, 1 drift or findings, 2 bad input or usage, 3 internal error, 130 interrupted.
     """
+
+
+def _common_options_on_the_group() -> None:
+    # `mlgitops -q lint` as well as `mlgitops lint -q`; imported lazily like the commands.
+    from generator.commands.console import common_parameters
+
+    cli.params.extend(common_parameters())
+
+
+_common_options_on_the_group()
 
 
 def main(argv: list[str] | None = None) -> Any:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import yaml
 
-from tests.support import run_cli
+from tests.support import REPO, run_cli
 
 
 def test_init_then_render_then_check(tmp_path: Path) -> None:
@@ -15,6 +15,7 @@ def test_init_then_render_then_check(tmp_path: Path) -> None:
     fleet = tmp_path / "fleet"
     assert sorted(p.relative_to(fleet).as_posix() for p in fleet.rglob("*") if p.is_file()) == [
         ".github/workflows/mlgitops.yml",
+        ".pre-commit-config.yaml",
         "environments/base.yaml",
         "environments/dev.yaml",
         "environments/environment.schema.json",
@@ -27,6 +28,37 @@ def test_init_then_render_then_check(tmp_path: Path) -> None:
     workflow = yaml.safe_load((fleet / ".github" / "workflows" / "mlgitops.yml").read_text())
     commands = [step.get("run", "") for step in workflow["jobs"]["check"]["steps"]]
     assert "mlgitops render --check" in commands
+
+
+def test_init_pins_ci_and_pre_commit_to_the_running_version_installable_before_pypi(tmp_path: Path) -> None:
+    from generator import HOME, __version__
+
+    assert run_cli("init", "fleet", cwd=tmp_path).exit_code == 0
+    fleet = tmp_path / "fleet"
+    workflow = yaml.safe_load((fleet / ".github" / "workflows" / "mlgitops.yml").read_text())
+    installs = [step["run"] for step in workflow["jobs"]["check"]["steps"] if "pip install" in step.get("run", "")]
+    # Not `pip install mlgitops`: that needs a PyPI release; the git tag of this version always exists.
+    assert installs == [f'python -m pip install "mlgitops @ git+{HOME}@v{__version__}"']
+    pre_commit = yaml.safe_load((fleet / ".pre-commit-config.yaml").read_text())
+    assert pre_commit == {
+        "repos": [
+            {"repo": HOME, "rev": f"v{__version__}", "hooks": [{"id": "mlgitops-render-check"}, {"id": "mlgitops-lint"}]}
+        ]
+    }
+    hooks = {hook["id"] for hook in yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text())}
+    assert {"mlgitops-render-check", "mlgitops-lint"} <= hooks
+    # Every action the workflow uses is pinned to a full commit SHA.
+    uses = [step["uses"] for step in workflow["jobs"]["check"]["steps"] if "uses" in step]
+    assert uses and all(len(use.partition("@")[2]) == 40 for use in uses)
+
+
+def test_a_later_version_pins_its_own_tag() -> None:
+    from generator.commands.init import scaffold_files
+
+    files = scaffold_files("2.3.4")
+    assert "git+https://github.com/mlgitops/mlgitops@v2.3.4" in files[".github/workflows/mlgitops.yml"]
+    assert "rev: v2.3.4" in files[".pre-commit-config.yaml"]
+    assert "__MLGITOPS" not in "".join(files.values())
 
 
 def test_init_never_overwrites(tmp_path: Path) -> None:

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 
 import click
 
-from generator.commands.options import environments_dir_option
+from generator.commands.console import console
+from generator.commands.options import environments_dir_option, output_format_option
 from generator.commands.render import fail
 from generator.errors import UserError
 
 
 @click.command()
-@click.option("--base", "base_ref", metavar="REF", help="Revision to compare with (default: merge base with the default branch).")
-@click.option("--format", "output_format", type=click.Choice(["markdown", "json", "text"]), default="markdown", show_default=True)
+@click.option(
+    "-b", "--base", "base_ref", metavar="REF", help="Revision to compare with (default: merge base with the default branch)."
+)
+@output_format_option(("markdown", "json", "text"), "markdown")
 @click.option("--fail-on-new", is_flag=True, help="Exit 1 when the change adds error-severity policy findings.")
 @environments_dir_option
 def diff(base_ref: str | None, output_format: str, fail_on_new: bool, environments_dir: Path) -> None:
@@ -26,12 +30,15 @@ def diff(base_ref: str | None, output_format: str, fail_on_new: bool, environmen
     from generator.review.comparison import review_change
     from generator.review.summary import as_json, markdown, text
 
+    out = console()
+    started = time.perf_counter()
     try:
         review = review_change(environments_dir, base_ref)
     except UserError as error:
         fail(error)
         return
+    out.detail(f"compared with {review.base} in {time.perf_counter() - started:.2f} s")
     render = {"markdown": markdown, "json": as_json, "text": text}[output_format]
-    click.echo(render(review), nl=False)
+    out.result(render(review))
     if fail_on_new and any(note.severity == "error" for note in review.new_findings):
         sys.exit(1)

@@ -9,13 +9,20 @@ from pathlib import Path
 
 import click
 
+from generator import HOME, __version__
+from generator.commands.console import console
 from generator.commands.render import fail
 from generator.errors import UserError
 from generator.output.inert import terminal
 
 
-def scaffold_files() -> dict[str, str]:
-    """Repository path → content of every file `init` writes."""
+def install_requirement(version: str = __version__) -> str:
+    """The pip requirement of this very version, from its git tag: it installs before (and after) a PyPI release."""
+    return f"mlgitops @ git+{HOME}@v{version}"
+
+
+def scaffold_files(version: str = __version__) -> dict[str, str]:
+    """Repository path → content of every file `init` writes; CI and pre-commit pinned to ``version``."""
     from generator.spec.editor_schema import environment_file_schema
 
     package = resources.files("generator.scaffold")
@@ -24,15 +31,28 @@ def scaffold_files() -> dict[str, str]:
         for name in ("base.yaml", "dev.yaml", "prod.yaml")
     }
     files["environments/environment.schema.json"] = json.dumps(environment_file_schema(), indent=2) + "\n"
-    files[".github/workflows/mlgitops.yml"] = package.joinpath("workflow.yml").read_text(encoding="utf-8")
+    pins = {
+        "__MLGITOPS_REQUIREMENT__": install_requirement(version),
+        "__MLGITOPS_VERSION__": version,
+        "__MLGITOPS_HOME__": HOME,
+    }
+    for target, template in (
+        (".github/workflows/mlgitops.yml", "workflow.yml"),
+        (".pre-commit-config.yaml", "pre-commit-config.yaml"),
+    ):
+        text = package.joinpath(template).read_text(encoding="utf-8")
+        for placeholder, value in pins.items():
+            text = text.replace(placeholder, value)
+        files[target] = text
     return files
 
 
 @click.command()
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path), default=".")
 def init(directory: Path) -> None:
-    """Create environments/, a CI workflow and the editor schema in DIRECTORY (default: here).
+    """Create environments/, a CI workflow, a pre-commit config and the editor schema in DIRECTORY (default: here).
 
+    The workflow and the pre-commit config use this version of mlgitops, installed from its git tag.
     Existing files are never overwritten: if any of them exists, nothing is written.
     """
     from generator.output.safe_write import create_file, refuse_links_on_the_way
@@ -52,6 +72,7 @@ def init(directory: Path) -> None:
         fail(error)
     except OSError as error:
         fail(UserError(f"cannot write to {directory}: {error.strerror or error}"))
+    out = console()
     for name in sorted(files):
-        click.echo(terminal(f"created {directory / name}"))
-    click.echo("next: edit environments/*.yaml, then run `mlgitops render` and commit rendered/")
+        out.info(terminal(f"created {directory / name}"), err=False)
+    out.info("next: edit environments/*.yaml, then run `mlgitops render` and commit rendered/", err=False)

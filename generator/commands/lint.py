@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 
 import click
 
-from generator.commands.options import config_option, policies_option
-from generator.commands.render import fail
-from generator.errors import UserError
+from generator.commands.completion import complete_rules
+from generator.commands.console import console
+from generator.commands.options import config_option, environment_option, output_format_option, policies_option
+from generator.commands.render import EXIT_BAD_INPUT, fail
+from generator.errors import UserError, UserErrors
 from generator.output.inert import terminal, terminal_lines
 from generator.policy.catalog import Catalog
 
 EXIT_FINDINGS = 1
+# From this many objects checking them takes a second or more: worth a progress line (one step per rule).
+PROGRESS_FROM_OBJECTS = 3000
 
 
 def _catalog(policies: tuple[Path, ...], config_file: Path | None, start: Path) -> Catalog:
@@ -39,15 +44,10 @@ def _kubernetes_version(ctx: click.Context, param: click.Parameter, value: str) 
 
 
 @click.command()
-@click.argument("paths", nargs=-1)
+@click.argument("paths", nargs=-1, type=click.Path())
+@output_format_option(("text", "json", "sarif", "junit", "github"), "text")
 @click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json", "sarif", "junit", "github"]),
-    default="text",
-    show_default=True,
-)
-@click.option(
+    "-f",
     "--fail-on",
     type=click.Choice(["error", "warning", "info"]),
     default="error",
@@ -56,7 +56,7 @@ def _kubernetes_version(ctx: click.Context, param: click.Parameter, value: str) 
 )
 @policies_option
 @config_option
-@click.option("--env", "environment", help="Environment the manifests belong to (default: their mlgitops.io/environment label).")
+@environment_option("Environment the manifests belong to (default: their mlgitops.io/environment label).", multiple=False)
 @click.option(
     "--crd",
     "crds",
@@ -93,30 +93,49 @@ def lint(
     """
     from generator.kube.custom_resources import load_crds, project_schemas
     from generator.output.reporters import report, summary
+    from generator.output.sarif import RunFacts
     from generator.policy import PolicyContext, evaluate, fails
     from generator.policy.inputs import collect
 
+    out = console()
+    facts = RunFacts.here()
+    started = time.perf_counter()
     try:
         targets = list(paths) or (["rendered"] if Path("rendered").is_dir() else ["."])
         catalog = _catalog(policy_dirs, config_file, Path.cwd())
         custom = project_schemas().merged(load_crds(list(crds))) if crds else project_schemas()
-        found = collect(targets, allow_remote=allow_remote)
+        found = collect(targets, allow_remote=allow_remote, progress=out.progress)
+        out.detail(f"read {found.files} file(s), {len(found.manifests)} object(s) in {time.perf_counter() - started:.2f} s")
         if environment is not None:
             for manifest in found.manifests:
                 manifest.environment = environment
         context = PolicyContext(environment=environment, kubernetes_version=kubernetes_version, custom_schemas=custom)
-        findings = evaluate(found.manifests, catalog, context)
+        active = catalog.active()
+        shown = len(active) if len(found.manifests) >= PROGRESS_FROM_OBJECTS else 0
+        with out.progress(shown, "checking") as advance:
+            findings = evaluate(found.manifests, catalog, context, advance)
+        out.detail(f"checked {len(active)} rule(s) in {time.perf_counter() - started:.2f} s")
     except UserError as error:
+        if output_format == "sarif":
+            # Code scanning still gets a log to upload: no results, the errors as notifications.
+            errors = error.errors if isinstance(error, UserErrors) else [error]
+            out.result(report([], {}, "sarif", facts.finished(EXIT_BAD_INPUT, errors)))
         fail(error)
         return
-    click.echo(report(findings, catalog.policies, output_format), nl=False)
+    exit_code = EXIT_FINDINGS if fails(findings, fail_on) else 0
+    if output_format == "sarif":
+        # Code scanning reports a rendered object's finding at the environment-file line a reviewer edits.
+        from generator.fleet.sources import with_environment_sources
+
+        roots = [facts.repository_root or facts.working_directory, facts.working_directory]
+        findings = with_environment_sources(findings, found.manifests, roots)
+    out.result(report(findings, catalog.policies, output_format, facts.finished(exit_code), colour=out.colour_out))
     if catalog.config_file is not None:
-        click.echo(terminal(f"note: applied policy configuration {catalog.config_file}"), err=True)
+        out.info(terminal(f"note: applied policy configuration {catalog.config_file}"))
     for note in found.notes:
-        click.echo(terminal(f"note: {note}"), err=True)
-    click.echo(summary(findings, found.files), err=True)
-    if fails(findings, fail_on):
-        sys.exit(EXIT_FINDINGS)
+        out.info(terminal(f"note: {note}"))
+    out.info(summary(findings, found.files))
+    sys.exit(exit_code)
 
 
 @click.group()
@@ -138,6 +157,7 @@ def list_policies(policy_dirs: tuple[Path, ...], config_file: Path | None) -> No
     for rule, entry in sorted(catalog.policies.items()):
         state = "" if entry.enabled else " (disabled)"
         click.echo(terminal(f"{rule.ljust(width)}  {entry.severity:<7}  {entry.title}{state}"))
+        console().detail(terminal(f"{' ' * width}  defined in {entry.file}"))
 
 
 @policy.command("test")
@@ -155,17 +175,20 @@ def test_policies(folder: Path | None, config_file: Path | None) -> None:
         fail(error)
         return
     results = run_catalog_examples(catalog, only)
+    out = console()
     for result in results:
+        if result.ok and out.quiet:
+            continue
         state = "ok  " if result.ok else "FAIL"
         click.echo(terminal(f"{state} {result.policy} {result.kind}[{result.index}]: {result.detail}"))
     failed = sum(not result.ok for result in results)
-    click.echo(f"{len(results) - failed} examples passed, {failed} failed", err=True)
+    out.info(f"{len(results) - failed} examples passed, {failed} failed")
     if failed:
         sys.exit(EXIT_FINDINGS)
 
 
 @click.command()
-@click.argument("rule")
+@click.argument("rule", shell_complete=complete_rules)
 @policies_option
 def explain(rule: str, policy_dirs: tuple[Path, ...]) -> None:
     """Why RULE exists, a failing and a passing example, and how to fix it."""

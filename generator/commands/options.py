@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 
+from generator.commands.completion import complete_environments
+
+F = TypeVar("F", bound=Callable[..., Any])
+
 environments_dir_option = click.option(
+    "-d",
     "--environments-dir",
     "environments_dir",
     default="environments",
@@ -16,6 +23,7 @@ environments_dir_option = click.option(
 )
 
 policies_option = click.option(
+    "-p",
     "--policies",
     "policy_dirs",
     multiple=True,
@@ -24,8 +32,36 @@ policies_option = click.option(
 )
 
 config_option = click.option(
+    "-c",
     "--config",
     "config_file",
     type=click.Path(dir_okay=False, path_type=Path),
     help="Policy configuration file (default: the nearest .mlgitops.yaml).",
 )
+
+
+def output_format_option(choices: tuple[str, ...], default: str) -> Callable[[F], F]:
+    """``-o/--output-format`` (kubectl's -o), with the older ``--format`` kept as an alias."""
+    return click.option(
+        "-o",
+        "--output-format",
+        "--format",
+        "output_format",
+        type=click.Choice(choices),
+        default=default,
+        show_default=True,
+        help="Output format (--format is an alias).",
+    )
+
+
+def environment_option(help_text: str, *, multiple: bool) -> Callable[[F], F]:
+    """``-e/--env NAME``; the shell completes the names of the environment files."""
+    return click.option(
+        "-e",
+        "--env",
+        "environments" if multiple else "environment",
+        multiple=multiple,
+        metavar="NAME",
+        shell_complete=complete_environments,
+        help=help_text,
+    )

@@ -1,14 +1,18 @@
-"""`mlgitops render` and `mlgitops schema`."""
+"""`mlgitops render`, `mlgitops template` and `mlgitops schema`."""
 
 from __future__ import annotations
 
 import json
 import sys
+import time
 from pathlib import Path
+from typing import Any
 
 import click
 
-from generator.commands.options import environments_dir_option, policies_option
+from generator.commands.completion import complete_environments
+from generator.commands.console import console
+from generator.commands.options import environment_option, environments_dir_option, policies_option
 from generator.errors import UserError, UserErrors
 from generator.output.inert import terminal, terminal_lines
 
@@ -19,19 +23,19 @@ EXIT_BAD_INPUT = 2
 def fail(error: UserError) -> None:
     """Print a user error (one inert line per problem: see output/inert.py) and exit 2."""
     for each in error.errors if isinstance(error, UserErrors) else [error]:
-        click.echo(f"error: {terminal(each.one_line())}", err=True)
+        console().error(terminal(each.one_line()))
     sys.exit(EXIT_BAD_INPUT)
 
 
 @click.command()
-@click.option(
-    "--env",
-    "environments",
-    multiple=True,
-    metavar="NAME",
-    help="Render only this environment (repeatable). Default: all.",
-)
+@environment_option("Render only this environment (repeatable). Default: all.", multiple=True)
 @click.option("--check", is_flag=True, help="Render in memory and compare with the output folder; exit 1 on any difference.")
+@click.option(
+    "--stdout",
+    "to_stdout",
+    is_flag=True,
+    help="Print the objects as one multi-document YAML stream instead of writing files (like helm template).",
+)
 @environments_dir_option
 @click.option(
     "--output",
@@ -43,7 +47,12 @@ def fail(error: UserError) -> None:
 )
 @policies_option
 def render(
-    environments: tuple[str, ...], check: bool, environments_dir: Path, output_dir: Path, policy_dirs: tuple[Path, ...]
+    environments: tuple[str, ...],
+    check: bool,
+    to_stdout: bool,
+    environments_dir: Path,
+    output_dir: Path,
+    policy_dirs: tuple[Path, ...],
 ) -> None:
     """Render environment files into kustomize roots, one folder per environment.
 
@@ -51,59 +60,109 @@ def render(
     checks without an error finding; each folder is then replaced as a whole.
     Exit codes: 0 ok, 1 drift (--check) or error findings, 2 bad input.
     """
-    from generator.fleet.run import render_fleet
-    from generator.load.environments import load_environments
-    from generator.output import tree
-    from generator.output.reporters import text
-    from generator.policy import fails
-
+    if check and to_stdout:
+        fail(UserError("--check and --stdout exclude each other: --check compares files, --stdout writes none"))
     try:
-        tree.check_output_root(output_dir)  # before the work: an output folder render would refuse fails fast
-        loaded = load_environments(environments_dir, environments)
-        fleet = render_fleet(loaded, output_dir, list(policy_dirs))
-        outputs, findings, policies = fleet.outputs, fleet.findings, fleet.policies
-        if fleet.config_file is not None:
-            click.echo(terminal(f"note: applied policy configuration {fleet.config_file}"), err=True)
-        if findings:
-            click.echo(text(findings, policies), err=True, nl=False)
-        if fails(findings):
-            errors = sum(1 for f in findings if f.waiver is None and f.severity == "error")
-            click.echo(f"{errors} error finding(s): nothing was written (see `mlgitops explain RULE`)", err=True)
-            sys.exit(EXIT_DRIFT)
-        wanted: dict[str, dict[str, str]] = {output.name: output.files for output in outputs}
-        if not environments:
-            # ArgoCD/Flux folders hold every environment's file, so only a full render rewrites them.
-            for output in outputs:
-                for path, content in output.gitops_files.items():
-                    folder, _, name = path.partition("/")
-                    wanted.setdefault(folder, {})[name] = content
-        # A full render also deletes the folders of environments that no longer exist (only folders
-        # mlgitops can prove it wrote: see output/ownership.py).
-        remove_stale = not environments
-        if check:
-            differences = tree.drift(output_dir, wanted, remove_stale)
-            for difference in differences:
-                click.echo(terminal_lines(difference.diff), nl=False)
-            for difference in differences:
-                click.echo(terminal(f"{difference.state}: {difference.path}"), err=True)
-            if differences:
-                click.echo(
-                    terminal(f"{output_dir}/ is out of date ({len(differences)} file(s)); run `mlgitops render`"), err=True
-                )
-                sys.exit(EXIT_DRIFT)
-            click.echo(terminal(f"{output_dir}/ is up to date ({_summary(outputs)})"))
+        if not to_stdout:
+            from generator.output import tree
+
+            tree.check_output_root(output_dir)  # before the work: an output folder render would refuse fails fast
+        fleet = _render(environments, environments_dir, output_dir, policy_dirs)
+        if to_stdout:
+            _print_stream(fleet.outputs)
             return
-        written = tree.write(output_dir, wanted, remove_stale)
-        for warning in written.warnings:
-            click.echo(terminal(f"warning: {warning}"), err=True)
-        changed = written.changed
-        state = f"updated {', '.join(changed)}" if changed else "no changes"
-        click.echo(terminal(f"rendered {_summary(outputs)} into {output_dir}/ ({state})"))
+        _write_or_check(fleet, environments, output_dir, check)
     except UserError as error:
         fail(error)
 
 
-def _summary(outputs: list) -> str:  # type: ignore[type-arg]
+@click.command()
+@click.argument("environments", nargs=-1, metavar="[ENV]...", shell_complete=complete_environments)
+@environments_dir_option
+@policies_option
+def template(environments: tuple[str, ...], environments_dir: Path, policy_dirs: tuple[Path, ...]) -> None:
+    """Print the objects of ENV (default: every environment) as one YAML stream, as `render --stdout` does.
+
+    The same pipeline as `render` (validation and policy checks included), nothing written: pipe it to
+    `kubectl apply -f -`, `kubectl diff -f -` or another linter.
+    """
+    try:
+        _print_stream(_render(environments, environments_dir, Path("rendered"), policy_dirs).outputs)
+    except UserError as error:
+        fail(error)
+
+
+def _render(environments: tuple[str, ...], environments_dir: Path, output_dir: Path, policy_dirs: tuple[Path, ...]) -> Any:
+    """Load, render and check; error findings print and exit 1 (nothing is written or printed)."""
+    from generator.fleet.run import render_fleet
+    from generator.load.environments import load_environments
+    from generator.output.reporters import text
+    from generator.policy import fails
+
+    out = console()
+    started = time.perf_counter()
+    loaded = load_environments(environments_dir, environments)
+    out.detail(f"loaded {len(loaded)} environment(s) from {environments_dir}/ in {time.perf_counter() - started:.2f} s")
+    workloads = sum(max(1, len(environment.spec.workloads)) for environment in loaded)
+    with out.progress(workloads, "rendering") as advance:
+        fleet = render_fleet(loaded, output_dir, list(policy_dirs), advance)
+    out.detail(f"rendered and checked {workloads} workload(s) in {time.perf_counter() - started:.2f} s")
+    if fleet.config_file is not None:
+        out.info(terminal(f"note: applied policy configuration {fleet.config_file}"))
+    if fleet.findings:
+        click.echo(text(fleet.findings, fleet.policies, colour_on=out.colour_err), err=True, nl=False, color=out.colour_err)
+    if fails(fleet.findings):
+        errors = sum(1 for f in fleet.findings if f.waiver is None and f.severity == "error")
+        click.echo(f"{errors} error finding(s): nothing was written (see `mlgitops explain RULE`)", err=True)
+        sys.exit(EXIT_DRIFT)
+    return fleet
+
+
+def _print_stream(outputs: list[Any]) -> None:
+    from generator.yaml.writer import dump_documents
+
+    documents = [dump_documents([item.obj for item in output.objects], output.source_file) for output in outputs]
+    console().result("---\n".join(documents))
+
+
+def _write_or_check(fleet: Any, environments: tuple[str, ...], output_dir: Path, check: bool) -> None:
+    from generator.output import colour, tree
+
+    out = console()
+    outputs = fleet.outputs
+    wanted: dict[str, dict[str, str]] = {output.name: output.files for output in outputs}
+    if not environments:
+        # ArgoCD/Flux folders hold every environment's file, so only a full render rewrites them.
+        for output in outputs:
+            for path, content in output.gitops_files.items():
+                folder, _, name = path.partition("/")
+                wanted.setdefault(folder, {})[name] = content
+    # A full render also deletes the folders of environments that no longer exist (only folders
+    # mlgitops can prove it wrote: see output/ownership.py).
+    remove_stale = not environments
+    if check:
+        differences = tree.drift(output_dir, wanted, remove_stale)
+        for difference in differences:
+            shown = terminal_lines(difference.diff)
+            out.result(colour.diff(shown) if out.colour_out else shown)
+        for difference in differences:
+            out.info(terminal(f"{difference.state}: {difference.path}"))
+        if differences:
+            click.echo(terminal(f"{output_dir}/ is out of date ({len(differences)} file(s)); run `mlgitops render`"), err=True)
+            sys.exit(EXIT_DRIFT)
+        out.info(terminal(f"{output_dir}/ is up to date ({_summary(outputs)})"), err=False)
+        return
+    written = tree.write(output_dir, wanted, remove_stale)
+    for warning in written.warnings:
+        click.echo(terminal(f"warning: {warning}"), err=True)
+    changed = written.changed
+    for environment in changed:
+        out.detail(terminal(f"wrote {output_dir}/{environment}/ ({len(wanted.get(environment, {}))} files)"))
+    state = f"updated {', '.join(changed)}" if changed else "no changes"
+    out.info(terminal(f"rendered {_summary(outputs)} into {output_dir}/ ({state})"), err=False)
+
+
+def _summary(outputs: list[Any]) -> str:
     return ", ".join(f"{output.name}: {len(output.objects)} objects" for output in outputs) or "no environments"
 
 

@@ -45,15 +45,25 @@ def map_in_two(
     items: Sequence[Item],
     weights: Sequence[int],
     min_weight: int = DEFAULT_MIN_WEIGHT,
+    advance: Callable[[int], None] | None = None,
 ) -> list[Result]:
     """``[function(item) for item in items]``, the later half (by weight) computed in a forked child.
 
     Results must pickle. Whatever goes wrong in the child (it is killed, it runs out of memory)
     costs only time: its half is then computed here, so the result is always the same.
+    ``advance(weight)`` is called as each item of this process is done (the child's half at once,
+    when it arrives): a progress line, never part of the result.
     """
     total = sum(weights)
+    step = advance or _no_progress
+
+    def run(item: Item, weight: int) -> Result:
+        result = function(item)
+        step(weight)
+        return result
+
     if len(items) < 2 or not forking_pays(total, min_weight):
-        return [function(item) for item in items]
+        return [run(item, weight) for item, weight in zip(items, weights, strict=True)]
     cut, running = 0, 0
     while cut < len(items) - 1 and running + weights[cut] <= total // 2:
         running += weights[cut]
@@ -67,7 +77,7 @@ def map_in_two(
         _child(function, items[cut:], read_end, write_end)
     os.close(write_end)
     try:
-        first = [function(item) for item in items[:cut]]
+        first = [run(item, weight) for item, weight in zip(items[:cut], weights[:cut], strict=True)]
         with os.fdopen(read_end, "rb") as stream:
             payload = stream.read()
     except BaseException:
@@ -77,10 +87,15 @@ def map_in_two(
     if status == 0 and payload:
         try:
             second: list[Result] = pickle.loads(payload)
+            step(sum(weights[cut:]))
             return first + second
         except (pickle.UnpicklingError, EOFError, ValueError):  # pragma: no cover - a truncated payload
             pass
-    return first + [function(item) for item in items[cut:]]
+    return first + [run(item, weight) for item, weight in zip(items[cut:], weights[cut:], strict=True)]
+
+
+def _no_progress(_: int) -> None:
+    return None
 
 
 def _child(function: Callable[[Item], Result], items: Sequence[Item], read_end: int, write_end: int) -> None:  # pragma: no cover

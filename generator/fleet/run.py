@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,8 +45,16 @@ def render_catalog(loaded: list[LoadedEnvironment], policy_dirs: list[Path]) -> 
     return catalog
 
 
-def render_fleet(loaded: list[LoadedEnvironment], output_dir: Path, policy_dirs: list[Path]) -> RenderedFleet:
-    """Build and check every environment; every environment's errors are raised together."""
+def render_fleet(
+    loaded: list[LoadedEnvironment],
+    output_dir: Path,
+    policy_dirs: list[Path],
+    advance: Callable[[int], None] | None = None,
+) -> RenderedFleet:
+    """Build and check every environment; every environment's errors are raised together.
+
+    ``advance(workloads)`` reports progress as each environment is done (for a progress line).
+    """
     catalog = render_catalog(loaded, policy_dirs)
 
     def one(environment: LoadedEnvironment) -> tuple[EnvironmentOutput, list[Finding]] | UserError:
@@ -56,7 +65,7 @@ def render_fleet(loaded: list[LoadedEnvironment], output_dir: Path, policy_dirs:
         return output, environment_findings(environment, output, output_dir, catalog)
 
     weights = [max(1, len(environment.spec.workloads)) for environment in loaded]
-    results = map_in_two(one, loaded, weights, min_weight=RENDER_IN_TWO_FROM)
+    results = map_in_two(one, loaded, weights, min_weight=RENDER_IN_TWO_FROM, advance=advance)
     errors: list[UserError] = []
     fleet = RenderedFleet([], {}, catalog.policies, catalog.config_file)
     for result in results:

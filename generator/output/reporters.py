@@ -1,16 +1,14 @@
-"""Findings as text, JSON, SARIF 2.1.0, JUnit XML or GitHub workflow commands."""
+"""Findings as text, JSON, SARIF 2.1.0 (``sarif.py``), JUnit XML or GitHub workflow commands."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
-from generator import __version__
-from generator.output import inert
+from generator.output import colour, inert
+from generator.output.sarif import RunFacts, sarif_log
 from generator.policy.model import Finding, Policy
 
 FORMATS = ("text", "json", "sarif", "junit", "github")
-_SARIF_LEVEL = {"error": "error", "warning": "warning", "info": "note"}
 _GITHUB_COMMAND = {"error": "error", "warning": "warning", "info": "notice"}
 
 
@@ -20,14 +18,21 @@ def _object(finding: Finding) -> str:
     return f"{ref.kind} {where}{ref.name}"
 
 
-def text(findings: Sequence[Finding], policies: dict[str, Policy]) -> str:
+def text(findings: Sequence[Finding], policies: dict[str, Policy], *, colour_on: bool = False) -> str:
+    """One line per finding (and a ``from`` line for rendered objects); ``colour_on`` adds ANSI colour."""
+    paint_severity = colour.severity if colour_on else str
+    paint_rule = colour.strong if colour_on else str
+    paint_faint = colour.faint if colour_on else str
     lines = []
     for finding in findings:
-        waived = f" (waived: {finding.waiver})" if finding.waiver is not None else ""
-        lines.append(f"{finding.location}: {finding.severity} {finding.rule}: {finding.message} [{_object(finding)}]{waived}")
+        # Each user-controlled part is made inert first (output/inert.py); colour goes around the inert text.
+        waived = inert.terminal(f" (waived: {finding.waiver})") if finding.waiver is not None else ""
+        where, rule = inert.terminal(str(finding.location)), inert.terminal(finding.rule)
+        message, named = inert.terminal(finding.message), inert.terminal(f"[{_object(finding)}]")
+        lines.append(f"{where}: {paint_severity(finding.severity)} {paint_rule(rule)}: {message} {paint_faint(named)}{waived}")
         if finding.source is not None:
-            lines.append(f"  from {finding.source}")
-    return "".join(inert.terminal(line) + "\n" for line in lines)
+            lines.append(paint_faint(inert.terminal(f"  from {finding.source}")))
+    return "".join(line + "\n" for line in lines)
 
 
 def as_json(findings: Sequence[Finding], policies: dict[str, Policy]) -> str:
@@ -53,65 +58,6 @@ def as_json(findings: Sequence[Finding], policies: dict[str, Policy]) -> str:
         for f in findings
     ]
     return inert.json_document(document)
-
-
-def sarif(findings: Sequence[Finding], policies: dict[str, Policy]) -> str:
-    rule_ids = sorted({f.rule for f in findings} | set(policies))
-    rules = []
-    for rule in rule_ids:
-        policy = policies.get(rule)
-        entry: dict[str, Any] = {"id": rule, "name": rule}
-        if policy is not None:
-            entry["shortDescription"] = {"text": inert.sarif_text(policy.title)}
-            entry["fullDescription"] = {"text": inert.sarif_text(policy.rationale)}
-            entry["help"] = {"text": inert.sarif_text(policy.fix)}
-            entry["defaultConfiguration"] = {"level": _SARIF_LEVEL[policy.severity]}
-        rules.append(entry)
-    index = {rule: position for position, rule in enumerate(rule_ids)}
-    results = []
-    for finding in findings:
-        result: dict[str, Any] = {
-            "ruleId": finding.rule,
-            "ruleIndex": index[finding.rule],
-            "level": _SARIF_LEVEL[finding.severity],
-            "message": {"text": inert.sarif_text(f"{finding.message} ({_object(finding)})")},
-            "locations": [_location(finding.location.file, finding.location.line, finding.location.column)],
-        }
-        if finding.source is not None:
-            related = _location(finding.source.file, finding.source.line, finding.source.column)
-            related["id"] = 0
-            related["message"] = {"text": "environment file line that produced this object"}
-            result["relatedLocations"] = [related]
-        if finding.waiver is not None:
-            result["suppressions"] = [{"kind": "inSource", "justification": inert.terminal(finding.waiver)}]
-        results.append(result)
-    log = {
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [
-            {
-                "tool": {
-                    "driver": {
-                        "name": "mlgitops",
-                        "version": __version__,
-                        "informationUri": "https://github.com/mlgitops/mlgitops",
-                        "rules": rules,
-                    }
-                },
-                "results": results,
-            }
-        ],
-    }
-    return inert.json_document(log)
-
-
-def _location(file: str, line: int, column: int) -> dict[str, Any]:
-    return {
-        "physicalLocation": {
-            "artifactLocation": {"uri": file.replace("\\", "/")},
-            "region": {"startLine": line, "startColumn": column},
-        }
-    }
 
 
 def junit(findings: Sequence[Finding], policies: dict[str, Policy]) -> str:
@@ -149,10 +95,22 @@ def github(findings: Sequence[Finding], policies: dict[str, Policy]) -> str:
     return "".join(line + "\n" for line in lines)
 
 
-REPORTERS = {"text": text, "json": as_json, "sarif": sarif, "junit": junit, "github": github}
+REPORTERS = {"text": text, "json": as_json, "junit": junit, "github": github}
 
 
-def report(findings: Sequence[Finding], policies: dict[str, Policy], output_format: str) -> str:
+def report(
+    findings: Sequence[Finding],
+    policies: dict[str, Policy],
+    output_format: str,
+    facts: RunFacts | None = None,
+    *,
+    colour: bool = False,
+) -> str:
+    """Findings in ``output_format``; SARIF also needs the run's ``facts`` (where it ran, its exit code)."""
+    if output_format == "sarif":
+        return sarif_log(findings, policies, facts or RunFacts.here())
+    if output_format == "text":
+        return text(findings, policies, colour_on=colour)
     return REPORTERS[output_format](findings, policies)
 
 

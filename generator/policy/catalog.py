@@ -126,6 +126,9 @@ def _compile(document: dict[str, Any], located: Manifest, shown: str, *, trusted
         params=dict(document.get("params") or {}),
         examples_pass=_examples(document["examples"]["pass"]),
         examples_fail=_examples(document["examples"]["fail"]),
+        tags=tuple(document.get("tags") or ()),
+        security_severity=document.get("securitySeverity"),
+        shipped=trusted,
     )
     problem = template_problem(policy.message)
     if problem is not None:

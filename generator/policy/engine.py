@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -127,8 +127,16 @@ def _one_by_one(
             )
 
 
-def evaluate(manifests: Sequence[Manifest], catalog: Catalog, context: PolicyContext) -> list[Finding]:
-    """Every finding of every active policy, waivers applied, in file/line/column order."""
+def evaluate(
+    manifests: Sequence[Manifest],
+    catalog: Catalog,
+    context: PolicyContext,
+    advance: Callable[[int], None] | None = None,
+) -> list[Finding]:
+    """Every finding of every active policy, waivers applied, in file/line/column order.
+
+    ``advance(1)`` is called after each policy (for a progress line over ``len(catalog.active())``).
+    """
     findings: list[Finding] = []
     # Checks that report once per group (a namespace, a claim) report at the first member they meet:
     # a fixed order makes that choice, and so the output, independent of the order files were read in.
@@ -151,6 +159,8 @@ def evaluate(manifests: Sequence[Manifest], catalog: Catalog, context: PolicyCon
                     fix=policy.fix,
                 )
             )
+        if advance is not None:
+            advance(1)
     findings = apply_waivers(findings, manifests, catalog, context)
     return sorted(findings, key=lambda finding: finding.sort_key)
 

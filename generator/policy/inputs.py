@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
@@ -46,6 +49,10 @@ STDIN = "<stdin>"
 # Bytes of YAML from which parsing is split over two processes (a fork and a pickle cost ~10 ms).
 PARSE_IN_TWO_FROM = 256 * 1024
 ENVIRONMENT_LABEL = "mlgitops.io/environment"
+# From about this much YAML a lint takes a second or more: a progress line is worth showing.
+PROGRESS_FROM_BYTES = 4_000_000
+Progress = Callable[[int, str, int], AbstractContextManager[Callable[[int], None]]]
+"""Opens a progress line: (total units, label, minimum units worth showing) → advance(units)."""
 
 
 @dataclass
@@ -185,10 +192,11 @@ def _settings_of(folder: Path) -> Manifest | None:
     return None if kustomization is None else _kustomization_settings(kustomization)
 
 
-def collect(paths: list[str], allow_remote: bool = False) -> LintInput:
+def collect(paths: list[str], allow_remote: bool = False, progress: Progress | None = None) -> LintInput:
     """Every manifest under ``paths``; unreadable or unparseable files are errors, never skipped.
 
     ``allow_remote`` lets kubectl kustomize fetch remote resources and read bases outside the repository.
+    ``progress(total_bytes, label, minimum)`` opens a progress line that parsing advances by each file's size.
     """
     found = LintInput()
     errors: list[UserError] = []
@@ -282,7 +290,8 @@ def collect(paths: list[str], allow_remote: bool = False) -> LintInput:
         else:
             errors.append(UserError(f"{raw}: no such file or folder"))
     files = [part for part in parts if isinstance(part, _FileToLoad)]
-    loaded = iter(map_in_two(_load_file, files, sizes, min_weight=PARSE_IN_TWO_FROM))
+    with progress(sum(sizes), "reading", PROGRESS_FROM_BYTES) if progress else contextlib.nullcontext(None) as advance:
+        loaded = iter(map_in_two(_load_file, files, sizes, min_weight=PARSE_IN_TWO_FROM, advance=advance))
     for part in parts:
         result = next(loaded) if isinstance(part, _FileToLoad) else part
         if isinstance(result, UserError):

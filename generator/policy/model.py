@@ -108,6 +108,12 @@ class Policy:
     examples_fail: list[Example] = field(default_factory=list)
     enabled: bool = True
     validator: Any = None
+    tags: tuple[str, ...] = ()
+    """Categories (security, gpu, storage, ...): SARIF `properties.tags`, code scanning's filters."""
+    security_severity: float | None = None
+    """0.0-10.0 (CVSS-like) for rules tagged security: code scanning's critical/high/medium/low."""
+    shipped: bool = False
+    """Part of the catalog that ships with mlgitops (its documentation lives in the project's repository)."""
 
     def applies_to(self, manifest: Manifest, context: PolicyContext) -> bool:
         obj = manifest.obj

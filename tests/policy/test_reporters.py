@@ -99,7 +99,7 @@ def test_sarif_regions_rules_and_suppressions(serving: Path, mlgitops: Callable[
     assert located == [("serving-probes", 25, 11), ("image-tag", 26, 18), ("hpa-metrics", 34, 1)]
     assert [r.get("suppressions") for r in run["results"]] == [
         None,
-        [{"kind": "inSource", "justification": "vendor mirror"}],
+        [{"kind": "inSource", "status": "accepted", "justification": "vendor mirror"}],
         None,
     ]
     rules = run["tool"]["driver"]["rules"]
@@ -108,7 +108,7 @@ def test_sarif_regions_rules_and_suppressions(serving: Path, mlgitops: Callable[
     for result_entry in run["results"]:
         assert rules[result_entry["ruleIndex"]]["id"] == result_entry["ruleId"]
     artifact = run["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]
-    assert artifact == {"uri": "manifests/serving.yaml"}
+    assert artifact == {"uri": "manifests/serving.yaml", "uriBaseId": "%SRCROOT%"}
 
 
 def test_sarif_is_valid_sarif_2_1_0(serving: Path, mlgitops: Callable[..., LintRun]) -> None:
