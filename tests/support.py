@@ -62,7 +62,8 @@ def shared_dir() -> Path:
 
     shared = REPO.parent / "shared"
     if not shared.is_dir():
-        if os.environ.get("CI") == "true":
+        # GitHub's runners (ci.yml, release.yml) have no ../shared: they say so explicitly.
+        if os.environ.get("CI") == "true" and os.environ.get("MLGITOPS_SKIP_SHARED") != "1":
             pytest.fail(f"{shared} is missing; CI must validate against the upstream CRDs and schemas there")
         pytest.skip(f"{shared} not present (a clone outside the workplace): upstream CRD checks skipped")
     return shared

@@ -41,15 +41,14 @@ def test_init_pins_ci_and_pre_commit_to_the_running_version_installable_before_p
     assert installs == [f'python -m pip install "mlgitops @ git+{HOME}@v{__version__}"']
     pre_commit = yaml.safe_load((fleet / ".pre-commit-config.yaml").read_text())
     assert pre_commit == {
-        "repos": [
-            {"repo": HOME, "rev": f"v{__version__}", "hooks": [{"id": "mlgitops-render-check"}, {"id": "mlgitops-lint"}]}
-        ]
+        "repos": [{"repo": HOME, "rev": f"v{__version__}", "hooks": [{"id": "mlgitops-render-check"}, {"id": "mlgitops-lint"}]}]
     }
     hooks = {hook["id"] for hook in yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text())}
     assert {"mlgitops-render-check", "mlgitops-lint"} <= hooks
     # Every action the workflow uses is pinned to a full commit SHA.
     uses = [step["uses"] for step in workflow["jobs"]["check"]["steps"] if "uses" in step]
-    assert uses and all(len(use.partition("@")[2]) == 40 for use in uses)
+    assert uses
+    assert all(len(use.partition("@")[2]) == 40 for use in uses)
 
 
 def test_a_later_version_pins_its_own_tag() -> None:

@@ -106,12 +106,20 @@ def _object_line(change: ObjectChange, code: Callable[[str], str] = inert.markdo
     return line
 
 
-def markdown(review: Review) -> str:
-    lines = [COMMENT_MARKER, "## mlgitops: what this change deploys", ""]
-    if not review.changed and not review.new_findings and not review.fixed_findings:
-        lines.append(f"No change to the rendered manifests (compared with {inert.markdown_code(review.base[:12])}).")
-        return "\n".join(lines) + "\n"
-    lines += [
+# GitHub refuses a comment body over 65,536 characters (counted as UTF-16 code units, as JavaScript does).
+COMMENT_LIMIT = 65_536
+# Room kept for the notes that say what was left out.
+_NOTE_ROOM = 600
+
+
+def comment_length(text: str) -> int:
+    """Length as GitHub counts a comment body: UTF-16 code units (an emoji outside the BMP counts 2)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _summary_lines(review: Review) -> list[str]:
+    """The head of the comment, always shown whole: counts per environment and the resource table."""
+    lines = [
         f"Compared with {inert.markdown_code(review.base[:12])}.",
         "",
         "| environment | added | removed | changed |",
@@ -126,36 +134,103 @@ def markdown(review: Review) -> str:
             f"| {env.name} | {_delta(env.before.cpu, env.after.cpu, _cpu)} | "
             f"{_delta(env.before.memory, env.after.memory, _memory)} | {_gpus(env.before, env.after)} |"
         )
+    return lines
+
+
+def _finding_lines(review: Review) -> list[str]:
+    code = inert.markdown_code
+    lines = []
+    for note in review.new_findings:
+        lines.append(
+            f"- :x: new **{note.severity}** {code(note.rule)} ({code(note.environment)}, {code(note.where)}): "
+            + code(note.message)
+        )
+    for note in review.fixed_findings:
+        lines.append(f"- :white_check_mark: fixed {code(note.rule)} ({code(note.environment)}): {code(note.message)}")
+    return lines
+
+
+class _Budget:
+    """Characters left for the comment; sections take whole lines while they fit and count what they drop."""
+
+    def __init__(self, limit: int) -> None:
+        self.left = limit
+        self.dropped: dict[str, int] = {}
+
+    def take(self, lines: list[str], section: str, unit: str) -> list[str]:
+        kept = []
+        for index, line in enumerate(lines):
+            cost = comment_length(line) + 1
+            if cost > self.left:
+                self.dropped[section] = len(lines) - index
+                kept.append(f"- … {len(lines) - index} more {unit} not shown (the comment has a size limit)")
+                self.left -= comment_length(kept[-1]) + 1
+                break
+            kept.append(line)
+            self.left -= cost
+        return kept
+
+
+def markdown(review: Review, limit: int = COMMENT_LIMIT) -> str:
+    """The pull-request comment; never longer than ``limit`` characters as GitHub counts them.
+
+    The summary and the resource table are always whole. Then, while room is left: policy findings,
+    the changed objects of each environment, the rendered diff (cut at a line). Whatever is cut is
+    counted in a note that says where to see all of it: `mlgitops diff` in the job log, or the
+    `--output-format text` / `json` output a workflow can upload as an artifact.
+    """
+    lines = [COMMENT_MARKER, "## mlgitops: what this change deploys", ""]
+    if not review.changed and not review.new_findings and not review.fixed_findings:
+        lines.append(f"No change to the rendered manifests (compared with {inert.markdown_code(review.base[:12])}).")
+        return "\n".join(lines) + "\n"
+    lines += _summary_lines(review)
+    room = limit - comment_length("\n".join(lines)) - _NOTE_ROOM
+    for _ in range(8):
+        # Headings and tags around the sections are not budgeted line by line: retry with less room if they overflow.
+        comment = _with_details(review, list(lines), room)
+        over = comment_length(comment) - limit
+        if over <= 0:
+            return comment
+        room -= over + 200
+    cut = "\n".join(lines) + "\n\n> **Shortened to fit a pull-request comment**: run `mlgitops diff --output-format text`.\n"
+    return cut if comment_length(cut) <= limit else cut[: max(0, limit // 2)]
+
+
+def _with_details(review: Review, lines: list[str], room: int) -> str:
+    budget = _Budget(room)
+    findings = _finding_lines(review)
+    if findings:
+        lines += ["", "### Policy findings", "", *budget.take(findings, "findings", "findings")]
     for env in review.environments:
         if not env.objects:
             continue
+        object_lines = budget.take([_object_line(change) for change in env.objects], f"objects in {env.name}", "objects")
         lines += ["", f"### {env.name}", ""]  # environment names are DNS labels (checked on load)
-        object_lines = [_object_line(change) for change in env.objects]
-        if len(object_lines) > 15:
+        if len(env.objects) > 15:
             lines += object_lines[:10]
-            lines += ["", f"<details><summary>{len(object_lines) - 10} more objects</summary>", ""]
+            lines += ["", f"<details><summary>{len(env.objects) - 10} more objects</summary>", ""]
             lines += object_lines[10:]
             lines += ["", "</details>"]
         else:
             lines += object_lines
-    if review.new_findings or review.fixed_findings:
-        lines += ["", "### Policy findings", ""]
-        for note in review.new_findings:
-            code = inert.markdown_code
-            lines.append(
-                f"- :x: new **{note.severity}** {code(note.rule)} ({code(note.environment)}, {code(note.where)}): "
-                + code(note.message)
-            )
-        for note in review.fixed_findings:
-            code = inert.markdown_code
-            lines.append(f"- :white_check_mark: fixed {code(note.rule)} ({code(note.environment)}): {code(note.message)}")
     if review.file_diff:
         diff_lines = review.file_diff.splitlines()
-        shown = diff_lines[:_DIFF_LINES]
+        cap = min(_DIFF_LINES, len(diff_lines))
+        # The fence and the details tags cost about 60 characters.
+        shown = budget.take(diff_lines[:cap], "diff", "diff lines") if budget.left > 200 else []
+        if shown and shown[-1].startswith("- … "):
+            shown.pop()
         if len(diff_lines) > len(shown):
             shown.append(f"... {len(diff_lines) - len(shown)} more lines")
         lines += ["", f"<details><summary>Rendered diff ({len(diff_lines)} lines)</summary>", ""]
         lines += [*inert.markdown_fence(shown, "diff"), "", "</details>"]
+    if budget.dropped:
+        left_out = ", ".join(f"{count} {section}" for section, count in budget.dropped.items())
+        lines += [
+            "",
+            f"> **Shortened to fit a pull-request comment** (left out: {left_out}). Run `mlgitops diff --output-format text` "
+            "to see everything; the workflow's job log and its uploaded artifact hold the full summary.",
+        ]
     return "\n".join(lines) + "\n"
 
 

@@ -54,6 +54,10 @@ def _relax(node: Any) -> None:
                 "const": DELETE_VALUE,
                 "description": "Remove this inherited item or field.",
             }
+        elif isinstance(node.get("additionalProperties"), dict):
+            # Free-form maps (labels, annotations, nodeSelector, params): `key: {$patch: delete}` removes
+            # an inherited key, as render's merge does for any mapping.
+            node["additionalProperties"] = {"anyOf": [node["additionalProperties"], dict(_DELETE_MARKER)]}
     elif isinstance(node, list):
         for value in node:
             _relax(value)

@@ -1,0 +1,119 @@
+"""The README's examples are what the tools accept, and its install and CI sections are what `init` writes."""
+
+from __future__ import annotations
+
+import json
+import re
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+import yaml
+
+from generator import HOME, __version__
+from generator.commands.init import install_requirement, scaffold_files
+from tests.support import REPO
+
+README = (REPO / "README.md").read_text(encoding="utf-8")
+_BLOCK = re.compile(r"^( *)```yaml\n(.*?)^\1```", re.DOTALL | re.MULTILINE)
+
+
+def _yaml_blocks() -> list[tuple[int, str]]:
+    return [(README[: match.start()].count("\n") + 1, textwrap.dedent(match.group(2))) for match in _BLOCK.finditer(README)]
+
+
+def _environment_validator() -> Any:
+    schema = json.loads((REPO / "environments" / "environment.schema.json").read_text(encoding="utf-8"))
+    return jsonschema.Draft202012Validator(schema)
+
+
+def _errors(validator: Any, document: Any) -> list[str]:
+    return [f"{'/'.join(map(str, error.absolute_path))}: {error.message[:200]}" for error in validator.iter_errors(document)]
+
+
+def _classify(text: str) -> str:
+    """Which tool reads this example; every README YAML block must be one of these."""
+    document = yaml.safe_load(text)
+    if text.startswith("# Written by `mlgitops init`"):
+        return "init"
+    if isinstance(document, list) and document and isinstance(document[0], dict) and "uses" in document[0]:
+        return "action"
+    if isinstance(document, list):
+        return "workloads"
+    environment = set(_environment_validator().schema["properties"])
+    if set(document) <= environment:
+        return "environment"
+    if set(document) == {"metadata"}:
+        return "manifest"
+    if set(document) <= {"policies", "rules"}:
+        return "config"
+    return "workload-fields"
+
+
+BLOCKS = _yaml_blocks()
+
+
+def test_the_readme_has_examples_of_every_kind() -> None:
+    kinds = {_classify(text) for _, text in BLOCKS}
+    assert kinds == {"init", "action", "workloads", "environment", "manifest", "config", "workload-fields"}
+
+
+@pytest.mark.parametrize(("line", "text"), BLOCKS, ids=[f"README.md:{line}" for line, _ in BLOCKS])
+def test_every_readme_yaml_example_is_accepted(line: int, text: str, tmp_path: Path) -> None:
+    kind = _classify(text)
+    document = yaml.safe_load(text)
+    validator = _environment_validator()
+    # One workload: the schema of a `workloads:` item (any kind).
+    item_validator = jsonschema.Draft202012Validator(
+        {
+            "$defs": validator.schema["$defs"],
+            "properties": validator.schema["properties"],
+            "$ref": "#/properties/workloads/anyOf/0/items",
+        }
+    )
+    if kind == "environment":
+        assert _errors(validator, document) == []
+    elif kind == "workloads":
+        for item in document:
+            assert _errors(item_validator, item) == []
+    elif kind == "workload-fields":
+        assert _errors(item_validator, {"name": "example", "kind": "serving", **document}) == []
+    elif kind == "config":
+        from generator.policy import load_config
+
+        (tmp_path / ".mlgitops.yaml").write_text(text, encoding="utf-8")
+        (tmp_path / "ops" / "policies").mkdir(parents=True)
+        config = load_config(tmp_path)
+        assert config is not None
+    elif kind == "manifest":
+        annotations = document["metadata"]["annotations"]
+        assert all(key.startswith("mlgitops.io/waive.") and "until=" in value for key, value in annotations.items())
+    elif kind == "init":
+        assert text in scaffold_files().values()
+    elif kind == "action":
+        assert document == [{"uses": f"{HOME.removeprefix('https://github.com/')}@v{__version__}"}]
+
+
+def test_the_documented_patch_delete_of_a_label_is_accepted_by_the_schema_and_by_render(tmp_path: Path) -> None:
+    document = {"extends": "base.yaml", "labels": {"tier": {"$patch": "delete"}}}
+    assert _errors(_environment_validator(), document) == []
+    from tests.support import run_cli, write
+
+    write(tmp_path / "environments" / "base.yaml", "abstract: true\nkubernetesVersion: '1.32'\nlabels: {tier: gold, team: a}\n")
+    write(tmp_path / "environments" / "dev.yaml", "extends: base.yaml\nnamespace: dev\nlabels:\n  tier: {$patch: delete}\n")
+    result = run_cli("template", "dev", cwd=tmp_path)
+    assert result.exit_code == 0, result.stderr
+    # Free-form maps still refuse what render refuses.
+    assert _errors(_environment_validator(), {"labels": {"tier": {"$patch": "keep"}}}) != []
+    assert _errors(_environment_validator(), {"labels": {"tier": 3}}) != []
+
+
+def test_install_and_ci_sections_match_what_init_writes() -> None:
+    files = scaffold_files()
+    for name in (".github/workflows/mlgitops.yml", ".pre-commit-config.yaml"):
+        assert f"```yaml\n{files[name]}```" in README, f"README's copy of {name} differs from what init writes"
+    assert f'python3 -m pip install "{install_requirement()}"' in README
+    assert f"For mlgitops {__version__}," in README
+    assert "python3 -m pip install mlgitops\n" in README
