@@ -12,7 +12,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from generator.errors import Location, UserError, UserErrors
 from generator.fleet.parallel import map_in_two
@@ -110,13 +110,27 @@ def _kustomization_settings(path: Path) -> Manifest:
     return Manifest(obj={}, file=shown)
 
 
-def _build_with_kustomize(folder: Path) -> str:
+def _build_with_kustomize(folder: Path) -> tuple[str, str | None]:
+    """The built stream, and the scratch folder its origin annotations are relative to (None: no origins)."""
     kubectl = shutil.which("kubectl")
     if kubectl is None:
         raise UserError(f"{_shown(folder)} uses kustomize transformers; install kubectl to lint what it builds")
+    from generator.kube.kustomize_origin import wrapper
+
+    with wrapper(folder) as scratch:
+        if scratch is not None:
+            try:
+                return _run_kustomize(kubectl, scratch, folder), scratch
+            except UserError:
+                pass  # the plain build below says what is wrong, in the user's own terms
+    return _run_kustomize(kubectl, str(folder), folder), None
+
+
+def _run_kustomize(kubectl: str, target: str, folder: Path) -> str:
+    """``kubectl kustomize target``'s output, read capped; errors name ``folder``, the root the user gave."""
     with (
         tempfile.TemporaryFile() as errors,
-        subprocess.Popen([kubectl, "kustomize", str(folder)], stdout=subprocess.PIPE, stderr=errors) as built,
+        subprocess.Popen([kubectl, "kustomize", target], stdout=subprocess.PIPE, stderr=errors) as built,
     ):
         assert built.stdout is not None
         # Capped like any file: a kustomization can generate without bound (repeated bases, generators).
@@ -138,6 +152,33 @@ def _build_with_kustomize(folder: Path) -> str:
         lines = message_bytes.decode("utf-8", errors="replace").strip().splitlines()
         raise UserError(f"kubectl kustomize {_shown(folder)}: {' '.join(lines[-1:]) or 'kubectl kustomize failed'}")
     return _decoded(output, None, f"{_shown(folder)} (built)")
+
+
+def _readable_origin(path: Path) -> tuple[str, str] | None:
+    """A file a built object came from, if lint may read it: a regular file under the working directory."""
+    if not path.is_file() or not _inside(path, os.path.realpath(os.getcwd())):
+        return None
+    shown = _shown(path)
+    try:
+        return shown, _read(path, shown)
+    except UserError:
+        return None
+
+
+def _built_manifests(folder: Path, kustomization: Path, settings: dict[str, Any], found: LintInput) -> list[Manifest]:
+    from generator.kube.kustomize_origin import point_at_origins
+
+    text, scratch = _build_with_kustomize(folder)
+    manifests = load_manifests(text, f"{_shown(kustomization)} (built)")
+    build_metadata = settings.get("buildMetadata")
+    keep = isinstance(build_metadata, list) and "originAnnotations" in build_metadata
+    moved = point_at_origins(manifests, scratch, _readable_origin, keep) if scratch is not None else 0
+    if moved < len(manifests):
+        found.notes.append(
+            f"{_shown(folder)}: linted the output of kubectl kustomize; {len(manifests) - moved} object(s) "
+            "are located in the built stream (no file of theirs to point at)"
+        )
+    return manifests
 
 
 def _environment(manifest: Manifest) -> None:
@@ -230,20 +271,14 @@ def collect(paths: list[str], allow_remote: bool = False, progress: Progress | N
                 errors.append(error)
                 return
             if any(key in settings for key in _TRANSFORMING):
+                found.files += 1
                 try:
                     if not allow_remote:
                         check_sources(folder, located, repository_root(folder), _settings_of)
-                    text = _build_with_kustomize(folder)
+                    parts.append(_built_manifests(folder, kustomization, settings, found))
                 except UserError as error:
                     errors.append(error)
                     return
-                shown = f"{_shown(kustomization)} (built)"
-                found.notes.append(f"{_shown(folder)}: linted the output of kubectl kustomize; lines refer to it")
-                found.files += 1
-                try:
-                    parts.append(load_manifests(text, shown))
-                except UserError as error:
-                    errors.append(error)
                 seen.update(linked.identity for child in folder.rglob("*") if (linked := _stat(child)) is not None)
                 return
             namespace = settings.get("namespace") if isinstance(settings.get("namespace"), str) else namespace

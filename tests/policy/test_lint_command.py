@@ -141,8 +141,40 @@ def test_a_kustomize_root_with_transformers_is_built_and_says_so(tmp_path: Path,
     findings = json.loads(result.stdout)
     # The images transformer fixed the tag: only the built output can show that.
     assert sorted(f["rule"] for f in findings) == ["hpa-metrics", "serving-probes"]
-    assert {f["location"]["file"] for f in findings} == {"overlay/kustomization.yaml (built)"}
-    assert "note: overlay: linted the output of kubectl kustomize; lines refer to it" in result.stderr.splitlines()
+    # Located in the file the objects were written in, at the same lines as when it is linted directly.
+    assert _rules_and_places(result.stdout) == [
+        ("serving-probes", "overlay/serving.yaml:23:11"),
+        ("hpa-metrics", "overlay/serving.yaml:32:1"),
+    ]
+    assert "(built)" not in result.stdout
+    assert "kubectl kustomize" not in result.stderr  # every object found its file: nothing to note
+
+
+@pytest.mark.kubectl
+def test_objects_from_a_base_and_a_generator_point_at_their_files(tmp_path: Path, mlgitops: Mlgitops) -> None:
+    shutil.copy(SERVING, write(tmp_path / "base" / "serving.yaml", "").parent)
+    write(tmp_path / "base" / "kustomization.yaml", "resources: [serving.yaml]\n")
+    write(
+        tmp_path / "overlays" / "prod" / "kustomization.yaml",
+        "resources: [../../base]\nnamePrefix: prod-\nconfigMapGenerator:\n  - name: settings\n    literals: [DEBUG=1]\n"
+        "secretGenerator:\n  - name: token\n    literals: [TOKEN=abc]\n",
+    )
+    result = mlgitops("lint", "overlays/prod", "--format", "sarif")
+    run = json.loads(result.stdout)["runs"][0]
+    uris = {
+        (
+            r["ruleId"],
+            r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+            r["locations"][0]["physicalLocation"]["region"]["startLine"],
+        )
+        for r in run["results"]
+    }
+    assert ("serving-probes", "base/serving.yaml", 23) in uris
+    assert ("hpa-metrics", "base/serving.yaml", 32) in uris
+    assert all("(built)" not in uri and "kustomization.yaml (" not in uri for _, uri, _ in uris)
+    # A generated Secret is located at its generator's entry in the kustomization that declares it.
+    secrets = [(uri, line) for rule, uri, line in uris if rule == "plaintext-secret"]
+    assert secrets == [("overlays/prod/kustomization.yaml", 7)]
 
 
 def test_policy_list_names_every_rule_with_its_severity(mlgitops: Mlgitops) -> None:

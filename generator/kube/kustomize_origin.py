@@ -1,0 +1,137 @@
+"""Objects a kustomize root builds, pointed back at the files they were written in.
+
+`lint` builds a root whose kustomization transforms objects (patches, prefixes, generators) with
+`kubectl kustomize`: the built objects are what the cluster gets, but their lines are in a stream no
+file holds. kustomize itself records where each object came from when a kustomization asks for
+``buildMetadata: [originAnnotations]``: the root is built through a one-line wrapper kustomization in
+a scratch folder that does so (the user's files are never changed), and each object's
+``config.kubernetes.io/origin`` annotation (a resource ``path``, or the kustomization a generator is
+``configuredIn``) names its file. Findings then point into that file, at the same field of the object
+as written (or its nearest parent, when a patch added the field).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from generator.errors import UserError
+from generator.kube.manifest import Manifest, load_manifests
+
+ORIGIN_ANNOTATION = "config.kubernetes.io/origin"
+WRAPPER = "resources:\n- {root}\nbuildMetadata: [originAnnotations]\n"
+_GENERATORS = ("configMapGenerator", "secretGenerator")
+
+
+@contextlib.contextmanager
+def wrapper(folder: Path) -> Iterator[str | None]:
+    """A scratch folder whose kustomization builds ``folder`` with origin annotations; build it while open.
+
+    Yields None where no wrapper can point at ``folder`` (another drive, on Windows): build the
+    root itself then. Origin paths in the output are relative to the yielded folder.
+    """
+    with tempfile.TemporaryDirectory(prefix="mlgitops-kustomize-") as scratch:
+        try:
+            relative = os.path.relpath(folder.resolve(), scratch)
+        except ValueError:
+            yield None
+            return
+        Path(scratch, "kustomization.yaml").write_text(WRAPPER.format(root=json.dumps(relative)), encoding="utf-8")
+        yield scratch
+
+
+def _origin(manifest: Manifest, keep_annotation: bool) -> dict[str, Any] | None:
+    metadata = manifest.obj.get("metadata")
+    annotations = metadata.get("annotations") if isinstance(metadata, dict) else None
+    if not isinstance(annotations, dict) or not isinstance(annotations.get(ORIGIN_ANNOTATION), str):
+        return None
+    text = annotations[ORIGIN_ANNOTATION] if keep_annotation else annotations.pop(ORIGIN_ANNOTATION)
+    if not annotations and not keep_annotation and isinstance(metadata, dict):
+        del metadata["annotations"]
+    try:
+        origin = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return None
+    return origin if isinstance(origin, dict) else None
+
+
+def _best_match(built: Manifest, candidates: list[Manifest]) -> Manifest | None:
+    """The written object the built one came from: same kind, and the name kustomize prefixed or suffixed."""
+    same_kind = [c for c in candidates if c.ref.kind == built.ref.kind and c.ref.api_version == built.ref.api_version]
+    named = [c for c in same_kind if c.ref.name and c.ref.name in built.ref.name]
+    if named:
+        return max(named, key=lambda candidate: len(candidate.ref.name))
+    return same_kind[0] if len(same_kind) == 1 else None
+
+
+def point_at_origins(
+    manifests: list[Manifest],
+    scratch: str,
+    read: Callable[[Path], tuple[str, str] | None],
+    keep_annotation: bool = False,
+) -> int:
+    """Move each built manifest onto the file it came from; returns how many were moved.
+
+    ``read(path)`` gives (shown name, text) of a file the linter may read, or None (outside the
+    repository, unreadable). The origin annotation is removed from the objects unless the user's own
+    kustomization asked for it (``keep_annotation``): then the cluster gets it too.
+    """
+    parsed: dict[str, tuple[str, str, list[Manifest]] | None] = {}
+    moved = 0
+    for manifest in manifests:
+        origin = _origin(manifest, keep_annotation)
+        if origin is None:
+            continue
+        relative = origin.get("path") or origin.get("configuredIn")
+        if not isinstance(relative, str):
+            continue
+        absolute = os.path.normpath(os.path.join(scratch, relative))
+        if absolute not in parsed:
+            found = read(Path(absolute))
+            try:
+                parsed[absolute] = (found[0], found[1], load_manifests(found[1], found[0])) if found else None
+            except UserError:  # a kustomization.yaml is not a list of objects; generators are found below
+                parsed[absolute] = (found[0], found[1], []) if found else None
+        entry = parsed[absolute]
+        if entry is None:
+            continue
+        shown, text, written = entry
+        if "path" in origin:
+            match = _best_match(manifest, written)
+            if match is None:
+                continue
+            document, base_path = match.document, match.base_path
+        else:
+            document, base_path = 0, _generator_path(text, manifest.ref.name)
+        manifest.file, manifest.text, manifest.node = shown, text, None
+        manifest.document, manifest.base_path, manifest.ambiguous = document, base_path, ()
+        manifest._composed = False
+        moved += 1
+    return moved
+
+
+def _generator_path(kustomization: str, built_name: str) -> tuple[str | int, ...]:
+    """Where in a kustomization the generator of ``built_name`` (name + content hash) is declared."""
+    try:
+        settings = yaml.safe_load(kustomization)
+    except yaml.YAMLError:
+        return ()
+    if not isinstance(settings, dict):
+        return ()
+    for key in _GENERATORS:
+        entries = settings.get(key)
+        if isinstance(entries, list):
+            for index, entry in enumerate(entries):
+                if isinstance(entry, dict) and isinstance(entry.get("name"), str) and entry["name"] in built_name:
+                    return (key, index)
+    return ()
+
+
+__all__ = ["ORIGIN_ANNOTATION", "point_at_origins", "wrapper"]
