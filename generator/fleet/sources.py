@@ -54,11 +54,20 @@ def _inside(path: Path, folders: Sequence[str]) -> bool:
     return any(real == folder or real.startswith(folder.rstrip(os.sep) + os.sep) for folder in folders)
 
 
+def _candidates(generated_file: str, origin: str, roots: Sequence[str]) -> list[Path]:
+    """Where the environment file a header names may be: it is relative to where `render` ran, which is
+    the working directory, the repository root, or a folder above the generated file (rendered/<env>/...)."""
+    if os.path.isabs(origin):
+        return []
+    folders = [*roots, *(str(parent) for parent in Path(os.path.abspath(generated_file)).parents)]
+    return [Path(folder, origin) for folder in dict.fromkeys(folders)]
+
+
 def with_environment_sources(findings: list[Finding], manifests: Sequence[Manifest], roots: Sequence[str]) -> list[Finding]:
     """``findings`` with ``source`` filled in for objects of generated files whose environment file is at hand.
 
-    ``roots`` are the folders (repository root, working directory) environment files may be read from;
-    a header's path is relative to where `render` ran, which is tried against each of them.
+    ``roots`` are the folders environment files may be read from (the repository root and the working
+    directory, the first of them bounding where to look).
     """
     headers: dict[str, str] = {}
     for manifest in manifests:
@@ -74,12 +83,16 @@ def with_environment_sources(findings: list[Finding], manifests: Sequence[Manife
         if finding.source is not None or origin is None:
             completed.append(finding)
             continue
-        if origin not in sources:
-            candidates = [Path(root, origin) for root in roots if not os.path.isabs(origin)]
-            existing = [path for path in candidates if _inside(path, real_roots) and path.is_file()]
-            sources[origin] = _environment_sources(existing[0]) if existing else {}
+        candidates = _candidates(finding.location.file, origin, roots)
+        existing = next((path for path in candidates if _inside(path, real_roots) and path.is_file()), None)
+        if existing is None:
+            completed.append(finding)
+            continue
+        key = os.path.realpath(existing)
+        if key not in sources:
+            sources[key] = _environment_sources(existing)
         ref = finding.object_ref
-        completed.append(replace(finding, source=sources[origin].get((ref.kind, ref.namespace, ref.name))))
+        completed.append(replace(finding, source=sources[key].get((ref.kind, ref.namespace, ref.name))))
     return completed
 
 

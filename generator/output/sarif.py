@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 from generator import HOME, __version__
 from generator.errors import Location, UserError
@@ -173,7 +173,8 @@ def _result(finding: Finding, index: dict[str, int], facts: RunFacts, seen: dict
         found_at["message"] = {"text": "rendered object"}
         related.append(found_at)
         # With an embedded link, literal brackets are escaped (SARIF 2.1.0, 3.11.6).
-        shown = _literal(f"{finding.location.file}:{finding.location.line}")
+        where = unquote(found_at["physicalLocation"]["artifactLocation"]["uri"])
+        shown = _literal(f"{where}:{finding.location.line}")
         message = f"{_literal(message)} (rendered at [{shown}](1))"
     else:
         primary = found_at

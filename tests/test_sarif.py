@@ -1,0 +1,195 @@
+"""SARIF for GitHub code scanning: every property code scanning relies on, from any working directory.
+
+Checked against the SARIF 2.1.0 schema (../shared/schemas) and GitHub's documented requirements:
+repository-relative URIs with %SRCROOT%, no invented URI for stdin, rule help (text, Markdown, helpUri),
+tags and security-severity, partialFingerprints that survive moved lines, invocations with the exit
+status, and rendered objects reported at their environment-file line with the rendered file related.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+
+from generator import HOME, __version__
+from tests.support import REPO, run_cli, shared_dir, write
+
+DEPLOYMENT = "rendered/prod/deployment-resnet-serve.yaml"
+
+
+@pytest.fixture
+def repository(tmp_path: Path) -> Path:
+    """A git repository whose fleet lives in `platform/`, with a privileged container added to one rendered file."""
+    fleet = tmp_path / "platform"
+    shutil.copytree(REPO / "environments", fleet / "environments")
+    shutil.copytree(REPO / "rendered", fleet / "rendered")
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    deployment = fleet / DEPLOYMENT
+    text = deployment.read_text()
+    deployment.write_text(
+        text.replace("allowPrivilegeEscalation: false\n", "allowPrivilegeEscalation: false\n          privileged: true\n", 1)
+    )
+    return tmp_path
+
+
+def _sarif(cwd: Path, *args: str, expect: int = 1) -> dict[str, Any]:
+    result = run_cli("lint", *args, "-o", "sarif", cwd=cwd)
+    assert result.exit_code == expect, result.stderr
+    log: dict[str, Any] = json.loads(result.stdout)
+    return log
+
+
+def _validate(log: dict[str, Any]) -> None:
+    schema = json.loads((shared_dir() / "schemas" / "sarif-schema-2.1.0.json").read_text(encoding="utf-8"))
+    validator = jsonschema.validators.validator_for(schema)(schema)
+    assert [error.message for error in validator.iter_errors(log)] == []
+
+
+def _expected_source() -> tuple[str, int, int]:
+    from generator.load.environments import load_environments
+    from generator.render import render_environment
+
+    (prod,) = load_environments(REPO / "environments", ("prod",))
+    for item in render_environment(prod.spec, prod.name, prod.tree):
+        if item.obj["kind"] == "Deployment" and item.obj["metadata"]["name"] == "resnet-serve":
+            assert item.source is not None
+            return Path(item.source.file).name, item.source.line, item.source.column
+    raise AssertionError("no resnet-serve Deployment")
+
+
+def test_the_log_is_valid_sarif_and_the_same_from_any_working_directory(repository: Path) -> None:
+    from_root = _sarif(repository, "platform/rendered")
+    from_fleet = _sarif(repository / "platform", "rendered")
+    from_deep = _sarif(repository / "platform" / "rendered", "prod", "staging", "dev", "argocd", "flux")
+    _validate(from_root)
+    results = from_root["runs"][0]["results"]
+    assert results
+    assert from_fleet["runs"][0]["results"] == results
+    assert sorted(json.dumps(r, sort_keys=True) for r in from_deep["runs"][0]["results"]) == sorted(
+        json.dumps(r, sort_keys=True) for r in results
+    )
+    for result in results:
+        for location in [*result["locations"], *result.get("relatedLocations", [])]:
+            artifact = location["physicalLocation"]["artifactLocation"]
+            assert artifact["uriBaseId"] == "%SRCROOT%"
+            assert artifact["uri"].startswith("platform/")
+            assert not artifact["uri"].startswith(("/", "file:", ".."))
+
+
+def test_a_rendered_object_is_reported_at_its_environment_file_line(repository: Path) -> None:
+    (result,) = [r for r in _sarif(repository, "platform/rendered")["runs"][0]["results"] if r["ruleId"] == "security-privileged"]
+    name, line, column = _expected_source()
+    primary = result["locations"][0]["physicalLocation"]
+    assert primary["artifactLocation"]["uri"] == f"platform/environments/{name}"
+    assert (primary["region"]["startLine"], primary["region"]["startColumn"]) == (line, column)
+    (related,) = result["relatedLocations"]
+    assert related["id"] == 1
+    assert related["physicalLocation"]["artifactLocation"]["uri"] == f"platform/{DEPLOYMENT}"
+    rendered_line = (repository / "platform" / DEPLOYMENT).read_text().splitlines().index("          privileged: true") + 1
+    assert related["physicalLocation"]["region"]["startLine"] == rendered_line
+    # The message links to the related location, with its own brackets escaped.
+    assert result["message"]["text"].endswith(f"(rendered at [platform/{DEPLOYMENT}:{rendered_line}](1))")
+    assert "\\[Deployment ml-prod/resnet-serve\\]" in result["message"]["text"]
+
+
+def test_rules_carry_help_tags_and_security_severity() -> None:
+    from generator.policy import load_catalog
+
+    catalog = load_catalog()
+    log = _sarif(REPO, "rendered", expect=0)
+    driver = log["runs"][0]["tool"]["driver"]
+    assert (driver["name"], driver["version"], driver["informationUri"]) == ("mlgitops", __version__, HOME)
+    rules = {rule["id"]: rule for rule in driver["rules"]}
+    assert set(rules) == set(catalog.policies)
+    for rule_id, rule in rules.items():
+        policy = catalog.policies[rule_id]
+        assert rule["shortDescription"]["text"] == policy.title
+        assert rule["fullDescription"]["text"] == policy.rationale
+        assert policy.fix in rule["help"]["text"]
+        assert f"**Fix:** {policy.fix}" in rule["help"]["markdown"]
+        assert "```yaml" in rule["help"]["markdown"]
+        assert rule["helpUri"] == f"{HOME}/blob/v{__version__}/policies/{rule_id}.yaml"
+        assert (REPO / "policies" / f"{rule_id}.yaml").is_file()
+        tags = rule["properties"]["tags"]
+        assert set(policy.tags) <= set(tags)
+        assert len(policy.tags) >= 1
+        if "security" in tags:
+            score = float(rule["properties"]["security-severity"])
+            assert 0.0 < score <= 10.0
+        else:
+            assert "security-severity" not in rule["properties"]
+    security = sorted(rule for rule, entry in rules.items() if "security" in entry["properties"]["tags"])
+    assert {"security-privileged", "security-host-access", "security-non-root", "plaintext-secret"} <= set(security)
+    assert float(rules["security-privileged"]["properties"]["security-severity"]) >= 9.0
+
+
+def test_fingerprints_survive_lines_moving(repository: Path) -> None:
+    before = _sarif(repository, "platform/rendered")["runs"][0]["results"]
+    for path in (repository / "platform" / DEPLOYMENT, repository / "platform" / "environments" / "prod.yaml"):
+        header, _, body = path.read_text().partition("\n")  # a generated file's header stays its first line
+        path.write_text(f"{header}\n# a comment that moves every line below it\n\n{body}")
+    after = _sarif(repository, "platform/rendered")["runs"][0]["results"]
+    assert [r["partialFingerprints"] for r in after] == [r["partialFingerprints"] for r in before]
+    assert [r["locations"][0]["physicalLocation"]["region"]["startLine"] for r in after] == [
+        r["locations"][0]["physicalLocation"]["region"]["startLine"] + 2 for r in before
+    ]
+    assert all(r["partialFingerprints"]["mlgitops/v1"] for r in after)
+    assert len({r["partialFingerprints"]["mlgitops/v1"] for r in after}) == len(after)
+
+
+def test_invocations_record_the_exit_status(repository: Path) -> None:
+    failing = _sarif(repository, "platform/rendered")["runs"][0]["invocations"]
+    assert failing == [{"executionSuccessful": True, "exitCode": 1}]
+    clean = _sarif(REPO, "rendered", expect=0)["runs"][0]["invocations"]
+    assert clean == [{"executionSuccessful": True, "exitCode": 0}]
+    write(repository / "broken" / "bad.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\ndata: [unclosed\n")
+    result = run_cli("lint", "broken", "-o", "sarif", cwd=repository)
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: broken/bad.yaml:")
+    log = json.loads(result.stdout)
+    _validate(log)
+    (invocation,) = log["runs"][0]["invocations"]
+    assert (invocation["executionSuccessful"], invocation["exitCode"]) == (False, 2)
+    (notification,) = invocation["toolExecutionNotifications"]
+    assert notification["level"] == "error"
+    assert notification["locations"][0]["physicalLocation"]["artifactLocation"] == {
+        "uri": "broken/bad.yaml",
+        "uriBaseId": "%SRCROOT%",
+    }
+
+
+def test_stdin_gets_no_invented_uri_and_a_file_outside_the_repository_an_absolute_one(
+    repository: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    manifest = (REPO / "tests" / "policy" / "multi_document" / "serving.yaml").read_text()
+    done = subprocess.run(
+        [sys.executable, "-m", "generator.cli", "lint", "-", "-o", "sarif"],
+        input=manifest,
+        cwd=repository,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    log = json.loads(done.stdout)
+    _validate(log)
+    results = log["runs"][0]["results"]
+    assert results
+    for result in results:
+        (location,) = result["locations"]
+        assert "physicalLocation" not in location
+        assert location["logicalLocations"][0]["kind"] == "object"
+        assert "<stdin>" not in json.dumps(result)
+    outside = tmp_path_factory.mktemp("elsewhere") / "serving.yaml"
+    outside.write_text(manifest)
+    uris = {
+        r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+        for r in _sarif(repository, str(outside))["runs"][0]["results"]
+    }
+    assert uris == {outside.as_uri()}
