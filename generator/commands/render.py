@@ -18,6 +18,8 @@ from generator.output.inert import terminal, terminal_lines
 
 EXIT_DRIFT = 1
 EXIT_BAD_INPUT = 2
+# From about this many workloads (over all environments) a render takes a few seconds: worth a progress line.
+PROGRESS_FROM_WORKLOADS = 300
 
 
 def fail(error: UserError) -> None:
@@ -104,7 +106,7 @@ def _render(environments: tuple[str, ...], environments_dir: Path, output_dir: P
     loaded = load_environments(environments_dir, environments)
     out.detail(f"loaded {len(loaded)} environment(s) from {environments_dir}/ in {time.perf_counter() - started:.2f} s")
     workloads = sum(max(1, len(environment.spec.workloads)) for environment in loaded)
-    with out.progress(workloads, "rendering") as advance:
+    with out.progress(workloads, "rendering", PROGRESS_FROM_WORKLOADS) as advance:
         fleet = render_fleet(loaded, output_dir, list(policy_dirs), advance)
     out.detail(f"rendered and checked {workloads} workload(s) in {time.perf_counter() - started:.2f} s")
     if fleet.config_file is not None:

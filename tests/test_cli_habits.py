@@ -1,0 +1,194 @@
+"""kubectl, helm and ruff habits: -h, short options, -o, --quiet/--verbose everywhere, colour and progress only
+on a terminal, `template`/`render --stdout`, and shell completion of environment names and rule ids."""
+
+from __future__ import annotations
+
+import os
+import pty
+import re
+import select
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import click
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from benchmarks.fleet import write_fleet
+from generator.cli import _COMMANDS, cli
+from tests.support import REPO, kubectl, run_cli, write
+
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def _all_commands() -> Iterator[list[str]]:
+    for name in cli.list_commands(None):  # type: ignore[arg-type]
+        command = cli.get_command(None, name)  # type: ignore[arg-type]
+        yield [name]
+        if isinstance(command, click.Group):
+            for sub in command.list_commands(None):  # type: ignore[arg-type]
+                yield [name, sub]
+
+
+COMMANDS = list(_all_commands())
+
+
+@pytest.mark.parametrize("words", COMMANDS, ids=[" ".join(words) for words in COMMANDS])
+def test_every_command_takes_h_quiet_and_verbose(words: list[str]) -> None:
+    result = CliRunner().invoke(cli, [*words, "-h"])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("Usage: ")
+    assert "-q, --quiet" in result.output
+    assert "-v, --verbose" in result.output
+    assert "-h, --help" in result.output
+
+
+def test_the_group_takes_them_too_and_a_new_command_gets_them_without_opting_in(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert CliRunner().invoke(cli, ["-h"]).output.startswith("Usage: ")
+    assert {"render", "template", "lint", "diff", "init", "completion"} <= set(cli.list_commands(None))  # type: ignore[arg-type]
+    # A command added later (issue 19's set/promote, say) is registered by name only ...
+    monkeypatch.setitem(_COMMANDS, "sample", ("tests.sample_command", "sample", "A command added later."))
+    result = CliRunner().invoke(cli, ["sample", "-h"])
+    assert "-q, --quiet" in result.output
+    assert "-v, --verbose" in result.output
+    assert CliRunner().invoke(cli, ["sample", "-q"]).output == "quiet\n"
+    assert CliRunner().invoke(cli, ["sample", "-vv"]).output == "verbosity 2\n"
+
+
+def test_lint_and_diff_take_o_and_the_old_format_alias(fleet: Path) -> None:
+    for words in (["lint"], ["diff"]):
+        help_text = CliRunner().invoke(cli, [*words, "-h"]).output
+        assert "-o, --output-format, --format" in help_text
+    assert (
+        run_cli("lint", "rendered", "-o", "json", cwd=fleet).stdout
+        == run_cli("lint", "rendered", "--format", "json", cwd=fleet).stdout
+    )
+    render_help = CliRunner().invoke(cli, ["render", "-h"]).output
+    assert "-e, --env NAME" in render_help
+    assert "-d, --environments-dir" in render_help
+
+
+def test_quiet_prints_only_results_and_verbose_says_more(fleet: Path) -> None:
+    quiet = run_cli("lint", "rendered", "-q", cwd=fleet)
+    assert (quiet.exit_code, quiet.stdout, quiet.stderr) == (0, "", "")
+    normal = run_cli("lint", "rendered", cwd=fleet)
+    assert re.search(r"0 error\(s\), 0 warning\(s\), \d+ info, \d+ waived in \d+ file\(s\)", normal.stderr)
+    verbose = run_cli("-v", "lint", "rendered", cwd=fleet)
+    assert re.search(r"read \d+ file\(s\), \d+ object\(s\) in [0-9.]+ s", verbose.stderr)
+    assert run_cli("render", "-q", cwd=fleet).stdout == ""
+    assert run_cli("render", cwd=fleet).stdout.startswith("rendered ")
+    assert "loaded 3 environment(s)" in run_cli("render", "--check", "-v", cwd=fleet).stderr
+    assert run_cli("init", "new", "-q", cwd=fleet).stdout == ""
+
+
+def test_template_and_render_stdout_print_one_stream_of_what_kustomize_builds(fleet: Path) -> None:
+    stream = run_cli("template", "prod", cwd=fleet)
+    assert stream.exit_code == 0, stream.stderr
+    assert run_cli("render", "--stdout", "-e", "prod", cwd=fleet).stdout == stream.stdout
+    objects = [document for document in yaml.safe_load_all(stream.stdout) if document]
+    built: list[dict[str, object]] = []
+    for root in (fleet / "rendered" / "prod", fleet / "rendered" / "prod" / "cluster"):
+        out = subprocess.run([kubectl(), "kustomize", str(root)], capture_output=True, text=True, check=True).stdout
+        built += [document for document in yaml.safe_load_all(out) if document]
+
+    def key(obj: dict[str, object]) -> tuple[str, str]:
+        return str(obj["kind"]), str(obj["metadata"]["name"])  # type: ignore[index]
+
+    assert sorted(objects, key=key) == sorted(built, key=key)
+    # Nothing was written, and the stream is the render pipeline's: a bad environment is refused the same way.
+    write(fleet / "environments" / "prod.yaml", (fleet / "environments" / "prod.yaml").read_text() + "bogus: 1\n")
+    refused = run_cli("template", "prod", cwd=fleet)
+    assert (refused.exit_code, refused.stdout) == (2, "")
+    assert "unknown field 'bogus'" in refused.stderr
+    assert run_cli("render", "--stdout", "--check", cwd=fleet).exit_code == 2
+
+
+def _on_a_terminal(args: list[str], cwd: Path, env: dict[str, str] | None = None, timeout: float = 300) -> str:
+    """Run mlgitops with stdout and stderr on a pseudo-terminal; everything it printed."""
+    controller, terminal = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "generator.cli", *args],
+        cwd=cwd,
+        stdin=subprocess.DEVNULL,
+        stdout=terminal,
+        stderr=terminal,
+        env={**os.environ, "TERM": "xterm", **(env or {})},
+    )
+    os.close(terminal)
+    chunks = []
+    while True:
+        ready, _, _ = select.select([controller], [], [], timeout)
+        if not ready:
+            process.kill()
+            raise AssertionError("no output in time")
+        try:
+            data = os.read(controller, 65536)
+        except OSError:
+            break
+        if not data:
+            break
+        chunks.append(data)
+    process.wait(timeout=timeout)
+    os.close(controller)
+    return b"".join(chunks).decode("utf-8", "replace")
+
+
+@pytest.fixture
+def findings(tmp_path: Path) -> Path:
+    write(tmp_path / "serving.yaml", (REPO / "tests" / "policy" / "multi_document" / "serving.yaml").read_text())
+    return tmp_path
+
+
+def test_colour_on_a_terminal_only_and_never_with_no_color(findings: Path) -> None:
+    env = {key: value for key, value in os.environ.items() if key != "NO_COLOR"}
+    coloured = _on_a_terminal(["lint", "serving.yaml"], findings, {"NO_COLOR": ""})
+    assert ANSI.search(coloured)
+    assert "error serving-probes" in ANSI.sub("", coloured)
+    assert "\x1b[31m" in coloured  # errors in red
+    assert not ANSI.search(_on_a_terminal(["lint", "serving.yaml"], findings, {"NO_COLOR": "1"}))
+    piped = subprocess.run(
+        [sys.executable, "-m", "generator.cli", "lint", "serving.yaml"],
+        cwd=findings,
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    assert piped.stdout
+    assert not ANSI.search(piped.stdout + piped.stderr)
+
+
+def test_progress_on_a_terminal_never_piped_or_quiet(tmp_path: Path) -> None:
+    write_fleet(tmp_path / "environments", 100)  # 300 workloads over three environments: a progress line's worth
+    shown = _on_a_terminal(["render", "--stdout"], tmp_path, {"MLGITOPS_PROCESSES": "1"})
+    assert "rendering" in shown
+    assert "100%" in shown
+    assert "rendering" not in _on_a_terminal(["render", "--stdout", "-q"], tmp_path, {"MLGITOPS_PROCESSES": "1"})
+    piped = run_cli("render", cwd=tmp_path, env={"MLGITOPS_PROCESSES": "1"})
+    assert piped.exit_code == 0, piped.stderr
+    assert "rendering" not in piped.stderr
+    assert "%" not in piped.stderr
+
+
+def _complete(words: str, cwd: Path) -> list[str]:
+    env = {"_MLGITOPS_COMPLETE": "bash_complete", "COMP_WORDS": words, "COMP_CWORD": str(len(words.split(" ")) - 1)}
+    result = run_cli(cwd=cwd, env=env)
+    return [line.split(",", 1)[1] for line in result.stdout.splitlines()]
+
+
+def test_completion_scripts_and_what_they_complete(fleet: Path) -> None:
+    for shell in ("bash", "zsh", "fish"):
+        script = run_cli("completion", shell, cwd=fleet)
+        assert script.exit_code == 0
+        assert "_MLGITOPS_COMPLETE" in script.stdout
+    assert run_cli("completion", "tcsh", cwd=fleet).exit_code == 2
+    # Environment names (abstract bases left out), for -e and for template's arguments.
+    assert _complete("mlgitops render -e ", fleet) == ["dev", "prod", "staging"]
+    assert _complete("mlgitops template p", fleet) == ["prod"]
+    assert _complete("mlgitops lint --env s", fleet) == ["staging"]
+    # Rule ids of the catalog.
+    assert _complete("mlgitops explain gpu-", fleet) == ["gpu-limits", "gpu-node-selection", "gpu-shm", "gpu-toleration"]
+    assert "render" in _complete("mlgitops ", fleet)
