@@ -283,3 +283,24 @@ def test_generated_files_a_merge_brings_are_mlgitops_own(fleet: Path) -> None:
     result = run_forked("render", cwd=fleet, timeout=60)
     assert result.exit_code == 0, result.stderr
     assert _digest(fleet / "rendered") == _digest(REPO / "rendered")
+
+
+def test_the_lock_is_exclusive_cross_platform_and_leaves_no_file_in_the_repository(fleet: Path) -> None:
+    import subprocess
+    import sys
+
+    from generator.output.tree import lock_path, locked
+
+    root = fleet / "rendered"
+    assert not lock_path(root).is_relative_to(fleet)
+    assert lock_path(root) == lock_path(fleet / "rendered" / ".." / "rendered")  # one lock per real folder
+    probe = (
+        "import sys; from filelock import FileLock, Timeout\n"
+        "try:\n    FileLock(sys.argv[1]).acquire(timeout=0.5)\nexcept Timeout:\n    sys.exit(7)\n"
+    )
+    with locked(root):
+        held = subprocess.run([sys.executable, "-c", probe, str(lock_path(root))], check=False, timeout=60)
+        assert held.returncode == 7  # another process waits while a render holds the lock
+    free = subprocess.run([sys.executable, "-c", probe, str(lock_path(root))], check=False, timeout=60)
+    assert free.returncode == 0
+    assert sorted(path.name for path in root.iterdir() if path.name.startswith(".")) == []

