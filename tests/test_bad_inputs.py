@@ -342,4 +342,4 @@ def test_a_missing_path_and_an_unknown_format_are_usage_errors(tmp_path: Path) -
     assert (result.exit_code, result.stderr) == (2, "error: nowhere: no such file or folder\n")
     result = run_cli("lint", ".", "--format", "xml", cwd=tmp_path, timeout=TIMEOUT)
     assert result.exit_code == 2
-    assert "Invalid value for '--format'" in result.stderr
+    assert "Invalid value for '-o' / '--output-format' / '--format': 'xml'" in result.stderr

@@ -161,16 +161,43 @@ def test_colour_on_a_terminal_only_and_never_with_no_color(findings: Path) -> No
     assert not ANSI.search(piped.stdout + piped.stderr)
 
 
-def test_progress_on_a_terminal_never_piped_or_quiet(tmp_path: Path) -> None:
+def test_progress_on_a_terminal_never_piped_or_quiet(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     write_fleet(tmp_path / "environments", 100)  # 300 workloads over three environments: a progress line's worth
     shown = _on_a_terminal(["render", "--stdout"], tmp_path, {"MLGITOPS_PROCESSES": "1"})
     assert "rendering" in shown
     assert "100%" in shown
-    assert "rendering" not in _on_a_terminal(["render", "--stdout", "-q"], tmp_path, {"MLGITOPS_PROCESSES": "1"})
     piped = run_cli("render", cwd=tmp_path, env={"MLGITOPS_PROCESSES": "1"})
     assert piped.exit_code == 0, piped.stderr
     assert "rendering" not in piped.stderr
     assert "%" not in piped.stderr
+    # --quiet, and work below the minimum, show nothing even on a terminal.
+    from generator.commands.console import QUIET, Console
+
+    class Terminal:
+        def __init__(self) -> None:
+            self.text = ""
+
+        def isatty(self) -> bool:
+            return True
+
+        def write(self, text: str) -> int:
+            self.text += text
+            return len(text)
+
+        def flush(self) -> None:
+            return None
+
+    for console, total, minimum, expected in (
+        (Console(), 500, 300, True),
+        (Console(QUIET), 500, 300, False),
+        (Console(), 50, 300, False),
+    ):
+        terminal = Terminal()
+        monkeypatch.setattr(sys, "stderr", terminal)
+        with console.progress(total, "rendering", minimum) as advance:
+            advance(total)
+        monkeypatch.undo()
+        assert ("rendering" in terminal.text) is expected
 
 
 def _complete(words: str, cwd: Path) -> list[str]:
