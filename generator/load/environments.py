@@ -296,9 +296,10 @@ def _tags(model: type[BaseModel]) -> set[str]:
 
 
 def _models_in(annotation: Any) -> list[type[BaseModel]]:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return [annotation]
     origin = typing.get_origin(annotation)
+    # On Python 3.10 `list[X]` passes isinstance(..., type) but not issubclass: test plain classes only.
+    if origin is None and isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
     if origin is typing.Annotated:
         return _models_in(typing.get_args(annotation)[0])
     if origin in (typing.Union, types.UnionType, list, dict, tuple):
