@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -28,7 +29,7 @@ def diff(base_ref: str | None, output_format: str, fail_on_new: bool, environmen
     memory and GPUs requested before and after, and policy findings the change adds or fixes.
     """
     from generator.review.comparison import review_change
-    from generator.review.summary import as_json, markdown, text
+    from generator.review.summary import Review, as_json, markdown, text
 
     out = console()
     started = time.perf_counter()
@@ -38,7 +39,8 @@ def diff(base_ref: str | None, output_format: str, fail_on_new: bool, environmen
         fail(error)
         return
     out.detail(f"compared with {review.base} in {time.perf_counter() - started:.2f} s")
-    render = {"markdown": markdown, "json": as_json, "text": text}[output_format]
+    renderers: dict[str, Callable[[Review], str]] = {"markdown": markdown, "json": as_json, "text": text}
+    render = renderers[output_format]
     out.result(render(review))
     if fail_on_new and any(note.severity == "error" for note in review.new_findings):
         sys.exit(1)

@@ -155,8 +155,9 @@ def compile_user_schema(schema: Any, version: str | None = None) -> CompiledSche
     definitions held in memory); patterns must compile on the linear-time engine; and the schema
     must be a valid Draft 2020-12 schema (jsonschema-rs checks it against the meta-schema).
     """
-    import jsonschema_rs
+    import jsonschema_rs as typed
 
+    jsonschema_rs: Any = typed
     from generator.kube.user_schema import RefusedSchema, check_user_schema, refuse_retrieval, regex_options
 
     check_user_schema(schema, (K8S_DEFINITIONS,) if version is not None else ())
@@ -174,11 +175,20 @@ def compile_user_schema(schema: Any, version: str | None = None) -> CompiledSche
     return CompiledSchema(schema, version)
 
 
-@cache
-def _fast_registry(version: str) -> Any:
+def _jsonschema_rs() -> Any:
+    """jsonschema-rs, or None. Used untyped: its stubs before 0.60 leave out Registry and type
+    ReferencingError loosely, though the versions the floor allows have both."""
     try:
         import jsonschema_rs
     except ImportError:  # pragma: no cover - an optional speed-up
+        return None
+    return jsonschema_rs
+
+
+@cache
+def _fast_registry(version: str) -> Any:
+    jsonschema_rs = _jsonschema_rs()
+    if jsonschema_rs is None:  # pragma: no cover - an optional speed-up
         return None
     folder = _schema_root() / f"v{version}.0-local-strict"
     definitions = json.loads((folder / "_definitions.json").read_text(encoding="utf-8"))
@@ -186,20 +196,20 @@ def _fast_registry(version: str) -> Any:
 
 
 def _fast_validator(schema: dict[str, Any], version: str | None) -> Any:
-    try:
-        import jsonschema_rs
-    except ImportError:  # pragma: no cover - an optional speed-up
+    jsonschema_rs = _jsonschema_rs()
+    if jsonschema_rs is None:  # pragma: no cover - an optional speed-up
         return None
     from generator.kube.user_schema import refuse_retrieval, regex_options
 
     # Never fetch a reference, and run patterns on the linear-time regex engine.
     options: dict[str, Any] = {"retriever": refuse_retrieval, "pattern_options": regex_options()}
+    referencing_error: type[BaseException] = jsonschema_rs.ReferencingError
     try:
         if version is None:
             return jsonschema_rs.Draft202012Validator(schema, **options)
         registry = _fast_registry(version)
         return None if registry is None else jsonschema_rs.Draft202012Validator(schema, registry=registry, **options)
-    except (ValueError, jsonschema_rs.ReferencingError):  # pragma: no cover - fall back to the library
+    except (ValueError, referencing_error):  # pragma: no cover - fall back to the library
         return None
 
 

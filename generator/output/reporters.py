@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from generator.output import colour, inert
 from generator.output.sarif import RunFacts, sarif_log
@@ -95,7 +95,8 @@ def github(findings: Sequence[Finding], policies: dict[str, Policy]) -> str:
     return "".join(line + "\n" for line in lines)
 
 
-REPORTERS = {"text": text, "json": as_json, "junit": junit, "github": github}
+Reporter = Callable[[Sequence[Finding], dict[str, Policy]], str]
+REPORTERS: dict[str, Reporter] = {"text": text, "json": as_json, "junit": junit, "github": github}
 
 
 def report(
