@@ -216,13 +216,15 @@ def test_the_wheel_installs_in_a_fresh_venv_and_runs_outside_the_checkout(dist: 
     assert "mlgitops_policies/gpu-limits.yaml" in names
     assert "generator/scaffold/pre-commit-config.yaml" in names
     venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
+    # A venv with its own pip (ensurepip needs no network): the test run's environment may have none (uv).
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300, capture_output=True)
     python = venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
     subprocess.run(
-        [sys.executable, "-m", "pip", "--python", str(python), "install", "-q", "--no-deps", "--no-index", str(wheel)],
+        [str(python), "-m", "pip", "install", "-q", "--no-deps", "--no-index", str(wheel)],
         check=True,
         timeout=300,
         capture_output=True,
+        env={**os.environ, "PIP_CONSTRAINT": "", "PIP_FIND_LINKS": "", "PIP_EXTRA_INDEX_URL": ""},
     )
     # Dependencies come from this test run's environment (no network); mlgitops itself only from the wheel:
     # a path added by a .pth line does not run that folder's own .pth files, so the editable install stays out.
