@@ -228,4 +228,4 @@ def test_usage_errors_quote_arguments_inertly(tmp_path: Path) -> None:
     result = run_forked("lint", "--format", "x\x1b]0;t\x07\n::error::forged", cwd=tmp_path)
     assert result.exit_code == 2
     _assert_inert_lines(result.stderr)
-    assert "Invalid value for '--format'" in result.stderr
+    assert "Invalid value for '-o' / '--output-format' / '--format'" in result.stderr

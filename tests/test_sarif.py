@@ -19,6 +19,7 @@ import jsonschema
 import pytest
 
 from generator import HOME, __version__
+from generator.output import inert
 from tests.support import REPO, run_cli, shared_dir, write
 
 DEPLOYMENT = "rendered/prod/deployment-resnet-serve.yaml"
@@ -110,10 +111,11 @@ def test_rules_carry_help_tags_and_security_severity() -> None:
     assert set(rules) == set(catalog.policies)
     for rule_id, rule in rules.items():
         policy = catalog.policies[rule_id]
-        assert rule["shortDescription"]["text"] == policy.title
-        assert rule["fullDescription"]["text"] == policy.rationale
-        assert policy.fix in rule["help"]["text"]
-        assert f"**Fix:** {policy.fix}" in rule["help"]["markdown"]
+        # Policies are data (a repository may add its own): their text is inert in SARIF and Markdown.
+        assert rule["shortDescription"]["text"] == inert.sarif_text(policy.title)
+        assert rule["fullDescription"]["text"] == inert.sarif_text(policy.rationale)
+        assert inert.sarif_text(policy.fix) in rule["help"]["text"]
+        assert f"**Fix:** {inert.markdown_text(policy.fix)}" in rule["help"]["markdown"]
         assert "```yaml" in rule["help"]["markdown"]
         assert rule["helpUri"] == f"{HOME}/blob/v{__version__}/policies/{rule_id}.yaml"
         assert (REPO / "policies" / f"{rule_id}.yaml").is_file()
@@ -193,3 +195,32 @@ def test_stdin_gets_no_invented_uri_and_a_file_outside_the_repository_an_absolut
         for r in _sarif(repository, str(outside))["runs"][0]["results"]
     }
     assert uris == {outside.as_uri()}
+
+
+def test_a_repositorys_own_policy_text_is_inert_in_rule_help() -> None:
+    from generator.output.sarif import RunFacts, sarif_log
+    from generator.policy.model import Example, Policy
+
+    hostile = "see [docs](https://evil.example) <img src=x onerror=alert(1)> @octocat\n::error::forged **loud**"
+    policy = Policy(
+        id="team-rule",
+        title=hostile,
+        severity="warning",
+        rationale=hostile,
+        fix=hostile,
+        file="ops/policies/team-rule.yaml",
+        examples_fail=[Example("kind: Pod\n```\n[x](https://evil.example)\n")],
+        examples_pass=[Example("kind: Pod\n")],
+        tags=("security",),
+    )
+    log = json.loads(sarif_log([], {"team-rule": policy}, RunFacts("/repo", "/repo")))
+    (rule,) = log["runs"][0]["tool"]["driver"]["rules"]
+    markdown = rule["help"]["markdown"]
+    assert "](https://evil.example)" not in markdown.replace("```\n[x](https://evil.example)", "")
+    assert "<img" not in markdown
+    assert "@octocat" not in markdown
+    assert "\n::error::" not in json.dumps(rule)
+    # The example keeps its own text, in a fence that its ``` line cannot close.
+    assert "````yaml" in markdown
+    assert "helpUri" not in rule  # a repository's own rule has no page in this project's repository
+    assert rule["properties"]["security-severity"] == "5.0"  # tagged security without a score: by severity

@@ -79,6 +79,16 @@ def markdown_code(text: object, *, in_table: bool = False) -> str:
     return f"{fence}{padding}{shown}{padding}{fence}"
 
 
+def markdown_text(text: object) -> str:
+    """``text`` as Markdown prose: one line, every character Markdown or HTML could act on escaped.
+
+    Emphasis, links, images, HTML, headings, lists, tables and @mentions stay literal text.
+    """
+    shown = terminal(text)
+    escaped = re.sub(r"([\\`*_{}\[\]()#+\-.!|~>])", r"\\\1", shown)
+    return escaped.replace("<", "&lt;").replace("@", "&#64;")
+
+
 def markdown_fence(lines: list[str], language: str = "") -> list[str]:
     """Lines as a fenced code block that no line inside can close."""
     shown = [terminal(line) for line in lines]
@@ -121,6 +131,7 @@ __all__ = [
     "json_document",
     "markdown_code",
     "markdown_fence",
+    "markdown_text",
     "sarif_text",
     "terminal",
     "terminal_lines",

@@ -96,7 +96,14 @@ def github(findings: Sequence[Finding], policies: dict[str, Policy]) -> str:
 
 
 Reporter = Callable[[Sequence[Finding], dict[str, Policy]], str]
-REPORTERS: dict[str, Reporter] = {"text": text, "json": as_json, "junit": junit, "github": github}
+
+
+def sarif(findings: Sequence[Finding], policies: dict[str, Policy]) -> str:
+    """SARIF for a run in the current directory (``report`` passes the run's own facts)."""
+    return sarif_log(findings, policies, RunFacts.here())
+
+
+REPORTERS: dict[str, Reporter] = {"text": text, "json": as_json, "sarif": sarif, "junit": junit, "github": github}
 
 
 def report(

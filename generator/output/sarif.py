@@ -19,7 +19,6 @@ What code scanning needs (docs.github.com, "SARIF support for code scanning") an
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import re
 from collections.abc import Sequence
@@ -30,6 +29,7 @@ from urllib.parse import quote, unquote
 
 from generator import HOME, __version__
 from generator.errors import Location, UserError
+from generator.output import inert
 from generator.policy.model import Finding, Policy
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -89,20 +89,17 @@ def _location(facts: RunFacts, where: Location) -> dict[str, Any] | None:
     return {"physicalLocation": {"artifactLocation": artifact, "region": region}}
 
 
-def _fence(text: str) -> str:
-    """A Markdown code fence longer than any run of backticks in ``text``."""
-    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
-    return "`" * max(3, longest + 1)
-
-
 def help_markdown(policy: Policy) -> str:
-    """The rule's help page for code scanning: rationale, fix, one failing and one passing example."""
-    parts = [f"**{policy.title}**", "", policy.rationale, "", f"**Fix:** {policy.fix}"]
+    """The rule's help page for code scanning: rationale, fix, one failing and one passing example.
+
+    A policy file is user data (a repository's own policies): its prose is made inert Markdown and its
+    examples go into fences no line can close (output/inert.py).
+    """
+    prose = inert.markdown_text
+    parts = [f"**{prose(policy.title)}**", "", prose(policy.rationale), "", f"**Fix:** {prose(policy.fix)}"]
     for heading, examples in (("Fails", policy.examples_fail), ("Passes", policy.examples_pass)):
         if examples:
-            text = examples[0].text.rstrip("\n")
-            fence = _fence(text)
-            parts += ["", f"{heading}:", "", f"{fence}yaml", text, fence]
+            parts += ["", f"{heading}:", "", *inert.markdown_fence(examples[0].text.rstrip("\n").split("\n"), "yaml")]
     parts += [
         "",
         f'Accept a finding on purpose with the annotation `mlgitops.io/waive.{policy.id}: "<reason> until=YYYY-MM-DD"`; '
@@ -118,7 +115,10 @@ def _rule(rule: str, policy: Policy | None) -> dict[str, Any]:
             "name": rule,
             "shortDescription": {"text": rule},
             "fullDescription": {"text": rule},
-            "help": {"text": f"Run `mlgitops explain {rule}`.", "markdown": f"Run `mlgitops explain {rule}`."},
+            "help": {
+                "text": inert.sarif_text(f"Run mlgitops explain {rule}."),
+                "markdown": f"Run `mlgitops explain {inert.markdown_text(rule)}`.",
+            },
             "properties": {"tags": ["mlgitops"], "precision": "high"},
         }
     tags = sorted({"mlgitops", "kubernetes", *policy.tags})
@@ -129,9 +129,9 @@ def _rule(rule: str, policy: Policy | None) -> dict[str, Any]:
     entry: dict[str, Any] = {
         "id": rule,
         "name": rule,
-        "shortDescription": {"text": policy.title},
-        "fullDescription": {"text": policy.rationale},
-        "help": {"text": f"{policy.rationale}\n\nFix: {policy.fix}", "markdown": help_markdown(policy)},
+        "shortDescription": {"text": inert.sarif_text(policy.title)},
+        "fullDescription": {"text": inert.sarif_text(policy.rationale)},
+        "help": {"text": inert.sarif_text(f"{policy.rationale} Fix: {policy.fix}"), "markdown": help_markdown(policy)},
         "defaultConfiguration": {"level": _LEVEL[policy.severity], "enabled": policy.enabled},
         "properties": properties,
     }
@@ -166,16 +166,15 @@ def _result(finding: Finding, index: dict[str, int], facts: RunFacts, seen: dict
     primary = _location(facts, finding.source) if finding.source is not None else None
     found_at = _location(facts, finding.location)
     related: list[dict[str, Any]] = []
-    message = f"{finding.message} [{finding.object_ref}]"
+    # Literal brackets are escaped (SARIF 2.1.0, 3.11.6): only our own link below can be one.
+    message = inert.sarif_text(f"{finding.message} [{finding.object_ref}]")
     if primary is not None and found_at is not None:
         # Reported where the object was written (the environment file); the rendered file is one click away.
         found_at["id"] = 1
         found_at["message"] = {"text": "rendered object"}
         related.append(found_at)
-        # With an embedded link, literal brackets are escaped (SARIF 2.1.0, 3.11.6).
         where = unquote(found_at["physicalLocation"]["artifactLocation"]["uri"])
-        shown = _literal(f"{where}:{finding.location.line}")
-        message = f"{_literal(message)} (rendered at [{shown}](1))"
+        message += f" (rendered at [{inert.sarif_text(f'{where}:{finding.location.line}')}](1))"
     else:
         primary = found_at
     result: dict[str, Any] = {
@@ -193,16 +192,16 @@ def _result(finding: Finding, index: dict[str, int], facts: RunFacts, seen: dict
     uri = primary["physicalLocation"]["artifactLocation"]["uri"] if primary is not None else "<stdin>"
     result["partialFingerprints"] = {FINGERPRINT: _fingerprint(finding, uri, seen)}
     if finding.waiver is not None:
-        result["suppressions"] = [{"kind": "inSource", "status": "accepted", "justification": finding.waiver}]
+        result["suppressions"] = [{"kind": "inSource", "status": "accepted", "justification": inert.terminal(finding.waiver)}]
     return result
 
 
-def _literal(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("[", "\\[").replace("]", "\\]")
-
-
 def _notification(error: UserError, facts: RunFacts) -> dict[str, Any]:
-    entry: dict[str, Any] = {"level": "error", "message": {"text": error.message}, "descriptor": {"id": "input-error"}}
+    entry: dict[str, Any] = {
+        "level": "error",
+        "message": {"text": inert.sarif_text(error.message)},
+        "descriptor": {"id": "input-error"},
+    }
     if error.location is not None and (where := _location(facts, error.location)) is not None:
         entry["locations"] = [where]
     return entry
@@ -236,7 +235,7 @@ def sarif_log(findings: Sequence[Finding], policies: dict[str, Policy], facts: R
             }
         ],
     }
-    return json.dumps(log, indent=2, ensure_ascii=False) + "\n"
+    return inert.json_document(log)
 
 
 __all__ = ["FINGERPRINT", "SRCROOT", "RunFacts", "help_markdown", "sarif_log"]
