@@ -38,6 +38,8 @@ def _classify(text: str) -> str:
     document = yaml.safe_load(text)
     if text.startswith("# Written by `mlgitops init`"):
         return "init"
+    if text.startswith("# rendered/"):
+        return "rendered"
     if isinstance(document, list) and document and isinstance(document[0], dict) and "uses" in document[0]:
         return "action"
     if isinstance(document, list):
@@ -52,12 +54,21 @@ def _classify(text: str) -> str:
     return "workload-fields"
 
 
+def _contains(whole: Any, part: Any) -> bool:
+    """``part`` is ``whole`` with fields (and list items) left out."""
+    if isinstance(part, dict):
+        return isinstance(whole, dict) and all(key in whole and _contains(whole[key], value) for key, value in part.items())
+    if isinstance(part, list):
+        return isinstance(whole, list) and all(any(_contains(item, wanted) for item in whole) for wanted in part)
+    return bool(whole == part)
+
+
 BLOCKS = _yaml_blocks()
 
 
 def test_the_readme_has_examples_of_every_kind() -> None:
     kinds = {_classify(text) for _, text in BLOCKS}
-    assert kinds == {"init", "action", "workloads", "environment", "manifest", "config", "workload-fields"}
+    assert kinds == {"init", "action", "workloads", "environment", "manifest", "config", "workload-fields", "rendered"}
 
 
 @pytest.mark.parametrize(("line", "text"), BLOCKS, ids=[f"README.md:{line}" for line, _ in BLOCKS])
@@ -92,6 +103,10 @@ def test_every_readme_yaml_example_is_accepted(line: int, text: str, tmp_path: P
         assert all(key.startswith("mlgitops.io/waive.") and "until=" in value for key, value in annotations.items())
     elif kind == "init":
         assert text in scaffold_files().values()
+    elif kind == "rendered":
+        # An excerpt of a committed rendered file: every field it shows is in that file, with that value.
+        path = text.splitlines()[0].removeprefix("# ").split(" ")[0]
+        assert _contains(yaml.safe_load((REPO / path).read_text(encoding="utf-8")), document), path
     elif kind == "action":
         assert document == [{"uses": f"{HOME.removeprefix('https://github.com/')}@v{__version__}"}]
 
