@@ -214,7 +214,7 @@ def explaining_validator_class() -> Any:
     """jsonschema's Draft 2020-12 validator with every regex keyword on the linear-time engine."""
     from jsonschema import Draft202012Validator, validators
 
-    return validators.extend(  # type: ignore[no-untyped-call]
+    return validators.extend(  # type: ignore[no-untyped-call,unused-ignore]
         Draft202012Validator,
         {"pattern": _pattern, "patternProperties": _pattern_properties, "additionalProperties": _additional_properties},
     )
