@@ -66,6 +66,12 @@ def _contains(whole: Any, part: Any) -> bool:
 BLOCKS = _yaml_blocks()
 
 
+def test_an_excerpt_must_match_its_file() -> None:
+    assert _contains({"a": [{"b": 1, "c": 2}], "d": 3}, {"a": [{"b": 1}]})
+    assert not _contains({"a": [{"b": 1}]}, {"a": [{"b": 2}]})
+    assert not _contains({"a": 1}, {"e": 1})
+
+
 def test_the_readme_has_examples_of_every_kind() -> None:
     kinds = {_classify(text) for _, text in BLOCKS}
     assert kinds == {"init", "action", "workloads", "environment", "manifest", "config", "workload-fields", "rendered"}
