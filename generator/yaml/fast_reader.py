@@ -10,8 +10,11 @@ anything that could make the two readers disagree or that needs PyYAML's own che
   text (`yes`/`no`/`on`/`off`/`y`/`n`, every number form but plain decimals, dates, `=`);
   the screen is wider than any reader's rules (e.g. every token of digits, dots and colons)
   and its tests hold it to cover every text :func:`~generator.yaml.ambiguity.go_reading` judges;
-- anchors, aliases, tags, merge keys, complex keys, directives and `...` markers, so alias
-  bombs and unsupported tags are refused by PyYAML's path with their located message;
+- anchors, aliases, tags, merge keys, complex and empty keys, directives and `...` markers, so
+  alias bombs and unsupported tags are refused by PyYAML's path with their located message;
+- flow collections other than one-line, unnested ones of plain or quoted scalars (YAML 1.2
+  relaxed flow syntax that YAML 1.1 refuses), block scalars (`|`, `>`: the two chomp empty
+  and last lines differently) and trailing spaces at the end of the text;
 - tabs, carriage returns, byte-order marks, YAML 1.1 line breaks (NEL, LS, PS) and characters
   PyYAML refuses;
 - anything that could nest deeper than ``MAX_DEPTH``: yaml-rs itself overflows its stack on
@@ -50,11 +53,23 @@ _AT_LINE = re.compile(r"\n" + _LINE_START)
 _AT_TEXT = re.compile(_LINE_START)
 _AT_VALUE = re.compile(r":(?=([ ]+))\1" + _TOKEN)
 _IN_FLOW = re.compile(r"""(?:[,\[{][ ]*|["'\]}]:)""" + _TOKEN)  # only where there are flow collections
+# Block scalars (`|`, `>`): libyaml and yaml-rs disagree on empty ones and on trailing lines.
+_BLOCK_SCALAR = re.compile(r"[|>](?<=[ \n][|>])[-+1-9]{0,2}[ ]*(?:#[^\n]*)?(?=\n|$)")
 _STRUCTURE_MARKS = "&!*<?"
 _STRUCTURE = re.compile(  # anchor, tag, alias, merge key, complex key (at the start of a token)
     r"[&!*<?](?<=[\s\[{,][&!*<?])(?:(?<=[&!])|(?<=\*)(?=[^\s,\[\]{}])|(?<=<)<(?=[ \n:]|$)|(?<=\?)(?=[ \n:]|$))"
 )
-_DIRECTIVE = re.compile(r"\n(?:%|\.\.\.(?=[ \n]|$))")  # and the document end marker
+# A directive, a document end marker, a block scalar on the `---` line, an empty key (`: x`).
+_LINE_MARKS = re.compile(r"\n(?:%|\.\.\.(?=[ \n]|$)|---[ ]+[|>]|[ ]*(?:-[ ]+)*:(?=[ \n]|$))")
+# YAML 1.2 relaxed flow collections (multi-line keys, `"a":b`, empty and complex keys, nesting),
+# which YAML 1.1 readers refuse or read otherwise: only one-line collections of plain or quoted
+# scalars, not nested and not used as keys, take the fast path.
+_FLOW_ITEM = r"""(?:"(?:[^"\\\n]|\\.)*"|'(?:[^'\n]|'')*'|(?:[^\s,\[\]{}#&*!|>'"%@`?:-]|-(?=[^\s,\[\]{}]))[^,\[\]{}#:\n]*)"""
+_SIMPLE_FLOW = re.compile(
+    r"(?:\[[ ]*(?:ITEM[ ]*(?:,[ ]*ITEM[ ]*)*,?[ ]*)?\]|\{[ ]*(?:ITEM:[ ]+ITEM[ ]*(?:,[ ]*ITEM:[ ]+ITEM[ ]*)*,?[ ]*)?\})"
+    r"(?=[ ]*(?:#|\n|$))".replace("ITEM", _FLOW_ITEM)
+)
+_FLOW_OPEN = re.compile(r"[\[{]")
 _PRINTABLE_ASCII = bytes(range(0x20, 0x7F)) + b"\n"
 _UNPRINTABLE = re.compile(  # tab, CR, BOM, YAML 1.1 line breaks (NEL, LS, PS) and what PyYAML refuses
     r"[^\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]"
@@ -64,11 +79,9 @@ _CONTENT = re.compile(r"^[ ]*[^#\s]", re.MULTILINE)
 # Block collections nest at growing indentation (a mapping's sequence may share its mapping's),
 # plus the collections opened on one line by "- " (`- - x`, `- a: x`), each of which pushes the
 # lines nested in it further right. With indentation under 36 spaces and runs of under 4 such
-# indicators, no block collection nests deeper than 95 levels; each flow collection adds one.
+# indicators, no block collection nests deeper than 95 levels; a (simple) flow collection adds one.
 _DEEP_INDENT = "\n" + " " * 36
 _LONG_RUN = re.compile(r"-[ ]+-[ ]+-[ ]+-(?=[ \n]|$)")
-_BLOCK_BOUND = 96
-_FLOW_BUDGET = MAX_DEPTH - _BLOCK_BOUND
 
 
 def _first(text: str) -> re.Match[str] | None:
@@ -80,12 +93,25 @@ def _first(text: str) -> re.Match[str] | None:
         return found
     found = _AT_TEXT.match(text) or _AT_LINE.search(text) or _AT_VALUE.search(text)
     if found is None and ("[" in text or "{" in text):
-        found = _IN_FLOW.search(text)
+        found = _IN_FLOW.search(text) or _complex_flow(text)
+    if found is None and ("|" in text or ">" in text):
+        found = _BLOCK_SCALAR.search(text) or _BLOCK_SCALAR.search("\n" + text[:4])
     if found is None and any(mark in text for mark in _STRUCTURE_MARKS):
         found = _STRUCTURE.search(text) or _STRUCTURE.search(" " + text[:2])
-    if found is None and ("%" in text or "..." in text):
-        found = _DIRECTIVE.search(text) or _DIRECTIVE.match("\n" + text[:4])
-    return found
+    return found or _LINE_MARKS.search(text) or _LINE_MARKS.match("\n" + text[:8])
+
+
+def _complex_flow(text: str) -> re.Match[str] | None:
+    """The first `[` or `{` that does not open a simple one-line flow collection (see ``_SIMPLE_FLOW``)."""
+    end = 0
+    for opening in _FLOW_OPEN.finditer(text):
+        if opening.start() < end:
+            continue  # inside a simple collection already matched (a quoted "[0]")
+        simple = _SIMPLE_FLOW.match(text, opening.start())
+        if simple is None:
+            return opening
+        end = simple.end()
+    return None
 
 
 def screen(text: str) -> str | None:
@@ -93,22 +119,11 @@ def screen(text: str) -> str | None:
     found = _first(text)
     if found is not None:
         return f"{found.group().strip()!r} at offset {found.start()}"
+    if text.endswith(" "):
+        return "trailing spaces at the end of the text (libyaml and yaml-rs chomp them differently)"
     if _DEEP_INDENT in text or text.startswith(_DEEP_INDENT[1:]) or _LONG_RUN.search(text):
         return f"indented deeply enough to nest more than {MAX_DEPTH} levels"
     return None
-
-
-def _deeper_than(value: Any, limit: int) -> bool:
-    stack = [(value, 0)]
-    while stack:
-        item, depth = stack.pop()
-        if depth > limit:
-            return True
-        if isinstance(item, dict):
-            stack.extend((child, depth + 1) for child in item.values())
-        elif isinstance(item, list):
-            stack.extend((child, depth + 1) for child in item)
-    return False
 
 
 def _documents(text: str) -> list[str]:
@@ -130,12 +145,9 @@ def read(text: str) -> list[Any] | None:
         return None
     loads = engine.loads
     try:
-        documents = [loads(document, parse_datetime=False) for document in _documents(text)]
+        return [loads(document, parse_datetime=False) for document in _documents(text)]
     except Exception:  # any refusal (syntax, duplicate key) is for PyYAML to explain
         return None
-    if text.count("[") + text.count("{") > _FLOW_BUDGET and any(_deeper_than(value, MAX_DEPTH) for value in documents):
-        return None
-    return documents
 
 
 __all__ = ["MAX_DEPTH", "read", "screen"]
