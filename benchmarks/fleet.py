@@ -322,12 +322,19 @@ def chained(files: dict[str, Spec]) -> dict[str, Spec]:
     return result
 
 
+class _PlainDumper(yaml.SafeDumper):
+    """Writes shared sub-trees (the GPU taints every pool repeats) out in full: people do not write `&id001`."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
 def write_fleet(environments_dir: Path, count: int, seed: int = DEFAULT_SEED, *, distributed: bool = True) -> FleetSummary:
     """Write the environment files into `environments_dir` (created; existing files replaced)."""
     environments_dir.mkdir(parents=True, exist_ok=True)
     files = environment_files(count, seed, distributed=distributed)
     for name, spec in files.items():
-        text = yaml.safe_dump(spec, sort_keys=False, width=120)
+        text = yaml.dump(spec, Dumper=_PlainDumper, sort_keys=False, width=120)
         (environments_dir / name).write_text(f"# Benchmark fleet: {count} workloads, seed {seed}.\n{text}", "utf-8")
     kinds: dict[str, int] = {}
     base_workloads = [spec for name, file in files.items() if name.startswith("base") for spec in file["workloads"]]
