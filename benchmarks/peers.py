@@ -14,20 +14,22 @@ from measure import Command, find_tool, mlgitops
 from paths import PEERS_BIN
 
 # The parse floor: read every file with libyaml, build the Python objects, nothing else.
-LOAD_FLOOR = r"""
-import sys, yaml
+_LOAD_TEMPLATE = r"""
+import sys, ENGINE
 documents = 0
 for path in open(sys.argv[1], encoding="utf-8").read().splitlines():
     with open(path, "rb") as stream:
-        documents += sum(1 for _ in yaml.load_all(stream, Loader=yaml.CSafeLoader))
-print(documents, "documents")
+        documents += COUNT
+print(documents, "loaded (documents; files for yaml-rs, which returns a stream as one value)")
 """
-
+LOAD_FLOOR = _LOAD_TEMPLATE.replace("ENGINE", "yaml").replace(
+    "COUNT", "sum(1 for _ in yaml.load_all(stream, Loader=yaml.CSafeLoader))"
+)
 
 # The write floor: the same objects (unpickled, the cheapest way to have them in memory) written
 # back to one file each with libyaml's emitter, keys in their given order as mlgitops writes them.
-DUMP_FLOOR = r"""
-import os, pickle, sys, yaml
+_DUMP_TEMPLATE = r"""
+import os, pickle, sys, ENGINE
 with open(sys.argv[1], "rb") as stream:
     files = pickle.load(stream)
 made = set()
@@ -38,38 +40,21 @@ for relative, documents in files:
         os.makedirs(folder, exist_ok=True)
         made.add(folder)
     with open(target, "w", encoding="utf-8") as stream:
-        yaml.dump_all(documents, stream, Dumper=yaml.CSafeDumper, sort_keys=False, default_flow_style=False)
+        WRITE
 print(len(files), "files")
 """
-
+DUMP_FLOOR = _DUMP_TEMPLATE.replace("ENGINE", "yaml").replace(
+    "WRITE", "yaml.dump_all(documents, stream, Dumper=yaml.CSafeDumper, sort_keys=False, default_flow_style=False)"
+)
 
 # The same two floors with the fast engine mlgitops reads with (yaml-rs): the fastest parse and emit
 # a Python tool can have today; its `dumps` writes its own style, so these are floors, not targets.
-FAST_LOAD_FLOOR = r"""
-import sys, yaml_rs
-documents = 0
-for path in open(sys.argv[1], encoding="utf-8").read().splitlines():
-    with open(path, encoding="utf-8") as stream:
-        value = yaml_rs.loads(stream.read(), parse_datetime=False)
-    documents += 1 if value is not None else 0
-print(documents, "files with documents")
-"""
-
-FAST_DUMP_FLOOR = r"""
-import os, pickle, sys, yaml_rs
-with open(sys.argv[1], "rb") as stream:
-    files = pickle.load(stream)
-made = set()
-for relative, documents in files:
-    target = os.path.join(sys.argv[2], relative)
-    folder = os.path.dirname(target)
-    if folder not in made:
-        os.makedirs(folder, exist_ok=True)
-        made.add(folder)
-    with open(target, "w", encoding="utf-8") as stream:
-        stream.write("".join(yaml_rs.dumps(document) for document in documents))
-print(len(files), "files")
-"""
+FAST_LOAD_FLOOR = _LOAD_TEMPLATE.replace("ENGINE", "yaml_rs").replace(
+    "COUNT", "yaml_rs.loads(stream.read().decode('utf-8'), parse_datetime=False) is not None"
+)
+FAST_DUMP_FLOOR = _DUMP_TEMPLATE.replace("ENGINE", "yaml_rs").replace(
+    "WRITE", 'stream.write("".join(yaml_rs.dumps(document) for document in documents))'
+)
 
 
 def _reset(folder: Path) -> Callable[[], None]:
