@@ -23,6 +23,8 @@ Result = TypeVar("Result")
 # Below this much work (in the caller's units, bytes of YAML for lint) a fork costs more than it saves.
 DEFAULT_MIN_WEIGHT = 256 * 1024
 SERIAL_SWITCH = "MLGITOPS_PROCESSES"
+_splitting = False
+"""True while this process is one side of a split: a nested split would only crowd the two cores."""
 
 
 def _cores() -> int:
@@ -34,7 +36,7 @@ def _cores() -> int:
 
 def forking_pays(total_weight: int, min_weight: int = DEFAULT_MIN_WEIGHT) -> bool:
     """Whether a second process is worth starting here for this much work."""
-    if os.environ.get(SERIAL_SWITCH) == "1":
+    if os.environ.get(SERIAL_SWITCH) == "1" or _splitting:
         return False
     # Forking a process that runs other threads can leave the child holding their locks.
     return hasattr(os, "fork") and threading.active_count() == 1 and _cores() >= 2 and total_weight >= min_weight
@@ -59,6 +61,15 @@ def map_in_two(
         running += weights[cut]
         cut += 1
     cut = max(cut, 1)
+    global _splitting
+    _splitting = True
+    try:
+        return _split(function, items, cut)
+    finally:
+        _splitting = False
+
+
+def _split(function: Callable[[Item], Result], items: Sequence[Item], cut: int) -> list[Result]:
     read_end, write_end = os.pipe()
     sys.stdout.flush()
     sys.stderr.flush()

@@ -7,6 +7,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from typing import Any
 
+from generator.fleet.parallel import map_in_two
 from generator.kube.manifest import Manifest
 from generator.policy.catalog import Catalog
 from generator.policy.message import fill, template_problem
@@ -14,6 +15,10 @@ from generator.policy.model import Finding, Policy, PolicyContext, Target, Viola
 from generator.policy.redaction import redact, redactor
 from generator.policy.targets import containers, is_workload, pod_specs, written_path
 from generator.policy.waivers import WAIVER_RULE, apply_waivers
+
+# Manifests x policies from which checking is split over two processes: the whole catalog checks
+# ~300 manifests in about the time a fork and the pickled findings cost.
+EVALUATE_IN_TWO_FROM = 300 * 30
 
 
 def targets(manifest: Manifest, kind: str) -> Iterator[Target]:
@@ -135,11 +140,13 @@ def evaluate(manifests: Sequence[Manifest], catalog: Catalog, context: PolicyCon
     manifests = sorted(manifests, key=lambda manifest: (manifest.file, manifest.document))
     context = replace(context, all_manifests=tuple(manifests))
     redactors: dict[int, re.Pattern[str] | None] = {}
-    for policy in catalog.active():
+
+    def policy_findings(policy: Policy) -> list[Finding]:
+        found = []
         for manifest, violation in _policy_violations(policy, manifests, context):
             if id(manifest) not in redactors:
                 redactors[id(manifest)] = redactor(manifest)
-            findings.append(
+            found.append(
                 Finding(
                     rule=policy.id,
                     severity=violation.severity or policy.severity,
@@ -151,6 +158,12 @@ def evaluate(manifests: Sequence[Manifest], catalog: Catalog, context: PolicyCon
                     fix=policy.fix,
                 )
             )
+        return found
+
+    # Policies are independent: on a large input half of them are checked in a forked second process.
+    policies = catalog.active()
+    for found in map_in_two(policy_findings, policies, [len(manifests)] * len(policies), min_weight=EVALUATE_IN_TWO_FROM):
+        findings += found
     findings = apply_waivers(findings, manifests, catalog, context)
     return sorted(findings, key=lambda finding: finding.sort_key)
 
