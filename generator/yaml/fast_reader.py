@@ -40,11 +40,14 @@ MAX_DEPTH = 100
 # A plain token that YAML 1.1, YAML 1.2 or Go's readers could take for something other than text
 # (or that needs PyYAML's own handling): the yes/no words, `~`, `=`, and every token of number
 # characters (digits, signs, dots, colons, underscores, e/E, x/o/b, hex digits) except plain
-# decimal integers and decimals; dates (which may go on with spaces); `.inf` and `.nan`. It must
-# end the scalar (end of line, a comment, a flow indicator) or be a key (`: `).
+# decimal integers and decimals and dotted versions or addresses (`1.4.2`, `0.0.0.0`); dates (which
+# may go on with spaces); `.inf` and `.nan`. It must end the scalar (end of line, a comment, a flow
+# indicator) or be a key (`: `).
 _AFTER = r"(?=[ ]*(?:$|[\n,\]}#]|:(?:[ \n]|$)))"
 _WORDS = r"(?:[yYnN]|yes|Yes|YES|no|No|NO|on|On|ON|off|Off|OFF|True|TRUE|False|FALSE|Null|NULL|~|=)"
-_NUMBERISH = r"(?![-+]?(?:0|[1-9][0-9]{0,17})(?:\.[0-9]+)?" + _AFTER + r")[-+]?[0-9.][0-9a-fA-FxXoO_.:+-]*"
+_NUMBERISH = (
+    r"(?!(?:[-+]?(?:0|[1-9][0-9]{0,17})(?:\.[0-9]+)?|[0-9]+(?:\.[0-9]+){2,})" + _AFTER + r")[-+]?[0-9.][0-9a-fA-FxXoO_.:+-]*"
+)
 _TOKEN = r"(?=[yYnNoOTFf~=+.0-9-])(?:(?:" + _WORDS + "|" + _NUMBERISH + ")" + _AFTER + r"|[-+]?[0-9]{4}-[0-9]|[-+]?\.[a-zA-Z])"
 # Where plain tokens start. Each expression starts with a literal or a rare character, so the
 # regular expression engine skips ahead in C; `(?=( +))\1` takes all spaces without backtracking.
@@ -56,8 +59,11 @@ _IN_FLOW = re.compile(r"""(?:[,\[{][ ]*|["'\]}]:)""" + _TOKEN)  # only where the
 # Block scalars (`|`, `>`): libyaml and yaml-rs disagree on empty ones and on trailing lines.
 _BLOCK_SCALAR = re.compile(r"[|>](?<=[ \n][|>])[-+1-9]{0,2}[ ]*(?:#[^\n]*)?(?=\n|$)")
 _STRUCTURE_MARKS = "&!*<?"
-_STRUCTURE = re.compile(  # anchor, tag, alias, merge key, complex key (at the start of a token)
-    r"[&!*<?](?<=[\s\[{,][&!*<?])(?:(?<=[&!])|(?<=\*)(?=[^\s,\[\]{}])|(?<=<)<(?=[ \n:]|$)|(?<=\?)(?=[ \n:]|$))"
+# A token starts after indentation, an indicator (`: `, `- `, `? `) or a flow indicator; `&&` or `{`
+# inside a plain scalar (`a && b`, `sum(x{a="b"})`) is text, not an anchor or a flow collection.
+_TOKEN_START = r"(?:^|(?<=[:?\[{,\n-]))[ ]*"
+_STRUCTURE = re.compile(  # anchor, tag, alias, merge key, complex key
+    _TOKEN_START + r"(?:[&!]|\*(?=[^\s,\[\]{}])|(?:<<|\?)(?=[ \n:]|$))"
 )
 # A directive, a document end marker, a block scalar on the `---` line, an empty key (`: x`).
 _LINE_MARKS = re.compile(r"\n(?:%|\.\.\.(?=[ \n]|$)|---[ ]+[|>]|[ ]*(?:-[ ]+)*:(?=[ \n]|$))")
@@ -69,7 +75,7 @@ _SIMPLE_FLOW = re.compile(
     r"(?:\[[ ]*(?:ITEM[ ]*(?:,[ ]*ITEM[ ]*)*,?[ ]*)?\]|\{[ ]*(?:ITEM:[ ]+ITEM[ ]*(?:,[ ]*ITEM:[ ]+ITEM[ ]*)*,?[ ]*)?\})"
     r"(?=[ ]*(?:#|\n|$))".replace("ITEM", _FLOW_ITEM)
 )
-_FLOW_OPEN = re.compile(r"[\[{]")
+_FLOW_OPEN = re.compile(_TOKEN_START + r"[\[{]")
 _PRINTABLE_ASCII = bytes(range(0x20, 0x7F)) + b"\n"
 _UNPRINTABLE = re.compile(  # tab, CR, BOM, YAML 1.1 line breaks (NEL, LS, PS) and what PyYAML refuses
     r"[^\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]"
@@ -97,7 +103,7 @@ def _first(text: str) -> re.Match[str] | None:
     if found is None and ("|" in text or ">" in text):
         found = _BLOCK_SCALAR.search(text) or _BLOCK_SCALAR.search("\n" + text[:4])
     if found is None and any(mark in text for mark in _STRUCTURE_MARKS):
-        found = _STRUCTURE.search(text) or _STRUCTURE.search(" " + text[:2])
+        found = _STRUCTURE.search(text)
     return found or _LINE_MARKS.search(text) or _LINE_MARKS.match("\n" + text[:8])
 
 
@@ -106,8 +112,8 @@ def _complex_flow(text: str) -> re.Match[str] | None:
     end = 0
     for opening in _FLOW_OPEN.finditer(text):
         if opening.start() < end:
-            continue  # inside a simple collection already matched (a quoted "[0]")
-        simple = _SIMPLE_FLOW.match(text, opening.start())
+            continue  # inside a simple collection already matched (a quoted "[ 0]")
+        simple = _SIMPLE_FLOW.match(text, opening.end() - 1)
         if simple is None:
             return opening
         end = simple.end()
