@@ -67,8 +67,8 @@ def test_real_manifests_and_committed_files_read_alike() -> None:
     ]
     read_fast = sum(assert_fast_path_agrees(path.read_text(encoding="utf-8")) for path in files)
     rendered = sorted((REPO / "rendered").rglob("*.yaml"))
-    # What mlgitops writes takes the fast path (the screen may decline a rare file, e.g. `- 0.0.0.0`).
-    assert sum(fast_reader.read(path.read_text(encoding="utf-8")) is not None for path in rendered) >= 0.95 * len(rendered)
+    # What mlgitops writes takes the fast path, but for embedded documents written as literal blocks (Ray).
+    assert sum(fast_reader.read(path.read_text(encoding="utf-8")) is not None for path in rendered) >= 0.9 * len(rendered)
     assert read_fast > len(rendered)
 
 

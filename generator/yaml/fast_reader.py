@@ -48,7 +48,10 @@ _WORDS = r"(?:[yYnN]|yes|Yes|YES|no|No|NO|on|On|ON|off|Off|OFF|True|TRUE|False|F
 _NUMBERISH = (
     r"(?!(?:[-+]?(?:0|[1-9][0-9]{0,17})(?:\.[0-9]+)?|[0-9]+(?:\.[0-9]+){2,})" + _AFTER + r")[-+]?[0-9.][0-9a-fA-FxXoO_.:+-]*"
 )
-_TOKEN = r"(?=[yYnNoOTFf~=+.0-9-])(?:(?:" + _WORDS + "|" + _NUMBERISH + ")" + _AFTER + r"|[-+]?[0-9]{4}-[0-9]|[-+]?\.[a-zA-Z])"
+_SPECIAL_FLOATS = r"[-+]?\.(?:inf|Inf|INF|nan|NaN|NAN)"
+_TOKEN = (
+    r"(?=[yYnNoOTFf~=+.0-9-])(?:(?:" + _WORDS + "|" + _NUMBERISH + "|" + _SPECIAL_FLOATS + ")" + _AFTER + r"|[-+]?[0-9]{4}-[0-9])"
+)
 # Where plain tokens start. Each expression starts with a literal or a rare character, so the
 # regular expression engine skips ahead in C; `(?=( +))\1` takes all spaces without backtracking.
 _LINE_START = r"(?=([ ]*))\1(?:---[ ]+)?(?:-[ ]+)*" + _TOKEN  # keys, items, values on their own line
