@@ -113,7 +113,7 @@ def test_findings_new_in_the_change_are_reported_and_fail_on_new_exits_1(history
     result = run_cli("diff", "--base", "main", "--fail-on-new", cwd=history)
     assert result.exit_code == 1
     assert (
-        "- :x: new **error** `image-digest` (`prod`, `rendered/prod/deployment-resnet-serve.yaml:41:16`): `container "
+        "- :x: new **error** `image-digest` (`prod`, `environments/prod.yaml:45:12`): `container "
         "'resnet-serve' image 'ghcr.io/acme/resnet-serve:1.6.0' is not pinned by digest`"
     ) in result.stdout.splitlines()
     # Without --fail-on-new the summary is informational.

@@ -113,7 +113,7 @@ CASES = [
         "unknown-kind",
         "kind: training",
         "kind: trainig",
-        "16:5: workloads[trainer]: kind 'trainig' is not one of 'training', 'distributed-training', 'serving', "
+        "17:11: workloads[trainer].kind: kind 'trainig' is not one of 'training', 'distributed-training', 'serving', "
         "'llm-serving', 'batch', 'ray-job', 'ray-service'",
     ),
     (

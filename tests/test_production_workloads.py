@@ -162,6 +162,8 @@ UPSTREAM_CRDS = {
     "ResourceFlavor": "kueue.x-k8s.io_resourceflavors.yaml",
     "WorkloadPriorityClass": "kueue.x-k8s.io_workloadpriorityclasses.yaml",
     "Topology": "kueue.x-k8s.io_topologies.yaml",
+    "HTTPRoute": "gateway.networking.k8s.io_httproutes.yaml",
+    "PyTorchJob": "kubeflow.org_pytorchjobs.yaml",
     "ServiceMonitor": "monitoring.coreos.com_servicemonitors.yaml",
     "NodePool": "karpenter.sh_nodepools.yaml",
 }
@@ -223,6 +225,7 @@ def test_project_schemas_catch_what_the_upstream_crd_would() -> None:
         "ClusterQueue",
         "ExternalSecret",
         "GitRepository",
+        "HTTPRoute",
         "InferenceService",
         "Kustomization",
         "LeaderWorkerSet",

@@ -21,7 +21,7 @@ def scaffold_files() -> dict[str, str]:
     package = resources.files("generator.scaffold")
     files = {
         f"environments/{name}": package.joinpath("environments").joinpath(name).read_text(encoding="utf-8")
-        for name in ("base.yaml", "dev.yaml", "prod.yaml")
+        for name in ("base.yaml", "dev.yaml", "staging.yaml", "prod.yaml")
     }
     files["environments/environment.schema.json"] = json.dumps(environment_file_schema(), indent=2) + "\n"
     files[".github/workflows/mlgitops.yml"] = package.joinpath("workflow.yml").read_text(encoding="utf-8")

@@ -64,8 +64,10 @@ def render(
         outputs, findings, policies = fleet.outputs, fleet.findings, fleet.policies
         if fleet.config_file is not None:
             click.echo(terminal(f"note: applied policy configuration {fleet.config_file}"), err=True)
-        if findings:
-            click.echo(text(findings, policies), err=True, nl=False)
+        # Waived findings are accepted on purpose; `mlgitops lint` lists them with their reasons.
+        shown = [finding for finding in findings if finding.waiver is None]
+        if shown:
+            click.echo(text(shown, policies, fixes=True), err=True, nl=False)
         if fails(findings):
             errors = sum(1 for f in findings if f.waiver is None and f.severity == "error")
             click.echo(f"{errors} error finding(s): nothing was written (see `mlgitops explain RULE`)", err=True)

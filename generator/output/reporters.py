@@ -20,13 +20,16 @@ def _object(finding: Finding) -> str:
     return f"{ref.kind} {where}{ref.name}"
 
 
-def text(findings: Sequence[Finding], policies: dict[str, Policy]) -> str:
+def text(findings: Sequence[Finding], policies: dict[str, Policy], *, fixes: bool = False) -> str:
+    """One line per finding (and the spec line that made the object); ``fixes`` adds each unwaived finding's fix."""
     lines = []
     for finding in findings:
         waived = f" (waived: {finding.waiver})" if finding.waiver is not None else ""
         lines.append(f"{finding.location}: {finding.severity} {finding.rule}: {finding.message} [{_object(finding)}]{waived}")
         if finding.source is not None:
             lines.append(f"  from {finding.source}")
+        if fixes and finding.fix and finding.waiver is None:
+            lines.append(f"  fix: {' '.join(finding.fix.split())}")
     return "".join(inert.terminal(line) + "\n" for line in lines)
 
 

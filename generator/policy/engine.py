@@ -46,6 +46,7 @@ def _format(policy: Policy, target: Target, detail: str, value: Any = None) -> s
         "target": target.label or f"{ref.kind} {ref.name!r}",
         "detail": detail,
         "value": repr(value) if isinstance(value, (str, int, float, bool)) else "",
+        "text": str(value) if isinstance(value, (str, int, float)) and not isinstance(value, bool) else "",
     }
     template = policy.message or "{target}: {detail}"
     if template_problem(template) is not None:
@@ -156,6 +157,7 @@ def evaluate(manifests: Sequence[Manifest], catalog: Catalog, context: PolicyCon
                     location=manifest.locate(written_path(manifest, violation.path), key=violation.at_key),
                     source=manifest.source,
                     fix=policy.fix,
+                    path=violation.path,
                 )
             )
         return found
