@@ -27,7 +27,7 @@ def test_render_into_an_empty_folder_then_check_is_clean(fleet: Path) -> None:
     shutil.rmtree(fleet / "rendered")
     result = run_cli("render", cwd=fleet)
     assert result.exit_code == 0, result.stderr
-    assert result.stdout.startswith("rendered dev: 37 objects, prod: 46 objects, staging: 40 objects into rendered/")
+    assert result.stdout.startswith("rendered dev: 28 objects, prod: 35 objects, staging: 31 objects into rendered/")
     assert _tree_digest(fleet / "rendered") == _tree_digest(REPO / "rendered")
     check = run_cli("render", "--check", cwd=fleet)
     assert check.exit_code == 0, check.stdout + check.stderr
@@ -181,14 +181,14 @@ def test_render_runs_the_policy_catalog_and_writes_nothing_on_an_error_finding(f
 
 def test_an_environment_over_its_budget_does_not_render(fleet: Path) -> None:
     prod = fleet / "environments" / "prod.yaml"
-    prod.write_text(prod.read_text().replace("  gpus: 48\n", "  gpus: 16\n"))
+    prod.write_text(prod.read_text().replace("  gpus: 64\n", "  gpus: 16\n"))
     result = run_cli("render", cwd=fleet)
     assert result.exit_code == 1
     [finding] = [line for line in result.stderr.splitlines() if "env-budget" in line]
     # Every accelerator kind counts: 8 + 2 x 8 A100s, the RayService's 2 GPU workers, 1 Gaudi card, and the
     # LLM's LeaderWorkerSet of 1 replica x 2 pods x 8 H100s.
     assert finding == (
-        "environments/prod.yaml:19:9: error env-budget: namespace 'ml-prod' requests up to 24 nvidia.com/gpu with every "
-        "autoscaler at its maximum, over the quota of 16 nvidia.com/gpu: resnet-ddp 16 nvidia.com/gpu, resnet-train 8 "
-        "nvidia.com/gpu [ResourceQuota ml-prod/budget]"
+        "environments/prod.yaml:19:9: error env-budget: namespace 'ml-prod' requests up to 56 nvidia.com/gpu with every "
+        "autoscaler at its maximum, over the quota of 16 nvidia.com/gpu: chat-llm 32 nvidia.com/gpu, resnet-ddp 16 "
+        "nvidia.com/gpu, resnet-train 8 nvidia.com/gpu [ResourceQuota ml-prod/budget]"
     )

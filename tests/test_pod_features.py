@@ -298,3 +298,23 @@ workloads:
     assert "budget.cpu" in finding.fix
     too_big = body.replace("memory: 1Gi", "memory: 16Gi")
     assert "above the environment's limitRange.max.memory" in error_of(tmp_path / "g", too_big)
+
+
+def test_host_ipc_needs_a_reason_which_waives_only_its_own_rule(tmp_path: Path) -> None:
+    body = f"workloads:\n{SERVE}    hostIPC: {{reason: NVIDIA MPS clients reach the node's daemon, until: '2099-01-01'}}\n"
+    pod = objects(built(tmp_path, body), "Deployment")[0]["spec"]["template"]
+    assert pod["spec"]["hostIPC"] is True
+    assert pod["metadata"]["annotations"]["mlgitops.io/waive.security-host-ipc"] == (
+        "NVIDIA MPS clients reach the node's daemon until=2099-01-01"
+    )
+    [ipc] = [f for f in findings(tmp_path / "f", body) if f.rule == "security-host-ipc"]
+    assert ipc.waiver == "NVIDIA MPS clients reach the node's daemon"
+    assert "missing required field 'reason'" in error_of(tmp_path / "r", f"workloads:\n{SERVE}    hostIPC: {{}}\n")
+
+
+def test_findings_on_an_init_container_point_at_its_own_line(tmp_path: Path) -> None:
+    extra = "      - {name: fetch, image: 'r.example/f:latest', resources: {cpu: 1m, memory: 1Mi}}\n"
+    body = f"workloads:\n{SERVE}    initContainers:\n{extra}"
+    [tag] = [f for f in findings(tmp_path, body) if f.rule == "image-tag"]
+    assert (tag.location.line, tag.location.column) == (10, 30)  # the init container's image
+    assert tag.fix == "Give the image: a version tag or a digest (not :latest)."

@@ -216,26 +216,34 @@ class ContainerSecurity(SpecModel):
     drop_all_capabilities: bool | None = None
 
 
-class ExtraContainer(SpecModel):
-    """An init container or a sidecar: the same image, env, resources, mounts and security fields as the main container."""
+class ContainerFields(SpecModel):
+    """What the main container and every init container and sidecar are described with."""
 
     name: DnsLabel
-    """Container name (unique within the pod)."""
-    image: str = Field(pattern=IMAGE_PATTERN, min_length=1)
-    """Container image with a tag or digest."""
+    """Name: the workload's (its objects are named after it), or a container's within the pod."""
     image_pull_policy: Literal["Always", "IfNotPresent", "Never"] | None = None
     command: list[str] | None = None
+    """Entrypoint override."""
     args: list[str] | None = None
+    """Arguments to the entrypoint."""
     working_dir: str | None = None
     env: list[EnvVar] = Field(default_factory=list)
+    """Environment variables."""
     env_from: list[EnvFromSource] = Field(default_factory=list)
-    """All keys of ConfigMaps or Secrets as variables."""
+    """All keys of ConfigMaps or Secrets as environment variables."""
     resources: Resources
-    """CPU and memory requests and limits (GPUs belong to the main container)."""
+    """CPU and memory requests and limits (GPUs only in the main container)."""
     mounts: list[Mount] = Field(default_factory=list)
-    """Environment volumes to mount (e.g. the model volume an init container downloads into)."""
+    """Environment volumes mounted into the container."""
     probes: Probes = Field(default_factory=Probes)
-    """Sidecars only: readiness, liveness and startup probes."""
+    """Health probes (of the main container and sidecars; init containers take none)."""
+
+
+class ExtraContainer(ContainerFields):
+    """An init container or a sidecar: the same image, env, resources, mounts and security fields as the main container."""
+
+    image: str = Field(pattern=IMAGE_PATTERN, min_length=1)
+    """Container image with a tag or digest."""
     security: ContainerSecurity = Field(default_factory=ContainerSecurity)
     """Overrides of the workload's security settings for this container."""
 
@@ -250,26 +258,12 @@ class Port(SpecModel):
     protocol: Literal["TCP", "UDP", "SCTP"] = "TCP"
 
 
-class WorkloadBase(SpecModel):
-    """What every workload kind shares: the container, its resources, placement and storage."""
+class WorkloadBase(ContainerFields):
+    """What every workload kind shares: the main container, its resources, placement and storage."""
 
-    name: DnsLabel
-    """Workload name; objects rendered from it are named after it."""
     image: str | None = Field(default=None, pattern=IMAGE_PATTERN, min_length=1)
     """Container image with a tag or digest, e.g. 'ghcr.io/acme/train:1.4.2' (required, except for a
     serving workload of a registered model, which defaults to the environment's mlflow.servingImage)."""
-    image_pull_policy: Literal["Always", "IfNotPresent", "Never"] | None = None
-    command: list[str] | None = None
-    """Entrypoint override."""
-    args: list[str] | None = None
-    """Arguments to the entrypoint."""
-    working_dir: str | None = None
-    env: list[EnvVar] = Field(default_factory=list)
-    """Environment variables."""
-    env_from: list[EnvFromSource] = Field(default_factory=list)
-    """All keys of ConfigMaps or Secrets as environment variables."""
-    resources: Resources
-    """CPU, memory and GPU requests and limits."""
     node_pool: DnsLabel | None = None
     """Node pool to run on; GPU workloads default to the only pool with their GPU resource."""
     priority_class_name: DnsSubdomain | None = None
@@ -300,10 +294,6 @@ class WorkloadBase(SpecModel):
     """Share the node's IPC namespace; needs a reason, which waives rule security-host-ipc."""
     shm_size: PositiveQuantity | None = None
     """Size of a memory-backed /dev/shm (PyTorch DataLoader workers need more than the 64Mi default)."""
-    mounts: list[Mount] = Field(default_factory=list)
-    """Volumes mounted into the container."""
-    probes: Probes = Field(default_factory=Probes)
-    """Health probes."""
     security: Security = Field(default_factory=Security)
     """Pod security overrides."""
     labels: Labels = Field(default_factory=dict)

@@ -10,7 +10,7 @@ from generator.kube.footprint import count
 from generator.kube.manifest import FieldPath, Manifest
 from generator.policy.checks.pods import all_containers, autoscalers, each_pod
 from generator.policy.model import Policy, PolicyContext, Violation
-from generator.policy.targets import pod_metadata
+from generator.policy.targets import containers, pod_metadata
 
 Found = Iterator[tuple[Manifest, Violation]]
 EXTERNAL_CLAIMS = "mlgitops.io/external-claims"
@@ -60,6 +60,14 @@ def emptydir_data(manifests: list[Manifest], policy: Policy, context: PolicyCont
         if not empty_dirs:
             continue
         scratch = _annotated(manifest, pod_path, SCRATCH_VOLUMES)
+        # A scratch volume an init container fills (a model download) is refilled on every start: a cache.
+        refilled = {
+            mount.get("name")
+            for _, init in containers(manifest, pod_path, pod, init=True)
+            if init.get("restartPolicy") != "Always"
+            for mount in init.get("volumeMounts") or []
+            if isinstance(mount, dict) and not mount.get("readOnly")
+        }
         for path, container in all_containers(manifest, pod_path, pod):
             for index, mount in enumerate(container.get("volumeMounts") or []):
                 if not isinstance(mount, dict) or mount.get("name") not in empty_dirs:
@@ -68,7 +76,7 @@ def emptydir_data(manifests: list[Manifest], policy: Policy, context: PolicyCont
                 memory = empty_dirs[mount.get("name")].get("medium") == "Memory"
                 if (memory and mount_path == "/dev/shm") or not pattern.search(mount_path):
                     continue
-                if mount.get("name") in scratch and cache_words.search(mount_path):
+                if mount.get("name") in scratch and (cache_words.search(mount_path) or mount.get("name") in refilled):
                     continue
                 if mount.get("name") in scratch:
                     # Declared scratch, yet mounted where checkpoints or models usually go: a warning, not a veto.
