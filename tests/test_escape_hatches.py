@@ -5,9 +5,10 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+import pytest
 import yaml
 
-from tests.support import kubectl, run_cli, write
+from tests.support import kubectl, run_cli, run_here, write
 
 HEADER = 'namespace: ml\nkubernetesVersion: "1.32"\nnetworkPolicy: {}\n'
 TRAIN = """\
@@ -51,10 +52,10 @@ def test_extra_manifests_are_copied_listed_and_built_with_the_root(tmp_path: Pat
     assert run_cli("render", "--check", cwd=folder).exit_code == 0
 
 
-def test_extra_manifests_are_validated_and_linted_in_their_own_files(tmp_path: Path) -> None:
+def test_extra_manifests_are_validated_and_linted_in_their_own_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     broken = EXTRA.replace("subjects:", "subjectz:")
     folder = repo(tmp_path, f"manifests: [../manifests/team.yaml]\nworkloads:\n{TRAIN}", broken)
-    result = run_cli("render", cwd=folder)
+    result = run_here(monkeypatch, folder, "render")
     assert result.exit_code == 2
     assert result.stderr.startswith("error: manifests/team.yaml:6:1: RoleBinding 'team-view' does not validate")
     pod = """\
@@ -68,12 +69,12 @@ spec:
       resources: {requests: {cpu: 10m, memory: 16Mi}, limits: {memory: 16Mi}}
 """
     write(folder / "manifests" / "team.yaml", pod)
-    linted = run_cli("render", cwd=folder)
+    linted = run_here(monkeypatch, folder, "render")
     assert linted.exit_code == 1
     assert "manifests/team.yaml:7:14: error image-tag:" in linted.stderr
     assert "rendered/" not in linted.stderr
     write(folder / "manifests" / "team.yaml", EXTRA.replace("name: team-view", "name: team-view\n  namespace: other"))
-    moved = run_cli("render", cwd=folder)
+    moved = run_here(monkeypatch, folder, "render")
     assert "manifests/team.yaml:6:14: namespace 'other'" in moved.stderr
 
 
@@ -104,9 +105,9 @@ workloads:
 """
 
 
-def test_patches_apply_at_render_time_merging_lists_by_their_keys(tmp_path: Path) -> None:
+def test_patches_apply_at_render_time_merging_lists_by_their_keys(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     folder = repo(tmp_path, PATCHED, extra=None)
-    result = run_cli("render", cwd=folder)
+    result = run_here(monkeypatch, folder, "render")
     assert result.exit_code == 0, result.stderr
     out = folder / "rendered" / "dev"
     deployment = yaml.safe_load((out / "deployment-serve.yaml").read_text())
@@ -122,32 +123,32 @@ def test_patches_apply_at_render_time_merging_lists_by_their_keys(tmp_path: Path
     assert job["spec"]["backoffLimit"] == 2
     # The hash in a Job's name follows the patched spec: a patch change is a new Job, never an immutable-field error.
     unpatched = repo(tmp_path / "plain", PATCHED.split("    patches:\n      - target: {kind: Job")[0], extra=None)
-    assert run_cli("render", cwd=unpatched).exit_code == 0
+    assert run_here(monkeypatch, unpatched, "render").exit_code == 0
     [plain_job] = [p.name for p in (unpatched / "rendered" / "dev").iterdir() if p.name.startswith("job-train-")]
     assert plain_job != job_file.name
 
 
-def test_a_patch_that_matches_or_changes_nothing_is_an_error_at_its_line(tmp_path: Path) -> None:
+def test_a_patch_that_matches_or_changes_nothing_is_an_error_at_its_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     nothing = PATCHED.replace("target: {kind: Service}", "target: {kind: Ingress}")
-    result = run_cli("render", cwd=repo(tmp_path, nothing, extra=None))
+    result = run_here(monkeypatch, repo(tmp_path, nothing, extra=None), "render")
     assert result.exit_code == 2
     assert result.stderr.startswith(
         "error: environments/dev.yaml:21:17: workloads[serve].patches[1].target: patch matches nothing"
     )
     missing = PATCHED.replace("op: replace, path: /spec/backoffLimit", "op: replace, path: /spec/nope")
-    result = run_cli("render", cwd=repo(tmp_path / "m", missing, extra=None))
+    result = run_here(monkeypatch, repo(tmp_path / "m", missing, extra=None), "render")
     assert "workloads[train].patches[0].jsonPatch[0]: replace /spec/nope" in result.stderr
     same = PATCHED.replace("value: 2}]", "value: 0}]")
-    assert "patch changes nothing" in run_cli("render", cwd=repo(tmp_path / "s", same, extra=None)).stderr
+    assert "patch changes nothing" in run_here(monkeypatch, repo(tmp_path / "s", same, extra=None), "render").stderr
 
 
-def test_what_a_patch_adds_is_validated_and_linted_at_the_patch(tmp_path: Path) -> None:
+def test_what_a_patch_adds_is_validated_and_linted_at_the_patch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     invalid = PATCHED.replace("terminationGracePeriodSeconds: 120", "terminationGracePeriod: 120")
-    result = run_cli("render", cwd=repo(tmp_path, invalid, extra=None))
+    result = run_here(monkeypatch, repo(tmp_path, invalid, extra=None), "render")
     assert result.exit_code == 2
     assert "unknown field 'terminationGracePeriod'" in result.stderr
     assert result.stderr.startswith("error: environments/dev.yaml:17:")  # the patch line that wrote it
     host = PATCHED.replace("terminationGracePeriodSeconds: 120", "hostNetwork: true")
-    result = run_cli("render", cwd=repo(tmp_path / "h", host, extra=None))
+    result = run_here(monkeypatch, repo(tmp_path / "h", host, extra=None), "render")
     assert result.exit_code == 1
     assert "environments/dev.yaml:17:30: error security-host-access:" in result.stderr  # the patch's hostNetwork line

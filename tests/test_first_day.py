@@ -10,7 +10,7 @@ from generator.errors import UserError
 from generator.fleet.run import render_fleet
 from generator.load.environments import load_environments
 from generator.policy import Finding
-from tests.support import run_cli, write
+from tests.support import run_here, write
 
 BASE = """\
 abstract: true
@@ -89,11 +89,11 @@ workloads:
     assert all(not f.location.file.startswith(str(tmp_path / "rendered")) for f in found)
 
 
-def test_explain_and_policy_list_know_every_rule_render_reports(tmp_path: Path) -> None:
-    listed = run_cli("policy", "list", cwd=tmp_path).stdout
+def test_explain_and_policy_list_know_every_rule_render_reports(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    listed = run_here(monkeypatch, tmp_path, "policy", "list").stdout
     for rule in ("env-budget", "gpu-pool-taint", "memory-units", "configmap-reference", "serviceaccount-reference"):
         assert rule in listed
-    explained = run_cli("explain", "env-budget", cwd=tmp_path)
+    explained = run_here(monkeypatch, tmp_path, "explain", "env-budget")
     assert explained.exit_code == 0
     assert "maximum replicas" in explained.stdout
 
@@ -130,9 +130,9 @@ def _block(body: str) -> str:
     )
 
 
-def test_render_and_lint_with_nothing_to_read_are_errors(tmp_path: Path) -> None:
+def test_render_and_lint_with_nothing_to_read_are_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "environments").mkdir()
-    render = run_cli("render", cwd=tmp_path)
+    render = run_here(monkeypatch, tmp_path, "render")
     assert render.exit_code == 2
     assert render.stderr == (
         "error: no environment to render in environments/: add a file such as dev.yaml "
@@ -140,6 +140,6 @@ def test_render_and_lint_with_nothing_to_read_are_errors(tmp_path: Path) -> None
     )
     (tmp_path / "manifests").mkdir()
     write(tmp_path / "manifests" / "empty.yaml", "# nothing yet\n")
-    lint = run_cli("lint", "manifests", cwd=tmp_path)
+    lint = run_here(monkeypatch, tmp_path, "lint", "manifests")
     assert lint.exit_code == 2
     assert "nothing to lint: found 1 file(s) but no Kubernetes object in manifests" in lint.stderr
