@@ -121,7 +121,6 @@ def test_editor_schema_accepts_every_example_file(repo_root: Path) -> None:
 
 
 @pytest.mark.kubectl
-@pytest.mark.parametrize("environment", ["dev", "staging", "prod"])
 def _as_kustomize_builds(item: Any, namespace: str, common: dict[str, str]) -> dict[str, Any]:
     """Rendered objects are built unchanged; extra manifests get the root's namespace and common labels."""
     if not item.is_extra:
@@ -130,6 +129,7 @@ def _as_kustomize_builds(item: Any, namespace: str, common: dict[str, str]) -> d
     return {**item.obj, "metadata": {**item.obj["metadata"], "namespace": namespace, "labels": labels}}
 
 
+@pytest.mark.parametrize("environment", ["dev", "staging", "prod"])
 def test_kubectl_kustomize_builds_exactly_the_generators_objects(environment: str) -> None:
     from generator.fleet.build import build
     from generator.load.environments import load_environments
