@@ -143,6 +143,7 @@ def _objects(environment: Environment, name: str) -> tuple[list[_Made], list[_Ma
         _Made(obj, SHARED_GROUP, ("externalSecrets", index))
         for index, obj in enumerate(render_external_secrets(environment, name))
     ]
+    namespaced += [_Made(obj, SHARED_GROUP, ("kueue",)) for obj in render_local_queues(environment, name)]
     if environment.patches:
         patched = apply_patches([m.obj for m in namespaced], environment.patches, environment.kubernetes_version, at=("patches",))
         for made, item in zip(namespaced, patched, strict=True):

@@ -43,6 +43,8 @@ def _server_rules(sources: list[dict[str, Any]], workload: ServerBase) -> list[d
 
 def _own_pods(name: str) -> dict[str, Any]:
     return {"from": [{"podSelector": {"matchLabels": selector_labels(name)}}]}
+
+
 def _traffic_rules(environment: Environment, workload: ServerBase) -> list[dict[str, Any]]:
     """Allow rules that follow the workload's Ingress or HTTPRoute: its forwarders may reach the exposed port."""
     rules = []
@@ -83,7 +85,7 @@ def render_network_policies(environment: Environment, environment_name: str) -> 
                     "spec": {
                         "podSelector": {"matchLabels": selector_labels(workload.name)},
                         "policyTypes": ["Ingress"],
-                        "ingress": [*rules, *_traffic_rules(environment, workload)],
+                        "ingress": [*rules, *(_traffic_rules(environment, workload) if isinstance(workload, ServerBase) else [])],
                     },
                 },
                 index,

@@ -29,6 +29,7 @@ from generator.spec.pod_checks import (
     check_limit_range_spec,
     check_node_affinity,
     check_traffic,
+    check_train_job_patch,
     containers_with_paths,
 )
 from generator.spec.problems import FieldPath, SpecProblem, unique
@@ -82,6 +83,7 @@ def check_environment(environment: Environment) -> list[SpecProblem]:
         problems += check_extra_containers(environment, workload, at)
         problems += check_configuration(environment, workload, at)
         problems += check_limit_range(environment, workload, at)
+        problems += check_train_job_patch(workload, at)
         if isinstance(workload, LlmServing):
             problems += llm_problems(workload, volumes, at)
         full = resolved(environment, workload)
