@@ -27,7 +27,7 @@ def test_render_into_an_empty_folder_then_check_is_clean(fleet: Path) -> None:
     shutil.rmtree(fleet / "rendered")
     result = run_cli("render", cwd=fleet)
     assert result.exit_code == 0, result.stderr
-    assert result.stdout.startswith("rendered dev: 28 objects, prod: 35 objects, staging: 31 objects into rendered/")
+    assert result.stdout.startswith("rendered dev: 42 objects, prod: 52 objects, staging: 46 objects into rendered/")
     assert _tree_digest(fleet / "rendered") == _tree_digest(REPO / "rendered")
     check = run_cli("render", "--check", cwd=fleet)
     assert check.exit_code == 0, check.stdout + check.stderr
@@ -170,7 +170,7 @@ def test_render_runs_the_policy_catalog_and_writes_nothing_on_an_error_finding(f
     lines = result.stderr.splitlines()
     # At the environment-file line that wrote the image, with the fix in its terms; not at rendered/, not written.
     assert lines[0] == (
-        "environments/prod.yaml:45:12: error image-digest: container 'resnet-serve' image "
+        "environments/prod.yaml:54:12: error image-digest: container 'resnet-serve' image "
         "'ghcr.io/acme/resnet-serve:1.5.0' is not pinned by digest [Deployment ml-prod/resnet-serve]"
     )
     assert lines[1] == "  fix: Pin the workload's image: by digest (image: registry/name:tag@sha256:...)."
@@ -188,7 +188,7 @@ def test_an_environment_over_its_budget_does_not_render(fleet: Path) -> None:
     # Every accelerator kind counts: 8 + 2 x 8 A100s, the RayService's 2 GPU workers, 1 Gaudi card, and the
     # LLM's LeaderWorkerSet of 1 replica x 2 pods x 8 H100s.
     assert finding == (
-        "environments/prod.yaml:19:9: error env-budget: namespace 'ml-prod' requests up to 56 nvidia.com/gpu with every "
+        "environments/prod.yaml:24:9: error env-budget: namespace 'ml-prod' requests up to 58 nvidia.com/gpu with every "
         "autoscaler at its maximum, over the quota of 16 nvidia.com/gpu: chat-llm 32 nvidia.com/gpu, resnet-ddp 16 "
-        "nvidia.com/gpu, resnet-train 8 nvidia.com/gpu [ResourceQuota ml-prod/budget]"
+        "nvidia.com/gpu, resnet-train 8 nvidia.com/gpu, embeddings-serve 2 nvidia.com/gpu [ResourceQuota ml-prod/budget]"
     )
