@@ -38,7 +38,7 @@ def test_a_mistake_in_a_base_is_reported_once_at_its_line_naming_the_environment
     assert len(lines) == 1
     assert lines[0].endswith(
         "base.yaml:5:11: workloads[train].kind: kind 'trainng' is not one of 'training', 'distributed-training', "
-        "'serving', 'llm-serving', 'batch' (breaks environments dev, prod, staging)"
+        "'serving', 'llm-serving', 'batch', 'ray-job', 'ray-service' (breaks environments dev, prod, staging)"
     )
 
 
