@@ -29,6 +29,8 @@ import yaml
 DEFAULT_SEED = 20240607
 WORKLOADS_PER_TEAM = 25
 """Keeps each sharded kustomize root near 100 objects, well under the 300-object shard limit."""
+WORKLOADS_PER_FILE = 1000
+"""Keeps every environment file under mlgitops's 1 MB limit: larger lists go into a chain of `extends:` bases."""
 KUBERNETES_VERSION = "1.32"
 
 # Shares of each workload kind, in the order kinds are drawn.
@@ -290,7 +292,41 @@ def environment_files(count: int, seed: int = DEFAULT_SEED, *, distributed: bool
             }
         spec["workloads"] = overrides(rng, base["workloads"], environment)
         files[f"{environment}.yaml"] = spec
-    return files
+    return chained(files)
+
+
+def chained(files: dict[str, Spec]) -> dict[str, Spec]:
+    """Files whose `workloads` exceed WORKLOADS_PER_FILE split into abstract parts that extend each other.
+
+    `name-part01.yaml` takes the first slice (and the original base), each later part extends the
+    one before, and `name.yaml` keeps the last slice: lists of named items append new names in
+    order, so the merged environment is the same as one file would give.
+    """
+    result: dict[str, Spec] = {}
+    for name, spec in files.items():
+        items = spec.get("workloads", [])
+        if len(items) <= WORKLOADS_PER_FILE:
+            result[name] = spec
+            continue
+        slices = [items[start : start + WORKLOADS_PER_FILE] for start in range(0, len(items), WORKLOADS_PER_FILE)]
+        parent = spec.get("extends")
+        for number, part in enumerate(slices[:-1], start=1):
+            part_name = f"{name.removesuffix('.yaml')}-part{number:02d}.yaml"
+            result[part_name] = {"abstract": True, **({"extends": parent} if parent else {}), "workloads": part}
+            parent = part_name
+        result[name] = {
+            "extends": parent,
+            **{key: value for key, value in spec.items() if key != "extends"},
+            "workloads": slices[-1],
+        }
+    return result
+
+
+class _PlainDumper(yaml.SafeDumper):
+    """Writes shared sub-trees (the GPU taints every pool repeats) out in full: people do not write `&id001`."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
 
 
 def write_fleet(environments_dir: Path, count: int, seed: int = DEFAULT_SEED, *, distributed: bool = True) -> FleetSummary:
@@ -298,12 +334,13 @@ def write_fleet(environments_dir: Path, count: int, seed: int = DEFAULT_SEED, *,
     environments_dir.mkdir(parents=True, exist_ok=True)
     files = environment_files(count, seed, distributed=distributed)
     for name, spec in files.items():
-        text = yaml.safe_dump(spec, sort_keys=False, width=120)
+        text = yaml.dump(spec, Dumper=_PlainDumper, sort_keys=False, width=120)
         (environments_dir / name).write_text(f"# Benchmark fleet: {count} workloads, seed {seed}.\n{text}", "utf-8")
     kinds: dict[str, int] = {}
-    for spec in files["base.yaml"]["workloads"]:
+    base_workloads = [spec for name, file in files.items() if name.startswith("base") for spec in file["workloads"]]
+    for spec in base_workloads:
         kinds[spec["kind"]] = kinds.get(spec["kind"], 0) + 1
-    teams = len({spec["group"] for spec in files["base.yaml"]["workloads"]})
+    teams = len({spec["group"] for spec in base_workloads})
     return FleetSummary(environments_dir, count, teams, dict(sorted(kinds.items())))
 
 

@@ -43,6 +43,8 @@ class Command:
     """Untimed set-up before every run (e.g. emptying the output folder)."""
     unavailable: str | None = None
     """Why the command cannot run here (a peer that is not installed); None when it can."""
+    rounds: int | None = None
+    """At most this many timed runs and no warm-up (a peer too slow to repeat at this size)."""
 
 
 @dataclass
@@ -100,6 +102,8 @@ def measure(commands: list[Command], runs: int, warmups: int, logs: Path, say: C
         for command in commands:
             row = rows[command.key]
             if row.status != "ok":
+                continue
+            if command.rounds is not None and not 0 <= round_index - warmups < command.rounds:
                 continue
             started = time.perf_counter()
             result = run_once(command, logs)

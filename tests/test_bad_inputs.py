@@ -254,7 +254,8 @@ def test_extends_cycle(tmp_path: Path) -> None:
     result = run_cli("render", "--env", "a", cwd=tmp_path, timeout=TIMEOUT)
     assert result.exit_code == 2
     assert result.stderr.splitlines()[0] == (
-        "error: environments/b.yaml:1:10: extends: cycle environments/a.yaml -> environments/b.yaml -> environments/a.yaml"
+        "error: environments/b.yaml:1:10: extends: cycle environments/a.yaml -> environments/b.yaml -> environments/a.yaml "
+        "(breaks environment a)"
     )
 
 

@@ -11,6 +11,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import click
 import pytest
@@ -104,6 +105,49 @@ def test_template_and_render_stdout_print_one_stream_of_what_kustomize_builds(fl
     assert (refused.exit_code, refused.stdout) == (2, "")
     assert "unknown field 'bogus'" in refused.stderr
     assert run_cli("render", "--stdout", "--check", cwd=fleet).exit_code == 2
+
+
+def test_the_stream_gives_extra_manifests_the_namespace_and_labels_kustomize_gives_them(tmp_path: Path) -> None:
+    from generator.render.kustomize import KUSTOMIZE_CLUSTER_SCOPED, built
+
+    kinds = [
+        *sorted(KUSTOMIZE_CLUSTER_SCOPED),
+        ("rbac.authorization.k8s.io/v1", "RoleBinding"),
+        ("v1", "ServiceAccount"),
+        ("resource.k8s.io/v1", "DeviceClass"),  # cluster-scoped, but newer than kustomize's OpenAPI
+        ("kueue.x-k8s.io/v1beta1", "ClusterQueue"),  # a custom resource: kustomize cannot know its scope
+    ]
+    objects: list[dict[str, Any]] = [
+        {"apiVersion": api, "kind": kind, "metadata": {"name": "x", "labels": {"team": "mine", "keep": "yes"}}}
+        for api, kind in kinds
+    ]
+    service = {"service": {"name": "converter", "namespace": "elsewhere"}}
+    objects += [
+        {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition", "metadata": {"name": "y"}},
+        {
+            "apiVersion": "apiextensions.k8s.io/v1",
+            "kind": "CustomResourceDefinition",
+            "metadata": {"name": "z"},
+            "spec": {"conversion": {"webhook": {"clientConfig": service}}},
+        },
+    ]
+    root = {
+        "apiVersion": "kustomize.config.k8s.io/v1beta1",
+        "kind": "Kustomization",
+        "namespace": "ml-dev",
+        "labels": [{"pairs": {"team": "ml", "app.kubernetes.io/managed-by": "mlgitops"}, "includeSelectors": False}],
+        "resources": ["objects.yaml"],
+    }
+    write(tmp_path / "objects.yaml", yaml.safe_dump_all(objects))
+    write(tmp_path / "kustomization.yaml", yaml.safe_dump(root))
+    out = subprocess.run([kubectl(), "kustomize", str(tmp_path)], capture_output=True, text=True, check=True).stdout
+
+    def key(obj: dict[str, Any]) -> tuple[str, str, str]:
+        return str(obj["apiVersion"]), str(obj["kind"]), str(obj["metadata"]["name"])
+
+    expected = sorted((document for document in yaml.safe_load_all(out) if document), key=key)
+    assert sorted((built(obj, root) for obj in objects), key=key) == expected
+    assert objects[0]["metadata"] == {"name": "x", "labels": {"team": "mine", "keep": "yes"}}  # not modified
 
 
 def _on_a_terminal(args: list[str], cwd: Path, env: dict[str, str] | None = None, timeout: float = 300) -> str:

@@ -7,6 +7,7 @@ import json
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -26,7 +27,7 @@ def test_render_into_an_empty_folder_then_check_is_clean(fleet: Path) -> None:
     shutil.rmtree(fleet / "rendered")
     result = run_cli("render", cwd=fleet)
     assert result.exit_code == 0, result.stderr
-    assert result.stdout.startswith("rendered dev: 37 objects, prod: 46 objects, staging: 40 objects into rendered/")
+    assert result.stdout.startswith("rendered dev: 42 objects, prod: 52 objects, staging: 46 objects into rendered/")
     assert _tree_digest(fleet / "rendered") == _tree_digest(REPO / "rendered")
     check = run_cli("render", "--check", cwd=fleet)
     assert check.exit_code == 0, check.stdout + check.stderr
@@ -120,6 +121,14 @@ def test_editor_schema_accepts_every_example_file(repo_root: Path) -> None:
 
 
 @pytest.mark.kubectl
+def _as_kustomize_builds(item: Any, namespace: str, common: dict[str, str]) -> dict[str, Any]:
+    """Rendered objects are built unchanged; extra manifests get the root's namespace and common labels."""
+    if not item.is_extra:
+        return dict(item.obj)
+    labels = {**item.obj["metadata"].get("labels", {}), **common}
+    return {**item.obj, "metadata": {**item.obj["metadata"], "namespace": namespace, "labels": labels}}
+
+
 @pytest.mark.parametrize("environment", ["dev", "staging", "prod"])
 def test_kubectl_kustomize_builds_exactly_the_generators_objects(environment: str) -> None:
     from generator.fleet.build import build
@@ -127,7 +136,7 @@ def test_kubectl_kustomize_builds_exactly_the_generators_objects(environment: st
 
     [loaded] = load_environments(REPO / "environments", [environment])
     objects = build(loaded).objects
-    roots = {"": [item for item in objects if "/" not in item.path]}
+    roots = {"": [item for item in objects if not item.path.startswith("cluster/")]}
     cluster_scoped = [item for item in objects if item.path.startswith("cluster/")]
     if cluster_scoped:
         roots["cluster"] = cluster_scoped
@@ -141,7 +150,9 @@ def test_kubectl_kustomize_builds_exactly_the_generators_objects(environment: st
             timeout=120,
         )
         assert built.returncode == 0, built.stderr
-        expected = {(item.kind, item.name): item.obj for item in items}
+        root = yaml.safe_load((REPO / "rendered" / environment / folder / "kustomization.yaml").read_text())
+        common = root["labels"][0]["pairs"]
+        expected = {(item.kind, item.name): _as_kustomize_builds(item, loaded.spec.namespace, common) for item in items}
         got = {(obj["kind"], obj["metadata"]["name"]): obj for obj in yaml.safe_load_all(built.stdout) if obj}
         assert got == expected
 
@@ -157,11 +168,12 @@ def test_render_runs_the_policy_catalog_and_writes_nothing_on_an_error_finding(f
     result = run_cli("render", cwd=fleet)
     assert result.exit_code == 1
     lines = result.stderr.splitlines()
+    # At the environment-file line that wrote the image, with the fix in its terms; not at rendered/, not written.
     assert lines[0] == (
-        "rendered/prod/deployment-resnet-serve.yaml:41:16: error image-digest: container 'resnet-serve' image "
+        "environments/prod.yaml:54:12: error image-digest: container 'resnet-serve' image "
         "'ghcr.io/acme/resnet-serve:1.5.0' is not pinned by digest [Deployment ml-prod/resnet-serve]"
     )
-    assert lines[1] == "  from environments/prod.yaml:48:5"
+    assert lines[1] == "  fix: Pin the workload's image: by digest (image: registry/name:tag@sha256:...)."
     assert lines[-1] == "1 error finding(s): nothing was written (see `mlgitops explain RULE`)"
     assert _tree_digest(fleet / "rendered") == before
     assert run_cli("render", "--check", cwd=fleet).exit_code == 1
@@ -169,14 +181,14 @@ def test_render_runs_the_policy_catalog_and_writes_nothing_on_an_error_finding(f
 
 def test_an_environment_over_its_budget_does_not_render(fleet: Path) -> None:
     prod = fleet / "environments" / "prod.yaml"
-    prod.write_text(prod.read_text().replace("  gpus: 48\n", "  gpus: 16\n"))
+    prod.write_text(prod.read_text().replace("  gpus: 64\n", "  gpus: 16\n"))
     result = run_cli("render", cwd=fleet)
     assert result.exit_code == 1
     [finding] = [line for line in result.stderr.splitlines() if "env-budget" in line]
     # Every accelerator kind counts: 8 + 2 x 8 A100s, the RayService's 2 GPU workers, 1 Gaudi card, and the
     # LLM's LeaderWorkerSet of 1 replica x 2 pods x 8 H100s.
     assert finding == (
-        "environments/prod.yaml:23:9: error env-budget: environment 'prod' requests 43 gpus in total, over its budget "
-        "of 16: resnet-ddp 16, chat-llm 16, resnet-train 8, embeddings-serve 2, nightly-embeddings 1 "
-        "[Environment ml-prod/prod]"
+        "environments/prod.yaml:24:9: error env-budget: namespace 'ml-prod' requests up to 58 nvidia.com/gpu with every "
+        "autoscaler at its maximum, over the quota of 16 nvidia.com/gpu: chat-llm 32 nvidia.com/gpu, resnet-ddp 16 "
+        "nvidia.com/gpu, resnet-train 8 nvidia.com/gpu, embeddings-serve 2 nvidia.com/gpu [ResourceQuota ml-prod/budget]"
     )

@@ -49,12 +49,13 @@ def test_markdown_summary_of_a_two_commit_history(history: Path) -> None:
     # Every accelerator kind; a LeaderWorkerSet's replicas x size x GPUs per pod (1 x 2 x 8 H100s); a TrainJob's
     # numNodes x resourcesPerNode; RayJob and RayService: the head plus every worker (minReplicas when autoscaled).
     gpus = "habana.ai/gaudi: 1; nvidia.com/gpu (NVIDIA-A100-SXM4-80GB): 26 → 42 (+16); nvidia.com/gpu (NVIDIA-H100-80GB-HBM3): 16"
-    assert f"| prod | 462 → 606 (+144) | 5808Gi → 7472Gi (+1664Gi) | {gpus} |" in lines
+    # The nightly job's log-shipper sidecar adds 100m CPU and 64Mi to each environment (prod: to its Gaudi pod).
+    assert f"| prod | 462100m → 606100m (+144) | 5947456Mi → 7651392Mi (+1664Gi) | {gpus} |" in lines
     # dev's LLM server scales to zero: its GPUs are not counted at rest.
-    assert "| dev | 54 | 312Gi | nvidia.com/gpu (NVIDIA-A100-SXM4-80GB): 3 |" in lines
+    assert "| dev | 54100m | 319552Mi | nvidia.com/gpu (NVIDIA-A100-SXM4-80GB): 3 |" in lines
     # staging claims the LLM's GPUs through DRA.
     staging = "gpu.nvidia.com (DRA, NVIDIA-H100-80GB-HBM3): 2; nvidia.com/gpu (NVIDIA-A100-SXM4-80GB): 5"
-    assert f"| staging | 88 | 576Gi | {staging} |" in lines
+    assert f"| staging | 88100m | 589888Mi | {staging} |" in lines
     changed = [line for line in lines if line.startswith("- **changed**")]
     assert changed[0] == (
         "- **changed** Deployment `resnet-serve`: `containers[resnet-serve].image`: "
@@ -79,7 +80,7 @@ def test_json_and_text_formats_carry_the_same_facts(history: Path) -> None:
     assert prod["resources"]["before"]["gpus"] == {**unchanged, "nvidia.com/gpu (NVIDIA-A100-SXM4-80GB)": 26}
     assert prod["resources"]["after"]["gpus"] == {**unchanged, "nvidia.com/gpu (NVIDIA-A100-SXM4-80GB)": 42}
     text = run_cli("diff", "--format", "text", "--base", "main", cwd=history).stdout
-    assert "prod: 0 added, 0 removed, 3 changed; cpu 462 → 606 (+144)" in text
+    assert "prod: 0 added, 0 removed, 3 changed; cpu 462100m → 606100m (+144)" in text
 
 
 def test_no_change_says_so_in_one_line(history: Path) -> None:
@@ -92,7 +93,7 @@ def test_a_new_environment_is_all_additions(history: Path) -> None:
     shutil.copy(history / "environments" / "dev.yaml", history / "environments" / "qa.yaml")
     result = run_cli("diff", "--format", "json", cwd=history)
     qa = next(env for env in json.loads(result.stdout)["environments"] if env["name"] == "qa")
-    assert qa["counts"]["added"] == 37
+    assert qa["counts"]["added"] == 42
     assert qa["counts"]["removed"] == 0
 
 
@@ -113,7 +114,7 @@ def test_findings_new_in_the_change_are_reported_and_fail_on_new_exits_1(history
     result = run_cli("diff", "--base", "main", "--fail-on-new", cwd=history)
     assert result.exit_code == 1
     assert (
-        "- :x: new **error** `image-digest` (`prod`, `rendered/prod/deployment-resnet-serve.yaml:41:16`): `container "
+        "- :x: new **error** `image-digest` (`prod`, `environments/prod.yaml:54:12`): `container "
         "'resnet-serve' image 'ghcr.io/acme/resnet-serve:1.6.0' is not pinned by digest`"
     ) in result.stdout.splitlines()
     # Without --fail-on-new the summary is informational.

@@ -113,7 +113,7 @@ CASES = [
         "unknown-kind",
         "kind: training",
         "kind: trainig",
-        "16:5: workloads[trainer]: kind 'trainig' is not one of 'training', 'distributed-training', 'serving', "
+        "17:11: workloads[trainer].kind: kind 'trainig' is not one of 'training', 'distributed-training', 'serving', "
         "'llm-serving', 'batch', 'ray-job', 'ray-service'",
     ),
     (
@@ -215,7 +215,7 @@ def test_the_cli_prints_relative_paths_exits_2_and_shows_no_traceback(fleet: Pat
     result = run_cli("render", cwd=fleet)
     assert result.exit_code == 2
     assert result.stderr == (
-        "error: environments/prod.yaml:52:15: workloads[resnet-serve].resources.memory: '16GB' is not a "
+        "error: environments/prod.yaml:57:15: workloads[resnet-serve].resources.memory: '16GB' is not a "
         "Kubernetes quantity (did you mean '16Gi'?)\n"
     )
     assert "Traceback" not in result.stderr

@@ -20,10 +20,11 @@ def test_init_then_render_then_check(tmp_path: Path) -> None:
         "environments/dev.yaml",
         "environments/environment.schema.json",
         "environments/prod.yaml",
+        "environments/staging.yaml",
     ]
     rendered = run_cli("render", cwd=fleet)
     assert rendered.exit_code == 0, rendered.stderr
-    assert rendered.stdout.startswith("rendered dev: 9 objects, prod: 10 objects into rendered/")
+    assert rendered.stdout.startswith("rendered dev: 9 objects, prod: 10 objects, staging: 10 objects into rendered/")
     assert run_cli("render", "--check", cwd=fleet).exit_code == 0
     workflow = yaml.safe_load((fleet / ".github" / "workflows" / "mlgitops.yml").read_text())
     commands = [step.get("run", "") for step in workflow["jobs"]["check"]["steps"]]

@@ -295,7 +295,10 @@ def test_an_lws_budget_counts_replicas_times_size_times_gpus(tmp_path: Path, mon
     )
     result = _cli("render", cwd=tmp_path, monkeypatch=monkeypatch)
     assert result.exit_code == 1
-    assert "requests 48 gpus in total, over its budget of 40: chat 48" in result.stderr
+    assert (
+        "requests up to 48 nvidia.com/gpu with every autoscaler at its maximum, over the quota of 40 nvidia.com/gpu: chat 48"
+        in result.stderr
+    )
 
 
 def test_a_shared_gpu_request_above_one_is_a_warning_from_the_spec_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -324,9 +327,10 @@ workloads:
     assert result.exit_code == 0, result.stderr  # a warning: rendered, but said
     lines = result.stderr.splitlines()
     [at] = [index for index, line in enumerate(lines) if "warning gpu-shared" in line]
-    assert lines[at].startswith("rendered/dev/deployment-notebook.yaml:")
+    # At the environment-file field that asked for them (not at rendered/), with the fix in its terms.
+    assert lines[at].startswith("environments/dev.yaml:15:46: warning gpu-shared:")
     assert "container 'notebook' asks for 2 time-sliced GPU shares" in lines[at]
-    assert lines[at + 1] == "  from environments/dev.yaml:11:5"
+    assert lines[at + 1].startswith("  fix: ")
 
 
 POOL = """\

@@ -121,7 +121,8 @@ def test_values_inherited_from_the_base_point_at_the_base_file(tmp_path: Path) -
     with pytest.raises(UserError) as raised:
         load_environments(tmp_path)
     assert raised.value.one_line() == (
-        f"{tmp_path}/base.yaml:18:35: workloads[train].resources.memory: '4GB' is not a Kubernetes quantity (did you mean '4Gi'?)"
+        f"{tmp_path}/base.yaml:18:35: workloads[train].resources.memory: '4GB' is not a Kubernetes quantity "
+        "(did you mean '4Gi'?) (breaks environment dev)"
     )
 
 
@@ -131,7 +132,8 @@ def test_extends_cycles_are_rejected(tmp_path: Path) -> None:
     with pytest.raises(UserError) as raised:
         load_environments(tmp_path, ["a"])
     assert raised.value.one_line() == (
-        f"{tmp_path}/b.yaml:1:10: extends: cycle {tmp_path}/a.yaml -> {tmp_path}/b.yaml -> {tmp_path}/a.yaml"
+        f"{tmp_path}/b.yaml:1:10: extends: cycle {tmp_path}/a.yaml -> {tmp_path}/b.yaml -> {tmp_path}/a.yaml "
+        "(breaks environment a)"
     )
 
 

@@ -42,7 +42,11 @@ def test_prod_trainjob_is_two_nodes_of_eight_gpus_queued_through_kueue(outputs: 
     assert node["name"] == "node"
     pod = node["template"]["spec"]["template"]["spec"]
     assert pod["nodeSelector"]["nvidia.com/gpu.product"] == "NVIDIA-A100-SXM4-80GB"
-    assert pod["tolerations"] == [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}]
+    # The pool's taint first, then the workload's own toleration (runtime patches carry both).
+    assert pod["tolerations"] == [
+        {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"},
+        {"key": "acme.io/reserved-for", "operator": "Equal", "value": "ml-training", "effect": "NoSchedule"},
+    ]
     assert any(v.get("emptyDir", {}).get("medium") == "Memory" for v in pod["volumes"])
     [container] = pod["containers"]
     assert container["name"] == "node"
@@ -162,6 +166,7 @@ UPSTREAM_CRDS = {
     "ResourceFlavor": "kueue.x-k8s.io_resourceflavors.yaml",
     "WorkloadPriorityClass": "kueue.x-k8s.io_workloadpriorityclasses.yaml",
     "Topology": "kueue.x-k8s.io_topologies.yaml",
+    "HTTPRoute": "gateway.networking.k8s.io_httproutes.yaml",
     "ServiceMonitor": "monitoring.coreos.com_servicemonitors.yaml",
     "NodePool": "karpenter.sh_nodepools.yaml",
 }
@@ -223,6 +228,7 @@ def test_project_schemas_catch_what_the_upstream_crd_would() -> None:
         "ClusterQueue",
         "ExternalSecret",
         "GitRepository",
+        "HTTPRoute",
         "InferenceService",
         "Kustomization",
         "LeaderWorkerSet",

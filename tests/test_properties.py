@@ -224,6 +224,9 @@ def test_the_example_fleet_shuffled_renders_the_committed_bytes_under_any_hash_s
         work = tmp_path / f"seed-{seed}"
         (work / "environments").mkdir(parents=True)
         for path in sorted((REPO / "environments").iterdir()):
+            if path.is_dir():
+                shutil.copytree(path, work / "environments" / path.name)
+                continue
             if path.suffix != ".yaml":
                 shutil.copy(path, work / "environments" / path.name)
                 continue

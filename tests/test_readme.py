@@ -20,6 +20,20 @@ README = (REPO / "README.md").read_text(encoding="utf-8")
 _BLOCK = re.compile(r"^( *)```yaml\n(.*?)^\1```", re.DOTALL | re.MULTILINE)
 
 
+class _EditorLoader(yaml.SafeLoader):
+    """Reads an example as an editor's YAML 1.2 language server does: `until: 2027-06-30` is a string, not a date."""
+
+
+_EditorLoader.yaml_implicit_resolvers = {
+    first: [(tag, pattern) for tag, pattern in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def _load(text: str) -> Any:
+    return yaml.load(text, Loader=_EditorLoader)  # a SafeLoader without timestamps
+
+
 def _yaml_blocks() -> list[tuple[int, str]]:
     return [(README[: match.start()].count("\n") + 1, textwrap.dedent(match.group(2))) for match in _BLOCK.finditer(README)]
 
@@ -35,7 +49,7 @@ def _errors(validator: Any, document: Any) -> list[str]:
 
 def _classify(text: str) -> str:
     """Which tool reads this example; every README YAML block must be one of these."""
-    document = yaml.safe_load(text)
+    document = _load(text)
     if text.startswith("# Written by `mlgitops init`"):
         return "init"
     if text.startswith("# rendered/"):
@@ -66,6 +80,10 @@ def _contains(whole: Any, part: Any) -> bool:
 BLOCKS = _yaml_blocks()
 
 
+def test_examples_are_read_as_an_editor_reads_them() -> None:
+    assert _load("until: 2027-06-30\nport: 8080\n") == {"until": "2027-06-30", "port": 8080}
+
+
 def test_an_excerpt_must_match_its_file() -> None:
     assert _contains({"a": [{"b": 1, "c": 2}], "d": 3}, {"a": [{"b": 1}]})
     assert not _contains({"a": [{"b": 1}]}, {"a": [{"b": 2}]})
@@ -80,7 +98,7 @@ def test_the_readme_has_examples_of_every_kind() -> None:
 @pytest.mark.parametrize(("line", "text"), BLOCKS, ids=[f"README.md:{line}" for line, _ in BLOCKS])
 def test_every_readme_yaml_example_is_accepted(line: int, text: str, tmp_path: Path) -> None:
     kind = _classify(text)
-    document = yaml.safe_load(text)
+    document = _load(text)
     validator = _environment_validator()
     # One workload: the schema of a `workloads:` item (any kind).
     item_validator = jsonschema.Draft202012Validator(
@@ -112,7 +130,7 @@ def test_every_readme_yaml_example_is_accepted(line: int, text: str, tmp_path: P
     elif kind == "rendered":
         # An excerpt of a committed rendered file: every field it shows is in that file, with that value.
         path = text.splitlines()[0].removeprefix("# ").split(" ")[0]
-        assert _contains(yaml.safe_load((REPO / path).read_text(encoding="utf-8")), document), path
+        assert _contains(_load((REPO / path).read_text(encoding="utf-8")), document), path
     elif kind == "action":
         assert document == [{"uses": f"{HOME.removeprefix('https://github.com/')}@v{__version__}"}]
 

@@ -1,4 +1,8 @@
-"""The fast object builder gives exactly what PyYAML's safe loader gives, or a located error where it refuses."""
+"""The reader gives exactly what PyYAML's safe loader gives, or a located error where it refuses.
+
+``ours`` is the reader's public entry (yaml-rs behind its screen, libyaml's nodes otherwise);
+tests/test_yaml_engine.py compares the two paths with each other directly.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from generator.errors import UserError
-from generator.yaml.reader import AmbiguousText, iter_documents
+from generator.yaml.reader import AmbiguousText, iter_documents, load_documents
 from tests.support import REPO
 
 
@@ -28,7 +32,8 @@ def typed(value: Any) -> Any:
 
 
 def ours(text: str) -> list[Any]:
-    return [typed(value) for _, _, value in iter_documents(text, "t.yaml")]
+    """The reader mlgitops uses: yaml-rs where its screen allows, libyaml's nodes otherwise."""
+    return [typed(value) for value in load_documents(text, "t.yaml")]
 
 
 def pyyaml(text: str) -> list[Any]:

@@ -28,7 +28,7 @@ def scaffold_files(version: str = __version__) -> dict[str, str]:
     package = resources.files("generator.scaffold")
     files = {
         f"environments/{name}": package.joinpath("environments").joinpath(name).read_text(encoding="utf-8")
-        for name in ("base.yaml", "dev.yaml", "prod.yaml")
+        for name in ("base.yaml", "dev.yaml", "staging.yaml", "prod.yaml")
     }
     files["environments/environment.schema.json"] = json.dumps(environment_file_schema(), indent=2) + "\n"
     pins = {

@@ -111,7 +111,7 @@ def lint(
                 manifest.environment = environment
         context = PolicyContext(environment=environment, kubernetes_version=kubernetes_version, custom_schemas=custom)
         active = catalog.active()
-        shown = len(active) if len(found.manifests) >= PROGRESS_FROM_OBJECTS else 0
+        shown = len(active) * len(found.manifests) if len(found.manifests) >= PROGRESS_FROM_OBJECTS else 0
         with out.progress(shown, "checking") as advance:
             findings = evaluate(found.manifests, catalog, context, advance)
         out.detail(f"checked {len(active)} rule(s) in {time.perf_counter() - started:.2f} s")

@@ -111,8 +111,10 @@ def _render(environments: tuple[str, ...], environments_dir: Path, output_dir: P
     out.detail(f"rendered and checked {workloads} workload(s) in {time.perf_counter() - started:.2f} s")
     if fleet.config_file is not None:
         out.info(terminal(f"note: applied policy configuration {fleet.config_file}"))
-    if fleet.findings:
-        click.echo(text(fleet.findings, fleet.policies, colour_on=out.colour_err), err=True, nl=False, color=out.colour_err)
+    # Waived findings are accepted on purpose; `mlgitops lint` lists them with their reasons.
+    shown = [finding for finding in fleet.findings if finding.waiver is None]
+    if shown:
+        click.echo(text(shown, fleet.policies, fixes=True, colour_on=out.colour_err), err=True, nl=False, color=out.colour_err)
     if fails(fleet.findings):
         errors = sum(1 for f in fleet.findings if f.waiver is None and f.severity == "error")
         click.echo(f"{errors} error finding(s): nothing was written (see `mlgitops explain RULE`)", err=True)
@@ -121,9 +123,10 @@ def _render(environments: tuple[str, ...], environments_dir: Path, output_dir: P
 
 
 def _print_stream(outputs: list[Any]) -> None:
+    from generator.render import built_objects
     from generator.yaml.writer import dump_documents
 
-    documents = [dump_documents([item.obj for item in output.objects], output.source_file) for output in outputs]
+    documents = [dump_documents(built_objects(output.rendered), output.source_file) for output in outputs]
     console().result("---\n".join(documents))
 
 

@@ -8,9 +8,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from generator.errors import UserError, UserErrors
+from generator.fleet.provenance import spec_field
 from generator.kube import schema
 from generator.load.environments import LoadedEnvironment
 from generator.render import KUSTOMIZATION, Rendered, render_environment, render_gitops
+from generator.render.extras import as_manifest
 from generator.yaml.writer import dump_documents, dump_object
 
 
@@ -48,8 +50,8 @@ def build(loaded: LoadedEnvironment) -> EnvironmentOutput:
         output.gitops += [Rendered(obj, path, gitops_source) for obj in objects]
         output.gitops_files[path] = dump_documents(objects, loaded.file)
     check_gitops_names(output.gitops)
-    validate_objects(output)
-    output.files = {item.path: dump_object(item.obj, loaded.file) for item in rendered}
+    validate_objects(output, loaded)
+    output.files = {item.path: item.text if item.text is not None else dump_object(item.obj, loaded.file) for item in rendered}
     return output
 
 
@@ -73,7 +75,7 @@ def check_gitops_names(objects: list[Rendered]) -> None:
             )
 
 
-def validate_objects(output: EnvironmentOutput) -> None:
+def validate_objects(output: EnvironmentOutput, loaded: LoadedEnvironment | None = None) -> None:
     """kubernetes-validate strict checks of every object, for the environment's Kubernetes version."""
     from generator.kube.custom_resources import project_schemas
 
@@ -84,15 +86,29 @@ def validate_objects(output: EnvironmentOutput) -> None:
             problems = schema.validate(item.obj, output.kubernetes_version)
         except schema.UnknownKind:
             if not custom.knows(item.obj):
+                if item.is_extra:
+                    continue  # a custom resource of the user's: `mlgitops lint --crd` validates it
                 raise UserError(f"internal: no schema for rendered {item.kind}; please report this") from None
             problems = custom.validate(item.obj, output.kubernetes_version)
         for problem in problems:
             where = ".".join(str(p) for p in problem.path) or "(object)"
+            version = schema.schema_version(output.kubernetes_version)
+            if item.is_extra:
+                errors.append(
+                    UserError(
+                        f"{item.kind} {item.name!r} does not validate against Kubernetes {version}: {where}: {problem.message}",
+                        as_manifest(item).locate(problem.path, key=problem.message.startswith("unknown field")),
+                    )
+                )
+                continue
+            source = item.source
+            if loaded is not None and item.origin:
+                source = loaded.locate(spec_field(item, problem.path, loaded.spec))  # a patch's field: the patch's line
             errors.append(
                 UserError(
-                    f"rendered {item.kind} {item.name!r} does not validate against Kubernetes "
-                    f"{schema.schema_version(output.kubernetes_version)}: {where}: {problem.message}",
-                    item.source,
+                    f"rendered {item.kind} {item.name!r} does not validate against Kubernetes {version}: "
+                    f"{where}: {problem.message}",
+                    source,
                 )
             )
     if errors:

@@ -23,6 +23,8 @@ Result = TypeVar("Result")
 # Below this much work (in the caller's units, bytes of YAML for lint) a fork costs more than it saves.
 DEFAULT_MIN_WEIGHT = 256 * 1024
 SERIAL_SWITCH = "MLGITOPS_PROCESSES"
+_splitting = False
+"""True while this process is one side of a split: a nested split would only crowd the two cores."""
 
 
 def _cores() -> int:
@@ -34,7 +36,7 @@ def _cores() -> int:
 
 def forking_pays(total_weight: int, min_weight: int = DEFAULT_MIN_WEIGHT) -> bool:
     """Whether a second process is worth starting here for this much work."""
-    if os.environ.get(SERIAL_SWITCH) == "1":
+    if os.environ.get(SERIAL_SWITCH) == "1" or _splitting:
         return False
     # Forking a process that runs other threads can leave the child holding their locks.
     return hasattr(os, "fork") and threading.active_count() == 1 and _cores() >= 2 and total_weight >= min_weight
@@ -56,19 +58,28 @@ def map_in_two(
     """
     total = sum(weights)
     step = advance or _no_progress
-
-    def run(item: Item, weight: int) -> Result:
-        result = function(item)
-        step(weight)
-        return result
-
     if len(items) < 2 or not forking_pays(total, min_weight):
-        return [run(item, weight) for item, weight in zip(items, weights, strict=True)]
+        return _each(function, items, weights, step)
     cut, running = 0, 0
     while cut < len(items) - 1 and running + weights[cut] <= total // 2:
         running += weights[cut]
         cut += 1
     cut = max(cut, 1)
+    global _splitting
+    _splitting = True
+    try:
+        return _split(function, items, weights, cut, step)
+    finally:
+        _splitting = False
+
+
+def _split(
+    function: Callable[[Item], Result],
+    items: Sequence[Item],
+    weights: Sequence[int],
+    cut: int,
+    step: Callable[[int], None],
+) -> list[Result]:
     read_end, write_end = os.pipe()
     sys.stdout.flush()
     sys.stderr.flush()
@@ -77,7 +88,7 @@ def map_in_two(
         _child(function, items[cut:], read_end, write_end)
     os.close(write_end)
     try:
-        first = [run(item, weight) for item, weight in zip(items[:cut], weights[:cut], strict=True)]
+        first = _each(function, items[:cut], weights[:cut], step)
         with os.fdopen(read_end, "rb") as stream:
             payload = stream.read()
     except BaseException:
@@ -91,7 +102,17 @@ def map_in_two(
             return first + second
         except (pickle.UnpicklingError, EOFError, ValueError):  # pragma: no cover - a truncated payload
             pass
-    return first + [run(item, weight) for item, weight in zip(items[cut:], weights[cut:], strict=True)]
+    return first + _each(function, items[cut:], weights[cut:], step)
+
+
+def _each(
+    function: Callable[[Item], Result], items: Sequence[Item], weights: Sequence[int], step: Callable[[int], None]
+) -> list[Result]:
+    results = []
+    for item, weight in zip(items, weights, strict=True):
+        results.append(function(item))
+        step(weight)
+    return results
 
 
 def _no_progress(_: int) -> None:

@@ -5,14 +5,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from generator.errors import UserError, UserErrors
-from generator.fleet.budget import budget_findings
+from generator.errors import UserError
 from generator.fleet.build import EnvironmentOutput, build
 from generator.fleet.parallel import map_in_two
+from generator.fleet.provenance import spec_field
 from generator.kube.manifest import Manifest
-from generator.load.environments import LoadedEnvironment
-from generator.policy import Catalog, Finding, Policy, PolicyContext, evaluate, load_catalog, load_config
+from generator.load.environments import LoadedEnvironment, shared_errors
+from generator.policy import Catalog, Finding, Policy, PolicyContext, evaluate, load_catalog, load_config, replace
+from generator.render.extras import as_manifest
+from generator.render.rendered import Rendered
 from generator.spec.placement import pool_facts
 
 # Workloads (over all environments) from which the environments are split over two processes:
@@ -66,41 +69,98 @@ def render_fleet(
 
     weights = [max(1, len(environment.spec.workloads)) for environment in loaded]
     results = map_in_two(one, loaded, weights, min_weight=RENDER_IN_TWO_FROM, advance=advance)
-    errors: list[UserError] = []
+    errors: list[tuple[str, str, UserError]] = []
     fleet = RenderedFleet([], {}, catalog.policies, catalog.config_file)
-    for result in results:
-        if isinstance(result, UserErrors):
-            errors += result.errors
-        elif isinstance(result, UserError):
-            errors.append(result)
+    for environment, result in zip(loaded, results, strict=True):
+        if isinstance(result, UserError):
+            errors.append((environment.name, environment.file, result))
         else:
             fleet.outputs.append(result[0])
             fleet.findings_by_environment[result[0].name] = result[1]
     if errors:
-        raise UserErrors(errors)
+        raise shared_errors(errors)
     return fleet
 
 
 def environment_findings(
     environment: LoadedEnvironment, output: EnvironmentOutput, output_dir: Path, catalog: Catalog
 ) -> list[Finding]:
-    """The catalog and the budget over one environment's rendered objects."""
+    """The catalog over one environment's objects, each finding pointing at the environment-file line to change.
+
+    Nothing has been written yet (and an error finding means nothing will be), so findings on
+    rendered objects point at the spec field that produced the offending field, with the fix in
+    environment-file terms; findings on extra manifests point into the user's own files.
+    """
     from generator.kube.custom_resources import project_schemas
 
-    manifests = [
-        Manifest(
-            obj=item.obj,
-            file=f"{output_dir.as_posix().rstrip('/')}/{output.name}/{item.path}",
-            text=output.files[item.path],
-            source=item.source,
-            environment=output.name,
+    manifests: list[Manifest] = []
+    items: dict[tuple[str, str], Rendered] = {}
+    for item in output.objects:
+        if item.is_extra:
+            manifests.append(as_manifest(item, output.name))
+            continue
+        items[(item.kind, item.name)] = item
+        manifests.append(
+            Manifest(
+                obj=item.obj,
+                file=f"{output_dir.as_posix().rstrip('/')}/{output.name}/{item.path}",
+                text=output.files[item.path],
+                source=item.source,
+                environment=output.name,
+            )
         )
-        for item in output.objects
-    ]
+    for virtual in _checked_not_rendered(environment):
+        items[(virtual.kind, virtual.name)] = virtual
+        manifests.append(Manifest(obj=virtual.obj, file=environment.file, source=virtual.source, environment=output.name))
     context = PolicyContext(
         environment=output.name,
         node_pools=tuple(pool_facts(pool) for pool in environment.spec.cluster.node_pools),
         kubernetes_version=output.kubernetes_version,
         custom_schemas=project_schemas(),
     )
-    return evaluate(manifests, catalog, context) + budget_findings(environment, output)
+    findings = evaluate(manifests, catalog, context)
+    # A PyTorchJob's Master and Worker come from one spec line: their identical findings are one.
+    unique = {_in_spec_terms(f, items, environment, catalog): None for f in findings}
+    return sorted(unique, key=lambda f: f.sort_key)
+
+
+def _checked_not_rendered(environment: LoadedEnvironment) -> list[Rendered]:
+    """What the spec declares without rendering it, as objects the catalog can judge.
+
+    A budget with `enforce: false` is still checked as a quota; node pools without Karpenter are
+    still checked as node pools (rule gpu-pool-taint).
+    """
+    from generator.render.quota import render_resource_quota
+
+    spec = environment.spec
+    virtual: list[Rendered] = []
+    if spec.budget is not None and not spec.budget.enforce:
+        enforced = spec.model_copy(update={"budget": spec.budget.model_copy(update={"enforce": True})})
+        quota = render_resource_quota(enforced, environment.name)
+        if quota is not None:
+            virtual.append(Rendered(quota, "", environment.locate(("budget",)), ("budget",)))
+    if spec.cluster.karpenter is None:
+        for index, pool in enumerate(spec.cluster.node_pools):
+            node: dict[str, Any] = {"taints": [{"key": t.key, "effect": t.effect} for t in pool.taints]}
+            obj = {
+                "apiVersion": "karpenter.sh/v1",
+                "kind": "NodePool",
+                "metadata": {"name": pool.name},
+                "spec": {"template": {"spec": node}, "limits": {pool.gpu_resource: str(pool.allocatable.gpus)}},
+            }
+            if pool.allocatable.gpus:
+                origin = ("cluster", "nodePools", index)
+                virtual.append(Rendered(obj, "", environment.locate(origin), origin))
+    return virtual
+
+
+def _in_spec_terms(
+    finding: Finding, items: dict[tuple[str, str], Rendered], environment: LoadedEnvironment, catalog: Catalog
+) -> Finding:
+    item = items.get((finding.object_ref.kind, finding.object_ref.name))
+    if item is None:
+        return finding
+    location = environment.locate(spec_field(item, finding.path, environment.spec))
+    policy = catalog.policies.get(finding.rule)
+    fix = (policy.render_fix or policy.fix) if policy is not None else finding.fix
+    return replace(finding, location=location, source=None, fix=fix)

@@ -63,8 +63,9 @@ class PodGroup:
     """The field that sets how many pods run (it may be absent: the default applies)."""
 
 
-def _autoscaled_minimums(objects: Iterable[dict[str, Any]]) -> dict[tuple[str, str], int]:
-    """The fewest replicas of each autoscaled target: an HPA's minReplicas, a KEDA ScaledObject's minReplicaCount."""
+def _autoscaled(objects: Iterable[dict[str, Any]], most: bool) -> dict[tuple[str, str], int]:
+    """Replicas of each autoscaled target: an HPA's minReplicas, a KEDA ScaledObject's minReplicaCount, or with
+    ``most`` their maximum (maxReplicas; maxReplicaCount, which KEDA defaults to 100)."""
     minimums = {}
     for obj in objects:
         kind = obj.get("kind")
@@ -73,9 +74,11 @@ def _autoscaled_minimums(objects: Iterable[dict[str, Any]]) -> dict[tuple[str, s
         spec = obj.get("spec") or {}
         target = spec.get("scaleTargetRef") or {}
         if kind == "HorizontalPodAutoscaler":
-            minimums[(str(target.get("kind")), str(target.get("name")))] = count(spec.get("minReplicas"))
-        else:  # KEDA defaults the target kind to Deployment and minReplicaCount to 0
-            minimums[(str(target.get("kind", "Deployment")), str(target.get("name")))] = count(spec.get("minReplicaCount"), 0)
+            replicas = count(spec.get("maxReplicas" if most else "minReplicas"))
+            minimums[(str(target.get("kind")), str(target.get("name")))] = replicas
+        else:  # KEDA defaults the target kind to Deployment, minReplicaCount to 0 and maxReplicaCount to 100
+            replicas = count(spec.get("maxReplicaCount"), 100) if most else count(spec.get("minReplicaCount"), 0)
+            minimums[(str(target.get("kind", "Deployment")), str(target.get("name")))] = replicas
     return minimums
 
 
@@ -121,9 +124,14 @@ def _mapping(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def pod_groups(objects: list[dict[str, Any]]) -> Iterator[PodGroup]:
-    """Every pod template among ``objects`` with the number of pods it stands for."""
-    minimums = _autoscaled_minimums(objects)
+def pod_groups(objects: list[dict[str, Any]], *, most: bool = False) -> Iterator[PodGroup]:
+    """Every pod template among ``objects`` with the number of pods it stands for.
+
+    By default autoscaled workloads count at their minimum (what runs in a quiet hour); with
+    ``most`` at their maximum (what a budget or quota must allow): HPA and ScaledObject maxima,
+    an InferenceService's maxReplicas, an elastic PyTorchJob's maxReplicas workers.
+    """
+    minimums = _autoscaled(objects, most)
     for obj in objects:
         kind = str(obj.get("kind"))
         metadata = _mapping(obj.get("metadata"))
@@ -141,10 +149,13 @@ def pod_groups(objects: list[dict[str, Any]]) -> Iterator[PodGroup]:
             job = (spec.get("jobTemplate") or {}).get("spec") or {}
             yield PodGroup(kind, name, app, count(job.get("parallelism", 1)), (job.get("template") or {}).get("spec") or {})
         elif kind == "PyTorchJob":
+            elastic = count((spec.get("elasticPolicy") or {}).get("maxReplicas"), 0) if most else 0
             for replica_type, replica in (spec.get("pytorchReplicaSpecs") or {}).items():
                 template = (replica or {}).get("template") or {}
                 at = ("spec", "pytorchReplicaSpecs", str(replica_type), "replicas")
-                yield PodGroup(kind, name, app, count((replica or {}).get("replicas", 1)), template.get("spec") or {}, at)
+                pods = count((replica or {}).get("replicas", 1))
+                pods = max(pods, elastic) if replica_type == "Worker" else pods
+                yield PodGroup(kind, name, app, pods, template.get("spec") or {}, at)
         elif kind == "LeaderWorkerSet":
             groups = count(minimums.get((kind, name), spec.get("replicas", 1)))
             template = spec.get("leaderWorkerTemplate") or {}
@@ -156,7 +167,8 @@ def pod_groups(objects: list[dict[str, Any]]) -> Iterator[PodGroup]:
         elif kind == "InferenceService":
             predictor = spec.get("predictor") or {}
             containers = [c for c in [predictor.get("model"), *(predictor.get("containers") or [])] if c]
-            yield PodGroup(kind, name, app, count(predictor.get("minReplicas", 1)), {**predictor, "containers": containers})
+            replicas = count(predictor.get("maxReplicas" if most else "minReplicas", 1))
+            yield PodGroup(kind, name, app, replicas, {**predictor, "containers": containers})
         elif kind == "TrainJob":
             found = trainer_pod(obj)
             if found is not None:
@@ -176,17 +188,52 @@ def pod_footprint(pod_spec: dict[str, Any], templates: dict[str, dict[str, int]]
     for device_class, devices in claimed_devices(pod_spec, templates or {}).items():
         kind = f"{device_class} (DRA, {product})" if product else f"{device_class} (DRA)"
         total.gpus[kind] = total.gpus.get(kind, 0) + devices
-    for container in pod_spec.get("containers") or []:
-        resources = container.get("resources") or {}
-        requests = resources.get("requests") or {}
-        limits = resources.get("limits") or {}
-        total.cpu += _quantity(requests.get("cpu"))
-        total.memory += _quantity(requests.get("memory"))
-        for resource, amount in {**requests, **limits}.items():
-            if is_gpu_resource(str(resource)):
-                kind = f"{resource} ({product})" if product else str(resource)
-                total.gpus[kind] = total.gpus.get(kind, 0) + int(_quantity(amount))
+    requests = effective_requests(pod_spec)
+    total.cpu += requests.get("cpu", Decimal(0))
+    total.memory += requests.get("memory", Decimal(0))
+    for resource, amount in sorted(requests.items()):
+        if is_gpu_resource(resource) and amount:
+            kind = f"{resource} ({product})" if product else resource
+            total.gpus[kind] = total.gpus.get(kind, 0) + int(amount)
     return total
+
+
+def _container_requests(container: Any) -> dict[str, Decimal]:
+    """What one container requests (GPUs from its limits too, where they must be)."""
+    resources = (container.get("resources") if isinstance(container, dict) else None) or {}
+    requests: dict[str, Any] = resources["requests"] if isinstance(resources.get("requests"), dict) else {}
+    limits: dict[str, Any] = resources["limits"] if isinstance(resources.get("limits"), dict) else {}
+    # An unset request defaults to the limit (the API server copies it).
+    merged = {**{k: v for k, v in limits.items() if k not in requests}, **requests}
+    return {str(name): _quantity(value) for name, value in merged.items()}
+
+
+def _add(total: dict[str, Decimal], more: dict[str, Decimal]) -> dict[str, Decimal]:
+    return {name: total.get(name, Decimal(0)) + more.get(name, Decimal(0)) for name in {*total, *more}}
+
+
+def effective_requests(pod_spec: dict[str, Any]) -> dict[str, Decimal]:
+    """What the scheduler reserves for one pod, by resource name.
+
+    The sum over app containers and native sidecars (init containers with restartPolicy: Always),
+    but at least what each init container needs together with the sidecars started before it.
+    Source: https://kubernetes.io/docs/concepts/workloads/pods/sidecar-containers/#resource-sharing-within-containers
+    """
+    sidecars: dict[str, Decimal] = {}
+    init_peak: dict[str, Decimal] = {}
+    for container in pod_spec.get("initContainers") or []:
+        own = _container_requests(container)
+        if isinstance(container, dict) and container.get("restartPolicy") == "Always":
+            sidecars = _add(sidecars, own)
+        else:
+            during = _add(sidecars, own)
+            init_peak = {
+                name: max(init_peak.get(name, Decimal(0)), during.get(name, Decimal(0))) for name in {*init_peak, *during}
+            }
+    total = dict(sidecars)
+    for container in pod_spec.get("containers") or []:
+        total = _add(total, _container_requests(container))
+    return {name: max(total.get(name, Decimal(0)), init_peak.get(name, Decimal(0))) for name in {*total, *init_peak}}
 
 
 def _quantity(value: Any) -> Decimal:
@@ -198,19 +245,19 @@ def _quantity(value: Any) -> Decimal:
         return Decimal(0)
 
 
-def footprint(objects: list[dict[str, Any]]) -> Footprint:
-    """Total requests of every pod the objects run."""
+def footprint(objects: list[dict[str, Any]], *, most: bool = False) -> Footprint:
+    """Total requests of every pod the objects run (``most``: autoscaled workloads at their maximum)."""
     total = Footprint()
-    for part in footprint_by_app(objects).values():
+    for part in footprint_by_app(objects, most=most).values():
         total.add(part)
     return total
 
 
-def footprint_by_app(objects: list[dict[str, Any]]) -> dict[str, Footprint]:
+def footprint_by_app(objects: list[dict[str, Any]], *, most: bool = False) -> dict[str, Footprint]:
     """Requests per workload (app.kubernetes.io/name), for messages that name who asks for what."""
     templates = claim_templates(objects)
     by_app: dict[str, Footprint] = {}
-    for group in pod_groups(objects):
+    for group in pod_groups(objects, most=most):
         one = pod_footprint(group.pod_spec, templates)
         gpus = {kind: devices * group.pods for kind, devices in one.gpus.items() if devices * group.pods}
         by_app.setdefault(group.app, Footprint()).add(Footprint(one.cpu * group.pods, one.memory * group.pods, gpus))

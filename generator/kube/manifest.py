@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 
 from generator.errors import Location, UserError
-from generator.yaml.reader import AmbiguousText, compose_all, iter_documents
+from generator.yaml.reader import AmbiguousText, compose_all, load_documents
 
 PathSegment = str | int
 FieldPath = tuple[PathSegment, ...]
@@ -115,27 +115,30 @@ def load_manifests(text: str, file: str) -> list[Manifest]:
     """Parse a (multi-document) YAML file of Kubernetes objects, skipping empty documents.
 
     A document that is not a mapping with ``apiVersion`` and ``kind`` is a located error.
-    A ``kind: List`` is unpacked into its items.
+    A ``kind: List`` is unpacked into its items. Objects come from the fast reader; a position
+    is found (by composing the text again) only for an error or a finding.
     """
     manifests: list[Manifest] = []
     ambiguous: list[AmbiguousText] = []
-    for index, node, obj in iter_documents(text, file, ambiguous):
+    for index, obj in enumerate(load_documents(text, file, ambiguous)):
         if obj is None:
             continue
-        where = Location(file, node.start_mark.line + 1, node.start_mark.column + 1)
         if not isinstance(obj, dict):
             shape = "list" if isinstance(obj, list) else "text value" if isinstance(obj, str) else "plain value"
-            raise UserError(f"document {index + 1} is a {shape}, not a Kubernetes object mapping", where)
+            raise UserError(f"document {index + 1} is a {shape}, not a Kubernetes object mapping", _start(text, file, index, ()))
         if obj.get("kind") == "List" and isinstance(obj.get("items"), list):
-            item_nodes = _mapping_value(node, "items")
             for item_index, item in enumerate(obj["items"]):
-                item_node = item_nodes.value[item_index] if isinstance(item_nodes, yaml.SequenceNode) else None
-                manifests.append(_detached(_checked(item, file, index, item_node, where), text, ("items", item_index)))
+                manifests.append(_checked(item, file, index, text, ("items", item_index)))
             continue
-        manifests.append(_detached(_checked(obj, file, index, node, where), text, ()))
+        manifests.append(_checked(obj, file, index, text, ()))
     for found in ambiguous:
         _attach(found, manifests)
     return manifests
+
+
+def _start(text: str, file: str, document: int, base_path: FieldPath) -> Location:
+    """Where the object at ``base_path`` of document ``document`` starts (composes the text: error paths only)."""
+    return Manifest(obj={}, file=file, document=document, text=text, base_path=base_path).locate(())
 
 
 def _attach(found: AmbiguousText, manifests: list[Manifest]) -> None:
@@ -147,15 +150,6 @@ def _attach(found: AmbiguousText, manifests: list[Manifest]) -> None:
             return
 
 
-def _detached(manifest: Manifest, text: str, base_path: FieldPath) -> Manifest:
-    # Node trees of a whole fleet take hundreds of MB; keep the text and compose again only for
-    # the few objects that have a finding to locate.
-    manifest.node = None
-    manifest.text = text
-    manifest.base_path = base_path
-    return manifest
-
-
 def _mapping_value(node: yaml.Node, key: str) -> yaml.Node | None:
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
@@ -165,15 +159,15 @@ def _mapping_value(node: yaml.Node, key: str) -> yaml.Node | None:
     return None
 
 
-def _checked(obj: Any, file: str, index: int, node: yaml.Node | None, where: Location) -> Manifest:
-    if node is not None:
-        where = Location(file, node.start_mark.line + 1, node.start_mark.column + 1)
+def _checked(obj: Any, file: str, index: int, text: str, base_path: FieldPath) -> Manifest:
+    # Node trees of a whole fleet take hundreds of MB: a manifest keeps its file's text and composes
+    # it again only when a position is asked for.
     if not isinstance(obj, dict):
-        raise UserError("expected a Kubernetes object (a mapping)", where)
+        raise UserError("expected a Kubernetes object (a mapping)", _start(text, file, index, base_path))
     for required in ("apiVersion", "kind"):
         if not isinstance(obj.get(required), str) or not obj[required]:
             raise UserError(
                 f"document {index + 1} has no '{required}': every Kubernetes object needs apiVersion and kind",
-                where,
+                _start(text, file, index, base_path),
             )
-    return Manifest(obj=obj, file=file, document=index, node=node)
+    return Manifest(obj=obj, file=file, document=index, text=text, base_path=base_path)

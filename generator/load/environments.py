@@ -6,7 +6,6 @@ wrong; values inherited from a base file point at the base file.
 
 from __future__ import annotations
 
-import difflib
 import os
 import types
 import typing
@@ -21,6 +20,7 @@ from generator.errors import Location, UserError, UserErrors
 from generator.kube.names import dns1123_label_problem
 from generator.load.merge import check_unique_names, merge, strip_deletes
 from generator.load.source import SourceNode, locate, parse, read_text
+from generator.load.suggest import field_homes, typo_of
 from generator.paths import shown_path
 from generator.spec.environment import Environment
 from generator.spec.problems import SpecProblem
@@ -107,6 +107,12 @@ def load_environments(root: Path, names: Sequence[str] = ()) -> list[LoadedEnvir
             )
     if problems:
         raise UserErrors(problems)
+    if not concrete:
+        bases = " (only abstract bases)" if layers else ""
+        raise UserError(
+            f"no environment to render in {shown_path(root)}/{bases}: add a file such as dev.yaml "
+            "(`mlgitops init` scaffolds one), or pass --environments-dir DIR"
+        )
     unknown = sorted(set(names) - set(concrete))
     if unknown:
         raise UserError(
@@ -115,14 +121,41 @@ def load_environments(root: Path, names: Sequence[str] = ()) -> list[LoadedEnvir
         )
     chosen = sorted(set(names) or set(concrete))
     loaded: list[LoadedEnvironment] = []
+    failed: list[tuple[str, str, UserError]] = []
     for name in chosen:
         try:
             loaded.append(load_environment(concrete[name], root, layers))
         except UserError as error:
-            problems.append(error)
-    if problems:
-        raise UserErrors(problems)
+            failed.append((name, shown_path(concrete[name]), error))
+    if failed:
+        raise shared_errors(failed)
     return loaded
+
+
+def shared_errors(failed: Sequence[tuple[str, str, UserError]]) -> UserErrors:
+    """Errors of several environments, a mistake in a shared base reported once and naming the environments it breaks.
+
+    ``failed`` holds (environment, its own file, its error). A base's mistake may read slightly
+    differently per environment (each merges its own overrides): one line per place in the base.
+    """
+    by_place: dict[Location, tuple[UserError, list[str]]] = {}
+    own: list[UserError] = []
+    for environment, file, error in failed:
+        for one in error.errors if isinstance(error, UserErrors) else [error]:
+            if one.location is None or one.location.file == file:
+                own.append(one)
+                continue
+            first, environments = by_place.setdefault(one.location, (one, []))
+            if environment not in environments:
+                environments.append(environment)
+    for first, environments in by_place.values():
+        listed = ", ".join(sorted(environments))
+        own.append(
+            UserError(
+                f"{first.message} (breaks {'environment' if len(environments) == 1 else 'environments'} {listed})", first.location
+            )
+        )
+    return UserErrors(own)
 
 
 def _layer(path: Path, cache: dict[Path, SourceNode]) -> SourceNode:
@@ -169,7 +202,10 @@ def load_environment(path: Path, root: Path, cache: dict[Path, SourceNode] | Non
         spec = Environment.model_validate(merged.plain())
     except ValidationError as error:
         raise UserErrors(validation_errors(error, merged, Environment)) from None
-    return LoadedEnvironment(name=path.stem, file=shown_path(path), spec=spec, tree=merged)
+    from generator.load.files import read_named_files
+
+    files = read_named_files(spec, merged, {shown_path(layer): layer for layer in chain}, root)
+    return LoadedEnvironment(name=path.stem, file=shown_path(path), spec=spec.with_files(files), tree=merged)
 
 
 def _base_path(extends: SourceNode, child: Path, root: Path, chain: list[Path], resolved: set[Path]) -> Path:
@@ -219,8 +255,11 @@ def validation_errors(error: ValidationError, tree: SourceNode, model: type[Base
     misspelt = {(tuple(d["loc"][:-1]), str(d["loc"][-1])) for d in details if d["type"] == "extra_forbidden"}
     for detail in details:
         path = tuple(detail["loc"])
+        if detail["type"] == "union_tag_invalid":
+            # Point at the tag that is wrong (in the file that wrote it), not at the item's first line.
+            path = (*path, str(detail.get("ctx", {}).get("discriminator", "kind")).strip("'"))
         if detail["type"] == "missing" and any(
-            parent == path[:-1] and difflib.get_close_matches(str(path[-1]), [typo], n=1, cutoff=0.6) for parent, typo in misspelt
+            parent == path[:-1] and typo_of(typo, [str(path[-1])]) for parent, typo in misspelt
         ):
             continue
         kind = detail["type"]
@@ -239,9 +278,16 @@ def _message(detail: Any, path: FieldPath, model: type[BaseModel]) -> str:
         return f"missing required field {path[-1]!r}"
     if kind == "extra_forbidden":
         known = sorted(_field_names(model, path[:-1]))
-        close = difflib.get_close_matches(str(path[-1]), known, n=1, cutoff=0.6)
-        hint = f" (did you mean {close[0]!r}?)" if close else (f" (known: {', '.join(known)})" if known else "")
-        return f"unknown field {path[-1]!r}{hint}"
+        written = str(path[-1])
+        close = typo_of(written, known)
+        homes = field_homes(model).get(written)
+        if close is not None:
+            hint = f" (did you mean {close!r}?)"
+        elif homes:
+            hint = f" ({written!r} belongs at {' or '.join(homes[:3])}, not here)"
+        else:
+            hint = f" (known: {', '.join(known)})" if known else ""
+        return f"unknown field {written!r}{hint}"
     if kind == "union_tag_invalid":
         expected = detail.get("ctx", {}).get("expected_tags", "")
         tag = detail.get("ctx", {}).get("discriminator", "kind").strip("'")

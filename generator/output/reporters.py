@@ -18,8 +18,11 @@ def _object(finding: Finding) -> str:
     return f"{ref.kind} {where}{ref.name}"
 
 
-def text(findings: Sequence[Finding], policies: dict[str, Policy], *, colour_on: bool = False) -> str:
-    """One line per finding (and a ``from`` line for rendered objects); ``colour_on`` adds ANSI colour."""
+def text(findings: Sequence[Finding], policies: dict[str, Policy], *, fixes: bool = False, colour_on: bool = False) -> str:
+    """One line per finding (and the spec line that made the object).
+
+    ``fixes`` adds each unwaived finding's fix; ``colour_on`` adds ANSI colour (around the inert text).
+    """
     paint_severity = colour.severity if colour_on else str
     paint_rule = colour.strong if colour_on else str
     paint_faint = colour.faint if colour_on else str
@@ -32,6 +35,8 @@ def text(findings: Sequence[Finding], policies: dict[str, Policy], *, colour_on:
         lines.append(f"{where}: {paint_severity(finding.severity)} {paint_rule(rule)}: {message} {paint_faint(named)}{waived}")
         if finding.source is not None:
             lines.append(paint_faint(inert.terminal(f"  from {finding.source}")))
+        if fixes and finding.fix and finding.waiver is None:
+            lines.append(inert.terminal(f"  fix: {' '.join(finding.fix.split())}"))
     return "".join(line + "\n" for line in lines)
 
 

@@ -114,6 +114,7 @@ def _compile(document: dict[str, Any], located: Manifest, shown: str, *, trusted
         severity=document["severity"],
         rationale=document["rationale"].strip(),
         fix=document["fix"].strip(),
+        render_fix=str(document.get("renderFix", "")).strip(),
         file=shown,
         target=document.get("target", "object"),
         kinds=tuple(match.get("kinds", ())),

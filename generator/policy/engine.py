@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from typing import Any
 
+from generator.fleet.parallel import map_in_two
 from generator.kube.manifest import Manifest
 from generator.policy.catalog import Catalog
 from generator.policy.message import fill, template_problem
@@ -14,6 +15,10 @@ from generator.policy.model import Finding, Policy, PolicyContext, Target, Viola
 from generator.policy.redaction import redact, redactor
 from generator.policy.targets import containers, is_workload, pod_specs, written_path
 from generator.policy.waivers import WAIVER_RULE, apply_waivers
+
+# Manifests x policies from which checking is split over two processes: the whole catalog checks
+# ~300 manifests in about the time a fork and the pickled findings cost.
+EVALUATE_IN_TWO_FROM = 300 * 30
 
 
 def targets(manifest: Manifest, kind: str) -> Iterator[Target]:
@@ -41,6 +46,7 @@ def _format(policy: Policy, target: Target, detail: str, value: Any = None) -> s
         "target": target.label or f"{ref.kind} {ref.name!r}",
         "detail": detail,
         "value": repr(value) if isinstance(value, (str, int, float, bool)) else "",
+        "text": str(value) if isinstance(value, (str, int, float)) and not isinstance(value, bool) else "",
     }
     template = policy.message or "{target}: {detail}"
     if template_problem(template) is not None:
@@ -135,7 +141,8 @@ def evaluate(
 ) -> list[Finding]:
     """Every finding of every active policy, waivers applied, in file/line/column order.
 
-    ``advance(1)`` is called after each policy (for a progress line over ``len(catalog.active())``).
+    ``advance(len(manifests))`` is called as each policy is done (for a progress line over
+    ``len(catalog.active()) * len(manifests)`` object checks).
     """
     findings: list[Finding] = []
     # Checks that report once per group (a namespace, a claim) report at the first member they meet:
@@ -143,11 +150,13 @@ def evaluate(
     manifests = sorted(manifests, key=lambda manifest: (manifest.file, manifest.document))
     context = replace(context, all_manifests=tuple(manifests))
     redactors: dict[int, re.Pattern[str] | None] = {}
-    for policy in catalog.active():
+
+    def policy_findings(policy: Policy) -> list[Finding]:
+        found = []
         for manifest, violation in _policy_violations(policy, manifests, context):
             if id(manifest) not in redactors:
                 redactors[id(manifest)] = redactor(manifest)
-            findings.append(
+            found.append(
                 Finding(
                     rule=policy.id,
                     severity=violation.severity or policy.severity,
@@ -157,10 +166,16 @@ def evaluate(
                     location=manifest.locate(written_path(manifest, violation.path), key=violation.at_key),
                     source=manifest.source,
                     fix=policy.fix,
+                    path=violation.path,
                 )
             )
-        if advance is not None:
-            advance(1)
+        return found
+
+    # Policies are independent: on a large input half of them are checked in a forked second process.
+    policies = catalog.active()
+    weights = [len(manifests)] * len(policies)
+    for found in map_in_two(policy_findings, policies, weights, min_weight=EVALUATE_IN_TWO_FROM, advance=advance):
+        findings += found
     findings = apply_waivers(findings, manifests, catalog, context)
     return sorted(findings, key=lambda finding: finding.sort_key)
 

@@ -335,6 +335,10 @@ def collect(paths: list[str], allow_remote: bool = False, progress: Progress | N
             found.manifests += result
     if errors:
         raise UserErrors(errors)
+    if not found.manifests:
+        looked = ", ".join(paths)
+        what = "no .yaml, .yml or .json files" if not found.files else f"{found.files} file(s) but no Kubernetes object"
+        raise UserError(f"nothing to lint: found {what} in {looked} (name the files or folders of your manifests)")
     for manifest in found.manifests:
         _environment(manifest)
     return found

@@ -1,4 +1,5 @@
-"""A policy's finding message: ``{target}``, ``{kind}``, ``{name}``, ``{detail}`` and ``{value}`` filled in.
+"""A policy's finding message: ``{target}``, ``{kind}``, ``{name}``, ``{detail}``, ``{value}`` (quoted) and ``{text}``
+(the value as written) filled in.
 
 ``!r`` quotes a value; nothing else is honoured.
 
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 import string
 
-FIELDS = ("detail", "kind", "name", "target", "value")
+FIELDS = ("detail", "kind", "name", "target", "text", "value")
 
 
 def template_problem(template: str) -> str | None:

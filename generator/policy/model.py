@@ -29,6 +29,8 @@ class Finding:
     waiver: str | None = None
     """The waiver's reason, when the finding is waived (reported, never failing the run)."""
     fix: str = ""
+    path: FieldPath = ()
+    """The offending field within the object (what ``location`` points at in the object's file)."""
 
     @property
     def sort_key(self) -> tuple[str, int, int, str, str]:
@@ -114,6 +116,8 @@ class Policy:
     """0.0-10.0 (CVSS-like) for rules tagged security: code scanning's critical/high/medium/low."""
     shipped: bool = False
     """Part of the catalog that ships with mlgitops (its documentation lives in the project's repository)."""
+    render_fix: str = ""
+    """The fix in environment-file terms, for findings of `render` (empty: the same as ``fix``)."""
 
     def applies_to(self, manifest: Manifest, context: PolicyContext) -> bool:
         obj = manifest.obj

@@ -65,7 +65,19 @@ def _at(obj: Any, path: FieldPath) -> Any:
 
 
 def pod_specs(manifest: Manifest) -> Iterator[tuple[FieldPath, dict[str, Any]]]:
-    """Every pod spec of the object with its path (several for a PyTorchJob's Master and Workers)."""
+    """Every pod spec of the object with its path (several for a PyTorchJob's Master and Workers).
+
+    Found once per manifest and remembered: every pod-level rule asks again (~20 times per object).
+    """
+    found: list[tuple[FieldPath, dict[str, Any]]] | None = manifest.__dict__.get("_pod_specs")
+    if found is None or manifest.__dict__.get("_pod_specs_of") is not manifest.obj:
+        found = list(_find_pod_specs(manifest))
+        manifest.__dict__["_pod_specs"] = found
+        manifest.__dict__["_pod_specs_of"] = manifest.obj
+    return iter(found)
+
+
+def _find_pod_specs(manifest: Manifest) -> Iterator[tuple[FieldPath, dict[str, Any]]]:
     obj = manifest.obj
     kind = str(obj.get("kind"))
     if kind in _POD_SPEC_PATHS:

@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from generator.errors import Location, UserError, UserErrors
 from generator.load.source import SourceNode, locate
 from generator.render.cluster import CLUSTER_FOLDER, render_node_pool, render_priority_classes
+from generator.render.config_maps import MissingFile, render_config_maps
+from generator.render.extras import extra_file_name, extra_objects
 from generator.render.gitops import add_sync_wave, argocd_objects, flux_objects, ignored_differences
+from generator.render.identity import render_shared_service_accounts
 from generator.render.kueue_objects import render_cluster_queueing, render_local_queues
-from generator.render.kustomize import kustomization
+from generator.render.kustomize import built, kustomization
 from generator.render.network import render_network_policies
-from generator.render.rendered import Rendered, file_name
+from generator.render.patches import PatchError, apply_patches
+from generator.render.quota import render_limit_range, render_resource_quota
+from generator.render.rendered import FieldPath, Rendered, file_name
 from generator.render.secrets import render_external_secrets
 from generator.render.storage import render_claim
 from generator.render.workloads import render_workload
@@ -45,46 +51,33 @@ def render_environment(environment: Environment, name: str, tree: SourceNode | N
     def source_of(path: tuple[str | int, ...]) -> Location | None:
         return locate(tree, path)[0] if tree is not None else None
 
-    # (object, group, source): the group is the kustomize root a sharded environment puts it in.
-    namespaced: list[tuple[dict[str, Any], str, Location | None]] = []
-    for index, volume in enumerate(environment.volumes):
-        if volume.claim is not None:
-            namespaced.append((render_claim(environment, name, volume), SHARED_GROUP, source_of(("volumes", index))))
-    for index, workload in enumerate(environment.workloads):
-        source = source_of(("workloads", index))
-        namespaced += [(obj, workload.group, source) for obj in render_workload(environment, name, workload)]
-    for obj, workload_index in render_network_policies(environment, name):
-        if workload_index is None:
-            namespaced.append((obj, SHARED_GROUP, source_of(("networkPolicy",))))
-        else:
-            # An allow rule belongs with the server it opens (same shard, same source line).
-            opened = environment.workloads[workload_index]
-            namespaced.append((obj, opened.group, source_of(("workloads", workload_index))))
-    namespaced += [
-        (obj, SHARED_GROUP, source_of(("externalSecrets", index)))
-        for index, obj in enumerate(render_external_secrets(environment, name))
-    ]
-    namespaced += [(obj, SHARED_GROUP, source_of(("kueue",))) for obj in render_local_queues(environment, name)]
-    cluster_scoped: list[tuple[dict[str, Any], Location | None]] = []
-    if environment.cluster.karpenter is not None:
-        for index, pool in enumerate(environment.cluster.node_pools):
-            cluster_scoped.append((render_node_pool(environment, name, pool), source_of(("cluster", "nodePools", index))))
-    for index, obj in enumerate(render_priority_classes(environment, name)):
-        cluster_scoped.append((obj, source_of(("priorities", "classes", index))))
-    cluster_scoped += [(obj, source_of(path)) for obj, path in render_cluster_queueing(environment, name)]
+    try:
+        namespaced, cluster_scoped = _objects(environment, name)
+    except PatchError as error:
+        raise _located(tree, error.path, error.message) from None
+    except MissingFile as error:
+        raise UserError(
+            f"file {error} was not read: load the environment with load_environments(), or call with_files()"
+        ) from None
+    extras = _extra_manifests(environment, tree)
 
     gitops = environment.gitops
     if gitops is not None and gitops.argocd is not None:
-        for obj in [entry[0] for entry in namespaced] + [entry[0] for entry in cluster_scoped]:
+        for obj in [entry.obj for entry in namespaced] + [entry.obj for entry in cluster_scoped]:
             add_sync_wave(obj)
-    sharded = gitops is not None and len(namespaced) > gitops.max_objects_per_root
+    sharded = gitops is not None and len(namespaced) + len(extras) > gitops.max_objects_per_root
 
     roots: dict[str, list[Rendered]] = defaultdict(list)
-    for obj, group, source in namespaced:
+    for entry in namespaced:
+        root = entry.group if sharded else ""
+        item = Rendered(entry.obj, _join(root, file_name(entry.obj)), source_of(entry.origin), entry.origin, entry.patched)
+        roots[root].append(item)
+    for entry in cluster_scoped:
+        item = Rendered(entry.obj, _join(CLUSTER_FOLDER, file_name(entry.obj)), source_of(entry.origin), entry.origin)
+        roots[CLUSTER_FOLDER].append(item)
+    for group, extra in extras:
         root = group if sharded else ""
-        roots[root].append(Rendered(obj, _join(root, file_name(obj)), source))
-    for obj, source in cluster_scoped:
-        roots[CLUSTER_FOLDER].append(Rendered(obj, _join(CLUSTER_FOLDER, file_name(obj)), source))
+        roots[root].append(replace(extra, path=_join(root, extra.path)))
 
     result: list[Rendered] = []
     seen: dict[tuple[str, str], Rendered] = {}
@@ -98,16 +91,126 @@ def render_environment(environment: Environment, name: str, tree: SourceNode | N
                 raise UserError(f"two objects render to {item.kind} {item.name!r}{also}; rename one", item.source)
             seen[key] = item
         namespace = None if root == CLUSTER_FOLDER else environment.namespace
-        files = [item.path.removeprefix(f"{root}/") if root else item.path for item in items]
+        files = sorted({item.path.removeprefix(f"{root}/") if root else item.path for item in items})
         root_file = kustomization(environment, name, files, namespace)
         source = source_of(("cluster",)) if root == CLUSTER_FOLDER else source_of(())
         result += [*items, Rendered(root_file, _join(root, KUSTOMIZATION), source)]
     return result
 
 
+@dataclass
+class _Made:
+    """An object on its way to a file: its kustomize group, the spec field it came from, fields patches wrote."""
+
+    obj: dict[str, Any]
+    group: str
+    origin: FieldPath
+    patched: dict[FieldPath, FieldPath] = field(default_factory=dict)
+
+
+def _objects(environment: Environment, name: str) -> tuple[list[_Made], list[_Made]]:
+    """Every namespaced and cluster-scoped object the spec renders, with patches applied."""
+    namespaced: list[_Made] = []
+    for index, volume in enumerate(environment.volumes):
+        if volume.claim is not None:
+            namespaced.append(_Made(render_claim(environment, name, volume), SHARED_GROUP, ("volumes", index)))
+    namespaced += [_Made(obj, SHARED_GROUP, ("configMaps", i)) for i, obj in enumerate(render_config_maps(environment, name))]
+    namespaced += [
+        _Made(obj, SHARED_GROUP, ("serviceAccounts", i))
+        for i, obj in enumerate(render_shared_service_accounts(environment, name))
+    ]
+    quota = render_resource_quota(environment, name)
+    if quota is not None:
+        namespaced.append(_Made(quota, SHARED_GROUP, ("budget",)))
+    limits = render_limit_range(environment, name)
+    if limits is not None:
+        namespaced.append(_Made(limits, SHARED_GROUP, ("limitRange",)))
+    for index, workload in enumerate(environment.workloads):
+        objects = render_workload(environment, name, workload)
+        at = ("workloads", index)
+        patched = apply_patches(
+            objects, workload.patches, environment.kubernetes_version, at=(*at, "patches"), workload=workload.name
+        )
+        namespaced += [_Made(item.obj, workload.group, at, item.origins) for item in patched]
+    for obj, workload_index in render_network_policies(environment, name):
+        if workload_index is None:
+            namespaced.append(_Made(obj, SHARED_GROUP, ("networkPolicy",)))
+        else:
+            # An allow rule belongs with the server it opens (same shard, same source line).
+            opened = environment.workloads[workload_index]
+            namespaced.append(_Made(obj, opened.group, ("workloads", workload_index)))
+    namespaced += [
+        _Made(obj, SHARED_GROUP, ("externalSecrets", index))
+        for index, obj in enumerate(render_external_secrets(environment, name))
+    ]
+    namespaced += [_Made(obj, SHARED_GROUP, ("kueue",)) for obj in render_local_queues(environment, name)]
+    if environment.patches:
+        patched = apply_patches([m.obj for m in namespaced], environment.patches, environment.kubernetes_version, at=("patches",))
+        for made, item in zip(namespaced, patched, strict=True):
+            made.obj = item.obj
+            made.patched = {**made.patched, **item.origins}
+    cluster_scoped: list[_Made] = []
+    if environment.cluster.karpenter is not None:
+        for index, pool in enumerate(environment.cluster.node_pools):
+            cluster_scoped.append(
+                _Made(render_node_pool(environment, name, pool), CLUSTER_FOLDER, ("cluster", "nodePools", index))
+            )
+    for index, obj in enumerate(render_priority_classes(environment, name)):
+        cluster_scoped.append(_Made(obj, CLUSTER_FOLDER, ("priorities", "classes", index)))
+    cluster_scoped += [_Made(obj, CLUSTER_FOLDER, path) for obj, path in render_cluster_queueing(environment, name)]
+    return namespaced, cluster_scoped
+
+
+def _extra_manifests(environment: Environment, tree: SourceNode | None) -> list[tuple[str, Rendered]]:
+    """(group, object) of every extra manifest the environment and its workloads name."""
+    named: list[tuple[str, FieldPath]] = [(SHARED_GROUP, ("manifests", i)) for i in range(len(environment.manifests))]
+    for index, workload in enumerate(environment.workloads):
+        named += [(workload.group, ("workloads", index, "manifests", i)) for i in range(len(workload.manifests))]
+    found: list[tuple[str, Rendered]] = []
+    first: dict[str, str] = {}
+    for group, at in named:
+        read = environment.repository_file(at)
+        if read is None:
+            raise UserError(
+                f"{_shown(at)}: the file was not read: load the environment with load_environments(), or call with_files()"
+            )
+        target = extra_file_name(read.shown)
+        if first.setdefault(target, read.shown) != read.shown:
+            raise _located(tree, at, f"{read.shown} and {first[target]} would both be copied to {target}; rename one")
+        found += [(group, item) for item in extra_objects(read, at, environment.namespace)]
+    return found
+
+
+def _located(tree: SourceNode | None, path: FieldPath, message: str) -> UserError:
+    if tree is None:
+        return UserError(f"{_shown(path)}: {message}")
+    where, shown = locate(tree, path)
+    return UserError(f"{shown}: {message}", where)
+
+
 def kustomize_roots(rendered: list[Rendered]) -> list[str]:
     """Folders (relative to rendered/<env>/) that hold a kustomization.yaml, '' for the folder itself."""
     return sorted(item.path.removesuffix(KUSTOMIZATION).rstrip("/") for item in rendered if item.path.endswith(KUSTOMIZATION))
+
+
+def built_objects(rendered: list[Rendered]) -> list[dict[str, Any]]:
+    """Every object of an environment (kustomizations left out) as `kustomize build` of its root emits it.
+
+    What `template` and `render --stdout` print: the rendered objects as they are, extra manifests
+    with the namespace and labels of the root that lists them.
+    """
+    roots = {
+        item.path.removesuffix(KUSTOMIZATION).rstrip("/"): item.obj for item in rendered if item.path.endswith(KUSTOMIZATION)
+    }
+    objects = []
+    for item in rendered:
+        if item.path.endswith(KUSTOMIZATION):
+            continue
+        folder = item.path.rpartition("/")[0]
+        while folder not in roots and folder:
+            folder = folder.rpartition("/")[0]
+        objects.append(built(item.obj, roots[folder]) if item.is_extra else item.obj)
+    return objects
 
 
 def render_gitops(environment: Environment, name: str, rendered: list[Rendered]) -> dict[str, list[dict[str, Any]]]:
@@ -149,4 +252,4 @@ def _shown(path: tuple[str | int, ...]) -> str:
     return shown
 
 
-__all__ = ["KUSTOMIZATION", "Rendered", "kustomize_roots", "render_environment", "render_gitops"]
+__all__ = ["KUSTOMIZATION", "Rendered", "built_objects", "kustomize_roots", "render_environment", "render_gitops"]

@@ -42,7 +42,23 @@ def render_inference_service(
         predictor["minReplicas"] = replicas
         predictor["maxReplicas"] = max(replicas, 1)
     predictor["labels"] = dict(sorted({**selector_labels(workload.name), **meta.labels}.items()))
-    for key in ("serviceAccountName", "priorityClassName", "securityContext", "nodeSelector", "tolerations", "volumes"):
+    pod_annotations = {key: value for key, value in template["metadata"].get("annotations", {}).items() if key != DEPLOYMENT_MODE}
+    if pod_annotations:
+        predictor["annotations"] = pod_annotations
+    for key in (
+        "serviceAccountName",
+        "automountServiceAccountToken",
+        "priorityClassName",
+        "securityContext",
+        "hostIPC",
+        "imagePullSecrets",
+        "nodeSelector",
+        "affinity",
+        "tolerations",
+        "topologySpreadConstraints",
+        "initContainers",
+        "volumes",
+    ):
         if key in pod:
             predictor[key] = pod[key]
     model: dict[str, Any] = {"modelFormat": {"name": kserve.model_format}}
@@ -54,6 +70,7 @@ def render_inference_service(
         "command",
         "args",
         "env",
+        "envFrom",
         "resources",
         "readinessProbe",
         "livenessProbe",

@@ -36,7 +36,11 @@ def _template(
         # Every pod of a group loads the weights, so each of them downloads them first.
         pod = template["spec"]
         ordered = {key: value for key, value in pod.items() if key != "containers"}
-        ordered["initContainers"] = [download_container(raw, server)]
+        # After the native sidecars (which the download may use), before the workload's own init containers.
+        extras = pod.get("initContainers", [])
+        sidecars = [container for container in extras if container.get("restartPolicy") == "Always"]
+        others = [container for container in extras if container.get("restartPolicy") != "Always"]
+        ordered["initContainers"] = [*sidecars, download_container(raw, server), *others]
         template["spec"] = {**ordered, "containers": pod["containers"]}
         if "volumes" in pod:
             template["spec"]["volumes"] = pod["volumes"]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from generator.render.pod import container_security, env_var
+from generator.render.container import container_security, env_var
 from generator.spec.llm import MODELS_PATH, LlmServing
 
 DOWNLOAD_CONTAINER = "download-model"
@@ -42,6 +42,6 @@ def download_container(workload: LlmServing, server: LlmServing) -> dict[str, An
         "requests": {"cpu": download.resources.cpu, "memory": download.resources.memory},
         "limits": {"memory": download.resources.memory},
     }
-    container["securityContext"] = container_security(server)
+    container["securityContext"] = container_security(server.security)
     container["volumeMounts"] = [{"name": download.volume, "mountPath": MODELS_PATH}]
     return container

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from generator.render.metadata import object_meta, selector_labels
+from generator.render.traffic import traffic_sources
 from generator.spec.environment import Environment
 from generator.spec.llm import LlmServing
 from generator.spec.ray import RayWorkloadBase
@@ -44,6 +45,16 @@ def _own_pods(name: str) -> dict[str, Any]:
     return {"from": [{"podSelector": {"matchLabels": selector_labels(name)}}]}
 
 
+def _traffic_rules(environment: Environment, workload: ServerBase) -> list[dict[str, Any]]:
+    """Allow rules that follow the workload's Ingress or HTTPRoute: its forwarders may reach the exposed port."""
+    rules = []
+    numbers = {port.name: port for port in workload.service_ports()}
+    for peers, port_name in traffic_sources(environment, workload):
+        port = numbers[port_name]
+        rules.append({"from": [_peer(peer) for peer in peers], "ports": [{"protocol": port.protocol, "port": port.port}]})
+    return rules
+
+
 def render_network_policies(environment: Environment, environment_name: str) -> list[tuple[dict[str, Any], int | None]]:
     """The policies, each with the index of the serving workload it opens (None for default-deny)."""
     policy = environment.network_policy
@@ -74,7 +85,7 @@ def render_network_policies(environment: Environment, environment_name: str) -> 
                     "spec": {
                         "podSelector": {"matchLabels": selector_labels(workload.name)},
                         "policyTypes": ["Ingress"],
-                        "ingress": rules,
+                        "ingress": [*rules, *(_traffic_rules(environment, workload) if isinstance(workload, ServerBase) else [])],
                     },
                 },
                 index,

@@ -1,104 +1,71 @@
-"""The pod template every workload kind shares: container, resources, placement, storage, security."""
+"""The pod template every workload kind shares: containers, placement, identity, storage, security."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from generator.kube.quantity import parse_quantity
+from generator.render.config_maps import config_map_names
+from generator.render.container import (
+    SHM_VOLUME,
+    container_security,
+    probes,
+    render_container,
+    resource_amounts,
+)
 from generator.render.dra import CLAIM_NAME, pod_resource_claims
-from generator.render.metadata import ObjectMeta
-from generator.spec.container import EnvVar, Probe, Probes, WorkloadBase
+from generator.render.metadata import ObjectMeta, selector_labels
+from generator.spec.container import ExtraContainer, WorkloadBase
 from generator.spec.environment import Environment
 from generator.spec.placement import GPU_PRODUCT_LABEL, Placement
-from generator.spec.serving import Serving
+from generator.spec.serving import ServerBase, Serving
 from generator.spec.storage import Volume
 
-SHM_VOLUME = "dshm"
 EXTERNAL_CLAIMS_ANNOTATION = "mlgitops.io/external-claims"
 SCRATCH_VOLUMES_ANNOTATION = "mlgitops.io/scratch-volumes"
 EXTERNAL_SECRETS_ANNOTATION = "mlgitops.io/external-secrets"
+EXTERNAL_CONFIG_MAPS_ANNOTATION = "mlgitops.io/external-configmaps"
+EXTERNAL_SERVICE_ACCOUNTS_ANNOTATION = "mlgitops.io/external-serviceaccounts"
+HOST_IPC_RULE = "security-host-ipc"
+WAIVER_PREFIX = "mlgitops.io/waive."
+ZONE_LABEL = "topology.kubernetes.io/zone"
+HOSTNAME_LABEL = "kubernetes.io/hostname"
 
 
 def container_resources(workload: WorkloadBase, placement: Placement) -> dict[str, Any]:
-    """Requests and limits. GPUs go in limits, with an equal request; memory is always limited."""
-    spec = workload.resources
-    requests: dict[str, Any] = {"cpu": spec.cpu, "memory": spec.memory}
-    limits: dict[str, Any] = {}
-    if spec.limits.cpu is not None:
-        limits["cpu"] = spec.limits.cpu
-    limits["memory"] = spec.limits.memory or spec.memory
-    if spec.ephemeral_storage is not None:
-        requests["ephemeral-storage"] = spec.ephemeral_storage
-        limits["ephemeral-storage"] = spec.limits.ephemeral_storage or spec.ephemeral_storage
-    elif spec.limits.ephemeral_storage is not None:
-        limits["ephemeral-storage"] = spec.limits.ephemeral_storage
-    if spec.gpu is not None and placement.device_class is not None:
+    """Requests and limits of the main container. GPUs go in limits, with an equal request (or, on a pool with a
+    DRA deviceClass, come from the pod's ResourceClaim); memory is always limited."""
+    if workload.resources.gpu is not None and placement.device_class is not None:
         # DRA: the devices come from the pod's ResourceClaim, not from an extended resource.
-        return {"requests": requests, "limits": limits, "claims": [{"name": CLAIM_NAME}]}
-    if spec.gpu is not None and placement.gpu_resource is not None:
-        requests[placement.gpu_resource] = spec.gpu
-        limits[placement.gpu_resource] = spec.gpu
-    return {"requests": requests, "limits": limits}
+        return {**resource_amounts(workload.resources, None), "claims": [{"name": CLAIM_NAME}]}
+    return resource_amounts(workload.resources, placement.gpu_resource)
 
 
-def env_var(var: EnvVar) -> dict[str, Any]:
-    if var.secret_key_ref is not None:
-        return {
-            "name": var.name,
-            "valueFrom": {"secretKeyRef": {"name": var.secret_key_ref.name, "key": var.secret_key_ref.key}},
-        }
-    if var.config_map_key_ref is not None:
-        return {
-            "name": var.name,
-            "valueFrom": {"configMapKeyRef": {"name": var.config_map_key_ref.name, "key": var.config_map_key_ref.key}},
-        }
-    return {"name": var.name, "value": var.value}
+def containers_of(workload: WorkloadBase) -> list[WorkloadBase | ExtraContainer]:
+    """The main container's spec (the workload itself), its sidecars and its init containers."""
+    return [workload, *workload.sidecars, *workload.init_containers]
 
 
-def _probe(probe: Probe) -> dict[str, Any]:
-    rendered: dict[str, Any] = {}
-    if probe.http_get is not None:
-        rendered["httpGet"] = {"path": probe.http_get.path, "port": probe.http_get.port}
-    elif probe.tcp_socket is not None:
-        rendered["tcpSocket"] = {"port": probe.tcp_socket.port}
-    elif probe.exec is not None:
-        rendered["exec"] = {"command": list(probe.exec.command)}
-    for field, key in (
-        ("initial_delay_seconds", "initialDelaySeconds"),
-        ("period_seconds", "periodSeconds"),
-        ("timeout_seconds", "timeoutSeconds"),
-        ("failure_threshold", "failureThreshold"),
-    ):
-        value = getattr(probe, field)
-        if value is not None:
-            rendered[key] = value
-    return rendered
+def _volume(volume: Volume, config_map_name: Any) -> dict[str, Any]:
+    if volume.scratch is not None:
+        empty_dir: dict[str, Any] = {}
+        if volume.scratch.memory:
+            empty_dir["medium"] = "Memory"
+        empty_dir["sizeLimit"] = volume.scratch.size_limit
+        return {"name": volume.name, "emptyDir": empty_dir}
+    if volume.config_map is not None:
+        return {"name": volume.name, "configMap": {"name": config_map_name(volume.config_map)}}
+    return {"name": volume.name, "persistentVolumeClaim": {"claimName": volume.claim_name}}
 
 
-def _probes(workload: WorkloadBase) -> dict[str, Any]:
-    probes: Probes = workload.probes
-    rendered: dict[str, Any] = {}
-    readiness = probes.readiness
-    if readiness is None and isinstance(workload, Serving) and workload.ports:
-        # A server that is not ready must not get traffic; a TCP check of its port is the safe floor.
-        rendered["readinessProbe"] = {"tcpSocket": {"port": workload.ports[0].name}}
-    elif readiness is not None:
-        rendered["readinessProbe"] = _probe(readiness)
-    if probes.liveness is not None:
-        rendered["livenessProbe"] = _probe(probes.liveness)
-    if probes.startup is not None:
-        rendered["startupProbe"] = _probe(probes.startup)
-    return rendered
-
-
-def container_security(workload: WorkloadBase) -> dict[str, Any]:
-    security = workload.security
-    context: dict[str, Any] = {"allowPrivilegeEscalation": security.allow_privilege_escalation}
-    if security.drop_all_capabilities:
-        context["capabilities"] = {"drop": ["ALL"]}
-    context["readOnlyRootFilesystem"] = security.read_only_root_filesystem
-    context["runAsNonRoot"] = security.run_as_non_root
-    return context
+def _pod_volumes(workload: WorkloadBase, volumes: dict[str, Volume], config_map_name: Any) -> list[dict[str, Any]]:
+    pod_volumes: dict[str, dict[str, Any]] = {}
+    for container in containers_of(workload):
+        for mount in container.mounts:
+            pod_volumes[mount.volume] = _volume(volumes[mount.volume], config_map_name)
+    if workload.shm_size is not None:
+        pod_volumes[SHM_VOLUME] = {"name": SHM_VOLUME, "emptyDir": {"medium": "Memory", "sizeLimit": workload.shm_size}}
+    return sorted(pod_volumes.values(), key=lambda v: str(v["name"]))
 
 
 def _pod_security(workload: WorkloadBase) -> dict[str, Any]:
@@ -112,31 +79,6 @@ def _pod_security(workload: WorkloadBase) -> dict[str, Any]:
     return context
 
 
-def _volumes(workload: WorkloadBase, volumes: dict[str, Volume]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    mounts: list[dict[str, Any]] = []
-    pod_volumes: dict[str, dict[str, Any]] = {}
-    for mount in workload.mounts:
-        volume = volumes[mount.volume]
-        entry: dict[str, Any] = {"name": volume.name, "mountPath": mount.path}
-        if mount.read_only:
-            entry["readOnly"] = True
-        if mount.sub_path:
-            entry["subPath"] = mount.sub_path
-        mounts.append(entry)
-        if volume.scratch is not None:
-            empty_dir: dict[str, Any] = {}
-            if volume.scratch.memory:
-                empty_dir["medium"] = "Memory"
-            empty_dir["sizeLimit"] = volume.scratch.size_limit
-            pod_volumes[volume.name] = {"name": volume.name, "emptyDir": empty_dir}
-        else:
-            pod_volumes[volume.name] = {"name": volume.name, "persistentVolumeClaim": {"claimName": volume.claim_name}}
-    if workload.shm_size is not None:
-        mounts.append({"name": SHM_VOLUME, "mountPath": "/dev/shm"})
-        pod_volumes[SHM_VOLUME] = {"name": SHM_VOLUME, "emptyDir": {"medium": "Memory", "sizeLimit": workload.shm_size}}
-    return mounts, sorted(pod_volumes.values(), key=lambda v: str(v["name"]))
-
-
 def default_priority_class(environment: Environment, workload: WorkloadBase) -> str | None:
     """The environment's priority class for this kind of workload (training low, serving high)."""
     priorities = environment.priorities
@@ -146,6 +88,77 @@ def default_priority_class(environment: Environment, workload: WorkloadBase) -> 
     if kind in ("serving", "llm-serving", "ray-service"):
         return priorities.serving
     return priorities.batch  # batch and ray-job
+
+
+def most_replicas(workload: WorkloadBase) -> int:
+    """The most replicas of the workload that run at once (a server's HPA or KEDA maximum, or fixed count)."""
+    if not isinstance(workload, ServerBase):
+        return 1
+    if workload.autoscaling is not None:
+        return workload.autoscaling.max_replicas
+    if workload.keda is not None:
+        return workload.keda.max_replicas
+    return 1 if workload.replicas is None else workload.replicas
+
+
+def _requirement(requirement: Any) -> dict[str, Any]:
+    rendered: dict[str, Any] = {"key": requirement.key, "operator": requirement.operator}
+    if requirement.values:
+        rendered["values"] = list(requirement.values)
+    return rendered
+
+
+def _affinity(workload: WorkloadBase) -> dict[str, Any]:
+    affinity: dict[str, Any] = {}
+    node = workload.node_affinity
+    if node is not None and (node.required or node.preferred):
+        node_affinity: dict[str, Any] = {}
+        if node.required:
+            node_affinity["requiredDuringSchedulingIgnoredDuringExecution"] = {
+                "nodeSelectorTerms": [{"matchExpressions": [_requirement(r) for r in node.required]}]
+            }
+        if node.preferred:
+            node_affinity["preferredDuringSchedulingIgnoredDuringExecution"] = [
+                {"weight": term.weight, "preference": {"matchExpressions": [_requirement(r) for r in term.match]}}
+                for term in node.preferred
+            ]
+        affinity["nodeAffinity"] = node_affinity
+    anti = workload.anti_affinity
+    if anti is not None:
+        term = {"labelSelector": {"matchLabels": selector_labels(workload.name)}, "topologyKey": anti.topology_key}
+        if anti.required:
+            affinity["podAntiAffinity"] = {"requiredDuringSchedulingIgnoredDuringExecution": [term]}
+        else:
+            affinity["podAntiAffinity"] = {
+                "preferredDuringSchedulingIgnoredDuringExecution": [{"weight": anti.weight, "podAffinityTerm": term}]
+            }
+    return affinity
+
+
+def spread_constraints(workload: WorkloadBase) -> list[dict[str, Any]]:
+    """The workload's topologySpreadConstraints: its own, or for a server of 2+ replicas zones then nodes."""
+    selector = {"matchLabels": selector_labels(workload.name)}
+    if workload.spread is not None:
+        rendered = []
+        for constraint in workload.spread:
+            entry: dict[str, Any] = {
+                "maxSkew": constraint.max_skew,
+                "topologyKey": constraint.topology_key,
+                "whenUnsatisfiable": constraint.when_unsatisfiable,
+                "labelSelector": selector,
+            }
+            if constraint.min_domains is not None:
+                entry["minDomains"] = constraint.min_domains
+            rendered.append(entry)
+        return rendered
+    if isinstance(workload, ServerBase) and most_replicas(workload) >= 2:
+        # Replicas of one server on one node (or zone) all go down with it. ScheduleAnyway: a
+        # single-zone cluster still schedules every replica, only less evenly.
+        return [
+            {"maxSkew": 1, "topologyKey": key, "whenUnsatisfiable": "ScheduleAnyway", "labelSelector": selector}
+            for key in (ZONE_LABEL, HOSTNAME_LABEL)
+        ]
+    return []
 
 
 def _placement(placement: Placement, workload: WorkloadBase) -> dict[str, Any]:
@@ -159,10 +172,73 @@ def _placement(placement: Placement, workload: WorkloadBase) -> dict[str, Any]:
         selector[GPU_PRODUCT_LABEL] = workload.resources.gpu_product
     if selector:
         rendered["nodeSelector"] = dict(sorted(selector.items()))
-    if taints:
-        unique = sorted(taints)
-        rendered["tolerations"] = [{"key": key, "operator": "Exists", "effect": effect} for key, effect in unique]
+    affinity = _affinity(workload)
+    if affinity:
+        rendered["affinity"] = affinity
+    tolerations: list[dict[str, Any]] = [{"key": key, "operator": "Exists", "effect": effect} for key, effect in sorted(taints)]
+    for extra in workload.tolerations:
+        toleration: dict[str, Any] = {}
+        if extra.key is not None:
+            toleration["key"] = extra.key
+        toleration["operator"] = extra.operator
+        if extra.value is not None:
+            toleration["value"] = extra.value
+        if extra.effect is not None:
+            toleration["effect"] = extra.effect
+        if extra.toleration_seconds is not None:
+            toleration["tolerationSeconds"] = extra.toleration_seconds
+        if toleration not in tolerations:
+            tolerations.append(toleration)
+    if tolerations:
+        rendered["tolerations"] = tolerations
+    spread = spread_constraints(workload)
+    if spread:
+        rendered["topologySpreadConstraints"] = spread
     return rendered
+
+
+def service_account_of(workload: WorkloadBase) -> str | None:
+    """The ServiceAccount the pods run as: the workload's own (named after it), a named one, or the default."""
+    if workload.service_account is not None:
+        return workload.name
+    return workload.service_account_name
+
+
+def pull_secrets_of(environment: Environment, workload: WorkloadBase) -> list[str]:
+    return list(workload.image_pull_secrets if workload.image_pull_secrets is not None else environment.image_pull_secrets)
+
+
+def _listed(names: set[str], declared: list[str]) -> str | None:
+    found = sorted(names & set(declared))
+    return ",".join(found) if found else None
+
+
+def _annotations(
+    environment: Environment, workload: WorkloadBase, volumes: dict[str, Volume], meta: ObjectMeta
+) -> dict[str, str]:
+    """The pod template's annotations: the workload's, plus what rules need to know about objects made elsewhere."""
+    annotations = dict(meta.annotations)
+    containers = containers_of(workload)
+    mounted = [volumes[mount.volume] for container in containers for mount in container.mounts]
+    secrets = {var.secret_key_ref.name for c in containers for var in c.env if var.secret_key_ref is not None}
+    secrets |= {source.secret_ref.name for c in containers for source in c.env_from if source.secret_ref is not None}
+    secrets |= set(pull_secrets_of(environment, workload))
+    config_maps = {var.config_map_key_ref.name for c in containers for var in c.env if var.config_map_key_ref is not None}
+    config_maps |= {s.config_map_ref.name for c in containers for s in c.env_from if s.config_map_ref is not None}
+    config_maps |= {volume.config_map for volume in mounted if volume.config_map is not None}
+    account = service_account_of(workload)
+    found = {
+        EXTERNAL_CLAIMS_ANNOTATION: ",".join(sorted({v.existing_claim for v in mounted if v.existing_claim is not None})),
+        SCRATCH_VOLUMES_ANNOTATION: ",".join(sorted({v.name for v in mounted if v.scratch is not None})),
+        EXTERNAL_SECRETS_ANNOTATION: _listed(secrets, environment.existing_secrets),
+        EXTERNAL_CONFIG_MAPS_ANNOTATION: _listed(config_maps, environment.existing_config_maps),
+        EXTERNAL_SERVICE_ACCOUNTS_ANNOTATION: _listed({account} if account else set(), environment.existing_service_accounts),
+    }
+    annotations.update({key: value for key, value in found.items() if value})
+    if workload.host_ipc is not None:
+        until = f" until={workload.host_ipc.until.isoformat()}" if workload.host_ipc.until is not None else ""
+        annotations[WAIVER_PREFIX + HOST_IPC_RULE] = workload.host_ipc.reason + until
+    return dict(sorted(annotations.items()))
 
 
 def pod_template(
@@ -177,56 +253,64 @@ def pod_template(
 ) -> dict[str, Any]:
     """A PodTemplateSpec for ``workload``."""
     volumes = {volume.name: volume for volume in environment.volumes}
-    mounts, pod_volumes = _volumes(workload, volumes)
-    container: dict[str, Any] = {"name": container_name or workload.name}
-    if workload.image is not None:
-        container["image"] = workload.image
-    if workload.image_pull_policy:
-        container["imagePullPolicy"] = workload.image_pull_policy
-    if workload.command is not None:
-        container["command"] = list(workload.command)
-    if workload.args is not None:
-        container["args"] = list(workload.args)
-    if workload.working_dir:
-        container["workingDir"] = workload.working_dir
-    if workload.env:
-        container["env"] = [env_var(var) for var in workload.env]
-    if ports:
-        container["ports"] = ports
-    container["resources"] = container_resources(workload, placement)
-    container.update(_probes(workload))
-    container["securityContext"] = container_security(workload)
-    if mounts:
-        container["volumeMounts"] = mounts
+    names = config_map_names(environment) if environment.config_maps else {}
 
-    annotations = dict(meta.annotations)
-    external = sorted({volumes[m.volume].existing_claim for m in workload.mounts if volumes[m.volume].existing_claim is not None})  # type: ignore[type-var]
-    if external:
-        annotations[EXTERNAL_CLAIMS_ANNOTATION] = ",".join(str(name) for name in external)
-    scratch = sorted({m.volume for m in workload.mounts if volumes[m.volume].scratch is not None})
-    if scratch:
-        annotations[SCRATCH_VOLUMES_ANNOTATION] = ",".join(scratch)
-    referenced = {var.secret_key_ref.name for var in workload.env if var.secret_key_ref is not None}
-    existing = sorted(referenced & set(environment.existing_secrets))
-    if existing:
-        annotations[EXTERNAL_SECRETS_ANNOTATION] = ",".join(existing)
+    def config_map_name(name: str) -> str:
+        return names.get(name, name)
+
+    serves = isinstance(workload, Serving) and workload.ports
+    main = render_container(
+        workload,
+        name=container_name or workload.name,
+        resources=container_resources(workload, placement),
+        security=container_security(workload.security),
+        config_map_name=config_map_name,
+        ports=ports,
+        probe_fields=probes(workload.probes, workload.ports[0].name if isinstance(workload, Serving) and serves else None),
+        shm=workload.shm_size is not None,
+    )
+    init_containers = [
+        render_container(
+            extra,
+            name=extra.name,
+            resources=resource_amounts(extra.resources, None),
+            security=container_security(workload.security, extra.security),
+            config_map_name=config_map_name,
+            probe_fields=probes(extra.probes) if sidecar else None,
+            restart_policy="Always" if sidecar else None,
+        )
+        for sidecar, extras in ((True, workload.sidecars), (False, workload.init_containers))
+        for extra in extras
+    ]
+
     template_meta: dict[str, Any] = {"labels": dict(meta.labels)}
+    annotations = _annotations(environment, workload, volumes, meta)
     if annotations:
-        template_meta["annotations"] = dict(sorted(annotations.items()))
+        template_meta["annotations"] = annotations
 
     spec: dict[str, Any] = {}
-    if workload.service_account_name:
-        spec["serviceAccountName"] = workload.service_account_name
+    account = service_account_of(workload)
+    if account:
+        spec["serviceAccountName"] = account
+    spec["automountServiceAccountToken"] = workload.automount_service_account_token
     priority_class = workload.priority_class_name or default_priority_class(environment, workload)
     if priority_class:
         spec["priorityClassName"] = priority_class
     if restart_policy:
         spec["restartPolicy"] = restart_policy
     spec["securityContext"] = _pod_security(workload)
+    if workload.host_ipc is not None:
+        spec["hostIPC"] = True
+    pull_secrets = pull_secrets_of(environment, workload)
+    if pull_secrets:
+        spec["imagePullSecrets"] = [{"name": name} for name in pull_secrets]
     spec.update(_placement(placement, workload))
     if workload.resources.gpu is not None and placement.device_class is not None:
         spec["resourceClaims"] = pod_resource_claims(workload.name)
-    spec["containers"] = [container]
+    if init_containers:
+        spec["initContainers"] = init_containers
+    spec["containers"] = [main]
+    pod_volumes = _pod_volumes(workload, volumes, config_map_name)
     if pod_volumes:
         spec["volumes"] = pod_volumes
     return {"metadata": template_meta, "spec": spec}

@@ -6,6 +6,7 @@ from typing import Any
 
 from generator.render.autoscalers import render_autoscalers
 from generator.render.metadata import ObjectMeta, selector_labels
+from generator.render.traffic import render_http_route, render_ingress
 from generator.spec.environment import Environment
 from generator.spec.serving import ServerBase
 
@@ -22,9 +23,15 @@ def least_replicas(workload: ServerBase) -> int:
 def render_server_extras(
     environment: Environment, workload: ServerBase, meta: ObjectMeta, target: dict[str, str]
 ) -> list[dict[str, Any]]:
-    """What a server has besides its pods and Service: its autoscaler, PodDisruptionBudget and ServiceMonitor."""
+    """What a server has besides its pods and Service: its autoscaler, PodDisruptionBudget, ServiceMonitor, Ingress
+    and HTTPRoute."""
     extras = render_autoscalers(environment, workload, meta, target)
-    for extra in (render_disruption_budget(environment, workload, meta), render_service_monitor(environment, workload, meta)):
+    for extra in (
+        render_disruption_budget(environment, workload, meta),
+        render_service_monitor(environment, workload, meta),
+        render_ingress(environment, workload, meta),
+        render_http_route(environment, workload, meta),
+    ):
         if extra is not None:
             extras.append(extra)
     return extras

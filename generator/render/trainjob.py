@@ -26,7 +26,15 @@ TRAINER_STEP = "node"
 PATCH_MANAGER = "mlgitops.io/render"
 """The runtimePatches entry mlgitops owns (each manager, e.g. Kueue, writes its own entry)."""
 # Pod fields the TrainJob API lets a runtime patch set (PodSpecPatch), in the order they are written.
-_PATCHED_POD_FIELDS = ("serviceAccountName", "securityContext", "nodeSelector", "tolerations", "volumes")
+_PATCHED_POD_FIELDS = (
+    "serviceAccountName",
+    "securityContext",
+    "imagePullSecrets",
+    "nodeSelector",
+    "affinity",
+    "tolerations",
+    "volumes",
+)
 _PATCHED_CONTAINER_FIELDS = ("securityContext", "volumeMounts")
 
 

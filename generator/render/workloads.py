@@ -9,6 +9,7 @@ from typing import Any
 from generator.render.autoscalers import scale_target
 from generator.render.distributed import render_pytorch_job
 from generator.render.dra import render_claim_template
+from generator.render.identity import render_service_account
 from generator.render.kserve import render_inference_service
 from generator.render.kueue import queue_labels, queued_job_annotations
 from generator.render.llm import render_llm_server
@@ -31,7 +32,8 @@ from generator.spec.workloads import Workload
 
 
 def render_workload(environment: Environment, environment_name: str, workload: Workload) -> list[dict[str, Any]]:
-    """The workload's objects; accelerators claimed through DRA add the workload's ResourceClaimTemplate."""
+    """The workload's objects: its own ServiceAccount (if it declares one) first; accelerators claimed through
+    DRA add the workload's ResourceClaimTemplate."""
     full = resolved(environment, workload)
     placement = place(environment, full)
     component = {"training": "training", "distributed-training": "training", "batch": "batch", "ray-job": "batch"}.get(
@@ -41,6 +43,11 @@ def render_workload(environment: Environment, environment_name: str, workload: W
     objects = _objects(environment, workload, full, meta, placement)
     if placement.device_class is not None and full.resources.gpu is not None:
         objects.append(render_claim_template(environment, full, meta, placement))
+    if workload.service_account is not None:
+        account = render_service_account(
+            environment, environment_name, workload.name, workload.service_account, app=workload.name
+        )
+        objects.insert(0, account)
     return objects
 
 

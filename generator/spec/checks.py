@@ -5,9 +5,8 @@ Each problem names a field path (as written in the file) so the loader can point
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from decimal import Decimal
-from typing import Protocol
 
 from generator.kube.cluster import is_gpu_resource
 from generator.kube.names import dns1035_label_problem, dns1123_label_problem
@@ -16,13 +15,24 @@ from generator.spec.accelerator_checks import device_problems, pool_problems
 from generator.spec.batch import Batch
 from generator.spec.capacity import PodSet, capacity_problems
 from generator.spec.cluster import NodePool
-from generator.spec.container import WorkloadBase
+from generator.spec.container import ExtraContainer, Resources, WorkloadBase
 from generator.spec.distributed_checks import check_distributed, shared_writes
 from generator.spec.environment import Environment
 from generator.spec.kueue_checks import check_queues
 from generator.spec.llm import LlmServing
 from generator.spec.placement import Placement, PlacementError, place, pool_facts
-from generator.spec.problems import FieldPath, SpecProblem
+from generator.spec.pod_checks import (
+    check_config_maps,
+    check_configuration,
+    check_extra_containers,
+    check_limit_range,
+    check_limit_range_spec,
+    check_node_affinity,
+    check_traffic,
+    check_train_job_patch,
+    containers_with_paths,
+)
+from generator.spec.problems import FieldPath, SpecProblem, unique
 from generator.spec.ray import RayJob, RayService, RayWorkloadBase
 from generator.spec.ray_checks import check_ray
 from generator.spec.server_checks import autoscaler_problems, llm_problems, tensor_parallel_fit
@@ -43,19 +53,18 @@ RAY_SERVICE_NAME_LIMIT = 47
 RAY_JOB_NAME_LIMIT = RAY_SERVICE_NAME_LIMIT - 9
 
 
-class NamedItem(Protocol):
-    @property
-    def name(self) -> str: ...
-
-
 def check_environment(environment: Environment) -> list[SpecProblem]:
     """Every semantic problem of the environment, in file order."""
     problems: list[SpecProblem] = []
-    problems += _unique(environment.cluster.node_pools, ("cluster", "nodePools"))
+    problems += unique(environment.cluster.node_pools, ("cluster", "nodePools"))
     problems += pool_problems(environment)
-    problems += _unique(environment.volumes, ("volumes",))
-    problems += _unique(environment.workloads, ("workloads",))
-    problems += _unique(environment.external_secrets, ("externalSecrets",))
+    problems += unique(environment.volumes, ("volumes",))
+    problems += unique(environment.workloads, ("workloads",))
+    problems += unique(environment.external_secrets, ("externalSecrets",))
+    problems += unique(environment.config_maps, ("configMaps",))
+    problems += unique(environment.service_accounts, ("serviceAccounts",))
+    problems += check_config_maps(environment)
+    problems += check_limit_range_spec(environment)
     if environment.external_secrets and environment.secret_store is None:
         problems.append(
             SpecProblem(("externalSecrets",), "externalSecrets need a secretStore to read from (set secretStore.name)")
@@ -68,14 +77,21 @@ def check_environment(environment: Environment) -> list[SpecProblem]:
             problems += integration_problems
             continue
         problems += _names(workload, at)
-        problems += _mounts(workload, volumes, at)
-        problems += _unique(workload.env, (*at, "env"))
+        for path, container in containers_with_paths(workload, at):
+            problems += _mounts(container, volumes, path)
+        problems += unique(workload.env, (*at, "env"))
+        problems += check_extra_containers(environment, workload, at)
+        problems += check_configuration(environment, workload, at)
+        problems += check_limit_range(environment, workload, at)
+        problems += check_train_job_patch(workload, at)
         if isinstance(workload, LlmServing):
             problems += llm_problems(workload, volumes, at)
         full = resolved(environment, workload)
-        problems += _resources(full, at)
+        for path, container in containers_with_paths(full, at):
+            problems += _resources(container.resources, getattr(container, "shm_size", None), path)
         if isinstance(full, ServerBase):
             problems += _serving(full, at) + autoscaler_problems(full, at)
+            problems += check_traffic(environment, full, at)
         found: list[tuple[FieldPath, str]] = []
         if isinstance(full, DistributedTraining):
             found += check_distributed(full, volumes, at)
@@ -88,7 +104,7 @@ def check_environment(environment: Environment) -> list[SpecProblem]:
         pod_sets = []
         for view, here, count_path, pods in _pod_groups(full, at):
             if view is not full:
-                problems += _resources(view, here)
+                problems += _resources(view.resources, view.shm_size, here)
             try:
                 placement = place(environment, view)  # resources and pool do not depend on integrations
             except PlacementError as error:
@@ -99,6 +115,7 @@ def check_environment(environment: Environment) -> list[SpecProblem]:
                 problems.append(SpecProblem((*here, "nodePool"), unclaimable))
                 continue
             problems += device_problems(view, placement, here)
+            problems += check_node_affinity(view, placement, here)
             if isinstance(workload, LlmServing):
                 too_wide = tensor_parallel_fit(workload, placement.candidates, placement.gpu_resource, at)
                 problems += too_wide
@@ -152,18 +169,6 @@ def _pod_groups(workload: WorkloadBase, at: FieldPath) -> list[tuple[WorkloadBas
     return [(workload, at, (*at, "resources"), 1)]
 
 
-def _unique(items: Sequence[NamedItem], at: FieldPath) -> list[SpecProblem]:
-    seen: set[str] = set()
-    problems = []
-    for index, item in enumerate(items):
-        if item.name in seen:
-            problems.append(SpecProblem((*at, index, "name"), f"duplicate name {item.name!r}; names must be unique"))
-        seen.add(item.name)
-    return problems
-
-
-# Per kind: the name rule (DNS-1123 or, where a Service or pod hostname derives from it, DNS-1035), the longest
-# name it leaves room for, and why the limit is below 63.
 _NAME_RULES: dict[type, tuple[Callable[[str, int], str | None], int, str]] = {
     Training: (dns1123_label_problem, TRAINING_NAME_LIMIT, "a training Job's name gets a 9-character hash suffix"),
     Batch: (dns1123_label_problem, CRONJOB_NAME_LIMIT, "the Jobs a CronJob creates add 11 characters"),
@@ -227,8 +232,7 @@ def _integrations(environment: Environment, workload: WorkloadBase, at: FieldPat
     return problems
 
 
-def _resources(workload: WorkloadBase, at: FieldPath) -> list[SpecProblem]:
-    resources = workload.resources
+def _resources(resources: Resources, shm_size: str | None, at: FieldPath) -> list[SpecProblem]:
     problems = []
     at = (*at, "resources")
     pairs = (
@@ -257,23 +261,23 @@ def _resources(workload: WorkloadBase, at: FieldPath) -> list[SpecProblem]:
         )
     if resources.gpu_resource is not None and resources.gpu is None:
         problems.append(SpecProblem((*at, "gpuResource"), "gpuResource is set but gpu (the device count) is not"))
-    if workload.shm_size is not None:
+    if shm_size is not None:
         memory_limit = resources.limits.memory or resources.memory
-        if parse_quantity(workload.shm_size) > parse_quantity(memory_limit):
+        if parse_quantity(shm_size) > parse_quantity(memory_limit):
             problems.append(
                 SpecProblem(
                     (*at[:-1], "shmSize"),
-                    f"/dev/shm of {workload.shm_size} is counted in the memory limit {memory_limit}, "
+                    f"/dev/shm of {shm_size} is counted in the memory limit {memory_limit}, "
                     "which is smaller; raise the memory limit or shrink shmSize",
                 )
             )
     return problems
 
 
-def _mounts(workload: WorkloadBase, volumes: dict[str, Volume], at: FieldPath) -> list[SpecProblem]:
+def _mounts(container: WorkloadBase | ExtraContainer, volumes: dict[str, Volume], at: FieldPath) -> list[SpecProblem]:
     problems = []
     paths: set[str] = set()
-    for index, mount in enumerate(workload.mounts):
+    for index, mount in enumerate(container.mounts):
         here = (*at, "mounts", index)
         volume = volumes.get(mount.volume)
         if volume is None:
@@ -314,7 +318,7 @@ def _serving(workload: ServerBase, at: FieldPath) -> list[SpecProblem]:
             )
     port_names = {port.name for port in workload.service_ports()}
     if isinstance(workload, Serving):
-        problems += _unique(workload.ports, (*at, "ports"))
+        problems += unique(workload.ports, (*at, "ports"))
     if workload.metrics is not None and workload.metrics.port not in port_names:
         problems.append(
             SpecProblem(

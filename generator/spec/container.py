@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Literal
 
 from pydantic import BeforeValidator, Field, field_validator, model_validator
@@ -19,6 +18,18 @@ from generator.spec.base import (
     SpecModel,
 )
 from generator.spec.cluster import GPU_RESOURCE_PATTERN
+from generator.spec.overrides import Patch
+from generator.spec.pod import (
+    AntiAffinity,
+    EnvFromSource,
+    HostIpc,
+    NodeAffinity,
+    SpreadConstraint,
+    Toleration,
+    WorkloadServiceAccount,
+)
+
+IMAGE_PATTERN = r"^[^\s:@/][^\s]*$"
 
 
 def _whole_gpu_count(value: object) -> object:
@@ -154,7 +165,7 @@ class Probes(SpecModel):
     """Holds back the other probes while a model loads."""
 
 
-MountRole = Literal["data", "model", "checkpoint", "output", "cache"]
+MountRole = Literal["data", "model", "checkpoint", "output", "cache", "config"]
 
 
 class Mount(SpecModel):
@@ -165,7 +176,8 @@ class Mount(SpecModel):
     path: str = Field(pattern=r"^/")
     """Absolute mount path."""
     role: MountRole
-    """What lives there: data, model, checkpoint and output need persistent claims; cache may be scratch."""
+    """What lives there: data, model, checkpoint and output need persistent claims; cache may be scratch;
+    config is a ConfigMap volume."""
     read_only: bool = False
     """Mount read-only (datasets and models usually are)."""
     sub_path: str | None = None
@@ -193,6 +205,49 @@ class Security(SpecModel):
     seccomp_profile: Literal["RuntimeDefault", "Unconfined"] = "RuntimeDefault"
 
 
+class ContainerSecurity(SpecModel):
+    """Security settings of one extra container; unset fields follow the workload's `security`."""
+
+    run_as_non_root: bool | None = None
+    run_as_user: int | None = Field(default=None, ge=0)
+    run_as_group: int | None = Field(default=None, ge=0)
+    allow_privilege_escalation: bool | None = None
+    read_only_root_filesystem: bool | None = None
+    drop_all_capabilities: bool | None = None
+
+
+class ContainerFields(SpecModel):
+    """What the main container and every init container and sidecar are described with."""
+
+    name: DnsLabel
+    """Name: the workload's (its objects are named after it), or a container's within the pod."""
+    image_pull_policy: Literal["Always", "IfNotPresent", "Never"] | None = None
+    command: list[str] | None = None
+    """Entrypoint override."""
+    args: list[str] | None = None
+    """Arguments to the entrypoint."""
+    working_dir: str | None = None
+    env: list[EnvVar] = Field(default_factory=list)
+    """Environment variables."""
+    env_from: list[EnvFromSource] = Field(default_factory=list)
+    """All keys of ConfigMaps or Secrets as environment variables."""
+    resources: Resources
+    """CPU and memory requests and limits (GPUs only in the main container)."""
+    mounts: list[Mount] = Field(default_factory=list)
+    """Environment volumes mounted into the container."""
+    probes: Probes = Field(default_factory=Probes)
+    """Health probes (of the main container and sidecars; init containers take none)."""
+
+
+class ExtraContainer(ContainerFields):
+    """An init container or a sidecar: the same image, env, resources, mounts and security fields as the main container."""
+
+    image: str = Field(pattern=IMAGE_PATTERN, min_length=1)
+    """Container image with a tag or digest."""
+    security: ContainerSecurity = Field(default_factory=ContainerSecurity)
+    """Overrides of the workload's security settings for this container."""
+
+
 class Port(SpecModel):
     """A port the serving container listens on; the Service exposes it under the same name."""
 
@@ -203,45 +258,51 @@ class Port(SpecModel):
     protocol: Literal["TCP", "UDP", "SCTP"] = "TCP"
 
 
-IMAGE_PATTERN = r"^[^\s:@/][^\s]*$"
-_IMAGE = re.compile(IMAGE_PATTERN)
+class WorkloadBase(ContainerFields):
+    """What every workload kind shares: the main container, its resources, placement and storage."""
 
-
-class WorkloadBase(SpecModel):
-    """What every workload kind shares: the container, its resources, placement and storage."""
-
-    name: DnsLabel
-    """Workload name; objects rendered from it are named after it."""
-    image: str | None = Field(default=None, pattern=_IMAGE.pattern, min_length=1)
+    image: str | None = Field(default=None, pattern=IMAGE_PATTERN, min_length=1)
     """Container image with a tag or digest, e.g. 'ghcr.io/acme/train:1.4.2' (required, except for a
     serving workload of a registered model, which defaults to the environment's mlflow.servingImage)."""
-    image_pull_policy: Literal["Always", "IfNotPresent", "Never"] | None = None
-    command: list[str] | None = None
-    """Entrypoint override."""
-    args: list[str] | None = None
-    """Arguments to the entrypoint."""
-    working_dir: str | None = None
-    env: list[EnvVar] = Field(default_factory=list)
-    """Environment variables."""
-    resources: Resources
-    """CPU, memory and GPU requests and limits."""
     node_pool: DnsLabel | None = None
     """Node pool to run on; GPU workloads default to the only pool with their GPU resource."""
     priority_class_name: DnsSubdomain | None = None
     """PriorityClass of the pods."""
     service_account_name: DnsLabel | None = None
-    """ServiceAccount the pods run as."""
+    """ServiceAccount the pods run as: one of the environment's serviceAccounts or existingServiceAccounts."""
+    service_account: WorkloadServiceAccount | None = None
+    """Render a ServiceAccount of the workload's own (named after it), e.g. with a cloud IAM annotation."""
+    automount_service_account_token: bool = False
+    """Mount a Kubernetes API token into the pods (off by default: ML pods rarely call the API)."""
+    image_pull_secrets: list[DnsLabel] | None = None
+    """Secrets to pull images with (default: the environment's imagePullSecrets; [] for none)."""
+    init_containers: list[ExtraContainer] = Field(default_factory=list)
+    """Containers that run to completion, in order, before the main container starts (e.g. a model download)."""
+    sidecars: list[ExtraContainer] = Field(default_factory=list)
+    """Native sidecars (init containers with restartPolicy: Always, Kubernetes 1.29+): start before the init
+    containers and the main container and run beside it (log shippers, proxies)."""
+    tolerations: list[Toleration] = Field(default_factory=list)
+    """Tolerations besides those of the node pool's taints."""
+    node_affinity: NodeAffinity | None = None
+    """Node labels required or preferred, on top of the node pool's selector."""
+    anti_affinity: AntiAffinity | None = None
+    """Keep the workload's pods on different nodes (or zones)."""
+    spread: list[SpreadConstraint] | None = None
+    """topologySpreadConstraints over the workload's pods. Serving workloads with 2 or more replicas spread
+    over zones and nodes by default (ScheduleAnyway); [] turns that off."""
+    host_ipc: HostIpc | None = Field(default=None, alias="hostIPC")
+    """Share the node's IPC namespace; needs a reason, which waives rule security-host-ipc."""
     shm_size: PositiveQuantity | None = None
     """Size of a memory-backed /dev/shm (PyTorch DataLoader workers need more than the 64Mi default)."""
-    mounts: list[Mount] = Field(default_factory=list)
-    """Volumes mounted into the container."""
-    probes: Probes = Field(default_factory=Probes)
-    """Health probes."""
     security: Security = Field(default_factory=Security)
     """Pod security overrides."""
     labels: Labels = Field(default_factory=dict)
     """Extra labels on the workload's objects and pods."""
     annotations: Annotations = Field(default_factory=dict)
     """Extra annotations on the workload's objects and pods."""
+    manifests: list[str] = Field(default_factory=list)
+    """YAML files of plain Kubernetes objects (relative to the environment file) deployed with this workload."""
+    patches: list[Patch] = Field(default_factory=list)
+    """Patches applied to this workload's rendered objects (strategic merge or JSON 6902)."""
     group: DnsLabel = "workloads"
     """Kustomize root (rendered/<env>/<group>/) of this workload when the environment is sharded; e.g. a team."""

@@ -40,7 +40,9 @@ _DELETE_MARKER = {
 
 def _relax(node: Any) -> None:
     if isinstance(node, dict):
-        node.pop("required", None)
+        if isinstance(node.get("required"), list):
+            # The keyword: a property *named* `required` (nodeAffinity.required) is a schema, not a list.
+            del node["required"]
         if "oneOf" in node:
             # A partial workload (name and one override) matches every kind; any match is fine.
             node["anyOf"] = node.pop("oneOf")

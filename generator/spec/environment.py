@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, PrivateAttr
 
 from generator.spec.base import INT32_MAX, Annotations, DnsLabel, Labels, Quantity, SpecModel
 from generator.spec.cluster import ClusterProfile
+from generator.spec.files import FieldPath, RepositoryFile
 from generator.spec.gitops import GitOps
 from generator.spec.integrations import ExternalSecretSpec, MlflowServer, SecretStoreRef
+from generator.spec.namespace import IngressController, LimitRangeSpec
+from generator.spec.overrides import ManifestPath, Patch
+from generator.spec.pod import ConfigMapSpec, ServiceAccountSpec
 from generator.spec.serving import IngressPeer
 from generator.spec.storage import Volume
 from generator.spec.workloads import Workload
@@ -79,14 +83,19 @@ class Priorities(SpecModel):
 
 
 class Budget(SpecModel):
-    """Most the environment's workloads may request in total (every replica and pod counted)."""
+    """Most the environment's workloads may request at once: every pod counted, autoscaled ones at their maximum.
+
+    Rendered as a ResourceQuota on requests, so the cluster enforces the same figures.
+    """
 
     gpus: int | None = Field(default=None, ge=0, le=INT32_MAX)
-    """Total GPUs of all kinds."""
+    """GPUs of each accelerator resource (nvidia.com/gpu, a MIG profile, ...) the environment uses."""
     cpu: Quantity | None = None
     """Total CPU, e.g. '500'."""
     memory: Quantity | None = None
     """Total memory, e.g. '4Ti'."""
+    enforce: bool = True
+    """Render the budget as a ResourceQuota (false: only mlgitops checks it)."""
 
 
 class NetworkPolicySpec(SpecModel):
@@ -138,3 +147,34 @@ class Environment(SpecModel):
     """Secrets materialised from the secret store (rendered as ExternalSecret objects)."""
     existing_secrets: list[DnsLabel] = Field(default_factory=list)
     """Secrets that already exist in the namespace (created outside this repository)."""
+    image_pull_secrets: list[DnsLabel] = Field(default_factory=list)
+    """Secrets every workload pulls images with, unless it names its own imagePullSecrets."""
+    config_maps: list[ConfigMapSpec] = Field(default_factory=list)
+    """ConfigMaps rendered from literal values and repository files (named with a content hash)."""
+    existing_config_maps: list[DnsLabel] = Field(default_factory=list)
+    """ConfigMaps that already exist in the namespace (created outside this repository)."""
+    service_accounts: list[ServiceAccountSpec] = Field(default_factory=list)
+    """ServiceAccounts shared by workloads (serviceAccountName), e.g. with a cloud IAM annotation."""
+    existing_service_accounts: list[DnsLabel] = Field(default_factory=list)
+    """ServiceAccounts that already exist in the namespace (created outside this repository)."""
+    limit_range: LimitRangeSpec | None = None
+    """A LimitRange: container defaults and bounds for the namespace."""
+    ingress_controller: IngressController | None = None
+    """The ingress controller's class and namespace, for serving workloads' ingress."""
+    manifests: list[ManifestPath] = Field(default_factory=list)
+    """YAML files of plain Kubernetes objects (relative to this file) copied into the environment's kustomize
+    root, validated, linted and deployed with everything else."""
+    patches: list[Patch] = Field(default_factory=list)
+    """Patches applied to rendered objects at render time (strategic merge or JSON 6902)."""
+
+    _files: dict[FieldPath, RepositoryFile] = PrivateAttr(default_factory=dict)
+
+    def with_files(self, files: dict[FieldPath, RepositoryFile]) -> Environment:
+        """This environment with the text of the repository files it names, keyed by the naming field's path."""
+        copy = self.model_copy()
+        copy._files = dict(files)
+        return copy
+
+    def repository_file(self, path: FieldPath) -> RepositoryFile | None:
+        """The file named at spec field ``path`` (None when the environment was built without reading files)."""
+        return self._files.get(path)

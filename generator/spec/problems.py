@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 FieldPath = tuple[str | int, ...]
 
@@ -17,3 +19,19 @@ class SpecProblem:
     path: tuple[str | int, ...]
     message: str
     at_key: bool = False
+
+
+class NamedItem(Protocol):
+    @property
+    def name(self) -> str: ...
+
+
+def unique(items: Sequence[NamedItem], at: FieldPath) -> list[SpecProblem]:
+    """A problem for each item whose name an earlier item already has."""
+    seen: set[str] = set()
+    problems = []
+    for index, item in enumerate(items):
+        if item.name in seen:
+            problems.append(SpecProblem((*at, index, "name"), f"duplicate name {item.name!r}; names must be unique"))
+        seen.add(item.name)
+    return problems

@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from generator.spec.autoscaling import Autoscaling
-from generator.spec.base import INT32_MAX, Labels, PortName, SpecModel
+from generator.spec.base import INT32_MAX, Annotations, DnsLabel, Labels, PortName, SpecModel
 from generator.spec.container import Port, WorkloadBase
 from generator.spec.integrations import KServe, RegisteredModel
 from generator.spec.keda import Keda
@@ -65,6 +65,60 @@ class IngressPeer(SpecModel):
         return self
 
 
+_HOSTNAME = r"^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
+
+
+class IngressSpec(SpecModel):
+    """A networking.k8s.io/v1 Ingress to the server: host, path and TLS secret."""
+
+    host: str = Field(pattern=_HOSTNAME, max_length=253)
+    """Host name clients use, e.g. 'resnet.ml.acme.example'."""
+    path: str = Field(default="/", pattern=r"^/")
+    path_type: Literal["Prefix", "Exact", "ImplementationSpecific"] = "Prefix"
+    port: PortName | None = None
+    """Name of the port to route to (default: the first)."""
+    tls_secret: DnsLabel | None = None
+    """Secret holding the certificate for `host` (e.g. issued by cert-manager)."""
+    class_name: str | None = Field(default=None, pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
+    """IngressClass (default: the environment's ingressController.className)."""
+    annotations: Annotations = Field(default_factory=dict)
+    """Controller settings, e.g. 'nginx.ingress.kubernetes.io/proxy-body-size'."""
+    allow_from: list[IngressPeer] | None = None
+    """Who forwards this traffic, for the network policy (default: the environment's ingressController.namespace)."""
+
+
+class GatewayRef(SpecModel):
+    """The Gateway (and listener) an HTTPRoute attaches to."""
+
+    name: str = Field(pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$", max_length=253)
+    namespace: DnsLabel | None = None
+    """Namespace of the Gateway (default: the environment's)."""
+    section_name: str | None = Field(default=None, pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", max_length=253)
+    """Listener of the Gateway, e.g. 'https' (TLS is terminated there, with the listener's certificateRefs)."""
+
+
+class HttpRouteSpec(SpecModel):
+    """A Gateway API HTTPRoute (gateway.networking.k8s.io/v1) to the server."""
+
+    gateway: GatewayRef
+    hostnames: list[str] = Field(default_factory=list)
+    """Host names the route answers, e.g. ['resnet.ml.acme.example'] (default: the listener's)."""
+    path: str = Field(default="/", pattern=r"^/")
+    path_type: Literal["PathPrefix", "Exact"] = "PathPrefix"
+    port: PortName | None = None
+    """Name of the port to route to (default: the first)."""
+    allow_from: list[IngressPeer] | None = None
+    """Who forwards this traffic, for the network policy (default: pods in the Gateway's namespace)."""
+
+    @field_validator("hostnames")
+    @classmethod
+    def _hostnames(cls, value: list[str]) -> list[str]:
+        for hostname in value:
+            if not re.match(_HOSTNAME, hostname) or len(hostname) > 253:
+                raise ValueError(f"{hostname!r} is not a host name such as 'api.example.com'")
+        return value
+
+
 MODEL_SERVER_RESOURCES = {"cpu": "1", "memory": "2Gi"}
 
 
@@ -83,6 +137,10 @@ class ServerBase(WorkloadBase):
     """PodDisruptionBudget; with 2 or more replicas the default is maxUnavailable: 1."""
     allow_from: list[IngressPeer] | None = None
     """Who may reach the ports when the environment's network policy is on (default: its allowFrom)."""
+    ingress: IngressSpec | None = None
+    """Expose the server through an Ingress (the network policy admits the ingress controller)."""
+    http_route: HttpRouteSpec | None = None
+    """Expose the server through a Gateway API HTTPRoute (the network policy admits the Gateway's namespace)."""
 
     def service_ports(self) -> list[Port]:
         """The ports the server's Service exposes."""

@@ -35,7 +35,7 @@ class ScratchSpec(SpecModel):
 
 
 class Volume(SpecModel):
-    """A named volume that workloads mount. Exactly one of claim, existingClaim or scratch."""
+    """A named volume that workloads mount. Exactly one of claim, existingClaim, scratch or configMap."""
 
     name: DnsLabel
     """Volume name; a new claim's PVC gets this name."""
@@ -45,23 +45,25 @@ class Volume(SpecModel):
     """Name of a PersistentVolumeClaim that already exists in the namespace."""
     scratch: ScratchSpec | None = None
     """Ephemeral scratch space; only role 'cache' may mount it."""
+    config_map: DnsLabel | None = None
+    """A ConfigMap (one of the environment's configMaps, or an existing one) as read-only files; role 'config'."""
 
     @model_validator(mode="after")
     def _one_source(self) -> Volume:
-        given = [k for k in ("claim", "existingClaim", "scratch") if getattr(self, _FIELD[k]) is not None]
+        given = [k for k in _FIELD if getattr(self, _FIELD[k]) is not None]
         if len(given) != 1:
             raise ValueError(
-                "a volume needs exactly one of 'claim', 'existingClaim' or 'scratch'"
+                "a volume needs exactly one of 'claim', 'existingClaim', 'scratch' or 'configMap'"
                 + (f" (found {', '.join(given)})" if given else "")
             )
         return self
 
     @property
     def claim_name(self) -> str | None:
-        """The PVC a pod refers to, or None for scratch space."""
+        """The PVC a pod refers to, or None for scratch space and ConfigMaps."""
         if self.claim is not None:
             return self.name
         return self.existing_claim
 
 
-_FIELD = {"claim": "claim", "existingClaim": "existing_claim", "scratch": "scratch"}
+_FIELD = {"claim": "claim", "existingClaim": "existing_claim", "scratch": "scratch", "configMap": "config_map"}

@@ -20,6 +20,7 @@ from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
 from generator.errors import Location, UserError
 from generator.yaml.ambiguity import go_reading
+from generator.yaml.engine import fast_path_enabled
 
 try:
     _ParserBase: Any = yaml.CSafeLoader
@@ -140,6 +141,24 @@ def iter_documents(text: str, file: str, ambiguous: list[AmbiguousText] | None =
         raise UserError(f"YAML nested more than {MAX_DEPTH} levels deep", Location(file, 1, 1)) from None
     finally:
         loader.dispose()
+
+
+def load_documents(text: str, file: str, ambiguous: list[AmbiguousText] | None = None) -> list[Any]:
+    """Every document of ``text`` as plain objects (None for an empty document), without positions.
+
+    The same objects, refusals and ``ambiguous`` notes as :func:`iter_documents`, faster: texts
+    the fast engine is certain to read as PyYAML does (see :mod:`generator.yaml.fast_reader`;
+    they hold no plain scalar the ambiguity rule could judge) are read by it, every other text
+    by :func:`iter_documents`. Callers that need a position compose the text again
+    (:func:`compose_all`), which is only needed for the few files that have a finding.
+    """
+    if fast_path_enabled():
+        from generator.yaml.fast_reader import read
+
+        documents = read(text)
+        if documents is not None and len(documents) <= MAX_DOCUMENTS:
+            return documents
+    return [value for _, _, value in iter_documents(text, file, ambiguous)]
 
 
 class _ObjectBuilder:
@@ -308,5 +327,6 @@ __all__ = [
     "check_node",
     "compose_all",
     "iter_documents",
+    "load_documents",
     "yaml_error",
 ]

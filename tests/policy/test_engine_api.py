@@ -43,6 +43,7 @@ def test_finding_and_context_keep_the_shape_the_renderer_calls() -> None:
         ("source", None),
         ("waiver", None),
         ("fix", ""),
+        ("path", ()),
     ]
     assert [f.name for f in dataclasses.fields(Finding)][:4] == ["rule", "severity", "message", "object_ref"]
     context = PolicyContext()
@@ -99,8 +100,8 @@ def test_findings_come_in_file_line_column_rule_order_whatever_the_input_order(c
 
 
 def test_a_clean_run_never_composes_positions(catalog: Catalog, monkeypatch: pytest.MonkeyPatch) -> None:
-    # Positions are only worth their cost for findings; the rendered example fleet has none.
-    files = sorted((REPO / "rendered" / "prod").glob("*.yaml"))
+    # Positions are only worth their cost for findings; dev's rendered fleet has none.
+    files = sorted((REPO / "rendered" / "dev").glob("*.yaml"))
     manifests = [m for path in files if path.name != "kustomization.yaml" for m in manifests_of(path.read_text(), path.name)]
     assert len(manifests) > 10
 
@@ -108,7 +109,7 @@ def test_a_clean_run_never_composes_positions(catalog: Catalog, monkeypatch: pyt
         raise AssertionError(f"located {self.file} without a finding")
 
     monkeypatch.setattr(Manifest, "locate", refuse)
-    assert evaluate(manifests, catalog, PolicyContext(environment="prod")) == []
+    assert evaluate(manifests, catalog, PolicyContext(environment="dev")) == []
 
 
 def test_an_unknown_kind_is_an_info_finding_that_never_fails_a_run(catalog: Catalog) -> None:

@@ -245,7 +245,12 @@ def test_emptydir_is_fine_for_scratch_and_dev_shm_but_not_for_data(catalog: Cata
         "  template:\n    spec:\n",
         "  template:\n    metadata:\n      annotations: {mlgitops.io/scratch-volumes: cache}\n    spec:\n",
     )
-    assert _found(catalog, declared, "emptydir-data") == []
+    # Declared scratch, yet at a checkpoint path: a warning (the path says keep, the volume says throw away).
+    [warned] = findings_in(declared, catalog, context=PolicyContext(), rule="emptydir-data")
+    assert (warned.severity, warned.location.line, warned.location.column) == ("warning", 23, 40)
+    assert warned.message.startswith("scratch volume 'cache' is mounted at /checkpoints")
+    at_cache = declared.replace("mountPath: /checkpoints}", "mountPath: /scratch/cache}")
+    assert _found(catalog, at_cache, "emptydir-data") == []
 
 
 def test_an_hpa_target_must_request_what_its_utilization_metrics_measure(catalog: Catalog) -> None:

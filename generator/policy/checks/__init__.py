@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from generator.policy.checks.autoscaling import hpa_keda_conflict, hpa_replicas, hpa_target, pdb_blocks_drain
+from generator.policy.checks.budget import env_budget
 from generator.policy.checks.capacity import job_pool_capacity
-from generator.policy.checks.gpu import gpu_limits, gpu_node_selection, gpu_shm, gpu_toleration, schedulable
+from generator.policy.checks.gpu import gpu_limits, gpu_node_selection, gpu_pool_taint, gpu_shm, gpu_toleration, schedulable
 from generator.policy.checks.kueue import kueue_quota
 from generator.policy.checks.ray import ray_worker_gpus
+from generator.policy.checks.references import configmap_reference, serviceaccount_reference
 from generator.policy.checks.schema_rule import schema_check
 from generator.policy.checks.security import (
     network_policy,
@@ -21,9 +23,12 @@ from generator.policy.model import SetCheck
 
 BUILTIN_CHECKS: dict[str, SetCheck] = {
     "ambiguous-yaml-value": ambiguous_yaml_value,
+    "configmap-reference": configmap_reference,
     "emptydir-data": emptydir_data,
+    "env-budget": env_budget,
     "gpu-limits": gpu_limits,
     "gpu-node-selection": gpu_node_selection,
+    "gpu-pool-taint": gpu_pool_taint,
     "gpu-shm": gpu_shm,
     "gpu-toleration": gpu_toleration,
     "hpa-keda-conflict": hpa_keda_conflict,
@@ -42,6 +47,7 @@ BUILTIN_CHECKS: dict[str, SetCheck] = {
     "schema": schema_check,
     "secret-reference": secret_reference,
     "security-non-root": security_non_root,
+    "serviceaccount-reference": serviceaccount_reference,
     "volume-mounts": volume_mounts,
     # Waivers are applied by the engine itself; the policy sets the severity of invalid ones.
     "waivers": lambda manifests, policy, context: iter(()),

@@ -214,3 +214,37 @@ def schedulable(manifests: list[Manifest], policy: Policy, context: PolicyContex
                     (*pod_path, "containers"),
                 ),
             )
+
+
+def _blocks(taints: Any) -> bool:
+    return isinstance(taints, list) and any(
+        isinstance(t, dict) and t.get("effect") in ("NoSchedule", "NoExecute") for t in taints
+    )
+
+
+def _gpu_node_pool(spec: dict[str, Any]) -> bool:
+    """A Karpenter NodePool that launches GPU nodes: GPU limits, or GPU labels or requirements on its nodes."""
+    template: dict[str, Any] = spec["template"] if isinstance(spec.get("template"), dict) else {}
+    labels = (template.get("metadata") or {}).get("labels") or {}
+    requirements = (template.get("spec") or {}).get("requirements") or []
+    keys = [str(k) for k in labels] + [str(r.get("key")) for r in requirements if isinstance(r, dict)]
+    limits: dict[str, Any] = spec["limits"] if isinstance(spec.get("limits"), dict) else {}
+    return any(is_gpu_resource(str(k)) for k in limits) or any("gpu" in key.lower() for key in keys)
+
+
+def gpu_pool_taint(manifests: list[Manifest], policy: Policy, context: PolicyContext) -> Found:
+    """GPU node pools carry a NoSchedule taint, so CPU-only pods do not take the CPU and memory of GPU nodes."""
+    for manifest in manifests:
+        spec = manifest.obj.get("spec")
+        if manifest.ref.kind != "NodePool" or not isinstance(spec, dict) or not _gpu_node_pool(spec):
+            continue
+        node = (spec.get("template") or {}).get("spec") or {}
+        if not _blocks(node.get("taints")):
+            yield (
+                manifest,
+                Violation(
+                    f"NodePool {manifest.ref.name!r} launches GPU nodes without a NoSchedule taint: CPU-only pods can "
+                    "land there and take the CPU and memory GPU pods need",
+                    ("spec", "template", "spec", "taints") if "taints" in node else ("spec", "template", "spec"),
+                ),
+            )

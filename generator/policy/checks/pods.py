@@ -68,21 +68,15 @@ def amount(value: Any) -> Decimal | None:
 def pod_requests(
     manifest: Manifest, pod_path: FieldPath, pod: dict[str, Any], claims: dict[str, int] | None = None
 ) -> dict[str, Decimal]:
-    """What the scheduler reserves for the pod: the sum over containers, at least the largest init container,
-    and the devices it claims through DRA (by DeviceClass)."""
+    """What the scheduler reserves for the pod: containers and native sidecars, at least each init container's
+    peak (see footprint.effective_requests), and the devices it claims through DRA (by DeviceClass)."""
+    from generator.kube.footprint import effective_requests
+
+    main = [container for _, container in containers(manifest, pod_path, pod, init=False)]
     total: dict[str, Decimal] = {name: Decimal(devices) for name, devices in (claims or {}).items()}
-    for _, container in containers(manifest, pod_path, pod, init=False):
-        requests, limits = resources_of(container)
-        for name, value in {**{k: v for k, v in limits.items() if is_gpu_resource(str(k))}, **requests}.items():
-            parsed = amount(value)
-            if parsed is not None:
-                total[str(name)] = total.get(str(name), Decimal(0)) + parsed
-    for _, container in containers(manifest, pod_path, pod, init=True):
-        requests, _ = resources_of(container)
-        for name, value in requests.items():
-            parsed = amount(value)
-            if parsed is not None and parsed > total.get(str(name), Decimal(0)):
-                total[str(name)] = parsed
+    for name, value in effective_requests({**pod, "containers": main}).items():
+        if value:
+            total[name] = total.get(name, Decimal(0)) + value
     return total
 
 

@@ -104,6 +104,10 @@ def _secret_uses(pod: dict[str, Any], containers: list[tuple[Any, dict[str, Any]
     for index, volume in enumerate(pod.get("volumes") or []):
         if isinstance(volume, dict) and isinstance(volume.get("secret"), dict):
             yield ("volumes", index, "secret", "secretName"), str(volume["secret"].get("secretName"))
+    for index, pull in enumerate(pod.get("imagePullSecrets") or []):
+        # A missing pull secret is an ImagePullBackOff.
+        if isinstance(pull, dict) and pull.get("name"):
+            yield ("imagePullSecrets", index, "name"), str(pull["name"])
     for path, container in containers:
         for index, variable in enumerate(container.get("env") or []):
             reference = ((variable or {}).get("valueFrom") or {}).get("secretKeyRef") if isinstance(variable, dict) else None
@@ -121,7 +125,7 @@ def secret_reference(manifests: list[Manifest], policy: Policy, context: PolicyC
         external = _annotated(manifest, pod_path, EXTERNAL_SECRETS)
         used = _secret_uses(pod, all_containers(manifest, pod_path, pod))
         for path, name in used:
-            full = path if path[0] != "volumes" else (*pod_path, *path)
+            full = path if path[0] not in ("volumes", "imagePullSecrets") else (*pod_path, *path)
             if (manifest.ref.namespace, name) not in produced and name not in external:
                 yield (
                     manifest,

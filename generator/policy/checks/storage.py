@@ -10,7 +10,7 @@ from generator.kube.footprint import count
 from generator.kube.manifest import FieldPath, Manifest
 from generator.policy.checks.pods import all_containers, autoscalers, each_pod
 from generator.policy.model import Policy, PolicyContext, Violation
-from generator.policy.targets import pod_metadata
+from generator.policy.targets import containers, pod_metadata
 
 Found = Iterator[tuple[Manifest, Violation]]
 EXTERNAL_CLAIMS = "mlgitops.io/external-claims"
@@ -43,9 +43,14 @@ def _annotated(manifest: Manifest, pod_path: FieldPath, key: str) -> set[str]:
     return _listed(own, key) | _listed(pod_metadata(manifest, pod_path).get("annotations"), key)
 
 
+def _words(words: list[str]) -> re.Pattern[str]:
+    return re.compile(r"(^|[/_.-])(" + "|".join(map(re.escape, words)) + r")([/_.-]|$)", re.IGNORECASE)
+
+
 def emptydir_data(manifests: list[Manifest], policy: Policy, context: PolicyContext) -> Found:
     words = policy.params.get("pathWords", DEFAULT_DATA_PATHS)
-    pattern = re.compile(r"(^|[/_.-])(" + "|".join(map(re.escape, words)) + r")([/_.-]|$)", re.IGNORECASE)
+    pattern = _words(words)
+    cache_words = _words(policy.params.get("scratchWords", ["cache", "caches", "tmp", "temp", "scratch"]))
     for manifest, pod_path, pod in each_pod(manifests):
         empty_dirs = {
             v.get("name"): v["emptyDir"]
@@ -55,15 +60,36 @@ def emptydir_data(manifests: list[Manifest], policy: Policy, context: PolicyCont
         if not empty_dirs:
             continue
         scratch = _annotated(manifest, pod_path, SCRATCH_VOLUMES)
+        # A scratch volume an init container fills (a model download) is refilled on every start: a cache.
+        refilled = {
+            mount.get("name")
+            for _, init in containers(manifest, pod_path, pod, init=True)
+            if init.get("restartPolicy") != "Always"
+            for mount in init.get("volumeMounts") or []
+            if isinstance(mount, dict) and not mount.get("readOnly")
+        }
         for path, container in all_containers(manifest, pod_path, pod):
             for index, mount in enumerate(container.get("volumeMounts") or []):
                 if not isinstance(mount, dict) or mount.get("name") not in empty_dirs:
                     continue
                 mount_path = str(mount.get("mountPath", ""))
                 memory = empty_dirs[mount.get("name")].get("medium") == "Memory"
-                if (memory and mount_path == "/dev/shm") or mount.get("name") in scratch:
+                if (memory and mount_path == "/dev/shm") or not pattern.search(mount_path):
                     continue
-                if pattern.search(mount_path):
+                if mount.get("name") in scratch and (cache_words.search(mount_path) or mount.get("name") in refilled):
+                    continue
+                if mount.get("name") in scratch:
+                    # Declared scratch, yet mounted where checkpoints or models usually go: a warning, not a veto.
+                    yield (
+                        manifest,
+                        Violation(
+                            f"scratch volume {mount.get('name')!r} is mounted at {mount_path}, a path for data, models or "
+                            "checkpoints; whatever is written there is lost with the pod",
+                            (*path, "volumeMounts", index, "mountPath"),
+                            severity="warning",
+                        ),
+                    )
+                else:
                     yield (
                         manifest,
                         Violation(

@@ -1,0 +1,123 @@
+"""Patches from environment files applied to rendered objects at render time (kustomize's `patches:`, done early).
+
+The patched objects are what gets validated, linted and written, so a patch can never slip
+something past the checks. A patch whose target matches no object, or that changes nothing,
+is an error; so is a JSON 6902 operation on a path the object does not have.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from generator.kube.schema import schema_version
+from generator.kube.strategic_merge import PatchConflict, apply_strategic_merge
+from generator.render.workloads_hash import spec_hash
+from generator.spec.overrides import Patch, PatchTarget
+
+FieldPath = tuple[str | int, ...]
+APP_LABEL = "app.kubernetes.io/name"
+
+
+class PatchError(ValueError):
+    """A patch that fails; ``path`` is the spec field to point at (e.g. ('patches', 0, 'jsonPatch', 2))."""
+
+    def __init__(self, path: FieldPath, message: str) -> None:
+        super().__init__(message)
+        self.path = path
+        self.message = message
+
+
+@dataclass
+class Patched:
+    """A rendered object and, for each field a patch wrote, the spec field of the patch that wrote it."""
+
+    obj: dict[str, Any]
+    origins: dict[FieldPath, FieldPath]
+
+
+def _app(obj: dict[str, Any]) -> str:
+    return str((obj["metadata"].get("labels") or {}).get(APP_LABEL, ""))
+
+
+def hash_named(obj: dict[str, Any]) -> bool:
+    """Whether the object is named `<workload>-<hash of its spec>` (Jobs, PyTorchJobs: immutable templates)."""
+    spec = obj.get("spec")
+    return isinstance(spec, dict) and obj["metadata"]["name"] == f"{_app(obj)}-{spec_hash(spec)}"
+
+
+def _matches(obj: dict[str, Any], target: PatchTarget, workload: str | None, hashed: bool) -> bool:
+    if obj.get("kind") != target.kind:
+        return False
+    owner = workload or target.workload
+    if owner is not None and _app(obj) != owner:
+        return False
+    if target.name is not None:
+        return str(obj["metadata"]["name"]) == target.name or (hashed and _app(obj) == target.name)
+    return True
+
+
+def _json_patch(obj: dict[str, Any], patch: Patch, at: FieldPath) -> tuple[dict[str, Any], list[tuple[FieldPath, FieldPath]]]:
+    import jsonpatch
+    import jsonpointer
+
+    assert patch.json_patch is not None
+    written: list[tuple[FieldPath, FieldPath]] = []
+    for index, operation in enumerate(patch.json_patch):
+        where = (*at, "jsonPatch", index)
+        try:
+            obj = jsonpatch.apply_patch(obj, [operation.as_operation()])
+        except (jsonpatch.JsonPatchException, jsonpointer.JsonPointerException) as error:
+            raise PatchError(where, f"{operation.op} {operation.path}: {error}") from None
+        if operation.op != "test":
+            segments = tuple(int(p) if p.isdigit() else p for p in jsonpointer.JsonPointer(operation.path).parts)
+            written.append((segments, (*where, "value" if operation.op in ("add", "replace") else "path")))
+    return obj, written
+
+
+def apply_patches(
+    objects: list[dict[str, Any]],
+    patches: list[Patch],
+    kubernetes_version: str,
+    *,
+    at: FieldPath,
+    workload: str | None = None,
+) -> list[Patched]:
+    """``objects`` with every patch applied in order; ``at`` is the spec path of the patch list.
+
+    A Job or PyTorchJob whose name carries the hash of its spec is renamed after the patched spec,
+    so a patched pod template still gives a new object instead of an immutable-field error.
+    """
+    version = schema_version(kubernetes_version)
+    results = [Patched(obj, {}) for obj in objects]
+    hashed = [hash_named(obj) for obj in objects]
+    for index, patch in enumerate(patches):
+        here = (*at, index)
+        matched = [item for item, named in zip(results, hashed, strict=True) if _matches(item.obj, patch.target, workload, named)]
+        if not matched:
+            shown = f"{patch.target.kind} {patch.target.name!r}" if patch.target.name else f"any {patch.target.kind}"
+            scope = f" of workload {workload or patch.target.workload!r}" if (workload or patch.target.workload) else ""
+            kinds = ", ".join(
+                sorted({str(item.obj["kind"]) for item in results if workload is None or _app(item.obj) == workload})
+            )
+            raise PatchError(
+                (*here, "target"), f"patch matches nothing: no {shown}{scope} is rendered (there are: {kinds or 'none'})"
+            )
+        for item in matched:
+            before = item.obj
+            if patch.strategic_merge is not None:
+                try:
+                    result = apply_strategic_merge(item.obj, patch.strategic_merge, version)
+                except PatchConflict as error:
+                    raise PatchError((*here, "strategicMerge", *error.path), error.message) from None
+                obj, written = result.obj, [(path, (*here, "strategicMerge", *source)) for path, source in result.changed]
+            else:
+                obj, written = _json_patch(item.obj, patch, here)
+            if obj == before:
+                raise PatchError(here, f"patch changes nothing in {before['kind']} {before['metadata']['name']!r}; remove it")
+            item.obj = obj
+            item.origins.update(dict(written))
+    for item, named in zip(results, hashed, strict=False):
+        if named and item.origins and isinstance(item.obj.get("spec"), dict):
+            item.obj["metadata"]["name"] = f"{_app(item.obj)}-{spec_hash(item.obj['spec'])}"
+    return results
