@@ -8,8 +8,8 @@ from pathlib import Path
 import click
 
 from generator.commands.options import config_option, policies_option
-from generator.commands.render import fail
-from generator.errors import UserError
+from generator.commands.render import EXIT_BAD_INPUT, fail
+from generator.errors import UserError, UserErrors
 from generator.output.inert import terminal, terminal_lines
 from generator.policy.catalog import Catalog
 
@@ -89,6 +89,10 @@ def lint(
 ) -> None:
     """Check Kubernetes YAML (files, folders, kustomize roots, or - for stdin) against the policy catalog.
 
+    In folders, documents that are not Kubernetes objects are skipped (and counted); a file that
+    is not valid YAML is reported and the rest is still linted. Files named on the command line
+    must hold Kubernetes objects only.
+
     Exit codes: 0 clean, 1 findings at or above --fail-on, 2 unreadable input or usage.
     """
     from generator.kube.custom_resources import load_crds, project_schemas
@@ -99,22 +103,29 @@ def lint(
     try:
         targets = list(paths) or (["rendered"] if Path("rendered").is_dir() else ["."])
         catalog = _catalog(policy_dirs, config_file, Path.cwd())
-        custom = project_schemas().merged(load_crds(list(crds))) if crds else project_schemas()
         found = collect(targets, allow_remote=allow_remote)
+        custom = project_schemas().merged(load_crds(list(crds))) if crds else project_schemas()
         if environment is not None:
             for manifest in found.manifests:
                 manifest.environment = environment
+        if found.errors and not found.manifests:
+            raise UserErrors(found.errors)  # nothing could be linted: the errors are the whole report
         context = PolicyContext(environment=environment, kubernetes_version=kubernetes_version, custom_schemas=custom)
         findings = evaluate(found.manifests, catalog, context)
     except UserError as error:
         fail(error)
         return
     click.echo(report(findings, catalog.policies, output_format), nl=False)
+    for problem in found.errors:
+        for each in problem.errors if isinstance(problem, UserErrors) else [problem]:
+            click.echo(f"error: {terminal(each.one_line())}", err=True)
     if catalog.config_file is not None:
         click.echo(terminal(f"note: applied policy configuration {catalog.config_file}"), err=True)
     for note in found.notes:
         click.echo(terminal(f"note: {note}"), err=True)
     click.echo(summary(findings, found.files), err=True)
+    if found.errors:
+        sys.exit(EXIT_BAD_INPUT)  # what could not be read was reported; the rest was linted
     if fails(findings, fail_on):
         sys.exit(EXIT_FINDINGS)
 

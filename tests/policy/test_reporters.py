@@ -32,11 +32,13 @@ def test_text(serving: Path, mlgitops: Callable[..., LintRun]) -> None:
     result = mlgitops("lint", "manifests")
     assert result.exit_code == 1
     assert result.stdout.splitlines() == [
-        "manifests/serving.yaml:23:11: error serving-probes: container 'server' has no readinessProbe [Deployment ml/serve]",
+        "manifests/serving.yaml:23:11: error serving-probes: container 'server' is selected by Service 'serve' but has no "
+        "readinessProbe: it gets traffic before it is ready [Deployment ml/serve]",
         "manifests/serving.yaml:24:18: error image-tag: container 'server' uses image 'ghcr.io/acme/serve:latest' "
         "with no version tag or digest (untagged means :latest) [Deployment ml/serve]",
-        "manifests/serving.yaml:32:1: error hpa-metrics: HorizontalPodAutoscaler 'serve' has no metric to scale on "
-        "[HorizontalPodAutoscaler ml/serve]",
+        "manifests/serving.yaml:32:1: error hpa-metrics: HorizontalPodAutoscaler 'serve' names no metric: it gets the "
+        "implicit default of 80 % average CPU utilisation, which ignores GPU load and needs CPU requests; name the "
+        "metric to scale on [HorizontalPodAutoscaler ml/serve]",
     ]
     assert result.stderr == "3 error(s), 0 warning(s), 0 info, 0 waived in 1 file(s)\n"
 

@@ -16,7 +16,7 @@ from typing import Any
 from generator.kube.footprint import pod_groups
 from generator.kube.manifest import Manifest
 from generator.kube.quantity import format_resource
-from generator.policy.checks.pods import amount, pod_requests
+from generator.policy.checks.pods import amount, pod_spec_requests
 from generator.policy.model import Policy, PolicyContext, Violation
 
 Found = Iterator[tuple[Manifest, Violation]]
@@ -115,7 +115,7 @@ def _never_admitted(manifest: Manifest, quota: Quota) -> str | None:
             pods = min(pods, int(minimum))
         if pods == 0:
             continue
-        per_pod = pod_requests(manifest, (), group.pod_spec)
+        per_pod = pod_spec_requests(group.pod_spec)
         for resource, value in sorted(per_pod.items(), key=_gpus_first):
             if value <= 0:
                 continue
