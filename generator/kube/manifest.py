@@ -72,6 +72,16 @@ class Manifest:
             name=str(metadata.get("name") or ""),
         )
 
+    @property
+    def namespace(self) -> str:
+        """The namespace the object lands in, for matching objects with each other: its own, or ``default``.
+
+        kubectl applies an object without a namespace to its context's namespace, ``default``
+        unless configured otherwise, so a pod without one and a Secret in ``default`` meet.
+        Messages show ``ref.namespace`` as written.
+        """
+        return self.ref.namespace or "default"
+
     @cached_property
     def pod_templates(self) -> list[PodTemplate]:
         """The object's pod templates (``kube.pods.pod_templates``), found once: every rule asks for them."""

@@ -17,14 +17,14 @@ Found = Iterator[tuple[Manifest, Violation]]
 
 
 def _by_kind_name(manifests: list[Manifest]) -> dict[tuple[str, str, str], Manifest]:
-    return {(m.ref.namespace, m.ref.kind, m.ref.name): m for m in manifests}
+    return {(m.namespace, m.ref.kind, m.ref.name): m for m in manifests}
 
 
 def _target(hpa: Manifest, index: dict[tuple[str, str, str], Manifest]) -> Manifest | None:
     ref = (hpa.obj.get("spec") or {}).get("scaleTargetRef") or {}
     # A KEDA ScaledObject's target kind defaults to Deployment; an HPA's is required.
     kind = ref.get("kind", "Deployment" if hpa.ref.kind == "ScaledObject" else None)
-    return index.get((hpa.ref.namespace, str(kind), str(ref.get("name"))))
+    return index.get((hpa.namespace, str(kind), str(ref.get("name"))))
 
 
 def hpa_target(manifests: list[Manifest], policy: Policy, context: PolicyContext) -> Found:
@@ -92,7 +92,7 @@ def _workload_pods(manifest: Manifest, hpas: dict[tuple[str, str, str], dict[str
     spec = manifest.obj.get("spec") or {}
     if manifest.ref.kind not in ("Deployment", "StatefulSet"):
         return None
-    hpa = hpas.get((manifest.ref.namespace, manifest.ref.kind, manifest.ref.name))
+    hpa = hpas.get((manifest.namespace, manifest.ref.kind, manifest.ref.name))
     if hpa is not None:
         return count(hpa.get("minReplicas"))
     return count(spec.get("replicas"))
@@ -106,7 +106,7 @@ def _by_template_label(everything: list[Manifest]) -> dict[tuple[str, str, str],
         labels = (template.get("metadata") or {}).get("labels") if isinstance(template, dict) else None
         if isinstance(labels, dict):
             for key, value in labels.items():
-                index.setdefault((workload.ref.namespace, str(key), str(value)), []).append(workload)
+                index.setdefault((workload.namespace, str(key), str(value)), []).append(workload)
     return index
 
 
@@ -122,7 +122,7 @@ def _selected(pdb: Manifest, by_label: dict[tuple[str, str, str], list[Manifest]
         return []
     first_key, first_value = next(iter(match.items()))
     chosen = []
-    for workload in by_label.get((pdb.ref.namespace, str(first_key), str(first_value)), []):
+    for workload in by_label.get((pdb.namespace, str(first_key), str(first_value)), []):
         template = ((workload.obj.get("spec") or {}).get("template") or {}).get("metadata") or {}
         if _selects(selector, template.get("labels") or {}):
             chosen.append(workload)
@@ -177,10 +177,10 @@ def hpa_keda_conflict(manifests: list[Manifest], policy: Policy, context: Policy
     for hpa in everything:
         if hpa.ref.kind == "HorizontalPodAutoscaler" and not hpa.ref.name.startswith("keda-hpa-"):
             ref = (hpa.obj.get("spec") or {}).get("scaleTargetRef") or {}
-            hpas[(hpa.ref.namespace, str(ref.get("kind")), str(ref.get("name")))] = hpa
+            hpas[(hpa.namespace, str(ref.get("kind")), str(ref.get("name")))] = hpa
     for scaled_object in manifests:
         ref = (scaled_object.obj.get("spec") or {}).get("scaleTargetRef") or {}
-        key = (scaled_object.ref.namespace, str(ref.get("kind", "Deployment")), str(ref.get("name")))
+        key = (scaled_object.namespace, str(ref.get("kind", "Deployment")), str(ref.get("name")))
         if key in hpas:
             yield (
                 scaled_object,

@@ -68,7 +68,7 @@ def _index(manifests: tuple[Manifest, ...]) -> tuple[dict[str, Quota | None], di
         if manifest.ref.kind == "ClusterQueue":
             specs.setdefault(manifest.ref.name, []).append(spec)
         elif manifest.ref.kind == "LocalQueue" and isinstance(spec.get("clusterQueue"), str):
-            key = (manifest.ref.namespace, manifest.ref.name)
+            key = (manifest.namespace, manifest.ref.name)
             target = spec["clusterQueue"]
             local_queues[key] = target if local_queues.get(key, target) == target else None
     cluster_queues = {name: Quota(found[0]) if all(s == found[0] for s in found) else None for name, found in specs.items()}
@@ -83,7 +83,7 @@ def kueue_quota(manifests: list[Manifest], policy: Policy, context: PolicyContex
         queue = labels.get(QUEUE_LABEL) if isinstance(labels, dict) else None
         if not isinstance(queue, str):
             continue
-        cluster_queue = local_queues.get((manifest.ref.namespace, queue))
+        cluster_queue = local_queues.get((manifest.namespace, queue))
         quota = cluster_queues.get(cluster_queue) if cluster_queue is not None else None
         if quota is None:
             continue  # a queue not among the manifests (or defined twice, differently): nothing to compare with

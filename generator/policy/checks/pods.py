@@ -64,13 +64,13 @@ def claim_index(everything: list[Manifest]) -> ClaimIndex:
     by_namespace: dict[str, list[dict[str, Any]]] = {}
     for manifest in everything:
         if manifest.ref.kind == "ResourceClaimTemplate":
-            by_namespace.setdefault(manifest.ref.namespace, []).append(manifest.obj)
+            by_namespace.setdefault(manifest.namespace, []).append(manifest.obj)
     return {namespace: claim_templates(objects) for namespace, objects in by_namespace.items()}
 
 
 def pod_claims(manifest: Manifest, pod: dict[str, Any], index: ClaimIndex) -> dict[str, int]:
     """Accelerators the pod claims through DRA, by DeviceClass: these count as GPUs like extended resources."""
-    return claimed_devices(pod, index.get(manifest.ref.namespace, {}))
+    return claimed_devices(pod, index.get(manifest.namespace, {}))
 
 
 def amount(value: Any) -> Decimal | None:
@@ -108,5 +108,5 @@ def autoscalers(everything: list[Manifest]) -> dict[tuple[str, str, str], dict[s
         if manifest.ref.kind == "HorizontalPodAutoscaler" and isinstance(manifest.obj.get("spec"), dict):
             spec = manifest.obj["spec"]
             target = spec.get("scaleTargetRef") if isinstance(spec.get("scaleTargetRef"), dict) else {}
-            index[(manifest.ref.namespace, str(target.get("kind")), str(target.get("name")))] = spec
+            index[(manifest.namespace, str(target.get("kind")), str(target.get("name")))] = spec
     return index

@@ -170,10 +170,10 @@ def _produced_secrets(everything: list[Manifest]) -> set[tuple[str, str]]:
     for manifest in everything:
         kind = manifest.ref.kind
         if kind in ("Secret", "SealedSecret"):
-            produced.add((manifest.ref.namespace, manifest.ref.name))
+            produced.add((manifest.namespace, manifest.ref.name))
         elif kind == "ExternalSecret":
             target = ((manifest.obj.get("spec") or {}).get("target") or {}).get("name") or manifest.ref.name
-            produced.add((manifest.ref.namespace, str(target)))
+            produced.add((manifest.namespace, str(target)))
     return produced
 
 
@@ -203,7 +203,7 @@ def secret_reference(manifests: list[Manifest], policy: Policy, context: PolicyC
         used = _secret_uses(pod, all_containers(manifest, pod_path, pod))
         for path, name in used:
             full = path if path[0] not in ("volumes", "imagePullSecrets") else (*pod_path, *path)
-            if (manifest.ref.namespace, name) not in produced and name not in external:
+            if (manifest.namespace, name) not in produced and name not in external:
                 yield (
                     manifest,
                     Violation(
@@ -216,13 +216,13 @@ def secret_reference(manifests: list[Manifest], policy: Policy, context: PolicyC
 
 def network_policy(manifests: list[Manifest], policy: Policy, context: PolicyContext) -> Found:
     everything = context_all(manifests, context)
-    protected = {m.ref.namespace for m in everything if m.ref.kind == "NetworkPolicy"}
+    protected = {m.namespace for m in everything if m.ref.kind == "NetworkPolicy"}
     reported: set[str] = set()
     for manifest in manifests:
-        namespace = manifest.ref.namespace
+        namespace = manifest.namespace
         if is_workload(manifest) and namespace not in protected and namespace not in reported:
             reported.add(namespace)
-            shown = namespace or "the default namespace"
+            shown = manifest.ref.namespace or "the default namespace"
             yield (
                 manifest,
                 Violation(

@@ -101,7 +101,7 @@ def emptydir_data(manifests: list[Manifest], policy: Policy, context: PolicyCont
 
 
 def _claims(manifests: list[Manifest]) -> dict[tuple[str, str], dict[str, Any]]:
-    return {(m.ref.namespace, m.ref.name): m.obj for m in manifests if m.obj.get("kind") == "PersistentVolumeClaim"}
+    return {(m.namespace, m.ref.name): m.obj for m in manifests if m.obj.get("kind") == "PersistentVolumeClaim"}
 
 
 def _claim_volumes(pod: dict[str, Any]) -> Iterator[tuple[int, dict[str, Any], str]]:
@@ -115,7 +115,7 @@ def pvc_reference(manifests: list[Manifest], policy: Policy, context: PolicyCont
     for manifest, pod_path, pod in each_pod(manifests):
         external = _annotated(manifest, pod_path, EXTERNAL_CLAIMS)
         for index, _, claim in _claim_volumes(pod):
-            if (manifest.ref.namespace, claim) not in claims and claim not in external:
+            if (manifest.namespace, claim) not in claims and claim not in external:
                 yield (
                     manifest,
                     Violation(
@@ -135,7 +135,7 @@ _RWO = frozenset(("ReadWriteOnce", "ReadWriteOncePod"))
 
 
 def _hpa_bound(manifest: Manifest, hpas: dict[tuple[str, str, str], dict[str, Any]]) -> int | None:
-    hpa = hpas.get((manifest.ref.namespace, manifest.ref.kind, manifest.ref.name))
+    hpa = hpas.get((manifest.namespace, manifest.ref.kind, manifest.ref.name))
     return whole(hpa.get("maxReplicas")) if hpa is not None else None
 
 
@@ -166,11 +166,11 @@ def pvc_rwo_shared(manifests: list[Manifest], policy: Policy, context: PolicyCon
         per_claim: dict[str, tuple[int, int, list[str], FieldPath]] = {}
         for template in templates(manifest):
             pods, why, surge = _at_once(manifest, template, hpas)
-            for volume_name, claim, where in _template_claims(template, created, claims, manifest.ref.namespace):
+            for volume_name, claim, where in _template_claims(template, created, claims, manifest.namespace):
                 total, surged, reasons, first = per_claim.get(claim, (0, 0, [], where))
                 per_claim[claim] = (total + pods, surged + surge, [*reasons, why], first)
                 if not (created.get(volume_name) and not created[volume_name].per_pod):
-                    users.setdefault((manifest.ref.namespace, claim), []).append((manifest, where))
+                    users.setdefault((manifest.namespace, claim), []).append((manifest, where))
         for claim, (total, surged, reasons, where) in per_claim.items():
             if total - surged == 1 and surged:
                 fix = "set strategy: Recreate (the old pod stops first) or use ReadWriteMany"

@@ -36,7 +36,7 @@ def _selectors(everything: list[Manifest]) -> dict[str, list[tuple[str, dict[str
         if manifest.ref.kind == "Service" and manifest.ref.api_version == "v1":
             selector = value_at(manifest.obj, ("spec", "selector"))
             if isinstance(selector, dict) and selector:
-                found.setdefault(manifest.ref.namespace, []).append((manifest.ref.name, selector))
+                found.setdefault(manifest.namespace, []).append((manifest.ref.name, selector))
     return found
 
 
@@ -44,7 +44,7 @@ def _service_of(manifest: Manifest, template: PodTemplate, selectors: dict[str, 
     labels = value_at(manifest.obj, (*template.metadata_path, "labels")) if template.metadata_path else None
     if not isinstance(labels, dict):
         return None
-    for name, selector in selectors.get(manifest.ref.namespace, []):
+    for name, selector in selectors.get(manifest.namespace, []):
         if all(labels.get(key) == value for key, value in selector.items()):
             return name
     return None
