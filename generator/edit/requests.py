@@ -1,0 +1,164 @@
+"""What `mlgitops set image|model|replicas|resources` asks for, as changes to one environment's effective spec.
+
+Each request is checked against the environment as it is (the workload exists, the value is
+well-formed, the field exists for the workload's kind) before any file is touched, so a
+mistake is reported against the command line or the line that makes it impossible.
+"""
+
+from __future__ import annotations
+
+import difflib
+import typing
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from generator.edit.layers import Change
+from generator.errors import UserError
+from generator.kube.image import updated_image
+from generator.load.environments import LoadedEnvironment
+from generator.load.source import locate
+from generator.spec.fields import keys, models_in
+from generator.spec.integrations import RegisteredModel
+from generator.spec.paths import MISSING, FieldPath, Item, get, indices, named_items, show
+from generator.spec.promotable import workload_kinds, workload_patterns
+
+
+def workload(loaded: LoadedEnvironment, name: str) -> dict[str, Any]:
+    """The workload's effective (merged) tree; a located error naming the known workloads when there is none."""
+    tree = loaded.tree.plain()
+    items = named_items(tree.get("workloads")) or {}
+    if name in items:
+        return items[name]
+    close = difflib.get_close_matches(name, list(items), n=1)
+    hint = f"did you mean {close[0]!r}?" if close else f"have: {', '.join(sorted(items)) or 'none'}"
+    where, _ = locate(loaded.tree, ("workloads",))
+    raise UserError(f"workloads: no workload named {name!r} in environment {loaded.name!r} ({hint})", where)
+
+
+def _at(loaded: LoadedEnvironment, path: FieldPath) -> Any:
+    return locate(loaded.tree, indices(loaded.tree.plain(), path))[0]
+
+
+def _model(spec: dict[str, Any]) -> type[BaseModel]:
+    kinds = workload_kinds()
+    kind = spec.get("kind")
+    if not isinstance(kind, str) or kind not in kinds:
+        raise UserError(f"workload {spec.get('name')!r} has no known kind ({', '.join(sorted(kinds))})")
+    return kinds[kind]
+
+
+def image_changes(loaded: LoadedEnvironment, name: str, given: str, container: str | None = None) -> list[Change]:
+    """Set the image of the workload's main container, or of the init container or sidecar ``container``."""
+    spec = workload(loaded, name)
+    images = [p for p in workload_patterns(spec.get("kind")) if p.category == "image"]
+    if container is None or container == name:
+        paths = [p.expand(spec)[0] for p in images if len(p.keys) == 1]
+    else:
+        paths = [path for p in images for path in p.expand(spec) if any(s == Item(container) for s in path)]
+    if not paths:
+        others = sorted({str(s.name) for p in images for path in p.expand(spec) for s in path if isinstance(s, Item)})
+        known = ", ".join([name, *others])
+        raise UserError(f"--container {container!r}: workload {name!r} has no such container (containers: {known})")
+    prefix: FieldPath = ("workloads", Item(name))
+    current = get(spec, paths[0])
+    try:
+        image = updated_image(current if isinstance(current, str) else None, given)
+    except ValueError as error:
+        raise UserError(f"IMAGE: {error}") from None
+    return [Change((*prefix, *paths[0]), image)]
+
+
+def model_changes(loaded: LoadedEnvironment, name: str, given: str) -> list[Change]:
+    """Pin the registered model to a version (digits) or point it at an alias; the other one is dropped."""
+    spec = workload(loaded, name)
+    prefix: FieldPath = ("workloads", Item(name))
+    current = get(spec, ("model",))
+    if not isinstance(current, dict):
+        raise UserError(
+            f"workloads[{name}]: serves no registered model (no `model:` field); use `mlgitops set image` for its image",
+            _at(loaded, prefix),
+        )
+    field, other = ("version", "alias") if given.isdigit() else ("alias", "version")
+    try:
+        RegisteredModel.model_validate({"name": current.get("name"), field: given})
+    except ValidationError as error:
+        problem = error.errors(include_url=False)[0]["msg"].removeprefix("Value error, ")
+        raise UserError(f"VERSION|ALIAS {given!r}: {problem}") from None
+    return [Change((*prefix, "model", field), given), Change((*prefix, "model", other), MISSING)]
+
+
+def replica_changes(
+    loaded: LoadedEnvironment, name: str, count: int | None, minimum: int | None, maximum: int | None
+) -> list[Change]:
+    """A fixed replica count, or the autoscaler's bounds (for a workload that autoscales)."""
+    spec = workload(loaded, name)
+    prefix: FieldPath = ("workloads", Item(name))
+    fields = keys(_model(spec))
+    if count is not None:
+        if "replicas" not in fields:
+            raise UserError(f"workloads[{name}]: a {spec.get('kind')} workload has no replica count", _at(loaded, prefix))
+        scaling = get(spec, ("autoscaling",))
+        if isinstance(scaling, dict):
+            raise UserError(
+                f"workloads[{name}]: autoscales between {scaling.get('minReplicas')} and {scaling.get('maxReplicas')} "
+                "replicas; a fixed count would fight the autoscaler: give --min/--max instead",
+                _at(loaded, (*prefix, "autoscaling")),
+            )
+        return [Change((*prefix, "replicas"), count)]
+    if "autoscaling" not in fields or not isinstance(get(spec, ("autoscaling",)), dict):
+        raise UserError(
+            f"workloads[{name}]: does not autoscale; give a replica count instead of --min/--max", _at(loaded, prefix)
+        )
+    changes = []
+    if minimum is not None:
+        changes.append(Change((*prefix, "autoscaling", "minReplicas"), minimum))
+    if maximum is not None:
+        changes.append(Change((*prefix, "autoscaling", "maxReplicas"), maximum))
+    return changes
+
+
+def resource_fields(model: type[BaseModel], prefix: str = "") -> dict[str, Any]:
+    """Every settable key of a resources model, dotted (`cpu`, `limits.memory`), → its annotation."""
+    found: dict[str, Any] = {}
+    for key, annotation in keys(model).items():
+        inner = models_in(annotation)
+        if inner:
+            for member in inner:
+                found.update(resource_fields(member, f"{prefix}{key}."))
+        else:
+            found[f"{prefix}{key}"] = annotation
+    return found
+
+
+def _takes_int(annotation: Any) -> bool:
+    if annotation is int:
+        return True
+    return any(_takes_int(argument) for argument in typing.get_args(annotation))
+
+
+def resource_changes(loaded: LoadedEnvironment, name: str, assignments: tuple[str, ...]) -> list[Change]:
+    """``KEY=VALUE`` pairs over the workload's `resources` (``KEY=`` removes the key)."""
+    spec = workload(loaded, name)
+    model = models_in(keys(_model(spec))["resources"])[0]
+    fields = resource_fields(model)
+    changes = []
+    for assignment in assignments:
+        key, equals, value = assignment.partition("=")
+        if not equals or key not in fields:
+            close = difflib.get_close_matches(key, list(fields), n=1)
+            hint = f"did you mean {close[0]!r}?" if close else f"keys: {', '.join(fields)}"
+            raise UserError(f"{assignment!r}: expected KEY=VALUE with a resources key ({hint})")
+        path: FieldPath = ("workloads", Item(name), "resources", *key.split("."))
+        if not value:
+            changes.append(Change(path, MISSING))
+        elif _takes_int(fields[key]):
+            if not value.isdigit():
+                raise UserError(f"{assignment!r}: {key} is a whole number")
+            changes.append(Change(path, int(value)))
+        else:
+            changes.append(Change(path, value))
+    return changes
+
+
+__all__ = ["image_changes", "model_changes", "replica_changes", "resource_changes", "resource_fields", "show", "workload"]
