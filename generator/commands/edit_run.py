@@ -103,8 +103,10 @@ def _diff(edit: Any, rendered: Any, output_dir: Path) -> str:
 
 def _write(edit: Any, rendered: Any, output_dir: Path) -> None:
     from generator.output import tree
-    from generator.output.files import replace_file
+    from generator.output.files import check_replaceable, replace_file
 
+    for path in edit.texts:
+        check_replaceable(path)  # every file before the first is written
     for path, (_, new) in sorted(edit.texts.items()):
         replace_file(path, new.encode("utf-8"))
     if rendered is not None:
@@ -158,19 +160,23 @@ def _text(options: EditOptions, edit: Any, rendered: Any) -> None:
         other = f" already runs what {options.source} runs" if options.source else " already has that value"
         click.echo(f"{options.environment}{other}: nothing to change")
         return
-    verb = "would change" if options.dry_run else "changed"
     for applied in edit.applied:
         before = "(none)" if applied.before is MISSING else json.dumps(applied.before)
         after = "(removed)" if applied.after is MISSING else json.dumps(applied.after)
+        # With --dry-run stdout is the diff alone, so that it can be piped to `git apply`.
         click.echo(f"{applied.location}: {applied.environment}: {show(applied.path)}: {before} -> {after}", err=options.dry_run)
-    if options.no_render:
-        click.echo(f"{verb} {len(edit.texts)} file(s); rendered/ not updated (--no-render): run `mlgitops render`", err=True)
+    files = f"{len(edit.texts)} file(s)"
+    names = ", ".join(edit.affected)
+    if options.dry_run:
+        click.echo(f"--dry-run: would change {files} and re-render {names}; nothing was written", err=True)
+    elif options.no_render:
+        click.echo(f"changed {files}; rendered/ not updated (--no-render): run `mlgitops render`", err=True)
     elif rendered is not None:
-        names = ", ".join(output.name for output in rendered.after.outputs)
-        click.echo(f"{verb} {len(edit.texts)} file(s); re-rendered {names} into {options.output_dir}/", err=True)
+        click.echo(f"changed {files}; re-rendered {names} into {options.output_dir}/", err=True)
 
 
 def _json(options: EditOptions, edit: Any, rendered: Any, notes: list[str], diff: str) -> str:
+    from generator.paths import shown_path
     from generator.spec.paths import MISSING, Item, show
 
     def plain(value: Any) -> Any:
@@ -195,7 +201,7 @@ def _json(options: EditOptions, edit: Any, rendered: Any, notes: list[str], diff
             }
             for applied in edit.applied
         ],
-        "files": sorted(str(path.as_posix()) for path in edit.texts),
+        "files": sorted(shown_path(path) for path in edit.texts),
         "affected": edit.affected,
         "rendered": [] if options.no_render or rendered is None else [output.name for output in rendered.after.outputs],
         "notes": notes,

@@ -12,6 +12,22 @@ from generator.errors import UserError
 from generator.paths import shown_path
 
 
+def check_replaceable(path: Path) -> os.stat_result | None:
+    """The file's status if it may be replaced (a regular file, or none yet); a UserError for a link or anything else."""
+    shown = shown_path(path)
+    try:
+        status = os.lstat(path)
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        raise UserError(f"{shown}: cannot read file status: {error.strerror}") from None
+    if stat.S_ISLNK(status.st_mode):
+        raise UserError(f"{shown} is a symbolic link; mlgitops does not write through links (edit the file it points to)")
+    if not stat.S_ISREG(status.st_mode):
+        raise UserError(f"{shown} is not a regular file")
+    return status
+
+
 def replace_file(path: Path, content: bytes) -> None:
     """Write ``content`` to ``path`` so that readers (and a crash) see the old file or the new one, never half of it.
 
@@ -20,16 +36,7 @@ def replace_file(path: Path, content: bytes) -> None:
     the repository), and replacing it would silently turn the link into a copy.
     """
     shown = shown_path(path)
-    try:
-        status = os.lstat(path)
-    except FileNotFoundError:
-        status = None
-    except OSError as error:
-        raise UserError(f"{shown}: cannot read file status: {error.strerror}") from None
-    if status is not None and stat.S_ISLNK(status.st_mode):
-        raise UserError(f"{shown} is a symbolic link; mlgitops does not write through links (edit the file it points to)")
-    if status is not None and not stat.S_ISREG(status.st_mode):
-        raise UserError(f"{shown} is not a regular file")
+    status = check_replaceable(path)
     descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".mlgitops", dir=path.parent)
     try:
         with os.fdopen(descriptor, "wb") as stream:
@@ -45,4 +52,4 @@ def replace_file(path: Path, content: bytes) -> None:
         raise UserError(f"cannot write {shown}: {error.strerror}; the file is unchanged") from None
 
 
-__all__ = ["replace_file"]
+__all__ = ["check_replaceable", "replace_file"]
