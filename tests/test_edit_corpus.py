@@ -12,6 +12,7 @@ byte for byte: each is refused at the line its first comment names, and never wr
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -138,6 +139,9 @@ CASES: dict[str, Case] = {
     ),
     "layered-replicas-replaced": Case("layered", "prod", replicas("serve", "prod", 5), restores=True),
     "layered-resources-added": Case("layered", "prod", resources("serve", "prod", "cpu=2")),
+    "layered-new-item-before-closing-comment": Case("layered", "qa", model("classifier", "5", "qa")),
+    "layered-quoted-key-file": Case("layered", "qa", image("serve", ":2.0", "qa")),
+    "layered-empty-flow-list": Case("layered", "sandbox", image("serve", ":2.0", "sandbox")),
 }
 
 
@@ -277,3 +281,48 @@ def test_the_corpus_is_every_style_it_claims() -> None:
     assert [(name, text) for name, text in claims if text not in texts[name]] == []
     assert texts["document-start.yaml"].startswith("---\n")
     assert not texts["document-start.yaml"].endswith("\n")
+
+
+SOURCES = {
+    "example-fleet": REPO / "environments",
+    "init-scaffold": REPO / "generator" / "scaffold" / "environments",
+    "corpus-layered": CORPUS / "layered",
+    **{f"corpus-{path.stem}": path for path in sorted(CORPUS.glob("*.yaml"))},
+}
+
+
+@pytest.mark.parametrize("source", sorted(SOURCES))
+def test_setting_any_workloads_image_touches_its_image_line_or_adds_an_override(
+    source: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every workload of every environment: one image line replaced, or only override lines added, nothing else."""
+    monkeypatch.chdir(tmp_path)
+    folder = tmp_path / "environments"
+    folder.mkdir()
+    origin = SOURCES[source]
+    for path in sorted(origin.glob("*.yaml")) if origin.is_dir() else [origin]:
+        shutil.copy(path, folder / path.name)
+    fleet = load_fleet(folder)
+    edited = 0
+    for environment, loaded in sorted(fleet[0].items()):
+        for spec in loaded.tree.plain().get("workloads", []):
+            name = spec["name"]
+            given = ":9.9.9" if spec.get("image") else "registry.example/new:9.9.9"
+            try:
+                edit = apply(folder, environment, requests.image_changes(loaded, name, given), fleet=fleet)
+            except UserError as error:
+                assert "is shared through" in error.message, error.one_line()  # anchors: refused, never half-done
+                continue
+            (path, (old, new)), *others = edit.texts.items()
+            assert others == []
+            image = edit.applied[0].after
+            removed = [line for line in old.splitlines() if line not in new.splitlines()]
+            added = [line for line in new.splitlines() if line not in old.splitlines()]
+            assert len(removed) <= 1, removed
+            # The old image line (an alias `*name`, a flow mapping), or an empty `workloads: []` that gets its first item.
+            assert all(re.search(r"(^|\s|\{)(image: |workloads: \[\])", line) for line in removed), removed
+            structural = re.compile(rf"^\s*(-\s+name: {re.escape(name)}|workloads:.*)$")
+            assert all(image in line or structural.match(line) for line in added), added
+            assert image in new.splitlines()[edit.applied[0].location.line - 1]
+            edited += 1
+    assert edited

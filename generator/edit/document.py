@@ -40,6 +40,8 @@ class Document:
         self._uses: Counter[int] = Counter()
         self._first: dict[int, tuple[int, Any]] = {}
         self._quotes: Counter[str] = Counter()
+        self._pending: list[tuple[Any, Any, str]] = []
+        """Trailing text taken for a collection created by the current edit, given to it once it is filled."""
         self._count(roundtrip.data)
 
     def text(self) -> str:
@@ -113,6 +115,9 @@ class Document:
             self._replace(parent, key, value, path)
         else:
             self._insert(parent, key, self._node(value, MISSING, flow), path[:-1])
+        while self._pending:
+            container, place, rest = self._pending.pop()
+            give(container, place, rest)
 
     def remove(self, path: FieldPath) -> None:
         """Remove the value at ``path``, and the mappings and named items that removal leaves empty."""
@@ -188,8 +193,6 @@ class Document:
                         return None
                     item = comments.CommentedMap()
                     item["name"] = self._node(segment.name, MISSING, False)
-                    if node.fa.flow_style() and not node:
-                        node.fa.set_block_style()
                     self._append(node, item)
                     node = item
                 else:
@@ -204,6 +207,11 @@ class Document:
                 if child is None:
                     child = self._container(following, bool(node.fa.flow_style()))
                     self._replace(node, segment, child, at)
+                elif isinstance(child, comments.CommentedSeq) and not child and create:
+                    # `workloads: []` about to get its first item: a block list, like the rest of the file.
+                    if not node.fa.flow_style():
+                        self._pending.append((node, segment, take_rest(node, segment)))
+                        child.fa.set_block_style()
                 elif isinstance(child, (comments.CommentedMap, comments.CommentedSeq)):
                     self._shared(child, node, segment, at)
                 node = child
@@ -245,7 +253,7 @@ class Document:
         mapping.insert(at, key, value)
         if separated:
             open_gap(mapping, own[position - 1])
-        give(mapping, key, rest)
+        self._give_when_filled(mapping, key, rest)
 
     def _append(self, sequence: Any, item: Any) -> None:
         count = len(sequence)
@@ -257,7 +265,15 @@ class Document:
         sequence.append(item)
         if separated:
             open_gap(sequence, count - 1)
-        give(sequence, count, rest)
+        self._give_when_filled(sequence, count, rest)
+
+    def _give_when_filled(self, container: Any, key: Any, rest: str) -> None:
+        """Trailing text for a new value; a collection this edit is still filling gets it at the end of the edit."""
+        comments, _ = _classes()
+        if isinstance(container[key], (comments.CommentedMap, comments.CommentedSeq)):
+            self._pending.append((container, key, rest))
+        else:
+            give(container, key, rest)
 
     def _replace(self, mapping: Any, key: str, value: Any, path: FieldPath) -> None:
         comments, _ = _classes()
