@@ -176,6 +176,22 @@ def test_dry_run_prints_both_diffs_and_writes_nothing(fleet: Path) -> None:
     assert snapshot(fleet) == before
 
 
+def test_the_repository_configures_what_promote_copies(fleet: Path) -> None:
+    (fleet / ".mlgitops.yaml").write_text("promote:\n  fields: [resources]\n")
+    result = mlgitops("promote", "--from", "dev", "--to", "staging", "--dry-run", "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    paths = [change["path"] for change in json.loads(result.stdout)["changes"]]
+    assert paths == [
+        "workloads[resnet-train].resources.cpu",
+        "workloads[resnet-train].resources.memory",
+        "workloads[resnet-train].resources.gpu",
+    ]
+    (fleet / ".mlgitops.yaml").write_text("promote:\n  fields: [resources.cpus]\n")
+    result = mlgitops("promote", "--from", "dev", "--to", "staging")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: .mlgitops.yaml: promote.fields: 'resources.cpus': not a workload field")
+
+
 def test_no_render_edits_the_file_only(fleet: Path) -> None:
     rendered = snapshot(fleet / "rendered")
     result = mlgitops("set", "image", "resnet-serve", ":1.5.0", "--env", "dev", "--no-render")

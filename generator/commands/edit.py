@@ -149,7 +149,7 @@ def set_resources(workload: str, assignments: tuple[str, ...], environment: str,
     multiple=True,
     metavar="FIELD",
     help="What to copy: image, model, or a workload field path such as resources or env[MODEL_URI].value "
-    "(repeatable; default: image and model).",
+    "(repeatable; default: promote.fields of .mlgitops.yaml, else image and model).",
 )
 @_edit_options
 def promote(source: str, target: str, workloads: tuple[str, ...], fields: tuple[str, ...], **options: Any) -> None:
@@ -164,7 +164,11 @@ def promote(source: str, target: str, workloads: tuple[str, ...], fields: tuple[
         raise click.UsageError("--from and --to name the same environment")
 
     def changes(fleet: dict[str, Any]) -> tuple[list[Any], list[str]]:
-        found = promotion(fleet[source], fleet[target], workloads, fields)
+        from generator.policy.config import load_config
+
+        config = load_config(options["environments_dir"])
+        given_by = "--field" if fields else f"{config.file}: promote.fields:"
+        found = promotion(fleet[source], fleet[target], workloads, fields or config.promote_fields, given_by)
         return found.changes, found.notes
 
     run_edit(

@@ -32,8 +32,11 @@ class Promotion:
     notes: list[str] = field(default_factory=list)
 
 
-def field_patterns(fields: tuple[str, ...]) -> tuple[list[str], list[FieldPath]]:
-    """``--field`` values split into categories (image, model) and workload field paths, each checked."""
+def field_patterns(fields: tuple[str, ...], given_by: str = "--field") -> tuple[list[str], list[FieldPath]]:
+    """``--field`` values split into categories (image, model) and workload field paths, each checked.
+
+    ``given_by`` names where the fields come from in messages (the option, or the configuration file).
+    """
     categories: list[str] = []
     paths: list[FieldPath] = []
     for text in fields:
@@ -43,20 +46,26 @@ def field_patterns(fields: tuple[str, ...]) -> tuple[list[str], list[FieldPath]]
         try:
             path = parse(text)
         except ValueError as error:
-            raise UserError(f"--field {text!r}: {error}") from None
+            raise UserError(f"{given_by} {text!r}: {error}") from None
         known = {key for model in models_at(Environment, ("workloads", *path[:-1])) for key in keys(model)}
         if not isinstance(path[-1], str) or path[-1] not in known:
             raise UserError(
-                f"--field {text!r}: not a workload field; give {' or '.join(CATEGORIES)}, or a path such as "
+                f"{given_by} {text!r}: not a workload field; give {' or '.join(CATEGORIES)}, or a path such as "
                 "'resources', 'args' or 'env[MODEL_URI].value'"
             )
         paths.append(path)
     return categories, paths
 
 
-def promotion(source: LoadedEnvironment, target: LoadedEnvironment, names: tuple[str, ...], fields: tuple[str, ...]) -> Promotion:
-    """What ``target`` must change to run what ``source`` runs."""
-    categories, explicit = field_patterns(fields or CATEGORIES)
+def promotion(
+    source: LoadedEnvironment,
+    target: LoadedEnvironment,
+    names: tuple[str, ...],
+    fields: tuple[str, ...],
+    given_by: str = "--field",
+) -> Promotion:
+    """What ``target`` must change to run what ``source`` runs (``fields`` empty: images and models)."""
+    categories, explicit = field_patterns(fields or CATEGORIES, given_by)
     source_tree, target_tree = source.tree.plain(), target.tree.plain()
     result = Promotion()
     if names:
