@@ -39,6 +39,8 @@ class Document:
         self._order = order
         self._uses: Counter[int] = Counter()
         self._first: dict[int, tuple[int, Any]] = {}
+        self._counted: list[Any] = []
+        """The nodes counted, kept alive so that no new node of an edit can take an id counted here."""
         self._quotes: Counter[str] = Counter()
         self._pending: list[tuple[Any, Any, str]] = []
         """Trailing text taken for a collection created by the current edit, given to it once it is filled."""
@@ -56,6 +58,7 @@ class Document:
         if isinstance(node, (comments.CommentedMap, comments.CommentedSeq)) or anchored:
             self._uses[id(node)] += 1
             self._first.setdefault(id(node), (id(parent), key))
+            self._counted.append(node)
             if self._uses[id(node)] > 1:
                 return
         if isinstance(node, scalarstring.DoubleQuotedScalarString):

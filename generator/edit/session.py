@@ -104,7 +104,7 @@ def _environment_files(root: Path) -> list[Path]:
 
 def _edit_file(layer: Layer, steps: list[FileEdit], base: Path | None, kinds: dict[str, Any]) -> tuple[str, str]:
     shown = shown_path(layer.file)
-    text = _read(layer.file, shown)
+    text = read_text(layer.file, shown)  # the exact text: CRLF line endings stay
     document = Document(load(text, shown, _indentation(base)), lambda path: _order(path, kinds))
     for step in steps:
         if step.value is MISSING:
@@ -124,22 +124,17 @@ def _edit_file(layer: Layer, steps: list[FileEdit], base: Path | None, kinds: di
     return text, result
 
 
-def _read(path: Path, shown: str) -> str:
-    """The file's exact text, line endings included (read_text decodes; this keeps CRLF)."""
-    read_text(path, shown)  # size, binary and encoding checks, with located errors
-    return path.read_bytes().decode("utf-8")
-
-
 def _indentation(base: Path | None) -> Indentation | None:
     """The indentation of the file an environment extends: the style for nesting its own file lacks."""
     if base is None:
         return None
-    try:
-        text = _read(base, shown_path(base))
-        from ruamel.yaml import YAML
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import YAMLError
 
+    try:
+        text = read_text(base, shown_path(base))
         data = YAML(typ="rt").load(text)
-    except Exception:
+    except (UserError, YAMLError):  # a base ruamel.yaml cannot read just gives no hint
         return None
     return observed_indentation(data, text, None) if data is not None else None
 
