@@ -28,7 +28,7 @@ from generator.edit.roundtrip import load
 from generator.edit.session import Edit, apply, load_fleet
 from generator.errors import UserError
 from generator.output.file_diff import file_diff
-from generator.spec.paths import changed_leaves
+from generator.spec.paths import Item, changed_leaves
 from tests.support import REPO
 
 CORPUS = REPO / "tests" / "edit_corpus"
@@ -139,6 +139,13 @@ CASES: dict[str, Case] = {
     ),
     "layered-replicas-replaced": Case("layered", "prod", replicas("serve", "prod", 5), restores=True),
     "layered-resources-added": Case("layered", "prod", resources("serve", "prod", "cpu=2")),
+    "block-scalars-image": Case("block-scalars", "block-scalars", image("train", ":1.1", "block-scalars"), restores=True),
+    "block-scalars-literal": Case(
+        "block-scalars",
+        "block-scalars",
+        lambda fleet: [Change(("workloads", Item("train"), "env", Item("CONFIG"), "value"), "epochs: 10\nlr: 0.2\n")],
+        restores=True,
+    ),
     "layered-new-item-before-closing-comment": Case("layered", "qa", model("classifier", "5", "qa")),
     "layered-quoted-key-file": Case("layered", "qa", image("serve", ":2.0", "qa")),
     "layered-empty-flow-list": Case("layered", "sandbox", image("serve", ":2.0", "sandbox")),
