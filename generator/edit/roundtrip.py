@@ -3,7 +3,7 @@
 ruamel.yaml keeps comments, key order, quoting, flow and block styles, anchors and the column
 of end-of-line comments, but writes one indentation per file and normalises a few spellings
 (``~``, padded flow collections, trailing spaces). The file's indentation is read from its own
-nesting (its base file's, or the usual two spaces, when it has none), CRLF line endings and a
+nesting (its base file's, or the usual two spaces, when it has none; see ``indentation.py``), CRLF line endings and a
 missing final newline are restored, and the unedited tree is written once and compared with
 the file: any difference is a located refusal, so an edit can never rewrite lines it did not
 mean to. (ruamel.yaml: https://yaml.dev/doc/ruamel.yaml/detail/ on indentation and offsets.)
@@ -12,27 +12,15 @@ mean to. (ruamel.yaml: https://yaml.dev/doc/ruamel.yaml/detail/ on indentation a
 from __future__ import annotations
 
 import io
-from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from generator.edit.indentation import DEFAULT_INDENTATION, Indentation, Observed, indentation, observe
 from generator.errors import Location, UserError
 
 WIDTH = 1_000_000
 """Never fold long lines: ruamel.yaml would otherwise break plain scalars past 80 columns."""
-
-
-@dataclass(frozen=True)
-class Indentation:
-    """ruamel.yaml's indentation settings: nested mappings, sequence items, and the dash's offset."""
-
-    mapping: int = 2
-    sequence: int = 4
-    offset: int = 2
-
-
-DEFAULT_INDENTATION = Indentation()
-"""The example fleet's and `init`'s style: two spaces, sequences indented under their key."""
 
 
 @dataclass
@@ -68,10 +56,11 @@ def _yaml(indentation: Indentation, explicit_start: bool) -> Any:
     return yaml
 
 
-def load(text: str, shown: str, fallback: Indentation | None = None) -> RoundTrip:
+def load(text: str, shown: str, base: Callable[[], Observed] = Observed) -> RoundTrip:
     """Parse ``text`` for editing; a UserError (at the first line that would change) when it cannot round-trip.
 
-    ``fallback`` is the indentation to use for nesting the file does not show (its base file's).
+    ``base`` gives the indentation of the file it extends, asked for only when ``text`` does not
+    show its own.
     """
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
@@ -90,9 +79,7 @@ def load(text: str, shown: str, fallback: Indentation | None = None) -> RoundTri
         from ruamel.yaml.comments import CommentedMap
 
         data = CommentedMap()
-    roundtrip = RoundTrip(
-        data, shown, observed_indentation(data, body, fallback), newline, not body or body.endswith("\n"), explicit_start
-    )
+    roundtrip = RoundTrip(data, shown, indentation(observe(body), base), newline, not body or body.endswith("\n"), explicit_start)
     written = roundtrip.dump()
     if written != text and body.strip():
         raise _refusal(text, written, shown)
@@ -131,47 +118,6 @@ def _at(text: str, character: str, shown: str) -> Location:
     return Location(shown, text.count("\n", 0, offset) + 1, offset - (text.rfind("\n", 0, offset) + 1) + 1)
 
 
-def observed_indentation(data: Any, text: str, fallback: Indentation | None) -> Indentation:
-    """The indentation the file's block collections use (the most common one where they disagree)."""
-    mappings: Counter[int] = Counter()
-    sequences: Counter[tuple[int, int]] = Counter()
-    _observe(data, text.split("\n"), mappings, sequences)
-    base = fallback or DEFAULT_INDENTATION
-    mapping = mappings.most_common(1)[0][0] if mappings else base.mapping
-    if sequences:
-        sequence, offset = sequences.most_common(1)[0][0]
-    elif fallback is None and mappings:
-        sequence, offset = mapping + 2, mapping
-    else:
-        sequence, offset = base.sequence, base.offset
-    return Indentation(mapping, sequence, offset)
-
-
-def _observe(node: Any, lines: list[str], mappings: Counter[int], sequences: Counter[tuple[int, int]]) -> None:
-    """Count the indentation of each block collection nested under a mapping key.
-
-    Columns come from the first key or item (a collection's own position is its anchor's, if any).
-    """
-    from ruamel.yaml.comments import CommentedMap, CommentedSeq
-
-    if isinstance(node, CommentedMap) and not node.fa.flow_style():
-        for key, value in node.non_merged_items():
-            key_column = node.lc.key(key)[1]
-            if isinstance(value, CommentedMap) and value and not value.fa.flow_style():
-                first = next(iter(value.non_merged_items()), None)
-                if first is not None:
-                    mappings[value.lc.key(first[0])[1] - key_column] += 1
-            elif isinstance(value, CommentedSeq) and value and not value.fa.flow_style():
-                line, content = value.lc.item(0)
-                dash = lines[line].rfind("-", 0, content) if line < len(lines) else -1
-                if dash >= 0:
-                    sequences[(content - key_column, dash - key_column)] += 1
-            _observe(value, lines, mappings, sequences)
-    elif isinstance(node, CommentedSeq) and not node.fa.flow_style():
-        for item in node:
-            _observe(item, lines, mappings, sequences)
-
-
 def _refusal(text: str, written: str, shown: str) -> UserError:
     original, rewritten = text.splitlines(), written.splitlines()
     number = next(
@@ -201,4 +147,4 @@ def _refusal(text: str, written: str, shown: str) -> UserError:
     )
 
 
-__all__ = ["DEFAULT_INDENTATION", "Indentation", "RoundTrip", "load", "observed_indentation"]
+__all__ = ["RoundTrip", "load"]

@@ -10,13 +10,15 @@ requested values and nothing else new. Only then does the caller render and writ
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from generator.edit.document import Document
+from generator.edit.indentation import Observed, observe
 from generator.edit.layers import Change, FileEdit, Layer, plain_remove, plain_set, plan
-from generator.edit.roundtrip import Indentation, load, observed_indentation
+from generator.edit.roundtrip import load
 from generator.errors import Location, UserError
 from generator.load.environments import LoadedEnvironment, extends_chain, load_environments, parse_layer
 from generator.load.source import SourceNode, locate, read_text
@@ -105,7 +107,7 @@ def _environment_files(root: Path) -> list[Path]:
 def _edit_file(layer: Layer, steps: list[FileEdit], base: Path | None, kinds: dict[str, Any]) -> tuple[str, str]:
     shown = shown_path(layer.file)
     text = read_text(layer.file, shown)  # the exact text: CRLF line endings stay
-    document = Document(load(text, shown, _indentation(base)), lambda path: _order(path, kinds))
+    document = Document(load(text, shown, _base_indentation(base)), lambda path: _order(path, kinds))
     for step in steps:
         if step.value is MISSING:
             document.remove(step.path)
@@ -124,19 +126,18 @@ def _edit_file(layer: Layer, steps: list[FileEdit], base: Path | None, kinds: di
     return text, result
 
 
-def _indentation(base: Path | None) -> Indentation | None:
-    """The indentation of the file an environment extends: the style for nesting its own file lacks."""
-    if base is None:
-        return None
-    from ruamel.yaml import YAML
-    from ruamel.yaml.error import YAMLError
+def _base_indentation(base: Path | None) -> Callable[[], Observed]:
+    """What the file an environment extends shows of its indentation (read only if asked)."""
 
-    try:
-        text = read_text(base, shown_path(base))
-        data = YAML(typ="rt").load(text)
-    except (UserError, YAMLError):  # a base ruamel.yaml cannot read just gives no hint
-        return None
-    return observed_indentation(data, text, None) if data is not None else None
+    def observed() -> Observed:
+        if base is None:
+            return Observed()
+        try:
+            return observe(read_text(base, shown_path(base)))
+        except UserError:
+            return Observed()
+
+    return observed
 
 
 def _order(path: FieldPath, kinds: dict[str, Any]) -> list[str]:
