@@ -37,11 +37,13 @@ class EditOptions:
 
 def _check_names(options: EditOptions, known: list[str]) -> None:
     """Unknown environments name the file that would define them, and the closest existing one."""
+    from generator.edit.requests import some
+
     for flag, name in (("--from", options.source), ("--to" if options.source else "--env", options.environment)):
         if name is None or name in known:
             continue
         close = difflib.get_close_matches(name, known, n=1)
-        hint = f"did you mean {close[0]!r}?" if close else f"environments: {', '.join(known) or 'none'}"
+        hint = f"did you mean {close[0]!r}?" if close else f"environments: {some(known)}"
         abstract = any(path.stem == name for path in options.environments_dir.glob("*.y*ml"))
         what = "is an abstract base, not an environment" if abstract else "does not exist"
         raise UserError(f"{flag} {name}: {options.environments_dir.as_posix()}/{name}.yaml {what} ({hint})")
@@ -70,11 +72,16 @@ def run_edit(options: EditOptions, build: ChangeBuilder) -> None:
             )
             if not options.no_render:
                 stop_on_findings(rendered.after)
-        diff = _diff(edit, rendered if not options.no_render else None, options.output_dir)
+        diff = ""
         if options.dry_run:
+            diff = _diff(edit, rendered if not options.no_render else None, options.output_dir)
             if options.output_format == "text":
                 click.echo(diff, nl=False)
         else:
+            if rendered is not None and not options.no_render:
+                from generator.output import tree
+
+                tree.check_output_root(options.output_dir)  # before the first file is written
             _write(edit, rendered if not options.no_render else None, options.output_dir)
             if options.pr_body is not None:
                 _write_body(options, options.pr_body, edit, rendered, notes)

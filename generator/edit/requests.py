@@ -31,9 +31,17 @@ def workload(loaded: LoadedEnvironment, name: str) -> dict[str, Any]:
     if name in items:
         return items[name]
     close = difflib.get_close_matches(name, list(items), n=1)
-    hint = f"did you mean {close[0]!r}?" if close else f"have: {', '.join(sorted(items)) or 'none'}"
+    hint = f"did you mean {close[0]!r}?" if close else f"have: {some(sorted(items))}"
     where, _ = locate(loaded.tree, ("workloads",))
     raise UserError(f"workloads: no workload named {name!r} in environment {loaded.name!r} ({hint})", where)
+
+
+def some(names: list[str], shown: int = 8) -> str:
+    """A few names for a message, and how many more there are (a fleet can have thousands)."""
+    if not names:
+        return "none"
+    more = len(names) - shown
+    return ", ".join(names[:shown]) + (f", ... ({more} more)" if more > 0 else "")
 
 
 def _at(loaded: LoadedEnvironment, path: FieldPath) -> Any:
