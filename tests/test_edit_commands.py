@@ -77,17 +77,15 @@ def test_set_image_adds_an_override_to_dev_and_leaves_the_shared_base_alone(flee
             "after": "ghcr.io/acme/embed-batch:0.9.2",
             "removed": False,
             "file": "environments/dev.yaml",
-            "line": 12,
+            "line": 28,
             "column": 12,
         }
     ]
     assert (document["files"], document["affected"], document["rendered"]) == (["environments/dev.yaml"], ["dev"], ["dev"])
     assert (fleet / "environments" / "base.yaml").read_bytes() == base
-    assert (
-        (fleet / "environments" / "dev.yaml")
-        .read_text()
-        .endswith("      maxReplicas: 3\n  - name: nightly-embeddings\n    image: ghcr.io/acme/embed-batch:0.9.2\n")
-    )
+    # dev's items are separated by blank lines, and so is the new one.
+    dev = (fleet / "environments" / "dev.yaml").read_text()
+    assert dev.endswith('          activation: "0"\n\n  - name: nightly-embeddings\n    image: ghcr.io/acme/embed-batch:0.9.2\n')
     assert_render_check_passes()
 
 
@@ -147,7 +145,8 @@ def test_promote_copies_what_staging_runs_and_writes_a_pull_request_body(fleet: 
         "| prod | `workloads[resnet-serve].image` | `ghcr.io/acme/resnet-serve:1.4.2@sha256:0a1b2c3d4e5f607182...` | "
         f"`{pinned[:57]}...` |" in body
     )
-    assert "| prod | 212 | 2480Gi | nvidia.com/gpu (NVIDIA-A100-SXM4-80GB): 24 |" in body  # the `mlgitops diff` table
+    gpus = "habana.ai/gaudi: 1; nvidia.com/gpu (NVIDIA-A100-SXM4-80GB): 24; nvidia.com/gpu (NVIDIA-H100-80GB-HBM3): 16"
+    assert f"| prod | 408 | 5528Gi | {gpus} |" in body  # the `mlgitops diff` table
     assert "- **changed** Deployment `resnet-serve`: containers[resnet-serve].image:" in body
     assert "+++ b/environments/prod.yaml" in body
     assert_render_check_passes()
@@ -185,6 +184,7 @@ def test_the_repository_configures_what_promote_copies(fleet: Path) -> None:
         "workloads[resnet-train].resources.cpu",
         "workloads[resnet-train].resources.memory",
         "workloads[resnet-train].resources.gpu",
+        "workloads[chat-llm].resources.device.productName",
     ]
     (fleet / ".mlgitops.yaml").write_text("promote:\n  fields: [resources.cpus]\n")
     result = mlgitops("promote", "--from", "dev", "--to", "staging")
@@ -215,7 +215,7 @@ def test_unknown_workloads_and_environments_are_located_errors(fleet: Path) -> N
     base = mlgitops("set", "replicas", "resnet-serve", "2", "--env", "base")
     assert "error: --env base: environments/base.yaml is an abstract base, not an environment" in base.stderr
     promoted = mlgitops("promote", "--from", "staging", "--to", "prod", "nope")
-    assert promoted.stderr.startswith("error: environments/staging.yaml:15:3: workloads: no workload named 'nope'")
+    assert promoted.stderr.startswith("error: environments/staging.yaml:17:3: workloads: no workload named 'nope'")
     assert snapshot(fleet) == before
 
 

@@ -24,6 +24,7 @@ from syrupy.assertion import SnapshotAssertion
 
 from generator.edit import requests
 from generator.edit.layers import Change
+from generator.edit.promotion import promotion
 from generator.edit.roundtrip import load
 from generator.edit.session import Edit, apply, load_fleet
 from generator.errors import UserError
@@ -146,6 +147,13 @@ CASES: dict[str, Case] = {
         lambda fleet: [Change(("workloads", Item("train"), "env", Item("CONFIG"), "value"), "epochs: 10\nlr: 0.2\n")],
         restores=True,
     ),
+    "llm-model-version-is-the-download-uri": Case(
+        "llm", "prod", model("chat", "hf://meta-llama/Llama-3.1-8B-Instruct@5206a32", "prod")
+    ),
+    "llm-downloader-image": Case(
+        "llm", "staging", lambda fleet: requests.image_changes(fleet["staging"], "chat", ":1.1", "model.download")
+    ),
+    "llm-promote": Case("llm", "prod", lambda fleet: promotion(fleet["staging"], fleet["prod"], (), ()).changes),
     "layered-new-item-before-closing-comment": Case("layered", "qa", model("classifier", "5", "qa")),
     "layered-quoted-key-file": Case("layered", "qa", image("serve", ":2.0", "qa")),
     "layered-empty-flow-list": Case("layered", "sandbox", image("serve", ":2.0", "sandbox")),
@@ -294,6 +302,7 @@ SOURCES = {
     "example-fleet": REPO / "environments",
     "init-scaffold": REPO / "generator" / "scaffold" / "environments",
     "corpus-layered": CORPUS / "layered",
+    "corpus-llm": CORPUS / "llm",
     **{f"corpus-{path.stem}": path for path in sorted(CORPUS.glob("*.yaml"))},
 }
 

@@ -54,6 +54,13 @@ def test_promotable_fields_are_found_in_any_model_without_a_list_per_kind() -> N
     )
     assert [p.category for p in workload_patterns("serving")] == ["image", "model", "model"]
     assert workload_patterns("training") == (Pattern("image", ("image",)),)
+    # The LLM server's model version is where its weights come from; its downloader is a container with an image.
+    assert set(workload_patterns("llm-serving")) == {
+        Pattern("image", ("image",)),
+        Pattern("image", ("model", "download", "image")),
+        Pattern("model", ("model", "download", "uri")),
+        Pattern("model", ("model", "path")),
+    }
 
 
 def test_a_named_list_pattern_expands_to_the_items_both_sides_have() -> None:

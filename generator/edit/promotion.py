@@ -84,9 +84,6 @@ def promotion(
         prefix: FieldPath = ("workloads", Item(name))
         spec_from, spec_to = get(source_tree, prefix), get(target_tree, prefix)
         patterns = [p for p in workload_patterns(spec_to.get("kind")) if p.category in categories]
-        if "model" in categories and isinstance(spec_from.get("model"), dict) != isinstance(spec_to.get("model"), dict):
-            result.notes.append(f"{show(prefix)} serves a registered model in only one of the environments: model not promoted")
-            patterns = [p for p in patterns if p.category != "model"]
         _compare(spec_from, spec_to, prefix, patterns, explicit, result)
     return result
 
@@ -94,7 +91,16 @@ def promotion(
 def _compare(
     source: Any, target: Any, prefix: FieldPath, patterns: list[Pattern], explicit: list[FieldPath], result: Promotion
 ) -> None:
-    paths = [path for pattern in patterns for path in pattern.expand(source, target)]
+    paths = []
+    for path in (path for pattern in patterns for path in pattern.expand(source, target)):
+        # A field whose section only one side has (a registered model, a model download) is not
+        # a version to copy: the two environments get their model in different ways.
+        if len(path) > 1 and isinstance(get(source, path[:-1]), dict) != isinstance(get(target, path[:-1]), dict):
+            note = f"{show((*prefix, *path[:-1]))} is set in only one of the environments: not promoted"
+            if note not in result.notes:
+                result.notes.append(note)
+            continue
+        paths.append(path)
     for path in explicit:
         if get(source, path) is MISSING and get(target, path) is MISSING:
             continue

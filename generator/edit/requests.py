@@ -56,44 +56,65 @@ def _model(spec: dict[str, Any]) -> type[BaseModel]:
     return kinds[kind]
 
 
+def _container_names(path: FieldPath) -> set[str]:
+    """What ``--container`` may call the image field at ``path``: its item's name, or its field path."""
+    names = {show(path), show(path[:-1])} if len(path) > 1 else set()
+    return names | {segment.name for segment in path if isinstance(segment, Item)}
+
+
 def image_changes(loaded: LoadedEnvironment, name: str, given: str, container: str | None = None) -> list[Change]:
-    """Set the image of the workload's main container, or of the init container or sidecar ``container``."""
+    """Set the image of the workload's main container, or of another one (an init container, a sidecar, a
+    model downloader) named by its name in a named list or by its field path (`model.download`)."""
     spec = workload(loaded, name)
-    images = [p for p in workload_patterns(spec.get("kind")) if p.category == "image"]
+    paths: list[FieldPath] = [
+        path for p in workload_patterns(spec.get("kind")) if p.category == "image" for path in p.expand(spec)
+    ]
+    chosen: list[FieldPath]
     if container is None or container == name:
-        paths = [p.expand(spec)[0] for p in images if len(p.keys) == 1]
+        chosen = [path for path in paths if path == ("image",)]
     else:
-        paths = [path for p in images for path in p.expand(spec) if any(s == Item(container) for s in path)]
-    if not paths:
-        others = sorted({str(s.name) for p in images for path in p.expand(spec) for s in path if isinstance(s, Item)})
-        known = ", ".join([name, *others])
-        raise UserError(f"--container {container!r}: workload {name!r} has no such container (containers: {known})")
-    prefix: FieldPath = ("workloads", Item(name))
-    current = get(spec, paths[0])
+        chosen = [path for path in paths if container in _container_names(path) and get(spec, path) is not MISSING]
+    if not chosen:
+        known = [
+            name,
+            *sorted(
+                {min(_container_names(path), key=len) for path in paths if path != ("image",) and get(spec, path) is not MISSING}
+            ),
+        ]
+        raise UserError(f"--container {container!r}: workload {name!r} has no such container (containers: {', '.join(known)})")
+    current = get(spec, chosen[0])
     try:
         image = updated_image(current if isinstance(current, str) else None, given)
     except ValueError as error:
         raise UserError(f"IMAGE: {error}") from None
-    return [Change((*prefix, *paths[0]), image)]
+    return [Change(("workloads", Item(name), *chosen[0]), image)]
 
 
 def model_changes(loaded: LoadedEnvironment, name: str, given: str) -> list[Change]:
-    """Pin the registered model to a version (digits) or point it at an alias; the other one is dropped."""
+    """Point the workload at another model version: a registered model's version (digits) or alias (the other one
+    is dropped), or the one model field the workload sets (an LLM's weights path or download URI)."""
     spec = workload(loaded, name)
     prefix: FieldPath = ("workloads", Item(name))
-    current = get(spec, ("model",))
-    if not isinstance(current, dict):
+    fields = [path for p in workload_patterns(spec.get("kind")) if p.category == "model" for path in p.expand(spec)]
+    parents = {path[:-1] for path in fields if isinstance(get(spec, path[:-1]), dict)}
+    if {path[-1] for path in fields if path[:-1] in parents} >= {"version", "alias"}:
+        parent = next(iter(parents))
+        field, other = ("version", "alias") if given.isdigit() else ("alias", "version")
+        try:
+            RegisteredModel.model_validate({"name": get(spec, (*parent, "name")), field: given})
+        except ValidationError as error:
+            problem = error.errors(include_url=False)[0]["msg"].removeprefix("Value error, ")
+            raise UserError(f"VERSION|ALIAS {given!r}: {problem}") from None
+        return [Change((*prefix, *parent, field), given), Change((*prefix, *parent, other), MISSING)]
+    present = [path for path in fields if get(spec, path) is not MISSING]
+    if len(present) != 1:
         raise UserError(
-            f"workloads[{name}]: serves no registered model (no `model:` field); use `mlgitops set image` for its image",
+            f"workloads[{name}]: serves no registered model and sets no single model version field "
+            f"({', '.join(show(path) for path in fields) or 'a ' + str(spec.get('kind')) + ' workload has none'}); "
+            "use `mlgitops set image` for its image",
             _at(loaded, prefix),
         )
-    field, other = ("version", "alias") if given.isdigit() else ("alias", "version")
-    try:
-        RegisteredModel.model_validate({"name": current.get("name"), field: given})
-    except ValidationError as error:
-        problem = error.errors(include_url=False)[0]["msg"].removeprefix("Value error, ")
-        raise UserError(f"VERSION|ALIAS {given!r}: {problem}") from None
-    return [Change((*prefix, "model", field), given), Change((*prefix, "model", other), MISSING)]
+    return [Change((*prefix, *present[0]), given)]
 
 
 def replica_changes(

@@ -19,7 +19,7 @@ from generator.edit.document import Document
 from generator.edit.indentation import Observed, observe
 from generator.edit.layers import Change, FileEdit, Layer, plain_remove, plain_set, plan
 from generator.edit.roundtrip import load
-from generator.errors import Location, UserError
+from generator.errors import Location, UserError, UserErrors
 from generator.load.environments import LoadedEnvironment, extends_chain, load_environments, parse_layer
 from generator.load.source import SourceNode, locate, read_text
 from generator.paths import shown_path
@@ -91,11 +91,21 @@ def apply(root: Path, environment: str, changes: list[Change], *, in_base: bool 
     new_cache = {path: node for path, node in cache.items() if path not in {p.resolve() for p in edit.texts}}
     for path, (_, text) in edit.texts.items():
         new_cache[path.resolve()] = parse_layer(text, path)
-    edit.after = {item.name: item for item in load_environments(root, (), new_cache)}
+    try:
+        edit.after = {item.name: item for item in load_environments(root, (), new_cache)}
+    except UserErrors as errors:
+        raise UserErrors([_after_edit(error) for error in errors.errors]) from None
+    except UserError as error:
+        raise _after_edit(error) from None
     _check_effective(loaded, edit.after[environment], wanted)
     for change in wanted:
         edit.applied.append(_applied(environment, change, current, edit))
     return edit
+
+
+def _after_edit(error: UserError) -> UserError:
+    """A mistake the edited text would have: said so, since its line is one of the text that was not written."""
+    return UserError(f"after this edit, {error.message} (nothing was written)", error.location)
 
 
 def _environment_files(root: Path) -> list[Path]:
