@@ -128,7 +128,7 @@ def test_set_model_replicas_and_resources(fleet: Path) -> None:
     assert_render_check_passes()
     fixed = mlgitops("set", "replicas", "resnet-serve", "3", "--env", "prod")
     assert fixed.exit_code == 2
-    assert "environments/prod.yaml:47:7: workloads[resnet-serve]: autoscales between 4 and 24 replicas" in fixed.stderr
+    assert "environments/prod.yaml:47:7: workloads[resnet-serve]: autoscaling scales it between 4 and 24 replicas" in fixed.stderr
 
 
 def test_promote_copies_what_staging_runs_and_writes_a_pull_request_body(fleet: Path) -> None:

@@ -179,3 +179,21 @@ def test_in_base_sets_a_value_nobody_sets_where_the_workload_is_defined() -> Non
     image = ("workloads", Item("s"), "image")
     assert [e.file.name for e in plan([Change(image, "s:3")], layers, in_base=True)] == ["layer1.yaml"]
     assert changed_leaves(base, layers[2].tree) == [replicas]
+
+
+def test_replica_bounds_go_to_whichever_autoscaler_the_workload_uses(monkeypatch: pytest.MonkeyPatch) -> None:
+    from generator.edit.session import load_fleet
+    from tests.support import REPO
+
+    monkeypatch.chdir(REPO)
+    fleet, _ = load_fleet(Path("environments"))
+    with pytest.raises(UserError, match=r"keda scales it between 0 and 2 replicas; a fixed count would fight the autoscaler"):
+        requests.replica_changes(fleet["dev"], "chat-llm", 3, None, None)
+    assert requests.replica_changes(fleet["dev"], "chat-llm", None, 1, None) == [
+        Change(("workloads", Item("chat-llm"), "keda", "minReplicas"), 1)
+    ]
+    assert requests.replica_changes(fleet["dev"], "resnet-serve", None, None, 5) == [
+        Change(("workloads", Item("resnet-serve"), "autoscaling", "maxReplicas"), 5)
+    ]
+    with pytest.raises(UserError, match=r"a training workload has no replica count"):
+        requests.replica_changes(fleet["dev"], "resnet-train", 2, None, None)

@@ -120,30 +120,37 @@ def model_changes(loaded: LoadedEnvironment, name: str, given: str) -> list[Chan
 def replica_changes(
     loaded: LoadedEnvironment, name: str, count: int | None, minimum: int | None, maximum: int | None
 ) -> list[Change]:
-    """A fixed replica count, or the autoscaler's bounds (for a workload that autoscales)."""
+    """A fixed replica count, or the bounds of the autoscaler the workload uses (an HPA's, KEDA's, ...)."""
     spec = workload(loaded, name)
     prefix: FieldPath = ("workloads", Item(name))
     fields = keys(_model(spec))
+    # Autoscalers are the sections with both bounds: found in the model, not named here.
+    scalers = [
+        key
+        for key, annotation in fields.items()
+        if any({"minReplicas", "maxReplicas"} <= set(keys(m)) for m in models_in(annotation))
+    ]
+    active = [key for key in scalers if isinstance(get(spec, (key,)), dict)]
     if count is not None:
         if "replicas" not in fields:
             raise UserError(f"workloads[{name}]: a {spec.get('kind')} workload has no replica count", _at(loaded, prefix))
-        scaling = get(spec, ("autoscaling",))
-        if isinstance(scaling, dict):
+        if active:
+            scaling = get(spec, (active[0],))
             raise UserError(
-                f"workloads[{name}]: autoscales between {scaling.get('minReplicas')} and {scaling.get('maxReplicas')} "
-                "replicas; a fixed count would fight the autoscaler: give --min/--max instead",
-                _at(loaded, (*prefix, "autoscaling")),
+                f"workloads[{name}]: {active[0]} scales it between {scaling.get('minReplicas')} and "
+                f"{scaling.get('maxReplicas')} replicas; a fixed count would fight the autoscaler: give --min/--max instead",
+                _at(loaded, (*prefix, active[0])),
             )
         return [Change((*prefix, "replicas"), count)]
-    if "autoscaling" not in fields or not isinstance(get(spec, ("autoscaling",)), dict):
+    if not active:
         raise UserError(
             f"workloads[{name}]: does not autoscale; give a replica count instead of --min/--max", _at(loaded, prefix)
         )
     changes = []
     if minimum is not None:
-        changes.append(Change((*prefix, "autoscaling", "minReplicas"), minimum))
+        changes.append(Change((*prefix, active[0], "minReplicas"), minimum))
     if maximum is not None:
-        changes.append(Change((*prefix, "autoscaling", "maxReplicas"), maximum))
+        changes.append(Change((*prefix, active[0], "maxReplicas"), maximum))
     return changes
 
 
