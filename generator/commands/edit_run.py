@@ -7,12 +7,16 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from generator.commands.render import fail, stop_on_findings
 from generator.errors import UserError
+
+if TYPE_CHECKING:
+    from generator.edit.session import Edit
+    from generator.fleet.rerender import Rerendered
 
 ChangeBuilder = Callable[[dict[str, Any]], tuple[list[Any], list[str]]]
 """Loaded environments by name → (changes to the target environment, notes on what was left out)."""
@@ -96,7 +100,7 @@ def run_edit(options: EditOptions, build: ChangeBuilder) -> None:
         _text(options, edit, rendered)
 
 
-def _diff(edit: Any, rendered: Any, output_dir: Path) -> str:
+def _diff(edit: Edit, rendered: Rerendered | None, output_dir: Path) -> str:
     from generator.output import tree
     from generator.output.file_diff import file_diff
     from generator.paths import shown_path
@@ -108,7 +112,7 @@ def _diff(edit: Any, rendered: Any, output_dir: Path) -> str:
     return "".join(chunks)
 
 
-def _write(edit: Any, rendered: Any, output_dir: Path) -> None:
+def _write(edit: Edit, rendered: Rerendered | None, output_dir: Path) -> None:
     from generator.output import tree
     from generator.output.files import check_replaceable, replace_file
 
@@ -120,7 +124,7 @@ def _write(edit: Any, rendered: Any, output_dir: Path) -> None:
         tree.write(output_dir, rendered.wanted)
 
 
-def _write_body(options: EditOptions, target: Path, edit: Any, rendered: Any, notes: list[str]) -> None:
+def _write_body(options: EditOptions, target: Path, edit: Edit, rendered: Rerendered | None, notes: list[str]) -> None:
     from generator.output.file_diff import unified
     from generator.output.files import replace_file
     from generator.review.changes import compare_environment
@@ -160,7 +164,7 @@ def _inert(value: Any) -> str:
     return value if isinstance(value, str) and value.isprintable() and value.isascii() else json.dumps(value)
 
 
-def _text(options: EditOptions, edit: Any, rendered: Any) -> None:
+def _text(options: EditOptions, edit: Edit, rendered: Rerendered | None) -> None:
     from generator.spec.paths import MISSING, show
 
     if not edit.applied:
@@ -182,7 +186,7 @@ def _text(options: EditOptions, edit: Any, rendered: Any) -> None:
         click.echo(f"changed {files}; re-rendered {names} into {options.output_dir}/", err=True)
 
 
-def _json(options: EditOptions, edit: Any, rendered: Any, notes: list[str], diff: str) -> str:
+def _json(options: EditOptions, edit: Edit, rendered: Rerendered | None, notes: list[str], diff: str) -> str:
     from generator.paths import shown_path
     from generator.spec.paths import MISSING, Item, show
 
