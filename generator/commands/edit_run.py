@@ -56,6 +56,7 @@ def _check_names(options: EditOptions, known: list[str]) -> None:
 def run_edit(options: EditOptions, build: ChangeBuilder) -> None:
     """Edit, render, then print the diff (--dry-run) or write; report in text or JSON; exit 2 on bad input."""
     from generator.edit.session import apply, load_fleet
+    from generator.output.edit_report import edit_diff
 
     try:
         fleet = load_fleet(options.environments_dir)
@@ -78,7 +79,7 @@ def run_edit(options: EditOptions, build: ChangeBuilder) -> None:
                 stop_on_findings(rendered.after)
         diff = ""
         if options.dry_run:
-            diff = _diff(edit, rendered if not options.no_render else None, options.output_dir)
+            diff = edit_diff(edit, rendered if not options.no_render else None, options.output_dir)
             if options.output_format == "text":
                 click.echo(diff, nl=False)
         else:
@@ -88,28 +89,20 @@ def run_edit(options: EditOptions, build: ChangeBuilder) -> None:
                 tree.check_output_root(options.output_dir)  # before the first file is written
             _write(edit, rendered if not options.no_render else None, options.output_dir)
             if options.pr_body is not None:
-                _write_body(options, options.pr_body, edit, rendered, notes)
+                from generator.output.files import replace_file
+                from generator.review.pull_request import edit_body
+
+                body = edit_body(options.title, edit, rendered, options.output_dir, notes)
+                replace_file(options.pr_body, body.encode("utf-8"))
     except UserError as error:
         fail(error)
         return
     for note in notes:
-        click.echo(f"note: {_inert(note)}", err=True)
+        click.echo(f"note: {note}", err=True)
     if options.output_format == "json":
         click.echo(_json(options, edit, rendered, notes, diff))
     else:
         _text(options, edit, rendered)
-
-
-def _diff(edit: Edit, rendered: Rerendered | None, output_dir: Path) -> str:
-    from generator.output import tree
-    from generator.output.file_diff import file_diff
-    from generator.paths import shown_path
-
-    chunks = [file_diff(shown_path(path), shown_path(path), old, new) for path, (old, new) in sorted(edit.texts.items())]
-    if rendered is not None:
-        tree.check_output_root(output_dir)
-        chunks += [difference.diff for difference in tree.drift(output_dir, rendered.wanted)]
-    return "".join(chunks)
 
 
 def _write(edit: Edit, rendered: Rerendered | None, output_dir: Path) -> None:
@@ -124,58 +117,16 @@ def _write(edit: Edit, rendered: Rerendered | None, output_dir: Path) -> None:
         tree.write(output_dir, rendered.wanted)
 
 
-def _write_body(options: EditOptions, target: Path, edit: Edit, rendered: Rerendered | None, notes: list[str]) -> None:
-    from generator.output.file_diff import unified
-    from generator.output.files import replace_file
-    from generator.review.changes import compare_environment
-    from generator.review.pull_request import EditedValue, pull_request_body
-    from generator.spec.paths import MISSING, show
-
-    environments = []
-    file_diff = _diff(edit, None, options.output_dir)
-    if rendered is not None:
-        for output in rendered.after.outputs:
-            old = rendered.before.get(output.name)
-            environments.append(
-                compare_environment(
-                    output.name, [item.obj for item in old.objects] if old else [], [item.obj for item in output.objects]
-                )
-            )
-            file_diff += unified(old.files if old else {}, output.files, f"{options.output_dir.as_posix()}/{output.name}")
-    values = [
-        EditedValue(
-            a.environment,
-            show(a.path),
-            None if a.before is MISSING else a.before,
-            None if a.after is MISSING else a.after,
-            f"{a.location.file}:{a.location.line}",
-        )
-        for a in edit.applied
-    ]
-    replace_file(target, pull_request_body(options.title, values, environments, file_diff, notes).encode("utf-8"))
-
-
-def _inert(value: Any) -> str:
-    """A user-controlled value for the terminal: JSON-quoted, so control characters cannot act."""
-    from generator.spec.paths import MISSING
-
-    if value is MISSING:
-        return "(none)"
-    return value if isinstance(value, str) and value.isprintable() and value.isascii() else json.dumps(value)
-
-
 def _text(options: EditOptions, edit: Edit, rendered: Rerendered | None) -> None:
-    from generator.spec.paths import MISSING, show
+    from generator.output.edit_report import change_lines
 
     if not edit.applied:
         other = f" already runs what {options.source} runs" if options.source else " already has that value"
         click.echo(f"{options.environment}{other}: nothing to change")
         return
-    for applied in edit.applied:
-        before = "(none)" if applied.before is MISSING else json.dumps(applied.before)
-        after = "(removed)" if applied.after is MISSING else json.dumps(applied.after)
+    for line in change_lines(edit):
         # With --dry-run stdout is the diff alone, so that it can be piped to `git apply`.
-        click.echo(f"{applied.location}: {applied.environment}: {show(applied.path)}: {before} -> {after}", err=options.dry_run)
+        click.echo(line, err=options.dry_run)
     files = f"{len(edit.texts)} file(s)"
     names = ", ".join(edit.affected)
     if options.dry_run:
@@ -187,31 +138,15 @@ def _text(options: EditOptions, edit: Edit, rendered: Rerendered | None) -> None
 
 
 def _json(options: EditOptions, edit: Edit, rendered: Rerendered | None, notes: list[str], diff: str) -> str:
+    from generator.output.edit_report import change_records
     from generator.paths import shown_path
-    from generator.spec.paths import MISSING, Item, show
-
-    def plain(value: Any) -> Any:
-        return None if value is MISSING else value
 
     document: dict[str, Any] = {
         "command": "promote" if options.source else "set",
         "environment": options.environment,
         "from": options.source,
         "dryRun": options.dry_run,
-        "changes": [
-            {
-                "environment": applied.environment,
-                "workload": applied.path[1].name if len(applied.path) > 1 and isinstance(applied.path[1], Item) else None,
-                "path": show(applied.path),
-                "before": plain(applied.before),
-                "after": plain(applied.after),
-                "removed": applied.after is MISSING,
-                "file": applied.location.file,
-                "line": applied.location.line,
-                "column": applied.location.column,
-            }
-            for applied in edit.applied
-        ],
+        "changes": change_records(edit),
         "files": sorted(shown_path(path) for path in edit.texts),
         "affected": edit.affected,
         "rendered": [] if options.no_render or rendered is None else [output.name for output in rendered.after.outputs],

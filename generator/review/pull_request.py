@@ -8,10 +8,15 @@ that change, and the rendered diff, so a reviewer sees one format whichever way 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from generator.review.changes import EnvironmentChanges
 from generator.review.summary import diff_details, object_sections, resources_table, value_cell
+
+if TYPE_CHECKING:
+    from generator.edit.session import Edit
+    from generator.fleet.rerender import Rerendered
 
 
 @dataclass(frozen=True)
@@ -42,4 +47,32 @@ def pull_request_body(
     return "\n".join(lines) + "\n"
 
 
-__all__ = ["EditedValue", "pull_request_body"]
+def edit_body(title: str, edit: Edit, rendered: Rerendered | None, output_dir: Path, notes: list[str]) -> str:
+    """The description of an edit: its values, and the affected environments' renders before → after."""
+    from generator.output.edit_report import edit_diff
+    from generator.output.file_diff import unified
+    from generator.review.changes import compare_environment
+    from generator.spec.paths import MISSING, show
+
+    environments = []
+    file_diff = edit_diff(edit, None, output_dir)
+    if rendered is not None:
+        for output in rendered.after.outputs:
+            old = rendered.before.get(output.name)
+            before = [item.obj for item in old.objects] if old else []
+            environments.append(compare_environment(output.name, before, [item.obj for item in output.objects]))
+            file_diff += unified(old.files if old else {}, output.files, f"{output_dir.as_posix()}/{output.name}")
+    values = [
+        EditedValue(
+            a.environment,
+            show(a.path),
+            None if a.before is MISSING else a.before,
+            None if a.after is MISSING else a.after,
+            f"{a.location.file}:{a.location.line}",
+        )
+        for a in edit.applied
+    ]
+    return pull_request_body(title, values, environments, file_diff, notes)
+
+
+__all__ = ["EditedValue", "edit_body", "pull_request_body"]
