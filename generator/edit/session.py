@@ -20,7 +20,7 @@ from generator.edit.indentation import Observed, observe
 from generator.edit.layers import Change, FileEdit, Layer, plain_remove, plain_set, plan
 from generator.edit.roundtrip import load
 from generator.errors import Location, UserError, UserErrors
-from generator.load.environments import LoadedEnvironment, extends_chain, load_environments, parse_layer
+from generator.load.environments import LoadedEnvironment, environment_files, extends_chain, load_environments, parse_layer
 from generator.load.source import SourceNode, locate, read_text
 from generator.paths import shown_path
 from generator.spec.environment import Environment
@@ -78,7 +78,7 @@ def apply(root: Path, environment: str, changes: list[Change], *, in_base: bool 
     edit = Edit(environment, before=before, after=before)
     if not wanted:
         return edit
-    own = next(path for path in _environment_files(root) if path.stem == environment)
+    own = next(path for path in environment_files(root) if path.stem == environment)
     chain = extends_chain(own, root, cache)
     layers = [Layer.of(path, cache[path.resolve()]) for path in chain]
     edits = plan(wanted, layers, in_base=in_base)
@@ -106,12 +106,6 @@ def apply(root: Path, environment: str, changes: list[Change], *, in_base: bool 
 def _after_edit(error: UserError) -> UserError:
     """A mistake the edited text would have: said so, since its line is one of the text that was not written."""
     return UserError(f"after this edit, {error.message} (nothing was written)", error.location)
-
-
-def _environment_files(root: Path) -> list[Path]:
-    from generator.load.environments import environment_files
-
-    return environment_files(root)
 
 
 def _edit_file(layer: Layer, steps: list[FileEdit], base: Path | None, kinds: dict[str, Any]) -> tuple[str, str]:
