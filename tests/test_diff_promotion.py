@@ -57,21 +57,6 @@ def test_a_promotion_made_by_promote_is_labelled_in_every_format(released: Path)
     assert "prod (promotion from staging): 0 added, 0 removed, 1 changed" in text(review)
 
 
-def test_a_change_that_does_more_than_move_images_is_not_a_promotion(released: Path) -> None:
-    assert mlgitops("promote", "--from", "staging", "--to", "prod", "resnet-serve").exit_code == 0
-    assert mlgitops("set", "replicas", "resnet-serve", "--max", "30", "--env", "prod").exit_code == 0
-    assert review_change(Path("environments"), "main").promotions == {}
-
-
-def test_moving_two_environments_at_once_is_a_rollout_not_a_promotion(released: Path) -> None:
-    newer = PINNED.replace("1.5.0", "1.6.0")
-    assert mlgitops("set", "image", "resnet-serve", newer, "--env", "staging").exit_code == 0
-    assert mlgitops("set", "image", "resnet-serve", newer, "--env", "prod").exit_code == 0
-    review = review_change(Path("environments"), "main")
-    assert review.promotions == {}
-    assert "promotion" not in markdown(review)
-
-
 def test_promotions_between_plain_trees() -> None:
     def fleet(prod_image: str, staging_image: str, prod_model: dict[str, str]) -> dict[str, dict[str, object]]:
         serving = {"name": "serve", "kind": "serving", "model": {"name": "m", "version": "1"}}
@@ -92,6 +77,16 @@ def test_promotions_between_plain_trees() -> None:
     # A model name is not a promotable field: changing it is a change, not a promotion.
     renamed = fleet("api:2", "api:2", {"name": "other", "version": "1"})
     assert promotions(before, renamed) == {}
+    # Nor is a change that also moves the replicas.
+    scaled = fleet("api:2", "api:2", {"name": "m", "version": "1"})
+    scaled["prod"]["workloads"][0]["replicas"] = 3  # type: ignore[index]
+    assert promotions(before, scaled) == {}
+    # Moving staging and prod to the same new image at once is a rollout, not a promotion.
+    rollout = fleet("api:3", "api:3", {"name": "m", "alias": "champion"})
+    assert promotions(before, rollout) == {}
+    # The same image in two other environments: both are named.
+    before["dev"], after["dev"] = after["staging"], after["staging"]
+    assert promotions(before, after)["prod"].sources == ("dev", "staging")
     assert is_promotable(("workloads", Item("api"), "image"), after["prod"]) == "image"
     assert is_promotable(("workloads", Item("serve"), "model", "name"), after["prod"]) is None
     assert is_promotable(("mlflow", "servingImage"), {}) == "image"
