@@ -218,6 +218,17 @@ def test_crlf_files_get_the_same_edit_with_crlf_line_endings(name: str, tmp_path
     assert crlf_texts == {name: text.replace("\n", "\r\n") for name, text in lf_texts.items()}
 
 
+def test_a_byte_order_mark_and_crlf_stay(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    case = CASES["quoting-double"]
+    plain = _run(_fleet(tmp_path / "lf", case.source, crlf=False), case)
+    folder = _fleet(tmp_path / "bom", case.source, crlf=True)
+    (folder / "quoting.yaml").write_bytes(b"\xef\xbb\xbf" + (folder / "quoting.yaml").read_bytes())
+    marked = _run(folder, case)
+    (_, (_, expected)), ((_, (_, got))) = *plain.texts.items(), *marked.texts.items()
+    assert got == "\ufeff" + expected.replace("\n", "\r\n")
+
+
 @pytest.mark.parametrize("name", [name for name, case in CASES.items() if case.restores])
 def test_setting_the_old_value_again_gives_back_the_original_bytes(
     name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch

@@ -3,8 +3,8 @@
 ruamel.yaml keeps comments, key order, quoting, flow and block styles, anchors and the column
 of end-of-line comments, but writes one indentation per file and normalises a few spellings
 (``~``, padded flow collections, trailing spaces). The file's indentation is read from its own
-nesting (its base file's, or the usual two spaces, when it has none; see ``indentation.py``), CRLF line endings and a
-missing final newline are restored, and the unedited tree is written once and compared with
+nesting (its base file's, or the usual two spaces, when it has none; see ``indentation.py``), CRLF line endings, a byte
+order mark and a missing final newline are restored, and the unedited tree is written once and compared with
 the file: any difference is a located refusal, so an edit can never rewrite lines it did not
 mean to. (ruamel.yaml: https://yaml.dev/doc/ruamel.yaml/detail/ on indentation and offsets.)
 """
@@ -34,6 +34,8 @@ class RoundTrip:
     newline: str
     final_newline: bool
     explicit_start: bool
+    byte_order_mark: str = ""
+    """A UTF-8 byte order mark the file starts with (some Windows editors write one): kept."""
 
     def dump(self) -> str:
         """The tree as text, in the file's own line endings."""
@@ -42,7 +44,8 @@ class RoundTrip:
         text = stream.getvalue()
         if not self.final_newline and text.endswith("\n"):
             text = text[:-1]
-        return text.replace("\n", self.newline) if self.newline != "\n" else text
+        text = text.replace("\n", self.newline) if self.newline != "\n" else text
+        return self.byte_order_mark + text
 
 
 def _yaml(indentation: Indentation, explicit_start: bool) -> Any:
@@ -65,7 +68,9 @@ def load(text: str, shown: str, base: Callable[[], Observed] = Observed) -> Roun
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
     newline = _newline(text, shown)
-    body = text.replace("\r\n", "\n") if newline == "\r\n" else text
+    mark = "\ufeff" if text.startswith("\ufeff") else ""
+    body = text[len(mark) :]
+    body = body.replace("\r\n", "\n") if newline == "\r\n" else body
     explicit_start = _starts_with_marker(body)
     try:
         data = _yaml(DEFAULT_INDENTATION, explicit_start).load(body)
@@ -79,7 +84,9 @@ def load(text: str, shown: str, base: Callable[[], Observed] = Observed) -> Roun
         from ruamel.yaml.comments import CommentedMap
 
         data = CommentedMap()
-    roundtrip = RoundTrip(data, shown, indentation(observe(body), base), newline, not body or body.endswith("\n"), explicit_start)
+    roundtrip = RoundTrip(
+        data, shown, indentation(observe(body), base), newline, not body or body.endswith("\n"), explicit_start, mark
+    )
     written = roundtrip.dump()
     if written != text and body.strip():
         raise _refusal(text, written, shown)
