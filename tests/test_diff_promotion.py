@@ -46,7 +46,7 @@ def test_a_promotion_made_by_promote_is_labelled_in_every_format(released: Path)
     summary = markdown(review)
     assert "| prod (promotion from staging) | 0 | 0 | 1 |" in summary
     assert (
-        "- **prod** is a promotion from staging: workloads[resnet-serve].image: "
+        "- **prod** is a promotion from staging: `workloads[resnet-serve].image`: "
         "`ghcr.io/acme/resnet-serve:1.4.2@sha256:0a1b2c3d4e5f607182...` → "
         "`ghcr.io/acme/resnet-serve:1.5.0@sha256:555555555555555555...`"
     ) in summary

@@ -147,7 +147,7 @@ def test_promote_copies_what_staging_runs_and_writes_a_pull_request_body(fleet: 
     )
     gpus = "habana.ai/gaudi: 1; nvidia.com/gpu (NVIDIA-A100-SXM4-80GB): 24; nvidia.com/gpu (NVIDIA-H100-80GB-HBM3): 16"
     assert f"| prod | 408 | 5528Gi | {gpus} |" in body  # the `mlgitops diff` table
-    assert "- **changed** Deployment `resnet-serve`: containers[resnet-serve].image:" in body
+    assert "- **changed** Deployment `resnet-serve`: `containers[resnet-serve].image`:" in body
     assert "+++ b/environments/prod.yaml" in body
     assert_render_check_passes()
     again = mlgitops("promote", "--from", "staging", "--to", "prod", "resnet-serve")
@@ -239,7 +239,7 @@ def test_an_environment_file_that_is_a_symbolic_link_is_not_written_through(flee
     before = target.read_bytes()
     result = mlgitops("set", "image", "resnet-serve", ":1.5.0", "--env", "dev")
     assert result.exit_code == 2
-    assert "environments/dev.yaml is a symbolic link; mlgitops does not write through links" in result.stderr
+    assert "environments/dev.yaml is a symbolic link; mlgitops never writes through links" in result.stderr
     assert target.read_bytes() == before
 
 

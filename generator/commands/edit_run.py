@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import difflib
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +12,8 @@ import click
 
 from generator.commands.render import fail, stop_on_findings
 from generator.errors import UserError
+from generator.output import inert
+from generator.output.inert import terminal, terminal_lines
 
 if TYPE_CHECKING:
     from generator.edit.session import Edit
@@ -81,7 +82,8 @@ def run_edit(options: EditOptions, build: ChangeBuilder) -> None:
         if options.dry_run:
             diff = edit_diff(edit, rendered if not options.no_render else None, options.output_dir)
             if options.output_format == "text":
-                click.echo(diff, nl=False)
+                # Inert for a CI log like render --check's diff; CRLF shown as plain line ends (JSON keeps them).
+                click.echo(terminal_lines(diff.replace("\r\n", "\n")), nl=False)
         else:
             if rendered is not None and not options.no_render:
                 from generator.output import tree
@@ -89,32 +91,34 @@ def run_edit(options: EditOptions, build: ChangeBuilder) -> None:
                 tree.check_output_root(options.output_dir)  # before the first file is written
             _write(edit, rendered if not options.no_render else None, options.output_dir)
             if options.pr_body is not None:
-                from generator.output.files import replace_file
+                from generator.output.safe_write import replace_file
                 from generator.review.pull_request import edit_body
 
                 body = edit_body(options.title, edit, rendered, options.output_dir, notes)
-                replace_file(options.pr_body, body.encode("utf-8"))
+                # The operator named this file: a linked folder on its way (macOS's /tmp) is theirs to choose.
+                replace_file(options.pr_body.parent.resolve() / options.pr_body.name, body.encode("utf-8"))
     except UserError as error:
         fail(error)
         return
     for note in notes:
-        click.echo(f"note: {note}", err=True)
+        click.echo(terminal(f"note: {note}"), err=True)
     if options.output_format == "json":
-        click.echo(_json(options, edit, rendered, notes, diff))
+        click.echo(_json(options, edit, rendered, notes, diff), nl=False)
     else:
         _text(options, edit, rendered)
 
 
 def _write(edit: Edit, rendered: Rerendered | None, output_dir: Path) -> None:
     from generator.output import tree
-    from generator.output.files import check_replaceable, replace_file
+    from generator.output.safe_write import check_replaceable, replace_file
 
     for path in edit.texts:
         check_replaceable(path)  # every file before the first is written
     for path, (_, new) in sorted(edit.texts.items()):
         replace_file(path, new.encode("utf-8"))
     if rendered is not None:
-        tree.write(output_dir, rendered.wanted)
+        for warning in tree.write(output_dir, rendered.wanted).warnings:
+            click.echo(terminal(f"warning: {warning}"), err=True)
 
 
 def _text(options: EditOptions, edit: Edit, rendered: Rerendered | None) -> None:
@@ -122,19 +126,19 @@ def _text(options: EditOptions, edit: Edit, rendered: Rerendered | None) -> None
 
     if not edit.applied:
         other = f" already runs what {options.source} runs" if options.source else " already has that value"
-        click.echo(f"{options.environment}{other}: nothing to change")
+        click.echo(terminal(f"{options.environment}{other}: nothing to change"))
         return
     for line in change_lines(edit):
-        # With --dry-run stdout is the diff alone, so that it can be piped to `git apply`.
-        click.echo(line, err=options.dry_run)
+        # With --dry-run, stdout is the diff alone.
+        click.echo(terminal(line), err=options.dry_run)
     files = f"{len(edit.texts)} file(s)"
     names = ", ".join(edit.affected)
     if options.dry_run:
-        click.echo(f"--dry-run: would change {files} and re-render {names}; nothing was written", err=True)
+        click.echo(terminal(f"--dry-run: would change {files} and re-render {names}; nothing was written"), err=True)
     elif options.no_render:
-        click.echo(f"changed {files}; rendered/ not updated (--no-render): run `mlgitops render`", err=True)
+        click.echo(terminal(f"changed {files}; rendered/ not updated (--no-render): run `mlgitops render`"), err=True)
     elif rendered is not None:
-        click.echo(f"changed {files}; re-rendered {names} into {options.output_dir}/", err=True)
+        click.echo(terminal(f"changed {files}; re-rendered {names} into {options.output_dir}/"), err=True)
 
 
 def _json(options: EditOptions, edit: Edit, rendered: Rerendered | None, notes: list[str], diff: str) -> str:
@@ -154,7 +158,7 @@ def _json(options: EditOptions, edit: Edit, rendered: Rerendered | None, notes: 
     }
     if options.dry_run:
         document["diff"] = diff
-    return json.dumps(document, indent=2, default=str)
+    return inert.json_document(document, default=str)
 
 
 __all__ = ["EditOptions", "run_edit"]

@@ -7,10 +7,12 @@ that change, and the rendered diff, so a reviewer sees one format whichever way 
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from generator.output import inert
 from generator.review.changes import EnvironmentChanges
 from generator.review.summary import diff_details, object_sections, resources_table, value_cell
 
@@ -36,14 +38,21 @@ def pull_request_body(
     """The description: title, changed values, notes, then the `mlgitops diff` sections."""
     lines = [f"## {title}", "", "| environment | field | before | after | file |", "| --- | --- | --- | --- | --- |"]
     for value in values:
-        cells = [value.environment, f"`{value.field}`", value_cell(value.before), value_cell(value.after), f"`{value.where}`"]
+        code = functools.partial(inert.markdown_code, in_table=True)
+        cells = [
+            value.environment,
+            code(value.field),
+            value_cell(value.before, code),
+            value_cell(value.after, code),
+            code(value.where),
+        ]
         lines.append(f"| {' | '.join(cells)} |")
     if notes:
-        lines += ["", *(f"- {note}" for note in notes)]
+        lines += ["", *(f"- {inert.markdown_code(note)}" for note in notes)]
     if environments:
         lines += ["", *resources_table(environments)]
         lines += object_sections(environments)
-    lines += diff_details(file_diff, "Diff of environments/ and rendered/")
+    lines += diff_details(file_diff.replace("\r\n", "\n"), "Diff of environments/ and rendered/")
     return "\n".join(lines) + "\n"
 
 
