@@ -65,3 +65,13 @@ def test_promotion_labels(value: str) -> None:
     lines = "\n".join(promotion_lines({"prod": promotion}))
     assert not RAW_CONTROL.search(lines)
     assert [marker for marker in MARKUP if marker in _strip_code(lines)] == []
+
+
+def test_a_secret_looking_env_var_value_is_never_shown() -> None:
+    path = ("workloads", Item("serve"), "env", Item("DB_PASSWORD"), "value")
+    edit = Edit("prod")
+    edit.applied = [Applied("prod", path, "hunter2", "correct-horse", Location("environments/prod.yaml", 3, 4))]
+    shown = "\n".join(change_lines(edit)) + json.dumps(change_records(edit))
+    assert "hunter2" not in shown
+    assert "correct-horse" not in shown
+    assert "<redacted>" in shown

@@ -6,11 +6,21 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from generator.spec.paths import MISSING, Item, show
+from generator.policy.redaction import REDACTED, SECRET_NAME
+from generator.spec.paths import MISSING, FieldPath, Item, show
 
 if TYPE_CHECKING:
     from generator.edit.session import Edit
     from generator.fleet.rerender import Rerendered
+
+
+def _secret(path: FieldPath) -> bool:
+    """The literal value of an env var named like a credential (`env[API_TOKEN].value`): never printed."""
+    return path[-1:] == ("value",) and any(isinstance(s, Item) and SECRET_NAME.search(s.name) for s in path)
+
+
+def _visible(path: FieldPath, value: Any) -> Any:
+    return REDACTED if value is not MISSING and _secret(path) else value
 
 
 def _shown(value: Any, missing: str) -> str:
@@ -21,7 +31,8 @@ def _shown(value: Any, missing: str) -> str:
 def change_lines(edit: Edit) -> list[str]:
     """One line per changed value: `FILE:LINE:COLUMN: ENV: PATH: BEFORE -> AFTER`."""
     return [
-        f"{a.location}: {a.environment}: {show(a.path)}: {_shown(a.before, '(none)')} -> {_shown(a.after, '(removed)')}"
+        f"{a.location}: {a.environment}: {show(a.path)}: "
+        f"{_shown(_visible(a.path, a.before), '(none)')} -> {_shown(_visible(a.path, a.after), '(removed)')}"
         for a in edit.applied
     ]
 
@@ -33,8 +44,8 @@ def change_records(edit: Edit) -> list[dict[str, Any]]:
             "environment": a.environment,
             "workload": a.path[1].name if len(a.path) > 1 and isinstance(a.path[1], Item) else None,
             "path": show(a.path),
-            "before": None if a.before is MISSING else a.before,
-            "after": None if a.after is MISSING else a.after,
+            "before": None if a.before is MISSING else _visible(a.path, a.before),
+            "after": None if a.after is MISSING else _visible(a.path, a.after),
             "removed": a.after is MISSING,
             "file": a.location.file,
             "line": a.location.line,
@@ -57,4 +68,9 @@ def edit_diff(edit: Edit, rendered: Rerendered | None, output_dir: Path) -> str:
     return "".join(chunks)
 
 
-__all__ = ["change_lines", "change_records", "edit_diff"]
+def visible_value(path: FieldPath, value: Any) -> Any:
+    """``value`` as reports may show it: None for no value, `<redacted>` for a secret-looking env var's."""
+    return None if value is MISSING else _visible(path, value)
+
+
+__all__ = ["change_lines", "change_records", "edit_diff", "visible_value"]

@@ -58,10 +58,10 @@ def pull_request_body(
 
 def edit_body(title: str, edit: Edit, rendered: Rerendered | None, output_dir: Path, notes: list[str]) -> str:
     """The description of an edit: its values, and the affected environments' renders before → after."""
-    from generator.output.edit_report import edit_diff
+    from generator.output.edit_report import edit_diff, visible_value
     from generator.output.file_diff import unified
     from generator.review.changes import compare_environment
-    from generator.spec.paths import MISSING, show
+    from generator.spec.paths import show
 
     environments = []
     file_diff = edit_diff(edit, None, output_dir)
@@ -75,8 +75,8 @@ def edit_body(title: str, edit: Edit, rendered: Rerendered | None, output_dir: P
         EditedValue(
             a.environment,
             show(a.path),
-            None if a.before is MISSING else a.before,
-            None if a.after is MISSING else a.after,
+            visible_value(a.path, a.before),
+            visible_value(a.path, a.after),
             f"{a.location.file}:{a.location.line}",
         )
         for a in edit.applied
