@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from tests.support import REPO, CliResult, run_cli
+from tests.support import REPO, CliResult
 
 DIGEST = "sha256:" + "5" * 64
 SERVE_DIGEST = "sha256:0a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9"
@@ -229,7 +229,7 @@ def test_no_render_edits_the_file_only(fleet: Path) -> None:
 
 def test_unknown_workloads_and_environments_are_located_errors(fleet: Path) -> None:
     before = snapshot(fleet)
-    workload = run_cli("set", "image", "resnet-srve", "x/y:1", "--env", "dev", cwd=fleet)
+    workload = mlgitops("set", "image", "resnet-srve", "x/y:1", "--env", "dev")
     assert (workload.exit_code, workload.stdout) == (2, "")
     assert workload.stderr == (
         "error: environments/dev.yaml:7:3: workloads: no workload named 'resnet-srve' in environment 'dev' "
@@ -249,7 +249,7 @@ def test_a_file_that_cannot_round_trip_is_refused_and_left_alone(fleet: Path) ->
     prod = fleet / "environments" / "prod.yaml"
     prod.write_text(prod.read_text().replace("namespace: ml-prod\n", "namespace: ml-prod  \n"))
     before = snapshot(fleet)
-    result = run_cli("set", "image", "resnet-serve", ":1.5.0", "--env", "prod", cwd=fleet)
+    result = mlgitops("set", "image", "resnet-serve", ":1.5.0", "--env", "prod")
     assert result.exit_code == 2
     assert result.stderr.startswith("error: environments/prod.yaml:5:19: cannot edit this file without rewriting lines")
     assert "Traceback" not in result.stderr
@@ -288,21 +288,24 @@ def test_the_commands_work_on_the_init_scaffold(tmp_path: Path, monkeypatch: pyt
     assert_render_check_passes()
 
 
-def test_only_the_edit_commands_import_ruamel(fleet: Path) -> None:
+def test_only_the_edit_commands_import_ruamel(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """One interpreter runs `--version`, `render --check` and `lint`, then an edit, noting after each whether ruamel is loaded."""
     import subprocess
     import sys
 
+    monkeypatch.chdir(tmp_path)
+    assert mlgitops("init", ".").exit_code == 0  # a small fleet: the probe's renders stay quick
+    assert mlgitops("render").exit_code == 0
     probe = (
         "import sys\nfrom generator.cli import main\n"
         "for args in (['--version'], ['render', '--check'], ['lint', 'rendered'],"
-        " ['set', 'image', 'resnet-serve', ':1.5.0', '--env', 'dev', '--dry-run']):\n"
+        " ['set', 'image', 'serve', ':0.2.0', '--env', 'dev', '--dry-run']):\n"
         "    try:\n        main(args)\n    except SystemExit:\n        pass\n"
         "    print(args[0], any(name.startswith('ruamel') for name in sys.modules), file=sys.stderr)\n"
     )
     completed = subprocess.run(
         [sys.executable, "-c", probe],
-        cwd=fleet,
+        cwd=tmp_path,
         capture_output=True,
         text=True,
         timeout=120,
