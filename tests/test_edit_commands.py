@@ -314,3 +314,29 @@ def test_only_the_edit_commands_import_ruamel(tmp_path: Path, monkeypatch: pytes
     )
     loaded = [line for line in completed.stderr.splitlines() if line.split(" ")[-1] in ("True", "False")]
     assert loaded == ["--version False", "render False", "lint False", "set True"], completed.stderr
+
+
+def test_init_containers_and_sidecars_are_set_and_promoted_by_name(fleet: Path) -> None:
+    pinned = f"public.ecr.aws/aws-cli/aws-cli:2.23.0@{DIGEST}"
+    prod = fleet / "environments" / "prod.yaml"
+    # staging runs prod's server image already; only the init container's differs.
+    served = next(
+        line.split("image: ")[1] for line in prod.read_text().splitlines() if "image: ghcr.io/acme/resnet-serve:" in line
+    )
+    assert mlgitops("set", "image", "resnet-serve", served, "--env", "staging").exit_code == 0
+    before = prod.read_bytes()
+    staging = mlgitops("set", "image", "resnet-serve", pinned, "--container", "fetch-weights", "--env", "staging")
+    assert staging.exit_code == 0, staging.stderr
+    assert "staging: workloads[resnet-serve].initContainers[fetch-weights].image: " in staging.stdout
+    result = mlgitops("promote", "--from", "staging", "--to", "prod", "resnet-serve", "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    changes = json.loads(result.stdout)["changes"]
+    assert [(c["path"], c["after"]) for c in changes] == [("workloads[resnet-serve].initContainers[fetch-weights].image", pinned)]
+    assert [line for line in changed_lines(before, prod.read_bytes()) if line.startswith("+")] == [f"+        image: {pinned}"]
+    assert_render_check_passes()
+    sidecar = mlgitops("set", "image", "nightly-embeddings", ":3.2.5", "--container", "log-shipper", "--env", "dev")
+    assert sidecar.exit_code == 0, sidecar.stderr
+    assert "workloads[nightly-embeddings].sidecars[log-shipper].image: " in sidecar.stdout
+    unknown = mlgitops("set", "image", "nightly-embeddings", ":1", "--container", "log-shiper", "--env", "dev")
+    assert unknown.exit_code == 2
+    assert "has no such container (containers: nightly-embeddings, log-shipper)" in unknown.stderr
