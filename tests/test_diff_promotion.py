@@ -15,7 +15,7 @@ from generator.review.summary import as_json, markdown, text
 from generator.spec.paths import Item
 from generator.spec.promotable import is_promotable
 from tests.support import REPO
-from tests.test_edit_commands import mlgitops
+from tests.test_edit_commands import mlgitops, staging_runs_prods_init_container
 
 PINNED = "ghcr.io/acme/resnet-serve:1.5.0@sha256:" + "5" * 64
 
@@ -33,6 +33,7 @@ def released(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     shutil.copytree(REPO / "rendered", tmp_path / "rendered")
     monkeypatch.chdir(tmp_path)
     assert mlgitops("set", "image", "resnet-serve", PINNED, "--env", "staging").exit_code == 0
+    staging_runs_prods_init_container(tmp_path)
     _git(tmp_path, "init", "-q", "-b", "main")
     _git(tmp_path, "add", ".")
     _git(tmp_path, "commit", "-q", "-m", "staging runs 1.5.0")

@@ -63,6 +63,18 @@ def prod_resources_row(fleet: Path) -> str:
     return resources_table([EnvironmentChanges("prod", [], total, total)])[-1]
 
 
+def prod_image(fleet: Path, prefix: str) -> str:
+    """The image prod's file pins for an image starting with ``prefix``."""
+    lines = (fleet / "environments" / "prod.yaml").read_text().splitlines()
+    return next(line.split("image: ", 1)[1] for line in lines if f"image: {prefix}" in line)
+
+
+def staging_runs_prods_init_container(fleet: Path) -> None:
+    """Give staging prod's pinned fetch-weights image, so that a promotion of resnet-serve only moves its server image."""
+    pinned = prod_image(fleet, "public.ecr.aws/aws-cli/aws-cli:")
+    assert mlgitops("set", "image", "resnet-serve", pinned, "--container", "fetch-weights", "--env", "staging").exit_code == 0
+
+
 def assert_render_check_passes() -> None:
     result = mlgitops("render", "--check")
     assert result.exit_code == 0, result.stdout + result.stderr
@@ -160,6 +172,7 @@ def test_set_model_replicas_and_resources(fleet: Path) -> None:
 def test_promote_copies_what_staging_runs_and_writes_a_pull_request_body(fleet: Path) -> None:
     pinned = f"ghcr.io/acme/resnet-serve:1.5.0@{DIGEST}"
     assert mlgitops("set", "image", "resnet-serve", pinned, "--env", "staging").exit_code == 0
+    staging_runs_prods_init_container(fleet)
     result = mlgitops("promote", "--from", "staging", "--to", "prod", "resnet-serve", "--pr-body", "body.md", "--format", "json")
     assert result.exit_code == 0, result.stderr
     document = json.loads(result.stdout)
@@ -241,7 +254,8 @@ def test_unknown_workloads_and_environments_are_located_errors(fleet: Path) -> N
     base = mlgitops("set", "replicas", "resnet-serve", "2", "--env", "base")
     assert "error: --env base: environments/base.yaml is an abstract base, not an environment" in base.stderr
     promoted = mlgitops("promote", "--from", "staging", "--to", "prod", "nope")
-    assert promoted.stderr.startswith("error: environments/staging.yaml:17:3: workloads: no workload named 'nope'")
+    line = line_of(fleet / "environments" / "staging.yaml", "  - name: ")  # where staging's workloads list starts
+    assert promoted.stderr.startswith(f"error: environments/staging.yaml:{line}:3: workloads: no workload named 'nope'")
     assert snapshot(fleet) == before
 
 

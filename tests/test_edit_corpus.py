@@ -320,10 +320,12 @@ def test_setting_any_workloads_image_touches_its_image_line_or_adds_an_override(
     """Every workload of every environment: one image line replaced, or only override lines added, nothing else."""
     monkeypatch.chdir(tmp_path)
     folder = tmp_path / "environments"
-    folder.mkdir()
     origin = SOURCES[source]
-    for path in sorted(origin.glob("*.yaml")) if origin.is_dir() else [origin]:
-        shutil.copy(path, folder / path.name)
+    if origin.is_dir():
+        shutil.copytree(origin, folder)  # with the files environments name (ConfigMaps from files)
+    else:
+        folder.mkdir()
+        shutil.copy(origin, folder / origin.name)
     fleet = load_fleet(folder)
     edited = 0
     refused: list[str] = []
@@ -344,7 +346,7 @@ def test_setting_any_workloads_image_touches_its_image_line_or_adds_an_override(
             except UserError as error:
                 refused.append(error.one_line())
                 continue
-            (path, (old, new)), *others = edit.texts.items()
+            (_, (old, new)), *others = edit.texts.items()
             assert others == []
             image = edit.applied[0].after
             removed = [line for line in old.splitlines() if line not in new.splitlines()]

@@ -52,11 +52,21 @@ def test_promotable_fields_are_found_in_any_model_without_a_list_per_kind() -> N
         Pattern("model", ("model", "version")),
         Pattern("model", ("model", "alias")),
     )
-    assert [p.category for p in workload_patterns("serving")] == ["image", "model", "model"]
-    assert workload_patterns("training") == (Pattern("image", ("image",)),)
-    # The LLM server's model version is where its weights come from; its downloader is a container with an image.
-    assert set(workload_patterns("llm-serving")) == {
+    # The example kinds, as the spec walk finds them: main image, init containers, sidecars, model versions.
+    assert set(workload_patterns("serving")) == {
         Pattern("image", ("image",)),
+        Pattern("image", ("initContainers", "*", "image")),
+        Pattern("image", ("sidecars", "*", "image")),
+        Pattern("model", ("model", "version")),
+        Pattern("model", ("model", "alias")),
+    }
+    assert {p.keys for p in workload_patterns("training")} == {
+        ("image",),
+        ("initContainers", "*", "image"),
+        ("sidecars", "*", "image"),
+    }
+    # The LLM server's model version is where its weights come from; its downloader is a container with an image.
+    assert set(workload_patterns("llm-serving")) - set(workload_patterns("training")) == {
         Pattern("image", ("model", "download", "image")),
         Pattern("model", ("model", "download", "uri")),
         Pattern("model", ("model", "path")),

@@ -87,11 +87,12 @@ def models_at(root: type[BaseModel], path: FieldPath | tuple[str | int, ...], ta
 
 
 def key_order(root: type[BaseModel], path: FieldPath, tag: str | None = None) -> list[str]:
-    """The YAML keys of the mapping at ``path`` in declaration order, but `name` and `kind` first (as people write them)."""
+    """The YAML keys of the mapping at ``path`` in declaration order, but `name`, `kind` and `image` first (as people
+    write a workload or a container)."""
     order: list[str] = []
     for model in models_at(root, path, tag):
         order += [key for key in keys(model) if key not in order]
-    for first in ("kind", "name"):
+    for first in ("image", "kind", "name") if "name" in order else ():
         if first in order:
             order.remove(first)
             order.insert(0, first)
