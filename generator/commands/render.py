@@ -5,12 +5,16 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from generator.commands.options import environments_dir_option, policies_option
 from generator.errors import UserError, UserErrors
 from generator.output.inert import terminal, terminal_lines
+
+if TYPE_CHECKING:
+    from generator.fleet.run import RenderedFleet
 
 EXIT_DRIFT = 1
 EXIT_BAD_INPUT = 2
@@ -21,6 +25,24 @@ def fail(error: UserError) -> None:
     for each in error.errors if isinstance(error, UserErrors) else [error]:
         click.echo(f"error: {terminal(each.one_line())}", err=True)
     sys.exit(EXIT_BAD_INPUT)
+
+
+def stop_on_findings(fleet: RenderedFleet) -> None:
+    """Print the configuration applied and the policy findings of a render; exit 1, before anything is written, on an error."""
+    from generator.output.reporters import text
+    from generator.policy import fails
+
+    if fleet.config_file is not None:
+        click.echo(terminal(f"note: applied policy configuration {fleet.config_file}"), err=True)
+    findings = fleet.findings
+    # Waived findings are accepted on purpose; `mlgitops lint` lists them with their reasons.
+    shown = [finding for finding in findings if finding.waiver is None]
+    if shown:
+        click.echo(text(shown, fleet.policies, fixes=True), err=True, nl=False)
+    if fails(findings):
+        errors = sum(1 for f in findings if f.waiver is None and f.severity == "error")
+        click.echo(f"{errors} error finding(s): nothing was written (see `mlgitops explain RULE`)", err=True)
+        sys.exit(EXIT_DRIFT)
 
 
 @click.command()
@@ -51,34 +73,18 @@ def render(
     checks without an error finding; each folder is then replaced as a whole.
     Exit codes: 0 ok, 1 drift (--check) or error findings, 2 bad input.
     """
-    from generator.fleet.run import render_fleet
+    from generator.fleet.run import render_fleet, wanted_files
     from generator.load.environments import load_environments
     from generator.output import tree
-    from generator.output.reporters import text
-    from generator.policy import fails
 
     try:
         tree.check_output_root(output_dir)  # before the work: an output folder render would refuse fails fast
         loaded = load_environments(environments_dir, environments)
         fleet = render_fleet(loaded, output_dir, list(policy_dirs))
-        outputs, findings, policies = fleet.outputs, fleet.findings, fleet.policies
-        if fleet.config_file is not None:
-            click.echo(terminal(f"note: applied policy configuration {fleet.config_file}"), err=True)
-        # Waived findings are accepted on purpose; `mlgitops lint` lists them with their reasons.
-        shown = [finding for finding in findings if finding.waiver is None]
-        if shown:
-            click.echo(text(shown, policies, fixes=True), err=True, nl=False)
-        if fails(findings):
-            errors = sum(1 for f in findings if f.waiver is None and f.severity == "error")
-            click.echo(f"{errors} error finding(s): nothing was written (see `mlgitops explain RULE`)", err=True)
-            sys.exit(EXIT_DRIFT)
-        wanted: dict[str, dict[str, str]] = {output.name: output.files for output in outputs}
-        if not environments:
-            # ArgoCD/Flux folders hold every environment's file, so only a full render rewrites them.
-            for output in outputs:
-                for path, content in output.gitops_files.items():
-                    folder, _, name = path.partition("/")
-                    wanted.setdefault(folder, {})[name] = content
+        outputs = fleet.outputs
+        stop_on_findings(fleet)
+        # ArgoCD/Flux folders hold every environment's file, so only a full render rewrites them.
+        wanted = wanted_files(outputs, gitops=not environments)
         # A full render also deletes the folders of environments that no longer exist (only folders
         # mlgitops can prove it wrote: see output/ownership.py).
         remove_stale = not environments

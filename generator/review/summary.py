@@ -12,6 +12,7 @@ from generator.kube.footprint import Footprint
 from generator.kube.quantity import format_bytes, format_cpu
 from generator.output import inert
 from generator.review.changes import EnvironmentChanges, ObjectChange
+from generator.review.promotion import Promotion
 
 COMMENT_MARKER = "<!-- mlgitops-diff -->"
 _SHOWN_FIELDS = 6
@@ -36,6 +37,8 @@ class Review:
     new_findings: list[FindingNote] = field(default_factory=list)
     fixed_findings: list[FindingNote] = field(default_factory=list)
     file_diff: str = ""
+    promotions: dict[str, Promotion] = field(default_factory=dict)
+    """Environments whose change only moves images and model versions another environment runs."""
 
     @property
     def changed(self) -> bool:
@@ -69,7 +72,8 @@ def _gpus(before: Footprint, after: Footprint) -> str:
     return "; ".join(parts)
 
 
-def _value(value: Any, code: Callable[[str], str]) -> str:
+def value_cell(value: Any, code: Callable[[str], str] = inert.markdown_code) -> str:
+    """A value for a summary (cut to 60 characters), shown by ``code`` (a Markdown code span, or plain text)."""
     if value is None:
         return "(none)"
     text = json.dumps(value) if isinstance(value, (dict, list)) else str(value)
@@ -99,11 +103,73 @@ def _object_line(change: ObjectChange, code: Callable[[str], str] = inert.markdo
     if change.fields:
         interesting = [f for f in change.fields if f.category != "other"] or change.fields
         shown = [
-            f"{code(_short(f.path))}: {_value(f.before, code)} → {_value(f.after, code)}" for f in interesting[:_SHOWN_FIELDS]
+            f"{code(_short(f.path))}: {value_cell(f.before, code)} → {value_cell(f.after, code)}"
+            for f in interesting[:_SHOWN_FIELDS]
         ]
         more = len(change.fields) - len(shown)
         line += ": " + "; ".join(shown) + (f" (+{more} more)" if more > 0 else "")
     return line
+
+
+def resources_table(environments: list[EnvironmentChanges]) -> list[str]:
+    """The "Requested resources" section: CPU, memory and GPUs per environment, before → after."""
+    lines = ["### Requested resources", "", "| environment | CPU | memory | GPUs |", "| --- | --- | --- | --- |"]
+    for env in environments:
+        lines.append(
+            f"| {env.name} | {_delta(env.before.cpu, env.after.cpu, _cpu)} | "
+            f"{_delta(env.before.memory, env.after.memory, _memory)} | {_gpus(env.before, env.after)} |"
+        )
+    return lines
+
+
+def object_sections(environments: list[EnvironmentChanges], headings: dict[str, str] | None = None) -> list[str]:
+    """One section per environment with changed objects (long lists folded away); ``headings`` adds to a title."""
+    lines: list[str] = []
+    for env in environments:
+        if not env.objects:
+            continue
+        # Environment names are DNS labels (checked on load); a promotion's label names environments too.
+        lines += ["", f"### {env.name}{(headings or {}).get(env.name, '')}", ""]
+        object_lines = [_object_line(change) for change in env.objects]
+        if len(object_lines) > 15:
+            lines += object_lines[:10]
+            lines += ["", f"<details><summary>{len(object_lines) - 10} more objects</summary>", ""]
+            lines += object_lines[10:]
+            lines += ["", "</details>"]
+        else:
+            lines += object_lines
+    return lines
+
+
+def promotion_lines(found: dict[str, Promotion]) -> list[str]:
+    """One bullet per promoted environment: where from, and the fields it now shares."""
+    lines = []
+    for name, promotion in sorted(found.items()):
+        fields = "; ".join(
+            f"{inert.markdown_code(f.path)}: {value_cell(f.before)} → {value_cell(f.after)}"
+            for f in promotion.fields[:_SHOWN_FIELDS]
+        )
+        more = len(promotion.fields) - _SHOWN_FIELDS
+        lines.append(f"- **{name}** is a {promotion.label}: {fields}" + (f" (+{more} more)" if more > 0 else ""))
+    return ["", *lines] if lines else []
+
+
+def diff_details(file_diff: str, title: str = "Rendered diff") -> list[str]:
+    """A unified diff folded into a <details> block (at most a few hundred lines shown), fenced so nothing in it acts."""
+    if not file_diff:
+        return []
+    diff_lines = file_diff.splitlines()
+    shown = diff_lines[:_DIFF_LINES]
+    if len(diff_lines) > len(shown):
+        shown.append(f"... {len(diff_lines) - len(shown)} more lines")
+    return [
+        "",
+        f"<details><summary>{title} ({len(diff_lines)} lines)</summary>",
+        "",
+        *inert.markdown_fence(shown, "diff"),
+        "",
+        "</details>",
+    ]
 
 
 def markdown(review: Review) -> str:
@@ -119,25 +185,12 @@ def markdown(review: Review) -> str:
     ]
     for env in review.environments:
         counts = env.counts
-        lines.append(f"| {env.name} | {counts['added']} | {counts['removed']} | {counts['changed']} |")
-    lines += ["", "### Requested resources", "", "| environment | CPU | memory | GPUs |", "| --- | --- | --- | --- |"]
-    for env in review.environments:
-        lines.append(
-            f"| {env.name} | {_delta(env.before.cpu, env.after.cpu, _cpu)} | "
-            f"{_delta(env.before.memory, env.after.memory, _memory)} | {_gpus(env.before, env.after)} |"
-        )
-    for env in review.environments:
-        if not env.objects:
-            continue
-        lines += ["", f"### {env.name}", ""]  # environment names are DNS labels (checked on load)
-        object_lines = [_object_line(change) for change in env.objects]
-        if len(object_lines) > 15:
-            lines += object_lines[:10]
-            lines += ["", f"<details><summary>{len(object_lines) - 10} more objects</summary>", ""]
-            lines += object_lines[10:]
-            lines += ["", "</details>"]
-        else:
-            lines += object_lines
+        promoted = review.promotions.get(env.name)
+        label = f" ({promoted.label})" if promoted else ""
+        lines.append(f"| {env.name}{label} | {counts['added']} | {counts['removed']} | {counts['changed']} |")
+    lines += promotion_lines(review.promotions)
+    lines += ["", *resources_table(review.environments)]
+    lines += object_sections(review.environments, {name: f": {p.label}" for name, p in review.promotions.items()})
     if review.new_findings or review.fixed_findings:
         lines += ["", "### Policy findings", ""]
         for note in review.new_findings:
@@ -149,14 +202,17 @@ def markdown(review: Review) -> str:
         for note in review.fixed_findings:
             code = inert.markdown_code
             lines.append(f"- :white_check_mark: fixed {code(note.rule)} ({code(note.environment)}): {code(note.message)}")
-    if review.file_diff:
-        diff_lines = review.file_diff.splitlines()
-        shown = diff_lines[:_DIFF_LINES]
-        if len(diff_lines) > len(shown):
-            shown.append(f"... {len(diff_lines) - len(shown)} more lines")
-        lines += ["", f"<details><summary>Rendered diff ({len(diff_lines)} lines)</summary>", ""]
-        lines += [*inert.markdown_fence(shown, "diff"), "", "</details>"]
+    lines += diff_details(review.file_diff)
     return "\n".join(lines) + "\n"
+
+
+def _promotion_json(promotion: Promotion | None) -> dict[str, Any] | None:
+    if promotion is None:
+        return None
+    return {
+        "from": list(promotion.sources),
+        "fields": [{"path": f.path, "before": f.before, "after": f.after} for f in promotion.fields],
+    }
 
 
 def as_json(review: Review) -> str:
@@ -169,6 +225,7 @@ def as_json(review: Review) -> str:
             {
                 "name": env.name,
                 "counts": env.counts,
+                "promotion": _promotion_json(review.promotions.get(env.name)),
                 "resources": {"before": footprint(env.before), "after": footprint(env.after)},
                 "objects": [
                     {
@@ -196,8 +253,10 @@ def text(review: Review) -> str:
     plain = str
     for env in review.environments:
         counts = env.counts
+        promoted = review.promotions.get(env.name)
         lines.append(
-            f"{env.name}: {counts['added']} added, {counts['removed']} removed, {counts['changed']} changed; "
+            f"{env.name}{f' ({promoted.label})' if promoted else ''}: "
+            f"{counts['added']} added, {counts['removed']} removed, {counts['changed']} changed; "
             f"cpu {_delta(env.before.cpu, env.after.cpu, _cpu)}, "
             f"memory {_delta(env.before.memory, env.after.memory, _memory)}, gpus {_gpus(env.before, env.after)}"
         )
