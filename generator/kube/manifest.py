@@ -33,10 +33,14 @@ class ObjectRef:
     kind: str
     namespace: str
     name: str
+    generate_name: str = field(default="", compare=False)
+    """``metadata.generateName``: the prefix the API server completes when ``name`` is empty."""
 
     def __str__(self) -> str:
+        """``Kind namespace/name`` as kubectl prints it; ``prefix*`` for an object named by ``generateName``."""
         where = f"{self.namespace}/" if self.namespace else ""
-        return f"{self.kind} {where}{self.name}"
+        name = self.name or (f"{self.generate_name}*" if self.generate_name else "(no name)")
+        return f"{self.kind} {where}{name}"
 
 
 @dataclass
@@ -70,6 +74,7 @@ class Manifest:
             kind=str(self.obj.get("kind", "")),
             namespace=str(metadata.get("namespace") or ""),
             name=str(metadata.get("name") or ""),
+            generate_name=str(metadata.get("generateName") or ""),
         )
 
     @property
