@@ -33,6 +33,8 @@ _COMMANDS: dict[str, tuple[str, str, str]] = {
     "init": ("generator.commands.init", "init", "Scaffold environments/ and CI for a new repository."),
     "lint": ("generator.commands.lint", "lint", "Lint Kubernetes YAML against the policy catalog."),
     "policy": ("generator.commands.lint", "policy", "List and test policies."),
+    "set": ("generator.commands.edit", "set_command", "Change a workload's image, model, replicas or resources in place."),
+    "promote": ("generator.commands.edit", "promote", "Copy images and model versions from one environment to another."),
     "explain": ("generator.commands.lint", "explain", "Explain one policy rule."),
     "completion": ("generator.commands.completion", "completion", "Print a shell completion script (bash, zsh, fish)."),
 }

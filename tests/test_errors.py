@@ -88,7 +88,8 @@ CASES = [
         "limit-below-request",
         "      memory: 2Gi\n",
         "      memory: 2Gi\n      limits: {memory: 1Gi}\n",
-        "33:24: workloads[serve].resources.limits.memory: limit '1Gi' is below the request '2Gi'; a limit must be >= the request",
+        "33:24: workloads[serve].resources.limits.memory: memory limit '1Gi' is below the request '2Gi'; "
+        "a limit must be >= the request",
     ),
     (
         "hpa-min-above-max",

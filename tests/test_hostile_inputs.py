@@ -326,4 +326,4 @@ def test_redaction_hides_secret_values_and_nothing_else(tmp_path: Path) -> None:
     result = run_forked("lint", "pod.yaml", cwd=tmp_path)
     assert "7e4" not in result.stdout + result.stderr
     assert "<redacted>" in result.stdout  # the ambiguous API_TOKEN value
-    assert "set runAsNonRoot: true on the pod or the container" in result.stdout  # a switch is no secret
+    assert "set runAsNonRoot: true or a non-zero runAsUser on the pod or the container" in result.stdout  # a switch is no secret

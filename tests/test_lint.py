@@ -362,12 +362,14 @@ def test_folder_links_leading_outside_are_refused_and_loops_end(tmp_path: Path) 
     (repo / "manifests" / "same.yaml").symlink_to("ok.yaml")  # the same file twice is read once
     result = run_cli("lint", "manifests", "--format", "json", cwd=repo, timeout=60)
     assert result.exit_code == 2
-    assert result.stderr == (
+    # The links are refused one by one; what is inside the folder is still linted.
+    assert result.stderr.startswith(
         "error: manifests/creds.yaml:1:1: a symbolic link leading outside manifests/ is not followed; "
         "name its target on the command line to lint it\n"
         "error: manifests/zero.yaml:1:1: a symbolic link leading outside manifests/ is not followed; "
         "name its target on the command line to lint it\n"
     )
+    assert {f["location"]["file"] for f in json.loads(result.stdout)} == {"manifests/ok.yaml"}
     assert "hunter2" not in result.stdout + result.stderr
     (repo / "manifests" / "creds.yaml").unlink()
     (repo / "manifests" / "zero.yaml").unlink()
@@ -426,6 +428,24 @@ patches:
     assert "(built)" not in result.stdout
     # The annotation kustomize added for us is not part of the object the rules see.
     assert "config.kubernetes.io/origin" not in result.stdout
+
+
+def test_a_kustomize_root_that_does_not_build_shows_kubectls_message(tmp_path: Path) -> None:
+    kubectl()
+    write(tmp_path / "app" / "hpa.yaml", SEED_PAIRS["hpa-metrics"][1])
+    write(
+        tmp_path / "app" / "kustomization.yaml",
+        "resources: [hpa.yaml]\npatches:\n  - target: {kind: HorizontalPodAutoscaler, name: ml-hpa}\n"
+        "    patch: |\n      - op: remove\n        path: /spec/nothing/here\n",
+    )
+    write(tmp_path / "other" / "hpa.yaml", SEED_PAIRS["hpa-metrics"][0])
+    result = run_cli("lint", "app", "other", cwd=tmp_path)
+    assert result.exit_code == 2
+    [error] = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert error.startswith("error: kubectl kustomize app failed: ")
+    assert "nothing" in error  # kubectl's own words about the failing patch, not a fragment of its log
+    assert error.rstrip()[-1] not in ">|"
+    assert "hpa-metrics" in result.stdout  # the other folder is still linted
 
 
 def test_policies_reach_pod_templates_inside_pytorchjobs(tmp_path: Path) -> None:

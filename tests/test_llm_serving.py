@@ -434,3 +434,19 @@ def test_a_plain_server_scales_on_its_pods_gpu_utilization_through_keda(tmp_path
     assert "mlgitops.io/scale-to-zero" not in _obj(output, "ScaledObject", "reranker")["metadata"].get("annotations", {})
     # Two replicas at least: the default disruption budget comes with them.
     assert _obj(output, "PodDisruptionBudget", "reranker")["spec"]["maxUnavailable"] == 1
+
+
+def test_an_llm_server_on_a_read_write_once_model_claim_is_recreated_not_rolled(tmp_path: Path) -> None:
+    # The weights' claim attaches to one node: a RollingUpdate's new pod elsewhere would hang on Multi-Attach.
+    on_claim = LLM.replace(
+        "volumes:\n", "volumes:\n  - name: weights\n    claim: {size: 500Gi, accessModes: [ReadWriteOnce]}\n"
+    ).replace(
+        "      download:\n        uri: URI\n        image: registry.example/fetch:1\n        volume: cache\n"
+        "        env:\n          - name: HF_TOKEN\n            secretKeyRef: {name: hf-token, key: token}\n",
+        "      volume: weights\n",
+    )
+    deployment = _obj(_render(tmp_path, on_claim.replace("SERVER", "vllm").replace("PP", "1")), "Deployment", "chat")
+    assert deployment["spec"]["strategy"] == {"type": "Recreate"}
+    shared = on_claim.replace("accessModes: [ReadWriteOnce]", "accessModes: [ReadOnlyMany]")
+    deployment = _obj(_render(tmp_path, shared.replace("SERVER", "vllm").replace("PP", "1")), "Deployment", "chat")
+    assert "strategy" not in deployment["spec"]

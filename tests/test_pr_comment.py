@@ -14,7 +14,8 @@ from pathlib import Path
 from benchmarks.fleet import write_fleet
 from generator.kube.footprint import Footprint
 from generator.review.changes import EnvironmentChanges, FieldChange, ObjectChange
-from generator.review.summary import COMMENT_LIMIT, FindingNote, Review, comment_length, markdown
+from generator.review.comment_size import COMMENT_LIMIT, comment_length
+from generator.review.summary import FindingNote, Review, markdown
 from tests.support import run_cli
 
 WORKLOADS = 1000
@@ -104,3 +105,18 @@ def test_the_limit_holds_at_any_limit() -> None:
     review = _review(objects=500, findings=100, diff_lines=1000)
     for limit in (4_000, 20_000, 65_536):
         assert comment_length(markdown(review, limit)) <= limit
+
+
+def test_the_description_of_an_edit_pull_request_fits_too() -> None:
+    from generator.review.pull_request import EditedValue, pull_request_body
+
+    review = _review(objects=3000, findings=0, diff_lines=5000)
+    values = [
+        EditedValue("prod", "workloads[serve].image", "registry.example/serve:1", "registry.example/serve:2", "prod.yaml:7")
+    ]
+    body = pull_request_body("Promote serve to prod", values, review.environments, review.file_diff, ["a note"])
+    assert comment_length(body) <= COMMENT_LIMIT
+    # The changed values and the resource table are whole; objects and the diff are cut with a note.
+    assert "| prod | `workloads[serve].image` | `registry.example/serve:1` | `registry.example/serve:2` | `prod.yaml:7` |" in body
+    assert "### Requested resources" in body
+    assert "Shortened to fit a pull-request comment" in body

@@ -344,3 +344,26 @@ def test_production_mistakes_are_located(tmp_path: Path, replace: str, by: str, 
     with pytest.raises(UserError) as raised:
         build(loaded)
     assert raised.value.one_line() == f"{tmp_path}/dev.yaml:{expected}"
+
+
+def test_a_server_on_a_read_write_once_claim_is_recreated_not_rolled(tmp_path: Path) -> None:
+    # A RollingUpdate starts the new pod before the old one stops: on another node it would hang on
+    # Multi-Attach. Recreate stops the old pod first; lint (pvc-rwo-shared) agrees with what render emits.
+    models = "  - name: models\n    claim: {size: 100Gi, accessModes: [ReadWriteOnce]}\n"
+    mount = "    mounts: [{volume: models, path: /models, role: model, readOnly: true}]\n"
+    write(tmp_path / "dev.yaml", BASE.replace("workloads:\n", models + "workloads:\n") + mount)
+    [loaded] = load_environments(tmp_path)
+    output = build(loaded)
+    assert _one(output, "Deployment")["spec"]["strategy"] == {"type": "Recreate"}
+    from generator.fleet.run import environment_findings
+    from generator.policy import load_catalog
+
+    findings = environment_findings(loaded, output, tmp_path / "rendered", load_catalog())
+    assert [f for f in findings if f.rule == "pvc-rwo-shared"] == []
+    # On a ReadWriteMany claim the default RollingUpdate stays.
+    write(
+        tmp_path / "dev.yaml",
+        BASE.replace("workloads:\n", models.replace("ReadWriteOnce", "ReadWriteMany") + "workloads:\n") + mount,
+    )
+    [loaded] = load_environments(tmp_path)
+    assert "strategy" not in _one(build(loaded), "Deployment")["spec"]

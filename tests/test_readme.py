@@ -156,3 +156,13 @@ def test_install_and_ci_sections_match_what_init_writes() -> None:
     assert f'python3 -m pip install "{install_requirement()}"' in README
     assert f"For mlgitops {__version__}," in README
     assert "python3 -m pip install mlgitops\n" in README
+
+
+def test_every_install_line_works_before_a_pypi_release_or_says_it_needs_one() -> None:
+    # Before the first release `pip install mlgitops` fails ("No matching distribution"): only the bullet
+    # about PyPI releases may say it; every other install line (workflow examples) pins the git tag.
+    installs = re.findall(r"pip install\s+(\S.*?)\s*(?:#.*)?$", README, re.MULTILINE)
+    mlgitops = [line for line in installs if "mlgitops" in line and "-e" not in line.split()]
+    assert mlgitops.count("mlgitops") == 1
+    assert [line for line in mlgitops if line != "mlgitops"] == [f'"{install_requirement()}"'] * (len(mlgitops) - 1)
+    assert len(mlgitops) >= 3

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from generator.errors import UserError
 from generator.yaml import fast_reader
-from generator.yaml.ambiguity import go_reading
+from generator.yaml.ambiguity import disagree
 from generator.yaml.emitter import BlockEmitter, Unsupported
 from generator.yaml.engine import ENGINE_VARIABLE, fast_engine
 from generator.yaml.reader import AmbiguousText, iter_documents, load_documents
@@ -117,21 +117,26 @@ def test_generated_documents_read_alike(value: Any, flow: bool | None, width: in
 @given(token=token_text.filter(lambda text: text.strip() == text and text != ""))
 def test_every_plain_token_a_reader_could_disagree_on_is_screened(token: str) -> None:
     """The ambiguity rule sees every plain scalar: texts it judges never take the fast path."""
-    text = f"k: {token}\n"
-    try:
-        [document] = yaml.load_all(text, Loader=yaml.CSafeLoader)
-    except yaml.YAMLError:
-        return
-    if not isinstance(document, dict) or document.get("k") != token:
-        return  # not a plain scalar reading as itself
-    if go_reading(token) is not None:
-        assert fast_reader.screen(text) is not None, token
+    for text in (f"k: {token}\n", f"{token}: v\n", f"- [{token}]\n"):
+        try:
+            yaml.load_all(text, Loader=yaml.CSafeLoader).__next__()
+        except Exception:
+            continue  # not a plain scalar (an indicator, a comment) or refused by PyYAML
+        if disagree(token):
+            assert fast_reader.screen(text) is not None, text
 
 
-@pytest.mark.parametrize(
-    "scalar", [s for s in TRICKY_SCALARS if s and go_reading(s) is not None and yaml.safe_load(f"a: {s}") == {"a": s}]
-)
+# The three readers' disagreements (ambiguity.disagree), every one of which the screen must send to PyYAML.
+DISAGREEING = [
+    *[s for s in TRICKY_SCALARS if s and disagree(s)],
+    *["yes", "Off", "y", "N", "1:30", "-1:30:00", "190:20:30", "2024-01-01", "2001-12-14t21:59:43.10-05:00"],
+    *["1e-4", "1E+3", "0o17", "09", "+.5", "1.e5", "-1e-3", "0o_7"],
+]
+
+
+@pytest.mark.parametrize("scalar", DISAGREEING)
 def test_ambiguous_plain_values_are_noted_on_the_fast_path_too(scalar: str) -> None:
+    assert disagree(scalar)
     text = f"a: {scalar}\nb: [{scalar}]\nquoted: '{scalar}'\n"
     fast: list[AmbiguousText] = []
     load_documents(text, "t.yaml", fast)
@@ -152,6 +157,8 @@ def test_ambiguous_plain_values_are_noted_on_the_fast_path_too(scalar: str) -> N
         ("a: \x00\n", "control characters are not allowed"),
         ("a: 'unclosed\n", "unexpected end of stream"),
         ("a: !!python/object:os.system x\n", "unsupported YAML tag"),
+        ("a: [1, {b: 0x_}]\n", "0x_ looks like a number or a date but is neither; quote it"),
+        ("x: &a 1\nwhen: 2024-02-30\n", "2024-02-30 looks like a number or a date"),
     ],
 )
 def test_refusals_on_the_fast_path_are_pyyamls_located_ones(text: str, message: str) -> None:

@@ -89,6 +89,10 @@ def lint(
 ) -> None:
     """Check Kubernetes YAML (files, folders, kustomize roots, or - for stdin) against the policy catalog.
 
+    In folders, documents that are not Kubernetes objects are skipped (and counted); a file that
+    is not valid YAML is reported and the rest is still linted. Files named on the command line
+    must hold Kubernetes objects only.
+
     Exit codes: 0 clean, 1 findings at or above --fail-on, 2 unreadable input or usage.
     """
     from generator.kube.custom_resources import load_crds, project_schemas
@@ -103,12 +107,14 @@ def lint(
     try:
         targets = list(paths) or (["rendered"] if Path("rendered").is_dir() else ["."])
         catalog = _catalog(policy_dirs, config_file, Path.cwd())
-        custom = project_schemas().merged(load_crds(list(crds))) if crds else project_schemas()
         found = collect(targets, allow_remote=allow_remote, progress=out.progress)
         out.detail(f"read {found.files} file(s), {len(found.manifests)} object(s) in {time.perf_counter() - started:.2f} s")
+        custom = project_schemas().merged(load_crds(list(crds))) if crds else project_schemas()
         if environment is not None:
             for manifest in found.manifests:
                 manifest.environment = environment
+        if found.errors and not found.manifests:
+            raise UserErrors(found.errors)  # nothing could be linted: the errors are the whole report
         context = PolicyContext(environment=environment, kubernetes_version=kubernetes_version, custom_schemas=custom)
         active = catalog.active()
         shown = len(active) * len(found.manifests) if len(found.manifests) >= PROGRESS_FROM_OBJECTS else 0
@@ -122,14 +128,18 @@ def lint(
             out.result(report([], {}, "sarif", facts.finished(EXIT_BAD_INPUT, errors)))
         fail(error)
         return
-    exit_code = EXIT_FINDINGS if fails(findings, fail_on) else 0
+    # What could not be read is reported (and exits 2); the rest was linted.
+    unread = [each for problem in found.errors for each in (problem.errors if isinstance(problem, UserErrors) else [problem])]
+    exit_code = EXIT_BAD_INPUT if unread else EXIT_FINDINGS if fails(findings, fail_on) else 0
     if output_format == "sarif":
         # Code scanning reports a rendered object's finding at the environment-file line a reviewer edits.
         from generator.fleet.sources import with_environment_sources
 
         roots = [facts.repository_root or facts.working_directory, facts.working_directory]
         findings = with_environment_sources(findings, found.manifests, roots)
-    out.result(report(findings, catalog.policies, output_format, facts.finished(exit_code), colour=out.colour_out))
+    out.result(report(findings, catalog.policies, output_format, facts.finished(exit_code, unread), colour=out.colour_out))
+    for each in unread:
+        out.error(terminal(each.one_line()))
     if catalog.config_file is not None:
         out.info(terminal(f"note: applied policy configuration {catalog.config_file}"))
     for note in found.notes:

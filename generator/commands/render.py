@@ -6,7 +6,7 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -15,6 +15,9 @@ from generator.commands.console import console
 from generator.commands.options import environment_option, environments_dir_option, policies_option
 from generator.errors import UserError, UserErrors
 from generator.output.inert import terminal, terminal_lines
+
+if TYPE_CHECKING:
+    from generator.fleet.run import RenderedFleet
 
 EXIT_DRIFT = 1
 EXIT_BAD_INPUT = 2
@@ -27,6 +30,25 @@ def fail(error: UserError) -> None:
     for each in error.errors if isinstance(error, UserErrors) else [error]:
         console().error(terminal(each.one_line()))
     sys.exit(EXIT_BAD_INPUT)
+
+
+def stop_on_findings(fleet: RenderedFleet) -> None:
+    """Print the configuration applied and the policy findings of a render; exit 1, before anything is written, on an error."""
+    from generator.output.reporters import text
+    from generator.policy import fails
+
+    out = console()
+    if fleet.config_file is not None:
+        out.info(terminal(f"note: applied policy configuration {fleet.config_file}"))
+    findings = fleet.findings
+    # Waived findings are accepted on purpose; `mlgitops lint` lists them with their reasons.
+    shown = [finding for finding in findings if finding.waiver is None]
+    if shown:
+        click.echo(text(shown, fleet.policies, fixes=True, colour_on=out.colour_err), err=True, nl=False, color=out.colour_err)
+    if fails(findings):
+        errors = sum(1 for f in findings if f.waiver is None and f.severity == "error")
+        click.echo(f"{errors} error finding(s): nothing was written (see `mlgitops explain RULE`)", err=True)
+        sys.exit(EXIT_DRIFT)
 
 
 @click.command()
@@ -94,12 +116,12 @@ def template(environments: tuple[str, ...], environments_dir: Path, policy_dirs:
         fail(error)
 
 
-def _render(environments: tuple[str, ...], environments_dir: Path, output_dir: Path, policy_dirs: tuple[Path, ...]) -> Any:
+def _render(
+    environments: tuple[str, ...], environments_dir: Path, output_dir: Path, policy_dirs: tuple[Path, ...]
+) -> RenderedFleet:
     """Load, render and check; error findings print and exit 1 (nothing is written or printed)."""
     from generator.fleet.run import render_fleet
     from generator.load.environments import load_environments
-    from generator.output.reporters import text
-    from generator.policy import fails
 
     out = console()
     started = time.perf_counter()
@@ -109,16 +131,7 @@ def _render(environments: tuple[str, ...], environments_dir: Path, output_dir: P
     with out.progress(workloads, "rendering", PROGRESS_FROM_WORKLOADS) as advance:
         fleet = render_fleet(loaded, output_dir, list(policy_dirs), advance)
     out.detail(f"rendered and checked {workloads} workload(s) in {time.perf_counter() - started:.2f} s")
-    if fleet.config_file is not None:
-        out.info(terminal(f"note: applied policy configuration {fleet.config_file}"))
-    # Waived findings are accepted on purpose; `mlgitops lint` lists them with their reasons.
-    shown = [finding for finding in fleet.findings if finding.waiver is None]
-    if shown:
-        click.echo(text(shown, fleet.policies, fixes=True, colour_on=out.colour_err), err=True, nl=False, color=out.colour_err)
-    if fails(fleet.findings):
-        errors = sum(1 for f in fleet.findings if f.waiver is None and f.severity == "error")
-        click.echo(f"{errors} error finding(s): nothing was written (see `mlgitops explain RULE`)", err=True)
-        sys.exit(EXIT_DRIFT)
+    stop_on_findings(fleet)
     return fleet
 
 
@@ -130,18 +143,14 @@ def _print_stream(outputs: list[Any]) -> None:
     console().result("---\n".join(documents))
 
 
-def _write_or_check(fleet: Any, environments: tuple[str, ...], output_dir: Path, check: bool) -> None:
+def _write_or_check(fleet: RenderedFleet, environments: tuple[str, ...], output_dir: Path, check: bool) -> None:
+    from generator.fleet.run import wanted_files
     from generator.output import colour, tree
 
     out = console()
     outputs = fleet.outputs
-    wanted: dict[str, dict[str, str]] = {output.name: output.files for output in outputs}
-    if not environments:
-        # ArgoCD/Flux folders hold every environment's file, so only a full render rewrites them.
-        for output in outputs:
-            for path, content in output.gitops_files.items():
-                folder, _, name = path.partition("/")
-                wanted.setdefault(folder, {})[name] = content
+    # ArgoCD/Flux folders hold every environment's file, so only a full render rewrites them.
+    wanted = wanted_files(outputs, gitops=not environments)
     # A full render also deletes the folders of environments that no longer exist (only folders
     # mlgitops can prove it wrote: see output/ownership.py).
     remove_stale = not environments

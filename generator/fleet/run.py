@@ -82,6 +82,17 @@ def render_fleet(
     return fleet
 
 
+def wanted_files(outputs: list[EnvironmentOutput], *, gitops: bool) -> dict[str, dict[str, str]]:
+    """Folder of rendered/ → file → text; ``gitops`` adds the ArgoCD/Flux folders, which hold every environment's file."""
+    wanted: dict[str, dict[str, str]] = {output.name: output.files for output in outputs}
+    if gitops:
+        for output in outputs:
+            for path, content in output.gitops_files.items():
+                folder, _, name = path.partition("/")
+                wanted.setdefault(folder, {})[name] = content
+    return wanted
+
+
 def environment_findings(
     environment: LoadedEnvironment, output: EnvironmentOutput, output_dir: Path, catalog: Catalog
 ) -> list[Finding]:

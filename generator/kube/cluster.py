@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-DEFAULT_GPU_TAINT_KEY = "nvidia.com/gpu"
+from generator.kube.accelerators import NVIDIA_GPU, accelerator, is_accelerator, is_accelerator_class, taint_key_of
+
+DEFAULT_GPU_TAINT_KEY = NVIDIA_GPU
 
 
 @dataclass(frozen=True)
@@ -50,57 +52,19 @@ class NodePoolFacts:
         )
 
 
-# Extended resources of accelerators (device plugins) and the taint key their nodes usually carry.
-# A name ending in '-' is a prefix (MIG profiles, Ascend models). Sources: the NVIDIA, AMD, Intel,
-# Habana, AWS Neuron and Google TPU device plugins; GKE and EKS taint accelerator nodes with these keys.
-ACCELERATOR_TAINT_KEYS: dict[str, str] = {
-    "nvidia.com/gpu": "nvidia.com/gpu",
-    "nvidia.com/gpu.shared": "nvidia.com/gpu",
-    "nvidia.com/mig-": "nvidia.com/gpu",
-    "amd.com/gpu": "amd.com/gpu",
-    "gpu.intel.com/i915": "gpu.intel.com/i915",
-    "gpu.intel.com/xe": "gpu.intel.com/xe",
-    "habana.ai/gaudi": "habana.ai/gaudi",
-    "aws.amazon.com/neuron": "aws.amazon.com/neuron",
-    "aws.amazon.com/neuroncore": "aws.amazon.com/neuron",
-    "aws.amazon.com/neurondevice": "aws.amazon.com/neuron",
-    "google.com/tpu": "google.com/tpu",
-    "huawei.com/ascend-": "huawei.com/ascend",
-}
-# DRA DeviceClasses that hand out accelerators (the drivers' default class names), and the taint key
-# of the nodes that have such devices (the same nodes the device plugins taint).
-ACCELERATOR_DEVICE_CLASSES: dict[str, str] = {
-    "gpu.nvidia.com": "nvidia.com/gpu",
-    "mig.nvidia.com": "nvidia.com/gpu",
-    "gpu.amd.com": "amd.com/gpu",
-    "gpu.intel.com": "gpu.intel.com/i915",
-    "gaudi.habana.ai": "habana.ai/gaudi",
-    "neuron.aws.com": "aws.amazon.com/neuron",
-    "tpu.google.com": "google.com/tpu",
-}
-
-
-def _accelerator_entry(name: str) -> str | None:
-    if name in ACCELERATOR_TAINT_KEYS:
-        return name
-    prefix = next((key for key in ACCELERATOR_TAINT_KEYS if key.endswith("-") and name.startswith(key)), None)
-    if prefix is not None:
-        return prefix
-    # MIG slices shared by time-slicing keep the '.shared' suffix of the device plugin's renaming.
-    return _accelerator_entry(name.removesuffix(".shared")) if name.endswith(".shared") else None
-
-
 def is_gpu_resource(name: str) -> bool:
-    """Whether a resource name is an accelerator device (any GPU, MIG slice, Gaudi, Neuron, TPU, ...).
+    """Whether a resource name is an accelerator device (any GPU, MIG slice, shared GPU, Gaudi, Neuron, TPU, Ascend).
 
     Extended resources only; cpu, memory and other extended resources (hugepages, RDMA) are not.
+    The facts live in ``generator.kube.accelerators``.
     """
-    return _accelerator_entry(name) is not None or name.endswith("/gpu")
+    return is_accelerator(name)
 
 
 def is_shared_gpu(name: str) -> bool:
     """Whether the resource is a time-sliced share of a GPU (NVIDIA device plugin with renameByDefault)."""
-    return is_gpu_resource(name) and name.endswith(".shared")
+    found = accelerator(name)
+    return found is not None and found.shared
 
 
 def accelerator_taint_key(name: str) -> str | None:
@@ -108,17 +72,12 @@ def accelerator_taint_key(name: str) -> str | None:
 
     An unknown extended resource's own name; None for a DeviceClass nothing is known about.
     """
-    if name in ACCELERATOR_DEVICE_CLASSES:
-        return ACCELERATOR_DEVICE_CLASSES[name]
-    entry = _accelerator_entry(name)
-    if entry is not None:
-        return ACCELERATOR_TAINT_KEYS[entry]
-    return name if "/" in name else None
+    return taint_key_of(name)
 
 
 def is_accelerator_device_class(name: str) -> bool:
     """Whether a DRA DeviceClass hands out accelerators (a known driver class, or one naming gpu/tpu)."""
-    return name in ACCELERATOR_DEVICE_CLASSES or any(word in name.split(".")[0] for word in ("gpu", "tpu", "mig", "neuron"))
+    return is_accelerator_class(name)
 
 
 def toleration_matches(toleration: Mapping[str, Any], taint: Taint) -> bool:

@@ -160,6 +160,14 @@ def strict_schema(node: Any, path: tuple[str | int, ...] = ()) -> Any:
             continue
         else:
             converted[key] = value
+    required = converted.get("required")
+    properties = converted.get("properties")
+    if isinstance(required, list) and isinstance(properties, dict):
+        # The API server applies a property's `default` before it validates: such a field is never missing.
+        defaulted = {name for name, child in properties.items() if isinstance(child, dict) and "default" in child}
+        converted["required"] = [name for name in required if name not in defaulted]
+        if not converted["required"]:
+            del converted["required"]
     if node.get("x-kubernetes-int-or-string"):
         converted.pop("type", None)
         converted["anyOf"] = [{"type": "integer"}, {"type": "string"}]

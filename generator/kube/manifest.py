@@ -10,12 +10,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from generator.errors import Location, UserError
+from generator.yaml.ambiguity import kubectl_key, kubectl_value, pyyaml_reading
 from generator.yaml.reader import AmbiguousText, compose_all, load_documents
+
+if TYPE_CHECKING:
+    from generator.kube.pods import PodTemplate
 
 PathSegment = str | int
 FieldPath = tuple[PathSegment, ...]
@@ -29,10 +33,14 @@ class ObjectRef:
     kind: str
     namespace: str
     name: str
+    generate_name: str = field(default="", compare=False)
+    """``metadata.generateName``: the prefix the API server completes when ``name`` is empty."""
 
     def __str__(self) -> str:
+        """``Kind namespace/name`` as kubectl prints it; ``prefix*`` for an object named by ``generateName``."""
         where = f"{self.namespace}/" if self.namespace else ""
-        return f"{self.kind} {where}{self.name}"
+        name = self.name or (f"{self.generate_name}*" if self.generate_name else "(no name)")
+        return f"{self.kind} {where}{name}"
 
 
 @dataclass
@@ -66,7 +74,25 @@ class Manifest:
             kind=str(self.obj.get("kind", "")),
             namespace=str(metadata.get("namespace") or ""),
             name=str(metadata.get("name") or ""),
+            generate_name=str(metadata.get("generateName") or ""),
         )
+
+    @property
+    def namespace(self) -> str:
+        """The namespace the object lands in, for matching objects with each other: its own, or ``default``.
+
+        kubectl applies an object without a namespace to its context's namespace, ``default``
+        unless configured otherwise, so a pod without one and a Secret in ``default`` meet.
+        Messages show ``ref.namespace`` as written.
+        """
+        return self.ref.namespace or "default"
+
+    @cached_property
+    def pod_templates(self) -> list[PodTemplate]:
+        """The object's pod templates (``kube.pods.pod_templates``), found once: every rule asks for them."""
+        from generator.kube.pods import pod_templates
+
+        return pod_templates(self.obj)
 
     def _root(self) -> yaml.Node | None:
         if self.node is None and self.text is not None and not self._composed:
@@ -81,6 +107,22 @@ class Manifest:
             self.node = node
         return self.node
 
+    def written(self, path: Sequence[PathSegment]) -> str | None:
+        """The scalar at ``path`` as the file spells it (quotes included when quoted), or None for no scalar there."""
+        node = self._root()
+        for segment in path:
+            if isinstance(node, yaml.MappingNode):
+                node = _mapping_value(node, str(segment))
+            elif isinstance(node, yaml.SequenceNode) and isinstance(segment, int) and 0 <= segment < len(node.value):
+                node = node.value[segment]
+            else:
+                return None
+        if not isinstance(node, yaml.ScalarNode):
+            return None
+        if node.style in ("'", '"'):
+            return f"{node.style}{node.value}{node.style}"
+        return str(node.value)
+
     def locate(self, path: Sequence[PathSegment], *, key: bool = False) -> Location:
         """The position of the field at ``path``, or of its nearest existing parent.
 
@@ -91,6 +133,7 @@ class Manifest:
         if node is None:
             return Location(self.file, 1, 1)
         mark = node.start_mark
+        key_mark = None
         for index, segment in enumerate(path):
             last = index == len(path) - 1
             found: yaml.Node | None = None
@@ -101,10 +144,14 @@ class Manifest:
                         if last and key:
                             mark = key_node.start_mark
                             return Location(self.file, mark.line + 1, mark.column + 1)
+                        key_mark = key_node.start_mark
                         break
             elif isinstance(node, yaml.SequenceNode) and isinstance(segment, int) and 0 <= segment < len(node.value):
                 found = node.value[segment]
+                key_mark = None
             if found is None:
+                if key and key_mark is not None:
+                    mark = key_mark  # a field missing below one that exists: point at the key that does
                 break
             node = found
             mark = node.start_mark
@@ -118,11 +165,36 @@ def load_manifests(text: str, file: str) -> list[Manifest]:
     A ``kind: List`` is unpacked into its items. Objects come from the fast reader; a position
     is found (by composing the text again) only for an error or a finding.
     """
-    manifests: list[Manifest] = []
+    return read_manifests(text, file, strict=True).manifests
+
+
+@dataclass
+class ManifestsRead:
+    """The objects of one file, and how many of its documents were not Kubernetes objects (when not strict)."""
+
+    manifests: list[Manifest] = field(default_factory=list)
+    skipped: int = 0
+
+
+def is_object(document: Any) -> bool:
+    """Whether a YAML document is a Kubernetes object: a mapping with text ``apiVersion`` and ``kind``."""
+    return isinstance(document, dict) and all(isinstance(document.get(k), str) and document[k] for k in ("apiVersion", "kind"))
+
+
+def read_manifests(text: str, file: str, *, strict: bool) -> ManifestsRead:
+    """The Kubernetes objects of a YAML file. ``strict``: any other document is a located error;
+    otherwise such documents (a CI workflow, Helm values, package.json) are skipped and counted.
+    Invalid YAML is an error either way."""
+    read = ManifestsRead()
+    manifests = read.manifests
     ambiguous: list[AmbiguousText] = []
     for index, obj in enumerate(load_documents(text, file, ambiguous)):
         if obj is None:
             continue
+        if not strict and not is_object(obj):
+            read.skipped += 1
+            continue
+        as_kubectl_reads(obj, [found for found in ambiguous if found.document == index])
         if not isinstance(obj, dict):
             shape = "list" if isinstance(obj, list) else "text value" if isinstance(obj, str) else "plain value"
             raise UserError(f"document {index + 1} is a {shape}, not a Kubernetes object mapping", _start(text, file, index, ()))
@@ -133,7 +205,44 @@ def load_manifests(text: str, file: str) -> list[Manifest]:
         manifests.append(_checked(obj, file, index, text, ()))
     for found in ambiguous:
         _attach(found, manifests)
-    return manifests
+    return read
+
+
+def as_kubectl_reads(document: Any, found: Sequence[AmbiguousText]) -> None:
+    """Give the plain scalars YAML readers disagree on the value kubectl sends (``1:30`` stays text, ``y`` is true).
+
+    PyYAML built ``document``; the API server receives what Go's YAML 1.1 reader makes of the
+    same text, so that is what schemas and rules must judge. Keys become the strings kubectl
+    turns them into.
+    """
+    for item in found:
+        parent = _container_at(document, item.path[:-1])
+        if not isinstance(parent, (dict, list)):
+            continue
+        wanted = pyyaml_reading(item.text).value
+        if item.key and isinstance(parent, dict) and wanted in parent:
+            renamed = kubectl_key(item.text)
+            entries = [(renamed if key == wanted else key, value) for key, value in parent.items()]
+            parent.clear()
+            parent.update(entries)
+        elif not item.key:
+            last = item.path[-1] if item.path else None
+            in_mapping = isinstance(parent, dict) and last in parent
+            in_list = isinstance(parent, list) and isinstance(last, int) and 0 <= last < len(parent)
+            if in_mapping or in_list:
+                parent[last] = kubectl_value(item.text)  # type: ignore[index]
+
+
+def _container_at(document: Any, path: FieldPath) -> Any:
+    node = document
+    for segment in path:
+        if isinstance(node, dict):
+            node = next((value for key, value in node.items() if str(key) == str(segment) or key == segment), None)
+        elif isinstance(node, list) and isinstance(segment, int) and 0 <= segment < len(node):
+            node = node[segment]
+        else:
+            return None
+    return node
 
 
 def _start(text: str, file: str, document: int, base_path: FieldPath) -> Location:

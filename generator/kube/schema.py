@@ -22,10 +22,77 @@ from generator.errors import UserError
 
 @dataclass(frozen=True)
 class SchemaProblem:
-    """One way an object fails its schema: the field path and what is wrong there."""
+    """One way an object fails its schema: the field path and what is wrong there.
+
+    ``instance`` is the failing value, ``validator`` the JSON Schema keyword it failed and
+    ``expected`` that keyword's value (for ``type``: the type or types wanted).
+    """
 
     path: tuple[str | int, ...]
     message: str
+    instance: Any = None
+    validator: str = ""
+    expected: Any = None
+
+
+_TYPE_WORDS = {
+    "string": "text",
+    "integer": "a whole number",
+    "number": "a number",
+    "boolean": "a boolean",
+    "object": "a mapping",
+    "array": "a list",
+    "null": "null",
+}
+
+
+def _kind_of(value: Any) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return "null" if value is None else "a value"
+
+
+def worded(problem: SchemaProblem, written: str | None) -> str:
+    """The problem in words that quote the value as the user wrote it (never Python's repr), with the fix.
+
+    ``written`` is the scalar's text in the file (quotes included when it was quoted), or
+    None when unknown. A type mismatch says what the value is and what is wanted; a plain
+    number or boolean where text is wanted gets "quote it".
+    """
+    if problem.validator == "type":
+        wanted = [problem.expected] if isinstance(problem.expected, str) else list(problem.expected or [])
+        wanted = [kind for kind in wanted if kind != "null"] or wanted
+        shown = written if written is not None else _plain(problem.instance)
+        words = " or ".join(_TYPE_WORDS.get(str(kind), str(kind)) for kind in wanted)
+        message = f"{shown} is {_kind_of(problem.instance)}, not {words}"
+        quoted = written is not None and written[:1] in ("'", '"')
+        if "string" in wanted and written is not None and not quoted and not isinstance(problem.instance, (dict, list)):
+            message += f": quote it ('{written}') to keep it text"
+        elif quoted and isinstance(problem.instance, str) and set(wanted) & {"integer", "number", "boolean"}:
+            message += ": write it without quotes"
+        return message
+    shown_repr = repr(problem.instance)
+    if written is not None and problem.instance is not None and problem.message.startswith(shown_repr):
+        return written + problem.message[len(shown_repr) :]
+    return problem.message
+
+
+def _plain(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    if isinstance(value, (dict, list)):
+        return "a mapping" if isinstance(value, dict) else "a list"
+    return json.dumps(value) if isinstance(value, str) else str(value)
 
 
 class UnknownKind(Exception):
@@ -79,15 +146,31 @@ def registry(version: str) -> Any:
     return _registry(version)
 
 
+# Fields the OpenAPI documents list as required although the API server never refused their absence:
+# StatefulSetSpec.serviceName (required in the OpenAPI only because the Go field lacked omitempty; the
+# documents of 1.33 and later no longer require it, and no version's validation did).
+_NOT_REQUIRED_BY_THE_API_SERVER = {"io.k8s.api.apps.v1.StatefulSetSpec": ("serviceName",)}
+
+
+@cache
+def _definitions(version: str) -> dict[str, Any]:
+    """The shared definitions of ``version``, with only what the API server really requires marked required."""
+    folder = _schema_root() / f"v{version}.0-local-strict"
+    definitions: dict[str, Any] = json.loads((folder / "_definitions.json").read_text(encoding="utf-8"))
+    for name, fields in _NOT_REQUIRED_BY_THE_API_SERVER.items():
+        definition = definitions.get("$defs", {}).get(name)
+        if isinstance(definition, dict) and isinstance(definition.get("required"), list):
+            definition["required"] = [field for field in definition["required"] if field not in fields]
+    return definitions
+
+
 @cache
 def _registry(version: str) -> Any:
     from referencing import Resource
 
     from generator.kube.user_schema import safe_registry
 
-    folder = _schema_root() / f"v{version}.0-local-strict"
-    definitions = json.loads((folder / "_definitions.json").read_text(encoding="utf-8"))
-    return Resource.from_contents(definitions) @ safe_registry()
+    return Resource.from_contents(_definitions(version)) @ safe_registry()
 
 
 def _schema_file(api_version: str, kind: str) -> str:
@@ -190,8 +273,7 @@ def _fast_registry(version: str) -> Any:
     jsonschema_rs = _jsonschema_rs()
     if jsonschema_rs is None:  # pragma: no cover - an optional speed-up
         return None
-    folder = _schema_root() / f"v{version}.0-local-strict"
-    definitions = json.loads((folder / "_definitions.json").read_text(encoding="utf-8"))
+    definitions = _definitions(version)
     return jsonschema_rs.Registry([(definitions["$id"], definitions)])
 
 
@@ -259,4 +341,4 @@ def _problems(errors: Iterator[Any]) -> Iterator[SchemaProblem]:
             continue
         if len(message) > 200:
             message = message[:197] + "..."
-        yield SchemaProblem(path, message)
+        yield SchemaProblem(path, message, error.instance, str(error.validator), error.validator_value)

@@ -7,8 +7,6 @@ wrong; values inherited from a base file point at the base file.
 from __future__ import annotations
 
 import os
-import types
-import typing
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +21,7 @@ from generator.load.source import SourceNode, locate, parse, read_text
 from generator.load.suggest import field_homes, typo_of
 from generator.paths import shown_path
 from generator.spec.environment import Environment
+from generator.spec.fields import keys, models_at
 from generator.spec.problems import SpecProblem
 
 FieldPath = tuple[str | int, ...]
@@ -56,9 +55,15 @@ def environment_files(root: Path) -> list[Path]:
     return sorted(p for p in root.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
 
 
-def load_environments(root: Path, names: Sequence[str] = ()) -> list[LoadedEnvironment]:
-    """Load every concrete environment under ``root`` (or only ``names``), sorted by name."""
-    layers: dict[Path, SourceNode] = {}
+def load_environments(
+    root: Path, names: Sequence[str] = (), layers: dict[Path, SourceNode] | None = None
+) -> list[LoadedEnvironment]:
+    """Load every concrete environment under ``root`` (or only ``names``), sorted by name.
+
+    ``layers`` (resolved path → ``parse_layer`` tree) stands in for files as they would be after an
+    edit, and collects every file read.
+    """
+    layers = {} if layers is None else layers
     concrete: dict[str, Path] = {}
     problems: list[UserError] = []
     root_real = root.resolve()
@@ -158,14 +163,19 @@ def shared_errors(failed: Sequence[tuple[str, str, UserError]]) -> UserErrors:
     return UserErrors(own)
 
 
+def parse_layer(text: str, path: Path) -> SourceNode:
+    """One environment file's own tree (before `extends:`), checked as loading checks it."""
+    tree = parse(text, shown_path(path))
+    if not tree.is_mapping:
+        raise UserError(f"an environment file must be a mapping of fields, not a {_kind_of(tree)}", tree.location)
+    check_unique_names(tree)
+    return tree
+
+
 def _layer(path: Path, cache: dict[Path, SourceNode]) -> SourceNode:
     resolved = path.resolve()
     if resolved not in cache:
-        tree = parse(read_text(path, shown_path(path)), shown_path(path))
-        if not tree.is_mapping:
-            raise UserError(f"an environment file must be a mapping of fields, not a {_kind_of(tree)}", tree.location)
-        check_unique_names(tree)
-        cache[resolved] = tree
+        cache[resolved] = parse_layer(read_text(path, shown_path(path)), path)
     return cache[resolved]
 
 
@@ -180,6 +190,20 @@ def _kind_of(node: SourceNode) -> str:
 def load_environment(path: Path, root: Path, cache: dict[Path, SourceNode] | None = None) -> LoadedEnvironment:
     """Load one environment file, resolving its `extends:` chain within ``root``."""
     cache = {} if cache is None else cache
+    chain = extends_chain(path, root, cache)
+    merged = merge_layers([_layer(layer, cache) for layer in chain])
+    try:
+        spec = Environment.model_validate(merged.plain())
+    except ValidationError as error:
+        raise UserErrors(validation_errors(error, merged, Environment)) from None
+    from generator.load.files import read_named_files
+
+    files = read_named_files(spec, merged, {shown_path(layer): layer for layer in chain}, root)
+    return LoadedEnvironment(name=path.stem, file=shown_path(path), spec=spec.with_files(files), tree=merged)
+
+
+def extends_chain(path: Path, root: Path, cache: dict[Path, SourceNode]) -> list[Path]:
+    """The environment file and the bases it extends, nearest first: ``[prod.yaml, base.yaml]``."""
     chain = [path]
     resolved = {path.resolve()}  # the chain's files, resolved once each: the cycle check stays linear
     tree = _layer(path, cache)
@@ -193,19 +217,16 @@ def load_environment(path: Path, root: Path, cache: dict[Path, SourceNode] | Non
         chain.append(base)
         resolved.add(base.resolve())
         tree = _layer(base, cache)
-    merged = strip_deletes(_layer(chain[-1], cache))
-    for layer_path in reversed(chain[:-1]):
-        merged = merge(merged, _layer(layer_path, cache))
-    body = {k: v for k, v in merged.mapping().items() if k not in LAYER_KEYS}
-    merged = SourceNode(body, merged.location, merged.key_location)
-    try:
-        spec = Environment.model_validate(merged.plain())
-    except ValidationError as error:
-        raise UserErrors(validation_errors(error, merged, Environment)) from None
-    from generator.load.files import read_named_files
+    return chain
 
-    files = read_named_files(spec, merged, {shown_path(layer): layer for layer in chain}, root)
-    return LoadedEnvironment(name=path.stem, file=shown_path(path), spec=spec.with_files(files), tree=merged)
+
+def merge_layers(layers: list[SourceNode]) -> SourceNode:
+    """Layers (nearest first, as ``extends_chain`` lists them) merged into one tree, without `extends`/`abstract`."""
+    merged = strip_deletes(layers[-1])
+    for layer in reversed(layers[:-1]):
+        merged = merge(merged, layer)
+    body = {k: v for k, v in merged.mapping().items() if k not in LAYER_KEYS}
+    return SourceNode(body, merged.location, merged.key_location)
 
 
 def _base_path(extends: SourceNode, child: Path, root: Path, chain: list[Path], resolved: set[Path]) -> Path:
@@ -314,46 +335,7 @@ def _message(detail: Any, path: FieldPath, model: type[BaseModel]) -> str:
 
 
 def _field_names(model: type[BaseModel], path: FieldPath) -> set[str]:
-    candidates: list[type[BaseModel]] = [model]
-    for segment in path:
-        if isinstance(segment, int):
-            continue
-        following: list[type[BaseModel]] = []
-        for candidate in candidates:
-            for name, info in candidate.model_fields.items():
-                if (info.alias or name) == segment:
-                    following.extend(_models_in(info.annotation))
-        if following:
-            candidates = following
-        else:
-            # A discriminated union's tag: keep the member whose `kind`/`type` literal matches.
-            tagged = [c for c in candidates if segment in _tags(c)]
-            candidates = tagged or candidates
-    return {info.alias or name for candidate in candidates for name, info in candidate.model_fields.items()}
-
-
-def _tags(model: type[BaseModel]) -> set[str]:
-    tags: set[str] = set()
-    for field_name in ("kind", "type"):
-        info = model.model_fields.get(field_name)
-        if info is not None and typing.get_origin(info.annotation) is typing.Literal:
-            tags.update(str(a) for a in typing.get_args(info.annotation))
-    return tags
-
-
-def _models_in(annotation: Any) -> list[type[BaseModel]]:
-    origin = typing.get_origin(annotation)
-    # On Python 3.10 `list[X]` passes isinstance(..., type) but not issubclass: test plain classes only.
-    if origin is None and isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return [annotation]
-    if origin is typing.Annotated:
-        return _models_in(typing.get_args(annotation)[0])
-    if origin in (typing.Union, types.UnionType, list, dict, tuple):
-        found: list[type[BaseModel]] = []
-        for argument in typing.get_args(annotation):
-            found.extend(_models_in(argument))
-        return found
-    return []
+    return {key for candidate in models_at(model, path) for key in keys(candidate)}
 
 
 def sorted_errors(errors: Iterable[UserError]) -> list[UserError]:

@@ -47,6 +47,15 @@ class SourceNode:
         assert isinstance(self.value, list)
         return self.value
 
+    @classmethod
+    def from_plain(cls, value: Any, location: Location) -> SourceNode:
+        """A tree of plain values, every node at ``location`` (for merging trees that were never files)."""
+        if isinstance(value, dict):
+            return cls({str(key): cls.from_plain(child, location) for key, child in value.items()}, location)
+        if isinstance(value, list):
+            return cls([cls.from_plain(child, location) for child in value], location)
+        return cls(value, location)
+
     def plain(self) -> Any:
         """The value without positions, as plain dicts, lists and scalars."""
         if isinstance(self.value, dict):

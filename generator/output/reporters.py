@@ -13,9 +13,7 @@ _GITHUB_COMMAND = {"error": "error", "warning": "warning", "info": "notice"}
 
 
 def _object(finding: Finding) -> str:
-    ref = finding.object_ref
-    where = f"{ref.namespace}/" if ref.namespace else ""
-    return f"{ref.kind} {where}{ref.name}"
+    return str(finding.object_ref)
 
 
 def text(findings: Sequence[Finding], policies: dict[str, Policy], *, fixes: bool = False, colour_on: bool = False) -> str:

@@ -4,11 +4,15 @@ Every writer of mlgitops (the rendered tree's staging folders, `init`, `diff`'s 
 creates files with this module: each folder on the way is created or must be a real folder (not a
 link), and each file is opened with ``O_CREAT | O_EXCL | O_NOFOLLOW``, so a link planted under the
 name (even a dangling one) makes the write fail instead of landing wherever the link points.
+`set` and `promote` replace an environment file the same way: the new text goes to a new hidden
+sibling, is flushed to disk and renamed over the file, which must be a regular file (not a link).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import secrets
 import stat
 from pathlib import Path, PurePosixPath
 
@@ -71,4 +75,46 @@ def create_file(base: Path, relative: str, content: str | bytes) -> Path:
     return target
 
 
-__all__ = ["create_file", "make_folders", "refuse_links_on_the_way", "require_real_folder"]
+def check_replaceable(path: Path) -> os.stat_result | None:
+    """The file's status if it may be replaced (a regular file in a real folder, or none yet); else a UserError."""
+    shown = shown_path(path)
+    require_real_folder(path.parent)
+    try:
+        status = os.lstat(path)
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        raise UserError(f"{shown}: cannot read file status: {error.strerror}") from None
+    if stat.S_ISLNK(status.st_mode):
+        raise UserError(f"{shown} is a symbolic link; mlgitops never writes through links (edit the file it points to)")
+    if not stat.S_ISREG(status.st_mode):
+        raise UserError(f"{shown} is not a regular file")
+    return status
+
+
+def replace_file(path: Path, content: bytes) -> None:
+    """Replace ``path`` so that readers (and a crash) see the old file or the new one, never half of it.
+
+    Its permissions are kept. A link, or anything but a regular file, under the name is refused.
+    """
+    status = check_replaceable(path)
+    temporary = path.parent / f".{path.name}.{secrets.token_hex(6)}.mlgitops"
+    try:
+        descriptor = os.open(temporary, _FLAGS, stat.S_IMODE(status.st_mode) if status else 0o644)
+        try:
+            with os.fdopen(descriptor, "wb", closefd=False) as stream:
+                stream.write(content)
+                stream.flush()
+                os.fsync(stream.fileno())
+        finally:
+            os.close(descriptor)
+        if status is not None:
+            os.chmod(temporary, stat.S_IMODE(status.st_mode))
+        os.replace(temporary, path)
+    except OSError as error:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise UserError(f"cannot write {shown_path(path)}: {error.strerror}; the file is unchanged") from None
+
+
+__all__ = ["check_replaceable", "create_file", "make_folders", "refuse_links_on_the_way", "replace_file", "require_real_folder"]

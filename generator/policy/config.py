@@ -1,4 +1,4 @@
-"""The repository's policy configuration (.mlgitops.yaml): rules on/off, severities, extra policy folders."""
+"""The repository's configuration (.mlgitops.yaml): rules on/off, severities, extra policy folders, promoted fields."""
 
 from __future__ import annotations
 
@@ -20,6 +20,11 @@ _CONFIG_SCHEMA: dict[str, Any] = {
     "additionalProperties": False,
     "properties": {
         "policies": {"type": "array", "items": {"type": "string", "minLength": 1}},
+        "promote": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {"fields": {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1}},
+        },
         "rules": {
             "type": "object",
             "additionalProperties": {
@@ -58,6 +63,8 @@ class PolicyConfig:
     file: str | None = None
     policy_folders: list[Path] = field(default_factory=list)
     rules: dict[str, RuleSettings] = field(default_factory=dict)
+    promote_fields: tuple[str, ...] = ()
+    """What `mlgitops promote` copies when --field is not given (`promote: {fields: [...]}`)."""
 
 
 def find_config(start: Path) -> Path | None:
@@ -146,7 +153,8 @@ def load_config(start: Path, explicit: Path | None = None) -> PolicyConfig:
                 located.locate(("policies", index)),
             )
         folders.append(path.parent / folder)
-    return PolicyConfig(file=shown, policy_folders=folders, rules=rules)
+    promote = tuple((document.get("promote") or {}).get("fields") or ())
+    return PolicyConfig(file=shown, policy_folders=folders, rules=rules, promote_fields=promote)
 
 
 def _kind(value: Any) -> str:

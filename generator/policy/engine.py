@@ -8,12 +8,14 @@ from dataclasses import replace
 from typing import Any
 
 from generator.fleet.parallel import map_in_two
+from generator.kube.defaults import defaulted, written_source
 from generator.kube.manifest import Manifest
+from generator.kube.pods import written_path
 from generator.policy.catalog import Catalog
 from generator.policy.message import fill, template_problem
 from generator.policy.model import Finding, Policy, PolicyContext, Target, Violation
 from generator.policy.redaction import redact, redactor
-from generator.policy.targets import containers, is_workload, pod_specs, written_path
+from generator.policy.targets import is_workload, templates
 from generator.policy.waivers import WAIVER_RULE, apply_waivers
 
 # Manifests x policies from which checking is split over two processes: the whole catalog checks
@@ -26,16 +28,14 @@ def targets(manifest: Manifest, kind: str) -> Iterator[Target]:
     if kind == "object":
         yield Target(manifest, manifest.obj, ())
         return
-    for pod_path, pod in pod_specs(manifest):
+    for template in templates(manifest):
         if kind == "pod":
-            yield Target(manifest, pod, pod_path)
+            yield Target(manifest, template.spec, template.path, partial=template.partial)
             continue
-        if kind in ("container", "anyContainer"):
-            for path, container in containers(manifest, pod_path, pod, init=False):
-                yield Target(manifest, container, path, pod_path)
-        if kind in ("initContainer", "anyContainer"):
-            for path, container in containers(manifest, pod_path, pod, init=True):
-                yield Target(manifest, container, path, pod_path)
+        for container in template.containers:
+            wanted = kind == "anyContainer" or (kind == "initContainer") == container.init
+            if wanted:
+                yield Target(manifest, container.spec, container.path, template.path, partial=template.partial)
 
 
 def _format(policy: Policy, target: Target, detail: str, value: Any = None) -> str:
@@ -60,9 +60,13 @@ def _schema_violations(policy: Policy, target: Target) -> Iterator[Violation]:
         return
     from jsonschema.exceptions import best_match
 
-    error = best_match(validator.iter_errors(target.value))
+    errors = list(validator.iter_errors(target.value))
+    if target.partial:
+        # An override of a pod kept elsewhere (a TrainJob's runtime): what it leaves out is set there.
+        errors = [error for error in errors if error.validator != "required" or error.absolute_path]
+    error = best_match(errors)
     if error is None:
-        return  # the two validators disagree: the detailed one, which explains findings, decides
+        return  # the two validators disagree (the detailed one decides), or only missing fields of an override
     relative: tuple[Any, ...] = tuple(error.absolute_path)
     locate_at = policy.params.get("locate")
     if isinstance(locate_at, list):
@@ -70,10 +74,21 @@ def _schema_violations(policy: Policy, target: Target) -> Iterator[Violation]:
     # A field that must not be there, or a mapping that misses one: point at the key that names it.
     at_key = error.validator in ("not", "false", "required") and not locate_at
     detail = error.message
+    if error.validator != "required":
+        from generator.kube.schema import SchemaProblem, worded
+
+        absolute = (*target.path, *tuple(error.absolute_path))
+        problem = SchemaProblem(absolute, error.message, error.instance, str(error.validator), error.validator_value)
+        detail = worded(problem, target.manifest.written(written_path(target.manifest.obj, absolute)))
     if error.validator == "required":
-        # "'cpu' is a required property" → "cpu": messages then read "does not request cpu".
-        detail = detail.split("'")[1] if detail.count("'") >= 2 else detail
-        detail = _missing_leaves(detail, error.schema)
+        # "'cpu' is a required property" → "cpu": messages then read "does not request cpu" (every
+        # field missing from the same mapping at once: "cpu and memory").
+        missing = [
+            other.message.split("'")[1] if other.message.count("'") >= 2 else other.message
+            for other in errors
+            if other.validator == "required" and other.absolute_path == error.absolute_path
+        ]
+        detail = " and ".join(_missing_leaves(name, error.schema) for name in dict.fromkeys(missing))
     yield Violation(_format(policy, target, detail, error.instance), (*target.path, *relative), at_key=at_key)
 
 
@@ -147,7 +162,8 @@ def evaluate(
     findings: list[Finding] = []
     # Checks that report once per group (a namespace, a claim) report at the first member they meet:
     # a fixed order makes that choice, and so the output, independent of the order files were read in.
-    manifests = sorted(manifests, key=lambda manifest: (manifest.file, manifest.document))
+    originals: dict[int, dict[str, Any]] = {}
+    manifests = sorted((_defaulted(m, originals) for m in manifests), key=lambda manifest: (manifest.file, manifest.document))
     context = replace(context, all_manifests=tuple(manifests))
     redactors: dict[int, re.Pattern[str] | None] = {}
 
@@ -163,7 +179,10 @@ def evaluate(
                     # No finding quotes the value of a secret-looking field (see redaction.py).
                     message=redact(violation.message, redactors[id(manifest)]),
                     object_ref=manifest.ref,
-                    location=manifest.locate(written_path(manifest, violation.path), key=violation.at_key),
+                    location=manifest.locate(
+                        written_source(originals.get(id(manifest)), written_path(manifest.obj, violation.path)),
+                        key=violation.at_key,
+                    ),
                     source=manifest.source,
                     fix=policy.fix,
                     path=violation.path,
@@ -178,6 +197,19 @@ def evaluate(
         findings += found
     findings = apply_waivers(findings, manifests, catalog, context)
     return sorted(findings, key=lambda finding: finding.sort_key)
+
+
+def _defaulted(manifest: Manifest, originals: dict[int, dict[str, Any]]) -> Manifest:
+    """The manifest as the cluster would store it (``kube.defaults``): rules judge what reaches the cluster.
+
+    ``originals`` remembers the object as written, by the defaulted manifest's id, to locate filled-in values.
+    """
+    obj = defaulted(manifest.obj, manifest.pod_templates)
+    if obj is manifest.obj:
+        return manifest
+    changed = replace(manifest, obj=obj)
+    originals[id(changed)] = manifest.obj
+    return changed
 
 
 def targets_of(policy: Policy, manifest: Manifest) -> Iterator[Target]:

@@ -4,19 +4,16 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
-import subprocess
 import sys
-import tempfile
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from generator.errors import Location, UserError, UserErrors
+from generator.errors import Location, UserError
 from generator.fleet.parallel import map_in_two
-from generator.kube.manifest import Manifest, load_manifests
+from generator.kube.manifest import Manifest, ManifestsRead, load_manifests, read_manifests
 from generator.paths import repository_root
 from generator.policy.kustomize_sources import check_sources
 from generator.yaml.reader import iter_documents
@@ -57,9 +54,17 @@ Progress = Callable[[int, str, int], AbstractContextManager[Callable[[int], None
 
 @dataclass
 class LintInput:
+    """What lint read: the manifests, how many files, notes for stderr, and the inputs it could not read.
+
+    ``errors`` do not stop the run: the rest is linted and reported, and the command exits 2.
+    """
+
     manifests: list[Manifest] = field(default_factory=list)
     files: int = 0
     notes: list[str] = field(default_factory=list)
+    errors: list[UserError] = field(default_factory=list)
+    skipped: dict[str, int] = field(default_factory=dict)
+    """Documents that are not Kubernetes objects, by file (only when walking folders)."""
 
 
 def _shown(path: Path) -> str:
@@ -112,46 +117,10 @@ def _kustomization_settings(path: Path) -> Manifest:
 
 def _build_with_kustomize(folder: Path) -> tuple[str, str | None]:
     """The built stream, and the scratch folder its origin annotations are relative to (None: no origins)."""
-    kubectl = shutil.which("kubectl")
-    if kubectl is None:
-        raise UserError(f"{_shown(folder)} uses kustomize transformers; install kubectl to lint what it builds")
-    from generator.kube.kustomize_origin import wrapper
+    from generator.policy.kustomize_build import build
 
-    with wrapper(folder) as scratch:
-        if scratch is not None:
-            try:
-                return _run_kustomize(kubectl, scratch, folder), scratch
-            except UserError:
-                pass  # the plain build below says what is wrong, in the user's own terms
-    return _run_kustomize(kubectl, str(folder), folder), None
-
-
-def _run_kustomize(kubectl: str, target: str, folder: Path) -> str:
-    """``kubectl kustomize target``'s output, read capped; errors name ``folder``, the root the user gave."""
-    with (
-        tempfile.TemporaryFile() as errors,
-        subprocess.Popen([kubectl, "kustomize", target], stdout=subprocess.PIPE, stderr=errors) as built,
-    ):
-        assert built.stdout is not None
-        # Capped like any file: a kustomization can generate without bound (repeated bases, generators).
-        output = read_stream_capped(built.stdout, MAX_FILE_BYTES)
-        if len(output) > MAX_FILE_BYTES:
-            built.kill()
-            built.wait()
-            raise UserError(
-                f"kubectl kustomize {_shown(folder)} builds more than {MAX_FILE_BYTES:,} bytes; lint its parts instead"
-            )
-        try:
-            built.wait(timeout=600)
-        except subprocess.TimeoutExpired:
-            built.kill()
-            raise UserError(f"kubectl kustomize {_shown(folder)} did not finish within 10 minutes") from None
-        errors.seek(0)
-        message_bytes = errors.read(64_000)
-    if built.returncode != 0:
-        lines = message_bytes.decode("utf-8", errors="replace").strip().splitlines()
-        raise UserError(f"kubectl kustomize {_shown(folder)}: {' '.join(lines[-1:]) or 'kubectl kustomize failed'}")
-    return _decoded(output, None, f"{_shown(folder)} (built)")
+    raw, scratch = build(folder, _shown(folder), MAX_FILE_BYTES)
+    return _decoded(raw, None, f"{_shown(folder)} (built)"), scratch
 
 
 def _readable_origin(path: Path) -> tuple[str, str] | None:
@@ -216,16 +185,20 @@ class _FileToLoad:
     path: Path
     shown: str
     namespace: str | None
+    strict: bool
+    """Named on the command line: every document must be a Kubernetes object. Found in a folder: others are skipped."""
+    root: int
+    """Which command-line argument led here."""
 
 
-def _load_file(job: _FileToLoad) -> list[Manifest] | UserError:
+def _load_file(job: _FileToLoad) -> ManifestsRead | UserError:
     """One file's manifests, or the error that stops it (returned: it may cross a process boundary)."""
     try:
-        manifests = load_manifests(_read(job.path, job.shown), job.shown)
+        read = read_manifests(_read(job.path, job.shown), job.shown, strict=job.strict)
     except UserError as error:
         return error
-    _default_namespace(manifests, job.namespace)
-    return manifests
+    _default_namespace(read.manifests, job.namespace)
+    return read
 
 
 def _settings_of(folder: Path) -> Manifest | None:
@@ -234,29 +207,40 @@ def _settings_of(folder: Path) -> Manifest | None:
 
 
 def collect(paths: list[str], allow_remote: bool = False, progress: Progress | None = None) -> LintInput:
-    """Every manifest under ``paths``; unreadable or unparseable files are errors, never skipped.
+    """Every manifest under ``paths``, and every input that could not be read (``LintInput.errors``).
 
-    ``allow_remote`` lets kubectl kustomize fetch remote resources and read bases outside the repository.
-    ``progress(total_bytes, label, minimum)`` opens a progress line that parsing advances by each file's size.
+    Files named on the command line (and stdin) must hold Kubernetes objects only; in folders,
+    other documents (CI workflows, Helm values, package.json) are skipped and counted. A file
+    that is not valid YAML is an error for that file alone; a folder with no manifest at all is
+    an error too. ``allow_remote`` lets kubectl kustomize fetch remote resources and read bases
+    outside the repository. ``progress(total_bytes, label, minimum)`` opens a progress line that
+    parsing advances by each file's size.
     """
     found = LintInput()
-    errors: list[UserError] = []
+    errors = found.errors
     seen: set[tuple[int, int]] = set()
     folders: set[tuple[int, int]] = set()
-    # In input order: files still to parse, and manifests already read (stdin, kustomize output).
-    parts: list[_FileToLoad | list[Manifest]] = []
+    broken: set[int] = set()  # arguments under which something could not be read
+    # In input order: files still to parse, and manifests already read (stdin, kustomize output), by argument.
+    parts: list[tuple[int, _FileToLoad | list[Manifest]]] = []
     sizes: list[int] = []
 
-    def add_file(path: Path, shown: str, namespace: str | None, stat: _Found | None) -> None:
+    def add_file(path: Path, shown: str, namespace: str | None, stat: _Found | None, *, strict: bool, root: int) -> None:
         if path.name in KUSTOMIZATION_NAMES or (stat is not None and stat.identity in seen):
             return
         if stat is not None:
             seen.add(stat.identity)
         found.files += 1
-        parts.append(_FileToLoad(path, shown, namespace))
+        parts.append((root, _FileToLoad(path, shown, namespace, strict, root)))
         sizes.append(stat.size if stat is not None else 0)
 
-    def add_folder(folder: Path, shown_folder: str, namespace: str | None, root: str) -> None:
+    def add_folder(folder: Path, shown_folder: str, namespace: str | None, root: str, argument: int) -> None:
+        before = len(errors)
+        walk_folder(folder, shown_folder, namespace, root, argument)
+        if len(errors) > before:
+            broken.add(argument)
+
+    def walk_folder(folder: Path, shown_folder: str, namespace: str | None, root: str, argument: int) -> None:
         stat = _stat(folder)
         if stat is not None:
             if stat.identity in folders:
@@ -271,15 +255,15 @@ def collect(paths: list[str], allow_remote: bool = False, progress: Progress | N
                 errors.append(error)
                 return
             if any(key in settings for key in _TRANSFORMING):
-                found.files += 1
+                seen.update(linked.identity for child in folder.rglob("*") if (linked := _stat(child)) is not None)
                 try:
                     if not allow_remote:
                         check_sources(folder, located, repository_root(folder), _settings_of)
-                    parts.append(_built_manifests(folder, kustomization, settings, found))
+                    parts.append((argument, _built_manifests(folder, kustomization, settings, found)))
                 except UserError as error:
                     errors.append(error)
                     return
-                seen.update(linked.identity for child in folder.rglob("*") if (linked := _stat(child)) is not None)
+                found.files += 1
                 return
             namespace = settings.get("namespace") if isinstance(settings.get("namespace"), str) else namespace
         try:
@@ -303,42 +287,80 @@ def collect(paths: list[str], allow_remote: bool = False, progress: Progress | N
                 )
                 continue
             if entry.is_dir():
-                add_folder(child, shown, namespace, root)
+                walk_folder(child, shown, namespace, root, argument)
             elif entry.name.endswith(MANIFEST_SUFFIXES) and entry.is_file():
-                add_file(child, shown, namespace, _stat(entry))
+                add_file(child, shown, namespace, _stat(entry), strict=False, root=argument)
 
-    for raw in paths:
+    folder_arguments: dict[int, str] = {}
+    for argument, raw in enumerate(paths):
         if raw == "-":
             found.files += 1
             try:
-                parts.append(load_manifests(read_stdin(), STDIN))
+                parts.append((argument, load_manifests(read_stdin(), STDIN)))
             except UserError as error:
                 errors.append(error)
             continue
         path = Path(raw)
         if path.is_dir():
-            add_folder(path, _shown(path), None, os.path.realpath(path))
+            folder_arguments[argument] = _shown(path)
+            add_folder(path, _shown(path), None, os.path.realpath(path), argument)
         elif path.is_file():
-            add_file(path, _shown(path), None, _stat(path))
+            add_file(path, _shown(path), None, _stat(path), strict=True, root=argument)
         elif path.exists():
             errors.append(UserError(f"{raw}: not a regular file or folder; name YAML files or folders of them"))
         else:
             errors.append(UserError(f"{raw}: no such file or folder"))
-    files = [part for part in parts if isinstance(part, _FileToLoad)]
-    with progress(sum(sizes), "reading", PROGRESS_FROM_BYTES) if progress else contextlib.nullcontext(None) as advance:
-        loaded = iter(map_in_two(_load_file, files, sizes, min_weight=PARSE_IN_TWO_FROM, advance=advance))
-    for part in parts:
-        result = next(loaded) if isinstance(part, _FileToLoad) else part
-        if isinstance(result, UserError):
-            errors.append(result)
-        else:
-            found.manifests += result
-    if errors:
-        raise UserErrors(errors)
-    if not found.manifests:
-        looked = ", ".join(paths)
-        what = "no .yaml, .yml or .json files" if not found.files else f"{found.files} file(s) but no Kubernetes object"
-        raise UserError(f"nothing to lint: found {what} in {looked} (name the files or folders of your manifests)")
+    _load_parts(found, parts, sizes, {a: f for a, f in folder_arguments.items() if a not in broken}, progress)
     for manifest in found.manifests:
         _environment(manifest)
     return found
+
+
+def _load_parts(
+    found: LintInput,
+    parts: list[tuple[int, _FileToLoad | list[Manifest]]],
+    sizes: list[int],
+    folders: dict[int, str],
+    progress: Progress | None,
+) -> None:
+    """Parse the files (in two processes when it pays), in input order; note what was skipped and empty folders."""
+    files = [part for _, part in parts if isinstance(part, _FileToLoad)]
+    with progress(sum(sizes), "reading", PROGRESS_FROM_BYTES) if progress else contextlib.nullcontext(None) as advance:
+        loaded = iter(map_in_two(_load_file, files, sizes, min_weight=PARSE_IN_TWO_FROM, advance=advance))
+    per_argument: dict[int, int] = {}
+    failed: set[int] = set()
+    for argument, part in parts:
+        result = next(loaded) if isinstance(part, _FileToLoad) else part
+        if isinstance(result, UserError):
+            found.errors.append(result)
+            failed.add(argument)
+            continue
+        manifests = result.manifests if isinstance(result, ManifestsRead) else result
+        if isinstance(result, ManifestsRead) and result.skipped and isinstance(part, _FileToLoad):
+            found.skipped[part.shown] = result.skipped
+        per_argument[argument] = per_argument.get(argument, 0) + len(manifests)
+        found.manifests += manifests
+    if found.skipped:
+        documents = sum(found.skipped.values())
+        names = sorted(found.skipped)
+        shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+        found.notes.append(
+            f"skipped {documents} document(s) in {len(names)} file(s) that are not Kubernetes objects "
+            f"(no apiVersion and kind): {shown}"
+        )
+    for argument, folder in folders.items():
+        if not per_argument.get(argument) and argument not in failed:
+            in_folder = sum(1 for root, part in parts if root == argument and isinstance(part, _FileToLoad))
+            found.errors.append(_nothing_to_lint(in_folder, folder))
+    if not found.manifests and not found.errors:  # files named one by one, none with an object
+        found.errors.append(
+            _nothing_to_lint(found.files, ", ".join(sorted({p.shown for _, p in parts if isinstance(p, _FileToLoad)})))
+        )
+
+
+def _nothing_to_lint(files: int, where: str) -> UserError:
+    what = "no .yaml, .yml or .json files" if not files else f"{files} file(s) but no Kubernetes object"
+    return UserError(
+        f"nothing to lint: found {what} in {where or 'the input'} (manifests are YAML or JSON documents with "
+        "apiVersion and kind; name the files or folders that hold them)"
+    )

@@ -9,6 +9,7 @@ from typing import Any, Literal
 from generator.errors import Location
 from generator.kube.cluster import NodePoolFacts
 from generator.kube.manifest import FieldPath, Manifest, ObjectRef
+from generator.kube.pods import BUILT_IN_KINDS, Container
 
 Severity = Literal["error", "warning", "info"]
 SEVERITY_RANK = {"info": 0, "warning": 1, "error": 2}
@@ -59,11 +60,16 @@ class Target:
     path: FieldPath
     pod_path: FieldPath | None = None
     """For containers: the pod spec they belong to."""
+    partial: bool = False
+    """Part of an override of a pod defined elsewhere (a TrainJob's runtime): missing fields are not judged."""
 
     @property
     def label(self) -> str:
-        name = self.value.get("name") if isinstance(self.value, dict) else None
-        return f"container {name!r}" if self.pod_path is not None and name else ""
+        """How a message names a container target: by name, or by where it stands when it has none."""
+        if self.pod_path is None or not isinstance(self.value, dict):
+            return ""
+        init = len(self.path) >= 2 and self.path[-2] == "initContainers"
+        return Container(self.path, self.value, init).label
 
 
 @dataclass(frozen=True)
@@ -121,12 +127,15 @@ class Policy:
 
     def applies_to(self, manifest: Manifest, context: PolicyContext) -> bool:
         obj = manifest.obj
-        if self.kinds and str(obj.get("kind")) not in self.kinds:
+        kind = str(obj.get("kind"))
+        group = str(obj.get("apiVersion", "")).rpartition("/")[0]
+        if self.kinds and kind not in self.kinds:
             return False
         if self.api_groups:
-            group = str(obj.get("apiVersion", "")).rpartition("/")[0]
             if group not in self.api_groups:
                 return False
+        elif self.kinds and BUILT_IN_KINDS.get(kind, group) != group:
+            return False  # a built-in kind's name means that kind (Job is batch/v1, not batch.volcano.sh)
         environment = manifest.environment or context.environment
         if self.environments and environment not in self.environments:
             return False

@@ -24,8 +24,8 @@ _VALUES = (str, int, float)
 _MAX_WALK = 200_000
 
 
-def _secret_values(obj: Any) -> Iterator[Any]:
-    """Every value of a secret-looking field in ``obj`` (iterative walk, bounded)."""
+def _secret_values(obj: Any) -> Iterator[tuple[tuple[Any, ...], Any]]:
+    """Every value of a secret-looking field in ``obj``, with its path (iterative walk, bounded)."""
     kind = obj.get("kind") if isinstance(obj, dict) else None
     for field in ("data", "stringData"):
         values = obj.get(field) if isinstance(obj, dict) else None
@@ -33,20 +33,20 @@ def _secret_values(obj: Any) -> Iterator[Any]:
             for key, value in values.items():
                 # A Secret's values all are; a ConfigMap's where the key looks like a credential.
                 if isinstance(value, _VALUES) and (kind == "Secret" or (isinstance(key, str) and SECRET_NAME.search(key))):
-                    yield value
-    stack: list[Any] = [obj]
+                    yield (field, key), value
+    stack: list[tuple[tuple[Any, ...], Any]] = [((), obj)]
     visited = 0
     while stack and visited < _MAX_WALK:
-        node = stack.pop()
+        path, node = stack.pop()
         visited += 1
         if isinstance(node, dict):
             name = node.get("name")
             # An env var (name/value pair) named like a credential: API_TOKEN, DB_PASSWORD.
             if isinstance(name, str) and SECRET_NAME.search(name) and isinstance(node.get("value"), _VALUES):
-                yield node["value"]
-            stack.extend(value for value in node.values() if isinstance(value, (dict, list)))
+                yield (*path, "value"), node["value"]
+            stack.extend(((*path, key), value) for key, value in node.items() if isinstance(value, (dict, list)))
         elif isinstance(node, list):
-            stack.extend(item for item in node if isinstance(item, (dict, list)))
+            stack.extend(((*path, index), item) for index, item in enumerate(node) if isinstance(item, (dict, list)))
 
 
 # Switches, not secrets: `RAY_ENABLE_K8S_TOKEN_AUTH: "true"` would otherwise blank every "true".
@@ -60,8 +60,18 @@ def _forms(value: Any) -> set[str]:
 
 
 def redactor(manifest: Manifest) -> re.Pattern[str] | None:
-    """A pattern matching every secret value of ``manifest`` as a whole word, or None when it has none."""
-    forms = {form for value in _secret_values(manifest.obj) for form in _forms(value)}
+    """A pattern matching every secret value of ``manifest`` as a whole word, or None when it has none.
+
+    Both the value and its spelling in the file count (findings quote what the user wrote:
+    ``7e4`` for the number 70000.0, ``0x5f3759df`` for 1597463007).
+    """
+    forms: set[str] = set()
+    for path, value in _secret_values(manifest.obj):
+        spelled = _forms(value)
+        if spelled and isinstance(value, (int, float)):
+            written = manifest.written(path)
+            spelled |= _forms(written.strip("'\"")) if written else set()
+        forms |= spelled
     if not forms:
         return None
     alternatives = "|".join(re.escape(form) for form in sorted(forms, key=len, reverse=True))

@@ -15,6 +15,7 @@ from generator.render.metadata import ObjectMeta, selector_labels
 from generator.render.model_download import download_container
 from generator.render.pod import EXTERNAL_SECRETS_ANNOTATION, pod_template
 from generator.render.serving_extras import render_server_extras
+from generator.render.storage import rollout_strategy
 from generator.spec.environment import Environment
 from generator.spec.llm import LLM_PORT_NAME, LlmServing
 from generator.spec.llm_defaults import with_llm_defaults
@@ -80,6 +81,9 @@ def render_llm_server(
         spec["replicas"] = 1 if workload.replicas is None else workload.replicas
     if not workload.multi_node:
         spec["selector"] = {"matchLabels": selector_labels(workload.name)}
+        strategy = rollout_strategy(environment, [workload.model.volume, *(mount.volume for mount in workload.mounts)])
+        if strategy is not None:
+            spec["strategy"] = strategy
         spec["template"] = leader
         target = scale_target("apps/v1", "Deployment", meta.name)
         main = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": meta.render(environment.namespace), "spec": spec}

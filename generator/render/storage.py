@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from generator.render.metadata import object_meta
 from generator.spec.environment import Environment
-from generator.spec.storage import Volume
+from generator.spec.storage import SINGLE_NODE_ACCESS_MODES, Volume
 
 # Dynamically provisioned volumes default to reclaim policy Delete: a prune would delete the data.
 PRUNE_PROTECTION = {
@@ -31,3 +32,18 @@ def render_claim(environment: Environment, environment_name: str, volume: Volume
         "metadata": meta.render(environment.namespace, PRUNE_PROTECTION),
         "spec": spec,
     }
+
+
+def rollout_strategy(environment: Environment, volume_names: Iterable[str | None]) -> dict[str, str] | None:
+    """``{type: Recreate}`` for a server that mounts a claim rendered here whose access modes attach it to one
+    node only; None (the default RollingUpdate) otherwise.
+
+    A RollingUpdate starts the new pod before the old one stops; on a ReadWriteOnce claim it would wait
+    on Multi-Attach whenever it lands on another node. Recreate stops the old pod first.
+    """
+    volumes = {volume.name: volume for volume in environment.volumes}
+    for name in volume_names:
+        volume = volumes.get(name) if name is not None else None
+        if volume is not None and volume.claim is not None and set(volume.claim.access_modes) <= SINGLE_NODE_ACCESS_MODES:
+            return {"type": "Recreate"}
+    return None

@@ -17,6 +17,7 @@ from generator.render.metadata import ObjectMeta, object_meta, selector_labels
 from generator.render.pod import pod_template
 from generator.render.ray import render_ray_job, render_ray_service
 from generator.render.serving_extras import render_server_extras
+from generator.render.storage import rollout_strategy
 from generator.render.trainjob import render_train_job
 from generator.render.workloads_hash import hash_named
 from generator.spec.batch import Batch
@@ -112,6 +113,9 @@ def _serving(environment: Environment, workload: Serving, meta: ObjectMeta, plac
         # Under an HPA (or KEDA's), spec.replicas stays out of git, or ArgoCD and the autoscaler fight over it.
         spec["replicas"] = 1 if workload.replicas is None else workload.replicas
     spec["selector"] = {"matchLabels": selector_labels(workload.name)}
+    strategy = rollout_strategy(environment, (mount.volume for mount in workload.mounts))
+    if strategy is not None:
+        spec["strategy"] = strategy
     spec["template"] = pod_template(environment, workload, placement, meta, restart_policy=None, ports=ports)
     deployment = {
         "apiVersion": "apps/v1",

@@ -6,6 +6,7 @@ import os
 import re
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from generator.errors import UserError
 from generator.fleet.build import EnvironmentOutput
@@ -13,21 +14,23 @@ from generator.load.environments import load_environments
 from generator.paths import displayed_as, shown_path
 from generator.review.changes import compare_environment
 from generator.review.git_tree import checkout_folder, default_base, repository_root, resolve_revision
+from generator.review.promotion import promotions
 from generator.review.summary import FindingNote, Review
 
 
-def _build_all(folder: Path) -> tuple[dict[str, EnvironmentOutput], list[FindingNote]]:
-    """Every environment's output and its policy findings (as the summary shows them)."""
+def _build_all(folder: Path) -> tuple[dict[str, EnvironmentOutput], list[FindingNote], dict[str, Any]]:
+    """Every environment's output, its policy findings (as the summary shows them) and its effective spec tree."""
     from generator.fleet.run import render_fleet
 
-    fleet = render_fleet(load_environments(folder), Path("rendered"), [])
+    loaded = load_environments(folder)
+    fleet = render_fleet(loaded, Path("rendered"), [])
     notes = [
         FindingNote(f.rule, f.severity, f.message, str(f.location), environment)
         for environment, findings in fleet.findings_by_environment.items()
         for f in findings
         if f.waiver is None
     ]
-    return {output.name: output for output in fleet.outputs}, notes
+    return {output.name: output for output in fleet.outputs}, notes, {item.name: item.tree.plain() for item in loaded}
 
 
 def _identity(note: FindingNote) -> tuple[str, str, str]:
@@ -45,14 +48,14 @@ def review_change(environments_dir: Path, base_ref: str | None) -> Review:
     # A change may remove the whole fleet (no folder here) or add the first one (none at the base):
     # everything is then reported as removed or added.
     here = environments_dir.is_dir()
-    after, after_findings = _build_all(environments_dir) if here else ({}, [])
+    after, after_findings, after_specs = _build_all(environments_dir) if here else ({}, [], {})
     relative = os.path.relpath(environments_dir.resolve(), repo.resolve()).replace(os.sep, "/")
     with tempfile.TemporaryDirectory(prefix="mlgitops-diff-") as scratch:
         folder = Path(scratch) / "environments"
         try:
             with displayed_as(folder, shown_path(environments_dir)):
                 there = checkout_folder(repo, base, relative, folder)
-                before, before_findings = _build_all(folder) if there else ({}, [])
+                before, before_findings, before_specs = _build_all(folder) if there else ({}, [], {})
         except UserError as error:
             raise UserError(f"the environments at {base} do not render: {error.one_line()}") from None
     if not here and not there:
@@ -81,4 +84,5 @@ def review_change(environments_dir: Path, base_ref: str | None) -> Review:
         new_findings=[note for note in after_findings if _identity(note) not in old_keys],
         fixed_findings=[note for note in before_findings if _identity(note) not in new_keys],
         file_diff="".join(file_diff),
+        promotions=promotions(before_specs, after_specs),
     )

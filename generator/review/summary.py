@@ -12,6 +12,8 @@ from generator.kube.footprint import Footprint
 from generator.kube.quantity import format_bytes, format_cpu
 from generator.output import inert
 from generator.review.changes import EnvironmentChanges, ObjectChange
+from generator.review.comment_size import COMMENT_LIMIT, Budget, fit
+from generator.review.promotion import Promotion
 
 COMMENT_MARKER = "<!-- mlgitops-diff -->"
 _SHOWN_FIELDS = 6
@@ -36,6 +38,8 @@ class Review:
     new_findings: list[FindingNote] = field(default_factory=list)
     fixed_findings: list[FindingNote] = field(default_factory=list)
     file_diff: str = ""
+    promotions: dict[str, Promotion] = field(default_factory=dict)
+    """Environments whose change only moves images and model versions another environment runs."""
 
     @property
     def changed(self) -> bool:
@@ -69,7 +73,8 @@ def _gpus(before: Footprint, after: Footprint) -> str:
     return "; ".join(parts)
 
 
-def _value(value: Any, code: Callable[[str], str]) -> str:
+def value_cell(value: Any, code: Callable[[str], str] = inert.markdown_code) -> str:
+    """A value for a summary (cut to 60 characters), shown by ``code`` (a Markdown code span, or plain text)."""
     if value is None:
         return "(none)"
     text = json.dumps(value) if isinstance(value, (dict, list)) else str(value)
@@ -99,26 +104,92 @@ def _object_line(change: ObjectChange, code: Callable[[str], str] = inert.markdo
     if change.fields:
         interesting = [f for f in change.fields if f.category != "other"] or change.fields
         shown = [
-            f"{code(_short(f.path))}: {_value(f.before, code)} → {_value(f.after, code)}" for f in interesting[:_SHOWN_FIELDS]
+            f"{code(_short(f.path))}: {value_cell(f.before, code)} → {value_cell(f.after, code)}"
+            for f in interesting[:_SHOWN_FIELDS]
         ]
         more = len(change.fields) - len(shown)
         line += ": " + "; ".join(shown) + (f" (+{more} more)" if more > 0 else "")
     return line
 
 
-# GitHub refuses a comment body over 65,536 characters (counted as UTF-16 code units, as JavaScript does).
-COMMENT_LIMIT = 65_536
-# Room kept for the notes that say what was left out.
-_NOTE_ROOM = 600
+def resources_table(environments: list[EnvironmentChanges]) -> list[str]:
+    """The "Requested resources" section: CPU, memory and GPUs per environment, before → after."""
+    lines = ["### Requested resources", "", "| environment | CPU | memory | GPUs |", "| --- | --- | --- | --- |"]
+    for env in environments:
+        lines.append(
+            f"| {env.name} | {_delta(env.before.cpu, env.after.cpu, _cpu)} | "
+            f"{_delta(env.before.memory, env.after.memory, _memory)} | {_gpus(env.before, env.after)} |"
+        )
+    return lines
 
 
-def comment_length(text: str) -> int:
-    """Length as GitHub counts a comment body: UTF-16 code units (an emoji outside the BMP counts 2)."""
-    return len(text.encode("utf-16-le")) // 2
+def object_sections(
+    environments: list[EnvironmentChanges], headings: dict[str, str] | None = None, budget: Budget | None = None
+) -> list[str]:
+    """One section per environment with changed objects (long lists folded away); ``headings`` adds to a title.
+
+    With a ``budget``, each section keeps the objects that fit and counts the rest.
+    """
+    lines: list[str] = []
+    for env in environments:
+        if not env.objects:
+            continue
+        object_lines = [_object_line(change) for change in env.objects]
+        if budget is not None:
+            object_lines = budget.take(object_lines, f"objects in {env.name}", "objects")
+        # Environment names are DNS labels (checked on load); a promotion's label names environments too.
+        lines += ["", f"### {env.name}{(headings or {}).get(env.name, '')}", ""]
+        if len(env.objects) > 15:
+            lines += object_lines[:10]
+            lines += ["", f"<details><summary>{len(env.objects) - 10} more objects</summary>", ""]
+            lines += object_lines[10:]
+            lines += ["", "</details>"]
+        else:
+            lines += object_lines
+    return lines
+
+
+def promotion_lines(found: dict[str, Promotion]) -> list[str]:
+    """One bullet per promoted environment: where from, and the fields it now shares."""
+    lines = []
+    for name, promotion in sorted(found.items()):
+        fields = "; ".join(
+            f"{inert.markdown_code(f.path)}: {value_cell(f.before)} → {value_cell(f.after)}"
+            for f in promotion.fields[:_SHOWN_FIELDS]
+        )
+        more = len(promotion.fields) - _SHOWN_FIELDS
+        lines.append(f"- **{name}** is a {promotion.label}: {fields}" + (f" (+{more} more)" if more > 0 else ""))
+    return ["", *lines] if lines else []
+
+
+def diff_details(file_diff: str, title: str = "Rendered diff", budget: Budget | None = None) -> list[str]:
+    """A unified diff folded into a <details> block (at most a few hundred lines shown), fenced so nothing in it acts.
+
+    With a ``budget``, only the lines that fit are shown.
+    """
+    if not file_diff:
+        return []
+    diff_lines = file_diff.splitlines()
+    shown = diff_lines[:_DIFF_LINES]
+    if budget is not None:
+        # The fence and the details tags cost about 60 characters.
+        shown = budget.take(shown, "diff", "diff lines") if budget.left > 200 else []
+        if shown and shown[-1].startswith("- … "):
+            shown.pop()
+    if len(diff_lines) > len(shown):
+        shown.append(f"... {len(diff_lines) - len(shown)} more lines")
+    return [
+        "",
+        f"<details><summary>{title} ({len(diff_lines)} lines)</summary>",
+        "",
+        *inert.markdown_fence(shown, "diff"),
+        "",
+        "</details>",
+    ]
 
 
 def _summary_lines(review: Review) -> list[str]:
-    """The head of the comment, always shown whole: counts per environment and the resource table."""
+    """The head of the comment, always shown whole: counts per environment, promotions and the resource table."""
     lines = [
         f"Compared with {inert.markdown_code(review.base[:12])}.",
         "",
@@ -127,14 +198,11 @@ def _summary_lines(review: Review) -> list[str]:
     ]
     for env in review.environments:
         counts = env.counts
-        lines.append(f"| {env.name} | {counts['added']} | {counts['removed']} | {counts['changed']} |")
-    lines += ["", "### Requested resources", "", "| environment | CPU | memory | GPUs |", "| --- | --- | --- | --- |"]
-    for env in review.environments:
-        lines.append(
-            f"| {env.name} | {_delta(env.before.cpu, env.after.cpu, _cpu)} | "
-            f"{_delta(env.before.memory, env.after.memory, _memory)} | {_gpus(env.before, env.after)} |"
-        )
-    return lines
+        promoted = review.promotions.get(env.name)
+        label = f" ({promoted.label})" if promoted else ""
+        lines.append(f"| {env.name}{label} | {counts['added']} | {counts['removed']} | {counts['changed']} |")
+    lines += promotion_lines(review.promotions)
+    return [*lines, "", *resources_table(review.environments)]
 
 
 def _finding_lines(review: Review) -> list[str]:
@@ -150,27 +218,6 @@ def _finding_lines(review: Review) -> list[str]:
     return lines
 
 
-class _Budget:
-    """Characters left for the comment; sections take whole lines while they fit and count what they drop."""
-
-    def __init__(self, limit: int) -> None:
-        self.left = limit
-        self.dropped: dict[str, int] = {}
-
-    def take(self, lines: list[str], section: str, unit: str) -> list[str]:
-        kept = []
-        for index, line in enumerate(lines):
-            cost = comment_length(line) + 1
-            if cost > self.left:
-                self.dropped[section] = len(lines) - index
-                kept.append(f"- … {len(lines) - index} more {unit} not shown (the comment has a size limit)")
-                self.left -= comment_length(kept[-1]) + 1
-                break
-            kept.append(line)
-            self.left -= cost
-        return kept
-
-
 def markdown(review: Review, limit: int = COMMENT_LIMIT) -> str:
     """The pull-request comment; never longer than ``limit`` characters as GitHub counts them.
 
@@ -183,55 +230,23 @@ def markdown(review: Review, limit: int = COMMENT_LIMIT) -> str:
     if not review.changed and not review.new_findings and not review.fixed_findings:
         lines.append(f"No change to the rendered manifests (compared with {inert.markdown_code(review.base[:12])}).")
         return "\n".join(lines) + "\n"
-    lines += _summary_lines(review)
-    room = limit - comment_length("\n".join(lines)) - _NOTE_ROOM
-    for _ in range(8):
-        # Headings and tags around the sections are not budgeted line by line: retry with less room if they overflow.
-        comment = _with_details(review, list(lines), room)
-        over = comment_length(comment) - limit
-        if over <= 0:
-            return comment
-        room -= over + 200
-    cut = "\n".join(lines) + "\n\n> **Shortened to fit a pull-request comment**: run `mlgitops diff --output-format text`.\n"
-    return cut if comment_length(cut) <= limit else cut[: max(0, limit // 2)]
+    headings = {name: f": {promotion.label}" for name, promotion in review.promotions.items()}
+
+    def details(budget: Budget) -> list[str]:
+        findings = _finding_lines(review)
+        found = ["", "### Policy findings", "", *budget.take(findings, "findings", "findings")] if findings else []
+        return [*found, *object_sections(review.environments, headings, budget), *diff_details(review.file_diff, budget=budget)]
+
+    return fit([*lines, *_summary_lines(review)], details, limit)
 
 
-def _with_details(review: Review, lines: list[str], room: int) -> str:
-    budget = _Budget(room)
-    findings = _finding_lines(review)
-    if findings:
-        lines += ["", "### Policy findings", "", *budget.take(findings, "findings", "findings")]
-    for env in review.environments:
-        if not env.objects:
-            continue
-        object_lines = budget.take([_object_line(change) for change in env.objects], f"objects in {env.name}", "objects")
-        lines += ["", f"### {env.name}", ""]  # environment names are DNS labels (checked on load)
-        if len(env.objects) > 15:
-            lines += object_lines[:10]
-            lines += ["", f"<details><summary>{len(env.objects) - 10} more objects</summary>", ""]
-            lines += object_lines[10:]
-            lines += ["", "</details>"]
-        else:
-            lines += object_lines
-    if review.file_diff:
-        diff_lines = review.file_diff.splitlines()
-        cap = min(_DIFF_LINES, len(diff_lines))
-        # The fence and the details tags cost about 60 characters.
-        shown = budget.take(diff_lines[:cap], "diff", "diff lines") if budget.left > 200 else []
-        if shown and shown[-1].startswith("- … "):
-            shown.pop()
-        if len(diff_lines) > len(shown):
-            shown.append(f"... {len(diff_lines) - len(shown)} more lines")
-        lines += ["", f"<details><summary>Rendered diff ({len(diff_lines)} lines)</summary>", ""]
-        lines += [*inert.markdown_fence(shown, "diff"), "", "</details>"]
-    if budget.dropped:
-        left_out = ", ".join(f"{count} {section}" for section, count in budget.dropped.items())
-        lines += [
-            "",
-            f"> **Shortened to fit a pull-request comment** (left out: {left_out}). Run `mlgitops diff --output-format text` "
-            "to see everything; the workflow's job log and its uploaded artifact hold the full summary.",
-        ]
-    return "\n".join(lines) + "\n"
+def _promotion_json(promotion: Promotion | None) -> dict[str, Any] | None:
+    if promotion is None:
+        return None
+    return {
+        "from": list(promotion.sources),
+        "fields": [{"path": f.path, "before": f.before, "after": f.after} for f in promotion.fields],
+    }
 
 
 def as_json(review: Review) -> str:
@@ -244,6 +259,7 @@ def as_json(review: Review) -> str:
             {
                 "name": env.name,
                 "counts": env.counts,
+                "promotion": _promotion_json(review.promotions.get(env.name)),
                 "resources": {"before": footprint(env.before), "after": footprint(env.after)},
                 "objects": [
                     {
@@ -271,8 +287,10 @@ def text(review: Review) -> str:
     plain = str
     for env in review.environments:
         counts = env.counts
+        promoted = review.promotions.get(env.name)
         lines.append(
-            f"{env.name}: {counts['added']} added, {counts['removed']} removed, {counts['changed']} changed; "
+            f"{env.name}{f' ({promoted.label})' if promoted else ''}: "
+            f"{counts['added']} added, {counts['removed']} removed, {counts['changed']} changed; "
             f"cpu {_delta(env.before.cpu, env.after.cpu, _cpu)}, "
             f"memory {_delta(env.before.memory, env.after.memory, _memory)}, gpus {_gpus(env.before, env.after)}"
         )

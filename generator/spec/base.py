@@ -82,6 +82,12 @@ def _refusing(problem_of: Callable[[str], str | None]) -> Callable[[str], str]:
     return check
 
 
+def refused_by(problem_of: Callable[[str], str | None]) -> AfterValidator:
+    """A validator that refuses what one of the API server's rules (kube/api_rules.py) names a problem; None passes."""
+    check = _refusing(problem_of)
+    return AfterValidator(lambda value: value if value is None else check(value))
+
+
 _dns_label = _refusing(dns1123_label_problem)
 _dns_subdomain = _refusing(dns1123_subdomain_problem)
 _port_name = _refusing(port_name_problem)

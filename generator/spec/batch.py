@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import re
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
-from generator.spec.base import INT32_MAX
+from generator.kube.api_rules import cron_schedule_problem, time_zone_problem
+from generator.spec.base import INT32_MAX, refused_by
 from generator.spec.container import WorkloadBase
 from generator.spec.integrations import MlflowRun
 
@@ -18,9 +18,9 @@ class Batch(WorkloadBase):
     kind: Literal["batch"]
     mlflow: MlflowRun | None = None
     """Log runs to the environment's MLflow tracking server."""
-    schedule: str = Field(min_length=1)
-    """Cron schedule, five fields, e.g. '0 2 * * *'."""
-    time_zone: str | None = None
+    schedule: Annotated[str, Field(min_length=1), refused_by(cron_schedule_problem)]
+    """Cron schedule: five fields (minute hour day-of-month month weekday 0-6), e.g. '0 2 * * *', or '@daily'."""
+    time_zone: Annotated[str | None, refused_by(time_zone_problem)] = None
     """IANA time zone of the schedule, e.g. 'Europe/Berlin'; default is the controller's."""
     concurrency_policy: Literal["Allow", "Forbid", "Replace"] = "Forbid"
     """What to do when the previous run is still going."""
@@ -31,15 +31,3 @@ class Batch(WorkloadBase):
     backoff_limit: int = Field(default=1, ge=0, le=INT32_MAX)
     active_deadline_seconds: int | None = Field(default=None, ge=1)
     restart_policy: Literal["Never", "OnFailure"] = "Never"
-
-    @field_validator("schedule")
-    @classmethod
-    def _cron(cls, value: str) -> str:
-        if value.startswith("@"):
-            if value not in {"@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly"}:
-                raise ValueError(f"{value!r} is not a cron macro (@hourly, @daily, @weekly, @monthly, @yearly)")
-            return value
-        fields = value.split()
-        if len(fields) != 5 or not all(re.fullmatch(r"[0-9A-Za-z*/,?-]+", f) for f in fields):
-            raise ValueError(f"{value!r} is not a five-field cron schedule such as '0 2 * * *'")
-        return value

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from decimal import Decimal
 
+from generator.kube.api_rules import resource_problems
 from generator.kube.cluster import is_gpu_resource
 from generator.kube.names import dns1035_label_problem, dns1123_label_problem
 from generator.kube.quantity import format_bytes, format_cpu, parse_quantity
@@ -51,6 +52,10 @@ DISTRIBUTED_NAME_LIMIT = 40
 # a RayJob's name also carries the 9-character hash of its spec.
 RAY_SERVICE_NAME_LIMIT = 47
 RAY_JOB_NAME_LIMIT = RAY_SERVICE_NAME_LIMIT - 9
+
+
+# Spec field names of resources and the Kubernetes resource names they render to.
+_KUBERNETES_NAMES = {"ephemeralStorage": "ephemeral-storage"}
 
 
 def check_environment(environment: Environment) -> list[SpecProblem]:
@@ -245,13 +250,11 @@ def _resources(resources: Resources, shm_size: str | None, at: FieldPath) -> lis
             continue
         if request is None:
             problems.append(SpecProblem((*at, "limits", name), f"a {name} limit needs a {name} request (set resources.{name})"))
-        elif parse_quantity(limit) < parse_quantity(request):
-            problems.append(
-                SpecProblem(
-                    (*at, "limits", name),
-                    f"limit {limit!r} is below the request {request!r}; a limit must be >= the request",
-                )
-            )
+            continue
+        # The API server's own rule, shared with lint (kube/api_rules.py), on the container the spec renders.
+        resource = _KUBERNETES_NAMES.get(name, name)
+        for problem in resource_problems({"requests": {resource: request}, "limits": {resource: limit}}):
+            problems.append(SpecProblem((*at, "limits", name), problem.message))
     if resources.gpu_resource is not None and not is_gpu_resource(resources.gpu_resource):
         problems.append(
             SpecProblem(

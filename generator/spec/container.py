@@ -252,7 +252,7 @@ class Port(SpecModel):
     """A port the serving container listens on; the Service exposes it under the same name."""
 
     name: PortName = "http"
-    """Port name (at most 15 characters)."""
+    """Port name: at most 15 lower-case letters, digits and '-', at least one letter (an IANA service name)."""
     port: int = Field(ge=1, le=65535)
     """Container port number."""
     protocol: Literal["TCP", "UDP", "SCTP"] = "TCP"

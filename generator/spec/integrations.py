@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field, model_validator
 
@@ -51,6 +51,9 @@ class MlflowRun(SpecModel):
 
 class RegisteredModel(SpecModel):
     """A model in the MLflow model registry, by version (pinned) or alias (moves without a commit)."""
+
+    PROMOTED_TOGETHER: ClassVar[tuple[str, ...]] = ("version", "alias")
+    """What `mlgitops promote` copies from one environment to another, as one unit (exactly one is set)."""
 
     name: str = Field(min_length=1, pattern=r"^[^/@\s]+$")
     version: str | None = Field(default=None, pattern=r"^[0-9]+$")

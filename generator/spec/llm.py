@@ -8,7 +8,7 @@ workers. Sources: vLLM's distributed serving docs, SGLang's server arguments, TG
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -33,6 +33,9 @@ class DownloadResources(SpecModel):
 class ModelDownload(SpecModel):
     """Download the weights into a volume in an init container before the server starts."""
 
+    PROMOTED_TOGETHER: ClassVar[tuple[str, ...]] = ("uri",)
+    """What `mlgitops promote` and `set model` treat as the model's version: the weights' source (with its revision)."""
+
     uri: str = Field(pattern=r"^[a-z0-9+.-]+://[^\s]+$")
     """Where the weights are: 'hf://org/name' (Hugging Face, optionally '@revision'), 's3://bucket/prefix', or any
     other scheme together with `command`."""
@@ -51,6 +54,9 @@ class ModelDownload(SpecModel):
 
 class LlmModel(SpecModel):
     """The model the server loads, where its weights come from, and the name it is served under."""
+
+    PROMOTED_TOGETHER: ClassVar[tuple[str, ...]] = ("path",)
+    """What `mlgitops promote` and `set model` treat as the model's version: the weights' directory in the volume."""
 
     name: str = Field(pattern=r"^[A-Za-z0-9][-A-Za-z0-9_.:/]*$", max_length=253)
     """Served model name (the OpenAI API's `model`), e.g. 'llama-3.1-70b-instruct'."""

@@ -9,7 +9,7 @@ anything that could make the two readers disagree or that needs PyYAML's own che
 - plain tokens that YAML 1.1, YAML 1.2 or Go's readers could take for something other than
   text (`yes`/`no`/`on`/`off`/`y`/`n`, every number form but plain decimals, dates, `=`);
   the screen is wider than any reader's rules (e.g. every token of digits, dots and colons)
-  and its tests hold it to cover every text :func:`~generator.yaml.ambiguity.go_reading` judges;
+  and its tests hold it to cover every text :func:`~generator.yaml.ambiguity.disagree` judges;
 - anchors, aliases, tags, merge keys, complex and empty keys, directives and `...` markers, so
   alias bombs and unsupported tags are refused by PyYAML's path with their located message;
 - flow collections other than one-line, unnested ones of plain or quoted scalars (YAML 1.2

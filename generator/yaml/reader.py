@@ -19,7 +19,7 @@ import yaml
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
 from generator.errors import Location, UserError
-from generator.yaml.ambiguity import go_reading
+from generator.yaml.ambiguity import disagree, kubectl_kind, pyyaml_reading
 from generator.yaml.engine import fast_path_enabled
 
 try:
@@ -92,14 +92,15 @@ def yaml_error(error: yaml.YAMLError, file: str) -> UserError:
 
 @dataclass(frozen=True)
 class AmbiguousText:
-    """A plain scalar that is text here but a number or a boolean to Go's YAML readers (kubectl)."""
+    """A plain scalar that YAML readers read differently (``generator.yaml.ambiguity.readings`` says how)."""
 
     document: int
     path: tuple[str | int, ...]
     """Field path within the document; for a key, the path of the entry it names."""
     text: str
+    """The scalar as written."""
     reading: str
-    """What Go's readers make of it: "a number" or "a boolean"."""
+    """What kubectl (Go's YAML 1.1 reader) makes of it: "text", "a number", "a boolean" or "null"."""
     key: bool = False
 
 
@@ -107,7 +108,8 @@ def iter_documents(text: str, file: str, ambiguous: list[AmbiguousText] | None =
     """Yield (document index, node, constructed object) for each document of ``text``.
 
     Only YAML's safe tags are constructed; anything else is a located error. With
-    ``ambiguous``, plain scalars that Go's YAML readers would not read as text are added to it.
+    ``ambiguous``, plain scalars that PyYAML, Go's YAML 1.1 reader and a YAML 1.2 reader read
+    differently are added to it.
     """
     loader = _Loader(text)
     found: list[yaml.Node] | None = [] if ambiguous is not None else None
@@ -124,11 +126,14 @@ def iter_documents(text: str, file: str, ambiguous: list[AmbiguousText] | None =
                 raise UserError(
                     f"more than {MAX_DOCUMENTS:,} YAML documents in one file; split it", _location(file, node.start_mark)
                 )
-            if anchors:
-                check_node(node, file, anchors=True, ambiguous=found)
-                value = loader.construct_document(node)
-            else:
-                value = _ObjectBuilder(loader, file, found).build(node, 0)
+            try:
+                if anchors:
+                    check_node(node, file, anchors=True, ambiguous=found)
+                    value = loader.construct_document(node)
+                else:
+                    value = _ObjectBuilder(loader, file, found).build(node, 0)
+            except ValueError:  # a plain scalar that looks like a number or date but is none (`0x_`, `2024-02-30`)
+                raise _refused_scalar(node, file) from None
             if found:
                 assert ambiguous is not None
                 ambiguous.extend(_ambiguous_texts(node, found, index))
@@ -176,9 +181,9 @@ class _ObjectBuilder:
         tag = node.tag
         if isinstance(node, ScalarNode):
             value: str = node.value
+            if self.ambiguous is not None and not node.style and disagree(value):
+                self.ambiguous.append(node)
             if tag == _STR:
-                if self.ambiguous is not None and not node.style and go_reading(value) is not None:
-                    self.ambiguous.append(node)
                 return value
             if tag == _NULL:
                 return None
@@ -260,8 +265,30 @@ def check_node(root: yaml.Node, file: str, anchors: bool, ambiguous: list[yaml.N
         )
 
 
+def _refused_scalar(root: yaml.Node, file: str) -> UserError:
+    """The located error for the first plain scalar PyYAML resolves to a number or date and then cannot build."""
+    stack: list[yaml.Node] = [root]
+    seen: set[int] = set()
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, ScalarNode):
+            if not node.style and pyyaml_reading(node.value).kind == "refused":
+                return UserError(
+                    f"{node.value} looks like a number or a date but is neither; quote it ('{node.value}') if it is text",
+                    _location(file, node.start_mark),
+                )
+        elif isinstance(node, MappingNode):
+            stack.extend(child for pair in reversed(node.value) for child in reversed(pair))
+        elif isinstance(node, SequenceNode):
+            stack.extend(reversed(node.value))
+    return UserError("a value PyYAML cannot build (a number or date out of range?)", _location(file, root.start_mark))
+
+
 def _is_ambiguous(node: yaml.Node) -> bool:
-    return isinstance(node, ScalarNode) and node.tag == _STR and not node.style and go_reading(node.value) is not None
+    return isinstance(node, ScalarNode) and not node.style and disagree(node.value)
 
 
 def _ambiguous_texts(root: yaml.Node, nodes: list[yaml.Node], document: int) -> list[AmbiguousText]:
@@ -271,7 +298,7 @@ def _ambiguous_texts(root: yaml.Node, nodes: list[yaml.Node], document: int) -> 
 
     def note(node: yaml.Node, path: tuple[str | int, ...], key: bool) -> None:
         if id(node) in wanted:
-            reading = go_reading(node.value) or ""
+            reading = kubectl_kind(node.value)
             texts.setdefault((path, key), AmbiguousText(document, path, node.value, reading, key))
 
     stack: list[tuple[yaml.Node, tuple[str | int, ...]]] = [(root, ())]

@@ -83,7 +83,8 @@ def test_image_digests_are_required_in_prod_and_production_only(
 
 def test_a_missing_field_is_reported_at_its_nearest_existing_parent(catalog: Catalog) -> None:
     text = SERVE.replace('            requests: {cpu: "1", memory: 1Gi}\n', "")
-    # No requests: the finding points at `resources:` (line 18, column 11), the closest field that exists.
+    # No requests: the memory limit stands in for the memory request (the API server copies it), the cpu
+    # request is missing, and the finding points at `resources:` (line 18, column 11), the closest key that exists.
     assert positions(findings_in(text, catalog, rule="resources-requests")) == [("resources-requests", 18, 11)]
 
 

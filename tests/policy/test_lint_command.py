@@ -59,19 +59,57 @@ def test_stdin_is_one_more_file(tmp_path: Path, mlgitops: Mlgitops) -> None:
     [
         ("kind: Pod\nmetadata:\n  name: a\n   b: c\n", "error: broken.yaml:4:5: invalid YAML: mapping values are not allowed"),
         ("kind: Pod\nmetadata: {name: [a\n", "error: broken.yaml:3:1: invalid YAML:"),
-        ("- just\n- a list\n", "error: broken.yaml:1:1:"),
+        ("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: {{ .Values.name }}}\n", "error: broken.yaml:3:19: invalid YAML:"),
     ],
 )
-def test_a_file_that_does_not_parse_is_exit_2_with_its_location(
+def test_a_file_that_does_not_parse_is_exit_2_with_its_location_and_the_rest_is_still_linted(
     tmp_path: Path, mlgitops: Mlgitops, text: str, message: str
 ) -> None:
-    write(tmp_path / "ok.yaml", CLEAN)
+    write(
+        tmp_path / "ok.yaml", "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers: [{name: c, image: 'x:1'}]\n"
+    )
     write(tmp_path / "broken.yaml", text)
     result = mlgitops("lint", ".")
     assert result.exit_code == 2
-    assert result.stdout == ""
-    [line] = result.stderr.splitlines()
-    assert line.startswith(message)
+    # ok.yaml is still linted and reported; the broken file is a located error of its own.
+    assert "ok.yaml:" in result.stdout
+    assert "security-non-root" in result.stdout
+    [error] = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert error.startswith(message)
+    assert result.stderr.endswith("in 2 file(s)\n")
+
+
+def test_documents_that_are_not_kubernetes_objects_are_skipped_in_folders_and_counted(tmp_path: Path, mlgitops: Mlgitops) -> None:
+    write(tmp_path / "ok.yaml", CLEAN)
+    write(tmp_path / "package.json", '{"name": "web", "version": "1.0.0"}\n')
+    write(tmp_path / "chart" / "values.yaml", "replicaCount: 2\n---\n- just\n- a list\n")
+    write(tmp_path / "ci" / "workflow.yml", "name: ci\non: [push]\njobs: {}\n")
+    result = mlgitops("lint", ".")
+    assert (result.exit_code, result.stdout) == (0, "")
+    assert (
+        "note: skipped 4 document(s) in 3 file(s) that are not Kubernetes objects (no apiVersion and kind): "
+        "chart/values.yaml, ci/workflow.yml, package.json\n"
+    ) in result.stderr
+    # Named on the command line, a file must hold Kubernetes objects only.
+    named = mlgitops("lint", "package.json")
+    assert named.exit_code == 2
+    assert (
+        named.stderr
+        == "error: package.json:1:1: document 1 has no 'apiVersion': every Kubernetes object needs apiVersion and kind\n"
+    )
+
+
+def test_a_folder_without_any_manifest_is_an_error(tmp_path: Path, mlgitops: Mlgitops) -> None:
+    write(tmp_path / "docs" / "README.md", "# docs\n")
+    write(tmp_path / "docs" / "values.yaml", "replicaCount: 2\n")
+    result = mlgitops("lint", "docs")
+    assert result.exit_code == 2
+    assert result.stderr.startswith(
+        "error: nothing to lint: found 1 file(s) but no Kubernetes object in docs (manifests are YAML or JSON "
+        "documents with apiVersion and kind; name the files or folders that hold them)\n"
+    )
+    write(tmp_path / "empty" / ".keep", "")
+    assert mlgitops("lint", "empty").exit_code == 2
 
 
 def test_a_path_that_does_not_exist_is_exit_2(tmp_path: Path, mlgitops: Mlgitops) -> None:
@@ -195,8 +233,10 @@ def test_explain_shows_why_a_failing_and_a_passing_example_and_the_fix(mlgitops:
     result = mlgitops("explain", "hpa-metrics")
     assert result.exit_code == 0
     out = result.stdout
-    assert out.startswith("hpa-metrics (error): An autoscaler has a metric to scale on\n")
+    assert out.startswith("hpa-metrics (error): An autoscaler names the metric it scales on\n")
     assert out.index("Why:") < out.index("Fix:") < out.index("Fails:") < out.index("Passes:")
+    # The API server fills in an 80 % CPU target: explain says so instead of "cannot scale".
+    assert "80 %" in out[out.index("Why:") : out.index("Fix:")]
     fails = out[out.index("Fails:") : out.index("Passes:")]
     assert "metrics:" not in fails
     assert "metrics:" in out[out.index("Passes:") :]
@@ -267,3 +307,30 @@ def test_a_users_policy_applies_to_lint_through_policies(tmp_path: Path, mlgitop
     ]
     # The Deployment (2nd document) has no labels at all: the finding points at the `metadata:` key missing them.
     assert team == [("warning", 11, 1)]
+
+
+@pytest.mark.parametrize(
+    ("rule", "phrase"),
+    [
+        ("resources-requests", "copies limits into missing requests"),
+        ("security-non-root", "runAsUser other than"),
+        ("plaintext-secret", "judged as whole words"),
+        ("serving-probes", "declares a containerPort"),
+        ("gpu-shm", "one-accelerator pod"),
+        ("gpu-toleration", "with any value"),
+        ("gpu-limits", "habana.ai/gaudi"),
+        ("gpu-node-selection", "spans models"),
+        ("job-restart-policy", "Inside a JobSet"),
+        ("pdb-blocks-drain", "rounded up"),
+        ("pvc-rwo-shared", "RollingUpdate"),
+        ("volume-mounts", "volumeClaimTemplates"),
+        ("ambiguous-yaml-value", "YAML 1.2"),
+        ("api-validation", "Mars/Olympus"),
+        ("hpa-metrics", "80 %"),
+    ],
+)
+def test_explain_says_what_each_rule_now_checks(mlgitops: Mlgitops, rule: str, phrase: str) -> None:
+    result = mlgitops("explain", rule)
+    assert result.exit_code == 0
+    why = " ".join(result.stdout[result.stdout.index("Why:") : result.stdout.index("Fix:")].split())
+    assert phrase in why

@@ -32,11 +32,13 @@ def test_text(serving: Path, mlgitops: Callable[..., LintRun]) -> None:
     result = mlgitops("lint", "manifests")
     assert result.exit_code == 1
     assert result.stdout.splitlines() == [
-        "manifests/serving.yaml:23:11: error serving-probes: container 'server' has no readinessProbe [Deployment ml/serve]",
+        "manifests/serving.yaml:23:11: error serving-probes: container 'server' is selected by Service 'serve' but has no "
+        "readinessProbe: it gets traffic before it is ready [Deployment ml/serve]",
         "manifests/serving.yaml:24:18: error image-tag: container 'server' uses image 'ghcr.io/acme/serve:latest' "
         "with no version tag or digest (untagged means :latest) [Deployment ml/serve]",
-        "manifests/serving.yaml:32:1: error hpa-metrics: HorizontalPodAutoscaler 'serve' has no metric to scale on "
-        "[HorizontalPodAutoscaler ml/serve]",
+        "manifests/serving.yaml:32:1: error hpa-metrics: HorizontalPodAutoscaler 'serve' names no metric: it gets the "
+        "implicit default of 80 % average CPU utilisation, which ignores GPU load and needs CPU requests; name the "
+        "metric to scale on [HorizontalPodAutoscaler ml/serve]",
     ]
     assert result.stderr == "3 error(s), 0 warning(s), 0 info, 0 waived in 1 file(s)\n"
 
@@ -161,3 +163,19 @@ def test_a_missing_shared_folder_skips_locally_but_fails_in_ci(
     monkeypatch.setenv("CI", ci)
     with pytest.raises(outcome, match="shared"):
         linting.shared_dir()
+
+
+def test_an_object_named_by_generate_name_is_shown_by_its_prefix(tmp_path: Path, mlgitops: Callable[..., LintRun]) -> None:
+    # Kueue's and JobSet's samples create Jobs with `kubectl create` and generateName: the API server
+    # completes the name, so the report names the prefix instead of an empty name.
+    (tmp_path / "job.yaml").write_text(
+        "apiVersion: batch/v1\nkind: Job\nmetadata: {generateName: sample-job-, namespace: team-a}\n"
+        "spec:\n  template:\n    spec:\n      restartPolicy: Never\n"
+        "      containers: [{name: main, image: busybox}]\n"
+    )
+    result = mlgitops("lint", str(tmp_path / "job.yaml"))
+    assert result.exit_code == 1
+    findings = [line for line in result.stdout.splitlines() if "job.yaml:" in line]
+    assert findings
+    assert all(line.endswith("[Job team-a/sample-job-*]") for line in findings), findings
+    assert str(ObjectRef("batch/v1", "Job", "", "", "")) == "Job (no name)"

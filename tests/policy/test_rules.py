@@ -170,10 +170,13 @@ def _found(catalog: Catalog, text: str, rule: str, pools: tuple[NodePoolFacts, .
 
 
 def test_pytorchjob_master_and_worker_pod_templates_are_both_checked(catalog: Catalog) -> None:
-    # The Master's container sets limits only; the Worker's requests everything.
-    assert _found(catalog, PYTORCHJOB, "resources-requests") == [(15, 15, "container 'pytorch' does not request cpu and memory")]
-    # Both replica types lack /dev/shm: one finding per pod spec, at its `spec:` value.
-    assert [(line, column) for line, column, _ in _found(catalog, PYTORCHJOB, "gpu-shm")] == [(11, 11), (22, 11)]
+    # The Master's container sets limits only: the API server copies its memory limit into the
+    # request, so only cpu is missing. The Worker requests everything.
+    assert _found(catalog, PYTORCHJOB, "resources-requests") == [(15, 15, "container 'pytorch' does not request cpu")]
+    # One GPU per pod: no NCCL between local ranks, so no /dev/shm finding for either replica type.
+    assert _found(catalog, PYTORCHJOB, "gpu-shm") == []
+    eight = PYTORCHJOB.replace("nvidia.com/gpu: 1}", "nvidia.com/gpu: 8}")
+    assert [(line, column) for line, column, _ in _found(catalog, eight, "gpu-shm")] == [(11, 11), (22, 11)]
 
 
 def test_without_a_cluster_profile_gpu_pods_must_tolerate_the_nvidia_taint(catalog: Catalog) -> None:
@@ -182,10 +185,16 @@ def test_without_a_cluster_profile_gpu_pods_must_tolerate_the_nvidia_taint(catal
         (
             11,
             11,
-            "pod requests nvidia.com/gpu but does not tolerate the GPU taint (nvidia.com/gpu:NoSchedule); it will stay Pending",
+            "pod requests nvidia.com/gpu but tolerates no nvidia.com/gpu taint (any value), which such nodes usually carry; "
+            "it may stay Pending",
         )
     ]
-    assert [(line, column) for line, column, _ in _found(catalog, GPU_JOB, "gpu-toleration")] == [(12, 9)]
+    # The Job tolerates its pool's own taint (dedicated): it targets nodes tainted that way, not nvidia.com/gpu.
+    assert _found(catalog, GPU_JOB, "gpu-toleration") == []
+    untolerated = GPU_JOB.replace(
+        "        - {key: dedicated, operator: Exists, effect: NoSchedule}\n", "        - {key: x, effect: NoExecute}\n"
+    )
+    assert [(line, column) for line, column, _ in _found(catalog, untolerated, "gpu-toleration")] == [(12, 9)]
 
 
 def test_with_a_cluster_profile_gpu_pods_must_tolerate_the_pools_own_taints(catalog: Catalog) -> None:
@@ -232,9 +241,12 @@ def test_gpu_limits_are_whole_and_requests_equal_them(catalog: Catalog) -> None:
 
 def test_a_gpu_pod_has_a_sized_memory_backed_dev_shm(catalog: Catalog) -> None:
     assert _found(catalog, GPU_JOB, "gpu-shm") == []
+    # Without a sizeLimit it is still shared memory: only emptydir-size reports the missing limit.
     unsized = GPU_JOB.replace("emptyDir: {medium: Memory, sizeLimit: 16Gi}", "emptyDir: {medium: Memory}")
-    assert [(line, column) for line, column, _ in _found(catalog, unsized, "gpu-shm")] == [(23, 9)]
+    assert _found(catalog, unsized, "gpu-shm") == []
     assert [(line, column) for line, column, _ in _found(catalog, unsized, "emptydir-size")] == [(24, 11)]
+    on_disk = GPU_JOB.replace("emptyDir: {medium: Memory, sizeLimit: 16Gi}", "emptyDir: {sizeLimit: 16Gi}")
+    assert [(line, column) for line, column, _ in _found(catalog, on_disk, "gpu-shm")] == [(23, 9)]
 
 
 def test_emptydir_is_fine_for_scratch_and_dev_shm_but_not_for_data(catalog: Catalog) -> None:
@@ -254,7 +266,10 @@ def test_emptydir_is_fine_for_scratch_and_dev_shm_but_not_for_data(catalog: Cata
 
 
 def test_an_hpa_target_must_request_what_its_utilization_metrics_measure(catalog: Catalog) -> None:
-    assert _found(catalog, SERVE_WITH_HPA, "hpa-target") == [
+    # The memory limit stands in for the missing memory request (the API server copies it).
+    assert _found(catalog, SERVE_WITH_HPA, "hpa-target") == []
+    no_memory = SERVE_WITH_HPA.replace("limits: {memory: 4Gi}", 'limits: {cpu: "4"}')
+    assert _found(catalog, no_memory, "hpa-target") == [
         (
             52,
             24,
@@ -262,7 +277,7 @@ def test_an_hpa_target_must_request_what_its_utilization_metrics_measure(catalog
             "the HPA never acts",
         )
     ]
-    missing = SERVE_WITH_HPA.replace("kind: Deployment, name: serve}", "kind: Deployment, name: serving}")
+    missing = no_memory.replace("kind: Deployment, name: serve}", "kind: Deployment, name: serving}")
     assert [(line, column) for line, column, _ in _found(catalog, missing, "hpa-target")] == [(45, 65)]
 
 
@@ -295,7 +310,11 @@ def test_a_read_write_once_claim_is_not_shared_by_scaled_or_several_workloads(ca
         "        - name: cache\n          persistentVolumeClaim: {claimName: serve-cache}\n",
     )
     unscaled = SERVE_WITH_HPA.split("---\n")[0] + "---\n" + SERVE_WITH_HPA.split("---\n")[1] + "---\n" + writer
-    assert len(_found(catalog, unscaled, "pvc-rwo-shared")) == 1
+    # Two workloads share the claim, and the one-replica Deployment's RollingUpdate starts a second pod.
+    messages = [message for _, _, message in _found(catalog, unscaled, "pvc-rwo-shared")]
+    assert len(messages) == 2
+    assert any("plus 1 more during a RollingUpdate" in m and "strategy: Recreate" in m for m in messages)
+    assert any("several workloads" in m for m in messages)
 
 
 def test_pvcs_are_protected_from_a_gitops_prune(catalog: Catalog) -> None:
@@ -306,9 +325,9 @@ def test_pvcs_are_protected_from_a_gitops_prune(catalog: Catalog) -> None:
 
 def test_cronjob_pod_templates_and_init_containers_are_checked(catalog: Catalog) -> None:
     assert _found(catalog, NIGHTLY, "job-restart-policy") == [
-        (11, 26, "CronJob 'nightly' pods need restartPolicy Never or OnFailure")
+        (11, 26, "a Job's pods need restartPolicy Never or OnFailure, not 'Always'")
     ]
-    assert _found(catalog, NIGHTLY, "resources-requests") == [(14, 15, "container 'fetch' does not request cpu and memory")]
+    assert _found(catalog, NIGHTLY, "resources-requests") == [(14, 15, "init container 'fetch' does not request cpu and memory")]
     assert [(line, column) for line, column, _ in _found(catalog, NIGHTLY, "plaintext-secret")] == [(20, 48)]
 
 
@@ -354,7 +373,11 @@ def test_values_go_readers_take_for_numbers_fail_where_kubernetes_wants_text(cat
         (15, 44, "error"),  # an env value
         (18, 29, "warning"),  # a quantity decodes from a number
     ]
-    assert "the plain value 3e-4 is text to PyYAML but a number to kubectl" in found[2].message
+    assert found[2].message == (
+        "the plain value 3e-4 is text to PyYAML (Python tools, YAML 1.1); the number 0.0003 to kubectl and the API "
+        "server (Go, YAML 1.1) and kustomize (kyaml, YAML 1.2): kubectl sends the number 0.0003 where Kubernetes "
+        "expects text, so the apply fails: write '3e-4'"
+    )
 
 
 UNDECLARED_MOUNTS = """\
@@ -386,7 +409,7 @@ def test_mounts_of_undeclared_volumes_fail_in_init_containers_and_block_devices_
         (
             13,
             33,
-            "container 'fetch' mounts volume 'model', which the pod does not declare in spec.volumes: "
+            "init container 'fetch' mounts volume 'model', which the pod does not declare in spec.volumes: "
             "the API server rejects the pod",
         ),
         (

@@ -18,11 +18,13 @@ from generator.policy.checks.security import (
     security_non_root,
 )
 from generator.policy.checks.storage import emptydir_data, pvc_reference, pvc_rwo_shared, volume_mounts
+from generator.policy.checks.workloads import api_validation, job_restart_policy, serving_probes
 from generator.policy.checks.yaml_values import ambiguous_yaml_value
 from generator.policy.model import SetCheck
 
 BUILTIN_CHECKS: dict[str, SetCheck] = {
     "ambiguous-yaml-value": ambiguous_yaml_value,
+    "api-validation": api_validation,
     "configmap-reference": configmap_reference,
     "emptydir-data": emptydir_data,
     "env-budget": env_budget,
@@ -35,6 +37,7 @@ BUILTIN_CHECKS: dict[str, SetCheck] = {
     "hpa-replicas": hpa_replicas,
     "hpa-target": hpa_target,
     "job-pool-capacity": job_pool_capacity,
+    "job-restart-policy": job_restart_policy,
     "kueue-quota": kueue_quota,
     "network-policy": network_policy,
     "pdb-blocks-drain": pdb_blocks_drain,
@@ -48,6 +51,7 @@ BUILTIN_CHECKS: dict[str, SetCheck] = {
     "secret-reference": secret_reference,
     "security-non-root": security_non_root,
     "serviceaccount-reference": serviceaccount_reference,
+    "serving-probes": serving_probes,
     "volume-mounts": volume_mounts,
     # Waivers are applied by the engine itself; the policy sets the severity of invalid ones.
     "waivers": lambda manifests, policy, context: iter(()),

@@ -5,25 +5,26 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from generator.kube.footprint import count
 from generator.kube.manifest import Manifest
+from generator.kube.pods import scaled
+from generator.kube.pods import whole as count
 from generator.policy.checks.pods import autoscalers, resources_of
 from generator.policy.checks.storage import context_all
 from generator.policy.model import Policy, PolicyContext, Violation
-from generator.policy.targets import containers, pod_specs
+from generator.policy.targets import templates
 
 Found = Iterator[tuple[Manifest, Violation]]
 
 
 def _by_kind_name(manifests: list[Manifest]) -> dict[tuple[str, str, str], Manifest]:
-    return {(m.ref.namespace, m.ref.kind, m.ref.name): m for m in manifests}
+    return {(m.namespace, m.ref.kind, m.ref.name): m for m in manifests}
 
 
 def _target(hpa: Manifest, index: dict[tuple[str, str, str], Manifest]) -> Manifest | None:
     ref = (hpa.obj.get("spec") or {}).get("scaleTargetRef") or {}
     # A KEDA ScaledObject's target kind defaults to Deployment; an HPA's is required.
     kind = ref.get("kind", "Deployment" if hpa.ref.kind == "ScaledObject" else None)
-    return index.get((hpa.ref.namespace, str(kind), str(ref.get("name"))))
+    return index.get((hpa.namespace, str(kind), str(ref.get("name"))))
 
 
 def hpa_target(manifests: list[Manifest], policy: Policy, context: PolicyContext) -> Found:
@@ -46,16 +47,15 @@ def hpa_target(manifests: list[Manifest], policy: Policy, context: PolicyContext
             if (metric or {}).get("type") != "Resource" or (resource.get("target") or {}).get("type") != "Utilization":
                 continue
             name = str(resource.get("name"))
-            for pod_path, pod in pod_specs(target):
-                for _, container in containers(target, pod_path, pod, init=False):
-                    requests, _ = resources_of(container)
+            for template in templates(target):
+                for container in template.main_containers():
+                    requests, _ = resources_of(container.spec)
                     if name not in requests:
                         yield (
                             hpa,
                             Violation(
-                                f"{name} utilization is a share of the request, but container "
-                                f"{container.get('name')!r} of {target.ref.kind} {target.ref.name!r} requests no {name}: "
-                                "the HPA never acts",
+                                f"{name} utilization is a share of the request, but {container.label} of "
+                                f"{target.ref.kind} {target.ref.name!r} requests no {name}: the HPA never acts",
                                 ("spec", "metrics", metric_index, "resource", "name"),
                             ),
                         )
@@ -92,7 +92,7 @@ def _workload_pods(manifest: Manifest, hpas: dict[tuple[str, str, str], dict[str
     spec = manifest.obj.get("spec") or {}
     if manifest.ref.kind not in ("Deployment", "StatefulSet"):
         return None
-    hpa = hpas.get((manifest.ref.namespace, manifest.ref.kind, manifest.ref.name))
+    hpa = hpas.get((manifest.namespace, manifest.ref.kind, manifest.ref.name))
     if hpa is not None:
         return count(hpa.get("minReplicas"))
     return count(spec.get("replicas"))
@@ -106,7 +106,7 @@ def _by_template_label(everything: list[Manifest]) -> dict[tuple[str, str, str],
         labels = (template.get("metadata") or {}).get("labels") if isinstance(template, dict) else None
         if isinstance(labels, dict):
             for key, value in labels.items():
-                index.setdefault((workload.ref.namespace, str(key), str(value)), []).append(workload)
+                index.setdefault((workload.namespace, str(key), str(value)), []).append(workload)
     return index
 
 
@@ -115,39 +115,56 @@ def _selects(selector: dict[str, Any], labels: dict[str, Any]) -> bool:
     return bool(match) and all(labels.get(k) == v for k, v in match.items())
 
 
+def _selected(pdb: Manifest, by_label: dict[tuple[str, str, str], list[Manifest]]) -> list[Manifest]:
+    selector = (pdb.obj.get("spec") or {}).get("selector") or {}
+    match = selector.get("matchLabels") or {} if isinstance(selector, dict) else {}
+    if not isinstance(match, dict) or not match:
+        return []
+    first_key, first_value = next(iter(match.items()))
+    chosen = []
+    for workload in by_label.get((pdb.namespace, str(first_key), str(first_value)), []):
+        template = ((workload.obj.get("spec") or {}).get("template") or {}).get("metadata") or {}
+        if _selects(selector, template.get("labels") or {}):
+            chosen.append(workload)
+    return chosen
+
+
 def pdb_blocks_drain(manifests: list[Manifest], policy: Policy, context: PolicyContext) -> Found:
+    """A budget that allows no eviction: maxUnavailable 0 (or 0%), or minAvailable that rounds up to every replica.
+
+    Percentages scale by the selected workload's replicas (its HPA's minReplicas when
+    autoscaled) and round up, as the disruption controller does.
+    """
     everything = context_all(manifests, context)
     hpas = autoscalers(everything)
     by_label = _by_template_label(everything)
     for pdb in manifests:
         spec = pdb.obj.get("spec") or {}
-        if spec.get("maxUnavailable") in (0, "0", "0%"):
-            yield (
-                pdb,
-                Violation("maxUnavailable 0 lets no pod be evicted: node drains hang", ("spec", "maxUnavailable")),
-            )
+        if "maxUnavailable" in spec:
+            value = spec["maxUnavailable"]
+            if value in (0, "0") or (isinstance(value, str) and value.strip() in ("0%", "0")):
+                yield (
+                    pdb,
+                    Violation(f"maxUnavailable {value} lets no pod be evicted: node drains hang", ("spec", "maxUnavailable")),
+                )
             continue
         minimum = spec.get("minAvailable")
-        if minimum == "100%":
+        if minimum is None or isinstance(minimum, bool):
+            continue
+        if isinstance(minimum, str) and minimum.strip() == "100%":
             yield pdb, Violation("minAvailable 100% lets no pod be evicted: node drains hang", ("spec", "minAvailable"))
             continue
-        if not isinstance(minimum, int):
-            continue
-        selector = spec.get("selector") or {}
-        match = selector.get("matchLabels") or {}
-        if not match:
-            continue
-        first_key, first_value = next(iter(match.items()))
-        for workload in by_label.get((pdb.ref.namespace, str(first_key), str(first_value)), []):
-            template = ((workload.obj.get("spec") or {}).get("template") or {}).get("metadata") or {}
-            if not _selects(selector, template.get("labels") or {}):
-                continue
+        for workload in _selected(pdb, by_label):
             replicas = _workload_pods(workload, hpas)
-            if replicas is not None and minimum >= replicas:
+            if replicas is None or replicas == 0:
+                continue
+            needed = scaled(minimum, replicas, round_up=True)
+            if needed >= replicas:
+                share = f"minAvailable {minimum}" + (f" of {replicas} rounds up to {needed}" if isinstance(minimum, str) else "")
                 yield (
                     pdb,
                     Violation(
-                        f"minAvailable {minimum} equals or exceeds the {replicas} replica(s) of {workload.ref.kind} "
+                        f"{share}, which equals or exceeds the {replicas} replica(s) of {workload.ref.kind} "
                         f"{workload.ref.name!r}: no pod can be evicted and node drains hang",
                         ("spec", "minAvailable"),
                     ),
@@ -160,13 +177,13 @@ def hpa_keda_conflict(manifests: list[Manifest], policy: Policy, context: Policy
     for hpa in everything:
         if hpa.ref.kind == "HorizontalPodAutoscaler" and not hpa.ref.name.startswith("keda-hpa-"):
             ref = (hpa.obj.get("spec") or {}).get("scaleTargetRef") or {}
-            hpas[(hpa.ref.namespace, str(ref.get("kind")), str(ref.get("name")))] = hpa
-    for scaled in manifests:
-        ref = (scaled.obj.get("spec") or {}).get("scaleTargetRef") or {}
-        key = (scaled.ref.namespace, str(ref.get("kind", "Deployment")), str(ref.get("name")))
+            hpas[(hpa.namespace, str(ref.get("kind")), str(ref.get("name")))] = hpa
+    for scaled_object in manifests:
+        ref = (scaled_object.obj.get("spec") or {}).get("scaleTargetRef") or {}
+        key = (scaled_object.namespace, str(ref.get("kind", "Deployment")), str(ref.get("name")))
         if key in hpas:
             yield (
-                scaled,
+                scaled_object,
                 Violation(
                     f"KEDA ScaledObject and HPA {hpas[key].ref.name!r} both scale {key[1]} {key[2]!r}: they fight over "
                     "its replicas; keep one",

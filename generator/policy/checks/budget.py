@@ -45,14 +45,14 @@ def env_budget(manifests: list[Manifest], policy: Policy, context: PolicyContext
     everything = context_all(manifests, context)
     by_namespace: dict[str, list[Manifest]] = {}
     for manifest in everything:
-        by_namespace.setdefault(manifest.ref.namespace, []).append(manifest)
+        by_namespace.setdefault(manifest.namespace, []).append(manifest)
     for manifest in manifests:
         if manifest.ref.kind != "ResourceQuota":
             continue
         hard = (manifest.obj.get("spec") or {}).get("hard") or {}
         if not isinstance(hard, dict):
             continue
-        total, by_app = _usage(by_namespace.get(manifest.ref.namespace, []))
+        total, by_app = _usage(by_namespace.get(manifest.namespace, []))
         for key, limit_text in sorted(hard.items()):
             resource = str(key).removeprefix("requests.")
             if (
@@ -73,7 +73,7 @@ def env_budget(manifests: list[Manifest], policy: Policy, context: PolicyContext
             yield (
                 manifest,
                 Violation(
-                    f"namespace {manifest.ref.namespace or 'default'!r} requests up to {_shown(resource, used)} with every "
+                    f"namespace {manifest.namespace!r} requests up to {_shown(resource, used)} with every "
                     f"autoscaler at its maximum, over the quota of {_shown(resource, limit)}: {top}",
                     ("spec", "hard", str(key)),
                 ),

@@ -15,7 +15,7 @@ from generator.kube.cluster import NodePoolFacts, admits, is_gpu_resource
 from generator.kube.footprint import PodGroup, pod_groups
 from generator.kube.manifest import Manifest
 from generator.kube.quantity import format_resource
-from generator.policy.checks.pods import pod_requests
+from generator.policy.checks.pods import pod_spec_requests
 from generator.policy.model import Policy, PolicyContext, Violation
 
 Found = Iterator[tuple[Manifest, Violation]]
@@ -32,7 +32,7 @@ def job_pool_capacity(manifests: list[Manifest], policy: Policy, context: Policy
             if group.pods == 0 or not admitting:
                 continue  # none can take the pods: schedulable says so
             first, pods, total = needs.get(admitting, (group, 0, {}))
-            for resource, value in pod_requests(manifest, (), group.pod_spec).items():
+            for resource, value in pod_spec_requests(group.pod_spec).items():
                 if resource in ("cpu", "memory") or is_gpu_resource(resource):
                     total[resource] = total.get(resource, Decimal(0)) + value * group.pods
             needs[admitting] = (first, pods + group.pods, total)

@@ -1,4 +1,11 @@
-"""GPU rules: limits, tolerations, node selection, shared memory, and whether a pod can schedule at all."""
+"""Accelerator rules: extended-resource values, tolerations, node selection, shared memory, and whether a pod fits.
+
+Every accelerator counts (``generator.kube.accelerators``: NVIDIA GPUs, MIG slices, shared
+GPUs, AMD, Gaudi, Neuron, TPU, Ascend; and DRA DeviceClasses claimed through
+ResourceClaimTemplates), and only when a pod asks for at least one device.
+Templates that only override a pod defined elsewhere (a TrainJob's runtime) are not judged
+for what they leave out.
+"""
 
 from __future__ import annotations
 
@@ -6,163 +13,168 @@ from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
-from generator.kube.cluster import NodePoolFacts, Taint, accelerator_taint_key, admits, is_gpu_resource
-from generator.kube.manifest import FieldPath, Manifest
+from generator.kube.accelerators import accelerator, family_of, is_accelerator, tolerated_by_the_platform, tolerates
+from generator.kube.api_rules import extended_resource_problems
+from generator.kube.cluster import admits
+from generator.kube.manifest import Manifest
+from generator.kube.pods import PodTemplate, group_of, mapping, value_at
 from generator.kube.quantity import format_resource
-from generator.policy.checks.pods import (
-    all_containers,
-    amount,
-    claim_index,
-    each_pod,
-    gpu_resources,
-    pod_claims,
-    pod_requests,
-    resources_of,
-)
+from generator.policy.checks.pods import ClaimIndex, accelerators_of, claim_index, each_template, pod_claims, pod_requests
 from generator.policy.checks.storage import context_all
 from generator.policy.model import Policy, PolicyContext, Violation
 
 Found = Iterator[tuple[Manifest, Violation]]
 
 
-def _claim_names(pod: dict[str, object]) -> set[str]:
-    claims = pod.get("resourceClaims")
-    return {str(c.get("name")) for c in claims if isinstance(c, dict)} if isinstance(claims, list) else set()
-
-
 def gpu_limits(manifests: list[Manifest], policy: Policy, context: PolicyContext) -> Found:
-    for manifest, pod_path, pod in each_pod(manifests):
-        for path, container in all_containers(manifest, pod_path, pod):
-            requests, limits = resources_of(container)
-            name = container.get("name", "?")
-            resources = container.get("resources")
-            claims = resources.get("claims") if isinstance(resources, dict) else None
-            for index, claim in enumerate(claims if isinstance(claims, list) else []):
-                # DRA: a container uses a claim by naming an entry of the pod's resourceClaims (API server rule).
-                if isinstance(claim, dict) and str(claim.get("name")) not in _claim_names(pod):
-                    yield (
-                        manifest,
-                        Violation(
-                            f"container {name!r} uses claim {claim.get('name')!r}, which is not in the pod's resourceClaims: "
-                            "the API server refuses the pod",
-                            (*path, "resources", "claims", index, "name"),
-                        ),
-                    )
-            for resource in sorted({*requests, *limits}):
-                if not is_gpu_resource(str(resource)):
-                    continue
-                for where, values in (("limits", limits), ("requests", requests)):
-                    if resource in values:
-                        value = amount(values[resource])
-                        if value is None or value != value.to_integral_value() or value <= 0:
-                            yield (
-                                manifest,
-                                Violation(
-                                    f"container {name!r}: {resource} must be a whole number of devices, not {values[resource]!r}",
-                                    (*path, "resources", where, resource),
-                                ),
-                            )
-                if resource not in limits:
-                    yield (
-                        manifest,
-                        Violation(
-                            f"container {name!r} requests {resource} without a limit: GPUs are set in limits",
-                            (*path, "resources", "requests", resource),
-                        ),
-                    )
-                elif resource in requests and amount(requests[resource]) != amount(limits[resource]):
-                    yield (
-                        manifest,
-                        Violation(
-                            f"container {name!r}: {resource} request {requests[resource]!r} differs from the limit "
-                            f"{limits[resource]!r}; GPU requests must equal limits",
-                            (*path, "resources", "requests", resource),
-                        ),
-                    )
+    """Extended resources (every accelerator) are whole numbers, set in limits, with any request equal to the limit."""
+    for manifest in manifests:
+        for problem in extended_resource_problems(manifest.obj):
+            yield manifest, Violation(problem.message, problem.path)
 
 
-def _gpu_taints(context: PolicyContext, resources: set[str]) -> list[tuple[NodePoolFacts | None, tuple[Taint, ...]]]:
-    pools = [pool for pool in context.node_pools if set(pool.gpu_resources()) & resources]
-    if pools:
-        return [(pool, pool.taints) for pool in pools]
-    # Without cluster facts: the taint key nodes offering each accelerator usually carry.
-    keys = sorted({key for key in map(accelerator_taint_key, resources) if key is not None})
-    return [(None, tuple(Taint(key=key, effect="NoSchedule") for key in keys))]
+def _judged(manifest: Manifest, template: PodTemplate, index: ClaimIndex) -> dict[str, Decimal]:
+    """Accelerators one pod asks for: extended resources, and DeviceClasses it claims through DRA (by class name).
+
+    An override of a pod kept elsewhere (a TrainJob's runtime) is not judged for what it leaves out.
+    """
+    if template.partial:
+        return {}
+    devices = accelerators_of(template)
+    for device_class, count in pod_claims(manifest, template.spec, index).items():
+        devices[device_class] = devices.get(device_class, Decimal(0)) + count
+    return devices
 
 
-PodAccelerators = tuple[Manifest, FieldPath, dict[str, Any], set[str]]
-
-
-def _accelerators(manifests: list[Manifest], context: PolicyContext) -> Iterator[PodAccelerators]:
-    """Each pod with the accelerators it asks for: extended resources and DeviceClasses it claims through DRA."""
-    index = claim_index(context_all(manifests, context))
-    for manifest, pod_path, pod in each_pod(manifests):
-        yield manifest, pod_path, pod, gpu_resources(manifest, pod_path, pod) | set(pod_claims(manifest, pod, index))
+def _names(devices: dict[str, Decimal]) -> str:
+    return ", ".join(sorted(devices))
 
 
 def gpu_toleration(manifests: list[Manifest], policy: Policy, context: PolicyContext) -> Found:
     from generator.kube.cluster import tolerates_all
 
-    for manifest, pod_path, pod, resources in _accelerators(manifests, context):
-        if not resources:
+    index = claim_index(context_all(manifests, context))
+    for manifest, template in each_template(manifests):
+        devices = _judged(manifest, template, index)
+        if not devices:
             continue
-        tolerations = [t for t in pod.get("tolerations") or [] if isinstance(t, dict)]
-        options = _gpu_taints(context, resources)
-        if not any(tolerates_all(tolerations, taints) for _, taints in options):
-            wanted = ", ".join(f"{t.key}:{t.effect}" for t in options[0][1])
-            pool = f" of pool {options[0][0].name!r}" if options[0][0] is not None else ""
+        tolerations = [t for t in template.spec.get("tolerations") or [] if isinstance(t, dict)]
+        pools = [pool for pool in context.node_pools if set(pool.gpu_resources()) & set(devices)]
+        if pools:
+            if not any(tolerates_all(tolerations, pool.taints) for pool in pools):
+                wanted = ", ".join(f"{t.key}:{t.effect}" for t in pools[0].taints if t.effect != "PreferNoSchedule")
+                yield (
+                    manifest,
+                    Violation(
+                        f"pod requests {_names(devices)} but does not tolerate the GPU taint of pool {pools[0].name!r} "
+                        f"({wanted}); it will stay Pending",
+                        (*template.path, "tolerations"),
+                    ),
+                )
+            continue
+        if _dedicated_taint_tolerated(tolerations):
+            continue  # the author targets nodes tainted their own way (dedicated=gpu, sku=gpu, ray.io/node-type)
+        labels = _selected_labels(template.spec)
+        missing = sorted(
+            {
+                found.taint_key
+                for name in devices
+                if (found := family_of(name))
+                and found.vendor_family
+                and not tolerates(tolerations, found)
+                and not tolerated_by_the_platform(found, labels)
+            }
+        )
+        if missing:
             yield (
                 manifest,
                 Violation(
-                    f"pod requests {', '.join(sorted(resources))} but does not tolerate the GPU taint{pool} ({wanted}); "
-                    "it will stay Pending",
-                    (*pod_path, "tolerations"),
+                    f"pod requests {_names(devices)} but tolerates no {' or '.join(missing)} taint (any value), which "
+                    "such nodes usually carry; it may stay Pending",
+                    (*template.path, "tolerations"),
                 ),
             )
 
 
-def gpu_node_selection(manifests: list[Manifest], policy: Policy, context: PolicyContext) -> Found:
-    for manifest, pod_path, pod in each_pod(manifests):
-        resources = gpu_resources(manifest, pod_path, pod)
-        if not resources:
+def _dedicated_taint_tolerated(tolerations: list[dict[str, Any]]) -> bool:
+    """Whether the pod tolerates a NoSchedule taint by key that no accelerator family owns (a pool's own taint)."""
+    for toleration in tolerations:
+        key = toleration.get("key")
+        if not isinstance(key, str) or not key or toleration.get("effect") not in (None, "", "NoSchedule"):
             continue
+        if accelerator(key) is None and not key.startswith(("node.kubernetes.io/", "node.cloudprovider.kubernetes.io/")):
+            return True
+    return False
+
+
+def _selected_labels(pod: dict[str, Any]) -> set[str]:
+    """Node label keys the pod selects on (nodeSelector and required node affinity terms)."""
+    keys = set(mapping(pod.get("nodeSelector")))
+    affinity = value_at(pod, ("affinity", "nodeAffinity", "requiredDuringSchedulingIgnoredDuringExecution", "nodeSelectorTerms"))
+    for term in affinity if isinstance(affinity, list) else []:
+        for expression in mapping(term).get("matchExpressions") or []:
+            if isinstance(expression, dict) and isinstance(expression.get("key"), str):
+                keys.add(expression["key"])
+    return keys
+
+
+def gpu_node_selection(manifests: list[Manifest], policy: Policy, context: PolicyContext) -> Found:
+    for manifest, template in each_template(manifests):
+        # Only vendor families span models under one name; example.com/gpu, a DRA-backed name or a DRA
+        # DeviceClass (whose selectors choose the devices) is its own class.
+        devices = {
+            name: n for name, n in _judged(manifest, template, {}).items() if (found := accelerator(name)) and found.vendor_family
+        }
+        if not devices:
+            continue
+        pod = template.spec
         affinity = ((pod.get("affinity") or {}).get("nodeAffinity") or {}).get("requiredDuringSchedulingIgnoredDuringExecution")
         if not pod.get("nodeSelector") and not affinity:
             yield (
                 manifest,
                 Violation(
-                    f"pod requests {', '.join(sorted(resources))} but selects no GPU nodes (set nodeSelector or a "
-                    "required node affinity)",
-                    (*pod_path, "nodeSelector"),
+                    f"pod requests {_names(devices)} but selects no node pool or accelerator model (set nodeSelector "
+                    "or a required node affinity)",
+                    (*template.path, "nodeSelector"),
                 ),
             )
 
 
 def gpu_shm(manifests: list[Manifest], policy: Policy, context: PolicyContext) -> Found:
-    for manifest, pod_path, pod, resources in _accelerators(manifests, context):
-        if not resources:
+    index = claim_index(context_all(manifests, context))
+    for manifest, template in each_template(manifests):
+        if group_of(manifest.obj) == "ray.io":
+            continue  # KubeRay mounts a memory-backed /dev/shm into every Ray pod itself
+        devices = {
+            name: n
+            for name, n in _judged(manifest, template, index).items()
+            if (found := family_of(name)) and found.kind == "gpu"
+        }
+        if sum(devices.values(), Decimal(0)) < 2:
             continue
+        pod = template.spec
+        if pod.get("hostIPC") is True:
+            continue  # the host's /dev/shm
+        # Without a sizeLimit it is still shared memory (emptydir-size reports the missing limit).
         memory_volumes = {
             v.get("name")
             for v in pod.get("volumes") or []
-            if isinstance(v, dict)
-            and isinstance(v.get("emptyDir"), dict)
-            and v["emptyDir"].get("medium") == "Memory"
-            and v["emptyDir"].get("sizeLimit")
+            if isinstance(v, dict) and isinstance(v.get("emptyDir"), dict) and v["emptyDir"].get("medium") == "Memory"
         }
         mounted = any(
             mount.get("mountPath") == "/dev/shm" and mount.get("name") in memory_volumes
-            for _, container in all_containers(manifest, pod_path, pod)
-            for mount in container.get("volumeMounts") or []
+            for container in template.containers
+            for mount in container.spec.get("volumeMounts") or []
             if isinstance(mount, dict)
         )
         if not mounted:
+            count = int(sum(devices.values(), Decimal(0)))
             yield (
                 manifest,
                 Violation(
-                    "GPU training pod has no memory-backed /dev/shm with a sizeLimit: PyTorch DataLoader workers fail "
-                    "with the 64Mi default",
-                    (*pod_path, "volumes"),
+                    f"pod uses {count} GPUs ({_names(devices)}) without a memory-backed /dev/shm: "
+                    "NCCL between its ranks and DataLoader workers outgrow the 64Mi default",
+                    (*template.path, "volumes"),
                 ),
             )
 
@@ -171,22 +183,25 @@ def schedulable(manifests: list[Manifest], policy: Policy, context: PolicyContex
     if not context.node_pools:
         return
     index = claim_index(context_all(manifests, context))
-    for manifest, pod_path, pod in each_pod(manifests):
+    for manifest, template in each_template(manifests):
+        if template.partial:
+            continue
+        pod = template.spec
         admitting = [pool for pool in context.node_pools if admits(pool, pod)]
         if not admitting:
             yield (
                 manifest,
                 Violation(
                     "no node pool admits this pod: none matches its nodeSelector with all of its taints tolerated",
-                    (*pod_path, "nodeSelector"),
+                    (*template.path, "nodeSelector"),
                 ),
             )
             continue
         claims = pod_claims(manifest, pod, index)
         requests = {
             name: value
-            for name, value in pod_requests(manifest, pod_path, pod, claims).items()
-            if name in ("cpu", "memory") or is_gpu_resource(name) or name in claims
+            for name, value in pod_requests(template, claims).items()
+            if (name in ("cpu", "memory") or is_accelerator(name) or name in claims) and value > 0
         }
         fits = [
             pool for pool in admitting if all(value <= pool.allocatable.get(name, Decimal(0)) for name, value in requests.items())
@@ -202,7 +217,7 @@ def schedulable(manifests: list[Manifest], policy: Policy, context: PolicyContex
                     Violation(
                         f"pod requests {format_resource(name, value)} {name} but the largest node it may use (pool "
                         f"{largest.name!r}) has {format_resource(name, available)}: it would never schedule",
-                        (*pod_path, "containers"),
+                        (*template.path, "containers"),
                     ),
                 )
                 break
@@ -210,8 +225,8 @@ def schedulable(manifests: list[Manifest], policy: Policy, context: PolicyContex
             yield (
                 manifest,
                 Violation(
-                    "no single node of the pools this pod may use has its CPU, memory and GPUs at once",
-                    (*pod_path, "containers"),
+                    "no single node of the pools this pod may use has its CPU, memory and accelerators at once",
+                    (*template.path, "containers"),
                 ),
             )
 
@@ -229,7 +244,7 @@ def _gpu_node_pool(spec: dict[str, Any]) -> bool:
     requirements = (template.get("spec") or {}).get("requirements") or []
     keys = [str(k) for k in labels] + [str(r.get("key")) for r in requirements if isinstance(r, dict)]
     limits: dict[str, Any] = spec["limits"] if isinstance(spec.get("limits"), dict) else {}
-    return any(is_gpu_resource(str(k)) for k in limits) or any("gpu" in key.lower() for key in keys)
+    return any(is_accelerator(str(k)) for k in limits) or any("gpu" in key.lower() for key in keys)
 
 
 def gpu_pool_taint(manifests: list[Manifest], policy: Policy, context: PolicyContext) -> Found:

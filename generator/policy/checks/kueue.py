@@ -16,7 +16,7 @@ from typing import Any
 from generator.kube.footprint import pod_groups
 from generator.kube.manifest import Manifest
 from generator.kube.quantity import format_resource
-from generator.policy.checks.pods import amount, pod_requests
+from generator.policy.checks.pods import amount, pod_spec_requests
 from generator.policy.model import Policy, PolicyContext, Violation
 
 Found = Iterator[tuple[Manifest, Violation]]
@@ -68,7 +68,7 @@ def _index(manifests: tuple[Manifest, ...]) -> tuple[dict[str, Quota | None], di
         if manifest.ref.kind == "ClusterQueue":
             specs.setdefault(manifest.ref.name, []).append(spec)
         elif manifest.ref.kind == "LocalQueue" and isinstance(spec.get("clusterQueue"), str):
-            key = (manifest.ref.namespace, manifest.ref.name)
+            key = (manifest.namespace, manifest.ref.name)
             target = spec["clusterQueue"]
             local_queues[key] = target if local_queues.get(key, target) == target else None
     cluster_queues = {name: Quota(found[0]) if all(s == found[0] for s in found) else None for name, found in specs.items()}
@@ -83,7 +83,7 @@ def kueue_quota(manifests: list[Manifest], policy: Policy, context: PolicyContex
         queue = labels.get(QUEUE_LABEL) if isinstance(labels, dict) else None
         if not isinstance(queue, str):
             continue
-        cluster_queue = local_queues.get((manifest.ref.namespace, queue))
+        cluster_queue = local_queues.get((manifest.namespace, queue))
         quota = cluster_queues.get(cluster_queue) if cluster_queue is not None else None
         if quota is None:
             continue  # a queue not among the manifests (or defined twice, differently): nothing to compare with
@@ -115,7 +115,7 @@ def _never_admitted(manifest: Manifest, quota: Quota) -> str | None:
             pods = min(pods, int(minimum))
         if pods == 0:
             continue
-        per_pod = pod_requests(manifest, (), group.pod_spec)
+        per_pod = pod_spec_requests(group.pod_spec)
         for resource, value in sorted(per_pod.items(), key=_gpus_first):
             if value <= 0:
                 continue

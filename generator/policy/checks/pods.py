@@ -1,4 +1,4 @@
-"""Helpers the built-in checks share: GPU requests of a pod, its containers, its requests."""
+"""What the built-in checks share: the pod templates of manifests, their accelerators, their requests."""
 
 from __future__ import annotations
 
@@ -6,11 +6,19 @@ from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
-from generator.kube.cluster import is_gpu_resource
-from generator.kube.footprint import claim_templates, claimed_devices
+from generator.kube.accelerators import requested
+from generator.kube.footprint import claim_templates, claimed_devices, effective_requests
 from generator.kube.manifest import FieldPath, Manifest
+from generator.kube.pod_shapes import listed_containers
+from generator.kube.pods import PodTemplate
 from generator.kube.quantity import QuantityError, parse_quantity
-from generator.policy.targets import containers, pod_specs
+from generator.policy.targets import containers, pod_specs, templates
+
+
+def each_template(manifests: list[Manifest]) -> Iterator[tuple[Manifest, PodTemplate]]:
+    for manifest in manifests:
+        for template in templates(manifest):
+            yield manifest, template
 
 
 def each_pod(manifests: list[Manifest]) -> Iterator[tuple[Manifest, FieldPath, dict[str, Any]]]:
@@ -31,13 +39,20 @@ def resources_of(container: dict[str, Any]) -> tuple[dict[str, Any], dict[str, A
     return requests or {}, limits or {}
 
 
-def gpu_resources(manifest: Manifest, pod_path: FieldPath, pod: dict[str, Any]) -> set[str]:
-    """GPU resource names any container of the pod asks for."""
-    found: set[str] = set()
-    for _, container in all_containers(manifest, pod_path, pod):
-        requests, limits = resources_of(container)
-        found |= {str(name) for name in {**requests, **limits} if is_gpu_resource(str(name))}
-    return found
+def accelerators_of(template: PodTemplate) -> dict[str, Decimal]:
+    """Accelerator devices one pod of the template asks for, by resource (``nvidia.com/gpu: 0`` asks for none).
+
+    Main containers run together and add up; an init container runs alone, so the pod needs
+    at least its largest one.
+    """
+    total: dict[str, Decimal] = {}
+    for container in template.main_containers():
+        for name, devices in requested(*resources_of(container.spec)).items():
+            total[name] = total.get(name, Decimal(0)) + devices
+    for container in template.init_containers():
+        for name, devices in requested(*resources_of(container.spec)).items():
+            total[name] = max(total.get(name, Decimal(0)), devices)
+    return total
 
 
 ClaimIndex = dict[str, dict[str, dict[str, int]]]
@@ -49,13 +64,13 @@ def claim_index(everything: list[Manifest]) -> ClaimIndex:
     by_namespace: dict[str, list[dict[str, Any]]] = {}
     for manifest in everything:
         if manifest.ref.kind == "ResourceClaimTemplate":
-            by_namespace.setdefault(manifest.ref.namespace, []).append(manifest.obj)
+            by_namespace.setdefault(manifest.namespace, []).append(manifest.obj)
     return {namespace: claim_templates(objects) for namespace, objects in by_namespace.items()}
 
 
 def pod_claims(manifest: Manifest, pod: dict[str, Any], index: ClaimIndex) -> dict[str, int]:
     """Accelerators the pod claims through DRA, by DeviceClass: these count as GPUs like extended resources."""
-    return claimed_devices(pod, index.get(manifest.ref.namespace, {}))
+    return claimed_devices(pod, index.get(manifest.namespace, {}))
 
 
 def amount(value: Any) -> Decimal | None:
@@ -65,19 +80,25 @@ def amount(value: Any) -> Decimal | None:
         return None
 
 
-def pod_requests(
-    manifest: Manifest, pod_path: FieldPath, pod: dict[str, Any], claims: dict[str, int] | None = None
-) -> dict[str, Decimal]:
-    """What the scheduler reserves for the pod: containers and native sidecars, at least each init container's
-    peak (see footprint.effective_requests), and the devices it claims through DRA (by DeviceClass)."""
-    from generator.kube.footprint import effective_requests
-
-    main = [container for _, container in containers(manifest, pod_path, pod, init=False)]
+def pod_requests(template: PodTemplate, claims: dict[str, int] | None = None) -> dict[str, Decimal]:
+    """What the scheduler reserves for one pod of the template (``kube.footprint.effective_requests``: containers
+    and native sidecars, at least each init container's peak), plus the devices it claims through DRA (by
+    DeviceClass). A limit without a request counts as the request, as the API server copies it."""
+    pod = {
+        "initContainers": [container.spec for container in template.init_containers()],
+        "containers": [container.spec for container in template.main_containers()],
+    }
     total: dict[str, Decimal] = {name: Decimal(devices) for name, devices in (claims or {}).items()}
-    for name, value in effective_requests({**pod, "containers": main}).items():
+    for name, value in effective_requests(pod).items():
         if value:
             total[name] = total.get(name, Decimal(0)) + value
     return total
+
+
+def pod_spec_requests(pod: dict[str, Any], claims: dict[str, int] | None = None) -> dict[str, Decimal]:
+    """:func:`pod_requests` of a bare pod spec (its ``containers`` and ``initContainers``), for pods that
+    ``kube.footprint`` or ``kube.ray`` found."""
+    return pod_requests(PodTemplate((), pod, containers=listed_containers(pod, ())), claims)
 
 
 def autoscalers(everything: list[Manifest]) -> dict[tuple[str, str, str], dict[str, Any]]:
@@ -87,5 +108,5 @@ def autoscalers(everything: list[Manifest]) -> dict[tuple[str, str, str], dict[s
         if manifest.ref.kind == "HorizontalPodAutoscaler" and isinstance(manifest.obj.get("spec"), dict):
             spec = manifest.obj["spec"]
             target = spec.get("scaleTargetRef") if isinstance(spec.get("scaleTargetRef"), dict) else {}
-            index[(manifest.ref.namespace, str(target.get("kind")), str(target.get("name")))] = spec
+            index[(manifest.namespace, str(target.get("kind")), str(target.get("name")))] = spec
     return index

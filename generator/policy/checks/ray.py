@@ -15,7 +15,7 @@ from typing import Any
 from generator.kube.cluster import admits, is_gpu_resource
 from generator.kube.manifest import FieldPath, Manifest
 from generator.kube.ray import ray_groups
-from generator.policy.checks.pods import amount, pod_requests, resources_of
+from generator.policy.checks.pods import amount, pod_spec_requests, resources_of
 from generator.policy.model import Policy, PolicyContext, Violation
 from generator.policy.targets import containers, value_at
 
@@ -26,7 +26,7 @@ def ray_worker_gpus(manifests: list[Manifest], policy: Policy, context: PolicyCo
     for manifest in manifests:
         for group in ray_groups(manifest.obj):
             label = "the head" if group.head else f"worker group {group.name!r}"
-            requests = pod_requests(manifest, group.path, group.pod_spec)
+            requests = pod_spec_requests(group.pod_spec)
             gpus = {name: value for name, value in requests.items() if is_gpu_resource(name) and value > 0}
             admitting = [pool for pool in context.node_pools if admits(pool, group.pod_spec)]
             for resource, wanted in sorted(gpus.items()):

@@ -23,7 +23,7 @@ ALWAYS_THERE = {"ServiceAccount": {"default"}, "ConfigMap": {"kube-root-ca.crt"}
 
 
 def _names(everything: list[Manifest], kind: str) -> set[tuple[str, str]]:
-    return {(m.ref.namespace, m.ref.name) for m in everything if m.ref.kind == kind}
+    return {(m.namespace, m.ref.name) for m in everything if m.ref.kind == kind}
 
 
 def _config_map_uses(
@@ -48,7 +48,7 @@ def configmap_reference(manifests: list[Manifest], policy: Policy, context: Poli
     for manifest, pod_path, pod in each_pod(manifests):
         declared = _annotated(manifest, pod_path, EXTERNAL_CONFIG_MAPS) | ALWAYS_THERE["ConfigMap"]
         for path, name in _config_map_uses(pod, all_containers(manifest, pod_path, pod), pod_path):
-            if (manifest.ref.namespace, name) not in produced and name not in declared:
+            if (manifest.namespace, name) not in produced and name not in declared:
                 yield (
                     manifest,
                     Violation(
@@ -66,7 +66,7 @@ def serviceaccount_reference(manifests: list[Manifest], policy: Policy, context:
         if not isinstance(name, str) or not name:
             continue
         declared = _annotated(manifest, pod_path, EXTERNAL_SERVICE_ACCOUNTS) | ALWAYS_THERE["ServiceAccount"]
-        if (manifest.ref.namespace, name) not in produced and name not in declared:
+        if (manifest.namespace, name) not in produced and name not in declared:
             yield (
                 manifest,
                 Violation(

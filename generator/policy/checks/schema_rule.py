@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from generator.errors import UserError
 from generator.kube import schema
+from generator.kube.defaults import has_null, without_nulls
 from generator.kube.manifest import Manifest
 from generator.policy.model import Policy, PolicyContext, Violation
 
 Found = Iterator[tuple[Manifest, Violation]]
+
+
+def _validated(obj: dict[str, Any], context: PolicyContext, custom: Any) -> list[schema.SchemaProblem]:
+    try:
+        return schema.validate(obj, context.kubernetes_version)
+    except schema.UnknownKind:
+        return list(custom.validate(obj, context.kubernetes_version))
 
 
 def schema_check(manifests: list[Manifest], policy: Policy, context: PolicyContext) -> Found:
@@ -49,9 +58,12 @@ def schema_check(manifests: list[Manifest], policy: Policy, context: PolicyConte
         except UserError as error:
             yield manifest, Violation(error.message, ("apiVersion",))
             continue
+        if problems and has_null(obj):
+            problems = _validated(without_nulls(obj), context, custom)  # null is unset, as the API server takes it
         for problem in problems:
             where = ".".join(str(p) for p in problem.path) or "(object)"
+            message = schema.worded(problem, manifest.written(problem.path))
             yield (
                 manifest,
-                Violation(f"{where}: {problem.message}", problem.path, at_key=problem.message.startswith("unknown field")),
+                Violation(f"{where}: {message}", problem.path, at_key=problem.message.startswith("unknown field")),
             )

@@ -6,11 +6,11 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from generator.kube.footprint import count
 from generator.kube.manifest import FieldPath, Manifest
+from generator.kube.pods import PodTemplate, VolumeClaimTemplate, rollout_surge, volume_claim_templates, whole
 from generator.policy.checks.pods import all_containers, autoscalers, each_pod
 from generator.policy.model import Policy, PolicyContext, Violation
-from generator.policy.targets import containers, pod_metadata
+from generator.policy.targets import containers, pod_metadata, templates
 
 Found = Iterator[tuple[Manifest, Violation]]
 EXTERNAL_CLAIMS = "mlgitops.io/external-claims"
@@ -101,7 +101,7 @@ def emptydir_data(manifests: list[Manifest], policy: Policy, context: PolicyCont
 
 
 def _claims(manifests: list[Manifest]) -> dict[tuple[str, str], dict[str, Any]]:
-    return {(m.ref.namespace, m.ref.name): m.obj for m in manifests if m.obj.get("kind") == "PersistentVolumeClaim"}
+    return {(m.namespace, m.ref.name): m.obj for m in manifests if m.obj.get("kind") == "PersistentVolumeClaim"}
 
 
 def _claim_volumes(pod: dict[str, Any]) -> Iterator[tuple[int, dict[str, Any], str]]:
@@ -115,7 +115,7 @@ def pvc_reference(manifests: list[Manifest], policy: Policy, context: PolicyCont
     for manifest, pod_path, pod in each_pod(manifests):
         external = _annotated(manifest, pod_path, EXTERNAL_CLAIMS)
         for index, _, claim in _claim_volumes(pod):
-            if (manifest.ref.namespace, claim) not in claims and claim not in external:
+            if (manifest.namespace, claim) not in claims and claim not in external:
                 yield (
                     manifest,
                     Violation(
@@ -131,54 +131,66 @@ def context_all(manifests: list[Manifest], context: PolicyContext) -> list[Manif
     return list(context.all_manifests) if context.all_manifests else manifests
 
 
-def _pods_of(manifest: Manifest, hpas: dict[tuple[str, str, str], dict[str, Any]]) -> tuple[int, str]:
-    """How many pods may run the object's template at once, and why (for the message)."""
-    obj = manifest.obj
-    kind = obj.get("kind")
-    spec = obj.get("spec") or {}
-    if kind in ("Deployment", "StatefulSet", "ReplicaSet"):
-        hpa = hpas.get((manifest.ref.namespace, str(kind), manifest.ref.name))
-        if hpa is not None:
-            return count(hpa.get("maxReplicas")), "an HPA scales it"
-        return count(spec.get("replicas")), "replicas"
-    if kind == "Job":
-        return count(spec.get("parallelism", 1)), "parallelism"
-    if kind == "PyTorchJob":
-        total = sum(count((r or {}).get("replicas", 1)) for r in (spec.get("pytorchReplicaSpecs") or {}).values())
-        return total, "replicas"
-    if kind == "InferenceService":
-        return count((spec.get("predictor") or {}).get("maxReplicas")), "maxReplicas"
-    return 1, ""
+_RWO = frozenset(("ReadWriteOnce", "ReadWriteOncePod"))
+
+
+def _hpa_bound(manifest: Manifest, hpas: dict[tuple[str, str, str], dict[str, Any]]) -> int | None:
+    hpa = hpas.get((manifest.namespace, manifest.ref.kind, manifest.ref.name))
+    return whole(hpa.get("maxReplicas")) if hpa is not None else None
+
+
+def _at_once(manifest: Manifest, template: PodTemplate, hpas: dict[tuple[str, str, str], dict[str, Any]]) -> tuple[int, str, int]:
+    """Most pods of ``template`` that run at once, why (for messages), and how many of them a rollout adds.
+
+    An autoscaler's maxReplicas replaces spec.replicas; one pod per node (a DaemonSet) counts
+    as two; a Deployment's RollingUpdate adds its surge pods.
+    """
+    bound = _hpa_bound(manifest, hpas)
+    pods, why = (bound, f"an HPA scales it to {bound}") if bound is not None else (template.pods, template.counted)
+    if pods is None:
+        return 2, "one pod per node", 0
+    surge = rollout_surge({**manifest.obj, "spec": {**(manifest.obj.get("spec") or {}), "replicas": pods}})
+    if surge:
+        return pods + surge, f"{why}, plus {surge} more during a RollingUpdate", surge
+    return pods, why, 0
 
 
 def pvc_rwo_shared(manifests: list[Manifest], policy: Policy, context: PolicyContext) -> Found:
+    """A ReadWriteOnce claim attaches to one node: more than one pod using it may land elsewhere and hang on Multi-Attach."""
     everything = context_all(manifests, context)
     claims = _claims(everything)
     hpas = autoscalers(everything)
     users: dict[tuple[str, str], list[tuple[Manifest, FieldPath]]] = {}
-    for manifest, pod_path, pod in each_pod(manifests):
-        for index, _, claim in _claim_volumes(pod):
-            key = (manifest.ref.namespace, claim)
-            pvc = claims.get(key)
-            modes = set(((pvc or {}).get("spec") or {}).get("accessModes") or [])
-            if not modes or not modes <= {"ReadWriteOnce", "ReadWriteOncePod"}:
-                continue
-            where = (*pod_path, "volumes", index, "persistentVolumeClaim", "claimName")
-            count, why = _pods_of(manifest, hpas)
-            if count > 1:
+    for manifest in manifests:
+        created = volume_claim_templates(manifest.obj)
+        per_claim: dict[str, tuple[int, int, list[str], FieldPath]] = {}
+        for template in templates(manifest):
+            pods, why, surge = _at_once(manifest, template, hpas)
+            for volume_name, claim, where in _template_claims(template, created, claims, manifest.namespace):
+                total, surged, reasons, first = per_claim.get(claim, (0, 0, [], where))
+                per_claim[claim] = (total + pods, surged + surge, [*reasons, why], first)
+                if not (created.get(volume_name) and not created[volume_name].per_pod):
+                    users.setdefault((manifest.namespace, claim), []).append((manifest, where))
+        for claim, (total, surged, reasons, where) in per_claim.items():
+            if total - surged == 1 and surged:
+                fix = "set strategy: Recreate (the old pod stops first) or use ReadWriteMany"
+            else:
+                fix = "use ReadWriteMany or one pod"
+            if total > 1:
                 yield (
                     manifest,
                     Violation(
-                        f"ReadWriteOnce claim {claim!r} is mounted by up to {count} pods ({why}); pods on other nodes "
-                        "fail with Multi-Attach errors: use ReadWriteMany or one pod",
+                        f"ReadWriteOnce claim {claim!r} is mounted by up to {total} pods ({'; '.join(reasons)}); pods on "
+                        f"other nodes hang on Multi-Attach errors: {fix}",
                         where,
                     ),
                 )
-            users.setdefault(key, []).append((manifest, where))
     for (_, claim), mounts in sorted(users.items()):
         owners = {(m.ref.kind, m.ref.name) for m, _ in mounts}
         if len(owners) > 1:
             for manifest, where in mounts[1:]:
+                if (manifest.ref.kind, manifest.ref.name) == (mounts[0][0].ref.kind, mounts[0][0].ref.name):
+                    continue
                 names = ", ".join(f"{kind} {name}" for kind, name in sorted(owners))
                 yield (
                     manifest,
@@ -189,6 +201,30 @@ def pvc_rwo_shared(manifests: list[Manifest], policy: Policy, context: PolicyCon
                 )
 
 
+def _template_claims(
+    template: PodTemplate,
+    created: dict[str, VolumeClaimTemplate],
+    claims: dict[tuple[str, str], dict[str, Any]],
+    namespace: str,
+) -> Iterator[tuple[str, str, FieldPath]]:
+    """(volume, claim, where) for each ReadWriteOnce claim the template's pods share."""
+    for index, volume, claim in _claim_volumes(template.spec):
+        modes = set(((claims.get((namespace, claim)) or {}).get("spec") or {}).get("accessModes") or [])
+        if modes and modes <= _RWO:
+            yield str(volume.get("name")), claim, (*template.path, "volumes", index, "persistentVolumeClaim", "claimName")
+    mounted = {
+        str(mount.get("name")): (container, index)
+        for container in template.containers
+        for index, mount in enumerate(container.spec.get("volumeMounts") or [])
+        if isinstance(mount, dict)
+    }
+    for name, claim_template in created.items():
+        modes = set(claim_template.access_modes)
+        if not claim_template.per_pod and name in mounted and modes and modes <= _RWO:
+            container, index = mounted[name]
+            yield name, name, (*container.path, "volumeMounts", index, "name")
+
+
 def _mounts(container: dict[str, Any], field_name: str) -> Iterator[tuple[int, dict[str, Any]]]:
     for index, mount in enumerate(container.get(field_name) or []):
         if isinstance(mount, dict):
@@ -196,31 +232,37 @@ def _mounts(container: dict[str, Any], field_name: str) -> Iterator[tuple[int, d
 
 
 def volume_mounts(manifests: list[Manifest], policy: Policy, context: PolicyContext) -> Found:
-    """Mounts of volumes the pod does not declare, and two mounts at one path: the API server refuses both."""
-    for manifest, pod_path, pod in each_pod(manifests):
-        declared = {volume.get("name") for volume in pod.get("volumes") or [] if isinstance(volume, dict)}
-        for path, container in all_containers(manifest, pod_path, pod):
-            name = container.get("name")
-            for field_name in ("volumeMounts", "volumeDevices"):
-                for index, mount in _mounts(container, field_name):
-                    if mount.get("name") not in declared:
+    """Mounts of volumes the pod does not declare, and two mounts at one path: the API server refuses both.
+
+    Volumes a controller adds (a StatefulSet's volumeClaimTemplates, a JobSet's
+    volumeClaimPolicies) count as declared; a TrainJob's overrides get theirs from the runtime.
+    """
+    for manifest in manifests:
+        provided = set(volume_claim_templates(manifest.obj))
+        for template in templates(manifest):
+            declared = provided | {v.get("name") for v in template.spec.get("volumes") or [] if isinstance(v, dict)}
+            for container in template.containers:
+                if not template.partial:
+                    for field_name in ("volumeMounts", "volumeDevices"):
+                        for index, mount in _mounts(container.spec, field_name):
+                            if mount.get("name") not in declared:
+                                yield (
+                                    manifest,
+                                    Violation(
+                                        f"{container.label} mounts volume {mount.get('name')!r}, which the pod does not "
+                                        "declare in spec.volumes: the API server rejects the pod",
+                                        (*container.path, field_name, index, "name"),
+                                    ),
+                                )
+                first_at: dict[str, int] = {}
+                for index, mount in _mounts(container.spec, "volumeMounts"):
+                    where = mount.get("mountPath")
+                    if isinstance(where, str) and first_at.setdefault(where, index) != index:
                         yield (
                             manifest,
                             Violation(
-                                f"container {name!r} mounts volume {mount.get('name')!r}, which the pod does not declare "
-                                "in spec.volumes: the API server rejects the pod",
-                                (*path, field_name, index, "name"),
+                                f"{container.label} mounts two volumes at {where} (the first is mount {first_at[where]}): "
+                                "the API server rejects the pod",
+                                (*container.path, "volumeMounts", index, "mountPath"),
                             ),
                         )
-            first_at: dict[str, int] = {}
-            for index, mount in _mounts(container, "volumeMounts"):
-                where = mount.get("mountPath")
-                if isinstance(where, str) and first_at.setdefault(where, index) != index:
-                    yield (
-                        manifest,
-                        Violation(
-                            f"container {name!r} mounts two volumes at {where} (the first is mount {first_at[where]}): "
-                            "the API server rejects the pod",
-                            (*path, "volumeMounts", index, "mountPath"),
-                        ),
-                    )

@@ -1,4 +1,11 @@
-"""Plain YAML values that kubectl, kustomize, Argo CD and Flux read differently from lint."""
+"""Plain YAML values that PyYAML, kubectl (Go, YAML 1.1) and kustomize (YAML 1.2) read differently.
+
+Every plain scalar of a manifest is judged, free-form places included (a HelmRelease's
+``values``, a ConfigMap's data, annotations). Where Kubernetes types a field as text and
+kubectl reads something else, the apply fails: an error. Elsewhere the readers still
+disagree about what was meant (a Python tool sees the number 90 where kubectl sends "1:30",
+kustomize keeps "yes" as text where kubectl sends true): a warning.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +13,7 @@ from collections.abc import Iterator
 
 from generator.kube.manifest import FieldPath, Manifest
 from generator.policy.model import Policy, PolicyContext, Violation
+from generator.yaml.ambiguity import READERS, Reading, go_yaml11_reading, readings
 
 Found = Iterator[tuple[Manifest, Violation]]
 
@@ -40,20 +48,51 @@ def _text_expected(path: FieldPath, key: bool) -> bool:
     return last in _TEXT_FIELDS
 
 
+def _quoted(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _readers_say(text: str) -> str:
+    """``the number 90 to PyYAML (...); text to kubectl ... and kustomize (...)``: readers grouped by reading."""
+    groups: dict[str, list[str]] = {}
+    for reader, reading in zip(READERS, readings(text), strict=True):
+        groups.setdefault(reading.describe(), []).append(reader)
+    return "; ".join(f"{reading} to {' and '.join(names)}" for reading, names in groups.items())
+
+
+def _spelled(reading: Reading) -> str | None:
+    """How to write a non-text reading so that every reader agrees (true, 90, 0.0001), or None (a date)."""
+    if reading.kind == "boolean":
+        return "true" if reading.value else "false"
+    if reading.kind == "integer":
+        return str(reading.value)
+    if reading.kind == "float" and reading.value == reading.value and abs(reading.value) != float("inf"):
+        return repr(reading.value)
+    return None
+
+
 def ambiguous_yaml_value(manifests: list[Manifest], policy: Policy, context: PolicyContext) -> Found:
     for manifest in manifests:
         for found in manifest.ambiguous:
-            fails = _text_expected(found.path, found.key)
+            kubectl = go_yaml11_reading(found.text)
+            fails = _text_expected(found.path, found.key) and kubectl.kind != "text"
             what = "key" if found.key else "value"
-            consequence = "the apply fails where Kubernetes expects text" if fails else "quoting keeps every reader in agreement"
+            said = f"the plain {what} {found.text} is {_readers_say(found.text)}"
+            if fails:
+                advice = (
+                    f"kubectl sends {kubectl.describe()} where Kubernetes expects text, so the apply fails: "
+                    f"write {_quoted(found.text)}"
+                )
+            else:
+                meant = next((_spelled(r) for r in readings(found.text) if r.kind != "text" and _spelled(r)), None)
+                alternative = f", or {meant} for the {'boolean' if meant in ('true', 'false') else 'number'}" if meant else ""
+                advice = f"write {_quoted(found.text)} for text{alternative}, so that every reader agrees"
             yield (
                 manifest,
                 Violation(
-                    f"the plain {what} {found.text} is text to PyYAML but {found.reading} to kubectl, kustomize, Argo CD "
-                    f"and Flux; write '{found.text}' ({consequence})",
+                    f"{said}: {advice}",
                     found.path,
                     at_key=found.key,
-                    # A number where Kubernetes accepts one (a quantity, a port) decodes fine: only a warning.
                     severity=None if fails else "warning",
                 ),
             )

@@ -1,0 +1,180 @@
+"""`mlgitops set image|model|replicas|resources` and `mlgitops promote`: edit environment files, then re-render."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from generator.commands.edit_run import EditOptions, run_edit
+from generator.commands.options import environments_dir_option, policies_option
+
+
+def _edit_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Options every editing command shares: what to do after the edit, and how to report it."""
+    for option in reversed(
+        [
+            click.option("--no-render", is_flag=True, help="Edit the environment files only; leave rendered/ as it is."),
+            click.option(
+                "--dry-run", is_flag=True, help="Print the unified diff of the environment files and rendered/; write nothing."
+            ),
+            click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True),
+            click.option(
+                "--pr-body",
+                type=click.Path(dir_okay=False, path_type=Path),
+                metavar="FILE",
+                help="Write a Markdown pull-request description (changed values and the `mlgitops diff` tables).",
+            ),
+            environments_dir_option,
+            click.option(
+                "--output",
+                "output_dir",
+                default="rendered",
+                show_default=True,
+                type=click.Path(file_okay=False, path_type=Path),
+                help="Folder that receives rendered/<env>/.",
+            ),
+            policies_option,
+        ]
+    ):
+        command = option(command)
+    return command
+
+
+_ENV = click.option("--env", "environment", required=True, metavar="ENV", help="The environment to change.")
+_IN_BASE = click.option(
+    "--in-base",
+    is_flag=True,
+    help="Change the value where the environment inherits it (every environment sharing that base changes too).",
+)
+
+
+@click.group("set")
+def set_command() -> None:
+    """Change a workload's image, model, replicas or resources in one environment.
+
+    The value is edited where the environment defines it: in its own file when that overrides
+    it, otherwise as a new override in its own file (the shared base stays as it is, unless
+    --in-base). Comments, key order, quoting and indentation are kept; the affected environments
+    are re-rendered. Exit codes: 0 ok, 1 error findings (nothing written), 2 bad input.
+    """
+
+
+@set_command.command("image")
+@click.argument("workload")
+@click.argument("image")
+@_ENV
+@click.option("--container", metavar="NAME", help="An init container or sidecar of the workload (default: its main container).")
+@_IN_BASE
+@_edit_options
+def set_image(workload: str, image: str, environment: str, container: str | None, in_base: bool, **options: Any) -> None:
+    """Set WORKLOAD's image: IMAGE[@DIGEST] in full, or only :TAG or @DIGEST of the current image."""
+    from generator.edit.requests import image_changes
+
+    run_edit(
+        EditOptions(title=f"Set the image of {workload} in {environment}", environment=environment, in_base=in_base, **options),
+        lambda fleet: (image_changes(fleet[environment], workload, image, container), []),
+    )
+
+
+@set_command.command("model")
+@click.argument("workload")
+@click.argument("version_or_alias", metavar="VERSION|ALIAS")
+@_ENV
+@_IN_BASE
+@_edit_options
+def set_model(workload: str, version_or_alias: str, environment: str, in_base: bool, **options: Any) -> None:
+    """Serve registered-model VERSION (digits) or ALIAS with WORKLOAD; the other of the two is dropped."""
+    from generator.edit.requests import model_changes
+
+    run_edit(
+        EditOptions(title=f"Set the model of {workload} in {environment}", environment=environment, in_base=in_base, **options),
+        lambda fleet: (model_changes(fleet[environment], workload, version_or_alias), []),
+    )
+
+
+@set_command.command("replicas")
+@click.argument("workload")
+@click.argument("count", type=click.IntRange(0, 2**31 - 1), required=False)
+@click.option(
+    "--min", "minimum", type=click.IntRange(1, 2**31 - 1), help="The autoscaler's minimum (for a workload that autoscales)."
+)
+@click.option("--max", "maximum", type=click.IntRange(1, 2**31 - 1), help="The autoscaler's maximum.")
+@_ENV
+@_IN_BASE
+@_edit_options
+def set_replicas(
+    workload: str, count: int | None, minimum: int | None, maximum: int | None, environment: str, in_base: bool, **options: Any
+) -> None:
+    """Set WORKLOAD's fixed replica COUNT, or its autoscaler's --min/--max."""
+    from generator.edit.requests import replica_changes
+
+    if (count is None) == (minimum is None and maximum is None):
+        raise click.UsageError("give a replica COUNT, or --min/--max for a workload that autoscales (not both)")
+    run_edit(
+        EditOptions(
+            title=f"Set the replicas of {workload} in {environment}", environment=environment, in_base=in_base, **options
+        ),
+        lambda fleet: (replica_changes(fleet[environment], workload, count, minimum, maximum), []),
+    )
+
+
+@set_command.command("resources")
+@click.argument("workload")
+@click.argument("assignments", nargs=-1, required=True, metavar="KEY=VALUE...")
+@_ENV
+@_IN_BASE
+@_edit_options
+def set_resources(workload: str, assignments: tuple[str, ...], environment: str, in_base: bool, **options: Any) -> None:
+    """Set WORKLOAD's resources: cpu=4 memory=16Gi gpu=2 limits.cpu=8 ... (KEY= removes a key)."""
+    from generator.edit.requests import resource_changes
+
+    run_edit(
+        EditOptions(
+            title=f"Set the resources of {workload} in {environment}", environment=environment, in_base=in_base, **options
+        ),
+        lambda fleet: (resource_changes(fleet[environment], workload, assignments), []),
+    )
+
+
+@click.command()
+@click.option("--from", "source", required=True, metavar="ENV", help="The environment whose images and models to copy.")
+@click.option("--to", "target", required=True, metavar="ENV", help="The environment to change.")
+@click.argument("workloads", nargs=-1, metavar="[WORKLOAD]...")
+@click.option(
+    "--field",
+    "fields",
+    multiple=True,
+    metavar="FIELD",
+    help="What to copy: image, model, or a workload field path such as resources or env[MODEL_URI].value "
+    "(repeatable; default: promote.fields of .mlgitops.yaml, else image and model).",
+)
+@_edit_options
+def promote(source: str, target: str, workloads: tuple[str, ...], fields: tuple[str, ...], **options: Any) -> None:
+    """Give --to ENV the images and model versions --from ENV runs (all shared workloads, or those named).
+
+    Edits the target environment's own file only, prints what changed and re-renders it.
+    Exit codes: 0 ok (also when nothing differs), 1 error findings (nothing written), 2 bad input.
+    """
+    from generator.edit.promotion import promotion
+
+    if source == target:
+        raise click.UsageError("--from and --to name the same environment")
+
+    def changes(fleet: dict[str, Any]) -> tuple[list[Any], list[str]]:
+        from generator.policy.config import load_config
+
+        config = load_config(options["environments_dir"])
+        given_by = "--field" if fields else f"{config.file}: promote.fields:"
+        found = promotion(fleet[source], fleet[target], workloads, fields or config.promote_fields, given_by)
+        return found.changes, found.notes
+
+    run_edit(
+        EditOptions(title=f"Promote {source} to {target}", environment=target, source=source, **options),
+        changes,
+    )
+
+
+__all__ = ["promote", "set_command"]

@@ -1,0 +1,333 @@
+"""Pod templates of each workload kind, built-in and custom, with the pods each controller runs from them.
+
+One reader per kind (matched by API group and kind); custom resources nobody taught this
+module are searched by shape. ``generator.kube.pods`` is the public face of these readers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from generator.kube.pod_shapes import (
+    BUILT_IN_GROUPS,
+    KSERVE_CONTAINER_KEYS,
+    Container,
+    FieldPath,
+    PodTemplate,
+    group_of,
+    listed_containers,
+    mapping,
+    template_if_pod,
+    value_at,
+    whole,
+)
+from generator.kube.trainjob import TRAINER_PATH, TRAINER_STEP, num_nodes, trainer_pod, written_at
+
+# Custom resources nest pod templates a few levels down; the shape search stops here.
+_SEARCH_DEPTH = 12
+
+
+def _replicas(spec: dict[str, Any]) -> tuple[int, str]:
+    replicas = whole(spec.get("replicas"))
+    return replicas, f"replicas {replicas}"
+
+
+def _job_pods(job_spec: Any) -> tuple[int, str]:
+    job_spec = job_spec if isinstance(job_spec, dict) else {}
+    parallelism = whole(job_spec.get("parallelism"))
+    completions = job_spec.get("completions")
+    if isinstance(completions, int) and not isinstance(completions, bool) and 0 <= completions < parallelism:
+        return completions, f"completions {completions}"
+    return parallelism, f"parallelism {parallelism}"
+
+
+def _jobset(spec: Any, path: FieldPath) -> Iterator[PodTemplate]:
+    """Pod templates of a JobSet spec: each replicated Job's pods, ``replicas`` × ``parallelism``."""
+    jobs = spec.get("replicatedJobs") if isinstance(spec, dict) else None
+    for index, replicated in enumerate(jobs if isinstance(jobs, list) else []):
+        if not isinstance(replicated, dict):
+            continue
+        job_spec = value_at(replicated, ("template", "spec"))
+        per_job, how = _job_pods(job_spec)
+        replicas = whole(replicated.get("replicas"))
+        name = replicated.get("name", index)
+        pod_path = (*path, "replicatedJobs", index, "template", "spec", "template", "spec")
+        yield from template_if_pod(
+            pod_path,
+            value_at(job_spec, ("template", "spec")),
+            replicas * per_job,
+            f"replicatedJob {name}: replicas {replicas} × {how}",
+            job=True,
+        )
+
+
+def _kubeflow(obj: dict[str, Any]) -> Iterator[PodTemplate]:
+    spec = obj.get("spec")
+    if not isinstance(spec, dict):
+        return
+    for key in sorted(k for k in spec if k.endswith("ReplicaSpecs")):
+        replicas = spec[key]
+        if not isinstance(replicas, dict):
+            continue
+        for role in sorted(replicas):
+            entry = replicas[role] if isinstance(replicas[role], dict) else {}
+            count = whole(entry.get("replicas"))
+            path = ("spec", key, role, "template", "spec")
+            yield from template_if_pod(path, value_at(obj, path), count, f"{role} replicas {count}")
+
+
+def _ray_cluster(spec: Any, path: FieldPath) -> Iterator[PodTemplate]:
+    if not isinstance(spec, dict):
+        return
+    yield from template_if_pod(
+        (*path, "headGroupSpec", "template", "spec"), value_at(spec, ("headGroupSpec", "template", "spec")), 1, "the head"
+    )
+    autoscaled = spec.get("enableInTreeAutoscaling") is True
+    groups = spec.get("workerGroupSpecs")
+    for index, group in enumerate(groups if isinstance(groups, list) else []):
+        if not isinstance(group, dict):
+            continue
+        hosts = whole(group.get("numOfHosts"))
+        if autoscaled and isinstance(group.get("maxReplicas"), int):
+            replicas, how = whole(group["maxReplicas"]), "maxReplicas"
+        else:
+            replicas, how = whole(group.get("replicas", group.get("minReplicas", 1))), "replicas"
+        counted = f"workerGroupSpecs[{index}] {how} {replicas}" + (f" × numOfHosts {hosts}" if hosts != 1 else "")
+        pod_path = (*path, "workerGroupSpecs", index, "template", "spec")
+        yield from template_if_pod(pod_path, value_at(group, ("template", "spec")), replicas * hosts, counted)
+
+
+def _ray_job(spec: Any, path: FieldPath) -> Iterator[PodTemplate]:
+    if not isinstance(spec, dict):
+        return
+    yield from _ray_cluster(spec.get("rayClusterSpec"), (*path, "rayClusterSpec"))
+    submitter = (*path, "submitterPodTemplate", "spec")
+    yield from template_if_pod(submitter, value_at(spec, ("submitterPodTemplate", "spec")), 1, "the submitter", job=True)
+
+
+def _kserve(obj: dict[str, Any]) -> Iterator[PodTemplate]:
+    for component, keys in KSERVE_CONTAINER_KEYS.items():
+        pod = value_at(obj, ("spec", component))
+        if not isinstance(pod, dict):
+            continue
+        path: FieldPath = ("spec", component)
+        low = whole(pod.get("minReplicas"))
+        high = pod.get("maxReplicas")
+        pods, counted = (
+            (whole(high), f"maxReplicas {high}") if isinstance(high, int) and high > low else (low, f"minReplicas {low}")
+        )
+        extra = tuple(Container((*path, key), pod[key]) for key in keys if isinstance(pod.get(key), dict))
+        yield PodTemplate(path, pod, pods, counted, containers=(*extra, *listed_containers(pod, path)), metadata_path=path)
+
+
+def _llm_inference(obj: dict[str, Any]) -> Iterator[PodTemplate]:
+    spec = mapping(obj.get("spec"))
+    for prefix in ((), ("prefill",)):
+        part = value_at(spec, prefix)
+        if not isinstance(part, dict):
+            continue
+        replicas, counted = _replicas(part)
+        for key in ("template", "worker"):
+            path = ("spec", *prefix, key)
+            yield from template_if_pod(path, part.get(key), replicas, counted, metadata_path=None)
+
+
+def _leader_worker_set(obj: dict[str, Any]) -> Iterator[PodTemplate]:
+    spec = mapping(obj.get("spec"))
+    replicas = whole(spec.get("replicas"))
+    lws = mapping(spec.get("leaderWorkerTemplate"))
+    size = whole(lws.get("size"))
+    base: FieldPath = ("spec", "leaderWorkerTemplate")
+    has_leader = isinstance(value_at(lws, ("leaderTemplate", "spec")), dict)
+    yield from template_if_pod(
+        (*base, "leaderTemplate", "spec"), value_at(lws, ("leaderTemplate", "spec")), replicas, f"replicas {replicas}"
+    )
+    workers = size - 1 if has_leader else size
+    yield from template_if_pod(
+        (*base, "workerTemplate", "spec"),
+        value_at(lws, ("workerTemplate", "spec")),
+        replicas * max(workers, 0),
+        f"replicas {replicas} × (size {size}{' - 1 leader' if has_leader else ''})",
+    )
+
+
+def _train_job(obj: dict[str, Any]) -> Iterator[PodTemplate]:
+    """A TrainJob's trainer pods (``kube.trainjob.trainer_pod``: spec.trainer with its runtime patches' pod settings).
+
+    The trainer is partial (judged only for what it sets) when it leaves ``resourcesPerNode`` to
+    the runtime. Patches of the runtime's other replicated jobs (initializers, an MPI launcher)
+    are partial pod specs; so are the trainer's patches when spec.trainer is left out.
+    """
+    spec = mapping(obj.get("spec"))
+    nodes = whole(num_nodes(obj))
+    trainer = trainer_pod(obj)
+    if trainer is not None:
+        path, pod = trainer
+        containers = pod.get("containers") or []
+        renamed = tuple(
+            (synthetic, written)
+            for field in ("resources", "volumeMounts", "securityContext")
+            if (written := written_at(obj, synthetic := (*TRAINER_PATH, field))) != synthetic
+        )
+        yield PodTemplate(
+            path,
+            pod,
+            nodes,
+            f"numNodes {nodes}",
+            # Without resourcesPerNode the runtime's container sizes the pods: only what is written is judged.
+            partial="resourcesPerNode" not in mapping(spec.get("trainer")),
+            containers=tuple(Container(TRAINER_PATH, container) for container in containers),
+            metadata_path=(*path[:-1], "metadata") if path != TRAINER_PATH else ("metadata",),
+            renamed=renamed,
+        )
+    patches = spec.get("runtimePatches")
+    for index, patch in enumerate(patches if isinstance(patches, list) else []):
+        runtime = value_at(patch, ("trainingRuntimeSpec", "template", "spec"))
+        base: FieldPath = ("spec", "runtimePatches", index, "trainingRuntimeSpec", "template", "spec")
+        for template in _jobset(runtime, base):
+            job = value_at(runtime, ("replicatedJobs", template.path[len(base) + 1], "name"))
+            if trainer is not None and job == TRAINER_STEP:
+                continue  # merged into the trainer's pods above
+            yield PodTemplate(
+                template.path,
+                template.spec,
+                template.pods,
+                template.counted,
+                job=True,
+                partial=True,
+                containers=template.containers,
+                metadata_path=template.metadata_path,
+            )
+
+
+def _app_wrapper(obj: dict[str, Any]) -> Iterator[PodTemplate]:
+    components = value_at(obj, ("spec", "components"))
+    for index, component in enumerate(components if isinstance(components, list) else []):
+        inner = value_at(component, ("template",))
+        if isinstance(inner, dict) and isinstance(inner.get("kind"), str):
+            base: FieldPath = ("spec", "components", index, "template")
+            for template in templates_of(inner):
+                yield _moved(template, base)
+
+
+def _moved(template: PodTemplate, base: FieldPath) -> PodTemplate:
+    return PodTemplate(
+        (*base, *template.path),
+        template.spec,
+        template.pods,
+        template.counted,
+        template.job,
+        template.partial,
+        tuple(Container((*base, *c.path), c.spec, c.init) for c in template.containers),
+        (*base, *template.metadata_path) if template.metadata_path is not None else None,
+        tuple(((*base, *a), (*base, *b)) for a, b in template.renamed),
+    )
+
+
+def _volcano(obj: dict[str, Any]) -> Iterator[PodTemplate]:
+    tasks = value_at(obj, ("spec", "tasks"))
+    for index, task in enumerate(tasks if isinstance(tasks, list) else []):
+        if isinstance(task, dict):
+            replicas = whole(task.get("replicas"))
+            path = ("spec", "tasks", index, "template", "spec")
+            yield from template_if_pod(
+                path, value_at(task, ("template", "spec")), replicas, f"tasks[{index}] replicas {replicas}"
+            )
+
+
+def _built_in(obj: dict[str, Any], kind: str) -> Iterator[PodTemplate]:
+    spec = mapping(obj.get("spec"))
+    if kind == "Pod":
+        yield from template_if_pod(("spec",), obj.get("spec"), 1, "one pod", metadata_path=("metadata",))
+    elif kind in ("Deployment", "ReplicaSet", "StatefulSet", "ReplicationController"):
+        replicas, counted = _replicas(spec)
+        yield from template_if_pod(("spec", "template", "spec"), value_at(spec, ("template", "spec")), replicas, counted)
+    elif kind == "DaemonSet":
+        yield from template_if_pod(("spec", "template", "spec"), value_at(spec, ("template", "spec")), None, "one per node")
+    elif kind == "Job":
+        pods, counted = _job_pods(spec)
+        yield from template_if_pod(("spec", "template", "spec"), value_at(spec, ("template", "spec")), pods, counted, job=True)
+    elif kind == "CronJob":
+        job = value_at(spec, ("jobTemplate", "spec"))
+        pods, counted = _job_pods(job)
+        path: FieldPath = ("spec", "jobTemplate", "spec", "template", "spec")
+        yield from template_if_pod(path, value_at(job, ("template", "spec")), pods, counted, job=True)
+
+
+_BUILT_IN_WORKLOADS = {
+    ("", "Pod"),
+    ("", "ReplicationController"),
+    ("apps", "Deployment"),
+    ("apps", "ReplicaSet"),
+    ("apps", "StatefulSet"),
+    ("apps", "DaemonSet"),
+    ("batch", "Job"),
+    ("batch", "CronJob"),
+}
+
+
+def templates_of(obj: dict[str, Any]) -> list[PodTemplate]:
+    """Every pod template of ``obj`` (see the module table), in a stable order."""
+    kind = str(obj.get("kind"))
+    group = group_of(obj)
+    if (group, kind) in _BUILT_IN_WORKLOADS:
+        return list(_built_in(obj, kind))
+    if group in BUILT_IN_GROUPS:
+        return []
+    spec = obj.get("spec")
+    found: list[PodTemplate]
+    if group == "jobset.x-k8s.io" and kind == "JobSet":
+        found = list(_jobset(spec, ("spec",)))
+    elif group == "trainer.kubeflow.org" and kind in ("TrainingRuntime", "ClusterTrainingRuntime"):
+        found = list(_jobset(value_at(spec, ("template", "spec")), ("spec", "template", "spec")))
+    elif group == "trainer.kubeflow.org" and kind == "TrainJob":
+        found = list(_train_job(obj))
+    elif group == "kubeflow.org" and kind.endswith("Job"):
+        found = list(_kubeflow(obj))
+    elif group == "ray.io" and kind == "RayCluster":
+        found = list(_ray_cluster(spec, ("spec",)))
+    elif group == "ray.io" and kind == "RayJob":
+        found = list(_ray_job(spec, ("spec",)))
+    elif group == "ray.io" and kind == "RayService":
+        found = list(_ray_cluster(value_at(spec, ("rayClusterConfig",)), ("spec", "rayClusterConfig")))
+    elif group == "ray.io" and kind == "RayCronJob":
+        found = list(_ray_job(value_at(spec, ("jobTemplate",)), ("spec", "jobTemplate")))
+    elif group == "leaderworkerset.x-k8s.io" and kind == "LeaderWorkerSet":
+        found = list(_leader_worker_set(obj))
+    elif group == "serving.kserve.io" and kind == "InferenceService":
+        found = list(_kserve(obj))
+    elif group == "serving.kserve.io" and kind == "LLMInferenceService":
+        found = list(_llm_inference(obj))
+    elif group == "batch.volcano.sh" and kind == "Job":
+        found = list(_volcano(obj))
+    elif group == "workload.codeflare.dev" and kind == "AppWrapper":
+        found = list(_app_wrapper(obj))
+    else:
+        found = [
+            PodTemplate(path, pod, 1, "", containers=listed_containers(pod, path), metadata_path=_sibling_metadata(path))
+            for path, pod in _pod_specs_by_shape(("spec",), spec, 0)
+        ]
+    return found
+
+
+def _sibling_metadata(path: FieldPath) -> FieldPath | None:
+    return (*path[:-1], "metadata") if path and path[-1] == "spec" else None
+
+
+def _pod_specs_by_shape(path: FieldPath, value: Any, depth: int) -> Iterator[tuple[FieldPath, dict[str, Any]]]:
+    """Pod specs anywhere in an unknown custom resource: mappings whose ``containers`` are containers with images."""
+    if depth > _SEARCH_DEPTH:
+        return
+    if isinstance(value, dict):
+        items = value.get("containers")
+        if isinstance(items, list) and items and all(isinstance(c, dict) and isinstance(c.get("image"), str) for c in items):
+            yield path, value
+            return
+        for key, child in value.items():
+            if key != "metadata" and isinstance(child, (dict, list)):
+                yield from _pod_specs_by_shape((*path, str(key)), child, depth + 1)
+    elif isinstance(value, list):
+        for index, child in enumerate(value):
+            if isinstance(child, (dict, list)):
+                yield from _pod_specs_by_shape((*path, index), child, depth + 1)
