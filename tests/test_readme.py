@@ -21,13 +21,15 @@ _BLOCK = re.compile(r"^( *)```yaml\n(.*?)^\1```", re.DOTALL | re.MULTILINE)
 
 
 class _EditorLoader(yaml.SafeLoader):
-    """Reads an example as an editor's YAML 1.2 language server does: `until: 2027-06-30` is a string, not a date."""
+    """Reads an example as an editor's (and GitHub's) YAML 1.2 reader does: `until: 2027-06-30` is a string,
+    not a date, and `on:` a key, not a boolean; only true and false are booleans."""
 
 
 _EditorLoader.yaml_implicit_resolvers = {
-    first: [(tag, pattern) for tag, pattern in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    first: [(tag, pattern) for tag, pattern in resolvers if tag not in ("tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:bool")]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
+_EditorLoader.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
 
 
 def _load(text: str) -> Any:
@@ -56,6 +58,8 @@ def _classify(text: str) -> str:
         return "rendered"
     if isinstance(document, list) and document and isinstance(document[0], dict) and "uses" in document[0]:
         return "action"
+    if isinstance(document, dict) and "jobs" in document:
+        return "workflow"
     if isinstance(document, list):
         return "workloads"
     environment = set(_environment_validator().schema["properties"])
@@ -63,7 +67,7 @@ def _classify(text: str) -> str:
         return "environment"
     if set(document) == {"metadata"}:
         return "manifest"
-    if set(document) <= {"policies", "rules"}:
+    if set(document) <= {"policies", "rules", "promote"}:
         return "config"
     return "workload-fields"
 
@@ -81,7 +85,13 @@ BLOCKS = _yaml_blocks()
 
 
 def test_examples_are_read_as_an_editor_reads_them() -> None:
-    assert _load("until: 2027-06-30\nport: 8080\n") == {"until": "2027-06-30", "port": 8080}
+    assert _load("until: 2027-06-30\nport: 8080\non: push\nflag: yes\nset: true\n") == {
+        "until": "2027-06-30",
+        "port": 8080,
+        "on": "push",
+        "flag": "yes",
+        "set": True,
+    }
 
 
 def test_an_excerpt_must_match_its_file() -> None:
@@ -92,7 +102,17 @@ def test_an_excerpt_must_match_its_file() -> None:
 
 def test_the_readme_has_examples_of_every_kind() -> None:
     kinds = {_classify(text) for _, text in BLOCKS}
-    assert kinds == {"init", "action", "workloads", "environment", "manifest", "config", "workload-fields", "rendered"}
+    assert kinds == {
+        "init",
+        "action",
+        "workflow",
+        "workloads",
+        "environment",
+        "manifest",
+        "config",
+        "workload-fields",
+        "rendered",
+    }
 
 
 @pytest.mark.parametrize(("line", "text"), BLOCKS, ids=[f"README.md:{line}" for line, _ in BLOCKS])
@@ -131,6 +151,13 @@ def test_every_readme_yaml_example_is_accepted(line: int, text: str, tmp_path: P
         # An excerpt of a committed rendered file: every field it shows is in that file, with that value.
         path = text.splitlines()[0].removeprefix("# ").split(" ")[0]
         assert _contains(_load((REPO / path).read_text(encoding="utf-8")), document), path
+    elif kind == "workflow":
+        # A workflow to copy: GitHub's workflow schema, as check-jsonschema vendors it (tests/test_workflows.py).
+        from tests.test_workflows import _vendored_schema
+
+        schema = _vendored_schema("github-workflows")
+        checker = jsonschema.validators.validator_for(schema)(schema)
+        assert _errors(checker, document) == []
     elif kind == "action":
         assert document == [{"uses": f"{HOME.removeprefix('https://github.com/')}@v{__version__}"}]
 
