@@ -192,3 +192,19 @@ def test_an_environment_over_its_budget_does_not_render(fleet: Path) -> None:
         "autoscaler at its maximum, over the quota of 16 nvidia.com/gpu: chat-llm 32 nvidia.com/gpu, resnet-ddp 16 "
         "nvidia.com/gpu, resnet-train 8 nvidia.com/gpu, embeddings-serve 2 nvidia.com/gpu [ResourceQuota ml-prod/budget]"
     )
+
+
+def test_a_finding_in_both_templates_of_one_workload_is_printed_once(tmp_path: Path) -> None:
+    # A LeaderWorkerSet's leader and worker templates (and a RayJob's head and workers with one image)
+    # come from one spec line: an unpinned image in prod is one finding per container name, not one per template.
+    shutil.copytree(REPO / "environments", tmp_path / "environments")
+    prod = tmp_path / "environments" / "prod.yaml"
+    text = prod.read_text()
+    pinned = "vllm/vllm-openai:v0.11.0@sha256:3b9e1a6f5c0d4e2b8a7f6e5d4c3b2a1f0e9d8c7b6a5f4e3d2c1b0a9f8e7d6c5b"
+    assert pinned in text
+    prod.write_text(text.replace(pinned, "vllm/vllm-openai:v0.11.0"))
+    result = run_cli("render", "--env", "prod", cwd=tmp_path)
+    assert result.exit_code == 1, result.stderr
+    findings = [line for line in result.stderr.splitlines() if " image-digest: " in line]
+    assert any("LeaderWorkerSet" in line and "'chat-llm'" in line for line in findings), result.stderr
+    assert len(findings) == len(set(findings)), findings

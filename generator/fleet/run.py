@@ -130,9 +130,15 @@ def environment_findings(
         custom_schemas=project_schemas(),
     )
     findings = evaluate(manifests, catalog, context)
-    # A PyTorchJob's Master and Worker come from one spec line: their identical findings are one.
-    unique = {_in_spec_terms(f, items, environment, catalog): None for f in findings}
-    return sorted(unique, key=lambda f: f.sort_key)
+    # A PyTorchJob's Master and Worker, a LeaderWorkerSet's leader and worker come from one spec line:
+    # findings that say the same about the same object at the same line are one, whichever template
+    # (field path) of the rendered object they were found in.
+    unique: dict[tuple[object, ...], Finding] = {}
+    for finding in findings:
+        located = _in_spec_terms(finding, items, environment, catalog)
+        key = (located.rule, located.location, located.message, located.object_ref, located.waiver, located.source)
+        unique.setdefault(key, located)
+    return sorted(unique.values(), key=lambda f: f.sort_key)
 
 
 def _checked_not_rendered(environment: LoadedEnvironment) -> list[Rendered]:
