@@ -309,3 +309,28 @@ def test_the_lock_is_exclusive_cross_platform_and_leaves_no_file_in_the_reposito
     free = subprocess.run([sys.executable, "-c", probe, str(lock_path(root))], check=False, timeout=60)
     assert free.returncode == 0
     assert sorted(path.name for path in root.iterdir() if path.name.startswith(".")) == []
+
+
+@pytest.mark.parametrize("swap", [True, False], ids=["atomic-exchange", "rename-fallback"])
+def test_a_changed_folder_is_replaced_whole_with_or_without_an_atomic_swap(
+    fleet: Path, monkeypatch: pytest.MonkeyPatch, swap: bool
+) -> None:
+    # Linux swaps the folders in one step (renameat2); elsewhere (macOS, Windows) the old folder is renamed away first.
+    swaps: list[str] = []
+    original = tree.exchange
+
+    def exchange(first: Path, second: Path) -> bool:
+        swaps.append(second.name)
+        return original(first, second) if swap else False
+
+    monkeypatch.setattr(tree, "exchange", exchange)
+    wanted = {"dev": {"kustomization.yaml": "resources: [a.yaml]\n", "a.yaml": "a: 1\n"}}
+    written = tree.write(fleet / "rendered", wanted)
+    assert written.changed == ["dev"]
+    assert swaps == ["dev"]
+    written_files = {name for name in _digest(fleet / "rendered" / "dev") if not name.startswith(".")}  # less the marker
+    assert written_files == {"kustomization.yaml", "a.yaml"}
+    assert (fleet / "rendered" / "dev" / "a.yaml").read_text() == "a: 1\n"
+    leftovers = [p.name for p in (fleet / "rendered").iterdir() if p.name.startswith((tree.OLD_PREFIX, tree.NEW_PREFIX))]
+    assert leftovers == []
+    assert _digest(fleet / "rendered" / "prod") == _digest(REPO / "rendered" / "prod")
