@@ -114,7 +114,7 @@ def main(argv: list[str] | None = None) -> Any:
         # Usage errors quote the user's arguments: shown inert, like every other message (the help
         # text click prints for a bare `mlgitops` is its own).
         if type(error).__name__ != "NoArgsIsHelpError":
-            error.message = terminal(error.message)  # type: ignore[misc]
+            error.message = terminal(error.message)  # type: ignore[misc, unused-ignore]  # Final in newer click
         error.show()
         sys.exit(error.exit_code)
     except UserError as error:  # pragma: no cover - commands catch their own; belt and braces

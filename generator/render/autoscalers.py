@@ -51,7 +51,7 @@ def _metric(metric: CpuMetric | MemoryMetric | PodsMetric | ExternalMetric) -> d
     described = {"name": metric.name}
     if metric.selector:
         described["selector"] = {"matchLabels": dict(sorted(metric.selector.items()))}
-    target = (
+    target: dict[str, Any] = (
         {"type": "Value", "value": metric.value}
         if metric.value is not None
         else {"type": "AverageValue", "averageValue": metric.average_value}
