@@ -72,6 +72,33 @@ def test_lint_and_diff_take_o_and_the_old_format_alias(fleet: Path) -> None:
     assert "-d, --environments-dir" in render_help
 
 
+def _command(words: list[str]) -> click.Command:
+    command: click.Command = cli
+    for word in words:
+        assert isinstance(command, click.Group)
+        found = command.get_command(click.Context(command), word)
+        assert found is not None
+        command = found
+    return command
+
+
+@pytest.mark.parametrize("words", COMMANDS, ids=[" ".join(words) for words in COMMANDS])
+def test_every_output_format_and_environment_option_takes_the_same_short_forms(words: list[str]) -> None:
+    # One spelling everywhere (set and promote included): -o/--output-format (--format kept), -e/--env, -d, -p.
+    shorts = {"output_format": "-o", "environments_dir": "-d", "policy_dirs": "-p"}
+    for parameter in _command(words).params:
+        if not isinstance(parameter, click.Option):
+            continue
+        if parameter.name in shorts:
+            assert shorts[parameter.name] in parameter.opts, (words, parameter.opts)
+        if parameter.name == "output_format":
+            assert {"--output-format", "--format"} <= set(parameter.opts), (words, parameter.opts)
+        if "--env" in parameter.opts:
+            assert "-e" in parameter.opts, (words, parameter.opts)
+        if set(parameter.opts) & {"--env", "--from", "--to"}:
+            assert parameter._custom_shell_complete is not None, (words, parameter.opts)  # environment names complete
+
+
 def test_quiet_prints_only_results_and_verbose_says_more(fleet: Path) -> None:
     quiet = run_cli("lint", "rendered", "-q", cwd=fleet)
     verbose = run_cli("-v", "lint", "rendered", cwd=fleet)

@@ -8,8 +8,9 @@ from typing import Any
 
 import click
 
+from generator.commands.completion import complete_environments
 from generator.commands.edit_run import EditOptions, run_edit
-from generator.commands.options import environments_dir_option, policies_option
+from generator.commands.options import environments_dir_option, output_format_option, policies_option
 
 
 def _edit_options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -20,7 +21,7 @@ def _edit_options(command: Callable[..., Any]) -> Callable[..., Any]:
             click.option(
                 "--dry-run", is_flag=True, help="Print the unified diff of the environment files and rendered/; write nothing."
             ),
-            click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True),
+            output_format_option(("text", "json"), "text"),
             click.option(
                 "--pr-body",
                 type=click.Path(dir_okay=False, path_type=Path),
@@ -43,7 +44,15 @@ def _edit_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return command
 
 
-_ENV = click.option("--env", "environment", required=True, metavar="ENV", help="The environment to change.")
+_ENV = click.option(
+    "-e",
+    "--env",
+    "environment",
+    required=True,
+    metavar="ENV",
+    shell_complete=complete_environments,
+    help="The environment to change.",
+)
 _IN_BASE = click.option(
     "--in-base",
     is_flag=True,
@@ -140,8 +149,17 @@ def set_resources(workload: str, assignments: tuple[str, ...], environment: str,
 
 
 @click.command()
-@click.option("--from", "source", required=True, metavar="ENV", help="The environment whose images and models to copy.")
-@click.option("--to", "target", required=True, metavar="ENV", help="The environment to change.")
+@click.option(
+    "--from",
+    "source",
+    required=True,
+    metavar="ENV",
+    shell_complete=complete_environments,
+    help="The environment whose images and models to copy.",
+)
+@click.option(
+    "--to", "target", required=True, metavar="ENV", shell_complete=complete_environments, help="The environment to change."
+)
 @click.argument("workloads", nargs=-1, metavar="[WORKLOAD]...")
 @click.option(
     "--field",
