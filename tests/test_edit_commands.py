@@ -193,6 +193,18 @@ def test_promote_copies_what_staging_runs_and_writes_a_pull_request_body(fleet: 
     assert (again.exit_code, again.stdout) == (0, "prod already runs what staging runs: nothing to change\n")
 
 
+@pytest.mark.parametrize("body", ["missing/body.md", "environments/prod.yaml/body.md"])
+def test_a_pull_request_body_that_cannot_be_written_stops_the_edit_before_anything_is_written(fleet: Path, body: str) -> None:
+    # Checked before the first file: not an edit applied and rendered, then exit 2 saying "the file is unchanged".
+    before = snapshot(fleet)
+    result = mlgitops("promote", "--from", "prod", "--to", "staging", "resnet-serve", "--pr-body", body)
+    assert result.exit_code == 2
+    [line] = result.stderr.splitlines()
+    assert line.startswith(f"error: --pr-body {body}: "), line
+    assert line.endswith("; nothing was written"), line
+    assert snapshot(fleet) == before
+
+
 def test_a_promotion_whose_render_has_error_findings_writes_nothing(fleet: Path) -> None:
     before = snapshot(fleet)
     result = mlgitops("promote", "--from", "staging", "--to", "prod")
