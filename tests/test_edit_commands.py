@@ -366,3 +366,16 @@ def test_init_containers_and_sidecars_are_set_and_promoted_by_name(fleet: Path) 
     unknown = mlgitops("set", "image", "nightly-embeddings", ":1", "--container", "log-shiper", "--env", "dev")
     assert unknown.exit_code == 2
     assert "has no such container (containers: nightly-embeddings, log-shipper)" in unknown.stderr
+
+
+def test_set_replicas_min_zero_scales_a_keda_server_to_zero_and_an_hpa_refuses_it(fleet: Path) -> None:
+    # dev's chat-llm scales to zero (keda.minReplicas: 0); --min 0 must be able to put it back.
+    before = snapshot(fleet)
+    assert mlgitops("set", "replicas", "chat-llm", "--min", "1", "--env", "dev").exit_code == 0
+    result = mlgitops("set", "replicas", "chat-llm", "--min", "0", "--env", "dev")
+    assert result.exit_code == 0, result.stderr
+    assert snapshot(fleet) == before
+    hpa = mlgitops("set", "replicas", "resnet-serve", "--min", "0", "--env", "prod")
+    assert hpa.exit_code == 2
+    assert "workloads[resnet-serve].autoscaling.minReplicas: input should be greater than or equal to 1" in hpa.stderr
+    assert snapshot(fleet) == before
