@@ -268,6 +268,14 @@ def test_unknown_workloads_and_environments_are_located_errors(fleet: Path) -> N
     promoted = mlgitops("promote", "--from", "staging", "--to", "prod", "nope")
     line = line_of(fleet / "environments" / "staging.yaml", "  - name: ")  # where staging's workloads list starts
     assert promoted.stderr.startswith(f"error: environments/staging.yaml:{line}:3: workloads: no workload named 'nope'")
+    typo = mlgitops("set", "resources", "resnet-serve", "cpuu=2", "--env", "dev")
+    assert typo.stderr == "error: 'cpuu=2': expected KEY=VALUE with a resources key (did you mean 'cpu'?)\n"
+    # A known key without '=' is told what is missing (not "did you mean 'cpu'?" about 'cpu').
+    bare = mlgitops("set", "resources", "resnet-serve", "cpu", "--env", "dev")
+    assert (bare.exit_code, bare.stderr) == (
+        2,
+        "error: 'cpu': expected KEY=VALUE with a resources key (write cpu=VALUE, or cpu= to remove it)\n",
+    )
     assert snapshot(fleet) == before
 
 
