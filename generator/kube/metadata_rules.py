@@ -124,10 +124,10 @@ def name_problem(kind: str, rule: NameRule, name: str, prefix: bool = False) -> 
         return f"{problem} (a {what} is {_RULE_TEXT[PATH_SEGMENT]})" if problem else None
     checked = name[:-2] + "a" if prefix and len(name) > 1 and name.endswith("-") else name  # maskTrailingDash
     if not _FITS[rule.rule](checked):
-        hint = _placeholder_hint(name) or _suggestion(name, rule.rule)
-        return f"{_quoted(name)} is not a valid {what}: {_RULE_TEXT[rule.rule]}{hint}"
+        hint = _placeholder_hint(name) or _suggestion(name, rule.rule, "-" if checked != name else "")
+        return f"{name!r} is not a valid {what}: {_RULE_TEXT[rule.rule]}{hint}"
     if not prefix and rule.max_length is not None and len(name) > rule.max_length:
-        return f"{_quoted(name)} is {len(name)} characters long; a {what} is at most {rule.max_length} ({rule.why})"
+        return f"{name!r} is {len(name)} characters long; a {what} is at most {rule.max_length} ({rule.why})"
     return None
 
 
@@ -136,7 +136,7 @@ def namespace_problem(namespace: str) -> str | None:
     if names.DNS1123_LABEL.fullmatch(namespace) and len(namespace) <= 63:
         return None
     hint = _placeholder_hint(namespace) or _suggestion(namespace, LABEL)
-    return f"{_quoted(namespace)} is not a valid namespace name: {_RULE_TEXT[LABEL]}{hint}"
+    return f"{namespace!r} is not a valid namespace name: {_RULE_TEXT[LABEL]}{hint}"
 
 
 def label_problem(key: str, value: Any) -> str | None:
@@ -236,18 +236,15 @@ def _selector_problems(obj: dict[str, Any], group: str, kind: str) -> Iterator[M
             yield MetadataProblem(at, f"{dotted(at)}: {problem}")
 
 
-def _suggestion(name: str, rule: str) -> str:
+def _suggestion(name: str, rule: str, suffix: str = "") -> str:
+    """``; e.g. 'foo-bar'`` for ``Foo_Bar``: lower-cased, other characters made '-' (``suffix`` kept after it)."""
     allowed = "a-z0-9-." if rule == SUBDOMAIN else "a-z0-9-"
     hint = re.sub(f"[^{allowed}]+", "-", name.lower()).strip("-.")
     if rule == DNS1035:
         hint = hint.lstrip("0123456789-")
-    return f"; e.g. {_quoted(hint)}" if hint and _FITS[rule](hint) else ""
+    return f"; e.g. {hint + suffix!r}" if hint and _FITS[rule](hint) else ""
 
 
 def _placeholder_hint(name: str) -> str:
     found = _PLACEHOLDER.search(name)
     return "; it holds an unfilled placeholder: substitute it before applying" if found else ""
-
-
-def _quoted(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"

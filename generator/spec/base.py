@@ -9,7 +9,7 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 from pydantic.alias_generators import to_camel
 
-from generator.kube.metadata_rules import annotation_key_problem, label_problem
+from generator.kube.metadata_rules import annotation_key_problem, label_problem, namespace_problem
 from generator.kube.names import dns1123_label_problem, dns1123_subdomain_problem, label_key_problem, port_name_problem
 from generator.kube.quantity import QuantityError, parse_quantity
 
@@ -128,6 +128,9 @@ PositiveQuantity = Annotated[str, BeforeValidator(_number_as_text), AfterValidat
 
 DnsLabel = Annotated[str, AfterValidator(_dns_label)]
 """A DNS-1123 label: lower-case letters, digits and '-', at most 63 characters."""
+
+NamespaceName = Annotated[str, AfterValidator(_refusing(namespace_problem))]
+"""A namespace name (a DNS-1123 label, as the API server requires, kube/metadata_rules.py)."""
 
 DnsSubdomain = Annotated[
     str,
