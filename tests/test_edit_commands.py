@@ -193,6 +193,18 @@ def test_promote_copies_what_staging_runs_and_writes_a_pull_request_body(fleet: 
     assert (again.exit_code, again.stdout) == (0, "prod already runs what staging runs: nothing to change\n")
 
 
+@pytest.mark.parametrize("body", ["missing/body.md", "environments/prod.yaml/body.md"])
+def test_a_pull_request_body_that_cannot_be_written_stops_the_edit_before_anything_is_written(fleet: Path, body: str) -> None:
+    # Checked before the first file: not an edit applied and rendered, then exit 2 saying "the file is unchanged".
+    before = snapshot(fleet)
+    result = mlgitops("promote", "--from", "prod", "--to", "staging", "resnet-serve", "--pr-body", body)
+    assert result.exit_code == 2
+    [line] = result.stderr.splitlines()
+    assert line.startswith(f"error: --pr-body {body}: "), line
+    assert line.endswith("; nothing was written"), line
+    assert snapshot(fleet) == before
+
+
 def test_a_promotion_whose_render_has_error_findings_writes_nothing(fleet: Path) -> None:
     before = snapshot(fleet)
     result = mlgitops("promote", "--from", "staging", "--to", "prod")
@@ -256,6 +268,14 @@ def test_unknown_workloads_and_environments_are_located_errors(fleet: Path) -> N
     promoted = mlgitops("promote", "--from", "staging", "--to", "prod", "nope")
     line = line_of(fleet / "environments" / "staging.yaml", "  - name: ")  # where staging's workloads list starts
     assert promoted.stderr.startswith(f"error: environments/staging.yaml:{line}:3: workloads: no workload named 'nope'")
+    typo = mlgitops("set", "resources", "resnet-serve", "cpuu=2", "--env", "dev")
+    assert typo.stderr == "error: 'cpuu=2': expected KEY=VALUE with a resources key (did you mean 'cpu'?)\n"
+    # A known key without '=' is told what is missing (not "did you mean 'cpu'?" about 'cpu').
+    bare = mlgitops("set", "resources", "resnet-serve", "cpu", "--env", "dev")
+    assert (bare.exit_code, bare.stderr) == (
+        2,
+        "error: 'cpu': expected KEY=VALUE with a resources key (write cpu=VALUE, or cpu= to remove it)\n",
+    )
     assert snapshot(fleet) == before
 
 
@@ -354,3 +374,16 @@ def test_init_containers_and_sidecars_are_set_and_promoted_by_name(fleet: Path) 
     unknown = mlgitops("set", "image", "nightly-embeddings", ":1", "--container", "log-shiper", "--env", "dev")
     assert unknown.exit_code == 2
     assert "has no such container (containers: nightly-embeddings, log-shipper)" in unknown.stderr
+
+
+def test_set_replicas_min_zero_scales_a_keda_server_to_zero_and_an_hpa_refuses_it(fleet: Path) -> None:
+    # dev's chat-llm scales to zero (keda.minReplicas: 0); --min 0 must be able to put it back.
+    before = snapshot(fleet)
+    assert mlgitops("set", "replicas", "chat-llm", "--min", "1", "--env", "dev").exit_code == 0
+    result = mlgitops("set", "replicas", "chat-llm", "--min", "0", "--env", "dev")
+    assert result.exit_code == 0, result.stderr
+    assert snapshot(fleet) == before
+    hpa = mlgitops("set", "replicas", "resnet-serve", "--min", "0", "--env", "prod")
+    assert hpa.exit_code == 2
+    assert "workloads[resnet-serve].autoscaling.minReplicas: input should be greater than or equal to 1" in hpa.stderr
+    assert snapshot(fleet) == before

@@ -450,3 +450,21 @@ def test_an_llm_server_on_a_read_write_once_model_claim_is_recreated_not_rolled(
     shared = on_claim.replace("accessModes: [ReadWriteOnce]", "accessModes: [ReadOnlyMany]")
     deployment = _obj(_render(tmp_path, shared.replace("SERVER", "vllm").replace("PP", "1")), "Deployment", "chat")
     assert "strategy" not in deployment["spec"]
+
+
+def test_findings_on_the_model_downloader_point_at_model_download(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The download init container is written by `model.download`, not by the workload's `- name:` line.
+    text = LLM.replace("SERVER", "vllm").replace("PP", "2").replace("URI", "hf://Qwen/Qwen2.5-72B-Instruct@main")
+    text = text.replace(
+        "            secretKeyRef: {name: hf-token, key: token}\n", "            value: hf_aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY3z\n"
+    )
+    write(tmp_path / "environments" / "prod.yaml", text)
+    result = _cli("render", cwd=tmp_path, monkeypatch=monkeypatch)
+    assert result.exit_code == 1, result.stderr
+    lines = text.splitlines()
+    image = next(n for n, line in enumerate(lines, 1) if "registry.example/fetch:1" in line)
+    token = next(n for n, line in enumerate(lines, 1) if "value: hf_" in line)
+    findings = [line for line in result.stderr.splitlines() if "'download-model'" in line]
+    assert any(line.startswith(f"environments/prod.yaml:{image}:16: error image-digest:") for line in findings), findings
+    assert any(line.startswith(f"environments/prod.yaml:{token}:20: error plaintext-secret:") for line in findings), findings
+    assert not [line for line in findings if line.startswith("environments/prod.yaml:14:")], findings

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
 
 from generator.fleet.build import build
 from generator.load.environments import load_environments
-from tests.support import REPO, write
+from tests.support import REPO, kubectl, run_here, write
 
 CLUSTER = """\
 namespace: ml
@@ -54,3 +55,19 @@ def test_each_readme_example_renders(tmp_path: Path, kind: str) -> None:
     write(tmp_path / "env" / "dev.yaml", CLUSTER + "\n".join(f"  {line}" for line in workload.splitlines()) + "\n")
     [loaded] = load_environments(tmp_path / "env")
     assert [item.kind for item in build(loaded).objects if item.kind == KIND_OF[kind]] == [KIND_OF[kind]]
+
+
+def test_the_readmes_environment_file_example_renders_and_builds(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The first example a new user copies: as a base, with one environment extending it.
+    section = REPO.joinpath("README.md").read_text().split("## Environment files", 1)[1]
+    [block] = re.findall(r"```yaml\n(.*?)```", section, re.S)[:1]
+    write(tmp_path / "environments" / "base.yaml", block)
+    write(tmp_path / "environments" / "dev.yaml", "extends: base.yaml\nnamespace: ml-dev\n")
+    result = run_here(monkeypatch, tmp_path, "render")
+    assert result.exit_code == 0, result.stderr
+    assert " error " not in result.stderr, result.stderr
+    built = subprocess.run(
+        [kubectl(), "kustomize", str(tmp_path / "rendered" / "dev")], capture_output=True, text=True, check=False
+    )
+    assert built.returncode == 0, built.stderr
+    assert "kind: Job" in built.stdout

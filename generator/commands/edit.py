@@ -108,7 +108,10 @@ def set_model(workload: str, version_or_alias: str, environment: str, in_base: b
 @click.argument("workload")
 @click.argument("count", type=click.IntRange(0, 2**31 - 1), required=False)
 @click.option(
-    "--min", "minimum", type=click.IntRange(1, 2**31 - 1), help="The autoscaler's minimum (for a workload that autoscales)."
+    "--min",
+    "minimum",
+    type=click.IntRange(0, 2**31 - 1),
+    help="The autoscaler's minimum (0: KEDA scale to zero; an HPA needs 1 or more).",
 )
 @click.option("--max", "maximum", type=click.IntRange(1, 2**31 - 1), help="The autoscaler's maximum.")
 @_ENV

@@ -89,14 +89,12 @@ def run_edit(options: EditOptions, build: ChangeBuilder) -> None:
                 from generator.output import tree
 
                 tree.check_output_root(options.output_dir)  # before the first file is written
+            body = _pr_body(options, edit, rendered, notes)  # and the description's place too
             _write(edit, rendered if not options.no_render else None, options.output_dir)
-            if options.pr_body is not None:
+            if body is not None:
                 from generator.output.safe_write import replace_file
-                from generator.review.pull_request import edit_body
 
-                body = edit_body(options.title, edit, rendered, options.output_dir, notes)
-                # The operator named this file: a linked folder on its way (macOS's /tmp) is theirs to choose.
-                replace_file(options.pr_body.parent.resolve() / options.pr_body.name, body.encode("utf-8"))
+                replace_file(body[0], body[1])
     except UserError as error:
         fail(error)
         return
@@ -106,6 +104,25 @@ def run_edit(options: EditOptions, build: ChangeBuilder) -> None:
         click.echo(_json(options, edit, rendered, notes, diff), nl=False)
     else:
         _text(options, edit, rendered)
+
+
+def _pr_body(options: EditOptions, edit: Edit, rendered: Rerendered | None, notes: list[str]) -> tuple[Path, bytes] | None:
+    """Where --pr-body goes and what it says, checked before any file of the edit is written (a UserError if it cannot be)."""
+    if options.pr_body is None:
+        return None
+    import os
+
+    from generator.output.safe_write import check_replaceable
+    from generator.paths import shown_path
+    from generator.review.pull_request import edit_body
+
+    # The operator named this file: a linked folder on its way (macOS's /tmp) is theirs to choose.
+    path = options.pr_body.parent.resolve() / options.pr_body.name
+    if not path.parent.is_dir() or not os.access(path.parent, os.W_OK):
+        problem = "does not exist" if not path.parent.exists() else "is not a writable folder"
+        raise UserError(f"--pr-body {shown_path(options.pr_body)}: {shown_path(path.parent)} {problem}; nothing was written")
+    check_replaceable(path)
+    return path, edit_body(options.title, edit, rendered, options.output_dir, notes).encode("utf-8")
 
 
 def _write(edit: Edit, rendered: Rerendered | None, output_dir: Path) -> None:

@@ -183,8 +183,11 @@ def resource_changes(loaded: LoadedEnvironment, name: str, assignments: tuple[st
     for assignment in assignments:
         key, equals, value = assignment.partition("=")
         if not equals or key not in fields:
-            close = difflib.get_close_matches(key, list(fields), n=1)
-            hint = f"did you mean {close[0]!r}?" if close else f"keys: {', '.join(fields)}"
+            if key in fields:  # a known key without '=': say what is missing, not the key itself
+                hint = f"write {key}=VALUE, or {key}= to remove it"
+            else:
+                close = difflib.get_close_matches(key, list(fields), n=1)
+                hint = f"did you mean {close[0]!r}?" if close else f"keys: {', '.join(fields)}"
             raise UserError(f"{assignment!r}: expected KEY=VALUE with a resources key ({hint})")
         path: FieldPath = ("workloads", Item(name), "resources", *key.split("."))
         if not value:

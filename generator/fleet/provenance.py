@@ -2,8 +2,9 @@
 
 A finding on `spec.template.spec.containers[0].resources.limits.memory` of a Deployment is about
 `workloads[serve].resources.limits.memory` (or `resources.memory`, where the limit defaults from);
-`initContainers[1]` is the sidecar or init container of that name; a field a patch wrote is the
-patch's. Where no closer field exists, the object's own spec item (`workloads[serve]`) answers.
+`initContainers[1]` is the sidecar or init container of that name (or an LLM server's model
+downloader, `model.download`); a field a patch wrote is the patch's. Where no closer field exists,
+the object's own spec item (`workloads[serve]`) answers.
 """
 
 from __future__ import annotations
@@ -12,9 +13,11 @@ from typing import Any
 
 from generator.kube.manifest import Manifest
 from generator.policy.targets import pod_specs
+from generator.render.model_download import DOWNLOAD_CONTAINER
 from generator.render.rendered import FieldPath, Rendered
 from generator.spec.container import ExtraContainer, WorkloadBase
 from generator.spec.environment import Environment
+from generator.spec.llm import ModelDownload
 
 ROOT = "$environment"
 """First segment of a field path that starts at the environment rather than at the workload."""
@@ -96,6 +99,8 @@ def _pod_field(relative: FieldPath, pod: dict[str, Any], workload: WorkloadBase)
             for index, extra in enumerate(extras):
                 if extra.name == rendered.get("name"):
                     return _container_field(relative[2:], extra, (field, index), rendered)
+        if rendered.get("name") == DOWNLOAD_CONTAINER:
+            return _download_field(relative[2:], workload, rendered)
         return ()
     if head == "volumes" and len(relative) >= 2:
         return _volume_user(workload, str(_item(pod.get("volumes"), relative[1]).get("name")))
@@ -109,6 +114,20 @@ def _pod_field(relative: FieldPath, pod: dict[str, Any], workload: WorkloadBase)
         # The environment's default, unless the workload names its own.
         return ("imagePullSecrets",) if workload.image_pull_secrets is not None else (ROOT, "imagePullSecrets")
     return _POD_FIELDS.get(str(head), ())
+
+
+def _download_field(rest: FieldPath, workload: WorkloadBase, rendered: dict[str, Any]) -> FieldPath:
+    """The `model.download` field behind the LLM server's download init container (render/model_download.py)."""
+    download = getattr(getattr(workload, "model", None), "download", None)
+    if download is None:
+        return ()
+    head = str(rest[0]) if rest else ""
+    if head == "env" and len(rest) >= 2 and isinstance(rest[1], int):
+        return ("model", "download", *_env_field(rest, download, rendered))
+    field = {"image": "image", "command": "command", "volumeMounts": "volume"}.get(head)
+    if head == "resources" and len(rest) >= 3 and rest[2] in ("cpu", "memory"):
+        return ("model", "download", "resources", str(rest[2]))
+    return ("model", "download", field) if field else ("model", "download")
 
 
 def _item(items: Any, index: Any) -> dict[str, Any]:
@@ -155,7 +174,7 @@ def _container_field(
     return prefix
 
 
-def _env_field(rest: FieldPath, container: WorkloadBase | ExtraContainer, rendered: dict[str, Any]) -> FieldPath:
+def _env_field(rest: FieldPath, container: WorkloadBase | ExtraContainer | ModelDownload, rendered: dict[str, Any]) -> FieldPath:
     # Generated variables (MLflow's) come before the container's own: match by name, not position.
     own = {var.name: index for index, var in enumerate(container.env)}
     name = _item(rendered.get("env"), rest[1]).get("name")

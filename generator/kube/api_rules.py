@@ -19,6 +19,7 @@ from typing import Any
 
 from generator.kube import names
 from generator.kube.accelerators import accelerator
+from generator.kube.metadata_rules import metadata_problems
 from generator.kube.pods import FieldPath, group_of, mapping, pod_templates
 from generator.kube.quantity import QuantityError, parse_quantity
 
@@ -37,7 +38,9 @@ class ApiProblem:
     path: FieldPath
     message: str
     topic: str = "value"
-    """"quantity", "limit", "extended-resource", "restart-policy", "schedule", "time-zone" or "port-name"."""
+    """"quantity", "limit", "extended-resource", "restart-policy", "schedule", "time-zone", "port-name" or "metadata"."""
+    at_key: bool = False
+    """The key at ``path`` is at fault (a label key), not its value."""
 
 
 def quantity_problem(value: Any) -> str | None:
@@ -213,9 +216,12 @@ def port_name_problem(name: Any) -> str | None:
 
 
 def object_problems(obj: dict[str, Any]) -> Iterator[ApiProblem]:
-    """Problems of a whole object, paths from its root: every container's resources and port names,
-    CronJob schedules and time zones, and Service target ports (extended resources and Job
-    restart policies are left to ``extended_resource_problems`` and ``job_template_problems``)."""
+    """Problems of a whole object, paths from its root: its metadata (``kube.metadata_rules``: name by
+    kind, namespace, labels, annotations, selectors, data keys), every container's resources and
+    port names, CronJob schedules and time zones, and Service target ports (extended resources and
+    Job restart policies are left to ``extended_resource_problems`` and ``job_template_problems``)."""
+    for found in metadata_problems(obj):
+        yield ApiProblem(found.path, found.message, "metadata", found.at_key)
     for template in pod_templates(obj):
         for container in template.containers:
             resources = container.spec.get("resources")

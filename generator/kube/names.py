@@ -1,9 +1,10 @@
-"""Kubernetes naming rules (DNS-1123 labels and subdomains, DNS-1035 labels, label keys, port names).
+"""Kubernetes naming rules: DNS-1123 labels and subdomains, DNS-1035 labels, label keys, path segments, data keys, port names.
 
 Every pattern is applied with ``fullmatch``: Python's ``$`` also matches before a final newline,
 so ``re.fullmatch(r"^[a-z]+$", "serve\\n")`` succeeds, while the API server refuses the name.
 Source: k8s.io/apimachinery/pkg/util/validation (IsDNS1123Label, IsDNS1123Subdomain,
-IsQualifiedName, IsValidLabelValue, IsValidPortName).
+IsQualifiedName, IsValidLabelValue, IsValidPortName, IsConfigMapKey) and
+k8s.io/apimachinery/pkg/api/validation/path (ValidatePathSegmentName).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ DNS1035_LABEL = re.compile(r"[a-z]([-a-z0-9]*[a-z0-9])?")
 DNS1123_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
 _LABEL_NAME = re.compile(r"([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]")
 _LABEL_VALUE = re.compile(r"(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?")
+_CONFIG_MAP_KEY = re.compile(r"[-._a-zA-Z0-9]+")
 # IANA service names: lower-case letters, digits and '-', at least one letter, no '--', no '-' at either end.
 _PORT_NAME = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 
@@ -46,10 +48,25 @@ def dns1035_label_problem(name: str, max_length: int = 63) -> str | None:
 
 
 def label_key_problem(key: str) -> str | None:
-    """Why ``key`` is not a valid label or annotation key (optional DNS prefix, then a name)."""
-    prefix, _, name = key.rpartition("/")
-    if prefix and (len(prefix) > 253 or not DNS1123_SUBDOMAIN.fullmatch(prefix)):
-        return f"the prefix of key {key!r} must be a DNS subdomain such as 'example.com'"
+    """Why ``key`` is not a qualified name (``IsQualifiedName``): a label key, or an annotation key once lower-cased.
+
+    A key is ``name`` or ``prefix/name``: the prefix a DNS-1123 subdomain of at most 253
+    characters, the name at most 63 letters, digits, '-', '_' or '.', starting and ending
+    with a letter or digit.
+    """
+    prefix, slash, name = key.rpartition("/")
+    if slash and not prefix:
+        return f"key {key!r} has nothing before its '/': write 'example.com/{name}' or drop the '/'"
+    if "/" in prefix:
+        return f"key {key!r} has more than one '/': a key is 'name' or 'prefix/name'"
+    if len(prefix) > 253:
+        return f"the prefix of key {key[:40]!r}... is {len(prefix)} characters long; a prefix is at most 253"
+    if prefix and not DNS1123_SUBDOMAIN.fullmatch(prefix):
+        return (
+            f"the prefix of key {key!r} must be a DNS subdomain such as 'example.com' (lower-case letters, digits, '-' and '.')"
+        )
+    if len(name) > 63 and _LABEL_NAME.fullmatch(name):
+        return f"the name part of key {key!r} is {len(name)} characters long; the limit is 63 (a longer prefix is fine)"
     if not name or len(name) > 63 or not _LABEL_NAME.fullmatch(name):
         return (
             f"key {key!r} must be at most 63 letters, digits, '-', '_' or '.', "
@@ -79,6 +96,32 @@ def dns1123_subdomain_problem(name: str) -> str | None:
             f"{name!r} is not a DNS-1123 subdomain: use lower-case letters, digits, '-' and '.', "
             "starting and ending with a letter or digit"
         )
+    return None
+
+
+def path_segment_problem(name: str, prefix: bool = False) -> str | None:
+    """Why ``name`` cannot be one segment of a URL path (``ValidatePathSegmentName``): no '/' or '%', not '.' or '..'.
+
+    ``prefix``: a ``generateName``, which the API server completes, so '.' and '..' are allowed.
+    """
+    if not prefix and name in (".", ".."):
+        return f"{name!r} cannot be a name: it means a step in a URL path"
+    for character in ("/", "%"):
+        if character in name:
+            return f"{name!r} must not contain {character!r} (the name is one segment of the object's URL)"
+    return None
+
+
+def config_map_key_problem(key: str) -> str | None:
+    """Why ``key`` is not a ConfigMap or Secret data key (``IsConfigMapKey``): at most 253 of
+    letters, digits, '-', '_' and '.', not '.' or '..' and not starting with '..'."""
+    if not key or len(key) > 253 or not _CONFIG_MAP_KEY.fullmatch(key):
+        return (
+            f"key {key!r} must be 1 to 253 letters, digits, '-', '_' or '.' "
+            "(it becomes a file name when the ConfigMap or Secret is mounted)"
+        )
+    if key.startswith(".."):
+        return f"key {key!r} must not be '.' or start with '..'"
     return None
 
 

@@ -9,13 +9,8 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 from pydantic.alias_generators import to_camel
 
-from generator.kube.names import (
-    dns1123_label_problem,
-    dns1123_subdomain_problem,
-    label_key_problem,
-    label_value_problem,
-    port_name_problem,
-)
+from generator.kube.metadata_rules import annotation_key_problem, label_problem, namespace_problem
+from generator.kube.names import dns1123_label_problem, dns1123_subdomain_problem, label_key_problem, port_name_problem
 from generator.kube.quantity import QuantityError, parse_quantity
 
 
@@ -94,8 +89,9 @@ _port_name = _refusing(port_name_problem)
 
 
 def _labels(value: dict[str, str]) -> dict[str, str]:
+    # The API server's rule, shared with lint's api-validation (kube/metadata_rules.py).
     for key, label in value.items():
-        problem = label_key_problem(key) or label_value_problem(label)
+        problem = label_problem(key, label)
         if problem:
             raise ValueError(problem)
     return value
@@ -110,7 +106,7 @@ def _label_key(value: str) -> str:
 
 def _annotation_keys(value: dict[str, str]) -> dict[str, str]:
     for key in value:
-        problem = label_key_problem(key)
+        problem = annotation_key_problem(key)
         if problem:
             raise ValueError(problem)
     return value
@@ -135,6 +131,9 @@ PositiveQuantity = Annotated[str, BeforeValidator(_number_as_text), AfterValidat
 
 DnsLabel = Annotated[str, AfterValidator(_dns_label)]
 """A DNS-1123 label: lower-case letters, digits and '-', at most 63 characters."""
+
+NamespaceName = Annotated[str, AfterValidator(_refusing(namespace_problem))]
+"""A namespace name (a DNS-1123 label, as the API server requires, kube/metadata_rules.py)."""
 
 DnsSubdomain = Annotated[
     str,

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field, PrivateAttr
 
-from generator.spec.base import INT32_MAX, Annotations, DnsLabel, Labels, Quantity, SpecModel
+from generator.spec.base import INT32_MAX, Annotations, DnsLabel, Labels, NamespaceName, Quantity, SpecModel
 from generator.spec.cluster import ClusterProfile
 from generator.spec.files import FieldPath, RepositoryFile
 from generator.spec.gitops import GitOps
@@ -113,7 +113,7 @@ class Environment(SpecModel):
     is only a base for others and is not rendered.
     """
 
-    namespace: DnsLabel
+    namespace: NamespaceName
     """Namespace every object is rendered into."""
     kubernetes_version: str = Field(pattern=r"^v?1\.[0-9]+(\.[0-9]+)?$")
     """Kubernetes version of the cluster, e.g. '1.32'; objects are validated against its schemas."""

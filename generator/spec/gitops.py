@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field, model_validator
 
-from generator.spec.base import DnsLabel, SpecModel
+from generator.spec.base import NamespaceName, SpecModel
 
 DURATION = r"^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$"
 
@@ -25,7 +25,7 @@ class ArgoCD(SpecModel):
 
     project: str = Field(default="default", min_length=1)
     """ArgoCD project the Applications belong to."""
-    namespace: DnsLabel = "argocd"
+    namespace: NamespaceName = "argocd"
     """Namespace ArgoCD watches for Applications."""
     destination_server: str | None = None
     """API server URL of the target cluster (default: the cluster ArgoCD runs in)."""
@@ -45,7 +45,7 @@ class ArgoCD(SpecModel):
 class Flux(SpecModel):
     """Render a Flux GitRepository and Kustomization(s) per environment into rendered/flux/<env>.yaml."""
 
-    namespace: DnsLabel = "flux-system"
+    namespace: NamespaceName = "flux-system"
     """Namespace of the Flux objects."""
     interval: str = Field(default="5m", pattern=DURATION)
     """How often Flux reconciles, e.g. '5m'."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from generator.spec.base import DnsLabel, PositiveQuantity, SpecModel
+from generator.spec.base import NamespaceName, PositiveQuantity, SpecModel
 
 
 class ContainerAmounts(SpecModel):
@@ -42,5 +42,5 @@ class IngressController(SpecModel):
 
     class_name: str | None = Field(default=None, pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
     """IngressClass of every Ingress that names none, e.g. 'nginx'."""
-    namespace: DnsLabel | None = None
+    namespace: NamespaceName | None = None
     """Namespace the controller's pods run in, e.g. 'ingress-nginx': the network policy admits it to exposed ports."""

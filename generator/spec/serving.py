@@ -8,7 +8,7 @@ from typing import Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from generator.spec.autoscaling import Autoscaling
-from generator.spec.base import INT32_MAX, Annotations, DnsLabel, Labels, PortName, SpecModel
+from generator.spec.base import INT32_MAX, Annotations, DnsLabel, Labels, NamespaceName, PortName, SpecModel
 from generator.spec.container import Port, WorkloadBase
 from generator.spec.integrations import KServe, RegisteredModel
 from generator.spec.keda import Keda
@@ -91,7 +91,7 @@ class GatewayRef(SpecModel):
     """The Gateway (and listener) an HTTPRoute attaches to."""
 
     name: str = Field(pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$", max_length=253)
-    namespace: DnsLabel | None = None
+    namespace: NamespaceName | None = None
     """Namespace of the Gateway (default: the environment's)."""
     section_name: str | None = Field(default=None, pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", max_length=253)
     """Listener of the Gateway, e.g. 'https' (TLS is terminated there, with the listener's certificateRefs)."""

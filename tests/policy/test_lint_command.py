@@ -326,6 +326,7 @@ def test_a_users_policy_applies_to_lint_through_policies(tmp_path: Path, mlgitop
         ("volume-mounts", "volumeClaimTemplates"),
         ("ambiguous-yaml-value", "YAML 1.2"),
         ("api-validation", "Mars/Olympus"),
+        ("api-validation", "a Service an RFC 1035 label"),
         ("hpa-metrics", "80 %"),
     ],
 )

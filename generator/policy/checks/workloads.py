@@ -16,10 +16,11 @@ Found = Iterator[tuple[Manifest, Violation]]
 
 
 def api_validation(manifests: list[Manifest], policy: Policy, context: PolicyContext) -> Found:
-    """Quantities, limits below requests, cron schedules, time zones and port names the API server refuses."""
+    """Names, namespaces, labels, annotations, quantities, limits below requests, cron schedules, time zones
+    and port names the API server refuses."""
     for manifest in manifests:
         for problem in object_problems(manifest.obj):
-            yield manifest, Violation(problem.message, problem.path)
+            yield manifest, Violation(problem.message, problem.path, at_key=problem.at_key)
 
 
 def job_restart_policy(manifests: list[Manifest], policy: Policy, context: PolicyContext) -> Found:
