@@ -10,7 +10,7 @@ import click
 
 from generator.commands.completion import complete_environments
 from generator.commands.edit_run import EditOptions, run_edit
-from generator.commands.options import environments_dir_option, output_format_option, policies_option
+from generator.commands.options import environments_dir_option, output_dir_option, output_format_option, policies_option
 
 
 def _edit_options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -29,14 +29,7 @@ def _edit_options(command: Callable[..., Any]) -> Callable[..., Any]:
                 help="Write a Markdown pull-request description (changed values and the `mlgitops diff` tables).",
             ),
             environments_dir_option,
-            click.option(
-                "--output",
-                "output_dir",
-                default="rendered",
-                show_default=True,
-                type=click.Path(file_okay=False, path_type=Path),
-                help="Folder that receives rendered/<env>/.",
-            ),
+            output_dir_option,
             policies_option,
         ]
     ):

@@ -22,6 +22,15 @@ environments_dir_option = click.option(
     help="Folder of environment files.",
 )
 
+output_dir_option = click.option(
+    "--output",
+    "output_dir",
+    default="rendered",
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder that receives rendered/<env>/.",
+)
+
 policies_option = click.option(
     "-p",
     "--policies",

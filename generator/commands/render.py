@@ -12,7 +12,7 @@ import click
 
 from generator.commands.completion import complete_environments
 from generator.commands.console import console
-from generator.commands.options import environment_option, environments_dir_option, policies_option
+from generator.commands.options import environment_option, environments_dir_option, output_dir_option, policies_option
 from generator.errors import UserError, UserErrors
 from generator.output.inert import terminal, terminal_lines
 
@@ -61,14 +61,7 @@ def stop_on_findings(fleet: RenderedFleet) -> None:
     help="Print the objects as one multi-document YAML stream instead of writing files (like helm template).",
 )
 @environments_dir_option
-@click.option(
-    "--output",
-    "output_dir",
-    default="rendered",
-    show_default=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Folder that receives rendered/<env>/.",
-)
+@output_dir_option
 @policies_option
 def render(
     environments: tuple[str, ...],
