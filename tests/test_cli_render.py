@@ -111,16 +111,17 @@ def test_schema_command_prints_the_committed_schema(fleet: Path) -> None:
 
 
 def test_editor_schema_accepts_every_example_file(repo_root: Path) -> None:
-    import jsonschema
+    # jsonschema-rs (what lint validates with) instead of the pure-Python jsonschema: same draft, ~30x faster.
+    import jsonschema_rs
 
     schema = json.loads((repo_root / "environments" / "environment.schema.json").read_text())
+    validator = jsonschema_rs.validator_for(schema)
     for path in sorted((repo_root / "environments").glob("*.yaml")):
-        jsonschema.validate(yaml.safe_load(path.read_text()), schema)
-    with pytest.raises(jsonschema.ValidationError):
-        jsonschema.validate({"workloads": [{"name": "x", "kind": "training", "resouces": {}}]}, schema)
+        validator.validate(yaml.safe_load(path.read_text()))
+    with pytest.raises(jsonschema_rs.ValidationError):
+        validator.validate({"workloads": [{"name": "x", "kind": "training", "resouces": {}}]})
 
 
-@pytest.mark.kubectl
 def _as_kustomize_builds(item: Any, namespace: str, common: dict[str, str]) -> dict[str, Any]:
     """Rendered objects are built unchanged; extra manifests get the root's namespace and common labels."""
     if not item.is_extra:
@@ -129,6 +130,7 @@ def _as_kustomize_builds(item: Any, namespace: str, common: dict[str, str]) -> d
     return {**item.obj, "metadata": {**item.obj["metadata"], "namespace": namespace, "labels": labels}}
 
 
+@pytest.mark.kubectl
 @pytest.mark.parametrize("environment", ["dev", "staging", "prod"])
 def test_kubectl_kustomize_builds_exactly_the_generators_objects(environment: str) -> None:
     from generator.fleet.build import build
