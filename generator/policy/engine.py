@@ -13,7 +13,7 @@ from generator.kube.manifest import Manifest
 from generator.kube.pods import written_path
 from generator.policy.catalog import Catalog
 from generator.policy.message import fill, template_problem
-from generator.policy.model import Finding, Policy, PolicyContext, Target, Violation
+from generator.policy.model import Finding, Policy, PolicyContext, SelectionKey, Target, Violation, selection_key
 from generator.policy.redaction import redact, redactor
 from generator.policy.targets import is_workload, templates
 from generator.policy.waivers import WAIVER_RULE, apply_waivers
@@ -106,12 +106,27 @@ def _missing_leaves(name: str, schema: Any) -> str:
     return " and ".join(_missing_leaves(str(child), sub) for child in nested)
 
 
+def _by_selection(manifests: Sequence[Manifest], context: PolicyContext) -> dict[SelectionKey, list[int]]:
+    """The positions of the manifests of each ``selection_key`` (a few dozen keys for thousands of manifests)."""
+    groups: dict[SelectionKey, list[int]] = {}
+    for position, manifest in enumerate(manifests):
+        groups.setdefault(selection_key(manifest, context), []).append(position)
+    return groups
+
+
+def _applicable(policy: Policy, manifests: Sequence[Manifest], groups: dict[SelectionKey, list[int]]) -> list[Manifest]:
+    """The manifests ``policy`` applies to, in order: kinds and environments judged once per key, labels per manifest."""
+    positions = sorted(position for key, group in groups.items() if policy.selects(key) for position in group)
+    chosen = [manifests[position] for position in positions]
+    return [m for m in chosen if policy.matches_labels(m.obj)] if policy.match_labels else chosen
+
+
 def _policy_violations(
-    policy: Policy, manifests: Sequence[Manifest], context: PolicyContext
+    policy: Policy, manifests: Sequence[Manifest], groups: dict[SelectionKey, list[int]], context: PolicyContext
 ) -> Iterator[tuple[Manifest, Violation]]:
     if policy.check == WAIVER_RULE:
         return
-    applicable = [m for m in manifests if policy.applies_to(m, context)]
+    applicable = _applicable(policy, manifests, groups)
     if policy.check is not None:
         from generator.policy.checks import BUILTIN_CHECKS
 
@@ -166,10 +181,11 @@ def evaluate(
     manifests = sorted((_defaulted(m, originals) for m in manifests), key=lambda manifest: (manifest.file, manifest.document))
     context = replace(context, all_manifests=tuple(manifests))
     redactors: dict[int, re.Pattern[str] | None] = {}
+    groups = _by_selection(manifests, context)
 
     def policy_findings(policy: Policy) -> list[Finding]:
         found = []
-        for manifest, violation in _policy_violations(policy, manifests, context):
+        for manifest, violation in _policy_violations(policy, manifests, groups, context):
             if id(manifest) not in redactors:
                 redactors[id(manifest)] = redactor(manifest)
             found.append(

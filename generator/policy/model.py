@@ -126,9 +126,11 @@ class Policy:
     """The fix in environment-file terms, for findings of `render` (empty: the same as ``fix``)."""
 
     def applies_to(self, manifest: Manifest, context: PolicyContext) -> bool:
-        obj = manifest.obj
-        kind = str(obj.get("kind"))
-        group = str(obj.get("apiVersion", "")).rpartition("/")[0]
+        return self.selects(selection_key(manifest, context)) and self.matches_labels(manifest.obj)
+
+    def selects(self, key: SelectionKey) -> bool:
+        """Whether the policy's kinds, API groups and environments take objects of ``key`` (labels aside)."""
+        kind, group, environment = key
         if self.kinds and kind not in self.kinds:
             return False
         if self.api_groups:
@@ -136,16 +138,26 @@ class Policy:
                 return False
         elif self.kinds and BUILT_IN_KINDS.get(kind, group) != group:
             return False  # a built-in kind's name means that kind (Job is batch/v1, not batch.volcano.sh)
-        environment = manifest.environment or context.environment
-        if self.environments and environment not in self.environments:
-            return False
-        if self.match_labels:
-            metadata = obj.get("metadata")
-            labels = metadata.get("labels") if isinstance(metadata, dict) else None
-            # `labels: [x]` in a malformed object matches no selector (the schema rule reports the object).
-            if not isinstance(labels, dict) or any(labels.get(key) != value for key, value in self.match_labels.items()):
-                return False
-        return True
+        return not self.environments or environment in self.environments
+
+    def matches_labels(self, obj: dict[str, Any]) -> bool:
+        """Whether the object's labels carry every ``matchLabels`` pair (always, without any)."""
+        if not self.match_labels:
+            return True
+        metadata = obj.get("metadata")
+        labels = metadata.get("labels") if isinstance(metadata, dict) else None
+        # `labels: [x]` in a malformed object matches no selector (the schema rule reports the object).
+        return isinstance(labels, dict) and not any(labels.get(key) != value for key, value in self.match_labels.items())
+
+
+SelectionKey = tuple[str, str, str | None]
+"""What decides, labels aside, whether a policy applies to an object: its kind, API group and environment."""
+
+
+def selection_key(manifest: Manifest, context: PolicyContext) -> SelectionKey:
+    obj = manifest.obj
+    group = str(obj.get("apiVersion", "")).rpartition("/")[0]
+    return str(obj.get("kind")), group, manifest.environment or context.environment
 
 
 # A built-in check sees one target (or, for object checks, the whole set) and yields violations.
