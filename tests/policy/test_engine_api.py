@@ -151,3 +151,38 @@ def test_a_policy_folder_can_replace_a_shipped_rule(tmp_path: Path) -> None:
     replaced = load_catalog([tmp_path / "mine"])
     assert replaced.policies["serving-probes"].severity == "info"
     assert load_catalog().policies["serving-probes"].severity != "info"
+
+
+def _service(name: str, namespace: str, selector: str) -> str:
+    metadata = f"{{name: {name}, namespace: {namespace}}}"
+    return f"---\napiVersion: v1\nkind: Service\nmetadata: {metadata}\nspec: {{selector: {selector}}}\n"
+
+
+@pytest.mark.parametrize(
+    ("services", "named"),
+    [
+        # The first Service (in file order) whose whole selector the pod labels satisfy, in the pod's namespace.
+        (
+            [
+                ("elsewhere", "other", "{app: worker}"),
+                ("partial", "ml", "{app: worker, tier: db}"),
+                ("first", "ml", "{tier: web}"),
+                ("second", "ml", "{app: worker}"),
+            ],
+            "first",
+        ),
+        # `zone: null` equals a missing label (labels.get), so such a selector still selects the pod.
+        ([("late", "ml", "{tier: web, app: worker}"), ("nulls", "ml", "{zone: null}")], "late"),
+        ([("nulls", "ml", "{zone: null}"), ("late", "ml", "{tier: web, app: worker}")], "nulls"),
+        ([("listed", "ml", "{app: [worker]}"), ("keyed", "ml", "{zone: null, app: worker}")], "keyed"),
+    ],
+)
+def test_serving_probes_names_the_first_service_that_selects_the_pod(
+    catalog: Catalog, services: list[tuple[str, str, str]], named: str
+) -> None:
+    worker = SERVE.replace("{app: serve}", "{app: worker, tier: web}").replace(
+        "          readinessProbe: {tcpSocket: {port: 8080}}\n", ""
+    )
+    text = worker + "".join(_service(*service) for service in services)
+    [finding] = findings_in(text, catalog, rule="serving-probes")
+    assert f"is selected by Service {named!r}" in finding.message

@@ -30,33 +30,63 @@ def job_restart_policy(manifests: list[Manifest], policy: Policy, context: Polic
             yield manifest, Violation(problem.message, problem.path)
 
 
-def _selectors(everything: list[Manifest]) -> dict[str, list[tuple[str, dict[str, Any]]]]:
-    """Each namespace's Service selectors (Services without a selector pick no pods)."""
-    found: dict[str, list[tuple[str, dict[str, Any]]]] = {}
-    for manifest in everything:
-        if manifest.ref.kind == "Service" and manifest.ref.api_version == "v1":
-            selector = value_at(manifest.obj, ("spec", "selector"))
-            if isinstance(selector, dict) and selector:
-                found.setdefault(manifest.namespace, []).append((manifest.ref.name, selector))
-    return found
+class _ServiceIndex:
+    """Each namespace's Services with a selector (Services without one pick no pods), in order, found by label.
+
+    A Service is filed under one pair of its selector, so a pod template's labels reach the Services
+    that may select it in one look-up per label instead of a scan of every Service.
+    """
+
+    def __init__(self, everything: list[Manifest]) -> None:
+        self.by_pair: dict[tuple[str, Any, Any], list[tuple[int, str, dict[str, Any]]]] = {}
+        self.unfiled: dict[str, list[tuple[int, str, dict[str, Any]]]] = {}
+        self.count = 0
+        for manifest in everything:
+            if manifest.ref.kind == "Service" and manifest.ref.api_version == "v1":
+                selector = value_at(manifest.obj, ("spec", "selector"))
+                if isinstance(selector, dict) and selector:
+                    self._file(manifest.namespace, (self.count, manifest.ref.name, selector))
+                    self.count += 1
+
+    def _file(self, namespace: str, entry: tuple[int, str, dict[str, Any]]) -> None:
+        # A pair with a null value also matches labels without its key (`labels.get(key) == None`), and an
+        # unhashable value (a malformed selector) cannot be looked up: such Services are tried for every template.
+        for key, value in entry[2].items():
+            if value is not None:
+                try:
+                    self.by_pair.setdefault((namespace, key, value), []).append(entry)
+                    return
+                except TypeError:
+                    continue
+        self.unfiled.setdefault(namespace, []).append(entry)
+
+    def first_selecting(self, namespace: str, labels: dict[Any, Any]) -> str | None:
+        """The name of the first Service in ``namespace`` whose selector ``labels`` satisfy (None: none)."""
+        candidates = list(self.unfiled.get(namespace, ()))
+        for key, value in labels.items():
+            try:
+                candidates += self.by_pair.get((namespace, key, value), ())
+            except TypeError:  # an unhashable label value equals no hashable selector value
+                continue
+        for _, name, selector in sorted(candidates, key=lambda entry: entry[0]):
+            if all(labels.get(key) == value for key, value in selector.items()):
+                return name
+        return None
 
 
-def _service_of(manifest: Manifest, template: PodTemplate, selectors: dict[str, list[tuple[str, dict[str, Any]]]]) -> str | None:
+def _service_of(manifest: Manifest, template: PodTemplate, services: _ServiceIndex) -> str | None:
     labels = value_at(manifest.obj, (*template.metadata_path, "labels")) if template.metadata_path else None
     if not isinstance(labels, dict):
         return None
-    for name, selector in selectors.get(manifest.namespace, []):
-        if all(labels.get(key) == value for key, value in selector.items()):
-            return name
-    return None
+    return services.first_selecting(manifest.namespace, labels)
 
 
 def serving_probes(manifests: list[Manifest], policy: Policy, context: PolicyContext) -> Found:
     """Containers that serve (declare a port, or run in pods a Service selects) have a readiness probe."""
-    selectors = _selectors(context_all(manifests, context))
+    services = _ServiceIndex(context_all(manifests, context))
     for manifest in manifests:
         for template in templates(manifest):
-            service = _service_of(manifest, template, selectors)
+            service = _service_of(manifest, template, services)
             main = template.main_containers()
             for position, container in enumerate(main):
                 ports = container.spec.get("ports")
