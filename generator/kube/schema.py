@@ -123,8 +123,9 @@ def supported_versions() -> tuple[str, ...]:
     return tuple(sorted(found, key=_version_key))
 
 
+@cache
 def schema_version(kubernetes_version: str) -> str:
-    """The newest schema set not newer than ``kubernetes_version`` (as kubernetes-validate picks)."""
+    """The newest schema set not newer than ``kubernetes_version`` (as kubernetes-validate picks); asked once per object."""
     wanted = _version_key(kubernetes_version.lstrip("v"))
     candidates = [v for v in supported_versions() if _version_key(v) <= wanted]
     if not candidates:
@@ -295,9 +296,10 @@ def _fast_validator(schema: dict[str, Any], version: str | None) -> Any:
         return None
 
 
+@cache
 def first_serving_version(api_version: str, kind: str) -> str | None:
     """The oldest Kubernetes minor version whose built-in schemas have ``api_version`` ``kind`` (None: none does),
-    e.g. '1.34' for resource.k8s.io/v1 ResourceClaimTemplate."""
+    e.g. '1.34' for resource.k8s.io/v1 ResourceClaimTemplate (the installed schemas, looked up once per kind)."""
     if "/" not in api_version and api_version != "v1":
         return None
     name = _schema_file(api_version, kind)
