@@ -327,3 +327,15 @@ def test_redaction_hides_secret_values_and_nothing_else(tmp_path: Path) -> None:
     assert "7e4" not in result.stdout + result.stderr
     assert "<redacted>" in result.stdout  # the ambiguous API_TOKEN value
     assert "set runAsNonRoot: true or a non-zero runAsUser on the pod or the container" in result.stdout  # a switch is no secret
+
+
+@pytest.mark.parametrize("length", [0, 1, 99, 100, 101, 5000])
+def test_read_capped_reads_a_file_whole_up_to_the_cap_and_one_byte_past_it(tmp_path: Path, length: int) -> None:
+    from generator.yaml.text import read_capped
+
+    path = tmp_path / "file.yaml"
+    path.write_bytes(bytes(range(48, 58)) * (length // 10) + b"x" * (length % 10))
+    raw, size = read_capped(path, 100)
+    assert (raw, size) == (path.read_bytes()[:101], length)
+    if Path("/dev/zero").exists():  # no size on the file system: read up to the cap, never more
+        assert read_capped(Path("/dev/zero"), 100) == (b"\x00" * 101, 101)

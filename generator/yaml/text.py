@@ -25,9 +25,16 @@ CRD_FILE_BYTES = 8_000_000
 
 def read_capped(path: Path, limit: int) -> tuple[bytes, int]:
     """At most ``limit + 1`` bytes of ``path`` and its size (as large as the file system says); OSError passes."""
-    with path.open("rb") as stream:
-        raw = stream.read(limit + 1)
-        return raw, max(os.fstat(stream.fileno()).st_size, len(raw))
+    with open(path, "rb") as stream:
+        size = os.fstat(stream.fileno()).st_size
+        # Asking for the whole cap at once allocates it (20 MB for a manifest) on every read: ask for the size the
+        # file system reports plus a byte, and go on up to the cap only when that byte came (a file still growing);
+        # a file without a size (a pipe, /dev/zero) is read up to the cap at once.
+        wanted = size + 1 if 0 < size < limit else limit + 1
+        raw = stream.read(wanted)
+        if len(raw) == wanted and wanted < limit + 1:
+            raw += stream.read(limit + 1 - wanted)
+        return raw, max(size, len(raw))
 
 
 def read_stream_capped(stream: IO[bytes], limit: int) -> bytes:
