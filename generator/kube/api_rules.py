@@ -20,7 +20,7 @@ from typing import Any
 from generator.kube import names
 from generator.kube.accelerators import accelerator
 from generator.kube.metadata_rules import metadata_problems
-from generator.kube.pods import FieldPath, group_of, mapping, pod_templates
+from generator.kube.pods import FieldPath, PodTemplate, group_of, mapping, pod_templates
 from generator.kube.quantity import QuantityError, parse_quantity
 
 # Kubernetes stores quantities in 64-bit integers (of milli-units for cpu).
@@ -215,14 +215,16 @@ def port_name_problem(name: Any) -> str | None:
     return names.port_name_problem(name)
 
 
-def object_problems(obj: dict[str, Any]) -> Iterator[ApiProblem]:
+def object_problems(obj: dict[str, Any], templates: list[PodTemplate] | None = None) -> Iterator[ApiProblem]:
     """Problems of a whole object, paths from its root: its metadata (``kube.metadata_rules``: name by
     kind, namespace, labels, annotations, selectors, data keys), every container's resources and
     port names, CronJob schedules and time zones, and Service target ports (extended resources and
-    Job restart policies are left to ``extended_resource_problems`` and ``job_template_problems``)."""
+    Job restart policies are left to ``extended_resource_problems`` and ``job_template_problems``).
+
+    ``templates`` (here and in those two) are ``obj``'s pod templates when the caller has them already."""
     for found in metadata_problems(obj):
         yield ApiProblem(found.path, found.message, "metadata", found.at_key)
-    for template in pod_templates(obj):
+    for template in pod_templates(obj) if templates is None else templates:
         for container in template.containers:
             resources = container.spec.get("resources")
             if isinstance(resources, dict):
@@ -254,10 +256,10 @@ def object_problems(obj: dict[str, Any]) -> Iterator[ApiProblem]:
                     yield ApiProblem(("spec", "ports", index, "targetPort"), f"targetPort: {message}", "port-name")
 
 
-def extended_resource_problems(obj: dict[str, Any]) -> Iterator[ApiProblem]:
+def extended_resource_problems(obj: dict[str, Any], templates: list[PodTemplate] | None = None) -> Iterator[ApiProblem]:
     """The extended-resource problems of every container of ``obj`` (whole numbers, in limits, request == limit),
     and DRA claims a container uses that its pod does not list in ``resourceClaims``."""
-    for template in pod_templates(obj):
+    for template in pod_templates(obj) if templates is None else templates:
         pod_claims = template.spec.get("resourceClaims")
         names = {str(c.get("name")) for c in pod_claims if isinstance(c, dict)} if isinstance(pod_claims, list) else set()
         for container in template.containers:
@@ -277,9 +279,9 @@ def extended_resource_problems(obj: dict[str, Any]) -> Iterator[ApiProblem]:
                         yield ApiProblem((*container.path, "resources", *problem.path), problem.message, problem.topic)
 
 
-def job_template_problems(obj: dict[str, Any]) -> Iterator[ApiProblem]:
+def job_template_problems(obj: dict[str, Any], templates: list[PodTemplate] | None = None) -> Iterator[ApiProblem]:
     """Job pod templates (Jobs, CronJobs, JobSets, training runtimes) whose restartPolicy the API server refuses."""
-    for template in pod_templates(obj):
+    for template in pod_templates(obj) if templates is None else templates:
         if template.job and not (template.partial and "restartPolicy" not in template.spec):
             message = restart_policy_problem(template.spec)
             if message:

@@ -29,7 +29,7 @@ Found = Iterator[tuple[Manifest, Violation]]
 def gpu_limits(manifests: list[Manifest], policy: Policy, context: PolicyContext) -> Found:
     """Extended resources (every accelerator) are whole numbers, set in limits, with any request equal to the limit."""
     for manifest in manifests:
-        for problem in extended_resource_problems(manifest.obj):
+        for problem in extended_resource_problems(manifest.obj, manifest.pod_templates):
             yield manifest, Violation(problem.message, problem.path)
 
 

@@ -19,14 +19,14 @@ def api_validation(manifests: list[Manifest], policy: Policy, context: PolicyCon
     """Names, namespaces, labels, annotations, quantities, limits below requests, cron schedules, time zones
     and port names the API server refuses."""
     for manifest in manifests:
-        for problem in object_problems(manifest.obj):
+        for problem in object_problems(manifest.obj, manifest.pod_templates):
             yield manifest, Violation(problem.message, problem.path, at_key=problem.at_key)
 
 
 def job_restart_policy(manifests: list[Manifest], policy: Policy, context: PolicyContext) -> Found:
     """Pod templates of batch/v1 Jobs (also inside CronJobs, JobSets and training runtimes) restart Never or OnFailure."""
     for manifest in manifests:
-        for problem in job_template_problems(manifest.obj):
+        for problem in job_template_problems(manifest.obj, manifest.pod_templates):
             yield manifest, Violation(problem.message, problem.path)
 
 
