@@ -54,8 +54,7 @@ _TOKEN = (
 )
 # Where plain tokens start. Each expression starts with a literal or a rare character, so the
 # regular expression engine skips ahead in C; `(?=( +))\1` takes all spaces without backtracking.
-_LINE_START = r"(?=([ ]*))\1(?:---[ ]+)?(?:-[ ]+)*" + _TOKEN  # keys, items, values on their own line
-_AT_LINE = re.compile(r"\n" + _LINE_START)
+_LINE_START = r"(?=([ ]*))\1(?:---[ ]+)?(?:-[ ]+)*" + _TOKEN  # keys, items, values on their own line (see _AT_LINE)
 _AT_TEXT = re.compile(_LINE_START)
 _AT_VALUE = re.compile(r":(?=([ ]+))\1" + _TOKEN)
 _IN_FLOW = re.compile(r"""(?:[,\[{][ ]*|["'\]}]:)""" + _TOKEN)  # only where there are flow collections
@@ -65,11 +64,16 @@ _STRUCTURE_MARKS = "&!*<?"
 # A token starts after indentation, an indicator (`: `, `- `, `? `) or a flow indicator; `&&` or `{`
 # inside a plain scalar (`a && b`, `sum(x{a="b"})`) is text, not an anchor or a flow collection.
 _TOKEN_START = r"(?:^|(?<=[:?\[{,\n-]))[ ]*"
-_STRUCTURE = re.compile(  # anchor, tag, alias, merge key, complex key
-    _TOKEN_START + r"(?:[&!]|\*(?=[^\s,\[\]{}])|(?:<<|\?)(?=[ \n:]|$))"
-)
+_MARK = r"(?:[&!]|\*(?=[^\s,\[\]{}])|(?:<<|\?)(?=[ \n:]|$))"  # anchor, tag, alias, merge key, complex key
+# The same token start, as a text's start and as the character before: a pattern that starts with a
+# character class lets the regular expression engine skip ahead in C (a look-behind makes it try every offset).
+_STRUCTURE_AT_TEXT = re.compile(r"[ ]*" + _MARK)
+_STRUCTURE = re.compile(r"[:?\[{,\n-][ ]*" + _MARK)
 # A directive, a document end marker, a block scalar on the `---` line, an empty key (`: x`).
-_LINE_MARKS = re.compile(r"\n(?:%|\.\.\.(?=[ \n]|$)|---[ ]+[|>]|[ ]*(?:-[ ]+)*:(?=[ \n]|$))")
+_LINE_MARK = r"%|\.\.\.(?=[ \n]|$)|---[ ]+[|>]"
+_LINE_MARKS = re.compile(r"\n(?:" + _LINE_MARK + r"|[ ]*(?:-[ ]+)*:(?=[ \n]|$))")
+# Plain tokens and marks at a line's start in one pass over the text (both take the indentation first).
+_AT_LINE = re.compile(r"\n(?:" + _LINE_MARK + r"|(?=([ ]*))\1(?:(?:---[ ]+)?(?:-[ ]+)*" + _TOKEN + r"|(?:-[ ]+)*:(?=[ \n]|$)))")
 # YAML 1.2 relaxed flow collections (multi-line keys, `"a":b`, empty and complex keys, nesting),
 # which YAML 1.1 readers refuse or read otherwise: only one-line collections of plain or quoted
 # scalars, not nested and not used as keys, take the fast path.
@@ -106,8 +110,8 @@ def _first(text: str) -> re.Match[str] | None:
     if found is None and ("|" in text or ">" in text):
         found = _BLOCK_SCALAR.search(text) or _BLOCK_SCALAR.search("\n" + text[:4])
     if found is None and any(mark in text for mark in _STRUCTURE_MARKS):
-        found = _STRUCTURE.search(text)
-    return found or _LINE_MARKS.search(text) or _LINE_MARKS.match("\n" + text[:8])
+        found = _STRUCTURE_AT_TEXT.match(text) or _STRUCTURE.search(text)
+    return found or _LINE_MARKS.match("\n" + text[:8])
 
 
 def _complex_flow(text: str) -> re.Match[str] | None:
