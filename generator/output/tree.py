@@ -66,19 +66,41 @@ def _read_tree(folder: Path) -> dict[str, str]:
     files: dict[str, str] = {}
     if not folder.is_dir():
         return files
-    for path in sorted(folder.rglob("*")):
-        relative = path.relative_to(folder).as_posix()
-        if path.is_symlink():
+    for relative, path, link in _entries(str(folder)):
+        if link:
             # rendered/ comes from the pull request: a link to ~/.aws/credentials would be echoed
             # by --check's diff, and one to /dev/zero never ends. Show the link, never its target.
             files[relative] = f"<symbolic link to {os.readlink(path)}>\n"
-        elif path.is_file():
-            try:
-                raw, size = read_capped(path, MANIFEST_BYTES)
-                files[relative] = raw.decode("utf-8") if len(raw) <= MANIFEST_BYTES else f"<{size:,} bytes: too large to show>\n"
-            except (OSError, UnicodeDecodeError):
-                files[relative] = "<unreadable>\n"
+            continue
+        try:
+            raw, size = read_capped(path, MANIFEST_BYTES)
+            files[relative] = raw.decode("utf-8") if len(raw) <= MANIFEST_BYTES else f"<{size:,} bytes: too large to show>\n"
+        except (OSError, UnicodeDecodeError):
+            files[relative] = "<unreadable>\n"
     return files
+
+
+def _entries(folder: str, prefix: tuple[str, ...] = ()) -> list[tuple[str, str, bool]]:
+    """Every file and link under ``folder`` as (relative posix path, path, is a link), ordered by path parts.
+
+    Links (to folders too) are listed, never followed; special files (fifos, sockets) are left out;
+    a folder that cannot be listed lists nothing. Strings and ``os.scandir``: a fleet has thousands of files.
+    """
+    try:
+        with os.scandir(folder) as scan:
+            entries = sorted(scan, key=lambda entry: entry.name)
+    except OSError:
+        return []
+    found: list[tuple[str, str, bool]] = []
+    for entry in entries:
+        parts = (*prefix, entry.name)
+        if entry.is_symlink():
+            found.append(("/".join(parts), entry.path, True))
+        elif entry.is_dir():
+            found += _entries(entry.path, parts)
+        elif entry.is_file():
+            found.append(("/".join(parts), entry.path, False))
+    return found
 
 
 def _plan(root: Path, wanted: Mapping[str, Mapping[str, str]], remove_stale: bool) -> tuple[dict[str, dict[str, str]], set[str]]:

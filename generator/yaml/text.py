@@ -23,7 +23,7 @@ CONFIG_FILE_BYTES = 64_000
 CRD_FILE_BYTES = 8_000_000
 
 
-def read_capped(path: Path, limit: int) -> tuple[bytes, int]:
+def read_capped(path: Path | str, limit: int) -> tuple[bytes, int]:
     """At most ``limit + 1`` bytes of ``path`` and its size (as large as the file system says); OSError passes."""
     with open(path, "rb") as stream:
         size = os.fstat(stream.fileno()).st_size
