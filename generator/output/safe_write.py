@@ -68,11 +68,17 @@ def create_file(base: Path, relative: str, content: str | bytes) -> Path:
     data = content.encode("utf-8") if isinstance(content, str) else content
     descriptor = os.open(target, _FLAGS, 0o644)
     try:
-        with os.fdopen(descriptor, "wb", closefd=False) as stream:
-            stream.write(data)
+        _write_all(descriptor, data)
     finally:
         os.close(descriptor)
     return target
+
+
+def _write_all(descriptor: int, data: bytes) -> None:
+    """Write every byte (os.write may write fewer): no file object per file, a render writes thousands."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(descriptor, view) :]
 
 
 def check_replaceable(path: Path) -> os.stat_result | None:
