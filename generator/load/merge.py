@@ -111,18 +111,23 @@ def _merge_named(base: SourceNode, child: SourceNode) -> SourceNode:
 
 
 def strip_deletes(node: SourceNode) -> SourceNode:
-    """A layer's own value with `$patch: delete` markers (which delete nothing there) rejected."""
+    """A layer's own value with `$patch: delete` markers (which delete nothing there) rejected.
+
+    The node itself is returned: nodes are never modified, so a merged tree may share a layer's.
+    """
+    _refuse_deletes(node)
+    return node
+
+
+def _refuse_deletes(node: SourceNode) -> None:
     if node.is_mapping:
         if DELETE_KEY in node.mapping():
             raise UserError(
                 f"'{DELETE_KEY}: {DELETE_VALUE}' removes an inherited value, but nothing is inherited here",
                 node.mapping()[DELETE_KEY].key_location or node.location,
             )
-        return SourceNode(
-            {key: strip_deletes(value) for key, value in node.mapping().items()},
-            node.location,
-            node.key_location,
-        )
-    if node.is_sequence:
-        return SourceNode([strip_deletes(item) for item in node.sequence()], node.location, node.key_location)
-    return node
+        for value in node.mapping().values():
+            _refuse_deletes(value)
+    elif node.is_sequence:
+        for item in node.sequence():
+            _refuse_deletes(item)
