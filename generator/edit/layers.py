@@ -24,7 +24,7 @@ from typing import Any
 from generator.errors import UserError
 from generator.load.merge import DELETE_KEY, DELETE_VALUE
 from generator.load.source import SourceNode, locate
-from generator.spec.paths import MISSING, FieldPath, Item, get, indices, named_items, show
+from generator.spec.paths import MISSING, FieldPath, Item, get, indices, named_items, show, step
 
 DELETE_MARKER = {DELETE_KEY: DELETE_VALUE}
 
@@ -69,14 +69,8 @@ def opinion(tree: Any, path: FieldPath) -> str | None:
     for segment in path:
         if _is_marker(node):
             return "deleted"
-        if isinstance(segment, Item):
-            items = named_items(node)
-            if items is None or segment.name not in items:
-                return None
-            node = items[segment.name]
-        elif isinstance(node, dict) and segment in node:
-            node = node[segment]
-        else:
+        node = step(node, segment)
+        if node is MISSING:
             return None
     return "deleted" if _is_marker(node) else "value"
 

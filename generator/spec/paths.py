@@ -72,18 +72,22 @@ def named_items(value: Any) -> dict[str, dict[str, Any]] | None:
     return {str(item["name"]): item for item in value}
 
 
+def step(node: Any, segment: Segment) -> Any:
+    """The child ``segment`` names in ``node`` (a key of a mapping or a named item of a list), or MISSING."""
+    if isinstance(segment, Item):
+        items = named_items(node)
+        return items[segment.name] if items is not None and segment.name in items else MISSING
+    if isinstance(node, dict) and segment in node:
+        return node[segment]
+    return MISSING
+
+
 def get(tree: Any, path: FieldPath) -> Any:
     """The value at ``path`` in a plain tree, or MISSING."""
     node = tree
     for segment in path:
-        if isinstance(segment, Item):
-            items = named_items(node)
-            if items is None or segment.name not in items:
-                return MISSING
-            node = items[segment.name]
-        elif isinstance(node, dict) and segment in node:
-            node = node[segment]
-        else:
+        node = step(node, segment)
+        if node is MISSING:
             return MISSING
     return node
 
