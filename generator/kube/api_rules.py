@@ -222,9 +222,10 @@ def object_problems(obj: dict[str, Any], templates: list[PodTemplate] | None = N
     Job restart policies are left to ``extended_resource_problems`` and ``job_template_problems``).
 
     ``templates`` (here and in those two) are ``obj``'s pod templates when the caller has them already."""
-    for found in metadata_problems(obj):
+    templates = pod_templates(obj) if templates is None else templates
+    for found in metadata_problems(obj, templates):
         yield ApiProblem(found.path, found.message, "metadata", found.at_key)
-    for template in pod_templates(obj) if templates is None else templates:
+    for template in templates:
         for container in template.containers:
             resources = container.spec.get("resources")
             if isinstance(resources, dict):

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
 
 from generator.kube import names
-from generator.kube.pods import BUILT_IN_GROUPS, FieldPath, dotted, group_of, mapping, pod_templates, value_at
+from generator.kube.pods import BUILT_IN_GROUPS, FieldPath, PodTemplate, dotted, group_of, mapping, pod_templates, value_at
 
 SUBDOMAIN = "RFC 1123 subdomain"
 LABEL = "RFC 1123 label"
@@ -157,9 +157,11 @@ def annotation_key_problem(key: str) -> str | None:
     return problem.replace(repr(key.lower()), repr(key)) if problem else None
 
 
-def metadata_problems(obj: dict[str, Any]) -> Iterator[MetadataProblem]:
+def metadata_problems(obj: dict[str, Any], templates: list[PodTemplate] | None = None) -> Iterator[MetadataProblem]:
     """Every metadata problem of ``obj``: its name, generateName, namespace, labels and annotations;
-    its pod templates' labels and annotations; ``spec.selector`` labels; ConfigMap and Secret data keys."""
+    its pod templates' labels and annotations; ``spec.selector`` labels; ConfigMap and Secret data keys.
+
+    ``templates`` are ``obj``'s pod templates when the caller has them already (``Manifest.pod_templates``)."""
     kind = obj.get("kind")
     if not isinstance(kind, str) or kind.endswith("List"):
         return
@@ -180,7 +182,8 @@ def metadata_problems(obj: dict[str, Any]) -> Iterator[MetadataProblem]:
         if message:
             yield MetadataProblem(("metadata", "namespace"), f"metadata.namespace: {message}")
     seen: set[FieldPath] = set()
-    for where in (("metadata",), *(t.metadata_path for t in pod_templates(obj) if t.metadata_path is not None)):
+    templates = pod_templates(obj) if templates is None else templates
+    for where in (("metadata",), *(t.metadata_path for t in templates if t.metadata_path is not None)):
         if where not in seen:
             seen.add(where)
             found = mapping(value_at(obj, where))

@@ -10,6 +10,7 @@ k8s.io/apimachinery/pkg/api/validation/path (ValidatePathSegmentName).
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 DNS1123_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 DNS1035_LABEL = re.compile(r"[a-z]([-a-z0-9]*[a-z0-9])?")
@@ -47,6 +48,11 @@ def dns1035_label_problem(name: str, max_length: int = 63) -> str | None:
     return None
 
 
+# Label keys and values repeat across thousands of objects (app, team, version): each is judged once.
+_JUDGED = 65536
+
+
+@lru_cache(maxsize=_JUDGED)
 def label_key_problem(key: str) -> str | None:
     """Why ``key`` is not a qualified name (``IsQualifiedName``): a label key, or an annotation key once lower-cased.
 
@@ -75,6 +81,7 @@ def label_key_problem(key: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=_JUDGED)
 def label_value_problem(value: str) -> str | None:
     """Why ``value`` is not a valid label value, or None."""
     if len(value) > 63 or not _LABEL_VALUE.fullmatch(value):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from decimal import ROUND_CEILING, Context, Decimal, InvalidOperation, localcontext
+from functools import lru_cache
 
 _BINARY = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60}
 _DECIMAL = {
@@ -48,6 +49,8 @@ class QuantityError(ValueError):
     """A string that Kubernetes would not accept as a resource quantity."""
 
 
+# Fleets repeat a handful of quantities ('4', '16Gi') across every container: each is parsed once.
+@lru_cache(maxsize=65536)
 def parse_quantity(text: str) -> Decimal:
     """The value of a Kubernetes quantity in base units (cores, bytes, or a plain count)."""
     match = _QUANTITY.fullmatch(text)  # fullmatch: '1Gi\n' is not a quantity
