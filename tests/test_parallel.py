@@ -176,3 +176,29 @@ def test_a_fleet_of_environments_is_split_and_a_small_one_is_not(tmp_path: Path,
     assert sum(len(loaded.spec.workloads) for loaded in load_environments(REPO / "environments")) < RENDER_IN_TWO_FROM
     assert forks == [1]
     assert [output.name for output in small.outputs] == ["dev", "prod", "staging"]
+
+
+def test_policies_are_split_into_two_halves_of_about_equal_work() -> None:
+    from generator.kube.manifest import Manifest
+    from generator.policy.catalog import load_folders, shipped_catalog
+    from generator.policy.engine import BUILT_IN_CHECK_COST, _balanced
+    from generator.policy.model import PolicyContext, SelectionKey, selection_key
+
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}, "spec": {"containers": [{"name": "c"}]}}
+    service = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s"}, "spec": {}}
+    manifests = [Manifest(pod, "a.yaml"), Manifest(service, "b.yaml")] * 50
+    groups: dict[SelectionKey, list[int]] = {}
+    for position, manifest in enumerate(manifests):
+        groups.setdefault(selection_key(manifest, PolicyContext()), []).append(position)
+    policies = load_folders([shipped_catalog()]).active()
+    ordered, weights = _balanced(policies, groups)
+    assert sorted(p.id for p in ordered) == sorted(p.id for p in policies)
+    # map_in_two cuts where the running weight passes half; with longest-first placement the two
+    # halves differ by at most the heaviest single policy.
+    total, running, cut = sum(weights), 0, 0
+    while running + weights[cut] <= total // 2:
+        running += weights[cut]
+        cut += 1
+    assert abs((total - running) - running) <= max(weights)
+    built_in = next(w for p, w in zip(ordered, weights, strict=True) if p.check and p.id == "api-validation")
+    assert built_in == 100 * BUILT_IN_CHECK_COST  # every object, a built-in check

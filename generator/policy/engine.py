@@ -206,13 +206,43 @@ def evaluate(
             )
         return found
 
-    # Policies are independent: on a large input half of them are checked in a forked second process.
-    policies = catalog.active()
-    weights = [len(manifests)] * len(policies)
+    # Policies are independent: on a large input about half the work is checked in a forked second process.
+    policies, weights = _balanced(catalog.active(), groups)
     for found in map_in_two(policy_findings, policies, weights, min_weight=EVALUATE_IN_TWO_FROM, advance=advance):
         findings += found
     findings = apply_waivers(findings, manifests, catalog, context)
     return sorted(findings, key=lambda finding: finding.sort_key)
+
+
+# A built-in check walks pod templates, volumes and other objects where a schema policy runs one
+# compiled validator: measured on the N = 1000 benchmark fleet, about three times the cost per object.
+BUILT_IN_CHECK_COST = 3
+
+
+def _balanced(policies: list[Policy], groups: dict[SelectionKey, list[int]]) -> tuple[list[Policy], list[int]]:
+    """``policies`` ordered for ``map_in_two`` (which cuts them in two at half the weight), with their weights.
+
+    A policy's weight is the number of objects it selects, times ``BUILT_IN_CHECK_COST`` for a
+    built-in check. The heaviest go first, each to the lighter half (longest processing time
+    first), so the two processes finish close together; findings are sorted afterwards, so the
+    order policies run in changes nothing in the output.
+    """
+    weighed = [
+        (
+            sum(len(group) for key, group in groups.items() if policy.selects(key))
+            * (BUILT_IN_CHECK_COST if policy.check else 1),
+            policy,
+        )
+        for policy in policies
+    ]
+    halves: tuple[list[tuple[int, Policy]], list[tuple[int, Policy]]] = ([], [])
+    totals = [0, 0]
+    for weight, policy in sorted(weighed, key=lambda pair: -pair[0]):
+        lighter = 0 if totals[0] <= totals[1] else 1
+        halves[lighter].append((weight, policy))
+        totals[lighter] += weight
+    ordered = [*halves[0], *halves[1]]
+    return [policy for _, policy in ordered], [max(weight, 1) for weight, _ in ordered]
 
 
 def _defaulted(manifest: Manifest, originals: dict[int, dict[str, Any]]) -> Manifest:
