@@ -339,3 +339,30 @@ def test_read_capped_reads_a_file_whole_up_to_the_cap_and_one_byte_past_it(tmp_p
     assert (raw, size) == (path.read_bytes()[:101], length)
     if Path("/dev/zero").exists():  # no size on the file system: read up to the cap, never more
         assert read_capped(Path("/dev/zero"), 100) == (b"\x00" * 101, 101)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+@pytest.mark.parametrize("length", [0, 7, 101, 250])
+def test_read_capped_reads_a_pipe_written_in_pieces_up_to_the_cap(tmp_path: Path, length: int) -> None:
+    import threading
+
+    from generator.yaml.text import read_capped
+
+    pipe = tmp_path / "pipe.yaml"
+    os.mkfifo(pipe)
+    payload = b"k: v\n" * 60
+
+    def write() -> None:
+        with open(pipe, "wb", buffering=0) as stream:
+            for start in range(0, length, 7):  # short writes: each read returns only what has arrived
+                try:
+                    stream.write(payload[start : min(start + 7, length)])
+                except BrokenPipeError:
+                    return
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    raw, size = read_capped(pipe, 100)
+    writer.join()
+    assert raw == payload[: min(length, 101)]
+    assert size == len(raw)

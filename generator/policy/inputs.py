@@ -73,7 +73,7 @@ def _shown(path: Path) -> str:
     return shown_path(path)
 
 
-def _read(path: Path, shown: str) -> str:
+def _read(path: Path | str, shown: str) -> str:
     try:
         # Bounded: a link to /dev/zero or a huge file must not exhaust memory before it is refused.
         raw, size = read_capped(path, MAX_FILE_BYTES)
@@ -182,7 +182,7 @@ def _stat(path: Path | os.DirEntry[str]) -> _Found | None:
 
 @dataclass(frozen=True)
 class _FileToLoad:
-    path: Path
+    path: str
     shown: str
     namespace: str | None
     strict: bool
@@ -225,8 +225,8 @@ def collect(paths: list[str], allow_remote: bool = False, progress: Progress | N
     parts: list[tuple[int, _FileToLoad | list[Manifest]]] = []
     sizes: list[int] = []
 
-    def add_file(path: Path, shown: str, namespace: str | None, stat: _Found | None, *, strict: bool, root: int) -> None:
-        if path.name in KUSTOMIZATION_NAMES or (stat is not None and stat.identity in seen):
+    def add_file(path: str, shown: str, namespace: str | None, stat: _Found | None, *, strict: bool, root: int) -> None:
+        if os.path.basename(path) in KUSTOMIZATION_NAMES or (stat is not None and stat.identity in seen):
             return
         if stat is not None:
             seen.add(stat.identity)
@@ -275,9 +275,8 @@ def collect(paths: list[str], allow_remote: bool = False, progress: Progress | N
         for entry in entries:
             if entry.name.startswith("."):
                 continue
-            child = Path(entry.path)
             shown = f"{shown_folder.rstrip('/')}/{entry.name}" if shown_folder != "." else entry.name
-            if entry.is_symlink() and not _inside(child, root):
+            if entry.is_symlink() and not _inside(Path(entry.path), root):
                 errors.append(
                     UserError(
                         f"a symbolic link leading outside {_shown(Path(root))}/ is not followed; "
@@ -287,9 +286,9 @@ def collect(paths: list[str], allow_remote: bool = False, progress: Progress | N
                 )
                 continue
             if entry.is_dir():
-                walk_folder(child, shown, namespace, root, argument)
+                walk_folder(Path(entry.path), shown, namespace, root, argument)
             elif entry.name.endswith(MANIFEST_SUFFIXES) and entry.is_file():
-                add_file(child, shown, namespace, _stat(entry), strict=False, root=argument)
+                add_file(entry.path, shown, namespace, _stat(entry), strict=False, root=argument)
 
     folder_arguments: dict[int, str] = {}
     for argument, raw in enumerate(paths):
@@ -305,7 +304,7 @@ def collect(paths: list[str], allow_remote: bool = False, progress: Progress | N
             folder_arguments[argument] = _shown(path)
             add_folder(path, _shown(path), None, os.path.realpath(path), argument)
         elif path.is_file():
-            add_file(path, _shown(path), None, _stat(path), strict=True, root=argument)
+            add_file(raw, _shown(path), None, _stat(path), strict=True, root=argument)
         elif path.exists():
             errors.append(UserError(f"{raw}: not a regular file or folder; name YAML files or folders of them"))
         else:

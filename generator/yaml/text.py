@@ -24,17 +24,31 @@ CRD_FILE_BYTES = 8_000_000
 
 
 def read_capped(path: Path | str, limit: int) -> tuple[bytes, int]:
-    """At most ``limit + 1`` bytes of ``path`` and its size (as large as the file system says); OSError passes."""
-    with open(path, "rb") as stream:
-        size = os.fstat(stream.fileno()).st_size
+    """At most ``limit + 1`` bytes of ``path`` and its size (as large as the file system says); OSError passes.
+
+    Unbuffered (``os.open``/``os.read``): lint reads thousands of small files once each, where a
+    buffered file object per file cost more than the reading (N = 1000 benchmark fleet, 8,800 files).
+    """
+    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0))
+    try:
+        size = os.fstat(descriptor).st_size
         # Asking for the whole cap at once allocates it (20 MB for a manifest) on every read: ask for the size the
-        # file system reports plus a byte, and go on up to the cap only when that byte came (a file still growing);
-        # a file without a size (a pipe, /dev/zero) is read up to the cap at once.
-        wanted = size + 1 if 0 < size < limit else limit + 1
-        raw = stream.read(wanted)
-        if len(raw) == wanted and wanted < limit + 1:
-            raw += stream.read(limit + 1 - wanted)
-        return raw, max(size, len(raw))
+        # file system reports plus a byte, and go on up to the cap only when more came (a file still growing);
+        # a file without a size (a pipe, /dev/zero) is read in chunks of 1 MiB up to the cap.
+        ask = size + 1 if 0 < size < limit else min(limit + 1, 1 << 20)
+        chunks: list[bytes] = []
+        total = 0
+        while total < limit + 1:
+            chunk = os.read(descriptor, min(ask, limit + 1 - total))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+            ask = 1 << 20
+        raw = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        return raw, max(size, total)
+    finally:
+        os.close(descriptor)
 
 
 def read_stream_capped(stream: IO[bytes], limit: int) -> bytes:
