@@ -16,7 +16,7 @@ from generator.fleet.parallel import map_in_two
 from generator.kube.manifest import Manifest, ManifestsRead, load_manifests, read_manifests
 from generator.paths import repository_root
 from generator.policy.kustomize_sources import check_sources
-from generator.yaml.reader import iter_documents
+from generator.yaml.reader import load_documents
 from generator.yaml.text import MANIFEST_BYTES, decode, read_capped, read_stream_capped
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
@@ -109,9 +109,11 @@ def _kustomization(folder: Path) -> Path | None:
 def _kustomization_settings(path: Path) -> Manifest:
     """The kustomization's fields (an empty mapping when it holds none), with their positions."""
     shown = _shown(path)
-    documents = list(iter_documents(_read(path, shown), shown))
-    if documents and isinstance(documents[0][2], dict):
-        return Manifest(obj=documents[0][2], file=shown, node=documents[0][1])
+    text = _read(path, shown)
+    documents = load_documents(text, shown)
+    if documents and isinstance(documents[0], dict):
+        # Positions are composed from ``text`` only if a message needs one.
+        return Manifest(obj=documents[0], file=shown, text=text)
     return Manifest(obj={}, file=shown)
 
 
