@@ -3,6 +3,7 @@ on a terminal, `template`/`render --stdout`, and shell completion of environment
 
 from __future__ import annotations
 
+import json
 import os
 import pty
 import re
@@ -291,3 +292,28 @@ def test_completion_scripts_and_what_they_complete(fleet: Path) -> None:
     assert len(gpu_rules) >= 4
     assert _complete("mlgitops explain gpu-", fleet) == gpu_rules
     assert "render" in _complete("mlgitops ", fleet)
+
+
+def test_the_console_script_leaves_with_every_exit_code_and_all_its_output(tmp_path: Path) -> None:
+    """`entry` skips the heap teardown with os._exit: the buffered output and the exit code must survive it."""
+    pods = "\n---\n".join(
+        f"apiVersion: v1\nkind: Pod\nmetadata:\n  name: p{number}\nspec:\n  containers:\n  - name: c\n    image: busybox:latest\n"
+        for number in range(300)
+    )
+    (tmp_path / "pods.yaml").write_text(pods, encoding="utf-8")
+    environment = {key: value for key, value in os.environ.items() if key != "PYTHONUNBUFFERED"}
+    script = "from generator.cli import entry; entry()"
+
+    def console(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-c", script, *args], cwd=tmp_path, capture_output=True, text=True, env=environment, check=False
+        )
+
+    findings = console("lint", "pods.yaml", "-o", "json")
+    assert findings.returncode == 1
+    assert (
+        len({finding["object"]["name"] for finding in json.loads(findings.stdout)}) == 300
+    )  # a pipe: block-buffered, all of it written
+    assert console("--version").returncode == 0
+    assert console("lint", "missing.yaml").returncode == 2
+    assert console("no-such-command").returncode == 2
