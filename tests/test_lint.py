@@ -605,3 +605,58 @@ def test_a_users_policy_file_is_checked_against_the_policy_schema(tmp_path: Path
     lines = result.stderr.splitlines()
     assert "error: mine/bad.yaml:3:11: severity: 'fatal' is not one of ['error', 'warning', 'info']" in lines
     assert any(line.startswith("error: mine/bad.yaml:1:5: id: 'Bad_Id' does not match") for line in lines)
+
+
+def test_a_file_named_with_a_trailing_slash_is_linted_like_the_file(tmp_path: Path) -> None:
+    write(tmp_path / "pods.yaml", MULTI)
+    plain = run_cli("lint", "pods.yaml", "--format", "json", cwd=tmp_path)
+    for spelling in ("pods.yaml/", "./pods.yaml//"):
+        slashed = run_cli("lint", spelling, "--format", "json", cwd=tmp_path)
+        assert (slashed.exit_code, slashed.stdout) == (plain.exit_code, plain.stdout), slashed.stderr
+
+
+def test_a_kustomization_linked_from_outside_the_folder_is_not_read(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    write(repo / "app" / "pods.yaml", MULTI)
+    write(tmp_path / "home" / "kustomization.yaml", "namePrefix: p-\nresources:\n- https://deploy:s3cr3t@git.example.com/x\n")
+    (repo / "app" / "kustomization.yaml").symlink_to(tmp_path / "home" / "kustomization.yaml")
+    result = run_cli("lint", "app", cwd=repo)
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "error: app/kustomization.yaml:1:1: a symbolic link leading outside app/ is not followed; "
+        "name its target on the command line to lint it\n"
+    )
+    assert "s3cr3t" not in result.stdout + result.stderr
+
+
+def test_a_folder_that_cannot_be_searched_is_a_located_error_not_a_crash(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+    from typing import Any
+
+    from generator.policy.inputs import collect
+
+    write(tmp_path / "app" / "pods.yaml", MULTI)
+    (tmp_path / "app" / "locked").mkdir()
+    locked = str(tmp_path / "app" / "locked")
+    # CI runs as root, for whom chmod 000 locks nothing: refuse the folder as the kernel would.
+    real_stat, real_scandir = os.stat, os.scandir
+
+    def refused(path: Any) -> PermissionError:
+        return PermissionError(13, "Permission denied", str(path))
+
+    def stat(path: Any, *args: Any, **kwargs: Any) -> Any:
+        if os.path.abspath(path).startswith(locked + os.sep):
+            raise refused(path)
+        return real_stat(path, *args, **kwargs)
+
+    def scandir(path: Any) -> Any:
+        if os.path.abspath(path) == locked:
+            raise refused(path)
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "stat", stat)
+    monkeypatch.setattr(os, "scandir", scandir)
+    monkeypatch.chdir(tmp_path)
+    found = collect(["app"])
+    assert [error.one_line() for error in found.errors] == ["app/locked: cannot read this folder: Permission denied"]
+    assert {manifest.file for manifest in found.manifests} == {"app/pods.yaml"}

@@ -99,10 +99,16 @@ def _inside(path: Path, root: str) -> bool:
     return target == root or target.startswith(root.rstrip(os.sep) + os.sep)
 
 
+_OUTSIDE = "a symbolic link leading outside {root}/ is not followed; name its target on the command line to lint it"
+
+
 def _kustomization(folder: Path) -> Path | None:
     for name in KUSTOMIZATION_NAMES:
-        if (folder / name).is_file():
-            return folder / name
+        try:
+            if (folder / name).is_file():
+                return folder / name
+        except OSError:  # a folder that cannot be searched: the walk reports it when it lists the folder
+            return None
     return None
 
 
@@ -249,6 +255,10 @@ def collect(paths: list[str], allow_remote: bool = False, progress: Progress | N
                 return  # reached again through a link: a loop, or a folder already linted
             folders.add(stat.identity)
         kustomization = _kustomization(folder)
+        if kustomization is not None and kustomization.is_symlink() and not _inside(kustomization, root):
+            shown = f"{shown_folder.rstrip('/')}/{kustomization.name}" if shown_folder != "." else kustomization.name
+            errors.append(UserError(_OUTSIDE.format(root=_shown(Path(root))), Location(shown, 1, 1)))
+            return
         if kustomization is not None:
             try:
                 located = _kustomization_settings(kustomization)
@@ -279,13 +289,7 @@ def collect(paths: list[str], allow_remote: bool = False, progress: Progress | N
                 continue
             shown = f"{shown_folder.rstrip('/')}/{entry.name}" if shown_folder != "." else entry.name
             if entry.is_symlink() and not _inside(Path(entry.path), root):
-                errors.append(
-                    UserError(
-                        f"a symbolic link leading outside {_shown(Path(root))}/ is not followed; "
-                        "name its target on the command line to lint it",
-                        Location(shown, 1, 1),
-                    )
-                )
+                errors.append(UserError(_OUTSIDE.format(root=_shown(Path(root))), Location(shown, 1, 1)))
                 continue
             if entry.is_dir():
                 walk_folder(Path(entry.path), shown, namespace, root, argument)
@@ -306,7 +310,7 @@ def collect(paths: list[str], allow_remote: bool = False, progress: Progress | N
             folder_arguments[argument] = _shown(path)
             add_folder(path, _shown(path), None, os.path.realpath(path), argument)
         elif path.is_file():
-            add_file(raw, _shown(path), None, _stat(path), strict=True, root=argument)
+            add_file(str(path), _shown(path), None, _stat(path), strict=True, root=argument)
         elif path.exists():
             errors.append(UserError(f"{raw}: not a regular file or folder; name YAML files or folders of them"))
         else:
