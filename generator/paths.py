@@ -22,19 +22,32 @@ def displayed_as(folder: Path, shown: str) -> Iterator[None]:
 
 
 def shown_path(path: Path) -> str:
-    """A path as users see it in messages: relative to the working directory when inside it."""
+    """A path as users see it in messages: relative to the working directory when inside it (``readable``)."""
     display = _DISPLAY_ROOT.get()
     if display is not None:
         folder, shown = display
         try:
-            return f"{shown}/{path.resolve().relative_to(folder).as_posix()}".replace("//", "/")
+            return readable(f"{shown}/{path.resolve().relative_to(folder).as_posix()}".replace("//", "/"))
         except ValueError:
             pass
     try:
         relative = os.path.relpath(path)
     except ValueError:  # pragma: no cover - different drive on Windows
-        return str(path)
-    return str(path) if relative.startswith("..") else relative.replace(os.sep, "/")
+        return readable(str(path))
+    return readable(str(path) if relative.startswith("..") else relative.replace(os.sep, "/"))
+
+
+def readable(name: str) -> str:
+    """A file name as text every output can carry: bytes that are not UTF-8 written as ``\\xNN``.
+
+    Python hands such bytes of a POSIX file name over as lone surrogates (PEP 383), which no
+    UTF-8 stream, JSON parser or XML document accepts; ``\xff\xfe.yaml`` names the file for a reader.
+    """
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return name
 
 
 def repository_root(start: Path) -> Path:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import sys
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
@@ -660,3 +662,21 @@ def test_a_folder_that_cannot_be_searched_is_a_located_error_not_a_crash(tmp_pat
     found = collect(["app"])
     assert [error.one_line() for error in found.errors] == ["app/locked: cannot read this folder: Permission denied"]
     assert {manifest.file for manifest in found.manifests} == {"app/pods.yaml"}
+
+
+@pytest.mark.skipif(not hasattr(os, "fsencode") or sys.platform != "linux", reason="file names of any bytes are a Linux habit")
+def test_a_file_name_that_is_not_utf8_is_shown_escaped_in_every_format(tmp_path: Path) -> None:
+    folder = tmp_path / "app"
+    folder.mkdir()
+    with open(os.path.join(os.fsencode(folder), b"\xff\xfe.yaml"), "w", encoding="utf-8") as stream:
+        stream.write(MULTI)
+    for arguments in (["app"], [os.fsdecode(os.path.join(b"app", b"\xff\xfe.yaml"))]):
+        outputs = {
+            form: run_cli("lint", *arguments, "--format", form, cwd=tmp_path) for form in ("json", "sarif", "junit", "text")
+        }
+        assert {result.exit_code for result in outputs.values()} == {1}, {f: r.stderr for f, r in outputs.items()}
+        assert {f["location"]["file"] for f in json.loads(outputs["json"].stdout)} == {"app/\\xff\\xfe.yaml"}
+        sarif = json.loads(outputs["sarif"].stdout)
+        assert sarif["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].endswith(".yaml")
+        ElementTree.fromstring(outputs["junit"].stdout)  # well-formed
+        assert "app/\\xff\\xfe.yaml:" in outputs["text"].stdout

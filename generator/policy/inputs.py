@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 from generator.errors import Location, UserError
 from generator.fleet.parallel import map_in_two
 from generator.kube.manifest import Manifest, ManifestsRead, load_manifests, read_manifests
-from generator.paths import repository_root
+from generator.paths import readable, repository_root
 from generator.policy.kustomize_sources import check_sources
 from generator.yaml.reader import load_documents
 from generator.yaml.text import MANIFEST_BYTES, decode, read_capped, read_stream_capped
@@ -287,7 +287,8 @@ def collect(paths: list[str], allow_remote: bool = False, progress: Progress | N
         for entry in entries:
             if entry.name.startswith("."):
                 continue
-            shown = f"{shown_folder.rstrip('/')}/{entry.name}" if shown_folder != "." else entry.name
+            name = readable(entry.name)
+            shown = f"{shown_folder.rstrip('/')}/{name}" if shown_folder != "." else name
             if entry.is_symlink() and not _inside(Path(entry.path), root):
                 errors.append(UserError(_OUTSIDE.format(root=_shown(Path(root))), Location(shown, 1, 1)))
                 continue
