@@ -680,3 +680,18 @@ def test_a_file_name_that_is_not_utf8_is_shown_escaped_in_every_format(tmp_path:
         assert sarif["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].endswith(".yaml")
         ElementTree.fromstring(outputs["junit"].stdout)  # well-formed
         assert "app/\\xff\\xfe.yaml:" in outputs["text"].stdout
+
+
+def test_a_folder_named_twice_or_inside_another_argument_is_linted_once_without_a_false_error(tmp_path: Path) -> None:
+    write(tmp_path / "app" / "pods.yaml", MULTI)
+    write(tmp_path / "app" / "sub" / "more.yaml", MULTI.replace("name: ", "name: more-"))
+    once = run_cli("lint", "app", "--format", "json", cwd=tmp_path)
+    assert once.exit_code == 1, once.stderr
+    for arguments in (["app", "app/"], ["app", "app/sub"], ["app", "app/pods.yaml"]):
+        result = run_cli("lint", *arguments, "--format", "json", cwd=tmp_path)
+        assert (result.exit_code, result.stdout) == (once.exit_code, once.stdout), result.stderr
+        assert "nothing to lint" not in result.stderr
+    (tmp_path / "empty").mkdir()  # a folder that really holds nothing still says so
+    empty = run_cli("lint", "app", "empty", cwd=tmp_path)
+    assert empty.exit_code == 2
+    assert "nothing to lint" in empty.stderr

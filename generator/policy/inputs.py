@@ -229,12 +229,16 @@ def collect(paths: list[str], allow_remote: bool = False, progress: Progress | N
     seen: set[tuple[int, int]] = set()
     folders: set[tuple[int, int]] = set()
     broken: set[int] = set()  # arguments under which something could not be read
+    again: set[int] = set()  # arguments that reach files or folders an earlier argument already lints
     # In input order: files still to parse, and manifests already read (stdin, kustomize output), by argument.
     parts: list[tuple[int, _FileToLoad | list[Manifest]]] = []
     sizes: list[int] = []
 
     def add_file(path: str, shown: str, namespace: str | None, stat: _Found | None, *, strict: bool, root: int) -> None:
-        if os.path.basename(path) in KUSTOMIZATION_NAMES or (stat is not None and stat.identity in seen):
+        if os.path.basename(path) in KUSTOMIZATION_NAMES:
+            return
+        if stat is not None and stat.identity in seen:
+            again.add(root)
             return
         if stat is not None:
             seen.add(stat.identity)
@@ -252,6 +256,7 @@ def collect(paths: list[str], allow_remote: bool = False, progress: Progress | N
         stat = _stat(folder)
         if stat is not None:
             if stat.identity in folders:
+                again.add(argument)
                 return  # reached again through a link: a loop, or a folder already linted
             folders.add(stat.identity)
         kustomization = _kustomization(folder)
@@ -316,7 +321,7 @@ def collect(paths: list[str], allow_remote: bool = False, progress: Progress | N
             errors.append(UserError(f"{raw}: not a regular file or folder; name YAML files or folders of them"))
         else:
             errors.append(UserError(f"{raw}: no such file or folder"))
-    _load_parts(found, parts, sizes, {a: f for a, f in folder_arguments.items() if a not in broken}, progress)
+    _load_parts(found, parts, sizes, {a: f for a, f in folder_arguments.items() if a not in broken | again}, progress)
     for manifest in found.manifests:
         _environment(manifest)
     return found
