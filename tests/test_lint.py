@@ -695,3 +695,23 @@ def test_a_folder_named_twice_or_inside_another_argument_is_linted_once_without_
     empty = run_cli("lint", "app", "empty", cwd=tmp_path)
     assert empty.exit_code == 2
     assert "nothing to lint" in empty.stderr
+
+
+def test_kubectl_errors_are_one_line_whether_klog_wrote_them_quoted_or_as_a_block() -> None:
+    from generator.policy.kustomize_build import kubectl_message
+
+    block = (
+        'E1201 07:37:49.538948   20271 run.go:72] "command failed" err=<\n'
+        "\taccumulating resources: accumulation err='accumulating resources from 'github.com/org/repo?ref=v1': "
+        "failed to run '/usr/bin/git fetch --depth=1 https://github.com/org/repo v1': Could not resolve host: github.com\n"
+        "\t: exit status 128\n"
+        " >\n"
+    )
+    assert kubectl_message(block) == (
+        "accumulating resources: accumulation err='accumulating resources from 'github.com/org/repo?ref=v1': "
+        "failed to run '/usr/bin/git fetch --depth=1 https://github.com/org/repo v1': Could not resolve host: github.com "
+        ": exit status 128"
+    )
+    quoted = 'E1201 run.go:72] "command failed" err="accumulating resources: \\"missing.yaml\\" not found"\n'
+    assert kubectl_message(quoted) == 'accumulating resources: "missing.yaml" not found'
+    assert kubectl_message("error: no kustomization file\n") == "no kustomization file"

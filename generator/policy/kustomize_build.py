@@ -18,6 +18,8 @@ from generator.errors import UserError
 from generator.yaml.text import read_stream_capped
 
 _KLOG_ERROR = re.compile(r'\berr="((?:[^"\\]|\\.)*)"', re.DOTALL)
+# klog writes a multi-line value as `err=<`, its lines indented by a tab, and ` >` alone on the last line.
+_KLOG_BLOCK = re.compile(r"\berr=<\n((?:\t[^\n]*\n?)*)")
 
 
 def build(folder: Path, shown: str, max_bytes: int) -> tuple[bytes, str | None]:
@@ -67,10 +69,13 @@ def _run(kubectl: str, target: str, shown: str, max_bytes: int) -> bytes:
 
 
 def kubectl_message(stderr: str) -> str:
-    """kubectl's own error message, on one line: the ``err="…"`` of its log line (kubectl 1.30+), or
-    its ``error:`` lines, or its last line."""
+    """kubectl's own error message, on one line: the ``err="…"`` of its log line (kubectl 1.30+) or its
+    multi-line ``err=<`` block, or its ``error:`` lines, or its last line."""
     found = _KLOG_ERROR.search(stderr)
-    if found:
+    block = None if found else _KLOG_BLOCK.search(stderr)
+    if block:
+        message = block.group(1)
+    elif found:
         try:
             message = json.loads(f'"{found.group(1)}"')
         except ValueError:
