@@ -21,6 +21,7 @@ from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 from generator.errors import Location, UserError
 from generator.yaml.ambiguity import disagree, kubectl_kind, pyyaml_reading
 from generator.yaml.engine import fast_path_enabled
+from generator.yaml.text import position
 
 try:
     _ParserBase: Any = yaml.CSafeLoader
@@ -79,8 +80,20 @@ def _location(file: str, mark: Any) -> Location:
     return Location(file, mark.line + 1, mark.column + 1)
 
 
-def yaml_error(error: yaml.YAMLError, file: str) -> UserError:
-    """Turn a PyYAML error into a located one-line user error."""
+def yaml_error(error: yaml.YAMLError, file: str, text: str | None = None) -> UserError:
+    """Turn a PyYAML error into a located one-line user error (``text``: what was read, to locate a refused character)."""
+    if isinstance(error, yaml.reader.ReaderError) and text is not None:
+        # libyaml counts a refused character's position in bytes of the UTF-8 text, PyYAML's Python reader in characters.
+        raw = text.encode("utf-8", "surrogatepass")
+        offset = error.position
+        if _ParserBase is yaml.SafeLoader:  # pragma: no cover - libyaml missing from this PyYAML build
+            offset = len(text[:offset].encode("utf-8", "surrogatepass"))
+        code = error.character if isinstance(error.character, int) else ord(error.character)
+        return UserError(
+            f"invalid YAML: character #x{code:04x} is not allowed in YAML; remove it, "
+            "or write it as an escape in a double-quoted string",
+            Location(file, *position(raw, min(max(offset, 0), len(raw)))),
+        )
     if isinstance(error, yaml.MarkedYAMLError):
         problem = error.problem or error.context or "invalid YAML"
         if "could not determine a constructor" in problem:
@@ -141,7 +154,7 @@ def iter_documents(text: str, file: str, ambiguous: list[AmbiguousText] | None =
             yield index, node, value
             index += 1
     except yaml.YAMLError as error:
-        raise yaml_error(error, file) from None
+        raise yaml_error(error, file, text) from None
     except RecursionError:
         raise UserError(f"YAML nested more than {MAX_DEPTH} levels deep", Location(file, 1, 1)) from None
     finally:

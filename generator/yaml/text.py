@@ -65,9 +65,9 @@ def read_stream_capped(stream: IO[bytes], limit: int) -> bytes:
 
 
 def position(raw: bytes, offset: int) -> tuple[int, int]:
-    """The 1-based line and column of byte ``offset``."""
-    before = raw[:offset]
-    return before.count(b"\n") + 1, offset - (before.rfind(b"\n") + 1) + 1
+    """The 1-based line and column of byte ``offset``, the column counted in characters as editors count it."""
+    start = raw.rfind(b"\n", 0, offset) + 1
+    return raw.count(b"\n", 0, offset) + 1, len(raw[start:offset].decode("utf-8", "replace")) + 1
 
 
 def decode(raw: bytes, shown: str, binary: str, undecodable_hint: str = "") -> str:
