@@ -225,3 +225,29 @@ def test_kubectl_errors_are_one_line_whether_klog_wrote_them_quoted_or_as_a_bloc
     quoted = 'E1201 run.go:72] "command failed" err="accumulating resources: \\"missing.yaml\\" not found"\n'
     assert kubectl_message(quoted) == 'accumulating resources: "missing.yaml" not found'
     assert kubectl_message("error: no kustomization file\n") == "no kustomization file"
+
+
+def test_a_kustomization_reaching_beyond_its_folder_is_built_and_a_remote_one_refused(tmp_path: Path) -> None:
+    kubectl()
+    (tmp_path / ".git").mkdir()  # the repository root: bases inside it may be read
+    write(tmp_path / "base" / "pods.yaml", MULTI)
+    write(tmp_path / "base" / "kustomization.yaml", "resources:\n- pods.yaml\n")
+    # Only a namespace over a base: nothing in this folder but the kustomization, so only a build shows what it holds.
+    write(tmp_path / "overlays" / "prod" / "kustomization.yaml", "namespace: prod\nresources:\n- ../../base\n")
+    overlay = run_cli("lint", "overlays/prod", "--format", "json", cwd=tmp_path, timeout=120)
+    assert overlay.exit_code == 1, overlay.stderr
+    assert {finding["object"]["namespace"] for finding in json.loads(overlay.stdout)} == {"prod"}
+    # `labels:` (kustomize's successor of commonLabels) changes every object: built, and its bad key found.
+    write(tmp_path / "labelled" / "pods.yaml", MULTI)
+    write(
+        tmp_path / "labelled" / "kustomization.yaml",
+        "resources:\n- pods.yaml\nlabels:\n- pairs: {Bad_Prefix.com/team: ml}\n  includeSelectors: true\n",
+    )
+    labelled = run_cli("lint", "labelled", "--format", "json", cwd=tmp_path, timeout=120)
+    assert any("Bad_Prefix.com/team" in finding["message"] for finding in json.loads(labelled.stdout)), labelled.stdout
+    # A remote resource in a root with nothing else to build is refused too, at its entry.
+    write(tmp_path / "remote" / "pods.yaml", MULTI)
+    write(tmp_path / "remote" / "kustomization.yaml", "resources:\n  - pods.yaml\n  - github.com/org/repo?ref=v1\n")
+    remote = run_cli("lint", "remote", cwd=tmp_path, timeout=120)
+    assert remote.exit_code == 2
+    assert remote.stderr.startswith("error: remote/kustomization.yaml:3:5: resources[1]: 'github.com/org/repo?ref=v1'")

@@ -39,6 +39,7 @@ _TRANSFORMING = (
     "helmCharts",
     "commonLabels",
     "commonAnnotations",
+    "labels",
     "vars",
 )
 MAX_FILE_BYTES = MANIFEST_BYTES
@@ -110,6 +111,24 @@ def _kustomization(folder: Path) -> Path | None:
         except OSError:  # a folder that cannot be searched: the walk reports it when it lists the folder
             return None
     return None
+
+
+def _reaches_beyond(folder: Path, settings: dict[str, Any]) -> bool:
+    """Whether the kustomization's ``resources`` (or ``bases``) name anything but files inside ``folder``:
+    another folder (a base), a file outside, or a remote. Only kustomize can say what such a root holds."""
+    inside = os.path.realpath(folder)
+    for key in ("resources", "bases"):
+        entries = settings.get(key)
+        for entry in entries if isinstance(entries, list) else []:
+            if not isinstance(entry, str):
+                return True  # kubectl's to refuse, with its own message
+            target = folder / entry
+            try:
+                if not target.is_file() or not _inside(target, inside):
+                    return True
+            except (OSError, ValueError):
+                return True
+    return False
 
 
 def _kustomization_settings(path: Path) -> Manifest:
@@ -271,7 +290,7 @@ def collect(paths: list[str], allow_remote: bool = False, progress: Progress | N
             except UserError as error:
                 errors.append(error)
                 return
-            if any(key in settings for key in _TRANSFORMING):
+            if any(key in settings for key in _TRANSFORMING) or _reaches_beyond(folder, settings):
                 seen.update(linked.identity for child in folder.rglob("*") if (linked := _stat(child)) is not None)
                 try:
                     if not allow_remote:
