@@ -88,8 +88,10 @@ def apply_patches(
     A Job or PyTorchJob whose name carries the hash of its spec is renamed after the patched spec,
     so a patched pod template still gives a new object instead of an immutable-field error.
     """
-    version = schema_version(kubernetes_version)
     results = [Patched(obj, {}) for obj in objects]
+    if not patches:
+        return results  # most workloads have none: no spec is hashed again (a JSON dump per object)
+    version = schema_version(kubernetes_version)
     hashed = [hash_named(obj) for obj in objects]
     for index, patch in enumerate(patches):
         here = (*at, index)
