@@ -9,8 +9,8 @@ from typing import Any
 
 from generator.errors import UserError
 from generator.fleet.build import EnvironmentOutput, build
-from generator.fleet.parallel import map_in_two
 from generator.fleet.provenance import spec_field
+from generator.fleet.staged import map_staged_in_two
 from generator.kube.manifest import Manifest
 from generator.load.environments import LoadedEnvironment, shared_errors
 from generator.policy import Catalog, Finding, Policy, PolicyContext, evaluate, load_catalog, load_config, replace
@@ -21,6 +21,9 @@ from generator.spec.placement import pool_facts
 # Workloads (over all environments) from which the environments are split over two processes:
 # one workload renders, validates and is checked in about 3 ms; a fork and a pickle cost ~10 ms.
 RENDER_IN_TWO_FROM = 30
+# The share of an environment's time spent building it (render, validate, write the texts); the
+# rest is the policy step. Measured at N=1000: ~1.3 s of build and ~1.4 s of policies for 3 environments.
+BUILD_SHARE = 0.5
 
 
 @dataclass
@@ -60,15 +63,17 @@ def render_fleet(
     """
     catalog = render_catalog(loaded, policy_dirs)
 
-    def one(environment: LoadedEnvironment) -> tuple[EnvironmentOutput, list[Finding]] | UserError:
-        try:
-            output = build(environment)
-        except UserError as error:  # returned: it may come back from the other process
-            return error
+    def checked(
+        environment: LoadedEnvironment, output: EnvironmentOutput | UserError
+    ) -> tuple[EnvironmentOutput, list[Finding]] | UserError:
+        if isinstance(output, UserError):
+            return output
         return output, environment_findings(environment, output, output_dir, catalog)
 
     weights = [max(1, len(environment.spec.workloads)) for environment in loaded]
-    results = map_in_two(one, loaded, weights, min_weight=RENDER_IN_TWO_FROM, advance=advance)
+    results = map_staged_in_two(
+        _built, checked, loaded, weights, first_share=BUILD_SHARE, min_weight=RENDER_IN_TWO_FROM, advance=advance
+    )
     errors: list[tuple[str, str, UserError]] = []
     fleet = RenderedFleet([], {}, catalog.policies, catalog.config_file)
     for environment, result in zip(loaded, results, strict=True):
@@ -80,6 +85,13 @@ def render_fleet(
     if errors:
         raise shared_errors(errors)
     return fleet
+
+
+def _built(environment: LoadedEnvironment) -> EnvironmentOutput | UserError:
+    try:
+        return build(environment)
+    except UserError as error:  # returned: it may come back from the other process
+        return error
 
 
 def wanted_files(outputs: list[EnvironmentOutput], *, gitops: bool) -> dict[str, dict[str, str]]:
