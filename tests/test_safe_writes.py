@@ -6,6 +6,7 @@ import hashlib
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pytest
@@ -26,19 +27,21 @@ def _digest(folder: Path) -> dict[str, str]:
 def test_an_interrupted_render_leaves_the_previous_tree_intact(fleet: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     before = _digest(fleet / "rendered")
     wanted = {"dev": {"kustomization.yaml": "changed\n", "a.yaml": "a\n", "b.yaml": "b\n", "c.yaml": "c\n"}}
-    calls = {"count": 0}
-    original = tree.create_file
+    original = tree.create_files
 
-    def interrupted(base: Path, relative: str, content: str | bytes) -> Path:
-        calls["count"] += 1
-        if calls["count"] > 2:
-            raise KeyboardInterrupt  # as if the process were stopped mid-write
-        return original(base, relative, content)
+    def interrupted(base: Path, files: Iterable[tuple[str, str | bytes]]) -> None:
+        def two_then_stop() -> Iterator[tuple[str, str | bytes]]:
+            for count, file in enumerate(files):
+                if count == 2:
+                    raise KeyboardInterrupt  # as if the process were stopped mid-write
+                yield file
 
-    monkeypatch.setattr(tree, "create_file", interrupted)
+        original(base, two_then_stop())
+
+    monkeypatch.setattr(tree, "create_files", interrupted)
     with pytest.raises(KeyboardInterrupt):
         tree.write(fleet / "rendered", wanted)
-    monkeypatch.setattr(tree, "create_file", original)
+    monkeypatch.setattr(tree, "create_files", original)
     assert {k: v for k, v in _digest(fleet / "rendered").items() if not k.startswith(".")} == before
     # The next render clears what the interrupted one left behind and writes a whole tree.
     assert run_cli("render", cwd=fleet).exit_code == 0

@@ -14,6 +14,7 @@ import contextlib
 import os
 import secrets
 import stat
+from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
 
 from generator.errors import UserError
@@ -65,13 +66,34 @@ def create_file(base: Path, relative: str, content: str | bytes) -> Path:
     path = PurePosixPath(relative)
     folder = make_folders(base, path.parent) if path.parent != PurePosixPath(".") else base
     target = folder / path.name
+    _write_new(os.fspath(target), content)
+    return target
+
+
+def create_files(base: Path, files: Iterable[tuple[str, str | bytes]]) -> None:
+    """``create_file`` for each (relative posix path, content), each folder on the way checked and created once.
+
+    A render writes thousands of files into a handful of folders of a fresh staging folder:
+    the folders are looked at once each, not once per file. Raises as ``create_file`` does.
+    """
+    folders: dict[str, str] = {}
+    for relative, content in files:
+        parent, _, name = relative.rpartition("/")
+        folder = folders.get(parent)
+        if folder is None:
+            folder = folders[parent] = os.fspath(make_folders(base, PurePosixPath(parent)))
+        if name in ("", ".", ".."):
+            raise UserError(f"{relative} is not a plain relative path")
+        _write_new(os.path.join(folder, name), content)
+
+
+def _write_new(target: str, content: str | bytes) -> None:
     data = content.encode("utf-8") if isinstance(content, str) else content
     descriptor = os.open(target, _FLAGS, 0o644)
     try:
         _write_all(descriptor, data)
     finally:
         os.close(descriptor)
-    return target
 
 
 def _write_all(descriptor: int, data: bytes) -> None:
@@ -123,4 +145,12 @@ def replace_file(path: Path, content: bytes) -> None:
         raise UserError(f"cannot write {shown_path(path)}: {error.strerror}; the file is unchanged") from None
 
 
-__all__ = ["check_replaceable", "create_file", "make_folders", "refuse_links_on_the_way", "replace_file", "require_real_folder"]
+__all__ = [
+    "check_replaceable",
+    "create_file",
+    "create_files",
+    "make_folders",
+    "refuse_links_on_the_way",
+    "replace_file",
+    "require_real_folder",
+]

@@ -25,7 +25,7 @@ from pathlib import Path
 from generator.errors import UserError
 from generator.output.file_diff import file_diff
 from generator.output.ownership import owned_folders, with_marker
-from generator.output.safe_write import create_file, require_real_folder
+from generator.output.safe_write import create_files, require_real_folder
 from generator.paths import shown_path
 from generator.yaml.text import MANIFEST_BYTES, read_capped
 
@@ -222,8 +222,7 @@ def write(root: Path, wanted: Mapping[str, Mapping[str, str]], remove_stale: boo
             for environment in changing:
                 stage = Path(tempfile.mkdtemp(prefix=f"{NEW_PREFIX}{environment}-", dir=root))
                 staged.append((environment, stage))
-                for name, text in sorted(marked[environment].items()):
-                    create_file(stage, name, text)
+                create_files(stage, sorted(marked[environment].items()))
         except (OSError, UserError) as error:
             for _, stage in staged:
                 shutil.rmtree(stage, ignore_errors=True)
