@@ -10,6 +10,7 @@ from typing import Any
 
 from generator.render.metadata import object_meta
 from generator.render.workloads_hash import spec_hash
+from generator.spec.derived import per_environment
 from generator.spec.environment import Environment
 from generator.spec.pod import ConfigMapSpec
 
@@ -37,8 +38,9 @@ def hashed_name(spec: ConfigMapSpec, data: dict[str, str]) -> str:
     return f"{spec.name}-{spec_hash({'data': data})}"
 
 
+@per_environment
 def config_map_names(environment: Environment) -> dict[str, str]:
-    """Spec name → rendered name of every ConfigMap the environment renders."""
+    """Spec name → rendered name of every ConfigMap the environment renders (read-only; hashed once per environment)."""
     return {
         spec.name: hashed_name(spec, config_map_data(environment, index)) for index, spec in enumerate(environment.config_maps)
     }

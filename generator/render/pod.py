@@ -16,6 +16,7 @@ from generator.render.container import (
 from generator.render.dra import CLAIM_NAME, pod_resource_claims
 from generator.render.metadata import ObjectMeta, selector_labels
 from generator.spec.container import ExtraContainer, WorkloadBase
+from generator.spec.derived import volumes_by_name
 from generator.spec.environment import Environment
 from generator.spec.placement import GPU_PRODUCT_LABEL, Placement
 from generator.spec.serving import ServerBase, Serving
@@ -252,7 +253,7 @@ def pod_template(
     container_name: str | None = None,
 ) -> dict[str, Any]:
     """A PodTemplateSpec for ``workload``."""
-    volumes = {volume.name: volume for volume in environment.volumes}
+    volumes = volumes_by_name(environment)
     names = config_map_names(environment) if environment.config_maps else {}
 
     def config_map_name(name: str) -> str:

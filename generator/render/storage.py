@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from generator.render.metadata import object_meta
+from generator.spec.derived import volumes_by_name
 from generator.spec.environment import Environment
 from generator.spec.storage import SINGLE_NODE_ACCESS_MODES, Volume
 
@@ -41,7 +42,7 @@ def rollout_strategy(environment: Environment, volume_names: Iterable[str | None
     A RollingUpdate starts the new pod before the old one stops; on a ReadWriteOnce claim it would wait
     on Multi-Attach whenever it lands on another node. Recreate stops the old pod first.
     """
-    volumes = {volume.name: volume for volume in environment.volumes}
+    volumes = volumes_by_name(environment)
     for name in volume_names:
         volume = volumes.get(name) if name is not None else None
         if volume is not None and volume.claim is not None and set(volume.claim.access_modes) <= SINGLE_NODE_ACCESS_MODES:

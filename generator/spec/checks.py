@@ -17,6 +17,7 @@ from generator.spec.batch import Batch
 from generator.spec.capacity import PodSet, capacity_problems
 from generator.spec.cluster import NodePool
 from generator.spec.container import ExtraContainer, Resources, WorkloadBase
+from generator.spec.derived import volumes_by_name
 from generator.spec.distributed_checks import check_distributed, shared_writes
 from generator.spec.environment import Environment
 from generator.spec.kueue_checks import check_queues
@@ -74,7 +75,7 @@ def check_environment(environment: Environment) -> list[SpecProblem]:
         problems.append(
             SpecProblem(("externalSecrets",), "externalSecrets need a secretStore to read from (set secretStore.name)")
         )
-    volumes = {volume.name: volume for volume in environment.volumes}
+    volumes = volumes_by_name(environment)
     for index, workload in enumerate(environment.workloads):
         at = ("workloads", index)
         integration_problems = _integrations(environment, workload, at)

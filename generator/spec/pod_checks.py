@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from generator.kube.quantity import format_bytes, parse_quantity
 from generator.spec.container import ExtraContainer, Resources, WorkloadBase
+from generator.spec.derived import config_map_positions, volumes_by_name
 from generator.spec.environment import Environment
 from generator.spec.namespace import ContainerAmounts
 from generator.spec.placement import Placement
@@ -67,8 +68,8 @@ def containers_with_paths(workload: WorkloadBase, at: FieldPath) -> list[tuple[F
 def check_configuration(environment: Environment, workload: WorkloadBase, at: FieldPath) -> list[SpecProblem]:
     """ConfigMap keys that exist, ConfigMap volumes mounted as config, one ServiceAccount source."""
     problems: list[SpecProblem] = []
-    rendered = {spec.name: index for index, spec in enumerate(environment.config_maps)}
-    volumes = {volume.name: volume for volume in environment.volumes}
+    rendered = config_map_positions(environment)
+    volumes = volumes_by_name(environment)
     for path, container in containers_with_paths(workload, at):
         for index, var in enumerate(container.env):
             ref = var.config_map_key_ref

@@ -1,0 +1,57 @@
+"""Values derived from a whole environment model, computed once per model instead of once per workload.
+
+Rendering and checking go workload by workload, and several steps need an environment-wide view
+(volumes by name, the rendered names of ConfigMaps). Rebuilt for every workload, these cost
+workloads x volumes: quadratic in the size of a fleet. Models are frozen (a changed environment
+is a new object), so a value derived from one model object stays right as long as it lives.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import TypeVar
+
+from generator.spec.environment import Environment
+from generator.spec.storage import Volume
+
+Derived = TypeVar("Derived")
+# Environments remembered per derived value: a render holds a few (one per environment, plus
+# what the policy step derives from them); beyond this the memory is given back.
+REMEMBERED = 16
+
+
+def per_environment(derive: Callable[[Environment], Derived]) -> Callable[[Environment], Derived]:
+    """``derive`` remembered per environment object (by identity; the object is kept so its id is not reused).
+
+    Callers must treat the value as read-only: it is shared by every later call.
+    """
+    remembered: dict[int, tuple[Environment, Derived]] = {}
+
+    @functools.wraps(derive)
+    def derived(environment: Environment) -> Derived:
+        entry = remembered.get(id(environment))
+        if entry is not None and entry[0] is environment:
+            return entry[1]
+        if len(remembered) >= REMEMBERED:
+            remembered.clear()
+        value = derive(environment)
+        remembered[id(environment)] = (environment, value)
+        return value
+
+    return derived
+
+
+@per_environment
+def volumes_by_name(environment: Environment) -> dict[str, Volume]:
+    """The environment's volumes by name (read-only)."""
+    return {volume.name: volume for volume in environment.volumes}
+
+
+@per_environment
+def config_map_positions(environment: Environment) -> dict[str, int]:
+    """Each ConfigMap the environment renders (by spec name) → its index in ``configMaps`` (read-only)."""
+    return {spec.name: index for index, spec in enumerate(environment.config_maps)}
+
+
+__all__ = ["REMEMBERED", "config_map_positions", "per_environment", "volumes_by_name"]
