@@ -39,7 +39,6 @@ _TRANSFORMING = (
     "helmCharts",
     "commonLabels",
     "commonAnnotations",
-    "labels",
     "vars",
 )
 MAX_FILE_BYTES = MANIFEST_BYTES
@@ -113,18 +112,32 @@ def _kustomization(folder: Path) -> Path | None:
     return None
 
 
+def _labels_reach_selectors(settings: dict[str, Any]) -> bool:
+    """Whether a kustomize v5 ``labels:`` entry also writes selectors or pod templates (``includeSelectors``,
+    ``includeTemplates``). Entries that only label objects' metadata (as mlgitops's own roots do, on
+    objects that already carry the labels) leave the files to be linted as written."""
+    entries = settings.get("labels")
+    return any(
+        isinstance(entry, dict) and (entry.get("includeSelectors") is True or entry.get("includeTemplates") is True)
+        for entry in (entries if isinstance(entries, list) else [])
+    )
+
+
 def _reaches_beyond(folder: Path, settings: dict[str, Any]) -> bool:
     """Whether the kustomization's ``resources`` (or ``bases``) name anything but files inside ``folder``:
     another folder (a base), a file outside, or a remote. Only kustomize can say what such a root holds."""
-    inside = os.path.realpath(folder)
     for key in ("resources", "bases"):
         entries = settings.get(key)
         for entry in entries if isinstance(entries, list) else []:
             if not isinstance(entry, str):
                 return True  # kubectl's to refuse, with its own message
-            target = folder / entry
             try:
-                if not target.is_file() or not _inside(target, inside):
+                if "/" not in entry and "\\" not in entry and entry not in (".", ".."):
+                    # A file of this folder (the common case, thousands of them): one stat; a link among
+                    # them that leads outside is refused by the walk itself.
+                    if not os.path.isfile(os.path.join(folder, entry)):
+                        return True
+                elif not (folder / entry).is_file() or not _inside(folder / entry, os.path.realpath(folder)):
                     return True
             except (OSError, ValueError):
                 return True
@@ -290,7 +303,11 @@ def collect(paths: list[str], allow_remote: bool = False, progress: Progress | N
             except UserError as error:
                 errors.append(error)
                 return
-            if any(key in settings for key in _TRANSFORMING) or _reaches_beyond(folder, settings):
+            if (
+                any(key in settings for key in _TRANSFORMING)
+                or _labels_reach_selectors(settings)
+                or _reaches_beyond(folder, settings)
+            ):
                 seen.update(linked.identity for child in folder.rglob("*") if (linked := _stat(child)) is not None)
                 try:
                     if not allow_remote:
