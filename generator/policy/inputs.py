@@ -15,32 +15,13 @@ from generator.errors import Location, UserError
 from generator.fleet.parallel import map_in_two
 from generator.kube.manifest import Manifest, ManifestsRead, load_manifests, read_manifests
 from generator.paths import readable, repository_root
+from generator.policy.kustomize_roots import KUSTOMIZATION_NAMES, kustomization_file, leads_inside, needs_build
 from generator.policy.kustomize_sources import check_sources
 from generator.yaml.reader import load_documents
 from generator.yaml.text import MANIFEST_BYTES, decode, read_capped, read_stream_capped
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
-KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 # A kustomization using any of these changes objects, so its files alone do not say what is applied.
-_TRANSFORMING = (
-    "patches",
-    "patchesStrategicMerge",
-    "patchesJson6902",
-    "configMapGenerator",
-    "secretGenerator",
-    "generators",
-    "transformers",
-    "components",
-    "replacements",
-    "images",
-    "replicas",
-    "namePrefix",
-    "nameSuffix",
-    "helmCharts",
-    "commonLabels",
-    "commonAnnotations",
-    "vars",
-)
 MAX_FILE_BYTES = MANIFEST_BYTES
 STDIN = "<stdin>"
 # Bytes of YAML from which parsing is split over two processes (a fork and a pickle cost ~10 ms).
@@ -94,54 +75,7 @@ def read_stdin() -> str:
     return _decoded(read_stream_capped(sys.stdin.buffer, MAX_FILE_BYTES), None, STDIN)
 
 
-def _inside(path: Path, root: str) -> bool:
-    target = os.path.realpath(path)
-    return target == root or target.startswith(root.rstrip(os.sep) + os.sep)
-
-
 _OUTSIDE = "a symbolic link leading outside {root}/ is not followed; name its target on the command line to lint it"
-
-
-def _kustomization(folder: Path) -> Path | None:
-    for name in KUSTOMIZATION_NAMES:
-        try:
-            if (folder / name).is_file():
-                return folder / name
-        except OSError:  # a folder that cannot be searched: the walk reports it when it lists the folder
-            return None
-    return None
-
-
-def _labels_reach_selectors(settings: dict[str, Any]) -> bool:
-    """Whether a kustomize v5 ``labels:`` entry also writes selectors or pod templates (``includeSelectors``,
-    ``includeTemplates``). Entries that only label objects' metadata (as mlgitops's own roots do, on
-    objects that already carry the labels) leave the files to be linted as written."""
-    entries = settings.get("labels")
-    return any(
-        isinstance(entry, dict) and (entry.get("includeSelectors") is True or entry.get("includeTemplates") is True)
-        for entry in (entries if isinstance(entries, list) else [])
-    )
-
-
-def _reaches_beyond(folder: Path, settings: dict[str, Any]) -> bool:
-    """Whether the kustomization's ``resources`` (or ``bases``) name anything but files inside ``folder``:
-    another folder (a base), a file outside, or a remote. Only kustomize can say what such a root holds."""
-    for key in ("resources", "bases"):
-        entries = settings.get(key)
-        for entry in entries if isinstance(entries, list) else []:
-            if not isinstance(entry, str):
-                return True  # kubectl's to refuse, with its own message
-            try:
-                if "/" not in entry and "\\" not in entry and entry not in (".", ".."):
-                    # A file of this folder (the common case, thousands of them): one stat; a link among
-                    # them that leads outside is refused by the walk itself.
-                    if not os.path.isfile(os.path.join(folder, entry)):
-                        return True
-                elif not (folder / entry).is_file() or not _inside(folder / entry, os.path.realpath(folder)):
-                    return True
-            except (OSError, ValueError):
-                return True
-    return False
 
 
 def _kustomization_settings(path: Path) -> Manifest:
@@ -165,7 +99,7 @@ def _build_with_kustomize(folder: Path) -> tuple[str, str | None]:
 
 def _readable_origin(path: Path) -> tuple[str, str] | None:
     """A file a built object came from, if lint may read it: a regular file under the working directory."""
-    if not path.is_file() or not _inside(path, os.path.realpath(os.getcwd())):
+    if not path.is_file() or not leads_inside(path, os.path.realpath(os.getcwd())):
         return None
     shown = _shown(path)
     try:
@@ -242,7 +176,7 @@ def _load_file(job: _FileToLoad) -> ManifestsRead | UserError:
 
 
 def _settings_of(folder: Path) -> Manifest | None:
-    kustomization = _kustomization(folder)
+    kustomization = kustomization_file(folder)
     return None if kustomization is None else _kustomization_settings(kustomization)
 
 
@@ -291,8 +225,8 @@ def collect(paths: list[str], allow_remote: bool = False, progress: Progress | N
                 again.add(argument)
                 return  # reached again through a link: a loop, or a folder already linted
             folders.add(stat.identity)
-        kustomization = _kustomization(folder)
-        if kustomization is not None and kustomization.is_symlink() and not _inside(kustomization, root):
+        kustomization = kustomization_file(folder)
+        if kustomization is not None and kustomization.is_symlink() and not leads_inside(kustomization, root):
             shown = f"{shown_folder.rstrip('/')}/{kustomization.name}" if shown_folder != "." else kustomization.name
             errors.append(UserError(_OUTSIDE.format(root=_shown(Path(root))), Location(shown, 1, 1)))
             return
@@ -303,11 +237,7 @@ def collect(paths: list[str], allow_remote: bool = False, progress: Progress | N
             except UserError as error:
                 errors.append(error)
                 return
-            if (
-                any(key in settings for key in _TRANSFORMING)
-                or _labels_reach_selectors(settings)
-                or _reaches_beyond(folder, settings)
-            ):
+            if needs_build(folder, settings):
                 seen.update(linked.identity for child in folder.rglob("*") if (linked := _stat(child)) is not None)
                 try:
                     if not allow_remote:
@@ -330,7 +260,7 @@ def collect(paths: list[str], allow_remote: bool = False, progress: Progress | N
                 continue
             name = readable(entry.name)
             shown = f"{shown_folder.rstrip('/')}/{name}" if shown_folder != "." else name
-            if entry.is_symlink() and not _inside(Path(entry.path), root):
+            if entry.is_symlink() and not leads_inside(Path(entry.path), root):
                 errors.append(UserError(_OUTSIDE.format(root=_shown(Path(root))), Location(shown, 1, 1)))
                 continue
             if entry.is_dir():
