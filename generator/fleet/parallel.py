@@ -14,7 +14,8 @@ import pickle
 import signal
 import sys
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import TypeVar
 
 Item = TypeVar("Item")
@@ -32,6 +33,17 @@ def _cores() -> int:
         return len(os.sched_getaffinity(0))
     except (AttributeError, OSError):  # pragma: no cover - not Linux
         return os.cpu_count() or 1
+
+
+@contextmanager
+def one_split() -> Iterator[None]:
+    """While this process is one side of a split: ``forking_pays`` says no to a nested one."""
+    global _splitting
+    _splitting = True
+    try:
+        yield
+    finally:
+        _splitting = False
 
 
 def forking_pays(total_weight: int, min_weight: int = DEFAULT_MIN_WEIGHT) -> bool:
@@ -65,12 +77,8 @@ def map_in_two(
         running += weights[cut]
         cut += 1
     cut = max(cut, 1)
-    global _splitting
-    _splitting = True
-    try:
+    with one_split():
         return _split(function, items, weights, cut, step)
-    finally:
-        _splitting = False
 
 
 def _split(
@@ -92,7 +100,7 @@ def _split(
         with os.fdopen(read_end, "rb") as stream:
             payload = stream.read()
     except BaseException:
-        _stop(child)
+        stop_child(child)
         raise
     _, status = os.waitpid(child, 0)
     if status == 0 and payload:
@@ -135,7 +143,8 @@ def _child(function: Callable[[Item], Result], items: Sequence[Item], read_end: 
         os._exit(status)
 
 
-def _stop(child: int) -> None:
+def stop_child(child: int) -> None:
+    """Kill and reap a forked child whose result is no longer wanted (this side failed or was interrupted)."""
     try:
         os.kill(child, signal.SIGKILL)
         os.waitpid(child, 0)

@@ -81,11 +81,8 @@ def map_staged_in_two(
     if len(items) < 2 or not parallel.forking_pays(sum(weights), min_weight):
         return [_both(first, second, item, weight, step) for item, weight in zip(items, weights, strict=True)]
     cut = plan_cut(weights, first_share)
-    parallel._splitting = True  # a nested split (the catalog's own) would only crowd the two cores
-    try:
+    with parallel.one_split():  # a nested split (the catalog's own) would only crowd the two cores
         return _split(first, second, items, weights, cut, step)
-    finally:
-        parallel._splitting = False
 
 
 def _both(
@@ -163,7 +160,7 @@ def _split(
             step(weights[cut.at])
         theirs = drain.results()
     except BaseException:
-        parallel._stop(child)
+        parallel.stop_child(child)
         raise
     _, status = os.waitpid(child, 0)
     if status == 0 and theirs is not None:
