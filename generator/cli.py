@@ -155,8 +155,9 @@ def entry() -> NoReturn:
         print(code, file=sys.stderr)
         code = 1
     try:
-        sys.stdout.flush()
-        sys.stderr.flush()
+        for stream in (sys.stdout, sys.stderr):
+            if stream is not None:  # None when started with the stream closed (`mlgitops lint x >&-`)
+                stream.flush()
     except BrokenPipeError:
         # The reader went away (`mlgitops lint | head`): what it wanted, it has; the exit code still tells.
         pass
