@@ -346,7 +346,7 @@ def write_fleet(environments_dir: Path, count: int, seed: int = DEFAULT_SEED, *,
 
 def mlgitops_command() -> list[str]:
     """`mlgitops` of the interpreter running this script (the project's venv)."""
-    return [sys.executable, "-m", "generator.cli"]
+    return [sys.executable, "-m", "mlgitops.cli"]
 
 
 def validate_fleet(environments_dir: Path, output_dir: Path | None = None) -> str:

@@ -16,7 +16,7 @@ from typing import Any, NoReturn
 
 import click
 
-from generator import __version__
+from mlgitops import __version__
 
 # Exit codes shared by every command.
 EXIT_OK = 0
@@ -26,17 +26,17 @@ EXIT_INTERNAL = 3
 EXIT_INTERRUPTED = 130
 
 _COMMANDS: dict[str, tuple[str, str, str]] = {
-    "render": ("generator.commands.render", "render", "Render environments/ into rendered/<env>/."),
-    "template": ("generator.commands.render", "template", "Print environments' objects as one YAML stream (helm template)."),
-    "schema": ("generator.commands.render", "schema", "Print the JSON Schema of environment files."),
-    "diff": ("generator.commands.diff", "diff", "Summarise what a change deploys, for pull-request review."),
-    "init": ("generator.commands.init", "init", "Scaffold environments/ and CI for a new repository."),
-    "lint": ("generator.commands.lint", "lint", "Lint Kubernetes YAML against the policy catalog."),
-    "policy": ("generator.commands.lint", "policy", "List and test policies."),
-    "set": ("generator.commands.edit", "set_command", "Change a workload's image, model, replicas or resources in place."),
-    "promote": ("generator.commands.edit", "promote", "Copy images and model versions from one environment to another."),
-    "explain": ("generator.commands.lint", "explain", "Explain one policy rule."),
-    "completion": ("generator.commands.completion", "completion", "Print a shell completion script (bash, zsh, fish)."),
+    "render": ("mlgitops.commands.render", "render", "Render environments/ into rendered/<env>/."),
+    "template": ("mlgitops.commands.render", "template", "Print environments' objects as one YAML stream (helm template)."),
+    "schema": ("mlgitops.commands.render", "schema", "Print the JSON Schema of environment files."),
+    "diff": ("mlgitops.commands.diff", "diff", "Summarise what a change deploys, for pull-request review."),
+    "init": ("mlgitops.commands.init", "init", "Scaffold environments/ and CI for a new repository."),
+    "lint": ("mlgitops.commands.lint", "lint", "Lint Kubernetes YAML against the policy catalog."),
+    "policy": ("mlgitops.commands.lint", "policy", "List and test policies."),
+    "set": ("mlgitops.commands.edit", "set_command", "Change a workload's image, model, replicas or resources in place."),
+    "promote": ("mlgitops.commands.edit", "promote", "Copy images and model versions from one environment to another."),
+    "explain": ("mlgitops.commands.lint", "explain", "Explain one policy rule."),
+    "completion": ("mlgitops.commands.completion", "completion", "Print a shell completion script (bash, zsh, fish)."),
 }
 # kubectl, helm and ruff habits: -h as well as --help, everywhere (subcommands inherit it from here).
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"]}
@@ -56,7 +56,7 @@ class LazyGroup(click.Group):
         entry = _COMMANDS.get(cmd_name)
         if entry is None or not _module_exists(entry[0]):
             return None
-        from generator.commands.console import with_common_options
+        from mlgitops.commands.console import with_common_options
 
         command = getattr(importlib.import_module(entry[0]), entry[1])
         assert isinstance(command, click.Command)
@@ -84,7 +84,7 @@ def cli() -> None:
 
 def _common_options_on_the_group() -> None:
     # `mlgitops -q lint` as well as `mlgitops lint -q`; imported lazily like the commands.
-    from generator.commands.console import common_parameters
+    from mlgitops.commands.console import common_parameters
 
     cli.params.extend(common_parameters())
 
@@ -94,8 +94,8 @@ _common_options_on_the_group()
 
 def main(argv: list[str] | None = None) -> Any:
     """Entry point: run the CLI; bad input is one line on stderr and exit code 2, an interrupt 130."""
-    from generator.errors import UserError
-    from generator.output.inert import terminal
+    from mlgitops.errors import UserError
+    from mlgitops.output.inert import terminal
 
     # A short batch process: the cyclic garbage collector only rescans the growing heap of a
     # fleet's parsed YAML over and over (11 s of a 15 s lint at 9,000 objects); refcounting frees the rest.

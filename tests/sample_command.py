@@ -8,7 +8,7 @@ import click
 @click.command()
 def sample() -> None:
     """Print what the console's verbosity is."""
-    from generator.commands.console import console
+    from mlgitops.commands.console import console
 
     out = console()
     click.echo("quiet" if out.quiet else f"verbosity {out.verbosity}")

@@ -47,11 +47,14 @@ def smoke(venv: Path, workdir: Path) -> list[str]:
     python, mlgitops = str(_executable(venv, "python")), str(_executable(venv, "mlgitops"))
     workdir.mkdir(parents=True, exist_ok=True)
     passed = []
-    location = _run([python, "-c", "import generator, mlgitops_policies; print(generator.__file__)"], workdir).strip()
+    location = _run([python, "-c", "import mlgitops, mlgitops_policies; print(mlgitops.__file__)"], workdir).strip()
     if not Path(location).resolve().is_relative_to(venv.resolve()):
-        raise SystemExit(f"smoke test: generator was imported from {location}, not from {venv}")
+        raise SystemExit(f"smoke test: mlgitops was imported from {location}, not from {venv}")
     passed.append(f"imported from {location}")
-    version = _run([python, "-c", "import generator; print(generator.__version__)"], workdir).strip()
+    # The distribution installs only mlgitops and mlgitops_policies: the source folder's name is not a module.
+    _run([python, "-c", "import generator"], workdir, expect=1)
+    passed.append("no top-level generator module")
+    version = _run([python, "-c", "import mlgitops; print(mlgitops.__version__)"], workdir).strip()
     shown = _run([mlgitops, "--version"], workdir).strip()
     if shown != f"mlgitops, version {version}":
         raise SystemExit(f"smoke test: --version printed {shown!r}")

@@ -26,7 +26,7 @@ class CliResult:
 def run_cli(*args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 120) -> CliResult:
     """Run `mlgitops` in a fresh process, as a user or CI would."""
     completed = subprocess.run(
-        [sys.executable, "-m", "generator.cli", *args],
+        [sys.executable, "-m", "mlgitops.cli", *args],
         cwd=cwd,
         capture_output=True,
         text=True,
@@ -42,7 +42,7 @@ def run_here(monkeypatch: Any, folder: Path, *args: str) -> CliResult:
     interpreter's imports (about a second per call on a loaded machine)."""
     from click.testing import CliRunner
 
-    from generator.cli import cli
+    from mlgitops.cli import cli
 
     monkeypatch.chdir(folder)
     result = CliRunner().invoke(cli, list(args), catch_exceptions=False)

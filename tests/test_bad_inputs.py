@@ -56,9 +56,9 @@ def _never_echoed(path: Path) -> str | None:
 @functools.cache
 def _import_everything_once() -> None:
     # Commands import their modules lazily; a child would pay for them again and again.
-    import generator
+    import mlgitops
 
-    for module in pkgutil.walk_packages(generator.__path__, "generator."):
+    for module in pkgutil.walk_packages(mlgitops.__path__, "mlgitops."):
         importlib.import_module(module.name)
 
 
@@ -73,9 +73,9 @@ def run_forked(*args: str, cwd: Path, timeout: float = TIMEOUT, stdin: bytes | N
     The child is a process of its own (working directory, output, exit code), but starts with the
     CLI already imported: ~120 cases then cost seconds, not the ~0.4 s import each a fresh
     interpreter pays. MLGITOPS_DEBUG=1 lets an internal error through as a traceback, so the
-    "no traceback" assertion has teeth. Tests below still run `python -m generator.cli` itself.
+    "no traceback" assertion has teeth. Tests below still run `python -m mlgitops.cli` itself.
     """
-    import generator.cli
+    import mlgitops.cli
 
     _import_everything_once()
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, tempfile.TemporaryFile() as given:
@@ -94,7 +94,7 @@ def run_forked(*args: str, cwd: Path, timeout: float = TIMEOUT, stdin: bytes | N
                 sys.stdout = open(os.dup(out.fileno()), "w", encoding="utf-8")  # noqa: SIM115
                 sys.stderr = open(os.dup(err.fileno()), "w", encoding="utf-8")  # noqa: SIM115
                 try:
-                    generator.cli.main(list(args))
+                    mlgitops.cli.main(list(args))
                     code = 0
                 except SystemExit as stop:
                     code = stop.code if isinstance(stop.code, int) else 1
@@ -315,7 +315,7 @@ def test_a_multi_gigabyte_environment_file_is_refused_in_bounded_memory(tmp_path
         stream.truncate(3 * 2**30)
     cap = 2**30
     completed = subprocess.run(
-        [sys.executable, "-m", "generator.cli", "render"],
+        [sys.executable, "-m", "mlgitops.cli", "render"],
         cwd=tmp_path,
         capture_output=True,
         text=True,

@@ -20,7 +20,7 @@ import yaml
 from click.testing import CliRunner
 
 from benchmarks.fleet import write_fleet
-from generator.cli import _COMMANDS, cli
+from mlgitops.cli import _COMMANDS, cli
 from tests.support import REPO, kubectl, run_cli, write
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -136,7 +136,7 @@ def test_template_and_render_stdout_print_one_stream_of_what_kustomize_builds(fl
 
 
 def test_the_stream_gives_extra_manifests_the_namespace_and_labels_kustomize_gives_them(tmp_path: Path) -> None:
-    from generator.render.kustomize import KUSTOMIZE_CLUSTER_SCOPED, built
+    from mlgitops.render.kustomize import KUSTOMIZE_CLUSTER_SCOPED, built
 
     kinds = [
         *sorted(KUSTOMIZE_CLUSTER_SCOPED),
@@ -182,7 +182,7 @@ def _on_a_terminal(args: list[str], cwd: Path, env: dict[str, str] | None = None
     """Run mlgitops with stdout and stderr on a pseudo-terminal; everything it printed."""
     controller, terminal = pty.openpty()
     process = subprocess.Popen(
-        [sys.executable, "-m", "generator.cli", *args],
+        [sys.executable, "-m", "mlgitops.cli", *args],
         cwd=cwd,
         stdin=subprocess.DEVNULL,
         stdout=terminal,
@@ -222,7 +222,7 @@ def test_colour_on_a_terminal_only_and_never_with_no_color(findings: Path) -> No
     assert "\x1b[31m" in coloured  # errors in red
     assert not ANSI.search(_on_a_terminal(["lint", "serving.yaml"], findings, {"NO_COLOR": "1"}))
     piped = subprocess.run(
-        [sys.executable, "-m", "generator.cli", "lint", "serving.yaml"],
+        [sys.executable, "-m", "mlgitops.cli", "lint", "serving.yaml"],
         cwd=findings,
         capture_output=True,
         text=True,
@@ -239,7 +239,7 @@ def test_progress_on_a_terminal_never_piped_or_quiet(tmp_path: Path, monkeypatch
     assert "rendering" in shown
     assert "100%" in shown
     # Piped, --quiet, or below the minimum: nothing.
-    from generator.commands.console import QUIET, Console
+    from mlgitops.commands.console import QUIET, Console
 
     class Terminal:
         def __init__(self, tty: bool = True) -> None:
@@ -286,7 +286,7 @@ def test_completion_scripts_and_what_they_complete(fleet: Path) -> None:
     assert _complete("mlgitops template p", fleet) == ["prod"]
     assert _complete("mlgitops lint --env s", fleet) == ["staging"]
     # Rule ids of the catalog.
-    from generator.policy import load_catalog
+    from mlgitops.policy import load_catalog
 
     gpu_rules = sorted(rule for rule in load_catalog().policies if rule.startswith("gpu-"))
     assert len(gpu_rules) >= 4
@@ -302,7 +302,7 @@ def test_the_console_script_leaves_with_every_exit_code_and_all_its_output(tmp_p
     )
     (tmp_path / "pods.yaml").write_text(pods, encoding="utf-8")
     environment = {key: value for key, value in os.environ.items() if key != "PYTHONUNBUFFERED"}
-    script = "from generator.cli import entry; entry()"
+    script = "from mlgitops.cli import entry; entry()"
 
     def console(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(

@@ -133,8 +133,8 @@ def _as_kustomize_builds(item: Any, namespace: str, common: dict[str, str]) -> d
 @pytest.mark.kubectl
 @pytest.mark.parametrize("environment", ["dev", "staging", "prod"])
 def test_kubectl_kustomize_builds_exactly_the_generators_objects(environment: str) -> None:
-    from generator.fleet.build import build
-    from generator.load.environments import load_environments
+    from mlgitops.fleet.build import build
+    from mlgitops.load.environments import load_environments
 
     [loaded] = load_environments(REPO / "environments", [environment])
     objects = build(loaded).objects

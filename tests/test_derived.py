@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from generator.load.environments import load_environments
-from generator.render.config_maps import config_map_names
-from generator.spec import derived
-from generator.spec.derived import config_map_positions, volumes_by_name
+from mlgitops.load.environments import load_environments
+from mlgitops.render.config_maps import config_map_names
+from mlgitops.spec import derived
+from mlgitops.spec.derived import config_map_positions, volumes_by_name
 from tests.support import REPO
 
 

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from generator.review.comparison import review_change
-from generator.review.promotion import promotions
-from generator.review.summary import as_json, markdown, text
-from generator.spec.paths import Item
-from generator.spec.promotable import is_promotable
+from mlgitops.review.comparison import review_change
+from mlgitops.review.promotion import promotions
+from mlgitops.review.summary import as_json, markdown, text
+from mlgitops.spec.paths import Item
+from mlgitops.spec.promotable import is_promotable
 from tests.support import REPO
 from tests.test_edit_commands import mlgitops, staging_runs_prods_init_container
 

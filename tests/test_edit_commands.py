@@ -23,7 +23,7 @@ SERVE_DIGEST = "sha256:0a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c
 
 def mlgitops(*args: str) -> CliResult:
     """The CLI in-process, in the current folder (schemas stay loaded between runs, which keeps the tests quick)."""
-    from generator.cli import cli
+    from mlgitops.cli import cli
 
     result = CliRunner().invoke(cli, list(args), catch_exceptions=True)
     if result.exception is not None and not isinstance(result.exception, SystemExit):
@@ -52,9 +52,9 @@ def prod_resources_row(fleet: Path) -> str:
     """prod's row of the `mlgitops diff` resource table, from the objects in rendered/prod (unchanged requests)."""
     import yaml
 
-    from generator.kube.footprint import footprint
-    from generator.review.changes import EnvironmentChanges
-    from generator.review.summary import resources_table
+    from mlgitops.kube.footprint import footprint
+    from mlgitops.review.changes import EnvironmentChanges
+    from mlgitops.review.summary import resources_table
 
     objects = [
         doc for path in sorted((fleet / "rendered" / "prod").rglob("*.yaml")) for doc in yaml.safe_load_all(path.read_text())
@@ -331,7 +331,7 @@ def test_only_the_edit_commands_import_ruamel(tmp_path: Path, monkeypatch: pytes
     assert mlgitops("init", ".").exit_code == 0  # a small fleet: the probe's renders stay quick
     assert mlgitops("render").exit_code == 0
     probe = (
-        "import sys\nfrom generator.cli import main\n"
+        "import sys\nfrom mlgitops.cli import main\n"
         "for args in (['--version'], ['render', '--check'], ['lint', 'rendered'],"
         " ['set', 'image', 'serve', ':0.2.0', '--env', 'dev', '--dry-run']):\n"
         "    try:\n        main(args)\n    except SystemExit:\n        pass\n"

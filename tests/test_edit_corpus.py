@@ -22,15 +22,15 @@ from typing import Any
 import pytest
 from syrupy.assertion import SnapshotAssertion
 
-from generator.edit import requests
-from generator.edit.layers import Change
-from generator.edit.promotion import promotion
-from generator.edit.roundtrip import load
-from generator.edit.session import Edit, apply, load_fleet
-from generator.errors import UserError
-from generator.load.source import locate
-from generator.output.file_diff import file_diff
-from generator.spec.paths import Item, changed_leaves, indices
+from mlgitops.edit import requests
+from mlgitops.edit.layers import Change
+from mlgitops.edit.promotion import promotion
+from mlgitops.edit.roundtrip import load
+from mlgitops.edit.session import Edit, apply, load_fleet
+from mlgitops.errors import UserError
+from mlgitops.load.source import locate
+from mlgitops.output.file_diff import file_diff
+from mlgitops.spec.paths import Item, changed_leaves, indices
 from tests.support import REPO
 
 CORPUS = REPO / "tests" / "edit_corpus"

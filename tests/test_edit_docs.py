@@ -9,7 +9,7 @@ import shlex
 import yaml
 from click.testing import CliRunner
 
-from generator.cli import cli
+from mlgitops.cli import cli
 from tests.support import REPO
 from tests.test_workflows import _commands
 

@@ -11,13 +11,13 @@ import re
 
 import pytest
 
-from generator.edit.session import Applied, Edit
-from generator.errors import Location
-from generator.output.edit_report import change_lines, change_records
-from generator.review.promotion import PromotedField, Promotion
-from generator.review.pull_request import EditedValue, pull_request_body
-from generator.review.summary import promotion_lines
-from generator.spec.paths import MISSING, Item
+from mlgitops.edit.session import Applied, Edit
+from mlgitops.errors import Location
+from mlgitops.output.edit_report import change_lines, change_records
+from mlgitops.review.promotion import PromotedField, Promotion
+from mlgitops.review.pull_request import EditedValue, pull_request_body
+from mlgitops.review.summary import promotion_lines
+from mlgitops.spec.paths import MISSING, Item
 from tests.test_inert_output import HOSTILE, RAW_CONTROL, _assert_inert_lines, _strip_code
 
 MARKUP = ("@octocat", "<img", "[link]", "![image]", "evil.example", "\x1b", "##[")
@@ -35,7 +35,7 @@ def _edit(value: str) -> Edit:
 
 @pytest.mark.parametrize("value", HOSTILE, ids=range(len(HOSTILE)))
 def test_change_lines_and_records(value: str) -> None:
-    from generator.output.inert import json_document, terminal
+    from mlgitops.output.inert import json_document, terminal
 
     lines = change_lines(_edit(value))
     assert len(lines) == 2

@@ -8,10 +8,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from generator.edit.layers import Change
-from generator.edit.session import apply, load_fleet
-from generator.spec.paths import Item, get
-from generator.yaml.ambiguity import go_reading
+from mlgitops.edit.layers import Change
+from mlgitops.edit.session import apply, load_fleet
+from mlgitops.spec.paths import Item, get
+from mlgitops.yaml.ambiguity import go_reading
 from tests.support import REPO
 
 TRICKY = [

@@ -7,17 +7,17 @@ from pathlib import Path
 import pytest
 from pydantic import Field
 
-from generator.edit import requests
-from generator.edit.layers import Change, Layer, plan
-from generator.errors import Location, UserError
-from generator.kube.image import parse_image, updated_image
-from generator.load.environments import LoadedEnvironment
-from generator.load.source import SourceNode
-from generator.spec.base import SpecModel
-from generator.spec.environment import Environment
-from generator.spec.integrations import RegisteredModel
-from generator.spec.paths import MISSING, Item, changed_leaves, parse, show
-from generator.spec.promotable import Pattern, patterns, workload_patterns
+from mlgitops.edit import requests
+from mlgitops.edit.layers import Change, Layer, plan
+from mlgitops.errors import Location, UserError
+from mlgitops.kube.image import parse_image, updated_image
+from mlgitops.load.environments import LoadedEnvironment
+from mlgitops.load.source import SourceNode
+from mlgitops.spec.base import SpecModel
+from mlgitops.spec.environment import Environment
+from mlgitops.spec.integrations import RegisteredModel
+from mlgitops.spec.paths import MISSING, Item, changed_leaves, parse, show
+from mlgitops.spec.promotable import Pattern, patterns, workload_patterns
 
 
 class _Container(SpecModel):
@@ -192,7 +192,7 @@ def test_in_base_sets_a_value_nobody_sets_where_the_workload_is_defined() -> Non
 
 
 def test_replica_bounds_go_to_whichever_autoscaler_the_workload_uses(monkeypatch: pytest.MonkeyPatch) -> None:
-    from generator.edit.session import load_fleet
+    from mlgitops.edit.session import load_fleet
     from tests.support import REPO
 
     monkeypatch.chdir(REPO)

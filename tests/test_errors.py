@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from generator.errors import UserError
-from generator.fleet.build import build
-from generator.load.environments import load_environments
+from mlgitops.errors import UserError
+from mlgitops.fleet.build import build
+from mlgitops.load.environments import load_environments
 from tests.support import run_cli, write
 
 ENVIRONMENT = """\

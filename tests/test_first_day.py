@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from generator.errors import UserError
-from generator.fleet.run import render_fleet
-from generator.load.environments import load_environments
-from generator.policy import Finding
+from mlgitops.errors import UserError
+from mlgitops.fleet.run import render_fleet
+from mlgitops.load.environments import load_environments
+from mlgitops.policy import Finding
 from tests.support import run_here, write
 
 BASE = """\

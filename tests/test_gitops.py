@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 import yaml
 
-from generator.errors import UserError
-from generator.fleet.build import EnvironmentOutput, build
-from generator.kube.custom_resources import load_crds
-from generator.load.environments import load_environments
+from mlgitops.errors import UserError
+from mlgitops.fleet.build import EnvironmentOutput, build
+from mlgitops.kube.custom_resources import load_crds
+from mlgitops.load.environments import load_environments
 from tests.support import REPO, kubectl, shared_dir, write
 
 

@@ -19,9 +19,9 @@ from typing import ClassVar
 
 import pytest
 
-from generator.errors import Location
-from generator.load.merge import merge
-from generator.load.source import SourceNode
+from mlgitops.errors import Location
+from mlgitops.load.merge import merge
+from mlgitops.load.source import SourceNode
 from tests.support import REPO, kubectl, run_cli, write
 from tests.test_bad_inputs import MEMORY_GROWTH_MB, POD, run_forked
 
@@ -248,7 +248,7 @@ def test_an_unknown_kubernetes_version_is_a_usage_error(tmp_path: Path) -> None:
 def test_an_interrupt_exits_130_not_1(tmp_path: Path) -> None:
     # Waiting on an endless pipe, as a CI step reading stdin would.
     process = subprocess.Popen(
-        [sys.executable, "-m", "generator.cli", "lint", "-"],
+        [sys.executable, "-m", "mlgitops.cli", "lint", "-"],
         cwd=tmp_path,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
@@ -331,7 +331,7 @@ def test_redaction_hides_secret_values_and_nothing_else(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("length", [0, 1, 99, 100, 101, 5000])
 def test_read_capped_reads_a_file_whole_up_to_the_cap_and_one_byte_past_it(tmp_path: Path, length: int) -> None:
-    from generator.yaml.text import read_capped
+    from mlgitops.yaml.text import read_capped
 
     path = tmp_path / "file.yaml"
     path.write_bytes(bytes(range(48, 58)) * (length // 10) + b"x" * (length % 10))
@@ -346,7 +346,7 @@ def test_read_capped_reads_a_file_whole_up_to_the_cap_and_one_byte_past_it(tmp_p
 def test_read_capped_reads_a_pipe_written_in_pieces_up_to_the_cap(tmp_path: Path, length: int) -> None:
     import threading
 
-    from generator.yaml.text import read_capped
+    from mlgitops.yaml.text import read_capped
 
     pipe = tmp_path / "pipe.yaml"
     os.mkfifo(pipe)

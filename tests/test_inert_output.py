@@ -16,14 +16,14 @@ from pathlib import Path
 
 import pytest
 
-from generator.errors import Location, UserError, UserErrors
-from generator.kube.footprint import Footprint
-from generator.kube.manifest import ObjectRef
-from generator.output import inert
-from generator.output.reporters import REPORTERS
-from generator.policy.model import Finding
-from generator.review.changes import EnvironmentChanges, FieldChange, ObjectChange
-from generator.review.summary import FindingNote, Review, as_json, markdown, text
+from mlgitops.errors import Location, UserError, UserErrors
+from mlgitops.kube.footprint import Footprint
+from mlgitops.kube.manifest import ObjectRef
+from mlgitops.output import inert
+from mlgitops.output.reporters import REPORTERS
+from mlgitops.policy.model import Finding
+from mlgitops.review.changes import EnvironmentChanges, FieldChange, ObjectChange
+from mlgitops.review.summary import FindingNote, Review, as_json, markdown, text
 from tests.support import write
 
 HOSTILE = [
@@ -194,7 +194,7 @@ def test_diff_text_and_json(value: str) -> None:
 
 
 def test_the_error_printer_prints_one_inert_line_per_error(capsys: pytest.CaptureFixture[str]) -> None:
-    from generator.commands.render import fail
+    from mlgitops.commands.render import fail
 
     errors = UserErrors([UserError(f"bad {value}", Location(f"{value}.yaml", 1, 1)) for value in HOSTILE])
     with pytest.raises(SystemExit) as stopped:

@@ -32,7 +32,7 @@ def test_init_then_render_then_check(tmp_path: Path) -> None:
 
 
 def test_init_pins_ci_and_pre_commit_to_the_running_version_installable_before_pypi(tmp_path: Path) -> None:
-    from generator import HOME, __version__
+    from mlgitops import HOME, __version__
 
     assert run_cli("init", "fleet", cwd=tmp_path).exit_code == 0
     fleet = tmp_path / "fleet"
@@ -53,7 +53,7 @@ def test_init_pins_ci_and_pre_commit_to_the_running_version_installable_before_p
 
 
 def test_a_later_version_pins_its_own_tag() -> None:
-    from generator.commands.init import scaffold_files
+    from mlgitops.commands.init import scaffold_files
 
     files = scaffold_files("2.3.4")
     assert "git+https://github.com/mlgitops/mlgitops@v2.3.4" in files[".github/workflows/mlgitops.yml"]

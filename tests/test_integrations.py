@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from generator.errors import UserError
-from generator.fleet.build import EnvironmentOutput, build
-from generator.kube.custom_resources import load_crds
-from generator.load.environments import load_environments
+from mlgitops.errors import UserError
+from mlgitops.fleet.build import EnvironmentOutput, build
+from mlgitops.kube.custom_resources import load_crds
+from mlgitops.load.environments import load_environments
 from tests.support import REPO, run_cli, shared_dir, write
 
 

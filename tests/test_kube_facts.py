@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 import yaml
 
-from generator.kube.accelerators import accelerator, requested, tolerated_by_the_platform, tolerates
-from generator.kube.api_rules import (
+from mlgitops.kube.accelerators import accelerator, requested, tolerated_by_the_platform, tolerates
+from mlgitops.kube.api_rules import (
     cron_schedule_problem,
     job_template_problems,
     object_problems,
@@ -17,8 +17,8 @@ from generator.kube.api_rules import (
     resource_problems,
     time_zone_problem,
 )
-from generator.kube.defaults import defaulted
-from generator.kube.pods import pod_templates, rollout_surge, scaled, volume_claim_templates
+from mlgitops.kube.defaults import defaulted
+from mlgitops.kube.pods import pod_templates, rollout_surge, scaled, volume_claim_templates
 
 
 def _obj(text: str) -> dict[str, Any]:
@@ -348,7 +348,7 @@ def test_render_and_lint_judge_a_schedule_and_time_zone_with_one_rule(schedule: 
     # render refuses a batch workload's fields with the messages lint gives a CronJob's (kube/api_rules.py, croniter, zoneinfo).
     from pydantic import ValidationError
 
-    from generator.spec.batch import Batch
+    from mlgitops.spec.batch import Batch
 
     workload = {"name": "nightly", "kind": "batch", "image": "r.example/x:1", "schedule": schedule, "timeZone": zone}
     try:

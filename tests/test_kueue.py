@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from generator.errors import UserError
-from generator.fleet.build import EnvironmentOutput, build
-from generator.fleet.run import render_fleet
-from generator.load.environments import load_environments
+from mlgitops.errors import UserError
+from mlgitops.fleet.build import EnvironmentOutput, build
+from mlgitops.fleet.run import render_fleet
+from mlgitops.load.environments import load_environments
 from tests.support import write
 
 ENV = """\
@@ -194,8 +194,8 @@ def test_a_job_larger_than_its_queue_quota_is_a_render_finding(tmp_path: Path) -
 
 def test_queues_defined_twice_differently_are_not_judged() -> None:
     # Folders of samples define "cluster-queue" several times with different quotas: no single quota to judge by.
-    from generator.kube.manifest import load_manifests
-    from generator.policy import PolicyContext, evaluate, load_catalog
+    from mlgitops.kube.manifest import load_manifests
+    from mlgitops.policy import PolicyContext, evaluate, load_catalog
 
     queue = """\
 apiVersion: kueue.x-k8s.io/v1beta2

@@ -52,7 +52,7 @@ def test_nothing_below_the_cli_imports_a_command_module() -> None:
         f"{module} imports {target}"
         for module, targets in _graph().items()
         for target in targets
-        if target.startswith("generator.commands") and not module.startswith("generator.commands") and module != "generator.cli"
+        if target.startswith("mlgitops.commands") and not module.startswith("mlgitops.commands") and module != "mlgitops.cli"
     )
     assert upward == []
 

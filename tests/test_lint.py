@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from generator.policy import load_catalog
-from generator.policy.testing import run_catalog_examples
+from mlgitops.policy import load_catalog
+from mlgitops.policy.testing import run_catalog_examples
 from tests.support import run_cli, shared_dir, write
 
 SEED_PAIRS = {
@@ -353,8 +353,8 @@ def test_every_shipped_policy_schema_is_a_valid_json_schema() -> None:
 
 def test_every_shipped_policy_file_fits_the_policy_schema() -> None:
     # Loading the shipped catalog trusts it for speed; this is where it is held to the schema.
-    from generator.kube.schema import problems_of
-    from generator.policy.catalog import policy_files, policy_schema_validator, shipped_catalog
+    from mlgitops.kube.schema import problems_of
+    from mlgitops.policy.catalog import policy_files, policy_schema_validator, shipped_catalog
 
     for path in policy_files(shipped_catalog()):
         document = yaml.safe_load(path.read_text())

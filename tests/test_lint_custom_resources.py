@@ -15,8 +15,8 @@ from tests.test_lint import _findings
 
 def test_policies_reach_pod_templates_inside_pytorchjobs(tmp_path: Path) -> None:
 
-    from generator.fleet.build import build
-    from generator.load.environments import load_environments
+    from mlgitops.fleet.build import build
+    from mlgitops.load.environments import load_environments
 
     write(
         tmp_path / "env" / "dev.yaml",

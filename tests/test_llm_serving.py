@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from generator.errors import UserError
-from generator.fleet.build import EnvironmentOutput, build
-from generator.kube import schema
-from generator.kube.custom_resources import CustomSchemas, load_crds, project_schemas
-from generator.load.environments import load_environments
+from mlgitops.errors import UserError
+from mlgitops.fleet.build import EnvironmentOutput, build
+from mlgitops.kube import schema
+from mlgitops.kube.custom_resources import CustomSchemas, load_crds, project_schemas
+from mlgitops.load.environments import load_environments
 from tests.support import REPO, CliResult, shared_dir, write
 
 
@@ -34,7 +34,7 @@ def _upstream(kind: str) -> CustomSchemas:
 
 def _cli(*args: str, cwd: Path, monkeypatch: pytest.MonkeyPatch) -> CliResult:
     """`mlgitops ARGS` in this process (the command's own code path, without a fresh interpreter's imports)."""
-    from generator.cli import cli
+    from mlgitops.cli import cli
 
     monkeypatch.chdir(cwd)
     result = CliRunner().invoke(cli, list(args), catch_exceptions=False)

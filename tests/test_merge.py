@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from generator.errors import UserError
-from generator.load.environments import load_environments
+from mlgitops.errors import UserError
+from mlgitops.load.environments import load_environments
 from tests.support import write
 
 BASE = """\

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from generator.fleet import parallel
-from generator.fleet.parallel import map_in_two
-from generator.policy import inputs as lint_inputs
+from mlgitops.fleet import parallel
+from mlgitops.fleet.parallel import map_in_two
+from mlgitops.policy import inputs as lint_inputs
 from tests.support import REPO, run_cli, write
 
 PARENT = os.getpid()
@@ -157,8 +157,8 @@ def test_errors_of_environments_rendered_apart_are_reported_together(tmp_path: P
 
 def test_a_fleet_of_environments_is_split_and_a_small_one_is_not(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from benchmarks.fleet import write_fleet
-    from generator.fleet.run import RENDER_IN_TWO_FROM, render_fleet
-    from generator.load.environments import load_environments
+    from mlgitops.fleet.run import RENDER_IN_TWO_FROM, render_fleet
+    from mlgitops.load.environments import load_environments
 
     forks: list[int] = []
     real_fork = os.fork
@@ -179,10 +179,10 @@ def test_a_fleet_of_environments_is_split_and_a_small_one_is_not(tmp_path: Path,
 
 
 def test_policies_are_split_into_two_halves_of_about_equal_work() -> None:
-    from generator.kube.manifest import Manifest
-    from generator.policy.catalog import load_folders, shipped_catalog
-    from generator.policy.engine import BUILT_IN_CHECK_COST, _balanced
-    from generator.policy.model import PolicyContext, SelectionKey, selection_key
+    from mlgitops.kube.manifest import Manifest
+    from mlgitops.policy.catalog import load_folders, shipped_catalog
+    from mlgitops.policy.engine import BUILT_IN_CHECK_COST, _balanced
+    from mlgitops.policy.model import PolicyContext, SelectionKey, selection_key
 
     pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}, "spec": {"containers": [{"name": "c"}]}}
     service = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s"}, "spec": {}}

@@ -7,12 +7,12 @@ from typing import Any
 
 import pytest
 
-from generator.errors import UserError
-from generator.fleet.build import EnvironmentOutput, build
-from generator.fleet.run import render_fleet
-from generator.kube.custom_resources import load_crds
-from generator.load.environments import load_environments
-from generator.policy import Finding
+from mlgitops.errors import UserError
+from mlgitops.fleet.build import EnvironmentOutput, build
+from mlgitops.fleet.run import render_fleet
+from mlgitops.kube.custom_resources import load_crds
+from mlgitops.load.environments import load_environments
+from mlgitops.policy import Finding
 from tests.support import shared_dir, write
 
 HEADER = 'namespace: ml\nkubernetesVersion: "1.32"\n'

@@ -12,10 +12,10 @@ from decimal import Decimal
 from pathlib import Path
 
 from benchmarks.fleet import write_fleet
-from generator.kube.footprint import Footprint
-from generator.review.changes import EnvironmentChanges, FieldChange, ObjectChange
-from generator.review.comment_size import COMMENT_LIMIT, comment_length
-from generator.review.summary import FindingNote, Review, markdown
+from mlgitops.kube.footprint import Footprint
+from mlgitops.review.changes import EnvironmentChanges, FieldChange, ObjectChange
+from mlgitops.review.comment_size import COMMENT_LIMIT, comment_length
+from mlgitops.review.summary import FindingNote, Review, markdown
 from tests.support import run_cli
 
 WORKLOADS = 1000
@@ -108,7 +108,7 @@ def test_the_limit_holds_at_any_limit() -> None:
 
 
 def test_the_description_of_an_edit_pull_request_fits_too() -> None:
-    from generator.review.pull_request import EditedValue, pull_request_body
+    from mlgitops.review.pull_request import EditedValue, pull_request_body
 
     review = _review(objects=3000, findings=0, diff_lines=5000)
     values = [

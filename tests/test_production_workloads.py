@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from generator.errors import UserError
-from generator.fleet.build import EnvironmentOutput, build
-from generator.kube.custom_resources import load_crds, project_schemas, strict_schema
-from generator.load.environments import load_environments
+from mlgitops.errors import UserError
+from mlgitops.fleet.build import EnvironmentOutput, build
+from mlgitops.kube.custom_resources import load_crds, project_schemas, strict_schema
+from mlgitops.load.environments import load_environments
 from tests.support import REPO, shared_dir, write
 
 
@@ -188,7 +188,7 @@ def test_rendered_custom_resources_validate_against_the_upstream_crds(outputs: d
 def test_every_custom_resource_the_fleet_renders_is_checked_against_its_upstream_crd(
     outputs: dict[str, EnvironmentOutput],
 ) -> None:
-    from generator.kube.schema import has_schema
+    from mlgitops.kube.schema import has_schema
 
     custom = {
         item.kind for output in outputs.values() for item in output.objects if not has_schema(item.obj, output.kubernetes_version)
@@ -355,8 +355,8 @@ def test_a_server_on_a_read_write_once_claim_is_recreated_not_rolled(tmp_path: P
     [loaded] = load_environments(tmp_path)
     output = build(loaded)
     assert _one(output, "Deployment")["spec"]["strategy"] == {"type": "Recreate"}
-    from generator.fleet.run import environment_findings
-    from generator.policy import load_catalog
+    from mlgitops.fleet.run import environment_findings
+    from mlgitops.policy import load_catalog
 
     findings = environment_findings(loaded, output, tmp_path / "rendered", load_catalog())
     assert [f for f in findings if f.rule == "pvc-rwo-shared"] == []

@@ -15,11 +15,11 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from generator.fleet.build import build
-from generator.kube.manifest import Manifest
-from generator.load.environments import load_environments
-from generator.policy import PolicyContext, evaluate, fails, load_catalog
-from generator.spec.placement import pool_facts
+from mlgitops.fleet.build import build
+from mlgitops.kube.manifest import Manifest
+from mlgitops.load.environments import load_environments
+from mlgitops.policy import PolicyContext, evaluate, fails, load_catalog
+from mlgitops.spec.placement import pool_facts
 from tests.support import REPO, kubectl, run_cli
 
 POOLS = [
@@ -115,7 +115,7 @@ def test_a_sample_of_valid_specs_builds_with_kubectl_kustomize(spec: dict[str, A
 
 
 def _run_in_process(args: list[str], cwd: Path) -> tuple[int, str]:
-    from generator.cli import main
+    from mlgitops.cli import main
 
     stderr = io.StringIO()
     previous = Path.cwd()

@@ -12,8 +12,8 @@ import jsonschema
 import pytest
 import yaml
 
-from generator import HOME, __version__
-from generator.commands.init import install_requirement, scaffold_files
+from mlgitops import HOME, __version__
+from mlgitops.commands.init import install_requirement, scaffold_files
 from tests.support import REPO
 
 README = (REPO / "README.md").read_text(encoding="utf-8")
@@ -136,7 +136,7 @@ def test_every_readme_yaml_example_is_accepted(line: int, text: str, tmp_path: P
     elif kind == "workload-fields":
         assert _errors(item_validator, {"name": "example", "kind": "serving", **document}) == []
     elif kind == "config":
-        from generator.policy import load_config
+        from mlgitops.policy import load_config
 
         (tmp_path / ".mlgitops.yaml").write_text(text, encoding="utf-8")
         (tmp_path / "ops" / "policies").mkdir(parents=True)

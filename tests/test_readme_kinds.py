@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from generator.fleet.build import build
-from generator.load.environments import load_environments
+from mlgitops.fleet.build import build
+from mlgitops.load.environments import load_environments
 from tests.support import REPO, kubectl, run_here, write
 
 CLUSTER = """\

@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 import os
 import re
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -21,7 +22,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from generator import HOME, __version__
+from mlgitops import HOME, __version__
 from tests.support import REPO
 
 if sys.version_info >= (3, 11):
@@ -47,7 +48,7 @@ def test_the_licence_is_the_full_apache_2_text_and_the_metadata_says_so() -> Non
 def test_metadata_has_urls_classifiers_and_one_version() -> None:
     project = PYPROJECT["project"]
     assert project["dynamic"] == ["version"]
-    assert PYPROJECT["tool"]["setuptools"]["dynamic"]["version"] == {"attr": "generator.__version__"}
+    assert PYPROJECT["tool"]["setuptools"]["dynamic"]["version"] == {"attr": "mlgitops.__version__"}
     urls = project["urls"]
     assert {"Homepage", "Repository", "Issues", "Documentation", "Changelog"} <= set(urls)
     assert all(url.startswith(HOME) for url in urls.values())
@@ -87,7 +88,7 @@ def test_one_project_home_everywhere() -> None:
 
 def _third_party_imports() -> dict[str, set[str]]:
     """Top-level module → the package files that import it (at the top or lazily), stdlib and our own left out."""
-    ours = {"generator", "mlgitops_policies"}
+    ours = {"mlgitops", "mlgitops_policies"}
     found: dict[str, set[str]] = {}
     for path in sorted((REPO / "generator").rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
@@ -140,10 +141,10 @@ def test_no_module_on_a_command_path_imports_a_posix_only_module(tmp_path: Path)
         "import importlib, pkgutil, sys\n"
         "for name in ('fcntl', 'termios', 'pwd', 'grp', 'resource'):\n"
         "    sys.modules[name] = None\n"
-        "import generator\n"
-        "for module in pkgutil.walk_packages(generator.__path__, 'generator.'):\n"
+        "import mlgitops\n"
+        "for module in pkgutil.walk_packages(mlgitops.__path__, 'mlgitops.'):\n"
         "    importlib.import_module(module.name)\n"
-        "from generator.cli import main\n"
+        "from mlgitops.cli import main\n"
         "sys.argv = ['mlgitops', 'render', '-q']\n"
         "main()\n"
     )
@@ -168,8 +169,12 @@ def test_no_module_on_a_command_path_imports_a_posix_only_module(tmp_path: Path)
 def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The sdist, and the wheel built from the sdist (as `python -m build` does), of this tree."""
     out = tmp_path_factory.mktemp("dist")
+    # Built from a copy: two test workers building in the checkout at once race on its egg-info folder.
+    tree = tmp_path_factory.mktemp("tree") / "mlgitops"
+    leftovers = shutil.ignore_patterns(".git", ".venv", "build", "dist", "*.egg-info", "__pycache__", ".*_cache", ".hypothesis")
+    shutil.copytree(REPO, tree, ignore=leftovers, symlinks=True)
     done = subprocess.run(
-        [sys.executable, "-m", "build", "--no-isolation", "--outdir", str(out), str(REPO)],
+        [sys.executable, "-m", "build", "--no-isolation", "--outdir", str(out), str(tree)],
         capture_output=True,
         text=True,
         check=False,
@@ -214,7 +219,9 @@ def test_the_wheel_installs_in_a_fresh_venv_and_runs_outside_the_checkout(dist: 
         names = set(archive.namelist())
     assert f"mlgitops-{__version__}.dist-info/licenses/LICENSE" in names
     assert "mlgitops_policies/gpu-limits.yaml" in names
-    assert "generator/scaffold/pre-commit-config.yaml" in names
+    assert "mlgitops/scaffold/pre-commit-config.yaml" in names
+    # The import name is mlgitops: no top-level `generator` package for another distribution to clash with.
+    assert not any(name.startswith("generator/") for name in names)
     venv = tmp_path / "venv"
     # A venv with its own pip (ensurepip needs no network): the test run's environment may have none (uv).
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300, capture_output=True)

@@ -10,12 +10,12 @@ import pytest
 import yaml
 from syrupy.assertion import SnapshotAssertion
 
-from generator.fleet.build import EnvironmentOutput, build
-from generator.kube.cluster import is_gpu_resource
-from generator.load.environments import load_environments
-from generator.output.ownership import with_marker
-from generator.render import render_environment
-from generator.spec import (
+from mlgitops.fleet.build import EnvironmentOutput, build
+from mlgitops.kube.cluster import is_gpu_resource
+from mlgitops.load.environments import load_environments
+from mlgitops.output.ownership import with_marker
+from mlgitops.render import render_environment
+from mlgitops.spec import (
     Allocatable,
     ClusterProfile,
     CpuMetric,
@@ -204,7 +204,7 @@ def test_a_changed_pod_template_changes_the_job_name_and_an_unchanged_one_does_n
 
 
 def test_python_api_reports_semantic_problems_with_the_field_path() -> None:
-    from generator.errors import UserError
+    from mlgitops.errors import UserError
 
     with pytest.raises(UserError) as raised:
         render_environment(_api_environment(gpu=9), "research")
@@ -225,7 +225,7 @@ def test_gpu_workload_without_any_cluster_profile_tolerates_the_usual_nvidia_tai
 def test_committed_editor_schema_is_current(repo_root: Path) -> None:
     import json
 
-    from generator.spec.editor_schema import environment_file_schema
+    from mlgitops.spec.editor_schema import environment_file_schema
 
     committed = json.loads((repo_root / "environments" / "environment.schema.json").read_text())
     assert committed == environment_file_schema()
@@ -239,7 +239,7 @@ AMBIGUOUS_TEXT = ["n", "Y", "1e-4", "3e5", "0o17", ".5", "1_000", "-.inf", ".NaN
 
 
 def test_text_that_other_yaml_readers_take_for_numbers_is_quoted(tmp_path: Path) -> None:
-    from generator.yaml.writer import dump_object
+    from mlgitops.yaml.writer import dump_object
 
     for value in AMBIGUOUS_TEXT:
         assert f"note: '{value}'" in dump_object({"note": value}) or f'note: "{value}"' in dump_object({"note": value}), value

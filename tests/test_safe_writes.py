@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from generator.output import tree
+from mlgitops.output import tree
 from tests.support import REPO, run_cli
 from tests.test_bad_inputs import run_forked
 
@@ -51,7 +51,7 @@ def test_an_interrupted_render_leaves_the_previous_tree_intact(fleet: Path, monk
 def test_a_killed_render_process_leaves_a_whole_tree(fleet: Path) -> None:
     (fleet / "rendered" / "dev").rename(fleet / "dev-before")
     # A render killed at once: whatever it managed, every environment folder is either whole or absent.
-    process = subprocess.Popen([sys.executable, "-m", "generator.cli", "render"], cwd=fleet)
+    process = subprocess.Popen([sys.executable, "-m", "mlgitops.cli", "render"], cwd=fleet)
     process.kill()
     process.wait()
     for folder in (fleet / "rendered").iterdir():
@@ -72,7 +72,7 @@ def test_concurrent_renders_never_mix_their_files(fleet: Path) -> None:
         if path.suffix == ".yaml":
             text = text.replace("team: ml-vision", "team: ml-speech")
         (other / path.name).write_text(text)
-    command = [sys.executable, "-m", "generator.cli", "render"]
+    command = [sys.executable, "-m", "mlgitops.cli", "render"]
     first = subprocess.Popen(command, cwd=fleet, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     second = subprocess.Popen(
         [*command, "--environments-dir", "other-environments"], cwd=fleet, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
@@ -297,7 +297,7 @@ def test_the_lock_is_exclusive_cross_platform_and_leaves_no_file_in_the_reposito
     import subprocess
     import sys
 
-    from generator.output.tree import lock_path, locked
+    from mlgitops.output.tree import lock_path, locked
 
     root = fleet / "rendered"
     assert not lock_path(root).is_relative_to(fleet)

@@ -18,8 +18,8 @@ from typing import Any
 import jsonschema
 import pytest
 
-from generator import HOME, __version__
-from generator.output import inert
+from mlgitops import HOME, __version__
+from mlgitops.output import inert
 from tests.support import REPO, run_cli, shared_dir, write
 
 DEPLOYMENT = "rendered/prod/deployment-resnet-serve.yaml"
@@ -54,8 +54,8 @@ def _validate(log: dict[str, Any]) -> None:
 
 
 def _expected_source() -> tuple[str, int, int]:
-    from generator.load.environments import load_environments
-    from generator.render import render_environment
+    from mlgitops.load.environments import load_environments
+    from mlgitops.render import render_environment
 
     (prod,) = load_environments(REPO / "environments", ("prod",))
     for item in render_environment(prod.spec, prod.name, prod.tree):
@@ -101,7 +101,7 @@ def test_a_rendered_object_is_reported_at_its_environment_file_line(repository: 
 
 
 def test_rules_carry_help_tags_and_security_severity() -> None:
-    from generator.policy import load_catalog
+    from mlgitops.policy import load_catalog
 
     catalog = load_catalog()
     log = _sarif(REPO, "rendered", expect=0)
@@ -179,7 +179,7 @@ def test_stdin_gets_no_invented_uri_and_a_file_outside_the_repository_an_absolut
 ) -> None:
     manifest = (REPO / "tests" / "policy" / "multi_document" / "serving.yaml").read_text()
     done = subprocess.run(
-        [sys.executable, "-m", "generator.cli", "lint", "-", "-o", "sarif"],
+        [sys.executable, "-m", "mlgitops.cli", "lint", "-", "-o", "sarif"],
         input=manifest,
         cwd=repository,
         capture_output=True,
@@ -205,8 +205,8 @@ def test_stdin_gets_no_invented_uri_and_a_file_outside_the_repository_an_absolut
 
 
 def test_a_repositorys_own_policy_text_is_inert_in_rule_help() -> None:
-    from generator.output.sarif import RunFacts, sarif_log
-    from generator.policy.model import Example, Policy
+    from mlgitops.output.sarif import RunFacts, sarif_log
+    from mlgitops.policy.model import Example, Policy
 
     hostile = "see [docs](https://evil.example) <img src=x onerror=alert(1)> @octocat\n::error::forged **loud**"
     policy = Policy(

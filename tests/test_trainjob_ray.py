@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from generator.errors import UserError
-from generator.fleet.build import EnvironmentOutput, build
-from generator.kube.footprint import footprint
-from generator.load.environments import load_environments
+from mlgitops.errors import UserError
+from mlgitops.fleet.build import EnvironmentOutput, build
+from mlgitops.kube.footprint import footprint
+from mlgitops.load.environments import load_environments
 from tests.support import write
 
 CLUSTER = """\
@@ -379,8 +379,8 @@ spec:
 
 
 def test_the_catalogs_pod_rules_reach_trainjob_trainers_and_ray_groups() -> None:
-    from generator.kube.manifest import load_manifests
-    from generator.policy import PolicyContext, evaluate, load_catalog
+    from mlgitops.kube.manifest import load_manifests
+    from mlgitops.policy import PolicyContext, evaluate, load_catalog
 
     findings = evaluate(load_manifests(HAND_WRITTEN, "jobs.yaml"), load_catalog(), PolicyContext())
     found = {(f.rule, f.object_ref.kind, f.location.line) for f in findings}
@@ -409,7 +409,7 @@ def test_the_catalogs_pod_rules_reach_trainjob_trainers_and_ray_groups() -> None
 
 
 def test_a_worker_group_telling_ray_more_gpus_than_it_has_is_a_render_finding(tmp_path: Path) -> None:
-    from generator.fleet.run import render_fleet
+    from mlgitops.fleet.run import render_fleet
 
     told = RAYJOB.replace(
         '        resources: {cpu: "16", memory: 120Gi, gpu: 1}\n',

@@ -6,8 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from generator.kube.names import dns1035_label_problem, dns1123_label_problem
-from generator.kube.quantity import QuantityError, format_bytes, format_cpu, parse_quantity
+from mlgitops.kube.names import dns1035_label_problem, dns1123_label_problem
+from mlgitops.kube.quantity import QuantityError, format_bytes, format_cpu, parse_quantity
 
 
 @pytest.mark.parametrize(

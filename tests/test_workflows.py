@@ -14,7 +14,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from generator.cli import cli
+from mlgitops.cli import cli
 from tests.support import REPO
 
 FILES = [
@@ -66,7 +66,7 @@ def test_file_is_yaml_and_every_mlgitops_call_parses(name: str) -> None:
 
 def test_pr_workflow_updates_one_marked_comment() -> None:
     workflow = (REPO / ".github" / "workflows" / "pr.yml").read_text()
-    from generator.review.summary import COMMENT_MARKER
+    from mlgitops.review.summary import COMMENT_MARKER
 
     assert COMMENT_MARKER in workflow
     assert "updateComment" in workflow and "createComment" in workflow  # noqa: PT018
@@ -165,7 +165,7 @@ def _vendored_schema(name: str) -> dict[str, object]:
 
 
 def _scaffold_workflow() -> str:
-    from generator.commands.init import scaffold_files
+    from mlgitops.commands.init import scaffold_files
 
     return scaffold_files()[".github/workflows/mlgitops.yml"]
 

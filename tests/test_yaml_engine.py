@@ -19,13 +19,13 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from generator.errors import UserError
-from generator.yaml import fast_reader
-from generator.yaml.ambiguity import disagree
-from generator.yaml.emitter import BlockEmitter, Unsupported
-from generator.yaml.engine import ENGINE_VARIABLE, fast_engine
-from generator.yaml.reader import AmbiguousText, iter_documents, load_documents
-from generator.yaml.writer import _Dumper, dump_object, pyyaml_body
+from mlgitops.errors import UserError
+from mlgitops.yaml import fast_reader
+from mlgitops.yaml.ambiguity import disagree
+from mlgitops.yaml.emitter import BlockEmitter, Unsupported
+from mlgitops.yaml.engine import ENGINE_VARIABLE, fast_engine
+from mlgitops.yaml.reader import AmbiguousText, iter_documents, load_documents
+from mlgitops.yaml.writer import _Dumper, dump_object, pyyaml_body
 from tests.support import REPO, run_cli, shared_dir
 from tests.test_yaml_reader import TRICKY_SCALARS, plain_objects, typed
 

@@ -15,8 +15,8 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from generator.errors import UserError
-from generator.yaml.reader import AmbiguousText, iter_documents, load_documents
+from mlgitops.errors import UserError
+from mlgitops.yaml.reader import AmbiguousText, iter_documents, load_documents
 from tests.support import REPO
 
 
@@ -174,7 +174,7 @@ def test_plain_text_that_go_reads_as_numbers_or_booleans_is_noted_with_its_path(
 
 
 def test_list_items_carry_their_own_paths() -> None:
-    from generator.kube.manifest import load_manifests
+    from mlgitops.kube.manifest import load_manifests
 
     text = "apiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: ConfigMap, metadata: {name: a}, data: {k: n}}\n"
     [config] = load_manifests(text, "t.yaml")
@@ -200,7 +200,7 @@ def _int64_only(value: Any) -> bool:
 def test_what_mlgitops_writes_every_reader_reads_as_written(value: Any) -> None:
     from hypothesis import assume
 
-    from generator.yaml.writer import dump_object
+    from mlgitops.yaml.writer import dump_object
 
     assume(_int64_only(value))
     text = dump_object({"apiVersion": "v1", "kind": "ConfigMap", "data": value})
@@ -224,7 +224,7 @@ def test_what_mlgitops_writes_every_reader_reads_as_written(value: Any) -> None:
     ],
 )
 def test_every_plain_scalar_is_judged_by_three_readers(text: str, pyyaml: str, kubectl: str, kustomize: str) -> None:
-    from generator.yaml.ambiguity import disagree, readings
+    from mlgitops.yaml.ambiguity import disagree, readings
 
     assert [reading.describe() for reading in readings(text)] == [pyyaml, kubectl, kustomize]
     assert disagree(text) is (len({pyyaml, kubectl, kustomize}) > 1)

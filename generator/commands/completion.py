@@ -42,8 +42,8 @@ def complete_environments(context: click.Context, _: click.Parameter, incomplete
 
 def complete_rules(context: click.Context, _: click.Parameter, incomplete: str) -> list[CompletionItem]:
     """Rule ids of the catalog this repository uses (shipped rules, .mlgitops.yaml and --policies folders)."""
-    from generator.errors import UserError
-    from generator.policy import load_catalog, load_config
+    from mlgitops.errors import UserError
+    from mlgitops.policy import load_catalog, load_config
 
     try:
         config = load_config(Path.cwd(), context.params.get("config_file"))

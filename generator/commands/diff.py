@@ -9,10 +9,10 @@ from pathlib import Path
 
 import click
 
-from generator.commands.console import console
-from generator.commands.options import environments_dir_option, output_format_option
-from generator.commands.render import fail
-from generator.errors import UserError
+from mlgitops.commands.console import console
+from mlgitops.commands.options import environments_dir_option, output_format_option
+from mlgitops.commands.render import fail
+from mlgitops.errors import UserError
 
 
 @click.command()
@@ -28,8 +28,8 @@ def diff(base_ref: str | None, output_format: str, fail_on_new: bool, environmen
     Reports objects added, removed and changed (with the fields that changed), the total CPU,
     memory and GPUs requested before and after, and policy findings the change adds or fixes.
     """
-    from generator.review.comparison import review_change
-    from generator.review.summary import Review, as_json, markdown, text
+    from mlgitops.review.comparison import review_change
+    from mlgitops.review.summary import Review, as_json, markdown, text
 
     out = console()
     started = time.perf_counter()

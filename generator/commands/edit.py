@@ -8,9 +8,9 @@ from typing import Any
 
 import click
 
-from generator.commands.completion import complete_environments
-from generator.commands.edit_run import EditOptions, run_edit
-from generator.commands.options import environments_dir_option, output_dir_option, output_format_option, policies_option
+from mlgitops.commands.completion import complete_environments
+from mlgitops.commands.edit_run import EditOptions, run_edit
+from mlgitops.commands.options import environments_dir_option, output_dir_option, output_format_option, policies_option
 
 
 def _edit_options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -73,7 +73,7 @@ def set_command() -> None:
 @_edit_options
 def set_image(workload: str, image: str, environment: str, container: str | None, in_base: bool, **options: Any) -> None:
     """Set WORKLOAD's image: IMAGE[@DIGEST] in full, or only :TAG or @DIGEST of the current image."""
-    from generator.edit.requests import image_changes
+    from mlgitops.edit.requests import image_changes
 
     run_edit(
         EditOptions(title=f"Set the image of {workload} in {environment}", environment=environment, in_base=in_base, **options),
@@ -89,7 +89,7 @@ def set_image(workload: str, image: str, environment: str, container: str | None
 @_edit_options
 def set_model(workload: str, version_or_alias: str, environment: str, in_base: bool, **options: Any) -> None:
     """Serve registered-model VERSION (digits) or ALIAS with WORKLOAD; the other of the two is dropped."""
-    from generator.edit.requests import model_changes
+    from mlgitops.edit.requests import model_changes
 
     run_edit(
         EditOptions(title=f"Set the model of {workload} in {environment}", environment=environment, in_base=in_base, **options),
@@ -114,7 +114,7 @@ def set_replicas(
     workload: str, count: int | None, minimum: int | None, maximum: int | None, environment: str, in_base: bool, **options: Any
 ) -> None:
     """Set WORKLOAD's fixed replica COUNT, or its autoscaler's --min/--max."""
-    from generator.edit.requests import replica_changes
+    from mlgitops.edit.requests import replica_changes
 
     if (count is None) == (minimum is None and maximum is None):
         raise click.UsageError("give a replica COUNT, or --min/--max for a workload that autoscales (not both)")
@@ -134,7 +134,7 @@ def set_replicas(
 @_edit_options
 def set_resources(workload: str, assignments: tuple[str, ...], environment: str, in_base: bool, **options: Any) -> None:
     """Set WORKLOAD's resources: cpu=4 memory=16Gi gpu=2 limits.cpu=8 ... (KEY= removes a key)."""
-    from generator.edit.requests import resource_changes
+    from mlgitops.edit.requests import resource_changes
 
     run_edit(
         EditOptions(
@@ -172,13 +172,13 @@ def promote(source: str, target: str, workloads: tuple[str, ...], fields: tuple[
     Edits the target environment's own file only, prints what changed and re-renders it.
     Exit codes: 0 ok (also when nothing differs), 1 error findings (nothing written), 2 bad input.
     """
-    from generator.edit.promotion import promotion
+    from mlgitops.edit.promotion import promotion
 
     if source == target:
         raise click.UsageError("--from and --to name the same environment")
 
     def changes(fleet: dict[str, Any]) -> tuple[list[Any], list[str]]:
-        from generator.policy.config import load_config
+        from mlgitops.policy.config import load_config
 
         config = load_config(options["environments_dir"])
         given_by = "--field" if fields else f"{config.file}: promote.fields:"

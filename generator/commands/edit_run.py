@@ -10,14 +10,14 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from generator.commands.render import fail, stop_on_findings
-from generator.errors import UserError
-from generator.output import inert
-from generator.output.inert import terminal, terminal_lines
+from mlgitops.commands.render import fail, stop_on_findings
+from mlgitops.errors import UserError
+from mlgitops.output import inert
+from mlgitops.output.inert import terminal, terminal_lines
 
 if TYPE_CHECKING:
-    from generator.edit.session import Edit
-    from generator.fleet.rerender import Rerendered
+    from mlgitops.edit.session import Edit
+    from mlgitops.fleet.rerender import Rerendered
 
 ChangeBuilder = Callable[[dict[str, Any]], tuple[list[Any], list[str]]]
 """Loaded environments by name → (changes to the target environment, notes on what was left out)."""
@@ -42,7 +42,7 @@ class EditOptions:
 
 def _check_names(options: EditOptions, known: list[str]) -> None:
     """Unknown environments name the file that would define them, and the closest existing one."""
-    from generator.edit.requests import some
+    from mlgitops.edit.requests import some
 
     for flag, name in (("--from", options.source), ("--to" if options.source else "--env", options.environment)):
         if name is None or name in known:
@@ -56,8 +56,8 @@ def _check_names(options: EditOptions, known: list[str]) -> None:
 
 def run_edit(options: EditOptions, build: ChangeBuilder) -> None:
     """Edit, render, then print the diff (--dry-run) or write; report in text or JSON; exit 2 on bad input."""
-    from generator.edit.session import apply, load_fleet
-    from generator.output.edit_report import edit_diff
+    from mlgitops.edit.session import apply, load_fleet
+    from mlgitops.output.edit_report import edit_diff
 
     try:
         fleet = load_fleet(options.environments_dir)
@@ -66,7 +66,7 @@ def run_edit(options: EditOptions, build: ChangeBuilder) -> None:
         edit = apply(options.environments_dir, options.environment, changes, in_base=options.in_base, fleet=fleet)
         rendered = None
         if edit.affected and (not options.no_render or options.pr_body is not None):
-            from generator.fleet.rerender import rerender
+            from mlgitops.fleet.rerender import rerender
 
             rendered = rerender(
                 edit.before,
@@ -86,13 +86,13 @@ def run_edit(options: EditOptions, build: ChangeBuilder) -> None:
                 click.echo(terminal_lines(diff.replace("\r\n", "\n")), nl=False)
         else:
             if rendered is not None and not options.no_render:
-                from generator.output import tree
+                from mlgitops.output import tree
 
                 tree.check_output_root(options.output_dir)  # before the first file is written
             body = _pr_body(options, edit, rendered, notes)  # and the description's place too
             _write(edit, rendered if not options.no_render else None, options.output_dir)
             if body is not None:
-                from generator.output.safe_write import replace_file
+                from mlgitops.output.safe_write import replace_file
 
                 replace_file(body[0], body[1])
     except UserError as error:
@@ -112,9 +112,9 @@ def _pr_body(options: EditOptions, edit: Edit, rendered: Rerendered | None, note
         return None
     import os
 
-    from generator.output.safe_write import check_replaceable
-    from generator.paths import shown_path
-    from generator.review.pull_request import edit_body
+    from mlgitops.output.safe_write import check_replaceable
+    from mlgitops.paths import shown_path
+    from mlgitops.review.pull_request import edit_body
 
     # The operator named this file: a linked folder on its way (macOS's /tmp) is theirs to choose.
     path = options.pr_body.parent.resolve() / options.pr_body.name
@@ -126,8 +126,8 @@ def _pr_body(options: EditOptions, edit: Edit, rendered: Rerendered | None, note
 
 
 def _write(edit: Edit, rendered: Rerendered | None, output_dir: Path) -> None:
-    from generator.output import tree
-    from generator.output.safe_write import check_replaceable, replace_file
+    from mlgitops.output import tree
+    from mlgitops.output.safe_write import check_replaceable, replace_file
 
     for path in edit.texts:
         check_replaceable(path)  # every file before the first is written
@@ -139,7 +139,7 @@ def _write(edit: Edit, rendered: Rerendered | None, output_dir: Path) -> None:
 
 
 def _text(options: EditOptions, edit: Edit, rendered: Rerendered | None) -> None:
-    from generator.output.edit_report import change_lines
+    from mlgitops.output.edit_report import change_lines
 
     if not edit.applied:
         other = f" already runs what {options.source} runs" if options.source else " already has that value"
@@ -159,8 +159,8 @@ def _text(options: EditOptions, edit: Edit, rendered: Rerendered | None) -> None
 
 
 def _json(options: EditOptions, edit: Edit, rendered: Rerendered | None, notes: list[str], diff: str) -> str:
-    from generator.output.edit_report import change_records
-    from generator.paths import shown_path
+    from mlgitops.output.edit_report import change_records
+    from mlgitops.paths import shown_path
 
     document: dict[str, Any] = {
         "command": "promote" if options.source else "set",

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import click
 
-from generator import HOME, __version__
-from generator.commands.console import console
-from generator.commands.render import fail
-from generator.errors import UserError
-from generator.output.inert import terminal
+from mlgitops import HOME, __version__
+from mlgitops.commands.console import console
+from mlgitops.commands.render import fail
+from mlgitops.errors import UserError
+from mlgitops.output.inert import terminal
 
 
 def install_requirement(version: str = __version__) -> str:
@@ -23,9 +23,9 @@ def install_requirement(version: str = __version__) -> str:
 
 def scaffold_files(version: str = __version__) -> dict[str, str]:
     """Repository path → content of every file `init` writes; CI and pre-commit pinned to ``version``."""
-    from generator.spec.editor_schema import environment_file_schema
+    from mlgitops.spec.editor_schema import environment_file_schema
 
-    package = resources.files("generator.scaffold")
+    package = resources.files("mlgitops.scaffold")
     files = {
         f"environments/{name}": package.joinpath("environments").joinpath(name).read_text(encoding="utf-8")
         for name in ("base.yaml", "dev.yaml", "staging.yaml", "prod.yaml")
@@ -55,7 +55,7 @@ def init(directory: Path) -> None:
     The workflow and the pre-commit config use this version of mlgitops, installed from its git tag.
     Existing files are never overwritten: if any of them exists, nothing is written.
     """
-    from generator.output.safe_write import create_file, refuse_links_on_the_way
+    from mlgitops.output.safe_write import create_file, refuse_links_on_the_way
 
     try:
         files = scaffold_files()

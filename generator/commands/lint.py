@@ -8,13 +8,13 @@ from pathlib import Path
 
 import click
 
-from generator.commands.completion import complete_rules
-from generator.commands.console import console
-from generator.commands.options import config_option, environment_option, output_format_option, policies_option
-from generator.commands.render import EXIT_BAD_INPUT, fail
-from generator.errors import UserError, UserErrors
-from generator.output.inert import terminal, terminal_lines
-from generator.policy.catalog import Catalog
+from mlgitops.commands.completion import complete_rules
+from mlgitops.commands.console import console
+from mlgitops.commands.options import config_option, environment_option, output_format_option, policies_option
+from mlgitops.commands.render import EXIT_BAD_INPUT, fail
+from mlgitops.errors import UserError, UserErrors
+from mlgitops.output.inert import terminal, terminal_lines
+from mlgitops.policy.catalog import Catalog
 
 EXIT_FINDINGS = 1
 # From this many objects checking them takes a second or more: worth a progress line (one step per rule).
@@ -22,7 +22,7 @@ PROGRESS_FROM_OBJECTS = 3000
 
 
 def _catalog(policies: tuple[Path, ...], config_file: Path | None, start: Path) -> Catalog:
-    from generator.policy import load_catalog, load_config
+    from mlgitops.policy import load_catalog, load_config
 
     config = load_config(start, config_file)
     return load_catalog(list(policies), config)
@@ -32,7 +32,7 @@ def _kubernetes_version(ctx: click.Context, param: click.Parameter, value: str) 
     """A Kubernetes minor version the installed schemas cover: anything else is a usage error (exit 2)."""
     import re
 
-    from generator.kube.schema import schema_version
+    from mlgitops.kube.schema import schema_version
 
     if not re.fullmatch(r"v?1\.[0-9]{1,3}(\.[0-9]{1,3})?", value):
         raise click.BadParameter(f"{value!r} is not a Kubernetes version such as 1.32")
@@ -95,11 +95,11 @@ def lint(
 
     Exit codes: 0 clean, 1 findings at or above --fail-on, 2 unreadable input or usage.
     """
-    from generator.kube.custom_resources import load_crds, project_schemas
-    from generator.output.reporters import report, summary
-    from generator.output.sarif import RunFacts
-    from generator.policy import PolicyContext, evaluate, fails
-    from generator.policy.inputs import collect
+    from mlgitops.kube.custom_resources import load_crds, project_schemas
+    from mlgitops.output.reporters import report, summary
+    from mlgitops.output.sarif import RunFacts
+    from mlgitops.policy import PolicyContext, evaluate, fails
+    from mlgitops.policy.inputs import collect
 
     out = console()
     facts = RunFacts.here()
@@ -133,7 +133,7 @@ def lint(
     exit_code = EXIT_BAD_INPUT if unread else EXIT_FINDINGS if fails(findings, fail_on) else 0
     if output_format == "sarif":
         # Code scanning reports a rendered object's finding at the environment-file line a reviewer edits.
-        from generator.fleet.sources import with_environment_sources
+        from mlgitops.fleet.sources import with_environment_sources
 
         roots = [facts.repository_root or facts.working_directory, facts.working_directory]
         findings = with_environment_sources(findings, found.manifests, roots)
@@ -175,8 +175,8 @@ def list_policies(policy_dirs: tuple[Path, ...], config_file: Path | None) -> No
 @config_option
 def test_policies(folder: Path | None, config_file: Path | None) -> None:
     """Run every policy (or those in FOLDER) against its pass and fail examples."""
-    from generator.policy.catalog import load_folders
-    from generator.policy.testing import run_catalog_examples
+    from mlgitops.policy.catalog import load_folders
+    from mlgitops.policy.testing import run_catalog_examples
 
     try:
         catalog = _catalog((folder,) if folder else (), config_file, Path.cwd())

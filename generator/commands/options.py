@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 import click
 
-from generator.commands.completion import complete_environments
+from mlgitops.commands.completion import complete_environments
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -10,14 +10,14 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from generator.commands.completion import complete_environments
-from generator.commands.console import console
-from generator.commands.options import environment_option, environments_dir_option, output_dir_option, policies_option
-from generator.errors import UserError, UserErrors
-from generator.output.inert import terminal, terminal_lines
+from mlgitops.commands.completion import complete_environments
+from mlgitops.commands.console import console
+from mlgitops.commands.options import environment_option, environments_dir_option, output_dir_option, policies_option
+from mlgitops.errors import UserError, UserErrors
+from mlgitops.output.inert import terminal, terminal_lines
 
 if TYPE_CHECKING:
-    from generator.fleet.run import RenderedFleet
+    from mlgitops.fleet.run import RenderedFleet
 
 EXIT_DRIFT = 1
 EXIT_BAD_INPUT = 2
@@ -34,8 +34,8 @@ def fail(error: UserError) -> None:
 
 def stop_on_findings(fleet: RenderedFleet) -> None:
     """Print the configuration applied and the policy findings of a render; exit 1, before anything is written, on an error."""
-    from generator.output.reporters import text
-    from generator.policy import fails
+    from mlgitops.output.reporters import text
+    from mlgitops.policy import fails
 
     out = console()
     if fleet.config_file is not None:
@@ -81,7 +81,7 @@ def render(
         fail(UserError("--check and --stdout exclude each other: --check compares files, --stdout writes none"))
     try:
         if not to_stdout:
-            from generator.output import tree
+            from mlgitops.output import tree
 
             tree.check_output_root(output_dir)  # before the work: an output folder render would refuse fails fast
         fleet = _render(environments, environments_dir, output_dir, policy_dirs)
@@ -113,8 +113,8 @@ def _render(
     environments: tuple[str, ...], environments_dir: Path, output_dir: Path, policy_dirs: tuple[Path, ...]
 ) -> RenderedFleet:
     """Load, render and check; error findings print and exit 1 (nothing is written or printed)."""
-    from generator.fleet.run import render_fleet
-    from generator.load.environments import load_environments
+    from mlgitops.fleet.run import render_fleet
+    from mlgitops.load.environments import load_environments
 
     out = console()
     started = time.perf_counter()
@@ -129,16 +129,16 @@ def _render(
 
 
 def _print_stream(outputs: list[Any]) -> None:
-    from generator.render import built_objects
-    from generator.yaml.writer import dump_documents
+    from mlgitops.render import built_objects
+    from mlgitops.yaml.writer import dump_documents
 
     documents = [dump_documents(built_objects(output.rendered), output.source_file) for output in outputs]
     console().result("---\n".join(documents))
 
 
 def _write_or_check(fleet: RenderedFleet, environments: tuple[str, ...], output_dir: Path, check: bool) -> None:
-    from generator.fleet.run import wanted_files
-    from generator.output import colour, tree
+    from mlgitops.fleet.run import wanted_files
+    from mlgitops.output import colour, tree
 
     out = console()
     outputs = fleet.outputs
@@ -176,6 +176,6 @@ def _summary(outputs: list[Any]) -> str:
 @click.command()
 def schema() -> None:
     """Print the JSON Schema of environment files (for editors: yaml-language-server)."""
-    from generator.spec.editor_schema import environment_file_schema
+    from mlgitops.spec.editor_schema import environment_file_schema
 
     click.echo(json.dumps(environment_file_schema(), indent=2, sort_keys=False))

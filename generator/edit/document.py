@@ -15,10 +15,10 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-from generator.edit.roundtrip import RoundTrip
-from generator.edit.trailing import blank_line_separated, give, lead, open_gap, own_keys, take_rest
-from generator.errors import Location, UserError
-from generator.spec.paths import MISSING, FieldPath, Item, show
+from mlgitops.edit.roundtrip import RoundTrip
+from mlgitops.edit.trailing import blank_line_separated, give, lead, open_gap, own_keys, take_rest
+from mlgitops.errors import Location, UserError
+from mlgitops.spec.paths import MISSING, FieldPath, Item, show
 
 KeyOrder = Callable[[FieldPath], list[str]]
 """The keys of the mapping at a path, in the order the spec models declare them."""
@@ -341,7 +341,7 @@ def read_as_other_than_text(text: str) -> bool:
     mlgitops loads with) or by Go's YAML readers (kubectl, kustomize, Argo CD, Flux)."""
     import yaml
 
-    from generator.yaml.ambiguity import go_reading
+    from mlgitops.yaml.ambiguity import go_reading
 
     tag = yaml.resolver.Resolver().resolve(yaml.ScalarNode, text, (True, False))  # type: ignore[no-untyped-call]
     return tag != "tag:yaml.org,2002:str" or go_reading(text) is not None

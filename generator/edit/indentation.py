@@ -41,7 +41,7 @@ def observe(text: str) -> Observed:
     """What ``text`` shows of its indentation (nothing, for text that is not YAML)."""
     import yaml
 
-    from generator.yaml.reader import compose_all
+    from mlgitops.yaml.reader import compose_all
 
     try:
         documents = compose_all(text)

@@ -21,10 +21,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from generator.errors import UserError
-from generator.load.merge import DELETE_KEY, DELETE_VALUE
-from generator.load.source import SourceNode, locate
-from generator.spec.paths import MISSING, FieldPath, Item, get, indices, named_items, show, step
+from mlgitops.errors import UserError
+from mlgitops.load.merge import DELETE_KEY, DELETE_VALUE
+from mlgitops.load.source import SourceNode, locate
+from mlgitops.spec.paths import MISSING, FieldPath, Item, get, indices, named_items, show, step
 
 DELETE_MARKER = {DELETE_KEY: DELETE_VALUE}
 
@@ -159,7 +159,7 @@ def _target(path: FieldPath, layers: list[Layer], in_base: bool) -> int:
 
 def _merged_value(layers: list[Layer], path: FieldPath) -> Any:
     """The value the layers below a target give ``path`` once merged (MISSING when they give none)."""
-    from generator.load.environments import merge_layers
+    from mlgitops.load.environments import merge_layers
 
     if not layers:
         return MISSING

@@ -14,14 +14,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from generator.edit.layers import Change
-from generator.edit.requests import workload
-from generator.errors import UserError
-from generator.load.environments import LoadedEnvironment
-from generator.spec.environment import Environment
-from generator.spec.fields import keys, models_at
-from generator.spec.paths import MISSING, FieldPath, Item, get, leaves, named_items, parse, show
-from generator.spec.promotable import CATEGORIES, Pattern, environment_patterns, workload_patterns
+from mlgitops.edit.layers import Change
+from mlgitops.edit.requests import workload
+from mlgitops.errors import UserError
+from mlgitops.load.environments import LoadedEnvironment
+from mlgitops.spec.environment import Environment
+from mlgitops.spec.fields import keys, models_at
+from mlgitops.spec.paths import MISSING, FieldPath, Item, get, leaves, named_items, parse, show
+from mlgitops.spec.promotable import CATEGORIES, Pattern, environment_patterns, workload_patterns
 
 
 @dataclass

@@ -13,15 +13,15 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from generator.edit.layers import Change
-from generator.errors import Location, UserError
-from generator.kube.image import updated_image
-from generator.load.environments import LoadedEnvironment
-from generator.load.source import locate
-from generator.spec.fields import keys, models_in
-from generator.spec.integrations import RegisteredModel
-from generator.spec.paths import MISSING, FieldPath, Item, get, indices, named_items, show
-from generator.spec.promotable import workload_kinds, workload_patterns
+from mlgitops.edit.layers import Change
+from mlgitops.errors import Location, UserError
+from mlgitops.kube.image import updated_image
+from mlgitops.load.environments import LoadedEnvironment
+from mlgitops.load.source import locate
+from mlgitops.spec.fields import keys, models_in
+from mlgitops.spec.integrations import RegisteredModel
+from mlgitops.spec.paths import MISSING, FieldPath, Item, get, indices, named_items, show
+from mlgitops.spec.promotable import workload_kinds, workload_patterns
 
 
 def workload(loaded: LoadedEnvironment, name: str) -> dict[str, Any]:

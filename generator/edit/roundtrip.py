@@ -16,8 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from generator.edit.indentation import DEFAULT_INDENTATION, Indentation, Observed, indentation, observe
-from generator.errors import Location, UserError
+from mlgitops.edit.indentation import DEFAULT_INDENTATION, Indentation, Observed, indentation, observe
+from mlgitops.errors import Location, UserError
 
 WIDTH = 1_000_000
 """Never fold long lines: ruamel.yaml would otherwise break plain scalars past 80 columns."""

@@ -15,17 +15,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from generator.edit.document import Document
-from generator.edit.indentation import Observed, observe
-from generator.edit.layers import Change, FileEdit, Layer, plain_remove, plain_set, plan
-from generator.edit.roundtrip import load
-from generator.errors import Location, UserError, UserErrors
-from generator.load.environments import LoadedEnvironment, environment_files, extends_chain, load_environments, parse_layer
-from generator.load.source import SourceNode, locate, read_text
-from generator.paths import shown_path
-from generator.spec.environment import Environment
-from generator.spec.fields import key_order
-from generator.spec.paths import MISSING, FieldPath, Item, changed_leaves, get, indices, show
+from mlgitops.edit.document import Document
+from mlgitops.edit.indentation import Observed, observe
+from mlgitops.edit.layers import Change, FileEdit, Layer, plain_remove, plain_set, plan
+from mlgitops.edit.roundtrip import load
+from mlgitops.errors import Location, UserError, UserErrors
+from mlgitops.load.environments import LoadedEnvironment, environment_files, extends_chain, load_environments, parse_layer
+from mlgitops.load.source import SourceNode, locate, read_text
+from mlgitops.paths import shown_path
+from mlgitops.spec.environment import Environment
+from mlgitops.spec.fields import key_order
+from mlgitops.spec.paths import MISSING, FieldPath, Item, changed_leaves, get, indices, show
 
 
 @dataclass(frozen=True)

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from generator.errors import UserError, UserErrors
-from generator.fleet.provenance import spec_field
-from generator.kube import schema
-from generator.load.environments import LoadedEnvironment
-from generator.render import KUSTOMIZATION, Rendered, render_environment, render_gitops
-from generator.render.extras import as_manifest
-from generator.yaml.writer import dump_documents, dump_object
+from mlgitops.errors import UserError, UserErrors
+from mlgitops.fleet.provenance import spec_field
+from mlgitops.kube import schema
+from mlgitops.load.environments import LoadedEnvironment
+from mlgitops.render import KUSTOMIZATION, Rendered, render_environment, render_gitops
+from mlgitops.render.extras import as_manifest
+from mlgitops.yaml.writer import dump_documents, dump_object
 
 
 @dataclass
@@ -77,7 +77,7 @@ def check_gitops_names(objects: list[Rendered]) -> None:
 
 def validate_objects(output: EnvironmentOutput, loaded: LoadedEnvironment | None = None) -> None:
     """kubernetes-validate strict checks of every object, for the environment's Kubernetes version."""
-    from generator.kube.custom_resources import project_schemas
+    from mlgitops.kube.custom_resources import project_schemas
 
     custom = project_schemas()
     errors = []

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from generator.kube.manifest import Manifest
-from generator.policy.targets import pod_specs
-from generator.render.model_download import DOWNLOAD_CONTAINER
-from generator.render.rendered import FieldPath, Rendered
-from generator.spec.container import ExtraContainer, WorkloadBase
-from generator.spec.environment import Environment
-from generator.spec.llm import ModelDownload
+from mlgitops.kube.manifest import Manifest
+from mlgitops.policy.targets import pod_specs
+from mlgitops.render.model_download import DOWNLOAD_CONTAINER
+from mlgitops.render.rendered import FieldPath, Rendered
+from mlgitops.spec.container import ExtraContainer, WorkloadBase
+from mlgitops.spec.environment import Environment
+from mlgitops.spec.llm import ModelDownload
 
 ROOT = "$environment"
 """First segment of a field path that starts at the environment rather than at the workload."""

@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from generator.fleet.build import EnvironmentOutput
-from generator.fleet.run import RenderedFleet, render_fleet, wanted_files
-from generator.load.environments import LoadedEnvironment
+from mlgitops.fleet.build import EnvironmentOutput
+from mlgitops.fleet.run import RenderedFleet, render_fleet, wanted_files
+from mlgitops.load.environments import LoadedEnvironment
 
 
 @dataclass

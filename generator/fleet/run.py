@@ -7,16 +7,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from generator.errors import UserError
-from generator.fleet.build import EnvironmentOutput, build
-from generator.fleet.provenance import spec_field
-from generator.fleet.staged import map_staged_in_two
-from generator.kube.manifest import Manifest
-from generator.load.environments import LoadedEnvironment, shared_errors
-from generator.policy import Catalog, Finding, Policy, PolicyContext, evaluate, load_catalog, load_config, replace
-from generator.render.extras import as_manifest
-from generator.render.rendered import Rendered
-from generator.spec.placement import pool_facts
+from mlgitops.errors import UserError
+from mlgitops.fleet.build import EnvironmentOutput, build
+from mlgitops.fleet.provenance import spec_field
+from mlgitops.fleet.staged import map_staged_in_two
+from mlgitops.kube.manifest import Manifest
+from mlgitops.load.environments import LoadedEnvironment, shared_errors
+from mlgitops.policy import Catalog, Finding, Policy, PolicyContext, evaluate, load_catalog, load_config, replace
+from mlgitops.render.extras import as_manifest
+from mlgitops.render.rendered import Rendered
+from mlgitops.spec.placement import pool_facts
 
 # Workloads (over all environments) from which the environments are split over two processes:
 # one workload renders, validates and is checked in about 3 ms; a fork and a pickle cost ~10 ms.
@@ -114,7 +114,7 @@ def environment_findings(
     rendered objects point at the spec field that produced the offending field, with the fix in
     environment-file terms; findings on extra manifests point into the user's own files.
     """
-    from generator.kube.custom_resources import project_schemas
+    from mlgitops.kube.custom_resources import project_schemas
 
     manifests: list[Manifest] = []
     items: dict[tuple[str, str], Rendered] = {}
@@ -159,7 +159,7 @@ def _checked_not_rendered(environment: LoadedEnvironment) -> list[Rendered]:
     A budget with `enforce: false` is still checked as a quota; node pools without Karpenter are
     still checked as node pools (rule gpu-pool-taint).
     """
-    from generator.render.quota import render_resource_quota
+    from mlgitops.render.quota import render_resource_quota
 
     spec = environment.spec
     virtual: list[Rendered] = []

@@ -16,17 +16,17 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from generator.errors import Location, UserError
-from generator.kube.manifest import Manifest
-from generator.policy.model import Finding
-from generator.yaml.writer import generated_from
+from mlgitops.errors import Location, UserError
+from mlgitops.kube.manifest import Manifest
+from mlgitops.policy.model import Finding
+from mlgitops.yaml.writer import generated_from
 
 ObjectKey = tuple[str, str, str]  # kind, namespace, name
 
 
 def _environment_sources(environment_file: Path) -> dict[ObjectKey, Location]:
-    from generator.load.environments import load_environments
-    from generator.render import render_environment, render_gitops
+    from mlgitops.load.environments import load_environments
+    from mlgitops.render import render_environment, render_gitops
 
     try:
         loaded = load_environments(environment_file.parent, (environment_file.stem,))

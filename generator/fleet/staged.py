@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO, Generic, TypeVar
 
-from generator.fleet import parallel
+from mlgitops.fleet import parallel
 
 Item = TypeVar("Item")
 Built = TypeVar("Built")

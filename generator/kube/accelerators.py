@@ -46,7 +46,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from generator.kube.quantity import QuantityError, parse_quantity
+from mlgitops.kube.quantity import QuantityError, parse_quantity
 
 NVIDIA_GPU = "nvidia.com/gpu"
 

@@ -17,11 +17,11 @@ from decimal import Decimal, InvalidOperation
 from functools import cache
 from typing import Any
 
-from generator.kube import names
-from generator.kube.accelerators import accelerator
-from generator.kube.metadata_rules import metadata_problems
-from generator.kube.pods import FieldPath, PodTemplate, group_of, mapping, pod_templates
-from generator.kube.quantity import QuantityError, parse_quantity
+from mlgitops.kube import names
+from mlgitops.kube.accelerators import accelerator
+from mlgitops.kube.metadata_rules import metadata_problems
+from mlgitops.kube.pods import FieldPath, PodTemplate, group_of, mapping, pod_templates
+from mlgitops.kube.quantity import QuantityError, parse_quantity
 
 # Kubernetes stores quantities in 64-bit integers (of milli-units for cpu).
 LARGEST_QUANTITY = Decimal(2**63 - 1)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from generator.kube.accelerators import NVIDIA_GPU, accelerator, is_accelerator, is_accelerator_class, taint_key_of
+from mlgitops.kube.accelerators import NVIDIA_GPU, accelerator, is_accelerator, is_accelerator_class, taint_key_of
 
 DEFAULT_GPU_TAINT_KEY = NVIDIA_GPU
 

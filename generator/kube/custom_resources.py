@@ -16,9 +16,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from generator.errors import UserError
-from generator.kube.manifest import Manifest
-from generator.kube.schema import K8S_DEFINITIONS, SchemaProblem, problems_of, schema_version
+from mlgitops.errors import UserError
+from mlgitops.kube.manifest import Manifest
+from mlgitops.kube.schema import K8S_DEFINITIONS, SchemaProblem, problems_of, schema_version
 
 _PROJECT_SCHEMAS = Path(__file__).parent / "crd_schemas"
 ResourceKey = tuple[str, str]  # (apiVersion, kind)
@@ -42,7 +42,7 @@ class CustomSchemas:
         version = schema_version(kubernetes_version)
         validator = self._validators.get((version, key))
         if validator is None:
-            from generator.kube.schema import compile_schema
+            from mlgitops.kube.schema import compile_schema
 
             validator = compile_schema(self.schemas[key], version)
             self._validators[(version, key)] = validator
@@ -77,8 +77,8 @@ def crd_files(paths: Sequence[Path]) -> list[Path]:
 
 def load_crds(paths: Sequence[Path]) -> CustomSchemas:
     """Schemas of every served version of every CustomResourceDefinition in ``paths``."""
-    from generator.yaml.reader import iter_documents
-    from generator.yaml.text import CRD_FILE_BYTES, read_user_text
+    from mlgitops.yaml.reader import iter_documents
+    from mlgitops.yaml.text import CRD_FILE_BYTES, read_user_text
 
     schemas: dict[ResourceKey, dict[str, Any]] = {}
     for path in crd_files(paths):
@@ -93,8 +93,8 @@ def load_crds(paths: Sequence[Path]) -> CustomSchemas:
 
 
 def _crd_versions(crd: dict[str, Any], located: Manifest) -> Iterable[tuple[ResourceKey, dict[str, Any]]]:
-    from generator.kube.schema import compile_user_schema, schema_version, supported_versions
-    from generator.kube.user_schema import RefusedSchema, as_user_error
+    from mlgitops.kube.schema import compile_user_schema, schema_version, supported_versions
+    from mlgitops.kube.user_schema import RefusedSchema, as_user_error
 
     spec = crd.get("spec")
     if not isinstance(spec, dict) or not isinstance(spec.get("names"), dict):
@@ -136,7 +136,7 @@ def strict_schema(node: Any, path: tuple[str | int, ...] = ()) -> Any:
 
     Raises user_schema.RefusedSchema (with the path inside the schema) where a keyword has the wrong shape.
     """
-    from generator.kube.user_schema import RefusedSchema
+    from mlgitops.kube.user_schema import RefusedSchema
 
     if len(path) > _MAX_SCHEMA_DEPTH:
         raise RefusedSchema(f"the schema is nested more than {_MAX_SCHEMA_DEPTH} levels deep", path)

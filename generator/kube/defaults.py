@@ -27,7 +27,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from generator.kube.pods import FieldPath, PodTemplate, group_of, pod_templates, value_at
+from mlgitops.kube.pods import FieldPath, PodTemplate, group_of, pod_templates, value_at
 
 
 def defaulted(obj: dict[str, Any], templates: list[PodTemplate] | None = None) -> dict[str, Any]:

@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from generator.kube.cluster import is_accelerator_device_class, is_gpu_resource
-from generator.kube.quantity import QuantityError, parse_quantity
-from generator.kube.ray import RAY_KINDS, ray_groups
-from generator.kube.trainjob import num_nodes, trainer_pod
+from mlgitops.kube.cluster import is_accelerator_device_class, is_gpu_resource
+from mlgitops.kube.quantity import QuantityError, parse_quantity
+from mlgitops.kube.ray import RAY_KINDS, ray_groups
+from mlgitops.kube.trainjob import num_nodes, trainer_pod
 
 GPU_PRODUCT_LABEL = "nvidia.com/gpu.product"
 

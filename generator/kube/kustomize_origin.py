@@ -22,8 +22,8 @@ from typing import Any
 
 import yaml
 
-from generator.errors import UserError
-from generator.kube.manifest import Manifest, load_manifests
+from mlgitops.errors import UserError
+from mlgitops.kube.manifest import Manifest, load_manifests
 
 ORIGIN_ANNOTATION = "config.kubernetes.io/origin"
 WRAPPER = "resources:\n- {root}\nbuildMetadata: [originAnnotations]\n"

@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from generator.errors import Location, UserError
-from generator.yaml.ambiguity import kubectl_key, kubectl_value, pyyaml_reading
-from generator.yaml.reader import AmbiguousText, compose_all, load_documents
+from mlgitops.errors import Location, UserError
+from mlgitops.yaml.ambiguity import kubectl_key, kubectl_value, pyyaml_reading
+from mlgitops.yaml.reader import AmbiguousText, compose_all, load_documents
 
 if TYPE_CHECKING:
-    from generator.kube.pods import PodTemplate
+    from mlgitops.kube.pods import PodTemplate
 
 PathSegment = str | int
 FieldPath = tuple[PathSegment, ...]
@@ -90,7 +90,7 @@ class Manifest:
     @cached_property
     def pod_templates(self) -> list[PodTemplate]:
         """The object's pod templates (``kube.pods.pod_templates``), found once: every rule asks for them."""
-        from generator.kube.pods import pod_templates
+        from mlgitops.kube.pods import pod_templates
 
         return pod_templates(self.obj)
 

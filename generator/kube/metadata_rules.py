@@ -18,8 +18,8 @@ import re
 from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
 
-from generator.kube import names
-from generator.kube.pods import BUILT_IN_GROUPS, FieldPath, PodTemplate, dotted, group_of, mapping, pod_templates, value_at
+from mlgitops.kube import names
+from mlgitops.kube.pods import BUILT_IN_GROUPS, FieldPath, PodTemplate, dotted, group_of, mapping, pod_templates, value_at
 
 SUBDOMAIN = "RFC 1123 subdomain"
 LABEL = "RFC 1123 label"

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from generator.kube.pod_shapes import (
+from mlgitops.kube.pod_shapes import (
     BUILT_IN_GROUPS,
     KSERVE_CONTAINER_KEYS,
     Container,
@@ -22,7 +22,7 @@ from generator.kube.pod_shapes import (
     value_at,
     whole,
 )
-from generator.kube.trainjob import TRAINER_PATH, TRAINER_STEP, num_nodes, trainer_pod, written_at
+from mlgitops.kube.trainjob import TRAINER_PATH, TRAINER_STEP, num_nodes, trainer_pod, written_at
 
 # Custom resources nest pod templates a few levels down; the shape search stops here.
 _SEARCH_DEPTH = 12

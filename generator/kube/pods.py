@@ -34,8 +34,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from generator.kube.pod_kinds import templates_of
-from generator.kube.pod_shapes import (
+from mlgitops.kube.pod_kinds import templates_of
+from mlgitops.kube.pod_shapes import (
     BUILT_IN_GROUPS,
     BUILT_IN_KINDS,
     KSERVE_CONTAINER_KEYS,

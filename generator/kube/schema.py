@@ -17,7 +17,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from generator.errors import UserError
+from mlgitops.errors import UserError
 
 
 @dataclass(frozen=True)
@@ -169,7 +169,7 @@ def _definitions(version: str) -> dict[str, Any]:
 def _registry(version: str) -> Any:
     from referencing import Resource
 
-    from generator.kube.user_schema import safe_registry
+    from mlgitops.kube.user_schema import safe_registry
 
     return Resource.from_contents(_definitions(version)) @ safe_registry()
 
@@ -206,7 +206,7 @@ class CompiledSchema:
     def detailed(self) -> Any:
         if self._detailed is None:
             # Patterns on the linear-time engine, and a registry that fetches nothing (user_schema.py).
-            from generator.kube.user_schema import explaining_validator_class, safe_registry
+            from mlgitops.kube.user_schema import explaining_validator_class, safe_registry
 
             registry = safe_registry() if self.version is None else _registry(self.version)
             self._detailed = explaining_validator_class()(self.schema, registry=registry)
@@ -242,7 +242,7 @@ def compile_user_schema(schema: Any, version: str | None = None) -> CompiledSche
     import jsonschema_rs as typed
 
     jsonschema_rs: Any = typed
-    from generator.kube.user_schema import RefusedSchema, check_user_schema, refuse_retrieval, regex_options
+    from mlgitops.kube.user_schema import RefusedSchema, check_user_schema, refuse_retrieval, regex_options
 
     check_user_schema(schema, (K8S_DEFINITIONS,) if version is not None else ())
     if not isinstance(schema, dict):
@@ -282,7 +282,7 @@ def _fast_validator(schema: dict[str, Any], version: str | None) -> Any:
     jsonschema_rs = _jsonschema_rs()
     if jsonschema_rs is None:  # pragma: no cover - an optional speed-up
         return None
-    from generator.kube.user_schema import refuse_retrieval, regex_options
+    from mlgitops.kube.user_schema import refuse_retrieval, regex_options
 
     # Never fetch a reference, and run patterns on the linear-time regex engine.
     options: dict[str, Any] = {"retriever": refuse_retrieval, "pattern_options": regex_options()}

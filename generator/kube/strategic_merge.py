@@ -44,7 +44,7 @@ class PatchResult:
 
 @cache
 def _definitions(version: str) -> dict[str, Any]:
-    from generator.kube.schema import _schema_root
+    from mlgitops.kube.schema import _schema_root
 
     folder = _schema_root() / f"v{version}.0-local-strict"
     loaded: dict[str, Any] = json.loads((folder / "_definitions.json").read_text(encoding="utf-8"))["$defs"]
@@ -53,8 +53,8 @@ def _definitions(version: str) -> dict[str, Any]:
 
 def root_schema(obj: dict[str, Any], version: str) -> dict[str, Any] | None:
     """The schema of ``obj``'s kind: a built-in kind's, a custom resource's the project knows, or None."""
-    from generator.kube.custom_resources import project_schemas
-    from generator.kube.schema import _schema_file, _schema_root
+    from mlgitops.kube.custom_resources import project_schemas
+    from mlgitops.kube.schema import _schema_file, _schema_root
 
     path = _schema_root() / f"v{version}.0-local-strict" / _schema_file(str(obj.get("apiVersion")), str(obj.get("kind")))
     if path.is_file() and ("/" in str(obj.get("apiVersion")) or obj.get("apiVersion") == "v1"):

@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from functools import cache, lru_cache
 from typing import Any
 
-from generator.errors import UserError
+from mlgitops.errors import UserError
 
 _REFERENCE_KEYWORDS = ("$ref", "$dynamicRef", "$recursiveRef")
 # Keywords whose values are data, not schemas: a "$ref" key inside them references nothing.

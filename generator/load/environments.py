@@ -14,15 +14,15 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from generator.errors import Location, UserError, UserErrors
-from generator.kube.names import dns1123_label_problem
-from generator.load.merge import check_unique_names, merge, strip_deletes
-from generator.load.source import SourceNode, locate, parse, read_text
-from generator.load.suggest import field_homes, typo_of
-from generator.paths import shown_path
-from generator.spec.environment import Environment
-from generator.spec.fields import keys, models_at
-from generator.spec.problems import SpecProblem
+from mlgitops.errors import Location, UserError, UserErrors
+from mlgitops.kube.names import dns1123_label_problem
+from mlgitops.load.merge import check_unique_names, merge, strip_deletes
+from mlgitops.load.source import SourceNode, locate, parse, read_text
+from mlgitops.load.suggest import field_homes, typo_of
+from mlgitops.paths import shown_path
+from mlgitops.spec.environment import Environment
+from mlgitops.spec.fields import keys, models_at
+from mlgitops.spec.problems import SpecProblem
 
 FieldPath = tuple[str | int, ...]
 LAYER_KEYS = ("extends", "abstract")
@@ -196,7 +196,7 @@ def load_environment(path: Path, root: Path, cache: dict[Path, SourceNode] | Non
         spec = Environment.model_validate(merged.plain())
     except ValidationError as error:
         raise UserErrors(validation_errors(error, merged, Environment)) from None
-    from generator.load.files import read_named_files
+    from mlgitops.load.files import read_named_files
 
     files = read_named_files(spec, merged, {shown_path(layer): layer for layer in chain}, root)
     return LoadedEnvironment(name=path.stem, file=shown_path(path), spec=spec.with_files(files), tree=merged)

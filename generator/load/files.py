@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from generator.errors import UserError, UserErrors
-from generator.load.source import SourceNode, locate, read_text
-from generator.paths import shown_path
-from generator.spec.environment import Environment
-from generator.spec.files import FieldPath, RepositoryFile
+from mlgitops.errors import UserError, UserErrors
+from mlgitops.load.source import SourceNode, locate, read_text
+from mlgitops.paths import shown_path
+from mlgitops.spec.environment import Environment
+from mlgitops.spec.files import FieldPath, RepositoryFile
 
 
 def repository_root(environments: Path) -> Path:

@@ -10,8 +10,8 @@ Rules (documented in the README):
 
 from __future__ import annotations
 
-from generator.errors import UserError
-from generator.load.source import SourceNode
+from mlgitops.errors import UserError
+from mlgitops.load.source import SourceNode
 
 DELETE_KEY = "$patch"
 DELETE_VALUE = "delete"

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from generator.errors import Location, UserError
-from generator.yaml.text import ENVIRONMENT_FILE_BYTES, decode, read_capped
+from mlgitops.errors import Location, UserError
+from mlgitops.yaml.text import ENVIRONMENT_FILE_BYTES, decode, read_capped
 
 Scalar = str | int | float | bool | None
 # Spec files are small; anything larger is a mistake or an attack on the parser.
@@ -91,7 +91,7 @@ def parse(text: str, shown: str) -> SourceNode:
     YAML's safe tags are constructed; that is ~15x faster than a round-trip parse, which
     matters for fleets whose base file lists hundreds of workloads.
     """
-    from generator.yaml.reader import iter_documents
+    from mlgitops.yaml.reader import iter_documents
 
     if "\t" in text:
         for number, line in enumerate(text.splitlines(), start=1):

@@ -6,12 +6,12 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from generator.policy.redaction import REDACTED, SECRET_NAME
-from generator.spec.paths import MISSING, FieldPath, Item, show
+from mlgitops.policy.redaction import REDACTED, SECRET_NAME
+from mlgitops.spec.paths import MISSING, FieldPath, Item, show
 
 if TYPE_CHECKING:
-    from generator.edit.session import Edit
-    from generator.fleet.rerender import Rerendered
+    from mlgitops.edit.session import Edit
+    from mlgitops.fleet.rerender import Rerendered
 
 
 def _secret(path: FieldPath) -> bool:
@@ -57,9 +57,9 @@ def change_records(edit: Edit) -> list[dict[str, Any]]:
 
 def edit_diff(edit: Edit, rendered: Rerendered | None, output_dir: Path) -> str:
     """The unified diff of the edited environment files and, when rendered, of the output folders against disk."""
-    from generator.output import tree
-    from generator.output.file_diff import file_diff
-    from generator.paths import shown_path
+    from mlgitops.output import tree
+    from mlgitops.output.file_diff import file_diff
+    from mlgitops.paths import shown_path
 
     chunks = [file_diff(shown_path(path), shown_path(path), old, new) for path, (old, new) in sorted(edit.texts.items())]
     if rendered is not None:

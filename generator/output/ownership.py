@@ -21,9 +21,9 @@ import stat
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from generator.errors import UserError
-from generator.paths import shown_path
-from generator.yaml.writer import header
+from mlgitops.errors import UserError
+from mlgitops.paths import shown_path
+from mlgitops.yaml.writer import header
 
 MARKER = ".mlgitops-owned"
 TEMP_PREFIXES = (".mlgitops-new-", ".mlgitops-old-")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from generator.output import colour, inert
-from generator.output.sarif import RunFacts, sarif_log
-from generator.policy.model import Finding, Policy
+from mlgitops.output import colour, inert
+from mlgitops.output.sarif import RunFacts, sarif_log
+from mlgitops.policy.model import Finding, Policy
 
 FORMATS = ("text", "json", "sarif", "junit", "github")
 _GITHUB_COMMAND = {"error": "error", "warning": "warning", "info": "notice"}

@@ -17,8 +17,8 @@ import stat
 from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
 
-from generator.errors import UserError
-from generator.paths import shown_path
+from mlgitops.errors import UserError
+from mlgitops.paths import shown_path
 
 _FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
 

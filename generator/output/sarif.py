@@ -27,10 +27,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote
 
-from generator import HOME, __version__
-from generator.errors import Location, UserError
-from generator.output import inert
-from generator.policy.model import Finding, Policy
+from mlgitops import HOME, __version__
+from mlgitops.errors import Location, UserError
+from mlgitops.output import inert
+from mlgitops.policy.model import Finding, Policy
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 SRCROOT = "%SRCROOT%"

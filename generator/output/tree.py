@@ -22,12 +22,12 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from generator.errors import UserError
-from generator.output.file_diff import file_diff
-from generator.output.ownership import owned_folders, with_marker
-from generator.output.safe_write import create_files, require_real_folder
-from generator.paths import shown_path
-from generator.yaml.text import MANIFEST_BYTES, read_capped
+from mlgitops.errors import UserError
+from mlgitops.output.file_diff import file_diff
+from mlgitops.output.ownership import owned_folders, with_marker
+from mlgitops.output.safe_write import create_files, require_real_folder
+from mlgitops.paths import shown_path
+from mlgitops.yaml.text import MANIFEST_BYTES, read_capped
 
 NEW_PREFIX = ".mlgitops-new-"
 OLD_PREFIX = ".mlgitops-old-"

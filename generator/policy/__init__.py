@@ -6,11 +6,11 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from generator.errors import Location, UserError
-from generator.policy.catalog import Catalog, load_folders, shipped_catalog
-from generator.policy.config import PolicyConfig, load_config, param_problem
-from generator.policy.engine import evaluate
-from generator.policy.model import SEVERITY_RANK, Finding, Policy, PolicyContext
+from mlgitops.errors import Location, UserError
+from mlgitops.policy.catalog import Catalog, load_folders, shipped_catalog
+from mlgitops.policy.config import PolicyConfig, load_config, param_problem
+from mlgitops.policy.engine import evaluate
+from mlgitops.policy.model import SEVERITY_RANK, Finding, Policy, PolicyContext
 
 
 def load_catalog(extra_dirs: Sequence[Path] = (), config: PolicyConfig | None = None) -> Catalog:

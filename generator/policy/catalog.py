@@ -9,14 +9,14 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from generator.errors import Location, UserError, UserErrors
-from generator.kube.manifest import Manifest
-from generator.paths import repository_root
-from generator.policy.config import refuse_outside_link
-from generator.policy.message import template_problem
-from generator.policy.model import Example, Policy
-from generator.yaml.reader import iter_documents
-from generator.yaml.text import POLICY_FILE_BYTES, read_user_text
+from mlgitops.errors import Location, UserError, UserErrors
+from mlgitops.kube.manifest import Manifest
+from mlgitops.paths import repository_root
+from mlgitops.policy.config import refuse_outside_link
+from mlgitops.policy.message import template_problem
+from mlgitops.policy.model import Example, Policy
+from mlgitops.yaml.reader import iter_documents
+from mlgitops.yaml.text import POLICY_FILE_BYTES, read_user_text
 
 CATALOG_PACKAGE = "mlgitops_policies"
 POLICY_SCHEMA = "policy.schema.json"
@@ -70,7 +70,7 @@ def load_policy_file(path: Path, shown: str | None = None, *, trusted: bool = Fa
         raise UserError("a policy file holds one YAML mapping", Location(shown, 1, 1))
     _, node, document = documents[0]
     located = Manifest(obj=document, file=shown, node=node)
-    from generator.kube.schema import problems_of
+    from mlgitops.kube.schema import problems_of
 
     # The shipped catalog is validated by the test suite; every other policy file is checked here.
     problems = [] if trusted else problems_of(policy_schema_validator(), document)
@@ -145,15 +145,15 @@ def _compile(document: dict[str, Any], located: Manifest, shown: str, *, trusted
             except SchemaError as error:
                 where = located.locate(("schema", *error.absolute_path))
                 raise UserError(f"schema: not a valid JSON Schema: {error.message}", where) from None
-        from generator.kube.schema import compile_schema, compile_user_schema
-        from generator.kube.user_schema import RefusedSchema, as_user_error
+        from mlgitops.kube.schema import compile_schema, compile_user_schema
+        from mlgitops.kube.user_schema import RefusedSchema, as_user_error
 
         try:
             policy.validator = compile_schema(policy.schema) if trusted else compile_user_schema(policy.schema)
         except RefusedSchema as error:
             raise as_user_error(error, located.locate, ("schema",)) from None
     elif policy.check is not None:
-        from generator.policy.checks import BUILTIN_CHECKS
+        from mlgitops.policy.checks import BUILTIN_CHECKS
 
         if policy.check not in BUILTIN_CHECKS:
             known = ", ".join(sorted(BUILTIN_CHECKS))
@@ -190,6 +190,6 @@ def load_folders(folders: Sequence[Path]) -> Catalog:
 
 
 def _shown(path: Path) -> str:
-    from generator.paths import shown_path
+    from mlgitops.paths import shown_path
 
     return shown_path(path)

@@ -7,11 +7,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from generator.errors import Location, UserError, UserErrors
-from generator.kube.manifest import Manifest
-from generator.paths import is_inside
-from generator.yaml.reader import iter_documents
-from generator.yaml.text import CONFIG_FILE_BYTES, read_user_text
+from mlgitops.errors import Location, UserError, UserErrors
+from mlgitops.kube.manifest import Manifest
+from mlgitops.paths import is_inside
+from mlgitops.yaml.reader import iter_documents
+from mlgitops.yaml.text import CONFIG_FILE_BYTES, read_user_text
 
 CONFIG_FILE = ".mlgitops.yaml"
 
@@ -73,7 +73,7 @@ def find_config(start: Path) -> Path | None:
     Outside a git repository the search stops at the working directory (or at ``start`` when it
     lies elsewhere): a stray .mlgitops.yaml in a parent folder, or in /tmp, is never applied.
     """
-    from generator.paths import repository_root
+    from mlgitops.paths import repository_root
 
     folder = start.resolve()
     if folder.is_file():
@@ -92,7 +92,7 @@ def refuse_outside_link(path: Path, boundary: Path, shown: str, what: str) -> No
 
     Its content would come back in error messages: a link to a CI runner's token file must not.
     """
-    from generator.paths import is_inside
+    from mlgitops.paths import is_inside
 
     if path.is_symlink() and not is_inside(path, boundary):
         raise UserError(
@@ -106,7 +106,7 @@ def load_config(start: Path, explicit: Path | None = None) -> PolicyConfig:
     path = explicit or find_config(start)
     if path is None:
         return PolicyConfig()
-    from generator.paths import repository_root, shown_path
+    from mlgitops.paths import repository_root, shown_path
 
     shown = shown_path(path)
     repository = repository_root(path.parent)
@@ -119,7 +119,7 @@ def load_config(start: Path, explicit: Path | None = None) -> PolicyConfig:
     located = Manifest(obj=document if isinstance(document, dict) else {}, file=shown, node=node)
     from jsonschema import Draft202012Validator
 
-    from generator.kube.schema import problems_of
+    from mlgitops.kube.schema import problems_of
 
     problems = problems_of(Draft202012Validator(_CONFIG_SCHEMA), document)
     if problems:

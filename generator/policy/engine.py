@@ -7,16 +7,16 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from typing import Any
 
-from generator.fleet.parallel import map_in_two
-from generator.kube.defaults import defaulted, written_source
-from generator.kube.manifest import Manifest
-from generator.kube.pods import written_path
-from generator.policy.catalog import Catalog
-from generator.policy.message import fill, template_problem
-from generator.policy.model import Finding, Policy, PolicyContext, SelectionKey, Target, Violation, selection_key
-from generator.policy.redaction import redact, redactor
-from generator.policy.targets import is_workload, templates
-from generator.policy.waivers import WAIVER_RULE, apply_waivers
+from mlgitops.fleet.parallel import map_in_two
+from mlgitops.kube.defaults import defaulted, written_source
+from mlgitops.kube.manifest import Manifest
+from mlgitops.kube.pods import written_path
+from mlgitops.policy.catalog import Catalog
+from mlgitops.policy.message import fill, template_problem
+from mlgitops.policy.model import Finding, Policy, PolicyContext, SelectionKey, Target, Violation, selection_key
+from mlgitops.policy.redaction import redact, redactor
+from mlgitops.policy.targets import is_workload, templates
+from mlgitops.policy.waivers import WAIVER_RULE, apply_waivers
 
 # Manifests x policies from which checking is split over two processes: the whole catalog checks
 # ~300 manifests in about the time a fork and the pickled findings cost.
@@ -75,7 +75,7 @@ def _schema_violations(policy: Policy, target: Target) -> Iterator[Violation]:
     at_key = error.validator in ("not", "false", "required") and not locate_at
     detail = error.message
     if error.validator != "required":
-        from generator.kube.schema import SchemaProblem, worded
+        from mlgitops.kube.schema import SchemaProblem, worded
 
         absolute = (*target.path, *tuple(error.absolute_path))
         problem = SchemaProblem(absolute, error.message, error.instance, str(error.validator), error.validator_value)
@@ -128,7 +128,7 @@ def _policy_violations(
         return
     applicable = _applicable(policy, manifests, groups)
     if policy.check is not None:
-        from generator.policy.checks import BUILTIN_CHECKS
+        from mlgitops.policy.checks import BUILTIN_CHECKS
 
         check = BUILTIN_CHECKS[policy.check]
         try:

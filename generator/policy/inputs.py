@@ -11,14 +11,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from generator.errors import Location, UserError
-from generator.fleet.parallel import map_in_two
-from generator.kube.manifest import Manifest, ManifestsRead, load_manifests, read_manifests
-from generator.paths import readable, repository_root
-from generator.policy.kustomize_roots import KUSTOMIZATION_NAMES, kustomization_file, leads_inside, needs_build
-from generator.policy.kustomize_sources import check_sources
-from generator.yaml.reader import load_documents
-from generator.yaml.text import MANIFEST_BYTES, decode, read_capped, read_stream_capped
+from mlgitops.errors import Location, UserError
+from mlgitops.fleet.parallel import map_in_two
+from mlgitops.kube.manifest import Manifest, ManifestsRead, load_manifests, read_manifests
+from mlgitops.paths import readable, repository_root
+from mlgitops.policy.kustomize_roots import KUSTOMIZATION_NAMES, kustomization_file, leads_inside, needs_build
+from mlgitops.policy.kustomize_sources import check_sources
+from mlgitops.yaml.reader import load_documents
+from mlgitops.yaml.text import MANIFEST_BYTES, decode, read_capped, read_stream_capped
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 # A kustomization using any of these changes objects, so its files alone do not say what is applied.
@@ -49,7 +49,7 @@ class LintInput:
 
 
 def _shown(path: Path) -> str:
-    from generator.paths import shown_path
+    from mlgitops.paths import shown_path
 
     return shown_path(path)
 
@@ -91,7 +91,7 @@ def _kustomization_settings(path: Path) -> Manifest:
 
 def _build_with_kustomize(folder: Path) -> tuple[str, str | None]:
     """The built stream, and the scratch folder its origin annotations are relative to (None: no origins)."""
-    from generator.policy.kustomize_build import build
+    from mlgitops.policy.kustomize_build import build
 
     raw, scratch = build(folder, _shown(folder), MAX_FILE_BYTES)
     return _decoded(raw, None, f"{_shown(folder)} (built)"), scratch
@@ -109,7 +109,7 @@ def _readable_origin(path: Path) -> tuple[str, str] | None:
 
 
 def _built_manifests(folder: Path, kustomization: Path, settings: dict[str, Any], found: LintInput) -> list[Manifest]:
-    from generator.kube.kustomize_origin import point_at_origins
+    from mlgitops.kube.kustomize_origin import point_at_origins
 
     text, scratch = _build_with_kustomize(folder)
     manifests = load_manifests(text, f"{_shown(kustomization)} (built)")

@@ -14,8 +14,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from generator.errors import UserError
-from generator.yaml.text import read_stream_capped
+from mlgitops.errors import UserError
+from mlgitops.yaml.text import read_stream_capped
 
 _KLOG_ERROR = re.compile(r'\berr="((?:[^"\\]|\\.)*)"', re.DOTALL)
 # klog writes a multi-line value as `err=<`, its lines indented by a tab, and ` >` alone on the last line.
@@ -31,7 +31,7 @@ def build(folder: Path, shown: str, max_bytes: int) -> tuple[bytes, str | None]:
     kubectl = shutil.which("kubectl")
     if kubectl is None:
         raise UserError(f"{shown} uses kustomize transformers; install kubectl to lint what it builds")
-    from generator.kube.kustomize_origin import wrapper
+    from mlgitops.kube.kustomize_origin import wrapper
 
     with wrapper(folder) as scratch:
         if scratch is not None:

@@ -18,9 +18,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from generator.errors import UserError
-from generator.kube.manifest import Manifest
-from generator.paths import is_inside, shown_path
+from mlgitops.errors import UserError
+from mlgitops.kube.manifest import Manifest
+from mlgitops.paths import is_inside, shown_path
 
 SOURCE_FIELDS = ("resources", "components", "bases")
 # Fields whose entries kustomize loads as files: its loader fetches one given as an http(s) URL.

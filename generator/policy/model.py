@@ -6,10 +6,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from generator.errors import Location
-from generator.kube.cluster import NodePoolFacts
-from generator.kube.manifest import FieldPath, Manifest, ObjectRef
-from generator.kube.pods import BUILT_IN_KINDS, Container
+from mlgitops.errors import Location
+from mlgitops.kube.cluster import NodePoolFacts
+from mlgitops.kube.manifest import FieldPath, Manifest, ObjectRef
+from mlgitops.kube.pods import BUILT_IN_KINDS, Container
 
 Severity = Literal["error", "warning", "info"]
 SEVERITY_RANK = {"info": 0, "warning": 1, "error": 2}

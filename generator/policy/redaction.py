@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from generator.kube.manifest import Manifest
+from mlgitops.kube.manifest import Manifest
 
 SECRET_NAME = re.compile(r"(pass(word|wd)?|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|credential)", re.I)
 REDACTED = "<redacted>"

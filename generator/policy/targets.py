@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from generator.kube.manifest import FieldPath, Manifest
-from generator.kube.pods import Container, PodTemplate, value_at
+from mlgitops.kube.manifest import FieldPath, Manifest
+from mlgitops.kube.pods import Container, PodTemplate, value_at
 
 __all__ = ["containers", "is_workload", "pod_metadata", "pod_specs", "template_at", "templates", "value_at"]
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from generator.errors import UserError
-from generator.kube.cluster import NodePoolFacts, Taint
-from generator.kube.manifest import load_manifests
-from generator.kube.quantity import parse_quantity
-from generator.policy.catalog import Catalog
-from generator.policy.engine import evaluate
-from generator.policy.model import Example, Policy, PolicyContext
+from mlgitops.errors import UserError
+from mlgitops.kube.cluster import NodePoolFacts, Taint
+from mlgitops.kube.manifest import load_manifests
+from mlgitops.kube.quantity import parse_quantity
+from mlgitops.policy.catalog import Catalog
+from mlgitops.policy.engine import evaluate
+from mlgitops.policy.model import Example, Policy, PolicyContext
 
 
 @dataclass(frozen=True)

@@ -12,10 +12,10 @@ import re
 from collections.abc import Sequence
 from dataclasses import replace
 
-from generator.kube.manifest import Manifest
-from generator.policy.catalog import Catalog
-from generator.policy.model import Finding, PolicyContext
-from generator.policy.targets import pod_metadata, pod_specs
+from mlgitops.kube.manifest import Manifest
+from mlgitops.policy.catalog import Catalog
+from mlgitops.policy.model import Finding, PolicyContext
+from mlgitops.policy.targets import pod_metadata, pod_specs
 
 WAIVER_PREFIX = "mlgitops.io/waive."
 WAIVER_RULE = "waivers"

@@ -6,24 +6,24 @@ from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from generator.errors import Location, UserError, UserErrors
-from generator.load.source import SourceNode, locate
-from generator.render.cluster import CLUSTER_FOLDER, render_node_pool, render_priority_classes
-from generator.render.config_maps import MissingFile, render_config_maps
-from generator.render.extras import extra_file_name, extra_objects
-from generator.render.gitops import add_sync_wave, argocd_objects, flux_objects, ignored_differences
-from generator.render.identity import render_shared_service_accounts
-from generator.render.kueue_objects import render_cluster_queueing, render_local_queues
-from generator.render.kustomize import built, kustomization
-from generator.render.network import render_network_policies
-from generator.render.patches import PatchError, apply_patches
-from generator.render.quota import render_limit_range, render_resource_quota
-from generator.render.rendered import FieldPath, Rendered, file_name
-from generator.render.secrets import render_external_secrets
-from generator.render.storage import render_claim
-from generator.render.workloads import render_workload
-from generator.spec.checks import check_environment
-from generator.spec.environment import Environment
+from mlgitops.errors import Location, UserError, UserErrors
+from mlgitops.load.source import SourceNode, locate
+from mlgitops.render.cluster import CLUSTER_FOLDER, render_node_pool, render_priority_classes
+from mlgitops.render.config_maps import MissingFile, render_config_maps
+from mlgitops.render.extras import extra_file_name, extra_objects
+from mlgitops.render.gitops import add_sync_wave, argocd_objects, flux_objects, ignored_differences
+from mlgitops.render.identity import render_shared_service_accounts
+from mlgitops.render.kueue_objects import render_cluster_queueing, render_local_queues
+from mlgitops.render.kustomize import built, kustomization
+from mlgitops.render.network import render_network_policies
+from mlgitops.render.patches import PatchError, apply_patches
+from mlgitops.render.quota import render_limit_range, render_resource_quota
+from mlgitops.render.rendered import FieldPath, Rendered, file_name
+from mlgitops.render.secrets import render_external_secrets
+from mlgitops.render.storage import render_claim
+from mlgitops.render.workloads import render_workload
+from mlgitops.spec.checks import check_environment
+from mlgitops.spec.environment import Environment
 
 KUSTOMIZATION = "kustomization.yaml"
 SHARED_GROUP = "shared"

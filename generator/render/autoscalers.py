@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from generator.render.keda import render_scaled_object
-from generator.render.metadata import ObjectMeta
-from generator.spec.autoscaling import Autoscaling, CpuMetric, ExternalMetric, MemoryMetric, PodsMetric, ScalingRules
-from generator.spec.environment import Environment
-from generator.spec.serving import ServerBase
+from mlgitops.render.keda import render_scaled_object
+from mlgitops.render.metadata import ObjectMeta
+from mlgitops.spec.autoscaling import Autoscaling, CpuMetric, ExternalMetric, MemoryMetric, PodsMetric, ScalingRules
+from mlgitops.spec.environment import Environment
+from mlgitops.spec.serving import ServerBase
 
 
 def scale_target(api_version: str, kind: str, name: str) -> dict[str, str]:

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from generator.kube.quantity import format_cpu, format_exact_bytes, parse_quantity
-from generator.render.metadata import object_meta
-from generator.spec.cluster import NodePool
-from generator.spec.environment import Environment
+from mlgitops.kube.quantity import format_cpu, format_exact_bytes, parse_quantity
+from mlgitops.render.metadata import object_meta
+from mlgitops.spec.cluster import NodePool
+from mlgitops.spec.environment import Environment
 
 CLUSTER_FOLDER = "cluster"
 

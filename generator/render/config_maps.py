@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from generator.render.metadata import object_meta
-from generator.render.workloads_hash import spec_hash
-from generator.spec.derived import per_environment
-from generator.spec.environment import Environment
-from generator.spec.pod import ConfigMapSpec
+from mlgitops.render.metadata import object_meta
+from mlgitops.render.workloads_hash import spec_hash
+from mlgitops.spec.derived import per_environment
+from mlgitops.spec.environment import Environment
+from mlgitops.spec.pod import ConfigMapSpec
 
 # etcd refuses objects over 1 MiB; the API server caps ConfigMap data there.
 CONFIG_MAP_LIMIT = 1024 * 1024

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from generator.spec.container import ContainerSecurity, EnvVar, Mount, Probe, Probes, Resources, Security
-from generator.spec.pod import EnvFromSource
+from mlgitops.spec.container import ContainerSecurity, EnvVar, Mount, Probe, Probes, Resources, Security
+from mlgitops.spec.pod import EnvFromSource
 
 SHM_VOLUME = "dshm"
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from generator.render.kueue import queue_labels, queued_job_annotations
-from generator.render.metadata import ObjectMeta
-from generator.render.pod import pod_template
-from generator.render.workloads_hash import hash_named
-from generator.spec.environment import Environment
-from generator.spec.placement import Placement
-from generator.spec.queues import queue_of
-from generator.spec.training import DistributedTraining
+from mlgitops.render.kueue import queue_labels, queued_job_annotations
+from mlgitops.render.metadata import ObjectMeta
+from mlgitops.render.pod import pod_template
+from mlgitops.render.workloads_hash import hash_named
+from mlgitops.spec.environment import Environment
+from mlgitops.spec.placement import Placement
+from mlgitops.spec.queues import queue_of
+from mlgitops.spec.training import DistributedTraining
 
 # The training operator requires the container it configures to be named "pytorch".
 CONTAINER_NAME = "pytorch"

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from generator.render.metadata import ObjectMeta
-from generator.spec.container import WorkloadBase
-from generator.spec.environment import Environment
-from generator.spec.placement import Placement
+from mlgitops.render.metadata import ObjectMeta
+from mlgitops.spec.container import WorkloadBase
+from mlgitops.spec.environment import Environment
+from mlgitops.spec.placement import Placement
 
 CLAIM_NAME = "gpu"
 """Name of the claim in the pod, and of the one request in the claim."""

@@ -7,11 +7,11 @@ validated and linted like rendered ones, and every problem points into the file 
 
 from __future__ import annotations
 
-from generator.errors import Location, UserError
-from generator.kube.manifest import Manifest, load_manifests
-from generator.render.rendered import FieldPath, Rendered
-from generator.spec.files import RepositoryFile
-from generator.yaml.writer import copy_header
+from mlgitops.errors import Location, UserError
+from mlgitops.kube.manifest import Manifest, load_manifests
+from mlgitops.render.rendered import FieldPath, Rendered
+from mlgitops.spec.files import RepositoryFile
+from mlgitops.yaml.writer import copy_header
 
 EXTRA_FOLDER = "extra"
 

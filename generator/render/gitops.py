@@ -15,11 +15,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from generator.render.kueue import QUEUE_LABEL
-from generator.render.metadata import common_labels
-from generator.render.trainjob import PATCH_MANAGER
-from generator.spec.environment import Environment
-from generator.spec.gitops import GitOps
+from mlgitops.render.kueue import QUEUE_LABEL
+from mlgitops.render.metadata import common_labels
+from mlgitops.render.trainjob import PATCH_MANAGER
+from mlgitops.spec.environment import Environment
+from mlgitops.spec.gitops import GitOps
 
 SYNC_WAVE = "argocd.argoproj.io/sync-wave"
 _WAVES = {

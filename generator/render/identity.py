@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from generator.render.metadata import object_meta
-from generator.spec.environment import Environment
-from generator.spec.pod import WorkloadServiceAccount
+from mlgitops.render.metadata import object_meta
+from mlgitops.spec.environment import Environment
+from mlgitops.spec.pod import WorkloadServiceAccount
 
 
 def render_service_account(

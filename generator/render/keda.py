@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from generator.render.metadata import ObjectMeta
-from generator.spec.environment import Environment
-from generator.spec.keda import PrometheusTrigger
-from generator.spec.llm import LlmServing
-from generator.spec.serving import ServerBase
+from mlgitops.render.metadata import ObjectMeta
+from mlgitops.spec.environment import Environment
+from mlgitops.spec.keda import PrometheusTrigger
+from mlgitops.spec.llm import LlmServing
+from mlgitops.spec.serving import ServerBase
 
 QUEUE_METRICS = {"vllm": "vllm:num_requests_waiting", "sglang": "sglang:num_queue_reqs", "tgi": "tgi_queue_size"}
 KV_CACHE_METRICS = {"vllm": "vllm:kv_cache_usage_perc", "sglang": "sglang:token_usage"}

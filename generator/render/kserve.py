@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from generator.render.metadata import ObjectMeta, selector_labels
-from generator.render.pod import pod_template
-from generator.spec.environment import Environment
-from generator.spec.placement import Placement
-from generator.spec.serving import Serving
+from mlgitops.render.metadata import ObjectMeta, selector_labels
+from mlgitops.render.pod import pod_template
+from mlgitops.spec.environment import Environment
+from mlgitops.spec.placement import Placement
+from mlgitops.spec.serving import Serving
 
 DEPLOYMENT_MODE = "serving.kserve.io/deploymentMode"
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from generator.render.pod import default_priority_class
-from generator.spec.environment import Environment
-from generator.spec.queues import queue_of, rendered_queues
-from generator.spec.workloads import Workload
+from mlgitops.render.pod import default_priority_class
+from mlgitops.spec.environment import Environment
+from mlgitops.spec.queues import queue_of, rendered_queues
+from mlgitops.spec.workloads import Workload
 
 QUEUE_LABEL = "kueue.x-k8s.io/queue-name"
 PRIORITY_CLASS_LABEL = "kueue.x-k8s.io/priority-class"

@@ -11,10 +11,10 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from generator.kube.quantity import format_cpu, format_exact_bytes
-from generator.render.metadata import object_meta
-from generator.spec.environment import Environment
-from generator.spec.queues import FlavorQuota, cluster_queue_name, covered_resources, flavor_quotas, rendered_queues
+from mlgitops.kube.quantity import format_cpu, format_exact_bytes
+from mlgitops.render.metadata import object_meta
+from mlgitops.spec.environment import Environment
+from mlgitops.spec.queues import FlavorQuota, cluster_queue_name, covered_resources, flavor_quotas, rendered_queues
 
 KUEUE_API = "kueue.x-k8s.io/v1beta2"
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"

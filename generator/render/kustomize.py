@@ -5,8 +5,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from generator.render.metadata import common_labels
-from generator.spec.environment import Environment
+from mlgitops.render.metadata import common_labels
+from mlgitops.spec.environment import Environment
 
 
 def kustomization(environment: Environment, environment_name: str, files: list[str], namespace: str | None) -> dict[str, Any]:

@@ -10,16 +10,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from generator.render.autoscalers import scale_target
-from generator.render.metadata import ObjectMeta, selector_labels
-from generator.render.model_download import download_container
-from generator.render.pod import EXTERNAL_SECRETS_ANNOTATION, pod_template
-from generator.render.serving_extras import render_server_extras
-from generator.render.storage import rollout_strategy
-from generator.spec.environment import Environment
-from generator.spec.llm import LLM_PORT_NAME, LlmServing
-from generator.spec.llm_defaults import with_llm_defaults
-from generator.spec.placement import Placement
+from mlgitops.render.autoscalers import scale_target
+from mlgitops.render.metadata import ObjectMeta, selector_labels
+from mlgitops.render.model_download import download_container
+from mlgitops.render.pod import EXTERNAL_SECRETS_ANNOTATION, pod_template
+from mlgitops.render.serving_extras import render_server_extras
+from mlgitops.render.storage import rollout_strategy
+from mlgitops.spec.environment import Environment
+from mlgitops.spec.llm import LLM_PORT_NAME, LlmServing
+from mlgitops.spec.llm_defaults import with_llm_defaults
+from mlgitops.spec.placement import Placement
 
 LWS_API_VERSION = "leaderworkerset.x-k8s.io/v1"
 LWS_NAME_LABEL = "leaderworkerset.sigs.k8s.io/name"

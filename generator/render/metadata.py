@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from generator.spec.environment import Environment
+from mlgitops.spec.environment import Environment
 
 MANAGED_BY = "mlgitops"
 ENVIRONMENT_LABEL = "mlgitops.io/environment"

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from generator.render.container import container_security, env_var
-from generator.spec.llm import MODELS_PATH, LlmServing
+from mlgitops.render.container import container_security, env_var
+from mlgitops.spec.llm import MODELS_PATH, LlmServing
 
 DOWNLOAD_CONTAINER = "download-model"
 

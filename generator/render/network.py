@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from generator.render.metadata import object_meta, selector_labels
-from generator.render.traffic import traffic_sources
-from generator.spec.environment import Environment
-from generator.spec.llm import LlmServing
-from generator.spec.ray import RayWorkloadBase
-from generator.spec.serving import IngressPeer, ServerBase
-from generator.spec.training import DistributedTraining
-from generator.spec.workloads import Workload
+from mlgitops.render.metadata import object_meta, selector_labels
+from mlgitops.render.traffic import traffic_sources
+from mlgitops.spec.environment import Environment
+from mlgitops.spec.llm import LlmServing
+from mlgitops.spec.ray import RayWorkloadBase
+from mlgitops.spec.serving import IngressPeer, ServerBase
+from mlgitops.spec.training import DistributedTraining
+from mlgitops.spec.workloads import Workload
 
 DEFAULT_DENY_NAME = "default-deny-ingress"
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from generator.kube.schema import schema_version
-from generator.kube.strategic_merge import PatchConflict, apply_strategic_merge
-from generator.render.workloads_hash import spec_hash
-from generator.spec.overrides import Patch, PatchTarget
+from mlgitops.kube.schema import schema_version
+from mlgitops.kube.strategic_merge import PatchConflict, apply_strategic_merge
+from mlgitops.render.workloads_hash import spec_hash
+from mlgitops.spec.overrides import Patch, PatchTarget
 
 FieldPath = tuple[str | int, ...]
 APP_LABEL = "app.kubernetes.io/name"

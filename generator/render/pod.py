@@ -4,23 +4,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from generator.kube.quantity import parse_quantity
-from generator.render.config_maps import config_map_names
-from generator.render.container import (
+from mlgitops.kube.quantity import parse_quantity
+from mlgitops.render.config_maps import config_map_names
+from mlgitops.render.container import (
     SHM_VOLUME,
     container_security,
     probes,
     render_container,
     resource_amounts,
 )
-from generator.render.dra import CLAIM_NAME, pod_resource_claims
-from generator.render.metadata import ObjectMeta, selector_labels
-from generator.spec.container import ExtraContainer, WorkloadBase
-from generator.spec.derived import volumes_by_name
-from generator.spec.environment import Environment
-from generator.spec.placement import GPU_PRODUCT_LABEL, Placement
-from generator.spec.serving import ServerBase, Serving
-from generator.spec.storage import Volume
+from mlgitops.render.dra import CLAIM_NAME, pod_resource_claims
+from mlgitops.render.metadata import ObjectMeta, selector_labels
+from mlgitops.spec.container import ExtraContainer, WorkloadBase
+from mlgitops.spec.derived import volumes_by_name
+from mlgitops.spec.environment import Environment
+from mlgitops.spec.placement import GPU_PRODUCT_LABEL, Placement
+from mlgitops.spec.serving import ServerBase, Serving
+from mlgitops.spec.storage import Volume
 
 EXTERNAL_CLAIMS_ANNOTATION = "mlgitops.io/external-claims"
 SCRATCH_VOLUMES_ANNOTATION = "mlgitops.io/scratch-volumes"

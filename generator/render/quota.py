@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from generator.render.metadata import object_meta
-from generator.spec.environment import Environment
+from mlgitops.render.metadata import object_meta
+from mlgitops.spec.environment import Environment
 
 QUOTA_NAME = "budget"
 LIMIT_RANGE_NAME = "container-defaults"

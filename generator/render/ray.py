@@ -10,15 +10,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from generator.render.kueue import queue_labels, queued_job_annotations
-from generator.render.metadata import ObjectMeta
-from generator.render.pod import pod_template
-from generator.render.workloads_hash import hash_named
-from generator.spec.environment import Environment
-from generator.spec.placement import Placement, place
-from generator.spec.queues import queue_of
-from generator.spec.ray import RayJob, RayService, RayWorkerGroup, RayWorkloadBase
-from generator.yaml.writer import dump_embedded
+from mlgitops.render.kueue import queue_labels, queued_job_annotations
+from mlgitops.render.metadata import ObjectMeta
+from mlgitops.render.pod import pod_template
+from mlgitops.render.workloads_hash import hash_named
+from mlgitops.spec.environment import Environment
+from mlgitops.spec.placement import Placement, place
+from mlgitops.spec.queues import queue_of
+from mlgitops.spec.ray import RayJob, RayService, RayWorkerGroup, RayWorkloadBase
+from mlgitops.yaml.writer import dump_embedded
 
 RAY_API = "ray.io/v1"
 HEAD_CONTAINER = "ray-head"

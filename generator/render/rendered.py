@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from generator.errors import Location
+from mlgitops.errors import Location
 
 FieldPath = tuple[str | int, ...]
 

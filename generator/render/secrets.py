@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from generator.render.metadata import object_meta
-from generator.spec.environment import Environment
+from mlgitops.render.metadata import object_meta
+from mlgitops.spec.environment import Environment
 
 
 def render_external_secrets(environment: Environment, environment_name: str) -> list[dict[str, Any]]:

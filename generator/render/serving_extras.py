@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from generator.render.autoscalers import render_autoscalers
-from generator.render.metadata import ObjectMeta, selector_labels
-from generator.render.traffic import render_http_route, render_ingress
-from generator.spec.environment import Environment
-from generator.spec.serving import ServerBase
+from mlgitops.render.autoscalers import render_autoscalers
+from mlgitops.render.metadata import ObjectMeta, selector_labels
+from mlgitops.render.traffic import render_http_route, render_ingress
+from mlgitops.spec.environment import Environment
+from mlgitops.spec.serving import ServerBase
 
 
 def least_replicas(workload: ServerBase) -> int:

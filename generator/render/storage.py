@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from generator.render.metadata import object_meta
-from generator.spec.derived import volumes_by_name
-from generator.spec.environment import Environment
-from generator.spec.storage import SINGLE_NODE_ACCESS_MODES, Volume
+from mlgitops.render.metadata import object_meta
+from mlgitops.spec.derived import volumes_by_name
+from mlgitops.spec.environment import Environment
+from mlgitops.spec.storage import SINGLE_NODE_ACCESS_MODES, Volume
 
 # Dynamically provisioned volumes default to reclaim policy Delete: a prune would delete the data.
 PRUNE_PROTECTION = {

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from generator.render.metadata import ObjectMeta
-from generator.spec.environment import Environment
-from generator.spec.serving import IngressPeer, ServerBase
+from mlgitops.render.metadata import ObjectMeta
+from mlgitops.spec.environment import Environment
+from mlgitops.spec.serving import IngressPeer, ServerBase
 
 GATEWAY_API = "gateway.networking.k8s.io/v1"
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"

@@ -11,14 +11,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from generator.render.kueue import FLUX_CREATE_ONLY, queue_labels
-from generator.render.metadata import ObjectMeta
-from generator.render.pod import pod_template
-from generator.render.workloads_hash import hash_named
-from generator.spec.environment import Environment
-from generator.spec.placement import Placement
-from generator.spec.queues import queue_of
-from generator.spec.training import DistributedTraining
+from mlgitops.render.kueue import FLUX_CREATE_ONLY, queue_labels
+from mlgitops.render.metadata import ObjectMeta
+from mlgitops.render.pod import pod_template
+from mlgitops.render.workloads_hash import hash_named
+from mlgitops.spec.environment import Environment
+from mlgitops.spec.placement import Placement
+from mlgitops.spec.queues import queue_of
+from mlgitops.spec.training import DistributedTraining
 
 TRAINER_API = "trainer.kubeflow.org/v1alpha1"
 TRAINER_STEP = "node"

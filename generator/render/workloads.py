@@ -6,30 +6,30 @@ from __future__ import annotations
 
 from typing import Any
 
-from generator.render.autoscalers import scale_target
-from generator.render.distributed import render_pytorch_job
-from generator.render.dra import render_claim_template
-from generator.render.identity import render_service_account
-from generator.render.kserve import render_inference_service
-from generator.render.kueue import queue_labels, queued_job_annotations
-from generator.render.llm import render_llm_server
-from generator.render.metadata import ObjectMeta, object_meta, selector_labels
-from generator.render.pod import pod_template
-from generator.render.ray import render_ray_job, render_ray_service
-from generator.render.serving_extras import render_server_extras
-from generator.render.storage import rollout_strategy
-from generator.render.trainjob import render_train_job
-from generator.render.workloads_hash import hash_named
-from generator.spec.batch import Batch
-from generator.spec.environment import Environment
-from generator.spec.llm import LlmServing
-from generator.spec.placement import Placement, place
-from generator.spec.queues import queue_of
-from generator.spec.ray import RayJob, RayService
-from generator.spec.serving import Serving
-from generator.spec.serving_defaults import resolved
-from generator.spec.training import DistributedTraining, Training
-from generator.spec.workloads import Workload
+from mlgitops.render.autoscalers import scale_target
+from mlgitops.render.distributed import render_pytorch_job
+from mlgitops.render.dra import render_claim_template
+from mlgitops.render.identity import render_service_account
+from mlgitops.render.kserve import render_inference_service
+from mlgitops.render.kueue import queue_labels, queued_job_annotations
+from mlgitops.render.llm import render_llm_server
+from mlgitops.render.metadata import ObjectMeta, object_meta, selector_labels
+from mlgitops.render.pod import pod_template
+from mlgitops.render.ray import render_ray_job, render_ray_service
+from mlgitops.render.serving_extras import render_server_extras
+from mlgitops.render.storage import rollout_strategy
+from mlgitops.render.trainjob import render_train_job
+from mlgitops.render.workloads_hash import hash_named
+from mlgitops.spec.batch import Batch
+from mlgitops.spec.environment import Environment
+from mlgitops.spec.llm import LlmServing
+from mlgitops.spec.placement import Placement, place
+from mlgitops.spec.queues import queue_of
+from mlgitops.spec.ray import RayJob, RayService
+from mlgitops.spec.serving import Serving
+from mlgitops.spec.serving_defaults import resolved
+from mlgitops.spec.training import DistributedTraining, Training
+from mlgitops.spec.workloads import Workload
 
 
 def render_workload(environment: Environment, environment_name: str, workload: Workload) -> list[dict[str, Any]]:

@@ -6,7 +6,7 @@ import hashlib
 import json
 from typing import Any
 
-from generator.render.metadata import ObjectMeta
+from mlgitops.render.metadata import ObjectMeta
 
 HASH_LENGTH = 8
 

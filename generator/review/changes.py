@@ -6,9 +6,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from generator.kube.cluster import is_gpu_resource
-from generator.kube.footprint import Footprint, footprint
-from generator.render.workloads_hash import HASH_LENGTH
+from mlgitops.kube.cluster import is_gpu_resource
+from mlgitops.kube.footprint import Footprint, footprint
+from mlgitops.render.workloads_hash import HASH_LENGTH
 
 ObjectKey = tuple[str, str]  # (kind, workload or object name)
 

@@ -8,19 +8,19 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from generator.errors import UserError
-from generator.fleet.build import EnvironmentOutput
-from generator.load.environments import load_environments
-from generator.paths import displayed_as, shown_path
-from generator.review.changes import compare_environment
-from generator.review.git_tree import checkout_folder, default_base, repository_root, resolve_revision
-from generator.review.promotion import promotions
-from generator.review.summary import FindingNote, Review
+from mlgitops.errors import UserError
+from mlgitops.fleet.build import EnvironmentOutput
+from mlgitops.load.environments import load_environments
+from mlgitops.paths import displayed_as, shown_path
+from mlgitops.review.changes import compare_environment
+from mlgitops.review.git_tree import checkout_folder, default_base, repository_root, resolve_revision
+from mlgitops.review.promotion import promotions
+from mlgitops.review.summary import FindingNote, Review
 
 
 def _build_all(folder: Path) -> tuple[dict[str, EnvironmentOutput], list[FindingNote], dict[str, Any]]:
     """Every environment's output, its policy findings (as the summary shows them) and its effective spec tree."""
-    from generator.fleet.run import render_fleet
+    from mlgitops.fleet.run import render_fleet
 
     loaded = load_environments(folder)
     fleet = render_fleet(loaded, Path("rendered"), [])
@@ -40,7 +40,7 @@ def _identity(note: FindingNote) -> tuple[str, str, str]:
 
 def review_change(environments_dir: Path, base_ref: str | None) -> Review:
     """The Review of the working tree's environments against ``base_ref`` (default: merge base)."""
-    from generator.output.file_diff import unified
+    from mlgitops.output.file_diff import unified
 
     repo = repository_root(environments_dir if environments_dir.is_dir() else Path.cwd())
     base = base_ref or default_base(repo)

@@ -6,9 +6,9 @@ import contextlib
 import subprocess
 from pathlib import Path, PurePosixPath
 
-from generator.errors import UserError
-from generator.output.safe_write import create_file
-from generator.yaml.text import ENVIRONMENT_FILE_BYTES
+from mlgitops.errors import UserError
+from mlgitops.output.safe_write import create_file
+from mlgitops.yaml.text import ENVIRONMENT_FILE_BYTES
 
 
 def _git(repo: Path, *args: str) -> str:

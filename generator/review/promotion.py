@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from generator.spec.paths import MISSING, FieldPath, changed_leaves, get, show
-from generator.spec.promotable import is_promotable
+from mlgitops.spec.paths import MISSING, FieldPath, changed_leaves, get, show
+from mlgitops.spec.promotable import is_promotable
 
 
 @dataclass(frozen=True)

@@ -12,14 +12,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from generator.output import inert
-from generator.review.changes import EnvironmentChanges
-from generator.review.comment_size import Budget, fit
-from generator.review.summary import diff_details, object_sections, resources_table, value_cell
+from mlgitops.output import inert
+from mlgitops.review.changes import EnvironmentChanges
+from mlgitops.review.comment_size import Budget, fit
+from mlgitops.review.summary import diff_details, object_sections, resources_table, value_cell
 
 if TYPE_CHECKING:
-    from generator.edit.session import Edit
-    from generator.fleet.rerender import Rerendered
+    from mlgitops.edit.session import Edit
+    from mlgitops.fleet.rerender import Rerendered
 
 
 @dataclass(frozen=True)
@@ -66,10 +66,10 @@ def pull_request_body(
 
 def edit_body(title: str, edit: Edit, rendered: Rerendered | None, output_dir: Path, notes: list[str]) -> str:
     """The description of an edit: its values, and the affected environments' renders before → after."""
-    from generator.output.edit_report import edit_diff, visible_value
-    from generator.output.file_diff import unified
-    from generator.review.changes import compare_environment
-    from generator.spec.paths import show
+    from mlgitops.output.edit_report import edit_diff, visible_value
+    from mlgitops.output.file_diff import unified
+    from mlgitops.review.changes import compare_environment
+    from mlgitops.spec.paths import show
 
     environments = []
     file_diff = edit_diff(edit, None, output_dir)

@@ -8,12 +8,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from generator.kube.footprint import Footprint
-from generator.kube.quantity import format_bytes, format_cpu
-from generator.output import inert
-from generator.review.changes import EnvironmentChanges, ObjectChange
-from generator.review.comment_size import COMMENT_LIMIT, Budget, fit
-from generator.review.promotion import Promotion
+from mlgitops.kube.footprint import Footprint
+from mlgitops.kube.quantity import format_bytes, format_cpu
+from mlgitops.output import inert
+from mlgitops.review.changes import EnvironmentChanges, ObjectChange
+from mlgitops.review.comment_size import COMMENT_LIMIT, Budget, fit
+from mlgitops.review.promotion import Promotion
 
 COMMENT_MARKER = "<!-- mlgitops-diff -->"
 _SHOWN_FIELDS = 6

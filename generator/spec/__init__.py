@@ -1,6 +1,6 @@
 """Typed models of environment files. Build them in code or load them from YAML."""
 
-from generator.spec.autoscaling import (
+from mlgitops.spec.autoscaling import (
     Autoscaling,
     Behavior,
     CpuMetric,
@@ -10,15 +10,15 @@ from generator.spec.autoscaling import (
     ScalingPolicy,
     ScalingRules,
 )
-from generator.spec.batch import Batch
-from generator.spec.cluster import Allocatable, ClusterProfile, NodePool, TaintSpec
-from generator.spec.container import EnvVar, KeyRef, Mount, Port, Probe, Probes, ResourceLimits, Resources, Security
-from generator.spec.environment import ClusterQueueSpec, Environment, Kueue
-from generator.spec.ray import RayAutoscaling, RayJob, RayService, RayWorkerGroup
-from generator.spec.serving import Serving
-from generator.spec.storage import ClaimSpec, ScratchSpec, Volume
-from generator.spec.training import DistributedTraining, Training, TrainingRuntimeRef
-from generator.spec.workloads import Workload
+from mlgitops.spec.batch import Batch
+from mlgitops.spec.cluster import Allocatable, ClusterProfile, NodePool, TaintSpec
+from mlgitops.spec.container import EnvVar, KeyRef, Mount, Port, Probe, Probes, ResourceLimits, Resources, Security
+from mlgitops.spec.environment import ClusterQueueSpec, Environment, Kueue
+from mlgitops.spec.ray import RayAutoscaling, RayJob, RayService, RayWorkerGroup
+from mlgitops.spec.serving import Serving
+from mlgitops.spec.storage import ClaimSpec, ScratchSpec, Volume
+from mlgitops.spec.training import DistributedTraining, Training, TrainingRuntimeRef
+from mlgitops.spec.workloads import Workload
 
 __all__ = [
     "Allocatable",

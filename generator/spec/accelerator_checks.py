@@ -6,11 +6,11 @@ extended resources are the device plugins' names (nvidia.com/gpu, amd.com/gpu, h
 
 from __future__ import annotations
 
-from generator.kube.cluster import is_gpu_resource
-from generator.spec.container import WorkloadBase
-from generator.spec.environment import Environment
-from generator.spec.placement import Placement
-from generator.spec.problems import FieldPath, SpecProblem
+from mlgitops.kube.cluster import is_gpu_resource
+from mlgitops.spec.container import WorkloadBase
+from mlgitops.spec.environment import Environment
+from mlgitops.spec.placement import Placement
+from mlgitops.spec.problems import FieldPath, SpecProblem
 
 DRA_SINCE = (1, 34)
 

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from generator.spec.base import INT32_MAX, Labels, Quantity, SpecModel
+from mlgitops.spec.base import INT32_MAX, Labels, Quantity, SpecModel
 
 
 class CpuMetric(SpecModel):

@@ -9,9 +9,9 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 from pydantic.alias_generators import to_camel
 
-from generator.kube.metadata_rules import annotation_key_problem, label_problem, namespace_problem
-from generator.kube.names import dns1123_label_problem, dns1123_subdomain_problem, label_key_problem, port_name_problem
-from generator.kube.quantity import QuantityError, parse_quantity
+from mlgitops.kube.metadata_rules import annotation_key_problem, label_problem, namespace_problem
+from mlgitops.kube.names import dns1123_label_problem, dns1123_subdomain_problem, label_key_problem, port_name_problem
+from mlgitops.kube.quantity import QuantityError, parse_quantity
 
 
 class SpecModel(BaseModel):

@@ -6,10 +6,10 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from generator.kube.api_rules import cron_schedule_problem, time_zone_problem
-from generator.spec.base import INT32_MAX, refused_by
-from generator.spec.container import WorkloadBase
-from generator.spec.integrations import MlflowRun
+from mlgitops.kube.api_rules import cron_schedule_problem, time_zone_problem
+from mlgitops.spec.base import INT32_MAX, refused_by
+from mlgitops.spec.container import WorkloadBase
+from mlgitops.spec.integrations import MlflowRun
 
 
 class Batch(WorkloadBase):

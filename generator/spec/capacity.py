@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from generator.kube.quantity import format_bytes, format_cpu, parse_quantity
-from generator.spec.cluster import NodePool
-from generator.spec.container import Resources
+from mlgitops.kube.quantity import format_bytes, format_cpu, parse_quantity
+from mlgitops.spec.cluster import NodePool
+from mlgitops.spec.container import Resources
 
 FieldPath = tuple[str | int, ...]
 Problem = tuple[FieldPath, str]

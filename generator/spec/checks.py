@@ -8,22 +8,22 @@ from __future__ import annotations
 from collections.abc import Callable
 from decimal import Decimal
 
-from generator.kube.api_rules import resource_problems
-from generator.kube.cluster import is_gpu_resource
-from generator.kube.names import dns1035_label_problem, dns1123_label_problem
-from generator.kube.quantity import format_bytes, format_cpu, parse_quantity
-from generator.spec.accelerator_checks import device_problems, pool_problems
-from generator.spec.batch import Batch
-from generator.spec.capacity import PodSet, capacity_problems
-from generator.spec.cluster import NodePool
-from generator.spec.container import ExtraContainer, Resources, WorkloadBase
-from generator.spec.derived import volumes_by_name
-from generator.spec.distributed_checks import check_distributed, shared_writes
-from generator.spec.environment import Environment
-from generator.spec.kueue_checks import check_queues
-from generator.spec.llm import LlmServing
-from generator.spec.placement import Placement, PlacementError, place, pool_facts
-from generator.spec.pod_checks import (
+from mlgitops.kube.api_rules import resource_problems
+from mlgitops.kube.cluster import is_gpu_resource
+from mlgitops.kube.names import dns1035_label_problem, dns1123_label_problem
+from mlgitops.kube.quantity import format_bytes, format_cpu, parse_quantity
+from mlgitops.spec.accelerator_checks import device_problems, pool_problems
+from mlgitops.spec.batch import Batch
+from mlgitops.spec.capacity import PodSet, capacity_problems
+from mlgitops.spec.cluster import NodePool
+from mlgitops.spec.container import ExtraContainer, Resources, WorkloadBase
+from mlgitops.spec.derived import volumes_by_name
+from mlgitops.spec.distributed_checks import check_distributed, shared_writes
+from mlgitops.spec.environment import Environment
+from mlgitops.spec.kueue_checks import check_queues
+from mlgitops.spec.llm import LlmServing
+from mlgitops.spec.placement import Placement, PlacementError, place, pool_facts
+from mlgitops.spec.pod_checks import (
     check_config_maps,
     check_configuration,
     check_extra_containers,
@@ -34,14 +34,14 @@ from generator.spec.pod_checks import (
     check_train_job_patch,
     containers_with_paths,
 )
-from generator.spec.problems import FieldPath, SpecProblem, unique
-from generator.spec.ray import RayJob, RayService, RayWorkloadBase
-from generator.spec.ray_checks import check_ray
-from generator.spec.server_checks import autoscaler_problems, llm_problems, tensor_parallel_fit
-from generator.spec.serving import ServerBase, Serving
-from generator.spec.serving_defaults import resolved
-from generator.spec.storage import Volume
-from generator.spec.training import DistributedTraining, Training
+from mlgitops.spec.problems import FieldPath, SpecProblem, unique
+from mlgitops.spec.ray import RayJob, RayService, RayWorkloadBase
+from mlgitops.spec.ray_checks import check_ray
+from mlgitops.spec.server_checks import autoscaler_problems, llm_problems, tensor_parallel_fit
+from mlgitops.spec.serving import ServerBase, Serving
+from mlgitops.spec.serving_defaults import resolved
+from mlgitops.spec.storage import Volume
+from mlgitops.spec.training import DistributedTraining, Training
 
 # A training Job's name is "<workload>-<8 hex digits>"; a CronJob's Jobs get 11 more characters.
 TRAINING_NAME_LIMIT = 63 - 9

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from generator.spec.base import INT32_MAX, DnsLabel, LabelKey, Labels, PositiveQuantity, SpecModel
+from mlgitops.spec.base import INT32_MAX, DnsLabel, LabelKey, Labels, PositiveQuantity, SpecModel
 
 GPU_RESOURCE_PATTERN = r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?/[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"
 HOSTNAME_LABEL = "kubernetes.io/hostname"

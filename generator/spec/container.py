@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import BeforeValidator, Field, field_validator, model_validator
 
-from generator.spec.base import (
+from mlgitops.spec.base import (
     INT32_MAX,
     Annotations,
     DnsLabel,
@@ -17,9 +17,9 @@ from generator.spec.base import (
     PositiveQuantity,
     SpecModel,
 )
-from generator.spec.cluster import GPU_RESOURCE_PATTERN
-from generator.spec.overrides import Patch
-from generator.spec.pod import (
+from mlgitops.spec.cluster import GPU_RESOURCE_PATTERN
+from mlgitops.spec.overrides import Patch
+from mlgitops.spec.pod import (
     AntiAffinity,
     EnvFromSource,
     HostIpc,

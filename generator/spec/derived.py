@@ -12,8 +12,8 @@ import functools
 from collections.abc import Callable
 from typing import TypeVar
 
-from generator.spec.environment import Environment
-from generator.spec.storage import Volume
+from mlgitops.spec.environment import Environment
+from mlgitops.spec.storage import Volume
 
 Derived = TypeVar("Derived")
 # Environments remembered per derived value: a render holds a few (one per environment, plus

@@ -8,9 +8,9 @@ so a spec asking for it is refused rather than silently dropped.
 
 from __future__ import annotations
 
-from generator.spec.container import WorkloadBase
-from generator.spec.storage import Volume
-from generator.spec.training import DistributedTraining, RunPolicy
+from mlgitops.spec.container import WorkloadBase
+from mlgitops.spec.storage import Volume
+from mlgitops.spec.training import DistributedTraining, RunPolicy
 
 FieldPath = tuple[str | int, ...]
 Problem = tuple[FieldPath, str]

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from generator.load.merge import DELETE_KEY, DELETE_VALUE
-from generator.spec.environment import Environment
+from mlgitops.load.merge import DELETE_KEY, DELETE_VALUE
+from mlgitops.spec.environment import Environment
 
 SCHEMA_ID = "https://mlgitops.dev/schemas/environment.json"
 

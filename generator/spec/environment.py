@@ -6,17 +6,17 @@ from typing import Literal
 
 from pydantic import Field, PrivateAttr
 
-from generator.spec.base import INT32_MAX, Annotations, DnsLabel, Labels, NamespaceName, Quantity, SpecModel
-from generator.spec.cluster import ClusterProfile
-from generator.spec.files import FieldPath, RepositoryFile
-from generator.spec.gitops import GitOps
-from generator.spec.integrations import ExternalSecretSpec, MlflowServer, SecretStoreRef
-from generator.spec.namespace import IngressController, LimitRangeSpec
-from generator.spec.overrides import ManifestPath, Patch
-from generator.spec.pod import ConfigMapSpec, ServiceAccountSpec
-from generator.spec.serving import IngressPeer
-from generator.spec.storage import Volume
-from generator.spec.workloads import Workload
+from mlgitops.spec.base import INT32_MAX, Annotations, DnsLabel, Labels, NamespaceName, Quantity, SpecModel
+from mlgitops.spec.cluster import ClusterProfile
+from mlgitops.spec.files import FieldPath, RepositoryFile
+from mlgitops.spec.gitops import GitOps
+from mlgitops.spec.integrations import ExternalSecretSpec, MlflowServer, SecretStoreRef
+from mlgitops.spec.namespace import IngressController, LimitRangeSpec
+from mlgitops.spec.overrides import ManifestPath, Patch
+from mlgitops.spec.pod import ConfigMapSpec, ServiceAccountSpec
+from mlgitops.spec.serving import IngressPeer
+from mlgitops.spec.storage import Volume
+from mlgitops.spec.workloads import Workload
 
 
 class ClusterQueueSpec(SpecModel):

@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from generator.spec.paths import FieldPath
+from mlgitops.spec.paths import FieldPath
 
 
 def models_in(annotation: Any) -> list[type[BaseModel]]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field, model_validator
 
-from generator.spec.base import NamespaceName, SpecModel
+from mlgitops.spec.base import NamespaceName, SpecModel
 
 DURATION = r"^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$"
 

@@ -7,7 +7,7 @@ from typing import ClassVar, Literal
 
 from pydantic import Field, model_validator
 
-from generator.spec.base import INT32_MAX, DnsLabel, SpecModel
+from mlgitops.spec.base import INT32_MAX, DnsLabel, SpecModel
 
 _IMAGE = r"^[^\s:@/][^\s]*$"
 

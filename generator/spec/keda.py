@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from generator.spec.base import INT32_MAX, DnsLabel, PositiveQuantity, Quantity, SpecModel
+from mlgitops.spec.base import INT32_MAX, DnsLabel, PositiveQuantity, Quantity, SpecModel
 
 Signal = Literal["queue-depth", "kv-cache", "gpu-utilization"]
 SERVER_SIGNALS: frozenset[str] = frozenset({"queue-depth", "kv-cache"})

@@ -7,8 +7,8 @@ node label) follow Kueue's CRD validation (kueue.x-k8s.io/v1beta2).
 
 from __future__ import annotations
 
-from generator.spec.environment import Environment
-from generator.spec.queues import (
+from mlgitops.spec.environment import Environment
+from mlgitops.spec.queues import (
     MAX_FLAVOR_LABELS,
     MAX_FLAVOR_TAINTS,
     QuotaError,

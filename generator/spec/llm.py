@@ -12,9 +12,9 @@ from typing import ClassVar, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from generator.spec.base import INT32_MAX, DnsLabel, PositiveQuantity, SpecModel
-from generator.spec.container import IMAGE_PATTERN, EnvVar, Port
-from generator.spec.serving import ServerBase
+from mlgitops.spec.base import INT32_MAX, DnsLabel, PositiveQuantity, SpecModel
+from mlgitops.spec.container import IMAGE_PATTERN, EnvVar, Port
+from mlgitops.spec.serving import ServerBase
 
 LLM_PORT_NAME = "http"
 DOWNLOAD_SCHEMES = ("hf", "s3")

@@ -14,9 +14,9 @@ import shlex
 from decimal import Decimal
 from typing import Literal
 
-from generator.kube.quantity import format_bytes, parse_quantity
-from generator.spec.container import HttpGetAction, Mount, Probe, Probes
-from generator.spec.llm import LLM_PORT_NAME, MODELS_PATH, LlmServing
+from mlgitops.kube.quantity import format_bytes, parse_quantity
+from mlgitops.spec.container import HttpGetAction, Mount, Probe, Probes
+from mlgitops.spec.llm import LLM_PORT_NAME, MODELS_PATH, LlmServing
 
 Role = Literal["single", "leader", "worker"]
 HEALTH_PATH = "/health"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from generator.spec.base import NamespaceName, PositiveQuantity, SpecModel
+from mlgitops.spec.base import NamespaceName, PositiveQuantity, SpecModel
 
 
 class ContainerAmounts(SpecModel):

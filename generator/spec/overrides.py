@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from generator.spec.base import DnsLabel, SpecModel
+from mlgitops.spec.base import DnsLabel, SpecModel
 
 
 class PatchTarget(SpecModel):

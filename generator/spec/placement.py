@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from generator.kube.cluster import NodePoolFacts, Taint, accelerator_taint_key
-from generator.kube.quantity import parse_quantity
-from generator.spec.cluster import NodePool
-from generator.spec.container import WorkloadBase
-from generator.spec.environment import Environment
+from mlgitops.kube.cluster import NodePoolFacts, Taint, accelerator_taint_key
+from mlgitops.kube.quantity import parse_quantity
+from mlgitops.spec.cluster import NodePool
+from mlgitops.spec.container import WorkloadBase
+from mlgitops.spec.environment import Environment
 
 DEFAULT_GPU_RESOURCE = "nvidia.com/gpu"
 GPU_PRODUCT_LABEL = "nvidia.com/gpu.product"

@@ -12,8 +12,8 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from generator.kube.names import label_key_problem
-from generator.spec.base import INT32_MAX, Annotations, DnsLabel, Labels, SpecModel
+from mlgitops.kube.names import label_key_problem
+from mlgitops.spec.base import INT32_MAX, Annotations, DnsLabel, Labels, SpecModel
 
 
 def _label_key(value: str) -> str:

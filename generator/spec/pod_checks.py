@@ -7,14 +7,14 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from generator.kube.quantity import format_bytes, parse_quantity
-from generator.spec.container import ExtraContainer, Resources, WorkloadBase
-from generator.spec.derived import config_map_positions, volumes_by_name
-from generator.spec.environment import Environment
-from generator.spec.namespace import ContainerAmounts
-from generator.spec.placement import Placement
-from generator.spec.problems import FieldPath, SpecProblem, unique
-from generator.spec.serving import ServerBase
+from mlgitops.kube.quantity import format_bytes, parse_quantity
+from mlgitops.spec.container import ExtraContainer, Resources, WorkloadBase
+from mlgitops.spec.derived import config_map_positions, volumes_by_name
+from mlgitops.spec.environment import Environment
+from mlgitops.spec.namespace import ContainerAmounts
+from mlgitops.spec.placement import Placement
+from mlgitops.spec.problems import FieldPath, SpecProblem, unique
+from mlgitops.spec.serving import ServerBase
 
 # Native sidecars (init containers with restartPolicy: Always) are on by default from Kubernetes 1.29.
 SIDECAR_VERSION = (1, 29)

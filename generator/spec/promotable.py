@@ -23,8 +23,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from generator.spec.fields import is_named_list, keys, models_in, tags
-from generator.spec.paths import FieldPath, Item, get, named_items
+from mlgitops.spec.fields import is_named_list, keys, models_in, tags
+from mlgitops.spec.paths import FieldPath, Item, get, named_items
 
 ANY_ITEM = "*"
 CATEGORIES = ("image", "model")
@@ -110,7 +110,7 @@ def _walk(
 @cache
 def workload_kinds() -> dict[str, type[BaseModel]]:
     """Each workload kind (its `kind` value) → its model, from the environment's `workloads` field."""
-    from generator.spec.environment import Environment
+    from mlgitops.spec.environment import Environment
 
     return {tag: model for model in models_in(keys(Environment)["workloads"]) for tag in sorted(tags(model))}
 
@@ -127,7 +127,7 @@ def workload_patterns(kind: str | None) -> tuple[Pattern, ...]:
 
 def environment_patterns() -> tuple[Pattern, ...]:
     """Promotable fields of the environment itself (outside any workload), e.g. `mlflow.servingImage`."""
-    from generator.spec.environment import Environment
+    from mlgitops.spec.environment import Environment
 
     return patterns(Environment, ("workloads",))
 

@@ -10,12 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from generator.kube.quantity import parse_quantity
-from generator.spec.cluster import NodePool
-from generator.spec.environment import Environment
-from generator.spec.ray import RayJob
-from generator.spec.training import DistributedTraining, Training
-from generator.spec.workloads import Workload
+from mlgitops.kube.quantity import parse_quantity
+from mlgitops.spec.cluster import NodePool
+from mlgitops.spec.environment import Environment
+from mlgitops.spec.ray import RayJob
+from mlgitops.spec.training import DistributedTraining, Training
+from mlgitops.spec.workloads import Workload
 
 DEFAULT_FLAVOR = "default-flavor"
 """The single flavor of an environment without node pools (quota from the budget alone)."""

@@ -10,10 +10,10 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from generator.spec.base import INT32_MAX, DnsLabel, SpecModel
-from generator.spec.container import Resources, WorkloadBase
-from generator.spec.integrations import MlflowRun
-from generator.spec.serving import IngressPeer
+from mlgitops.spec.base import INT32_MAX, DnsLabel, SpecModel
+from mlgitops.spec.container import Resources, WorkloadBase
+from mlgitops.spec.integrations import MlflowRun
+from mlgitops.spec.serving import IngressPeer
 
 RayStartParams = dict[str, str]
 

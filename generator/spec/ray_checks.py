@@ -7,9 +7,9 @@ workload slicing) or have more than 7 worker groups (8 pod sets with the head).
 
 from __future__ import annotations
 
-from generator.spec.environment import Environment
-from generator.spec.queues import queue_of
-from generator.spec.ray import RayJob, RayWorkloadBase
+from mlgitops.spec.environment import Environment
+from mlgitops.spec.queues import queue_of
+from mlgitops.spec.ray import RayJob, RayWorkloadBase
 
 FieldPath = tuple[str | int, ...]
 Problem = tuple[FieldPath, str]

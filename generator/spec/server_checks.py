@@ -8,13 +8,13 @@ from __future__ import annotations
 import math
 from decimal import Decimal
 
-from generator.spec.cluster import NodePool
-from generator.spec.keda import SERVER_SIGNALS
-from generator.spec.llm import DOWNLOAD_SCHEMES, MODELS_PATH, LlmServing
-from generator.spec.placement import pool_facts
-from generator.spec.problems import FieldPath, SpecProblem
-from generator.spec.serving import ServerBase, Serving
-from generator.spec.storage import Volume
+from mlgitops.spec.cluster import NodePool
+from mlgitops.spec.keda import SERVER_SIGNALS
+from mlgitops.spec.llm import DOWNLOAD_SCHEMES, MODELS_PATH, LlmServing
+from mlgitops.spec.placement import pool_facts
+from mlgitops.spec.problems import FieldPath, SpecProblem
+from mlgitops.spec.serving import ServerBase, Serving
+from mlgitops.spec.storage import Volume
 
 # A LeaderWorkerSet's StatefulSets ('<name>-<group>') label their pods '<name>-<group>-<10-character hash>' (<= 63).
 LEADER_WORKER_NAME_LIMIT = 40

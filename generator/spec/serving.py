@@ -7,11 +7,11 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from generator.spec.autoscaling import Autoscaling
-from generator.spec.base import INT32_MAX, Annotations, DnsLabel, Labels, NamespaceName, PortName, SpecModel
-from generator.spec.container import Port, WorkloadBase
-from generator.spec.integrations import KServe, RegisteredModel
-from generator.spec.keda import Keda
+from mlgitops.spec.autoscaling import Autoscaling
+from mlgitops.spec.base import INT32_MAX, Annotations, DnsLabel, Labels, NamespaceName, PortName, SpecModel
+from mlgitops.spec.container import Port, WorkloadBase
+from mlgitops.spec.integrations import KServe, RegisteredModel
+from mlgitops.spec.keda import Keda
 
 
 class MetricsEndpoint(SpecModel):

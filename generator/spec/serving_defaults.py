@@ -5,12 +5,12 @@ Credentials always come through secretKeyRef, so no secret value is ever rendere
 
 from __future__ import annotations
 
-from generator.spec.container import EnvVar, HttpGetAction, KeyRef, Port, Probe, Probes
-from generator.spec.environment import Environment
-from generator.spec.llm import LlmServing
-from generator.spec.llm_defaults import with_llm_defaults
-from generator.spec.serving import Serving
-from generator.spec.workloads import Workload
+from mlgitops.spec.container import EnvVar, HttpGetAction, KeyRef, Port, Probe, Probes
+from mlgitops.spec.environment import Environment
+from mlgitops.spec.llm import LlmServing
+from mlgitops.spec.llm_defaults import with_llm_defaults
+from mlgitops.spec.serving import Serving
+from mlgitops.spec.workloads import Workload
 
 MODEL_ANNOTATION = "mlgitops.io/mlflow-model"
 MODEL_PORT = 8080

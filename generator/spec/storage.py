@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from generator.spec.base import DnsLabel, DnsSubdomain, PositiveQuantity, SpecModel
+from mlgitops.spec.base import DnsLabel, DnsSubdomain, PositiveQuantity, SpecModel
 
 AccessMode = Literal["ReadWriteOnce", "ReadOnlyMany", "ReadWriteMany", "ReadWriteOncePod"]
 _DEFAULT_ACCESS_MODE: AccessMode = "ReadWriteOnce"

@@ -6,9 +6,9 @@ from typing import Literal
 
 from pydantic import Field
 
-from generator.spec.base import INT32_MAX, DnsLabel, SpecModel
-from generator.spec.container import WorkloadBase
-from generator.spec.integrations import MlflowRun
+from mlgitops.spec.base import INT32_MAX, DnsLabel, SpecModel
+from mlgitops.spec.container import WorkloadBase
+from mlgitops.spec.integrations import MlflowRun
 
 
 class Training(WorkloadBase):

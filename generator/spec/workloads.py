@@ -6,11 +6,11 @@ from typing import Annotated
 
 from pydantic import Field
 
-from generator.spec.batch import Batch
-from generator.spec.llm import LlmServing
-from generator.spec.ray import RayJob, RayService
-from generator.spec.serving import Serving
-from generator.spec.training import DistributedTraining, Training
+from mlgitops.spec.batch import Batch
+from mlgitops.spec.llm import LlmServing
+from mlgitops.spec.ray import RayJob, RayService
+from mlgitops.spec.serving import Serving
+from mlgitops.spec.training import DistributedTraining, Training
 
 Workload = Annotated[
     Training | DistributedTraining | Serving | LlmServing | Batch | RayJob | RayService, Field(discriminator="kind")

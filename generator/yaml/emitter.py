@@ -24,7 +24,7 @@ from typing import Any
 import yaml
 from yaml.nodes import ScalarNode
 
-from generator.yaml.ambiguity import go_reading
+from mlgitops.yaml.ambiguity import go_reading
 
 MAX_DEPTH = 100
 MAX_SIMPLE_KEY = 128

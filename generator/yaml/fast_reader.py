@@ -33,7 +33,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from generator.yaml.engine import fast_engine
+from mlgitops.yaml.engine import fast_engine
 
 MAX_DEPTH = 100
 

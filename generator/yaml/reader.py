@@ -18,10 +18,10 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
-from generator.errors import Location, UserError
-from generator.yaml.ambiguity import disagree, kubectl_kind, pyyaml_reading
-from generator.yaml.engine import fast_path_enabled
-from generator.yaml.text import position
+from mlgitops.errors import Location, UserError
+from mlgitops.yaml.ambiguity import disagree, kubectl_kind, pyyaml_reading
+from mlgitops.yaml.engine import fast_path_enabled
+from mlgitops.yaml.text import position
 
 try:
     _ParserBase: Any = yaml.CSafeLoader
@@ -171,7 +171,7 @@ def load_documents(text: str, file: str, ambiguous: list[AmbiguousText] | None =
     (:func:`compose_all`), which is only needed for the few files that have a finding.
     """
     if fast_path_enabled():
-        from generator.yaml.fast_reader import read
+        from mlgitops.yaml.fast_reader import read
 
         documents = read(text)
         if documents is not None and len(documents) <= MAX_DOCUMENTS:

@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import IO
 
-from generator.errors import Location, UserError
+from mlgitops.errors import Location, UserError
 
 # Caps on what mlgitops reads (bytes). Environment files are hand-written specs; manifests may be a
 # fleet's worth of generated YAML; policies, configuration and CRDs sit in between.

@@ -16,9 +16,9 @@ from typing import Any
 
 import yaml
 
-from generator.yaml.ambiguity import go_reading
-from generator.yaml.emitter import BlockEmitter, Unsupported
-from generator.yaml.engine import fast_path_enabled
+from mlgitops.yaml.ambiguity import go_reading
+from mlgitops.yaml.emitter import BlockEmitter, Unsupported
+from mlgitops.yaml.engine import fast_path_enabled
 
 _Base: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from generator.policy import Catalog, load_catalog
+from mlgitops.policy import Catalog, load_catalog
 from tests.policy.linting import LintRun
 
 
@@ -21,7 +21,7 @@ def catalog() -> Catalog:
 @pytest.fixture
 def mlgitops(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., LintRun]:
     """Run the CLI in-process from ``tmp_path``: commands resolve paths and config from the working folder."""
-    from generator.cli import cli
+    from mlgitops.cli import cli
 
     monkeypatch.chdir(tmp_path)
 

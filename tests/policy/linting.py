@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from generator.kube.manifest import Manifest, load_manifests
-from generator.policy import Catalog, Finding, PolicyContext, evaluate
+from mlgitops.kube.manifest import Manifest, load_manifests
+from mlgitops.policy import Catalog, Finding, PolicyContext, evaluate
 
 REPO = Path(__file__).resolve().parents[2]
 SEED_PITFALLS = Path(__file__).resolve().parent / "seed_pitfalls"

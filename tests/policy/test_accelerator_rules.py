@@ -6,9 +6,9 @@ from decimal import Decimal
 
 import yaml
 
-from generator.kube.cluster import NodePoolFacts, Taint
-from generator.kube.footprint import footprint, footprint_by_app
-from generator.policy import Catalog, PolicyContext
+from mlgitops.kube.cluster import NodePoolFacts, Taint
+from mlgitops.kube.footprint import footprint, footprint_by_app
+from mlgitops.policy import Catalog, PolicyContext
 from tests.policy.linting import findings_in, positions
 
 GIB = Decimal(2**30)

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from generator.kube.schema import problems_of
-from generator.policy import Catalog, PolicyContext, evaluate, load_catalog
-from generator.policy.catalog import policy_files, policy_schema_validator, shipped_catalog
-from generator.policy.checks import BUILTIN_CHECKS
+from mlgitops.kube.schema import problems_of
+from mlgitops.policy import Catalog, PolicyContext, evaluate, load_catalog
+from mlgitops.policy.catalog import policy_files, policy_schema_validator, shipped_catalog
+from mlgitops.policy.checks import BUILTIN_CHECKS
 from tests.policy.linting import REPO, LintRun, manifests_of
 
 ISSUE_RULES = {

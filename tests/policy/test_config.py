@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from generator.errors import UserError
-from generator.policy import PolicyContext, evaluate, load_catalog, load_config
+from mlgitops.errors import UserError
+from mlgitops.policy import PolicyContext, evaluate, load_catalog, load_config
 from tests.policy.linting import REPO, LintRun, manifests_of, write
 
 TRAINER = """\

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from generator.errors import Location, UserError
-from generator.kube.manifest import Manifest
-from generator.policy import Catalog, Finding, PolicyContext, evaluate, fails, load_catalog
+from mlgitops.errors import Location, UserError
+from mlgitops.kube.manifest import Manifest
+from mlgitops.policy import Catalog, Finding, PolicyContext, evaluate, fails, load_catalog
 from tests.policy.linting import REPO, findings_in, manifests_of, positions, write
 
 SERVE = """\

@@ -11,9 +11,9 @@ from __future__ import annotations
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
-from generator.kube.metadata_rules import LABEL, PATH_SEGMENT, SUBDOMAIN, label_problem, name_rule
-from generator.policy import Catalog
-from generator.spec.base import Annotations, Labels, NamespaceName
+from mlgitops.kube.metadata_rules import LABEL, PATH_SEGMENT, SUBDOMAIN, label_problem, name_rule
+from mlgitops.policy import Catalog
+from mlgitops.spec.base import Annotations, Labels, NamespaceName
 from tests.policy.linting import findings_in
 
 QA_EXAMPLE = """\

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from generator.policy import Catalog
+from mlgitops.policy import Catalog
 from tests.policy.linting import findings_in
 
 

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from generator.errors import Location
-from generator.kube.manifest import ObjectRef
-from generator.output.reporters import github, text
-from generator.policy import Catalog, Finding
+from mlgitops.errors import Location
+from mlgitops.kube.manifest import ObjectRef
+from mlgitops.output.reporters import github, text
+from mlgitops.policy import Catalog, Finding
 from tests.policy.linting import LintRun, shared_dir
 
 SERVING = Path(__file__).resolve().parent / "multi_document" / "serving.yaml"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from generator.kube.cluster import NodePoolFacts, Taint
-from generator.policy import Catalog, PolicyContext
+from mlgitops.kube.cluster import NodePoolFacts, Taint
+from mlgitops.policy import Catalog, PolicyContext
 from tests.policy.linting import findings_in
 
 GIB = Decimal(2**30)

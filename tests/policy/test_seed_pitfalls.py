@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from generator.policy import Catalog
+from mlgitops.policy import Catalog
 from tests.policy.linting import SEED_PITFALLS, LintRun, findings_in, positions
 
 # pitfall → (rules the wrong manifest breaks and the correct one fixes, where the wrong one is reported)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from generator.policy import Catalog, fails
+from mlgitops.policy import Catalog, fails
 from tests.policy.linting import findings_in, positions
 
 DEPLOYMENT = """\

@@ -2,25 +2,25 @@
 
 from __future__ import annotations
 
-from generator.policy.checks.autoscaling import hpa_keda_conflict, hpa_replicas, hpa_target, pdb_blocks_drain
-from generator.policy.checks.budget import env_budget
-from generator.policy.checks.capacity import job_pool_capacity
-from generator.policy.checks.gpu import gpu_limits, gpu_node_selection, gpu_pool_taint, gpu_shm, gpu_toleration, schedulable
-from generator.policy.checks.kueue import kueue_quota
-from generator.policy.checks.ray import ray_worker_gpus
-from generator.policy.checks.references import configmap_reference, serviceaccount_reference
-from generator.policy.checks.schema_rule import schema_check
-from generator.policy.checks.security import (
+from mlgitops.policy.checks.autoscaling import hpa_keda_conflict, hpa_replicas, hpa_target, pdb_blocks_drain
+from mlgitops.policy.checks.budget import env_budget
+from mlgitops.policy.checks.capacity import job_pool_capacity
+from mlgitops.policy.checks.gpu import gpu_limits, gpu_node_selection, gpu_pool_taint, gpu_shm, gpu_toleration, schedulable
+from mlgitops.policy.checks.kueue import kueue_quota
+from mlgitops.policy.checks.ray import ray_worker_gpus
+from mlgitops.policy.checks.references import configmap_reference, serviceaccount_reference
+from mlgitops.policy.checks.schema_rule import schema_check
+from mlgitops.policy.checks.security import (
     network_policy,
     plaintext_secret,
     resources_limits,
     secret_reference,
     security_non_root,
 )
-from generator.policy.checks.storage import emptydir_data, pvc_reference, pvc_rwo_shared, volume_mounts
-from generator.policy.checks.workloads import api_validation, job_restart_policy, serving_probes
-from generator.policy.checks.yaml_values import ambiguous_yaml_value
-from generator.policy.model import SetCheck
+from mlgitops.policy.checks.storage import emptydir_data, pvc_reference, pvc_rwo_shared, volume_mounts
+from mlgitops.policy.checks.workloads import api_validation, job_restart_policy, serving_probes
+from mlgitops.policy.checks.yaml_values import ambiguous_yaml_value
+from mlgitops.policy.model import SetCheck
 
 BUILTIN_CHECKS: dict[str, SetCheck] = {
     "ambiguous-yaml-value": ambiguous_yaml_value,

@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from generator.kube.manifest import Manifest
-from generator.kube.pods import scaled
-from generator.kube.pods import whole as count
-from generator.policy.checks.pods import autoscalers, resources_of
-from generator.policy.checks.storage import context_all
-from generator.policy.model import Policy, PolicyContext, Violation
-from generator.policy.targets import templates
+from mlgitops.kube.manifest import Manifest
+from mlgitops.kube.pods import scaled
+from mlgitops.kube.pods import whole as count
+from mlgitops.policy.checks.pods import autoscalers, resources_of
+from mlgitops.policy.checks.storage import context_all
+from mlgitops.policy.model import Policy, PolicyContext, Violation
+from mlgitops.policy.targets import templates
 
 Found = Iterator[tuple[Manifest, Violation]]
 

@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from decimal import Decimal
 
-from generator.kube.footprint import Footprint, effective_requests, pod_groups
-from generator.kube.manifest import Manifest
-from generator.kube.quantity import QuantityError, format_bytes, format_cpu, parse_quantity
-from generator.policy.checks.storage import context_all
-from generator.policy.model import Policy, PolicyContext, Violation
+from mlgitops.kube.footprint import Footprint, effective_requests, pod_groups
+from mlgitops.kube.manifest import Manifest
+from mlgitops.kube.quantity import QuantityError, format_bytes, format_cpu, parse_quantity
+from mlgitops.policy.checks.storage import context_all
+from mlgitops.policy.model import Policy, PolicyContext, Violation
 
 Found = Iterator[tuple[Manifest, Violation]]
 

@@ -11,12 +11,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from decimal import Decimal
 
-from generator.kube.cluster import NodePoolFacts, admits, is_gpu_resource
-from generator.kube.footprint import PodGroup, pod_groups
-from generator.kube.manifest import Manifest
-from generator.kube.quantity import format_resource
-from generator.policy.checks.pods import pod_spec_requests
-from generator.policy.model import Policy, PolicyContext, Violation
+from mlgitops.kube.cluster import NodePoolFacts, admits, is_gpu_resource
+from mlgitops.kube.footprint import PodGroup, pod_groups
+from mlgitops.kube.manifest import Manifest
+from mlgitops.kube.quantity import format_resource
+from mlgitops.policy.checks.pods import pod_spec_requests
+from mlgitops.policy.model import Policy, PolicyContext, Violation
 
 Found = Iterator[tuple[Manifest, Violation]]
 

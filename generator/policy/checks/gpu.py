@@ -13,15 +13,15 @@ from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
-from generator.kube.accelerators import accelerator, family_of, is_accelerator, tolerated_by_the_platform, tolerates
-from generator.kube.api_rules import extended_resource_problems
-from generator.kube.cluster import admits
-from generator.kube.manifest import Manifest
-from generator.kube.pods import PodTemplate, group_of, mapping, value_at
-from generator.kube.quantity import format_resource
-from generator.policy.checks.pods import ClaimIndex, accelerators_of, claim_index, each_template, pod_claims, pod_requests
-from generator.policy.checks.storage import context_all
-from generator.policy.model import Policy, PolicyContext, Violation
+from mlgitops.kube.accelerators import accelerator, family_of, is_accelerator, tolerated_by_the_platform, tolerates
+from mlgitops.kube.api_rules import extended_resource_problems
+from mlgitops.kube.cluster import admits
+from mlgitops.kube.manifest import Manifest
+from mlgitops.kube.pods import PodTemplate, group_of, mapping, value_at
+from mlgitops.kube.quantity import format_resource
+from mlgitops.policy.checks.pods import ClaimIndex, accelerators_of, claim_index, each_template, pod_claims, pod_requests
+from mlgitops.policy.checks.storage import context_all
+from mlgitops.policy.model import Policy, PolicyContext, Violation
 
 Found = Iterator[tuple[Manifest, Violation]]
 
@@ -51,7 +51,7 @@ def _names(devices: dict[str, Decimal]) -> str:
 
 
 def gpu_toleration(manifests: list[Manifest], policy: Policy, context: PolicyContext) -> Found:
-    from generator.kube.cluster import tolerates_all
+    from mlgitops.kube.cluster import tolerates_all
 
     index = claim_index(context_all(manifests, context))
     for manifest, template in each_template(manifests):

@@ -13,11 +13,11 @@ from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
-from generator.kube.footprint import pod_groups
-from generator.kube.manifest import Manifest
-from generator.kube.quantity import format_resource
-from generator.policy.checks.pods import amount, pod_spec_requests
-from generator.policy.model import Policy, PolicyContext, Violation
+from mlgitops.kube.footprint import pod_groups
+from mlgitops.kube.manifest import Manifest
+from mlgitops.kube.quantity import format_resource
+from mlgitops.policy.checks.pods import amount, pod_spec_requests
+from mlgitops.policy.model import Policy, PolicyContext, Violation
 
 Found = Iterator[tuple[Manifest, Violation]]
 QUEUE_LABEL = "kueue.x-k8s.io/queue-name"

@@ -6,13 +6,13 @@ from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
-from generator.kube.accelerators import requested
-from generator.kube.footprint import claim_templates, claimed_devices, effective_requests
-from generator.kube.manifest import FieldPath, Manifest
-from generator.kube.pod_shapes import listed_containers
-from generator.kube.pods import PodTemplate
-from generator.kube.quantity import QuantityError, parse_quantity
-from generator.policy.targets import containers, pod_specs, templates
+from mlgitops.kube.accelerators import requested
+from mlgitops.kube.footprint import claim_templates, claimed_devices, effective_requests
+from mlgitops.kube.manifest import FieldPath, Manifest
+from mlgitops.kube.pod_shapes import listed_containers
+from mlgitops.kube.pods import PodTemplate
+from mlgitops.kube.quantity import QuantityError, parse_quantity
+from mlgitops.policy.targets import containers, pod_specs, templates
 
 
 def each_template(manifests: list[Manifest]) -> Iterator[tuple[Manifest, PodTemplate]]:

@@ -12,12 +12,12 @@ from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
-from generator.kube.cluster import admits, is_gpu_resource
-from generator.kube.manifest import FieldPath, Manifest
-from generator.kube.ray import ray_groups
-from generator.policy.checks.pods import amount, pod_spec_requests, resources_of
-from generator.policy.model import Policy, PolicyContext, Violation
-from generator.policy.targets import containers, value_at
+from mlgitops.kube.cluster import admits, is_gpu_resource
+from mlgitops.kube.manifest import FieldPath, Manifest
+from mlgitops.kube.ray import ray_groups
+from mlgitops.policy.checks.pods import amount, pod_spec_requests, resources_of
+from mlgitops.policy.model import Policy, PolicyContext, Violation
+from mlgitops.policy.targets import containers, value_at
 
 Found = Iterator[tuple[Manifest, Violation]]
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from generator.kube.manifest import FieldPath, Manifest
-from generator.policy.checks.pods import all_containers, each_pod
-from generator.policy.checks.storage import _annotated, context_all
-from generator.policy.model import Policy, PolicyContext, Violation
+from mlgitops.kube.manifest import FieldPath, Manifest
+from mlgitops.policy.checks.pods import all_containers, each_pod
+from mlgitops.policy.checks.storage import _annotated, context_all
+from mlgitops.policy.model import Policy, PolicyContext, Violation
 
 Found = Iterator[tuple[Manifest, Violation]]
 EXTERNAL_CONFIG_MAPS = "mlgitops.io/external-configmaps"

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from generator.errors import UserError
-from generator.kube import schema
-from generator.kube.defaults import has_null, without_nulls
-from generator.kube.manifest import Manifest
-from generator.policy.model import Policy, PolicyContext, Violation
+from mlgitops.errors import UserError
+from mlgitops.kube import schema
+from mlgitops.kube.defaults import has_null, without_nulls
+from mlgitops.kube.manifest import Manifest
+from mlgitops.policy.model import Policy, PolicyContext, Violation
 
 Found = Iterator[tuple[Manifest, Violation]]
 
@@ -22,7 +22,7 @@ def _validated(obj: dict[str, Any], context: PolicyContext, custom: Any) -> list
 
 
 def schema_check(manifests: list[Manifest], policy: Policy, context: PolicyContext) -> Found:
-    from generator.kube.custom_resources import project_schemas
+    from mlgitops.kube.custom_resources import project_schemas
 
     custom = context.custom_schemas or project_schemas()
     for manifest in manifests:

@@ -7,11 +7,11 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from generator.kube.manifest import Manifest
-from generator.policy.checks.pods import all_containers, each_pod, each_template, resources_of
-from generator.policy.checks.storage import _annotated, context_all
-from generator.policy.model import Policy, PolicyContext, Violation
-from generator.policy.targets import is_workload, templates
+from mlgitops.kube.manifest import Manifest
+from mlgitops.policy.checks.pods import all_containers, each_pod, each_template, resources_of
+from mlgitops.policy.checks.storage import _annotated, context_all
+from mlgitops.policy.model import Policy, PolicyContext, Violation
+from mlgitops.policy.targets import is_workload, templates
 
 Found = Iterator[tuple[Manifest, Violation]]
 EXTERNAL_SECRETS = "mlgitops.io/external-secrets"

@@ -6,11 +6,11 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from generator.kube.manifest import FieldPath, Manifest
-from generator.kube.pods import PodTemplate, VolumeClaimTemplate, rollout_surge, volume_claim_templates, whole
-from generator.policy.checks.pods import all_containers, autoscalers, each_pod
-from generator.policy.model import Policy, PolicyContext, Violation
-from generator.policy.targets import containers, pod_metadata, templates
+from mlgitops.kube.manifest import FieldPath, Manifest
+from mlgitops.kube.pods import PodTemplate, VolumeClaimTemplate, rollout_surge, volume_claim_templates, whole
+from mlgitops.policy.checks.pods import all_containers, autoscalers, each_pod
+from mlgitops.policy.model import Policy, PolicyContext, Violation
+from mlgitops.policy.targets import containers, pod_metadata, templates
 
 Found = Iterator[tuple[Manifest, Violation]]
 EXTERNAL_CLAIMS = "mlgitops.io/external-claims"

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from generator.kube.api_rules import job_template_problems, object_problems
-from generator.kube.manifest import Manifest
-from generator.kube.pods import PodTemplate, value_at
-from generator.policy.checks.storage import context_all
-from generator.policy.model import Policy, PolicyContext, Violation
-from generator.policy.targets import templates
+from mlgitops.kube.api_rules import job_template_problems, object_problems
+from mlgitops.kube.manifest import Manifest
+from mlgitops.kube.pods import PodTemplate, value_at
+from mlgitops.policy.checks.storage import context_all
+from mlgitops.policy.model import Policy, PolicyContext, Violation
+from mlgitops.policy.targets import templates
 
 Found = Iterator[tuple[Manifest, Violation]]
 

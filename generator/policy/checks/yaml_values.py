@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from generator.kube.manifest import FieldPath, Manifest
-from generator.policy.model import Policy, PolicyContext, Violation
-from generator.yaml.ambiguity import READERS, Reading, go_yaml11_reading, readings
+from mlgitops.kube.manifest import FieldPath, Manifest
+from mlgitops.policy.model import Policy, PolicyContext, Violation
+from mlgitops.yaml.ambiguity import READERS, Reading, go_yaml11_reading, readings
 
 Found = Iterator[tuple[Manifest, Violation]]
 
