@@ -28,9 +28,9 @@ from mlgitops.edit.promotion import promotion
 from mlgitops.edit.roundtrip import load
 from mlgitops.edit.session import Edit, apply, load_fleet
 from mlgitops.errors import UserError
-from mlgitops.load.source import locate
 from mlgitops.output.file_diff import file_diff
 from mlgitops.spec.paths import Item, changed_leaves, indices
+from mlgitops.yaml.source import locate
 from tests.support import REPO
 
 CORPUS = REPO / "tests" / "edit_corpus"

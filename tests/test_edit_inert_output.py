@@ -13,7 +13,7 @@ import pytest
 
 from mlgitops.edit.session import Applied, Edit
 from mlgitops.errors import Location
-from mlgitops.output.edit_report import change_lines, change_records
+from mlgitops.review.edit_report import change_lines, change_records
 from mlgitops.review.promotion import PromotedField, Promotion
 from mlgitops.review.pull_request import EditedValue, pull_request_body
 from mlgitops.review.summary import promotion_lines

@@ -12,12 +12,12 @@ from mlgitops.edit.layers import Change, Layer, plan
 from mlgitops.errors import Location, UserError
 from mlgitops.kube.image import parse_image, updated_image
 from mlgitops.load.environments import LoadedEnvironment
-from mlgitops.load.source import SourceNode
 from mlgitops.spec.base import SpecModel
 from mlgitops.spec.environment import Environment
 from mlgitops.spec.integrations import RegisteredModel
 from mlgitops.spec.paths import MISSING, Item, changed_leaves, parse, show
 from mlgitops.spec.promotable import Pattern, patterns, workload_patterns
+from mlgitops.yaml.source import SourceNode
 
 
 class _Container(SpecModel):

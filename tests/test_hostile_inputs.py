@@ -21,7 +21,7 @@ import pytest
 
 from mlgitops.errors import Location
 from mlgitops.load.merge import merge
-from mlgitops.load.source import SourceNode
+from mlgitops.yaml.source import SourceNode
 from tests.support import REPO, kubectl, run_cli, write
 from tests.test_bad_inputs import MEMORY_GROWTH_MB, POD, run_forked
 

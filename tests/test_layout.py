@@ -1,4 +1,4 @@
-"""The package layout shows the pipeline: no loose modules, no upward imports into commands/, no import cycle, small files."""
+"""The package layout shows the pipeline: packages in pipeline order, no loose modules, no import cycle, small files."""
 
 from __future__ import annotations
 
@@ -12,11 +12,42 @@ TOP_LEVEL_MODULES = {"__init__.py", "cli.py", "errors.py", "paths.py"}
 MAX_LINES = 400
 
 
+# Low to high, the order data flows in: a module may import its own package and packages before it, never one
+# after it (a lazy import inside a function counts too). `processes` (the work split over two processes) is the
+# lowest layer above errors and paths; `inputs` is lint's load stage (files, folders, stdin, kustomize roots).
+PIPELINE_ORDER = (
+    "mlgitops",  # __init__: the version and the project's home
+    "errors",
+    "paths",
+    "processes",
+    "yaml",
+    "kube",
+    "spec",
+    "load",
+    "inputs",
+    "render",
+    "policy",
+    "fleet",
+    "output",
+    "edit",
+    "review",
+    "scaffold",
+    "commands",
+    "cli",
+)
+
+
 def _module_name(path: Path) -> str:
-    parts = list(path.relative_to(REPO).with_suffix("").parts)
+    parts = ["mlgitops", *path.relative_to(PACKAGE).with_suffix("").parts]
     if parts[-1] == "__init__":
         parts.pop()
     return ".".join(parts)
+
+
+def _package(module: str) -> str:
+    """The pipeline stage of a module: its first name below mlgitops (``errors`` for mlgitops.errors)."""
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else parts[0]
 
 
 def _modules() -> dict[str, Path]:
@@ -29,7 +60,7 @@ def _imports(path: Path, known: set[str]) -> set[str]:
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names if alias.name in known)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0 and node.module.startswith("generator"):
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0 and node.module.startswith("mlgitops"):
             for alias in node.names:
                 submodule = f"{node.module}.{alias.name}"
                 found.add(submodule if submodule in known else node.module)
@@ -55,6 +86,28 @@ def test_nothing_below_the_cli_imports_a_command_module() -> None:
         if target.startswith("mlgitops.commands") and not module.startswith("mlgitops.commands") and module != "mlgitops.cli"
     )
     assert upward == []
+
+
+def test_every_package_has_its_place_in_the_pipeline_order() -> None:
+    assert sorted({_package(module) for module in _modules()} - set(PIPELINE_ORDER)) == []
+
+
+def test_no_package_imports_a_later_stage_of_the_pipeline() -> None:
+    rank = {name: index for index, name in enumerate(PIPELINE_ORDER)}
+    upward = sorted(
+        f"{module} imports {target}"
+        for module, targets in _graph().items()
+        for target in targets
+        if rank[_package(target)] > rank[_package(module)]
+    )
+    assert upward == []
+
+
+def test_the_package_graph_has_no_cycle() -> None:
+    packages: dict[str, set[str]] = {}
+    for module, targets in _graph().items():
+        packages.setdefault(_package(module), set()).update(_package(target) for target in targets)
+    assert _cycle({name: targets - {name} for name, targets in packages.items()}) is None
 
 
 def _cycle(graph: dict[str, set[str]]) -> list[str] | None:

@@ -145,7 +145,7 @@ def test_a_folder_that_cannot_be_searched_is_a_located_error_not_a_crash(tmp_pat
     import os
     from typing import Any
 
-    from mlgitops.policy.inputs import collect
+    from mlgitops.inputs.collect import collect
 
     write(tmp_path / "app" / "pods.yaml", MULTI)
     (tmp_path / "app" / "locked").mkdir()
@@ -208,7 +208,7 @@ def test_a_folder_named_twice_or_inside_another_argument_is_linted_once_without_
 
 
 def test_kubectl_errors_are_one_line_whether_klog_wrote_them_quoted_or_as_a_block() -> None:
-    from mlgitops.policy.kustomize_build import kubectl_message
+    from mlgitops.inputs.kustomize_build import kubectl_message
 
     block = (
         'E1201 07:37:49.538948   20271 run.go:72] "command failed" err=<\n'

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from mlgitops.fleet import parallel
-from mlgitops.fleet.parallel import map_in_two
-from mlgitops.policy import inputs as lint_inputs
+from mlgitops.inputs import collect as lint_inputs
+from mlgitops.processes import parallel
+from mlgitops.processes.parallel import map_in_two
 from tests.support import REPO, run_cli, write
 
 PARENT = os.getpid()

@@ -121,6 +121,15 @@ def test_every_imported_package_is_a_declared_dependency() -> None:
     assert "filelock" in declared
 
 
+def test_every_package_folder_is_installed_under_the_import_name() -> None:
+    folders = sorted(path.parent for path in (REPO / "generator").rglob("__init__.py") if "__pycache__" not in path.parts)
+    expected = {".".join(("mlgitops", *folder.relative_to(REPO / "generator").parts)) for folder in folders}
+    listed = set(PYPROJECT["tool"]["setuptools"]["packages"])
+    assert expected - listed == set()
+    assert PYPROJECT["tool"]["setuptools"]["package-dir"]["mlgitops"] == "generator"
+    assert not any(name == "generator" or name.startswith("generator.") for name in listed)
+
+
 def test_every_dependency_has_a_floor_and_ci_installs_exactly_the_floors() -> None:
     for requirement in PYPROJECT["project"]["dependencies"]:
         assert ">=" in requirement, f"{requirement}: a floor the lowest-versions job can test"

@@ -225,7 +225,7 @@ def test_gpu_workload_without_any_cluster_profile_tolerates_the_usual_nvidia_tai
 def test_committed_editor_schema_is_current(repo_root: Path) -> None:
     import json
 
-    from mlgitops.spec.editor_schema import environment_file_schema
+    from mlgitops.load.editor_schema import environment_file_schema
 
     committed = json.loads((repo_root / "environments" / "environment.schema.json").read_text())
     assert committed == environment_file_schema()

@@ -7,8 +7,8 @@ import signal
 
 import pytest
 
-from mlgitops.fleet import parallel
-from mlgitops.fleet.staged import Cut, map_staged_in_two, plan_cut
+from mlgitops.processes import parallel
+from mlgitops.processes.staged import Cut, map_staged_in_two, plan_cut
 
 PARENT = os.getpid()
 

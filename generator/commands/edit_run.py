@@ -57,7 +57,7 @@ def _check_names(options: EditOptions, known: list[str]) -> None:
 def run_edit(options: EditOptions, build: ChangeBuilder) -> None:
     """Edit, render, then print the diff (--dry-run) or write; report in text or JSON; exit 2 on bad input."""
     from mlgitops.edit.session import apply, load_fleet
-    from mlgitops.output.edit_report import edit_diff
+    from mlgitops.review.edit_report import edit_diff
 
     try:
         fleet = load_fleet(options.environments_dir)
@@ -139,7 +139,7 @@ def _write(edit: Edit, rendered: Rerendered | None, output_dir: Path) -> None:
 
 
 def _text(options: EditOptions, edit: Edit, rendered: Rerendered | None) -> None:
-    from mlgitops.output.edit_report import change_lines
+    from mlgitops.review.edit_report import change_lines
 
     if not edit.applied:
         other = f" already runs what {options.source} runs" if options.source else " already has that value"
@@ -159,8 +159,8 @@ def _text(options: EditOptions, edit: Edit, rendered: Rerendered | None) -> None
 
 
 def _json(options: EditOptions, edit: Edit, rendered: Rerendered | None, notes: list[str], diff: str) -> str:
-    from mlgitops.output.edit_report import change_records
     from mlgitops.paths import shown_path
+    from mlgitops.review.edit_report import change_records
 
     document: dict[str, Any] = {
         "command": "promote" if options.source else "set",

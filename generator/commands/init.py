@@ -23,7 +23,7 @@ def install_requirement(version: str = __version__) -> str:
 
 def scaffold_files(version: str = __version__) -> dict[str, str]:
     """Repository path → content of every file `init` writes; CI and pre-commit pinned to ``version``."""
-    from mlgitops.spec.editor_schema import environment_file_schema
+    from mlgitops.load.editor_schema import environment_file_schema
 
     package = resources.files("mlgitops.scaffold")
     files = {

@@ -95,11 +95,11 @@ def lint(
 
     Exit codes: 0 clean, 1 findings at or above --fail-on, 2 unreadable input or usage.
     """
+    from mlgitops.inputs.collect import collect
     from mlgitops.kube.custom_resources import load_crds, project_schemas
     from mlgitops.output.reporters import report, summary
     from mlgitops.output.sarif import RunFacts
     from mlgitops.policy import PolicyContext, evaluate, fails
-    from mlgitops.policy.inputs import collect
 
     out = console()
     facts = RunFacts.here()

@@ -176,6 +176,6 @@ def _summary(outputs: list[Any]) -> str:
 @click.command()
 def schema() -> None:
     """Print the JSON Schema of environment files (for editors: yaml-language-server)."""
-    from mlgitops.spec.editor_schema import environment_file_schema
+    from mlgitops.load.editor_schema import environment_file_schema
 
     click.echo(json.dumps(environment_file_schema(), indent=2, sort_keys=False))

@@ -23,8 +23,8 @@ from typing import Any
 
 from mlgitops.errors import UserError
 from mlgitops.load.merge import DELETE_KEY, DELETE_VALUE
-from mlgitops.load.source import SourceNode, locate
 from mlgitops.spec.paths import MISSING, FieldPath, Item, get, indices, named_items, show, step
+from mlgitops.yaml.source import SourceNode, locate
 
 DELETE_MARKER = {DELETE_KEY: DELETE_VALUE}
 

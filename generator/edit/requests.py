@@ -17,11 +17,11 @@ from mlgitops.edit.layers import Change
 from mlgitops.errors import Location, UserError
 from mlgitops.kube.image import updated_image
 from mlgitops.load.environments import LoadedEnvironment
-from mlgitops.load.source import locate
 from mlgitops.spec.fields import keys, models_in
 from mlgitops.spec.integrations import RegisteredModel
 from mlgitops.spec.paths import MISSING, FieldPath, Item, get, indices, named_items, show
 from mlgitops.spec.promotable import workload_kinds, workload_patterns
+from mlgitops.yaml.source import locate
 
 
 def workload(loaded: LoadedEnvironment, name: str) -> dict[str, Any]:

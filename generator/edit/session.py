@@ -21,11 +21,11 @@ from mlgitops.edit.layers import Change, FileEdit, Layer, plain_remove, plain_se
 from mlgitops.edit.roundtrip import load
 from mlgitops.errors import Location, UserError, UserErrors
 from mlgitops.load.environments import LoadedEnvironment, environment_files, extends_chain, load_environments, parse_layer
-from mlgitops.load.source import SourceNode, locate, read_text
 from mlgitops.paths import shown_path
 from mlgitops.spec.environment import Environment
 from mlgitops.spec.fields import key_order
 from mlgitops.spec.paths import MISSING, FieldPath, Item, changed_leaves, get, indices, show
+from mlgitops.yaml.source import SourceNode, locate, read_text
 
 
 @dataclass(frozen=True)

@@ -1,1 +1,2 @@
-"""One environment built and checked, the whole fleet, budgets, the work split over two processes."""
+"""One environment built and checked (`build.py`), the whole fleet (`run.py`), its sources and provenance, and the
+environments an edit affects (`rerender.py`)."""

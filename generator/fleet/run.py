@@ -10,10 +10,10 @@ from typing import Any
 from mlgitops.errors import UserError
 from mlgitops.fleet.build import EnvironmentOutput, build
 from mlgitops.fleet.provenance import spec_field
-from mlgitops.fleet.staged import map_staged_in_two
 from mlgitops.kube.manifest import Manifest
 from mlgitops.load.environments import LoadedEnvironment, shared_errors
 from mlgitops.policy import Catalog, Finding, Policy, PolicyContext, evaluate, load_catalog, load_config, replace
+from mlgitops.processes.staged import map_staged_in_two
 from mlgitops.render.extras import as_manifest
 from mlgitops.render.rendered import Rendered
 from mlgitops.spec.placement import pool_facts

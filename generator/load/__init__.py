@@ -1,1 +1,1 @@
-"""Environment files: the source tree with positions, the extends: merge, located errors."""
+"""Environment files: reading them, the extends: merge, located errors, and the JSON Schema editors use."""

@@ -17,12 +17,12 @@ from pydantic import BaseModel, ValidationError
 from mlgitops.errors import Location, UserError, UserErrors
 from mlgitops.kube.names import dns1123_label_problem
 from mlgitops.load.merge import check_unique_names, merge, strip_deletes
-from mlgitops.load.source import SourceNode, locate, parse, read_text
 from mlgitops.load.suggest import field_homes, typo_of
 from mlgitops.paths import shown_path
 from mlgitops.spec.environment import Environment
 from mlgitops.spec.fields import keys, models_at
 from mlgitops.spec.problems import SpecProblem
+from mlgitops.yaml.source import SourceNode, locate, parse, read_text
 
 FieldPath = tuple[str | int, ...]
 LAYER_KEYS = ("extends", "abstract")

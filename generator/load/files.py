@@ -10,10 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from mlgitops.errors import UserError, UserErrors
-from mlgitops.load.source import SourceNode, locate, read_text
 from mlgitops.paths import shown_path
 from mlgitops.spec.environment import Environment
 from mlgitops.spec.files import FieldPath, RepositoryFile
+from mlgitops.yaml.source import SourceNode, locate, read_text
 
 
 def repository_root(environments: Path) -> Path:

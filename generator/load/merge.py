@@ -11,7 +11,7 @@ Rules (documented in the README):
 from __future__ import annotations
 
 from mlgitops.errors import UserError
-from mlgitops.load.source import SourceNode
+from mlgitops.yaml.source import SourceNode
 
 DELETE_KEY = "$patch"
 DELETE_VALUE = "delete"

@@ -1,1 +1,1 @@
-"""Writing results: the deterministic YAML writer, the rendered tree, and reporters."""
+"""Writing results: the rendered tree (safe, atomic writes; ownership), file diffs, inert text per medium, reporters."""

@@ -7,7 +7,6 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from typing import Any
 
-from mlgitops.fleet.parallel import map_in_two
 from mlgitops.kube.defaults import defaulted, written_source
 from mlgitops.kube.manifest import Manifest
 from mlgitops.kube.pods import written_path
@@ -17,6 +16,7 @@ from mlgitops.policy.model import Finding, Policy, PolicyContext, SelectionKey, 
 from mlgitops.policy.redaction import redact, redactor
 from mlgitops.policy.targets import is_workload, templates
 from mlgitops.policy.waivers import WAIVER_RULE, apply_waivers
+from mlgitops.processes.parallel import map_in_two
 
 # Manifests x policies from which checking is split over two processes: the whole catalog checks
 # ~300 manifests in about the time a fork and the pickled findings cost.

@@ -7,7 +7,6 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from mlgitops.errors import Location, UserError, UserErrors
-from mlgitops.load.source import SourceNode, locate
 from mlgitops.render.cluster import CLUSTER_FOLDER, render_node_pool, render_priority_classes
 from mlgitops.render.config_maps import MissingFile, render_config_maps
 from mlgitops.render.extras import extra_file_name, extra_objects
@@ -24,6 +23,7 @@ from mlgitops.render.storage import render_claim
 from mlgitops.render.workloads import render_workload
 from mlgitops.spec.checks import check_environment
 from mlgitops.spec.environment import Environment
+from mlgitops.yaml.source import SourceNode, locate
 
 KUSTOMIZATION = "kustomization.yaml"
 SHARED_GROUP = "shared"

@@ -66,9 +66,9 @@ def pull_request_body(
 
 def edit_body(title: str, edit: Edit, rendered: Rerendered | None, output_dir: Path, notes: list[str]) -> str:
     """The description of an edit: its values, and the affected environments' renders before → after."""
-    from mlgitops.output.edit_report import edit_diff, visible_value
     from mlgitops.output.file_diff import unified
     from mlgitops.review.changes import compare_environment
+    from mlgitops.review.edit_report import edit_diff, visible_value
     from mlgitops.spec.paths import show
 
     environments = []

@@ -1,1 +1,2 @@
-"""YAML: read with positions, the values YAML readers disagree on, the deterministic writer."""
+"""YAML: read with positions (`source.py` keeps them for environment files), the values YAML readers disagree on,
+the deterministic writer."""

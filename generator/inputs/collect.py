@@ -12,11 +12,11 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from mlgitops.errors import Location, UserError
-from mlgitops.fleet.parallel import map_in_two
+from mlgitops.inputs.kustomize_roots import KUSTOMIZATION_NAMES, kustomization_file, leads_inside, needs_build
+from mlgitops.inputs.kustomize_sources import check_sources
 from mlgitops.kube.manifest import Manifest, ManifestsRead, load_manifests, read_manifests
 from mlgitops.paths import readable, repository_root
-from mlgitops.policy.kustomize_roots import KUSTOMIZATION_NAMES, kustomization_file, leads_inside, needs_build
-from mlgitops.policy.kustomize_sources import check_sources
+from mlgitops.processes.parallel import map_in_two
 from mlgitops.yaml.reader import load_documents
 from mlgitops.yaml.text import MANIFEST_BYTES, decode, read_capped, read_stream_capped
 
@@ -91,7 +91,7 @@ def _kustomization_settings(path: Path) -> Manifest:
 
 def _build_with_kustomize(folder: Path) -> tuple[str, str | None]:
     """The built stream, and the scratch folder its origin annotations are relative to (None: no origins)."""
-    from mlgitops.policy.kustomize_build import build
+    from mlgitops.inputs.kustomize_build import build
 
     raw, scratch = build(folder, _shown(folder), MAX_FILE_BYTES)
     return _decoded(raw, None, f"{_shown(folder)} (built)"), scratch

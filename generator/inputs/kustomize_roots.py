@@ -3,7 +3,7 @@
 A root whose kustomization only lists its own files (and sets a ``namespace:``) is linted file by
 file, as written, which keeps every finding at its own file and line; a root that changes what its
 files say, or reaches beyond its folder, is built with ``kubectl kustomize`` first
-(``policy/kustomize_build.py``). The fields follow kustomize v5's Kustomization type.
+(``inputs/kustomize_build.py``). The fields follow kustomize v5's Kustomization type.
 """
 
 from __future__ import annotations

@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO, Generic, TypeVar
 
-from mlgitops.fleet import parallel
+from mlgitops.processes import parallel
 
 Item = TypeVar("Item")
 Built = TypeVar("Built")
