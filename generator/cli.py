@@ -17,13 +17,7 @@ from typing import Any, NoReturn
 import click
 
 from mlgitops import __version__
-
-# Exit codes shared by every command.
-EXIT_OK = 0
-EXIT_FINDINGS = 1
-EXIT_BAD_INPUT = 2
-EXIT_INTERNAL = 3
-EXIT_INTERRUPTED = 130
+from mlgitops.errors import ExitCode
 
 _COMMANDS: dict[str, tuple[str, str, str]] = {
     "render": ("mlgitops.commands.render", "render", "Render environments/ into rendered/<env>/."),
@@ -62,6 +56,13 @@ class LazyGroup(click.Group):
         assert isinstance(command, click.Command)
         return with_common_options(command)
 
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the subcommand; the ``ExitCode`` it returns ends the run (click would drop it in standalone mode)."""
+        code = super().invoke(ctx)
+        if isinstance(code, int) and code != ExitCode.OK:
+            ctx.exit(int(code))
+        return code
+
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = [(name, _COMMANDS[name][2]) for name in self.list_commands(ctx)]
         if rows:
@@ -93,8 +94,13 @@ _common_options_on_the_group()
 
 
 def main(argv: list[str] | None = None) -> Any:
-    """Entry point: run the CLI; bad input is one line on stderr and exit code 2, an interrupt 130."""
-    from mlgitops.errors import UserError
+    """Entry point: run the CLI and exit with the ``ExitCode`` the command returned.
+
+    The one exit path of every command: a ``UserError`` (or ``UserErrors``) raised anywhere is printed here,
+    one inert ``error:`` line per mistake, and exits 2; an interrupt exits 130; anything else is a bug (3).
+    """
+    from mlgitops.commands.console import console
+    from mlgitops.errors import UserError, UserErrors
     from mlgitops.output.inert import terminal
 
     # A short batch process: the cyclic garbage collector only rescans the growing heap of a
@@ -106,10 +112,10 @@ def main(argv: list[str] | None = None) -> Any:
         # Ctrl-C (click turns KeyboardInterrupt into Abort): 128 + SIGINT, as shells report it, never
         # 1 ("findings") or 2 ("bad input").
         click.echo("interrupted", err=True)
-        sys.exit(EXIT_INTERRUPTED)
+        sys.exit(ExitCode.INTERRUPTED)
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)
-        sys.exit(EXIT_INTERRUPTED)
+        sys.exit(ExitCode.INTERRUPTED)
     except click.ClickException as error:
         # Usage errors quote the user's arguments: shown inert, like every other message (the help
         # text click prints for a bare `mlgitops` is its own).
@@ -117,9 +123,10 @@ def main(argv: list[str] | None = None) -> Any:
             error.message = terminal(error.message)  # type: ignore[misc, unused-ignore]  # Final in newer click
         error.show()
         sys.exit(error.exit_code)
-    except UserError as error:  # pragma: no cover - commands catch their own; belt and braces
-        click.echo(f"error: {terminal(error.one_line())}", err=True)
-        sys.exit(EXIT_BAD_INPUT)
+    except UserError as error:
+        for each in error.errors if isinstance(error, UserErrors) else [error]:
+            console().error(terminal(each.one_line()))
+        sys.exit(ExitCode.BAD_INPUT)
     except Exception as error:
         # A bug of ours, not a user mistake: one line, and the traceback only on request.
         if os.environ.get("MLGITOPS_DEBUG"):
@@ -131,10 +138,10 @@ def main(argv: list[str] | None = None) -> Any:
             ),
             err=True,
         )
-        sys.exit(EXIT_INTERNAL)
+        sys.exit(ExitCode.INTERNAL)
     finally:
         gc.enable()
-    sys.exit(code if isinstance(code, int) else EXIT_OK)
+    sys.exit(int(code) if isinstance(code, int) else ExitCode.OK)
 
 
 def entry() -> NoReturn:
@@ -148,9 +155,9 @@ def entry() -> NoReturn:
     """
     try:
         main()
-        code: object = EXIT_OK
+        code: object = ExitCode.OK
     except SystemExit as stop:
-        code = EXIT_OK if stop.code is None else stop.code
+        code = ExitCode.OK if stop.code is None else stop.code
     if not isinstance(code, int):
         print(code, file=sys.stderr)
         code = 1
@@ -162,8 +169,8 @@ def entry() -> NoReturn:
         # The reader went away (`mlgitops lint | head`): what it wanted, it has; the exit code still tells.
         pass
     except OSError:
-        code = code or EXIT_INTERNAL  # the output could not be written whole (a full disk): never report success
-    os._exit(code)
+        code = code or ExitCode.INTERNAL  # the output could not be written whole (a full disk): never report success
+    os._exit(int(code))
 
 
 if __name__ == "__main__":  # pragma: no cover

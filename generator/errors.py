@@ -1,8 +1,26 @@
-"""Where a user mistake is, and the one exception that carries it to the CLI."""
+"""Where a user mistake is, the one exception that carries it to the CLI, and the exit codes of every command."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """What a run of ``mlgitops`` tells its caller. Commands return one; ``cli`` alone exits with it.
+
+    A ``UserError`` raised anywhere becomes ``BAD_INPUT`` in ``cli``; a command never exits by itself.
+    """
+
+    OK = 0
+    FINDINGS = 1
+    """Findings at or above the failing severity, drift (``render --check``), or failing policy examples."""
+    BAD_INPUT = 2
+    """Bad input or usage: one located line per mistake on stderr."""
+    INTERNAL = 3
+    """A bug of mlgitops (the traceback only with MLGITOPS_DEBUG=1)."""
+    INTERRUPTED = 130
+    """Ctrl-C: 128 + SIGINT, as shells report it."""
 
 
 @dataclass(frozen=True, order=True)

@@ -37,16 +37,39 @@ def run_cli(*args: str, cwd: Path, env: dict[str, str] | None = None, timeout: f
     return CliResult(completed.returncode, completed.stdout, completed.stderr)
 
 
-def run_here(monkeypatch: Any, folder: Path, *args: str) -> CliResult:
-    """`mlgitops ARGS` run in this process from ``folder``: the command's own code path without a fresh
-    interpreter's imports (about a second per call on a loaded machine)."""
+def run_in_process(*args: str, stdin: str | None = None) -> CliResult:
+    """`mlgitops ARGS` run in this process from the working folder, through ``mlgitops.cli.main``: the same exit
+    path as the console script (user errors printed and exit 2) without a fresh interpreter's imports. A bug of
+    mlgitops raises here (MLGITOPS_DEBUG=1) instead of becoming exit 3."""
     from click.testing import CliRunner
 
-    from mlgitops.cli import cli
+    import mlgitops.cli
 
+    runner = CliRunner()
+    debug = os.environ.get("MLGITOPS_DEBUG")
+    os.environ["MLGITOPS_DEBUG"] = "1"
+    try:
+        with runner.isolation(input=stdin) as streams:
+            try:
+                mlgitops.cli.main(list(args))
+                code = 0
+            except SystemExit as stop:
+                code = stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 1)
+            sys.stdout.flush()
+            sys.stderr.flush()
+            stdout, stderr = streams[0].getvalue(), streams[1].getvalue()
+    finally:
+        if debug is None:
+            del os.environ["MLGITOPS_DEBUG"]
+        else:
+            os.environ["MLGITOPS_DEBUG"] = debug
+    return CliResult(int(code), stdout.decode("utf-8", "replace"), stderr.decode("utf-8", "replace"))
+
+
+def run_here(monkeypatch: Any, folder: Path, *args: str) -> CliResult:
+    """`mlgitops ARGS` run in this process from ``folder`` (see :func:`run_in_process`)."""
     monkeypatch.chdir(folder)
-    result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
-    return CliResult(result.exit_code, result.stdout, result.stderr)
+    return run_in_process(*args)
 
 
 def kubectl() -> str:

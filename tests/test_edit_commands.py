@@ -13,9 +13,8 @@ import os
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from tests.support import REPO, CliResult
+from tests.support import REPO, CliResult, run_in_process
 
 DIGEST = "sha256:" + "5" * 64
 SERVE_DIGEST = "sha256:0a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9"
@@ -23,12 +22,7 @@ SERVE_DIGEST = "sha256:0a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c
 
 def mlgitops(*args: str) -> CliResult:
     """The CLI in-process, in the current folder (schemas stay loaded between runs, which keeps the tests quick)."""
-    from mlgitops.cli import cli
-
-    result = CliRunner().invoke(cli, list(args), catch_exceptions=True)
-    if result.exception is not None and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return CliResult(result.exit_code, result.stdout, result.stderr)
+    return run_in_process(*args)
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:

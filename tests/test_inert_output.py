@@ -193,12 +193,20 @@ def test_diff_text_and_json(value: str) -> None:
     assert json.loads(document)["environments"][0]["objects"][1]["name"] == value
 
 
-def test_the_error_printer_prints_one_inert_line_per_error(capsys: pytest.CaptureFixture[str]) -> None:
-    from mlgitops.commands.render import fail
+def test_the_error_printer_prints_one_inert_line_per_error(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import mlgitops.cli
 
     errors = UserErrors([UserError(f"bad {value}", Location(f"{value}.yaml", 1, 1)) for value in HOSTILE])
+
+    def refuse(**_: object) -> None:
+        raise errors
+
+    # Whatever command raised them, cli is the one place that prints user errors and exits 2.
+    monkeypatch.setattr(mlgitops.cli.cli, "main", refuse)
     with pytest.raises(SystemExit) as stopped:
-        fail(errors)
+        mlgitops.cli.main([])
     assert stopped.value.code == 2
     lines = capsys.readouterr().err.split("\n")
     assert lines[-1] == ""

@@ -7,14 +7,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
 
 from mlgitops.errors import UserError
 from mlgitops.fleet.build import EnvironmentOutput, build
 from mlgitops.kube import schema
 from mlgitops.kube.custom_resources import CustomSchemas, load_crds, project_schemas
 from mlgitops.load.environments import load_environments
-from tests.support import REPO, CliResult, shared_dir, write
+from tests.support import REPO, CliResult, run_in_process, shared_dir, write
 
 
 @pytest.fixture(scope="module")
@@ -34,11 +33,8 @@ def _upstream(kind: str) -> CustomSchemas:
 
 def _cli(*args: str, cwd: Path, monkeypatch: pytest.MonkeyPatch) -> CliResult:
     """`mlgitops ARGS` in this process (the command's own code path, without a fresh interpreter's imports)."""
-    from mlgitops.cli import cli
-
     monkeypatch.chdir(cwd)
-    result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
-    return CliResult(result.exit_code, result.stdout, result.stderr)
+    return run_in_process(*args)
 
 
 def _render(tmp_path: Path, text: str) -> EnvironmentOutput:

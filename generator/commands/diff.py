@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -11,8 +10,7 @@ import click
 
 from mlgitops.commands.console import console
 from mlgitops.commands.options import environments_dir_option, output_format_option
-from mlgitops.commands.render import fail
-from mlgitops.errors import UserError
+from mlgitops.errors import ExitCode
 
 
 @click.command()
@@ -22,7 +20,7 @@ from mlgitops.errors import UserError
 @output_format_option(("markdown", "json", "text"), "markdown")
 @click.option("--fail-on-new", is_flag=True, help="Exit 1 when the change adds error-severity policy findings.")
 @environments_dir_option
-def diff(base_ref: str | None, output_format: str, fail_on_new: bool, environments_dir: Path) -> None:
+def diff(base_ref: str | None, output_format: str, fail_on_new: bool, environments_dir: Path) -> ExitCode:
     """Render the working tree and REF in memory and summarise the difference per environment.
 
     Reports objects added, removed and changed (with the fields that changed), the total CPU,
@@ -33,14 +31,11 @@ def diff(base_ref: str | None, output_format: str, fail_on_new: bool, environmen
 
     out = console()
     started = time.perf_counter()
-    try:
-        review = review_change(environments_dir, base_ref)
-    except UserError as error:
-        fail(error)
-        return
+    review = review_change(environments_dir, base_ref)
     out.detail(f"compared with {review.base} in {time.perf_counter() - started:.2f} s")
     renderers: dict[str, Callable[[Review], str]] = {"markdown": markdown, "json": as_json, "text": text}
     render = renderers[output_format]
     out.result(render(review))
     if fail_on_new and any(note.severity == "error" for note in review.new_findings):
-        sys.exit(1)
+        return ExitCode.FINDINGS
+    return ExitCode.OK

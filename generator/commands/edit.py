@@ -9,8 +9,87 @@ from typing import Any
 import click
 
 from mlgitops.commands.completion import complete_environments
-from mlgitops.commands.edit_run import EditOptions, run_edit
 from mlgitops.commands.options import environments_dir_option, output_dir_option, output_format_option, policies_option
+from mlgitops.edit.run import ChangeBuilder, EditOptions, PlannedEdit
+from mlgitops.errors import ExitCode
+from mlgitops.output import inert
+from mlgitops.output.inert import terminal, terminal_lines
+
+
+def run_edit(options: EditOptions, build: ChangeBuilder) -> ExitCode:
+    """Plan the edit; stop on the re-render's error findings; print the diff (--dry-run) or write; report."""
+    from mlgitops.commands.render import report_findings
+    from mlgitops.edit.run import plan_edit, pr_body_path, write_edit
+    from mlgitops.review.edit_report import edit_diff
+
+    planned = plan_edit(options, build)
+    if planned.written_output is not None and report_findings(planned.written_output.after):
+        return ExitCode.FINDINGS
+    diff = ""
+    if options.dry_run:
+        diff = edit_diff(planned.edit, planned.written_output, options.output_dir)
+        if options.output_format == "text":
+            # Inert for a CI log like render --check's diff; CRLF shown as plain line ends (JSON keeps them).
+            click.echo(terminal_lines(diff.replace("\r\n", "\n")), nl=False)
+    else:
+        extra = {}
+        path = pr_body_path(options)  # checked, and the description made, before the first file is written
+        if path is not None:
+            from mlgitops.review.pull_request import edit_body
+
+            body = edit_body(options.title, planned.edit, planned.rendered, options.output_dir, planned.notes)
+            extra[path] = body.encode("utf-8")
+        for warning in write_edit(planned, options.output_dir, extra):
+            click.echo(terminal(f"warning: {warning}"), err=True)
+    for note in planned.notes:
+        click.echo(terminal(f"note: {note}"), err=True)
+    if options.output_format == "json":
+        click.echo(_json(options, planned, diff), nl=False)
+    else:
+        _text(options, planned)
+    return ExitCode.OK
+
+
+def _text(options: EditOptions, planned: PlannedEdit) -> None:
+    from mlgitops.review.edit_report import change_lines
+
+    edit = planned.edit
+    if not edit.applied:
+        other = f" already runs what {options.source} runs" if options.source else " already has that value"
+        click.echo(terminal(f"{options.environment}{other}: nothing to change"))
+        return
+    for line in change_lines(edit):
+        # With --dry-run, stdout is the diff alone.
+        click.echo(terminal(line), err=options.dry_run)
+    files = f"{len(edit.texts)} file(s)"
+    names = ", ".join(edit.affected)
+    if options.dry_run:
+        click.echo(terminal(f"--dry-run: would change {files} and re-render {names}; nothing was written"), err=True)
+    elif options.no_render:
+        click.echo(terminal(f"changed {files}; rendered/ not updated (--no-render): run `mlgitops render`"), err=True)
+    elif planned.rendered is not None:
+        click.echo(terminal(f"changed {files}; re-rendered {names} into {options.output_dir}/"), err=True)
+
+
+def _json(options: EditOptions, planned: PlannedEdit, diff: str) -> str:
+    from mlgitops.paths import shown_path
+    from mlgitops.review.edit_report import change_records
+
+    edit, rendered = planned.edit, planned.written_output
+    document: dict[str, Any] = {
+        "command": "promote" if options.source else "set",
+        "environment": options.environment,
+        "from": options.source,
+        "dryRun": options.dry_run,
+        "changes": change_records(edit),
+        "files": sorted(shown_path(path) for path in edit.texts),
+        "affected": edit.affected,
+        "rendered": [] if rendered is None else [output.name for output in rendered.after.outputs],
+        "notes": planned.notes,
+    }
+    if options.dry_run:
+        document["diff"] = diff
+    return inert.json_document(document, default=str)
 
 
 def _edit_options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -71,11 +150,11 @@ def set_command() -> None:
 @click.option("--container", metavar="NAME", help="An init container or sidecar of the workload (default: its main container).")
 @_IN_BASE
 @_edit_options
-def set_image(workload: str, image: str, environment: str, container: str | None, in_base: bool, **options: Any) -> None:
+def set_image(workload: str, image: str, environment: str, container: str | None, in_base: bool, **options: Any) -> ExitCode:
     """Set WORKLOAD's image: IMAGE[@DIGEST] in full, or only :TAG or @DIGEST of the current image."""
     from mlgitops.edit.requests import image_changes
 
-    run_edit(
+    return run_edit(
         EditOptions(title=f"Set the image of {workload} in {environment}", environment=environment, in_base=in_base, **options),
         lambda fleet: (image_changes(fleet[environment], workload, image, container), []),
     )
@@ -87,11 +166,11 @@ def set_image(workload: str, image: str, environment: str, container: str | None
 @_ENV
 @_IN_BASE
 @_edit_options
-def set_model(workload: str, version_or_alias: str, environment: str, in_base: bool, **options: Any) -> None:
+def set_model(workload: str, version_or_alias: str, environment: str, in_base: bool, **options: Any) -> ExitCode:
     """Serve registered-model VERSION (digits) or ALIAS with WORKLOAD; the other of the two is dropped."""
     from mlgitops.edit.requests import model_changes
 
-    run_edit(
+    return run_edit(
         EditOptions(title=f"Set the model of {workload} in {environment}", environment=environment, in_base=in_base, **options),
         lambda fleet: (model_changes(fleet[environment], workload, version_or_alias), []),
     )
@@ -112,13 +191,13 @@ def set_model(workload: str, version_or_alias: str, environment: str, in_base: b
 @_edit_options
 def set_replicas(
     workload: str, count: int | None, minimum: int | None, maximum: int | None, environment: str, in_base: bool, **options: Any
-) -> None:
+) -> ExitCode:
     """Set WORKLOAD's fixed replica COUNT, or its autoscaler's --min/--max."""
     from mlgitops.edit.requests import replica_changes
 
     if (count is None) == (minimum is None and maximum is None):
         raise click.UsageError("give a replica COUNT, or --min/--max for a workload that autoscales (not both)")
-    run_edit(
+    return run_edit(
         EditOptions(
             title=f"Set the replicas of {workload} in {environment}", environment=environment, in_base=in_base, **options
         ),
@@ -132,11 +211,11 @@ def set_replicas(
 @_ENV
 @_IN_BASE
 @_edit_options
-def set_resources(workload: str, assignments: tuple[str, ...], environment: str, in_base: bool, **options: Any) -> None:
+def set_resources(workload: str, assignments: tuple[str, ...], environment: str, in_base: bool, **options: Any) -> ExitCode:
     """Set WORKLOAD's resources: cpu=4 memory=16Gi gpu=2 limits.cpu=8 ... (KEY= removes a key)."""
     from mlgitops.edit.requests import resource_changes
 
-    run_edit(
+    return run_edit(
         EditOptions(
             title=f"Set the resources of {workload} in {environment}", environment=environment, in_base=in_base, **options
         ),
@@ -166,7 +245,7 @@ def set_resources(workload: str, assignments: tuple[str, ...], environment: str,
     "(repeatable; default: promote.fields of .mlgitops.yaml, else image and model).",
 )
 @_edit_options
-def promote(source: str, target: str, workloads: tuple[str, ...], fields: tuple[str, ...], **options: Any) -> None:
+def promote(source: str, target: str, workloads: tuple[str, ...], fields: tuple[str, ...], **options: Any) -> ExitCode:
     """Give --to ENV the images and model versions --from ENV runs (all shared workloads, or those named).
 
     Edits the target environment's own file only, prints what changed and re-renders it.
@@ -185,7 +264,7 @@ def promote(source: str, target: str, workloads: tuple[str, ...], fields: tuple[
         found = promotion(fleet[source], fleet[target], workloads, fields or config.promote_fields, given_by)
         return found.changes, found.notes
 
-    run_edit(
+    return run_edit(
         EditOptions(title=f"Promote {source} to {target}", environment=target, source=source, **options),
         changes,
     )

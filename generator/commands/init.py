@@ -11,7 +11,6 @@ import click
 
 from mlgitops import HOME, __version__
 from mlgitops.commands.console import console
-from mlgitops.commands.render import fail
 from mlgitops.errors import UserError
 from mlgitops.output.inert import terminal
 
@@ -68,10 +67,8 @@ def init(directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)
         for name, text in files.items():
             create_file(directory, name, text)
-    except UserError as error:
-        fail(error)
     except OSError as error:
-        fail(UserError(f"cannot write to {directory}: {error.strerror or error}"))
+        raise UserError(f"cannot write to {directory}: {error.strerror or error}") from None
     out = console()
     for name in sorted(files):
         out.info(terminal(f"created {directory / name}"), err=False)

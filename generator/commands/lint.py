@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 import time
 from pathlib import Path
 
@@ -11,12 +10,10 @@ import click
 from mlgitops.commands.completion import complete_rules
 from mlgitops.commands.console import console
 from mlgitops.commands.options import config_option, environment_option, output_format_option, policies_option
-from mlgitops.commands.render import EXIT_BAD_INPUT, fail
-from mlgitops.errors import UserError, UserErrors
+from mlgitops.errors import ExitCode, UserError, UserErrors
 from mlgitops.output.inert import terminal, terminal_lines
 from mlgitops.policy.catalog import Catalog
 
-EXIT_FINDINGS = 1
 # From this many objects checking them takes a second or more: worth a progress line (one step per rule).
 PROGRESS_FROM_OBJECTS = 3000
 
@@ -86,7 +83,7 @@ def lint(
     crds: tuple[Path, ...],
     kubernetes_version: str,
     allow_remote: bool,
-) -> None:
+) -> ExitCode:
     """Check Kubernetes YAML (files, folders, kustomize roots, or - for stdin) against the policy catalog.
 
     In folders, documents that are not Kubernetes objects are skipped (and counted); a file that
@@ -125,12 +122,11 @@ def lint(
         if output_format == "sarif":
             # Code scanning still gets a log to upload: no results, the errors as notifications.
             errors = error.errors if isinstance(error, UserErrors) else [error]
-            out.result(report([], {}, "sarif", facts.finished(EXIT_BAD_INPUT, errors)))
-        fail(error)
-        return
+            out.result(report([], {}, "sarif", facts.finished(ExitCode.BAD_INPUT, errors)))
+        raise
     # What could not be read is reported (and exits 2); the rest was linted.
     unread = [each for problem in found.errors for each in (problem.errors if isinstance(problem, UserErrors) else [problem])]
-    exit_code = EXIT_BAD_INPUT if unread else EXIT_FINDINGS if fails(findings, fail_on) else 0
+    exit_code = ExitCode.BAD_INPUT if unread else ExitCode.FINDINGS if fails(findings, fail_on) else ExitCode.OK
     if output_format == "sarif":
         # Code scanning reports a rendered object's finding at the environment-file line a reviewer edits.
         from mlgitops.fleet.sources import with_environment_sources
@@ -138,6 +134,7 @@ def lint(
         roots = [facts.repository_root or facts.working_directory, facts.working_directory]
         findings = with_environment_sources(findings, found.manifests, roots)
     out.result(report(findings, catalog.policies, output_format, facts.finished(exit_code, unread), colour=out.colour_out))
+    # What could not be read is part of the report (the rest was linted): listed before the notes and the summary.
     for each in unread:
         out.error(terminal(each.one_line()))
     if catalog.config_file is not None:
@@ -145,7 +142,7 @@ def lint(
     for note in found.notes:
         out.info(terminal(f"note: {note}"))
     out.info(summary(findings, found.files))
-    sys.exit(exit_code)
+    return exit_code
 
 
 @click.group()
@@ -158,11 +155,7 @@ def policy() -> None:
 @config_option
 def list_policies(policy_dirs: tuple[Path, ...], config_file: Path | None) -> None:
     """Every rule with its severity and title (disabled rules are marked)."""
-    try:
-        catalog = _catalog(policy_dirs, config_file, Path.cwd())
-    except UserError as error:
-        fail(error)
-        return
+    catalog = _catalog(policy_dirs, config_file, Path.cwd())
     width = max(len(rule) for rule in catalog.policies)
     for rule, entry in sorted(catalog.policies.items()):
         state = "" if entry.enabled else " (disabled)"
@@ -173,17 +166,13 @@ def list_policies(policy_dirs: tuple[Path, ...], config_file: Path | None) -> No
 @policy.command("test")
 @click.argument("folder", required=False, type=click.Path(file_okay=False, path_type=Path))
 @config_option
-def test_policies(folder: Path | None, config_file: Path | None) -> None:
+def test_policies(folder: Path | None, config_file: Path | None) -> ExitCode:
     """Run every policy (or those in FOLDER) against its pass and fail examples."""
     from mlgitops.policy.catalog import load_folders
     from mlgitops.policy.testing import run_catalog_examples
 
-    try:
-        catalog = _catalog((folder,) if folder else (), config_file, Path.cwd())
-        only = set(load_folders([folder]).policies) if folder else None
-    except UserError as error:
-        fail(error)
-        return
+    catalog = _catalog((folder,) if folder else (), config_file, Path.cwd())
+    only = set(load_folders([folder]).policies) if folder else None
     results = run_catalog_examples(catalog, only)
     out = console()
     for result in results:
@@ -193,8 +182,7 @@ def test_policies(folder: Path | None, config_file: Path | None) -> None:
         click.echo(terminal(f"{state} {result.policy} {result.kind}[{result.index}]: {result.detail}"))
     failed = sum(not result.ok for result in results)
     out.info(f"{len(results) - failed} examples passed, {failed} failed")
-    if failed:
-        sys.exit(EXIT_FINDINGS)
+    return ExitCode.FINDINGS if failed else ExitCode.OK
 
 
 @click.command()
@@ -202,11 +190,7 @@ def test_policies(folder: Path | None, config_file: Path | None) -> None:
 @policies_option
 def explain(rule: str, policy_dirs: tuple[Path, ...]) -> None:
     """Why RULE exists, a failing and a passing example, and how to fix it."""
-    try:
-        entry = _catalog(policy_dirs, None, Path.cwd()).get(rule)
-    except UserError as error:
-        fail(error)
-        return
+    entry = _catalog(policy_dirs, None, Path.cwd()).get(rule)
     click.echo(terminal(f"{entry.id} ({entry.severity}): {entry.title}") + "\n")
     click.echo("Why:\n" + terminal_lines(entry.rationale, "  "))
     click.echo("Fix:\n" + terminal_lines(entry.fix, "  "))

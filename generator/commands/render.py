@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -13,27 +12,18 @@ import click
 from mlgitops.commands.completion import complete_environments
 from mlgitops.commands.console import console
 from mlgitops.commands.options import environment_option, environments_dir_option, output_dir_option, policies_option
-from mlgitops.errors import UserError, UserErrors
+from mlgitops.errors import ExitCode, UserError
 from mlgitops.output.inert import terminal, terminal_lines
 
 if TYPE_CHECKING:
     from mlgitops.fleet.run import RenderedFleet
 
-EXIT_DRIFT = 1
-EXIT_BAD_INPUT = 2
 # From about this many workloads (over all environments) a render takes a few seconds: worth a progress line.
 PROGRESS_FROM_WORKLOADS = 300
 
 
-def fail(error: UserError) -> None:
-    """Print a user error (one inert line per problem: see output/inert.py) and exit 2."""
-    for each in error.errors if isinstance(error, UserErrors) else [error]:
-        console().error(terminal(each.one_line()))
-    sys.exit(EXIT_BAD_INPUT)
-
-
-def stop_on_findings(fleet: RenderedFleet) -> None:
-    """Print the configuration applied and the policy findings of a render; exit 1, before anything is written, on an error."""
+def report_findings(fleet: RenderedFleet) -> bool:
+    """Print the configuration applied and the policy findings of a render; True when an error finding blocks writing."""
     from mlgitops.output.reporters import text
     from mlgitops.policy import fails
 
@@ -48,7 +38,8 @@ def stop_on_findings(fleet: RenderedFleet) -> None:
     if fails(findings):
         errors = sum(1 for f in findings if f.waiver is None and f.severity == "error")
         click.echo(f"{errors} error finding(s): nothing was written (see `mlgitops explain RULE`)", err=True)
-        sys.exit(EXIT_DRIFT)
+        return True
+    return False
 
 
 @click.command()
@@ -70,7 +61,7 @@ def render(
     environments_dir: Path,
     output_dir: Path,
     policy_dirs: tuple[Path, ...],
-) -> None:
+) -> ExitCode:
     """Render environment files into kustomize roots, one folder per environment.
 
     Nothing is written unless every environment loads, renders, validates and passes the policy
@@ -78,41 +69,41 @@ def render(
     Exit codes: 0 ok, 1 drift (--check) or error findings, 2 bad input.
     """
     if check and to_stdout:
-        fail(UserError("--check and --stdout exclude each other: --check compares files, --stdout writes none"))
-    try:
-        if not to_stdout:
-            from mlgitops.output import tree
+        raise UserError("--check and --stdout exclude each other: --check compares files, --stdout writes none")
+    if not to_stdout:
+        from mlgitops.output import tree
 
-            tree.check_output_root(output_dir)  # before the work: an output folder render would refuse fails fast
-        fleet = _render(environments, environments_dir, output_dir, policy_dirs)
-        if to_stdout:
-            _print_stream(fleet.outputs)
-            return
-        _write_or_check(fleet, environments, output_dir, check)
-    except UserError as error:
-        fail(error)
+        tree.check_output_root(output_dir)  # before the work: an output folder render would refuse fails fast
+    fleet = _render(environments, environments_dir, output_dir, policy_dirs)
+    if fleet is None:
+        return ExitCode.FINDINGS
+    if to_stdout:
+        _print_stream(fleet.outputs)
+        return ExitCode.OK
+    return _write_or_check(fleet, environments, output_dir, check)
 
 
 @click.command()
 @click.argument("environments", nargs=-1, metavar="[ENV]...", shell_complete=complete_environments)
 @environments_dir_option
 @policies_option
-def template(environments: tuple[str, ...], environments_dir: Path, policy_dirs: tuple[Path, ...]) -> None:
+def template(environments: tuple[str, ...], environments_dir: Path, policy_dirs: tuple[Path, ...]) -> ExitCode:
     """Print the objects of ENV (default: every environment) as one YAML stream, as `render --stdout` does.
 
     The same pipeline as `render` (validation and policy checks included), nothing written: pipe it to
     `kubectl apply -f -`, `kubectl diff -f -` or another linter.
     """
-    try:
-        _print_stream(_render(environments, environments_dir, Path("rendered"), policy_dirs).outputs)
-    except UserError as error:
-        fail(error)
+    fleet = _render(environments, environments_dir, Path("rendered"), policy_dirs)
+    if fleet is None:
+        return ExitCode.FINDINGS
+    _print_stream(fleet.outputs)
+    return ExitCode.OK
 
 
 def _render(
     environments: tuple[str, ...], environments_dir: Path, output_dir: Path, policy_dirs: tuple[Path, ...]
-) -> RenderedFleet:
-    """Load, render and check; error findings print and exit 1 (nothing is written or printed)."""
+) -> RenderedFleet | None:
+    """Load, render and check; None when error findings were printed (nothing is then written or printed)."""
     from mlgitops.fleet.run import render_fleet
     from mlgitops.load.environments import load_environments
 
@@ -124,8 +115,7 @@ def _render(
     with out.progress(workloads, "rendering", PROGRESS_FROM_WORKLOADS) as advance:
         fleet = render_fleet(loaded, output_dir, list(policy_dirs), advance)
     out.detail(f"rendered and checked {workloads} workload(s) in {time.perf_counter() - started:.2f} s")
-    stop_on_findings(fleet)
-    return fleet
+    return None if report_findings(fleet) else fleet
 
 
 def _print_stream(outputs: list[Any]) -> None:
@@ -136,7 +126,7 @@ def _print_stream(outputs: list[Any]) -> None:
     console().result("---\n".join(documents))
 
 
-def _write_or_check(fleet: RenderedFleet, environments: tuple[str, ...], output_dir: Path, check: bool) -> None:
+def _write_or_check(fleet: RenderedFleet, environments: tuple[str, ...], output_dir: Path, check: bool) -> ExitCode:
     from mlgitops.fleet.run import wanted_files
     from mlgitops.output import colour, tree
 
@@ -156,9 +146,9 @@ def _write_or_check(fleet: RenderedFleet, environments: tuple[str, ...], output_
             out.info(terminal(f"{difference.state}: {difference.path}"))
         if differences:
             click.echo(terminal(f"{output_dir}/ is out of date ({len(differences)} file(s)); run `mlgitops render`"), err=True)
-            sys.exit(EXIT_DRIFT)
+            return ExitCode.FINDINGS
         out.info(terminal(f"{output_dir}/ is up to date ({_summary(outputs)})"), err=False)
-        return
+        return ExitCode.OK
     written = tree.write(output_dir, wanted, remove_stale)
     for warning in written.warnings:
         click.echo(terminal(f"warning: {warning}"), err=True)
@@ -167,6 +157,7 @@ def _write_or_check(fleet: RenderedFleet, environments: tuple[str, ...], output_
         out.detail(terminal(f"wrote {output_dir}/{environment}/ ({len(wanted.get(environment, {}))} files)"))
     state = f"updated {', '.join(changed)}" if changed else "no changes"
     out.info(terminal(f"rendered {_summary(outputs)} into {output_dir}/ ({state})"), err=False)
+    return ExitCode.OK
 
 
 def _summary(outputs: list[Any]) -> str:

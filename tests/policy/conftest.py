@@ -6,10 +6,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 from mlgitops.policy import Catalog, load_catalog
 from tests.policy.linting import LintRun
+from tests.support import run_in_process
 
 
 @pytest.fixture(scope="session")
@@ -21,14 +21,10 @@ def catalog() -> Catalog:
 @pytest.fixture
 def mlgitops(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., LintRun]:
     """Run the CLI in-process from ``tmp_path``: commands resolve paths and config from the working folder."""
-    from mlgitops.cli import cli
-
     monkeypatch.chdir(tmp_path)
 
     def run(*args: str, stdin: str | None = None) -> LintRun:
-        result = CliRunner().invoke(cli, list(args), input=stdin, catch_exceptions=True)
-        if result.exception is not None and not isinstance(result.exception, SystemExit):
-            raise result.exception
+        result = run_in_process(*args, stdin=stdin)
         return LintRun(result.exit_code, result.stdout, result.stderr)
 
     return run
