@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from mlgitops.kube.api_rules import resource_problems
 from mlgitops.kube.cluster import is_gpu_resource
+from mlgitops.kube.fit import node_fit
 from mlgitops.kube.names import dns1035_label_problem, dns1123_label_problem
 from mlgitops.kube.quantity import format_bytes, format_cpu, parse_quantity
 from mlgitops.spec.accelerator_checks import device_problems, pool_problems
@@ -344,33 +345,26 @@ def _serving(workload: ServerBase, at: FieldPath) -> list[SpecProblem]:
 
 
 def _fit(workload: WorkloadBase, candidates: tuple[NodePool, ...], gpu_resource: str | None, at: FieldPath) -> list[SpecProblem]:
-    """Requests must fit on one node of some pool the pods may land on."""
+    """Requests must fit on one node of some pool the pods may land on (the fact: kube/fit.py)."""
     if not candidates:
         return []
     resources = workload.resources
-    wanted: dict[str, tuple[str, Decimal]] = {
-        "cpu": ("cpu", parse_quantity(resources.cpu)),
-        "memory": ("memory", parse_quantity(resources.memory)),
-    }
+    requests = {"cpu": parse_quantity(resources.cpu), "memory": parse_quantity(resources.memory)}
+    fields = {"cpu": "cpu", "memory": "memory"}
     if resources.gpu is not None and gpu_resource is not None:
-        wanted["gpu"] = (gpu_resource, Decimal(resources.gpu))
+        requests[gpu_resource] = Decimal(resources.gpu)
+        fields[gpu_resource] = "gpu"
     pools = [pool_facts(pool) for pool in candidates]
-    problems = []
-    for field, (resource, amount) in wanted.items():
-        largest = max(pools, key=lambda pool: pool.allocatable.get(resource, Decimal(0)))
-        available = largest.allocatable.get(resource, Decimal(0))
-        if amount > available:
-            problems.append(
-                SpecProblem(
-                    (*at, "resources", field),
-                    f"asks for {_amount(resource, amount)} but the largest node of pool {largest.name!r} can "
-                    f"allocate {_amount(resource, available, unit=False)}; these pods would never schedule",
-                )
-            )
-    fits_somewhere = any(
-        all(amount <= pool.allocatable.get(resource, Decimal(0)) for resource, amount in wanted.values()) for pool in pools
-    )
-    if not problems and not fits_somewhere:
+    fit = node_fit(requests, pools)
+    problems = [
+        SpecProblem(
+            (*at, "resources", fields[short.resource]),
+            f"asks for {_amount(short.resource, short.requested)} but the largest node of pool {short.pool.name!r} can "
+            f"allocate {_amount(short.resource, short.available, unit=False)}; these pods would never schedule",
+        )
+        for short in fit.shortfalls
+    ]
+    if not problems and not fit.fits:
         names = ", ".join(pool.name for pool in pools)
         problems.append(
             SpecProblem(
