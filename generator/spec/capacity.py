@@ -42,12 +42,14 @@ def _needs(pod_set: PodSet) -> dict[str, Decimal]:
     return needs
 
 
-def _shown(resource: str, amount: Decimal) -> str:
+def shown_amount(resource: str, amount: Decimal, *, unit: bool = True) -> str:
+    """An amount of a resource in a spec check's message: '4 CPU', '32Gi memory', '8 GPUs (nvidia.com/gpu)'
+    (without the unit: '4', '32Gi', '8')."""
     if resource == "cpu":
-        return f"{format_cpu(amount)} CPU"
+        return f"{format_cpu(amount)} CPU" if unit else format_cpu(amount)
     if resource == "memory":
-        return f"{format_bytes(amount)} memory"
-    return f"{int(amount)} GPUs ({resource})"
+        return f"{format_bytes(amount)} memory" if unit else format_bytes(amount)
+    return f"{int(amount)} GPUs ({resource})" if unit else str(int(amount))
 
 
 def capacity_problems(pod_sets: list[PodSet]) -> list[Problem]:
@@ -71,9 +73,9 @@ def capacity_problems(pod_sets: list[PodSet]) -> list[Problem]:
             problems.append(
                 (
                     sets[0].path,
-                    f"{pods} pods need {_shown(resource, short.requested)} at once, but node pool {pool.name!r} "
-                    f"holds at most {_shown(resource, short.available)} (maxNodes {pool.max_nodes} x "
-                    f"{_shown(resource, short.per_node)}); they would never all run",
+                    f"{pods} pods need {shown_amount(resource, short.requested)} at once, but node pool {pool.name!r} "
+                    f"holds at most {shown_amount(resource, short.available)} (maxNodes {pool.max_nodes} x "
+                    f"{shown_amount(resource, short.per_node)}); they would never all run",
                 )
             )
     return problems
