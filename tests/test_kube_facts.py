@@ -18,6 +18,8 @@ from mlgitops.kube.api_rules import (
     time_zone_problem,
 )
 from mlgitops.kube.defaults import defaulted
+from mlgitops.kube.pod_kinds import BUILT_IN_READERS, CUSTOM_READERS, KIND_SUFFIX_READERS
+from mlgitops.kube.pod_shapes import BUILT_IN_GROUPS
 from mlgitops.kube.pods import pod_templates, rollout_surge, scaled, volume_claim_templates
 
 
@@ -380,3 +382,10 @@ def test_render_and_lint_judge_a_schedule_and_time_zone_with_one_rule(schedule: 
 )
 def test_port_names_are_iana_service_names(name: str, ok: bool) -> None:
     assert (port_name_problem(name) is None) is ok
+
+
+def test_each_reader_of_pod_templates_is_reachable_by_its_group_and_kind() -> None:
+    """Built-in groups are answered from the built-in table alone, so no custom reader may sit in one."""
+    for group, kind in [*CUSTOM_READERS, *KIND_SUFFIX_READERS]:
+        assert group not in BUILT_IN_GROUPS, (group, kind)
+    assert {group for group, _kind in BUILT_IN_READERS} <= BUILT_IN_GROUPS

@@ -1,12 +1,13 @@
 """Pod templates of each workload kind, built-in and custom, with the pods each controller runs from them.
 
-One reader per kind (matched by API group and kind); custom resources nobody taught this
+One reader per kind, in tables keyed by (API group, kind): ``BUILT_IN_READERS``, ``CUSTOM_READERS``
+and ``KIND_SUFFIX_READERS`` (a new kind is one reader and one row); custom resources nobody taught this
 module are searched by shape. ``generator.kube.pods`` is the public face of these readers.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from mlgitops.kube.pod_shapes import (
@@ -236,79 +237,121 @@ def _volcano(obj: dict[str, Any]) -> Iterator[PodTemplate]:
             )
 
 
-def _built_in(obj: dict[str, Any], kind: str) -> Iterator[PodTemplate]:
+def _pod(obj: dict[str, Any]) -> Iterator[PodTemplate]:
+    yield from template_if_pod(("spec",), obj.get("spec"), 1, "one pod", metadata_path=("metadata",))
+
+
+def _replicated(obj: dict[str, Any]) -> Iterator[PodTemplate]:
+    """Deployment, ReplicaSet, StatefulSet, ReplicationController: ``replicas`` pods of one template."""
     spec = mapping(obj.get("spec"))
-    if kind == "Pod":
-        yield from template_if_pod(("spec",), obj.get("spec"), 1, "one pod", metadata_path=("metadata",))
-    elif kind in ("Deployment", "ReplicaSet", "StatefulSet", "ReplicationController"):
-        replicas, counted = _replicas(spec)
-        yield from template_if_pod(("spec", "template", "spec"), value_at(spec, ("template", "spec")), replicas, counted)
-    elif kind == "DaemonSet":
-        yield from template_if_pod(("spec", "template", "spec"), value_at(spec, ("template", "spec")), None, "one per node")
-    elif kind == "Job":
-        pods, counted = _job_pods(spec)
-        yield from template_if_pod(("spec", "template", "spec"), value_at(spec, ("template", "spec")), pods, counted, job=True)
-    elif kind == "CronJob":
-        job = value_at(spec, ("jobTemplate", "spec"))
-        pods, counted = _job_pods(job)
-        path: FieldPath = ("spec", "jobTemplate", "spec", "template", "spec")
-        yield from template_if_pod(path, value_at(job, ("template", "spec")), pods, counted, job=True)
+    replicas, counted = _replicas(spec)
+    yield from template_if_pod(("spec", "template", "spec"), value_at(spec, ("template", "spec")), replicas, counted)
 
 
-_BUILT_IN_WORKLOADS = {
-    ("", "Pod"),
-    ("", "ReplicationController"),
-    ("apps", "Deployment"),
-    ("apps", "ReplicaSet"),
-    ("apps", "StatefulSet"),
-    ("apps", "DaemonSet"),
-    ("batch", "Job"),
-    ("batch", "CronJob"),
+def _daemon_set(obj: dict[str, Any]) -> Iterator[PodTemplate]:
+    spec = mapping(obj.get("spec"))
+    yield from template_if_pod(("spec", "template", "spec"), value_at(spec, ("template", "spec")), None, "one per node")
+
+
+def _job(obj: dict[str, Any]) -> Iterator[PodTemplate]:
+    spec = mapping(obj.get("spec"))
+    pods, counted = _job_pods(spec)
+    yield from template_if_pod(("spec", "template", "spec"), value_at(spec, ("template", "spec")), pods, counted, job=True)
+
+
+def _cron_job(obj: dict[str, Any]) -> Iterator[PodTemplate]:
+    job = value_at(mapping(obj.get("spec")), ("jobTemplate", "spec"))
+    pods, counted = _job_pods(job)
+    path: FieldPath = ("spec", "jobTemplate", "spec", "template", "spec")
+    yield from template_if_pod(path, value_at(job, ("template", "spec")), pods, counted, job=True)
+
+
+def _jobset_object(obj: dict[str, Any]) -> Iterator[PodTemplate]:
+    yield from _jobset(obj.get("spec"), ("spec",))
+
+
+def _training_runtime(obj: dict[str, Any]) -> Iterator[PodTemplate]:
+    """A (Cluster)TrainingRuntime: the JobSet template its TrainJobs start from."""
+    yield from _jobset(value_at(obj.get("spec"), ("template", "spec")), ("spec", "template", "spec"))
+
+
+def _ray_cluster_object(obj: dict[str, Any]) -> Iterator[PodTemplate]:
+    yield from _ray_cluster(obj.get("spec"), ("spec",))
+
+
+def _ray_job_object(obj: dict[str, Any]) -> Iterator[PodTemplate]:
+    yield from _ray_job(obj.get("spec"), ("spec",))
+
+
+def _ray_service(obj: dict[str, Any]) -> Iterator[PodTemplate]:
+    yield from _ray_cluster(value_at(obj.get("spec"), ("rayClusterConfig",)), ("spec", "rayClusterConfig"))
+
+
+def _ray_cron_job(obj: dict[str, Any]) -> Iterator[PodTemplate]:
+    yield from _ray_job(value_at(obj.get("spec"), ("jobTemplate",)), ("spec", "jobTemplate"))
+
+
+Reader = Callable[[dict[str, Any]], Iterator[PodTemplate]]
+"""The pod templates of one kind's object, with the pods its controller runs from each."""
+
+BUILT_IN_READERS: dict[tuple[str, str], Reader] = {
+    ("", "Pod"): _pod,
+    ("", "ReplicationController"): _replicated,
+    ("apps", "Deployment"): _replicated,
+    ("apps", "ReplicaSet"): _replicated,
+    ("apps", "StatefulSet"): _replicated,
+    ("apps", "DaemonSet"): _daemon_set,
+    ("batch", "Job"): _job,
+    ("batch", "CronJob"): _cron_job,
 }
+"""The built-in workload kinds by (API group, kind); any other kind of a built-in group has no pod template."""
+
+CUSTOM_READERS: dict[tuple[str, str], Reader] = {
+    ("jobset.x-k8s.io", "JobSet"): _jobset_object,
+    ("trainer.kubeflow.org", "TrainingRuntime"): _training_runtime,
+    ("trainer.kubeflow.org", "ClusterTrainingRuntime"): _training_runtime,
+    ("trainer.kubeflow.org", "TrainJob"): _train_job,
+    ("ray.io", "RayCluster"): _ray_cluster_object,
+    ("ray.io", "RayJob"): _ray_job_object,
+    ("ray.io", "RayService"): _ray_service,
+    ("ray.io", "RayCronJob"): _ray_cron_job,
+    ("leaderworkerset.x-k8s.io", "LeaderWorkerSet"): _leader_worker_set,
+    ("serving.kserve.io", "InferenceService"): _kserve,
+    ("serving.kserve.io", "LLMInferenceService"): _llm_inference,
+    ("batch.volcano.sh", "Job"): _volcano,
+    ("workload.codeflare.dev", "AppWrapper"): _app_wrapper,
+}
+"""Custom resources this module knows by (API group, kind); others are searched by shape."""
+
+KIND_SUFFIX_READERS: dict[tuple[str, str], Reader] = {("kubeflow.org", "Job"): _kubeflow}
+"""Readers of every kind of an API group that ends in a suffix: Training Operator v1's PyTorchJob, TFJob, MPIJob,
+XGBoostJob, PaddleJob and JAXJob share their ``*ReplicaSpecs``."""
+
+
+def _reader(group: str, kind: str) -> Reader | None:
+    reader = CUSTOM_READERS.get((group, kind))
+    if reader is not None:
+        return reader
+    return next((found for (of, suffix), found in KIND_SUFFIX_READERS.items() if of == group and kind.endswith(suffix)), None)
 
 
 def templates_of(obj: dict[str, Any]) -> list[PodTemplate]:
-    """Every pod template of ``obj`` (see the module table), in a stable order."""
+    """Every pod template of ``obj`` (its kind's reader in the tables above), in a stable order."""
     kind = str(obj.get("kind"))
     group = group_of(obj)
-    if (group, kind) in _BUILT_IN_WORKLOADS:
-        return list(_built_in(obj, kind))
+    built_in = BUILT_IN_READERS.get((group, kind))
+    if built_in is not None:
+        return list(built_in(obj))
     if group in BUILT_IN_GROUPS:
         return []
+    reader = _reader(group, kind)
+    if reader is not None:
+        return list(reader(obj))
     spec = obj.get("spec")
-    found: list[PodTemplate]
-    if group == "jobset.x-k8s.io" and kind == "JobSet":
-        found = list(_jobset(spec, ("spec",)))
-    elif group == "trainer.kubeflow.org" and kind in ("TrainingRuntime", "ClusterTrainingRuntime"):
-        found = list(_jobset(value_at(spec, ("template", "spec")), ("spec", "template", "spec")))
-    elif group == "trainer.kubeflow.org" and kind == "TrainJob":
-        found = list(_train_job(obj))
-    elif group == "kubeflow.org" and kind.endswith("Job"):
-        found = list(_kubeflow(obj))
-    elif group == "ray.io" and kind == "RayCluster":
-        found = list(_ray_cluster(spec, ("spec",)))
-    elif group == "ray.io" and kind == "RayJob":
-        found = list(_ray_job(spec, ("spec",)))
-    elif group == "ray.io" and kind == "RayService":
-        found = list(_ray_cluster(value_at(spec, ("rayClusterConfig",)), ("spec", "rayClusterConfig")))
-    elif group == "ray.io" and kind == "RayCronJob":
-        found = list(_ray_job(value_at(spec, ("jobTemplate",)), ("spec", "jobTemplate")))
-    elif group == "leaderworkerset.x-k8s.io" and kind == "LeaderWorkerSet":
-        found = list(_leader_worker_set(obj))
-    elif group == "serving.kserve.io" and kind == "InferenceService":
-        found = list(_kserve(obj))
-    elif group == "serving.kserve.io" and kind == "LLMInferenceService":
-        found = list(_llm_inference(obj))
-    elif group == "batch.volcano.sh" and kind == "Job":
-        found = list(_volcano(obj))
-    elif group == "workload.codeflare.dev" and kind == "AppWrapper":
-        found = list(_app_wrapper(obj))
-    else:
-        found = [
-            PodTemplate(path, pod, 1, "", containers=listed_containers(pod, path), metadata_path=_sibling_metadata(path))
-            for path, pod in _pod_specs_by_shape(("spec",), spec, 0)
-        ]
-    return found
+    return [
+        PodTemplate(path, pod, 1, "", containers=listed_containers(pod, path), metadata_path=_sibling_metadata(path))
+        for path, pod in _pod_specs_by_shape(("spec",), spec, 0)
+    ]
 
 
 def _sibling_metadata(path: FieldPath) -> FieldPath | None:

@@ -1,29 +1,41 @@
-"""Distributed training with `jobKind: PyTorchJob` → a Training Operator v1 PyTorchJob: one Master, numNodes - 1 Workers."""
+"""Distributed training → a Kubeflow Trainer v2 TrainJob (trainjob.py), or with `jobKind: PyTorchJob` a Training
+Operator v1 PyTorchJob: one Master, numNodes - 1 Workers."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from mlgitops.render.kueue import queue_labels, queued_job_annotations
+from mlgitops.render.kinds import renders
+from mlgitops.render.kueue import queued
 from mlgitops.render.metadata import ObjectMeta
+from mlgitops.render.network import distributed_ingress
 from mlgitops.render.pod import pod_template
+from mlgitops.render.trainjob import render_train_job
 from mlgitops.render.workloads_hash import hash_named
 from mlgitops.spec.environment import Environment
 from mlgitops.spec.placement import Placement
-from mlgitops.spec.queues import queue_of
 from mlgitops.spec.training import DistributedTraining
 
 # The training operator requires the container it configures to be named "pytorch".
 CONTAINER_NAME = "pytorch"
 
 
+@renders(DistributedTraining, ingress=distributed_ingress)
+def render_distributed_training(
+    environment: Environment, workload: DistributedTraining, meta: ObjectMeta, placement: Placement
+) -> list[dict[str, Any]]:
+    """A TrainJob (trainjob.py), or with `jobKind: PyTorchJob` a PyTorchJob."""
+    if workload.job_kind == "PyTorchJob":
+        return [render_pytorch_job(environment, workload, meta, placement)]
+    return [render_train_job(environment, workload, meta, placement)]
+
+
 def render_pytorch_job(
     environment: Environment, workload: DistributedTraining, meta: ObjectMeta, placement: Placement
 ) -> dict[str, Any]:
-    queue = queue_of(environment, workload)
-    labels = dict(sorted({**meta.labels, **queue_labels(environment, workload)}.items()))
-    template_meta = ObjectMeta(meta.name, labels, meta.annotations)
-    template = pod_template(environment, workload, placement, template_meta, restart_policy=None, container_name=CONTAINER_NAME)
+    """One Master and numNodes - 1 Workers of the same pods; queued, the pods carry the queue's labels too."""
+    job = queued(environment, workload, meta)
+    template = pod_template(environment, workload, placement, job.meta, restart_policy=None, container_name=CONTAINER_NAME)
     replicas: dict[str, Any] = {"Master": {"replicas": 1, "restartPolicy": workload.restart_policy, "template": template}}
     if workload.pods > 1:
         replicas["Worker"] = {
@@ -47,8 +59,7 @@ def render_pytorch_job(
         run_policy["backoffLimit"] = workload.run_policy.backoff_limit
     if workload.run_policy.active_deadline_seconds is not None:
         run_policy["activeDeadlineSeconds"] = workload.run_policy.active_deadline_seconds
-    # Kueue admits a queued job by unsuspending it, so it must be created suspended.
-    run_policy["suspend"] = workload.run_policy.suspend or queue is not None
+    run_policy["suspend"] = job.suspend(workload.run_policy.suspend)
     spec["runPolicy"] = run_policy
     spec["pytorchReplicaSpecs"] = replicas
-    return hash_named("kubeflow.org/v1", "PyTorchJob", template_meta, environment.namespace, spec, queued_job_annotations(queue))
+    return hash_named("kubeflow.org/v1", "PyTorchJob", job.meta, environment.namespace, spec, job.annotations)

@@ -19,7 +19,8 @@ def render_inference_service(
     """The predictor gets the same pod treatment as a Deployment: placement, security, GPUs, mounts."""
     kserve = workload.kserve
     assert kserve is not None
-    template = pod_template(environment, workload, placement, meta, restart_policy=None)
+    readiness = workload.ports[0].name if workload.ports else None
+    template = pod_template(environment, workload, placement, meta, restart_policy=None, readiness_port=readiness)
     pod = template["spec"]
     [container] = pod.pop("containers")
     predictor: dict[str, Any] = {}

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from mlgitops.render.metadata import ObjectMeta
 from mlgitops.render.pod import default_priority_class
+from mlgitops.spec.container import WorkloadBase
 from mlgitops.spec.environment import Environment
 from mlgitops.spec.queues import queue_of, rendered_queues
-from mlgitops.spec.workloads import Workload
 
 QUEUE_LABEL = "kueue.x-k8s.io/queue-name"
 PRIORITY_CLASS_LABEL = "kueue.x-k8s.io/priority-class"
@@ -21,7 +24,7 @@ def queued_job_annotations(queue: str | None) -> dict[str, str]:
     return dict(FLUX_CREATE_ONLY) if queue is not None else {}
 
 
-def queue_labels(environment: Environment, workload: Workload) -> dict[str, str]:
+def queue_labels(environment: Environment, workload: WorkloadBase) -> dict[str, str]:
     """The queue label of a queued job, and its WorkloadPriorityClass when the environment renders that class.
 
     Kueue orders and preempts queued jobs by the WorkloadPriorityClass named in
@@ -37,4 +40,37 @@ def queue_labels(environment: Environment, workload: Workload) -> dict[str, str]
     return labels
 
 
-__all__ = ["FLUX_CREATE_ONLY", "PRIORITY_CLASS_LABEL", "QUEUE_LABEL", "queue_labels", "queue_of", "queued_job_annotations"]
+@dataclass(frozen=True)
+class Queued:
+    """A job of a kind Kueue can queue, as rendered: its queue (None: not queued) and its metadata with the queue's
+    labels."""
+
+    queue: str | None
+    meta: ObjectMeta
+
+    @property
+    def annotations(self) -> dict[str, str]:
+        """Annotations the job object adds (FLUX_CREATE_ONLY when queued)."""
+        return queued_job_annotations(self.queue)
+
+    def suspend(self, asked: bool) -> bool:
+        """spec.suspend: as ``asked``, and always when queued (Kueue admits a queued job by unsuspending it)."""
+        return asked or self.queue is not None
+
+
+def queued(environment: Environment, workload: WorkloadBase, meta: ObjectMeta) -> Queued:
+    """The workload's queue, and ``meta`` with the queue labels added."""
+    labels = dict(sorted({**meta.labels, **queue_labels(environment, workload)}.items()))
+    return Queued(queue_of(environment, workload), ObjectMeta(meta.name, labels, meta.annotations))
+
+
+__all__ = [
+    "FLUX_CREATE_ONLY",
+    "PRIORITY_CLASS_LABEL",
+    "QUEUE_LABEL",
+    "Queued",
+    "queue_labels",
+    "queue_of",
+    "queued",
+    "queued_job_annotations",
+]

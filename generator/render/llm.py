@@ -11,11 +11,13 @@ from __future__ import annotations
 from typing import Any
 
 from mlgitops.render.autoscalers import scale_target
+from mlgitops.render.kinds import renders
 from mlgitops.render.metadata import ObjectMeta, selector_labels
 from mlgitops.render.model_download import download_container
+from mlgitops.render.network import llm_ingress
 from mlgitops.render.pod import EXTERNAL_SECRETS_ANNOTATION, pod_template
+from mlgitops.render.serving import deployment, fixed_replicas, service
 from mlgitops.render.serving_extras import render_server_extras
-from mlgitops.render.storage import rollout_strategy
 from mlgitops.spec.environment import Environment
 from mlgitops.spec.llm import LLM_PORT_NAME, LlmServing
 from mlgitops.spec.llm_defaults import with_llm_defaults
@@ -55,41 +57,24 @@ def _template(
     return template
 
 
-def _service(environment: Environment, workload: LlmServing, meta: ObjectMeta, selector: dict[str, str]) -> dict[str, Any]:
-    return {
-        "apiVersion": "v1",
-        "kind": "Service",
-        "metadata": meta.render(environment.namespace),
-        "spec": {
-            "type": "ClusterIP",
-            "selector": selector,
-            "ports": [{"name": LLM_PORT_NAME, "port": workload.port, "targetPort": LLM_PORT_NAME, "protocol": "TCP"}],
-        },
-    }
-
-
+@renders(LlmServing, resolved=False, ingress=llm_ingress)
 def render_llm_server(
     environment: Environment, workload: LlmServing, meta: ObjectMeta, placement: Placement
 ) -> list[dict[str, Any]]:
-    """Deployment or LeaderWorkerSet, Service, and the server's autoscaler, PDB and ServiceMonitor."""
+    """Deployment or LeaderWorkerSet, Service, and the server's autoscaler, PDB and ServiceMonitor.
+
+    ``workload`` is as written: the leader's and the workers' pods each derive their own defaults.
+    """
     server = with_llm_defaults(workload)
     leader = _template(environment, workload, server, meta, placement, serves=True)
-    scaled = workload.autoscaling is not None or workload.keda is not None
-    spec: dict[str, Any] = {}
-    if not scaled:
-        # Under an autoscaler, replicas stay out of git, or ArgoCD and the autoscaler fight over them.
-        spec["replicas"] = 1 if workload.replicas is None else workload.replicas
     if not workload.multi_node:
-        spec["selector"] = {"matchLabels": selector_labels(workload.name)}
-        strategy = rollout_strategy(environment, [workload.model.volume, *(mount.volume for mount in workload.mounts)])
-        if strategy is not None:
-            spec["strategy"] = strategy
-        spec["template"] = leader
+        volumes = [workload.model.volume, *(mount.volume for mount in workload.mounts)]
+        main = deployment(environment, workload, meta, leader, volumes)
         target = scale_target("apps/v1", "Deployment", meta.name)
-        main = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": meta.render(environment.namespace), "spec": spec}
-        service = _service(environment, workload, meta, selector_labels(workload.name))
+        selector = selector_labels(workload.name)
     else:
         worker = _template(environment, workload, with_llm_defaults(workload, "worker"), meta, placement, serves=False)
+        spec = fixed_replicas(workload)
         spec["startupPolicy"] = "LeaderCreated"
         spec["leaderWorkerTemplate"] = {
             "size": workload.pipeline_parallel,
@@ -107,6 +92,5 @@ def render_llm_server(
             "metadata": meta.render(environment.namespace, extra),
             "spec": spec,
         }
-        leaders = {**selector_labels(workload.name), LWS_WORKER_INDEX_LABEL: "0"}
-        service = _service(environment, workload, meta, leaders)
-    return [main, service, *render_server_extras(environment, server, meta, target)]
+        selector = {**selector_labels(workload.name), LWS_WORKER_INDEX_LABEL: "0"}
+    return [main, service(environment, workload, meta, selector), *render_server_extras(environment, server, meta, target)]

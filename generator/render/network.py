@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from mlgitops.render.kinds import renderer_of
 from mlgitops.render.metadata import object_meta, selector_labels
 from mlgitops.render.traffic import traffic_sources
 from mlgitops.spec.environment import Environment
@@ -12,7 +13,6 @@ from mlgitops.spec.llm import LlmServing
 from mlgitops.spec.ray import RayWorkloadBase
 from mlgitops.spec.serving import IngressPeer, ServerBase
 from mlgitops.spec.training import DistributedTraining
-from mlgitops.spec.workloads import Workload
 
 DEFAULT_DENY_NAME = "default-deny-ingress"
 
@@ -28,17 +28,15 @@ def _peer(peer: IngressPeer) -> dict[str, Any]:
     return rendered
 
 
-def _server_rules(sources: list[dict[str, Any]], workload: ServerBase) -> list[dict[str, Any]]:
-    rule: dict[str, Any] = {"from": sources}
+def _server_rule(workload: ServerBase, default_peers: list[IngressPeer]) -> dict[str, Any]:
+    peers = workload.allow_from if workload.allow_from is not None else default_peers
+    # Without configured sources, only pods of the same namespace may call the server.
+    rule: dict[str, Any] = {"from": [_peer(peer) for peer in peers] or [{"podSelector": {}}]}
     # A KServe predictor's ports are chosen by its runtime: without declared ports the rule covers all.
     ports = workload.service_ports()
     if ports:
         rule["ports"] = [{"protocol": port.protocol, "port": port.port} for port in ports]
-    rules = [rule]
-    if isinstance(workload, LlmServing) and workload.multi_node:
-        # The pods of a LeaderWorkerSet group talk to each other on ports of their own (Ray, NCCL, torch.distributed).
-        rules.append(_own_pods(workload.name))
-    return rules
+    return rule
 
 
 def _own_pods(name: str) -> dict[str, Any]:
@@ -53,6 +51,33 @@ def _traffic_rules(environment: Environment, workload: ServerBase) -> list[dict[
         port = numbers[port_name]
         rules.append({"from": [_peer(peer) for peer in peers], "ports": [{"protocol": port.protocol, "port": port.port}]})
     return rules
+
+
+def server_ingress(environment: Environment, workload: ServerBase, default_peers: list[IngressPeer]) -> list[dict[str, Any]]:
+    """A server's ports from its sources (allowFrom, else the environment's), and from what its Ingress or HTTPRoute
+    forwards."""
+    return [_server_rule(workload, default_peers), *_traffic_rules(environment, workload)]
+
+
+def llm_ingress(environment: Environment, workload: LlmServing, default_peers: list[IngressPeer]) -> list[dict[str, Any]]:
+    """A server's rules; the pods of a LeaderWorkerSet group also talk to each other on ports of their own (Ray, NCCL,
+    torch.distributed)."""
+    own = [_own_pods(workload.name)] if workload.multi_node else []
+    return [_server_rule(workload, default_peers), *own, *_traffic_rules(environment, workload)]
+
+
+def ray_ingress(environment: Environment, workload: RayWorkloadBase, default_peers: list[IngressPeer]) -> list[dict[str, Any]]:
+    """Ray pods talk to each other on many ports; the job submitter runs in the namespace, and the KubeRay operator
+    (and any ingress to Ray Serve) reach the head from the sources allowed to the workload."""
+    peers = workload.allow_from if workload.allow_from is not None else default_peers
+    return [{"from": [{"podSelector": {}}, *(_peer(peer) for peer in peers)]}]
+
+
+def distributed_ingress(
+    environment: Environment, workload: DistributedTraining, default_peers: list[IngressPeer]
+) -> list[dict[str, Any]]:
+    """torchrun's rendezvous and collectives: the training pods reach each other, nobody else reaches them."""
+    return [_own_pods(workload.name)] if workload.pods > 1 else []
 
 
 def render_network_policies(environment: Environment, environment_name: str) -> list[tuple[dict[str, Any], int | None]]:
@@ -71,7 +96,9 @@ def render_network_policies(environment: Environment, environment_name: str) -> 
     ]
     objects: list[tuple[dict[str, Any], int | None]] = [(deny[0], None)]
     for index, workload in enumerate(environment.workloads):
-        rules = _ingress_rules(workload, policy.allow_from)
+        # Who may reach the workload's pods beyond the default deny is its kind's (render/kinds.py); none by default.
+        ingress = renderer_of(workload).ingress
+        rules = ingress(environment, workload, policy.allow_from) if ingress is not None else []
         if not rules:
             continue
         name = f"allow-{workload.name}"[:63].rstrip("-")
@@ -85,27 +112,10 @@ def render_network_policies(environment: Environment, environment_name: str) -> 
                     "spec": {
                         "podSelector": {"matchLabels": selector_labels(workload.name)},
                         "policyTypes": ["Ingress"],
-                        "ingress": [*rules, *(_traffic_rules(environment, workload) if isinstance(workload, ServerBase) else [])],
+                        "ingress": rules,
                     },
                 },
                 index,
             )
         )
     return objects
-
-
-def _ingress_rules(workload: Workload, default_peers: list[IngressPeer]) -> list[dict[str, Any]]:
-    """What may reach the workload's pods beyond the default deny (nothing for single-pod jobs)."""
-    if isinstance(workload, ServerBase):
-        peers = workload.allow_from if workload.allow_from is not None else default_peers
-        # Without configured sources, only pods of the same namespace may call the server.
-        return _server_rules([_peer(peer) for peer in peers] or [{"podSelector": {}}], workload)
-    if isinstance(workload, RayWorkloadBase):
-        # Ray pods talk to each other on many ports; the job submitter runs in the namespace, and the KubeRay
-        # operator (and any ingress to Ray Serve) reach the head from the sources allowed to the workload.
-        peers = workload.allow_from if workload.allow_from is not None else default_peers
-        return [{"from": [{"podSelector": {}}, *(_peer(peer) for peer in peers)]}]
-    if isinstance(workload, DistributedTraining) and workload.pods > 1:
-        # torchrun's rendezvous and collectives: the training pods reach each other, nobody else reaches them.
-        return [_own_pods(workload.name)]
-    return []

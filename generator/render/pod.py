@@ -18,8 +18,8 @@ from mlgitops.render.metadata import ObjectMeta, selector_labels
 from mlgitops.spec.container import ExtraContainer, WorkloadBase
 from mlgitops.spec.derived import volumes_by_name
 from mlgitops.spec.environment import Environment
+from mlgitops.spec.kinds import kind_of
 from mlgitops.spec.placement import GPU_PRODUCT_LABEL, Placement
-from mlgitops.spec.serving import ServerBase, Serving
 from mlgitops.spec.storage import Volume
 
 EXTERNAL_CLAIMS_ANNOTATION = "mlgitops.io/external-claims"
@@ -81,25 +81,11 @@ def _pod_security(workload: WorkloadBase) -> dict[str, Any]:
 
 
 def default_priority_class(environment: Environment, workload: WorkloadBase) -> str | None:
-    """The environment's priority class for this kind of workload (training low, serving high)."""
+    """The environment's priority class for this kind of workload (training low, serving high): ``priority`` in the
+    kind's row of ``spec/kinds.py``."""
     priorities = environment.priorities
-    kind = getattr(workload, "kind", "")
-    if kind in ("training", "distributed-training"):
-        return priorities.training
-    if kind in ("serving", "llm-serving", "ray-service"):
-        return priorities.serving
-    return priorities.batch  # batch and ray-job
-
-
-def most_replicas(workload: WorkloadBase) -> int:
-    """The most replicas of the workload that run at once (a server's HPA or KEDA maximum, or fixed count)."""
-    if not isinstance(workload, ServerBase):
-        return 1
-    if workload.autoscaling is not None:
-        return workload.autoscaling.max_replicas
-    if workload.keda is not None:
-        return workload.keda.max_replicas
-    return 1 if workload.replicas is None else workload.replicas
+    by_family = {"training": priorities.training, "serving": priorities.serving, "batch": priorities.batch}
+    return by_family[kind_of(workload).priority]
 
 
 def _requirement(requirement: Any) -> dict[str, Any]:
@@ -137,7 +123,8 @@ def _affinity(workload: WorkloadBase) -> dict[str, Any]:
 
 
 def spread_constraints(workload: WorkloadBase) -> list[dict[str, Any]]:
-    """The workload's topologySpreadConstraints: its own, or for a server of 2+ replicas zones then nodes."""
+    """The workload's topologySpreadConstraints: its own, or for a server of 2+ replicas (``most_replicas()``) zones
+    then nodes."""
     selector = {"matchLabels": selector_labels(workload.name)}
     if workload.spread is not None:
         rendered = []
@@ -152,7 +139,7 @@ def spread_constraints(workload: WorkloadBase) -> list[dict[str, Any]]:
                 entry["minDomains"] = constraint.min_domains
             rendered.append(entry)
         return rendered
-    if isinstance(workload, ServerBase) and most_replicas(workload) >= 2:
+    if workload.most_replicas() >= 2:
         # Replicas of one server on one node (or zone) all go down with it. ScheduleAnyway: a
         # single-zone cluster still schedules every replica, only less evenly.
         return [
@@ -251,15 +238,15 @@ def pod_template(
     restart_policy: str | None,
     ports: list[dict[str, Any]] | None = None,
     container_name: str | None = None,
+    readiness_port: str | None = None,
 ) -> dict[str, Any]:
-    """A PodTemplateSpec for ``workload``."""
+    """A PodTemplateSpec for ``workload``; a server without a readiness probe gets a TCP check of ``readiness_port``."""
     volumes = volumes_by_name(environment)
     names = config_map_names(environment) if environment.config_maps else {}
 
     def config_map_name(name: str) -> str:
         return names.get(name, name)
 
-    serves = isinstance(workload, Serving) and workload.ports
     main = render_container(
         workload,
         name=container_name or workload.name,
@@ -267,7 +254,7 @@ def pod_template(
         security=container_security(workload.security),
         config_map_name=config_map_name,
         ports=ports,
-        probe_fields=probes(workload.probes, workload.ports[0].name if isinstance(workload, Serving) and serves else None),
+        probe_fields=probes(workload.probes, readiness_port),
         shm=workload.shm_size is not None,
     )
     init_containers = [

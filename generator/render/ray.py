@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from mlgitops.render.kueue import queue_labels, queued_job_annotations
+from mlgitops.render.kinds import renders
+from mlgitops.render.kueue import queued
 from mlgitops.render.metadata import ObjectMeta
+from mlgitops.render.network import ray_ingress
 from mlgitops.render.pod import pod_template
 from mlgitops.render.workloads_hash import hash_named
 from mlgitops.spec.environment import Environment
 from mlgitops.spec.placement import Placement, place
-from mlgitops.spec.queues import queue_of
 from mlgitops.spec.ray import RayJob, RayService, RayWorkerGroup, RayWorkloadBase
 from mlgitops.yaml.writer import dump_embedded
 
@@ -67,9 +68,9 @@ def ray_cluster_spec(
     return spec
 
 
-def render_ray_job(environment: Environment, workload: RayJob, meta: ObjectMeta, placement: Placement) -> dict[str, Any]:
-    queue = queue_of(environment, workload)
-    labels = dict(sorted({**meta.labels, **queue_labels(environment, workload)}.items()))
+@renders(RayJob, ingress=ray_ingress)
+def render_ray_job(environment: Environment, workload: RayJob, meta: ObjectMeta, placement: Placement) -> list[dict[str, Any]]:
+    job = queued(environment, workload, meta)
     spec: dict[str, Any] = {"entrypoint": workload.entrypoint}
     if workload.runtime_env is not None:
         spec["runtimeEnvYAML"] = dump_embedded(workload.runtime_env)
@@ -80,16 +81,18 @@ def render_ray_job(environment: Environment, workload: RayJob, meta: ObjectMeta,
         spec["activeDeadlineSeconds"] = workload.active_deadline_seconds
     if workload.backoff_limit is not None:
         spec["backoffLimit"] = workload.backoff_limit
-    # Kueue admits a queued job by unsuspending it, so it must be created suspended.
-    spec["suspend"] = workload.suspend or queue is not None
+    spec["suspend"] = job.suspend(workload.suspend)
+    # The Ray pods carry the workload's labels, not the queue's (Kueue queues the RayJob).
     spec["rayClusterSpec"] = ray_cluster_spec(environment, workload, meta, placement)
-    job_meta = ObjectMeta(meta.name, labels, meta.annotations)
-    return hash_named(RAY_API, "RayJob", job_meta, environment.namespace, spec, queued_job_annotations(queue))
+    return [hash_named(RAY_API, "RayJob", job.meta, environment.namespace, spec, job.annotations)]
 
 
-def render_ray_service(environment: Environment, workload: RayService, meta: ObjectMeta, placement: Placement) -> dict[str, Any]:
+@renders(RayService, ingress=ray_ingress)
+def render_ray_service(
+    environment: Environment, workload: RayService, meta: ObjectMeta, placement: Placement
+) -> list[dict[str, Any]]:
     spec: dict[str, Any] = {
         "serveConfigV2": dump_embedded(workload.serve_config),
         "rayClusterConfig": ray_cluster_spec(environment, workload, meta, placement),
     }
-    return {"apiVersion": RAY_API, "kind": "RayService", "metadata": meta.render(environment.namespace), "spec": spec}
+    return [{"apiVersion": RAY_API, "kind": "RayService", "metadata": meta.render(environment.namespace), "spec": spec}]

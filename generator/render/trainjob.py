@@ -11,13 +11,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from mlgitops.render.kueue import FLUX_CREATE_ONLY, queue_labels
+from mlgitops.render.kueue import FLUX_CREATE_ONLY, queued
 from mlgitops.render.metadata import ObjectMeta
 from mlgitops.render.pod import pod_template
 from mlgitops.render.workloads_hash import hash_named
 from mlgitops.spec.environment import Environment
 from mlgitops.spec.placement import Placement
-from mlgitops.spec.queues import queue_of
 from mlgitops.spec.training import DistributedTraining
 
 TRAINER_API = "trainer.kubeflow.org/v1alpha1"
@@ -50,8 +49,7 @@ def num_proc_per_node(workload: DistributedTraining) -> int | None:
 def render_train_job(
     environment: Environment, workload: DistributedTraining, meta: ObjectMeta, placement: Placement
 ) -> dict[str, Any]:
-    queue = queue_of(environment, workload)
-    labels = dict(sorted({**meta.labels, **queue_labels(environment, workload)}.items()))
+    job = queued(environment, workload, meta)
     template = pod_template(environment, workload, placement, meta, restart_policy=None, container_name=TRAINER_STEP)
     pod = template["spec"]
     [container] = pod["containers"]
@@ -77,13 +75,11 @@ def render_train_job(
     }
     if workload.run_policy.active_deadline_seconds is not None:
         spec["activeDeadlineSeconds"] = workload.run_policy.active_deadline_seconds
-    # Kueue admits a queued job by unsuspending it, so it must be created suspended.
-    spec["suspend"] = workload.run_policy.suspend or queue is not None
+    spec["suspend"] = job.suspend(workload.run_policy.suspend)
     spec["trainer"] = trainer
     spec["runtimePatches"] = [
         {"manager": PATCH_MANAGER, "trainingRuntimeSpec": {"template": {"spec": {"replicatedJobs": [node_job]}}}}
     ]
     # The Trainer webhook writes into runtimePatches on every update: Flux creates the TrainJob once and then
     # leaves it alone (a changed spec is a new, re-hashed TrainJob), whether or not Kueue queues it.
-    job_meta = ObjectMeta(meta.name, labels, meta.annotations)
-    return hash_named(TRAINER_API, "TrainJob", job_meta, environment.namespace, spec, dict(FLUX_CREATE_ONLY))
+    return hash_named(TRAINER_API, "TrainJob", job.meta, environment.namespace, spec, dict(FLUX_CREATE_ONLY))

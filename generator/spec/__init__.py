@@ -1,4 +1,7 @@
-"""Typed models of environment files. Build them in code or load them from YAML."""
+"""Typed models of environment files. Build them in code or load them from YAML.
+
+What the pipeline knows about each workload kind is its row in the registry, ``spec/kinds.py``.
+"""
 
 from mlgitops.spec.autoscaling import (
     Autoscaling,

@@ -11,9 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from mlgitops.kube.fit import pool_shortfall
 from mlgitops.kube.quantity import format_bytes, format_cpu, parse_quantity
 from mlgitops.spec.cluster import NodePool
 from mlgitops.spec.container import Resources
+from mlgitops.spec.placement import pool_facts
 
 FieldPath = tuple[str | int, ...]
 Problem = tuple[FieldPath, str]
@@ -40,12 +42,14 @@ def _needs(pod_set: PodSet) -> dict[str, Decimal]:
     return needs
 
 
-def _shown(resource: str, amount: Decimal) -> str:
+def shown_amount(resource: str, amount: Decimal, *, unit: bool = True) -> str:
+    """An amount of a resource in a spec check's message: '4 CPU', '32Gi memory', '8 GPUs (nvidia.com/gpu)'
+    (without the unit: '4', '32Gi', '8')."""
     if resource == "cpu":
-        return f"{format_cpu(amount)} CPU"
+        return f"{format_cpu(amount)} CPU" if unit else format_cpu(amount)
     if resource == "memory":
-        return f"{format_bytes(amount)} memory"
-    return f"{int(amount)} GPUs ({resource})"
+        return f"{format_bytes(amount)} memory" if unit else format_bytes(amount)
+    return f"{int(amount)} GPUs ({resource})" if unit else str(int(amount))
 
 
 def capacity_problems(pod_sets: list[PodSet]) -> list[Problem]:
@@ -58,25 +62,20 @@ def capacity_problems(pod_sets: list[PodSet]) -> list[Problem]:
     for sets in by_pool.values():
         pool = sets[0].pool
         assert pool is not None
-        assert pool.max_nodes is not None
-        per_node = {"cpu": parse_quantity(pool.allocatable.cpu), "memory": parse_quantity(pool.allocatable.memory)}
-        per_node[pool.accelerator] = Decimal(pool.allocatable.gpus)
         needs: dict[str, Decimal] = {}
         for pod_set in sets:
             for resource, amount in _needs(pod_set).items():
                 needs[resource] = needs.get(resource, Decimal(0)) + amount
-        pods = sum(pod_set.pods for pod_set in sets)
-        for resource in sorted(needs, key=lambda name: (name in ("cpu", "memory"), name)):
-            capacity = per_node.get(resource, Decimal(0)) * pool.max_nodes
-            if needs[resource] > capacity:
-                per = per_node.get(resource, Decimal(0))
-                problems.append(
-                    (
-                        sets[0].path,
-                        f"{pods} pods need {_shown(resource, needs[resource])} at once, but node pool {pool.name!r} "
-                        f"holds at most {_shown(resource, capacity)} (maxNodes {pool.max_nodes} x "
-                        f"{_shown(resource, per)}); they would never all run",
-                    )
+        short = pool_shortfall(needs, [pool_facts(pool)])
+        if short is not None:
+            pods = sum(pod_set.pods for pod_set in sets)
+            resource = short.resource
+            problems.append(
+                (
+                    sets[0].path,
+                    f"{pods} pods need {shown_amount(resource, short.requested)} at once, but node pool {pool.name!r} "
+                    f"holds at most {shown_amount(resource, short.available)} (maxNodes {pool.max_nodes} x "
+                    f"{shown_amount(resource, short.per_node)}); they would never all run",
                 )
-                break
+            )
     return problems

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Literal
 
 from pydantic import BeforeValidator, Field, field_validator, model_validator
@@ -28,6 +29,7 @@ from mlgitops.spec.pod import (
     Toleration,
     WorkloadServiceAccount,
 )
+from mlgitops.spec.problems import FieldPath
 
 IMAGE_PATTERN = r"^[^\s:@/][^\s]*$"
 
@@ -306,3 +308,26 @@ class WorkloadBase(ContainerFields):
     """Patches applied to this workload's rendered objects (strategic merge or JSON 6902)."""
     group: DnsLabel = "workloads"
     """Kustomize root (rendered/<env>/<group>/) of this workload when the environment is sharded; e.g. a team."""
+
+    def pod_groups(self, at: FieldPath) -> list[PodGroup]:
+        """Each set of the workload's pods that share resources and a node pool, as they run at once (``at``: where
+        the workload is written). One pod by default; a kind with more counts them itself."""
+        return [PodGroup(self, at, (*at, "resources"), 1)]
+
+    def most_replicas(self) -> int:
+        """The most replicas of the workload that run at once (1, unless a server's count or autoscaler says more)."""
+        return 1
+
+
+@dataclass(frozen=True)
+class PodGroup:
+    """Pods of one workload that share resources and a node pool (a Ray worker group, a job's parallel pods).
+
+    ``view`` is the workload as those pods see it (their resources and pool), ``at`` where those resources
+    are written, ``count_path`` the field that sets how many run at once, ``pods`` how many.
+    """
+
+    view: WorkloadBase
+    at: FieldPath
+    count_path: FieldPath
+    pods: int

@@ -8,7 +8,9 @@ so a spec asking for it is refused rather than silently dropped.
 
 from __future__ import annotations
 
+from mlgitops.spec.checked import Checked
 from mlgitops.spec.container import WorkloadBase
+from mlgitops.spec.problems import SpecProblem
 from mlgitops.spec.storage import Volume
 from mlgitops.spec.training import DistributedTraining, RunPolicy
 
@@ -26,8 +28,23 @@ _PYTORCHJOB_ONLY = {"elastic_policy": "elasticPolicy", "restart_policy": "restar
 _PYTORCHJOB_RUN_POLICY = {"clean_pod_policy": "cleanPodPolicy", "backoff_limit": "backoffLimit"}
 
 
-def check_distributed(workload: DistributedTraining, volumes: dict[str, Volume], at: FieldPath) -> list[Problem]:
-    """Problems of one distributed-training workload, as (field path, message)."""
+def check_distributed(checked: Checked[DistributedTraining]) -> list[SpecProblem]:
+    """Problems of one distributed-training workload: as written (what a TrainJob's patch cannot carry), resolved."""
+    found = _unpatchable(checked.written, checked.at) if checked.written.job_kind == "TrainJob" else []
+    return checked.located(found + _problems(checked.workload, checked.volumes, checked.at))
+
+
+def train_job_dra(workload: DistributedTraining, device_class: str) -> str | None:
+    """Why a TrainJob's pods cannot claim DRA devices (a PyTorchJob's can)."""
+    if workload.job_kind != "TrainJob":
+        return None
+    return (
+        f"a TrainJob cannot claim DRA devices ({device_class}): its runtime patches carry no "
+        "resourceClaims; use a pool with an extended resource (gpuResource), or jobKind: PyTorchJob"
+    )
+
+
+def _problems(workload: DistributedTraining, volumes: dict[str, Volume], at: FieldPath) -> list[Problem]:
     problems: list[Problem] = []
     if workload.num_nodes is not None and workload.workers is not None:
         problems.append(((*at, "workers"), "give numNodes or workers, not both (numNodes = 1 + workers)"))
@@ -91,6 +108,32 @@ def _trainjob_only(workload: DistributedTraining, at: FieldPath) -> list[Problem
         )
     if workload.nproc_per_node == "gpu" and workload.resources.gpu is None:
         problems.append(((*at, "nprocPerNode"), "nprocPerNode 'gpu' needs resources.gpu (one process per GPU)"))
+    return problems
+
+
+# What a TrainJob's runtime patch (PodSpecPatch, trainer.kubeflow.org/v1alpha1) cannot carry: the pod fields
+# beyond affinity, imagePullSecrets, nodeSelector, securityContext, serviceAccountName, tolerations and volumes,
+# and new containers (its initContainers entries only patch the runtime's own).
+_TRAINJOB_UNPATCHABLE = (
+    ("initContainers", "init_containers"),
+    ("sidecars", "sidecars"),
+    ("hostIPC", "host_ipc"),
+    ("spread", "spread"),
+    ("envFrom", "env_from"),
+)
+
+
+def _unpatchable(workload: DistributedTraining, at: FieldPath) -> list[Problem]:
+    """Pod fields a TrainJob cannot set through its runtime patch: refused rather than silently dropped."""
+    problems: list[Problem] = []
+    for field, attribute in _TRAINJOB_UNPATCHABLE:
+        if getattr(workload, attribute):
+            problems.append(
+                (
+                    (*at, field),
+                    f"a TrainJob's runtime patch cannot set {field}: put it in the TrainingRuntime, or use jobKind: PyTorchJob",
+                )
+            )
     return problems
 
 

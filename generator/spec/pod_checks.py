@@ -26,10 +26,10 @@ def _version(text: str) -> tuple[int, int]:
     return int(major), int(minor)
 
 
-def check_extra_containers(environment: Environment, workload: WorkloadBase, at: FieldPath) -> list[SpecProblem]:
-    """Init containers and sidecars: unique names, no GPUs, probes only on sidecars, sidecars on 1.29+."""
+def check_extra_containers(environment: Environment, workload: WorkloadBase, at: FieldPath, main: str) -> list[SpecProblem]:
+    """Init containers and sidecars: unique names (``main`` is the main container's), no GPUs, probes only on
+    sidecars, sidecars on 1.29+."""
     problems: list[SpecProblem] = []
-    main = "pytorch" if getattr(workload, "kind", "") == "distributed-training" else workload.name
     seen = {main}
     for field in ("sidecars", "initContainers"):
         extras: list[ExtraContainer] = getattr(workload, "sidecars" if field == "sidecars" else "init_containers")
@@ -244,32 +244,4 @@ def check_limit_range_spec(environment: Environment) -> list[SpecProblem]:
                 problems.append(
                     SpecProblem(("limitRange", low_name, name), f"{lows[name]} is above {high_name}.{name} {highs[name]}")
                 )
-    return problems
-
-
-# What a TrainJob's runtime patch (PodSpecPatch, trainer.kubeflow.org/v1alpha1) cannot carry: the pod fields
-# beyond affinity, imagePullSecrets, nodeSelector, securityContext, serviceAccountName, tolerations and volumes,
-# and new containers (its initContainers entries only patch the runtime's own).
-_TRAINJOB_UNPATCHABLE = (
-    ("initContainers", "init_containers"),
-    ("sidecars", "sidecars"),
-    ("hostIPC", "host_ipc"),
-    ("spread", "spread"),
-    ("envFrom", "env_from"),
-)
-
-
-def check_train_job_patch(workload: WorkloadBase, at: FieldPath) -> list[SpecProblem]:
-    """Pod fields a TrainJob cannot set through its runtime patch: refused rather than silently dropped."""
-    if getattr(workload, "job_kind", None) != "TrainJob":
-        return []
-    problems = []
-    for field, attribute in _TRAINJOB_UNPATCHABLE:
-        if getattr(workload, attribute):
-            problems.append(
-                SpecProblem(
-                    (*at, field),
-                    f"a TrainJob's runtime patch cannot set {field}: put it in the TrainingRuntime, or use jobKind: PyTorchJob",
-                )
-            )
     return problems

@@ -12,10 +12,9 @@ from decimal import Decimal
 
 from mlgitops.kube.quantity import parse_quantity
 from mlgitops.spec.cluster import NodePool
+from mlgitops.spec.container import WorkloadBase
 from mlgitops.spec.environment import Environment
-from mlgitops.spec.ray import RayJob
-from mlgitops.spec.training import DistributedTraining, Training
-from mlgitops.spec.workloads import Workload
+from mlgitops.spec.kinds import kind_of
 
 DEFAULT_FLAVOR = "default-flavor"
 """The single flavor of an environment without node pools (quota from the budget alone)."""
@@ -44,15 +43,17 @@ class FlavorQuota:
     quotas: dict[str, Decimal]
 
 
-def queue_of(environment: Environment, workload: Workload) -> str | None:
-    """The LocalQueue a job is submitted to, or None when it is not queued (serving, batch, RayService).
+def queue_of(environment: Environment, workload: WorkloadBase) -> str | None:
+    """The LocalQueue a job is submitted to, or None when its kind is not queued (``queued`` in its row of
+    ``spec/kinds.py``: serving, batch, RayService).
 
     Queued workloads are created suspended: Kueue unsuspends them once quota admits them.
     """
-    if not isinstance(workload, (Training, DistributedTraining, RayJob)):
+    if not kind_of(workload).queued:
         return None
-    if workload.queue is not None:
-        return workload.queue
+    queue: str | None = getattr(workload, "queue", None)
+    if queue is not None:
+        return queue
     if environment.kueue is not None:
         return environment.kueue.default_queue
     return None

@@ -11,8 +11,9 @@ from typing import Any, Literal
 from pydantic import Field
 
 from mlgitops.spec.base import INT32_MAX, DnsLabel, SpecModel
-from mlgitops.spec.container import Resources, WorkloadBase
+from mlgitops.spec.container import PodGroup, Resources, WorkloadBase
 from mlgitops.spec.integrations import MlflowRun
+from mlgitops.spec.problems import FieldPath
 from mlgitops.spec.serving import IngressPeer
 
 RayStartParams = dict[str, str]
@@ -75,6 +76,17 @@ class RayWorkloadBase(WorkloadBase):
         if self.autoscaling is None:
             return sum(group.fixed_replicas for group in self.worker_groups)
         return sum(group.min_replicas or 0 for group in self.worker_groups)
+
+    def pod_groups(self, at: FieldPath) -> list[PodGroup]:
+        """The head, and each worker group on its own resources and pool (fixed replicas, or the autoscaler's minimum)."""
+        groups = [PodGroup(self, at, (*at, "resources"), 1)]
+        for index, group in enumerate(self.worker_groups):
+            here = (*at, "workerGroups", index)
+            if self.autoscaling is None:
+                groups.append(PodGroup(self.worker_view(group), here, (*here, "replicas"), group.fixed_replicas))
+            else:
+                groups.append(PodGroup(self.worker_view(group), here, (*here, "minReplicas"), group.min_replicas or 0))
+        return groups
 
 
 class RayJob(RayWorkloadBase):

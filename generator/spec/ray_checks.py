@@ -7,21 +7,49 @@ workload slicing) or have more than 7 worker groups (8 pod sets with the head).
 
 from __future__ import annotations
 
+from mlgitops.spec.checked import Checked
+from mlgitops.spec.distributed_checks import shared_writes
 from mlgitops.spec.environment import Environment
-from mlgitops.spec.queues import queue_of
-from mlgitops.spec.ray import RayJob, RayWorkloadBase
+from mlgitops.spec.problems import SpecProblem
+from mlgitops.spec.ray import RayJob, RayService, RayWorkloadBase
+from mlgitops.spec.storage import Volume
 
 FieldPath = tuple[str | int, ...]
 Problem = tuple[FieldPath, str]
 KUEUE_MAX_WORKER_GROUPS = 7
 
 
-def check_ray(environment: Environment, workload: RayWorkloadBase, at: FieldPath) -> list[Problem]:
-    """Problems of one ray-job or ray-service workload, as (field path, message)."""
+def ray_job_problems(checked: Checked[RayJob]) -> list[SpecProblem]:
+    """Problems of one ray-job workload (resolved)."""
+    workload, at = checked.workload, checked.at
+    found = _cluster_problems(workload, "entrypoint", at) + _ray_job(checked.environment, workload, checked.queue, at)
+    return checked.located(found + _shared_writes(workload, checked.volumes, at))
+
+
+def ray_service_problems(checked: Checked[RayService]) -> list[SpecProblem]:
+    """Problems of one ray-service workload (resolved)."""
+    workload, at = checked.workload, checked.at
+    return checked.located(_cluster_problems(workload, "serveConfig", at) + _shared_writes(workload, checked.volumes, at))
+
+
+def ray_dra(workload: RayWorkloadBase, device_class: str) -> str:
+    """Why Ray pods cannot claim DRA devices (the KubeRay objects rendered carry no resourceClaims)."""
+    return (
+        f"Ray pods cannot claim DRA devices ({device_class}) yet: use a pool with an extended "
+        "resource (gpuResource) for the Ray groups that need accelerators"
+    )
+
+
+def _shared_writes(workload: RayWorkloadBase, volumes: dict[str, Volume], at: FieldPath) -> list[Problem]:
+    pods = 1 + workload.worker_pods()
+    return shared_writes(workload, pods, volumes, at) if pods > 1 else []
+
+
+def _cluster_problems(workload: RayWorkloadBase, where: str, at: FieldPath) -> list[Problem]:
+    """The Ray cluster's: no command of its own (the program goes in ``where``), worker groups, the autoscaler."""
     problems: list[Problem] = []
     for field in ("command", "args"):
         if getattr(workload, field) is not None:
-            where = "entrypoint" if isinstance(workload, RayJob) else "serveConfig"
             problems.append(
                 (
                     (*at, field),
@@ -53,12 +81,10 @@ def check_ray(environment: Environment, workload: RayWorkloadBase, at: FieldPath
             for field, key in (("min_replicas", "minReplicas"), ("max_replicas", "maxReplicas")):
                 if getattr(group, field) is not None:
                     problems.append(((*here, key), f"{key} needs the Ray autoscaler (set autoscaling), or use replicas"))
-    if isinstance(workload, RayJob):
-        problems += _ray_job(environment, workload, at)
     return problems
 
 
-def _ray_job(environment: Environment, workload: RayJob, at: FieldPath) -> list[Problem]:
+def _ray_job(environment: Environment, workload: RayJob, queue: str | None, at: FieldPath) -> list[Problem]:
     problems: list[Problem] = []
     if workload.ttl_seconds_after_finished is not None and environment.gitops is not None:
         problems.append(
@@ -69,7 +95,6 @@ def _ray_job(environment: Environment, workload: RayJob, at: FieldPath) -> list[
                 "(shutdownAfterJobFinishes already frees the cluster)",
             )
         )
-    queue = queue_of(environment, workload)
     if queue is None:
         return problems
     if not workload.shutdown_after_job_finishes:

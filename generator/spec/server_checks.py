@@ -8,12 +8,12 @@ from __future__ import annotations
 import math
 from decimal import Decimal
 
-from mlgitops.spec.cluster import NodePool
+from mlgitops.spec.checked import Checked
 from mlgitops.spec.keda import SERVER_SIGNALS
 from mlgitops.spec.llm import DOWNLOAD_SCHEMES, MODELS_PATH, LlmServing
-from mlgitops.spec.placement import pool_facts
+from mlgitops.spec.placement import Placement, pool_facts
 from mlgitops.spec.problems import FieldPath, SpecProblem
-from mlgitops.spec.serving import ServerBase, Serving
+from mlgitops.spec.serving import ServerBase
 from mlgitops.spec.storage import Volume
 
 # A LeaderWorkerSet's StatefulSets ('<name>-<group>') label their pods '<name>-<group>-<10-character hash>' (<= 63).
@@ -44,13 +44,12 @@ def autoscaler_problems(workload: ServerBase, at: FieldPath) -> list[SpecProblem
                 "keda.minReplicas)",
             )
         )
-    if isinstance(workload, Serving) and workload.kserve is not None:
-        problems.append(SpecProblem((*at, "keda"), "a KServe InferenceService scales itself; remove keda or kserve", at_key=True))
     if keda.min_replicas > keda.max_replicas:
         problems.append(
             SpecProblem((*at, "keda", "maxReplicas"), f"maxReplicas {keda.max_replicas} is below minReplicas {keda.min_replicas}")
         )
-    if keda.min_replicas == 0 and not isinstance(workload, LlmServing) and workload.probes.startup is None:
+    # An LLM server's derived startup probe (spec/llm_defaults.py) is there already.
+    if keda.min_replicas == 0 and workload.probes.startup is None:
         problems.append(
             SpecProblem(
                 (*at, "keda", "minReplicas"),
@@ -77,18 +76,20 @@ def autoscaler_problems(workload: ServerBase, at: FieldPath) -> list[SpecProblem
                     "KEDA wakes the server from zero replicas; write down what is worth a cold start",
                 )
             )
-        if trigger.signal in SERVER_SIGNALS:
-            problems += _server_signal(workload, trigger.signal, (*here, "signal"))
     return problems
 
 
-def _server_signal(workload: ServerBase, signal: str, at: FieldPath) -> list[SpecProblem]:
-    if not isinstance(workload, LlmServing):
-        return [
-            SpecProblem(
-                at, f"signal {signal!r} reads an LLM server's own metrics: use kind llm-serving, or write the query yourself"
-            )
-        ]
+def llm_server_problems(checked: Checked[LlmServing]) -> list[SpecProblem]:
+    """An LLM server's own: what its spec cannot ask for (as written), and the KEDA signals read from its metrics."""
+    problems = llm_problems(checked.written, checked.volumes, checked.at)
+    workload = checked.workload
+    for index, trigger in enumerate(workload.keda.triggers if workload.keda is not None else []):
+        if trigger.signal in SERVER_SIGNALS:
+            problems += _server_signal(workload, trigger.signal, (*checked.at, "keda", "triggers", index, "signal"))
+    return problems
+
+
+def _server_signal(workload: LlmServing, signal: str, at: FieldPath) -> list[SpecProblem]:
     if workload.server == "tgi" and signal == "kv-cache":
         return [SpecProblem(at, "TGI publishes no KV-cache usage metric: scale on queue-depth or write the query yourself")]
     if workload.metrics is None:
@@ -210,10 +211,9 @@ def _model_volume(workload: LlmServing, volumes: dict[str, Volume], at: FieldPat
     return []
 
 
-def tensor_parallel_fit(
-    workload: LlmServing, candidates: tuple[NodePool, ...], accelerator: str | None, at: FieldPath
-) -> list[SpecProblem]:
+def tensor_parallel_fit(workload: LlmServing, placement: Placement, at: FieldPath) -> list[SpecProblem]:
     """tensorParallel GPUs share one pod, so one node of the pool must have that many."""
+    candidates, accelerator = placement.candidates, placement.gpu_resource
     if not candidates or accelerator is None:
         return []
     largest = max((pool_facts(pool) for pool in candidates), key=lambda pool: pool.allocatable.get(accelerator, Decimal(0)))

@@ -9,9 +9,10 @@ from pydantic import Field, field_validator, model_validator
 
 from mlgitops.spec.autoscaling import Autoscaling
 from mlgitops.spec.base import INT32_MAX, Annotations, DnsLabel, Labels, NamespaceName, PortName, SpecModel
-from mlgitops.spec.container import Port, WorkloadBase
+from mlgitops.spec.container import PodGroup, Port, WorkloadBase
 from mlgitops.spec.integrations import KServe, RegisteredModel
 from mlgitops.spec.keda import Keda
+from mlgitops.spec.problems import FieldPath
 
 
 class MetricsEndpoint(SpecModel):
@@ -146,6 +147,14 @@ class ServerBase(WorkloadBase):
         """The ports the server's Service exposes."""
         return []
 
+    def most_replicas(self) -> int:
+        """The HPA's or KEDA's maximum, or the fixed count (default 1)."""
+        if self.autoscaling is not None:
+            return self.autoscaling.max_replicas
+        if self.keda is not None:
+            return self.keda.max_replicas
+        return 1 if self.replicas is None else self.replicas
+
 
 class Serving(ServerBase):
     """A model server: an apps/v1 Deployment, a Service, and optionally an HPA or KEDA ScaledObject, PDB and ServiceMonitor."""
@@ -160,6 +169,12 @@ class Serving(ServerBase):
 
     def service_ports(self) -> list[Port]:
         return list(self.ports)
+
+    def pod_groups(self, at: FieldPath) -> list[PodGroup]:
+        """The autoscaler's minimum, or the fixed replica count, run at once."""
+        if self.autoscaling is not None:
+            return [PodGroup(self, at, (*at, "autoscaling", "minReplicas"), self.autoscaling.min_replicas)]
+        return [PodGroup(self, at, (*at, "replicas"), 1 if self.replicas is None else self.replicas)]
 
     @model_validator(mode="before")
     @classmethod

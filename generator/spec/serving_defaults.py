@@ -1,16 +1,19 @@
 """MLflow wiring of workloads (a spec-to-spec step): tracking variables for runs, the server of registered models.
 
+Each kind's row in the registry (``spec/kinds.py``) names the step that resolves it; these are two of them.
+
 Credentials always come through secretKeyRef, so no secret value is ever rendered.
 """
 
 from __future__ import annotations
 
-from mlgitops.spec.container import EnvVar, HttpGetAction, KeyRef, Port, Probe, Probes
+from typing import TypeVar
+
+from mlgitops.spec.container import EnvVar, HttpGetAction, KeyRef, Port, Probe, Probes, WorkloadBase
 from mlgitops.spec.environment import Environment
-from mlgitops.spec.llm import LlmServing
-from mlgitops.spec.llm_defaults import with_llm_defaults
 from mlgitops.spec.serving import Serving
-from mlgitops.spec.workloads import Workload
+
+Tracked = TypeVar("Tracked", bound=WorkloadBase)
 
 MODEL_ANNOTATION = "mlgitops.io/mlflow-model"
 MODEL_PORT = 8080
@@ -42,12 +45,26 @@ def tracking_env(environment: Environment, experiment: str | None) -> list[EnvVa
     return variables
 
 
-def with_mlflow(environment: Environment, workload: Workload) -> Workload:
-    """The workload with MLflow variables added and, for a registered model, its server filled in.
+def with_tracking(environment: Environment, workload: Tracked) -> Tracked:
+    """A run with the environment's MLflow tracking variables added when it logs to MLflow (``mlflow:``).
 
     The workload's own env vars come last so that they win over the generated ones.
     """
-    if isinstance(workload, Serving) and workload.model is not None and workload.kserve is None:
+    run = getattr(workload, "mlflow", None)
+    if run is not None and environment.mlflow is not None:
+        own = {var.name for var in workload.env}
+        generated = [var for var in tracking_env(environment, run.experiment or workload.name) if var.name not in own]
+        return workload.model_copy(update={"env": [*generated, *workload.env]})
+    return workload
+
+
+def with_registered_model(environment: Environment, workload: Serving) -> Serving:
+    """A server of a registered model with MLflow's model server filled in (image, port, command, probes), unless
+    KServe serves it; either way the model's URI in an annotation.
+
+    The workload's own env vars come last so that they win over the generated ones.
+    """
+    if workload.model is not None and workload.kserve is None:
         own = {var.name for var in workload.env}
         generated = [var for var in tracking_env(environment, None) if var.name not in own]
         updates: dict[str, object] = {"env": [*generated, *workload.env]}
@@ -76,18 +93,6 @@ def with_mlflow(environment: Environment, workload: Workload) -> Workload:
         )
         updates["annotations"] = {**workload.annotations, MODEL_ANNOTATION: workload.model.uri}
         return workload.model_copy(update=updates)
-    if isinstance(workload, Serving) and workload.model is not None:
+    if workload.model is not None:
         return workload.model_copy(update={"annotations": {**workload.annotations, MODEL_ANNOTATION: workload.model.uri}})
-    run = getattr(workload, "mlflow", None)
-    if run is not None and environment.mlflow is not None:
-        own = {var.name for var in workload.env}
-        generated = [var for var in tracking_env(environment, run.experiment or workload.name) if var.name not in own]
-        return workload.model_copy(update={"env": [*generated, *workload.env]})
     return workload
-
-
-def resolved(environment: Environment, workload: Workload) -> Workload:
-    """The workload with everything mlgitops derives filled in: MLflow wiring, an LLM server's GPUs, probes, command."""
-    if isinstance(workload, LlmServing):
-        return with_llm_defaults(workload)
-    return with_mlflow(environment, workload)

@@ -7,8 +7,9 @@ from typing import Literal
 from pydantic import Field
 
 from mlgitops.spec.base import INT32_MAX, DnsLabel, SpecModel
-from mlgitops.spec.container import WorkloadBase
+from mlgitops.spec.container import PodGroup, WorkloadBase
 from mlgitops.spec.integrations import MlflowRun
+from mlgitops.spec.problems import FieldPath
 
 
 class Training(WorkloadBase):
@@ -26,6 +27,10 @@ class Training(WorkloadBase):
     restart_policy: Literal["Never", "OnFailure"] = "Never"
     completions: int = Field(default=1, ge=1, le=INT32_MAX)
     parallelism: int = Field(default=1, ge=1, le=INT32_MAX)
+
+    def pod_groups(self, at: FieldPath) -> list[PodGroup]:
+        """``parallelism`` pods run at once."""
+        return [PodGroup(self, at, (*at, "parallelism"), self.parallelism)]
 
 
 class ElasticPolicy(SpecModel):
@@ -99,3 +104,8 @@ class DistributedTraining(WorkloadBase):
         if self.num_nodes is not None:
             return self.num_nodes
         return 1 + (self.workers or 0)
+
+    def pod_groups(self, at: FieldPath) -> list[PodGroup]:
+        """All ``pods`` run at once, counted by numNodes (or workers)."""
+        field = "numNodes" if self.num_nodes is not None else "workers"
+        return [PodGroup(self, at, (*at, field), self.pods)]

@@ -1,4 +1,8 @@
-"""The ML workloads a team writes: one discriminated union over every workload kind (one module per family)."""
+"""The ML workloads a team writes: one discriminated union over every workload kind (one module per family).
+
+What the pipeline knows about each kind is its row in the registry, ``spec/kinds.py`` (and its renderer in
+``render/kinds.py``).
+"""
 
 from __future__ import annotations
 
@@ -16,6 +20,3 @@ Workload = Annotated[
     Training | DistributedTraining | Serving | LlmServing | Batch | RayJob | RayService, Field(discriminator="kind")
 ]
 """A workload; `kind` says which: training, distributed-training, serving, llm-serving, batch, ray-job or ray-service."""
-
-QueuedWorkload = Training | DistributedTraining | RayJob
-"""Workloads Kueue can admit: they carry a `queue` and start suspended."""

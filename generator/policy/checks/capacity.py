@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from decimal import Decimal
 
 from mlgitops.kube.cluster import NodePoolFacts, admits, is_gpu_resource
+from mlgitops.kube.fit import pool_shortfall
 from mlgitops.kube.footprint import PodGroup, pod_groups
 from mlgitops.kube.manifest import Manifest
 from mlgitops.kube.quantity import format_resource
@@ -43,17 +44,15 @@ def job_pool_capacity(manifests: list[Manifest], policy: Policy, context: Policy
 
 
 def _over(pods: int, total: dict[str, Decimal], pools: list[NodePoolFacts], first: PodGroup) -> Violation | None:
-    if pods < 2 or any(pool.max_nodes is None for pool in pools):
-        return None  # a single pod is the schedulable rule's; an unbounded pool can take them
-    for resource, need in sorted(total.items(), key=lambda item: (not is_gpu_resource(item[0]), item[0])):
-        largest = max(pools, key=lambda pool: pool.allocatable.get(resource, Decimal(0)) * (pool.max_nodes or 0))
-        per_node = largest.allocatable.get(resource, Decimal(0))
-        capacity = per_node * (largest.max_nodes or 0)
-        if need > capacity:
-            return Violation(
-                f"{pods} pods need {format_resource(resource, need)} {resource} at once, but pool {largest.name!r} holds "
-                f"at most {format_resource(resource, capacity)} (maxNodes {largest.max_nodes} x "
-                f"{format_resource(resource, per_node)}): the job never starts",
-                first.count_path,
-            )
-    return None
+    if pods < 2:
+        return None  # a single pod is the schedulable rule's
+    short = pool_shortfall(total, pools)  # None too when a pool is unbounded: it can take them
+    if short is None:
+        return None
+    resource, pool = short.resource, short.pool
+    return Violation(
+        f"{pods} pods need {format_resource(resource, short.requested)} {resource} at once, but pool {pool.name!r} holds "
+        f"at most {format_resource(resource, short.available)} (maxNodes {pool.max_nodes} x "
+        f"{format_resource(resource, short.per_node)}): the job never starts",
+        first.count_path,
+    )

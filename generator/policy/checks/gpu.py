@@ -16,6 +16,7 @@ from typing import Any
 from mlgitops.kube.accelerators import accelerator, family_of, is_accelerator, tolerated_by_the_platform, tolerates
 from mlgitops.kube.api_rules import extended_resource_problems
 from mlgitops.kube.cluster import admits
+from mlgitops.kube.fit import node_fit
 from mlgitops.kube.manifest import Manifest
 from mlgitops.kube.pods import PodTemplate, group_of, mapping, value_at
 from mlgitops.kube.quantity import format_resource
@@ -203,24 +204,20 @@ def schedulable(manifests: list[Manifest], policy: Policy, context: PolicyContex
             for name, value in pod_requests(template, claims).items()
             if (name in ("cpu", "memory") or is_accelerator(name) or name in claims) and value > 0
         }
-        fits = [
-            pool for pool in admitting if all(value <= pool.allocatable.get(name, Decimal(0)) for name, value in requests.items())
-        ]
-        if fits:
+        fit = node_fit(dict(sorted(requests.items())), admitting)
+        if fit.fits:
             continue
-        for name, value in sorted(requests.items()):
-            largest = max(admitting, key=lambda pool: pool.allocatable.get(name, Decimal(0)))
-            available = largest.allocatable.get(name, Decimal(0))
-            if value > available:
-                yield (
-                    manifest,
-                    Violation(
-                        f"pod requests {format_resource(name, value)} {name} but the largest node it may use (pool "
-                        f"{largest.name!r}) has {format_resource(name, available)}: it would never schedule",
-                        (*template.path, "containers"),
-                    ),
-                )
-                break
+        if fit.shortfalls:
+            short = fit.shortfalls[0]
+            yield (
+                manifest,
+                Violation(
+                    f"pod requests {format_resource(short.resource, short.requested)} {short.resource} but the largest "
+                    f"node it may use (pool {short.pool.name!r}) has {format_resource(short.resource, short.available)}: "
+                    "it would never schedule",
+                    (*template.path, "containers"),
+                ),
+            )
         else:
             yield (
                 manifest,

@@ -1,0 +1,86 @@
+"""Whether pods fit: one pod on one node of a pool, and a job's pods together in a pool grown to ``maxNodes``.
+
+Each fact has this one implementation. Render asks it through the spec checks (``spec/checks.py``: a pod's
+requests on the pools it may use; ``spec/capacity.py``: a workload's pods on their pool at its largest) and
+lint through the policy checks (``schedulable`` in ``policy/checks/gpu.py``, ``job-pool-capacity`` in
+``policy/checks/capacity.py``); each side words its own message from the answer. Requests are
+``{resource: amount}`` (cpu in cores, memory in bytes, accelerators in devices, a DRA DeviceClass by its
+name), pools are ``NodePoolFacts`` (``kube/cluster.py``). Source: the scheduler's NodeResourcesFit filter
+(a pod fits a node when every request is at most the node's allocatable).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from mlgitops.kube.cluster import NodePoolFacts
+
+Requests = Mapping[str, Decimal]
+"""Amounts by resource name: cores of ``cpu``, bytes of ``memory``, devices of an accelerator or DeviceClass."""
+
+
+@dataclass(frozen=True)
+class Shortfall:
+    """A resource asked for beyond what ``pool`` offers: ``requested`` of it against ``available``.
+
+    ``per_node`` is what one node of the pool allocates (``available`` itself for one node; times
+    ``maxNodes`` for a pool at its largest).
+    """
+
+    resource: str
+    requested: Decimal
+    pool: NodePoolFacts
+    available: Decimal
+    per_node: Decimal
+
+
+@dataclass(frozen=True)
+class NodeFit:
+    """Whether a pod's requests fit one node of some pool (``fits``), and if not, why.
+
+    ``shortfalls`` are the resources that even the node with the most of them cannot allocate, in the order
+    of the requests; none while ``fits`` is False means every resource fits some node, but no node has them
+    all at once.
+    """
+
+    fits: bool
+    shortfalls: tuple[Shortfall, ...]
+
+
+def _on_node(pool: NodePoolFacts, resource: str) -> Decimal:
+    return pool.allocatable.get(resource, Decimal(0))
+
+
+def node_fit(requests: Requests, pools: Sequence[NodePoolFacts]) -> NodeFit:
+    """Whether one node of one of ``pools`` (at least one) can allocate every request at once.
+
+    Each shortfall names the pool with the most of the resource per node (the first of equals).
+    """
+    fits = any(all(amount <= _on_node(pool, resource) for resource, amount in requests.items()) for pool in pools)
+    shortfalls = []
+    for resource, amount in requests.items():
+        largest = max(pools, key=lambda pool: _on_node(pool, resource))
+        available = _on_node(largest, resource)
+        if amount > available:
+            shortfalls.append(Shortfall(resource, amount, largest, available, available))
+    return NodeFit(fits, tuple(shortfalls))
+
+
+def pool_shortfall(needs: Requests, pools: Sequence[NodePoolFacts]) -> Shortfall | None:
+    """The first resource that pods needing ``needs`` together overflow ``pools`` (at least one) with, at maxNodes.
+
+    A pool holds at most ``maxNodes`` x one node's allocatable; the pool that holds the most of a resource
+    is the one judged. Accelerators are judged first, then cpu and memory (each by name). None when every
+    need fits, or when one of the pools is unbounded (no ``maxNodes``): it can grow to take them.
+    """
+    if any(pool.max_nodes is None for pool in pools):
+        return None
+    for resource, need in sorted(needs.items(), key=lambda item: (item[0] in ("cpu", "memory"), item[0])):
+        largest = max(pools, key=lambda pool: _on_node(pool, resource) * (pool.max_nodes or 0))
+        per_node = _on_node(largest, resource)
+        capacity = per_node * (largest.max_nodes or 0)
+        if need > capacity:
+            return Shortfall(resource, need, largest, capacity, per_node)
+    return None

@@ -1,0 +1,33 @@
+"""Training → a batch/v1 Job named by the hash of its spec (a changed spec is a new Job, a new run)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mlgitops.render.kinds import renders
+from mlgitops.render.kueue import queued
+from mlgitops.render.metadata import ObjectMeta
+from mlgitops.render.pod import pod_template
+from mlgitops.render.workloads_hash import hash_named
+from mlgitops.spec.environment import Environment
+from mlgitops.spec.placement import Placement
+from mlgitops.spec.training import Training
+
+
+@renders(Training)
+def render_training_job(
+    environment: Environment, workload: Training, meta: ObjectMeta, placement: Placement
+) -> list[dict[str, Any]]:
+    """The Job; queued, it carries the queue's labels (its pods too) and is created suspended."""
+    job = queued(environment, workload, meta)
+    spec: dict[str, Any] = {"backoffLimit": workload.backoff_limit}
+    if workload.active_deadline_seconds is not None:
+        spec["activeDeadlineSeconds"] = workload.active_deadline_seconds
+    spec["completions"] = workload.completions
+    spec["parallelism"] = workload.parallelism
+    if job.queue is not None:
+        # Kueue admits a queued Job by unsuspending it, so it must be created suspended.
+        spec["suspend"] = True
+    spec["template"] = pod_template(environment, workload, placement, job.meta, restart_policy=workload.restart_policy)
+    # No ttlSecondsAfterFinished: ArgoCD would recreate the deleted Job and the run would start again.
+    return [hash_named("batch/v1", "Job", job.meta, environment.namespace, spec, job.annotations)]
