@@ -15,6 +15,8 @@ from mlgitops.commands.render import EXIT_BAD_INPUT, fail
 from mlgitops.errors import UserError, UserErrors
 from mlgitops.output.inert import terminal, terminal_lines
 from mlgitops.policy.catalog import Catalog
+from mlgitops.policy.severity import WORDS as SEVERITY_WORDS
+from mlgitops.policy.severity import Severity
 
 EXIT_FINDINGS = 1
 # From this many objects checking them takes a second or more: worth a progress line (one step per rule).
@@ -49,7 +51,7 @@ def _kubernetes_version(ctx: click.Context, param: click.Parameter, value: str) 
 @click.option(
     "-f",
     "--fail-on",
-    type=click.Choice(["error", "warning", "info"]),
+    type=click.Choice(SEVERITY_WORDS),
     default="error",
     show_default=True,
     help="Exit 1 when an unwaived finding is at least this severe.",
@@ -130,7 +132,7 @@ def lint(
         return
     # What could not be read is reported (and exits 2); the rest was linted.
     unread = [each for problem in found.errors for each in (problem.errors if isinstance(problem, UserErrors) else [problem])]
-    exit_code = EXIT_BAD_INPUT if unread else EXIT_FINDINGS if fails(findings, fail_on) else 0
+    exit_code = EXIT_BAD_INPUT if unread else EXIT_FINDINGS if fails(findings, Severity(fail_on)) else 0
     if output_format == "sarif":
         # Code scanning reports a rendered object's finding at the environment-file line a reviewer edits.
         from mlgitops.fleet.sources import with_environment_sources

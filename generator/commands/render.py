@@ -35,7 +35,7 @@ def fail(error: UserError) -> None:
 def stop_on_findings(fleet: RenderedFleet) -> None:
     """Print the configuration applied and the policy findings of a render; exit 1, before anything is written, on an error."""
     from mlgitops.output.reporters import text
-    from mlgitops.policy import fails
+    from mlgitops.policy import Severity, fails
 
     out = console()
     if fleet.config_file is not None:
@@ -46,7 +46,7 @@ def stop_on_findings(fleet: RenderedFleet) -> None:
     if shown:
         click.echo(text(shown, fleet.policies, fixes=True, colour_on=out.colour_err), err=True, nl=False, color=out.colour_err)
     if fails(findings):
-        errors = sum(1 for f in findings if f.waiver is None and f.severity == "error")
+        errors = sum(1 for f in findings if f.waiver is None and f.severity is Severity.ERROR)
         click.echo(f"{errors} error finding(s): nothing was written (see `mlgitops explain RULE`)", err=True)
         sys.exit(EXIT_DRIFT)
 

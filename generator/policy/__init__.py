@@ -10,7 +10,8 @@ from mlgitops.errors import Location, UserError
 from mlgitops.policy.catalog import Catalog, load_folders, shipped_catalog
 from mlgitops.policy.config import PolicyConfig, load_config, param_problem
 from mlgitops.policy.engine import evaluate
-from mlgitops.policy.model import SEVERITY_RANK, Finding, Policy, PolicyContext
+from mlgitops.policy.model import Finding, Policy, PolicyContext
+from mlgitops.policy.severity import Severity
 
 
 def load_catalog(extra_dirs: Sequence[Path] = (), config: PolicyConfig | None = None) -> Catalog:
@@ -42,9 +43,9 @@ def load_catalog(extra_dirs: Sequence[Path] = (), config: PolicyConfig | None = 
     return catalog
 
 
-def fails(findings: Sequence[Finding], threshold: str = "error") -> bool:
+def fails(findings: Sequence[Finding], threshold: Severity = Severity.ERROR) -> bool:
     """Whether any unwaived finding is at least as severe as ``threshold``."""
-    return any(f.waiver is None and SEVERITY_RANK[f.severity] >= SEVERITY_RANK[threshold] for f in findings)
+    return any(f.waiver is None and f.severity.at_least(threshold) for f in findings)
 
 
 __all__ = [
@@ -53,6 +54,7 @@ __all__ = [
     "Policy",
     "PolicyConfig",
     "PolicyContext",
+    "Severity",
     "evaluate",
     "fails",
     "load_catalog",

@@ -15,6 +15,7 @@ from mlgitops.paths import repository_root
 from mlgitops.policy.config import refuse_outside_link
 from mlgitops.policy.message import template_problem
 from mlgitops.policy.model import Example, Policy
+from mlgitops.policy.severity import Severity
 from mlgitops.yaml.reader import iter_documents
 from mlgitops.yaml.text import POLICY_FILE_BYTES, read_user_text
 
@@ -111,7 +112,7 @@ def _compile(document: dict[str, Any], located: Manifest, shown: str, *, trusted
     policy = Policy(
         id=document["id"],
         title=document["title"],
-        severity=document["severity"],
+        severity=Severity(document["severity"]),
         rationale=document["rationale"].strip(),
         fix=document["fix"].strip(),
         render_fix=str(document.get("renderFix", "")).strip(),

@@ -10,6 +10,7 @@ from typing import Any
 from mlgitops.errors import Location, UserError, UserErrors
 from mlgitops.kube.manifest import Manifest
 from mlgitops.paths import is_inside
+from mlgitops.policy.severity import Severity
 from mlgitops.yaml.reader import iter_documents
 from mlgitops.yaml.text import CONFIG_FILE_BYTES, read_user_text
 
@@ -47,7 +48,7 @@ class RuleSettings:
     """How the repository configures one rule; ``None`` keeps the policy file's own value."""
 
     enabled: bool | None = None
-    severity: str | None = None
+    severity: Severity | None = None
     environments: tuple[str, ...] | None = None
     params: dict[str, Any] = field(default_factory=dict)
     location: Location | None = None
@@ -135,7 +136,7 @@ def load_config(start: Path, explicit: Path | None = None) -> PolicyConfig:
     rules = {
         rule: RuleSettings(
             enabled=settings.get("enabled"),
-            severity=settings.get("severity"),
+            severity=Severity(settings["severity"]) if settings.get("severity") is not None else None,
             environments=tuple(settings["environments"]) if "environments" in settings else None,
             params=dict(settings.get("params") or {}),
             location=located.locate(("rules", rule), key=True),

@@ -10,9 +10,8 @@ from mlgitops.errors import Location
 from mlgitops.kube.cluster import NodePoolFacts
 from mlgitops.kube.manifest import FieldPath, Manifest, ObjectRef
 from mlgitops.kube.pods import BUILT_IN_KINDS, Container
+from mlgitops.policy.severity import Severity
 
-Severity = Literal["error", "warning", "info"]
-SEVERITY_RANK = {"info": 0, "warning": 1, "error": 2}
 TargetKind = Literal["object", "pod", "container", "initContainer", "anyContainer"]
 
 
@@ -21,7 +20,7 @@ class Finding:
     """One policy violation, pointing at the offending field (or its nearest existing parent)."""
 
     rule: str
-    severity: str
+    severity: Severity
     message: str
     object_ref: ObjectRef
     location: Location
@@ -79,7 +78,7 @@ class Violation:
     message: str
     path: FieldPath
     at_key: bool = False
-    severity: str | None = None
+    severity: Severity | None = None
     """Overrides the policy's severity for this one finding (an object the rule cannot judge is only info)."""
 
 
@@ -99,7 +98,7 @@ class Policy:
 
     id: str
     title: str
-    severity: str
+    severity: Severity
     rationale: str
     fix: str
     file: str

@@ -10,6 +10,7 @@ from mlgitops.kube import schema
 from mlgitops.kube.defaults import has_null, without_nulls
 from mlgitops.kube.manifest import Manifest
 from mlgitops.policy.model import Policy, PolicyContext, Violation
+from mlgitops.policy.severity import Severity
 
 Found = Iterator[tuple[Manifest, Violation]]
 
@@ -40,7 +41,7 @@ def schema_check(manifests: list[Manifest], policy: Policy, context: PolicyConte
                         f"run validates for {context.kubernetes_version}: pass --kubernetes-version {served_from} (or the "
                         "cluster's, if newer) to validate it",
                         ("apiVersion",),
-                        severity="info",
+                        severity=Severity.INFO,
                     ),
                 )
                 continue
@@ -50,7 +51,7 @@ def schema_check(manifests: list[Manifest], policy: Policy, context: PolicyConte
                     Violation(
                         f"no schema for {obj.get('apiVersion')} {obj.get('kind')}: not validated (pass its CRD with --crd)",
                         ("kind",),
-                        severity="info",
+                        severity=Severity.INFO,
                     ),
                 )
                 continue

@@ -10,6 +10,7 @@ from mlgitops.kube.manifest import FieldPath, Manifest
 from mlgitops.kube.pods import PodTemplate, VolumeClaimTemplate, rollout_surge, volume_claim_templates, whole
 from mlgitops.policy.checks.pods import all_containers, autoscalers, each_pod
 from mlgitops.policy.model import Policy, PolicyContext, Violation
+from mlgitops.policy.severity import Severity
 from mlgitops.policy.targets import containers, pod_metadata, templates
 
 Found = Iterator[tuple[Manifest, Violation]]
@@ -86,7 +87,7 @@ def emptydir_data(manifests: list[Manifest], policy: Policy, context: PolicyCont
                             f"scratch volume {mount.get('name')!r} is mounted at {mount_path}, a path for data, models or "
                             "checkpoints; whatever is written there is lost with the pod",
                             (*path, "volumeMounts", index, "mountPath"),
-                            severity="warning",
+                            severity=Severity.WARNING,
                         ),
                     )
                 else:

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 
 from mlgitops.kube.manifest import FieldPath, Manifest
 from mlgitops.policy.model import Policy, PolicyContext, Violation
+from mlgitops.policy.severity import Severity
 from mlgitops.yaml.ambiguity import READERS, Reading, go_yaml11_reading, readings
 
 Found = Iterator[tuple[Manifest, Violation]]
@@ -93,6 +94,6 @@ def ambiguous_yaml_value(manifests: list[Manifest], policy: Policy, context: Pol
                     f"{said}: {advice}",
                     found.path,
                     at_key=found.key,
-                    severity=None if fails else "warning",
+                    severity=None if fails else Severity.WARNING,
                 ),
             )
