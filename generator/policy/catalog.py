@@ -154,10 +154,10 @@ def _compile(document: dict[str, Any], located: Manifest, shown: str, *, trusted
         except RefusedSchema as error:
             raise as_user_error(error, located.locate, ("schema",)) from None
     elif policy.check is not None:
-        from mlgitops.policy.checks import BUILTIN_CHECKS
+        from mlgitops.policy.checks import registered
 
-        if policy.check not in BUILTIN_CHECKS:
-            known = ", ".join(sorted(BUILTIN_CHECKS))
+        if policy.check not in registered():
+            known = ", ".join(sorted(registered()))
             raise UserError(f"check: no built-in check {policy.check!r} (have: {known})", located.locate(("check",)))
     return policy
 

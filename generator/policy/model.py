@@ -159,6 +159,7 @@ def selection_key(manifest: Manifest, context: PolicyContext) -> SelectionKey:
     return str(obj.get("kind")), group, manifest.environment or context.environment
 
 
-# A built-in check sees one target (or, for object checks, the whole set) and yields violations.
-TargetCheck = Callable[[Target, Policy, PolicyContext], Iterator[Violation]]
-SetCheck = Callable[[list[Manifest], Policy, PolicyContext], Iterator[tuple[Manifest, Violation]]]
+Manifests = list[Manifest]
+SetFindings = Iterator[tuple[Manifest, Violation]]
+SetCheck = Callable[[Manifests, Policy, PolicyContext], SetFindings]
+"""A built-in check: the manifests its policy matched, the policy, the run's context → (manifest, violation) pairs."""

@@ -12,6 +12,7 @@ from mlgitops.kube.quantity import parse_quantity
 from mlgitops.policy.catalog import Catalog
 from mlgitops.policy.engine import evaluate
 from mlgitops.policy.model import Example, Policy, PolicyContext
+from mlgitops.policy.waivers import WAIVER_RULE
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,10 @@ def run_example(catalog: Catalog, policy: Policy, example: Example, kind: str, i
     context = PolicyContext(environment=example.environment, node_pools=_pools(example.node_pools))
     # Only this policy (and waivers) run, so an example shows this rule's behaviour alone.
     own = Catalog(
-        {pid: p if pid == policy.id or p.check == "waivers" else replace(p, enabled=False) for pid, p in catalog.policies.items()}
+        {
+            pid: p if pid == policy.id or p.check == WAIVER_RULE else replace(p, enabled=False)
+            for pid, p in catalog.policies.items()
+        }
     )
     findings = [f for f in evaluate(manifests, own, context) if f.rule == policy.id and f.waiver is None]
     if kind == "pass":

@@ -11,7 +11,7 @@ import yaml
 from mlgitops.kube.schema import problems_of
 from mlgitops.policy import Catalog, PolicyContext, evaluate, load_catalog
 from mlgitops.policy.catalog import policy_files, policy_schema_validator, shipped_catalog
-from mlgitops.policy.checks import BUILTIN_CHECKS
+from mlgitops.policy.checks import registered
 from tests.policy.linting import REPO, LintRun, manifests_of
 
 ISSUE_RULES = {
@@ -62,11 +62,26 @@ def test_each_policy_file_fits_the_policy_schema_and_is_named_by_its_id(path: Pa
     assert document["examples"]["fail"]
     assert ("schema" in document) != ("check" in document)
     if "check" in document:
-        assert document["check"] in BUILTIN_CHECKS
+        assert document["check"] in registered()
     else:
         from jsonschema import Draft202012Validator
 
         Draft202012Validator.check_schema(document["schema"])
+
+
+def test_each_registered_check_has_exactly_one_policy_file_named_by_its_rule_and_each_check_is_registered() -> None:
+    named: dict[str, list[str]] = {}
+    for path in POLICY_FILES:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        if "check" in document:
+            named.setdefault(document["check"], []).append(path.stem)
+    assert {rule: [rule] for rule in registered()} == named
+
+
+def test_one_check_serves_the_four_reference_rules() -> None:
+    checks = registered()
+    rules = ("secret-reference", "configmap-reference", "serviceaccount-reference", "pvc-reference")
+    assert len({checks[rule] for rule in rules}) == 1
 
 
 def test_every_example_of_the_shipped_catalog_behaves(mlgitops: Callable[..., LintRun], catalog: Catalog) -> None:

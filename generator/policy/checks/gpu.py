@@ -19,6 +19,7 @@ from mlgitops.kube.cluster import admits
 from mlgitops.kube.manifest import Manifest
 from mlgitops.kube.pods import PodTemplate, group_of, mapping, value_at
 from mlgitops.kube.quantity import format_resource
+from mlgitops.policy.checks import check
 from mlgitops.policy.checks.pods import ClaimIndex, accelerators_of, claim_index, each_template, pod_claims, pod_requests
 from mlgitops.policy.checks.storage import context_all
 from mlgitops.policy.model import Policy, PolicyContext, Violation
@@ -26,6 +27,7 @@ from mlgitops.policy.model import Policy, PolicyContext, Violation
 Found = Iterator[tuple[Manifest, Violation]]
 
 
+@check("gpu-limits")
 def gpu_limits(manifests: list[Manifest], policy: Policy, context: PolicyContext) -> Found:
     """Extended resources (every accelerator) are whole numbers, set in limits, with any request equal to the limit."""
     for manifest in manifests:
@@ -50,6 +52,7 @@ def _names(devices: dict[str, Decimal]) -> str:
     return ", ".join(sorted(devices))
 
 
+@check("gpu-toleration")
 def gpu_toleration(manifests: list[Manifest], policy: Policy, context: PolicyContext) -> Found:
     from mlgitops.kube.cluster import tolerates_all
 
@@ -118,6 +121,7 @@ def _selected_labels(pod: dict[str, Any]) -> set[str]:
     return keys
 
 
+@check("gpu-node-selection")
 def gpu_node_selection(manifests: list[Manifest], policy: Policy, context: PolicyContext) -> Found:
     for manifest, template in each_template(manifests):
         # Only vendor families span models under one name; example.com/gpu, a DRA-backed name or a DRA
@@ -140,6 +144,7 @@ def gpu_node_selection(manifests: list[Manifest], policy: Policy, context: Polic
             )
 
 
+@check("gpu-shm")
 def gpu_shm(manifests: list[Manifest], policy: Policy, context: PolicyContext) -> Found:
     index = claim_index(context_all(manifests, context))
     for manifest, template in each_template(manifests):
@@ -179,6 +184,7 @@ def gpu_shm(manifests: list[Manifest], policy: Policy, context: PolicyContext) -
             )
 
 
+@check("schedulable")
 def schedulable(manifests: list[Manifest], policy: Policy, context: PolicyContext) -> Found:
     if not context.node_pools:
         return
@@ -247,6 +253,7 @@ def _gpu_node_pool(spec: dict[str, Any]) -> bool:
     return any(is_accelerator(str(k)) for k in limits) or any("gpu" in key.lower() for key in keys)
 
 
+@check("gpu-pool-taint")
 def gpu_pool_taint(manifests: list[Manifest], policy: Policy, context: PolicyContext) -> Found:
     """GPU node pools carry a NoSchedule taint, so CPU-only pods do not take the CPU and memory of GPU nodes."""
     for manifest in manifests:

@@ -15,6 +15,7 @@ from typing import Any
 from mlgitops.kube.cluster import admits, is_gpu_resource
 from mlgitops.kube.manifest import FieldPath, Manifest
 from mlgitops.kube.ray import ray_groups
+from mlgitops.policy.checks import check
 from mlgitops.policy.checks.pods import amount, pod_spec_requests, resources_of
 from mlgitops.policy.model import Policy, PolicyContext, Violation
 from mlgitops.policy.severity import Severity
@@ -23,6 +24,7 @@ from mlgitops.policy.targets import containers, value_at
 Found = Iterator[tuple[Manifest, Violation]]
 
 
+@check("ray-worker-gpus")
 def ray_worker_gpus(manifests: list[Manifest], policy: Policy, context: PolicyContext) -> Found:
     for manifest in manifests:
         for group in ray_groups(manifest.obj):

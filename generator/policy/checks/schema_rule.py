@@ -9,6 +9,7 @@ from mlgitops.errors import UserError
 from mlgitops.kube import schema
 from mlgitops.kube.defaults import has_null, without_nulls
 from mlgitops.kube.manifest import Manifest
+from mlgitops.policy.checks import check
 from mlgitops.policy.model import Policy, PolicyContext, Violation
 from mlgitops.policy.severity import Severity
 
@@ -22,6 +23,7 @@ def _validated(obj: dict[str, Any], context: PolicyContext, custom: Any) -> list
         return list(custom.validate(obj, context.kubernetes_version))
 
 
+@check("schema")
 def schema_check(manifests: list[Manifest], policy: Policy, context: PolicyContext) -> Found:
     from mlgitops.kube.custom_resources import project_schemas
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from mlgitops.kube.manifest import FieldPath, Manifest
+from mlgitops.policy.checks import check
 from mlgitops.policy.model import Policy, PolicyContext, Violation
 from mlgitops.policy.severity import Severity
 from mlgitops.yaml.ambiguity import READERS, Reading, go_yaml11_reading, readings
@@ -72,6 +73,7 @@ def _spelled(reading: Reading) -> str | None:
     return None
 
 
+@check("ambiguous-yaml-value")
 def ambiguous_yaml_value(manifests: list[Manifest], policy: Policy, context: PolicyContext) -> Found:
     for manifest in manifests:
         for found in manifest.ambiguous:
