@@ -217,8 +217,8 @@ def test_a_repositorys_own_policy_text_is_inert_in_rule_help() -> None:
         rationale=hostile,
         fix=hostile,
         file="ops/policies/team-rule.yaml",
-        examples_fail=[Example("kind: Pod\n```\n[x](https://evil.example)\n")],
-        examples_pass=[Example("kind: Pod\n")],
+        examples_fail=[Example(manifest="kind: Pod\n```\n[x](https://evil.example)\n")],
+        examples_pass=[Example(manifest="kind: Pod\n")],
         tags=("security",),
     )
     log = json.loads(sarif_log([], {"team-rule": policy}, RunFacts("/repo", "/repo")))

@@ -212,6 +212,6 @@ def explain(rule: str, policy_dirs: tuple[Path, ...]) -> None:
     click.echo(terminal(f"{entry.id} ({entry.severity}): {entry.title}") + "\n")
     click.echo("Why:\n" + terminal_lines(entry.rationale, "  "))
     click.echo("Fix:\n" + terminal_lines(entry.fix, "  "))
-    click.echo("Fails:\n" + terminal_lines(entry.examples_fail[0].text, "    "))
-    click.echo("Passes:\n" + terminal_lines(entry.examples_pass[0].text, "    "))
+    click.echo("Fails:\n" + terminal_lines(entry.examples_fail[0].manifest, "    "))
+    click.echo("Passes:\n" + terminal_lines(entry.examples_pass[0].manifest, "    "))
     click.echo(terminal(f"Defined in {entry.file}"))

@@ -100,7 +100,7 @@ def help_markdown(policy: Policy) -> str:
     parts = [f"**{prose(policy.title)}**", "", prose(policy.rationale), "", f"**Fix:** {prose(policy.fix)}"]
     for heading, examples in (("Fails", policy.examples_fail), ("Passes", policy.examples_pass)):
         if examples:
-            parts += ["", f"{heading}:", "", *inert.markdown_fence(examples[0].text.rstrip("\n").split("\n"), "yaml")]
+            parts += ["", f"{heading}:", "", *inert.markdown_fence(examples[0].manifest.rstrip("\n").split("\n"), "yaml")]
     parts += [
         "",
         f'Accept a finding on purpose with the annotation `mlgitops.io/waive.{policy.id}: "<reason> until=YYYY-MM-DD"`; '

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from mlgitops.errors import Location, UserError
+from mlgitops.errors import UserError
 from mlgitops.policy.catalog import Catalog, load_folders, shipped_catalog
 from mlgitops.policy.config import PolicyConfig, load_config, param_problem
 from mlgitops.policy.engine import evaluate
@@ -20,7 +20,7 @@ def load_catalog(extra_dirs: Sequence[Path] = (), config: PolicyConfig | None = 
     catalog = load_folders([shipped_catalog(), *config.policy_folders, *extra_dirs])
     for rule, settings in config.rules.items():
         if rule not in catalog.policies:
-            where = settings.location or (Location(config.file, 1, 1) if config.file else None)
+            where = config.locate(("rules", rule), key=True)
             raise UserError(f"rules.{rule}: no such policy (see `mlgitops policy list`)", where)
         policy = catalog.policies[rule]
         if settings.enabled is not None:
@@ -28,10 +28,10 @@ def load_catalog(extra_dirs: Sequence[Path] = (), config: PolicyConfig | None = 
         if settings.severity is not None:
             policy.severity = settings.severity
         if settings.environments is not None:
-            policy.environments = settings.environments
+            policy.environments = tuple(settings.environments)
         if settings.params:
             for name, value in settings.params.items():
-                where = settings.param_locations.get(name) or settings.location
+                where = config.locate(("rules", rule, "params", name))
                 if name not in policy.params:
                     known = ", ".join(sorted(policy.params)) or "none"
                     raise UserError(f"rules.{rule}.params.{name}: {rule} has no parameter {name!r} (has: {known})", where)

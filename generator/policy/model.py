@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 from mlgitops.errors import Location
 from mlgitops.kube.cluster import NodePoolFacts
 from mlgitops.kube.manifest import FieldPath, Manifest, ObjectRef
 from mlgitops.kube.pods import BUILT_IN_KINDS, Container
+from mlgitops.policy.policy_file import Example, TargetKind
 from mlgitops.policy.severity import Severity
-
-TargetKind = Literal["object", "pod", "container", "initContainer", "anyContainer"]
 
 
 @dataclass(frozen=True)
@@ -80,16 +79,6 @@ class Violation:
     at_key: bool = False
     severity: Severity | None = None
     """Overrides the policy's severity for this one finding (an object the rule cannot judge is only info)."""
-
-
-@dataclass
-class Example:
-    """A manifest that must pass or fail its policy; `expect` may pin the finding's line and column."""
-
-    text: str
-    expect: tuple[int, int] | None = None
-    environment: str | None = None
-    node_pools: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass

@@ -131,7 +131,7 @@ def test_an_invalid_user_policy_is_a_located_error(tmp_path: Path, monkeypatch: 
     write(tmp_path / "mine" / "broken.yaml", "id: team-label\ntitle: t\nseverity: error\nrationale: r\nfix: f\ncheck: nope\n")
     with pytest.raises(UserError) as raised:
         load_catalog([tmp_path / "mine"])
-    assert "mine/broken.yaml:1:1: (policy): 'examples' is a required property" in raised.value.one_line().splitlines()
+    assert "mine/broken.yaml:1:1: examples: missing required field 'examples'" in raised.value.one_line().splitlines()
 
 
 def test_a_user_policy_naming_an_unknown_check_is_located_at_the_check(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
