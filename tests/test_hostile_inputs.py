@@ -177,7 +177,9 @@ def test_policy_and_config_files_have_caps(tmp_path: Path) -> None:
 def test_a_large_policy_under_the_cap_loads_quickly(tmp_path: Path) -> None:
     write(tmp_path / "cm.yaml", CONFIGMAP)
     rationale = "r" * 200_000
-    write(tmp_path / "policies" / "big.yaml", _policy("{required: [data]}").replace("rationale: r", f"rationale: {rationale}"))
+    write(
+        tmp_path / "policies" / "fetching.yaml", _policy("{required: [data]}").replace("rationale: r", f"rationale: {rationale}")
+    )
     result = run_forked("lint", "cm.yaml", "--policies", "policies", cwd=tmp_path)
     assert result.exit_code == 0, result.stderr
     assert result.seconds is not None

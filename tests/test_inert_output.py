@@ -22,6 +22,7 @@ from mlgitops.kube.manifest import ObjectRef
 from mlgitops.output import inert
 from mlgitops.output.reporters import REPORTERS
 from mlgitops.policy.model import Finding
+from mlgitops.policy.severity import Severity
 from mlgitops.review.changes import EnvironmentChanges, FieldChange, ObjectChange
 from mlgitops.review.summary import FindingNote, Review, as_json, markdown, text
 from tests.support import write
@@ -53,7 +54,7 @@ RAW_CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029]")
 def _finding(value: str, waived: bool = False) -> Finding:
     return Finding(
         rule=f"rule-{value}",
-        severity="error",
+        severity=Severity.ERROR,
         message=f"message {value}",
         object_ref=ObjectRef("v1", "ConfigMap", f"ns-{value}", f"name-{value}"),
         location=Location(f"dir/{value}.yaml", 3, 4),
@@ -168,7 +169,7 @@ def _review(value: str) -> Review:
     change = ObjectChange("Deployment", f"serve-{value}", "changed", f"old-{value}", fields)
     environment = EnvironmentChanges("dev", [change, ObjectChange("Job", value, "added")], Footprint(), Footprint())
     environment.after.cpu = Decimal(1)
-    note = FindingNote(f"rule-{value}", "error", f"message {value}", f"rendered/{value}.yaml:1:1", "dev")
+    note = FindingNote(f"rule-{value}", Severity.ERROR, f"message {value}", f"rendered/{value}.yaml:1:1", "dev")
     diff = f"--- a/rendered/dev/x.yaml\n+++ b/rendered/dev/x.yaml\n@@ -1 +1 @@\n-name: {value}\n+name: ok\n ```\n"
     return Review(f"base-{value}", [environment], [note], [note], diff)
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from benchmarks.fleet import write_fleet
 from mlgitops.kube.footprint import Footprint
+from mlgitops.policy.severity import Severity
 from mlgitops.review.changes import EnvironmentChanges, FieldChange, ObjectChange
 from mlgitops.review.comment_size import COMMENT_LIMIT, comment_length
 from mlgitops.review.summary import FindingNote, Review, markdown
@@ -70,7 +71,7 @@ def _review(objects: int, findings: int, diff_lines: int, name_length: int = 40)
         for index in range(objects)
     ]
     notes = [
-        FindingNote("image-digest", "error", f"image {long} {index} is not pinned", "f.yaml:1:1", "prod")
+        FindingNote("image-digest", Severity.ERROR, f"image {long} {index} is not pinned", "f.yaml:1:1", "prod")
         for index in range(findings)
     ]
     footprint = Footprint(Decimal(4), Decimal(2**34), {"nvidia.com/gpu": 8})

@@ -207,17 +207,18 @@ def test_stdin_gets_no_invented_uri_and_a_file_outside_the_repository_an_absolut
 def test_a_repositorys_own_policy_text_is_inert_in_rule_help() -> None:
     from mlgitops.output.sarif import RunFacts, sarif_log
     from mlgitops.policy.model import Example, Policy
+    from mlgitops.policy.severity import Severity
 
     hostile = "see [docs](https://evil.example) <img src=x onerror=alert(1)> @octocat\n::error::forged **loud**"
     policy = Policy(
         id="team-rule",
         title=hostile,
-        severity="warning",
+        severity=Severity.WARNING,
         rationale=hostile,
         fix=hostile,
         file="ops/policies/team-rule.yaml",
-        examples_fail=[Example("kind: Pod\n```\n[x](https://evil.example)\n")],
-        examples_pass=[Example("kind: Pod\n")],
+        examples_fail=[Example(manifest="kind: Pod\n```\n[x](https://evil.example)\n")],
+        examples_pass=[Example(manifest="kind: Pod\n")],
         tags=("security",),
     )
     log = json.loads(sarif_log([], {"team-rule": policy}, RunFacts("/repo", "/repo")))

@@ -26,6 +26,7 @@ def diff(base_ref: str | None, output_format: str, fail_on_new: bool, environmen
     Reports objects added, removed and changed (with the fields that changed), the total CPU,
     memory and GPUs requested before and after, and policy findings the change adds or fixes.
     """
+    from mlgitops.policy.severity import Severity
     from mlgitops.review.comparison import review_change
     from mlgitops.review.summary import Review, as_json, markdown, text
 
@@ -36,6 +37,6 @@ def diff(base_ref: str | None, output_format: str, fail_on_new: bool, environmen
     renderers: dict[str, Callable[[Review], str]] = {"markdown": markdown, "json": as_json, "text": text}
     render = renderers[output_format]
     out.result(render(review))
-    if fail_on_new and any(note.severity == "error" for note in review.new_findings):
+    if fail_on_new and any(note.severity is Severity.ERROR for note in review.new_findings):
         return ExitCode.FINDINGS
     return ExitCode.OK

@@ -13,6 +13,8 @@ from mlgitops.commands.options import config_option, environment_option, output_
 from mlgitops.errors import ExitCode, UserError, UserErrors
 from mlgitops.output.inert import terminal, terminal_lines
 from mlgitops.policy.catalog import Catalog
+from mlgitops.policy.severity import WORDS as SEVERITY_WORDS
+from mlgitops.policy.severity import Severity
 
 # From this many objects checking them takes a second or more: worth a progress line (one step per rule).
 PROGRESS_FROM_OBJECTS = 3000
@@ -46,7 +48,7 @@ def _kubernetes_version(ctx: click.Context, param: click.Parameter, value: str) 
 @click.option(
     "-f",
     "--fail-on",
-    type=click.Choice(["error", "warning", "info"]),
+    type=click.Choice(SEVERITY_WORDS),
     default="error",
     show_default=True,
     help="Exit 1 when an unwaived finding is at least this severe.",
@@ -126,7 +128,7 @@ def lint(
         raise
     # What could not be read is reported (and exits 2); the rest was linted.
     unread = [each for problem in found.errors for each in (problem.errors if isinstance(problem, UserErrors) else [problem])]
-    exit_code = ExitCode.BAD_INPUT if unread else ExitCode.FINDINGS if fails(findings, fail_on) else ExitCode.OK
+    exit_code = ExitCode.BAD_INPUT if unread else ExitCode.FINDINGS if fails(findings, Severity(fail_on)) else ExitCode.OK
     if output_format == "sarif":
         # Code scanning reports a rendered object's finding at the environment-file line a reviewer edits.
         from mlgitops.fleet.sources import with_environment_sources
@@ -194,6 +196,6 @@ def explain(rule: str, policy_dirs: tuple[Path, ...]) -> None:
     click.echo(terminal(f"{entry.id} ({entry.severity}): {entry.title}") + "\n")
     click.echo("Why:\n" + terminal_lines(entry.rationale, "  "))
     click.echo("Fix:\n" + terminal_lines(entry.fix, "  "))
-    click.echo("Fails:\n" + terminal_lines(entry.examples_fail[0].text, "    "))
-    click.echo("Passes:\n" + terminal_lines(entry.examples_pass[0].text, "    "))
+    click.echo("Fails:\n" + terminal_lines(entry.examples_fail[0].manifest, "    "))
+    click.echo("Passes:\n" + terminal_lines(entry.examples_pass[0].manifest, "    "))
     click.echo(terminal(f"Defined in {entry.file}"))

@@ -25,7 +25,7 @@ PROGRESS_FROM_WORKLOADS = 300
 def report_findings(fleet: RenderedFleet) -> bool:
     """Print the configuration applied and the policy findings of a render; True when an error finding blocks writing."""
     from mlgitops.output.reporters import text
-    from mlgitops.policy import fails
+    from mlgitops.policy import Severity, fails
 
     out = console()
     if fleet.config_file is not None:
@@ -36,7 +36,7 @@ def report_findings(fleet: RenderedFleet) -> bool:
     if shown:
         click.echo(text(shown, fleet.policies, fixes=True, colour_on=out.colour_err), err=True, nl=False, color=out.colour_err)
     if fails(findings):
-        errors = sum(1 for f in findings if f.waiver is None and f.severity == "error")
+        errors = sum(1 for f in findings if f.waiver is None and f.severity is Severity.ERROR)
         click.echo(f"{errors} error finding(s): nothing was written (see `mlgitops explain RULE`)", err=True)
         return True
     return False

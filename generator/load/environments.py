@@ -10,18 +10,15 @@ import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from mlgitops.errors import Location, UserError, UserErrors
 from mlgitops.kube.names import dns1123_label_problem
 from mlgitops.load.merge import check_unique_names, merge, strip_deletes
-from mlgitops.load.suggest import field_homes, typo_of
+from mlgitops.load.validation import validation_errors
 from mlgitops.paths import shown_path
 from mlgitops.spec.environment import Environment
-from mlgitops.spec.fields import keys, models_at
-from mlgitops.spec.problems import SpecProblem
 from mlgitops.yaml.source import SourceNode, locate, parse, read_text
 
 FieldPath = tuple[str | int, ...]
@@ -261,81 +258,6 @@ def _base_path(extends: SourceNode, child: Path, root: Path, chain: list[Path], 
 def _shortened(text: str, limit: int = 80) -> str:
     """``text`` quoted for a message, cut short: a hostile file can make it megabytes long."""
     return repr(text) if len(text) <= limit else f"{text[:limit]!r}... ({len(text):,} characters)"
-
-
-def located(tree: SourceNode, problem: SpecProblem) -> UserError:
-    where, shown = locate(tree, problem.path, key=problem.at_key)
-    return UserError(f"{shown}: {problem.message}" if shown else problem.message, where)
-
-
-def validation_errors(error: ValidationError, tree: SourceNode, model: type[BaseModel]) -> list[UserError]:
-    """One located UserError per pydantic error, worded for people rather than for Python."""
-    found = []
-    details = error.errors(include_url=False)
-    # A misspelt field is reported once, as unknown with a suggestion, not also as missing.
-    misspelt = {(tuple(d["loc"][:-1]), str(d["loc"][-1])) for d in details if d["type"] == "extra_forbidden"}
-    for detail in details:
-        path = tuple(detail["loc"])
-        if detail["type"] == "union_tag_invalid":
-            # Point at the tag that is wrong (in the file that wrote it), not at the item's first line.
-            path = (*path, str(detail.get("ctx", {}).get("discriminator", "kind")).strip("'"))
-        if detail["type"] == "missing" and any(
-            parent == path[:-1] and typo_of(typo, [str(path[-1])]) for parent, typo in misspelt
-        ):
-            continue
-        kind = detail["type"]
-        at_key = kind == "extra_forbidden"
-        message = _message(detail, path, model)
-        found.append(located(tree, SpecProblem(path, message, at_key=at_key)))
-    return found
-
-
-def _message(detail: Any, path: FieldPath, model: type[BaseModel]) -> str:
-    kind = detail["type"]
-    text = str(detail["msg"])
-    value = detail.get("input")
-    secret_safe = "env" not in path
-    if kind == "missing":
-        return f"missing required field {path[-1]!r}"
-    if kind == "extra_forbidden":
-        known = sorted(_field_names(model, path[:-1]))
-        written = str(path[-1])
-        close = typo_of(written, known)
-        homes = field_homes(model).get(written)
-        if close is not None:
-            hint = f" (did you mean {close!r}?)"
-        elif homes:
-            hint = f" ({written!r} belongs at {' or '.join(homes[:3])}, not here)"
-        else:
-            hint = f" (known: {', '.join(known)})" if known else ""
-        return f"unknown field {written!r}{hint}"
-    if kind == "union_tag_invalid":
-        expected = detail.get("ctx", {}).get("expected_tags", "")
-        tag = detail.get("ctx", {}).get("discriminator", "kind").strip("'")
-        return f"{tag} {detail['ctx']['tag']!r} is not one of {expected}"
-    if kind == "union_tag_not_found":
-        tag = detail.get("ctx", {}).get("discriminator", "kind").strip("'")
-        return f"missing required field {tag!r}"
-    if kind in ("model_type", "dict_type", "model_attributes_type"):
-        # pydantic says "a valid dictionary or instance of EnvVar": Python words, not YAML ones.
-        text = "input should be a mapping of fields"
-    if kind in ("value_error", "assertion_error"):
-        return text.removeprefix("Value error, ").removeprefix("Assertion failed, ")
-    if kind == "literal_error":
-        shown = f"{value!r} " if secret_safe and not isinstance(value, (dict, list)) else ""
-        return f"{shown}is not allowed: {text[0].lower()}{text[1:]}"
-    got = ""
-    if secret_safe and not isinstance(value, (dict, list)):
-        got = f" (got {value!r})"
-    elif isinstance(value, dict):
-        got = " (got a mapping)"
-    elif isinstance(value, list):
-        got = " (got a list)"
-    return f"{text[0].lower()}{text[1:]}{got}"
-
-
-def _field_names(model: type[BaseModel], path: FieldPath) -> set[str]:
-    return {key for candidate in models_at(model, path) for key in keys(candidate)}
 
 
 def sorted_errors(errors: Iterable[UserError]) -> list[UserError]:

@@ -8,16 +8,18 @@ from __future__ import annotations
 
 import click
 
-SEVERITY_STYLE: dict[str, dict[str, object]] = {
-    "error": {"fg": "red", "bold": True},
-    "warning": {"fg": "yellow", "bold": True},
-    "info": {"fg": "cyan"},
+from mlgitops.policy.severity import Severity
+
+SEVERITY_STYLE: dict[Severity, dict[str, object]] = {
+    Severity.ERROR: {"fg": "red", "bold": True},
+    Severity.WARNING: {"fg": "yellow", "bold": True},
+    Severity.INFO: {"fg": "cyan"},
 }
 
 
-def severity(word: str) -> str:
-    """A severity word (error, warning, info) in its colour."""
-    return click.style(word, **SEVERITY_STYLE.get(word, {}))  # type: ignore[arg-type]
+def severity(level: Severity) -> str:
+    """A severity's word (error, warning, info) in its colour."""
+    return click.style(level.value, **SEVERITY_STYLE[level])  # type: ignore[arg-type]
 
 
 def strong(text: str) -> str:

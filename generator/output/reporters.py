@@ -7,9 +7,10 @@ from collections.abc import Callable, Sequence
 from mlgitops.output import colour, inert
 from mlgitops.output.sarif import RunFacts, sarif_log
 from mlgitops.policy.model import Finding, Policy
+from mlgitops.policy.severity import Severity
 
 FORMATS = ("text", "json", "sarif", "junit", "github")
-_GITHUB_COMMAND = {"error": "error", "warning": "warning", "info": "notice"}
+_GITHUB_COMMAND = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
 
 
 def _object(finding: Finding) -> str:
@@ -42,7 +43,7 @@ def as_json(findings: Sequence[Finding], policies: dict[str, Policy]) -> str:
     document = [
         {
             "rule": f.rule,
-            "severity": f.severity,
+            "severity": f.severity.value,
             "message": f.message,
             "object": {
                 "apiVersion": f.object_ref.api_version,
@@ -73,7 +74,7 @@ def junit(findings: Sequence[Finding], policies: dict[str, Policy]) -> str:
         if finding.waiver is not None:
             inner = f"<skipped message={quoteattr('waived: ' + finding.waiver)}/>"
         else:
-            inner = f"<failure type={quoteattr(finding.severity)} message={quoteattr(finding.message)}>{body}</failure>"
+            inner = f"<failure type={quoteattr(finding.severity.value)} message={quoteattr(finding.message)}>{body}</failure>"
         cases.append(f"    <testcase classname={quoteattr(finding.rule)} name={name}>{inner}</testcase>")
     if not findings:
         cases.append('    <testcase classname="mlgitops" name="policy checks"/>')
@@ -126,13 +127,12 @@ def report(
 
 
 def summary(findings: Sequence[Finding], files: int) -> str:
-    counts = {"error": 0, "warning": 0, "info": 0}
+    counts = dict.fromkeys(Severity, 0)
     waived = 0
     for finding in findings:
         if finding.waiver is not None:
             waived += 1
         else:
             counts[finding.severity] += 1
-    return (
-        f"{counts['error']} error(s), {counts['warning']} warning(s), {counts['info']} info, {waived} waived in {files} file(s)"
-    )
+    errors, warnings, infos = counts[Severity.ERROR], counts[Severity.WARNING], counts[Severity.INFO]
+    return f"{errors} error(s), {warnings} warning(s), {infos} info, {waived} waived in {files} file(s)"

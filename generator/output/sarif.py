@@ -31,11 +31,12 @@ from mlgitops import HOME, __version__
 from mlgitops.errors import Location, UserError
 from mlgitops.output import inert
 from mlgitops.policy.model import Finding, Policy
+from mlgitops.policy.severity import Severity
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 SRCROOT = "%SRCROOT%"
 FINGERPRINT = "mlgitops/v1"
-_LEVEL = {"error": "error", "warning": "warning", "info": "note"}
+_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
 # Content hashes in generated names (training Jobs): a re-hashed Job is the same alert.
 _NAME_HASH = re.compile(r"-[0-9a-f]{8}\b")
 
@@ -99,7 +100,7 @@ def help_markdown(policy: Policy) -> str:
     parts = [f"**{prose(policy.title)}**", "", prose(policy.rationale), "", f"**Fix:** {prose(policy.fix)}"]
     for heading, examples in (("Fails", policy.examples_fail), ("Passes", policy.examples_pass)):
         if examples:
-            parts += ["", f"{heading}:", "", *inert.markdown_fence(examples[0].text.rstrip("\n").split("\n"), "yaml")]
+            parts += ["", f"{heading}:", "", *inert.markdown_fence(examples[0].manifest.rstrip("\n").split("\n"), "yaml")]
     parts += [
         "",
         f'Accept a finding on purpose with the annotation `mlgitops.io/waive.{policy.id}: "<reason> until=YYYY-MM-DD"`; '
@@ -122,7 +123,7 @@ def _rule(rule: str, policy: Policy | None) -> dict[str, Any]:
             "properties": {"tags": ["mlgitops"], "precision": "high"},
         }
     tags = sorted({"mlgitops", "kubernetes", *policy.tags})
-    properties: dict[str, Any] = {"tags": tags, "precision": "high", "problem.severity": policy.severity}
+    properties: dict[str, Any] = {"tags": tags, "precision": "high", "problem.severity": policy.severity.value}
     if "security" in policy.tags:
         score = policy.security_severity if policy.security_severity is not None else _DEFAULT_SECURITY[policy.severity]
         properties["security-severity"] = f"{score:.1f}"
@@ -141,7 +142,7 @@ def _rule(rule: str, policy: Policy | None) -> dict[str, Any]:
 
 
 # Security rules without a score of their own: the severity they are reported at.
-_DEFAULT_SECURITY = {"error": 7.0, "warning": 5.0, "info": 2.0}
+_DEFAULT_SECURITY = {Severity.ERROR: 7.0, Severity.WARNING: 5.0, Severity.INFO: 2.0}
 
 
 def _fingerprint(finding: Finding, uri: str, seen: dict[str, int]) -> str:
@@ -180,7 +181,7 @@ def _result(finding: Finding, index: dict[str, int], facts: RunFacts, seen: dict
     result: dict[str, Any] = {
         "ruleId": finding.rule,
         "ruleIndex": index[finding.rule],
-        "level": _LEVEL.get(finding.severity, "warning"),
+        "level": _LEVEL[finding.severity],
         "message": {"text": message},
         "locations": [primary] if primary is not None else [],
     }

@@ -6,11 +6,12 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from mlgitops.errors import Location, UserError
+from mlgitops.errors import UserError
 from mlgitops.policy.catalog import Catalog, load_folders, shipped_catalog
 from mlgitops.policy.config import PolicyConfig, load_config, param_problem
 from mlgitops.policy.engine import evaluate
-from mlgitops.policy.model import SEVERITY_RANK, Finding, Policy, PolicyContext
+from mlgitops.policy.model import Finding, Policy, PolicyContext
+from mlgitops.policy.severity import Severity
 
 
 def load_catalog(extra_dirs: Sequence[Path] = (), config: PolicyConfig | None = None) -> Catalog:
@@ -19,7 +20,7 @@ def load_catalog(extra_dirs: Sequence[Path] = (), config: PolicyConfig | None = 
     catalog = load_folders([shipped_catalog(), *config.policy_folders, *extra_dirs])
     for rule, settings in config.rules.items():
         if rule not in catalog.policies:
-            where = settings.location or (Location(config.file, 1, 1) if config.file else None)
+            where = config.locate(("rules", rule), key=True)
             raise UserError(f"rules.{rule}: no such policy (see `mlgitops policy list`)", where)
         policy = catalog.policies[rule]
         if settings.enabled is not None:
@@ -27,10 +28,10 @@ def load_catalog(extra_dirs: Sequence[Path] = (), config: PolicyConfig | None = 
         if settings.severity is not None:
             policy.severity = settings.severity
         if settings.environments is not None:
-            policy.environments = settings.environments
+            policy.environments = tuple(settings.environments)
         if settings.params:
             for name, value in settings.params.items():
-                where = settings.param_locations.get(name) or settings.location
+                where = config.locate(("rules", rule, "params", name))
                 if name not in policy.params:
                     known = ", ".join(sorted(policy.params)) or "none"
                     raise UserError(f"rules.{rule}.params.{name}: {rule} has no parameter {name!r} (has: {known})", where)
@@ -42,9 +43,9 @@ def load_catalog(extra_dirs: Sequence[Path] = (), config: PolicyConfig | None = 
     return catalog
 
 
-def fails(findings: Sequence[Finding], threshold: str = "error") -> bool:
+def fails(findings: Sequence[Finding], threshold: Severity = Severity.ERROR) -> bool:
     """Whether any unwaived finding is at least as severe as ``threshold``."""
-    return any(f.waiver is None and SEVERITY_RANK[f.severity] >= SEVERITY_RANK[threshold] for f in findings)
+    return any(f.waiver is None and f.severity.at_least(threshold) for f in findings)
 
 
 __all__ = [
@@ -53,6 +54,7 @@ __all__ = [
     "Policy",
     "PolicyConfig",
     "PolicyContext",
+    "Severity",
     "evaluate",
     "fails",
     "load_catalog",

@@ -1,25 +1,24 @@
-"""Loading policies from YAML files: validated against policies/policy.schema.json, compiled once."""
+"""Loading policies from YAML files: read into ``PolicyFile`` models (policy_file.py), compiled once."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable, Sequence
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
-from typing import Any
 
 from mlgitops.errors import Location, UserError, UserErrors
 from mlgitops.kube.manifest import Manifest
 from mlgitops.paths import repository_root
 from mlgitops.policy.config import refuse_outside_link
-from mlgitops.policy.message import template_problem
-from mlgitops.policy.model import Example, Policy
+from mlgitops.policy.model import Policy
+from mlgitops.policy.policy_file import RULE_ID, PolicyFile, validated
 from mlgitops.yaml.reader import iter_documents
 from mlgitops.yaml.text import POLICY_FILE_BYTES, read_user_text
 
 CATALOG_PACKAGE = "mlgitops_policies"
 POLICY_SCHEMA = "policy.schema.json"
+"""The editor schema of policy files in the catalog's folder (``policy_file_schema()``, written out)."""
 
 
 def shipped_catalog() -> Path:
@@ -28,14 +27,6 @@ def shipped_catalog() -> Path:
     from importlib import import_module
 
     return Path(str(import_module(CATALOG_PACKAGE).__file__)).parent
-
-
-@cache
-def policy_schema_validator() -> Any:
-    from jsonschema import Draft202012Validator
-
-    schema = json.loads((shipped_catalog() / POLICY_SCHEMA).read_text(encoding="utf-8"))
-    return Draft202012Validator(schema)
 
 
 @dataclass
@@ -62,78 +53,51 @@ def policy_files(folder: Path) -> list[Path]:
 
 
 def load_policy_file(path: Path, shown: str | None = None, *, trusted: bool = False) -> Policy:
-    """One policy, with located errors for anything that does not fit the policy schema."""
+    """One policy, its id the file's name; every mistake a located one-line error (``UserErrors``)."""
     shown = shown or str(path)
     text = read_user_text(path, shown, POLICY_FILE_BYTES, "policy")
     documents = list(iter_documents(text, shown))
     if len(documents) != 1 or not isinstance(documents[0][2], dict):
         raise UserError("a policy file holds one YAML mapping", Location(shown, 1, 1))
-    _, node, document = documents[0]
-    located = Manifest(obj=document, file=shown, node=node)
-    from mlgitops.kube.schema import problems_of
-
-    # The shipped catalog is validated by the test suite; every other policy file is checked here.
-    problems = [] if trusted else problems_of(policy_schema_validator(), document)
-    if problems:
-        raise UserErrors(
-            [
-                UserError(f"{_field(p.path)}: {p.message}", located.locate(p.path, key=p.message.startswith("unknown field")))
-                for p in problems
-            ]
+    rule = path.stem
+    if not re.fullmatch(RULE_ID, rule):
+        raise UserError(
+            f"the file's name is the rule's id: {rule[:80]!r} is not lowercase words of letters and digits joined by '-' "
+            "(like gpu-toleration); rename the file",
+            Location(shown, 1, 1),
         )
-    return _compile(document, located, shown, trusted=trusted)
+    _, node, document = documents[0]
+    from mlgitops.policy.checks import registered
+
+    written = validated(PolicyFile, document, text, shown, {"rule": rule, "checks": registered()})
+    return _compile(rule, written, Manifest(obj=document, file=shown, node=node), shown, trusted=trusted)
 
 
-def _field(path: Iterable[Any]) -> str:
-    return ".".join(str(p) for p in path) or "(policy)"
-
-
-def _examples(entries: list[Any]) -> list[Example]:
-    examples = []
-    for entry in entries:
-        if isinstance(entry, str):
-            examples.append(Example(entry))
-        else:
-            at = entry.get("at")
-            examples.append(
-                Example(
-                    entry["manifest"],
-                    (int(at[0]), int(at[1])) if at else None,
-                    entry.get("environment"),
-                    list(entry.get("nodePools") or []),
-                )
-            )
-    return examples
-
-
-def _compile(document: dict[str, Any], located: Manifest, shown: str, *, trusted: bool = False) -> Policy:
-    match = document.get("match") or {}
+def _compile(rule: str, written: PolicyFile, located: Manifest, shown: str, *, trusted: bool = False) -> Policy:
+    match = written.match
     policy = Policy(
-        id=document["id"],
-        title=document["title"],
-        severity=document["severity"],
-        rationale=document["rationale"].strip(),
-        fix=document["fix"].strip(),
-        render_fix=str(document.get("renderFix", "")).strip(),
+        id=rule,
+        title=written.title,
+        severity=written.severity,
+        rationale=written.rationale.strip(),
+        fix=written.fix.strip(),
+        render_fix=(written.render_fix or "").strip(),
         file=shown,
-        target=document.get("target", "object"),
-        kinds=tuple(match.get("kinds", ())),
-        api_groups=tuple(match.get("apiGroups", ())),
-        environments=tuple(match.get("environments", ())),
-        match_labels=dict(match.get("labels", {})),
-        schema=document.get("schema"),
-        message=document.get("message", ""),
-        check=document.get("check"),
-        params=dict(document.get("params") or {}),
-        examples_pass=_examples(document["examples"]["pass"]),
-        examples_fail=_examples(document["examples"]["fail"]),
-        tags=tuple(document.get("tags") or ()),
-        security_severity=document.get("securitySeverity"),
+        target=written.target,
+        kinds=tuple(match.kinds or ()),
+        api_groups=tuple(match.api_groups or ()),
+        environments=tuple(match.environments or ()),
+        match_labels=dict(match.labels),
+        schema=written.schema_,
+        message=written.message,
+        check=written.check,
+        params=dict(written.params),
+        examples_pass=list(written.examples.pass_),
+        examples_fail=list(written.examples.fail),
+        tags=tuple(written.tags),
+        security_severity=written.security_severity,
         shipped=trusted,
     )
-    problem = template_problem(policy.message)
-    if problem is not None:
-        raise UserError(f"message: {problem}", located.locate(("message",)))
     if policy.schema is not None:
         # The shipped catalog's schemas are checked by the test suite; users' are checked here.
         if not trusted:
@@ -152,12 +116,6 @@ def _compile(document: dict[str, Any], located: Manifest, shown: str, *, trusted
             policy.validator = compile_schema(policy.schema) if trusted else compile_user_schema(policy.schema)
         except RefusedSchema as error:
             raise as_user_error(error, located.locate, ("schema",)) from None
-    elif policy.check is not None:
-        from mlgitops.policy.checks import BUILTIN_CHECKS
-
-        if policy.check not in BUILTIN_CHECKS:
-            known = ", ".join(sorted(BUILTIN_CHECKS))
-            raise UserError(f"check: no built-in check {policy.check!r} (have: {known})", located.locate(("check",)))
     return policy
 
 

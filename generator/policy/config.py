@@ -5,55 +5,50 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from mlgitops.errors import Location, UserError, UserErrors
+from pydantic import ConfigDict, Field
+
+from mlgitops.errors import Location, UserError
 from mlgitops.kube.manifest import Manifest
 from mlgitops.paths import is_inside
+from mlgitops.policy.policy_file import FileModel, SeverityWord, Text, validated
 from mlgitops.yaml.reader import iter_documents
 from mlgitops.yaml.text import CONFIG_FILE_BYTES, read_user_text
 
 CONFIG_FILE = ".mlgitops.yaml"
 
-_CONFIG_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "additionalProperties": False,
-    "properties": {
-        "policies": {"type": "array", "items": {"type": "string", "minLength": 1}},
-        "promote": {
-            "type": "object",
-            "additionalProperties": False,
-            "properties": {"fields": {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1}},
-        },
-        "rules": {
-            "type": "object",
-            "additionalProperties": {
-                "type": "object",
-                "additionalProperties": False,
-                "properties": {
-                    "enabled": {"type": "boolean"},
-                    "severity": {"enum": ["error", "warning", "info"]},
-                    "environments": {"type": "array", "items": {"type": "string"}},
-                    "params": {"type": "object"},
-                },
-            },
-        },
-    },
-}
 
+class RuleSettings(FileModel):
+    """How the repository configures one rule (``rules.<id>``); a field left out keeps the policy file's own value."""
 
-@dataclass
-class RuleSettings:
-    """How the repository configures one rule; ``None`` keeps the policy file's own value."""
+    model_config = ConfigDict(defer_build=True)  # built when a repository has a .mlgitops.yaml
 
     enabled: bool | None = None
-    severity: str | None = None
-    environments: tuple[str, ...] | None = None
-    params: dict[str, Any] = field(default_factory=dict)
-    location: Location | None = None
-    """Where the rule is named in the config file, to point at a rule that does not exist."""
-    param_locations: dict[str, Location] = field(default_factory=dict)
-    """Where each parameter is set, to point at a value of the wrong type."""
+    severity: SeverityWord | None = None
+    environments: list[str] | None = None
+    """The environments the rule applies in (all of them without this)."""
+    params: dict[str, Any] = Field(default_factory=dict)
+    """Parameters of the rule, each of the type of the policy's own default."""
+
+
+class PromoteSettings(FileModel):
+    """What `mlgitops promote` copies when --field is not given."""
+
+    model_config = ConfigDict(defer_build=True)  # built when a repository has a .mlgitops.yaml
+
+    fields: Annotated[list[Text], Field(min_length=1)] | None = None
+
+
+class ConfigFile(FileModel):
+    """The repository's `.mlgitops.yaml`: extra policy folders, rule settings, promoted fields. Every key is optional."""
+
+    model_config = ConfigDict(defer_build=True)  # built when a repository has a .mlgitops.yaml
+
+    policies: list[Text] = Field(default_factory=list)
+    """Extra policy folders, relative to this file and inside the repository."""
+    rules: dict[str, RuleSettings] = Field(default_factory=dict)
+    promote: PromoteSettings = Field(default_factory=PromoteSettings)
 
 
 @dataclass
@@ -65,6 +60,14 @@ class PolicyConfig:
     rules: dict[str, RuleSettings] = field(default_factory=dict)
     promote_fields: tuple[str, ...] = ()
     """What `mlgitops promote` copies when --field is not given (`promote: {fields: [...]}`)."""
+    written: Manifest | None = None
+    """The file's document with positions, to point at a rule or parameter the catalog does not have."""
+
+    def locate(self, path: tuple[str | int, ...], *, key: bool = False) -> Location | None:
+        """Where ``path`` (e.g. ``("rules", "image-tag")``) is written in the file, or None without a file."""
+        if self.written is not None:
+            return self.written.locate(path, key=key)
+        return Location(self.file, 1, 1) if self.file else None
 
 
 def find_config(start: Path) -> Path | None:
@@ -113,38 +116,15 @@ def load_config(start: Path, explicit: Path | None = None) -> PolicyConfig:
     refuse_outside_link(path, repository, shown, "policy configuration")
     text = read_user_text(path, shown, CONFIG_FILE_BYTES, "policy configuration")
     documents = list(iter_documents(text, shown))
+    if len(documents) > 1:
+        raise UserError("a policy configuration holds one YAML document; found several ('---')", Location(shown, 1, 1))
     if not documents or documents[0][2] is None:
         return PolicyConfig(file=shown)
     _, node, document = documents[0]
-    located = Manifest(obj=document if isinstance(document, dict) else {}, file=shown, node=node)
-    from jsonschema import Draft202012Validator
-
-    from mlgitops.kube.schema import problems_of
-
-    problems = problems_of(Draft202012Validator(_CONFIG_SCHEMA), document)
-    if problems:
-        raise UserErrors(
-            [
-                UserError(
-                    f"{'.'.join(map(str, p.path)) or '(config)'}: {p.message}",
-                    located.locate(p.path, key=p.message.startswith("unknown field")),
-                )
-                for p in problems
-            ]
-        )
-    rules = {
-        rule: RuleSettings(
-            enabled=settings.get("enabled"),
-            severity=settings.get("severity"),
-            environments=tuple(settings["environments"]) if "environments" in settings else None,
-            params=dict(settings.get("params") or {}),
-            location=located.locate(("rules", rule), key=True),
-            param_locations={name: located.locate(("rules", rule, "params", name)) for name in settings.get("params") or {}},
-        )
-        for rule, settings in (document.get("rules") or {}).items()
-    }
+    written = validated(ConfigFile, document, text, shown)
+    located = Manifest(obj=document, file=shown, node=node)
     folders = []
-    for index, folder in enumerate(document.get("policies") or []):
+    for index, folder in enumerate(written.policies):
         if not is_inside(path.parent / folder, repository):
             # Folders on the command line may lie anywhere; a committed config names only the repository's own.
             raise UserError(
@@ -153,8 +133,13 @@ def load_config(start: Path, explicit: Path | None = None) -> PolicyConfig:
                 located.locate(("policies", index)),
             )
         folders.append(path.parent / folder)
-    promote = tuple((document.get("promote") or {}).get("fields") or ())
-    return PolicyConfig(file=shown, policy_folders=folders, rules=rules, promote_fields=promote)
+    return PolicyConfig(
+        file=shown,
+        policy_folders=folders,
+        rules=dict(written.rules),
+        promote_fields=tuple(written.promote.fields or ()),
+        written=located,
+    )
 
 
 def _kind(value: Any) -> str:
@@ -180,7 +165,3 @@ def param_problem(name: str, default: Any, value: Any) -> str | None:
         if any(_kind(item) != wanted for item in value):
             return f"params.{name} must be a list of {wanted} values, like the policy's default {shown}"
     return None
-
-
-def config_schema() -> str:
-    return json.dumps(_CONFIG_SCHEMA, indent=2)

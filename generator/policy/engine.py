@@ -15,7 +15,7 @@ from mlgitops.policy.message import fill, template_problem
 from mlgitops.policy.model import Finding, Policy, PolicyContext, SelectionKey, Target, Violation, selection_key
 from mlgitops.policy.redaction import redact, redactor
 from mlgitops.policy.targets import is_workload, templates
-from mlgitops.policy.waivers import WAIVER_RULE, apply_waivers
+from mlgitops.policy.waivers import apply_waivers
 from mlgitops.processes.parallel import map_in_two
 
 # Manifests x policies from which checking is split over two processes: the whole catalog checks
@@ -124,13 +124,11 @@ def _applicable(policy: Policy, manifests: Sequence[Manifest], groups: dict[Sele
 def _policy_violations(
     policy: Policy, manifests: Sequence[Manifest], groups: dict[SelectionKey, list[int]], context: PolicyContext
 ) -> Iterator[tuple[Manifest, Violation]]:
-    if policy.check == WAIVER_RULE:
-        return
     applicable = _applicable(policy, manifests, groups)
     if policy.check is not None:
-        from mlgitops.policy.checks import BUILTIN_CHECKS
+        from mlgitops.policy.checks import registered
 
-        check = BUILTIN_CHECKS[policy.check]
+        check = registered()[policy.check]
         try:
             found = list(check(applicable, policy, context))
         except (AttributeError, TypeError, ValueError, KeyError, ArithmeticError):

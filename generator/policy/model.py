@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 from mlgitops.errors import Location
 from mlgitops.kube.cluster import NodePoolFacts
 from mlgitops.kube.manifest import FieldPath, Manifest, ObjectRef
 from mlgitops.kube.pods import BUILT_IN_KINDS, Container
-
-Severity = Literal["error", "warning", "info"]
-SEVERITY_RANK = {"info": 0, "warning": 1, "error": 2}
-TargetKind = Literal["object", "pod", "container", "initContainer", "anyContainer"]
+from mlgitops.policy.policy_file import Example, TargetKind
+from mlgitops.policy.severity import Severity
 
 
 @dataclass(frozen=True)
@@ -21,7 +19,7 @@ class Finding:
     """One policy violation, pointing at the offending field (or its nearest existing parent)."""
 
     rule: str
-    severity: str
+    severity: Severity
     message: str
     object_ref: ObjectRef
     location: Location
@@ -79,18 +77,8 @@ class Violation:
     message: str
     path: FieldPath
     at_key: bool = False
-    severity: str | None = None
+    severity: Severity | None = None
     """Overrides the policy's severity for this one finding (an object the rule cannot judge is only info)."""
-
-
-@dataclass
-class Example:
-    """A manifest that must pass or fail its policy; `expect` may pin the finding's line and column."""
-
-    text: str
-    expect: tuple[int, int] | None = None
-    environment: str | None = None
-    node_pools: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -99,7 +87,7 @@ class Policy:
 
     id: str
     title: str
-    severity: str
+    severity: Severity
     rationale: str
     fix: str
     file: str
@@ -160,6 +148,7 @@ def selection_key(manifest: Manifest, context: PolicyContext) -> SelectionKey:
     return str(obj.get("kind")), group, manifest.environment or context.environment
 
 
-# A built-in check sees one target (or, for object checks, the whole set) and yields violations.
-TargetCheck = Callable[[Target, Policy, PolicyContext], Iterator[Violation]]
-SetCheck = Callable[[list[Manifest], Policy, PolicyContext], Iterator[tuple[Manifest, Violation]]]
+Manifests = list[Manifest]
+SetFindings = Iterator[tuple[Manifest, Violation]]
+SetCheck = Callable[[Manifests, Policy, PolicyContext], SetFindings]
+"""A built-in check: the manifests its policy matched, the policy, the run's context → (manifest, violation) pairs."""

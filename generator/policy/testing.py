@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any
 
 from mlgitops.errors import UserError
 from mlgitops.kube.cluster import NodePoolFacts, Taint
@@ -11,7 +10,9 @@ from mlgitops.kube.manifest import load_manifests
 from mlgitops.kube.quantity import parse_quantity
 from mlgitops.policy.catalog import Catalog
 from mlgitops.policy.engine import evaluate
-from mlgitops.policy.model import Example, Policy, PolicyContext
+from mlgitops.policy.model import Policy, PolicyContext
+from mlgitops.policy.policy_file import Example, ExampleNodePool
+from mlgitops.policy.waivers import WAIVER_RULE
 
 
 @dataclass(frozen=True)
@@ -23,37 +24,32 @@ class ExampleResult:
     detail: str
 
 
-def _pools(entries: list[dict[str, Any]]) -> tuple[NodePoolFacts, ...]:
-    pools = []
-    for entry in entries:
-        allocatable = {str(k): parse_quantity(str(v)) for k, v in (entry.get("allocatable") or {}).items()}
-        taints = tuple(
-            Taint(key=str(t["key"]), effect=str(t.get("effect", "NoSchedule")), value=t.get("value"))
-            for t in entry.get("taints") or []
+def _pools(pools: list[ExampleNodePool]) -> tuple[NodePoolFacts, ...]:
+    return tuple(
+        NodePoolFacts(
+            pool.name,
+            dict(pool.labels),
+            tuple(Taint(key=taint.key, effect=taint.effect, value=taint.value) for taint in pool.taints),
+            {resource: parse_quantity(str(amount)) for resource, amount in pool.allocatable.items()},
+            max_nodes=pool.max_nodes,
         )
-        max_nodes = entry.get("maxNodes")
-        pools.append(
-            NodePoolFacts(
-                str(entry["name"]),
-                dict(entry.get("labels") or {}),
-                taints,
-                allocatable,
-                max_nodes=max_nodes if isinstance(max_nodes, int) else None,
-            )
-        )
-    return tuple(pools)
+        for pool in pools
+    )
 
 
 def run_example(catalog: Catalog, policy: Policy, example: Example, kind: str, index: int) -> ExampleResult:
     shown = f"{policy.file}#{kind}[{index}]"
     try:
-        manifests = load_manifests(example.text, shown)
+        manifests = load_manifests(example.manifest, shown)
     except UserError as error:
         return ExampleResult(policy.id, kind, index, False, f"example does not parse: {error.one_line()}")
     context = PolicyContext(environment=example.environment, node_pools=_pools(example.node_pools))
     # Only this policy (and waivers) run, so an example shows this rule's behaviour alone.
     own = Catalog(
-        {pid: p if pid == policy.id or p.check == "waivers" else replace(p, enabled=False) for pid, p in catalog.policies.items()}
+        {
+            pid: p if pid == policy.id or p.check == WAIVER_RULE else replace(p, enabled=False)
+            for pid, p in catalog.policies.items()
+        }
     )
     findings = [f for f in evaluate(manifests, own, context) if f.rule == policy.id and f.waiver is None]
     if kind == "pass":

@@ -11,6 +11,7 @@ from typing import Any
 from mlgitops.kube.footprint import Footprint
 from mlgitops.kube.quantity import format_bytes, format_cpu
 from mlgitops.output import inert
+from mlgitops.policy.severity import Severity
 from mlgitops.review.changes import EnvironmentChanges, ObjectChange
 from mlgitops.review.comment_size import COMMENT_LIMIT, Budget, fit
 from mlgitops.review.promotion import Promotion
@@ -25,7 +26,7 @@ class FindingNote:
     """A policy finding as the summary shows it."""
 
     rule: str
-    severity: str
+    severity: Severity
     message: str
     where: str
     environment: str

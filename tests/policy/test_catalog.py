@@ -1,17 +1,20 @@
-"""The shipped catalog is data: every rule the issue names, each file fitting the policy schema, each tested by its examples."""
+"""The shipped catalog is data: every rule the issue names, each file fitting the policy model, each tested by its examples."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import yaml
+from jsonschema import Draft202012Validator
 
 from mlgitops.kube.schema import problems_of
 from mlgitops.policy import Catalog, PolicyContext, evaluate, load_catalog
-from mlgitops.policy.catalog import policy_files, policy_schema_validator, shipped_catalog
-from mlgitops.policy.checks import BUILTIN_CHECKS
+from mlgitops.policy.catalog import POLICY_SCHEMA, policy_files, shipped_catalog
+from mlgitops.policy.checks import registered
+from mlgitops.policy.policy_file import PolicyFile, policy_file_schema
 from tests.policy.linting import REPO, LintRun, manifests_of
 
 ISSUE_RULES = {
@@ -43,6 +46,7 @@ ISSUE_RULES = {
     "waiver-invalid",
 }
 POLICY_FILES = policy_files(REPO / "policies")
+EDITOR_SCHEMA = REPO / "policies" / POLICY_SCHEMA
 
 
 def test_the_catalog_ships_from_the_repositorys_policies_folder() -> None:
@@ -53,20 +57,42 @@ def test_every_rule_of_the_issue_is_in_the_catalog(catalog: Catalog) -> None:
     assert ISSUE_RULES - set(catalog.policies) == set()
 
 
-@pytest.mark.parametrize("path", POLICY_FILES, ids=[p.stem for p in POLICY_FILES])
-def test_each_policy_file_fits_the_policy_schema_and_is_named_by_its_id(path: Path) -> None:
-    document = yaml.safe_load(path.read_text(encoding="utf-8"))
-    assert problems_of(policy_schema_validator(), document) == []
-    assert document["id"] == path.stem
-    assert document["examples"]["pass"]
-    assert document["examples"]["fail"]
-    assert ("schema" in document) != ("check" in document)
-    if "check" in document:
-        assert document["check"] in BUILTIN_CHECKS
-    else:
-        from jsonschema import Draft202012Validator
+def test_the_editor_schema_is_the_policy_file_models_own() -> None:
+    regenerate = (
+        "regenerate it: python -c 'import json; from mlgitops.policy.policy_file import policy_file_schema; "
+        'open("policies/policy.schema.json", "w").write(json.dumps(policy_file_schema(), indent=2) + "\\n")\''
+    )
+    assert EDITOR_SCHEMA.read_text(encoding="utf-8") == json.dumps(policy_file_schema(), indent=2) + "\n", regenerate
 
-        Draft202012Validator.check_schema(document["schema"])
+
+@pytest.mark.parametrize("path", POLICY_FILES, ids=[p.stem for p in POLICY_FILES])
+def test_each_policy_file_fits_the_model_and_the_editor_schema_and_is_named_by_its_rule(path: Path) -> None:
+    document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    assert problems_of(Draft202012Validator(json.loads(EDITOR_SCHEMA.read_text(encoding="utf-8"))), document) == []
+    written = PolicyFile.model_validate(document, context={"rule": path.stem})
+    assert written.id is None, "the file's name is the rule's id: the shipped catalog does not repeat it"
+    assert written.examples.pass_
+    assert written.examples.fail
+    assert (written.schema_ is None) != (written.check is None)
+    if written.check is not None:
+        assert written.check in registered()
+    else:
+        Draft202012Validator.check_schema(written.schema_)
+
+
+def test_each_registered_check_has_exactly_one_policy_file_named_by_its_rule_and_each_check_is_registered() -> None:
+    named: dict[str, list[str]] = {}
+    for path in POLICY_FILES:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        if "check" in document:
+            named.setdefault(document["check"], []).append(path.stem)
+    assert {rule: [rule] for rule in registered()} == named
+
+
+def test_one_check_serves_the_four_reference_rules() -> None:
+    checks = registered()
+    rules = ("secret-reference", "configmap-reference", "serviceaccount-reference", "pvc-reference")
+    assert len({checks[rule] for rule in rules}) == 1
 
 
 def test_every_example_of_the_shipped_catalog_behaves(mlgitops: Callable[..., LintRun], catalog: Catalog) -> None:

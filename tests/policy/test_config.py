@@ -109,5 +109,7 @@ def test_config_mistakes_stop_lint_with_exit_2(tmp_path: Path, mlgitops: Callabl
     write(tmp_path / "m.yaml", TRAINER)
     result = mlgitops("lint", "m.yaml", "--config", "team.yaml")
     assert result.exit_code == 2
-    assert result.stderr.startswith("error: team.yaml:3:15: rules.image-tag.severity: 'fatal' is not one of")
+    assert result.stderr == (
+        "error: team.yaml:3:15: rules.image-tag.severity: 'fatal' is not allowed: input should be 'error', 'warning' or 'info'\n"
+    )
     assert "Traceback" not in result.stderr

@@ -10,7 +10,7 @@ import pytest
 
 from mlgitops.errors import Location, UserError
 from mlgitops.kube.manifest import Manifest
-from mlgitops.policy import Catalog, Finding, PolicyContext, evaluate, fails, load_catalog
+from mlgitops.policy import Catalog, Finding, PolicyContext, Severity, evaluate, fails, load_catalog
 from tests.policy.linting import REPO, findings_in, manifests_of, positions, write
 
 SERVE = """\
@@ -117,7 +117,7 @@ def test_an_unknown_kind_is_an_info_finding_that_never_fails_a_run(catalog: Cata
     found = findings_in("apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\n", catalog)
     assert [(f.rule, f.severity, f.location.line, f.location.column) for f in found] == [("schema", "info", 2, 7)]
     assert not fails(found)
-    assert fails(found, "info")
+    assert fails(found, Severity.INFO)
 
 
 def test_a_malformed_object_is_a_finding_not_a_crash(catalog: Catalog) -> None:
@@ -131,7 +131,7 @@ def test_an_invalid_user_policy_is_a_located_error(tmp_path: Path, monkeypatch: 
     write(tmp_path / "mine" / "broken.yaml", "id: team-label\ntitle: t\nseverity: error\nrationale: r\nfix: f\ncheck: nope\n")
     with pytest.raises(UserError) as raised:
         load_catalog([tmp_path / "mine"])
-    assert "mine/broken.yaml:1:1: (policy): 'examples' is a required property" in raised.value.one_line().splitlines()
+    assert "mine/broken.yaml:1:1: examples: missing required field 'examples'" in raised.value.one_line().splitlines()
 
 
 def test_a_user_policy_naming_an_unknown_check_is_located_at_the_check(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

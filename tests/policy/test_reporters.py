@@ -13,7 +13,7 @@ import pytest
 from mlgitops.errors import Location
 from mlgitops.kube.manifest import ObjectRef
 from mlgitops.output.reporters import github, text
-from mlgitops.policy import Catalog, Finding
+from mlgitops.policy import Catalog, Finding, Severity
 from tests.policy.linting import LintRun, shared_dir
 
 SERVING = Path(__file__).resolve().parent / "multi_document" / "serving.yaml"
@@ -127,7 +127,7 @@ def test_sarif_is_valid_sarif_2_1_0(serving: Path, mlgitops: Callable[..., LintR
 def _finding(**changes: object) -> Finding:
     fields: dict[str, object] = {
         "rule": "gpu-toleration",
-        "severity": "error",
+        "severity": Severity.ERROR,
         "message": "pod requests nvidia.com/gpu but does not tolerate the GPU taint",
         "object_ref": ObjectRef("batch/v1", "Job", "ml", "train-1a2b3c4d"),
         "location": Location("rendered/prod/job-train-1a2b3c4d.yaml", 31, 9),

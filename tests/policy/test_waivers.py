@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mlgitops.policy import Catalog, fails
+from mlgitops.policy import Catalog, Severity, fails
 from tests.policy.linting import findings_in, positions
 
 DEPLOYMENT = """\
@@ -61,7 +61,7 @@ def test_the_manifest_without_a_waiver_fails_on_its_image(catalog: Catalog) -> N
 def test_a_waiver_with_a_reason_is_reported_as_waived_and_never_fails(catalog: Catalog, on_pod_template: bool) -> None:
     found = findings_in(_waived('"vendor publishes latest only until=2026-06-30"', on_pod_template=on_pod_template), catalog)
     assert [(f.rule, f.waiver) for f in found] == [("image-tag", "vendor publishes latest only")]
-    assert not fails(found, "info")
+    assert not fails(found, Severity.INFO)
 
 
 def test_a_waiver_is_valid_through_its_last_day(catalog: Catalog) -> None:

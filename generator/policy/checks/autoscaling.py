@@ -8,6 +8,7 @@ from typing import Any
 from mlgitops.kube.manifest import Manifest
 from mlgitops.kube.pods import scaled
 from mlgitops.kube.pods import whole as count
+from mlgitops.policy.checks import check
 from mlgitops.policy.checks.pods import autoscalers, resources_of
 from mlgitops.policy.checks.storage import context_all
 from mlgitops.policy.model import Policy, PolicyContext, Violation
@@ -27,6 +28,7 @@ def _target(hpa: Manifest, index: dict[tuple[str, str, str], Manifest]) -> Manif
     return index.get((hpa.namespace, str(kind), str(ref.get("name"))))
 
 
+@check("hpa-target")
 def hpa_target(manifests: list[Manifest], policy: Policy, context: PolicyContext) -> Found:
     index = _by_kind_name(context_all(manifests, context))
     for hpa in manifests:
@@ -61,6 +63,7 @@ def hpa_target(manifests: list[Manifest], policy: Policy, context: PolicyContext
                         )
 
 
+@check("hpa-replicas")
 def hpa_replicas(manifests: list[Manifest], policy: Policy, context: PolicyContext) -> Found:
     index = _by_kind_name(context_all(manifests, context))
     for hpa in manifests:
@@ -129,6 +132,7 @@ def _selected(pdb: Manifest, by_label: dict[tuple[str, str, str], list[Manifest]
     return chosen
 
 
+@check("pdb-blocks-drain")
 def pdb_blocks_drain(manifests: list[Manifest], policy: Policy, context: PolicyContext) -> Found:
     """A budget that allows no eviction: maxUnavailable 0 (or 0%), or minAvailable that rounds up to every replica.
 
@@ -171,6 +175,7 @@ def pdb_blocks_drain(manifests: list[Manifest], policy: Policy, context: PolicyC
                 )
 
 
+@check("hpa-keda-conflict")
 def hpa_keda_conflict(manifests: list[Manifest], policy: Policy, context: PolicyContext) -> Found:
     everything = context_all(manifests, context)
     hpas = {}

@@ -14,6 +14,7 @@ from decimal import Decimal
 from mlgitops.kube.footprint import Footprint, effective_requests, pod_groups
 from mlgitops.kube.manifest import Manifest
 from mlgitops.kube.quantity import QuantityError, format_bytes, format_cpu, parse_quantity
+from mlgitops.policy.checks import check
 from mlgitops.policy.checks.storage import context_all
 from mlgitops.policy.model import Policy, PolicyContext, Violation
 
@@ -41,6 +42,7 @@ def _usage(manifests: list[Manifest]) -> tuple[dict[str, Decimal], dict[str, dic
     return total, by_app
 
 
+@check("env-budget")
 def env_budget(manifests: list[Manifest], policy: Policy, context: PolicyContext) -> Found:
     everything = context_all(manifests, context)
     by_namespace: dict[str, list[Manifest]] = {}

@@ -16,12 +16,14 @@ from mlgitops.kube.fit import pool_shortfall
 from mlgitops.kube.footprint import PodGroup, pod_groups
 from mlgitops.kube.manifest import Manifest
 from mlgitops.kube.quantity import format_resource
+from mlgitops.policy.checks import check
 from mlgitops.policy.checks.pods import pod_spec_requests
 from mlgitops.policy.model import Policy, PolicyContext, Violation
 
 Found = Iterator[tuple[Manifest, Violation]]
 
 
+@check("job-pool-capacity")
 def job_pool_capacity(manifests: list[Manifest], policy: Policy, context: PolicyContext) -> Found:
     if not any(pool.max_nodes is not None for pool in context.node_pools):
         return

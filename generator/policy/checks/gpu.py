@@ -20,6 +20,7 @@ from mlgitops.kube.fit import node_fit
 from mlgitops.kube.manifest import Manifest
 from mlgitops.kube.pods import PodTemplate, group_of, mapping, value_at
 from mlgitops.kube.quantity import format_resource
+from mlgitops.policy.checks import check
 from mlgitops.policy.checks.pods import ClaimIndex, accelerators_of, claim_index, each_template, pod_claims, pod_requests
 from mlgitops.policy.checks.storage import context_all
 from mlgitops.policy.model import Policy, PolicyContext, Violation
@@ -27,6 +28,7 @@ from mlgitops.policy.model import Policy, PolicyContext, Violation
 Found = Iterator[tuple[Manifest, Violation]]
 
 
+@check("gpu-limits")
 def gpu_limits(manifests: list[Manifest], policy: Policy, context: PolicyContext) -> Found:
     """Extended resources (every accelerator) are whole numbers, set in limits, with any request equal to the limit."""
     for manifest in manifests:
@@ -51,6 +53,7 @@ def _names(devices: dict[str, Decimal]) -> str:
     return ", ".join(sorted(devices))
 
 
+@check("gpu-toleration")
 def gpu_toleration(manifests: list[Manifest], policy: Policy, context: PolicyContext) -> Found:
     from mlgitops.kube.cluster import tolerates_all
 
@@ -119,6 +122,7 @@ def _selected_labels(pod: dict[str, Any]) -> set[str]:
     return keys
 
 
+@check("gpu-node-selection")
 def gpu_node_selection(manifests: list[Manifest], policy: Policy, context: PolicyContext) -> Found:
     for manifest, template in each_template(manifests):
         # Only vendor families span models under one name; example.com/gpu, a DRA-backed name or a DRA
@@ -141,6 +145,7 @@ def gpu_node_selection(manifests: list[Manifest], policy: Policy, context: Polic
             )
 
 
+@check("gpu-shm")
 def gpu_shm(manifests: list[Manifest], policy: Policy, context: PolicyContext) -> Found:
     index = claim_index(context_all(manifests, context))
     for manifest, template in each_template(manifests):
@@ -180,6 +185,7 @@ def gpu_shm(manifests: list[Manifest], policy: Policy, context: PolicyContext) -
             )
 
 
+@check("schedulable")
 def schedulable(manifests: list[Manifest], policy: Policy, context: PolicyContext) -> Found:
     if not context.node_pools:
         return
@@ -244,6 +250,7 @@ def _gpu_node_pool(spec: dict[str, Any]) -> bool:
     return any(is_accelerator(str(k)) for k in limits) or any("gpu" in key.lower() for key in keys)
 
 
+@check("gpu-pool-taint")
 def gpu_pool_taint(manifests: list[Manifest], policy: Policy, context: PolicyContext) -> Found:
     """GPU node pools carry a NoSchedule taint, so CPU-only pods do not take the CPU and memory of GPU nodes."""
     for manifest in manifests:

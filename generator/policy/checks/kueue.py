@@ -16,6 +16,7 @@ from typing import Any
 from mlgitops.kube.footprint import pod_groups
 from mlgitops.kube.manifest import Manifest
 from mlgitops.kube.quantity import format_resource
+from mlgitops.policy.checks import check
 from mlgitops.policy.checks.pods import amount, pod_spec_requests
 from mlgitops.policy.model import Policy, PolicyContext, Violation
 
@@ -75,6 +76,7 @@ def _index(manifests: tuple[Manifest, ...]) -> tuple[dict[str, Quota | None], di
     return cluster_queues, local_queues
 
 
+@check("kueue-quota")
 def kueue_quota(manifests: list[Manifest], policy: Policy, context: PolicyContext) -> Found:
     cluster_queues, local_queues = _index(context.all_manifests or tuple(manifests))
     for manifest in manifests:

@@ -15,13 +15,16 @@ from typing import Any
 from mlgitops.kube.cluster import admits, is_gpu_resource
 from mlgitops.kube.manifest import FieldPath, Manifest
 from mlgitops.kube.ray import ray_groups
+from mlgitops.policy.checks import check
 from mlgitops.policy.checks.pods import amount, pod_spec_requests, resources_of
 from mlgitops.policy.model import Policy, PolicyContext, Violation
+from mlgitops.policy.severity import Severity
 from mlgitops.policy.targets import containers, value_at
 
 Found = Iterator[tuple[Manifest, Violation]]
 
 
+@check("ray-worker-gpus")
 def ray_worker_gpus(manifests: list[Manifest], policy: Policy, context: PolicyContext) -> Found:
     for manifest in manifests:
         for group in ray_groups(manifest.obj):
@@ -53,7 +56,7 @@ def ray_worker_gpus(manifests: list[Manifest], policy: Policy, context: PolicyCo
                         "Ray would schedule GPU tasks onto GPUs that are not there",
                         (*group.path[:-2], "rayStartParams", "num-gpus"),
                         # Logical GPUs are sometimes declared on purpose (tests of Ray's own accounting).
-                        severity="warning",
+                        severity=Severity.WARNING,
                     ),
                 )
 

@@ -9,7 +9,9 @@ from mlgitops.errors import UserError
 from mlgitops.kube import schema
 from mlgitops.kube.defaults import has_null, without_nulls
 from mlgitops.kube.manifest import Manifest
+from mlgitops.policy.checks import check
 from mlgitops.policy.model import Policy, PolicyContext, Violation
+from mlgitops.policy.severity import Severity
 
 Found = Iterator[tuple[Manifest, Violation]]
 
@@ -21,6 +23,7 @@ def _validated(obj: dict[str, Any], context: PolicyContext, custom: Any) -> list
         return list(custom.validate(obj, context.kubernetes_version))
 
 
+@check("schema")
 def schema_check(manifests: list[Manifest], policy: Policy, context: PolicyContext) -> Found:
     from mlgitops.kube.custom_resources import project_schemas
 
@@ -40,7 +43,7 @@ def schema_check(manifests: list[Manifest], policy: Policy, context: PolicyConte
                         f"run validates for {context.kubernetes_version}: pass --kubernetes-version {served_from} (or the "
                         "cluster's, if newer) to validate it",
                         ("apiVersion",),
-                        severity="info",
+                        severity=Severity.INFO,
                     ),
                 )
                 continue
@@ -50,7 +53,7 @@ def schema_check(manifests: list[Manifest], policy: Policy, context: PolicyConte
                     Violation(
                         f"no schema for {obj.get('apiVersion')} {obj.get('kind')}: not validated (pass its CRD with --crd)",
                         ("kind",),
-                        severity="info",
+                        severity=Severity.INFO,
                     ),
                 )
                 continue

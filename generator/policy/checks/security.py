@@ -1,4 +1,4 @@
-"""Security and secret rules: non-root pods, no plaintext secrets, Secrets that exist, network isolation."""
+"""Security and secret rules: non-root pods, no plaintext secrets, memory limits, network isolation."""
 
 from __future__ import annotations
 
@@ -8,15 +8,16 @@ from collections.abc import Iterator
 from typing import Any
 
 from mlgitops.kube.manifest import Manifest
-from mlgitops.policy.checks.pods import all_containers, each_pod, each_template, resources_of
-from mlgitops.policy.checks.storage import _annotated, context_all
+from mlgitops.policy.checks import check
+from mlgitops.policy.checks.pods import each_template, resources_of
+from mlgitops.policy.checks.storage import context_all
 from mlgitops.policy.model import Policy, PolicyContext, Violation
 from mlgitops.policy.targets import is_workload, templates
 
 Found = Iterator[tuple[Manifest, Violation]]
-EXTERNAL_SECRETS = "mlgitops.io/external-secrets"
 
 
+@check("security-non-root")
 def security_non_root(manifests: list[Manifest], policy: Policy, context: PolicyContext) -> Found:
     """Root is ruled out by ``runAsNonRoot: true`` or a non-zero ``runAsUser``, on the container or else the pod."""
     for manifest, template in each_template(manifests):
@@ -49,6 +50,7 @@ def _mapping(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+@check("resources-limits")
 def resources_limits(manifests: list[Manifest], policy: Policy, context: PolicyContext) -> Found:
     wanted = ["memory", *(["cpu"] if policy.params.get("requireCpuLimit") else [])]
     for manifest, template in each_template(manifests):
@@ -64,6 +66,7 @@ def resources_limits(manifests: list[Manifest], policy: Policy, context: PolicyC
                 )
 
 
+@check("plaintext-secret")
 def plaintext_secret(manifests: list[Manifest], policy: Policy, context: PolicyContext) -> Found:
     """Secrets with values in git, and literal env values whose name says secret and whose value could be one."""
     for manifest in manifests:
@@ -165,55 +168,7 @@ def could_be_secret(value: Any, *, encoded: bool = False) -> bool:
     return bool(text) and not _NOT_SECRET_TEXT.fullmatch(text or "")
 
 
-def _produced_secrets(everything: list[Manifest]) -> set[tuple[str, str]]:
-    produced = set()
-    for manifest in everything:
-        kind = manifest.ref.kind
-        if kind in ("Secret", "SealedSecret"):
-            produced.add((manifest.namespace, manifest.ref.name))
-        elif kind == "ExternalSecret":
-            target = ((manifest.obj.get("spec") or {}).get("target") or {}).get("name") or manifest.ref.name
-            produced.add((manifest.namespace, str(target)))
-    return produced
-
-
-def _secret_uses(pod: dict[str, Any], containers: list[tuple[Any, dict[str, Any]]]) -> Iterator[tuple[tuple[Any, ...], str]]:
-    for index, volume in enumerate(pod.get("volumes") or []):
-        if isinstance(volume, dict) and isinstance(volume.get("secret"), dict):
-            yield ("volumes", index, "secret", "secretName"), str(volume["secret"].get("secretName"))
-    for index, pull in enumerate(pod.get("imagePullSecrets") or []):
-        # A missing pull secret is an ImagePullBackOff.
-        if isinstance(pull, dict) and pull.get("name"):
-            yield ("imagePullSecrets", index, "name"), str(pull["name"])
-    for path, container in containers:
-        for index, variable in enumerate(container.get("env") or []):
-            reference = ((variable or {}).get("valueFrom") or {}).get("secretKeyRef") if isinstance(variable, dict) else None
-            if isinstance(reference, dict):
-                yield (*path, "env", index, "valueFrom", "secretKeyRef", "name"), str(reference.get("name"))
-        for index, source in enumerate(container.get("envFrom") or []):
-            reference = (source or {}).get("secretRef") if isinstance(source, dict) else None
-            if isinstance(reference, dict):
-                yield (*path, "envFrom", index, "secretRef", "name"), str(reference.get("name"))
-
-
-def secret_reference(manifests: list[Manifest], policy: Policy, context: PolicyContext) -> Found:
-    produced = _produced_secrets(context_all(manifests, context))
-    for manifest, pod_path, pod in each_pod(manifests):
-        external = _annotated(manifest, pod_path, EXTERNAL_SECRETS)
-        used = _secret_uses(pod, all_containers(manifest, pod_path, pod))
-        for path, name in used:
-            full = path if path[0] not in ("volumes", "imagePullSecrets") else (*pod_path, *path)
-            if (manifest.namespace, name) not in produced and name not in external:
-                yield (
-                    manifest,
-                    Violation(
-                        f"Secret {name!r} is not produced by an ExternalSecret or SealedSecret of this set; add one, or "
-                        f"declare it in the {EXTERNAL_SECRETS} annotation if it is created elsewhere",
-                        full,
-                    ),
-                )
-
-
+@check("network-policy")
 def network_policy(manifests: list[Manifest], policy: Policy, context: PolicyContext) -> Found:
     everything = context_all(manifests, context)
     protected = {m.namespace for m in everything if m.ref.kind == "NetworkPolicy"}

@@ -1,4 +1,4 @@
-"""Storage rules: no data on emptyDir, claims that exist, ReadWriteOnce claims used by one pod only."""
+"""Storage rules: no data on emptyDir, ReadWriteOnce claims used by one pod only, mounts of declared volumes."""
 
 from __future__ import annotations
 
@@ -8,12 +8,13 @@ from typing import Any
 
 from mlgitops.kube.manifest import FieldPath, Manifest
 from mlgitops.kube.pods import PodTemplate, VolumeClaimTemplate, rollout_surge, volume_claim_templates, whole
+from mlgitops.policy.checks import check
 from mlgitops.policy.checks.pods import all_containers, autoscalers, each_pod
 from mlgitops.policy.model import Policy, PolicyContext, Violation
+from mlgitops.policy.severity import Severity
 from mlgitops.policy.targets import containers, pod_metadata, templates
 
 Found = Iterator[tuple[Manifest, Violation]]
-EXTERNAL_CLAIMS = "mlgitops.io/external-claims"
 SCRATCH_VOLUMES = "mlgitops.io/scratch-volumes"
 DEFAULT_DATA_PATHS = [
     "data",
@@ -47,6 +48,7 @@ def _words(words: list[str]) -> re.Pattern[str]:
     return re.compile(r"(^|[/_.-])(" + "|".join(map(re.escape, words)) + r")([/_.-]|$)", re.IGNORECASE)
 
 
+@check("emptydir-data")
 def emptydir_data(manifests: list[Manifest], policy: Policy, context: PolicyContext) -> Found:
     words = policy.params.get("pathWords", DEFAULT_DATA_PATHS)
     pattern = _words(words)
@@ -86,7 +88,7 @@ def emptydir_data(manifests: list[Manifest], policy: Policy, context: PolicyCont
                             f"scratch volume {mount.get('name')!r} is mounted at {mount_path}, a path for data, models or "
                             "checkpoints; whatever is written there is lost with the pod",
                             (*path, "volumeMounts", index, "mountPath"),
-                            severity="warning",
+                            severity=Severity.WARNING,
                         ),
                     )
                 else:
@@ -104,26 +106,10 @@ def _claims(manifests: list[Manifest]) -> dict[tuple[str, str], dict[str, Any]]:
     return {(m.namespace, m.ref.name): m.obj for m in manifests if m.obj.get("kind") == "PersistentVolumeClaim"}
 
 
-def _claim_volumes(pod: dict[str, Any]) -> Iterator[tuple[int, dict[str, Any], str]]:
+def claim_volumes(pod: dict[str, Any]) -> Iterator[tuple[int, dict[str, Any], str]]:
     for index, volume in enumerate(pod.get("volumes") or []):
         if isinstance(volume, dict) and isinstance(volume.get("persistentVolumeClaim"), dict):
             yield index, volume, str(volume["persistentVolumeClaim"].get("claimName", ""))
-
-
-def pvc_reference(manifests: list[Manifest], policy: Policy, context: PolicyContext) -> Found:
-    claims = _claims(context_all(manifests, context))
-    for manifest, pod_path, pod in each_pod(manifests):
-        external = _annotated(manifest, pod_path, EXTERNAL_CLAIMS)
-        for index, _, claim in _claim_volumes(pod):
-            if (manifest.namespace, claim) not in claims and claim not in external:
-                yield (
-                    manifest,
-                    Violation(
-                        f"claim {claim!r} is not a PersistentVolumeClaim of this set; add it, or declare it in the "
-                        f"{EXTERNAL_CLAIMS} annotation if it exists outside git",
-                        (*pod_path, "volumes", index, "persistentVolumeClaim", "claimName"),
-                    ),
-                )
 
 
 def context_all(manifests: list[Manifest], context: PolicyContext) -> list[Manifest]:
@@ -155,6 +141,7 @@ def _at_once(manifest: Manifest, template: PodTemplate, hpas: dict[tuple[str, st
     return pods, why, 0
 
 
+@check("pvc-rwo-shared")
 def pvc_rwo_shared(manifests: list[Manifest], policy: Policy, context: PolicyContext) -> Found:
     """A ReadWriteOnce claim attaches to one node: more than one pod using it may land elsewhere and hang on Multi-Attach."""
     everything = context_all(manifests, context)
@@ -208,7 +195,7 @@ def _template_claims(
     namespace: str,
 ) -> Iterator[tuple[str, str, FieldPath]]:
     """(volume, claim, where) for each ReadWriteOnce claim the template's pods share."""
-    for index, volume, claim in _claim_volumes(template.spec):
+    for index, volume, claim in claim_volumes(template.spec):
         modes = set(((claims.get((namespace, claim)) or {}).get("spec") or {}).get("accessModes") or [])
         if modes and modes <= _RWO:
             yield str(volume.get("name")), claim, (*template.path, "volumes", index, "persistentVolumeClaim", "claimName")
@@ -231,6 +218,7 @@ def _mounts(container: dict[str, Any], field_name: str) -> Iterator[tuple[int, d
             yield index, mount
 
 
+@check("volume-mounts")
 def volume_mounts(manifests: list[Manifest], policy: Policy, context: PolicyContext) -> Found:
     """Mounts of volumes the pod does not declare, and two mounts at one path: the API server refuses both.
 

@@ -8,6 +8,7 @@ from typing import Any
 from mlgitops.kube.api_rules import job_template_problems, object_problems
 from mlgitops.kube.manifest import Manifest
 from mlgitops.kube.pods import PodTemplate, value_at
+from mlgitops.policy.checks import check
 from mlgitops.policy.checks.storage import context_all
 from mlgitops.policy.model import Policy, PolicyContext, Violation
 from mlgitops.policy.targets import templates
@@ -15,6 +16,7 @@ from mlgitops.policy.targets import templates
 Found = Iterator[tuple[Manifest, Violation]]
 
 
+@check("api-validation")
 def api_validation(manifests: list[Manifest], policy: Policy, context: PolicyContext) -> Found:
     """Names, namespaces, labels, annotations, quantities, limits below requests, cron schedules, time zones
     and port names the API server refuses."""
@@ -23,6 +25,7 @@ def api_validation(manifests: list[Manifest], policy: Policy, context: PolicyCon
             yield manifest, Violation(problem.message, problem.path, at_key=problem.at_key)
 
 
+@check("job-restart-policy")
 def job_restart_policy(manifests: list[Manifest], policy: Policy, context: PolicyContext) -> Found:
     """Pod templates of batch/v1 Jobs (also inside CronJobs, JobSets and training runtimes) restart Never or OnFailure."""
     for manifest in manifests:
@@ -81,6 +84,7 @@ def _service_of(manifest: Manifest, template: PodTemplate, services: _ServiceInd
     return services.first_selecting(manifest.namespace, labels)
 
 
+@check("serving-probes")
 def serving_probes(manifests: list[Manifest], policy: Policy, context: PolicyContext) -> Found:
     """Containers that serve (declare a port, or run in pods a Service selects) have a readiness probe."""
     services = _ServiceIndex(context_all(manifests, context))

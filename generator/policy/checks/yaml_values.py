@@ -12,7 +12,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from mlgitops.kube.manifest import FieldPath, Manifest
+from mlgitops.policy.checks import check
 from mlgitops.policy.model import Policy, PolicyContext, Violation
+from mlgitops.policy.severity import Severity
 from mlgitops.yaml.ambiguity import READERS, Reading, go_yaml11_reading, readings
 
 Found = Iterator[tuple[Manifest, Violation]]
@@ -71,6 +73,7 @@ def _spelled(reading: Reading) -> str | None:
     return None
 
 
+@check("ambiguous-yaml-value")
 def ambiguous_yaml_value(manifests: list[Manifest], policy: Policy, context: PolicyContext) -> Found:
     for manifest in manifests:
         for found in manifest.ambiguous:
@@ -93,6 +96,6 @@ def ambiguous_yaml_value(manifests: list[Manifest], policy: Policy, context: Pol
                     f"{said}: {advice}",
                     found.path,
                     at_key=found.key,
-                    severity=None if fails else "warning",
+                    severity=None if fails else Severity.WARNING,
                 ),
             )
