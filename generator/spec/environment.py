@@ -12,6 +12,7 @@ from mlgitops.spec.files import FieldPath, RepositoryFile
 from mlgitops.spec.gitops import GitOps
 from mlgitops.spec.integrations import ExternalSecretSpec, MlflowServer, SecretStoreRef
 from mlgitops.spec.namespace import IngressController, LimitRangeSpec
+from mlgitops.spec.operators import Operators
 from mlgitops.spec.overrides import ManifestPath, Patch
 from mlgitops.spec.pod import ConfigMapSpec, ServiceAccountSpec
 from mlgitops.spec.serving import IngressPeer
@@ -117,6 +118,9 @@ class Environment(SpecModel):
     """Namespace every object is rendered into."""
     kubernetes_version: str = Field(pattern=r"^v?1\.[0-9]+(\.[0-9]+)?$")
     """Kubernetes version of the cluster, e.g. '1.32'; objects are validated against its schemas."""
+    operators: Operators = Field(default_factory=Operators)
+    """The operator releases the cluster runs (Kueue, Argo CD, Flux, Karpenter, KServe, KubeRay, Trainer, LWS);
+    rendering follows them. Defaults: current upstream releases."""
     part_of: str = Field(default="ml-platform", pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", max_length=63)
     """Value of the app.kubernetes.io/part-of label on every object."""
     labels: Labels = Field(default_factory=dict)
