@@ -39,4 +39,5 @@ def test_a_malformed_release_is_a_located_error(tmp_path: Path, monkeypatch: pyt
     result = run_here(monkeypatch, tmp_path, "render")
     assert result.exit_code == 2
     assert "environments/dev.yaml:4:10:" in result.stderr
-    assert "operators.kueue" in result.stderr and "'latest' is not a release" in result.stderr
+    assert "operators.kueue" in result.stderr
+    assert "'latest' is not a release" in result.stderr
