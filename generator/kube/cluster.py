@@ -12,9 +12,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from mlgitops.kube.accelerators import NVIDIA_GPU, accelerator, is_accelerator, is_accelerator_class, taint_key_of
-
-DEFAULT_GPU_TAINT_KEY = NVIDIA_GPU
+from mlgitops.kube.accelerators import is_accelerator, is_accelerator_class, taint_key_of
 
 
 @dataclass(frozen=True)
@@ -59,12 +57,6 @@ def is_gpu_resource(name: str) -> bool:
     The facts live in ``generator.kube.accelerators``.
     """
     return is_accelerator(name)
-
-
-def is_shared_gpu(name: str) -> bool:
-    """Whether the resource is a time-sliced share of a GPU (NVIDIA device plugin with renameByDefault)."""
-    found = accelerator(name)
-    return found is not None and found.shared
 
 
 def accelerator_taint_key(name: str) -> str | None:

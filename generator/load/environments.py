@@ -7,7 +7,7 @@ wrong; values inherited from a base file point at the base file.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -260,5 +260,3 @@ def _shortened(text: str, limit: int = 80) -> str:
     return repr(text) if len(text) <= limit else f"{text[:limit]!r}... ({len(text):,} characters)"
 
 
-def sorted_errors(errors: Iterable[UserError]) -> list[UserError]:
-    return UserErrors(list(errors)).errors

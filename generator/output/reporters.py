@@ -9,7 +9,6 @@ from mlgitops.output.sarif import RunFacts, sarif_log
 from mlgitops.policy.model import Finding, Policy
 from mlgitops.policy.severity import Severity
 
-FORMATS = ("text", "json", "sarif", "junit", "github")
 _GITHUB_COMMAND = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
 
 

@@ -254,10 +254,3 @@ def _defaulted(manifest: Manifest, originals: dict[int, dict[str, Any]]) -> Mani
     changed = replace(manifest, obj=obj)
     originals[id(changed)] = manifest.obj
     return changed
-
-
-def targets_of(policy: Policy, manifest: Manifest) -> Iterator[Target]:
-    """Public for built-in checks that look at the same targets a schema policy would."""
-    if policy.target != "object" and not is_workload(manifest):
-        return
-    yield from targets(manifest, policy.target)

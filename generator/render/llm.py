@@ -24,7 +24,6 @@ from mlgitops.spec.llm_defaults import with_llm_defaults
 from mlgitops.spec.placement import Placement
 
 LWS_API_VERSION = "leaderworkerset.x-k8s.io/v1"
-LWS_NAME_LABEL = "leaderworkerset.sigs.k8s.io/name"
 LWS_WORKER_INDEX_LABEL = "leaderworkerset.sigs.k8s.io/worker-index"
 EXCLUSIVE_TOPOLOGY_ANNOTATION = "leaderworkerset.sigs.k8s.io/exclusive-topology"
 

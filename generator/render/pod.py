@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from mlgitops.kube.quantity import parse_quantity
 from mlgitops.render.config_maps import config_map_names
 from mlgitops.render.container import (
     SHM_VOLUME,
@@ -304,9 +303,3 @@ def pod_template(
     return {"metadata": template_meta, "spec": spec}
 
 
-def gpu_count(workload: WorkloadBase) -> int:
-    return workload.resources.gpu or 0
-
-
-def memory_bytes(workload: WorkloadBase) -> int:
-    return int(parse_quantity(workload.resources.memory))

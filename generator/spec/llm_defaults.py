@@ -20,7 +20,6 @@ from mlgitops.spec.llm import LLM_PORT_NAME, MODELS_PATH, LlmServing
 
 Role = Literal["single", "leader", "worker"]
 HEALTH_PATH = "/health"
-METRICS_PATH = "/metrics"
 STARTUP_PERIOD_SECONDS = 10
 SHM_CAP = Decimal(16 * 2**30)
 SHM_FLOOR = Decimal(2**20)
