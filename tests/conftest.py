@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
-from tests.support import REPO
+from tests import support
+from tests.support import NEEDS_SHARED, REPO, require_shared
 
 # Hypothesis. In CI (CI=true) every property test tries the same examples on every run and every clean
 # clone: derandomize seeds each test from its own code, no example database carries failures from one
@@ -24,6 +25,17 @@ settings.register_profile(
 )
 settings.register_profile("dev", deadline=None, suppress_health_check=TIMING_HEALTH_CHECKS)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") == "true" else "dev"))
+
+
+@pytest.fixture(autouse=True)
+def _needs_shared(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Tests marked needs_shared skip or fail (tests.support.require_shared) before they start; only they may read ../shared."""
+    marked = request.node.get_closest_marker(NEEDS_SHARED) is not None
+    if marked:
+        require_shared()
+    support.shared_allowed = marked
+    yield
+    support.shared_allowed = False
 
 
 @pytest.fixture

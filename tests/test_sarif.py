@@ -20,7 +20,7 @@ import pytest
 
 from mlgitops import HOME, __version__
 from mlgitops.output import inert
-from tests.support import REPO, run_cli, shared_dir, write
+from tests.support import REPO, run_cli, sarif_schema, write
 
 DEPLOYMENT = "rendered/prod/deployment-resnet-serve.yaml"
 
@@ -48,7 +48,7 @@ def _sarif(cwd: Path, *args: str, expect: int = 1) -> dict[str, Any]:
 
 
 def _validate(log: dict[str, Any]) -> None:
-    schema = json.loads((shared_dir() / "schemas" / "sarif-schema-2.1.0.json").read_text(encoding="utf-8"))
+    schema = sarif_schema()
     validator = jsonschema.validators.validator_for(schema)(schema)
     assert [error.message for error in validator.iter_errors(log)] == []
 
