@@ -56,8 +56,14 @@ _SPECIAL_FIRST = "[" + "".join(re.escape(character) for character in sorted(FIRS
 # Where a plain scalar ends: the end of a line or the text, a comment, a flow indicator (text to
 # every reader after any admitted shape, so also right in block context), or `: ` after a key.
 _END = r"(?=[ ]*(?:$|[\n,\]}#]|:(?:[ \n]|$)))"
-_ADMITTED = "|".join(
+_ADMITTED = "|".join(  # most frequent first: keys and values that are words, `- ` entries, then numbers
     (
+        # Words: the YAML 1.1 booleans in any case (y, n, yes, no, on, off) and every spelling of
+        # true, false and null but the lowercase ones, which every YAML 1.1, 1.2 (core and JSON
+        # schema) and Go reader and yaml-rs read alike, are screened; every other word is text.
+        r"(?!(?i:y|n|yes|no|on|off|true|false|null)" + _END + r")[yYnNoOtTfF]",
+        r"(?:true|false|null)" + _END,
+        r"-(?=[ \n]|$)",  # not a scalar: a block sequence entry (`- x`, or `-` with its content below)
         # Canonical integers (up to 18 digits: Go's int64) and decimals: the same number to every reader.
         r"-?(?:0|[1-9][0-9]{0,17})(?:\.[0-9]+)?" + _END,
         # Versions and addresses (`1.4.2`, `10.0.0.1`): text to every reader.
@@ -68,16 +74,10 @@ _ADMITTED = "|".join(
         # `500m`, `4Gi`, `4x4`, `25%`, `8080/TCP`, `10.0.0.0/8`, `23.10-py3`, `0 2 * * *`.
         r"-?(?!0[xXoObB]|[0-9]{4}-)[0-9]+(?:\.[0-9]+)*(?:[A-DF-Za-df-z%/\"'-]|[ ]+[^ #:,\[\]{}\n])",
         r"-[-A-Za-z]",  # flags: `--port=8080`, `-v`
-        r"-(?=[ \n]|$)",  # not a scalar: a block sequence entry (`- x`, or `-` with its content below)
         r"\.(?!(?i:inf|nan)" + _END + r")[A-Za-z/.]",  # `.spec.x`, `./run.sh`, `../x` (yaml-rs reads `.iNf` in any case)
         r"_+[A-Za-z]",  # `_internal`, `__init__` (yaml-rs reads `_0`, `__1` as numbers)
         r"[~=](?!" + _END + r")",  # `~/.cache`, `==1.2` (alone they are null and PyYAML's value key)
         r"<(?!<" + _END + r")",  # `<none>` (`<<` alone is a merge key)
-        # Words: the YAML 1.1 booleans in any case (y, n, yes, no, on, off) and every spelling of
-        # true, false and null but the lowercase ones, which every YAML 1.1, 1.2 (core and JSON
-        # schema) and Go reader and yaml-rs read alike, are screened; every other word is text.
-        r"(?:true|false|null)" + _END,
-        r"(?!(?i:y|n|yes|no|on|off|true|false|null)" + _END + r")[yYnNoOtTfF]",
     )
 )
 _TOKEN = r"(?=" + _SPECIAL_FIRST + r")(?!" + _ADMITTED + r")[^\s,\[\]{}#]*"
