@@ -1,6 +1,6 @@
 """SARIF for GitHub code scanning: every property code scanning relies on, from any working directory.
 
-Checked against the SARIF 2.1.0 schema (../shared/schemas) and GitHub's documented requirements:
+Checked against the SARIF 2.1.0 schema (vendored in tests/upstream/schemas) and GitHub's documented requirements:
 repository-relative URIs with %SRCROOT%, no invented URI for stdin, rule help (text, Markdown, helpUri),
 tags and security-severity, partialFingerprints that survive moved lines, invocations with the exit
 status, and rendered objects reported at their environment-file line with the rendered file related.
