@@ -92,14 +92,55 @@ def write(path: Path, text: str) -> Path:
     return path
 
 
-def shared_dir() -> Path:
-    """../shared (upstream CRDs and schemas); tests that need it skip elsewhere but must run in CI."""
+SHARED = REPO.parent / "shared"
+"""../shared beside the checkout (the workplace's): the YAML test suite, real-world manifests, every upstream CRD."""
+SKIP_SHARED_VARIABLE = "MLGITOPS_SKIP_SHARED"
+"""Set to 1 where ../shared cannot be (GitHub's runners, .github/workflows): tests that need it skip there."""
+NEEDS_SHARED = "needs_shared"
+"""The marker of the tests that need ../shared; tests/conftest.py checks them before they start."""
+UPSTREAM = Path(__file__).resolve().parent / "upstream"
+"""Upstream files the tests validate against, vendored with their origin (tests/upstream/SOURCES.md)."""
+
+shared_allowed = False
+"""Whether the running test is marked needs_shared (set by tests/conftest.py around each test)."""
+
+
+def require_shared(shared: Path = SHARED) -> Path:
+    """``shared`` if it exists; else skip the test where that is expected, and fail it in CI.
+
+    Expected: outside CI (a clone elsewhere) or where CI says it has no ../shared (MLGITOPS_SKIP_SHARED=1).
+    With CI=true and no such word, a missing ../shared is a broken CI run, never a quiet skip.
+    """
     import pytest
 
-    shared = REPO.parent / "shared"
-    if not shared.is_dir():
-        # GitHub's runners (ci.yml, release.yml) have no ../shared: they say so explicitly.
-        if os.environ.get("CI") == "true" and os.environ.get("MLGITOPS_SKIP_SHARED") != "1":
-            pytest.fail(f"{shared} is missing; CI must validate against the upstream CRDs and schemas there")
-        pytest.skip(f"{shared} not present (a clone outside the workplace): upstream CRD checks skipped")
-    return shared
+    if shared.is_dir():
+        return shared
+    if os.environ.get("CI") == "true" and os.environ.get(SKIP_SHARED_VARIABLE) != "1":
+        pytest.fail(f"{shared} is missing: CI must run the tests that need ../shared ({SKIP_SHARED_VARIABLE}=1 says it cannot)")
+    pytest.skip(f"needs {shared} (the YAML test suite, real-world manifests, every upstream CRD), not beside this clone")
+
+
+def shared_dir() -> Path:
+    """../shared, for a test marked ``@pytest.mark.needs_shared`` (any other test calling it fails).
+
+    Tests that only need a few upstream files use the vendored copies instead (:func:`upstream_crd`,
+    :func:`sarif_schema`), so they run on every clone.
+    """
+    if not shared_allowed:
+        raise AssertionError(f"a test that reads ../shared must be marked @pytest.mark.{NEEDS_SHARED}")
+    return require_shared()
+
+
+def upstream_crd(name: str) -> Path:
+    """A vendored upstream CRD by file name (tests/upstream/crds; origin and licence in SOURCES.md)."""
+    path = UPSTREAM / "crds" / name
+    assert path.is_file(), f"{name} is not vendored in tests/upstream/crds (see SOURCES.md there)"
+    return path
+
+
+def sarif_schema() -> dict[str, Any]:
+    """The SARIF 2.1.0 JSON schema (the errata01 OASIS Standard's), vendored in tests/upstream/schemas."""
+    import json
+
+    loaded: dict[str, Any] = json.loads((UPSTREAM / "schemas" / "sarif-schema-2.1.0.json").read_text(encoding="utf-8"))
+    return loaded

@@ -56,7 +56,7 @@ TEXT = st.one_of(
 VALUE = ("workloads", Item("train"), "env", Item("RATE"), "value")
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(text=TEXT)
 def test_any_text_value_reads_back_exactly_and_changes_one_value(text: str, tmp_path_factory: pytest.TempPathFactory) -> None:
     folder = tmp_path_factory.mktemp("fleet") / "environments"

@@ -13,7 +13,7 @@ from mlgitops.errors import UserError
 from mlgitops.fleet.build import EnvironmentOutput, build
 from mlgitops.kube.custom_resources import load_crds
 from mlgitops.load.environments import load_environments
-from tests.support import REPO, kubectl, shared_dir, write
+from tests.support import REPO, kubectl, upstream_crd, write
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +63,7 @@ def _gitops_objects(outputs: dict[str, EnvironmentOutput]) -> list[tuple[dict[st
 def test_argocd_and_flux_objects_validate_against_the_upstream_crds(
     outputs: dict[str, EnvironmentOutput], tmp_path: Path
 ) -> None:
-    crds = load_crds([shared_dir() / "crds" / name for name in UPSTREAM.values()])
+    crds = load_crds([upstream_crd(name) for name in UPSTREAM.values()])
     objects = _gitops_objects(outputs) + _gitops_objects({"big": _sharded(tmp_path, application_set=True)})
     kinds = set()
     for obj, version in objects:

@@ -11,7 +11,7 @@ from mlgitops.errors import UserError
 from mlgitops.fleet.build import EnvironmentOutput, build
 from mlgitops.kube.custom_resources import load_crds
 from mlgitops.load.environments import load_environments
-from tests.support import REPO, run_cli, shared_dir, write
+from tests.support import REPO, run_cli, upstream_crd, write
 
 
 @pytest.fixture(scope="module")
@@ -84,7 +84,7 @@ UPSTREAM = {
 def test_inference_service_and_external_secrets_validate_against_upstream_crds(
     outputs: dict[str, EnvironmentOutput],
 ) -> None:
-    crds = load_crds([shared_dir() / "crds" / name for name in UPSTREAM.values()])
+    crds = load_crds([upstream_crd(name) for name in UPSTREAM.values()])
     kinds = set()
     for output in outputs.values():
         for item in output.objects:

@@ -10,7 +10,7 @@ import pytest
 
 from mlgitops.policy import load_catalog
 from mlgitops.policy.testing import run_catalog_examples
-from tests.support import run_cli, shared_dir, write
+from tests.support import run_cli, sarif_schema, write
 
 SEED_PAIRS = {
     "resources-requests": (
@@ -282,7 +282,7 @@ def test_text_json_github_and_sarif_point_at_the_same_exact_line_and_column(tmp_
 def test_sarif_output_validates_against_the_official_schema(tmp_path: Path) -> None:
     import jsonschema
 
-    schema = json.loads((shared_dir() / "schemas" / "sarif-schema-2.1.0.json").read_text())
+    schema = sarif_schema()
     write(
         tmp_path / "multi.yaml",
         MULTI.replace("      securityContext: {runAsNonRoot: true}\n", "").replace(

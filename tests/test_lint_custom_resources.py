@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.support import REPO, run_cli, shared_dir, write
+from tests.support import REPO, run_cli, upstream_crd, write
 from tests.test_lint import _findings
 
 
@@ -52,7 +52,7 @@ spec:
     _, findings = _findings(tmp_path, jobset)
     schema = next(f for f in findings if f["rule"] == "schema")
     assert schema["severity"] == "info"
-    crd = shared_dir() / "crds" / "jobset.x-k8s.io_jobsets.yaml"
+    crd = upstream_crd("jobset.x-k8s.io_jobsets.yaml")
     _, findings = _findings(tmp_path, jobset, "--crd", str(crd))
     messages = [f["message"] for f in findings if f["rule"] == "schema"]
     assert messages == ["spec.replicatedJobz: unknown field 'replicatedJobz'"]
@@ -104,7 +104,7 @@ spec:
 
 
 def test_pod_templates_inside_other_custom_resources_are_checked_like_any_pod(tmp_path: Path) -> None:
-    crd = shared_dir() / "crds" / "jobset.x-k8s.io_jobsets.yaml"
+    crd = upstream_crd("jobset.x-k8s.io_jobsets.yaml")
     _, findings = _findings(tmp_path, JOBSET_WITH_GPU_WORKERS, "--crd", str(crd))
     by_rule = {f["rule"]: f["location"] for f in findings}
     assert "schema" not in by_rule  # the JobSet itself is valid against the upstream CRD
@@ -127,7 +127,7 @@ def test_pod_templates_inside_other_custom_resources_are_checked_like_any_pod(tm
     ],
 )
 def test_rendered_custom_resources_pass_lint_with_the_upstream_crd(tmp_path: Path, rendered_file: str, crd: str) -> None:
-    crd_path = shared_dir() / "crds" / crd
+    crd_path = upstream_crd(crd)
     files = sorted((REPO / "rendered").glob(rendered_file))
     assert files
     for index, path in enumerate(files):

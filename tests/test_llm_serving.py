@@ -13,7 +13,7 @@ from mlgitops.fleet.build import EnvironmentOutput, build
 from mlgitops.kube import schema
 from mlgitops.kube.custom_resources import CustomSchemas, load_crds, project_schemas
 from mlgitops.load.environments import load_environments
-from tests.support import REPO, CliResult, run_in_process, shared_dir, write
+from tests.support import REPO, CliResult, run_in_process, upstream_crd, write
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +28,7 @@ def _obj(output: EnvironmentOutput, kind: str, name: str) -> dict[str, Any]:
 
 @functools.cache
 def _upstream(kind: str) -> CustomSchemas:
-    return load_crds([shared_dir() / "crds" / UPSTREAM_CRDS[kind]])
+    return load_crds([upstream_crd(UPSTREAM_CRDS[kind])])
 
 
 def _cli(*args: str, cwd: Path, monkeypatch: pytest.MonkeyPatch) -> CliResult:

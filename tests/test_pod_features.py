@@ -13,7 +13,7 @@ from mlgitops.fleet.run import render_fleet
 from mlgitops.kube.custom_resources import load_crds
 from mlgitops.load.environments import load_environments
 from mlgitops.policy import Finding
-from tests.support import shared_dir, write
+from tests.support import upstream_crd, write
 
 HEADER = 'namespace: ml\nkubernetesVersion: "1.32"\n'
 SERVE = """\
@@ -272,7 +272,7 @@ def test_ingress_and_http_route_with_network_policy_rules_that_follow(tmp_path: 
     assert ingress["spec"]["tls"] == [{"hosts": ["serve.example.com"], "secretName": "serve-tls"}]
     [route] = objects(output, "HTTPRoute")
     assert route["spec"]["rules"][0]["backendRefs"] == [{"group": "", "kind": "Service", "name": "serve", "port": 8080}]
-    crds = load_crds([shared_dir() / "crds" / "gateway.networking.k8s.io_httproutes.yaml"])
+    crds = load_crds([upstream_crd("gateway.networking.k8s.io_httproutes.yaml")])
     assert crds.validate(route, "1.32") == []
     allow = next(obj for obj in objects(output, "NetworkPolicy") if obj["metadata"]["name"] == "allow-serve")
     sources = [rule["from"][0].get("namespaceSelector", {}).get("matchLabels") for rule in allow["spec"]["ingress"]]

@@ -11,7 +11,7 @@ from mlgitops.errors import UserError
 from mlgitops.fleet.build import EnvironmentOutput, build
 from mlgitops.kube.custom_resources import load_crds, project_schemas, strict_schema
 from mlgitops.load.environments import load_environments
-from tests.support import REPO, shared_dir, write
+from tests.support import REPO, upstream_crd, write
 
 
 @pytest.fixture(scope="module")
@@ -174,7 +174,7 @@ UPSTREAM_CRDS = {
 
 @pytest.mark.parametrize("kind", sorted(UPSTREAM_CRDS))
 def test_rendered_custom_resources_validate_against_the_upstream_crds(outputs: dict[str, EnvironmentOutput], kind: str) -> None:
-    crds = load_crds([shared_dir() / "crds" / UPSTREAM_CRDS[kind]])
+    crds = load_crds([upstream_crd(UPSTREAM_CRDS[kind])])
     checked = 0
     for output in outputs.values():
         for item in output.objects:
@@ -199,7 +199,7 @@ def test_every_custom_resource_the_fleet_renders_is_checked_against_its_upstream
 
 
 def test_upstream_crd_validation_is_strict_about_unknown_fields(outputs: dict[str, EnvironmentOutput]) -> None:
-    crds = load_crds([shared_dir() / "crds" / UPSTREAM_CRDS["TrainJob"]])
+    crds = load_crds([upstream_crd(UPSTREAM_CRDS["TrainJob"])])
     job = _one(outputs["prod"], "TrainJob")
     broken = {**job, "spec": {**job["spec"], "trainer": {**job["spec"]["trainer"], "numProcsPerNode": 8}}}
     problems = crds.validate(broken, "1.32")

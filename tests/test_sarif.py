@@ -1,6 +1,6 @@
 """SARIF for GitHub code scanning: every property code scanning relies on, from any working directory.
 
-Checked against the SARIF 2.1.0 schema (../shared/schemas) and GitHub's documented requirements:
+Checked against the SARIF 2.1.0 schema (vendored in tests/upstream/schemas) and GitHub's documented requirements:
 repository-relative URIs with %SRCROOT%, no invented URI for stdin, rule help (text, Markdown, helpUri),
 tags and security-severity, partialFingerprints that survive moved lines, invocations with the exit
 status, and rendered objects reported at their environment-file line with the rendered file related.
@@ -20,7 +20,7 @@ import pytest
 
 from mlgitops import HOME, __version__
 from mlgitops.output import inert
-from tests.support import REPO, run_cli, shared_dir, write
+from tests.support import REPO, run_cli, sarif_schema, write
 
 DEPLOYMENT = "rendered/prod/deployment-resnet-serve.yaml"
 
@@ -48,7 +48,7 @@ def _sarif(cwd: Path, *args: str, expect: int = 1) -> dict[str, Any]:
 
 
 def _validate(log: dict[str, Any]) -> None:
-    schema = json.loads((shared_dir() / "schemas" / "sarif-schema-2.1.0.json").read_text(encoding="utf-8"))
+    schema = sarif_schema()
     validator = jsonschema.validators.validator_for(schema)(schema)
     assert [error.message for error in validator.iter_errors(log)] == []
 

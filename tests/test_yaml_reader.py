@@ -59,6 +59,7 @@ TRICKY_SCALARS = [
     "yes", "No", "ON", "off", "y", "n", "true", "False", "TRUE", "~", "null", "Null", "",
     "2026-11-29", "2026-11-29T03:40:47Z", "2001-12-14 21:59:43.10 -5", "latest", "v1", "1Gi",
     "500m", "'quoted'", '"012"', "- not a list", "a: b", "x=1&y=2", "tab\tinside", "ünïcode", "0.0.0.0",
+    "_0", "-_1", "__1.5", ".iNf",  # numbers and infinities to yaml-rs alone
 ]  # fmt: skip
 
 

@@ -14,6 +14,9 @@
 The rules come from each library's scalar resolver (PyYAML ``resolver.py``; go-yaml ``resolve.go``
 and ``decode.go`` of v2 and v3). The writer quotes text that any of them would not read as
 text; ``lint`` reports plain values they disagree on and judges manifests by kubectl's reading.
+yaml-rs, the fast engine mlgitops reads with, is not one of the three: it reads YAML 1.2 with its
+own rules (``_0`` and ``1_000`` are numbers to it), so :mod:`generator.yaml.fast_reader` hands
+PyYAML every text holding a plain scalar it could read otherwise, or that :func:`disagree` judges.
 """
 
 from __future__ import annotations
@@ -26,9 +29,11 @@ from typing import Any
 
 import yaml
 
-# Every scalar some reader does not read as text starts with one of these (booleans, numbers,
-# base 60, dates, null): a cheap test before the regular expressions.
-_FIRST_CHARACTERS = frozenset("yYnNoOtTfF~+-.0123456789")
+FIRST_CHARACTERS = frozenset("yYnNoOtTfF~+-.0123456789")
+"""Every plain scalar that one of the three readers does not read as text starts with one of these
+(booleans, numbers, base 60, dates, null): PyYAML's resolver and go-yaml's ``resolveTable`` dispatch on
+the first character. The fast reader's screen (:mod:`generator.yaml.fast_reader`) judges every token
+starting with one of these, and with the few more that only yaml-rs or PyYAML's special keys need."""
 
 PYYAML = "PyYAML (Python tools, YAML 1.1)"
 GO_YAML_11 = "kubectl and the API server (Go, YAML 1.1)"
@@ -179,7 +184,7 @@ def readings(text: str) -> tuple[Reading, Reading, Reading]:
 @lru_cache(maxsize=65536)
 def disagree(text: str) -> bool:
     """Whether the three readers make different things of ``text`` written plain (cached: values repeat)."""
-    if text[:1] not in _FIRST_CHARACTERS:
+    if text[:1] not in FIRST_CHARACTERS:
         return False
     first, *others = readings(text)
     return any(not first.same_as(other) for other in others)
@@ -212,7 +217,7 @@ def go_reading(text: str) -> str | None:
 
     The writer quotes such text; PyYAML's own representer already quotes what PyYAML would not read as text.
     """
-    if text[:1] not in _FIRST_CHARACTERS or pyyaml_reading(text).kind != "text":
+    if text[:1] not in FIRST_CHARACTERS or pyyaml_reading(text).kind != "text":
         return None
     for reading in (go_yaml11_reading(text), yaml12_reading(text)):
         if reading.kind == "boolean":
@@ -225,6 +230,7 @@ def go_reading(text: str) -> str | None:
 
 
 __all__ = [
+    "FIRST_CHARACTERS",
     "GO_YAML_11",
     "PYYAML",
     "READERS",

@@ -6,10 +6,14 @@ does not say which scalars were written plain, which the ambiguity rule needs. S
 first screened, with a few regular expressions running in C over the whole text, for
 anything that could make the two readers disagree or that needs PyYAML's own checks:
 
-- plain tokens that YAML 1.1, YAML 1.2 or Go's readers could take for something other than
-  text (`yes`/`no`/`on`/`off`/`y`/`n`, every number form but plain decimals, dates, `=`);
-  the screen is wider than any reader's rules (e.g. every token of digits, dots and colons)
-  and its tests hold it to cover every text :func:`~generator.yaml.ambiguity.disagree` judges;
+- plain tokens that YAML 1.1, YAML 1.2, Go's readers or yaml-rs itself could take for
+  something other than text, or read otherwise than PyYAML: the screen admits, of the tokens
+  starting with a character some reader's resolver dispatches on (`-+._0-9~=<yYnNoOtTfF`),
+  only shapes every reader takes alike (canonical integers and decimals, versions, quantities
+  such as `500m`, flags, words other than the YAML 1.1 booleans); everything else (`_0`,
+  `1_000`, `0x1F`, `017`, `1e3`, `+1`, `.5`, `1:30`, `.inf`, `~`, `Null`, `yes`, dates) goes
+  to PyYAML's path. So it is wider than any reader's rules, and its tests hold it to cover
+  every text :func:`~generator.yaml.ambiguity.disagree` judges;
 - anchors, aliases, tags, merge keys, complex and empty keys, directives and `...` markers, so
   alias bombs and unsupported tags are refused by PyYAML's path with their located message;
 - flow collections other than one-line, unnested ones of plain or quoted scalars (YAML 1.2
@@ -33,25 +37,50 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from mlgitops.yaml.ambiguity import FIRST_CHARACTERS
 from mlgitops.yaml.engine import fast_engine
 
 MAX_DEPTH = 100
 
-# A plain token that YAML 1.1, YAML 1.2 or Go's readers could take for something other than text
-# (or that needs PyYAML's own handling): the yes/no words, `~`, `=`, and every token of number
-# characters (digits, signs, dots, colons, underscores, e/E, x/o/b, hex digits) except plain
-# decimal integers and decimals and dotted versions or addresses (`1.4.2`, `0.0.0.0`); dates (which
-# may go on with spaces); `.inf` and `.nan`. It must end the scalar (end of line, a comment, a flow
-# indicator) or be a key (`: `).
-_AFTER = r"(?=[ ]*(?:$|[\n,\]}#]|:(?:[ \n]|$)))"
-_WORDS = r"(?:[yYnN]|yes|Yes|YES|no|No|NO|on|On|ON|off|Off|OFF|True|TRUE|False|FALSE|Null|NULL|~|=)"
-_NUMBERISH = (
-    r"(?!(?:[-+]?(?:0|[1-9][0-9]{0,17})(?:\.[0-9]+)?|[0-9]+(?:\.[0-9]+){2,})" + _AFTER + r")[-+]?[0-9.][0-9a-fA-FxXoO_.:+-]*"
+# Plain tokens. A reader decides what a plain scalar is from its first character: PyYAML's
+# resolver looks up `yaml_implicit_resolvers[text[0]]`, go-yaml (v2, v3) its `resolveTable`, and
+# yaml-rs's `resolve_plain` (src/load/scalar.rs) tries null, boolean, float and integer forms that
+# all start with one of `~nNtTfF+-._0-9` (it strips underscores anywhere in a number: `_0` and
+# `1_000` are numbers to it). A token that starts with any other character is text to every
+# reader. One that starts with one of them is admitted only in a shape every reader takes alike;
+# any other such token sends the text to PyYAML's path (`0x1F`, `017`, `0o17`, `1e3`, `1_000`,
+# `_0`, `+1`, `.5`, `1.`, `1:30`, `.inf`, `~`, `Null`, `yes`, `=`, `<<`, dates and times).
+# The first characters: those of the three readers lint judges by (ambiguity.FIRST_CHARACTERS), `_`
+# (yaml-rs), and `=` and `<` (PyYAML's value and merge keys, `=` and `<<`).
+_SPECIAL_FIRST = "[" + "".join(re.escape(character) for character in sorted(FIRST_CHARACTERS | set("_=<"))) + "]"
+# Where a plain scalar ends: the end of a line or the text, a comment, a flow indicator (text to
+# every reader after any admitted shape, so also right in block context), or `: ` after a key.
+_END = r"(?=[ ]*(?:$|[\n,\]}#]|:(?:[ \n]|$)))"
+_ADMITTED = "|".join(  # most frequent first: keys and values that are words, `- ` entries, then numbers
+    (
+        # Words: the YAML 1.1 booleans in any case (y, n, yes, no, on, off) and every spelling of
+        # true, false and null but the lowercase ones, which every YAML 1.1, 1.2 (core and JSON
+        # schema) and Go reader and yaml-rs read alike, are screened; every other word is text.
+        r"(?!(?i:y|n|yes|no|on|off|true|false|null)" + _END + r")[yYnNoOtTfF]",
+        r"(?:true|false|null)" + _END,
+        r"-(?=[ \n]|$)",  # not a scalar: a block sequence entry (`- x`, or `-` with its content below)
+        # Canonical integers (up to 18 digits: Go's int64) and decimals: the same number to every reader.
+        r"-?(?:0|[1-9][0-9]{0,17})(?:\.[0-9]+)?" + _END,
+        # Versions and addresses (`1.4.2`, `10.0.0.1`): text to every reader.
+        r"[0-9]+(?:\.[0-9]+){2,}" + _END,
+        # Digits and dots, then a character no number or date form continues with: a letter (not e/E,
+        # not x/o/b after a lone 0), `%`, `/`, a quote, `-` (but after the year of a date: `2024-01-01`)
+        # or a space and more words (a timestamp continues after a space, but only after a date):
+        # `500m`, `4Gi`, `4x4`, `25%`, `8080/TCP`, `10.0.0.0/8`, `23.10-py3`, `0 2 * * *`.
+        r"-?(?!0[xXoObB]|[0-9]{4}-)[0-9]+(?:\.[0-9]+)*(?:[A-DF-Za-df-z%/\"'-]|[ ]+[^ #:,\[\]{}\n])",
+        r"-[-A-Za-z]",  # flags: `--port=8080`, `-v`
+        r"\.(?!(?i:inf|nan)" + _END + r")[A-Za-z/.]",  # `.spec.x`, `./run.sh`, `../x` (yaml-rs reads `.iNf` in any case)
+        r"_+[A-Za-z]",  # `_internal`, `__init__` (yaml-rs reads `_0`, `__1` as numbers)
+        r"[~=](?!" + _END + r")",  # `~/.cache`, `==1.2` (alone they are null and PyYAML's value key)
+        r"<(?!<" + _END + r")",  # `<none>` (`<<` alone is a merge key)
+    )
 )
-_SPECIAL_FLOATS = r"[-+]?\.(?:inf|Inf|INF|nan|NaN|NAN)"
-_TOKEN = (
-    r"(?=[yYnNoOTFf~=+.0-9-])(?:(?:" + _WORDS + "|" + _NUMBERISH + "|" + _SPECIAL_FLOATS + ")" + _AFTER + r"|[-+]?[0-9]{4}-[0-9])"
-)
+_TOKEN = r"(?=" + _SPECIAL_FIRST + r")(?!" + _ADMITTED + r")[^\s,\[\]{}#]*"
 # Where plain tokens start. Each expression starts with a literal or a rare character, so the
 # regular expression engine skips ahead in C; `(?=( +))\1` takes all spaces without backtracking.
 _LINE_START = r"(?=([ ]*))\1(?:---[ ]+)?(?:-[ ]+)*" + _TOKEN  # keys, items, values on their own line (see _AT_LINE)

@@ -1,13 +1,10 @@
-"""Plain helpers of the policy tests (fixtures live in conftest.py): evaluate text, write files, find ../shared."""
+"""Plain helpers of the policy tests (fixtures live in conftest.py): evaluate text, write files."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-
-import pytest
 
 from mlgitops.kube.manifest import Manifest, load_manifests
 from mlgitops.policy import Catalog, Finding, PolicyContext, evaluate
@@ -55,13 +52,3 @@ def write(path: Path, text: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     return path
-
-
-def shared_dir() -> Path:
-    """<repo>/../shared: tests needing it skip in a bare clone, but never in CI."""
-    shared = REPO.parent / "shared"
-    if not shared.is_dir():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{shared} is missing: CI must validate against the official schemas kept there")
-        pytest.skip(f"{shared} not present (a clone outside the workspace): schema validation skipped")
-    return shared

@@ -14,7 +14,8 @@ from mlgitops.errors import Location
 from mlgitops.kube.manifest import ObjectRef
 from mlgitops.output.reporters import github, text
 from mlgitops.policy import Catalog, Finding, Severity
-from tests.policy.linting import LintRun, shared_dir
+from tests.policy.linting import LintRun
+from tests.support import sarif_schema
 
 SERVING = Path(__file__).resolve().parent / "multi_document" / "serving.yaml"
 # (rule, line, column) in serving.yaml: the container item of the 2nd document, its image value (a quoted
@@ -116,7 +117,7 @@ def test_sarif_regions_rules_and_suppressions(serving: Path, mlgitops: Callable[
 def test_sarif_is_valid_sarif_2_1_0(serving: Path, mlgitops: Callable[..., LintRun]) -> None:
     import jsonschema
 
-    schema = json.loads((shared_dir() / "schemas" / "sarif-schema-2.1.0.json").read_text(encoding="utf-8"))
+    schema = sarif_schema()
     _waive_image(serving)
     log = json.loads(mlgitops("lint", "manifests", "--format", "sarif").stdout)
     validator = jsonschema.validators.validator_for(schema)(schema)
@@ -151,18 +152,6 @@ def test_github_escapes_what_would_end_a_workflow_command() -> None:
         "::notice file=a%2Cb%3Ac.yaml,line=2,col=3,title=gpu-toleration::"
         "50%25 of GPUs%0Aidle [Job ml/train-1a2b3c4d] (waived: known)\n"
     )
-
-
-@pytest.mark.parametrize(("ci", "outcome"), [("true", pytest.fail.Exception), ("", pytest.skip.Exception)])
-def test_a_missing_shared_folder_skips_locally_but_fails_in_ci(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ci: str, outcome: type[BaseException]
-) -> None:
-    from tests.policy import linting
-
-    monkeypatch.setattr(linting, "REPO", tmp_path / "clone")
-    monkeypatch.setenv("CI", ci)
-    with pytest.raises(outcome, match="shared"):
-        linting.shared_dir()
 
 
 def test_an_object_named_by_generate_name_is_shown_by_its_prefix(tmp_path: Path, mlgitops: Callable[..., LintRun]) -> None:
