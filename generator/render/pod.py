@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from mlgitops.kube.quantity import parse_quantity
@@ -20,6 +21,7 @@ from mlgitops.spec.derived import volumes_by_name
 from mlgitops.spec.environment import Environment
 from mlgitops.spec.kinds import kind_of
 from mlgitops.spec.placement import GPU_PRODUCT_LABEL, Placement
+from mlgitops.spec.run_as import pod_run_as
 from mlgitops.spec.storage import Volume
 
 EXTERNAL_CLAIMS_ANNOTATION = "mlgitops.io/external-claims"
@@ -71,8 +73,11 @@ def _pod_volumes(workload: WorkloadBase, volumes: dict[str, Volume], config_map_
 
 def _pod_security(workload: WorkloadBase) -> dict[str, Any]:
     security = workload.security
-    context: dict[str, Any] = {"runAsNonRoot": security.run_as_non_root}
-    for field, key in (("run_as_user", "runAsUser"), ("run_as_group", "runAsGroup"), ("fs_group", "fsGroup")):
+    run_as = pod_run_as(security)
+    context: dict[str, Any] = {"runAsNonRoot": run_as.non_root}
+    if run_as.user is not None:
+        context["runAsUser"] = run_as.user
+    for field, key in (("run_as_group", "runAsGroup"), ("fs_group", "fsGroup")):
         value = getattr(security, field)
         if value is not None:
             context[key] = value
@@ -239,9 +244,15 @@ def pod_template(
     ports: list[dict[str, Any]] | None = None,
     container_name: str | None = None,
     readiness_port: str | None = None,
+    own_volumes: Sequence[Volume] = (),
 ) -> dict[str, Any]:
-    """A PodTemplateSpec for ``workload``; a server without a readiness probe gets a TCP check of ``readiness_port``."""
+    """A PodTemplateSpec for ``workload``; a server without a readiness probe gets a TCP check of ``readiness_port``.
+
+    ``own_volumes`` are volumes of this pod alone that its mounts may name besides the environment's (an LLM
+    server's home)."""
     volumes = volumes_by_name(environment)
+    if own_volumes:
+        volumes = {**volumes, **{volume.name: volume for volume in own_volumes}}
     names = config_map_names(environment) if environment.config_maps else {}
 
     def config_map_name(name: str) -> str:

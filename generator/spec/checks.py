@@ -35,6 +35,7 @@ from mlgitops.spec.pod_checks import (
 )
 from mlgitops.spec.problems import FieldPath, SpecProblem, unique
 from mlgitops.spec.queues import queue_of
+from mlgitops.spec.run_as import run_as_problems
 from mlgitops.spec.storage import Volume
 
 # Spec field names of resources and the Kubernetes resource names they render to.
@@ -75,6 +76,7 @@ def check_environment(environment: Environment) -> list[SpecProblem]:
             problems += _mounts(container, volumes, path)
         problems += unique(workload.env, (*at, "env"))
         problems += check_extra_containers(environment, workload, at, main=row.main_container or workload.name)
+        problems += run_as_problems(workload, at)
         problems += check_configuration(environment, workload, at)
         problems += check_limit_range(environment, workload, at)
         full = row.resolve(environment, workload)
