@@ -332,5 +332,6 @@ def test_storage_uri_takes_the_version_from_the_registered_model(tmp_path: Path)
 def test_a_kserve_predictor_cannot_follow_an_alias(tmp_path: Path) -> None:
     line = _refused(tmp_path, REGISTERED.replace('version: "12"', "alias: champion"))
     assert "workloads[classify].model.alias: KServe serves the files at storageUri, which cannot follow alias" in line
-    line = _refused(tmp_path, REGISTERED.replace('    model: {name: resnet50, version: "12"}\n', '    resources: {cpu: "1", memory: 2Gi}\n'))
+    unregistered = REGISTERED.replace('    model: {name: resnet50, version: "12"}\n', '    resources: {cpu: "1", memory: 2Gi}\n')
+    line = _refused(tmp_path, unregistered)
     assert "workloads[classify].kserve.storageUri: {version} in storageUri is filled in from model.version" in line
