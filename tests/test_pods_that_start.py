@@ -335,3 +335,154 @@ def test_a_kserve_predictor_cannot_follow_an_alias(tmp_path: Path) -> None:
     unregistered = REGISTERED.replace('    model: {name: resnet50, version: "12"}\n', '    resources: {cpu: "1", memory: 2Gi}\n')
     line = _refused(tmp_path, unregistered)
     assert "workloads[classify].kserve.storageUri: {version} in storageUri is filled in from model.version" in line
+
+
+# --- 5. Ray: the autoscaler's token, budgets at the autoscaler's maximum, upgrades that do not double GPUs -----------
+
+RAY = (
+    HEAD
+    + """\
+cluster:
+  nodePools:
+    - name: cpu
+      labels: {node-pool: cpu}
+      allocatable: {cpu: "15", memory: 58Gi}
+    - name: a100
+      labels: {node-pool: a100}
+      taints: [{key: nvidia.com/gpu, value: present, effect: NoSchedule}]
+      allocatable: {cpu: "94", memory: 1800Gi, gpus: 8}
+budget: {gpus: 6}
+workloads:
+  - name: embed
+    kind: ray-service
+    image: rayproject/ray-ml:2.41.0-py311-gpu
+    serveConfig: {applications: [{name: embed, import_path: "embed:app"}]}
+    security: {runAsUser: 1000}
+    resources: {cpu: "2", memory: 8Gi}
+    nodePool: cpu
+    autoscaling: {idleTimeoutSeconds: 300}
+    workerGroups:
+      - {name: gpu, minReplicas: 1, maxReplicas: 4, resources: {cpu: "8", memory: 64Gi, gpu: 1}, nodePool: a100}
+"""
+)
+
+
+def test_an_autoscaled_ray_head_keeps_its_service_account_token(tmp_path: Path) -> None:
+    cluster = _obj(_render(tmp_path, RAY), "RayService", "embed")["spec"]["rayClusterConfig"]
+    assert cluster["headGroupSpec"]["template"]["spec"]["automountServiceAccountToken"] is True
+    assert cluster["workerGroupSpecs"][0]["template"]["spec"]["automountServiceAccountToken"] is False
+    line = _refused(tmp_path, RAY + "    automountServiceAccountToken: false\n")
+    assert line.endswith(
+        ":24:35: workloads[embed].automountServiceAccountToken: the Ray autoscaler runs in the head pod and calls the "
+        "Kubernetes API with its ServiceAccount token: the head must mount it (drop automountServiceAccountToken: "
+        "false, or turn off autoscaling)"
+    )
+
+
+def test_the_budget_counts_autoscaled_ray_workers_at_max_and_the_upgrade_cluster(tmp_path: Path) -> None:
+    # No GatewayClass: a NewCluster upgrade runs a second cluster of the full size, 2 x (4 workers) GPUs.
+    [finding] = _findings(tmp_path, RAY, "env-budget")
+    assert "requests up to 8 nvidia.com/gpu with every autoscaler at its maximum" in finding.message
+    service = _obj(_render(tmp_path, RAY), "RayService", "embed")
+    assert service["spec"]["upgradeStrategy"] == {"type": "NewCluster"}
+    # With the environment's GatewayClass, KubeRay 1.7 upgrades incrementally: 4 + 25% of 4 = 5 GPUs at most.
+    gateway = RAY + "gateway: {className: eg, implementation: envoy-gateway}\n"
+    assert _findings(tmp_path, gateway, "env-budget") == []
+    strategy = _obj(_render(tmp_path, gateway), "RayService", "embed")["spec"]["upgradeStrategy"]
+    assert strategy == {
+        "type": "NewClusterWithIncrementalUpgrade",
+        "clusterUpgradeOptions": {"gatewayClassName": "eg", "maxSurgePercent": 25, "stepSizePercent": 25, "intervalSeconds": 60},
+    }
+    [finding] = _findings(tmp_path, gateway.replace("budget: {gpus: 6}", "budget: {gpus: 4}"), "env-budget")
+    assert "requests up to 5 nvidia.com/gpu" in finding.message
+
+
+def test_an_incremental_upgrade_the_kuberay_release_cannot_do_is_refused(tmp_path: Path) -> None:
+    text = RAY + "    upgrade: {strategy: NewClusterWithIncrementalUpgrade, gatewayClassName: eg}\n"
+    line = _refused(tmp_path, text + "operators: {kuberay: '1.6'}\n")
+    assert (
+        "workloads[embed].upgrade.strategy: NewClusterWithIncrementalUpgrade needs KubeRay 1.7 (operators.kuberay is 1.6)" in line
+    )
+    assert "with the gate off KubeRay applies no change to the cluster at all" in line
+    line = _refused(
+        tmp_path,
+        text.replace("    autoscaling: {idleTimeoutSeconds: 300}\n", "").replace("minReplicas: 1, maxReplicas: 4", "replicas: 2"),
+    )
+    assert "workloads[embed].upgrade.strategy: NewClusterWithIncrementalUpgrade needs the Ray autoscaler" in line
+    old = _obj(_render(tmp_path, RAY + "operators: {kuberay: '1.2'}\n"), "RayService", "embed")
+    assert "upgradeStrategy" not in old["spec"]
+
+
+# --- 7. Spread per rollout revision; the gateway's proxies where they run ------------------------------------------
+
+SPREAD = SERVER + "    replicas: 3\n"
+
+
+def test_deployment_pods_spread_per_rollout_revision(tmp_path: Path) -> None:
+    spread = _obj(_render(tmp_path, SPREAD), "Deployment", "web")["spec"]["template"]["spec"]["topologySpreadConstraints"]
+    assert [entry["matchLabelKeys"] for entry in spread] == [["pod-template-hash"], ["pod-template-hash"]]
+    assert all("pod-template-hash" not in entry["labelSelector"]["matchLabels"] for entry in spread)
+    own = SPREAD + "    spread: [{topologyKey: topology.kubernetes.io/zone, maxSkew: 1, whenUnsatisfiable: DoNotSchedule}]\n"
+    [entry] = _obj(_render(tmp_path, own), "Deployment", "web")["spec"]["template"]["spec"]["topologySpreadConstraints"]
+    assert entry["matchLabelKeys"] == ["pod-template-hash"]
+    # Before 1.27 the field is off by default: not written.
+    old = _obj(_render(tmp_path, SPREAD.replace('"1.32"', '"1.26"')), "Deployment", "web")
+    assert all("matchLabelKeys" not in entry for entry in old["spec"]["template"]["spec"]["topologySpreadConstraints"])
+
+
+def test_leader_worker_set_pods_have_no_pod_template_hash_to_match(tmp_path: Path) -> None:
+    text = LLM.replace("SERVER", "vllm") + "    pipelineParallel: 2\n    replicas: 2\n"
+    lws = _obj(_render(tmp_path, text), "LeaderWorkerSet", "chat")
+    for role in ("leaderTemplate", "workerTemplate"):
+        spread = lws["spec"]["leaderWorkerTemplate"][role]["spec"]["topologySpreadConstraints"]
+        assert all("matchLabelKeys" not in entry for entry in spread)
+
+
+ROUTED = SERVER + "    httpRoute: {gateway: {name: public, namespace: gateway-system}}\nnetworkPolicy: {}\n"
+
+
+def _route_sources(tmp_path: Path, text: str) -> list[dict[str, Any]]:
+    policy = _obj(_render(tmp_path, text), "NetworkPolicy", "allow-web")
+    sources: list[dict[str, Any]] = policy["spec"]["ingress"][1]["from"]
+    return sources
+
+
+def test_the_gateways_proxies_are_admitted_where_they_run(tmp_path: Path) -> None:
+    # Default: pods of the Gateway's namespace (GEP-1762 in-cluster deployments, Istio).
+    assert _route_sources(tmp_path, ROUTED) == [
+        {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "gateway-system"}}}
+    ]
+    # Envoy Gateway runs its proxies in its own namespace.
+    assert _route_sources(tmp_path, ROUTED + "gateway: {implementation: envoy-gateway}\n") == [
+        {
+            "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "envoy-gateway-system"}},
+            "podSelector": {
+                "matchLabels": {
+                    "app.kubernetes.io/component": "proxy",
+                    "app.kubernetes.io/managed-by": "envoy-gateway",
+                    "gateway.envoyproxy.io/owning-gateway-name": "public",
+                    "gateway.envoyproxy.io/owning-gateway-namespace": "gateway-system",
+                }
+            },
+        }
+    ]
+    assert _route_sources(tmp_path, ROUTED + "gateway: {implementation: istio}\n") == [
+        {
+            "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "gateway-system"}},
+            "podSelector": {"matchLabels": {"gateway.networking.k8s.io/gateway-name": "public"}},
+        }
+    ]
+    # A managed gateway has no pods: its load balancers' address ranges.
+    assert _route_sources(tmp_path, ROUTED + "gateway: {implementation: gke}\n") == [
+        {"ipBlock": {"cidr": "35.191.0.0/16"}},
+        {"ipBlock": {"cidr": "130.211.0.0/22"}},
+    ]
+    subnet = ROUTED + "gateway: {implementation: gke, cidrs: [10.129.0.0/23]}\n"
+    assert _route_sources(tmp_path, subnet) == [{"ipBlock": {"cidr": "10.129.0.0/23"}}]
+    custom = ROUTED + "gateway: {namespace: edge, podLabels: {app: proxy}}\n"
+    assert _route_sources(tmp_path, custom) == [
+        {
+            "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "edge"}},
+            "podSelector": {"matchLabels": {"app": "proxy"}},
+        }
+    ]

@@ -26,7 +26,10 @@ def render_inference_service(
     kserve = workload.kserve
     assert kserve is not None
     readiness = workload.ports[0].name if workload.ports else None
-    template = pod_template(environment, workload, placement, meta, restart_policy=None, readiness_port=readiness)
+    # Standard mode runs the predictor as a Deployment, Knative as a Knative revision's Deployment.
+    template = pod_template(
+        environment, workload, placement, meta, restart_policy=None, readiness_port=readiness, controller="Deployment"
+    )
     pod = template["spec"]
     [container] = pod.pop("containers")
     predictor: dict[str, Any] = {}

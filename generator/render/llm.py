@@ -41,7 +41,17 @@ def _template(
     """The pod template of the single server, or of a group's leader or workers (``role``)."""
     serves = role != "worker"
     ports = [{"name": LLM_PORT_NAME, "containerPort": server.port, "protocol": "TCP"}] if serves else None
-    template = pod_template(environment, server, placement, meta, restart_policy=None, ports=ports, own_volumes=home_volumes(raw))
+    controller = "Deployment" if role == "single" else "LeaderWorkerSet"
+    template = pod_template(
+        environment,
+        server,
+        placement,
+        meta,
+        restart_policy=None,
+        ports=ports,
+        own_volumes=home_volumes(raw),
+        controller=controller,
+    )
     download = raw.model.download
     if download is not None:
         # Per-pod scratch space: every pod downloads its own copy. A claim the group shares: the leader downloads

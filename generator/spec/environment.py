@@ -11,7 +11,7 @@ from mlgitops.spec.cluster import ClusterProfile
 from mlgitops.spec.files import FieldPath, RepositoryFile
 from mlgitops.spec.gitops import GitOps
 from mlgitops.spec.integrations import ExternalSecretSpec, MlflowServer, SecretStoreRef
-from mlgitops.spec.namespace import IngressController, LimitRangeSpec
+from mlgitops.spec.namespace import GatewaySpec, IngressController, LimitRangeSpec
 from mlgitops.spec.operators import Operators
 from mlgitops.spec.overrides import ManifestPath, Patch
 from mlgitops.spec.pod import ConfigMapSpec, ServiceAccountSpec
@@ -165,6 +165,9 @@ class Environment(SpecModel):
     """A LimitRange: container defaults and bounds for the namespace."""
     ingress_controller: IngressController | None = None
     """The ingress controller's class and namespace, for serving workloads' ingress."""
+    gateway: GatewaySpec | None = None
+    """The Gateway API implementation: where its proxies run (the network policy admits them to HTTPRoutes'
+    ports) and its GatewayClass. Default: pods of each Gateway's namespace."""
     manifests: list[ManifestPath] = Field(default_factory=list)
     """YAML files of plain Kubernetes objects (relative to this file) copied into the environment's kustomize
     root, validated, linted and deployed with everything else."""

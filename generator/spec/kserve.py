@@ -149,7 +149,7 @@ def _metric(workload: Serving, allowed: tuple[str, ...], mode: str, at: FieldPat
         if kserve.scale_metric in allowed:
             return []
         where: FieldPath = (*at, "kserve", "scaleMetric")
-        metric = kserve.scale_metric
+        metric: str = kserve.scale_metric
     else:
         metric = workload.autoscaling.metrics[0].type
         if metric in allowed or metric not in (*HPA_METRICS, *KNATIVE_METRICS):
