@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field, PrivateAttr
 
-from mlgitops.spec.base import INT32_MAX, Annotations, DnsLabel, Labels, NamespaceName, Quantity, SpecModel
+from mlgitops.spec.base import INT32_MAX, Annotations, DnsLabel, DnsSubdomain, Labels, NamespaceName, Quantity, SpecModel
 from mlgitops.spec.cluster import ClusterProfile
 from mlgitops.spec.files import FieldPath, RepositoryFile
 from mlgitops.spec.gitops import GitOps
@@ -161,6 +161,10 @@ class Environment(SpecModel):
     """ServiceAccounts shared by workloads (serviceAccountName), e.g. with a cloud IAM annotation."""
     existing_service_accounts: list[DnsLabel] = Field(default_factory=list)
     """ServiceAccounts that already exist in the namespace (created outside this repository)."""
+    existing_training_runtimes: list[DnsSubdomain] = Field(default_factory=list)
+    """Kubeflow Trainer (Cluster)TrainingRuntimes that exist outside this repository, besides those the declared
+    operators.trainer release installs (torch-distributed, deepspeed-distributed, ...); a TrainJob naming any other
+    runtime must find it among the environment's manifests."""
     limit_range: LimitRangeSpec | None = None
     """A LimitRange: container defaults and bounds for the namespace."""
     ingress_controller: IngressController | None = None
