@@ -145,7 +145,7 @@ def test_set_model_replicas_and_resources(fleet: Path) -> None:
         "+      storageUri: s3://acme-models/resnet50/8",
     ]
     assert_render_check_passes()
-    assert mlgitops("set", "replicas", "resnet-serve", "--min", "4", "--max", "24", "--env", "prod").exit_code == 0
+    assert mlgitops("set", "replicas", "resnet-serve", "--min", "4", "--max", "22", "--env", "prod").exit_code == 0
     assert mlgitops("set", "resources", "resnet-serve", "memory=24Gi", "limits.cpu=", "--env", "prod").exit_code == 0
     # The base limits CPU too: dropping prod's limit takes a `$patch: delete`, not just a removed line.
     assert changed_lines(before, prod.read_bytes()) == [
@@ -157,7 +157,7 @@ def test_set_model_replicas_and_resources(fleet: Path) -> None:
         "-      minReplicas: 3",
         "-      maxReplicas: 20",
         "+      minReplicas: 4",
-        "+      maxReplicas: 24",
+        "+      maxReplicas: 22",
         '-      version: "7"',
         '+      version: "8"',
         "-      storageUri: s3://acme-models/resnet50/7",
@@ -167,7 +167,7 @@ def test_set_model_replicas_and_resources(fleet: Path) -> None:
     fixed = mlgitops("set", "replicas", "resnet-serve", "3", "--env", "prod")
     assert fixed.exit_code == 2
     line = line_of(prod, "    autoscaling:", after="  - name: resnet-serve")
-    expected = f"environments/prod.yaml:{line}:5: workloads[resnet-serve]: autoscaling scales it between 4 and 24 replicas"
+    expected = f"environments/prod.yaml:{line}:5: workloads[resnet-serve]: autoscaling scales it between 4 and 22 replicas"
     assert expected in fixed.stderr
 
 

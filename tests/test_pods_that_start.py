@@ -578,3 +578,77 @@ def test_a_trainjob_runtime_must_exist(tmp_path: Path) -> None:
         "apiVersion: trainer.kubeflow.org/v1alpha1\nkind: ClusterTrainingRuntime\nmetadata: {name: jax-distributed}\nspec: {}\n",
     )
     assert _findings(tmp_path, jax + "manifests: [manifests/runtimes.yaml]\n", "trainingruntime-reference") == []
+
+
+# --- 9. Memory no container starts with; fix texts that name the pool's accelerator -----------------------------------
+
+TINY = (
+    HEAD
+    + """\
+workloads:
+  - name: tiny
+    kind: training
+    image: ghcr.io/acme/t:1
+    resources: {cpu: "1", memory: MEMORY}
+"""
+)
+
+
+@pytest.mark.parametrize(
+    ("memory", "message"),
+    [
+        ("16", "16 means 16 bytes (a number without a unit is bytes): did you mean 16Gi?"),
+        ("512m", "512m means 512 thousandths of a byte ('m' is milli): did you mean 512Mi?"),
+        (
+            "8Mi",
+            "a memory limit of 8Mi is below 12Mi, the least a container starts with (CRI-O refuses it; under runc the "
+            "container's init is OOM-killed): give at least 12Mi (the limit is this request: no limits.memory)",
+        ),
+    ],
+)
+def test_memory_no_container_starts_with_is_a_located_error(tmp_path: Path, memory: str, message: str) -> None:
+    line = _refused(tmp_path, TINY.replace("MEMORY", memory))
+    assert line.endswith(f"dev.yaml:7:35: workloads[tiny].resources.memory: {message}")
+    assert not (tmp_path / "rendered").exists()
+
+
+def test_a_small_request_under_a_real_limit_is_fine(tmp_path: Path) -> None:
+    [job] = [item.obj for item in _render(tmp_path, TINY.replace("MEMORY", "8Mi, limits: {memory: 64Mi}")).objects]
+    container = job["spec"]["template"]["spec"]["containers"][0]
+    assert container["resources"]["limits"]["memory"] == "64Mi"
+    line = _refused(tmp_path, TINY.replace("MEMORY", "1Gi, limits: {memory: 4}"))
+    assert "workloads[tiny].resources.limits.memory: 4 means 4 bytes" in line
+
+
+AMD_POOL = (
+    HEAD
+    + """\
+cluster:
+  karpenter:
+    nodeClassRef: {name: ml-nodes}
+  nodePools:
+    - name: mi300
+      labels: {node-pool: mi300}
+      allocatable: {cpu: "94", memory: 1800Gi, gpus: 8}
+      gpuResource: amd.com/gpu
+      instanceTypes: [x.large]
+      maxNodes: 2
+"""
+)
+
+
+def test_the_untainted_pool_fix_names_the_pools_own_accelerator(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    [finding] = _findings(tmp_path, AMD_POOL, "gpu-pool-taint")
+    assert finding.fix.startswith("Add taints: [{key: amd.com/gpu, value: present, effect: NoSchedule}]")
+    assert "nvidia" not in finding.fix
+    # lint of the rendered NodePool says the same in manifest terms.
+    import json
+
+    from tests.support import run_in_process
+
+    monkeypatch.chdir(tmp_path)
+    result = run_in_process("render")
+    assert result.exit_code == 0, result.stderr
+    report = json.loads(run_in_process("lint", "rendered", "--format", "json").stdout)
+    [lint] = [f for f in report if f["rule"] == "gpu-pool-taint"]
+    assert lint["fix"].startswith("Taint the pool's nodes (Karpenter: spec.template.spec.taints) with amd.com/gpu:NoSchedule")

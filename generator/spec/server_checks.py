@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 from decimal import Decimal
 
+from mlgitops.kube.quantity import memory_limit_problem
 from mlgitops.spec.checked import Checked
 from mlgitops.spec.keda import SERVER_SIGNALS
 from mlgitops.spec.llm import DOWNLOAD_SCHEMES, MODELS_PATH, LlmServing
@@ -214,6 +215,9 @@ def _model_volume(workload: LlmServing, volumes: dict[str, Volume], at: FieldPat
                 "fetch them with model.download",
             )
         ]
+    memory = memory_limit_problem(download.resources.memory) if download is not None else None
+    if memory is not None:
+        return [SpecProblem((*at, "model", "download", "resources", "memory"), memory)]
     scheme = download.uri.partition("://")[0] if download is not None else ""
     if download is not None and download.command is None and scheme not in DOWNLOAD_SCHEMES:
         return [
