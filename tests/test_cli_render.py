@@ -187,12 +187,13 @@ def test_an_environment_over_its_budget_does_not_render(fleet: Path) -> None:
     result = run_cli("render", cwd=fleet)
     assert result.exit_code == 1
     [finding] = [line for line in result.stderr.splitlines() if "env-budget" in line]
-    # Every accelerator kind counts: 8 + 2 x 8 A100s, the RayService's 2 GPU workers, 1 Gaudi card, and the
-    # LLM's LeaderWorkerSet of 1 replica x 2 pods x 8 H100s.
+    # Every accelerator kind counts: 8 + 2 x 8 A100s, the RayService's GPU workers at the autoscaler's maximum (6)
+    # plus the 25% its incremental upgrade adds, 1 Gaudi card, and the LLM's LeaderWorkerSet of 2 replicas x 2 pods
+    # x 8 H100s.
     assert finding == (
-        "environments/prod.yaml:24:9: error env-budget: namespace 'ml-prod' requests up to 58 nvidia.com/gpu with every "
+        "environments/prod.yaml:24:9: error env-budget: namespace 'ml-prod' requests up to 64 nvidia.com/gpu with every "
         "autoscaler at its maximum, over the quota of 16 nvidia.com/gpu: chat-llm 32 nvidia.com/gpu, resnet-ddp 16 "
-        "nvidia.com/gpu, resnet-train 8 nvidia.com/gpu, embeddings-serve 2 nvidia.com/gpu [ResourceQuota ml-prod/budget]"
+        "nvidia.com/gpu, resnet-train 8 nvidia.com/gpu, embeddings-serve 8 nvidia.com/gpu [ResourceQuota ml-prod/budget]"
     )
 
 

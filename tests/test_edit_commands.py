@@ -137,9 +137,15 @@ def test_set_model_replicas_and_resources(fleet: Path) -> None:
     prod = fleet / "environments" / "prod.yaml"
     before = prod.read_bytes()
     assert mlgitops("set", "model", "resnet-classifier", "8", "--env", "prod").exit_code == 0
-    assert changed_lines(before, prod.read_bytes()) == ['-      version: "7"', '+      version: "8"']
+    # The KServe storageUri moves with the version, or the InferenceService would claim 8 and serve 7.
+    assert changed_lines(before, prod.read_bytes()) == [
+        '-      version: "7"',
+        '+      version: "8"',
+        "-      storageUri: s3://acme-models/resnet50/7",
+        "+      storageUri: s3://acme-models/resnet50/8",
+    ]
     assert_render_check_passes()
-    assert mlgitops("set", "replicas", "resnet-serve", "--min", "4", "--max", "24", "--env", "prod").exit_code == 0
+    assert mlgitops("set", "replicas", "resnet-serve", "--min", "4", "--max", "22", "--env", "prod").exit_code == 0
     assert mlgitops("set", "resources", "resnet-serve", "memory=24Gi", "limits.cpu=", "--env", "prod").exit_code == 0
     # The base limits CPU too: dropping prod's limit takes a `$patch: delete`, not just a removed line.
     assert changed_lines(before, prod.read_bytes()) == [
@@ -151,15 +157,17 @@ def test_set_model_replicas_and_resources(fleet: Path) -> None:
         "-      minReplicas: 3",
         "-      maxReplicas: 20",
         "+      minReplicas: 4",
-        "+      maxReplicas: 24",
+        "+      maxReplicas: 22",
         '-      version: "7"',
         '+      version: "8"',
+        "-      storageUri: s3://acme-models/resnet50/7",
+        "+      storageUri: s3://acme-models/resnet50/8",
     ]
     assert_render_check_passes()
     fixed = mlgitops("set", "replicas", "resnet-serve", "3", "--env", "prod")
     assert fixed.exit_code == 2
     line = line_of(prod, "    autoscaling:", after="  - name: resnet-serve")
-    expected = f"environments/prod.yaml:{line}:5: workloads[resnet-serve]: autoscaling scales it between 4 and 24 replicas"
+    expected = f"environments/prod.yaml:{line}:5: workloads[resnet-serve]: autoscaling scales it between 4 and 22 replicas"
     assert expected in fixed.stderr
 
 
@@ -201,11 +209,48 @@ def test_a_pull_request_body_that_cannot_be_written_stops_the_edit_before_anythi
 
 def test_a_promotion_whose_render_has_error_findings_writes_nothing(fleet: Path) -> None:
     before = snapshot(fleet)
-    result = mlgitops("promote", "--from", "staging", "--to", "prod")
+    result = mlgitops("promote", "--from", "staging", "--to", "prod", "--field", "image")
     assert result.exit_code == 1
     assert "error image-digest:" in result.stderr
     assert "nothing was written" in result.stderr
     assert snapshot(fleet) == before
+
+
+def test_promoting_an_alias_into_a_kserve_predictor_is_refused_at_its_storage_uri(fleet: Path) -> None:
+    # staging serves the model by alias; prod's InferenceService loads fixed files, which cannot follow an alias.
+    before = snapshot(fleet)
+    result = mlgitops("promote", "--from", "staging", "--to", "prod", "--field", "model")
+    assert result.exit_code == 2
+    line = line_of(fleet / "environments" / "prod.yaml", "      storageUri:")
+    assert result.stderr.startswith(
+        f"error: environments/prod.yaml:{line}:7: workloads[resnet-classifier].kserve.storageUri: KServe serves the files "
+        "at 's3://acme-models/resnet50/7', which cannot follow alias 'champion'"
+    )
+    assert snapshot(fleet) == before
+
+
+def test_a_storage_uri_that_does_not_show_the_version_is_refused_by_set_model(fleet: Path) -> None:
+    prod = fleet / "environments" / "prod.yaml"
+    prod.write_text(
+        prod.read_text().replace("storageUri: s3://acme-models/resnet50/7", "storageUri: s3://acme-models/resnet50/latest")
+    )
+    assert mlgitops("render").exit_code == 0
+    refused = mlgitops("set", "model", "resnet-classifier", "8", "--env", "prod")
+    assert refused.exit_code == 2
+    line = line_of(prod, "      storageUri:")
+    assert refused.stderr.startswith(
+        f"error: environments/prod.yaml:{line}:7: workloads[resnet-classifier].kserve.storageUri: "
+        "'s3://acme-models/resnet50/latest' does not show which path segment is model version 7"
+    )
+    # With {version} the URI follows the version by itself: only the version line changes.
+    prod.write_text(prod.read_text().replace("resnet50/latest", "resnet50/{version}"))
+    assert mlgitops("render").exit_code == 0
+    before = prod.read_bytes()
+    assert mlgitops("set", "model", "resnet-classifier", "9", "--env", "prod").exit_code == 0
+    assert changed_lines(before, prod.read_bytes()) == ['-      version: "7"', '+      version: "9"']
+    rendered = (fleet / "rendered" / "prod" / "inferenceservice-resnet-classifier.yaml").read_text()
+    assert "storageUri: s3://acme-models/resnet50/9\n" in rendered
+    assert "mlgitops.io/mlflow-model: models:/resnet50/9\n" in rendered
 
 
 def test_dry_run_prints_both_diffs_and_writes_nothing(fleet: Path) -> None:

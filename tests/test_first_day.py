@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from mlgitops.errors import UserError
+from mlgitops.fleet.build import build
 from mlgitops.fleet.run import render_fleet
 from mlgitops.load.environments import load_environments
 from mlgitops.policy import Finding
@@ -72,21 +73,36 @@ workloads:
   - name: train
     kind: training
     image: "registry.example/t:1"
-    resources: {cpu: "1", memory: 16, gpu: 1}
-    shmSize: 8
+    resources: {cpu: "1", memory: 16Gi, gpu: 1}
+    shmSize: 8Gi
     mounts: [{volume: tmp, path: /checkpoints, role: cache}]
 """,
     )
     by_rule = {f.rule: f for f in found}
-    assert by_rule["memory-units"].severity == "warning"
-    assert "16 bytes of memory" in by_rule["memory-units"].message
-    assert "did you mean 16Gi?" in by_rule["memory-units"].message
-    assert (by_rule["memory-units"].location.line, by_rule["memory-units"].location.column) == (15, 35)
     assert (by_rule["gpu-pool-taint"].severity, by_rule["gpu-pool-taint"].location.line) == ("warning", 6)
     assert "taints:" in by_rule["gpu-pool-taint"].fix
     scratch = by_rule["emptydir-data"]
     assert (scratch.severity, scratch.location.line) == ("warning", 17)
     assert all(not f.location.file.startswith(str(tmp_path / "rendered")) for f in found)
+
+
+def test_memory_without_a_unit_is_an_error_at_its_line_and_nothing_is_written(tmp_path: Path) -> None:
+    # 16 bytes: no container starts with it (CRI-O refuses limits under 12Mi), so render refuses instead of warning.
+    write(
+        tmp_path / "environments" / "dev.yaml",
+        'namespace: ml\nkubernetesVersion: "1.32"\nworkloads:\n'
+        '  - {name: train, kind: training, image: "registry.example/t:1", resources: {cpu: "1", memory: 16}, shmSize: 8}\n',
+    )
+    [loaded] = load_environments(tmp_path / "environments")
+    with pytest.raises(UserError) as raised:
+        build(loaded)
+    lines = raised.value.one_line().splitlines()
+    assert lines[0].endswith(
+        "dev.yaml:4:96: workloads[train].resources.memory: 16 means 16 bytes (a number without a unit is bytes): did you "
+        "mean 16Gi?"
+    )
+    assert lines[1].endswith("workloads[train].shmSize: 8 means 8 bytes (a number without a unit is bytes): did you mean 8Gi?")
+    assert not (tmp_path / "rendered").exists()
 
 
 def test_explain_and_policy_list_know_every_rule_render_reports(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

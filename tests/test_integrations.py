@@ -58,7 +58,9 @@ def test_prod_serves_the_pinned_version_through_kserve(outputs: dict[str, Enviro
     assert predictor["model"]["modelFormat"] == {"name": "mlflow"}
     assert predictor["model"]["storageUri"] == "s3://acme-models/resnet50/7"
     assert (predictor["minReplicas"], predictor["maxReplicas"], predictor["scaleMetric"]) == (2, 8, "cpu")
-    assert service["metadata"]["annotations"]["serving.kserve.io/deploymentMode"] == "RawDeployment"
+    # KServe 0.16+ names the mode Standard (RawDeployment falls into the Knative branch of 0.16's webhook).
+    assert service["metadata"]["annotations"]["serving.kserve.io/deploymentMode"] == "Standard"
+    assert service["metadata"]["annotations"]["serving.kserve.io/autoscalerClass"] == "hpa"
     assert service["metadata"]["annotations"]["mlgitops.io/mlflow-model"] == "models:/resnet50/7"
     assert predictor["securityContext"]["runAsNonRoot"] is True
     assert not [item for item in prod.objects if item.kind == "Deployment" and item.name == "resnet-classifier"]

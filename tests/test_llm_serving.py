@@ -277,8 +277,15 @@ def test_an_init_container_downloads_the_model_before_the_server_starts(tmp_path
     assert list(pod).index("initContainers") < list(pod).index("containers")
     [init] = pod["initContainers"]
     assert init["command"] == command
-    assert init["volumeMounts"] == [{"name": "cache", "mountPath": "/models"}]  # writable here, read-only in the server
-    assert init["env"] == [{"name": "HF_TOKEN", "valueFrom": {"secretKeyRef": {"name": "hf-token", "key": "token"}}}]
+    # The weights writable here (read-only in the server), and the server's home for the downloader's own caches.
+    assert init["volumeMounts"] == [{"name": "cache", "mountPath": "/models"}, {"name": "server-home", "mountPath": "/home/llm"}]
+    assert init["env"] == [
+        {"name": "HOME", "value": "/home/llm"},
+        {"name": "USER", "value": "vllm"},
+        {"name": "XDG_CACHE_HOME", "value": "/home/llm/.cache"},
+        {"name": "HF_HOME", "value": "/home/llm/.cache/huggingface"},
+        {"name": "HF_TOKEN", "valueFrom": {"secretKeyRef": {"name": "hf-token", "key": "token"}}},
+    ]
     assert init["securityContext"] == pod["containers"][0]["securityContext"]
     assert {"name": "cache", "mountPath": "/models", "readOnly": True} in pod["containers"][0]["volumeMounts"]
     assert template["metadata"]["annotations"]["mlgitops.io/external-secrets"] == "hf-token"

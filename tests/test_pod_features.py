@@ -88,14 +88,14 @@ workloads:
 @pytest.mark.parametrize(
     ("extra", "expected"),
     [
-        ("sidecars: [{name: logs, image: 'r.example/l:1', resources: {cpu: 1m, memory: 1Mi}}]", "need Kubernetes 1.29"),
-        ("initContainers: [{name: f, image: 'r.example/f:1', resources: {cpu: 1m, memory: 1Mi, gpu: 1}}]", "GPUs belong"),
+        ("sidecars: [{name: logs, image: 'r.example/l:1', resources: {cpu: 1m, memory: 16Mi}}]", "need Kubernetes 1.29"),
+        ("initContainers: [{name: f, image: 'r.example/f:1', resources: {cpu: 1m, memory: 16Mi, gpu: 1}}]", "GPUs belong"),
         (
-            "initContainers: [{name: f, image: 'r.example/f:1', resources: {cpu: 1m, memory: 1Mi}, "
+            "initContainers: [{name: f, image: 'r.example/f:1', resources: {cpu: 1m, memory: 16Mi}, "
             "probes: {readiness: {tcpSocket: {port: 80}}}}]",
             "init containers run to completion and take no probes",
         ),
-        ("initContainers: [{name: serve, image: 'r.example/f:1', resources: {cpu: 1m, memory: 1Mi}}]", "used twice"),
+        ("initContainers: [{name: serve, image: 'r.example/f:1', resources: {cpu: 1m, memory: 16Mi}}]", "used twice"),
         (
             "initContainers: [{name: f, image: 'r.example/f:1', resources: {cpu: 1m, memory: 2Gi, limits: {memory: 1Gi}}}]",
             "below the request",
@@ -313,7 +313,7 @@ def test_host_ipc_needs_a_reason_which_waives_only_its_own_rule(tmp_path: Path) 
 
 
 def test_findings_on_an_init_container_point_at_its_own_line(tmp_path: Path) -> None:
-    extra = "      - {name: fetch, image: 'r.example/f:latest', resources: {cpu: 1m, memory: 1Mi}}\n"
+    extra = "      - {name: fetch, image: 'r.example/f:latest', resources: {cpu: 1m, memory: 16Mi}}\n"
     body = f"workloads:\n{SERVE}    initContainers:\n{extra}"
     [tag] = [f for f in findings(tmp_path, body) if f.rule == "image-tag"]
     assert (tag.location.line, tag.location.column) == (10, 30)  # the init container's image

@@ -68,12 +68,15 @@ def test_queued_training_jobs_are_created_suspended(outputs: dict[str, Environme
 def test_flux_creates_queued_jobs_and_then_leaves_suspend_to_kueue(tmp_path: Path) -> None:
     # Flux has no per-field ignore: only a create-only apply keeps it from suspending an admitted job again.
     create_only = {"kustomize.toolkit.fluxcd.io/ssa": "IfNotPresent"}
+    # A TrainJob also says its runtime exists outside the set (rule trainingruntime-reference).
+    runtime = {"mlgitops.io/external-trainingruntimes": "torch-distributed"}
     for kind in ("Job", "PyTorchJob", "TrainJob", "RayJob"):
-        assert _one(build_one(tmp_path, queued=True), kind)["metadata"]["annotations"] == create_only
+        extra = runtime if kind == "TrainJob" else {}
+        assert _one(build_one(tmp_path, queued=True), kind)["metadata"]["annotations"] == {**create_only, **extra}
     for kind in ("Job", "PyTorchJob", "RayJob"):
         assert "annotations" not in _one(build_one(tmp_path, queued=False), kind)["metadata"]
     # The Trainer webhook rewrites a TrainJob's runtimePatches on every update: Flux creates it once, queued or not.
-    assert _one(build_one(tmp_path, queued=False), "TrainJob")["metadata"]["annotations"] == create_only
+    assert _one(build_one(tmp_path, queued=False), "TrainJob")["metadata"]["annotations"] == {**create_only, **runtime}
 
 
 def build_one(tmp_path: Path, *, queued: bool) -> EnvironmentOutput:

@@ -118,7 +118,8 @@ def test_every_object_carries_the_standard_labels_and_pvcs_are_prune_protected(
 def test_pods_are_restricted_by_default(outputs: dict[str, EnvironmentOutput]) -> None:
     [deployment] = [obj for obj in _objects(outputs["dev"], "Deployment") if obj["metadata"]["name"] == "resnet-serve"]
     pod = deployment["spec"]["template"]["spec"]
-    assert pod["securityContext"] == {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}}
+    # runAsNonRoot with a numeric uid: the kubelet cannot verify an image whose USER is a name.
+    assert pod["securityContext"] == {"runAsNonRoot": True, "runAsUser": 1000, "seccompProfile": {"type": "RuntimeDefault"}}
     assert pod["containers"][0]["securityContext"] == {
         "allowPrivilegeEscalation": False,
         "capabilities": {"drop": ["ALL"]},

@@ -129,7 +129,10 @@ def test_distributed_training_is_a_trainjob_with_the_gpu_pool_placement_in_its_r
     # Not queued, not suspended; Flux still creates it once (the Trainer webhook writes into runtimePatches).
     assert job["spec"]["suspend"] is False
     assert "kueue.x-k8s.io/queue-name" not in job["metadata"]["labels"]
-    assert job["metadata"]["annotations"] == {"kustomize.toolkit.fluxcd.io/ssa": "IfNotPresent"}
+    assert job["metadata"]["annotations"] == {
+        "kustomize.toolkit.fluxcd.io/ssa": "IfNotPresent",
+        "mlgitops.io/external-trainingruntimes": "torch-distributed",  # installed with Kubeflow Trainer
+    }
 
 
 def test_a_changed_trainjob_gets_a_new_name_and_an_unchanged_one_keeps_it(tmp_path: Path) -> None:

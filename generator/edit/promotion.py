@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mlgitops.edit.layers import Change
-from mlgitops.edit.requests import workload
+from mlgitops.edit.requests import storage_uri_changes, workload
 from mlgitops.errors import UserError
 from mlgitops.load.environments import LoadedEnvironment
 from mlgitops.spec.environment import Environment
@@ -84,8 +84,22 @@ def promotion(
         prefix: FieldPath = ("workloads", Item(name))
         spec_from, spec_to = get(source_tree, prefix), get(target_tree, prefix)
         patterns = [p for p in workload_patterns(spec_to.get("kind")) if p.category in categories]
+        before = len(result.changes)
         _compare(spec_from, spec_to, prefix, patterns, explicit, result)
+        result.changes += _storage_uri(target, name, spec_to, result.changes[before:])
     return result
+
+
+def _storage_uri(target: LoadedEnvironment, name: str, spec: dict[str, Any], changes: list[Change]) -> list[Change]:
+    """A KServe storageUri moved along with the registered-model version promoted (or the promotion refused)."""
+    model = ("workloads", Item(name), "model")
+    promoted = {change.path[-1]: change.value for change in changes if change.path[:-1] == model}
+    if not promoted or any(change.path[-2:] == ("kserve", "storageUri") for change in changes):
+        return []
+    given = promoted.get("version", MISSING)
+    if given is MISSING:
+        given = promoted.get("alias", MISSING)
+    return storage_uri_changes(target, name, spec, str(given)) if given is not MISSING else []
 
 
 def _compare(

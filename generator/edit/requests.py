@@ -19,6 +19,7 @@ from mlgitops.kube.image import updated_image
 from mlgitops.load.environments import LoadedEnvironment
 from mlgitops.spec.fields import keys, models_in
 from mlgitops.spec.integrations import RegisteredModel
+from mlgitops.spec.kserve import VERSION_PLACEHOLDER, retargeted_storage_uri
 from mlgitops.spec.paths import MISSING, FieldPath, Item, get, indices, named_items, show
 from mlgitops.spec.promotable import workload_kinds, workload_patterns
 from mlgitops.yaml.source import locate
@@ -106,7 +107,8 @@ def model_changes(loaded: LoadedEnvironment, name: str, given: str) -> list[Chan
         except ValidationError as error:
             problem = error.errors(include_url=False)[0]["msg"].removeprefix("Value error, ")
             raise UserError(f"VERSION|ALIAS {given!r}: {problem}") from None
-        return [Change((*prefix, *parent, field), given), Change((*prefix, *parent, other), MISSING)]
+        changes = [Change((*prefix, *parent, field), given), Change((*prefix, *parent, other), MISSING)]
+        return changes + storage_uri_changes(loaded, name, spec, given)
     present = [path for path in fields if get(spec, path) is not MISSING]
     if len(present) != 1:
         raise UserError(
@@ -116,6 +118,32 @@ def model_changes(loaded: LoadedEnvironment, name: str, given: str) -> list[Chan
             _at(loaded, prefix),
         )
     return [Change((*prefix, *present[0]), given)]
+
+
+def storage_uri_changes(loaded: LoadedEnvironment, name: str, spec: dict[str, Any], given: str) -> list[Change]:
+    """Keep a KServe predictor's `storageUri` on the registered-model version being set (``given``: a version or
+    an alias): the segment naming the old version moves with it, `{version}` follows by itself; anything else is
+    refused at the storageUri line, since the InferenceService would claim one version and serve another."""
+    uri = get(spec, ("kserve", "storageUri"))
+    if not isinstance(uri, str):
+        return []
+    where = _at(loaded, ("workloads", Item(name), "kserve", "storageUri"))
+    if not given.isdigit():
+        raise UserError(
+            f"workloads[{name}].kserve.storageUri: KServe serves the files at {uri!r}, which cannot follow alias "
+            f"{given!r} as it moves in the registry; set a version instead",
+            where,
+        )
+    old = get(spec, ("model", "version"))
+    moved = retargeted_storage_uri(uri, old if isinstance(old, str) else None, given)
+    if moved is None:
+        raise UserError(
+            f"workloads[{name}].kserve.storageUri: {uri!r} does not show which path segment is model version "
+            f"{old if isinstance(old, str) else '(none)'}, so it cannot follow version {given}: write {VERSION_PLACEHOLDER} "
+            "in it (filled in from model.version), or change both yourself",
+            where,
+        )
+    return [] if moved == uri else [Change(("workloads", Item(name), "kserve", "storageUri"), moved)]
 
 
 def replica_changes(
@@ -201,4 +229,13 @@ def resource_changes(loaded: LoadedEnvironment, name: str, assignments: tuple[st
     return changes
 
 
-__all__ = ["image_changes", "model_changes", "replica_changes", "resource_changes", "resource_fields", "show", "workload"]
+__all__ = [
+    "image_changes",
+    "model_changes",
+    "replica_changes",
+    "resource_changes",
+    "resource_fields",
+    "show",
+    "storage_uri_changes",
+    "workload",
+]

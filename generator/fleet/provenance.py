@@ -80,6 +80,8 @@ def _workload_field(item: Rendered, path: FieldPath, workload: WorkloadBase) -> 
         return _OBJECT_FIELDS[kind]
     if kind == "Deployment" and path[:2] == ("spec", "replicas"):
         return ("replicas",)
+    if kind == "TrainJob" and path[:2] == ("spec", "runtimeRef"):
+        return ("runtime", "name")
     if len(path) >= 2 and path[0] == "spec" and isinstance(path[1], str):
         return (path[1],)  # Job and CronJob fields carry the spec's names: backoffLimit, schedule, ...
     return ()

@@ -191,5 +191,5 @@ def _in_spec_terms(
         return finding
     location = environment.locate(spec_field(item, finding.path, environment.spec))
     policy = catalog.policies.get(finding.rule)
-    fix = (policy.render_fix or policy.fix) if policy is not None else finding.fix
+    fix = finding.render_fix or ((policy.render_fix or policy.fix) if policy is not None else finding.fix)
     return replace(finding, location=location, source=None, fix=fix)

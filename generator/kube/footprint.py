@@ -3,7 +3,8 @@
 Counted per pod template times the pods it runs: a Deployment's replicas (its HPA's minReplicas
 or KEDA ScaledObject's minReplicaCount when autoscaled), a Job's parallelism, one run of a
 CronJob, every replica of a PyTorchJob, a TrainJob's numNodes x resourcesPerNode, a Ray cluster's
-head plus its workers (replicas, or minReplicas under the autoscaler), a LeaderWorkerSet's replicas
+head plus its workers (replicas, or minReplicas under the autoscaler; at the most, maxReplicas and a RayService's
+upgrade cluster: kube/ray.py), a LeaderWorkerSet's replicas
 x size (a leader and size - 1 workers per group). Accelerators of every kind count as GPUs: extended
 resources (nvidia.com/gpu, MIG, amd.com/gpu, habana.ai/gaudi, ...) and DRA claims (by DeviceClass,
 through the ResourceClaimTemplates the pods name). Used by pull-request summaries and environment budgets.
@@ -129,7 +130,8 @@ def pod_groups(objects: list[dict[str, Any]], *, most: bool = False) -> Iterator
 
     By default autoscaled workloads count at their minimum (what runs in a quiet hour); with
     ``most`` at their maximum (what a budget or quota must allow): HPA and ScaledObject maxima,
-    an InferenceService's maxReplicas, an elastic PyTorchJob's maxReplicas workers.
+    an InferenceService's maxReplicas, an elastic PyTorchJob's maxReplicas workers, autoscaled Ray worker groups at
+    maxReplicas and a RayService's second cluster during an upgrade.
     """
     minimums = _autoscaled(objects, most)
     for obj in objects:
@@ -174,8 +176,8 @@ def pod_groups(objects: list[dict[str, Any]], *, most: bool = False) -> Iterator
             if found is not None:
                 yield PodGroup(kind, name, app, count(num_nodes(obj)), found[1], ("spec", "trainer", "numNodes"))
         elif kind in RAY_KINDS:
-            for group in ray_groups(obj):
-                yield PodGroup(kind, name, app, group.pods, group.pod_spec, (*group.path[:-2], "replicas"))
+            for group in ray_groups(obj, most=most):
+                yield PodGroup(kind, name, app, group.pods, group.running_pod, (*group.path[:-2], "replicas"))
         elif kind == "Pod":
             yield PodGroup(kind, name, app, 1, spec)
 

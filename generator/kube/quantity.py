@@ -130,3 +130,35 @@ def format_resource(resource: str, amount: Decimal) -> str:
     if resource in ("memory", "ephemeral-storage"):
         return format_bytes(amount)
     return str(int(amount)) if amount == amount.to_integral_value() else str(amount)
+
+
+MEMORY_LIMIT_FLOOR = Decimal(12 * 2**20)
+"""The smallest memory limit a container starts with: CRI-O refuses less ("set memory limit %d too low; should be at
+least 12582912", cri-o/cri-o `internal/config/cgmgr/cgmgr_linux.go` minMemoryLimit, "arrived at for runc on
+x86_64"); under containerd, runc writes the limit and the container's init is OOM-killed ("container init was
+OOM-killed (memory limit too low?)", opencontainers/runc `libcontainer/process_linux.go`). The API server accepts
+any non-negative amount (kubernetes `pkg/apis/core/validation` ValidateResourceQuantityValue)."""
+_PLAIN_BYTES_MEANT_UNIT = Decimal(2**20)
+"""Plain digits below a mebibyte are a forgotten unit: nobody means a memory amount of under a megabyte."""
+
+
+def memory_unit_problem(text: str) -> str | None:
+    """Why a memory amount is a unit mistake: thousandths of a byte ('m'), or plain digits below a mebibyte."""
+    if re.fullmatch(r"[0-9.]+m", text):
+        return f"{text} means {text[:-1]} thousandths of a byte ('m' is milli): did you mean {text[:-1]}Mi?"
+    if re.fullmatch(r"[0-9]+", text) and parse_quantity(text) < _PLAIN_BYTES_MEANT_UNIT:
+        return f"{text} means {text} bytes (a number without a unit is bytes): did you mean {text}Gi?"
+    return None
+
+
+def memory_limit_problem(text: str) -> str | None:
+    """Why a container's memory limit cannot start it: a unit mistake, or less than ``MEMORY_LIMIT_FLOOR`` (12Mi)."""
+    mistake = memory_unit_problem(text)
+    if mistake is not None:
+        return mistake
+    if parse_quantity(text) < MEMORY_LIMIT_FLOOR:
+        return (
+            f"a memory limit of {text} is below 12Mi, the least a container starts with (CRI-O refuses it; under runc "
+            "the container's init is OOM-killed): give at least 12Mi"
+        )
+    return None

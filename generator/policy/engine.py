@@ -198,8 +198,9 @@ def evaluate(
                         key=violation.at_key,
                     ),
                     source=manifest.source,
-                    fix=policy.fix,
+                    fix=violation.fix or policy.fix,
                     path=violation.path,
+                    render_fix=violation.render_fix,
                 )
             )
         return found

@@ -30,6 +30,8 @@ class Finding:
     fix: str = ""
     path: FieldPath = ()
     """The offending field within the object (what ``location`` points at in the object's file)."""
+    render_fix: str | None = None
+    """The fix in environment-file terms that the check worded for this finding (else the policy's renderFix)."""
 
     @property
     def sort_key(self) -> tuple[str, int, int, str, str]:
@@ -79,6 +81,10 @@ class Violation:
     at_key: bool = False
     severity: Severity | None = None
     """Overrides the policy's severity for this one finding (an object the rule cannot judge is only info)."""
+    fix: str | None = None
+    """The fix in this finding's own terms (e.g. naming the pool's own accelerator), instead of the policy's."""
+    render_fix: str | None = None
+    """The same in environment-file terms, instead of the policy's renderFix."""
 
 
 @dataclass

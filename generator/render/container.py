@@ -7,6 +7,7 @@ from typing import Any, Protocol
 
 from mlgitops.spec.container import ContainerSecurity, EnvVar, Mount, Probe, Probes, Resources, Security
 from mlgitops.spec.pod import EnvFromSource
+from mlgitops.spec.run_as import container_run_as
 
 SHM_VOLUME = "dshm"
 
@@ -123,7 +124,8 @@ def probes(spec: Probes, default_readiness_port: str | None = None) -> dict[str,
 
 
 def container_security(security: Security, override: ContainerSecurity | None = None) -> dict[str, Any]:
-    """The container's securityContext: the workload's settings, with an extra container's overrides."""
+    """The container's securityContext: the workload's settings, with an extra container's overrides; who it runs as
+    is decided in ``spec/run_as.py`` (runAsNonRoot never together with uid 0)."""
 
     def pick(name: str) -> Any:
         own = getattr(override, name, None) if override is not None else None
@@ -133,11 +135,12 @@ def container_security(security: Security, override: ContainerSecurity | None = 
     if pick("drop_all_capabilities"):
         context["capabilities"] = {"drop": ["ALL"]}
     context["readOnlyRootFilesystem"] = pick("read_only_root_filesystem")
-    context["runAsNonRoot"] = pick("run_as_non_root")
-    if override is not None:
-        for field, key in (("run_as_user", "runAsUser"), ("run_as_group", "runAsGroup")):
-            if getattr(override, field) is not None:
-                context[key] = getattr(override, field)
+    run_as = container_run_as(security, override)
+    context["runAsNonRoot"] = run_as.non_root
+    if run_as.user is not None:
+        context["runAsUser"] = run_as.user
+    if override is not None and override.run_as_group is not None:
+        context["runAsGroup"] = override.run_as_group
     return context
 
 

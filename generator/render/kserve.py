@@ -7,20 +7,29 @@ from typing import Any
 from mlgitops.render.metadata import ObjectMeta, selector_labels
 from mlgitops.render.pod import pod_template
 from mlgitops.spec.environment import Environment
+from mlgitops.spec.kserve import (
+    AUTOSCALER_CLASS_ANNOTATION,
+    DEPLOYMENT_MODE_ANNOTATION,
+    autoscaler_class,
+    mode_annotation,
+    storage_uri,
+)
 from mlgitops.spec.placement import Placement
 from mlgitops.spec.serving import Serving
-
-DEPLOYMENT_MODE = "serving.kserve.io/deploymentMode"
 
 
 def render_inference_service(
     environment: Environment, workload: Serving, meta: ObjectMeta, placement: Placement
 ) -> dict[str, Any]:
-    """The predictor gets the same pod treatment as a Deployment: placement, security, GPUs, mounts."""
+    """The predictor gets the same pod treatment as a Deployment: placement, security, GPUs, mounts; the deployment
+    mode and autoscaler class follow the environment's KServe release."""
     kserve = workload.kserve
     assert kserve is not None
     readiness = workload.ports[0].name if workload.ports else None
-    template = pod_template(environment, workload, placement, meta, restart_policy=None, readiness_port=readiness)
+    # Standard mode runs the predictor as a Deployment, Knative as a Knative revision's Deployment.
+    template = pod_template(
+        environment, workload, placement, meta, restart_policy=None, readiness_port=readiness, controller="Deployment"
+    )
     pod = template["spec"]
     [container] = pod.pop("containers")
     predictor: dict[str, Any] = {}
@@ -43,7 +52,9 @@ def render_inference_service(
         predictor["minReplicas"] = replicas
         predictor["maxReplicas"] = max(replicas, 1)
     predictor["labels"] = dict(sorted({**selector_labels(workload.name), **meta.labels}.items()))
-    pod_annotations = {key: value for key, value in template["metadata"].get("annotations", {}).items() if key != DEPLOYMENT_MODE}
+    pod_annotations = {
+        key: value for key, value in template["metadata"].get("annotations", {}).items() if key != DEPLOYMENT_MODE_ANNOTATION
+    }
     if pod_annotations:
         predictor["annotations"] = pod_annotations
     for key in (
@@ -65,7 +76,7 @@ def render_inference_service(
     model: dict[str, Any] = {"modelFormat": {"name": kserve.model_format}}
     if kserve.runtime is not None:
         model["runtime"] = kserve.runtime
-    model["storageUri"] = kserve.storage_uri
+    model["storageUri"] = storage_uri(workload)
     for key in (
         "image",
         "command",
@@ -84,7 +95,11 @@ def render_inference_service(
     if workload.image is None:
         model.pop("image", None)
     predictor["model"] = model
-    annotations = {**meta.annotations, DEPLOYMENT_MODE: kserve.deployment_mode}
+    # Always the mode (the Helm chart's default is Knative), in the name the release accepts (spec/kserve.py).
+    annotations = {**meta.annotations, DEPLOYMENT_MODE_ANNOTATION: mode_annotation(workload, environment.operators)}
+    scaler = autoscaler_class(workload, environment.operators)
+    if scaler is not None:
+        annotations[AUTOSCALER_CLASS_ANNOTATION] = scaler
     return {
         "apiVersion": "serving.kserve.io/v1beta1",
         "kind": "InferenceService",

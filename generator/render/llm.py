@@ -13,14 +13,14 @@ from typing import Any
 from mlgitops.render.autoscalers import scale_target
 from mlgitops.render.kinds import renders
 from mlgitops.render.metadata import ObjectMeta, selector_labels
-from mlgitops.render.model_download import download_container
+from mlgitops.render.model_download import DOWNLOAD_CONTAINER, download_container, shared_download, wait_container
 from mlgitops.render.network import llm_ingress
 from mlgitops.render.pod import EXTERNAL_SECRETS_ANNOTATION, pod_template
 from mlgitops.render.serving import deployment, fixed_replicas, service
 from mlgitops.render.serving_extras import render_server_extras
 from mlgitops.spec.environment import Environment
 from mlgitops.spec.llm import LLM_PORT_NAME, LlmServing
-from mlgitops.spec.llm_defaults import with_llm_defaults
+from mlgitops.spec.llm_defaults import Role, home_volumes, with_llm_defaults
 from mlgitops.spec.placement import Placement
 
 LWS_API_VERSION = "leaderworkerset.x-k8s.io/v1"
@@ -29,25 +29,49 @@ EXCLUSIVE_TOPOLOGY_ANNOTATION = "leaderworkerset.sigs.k8s.io/exclusive-topology"
 
 
 def _template(
-    environment: Environment, raw: LlmServing, server: LlmServing, meta: ObjectMeta, placement: Placement, *, serves: bool
+    environment: Environment,
+    raw: LlmServing,
+    server: LlmServing,
+    meta: ObjectMeta,
+    placement: Placement,
+    *,
+    role: Role,
 ) -> dict[str, Any]:
+    """The pod template of the single server, or of a group's leader or workers (``role``)."""
+    serves = role != "worker"
     ports = [{"name": LLM_PORT_NAME, "containerPort": server.port, "protocol": "TCP"}] if serves else None
-    template = pod_template(environment, server, placement, meta, restart_policy=None, ports=ports)
+    controller = "Deployment" if role == "single" else "LeaderWorkerSet"
+    template = pod_template(
+        environment,
+        server,
+        placement,
+        meta,
+        restart_policy=None,
+        ports=ports,
+        own_volumes=home_volumes(raw),
+        controller=controller,
+    )
     download = raw.model.download
     if download is not None:
-        # Every pod of a group loads the weights, so each of them downloads them first.
+        # Per-pod scratch space: every pod downloads its own copy. A claim the group shares: the leader downloads
+        # once and the workers wait for it (model_download.py).
+        shared = shared_download(environment, raw)
+        if shared and role == "worker":
+            fetch = wait_container(raw, server)
+        else:
+            fetch = download_container(raw, server, leader_of_group=shared)
         pod = template["spec"]
         ordered = {key: value for key, value in pod.items() if key != "containers"}
         # After the native sidecars (which the download may use), before the workload's own init containers.
         extras = pod.get("initContainers", [])
         sidecars = [container for container in extras if container.get("restartPolicy") == "Always"]
         others = [container for container in extras if container.get("restartPolicy") != "Always"]
-        ordered["initContainers"] = [*sidecars, download_container(raw, server), *others]
+        ordered["initContainers"] = [*sidecars, fetch, *others]
         template["spec"] = {**ordered, "containers": pod["containers"]}
         if "volumes" in pod:
             template["spec"]["volumes"] = pod["volumes"]
         secrets = {var.secret_key_ref.name for var in download.env if var.secret_key_ref is not None}
-        existing = secrets & set(environment.existing_secrets)
+        existing = secrets & set(environment.existing_secrets) if fetch["name"] == DOWNLOAD_CONTAINER else set()
         if existing:
             annotations = template["metadata"].setdefault("annotations", {})
             known = set(filter(None, annotations.get(EXTERNAL_SECRETS_ANNOTATION, "").split(",")))
@@ -65,14 +89,14 @@ def render_llm_server(
     ``workload`` is as written: the leader's and the workers' pods each derive their own defaults.
     """
     server = with_llm_defaults(workload)
-    leader = _template(environment, workload, server, meta, placement, serves=True)
+    leader = _template(environment, workload, server, meta, placement, role="leader" if workload.multi_node else "single")
     if not workload.multi_node:
-        volumes = [workload.model.volume, *(mount.volume for mount in workload.mounts)]
+        volumes = [workload.model.volume, workload.home.volume, *(mount.volume for mount in workload.mounts)]
         main = deployment(environment, workload, meta, leader, volumes)
         target = scale_target("apps/v1", "Deployment", meta.name)
         selector = selector_labels(workload.name)
     else:
-        worker = _template(environment, workload, with_llm_defaults(workload, "worker"), meta, placement, serves=False)
+        worker = _template(environment, workload, with_llm_defaults(workload, "worker"), meta, placement, role="worker")
         spec = fixed_replicas(workload)
         spec["startupPolicy"] = "LeaderCreated"
         spec["leaderWorkerTemplate"] = {

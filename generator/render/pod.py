@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from mlgitops.render.config_maps import config_map_names
@@ -19,6 +20,7 @@ from mlgitops.spec.derived import volumes_by_name
 from mlgitops.spec.environment import Environment
 from mlgitops.spec.kinds import kind_of
 from mlgitops.spec.placement import GPU_PRODUCT_LABEL, Placement
+from mlgitops.spec.run_as import pod_run_as
 from mlgitops.spec.storage import Volume
 
 EXTERNAL_CLAIMS_ANNOTATION = "mlgitops.io/external-claims"
@@ -30,6 +32,9 @@ HOST_IPC_RULE = "security-host-ipc"
 WAIVER_PREFIX = "mlgitops.io/waive."
 ZONE_LABEL = "topology.kubernetes.io/zone"
 HOSTNAME_LABEL = "kubernetes.io/hostname"
+DEPLOYMENT_REVISION_LABEL = "pod-template-hash"
+MATCH_LABEL_KEYS_SINCE = (1, 27)
+"""MatchLabelKeysInPodTopologySpread: alpha 1.25, beta and on by default from 1.27 (kubernetes pkg/features)."""
 
 
 def container_resources(workload: WorkloadBase, placement: Placement) -> dict[str, Any]:
@@ -70,8 +75,11 @@ def _pod_volumes(workload: WorkloadBase, volumes: dict[str, Volume], config_map_
 
 def _pod_security(workload: WorkloadBase) -> dict[str, Any]:
     security = workload.security
-    context: dict[str, Any] = {"runAsNonRoot": security.run_as_non_root}
-    for field, key in (("run_as_user", "runAsUser"), ("run_as_group", "runAsGroup"), ("fs_group", "fsGroup")):
+    run_as = pod_run_as(security)
+    context: dict[str, Any] = {"runAsNonRoot": run_as.non_root}
+    if run_as.user is not None:
+        context["runAsUser"] = run_as.user
+    for field, key in (("run_as_group", "runAsGroup"), ("fs_group", "fsGroup")):
         value = getattr(security, field)
         if value is not None:
             context[key] = value
@@ -121,10 +129,21 @@ def _affinity(workload: WorkloadBase) -> dict[str, Any]:
     return affinity
 
 
-def spread_constraints(workload: WorkloadBase) -> list[dict[str, Any]]:
+def _version(text: str) -> tuple[int, int]:
+    major, minor = text.lstrip("v").split(".")[:2]
+    return int(major), int(minor)
+
+
+def spread_constraints(workload: WorkloadBase, revision_label: str | None = None) -> list[dict[str, Any]]:
     """The workload's topologySpreadConstraints: its own, or for a server of 2+ replicas (``most_replicas()``) zones
-    then nodes."""
+    then nodes.
+
+    ``revision_label`` is the label the pods' controller stamps on each revision (a Deployment's
+    `pod-template-hash`): as `matchLabelKeys` it counts skew among the pods of one revision only, so a rollout's
+    old and new ReplicaSets are each spread (KEP-3243; beta and on by default since Kubernetes 1.27; the key must
+    not appear in labelSelector, which it needs)."""
     selector = {"matchLabels": selector_labels(workload.name)}
+    keys = {"matchLabelKeys": [revision_label]} if revision_label is not None else {}
     if workload.spread is not None:
         rendered = []
         for constraint in workload.spread:
@@ -136,19 +155,28 @@ def spread_constraints(workload: WorkloadBase) -> list[dict[str, Any]]:
             }
             if constraint.min_domains is not None:
                 entry["minDomains"] = constraint.min_domains
-            rendered.append(entry)
+            rendered.append({**entry, **keys})
         return rendered
     if workload.most_replicas() >= 2:
         # Replicas of one server on one node (or zone) all go down with it. ScheduleAnyway: a
         # single-zone cluster still schedules every replica, only less evenly.
         return [
-            {"maxSkew": 1, "topologyKey": key, "whenUnsatisfiable": "ScheduleAnyway", "labelSelector": selector}
+            {"maxSkew": 1, "topologyKey": key, "whenUnsatisfiable": "ScheduleAnyway", "labelSelector": selector, **keys}
             for key in (ZONE_LABEL, HOSTNAME_LABEL)
         ]
     return []
 
 
-def _placement(placement: Placement, workload: WorkloadBase) -> dict[str, Any]:
+def revision_label(environment: Environment, controller: str | None) -> str | None:
+    """The label a pod's controller puts on each revision, where spread constraints may match on it: a Deployment's
+    (KServe predictors run as Deployments too) from Kubernetes 1.27; None for other controllers (Jobs and
+    LeaderWorkerSets have no pod-template-hash) and older clusters."""
+    if controller != "Deployment" or _version(environment.kubernetes_version) < MATCH_LABEL_KEYS_SINCE:
+        return None
+    return DEPLOYMENT_REVISION_LABEL
+
+
+def _placement(placement: Placement, workload: WorkloadBase, revision: str | None = None) -> dict[str, Any]:
     rendered: dict[str, Any] = {}
     taints = {(t.key, t.effect) for t in placement.extra_gpu_taints}
     selector: dict[str, str] = {}
@@ -178,7 +206,7 @@ def _placement(placement: Placement, workload: WorkloadBase) -> dict[str, Any]:
             tolerations.append(toleration)
     if tolerations:
         rendered["tolerations"] = tolerations
-    spread = spread_constraints(workload)
+    spread = spread_constraints(workload, revision)
     if spread:
         rendered["topologySpreadConstraints"] = spread
     return rendered
@@ -238,9 +266,16 @@ def pod_template(
     ports: list[dict[str, Any]] | None = None,
     container_name: str | None = None,
     readiness_port: str | None = None,
+    own_volumes: Sequence[Volume] = (),
+    controller: str | None = None,
 ) -> dict[str, Any]:
-    """A PodTemplateSpec for ``workload``; a server without a readiness probe gets a TCP check of ``readiness_port``."""
+    """A PodTemplateSpec for ``workload``; a server without a readiness probe gets a TCP check of ``readiness_port``.
+
+    ``own_volumes`` are volumes of this pod alone that its mounts may name besides the environment's (an LLM
+    server's home); ``controller`` the kind that runs the pods ('Deployment': spread per rollout revision)."""
     volumes = volumes_by_name(environment)
+    if own_volumes:
+        volumes = {**volumes, **{volume.name: volume for volume in own_volumes}}
     names = config_map_names(environment) if environment.config_maps else {}
 
     def config_map_name(name: str) -> str:
@@ -291,7 +326,7 @@ def pod_template(
     pull_secrets = pull_secrets_of(environment, workload)
     if pull_secrets:
         spec["imagePullSecrets"] = [{"name": name} for name in pull_secrets]
-    spec.update(_placement(placement, workload))
+    spec.update(_placement(placement, workload, revision_label(environment, controller)))
     if workload.resources.gpu is not None and placement.device_class is not None:
         spec["resourceClaims"] = pod_resource_claims(workload.name)
     if init_containers:

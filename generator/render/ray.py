@@ -19,6 +19,7 @@ from mlgitops.render.workloads_hash import hash_named
 from mlgitops.spec.environment import Environment
 from mlgitops.spec.placement import Placement, place
 from mlgitops.spec.ray import RayJob, RayService, RayWorkerGroup, RayWorkloadBase
+from mlgitops.spec.ray_upgrade import upgrade_plan
 from mlgitops.yaml.writer import dump_embedded
 
 RAY_API = "ray.io/v1"
@@ -61,7 +62,10 @@ def ray_cluster_spec(
             options["upscalingMode"] = autoscaling.upscaling_mode
         if options:
             spec["autoscalerOptions"] = options
-    head = pod_template(environment, workload, placement, meta, restart_policy=None, container_name=HEAD_CONTAINER)
+    # The in-tree autoscaler is a container of the head pod that calls the API server with the pod's ServiceAccount
+    # token (spec/ray_checks.py): an autoscaled head keeps its token, the workers do without.
+    head_view = workload.model_copy(update={"automount_service_account_token": True}) if autoscaling else workload
+    head = pod_template(environment, head_view, placement, meta, restart_policy=None, container_name=HEAD_CONTAINER)
     spec["headGroupSpec"] = {"rayStartParams": dict(sorted(workload.head_start_params.items())), "template": head}
     if workload.worker_groups:
         spec["workerGroupSpecs"] = [_worker_group(environment, workload, group, meta) for group in workload.worker_groups]
@@ -91,8 +95,20 @@ def render_ray_job(environment: Environment, workload: RayJob, meta: ObjectMeta,
 def render_ray_service(
     environment: Environment, workload: RayService, meta: ObjectMeta, placement: Placement
 ) -> list[dict[str, Any]]:
-    spec: dict[str, Any] = {
-        "serveConfigV2": dump_embedded(workload.serve_config),
-        "rayClusterConfig": ray_cluster_spec(environment, workload, meta, placement),
-    }
+    spec: dict[str, Any] = {}
+    plan = upgrade_plan(environment, workload)
+    if plan.strategy is not None:
+        # Always written: without it the operator's ENABLE_ZERO_DOWNTIME decides (spec/ray_upgrade.py).
+        strategy: dict[str, Any] = {"type": plan.strategy}
+        if plan.gateway_class_name is not None:
+            upgrade = workload.upgrade
+            strategy["clusterUpgradeOptions"] = {
+                "gatewayClassName": plan.gateway_class_name,
+                "maxSurgePercent": upgrade.max_surge_percent,
+                "stepSizePercent": upgrade.step_size_percent,
+                "intervalSeconds": upgrade.interval_seconds,
+            }
+        spec["upgradeStrategy"] = strategy
+    spec["serveConfigV2"] = dump_embedded(workload.serve_config)
+    spec["rayClusterConfig"] = ray_cluster_spec(environment, workload, meta, placement)
     return [{"apiVersion": RAY_API, "kind": "RayService", "metadata": meta.render(environment.namespace), "spec": spec}]

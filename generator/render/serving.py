@@ -65,7 +65,16 @@ def render_serving(environment: Environment, workload: Serving, meta: ObjectMeta
         return [render_inference_service(environment, workload, meta, placement)]
     ports = [{"name": p.name, "containerPort": p.port, "protocol": p.protocol} for p in workload.ports]
     readiness = workload.ports[0].name if workload.ports else None
-    template = pod_template(environment, workload, placement, meta, restart_policy=None, ports=ports, readiness_port=readiness)
+    template = pod_template(
+        environment,
+        workload,
+        placement,
+        meta,
+        restart_policy=None,
+        ports=ports,
+        readiness_port=readiness,
+        controller="Deployment",
+    )
     main = deployment(environment, workload, meta, template, (mount.volume for mount in workload.mounts))
     target = scale_target("apps/v1", "Deployment", meta.name)
     extras = render_server_extras(environment, workload, meta, target)

@@ -6,10 +6,12 @@ from typing import Any
 
 from mlgitops.render.metadata import ObjectMeta
 from mlgitops.spec.environment import Environment
+from mlgitops.spec.namespace import GKE_FRONT_END_RANGES, GatewaySpec
 from mlgitops.spec.serving import IngressPeer, ServerBase
 
 GATEWAY_API = "gateway.networking.k8s.io/v1"
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
+ENVOY_GATEWAY_NAMESPACE = "envoy-gateway-system"
 
 
 def exposed_port(workload: ServerBase, name: str | None) -> tuple[str, int]:
@@ -81,7 +83,7 @@ def traffic_sources(environment: Environment, workload: ServerBase) -> list[tupl
     """Who forwards ingress traffic to the server, and to which port name: for the network policy's allow rules.
 
     An Ingress is forwarded by the ingress controller (its namespace), an HTTPRoute by the Gateway's
-    proxies (the Gateway's namespace), unless the spec names the sources with `allowFrom`.
+    proxies (where the environment's `gateway` says they run), unless the spec names the sources with `allowFrom`.
     """
     sources: list[tuple[list[IngressPeer], str]] = []
     ingress = workload.ingress
@@ -96,7 +98,34 @@ def traffic_sources(environment: Environment, workload: ServerBase) -> list[tupl
     if route is not None:
         peers = route.allow_from
         if peers is None:
-            namespace = route.gateway.namespace or environment.namespace
-            peers = [IngressPeer(namespace_labels={NAMESPACE_NAME_LABEL: namespace})]
+            peers = gateway_proxies(environment, route.gateway.name, route.gateway.namespace or environment.namespace)
         sources.append((peers, exposed_port(workload, route.port)[0]))
     return sources
+
+
+def gateway_proxies(environment: Environment, gateway: str, namespace: str) -> list[IngressPeer]:
+    """Where the proxies of Gateway ``gateway`` (in ``namespace``) run, by the environment's `gateway.implementation`
+    (the facts and their sources: ``spec/namespace.py`` GatewaySpec)."""
+    spec = environment.gateway or GatewaySpec()
+    labels: dict[str, str]
+    if spec.implementation == "envoy-gateway":
+        home, labels = (
+            ENVOY_GATEWAY_NAMESPACE,
+            {
+                "app.kubernetes.io/component": "proxy",
+                "app.kubernetes.io/managed-by": "envoy-gateway",
+                "gateway.envoyproxy.io/owning-gateway-name": gateway,
+                "gateway.envoyproxy.io/owning-gateway-namespace": namespace,
+            },
+        )
+    elif spec.implementation == "istio":
+        home, labels = namespace, {"gateway.networking.k8s.io/gateway-name": gateway}
+    else:
+        home, labels = namespace, {}
+    cidrs = list(spec.cidrs) or (list(GKE_FRONT_END_RANGES) if spec.implementation == "gke" else [])
+    peers = [IngressPeer(cidr=cidr) for cidr in cidrs]
+    if spec.implementation != "gke":
+        pod_labels = spec.pod_labels if spec.pod_labels is not None else labels
+        peer = IngressPeer(namespace_labels={NAMESPACE_NAME_LABEL: spec.namespace or home}, pod_labels=pod_labels or None)
+        peers.insert(0, peer)
+    return peers

@@ -13,7 +13,7 @@ from typing import Any
 from mlgitops.kube.api_rules import resource_problems
 from mlgitops.kube.cluster import is_gpu_resource
 from mlgitops.kube.fit import node_fit
-from mlgitops.kube.quantity import format_bytes, format_cpu, parse_quantity
+from mlgitops.kube.quantity import format_bytes, format_cpu, memory_limit_problem, memory_unit_problem, parse_quantity
 from mlgitops.spec.accelerator_checks import device_problems, pool_problems
 from mlgitops.spec.capacity import PodSet, capacity_problems, shown_amount
 from mlgitops.spec.checked import Checked
@@ -35,6 +35,7 @@ from mlgitops.spec.pod_checks import (
 )
 from mlgitops.spec.problems import FieldPath, SpecProblem, unique
 from mlgitops.spec.queues import queue_of
+from mlgitops.spec.run_as import run_as_problems
 from mlgitops.spec.storage import Volume
 
 # Spec field names of resources and the Kubernetes resource names they render to.
@@ -75,6 +76,7 @@ def check_environment(environment: Environment) -> list[SpecProblem]:
             problems += _mounts(container, volumes, path)
         problems += unique(workload.env, (*at, "env"))
         problems += check_extra_containers(environment, workload, at, main=row.main_container or workload.name)
+        problems += run_as_problems(workload, at)
         problems += check_configuration(environment, workload, at)
         problems += check_limit_range(environment, workload, at)
         full = row.resolve(environment, workload)
@@ -136,6 +138,7 @@ def _resources(resources: Resources, shm_size: str | None, at: FieldPath) -> lis
         ("memory", resources.memory, resources.limits.memory, format_bytes),
         ("ephemeralStorage", resources.ephemeral_storage, resources.limits.ephemeral_storage, format_bytes),
     )
+    problems += _memory(resources, at)
     for name, request, limit, _ in pairs:
         if limit is None:
             continue
@@ -155,7 +158,10 @@ def _resources(resources: Resources, shm_size: str | None, at: FieldPath) -> lis
         )
     if resources.gpu_resource is not None and resources.gpu is None:
         problems.append(SpecProblem((*at, "gpuResource"), "gpuResource is set but gpu (the device count) is not"))
-    if shm_size is not None:
+    shm_unit = memory_unit_problem(shm_size) if shm_size is not None else None
+    if shm_unit is not None:
+        problems.append(SpecProblem((*at[:-1], "shmSize"), shm_unit))
+    elif shm_size is not None:
         memory_limit = resources.limits.memory or resources.memory
         if parse_quantity(shm_size) > parse_quantity(memory_limit):
             problems.append(
@@ -166,6 +172,20 @@ def _resources(resources: Resources, shm_size: str | None, at: FieldPath) -> lis
                 )
             )
     return problems
+
+
+def _memory(resources: Resources, at: FieldPath) -> list[SpecProblem]:
+    """Memory amounts no container starts with (kube/quantity.py): a forgotten unit, or a limit under 12Mi. The
+    limit is `limits.memory`, or the request it defaults to."""
+    if resources.limits.memory is not None:
+        limit = memory_limit_problem(resources.limits.memory)
+        request = memory_unit_problem(resources.memory)
+        found = [((*at, "memory"), request), ((*at, "limits", "memory"), limit)]
+    else:
+        floor = memory_unit_problem(resources.memory) is None and memory_limit_problem(resources.memory) is not None
+        problem = memory_limit_problem(resources.memory)
+        found = [((*at, "memory"), f"{problem} (the limit is this request: no limits.memory)" if floor else problem)]
+    return [SpecProblem(path, problem) for path, problem in found if problem is not None]
 
 
 def _mounts(container: WorkloadBase | ExtraContainer, volumes: dict[str, Volume], at: FieldPath) -> list[SpecProblem]:

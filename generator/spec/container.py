@@ -194,10 +194,14 @@ class Mount(SpecModel):
 
 
 class Security(SpecModel):
-    """Pod security settings. Defaults follow the Kubernetes 'restricted' profile."""
+    """Pod security settings. Defaults follow the Kubernetes 'restricted' profile (see ``spec/run_as.py``)."""
 
-    run_as_non_root: bool = True
+    run_as_non_root: bool | None = None
+    """Let the kubelet refuse to start a container as root. Default: true, unless runAsUser is 0 (root: rule
+    security-non-root then reports the pod unless waived). Never true together with runAsUser 0."""
     run_as_user: int | None = Field(default=None, ge=0)
+    """uid the containers run as. Default for a non-root pod: 1000 (LLM servers: their image's), since the kubelet
+    cannot check an image whose USER is a name."""
     run_as_group: int | None = Field(default=None, ge=0)
     fs_group: int | None = Field(default=None, ge=0)
     allow_privilege_escalation: bool = False

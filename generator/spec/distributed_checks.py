@@ -8,8 +8,11 @@ so a spec asking for it is refused rather than silently dropped.
 
 from __future__ import annotations
 
+from mlgitops.kube.trainjob import patch_field
 from mlgitops.spec.checked import Checked
 from mlgitops.spec.container import WorkloadBase
+from mlgitops.spec.environment import Environment
+from mlgitops.spec.operators import release_tuple
 from mlgitops.spec.problems import SpecProblem
 from mlgitops.spec.storage import Volume
 from mlgitops.spec.training import DistributedTraining, RunPolicy
@@ -31,7 +34,48 @@ _PYTORCHJOB_RUN_POLICY = {"clean_pod_policy": "cleanPodPolicy", "backoff_limit":
 def check_distributed(checked: Checked[DistributedTraining]) -> list[SpecProblem]:
     """Problems of one distributed-training workload: as written (what a TrainJob's patch cannot carry), resolved."""
     found = _unpatchable(checked.written, checked.at) if checked.written.job_kind == "TrainJob" else []
+    if checked.written.job_kind == "TrainJob":
+        found += _release_cannot_carry(checked.environment, checked.written, checked.at)
     return checked.located(found + _problems(checked.workload, checked.volumes, checked.at))
+
+
+def _release_cannot_carry(environment: Environment, workload: DistributedTraining, at: FieldPath) -> list[Problem]:
+    """What the declared Kubeflow Trainer release's patch field cannot carry (kube/trainjob.py): refused at the
+    field that asks for it, rather than pruned by the API server."""
+    release = release_tuple(environment.operators.trainer)[:2]
+    field = patch_field(release)
+    if field == "runtimePatches":
+        return []
+    version = environment.operators.trainer
+    why = f"Kubeflow Trainer {version} patches the runtime through {field}, which carries no"
+    hint = "set it in the training runtime, or declare operators.trainer 2.2 or later (runtimePatches)"
+    problems: list[Problem] = []
+    if "security" in workload.model_fields_set:
+        problems.append(((*at, "security"), f"{why} securityContext: {hint}"))
+    if field == "podSpecOverrides":
+        for attribute, key in (("node_affinity", "nodeAffinity"), ("anti_affinity", "antiAffinity")):
+            if getattr(workload, attribute) is not None:
+                problems.append(((*at, key), f"{why} affinity: {hint}"))
+        pull = workload.image_pull_secrets if workload.image_pull_secrets is not None else environment.image_pull_secrets
+        if pull:
+            problems.append(
+                (
+                    (*at, "imagePullSecrets"),
+                    f"{why} imagePullSecrets (from {'the workload' if workload.image_pull_secrets else 'the environment'}): "
+                    "give the runtime's pods the pull secret (or its ServiceAccount), set imagePullSecrets: [] here, or "
+                    "declare operators.trainer 2.1 or later",
+                )
+            )
+        policy = environment.network_policy
+        if policy is not None and policy.enabled and workload.pods > 1:
+            problems.append(
+                (
+                    (*at, "numNodes"),
+                    f"{why} pod labels: the network policy cannot let the {workload.pods} training pods reach each other "
+                    "(rendezvous and collectives); declare operators.trainer 2.1 or later, or train on one node",
+                )
+            )
+    return problems
 
 
 def train_job_dra(workload: DistributedTraining, device_class: str) -> str | None:

@@ -6,12 +6,12 @@ from typing import Literal
 
 from pydantic import Field, PrivateAttr
 
-from mlgitops.spec.base import INT32_MAX, Annotations, DnsLabel, Labels, NamespaceName, Quantity, SpecModel
+from mlgitops.spec.base import INT32_MAX, Annotations, DnsLabel, DnsSubdomain, Labels, NamespaceName, Quantity, SpecModel
 from mlgitops.spec.cluster import ClusterProfile
 from mlgitops.spec.files import FieldPath, RepositoryFile
 from mlgitops.spec.gitops import GitOps
 from mlgitops.spec.integrations import ExternalSecretSpec, MlflowServer, SecretStoreRef
-from mlgitops.spec.namespace import IngressController, LimitRangeSpec
+from mlgitops.spec.namespace import GatewaySpec, IngressController, LimitRangeSpec
 from mlgitops.spec.operators import Operators
 from mlgitops.spec.overrides import ManifestPath, Patch
 from mlgitops.spec.pod import ConfigMapSpec, ServiceAccountSpec
@@ -161,10 +161,17 @@ class Environment(SpecModel):
     """ServiceAccounts shared by workloads (serviceAccountName), e.g. with a cloud IAM annotation."""
     existing_service_accounts: list[DnsLabel] = Field(default_factory=list)
     """ServiceAccounts that already exist in the namespace (created outside this repository)."""
+    existing_training_runtimes: list[DnsSubdomain] = Field(default_factory=list)
+    """Kubeflow Trainer (Cluster)TrainingRuntimes that exist outside this repository, besides those the declared
+    operators.trainer release installs (torch-distributed, deepspeed-distributed, ...); a TrainJob naming any other
+    runtime must find it among the environment's manifests."""
     limit_range: LimitRangeSpec | None = None
     """A LimitRange: container defaults and bounds for the namespace."""
     ingress_controller: IngressController | None = None
     """The ingress controller's class and namespace, for serving workloads' ingress."""
+    gateway: GatewaySpec | None = None
+    """The Gateway API implementation: where its proxies run (the network policy admits them to HTTPRoutes'
+    ports) and its GatewayClass. Default: pods of each Gateway's namespace."""
     manifests: list[ManifestPath] = Field(default_factory=list)
     """YAML files of plain Kubernetes objects (relative to this file) copied into the environment's kustomize
     root, validated, linted and deployed with everything else."""

@@ -79,9 +79,16 @@ class KServe(SpecModel):
     """Where the model files are, e.g. 's3://models/resnet50/7' or 'pvc://models/resnet50'."""
     runtime: str | None = None
     """ServingRuntime to use (default: KServe picks one for the format)."""
-    deployment_mode: Literal["RawDeployment", "Serverless"] = "RawDeployment"
+    deployment_mode: Literal["Standard", "Knative", "RawDeployment", "Serverless"] = "Standard"
+    """Standard (a Deployment, scaled by an HPA) or Knative (a Knative Service, scale to zero); the legacy names
+    RawDeployment and Serverless mean the same. The annotation written is the name operators.kserve accepts
+    (Standard/Knative from KServe 0.16, RawDeployment/Serverless before)."""
+    autoscaler_class: Literal["hpa", "external", "none"] | None = None
+    """Standard mode: what scales the predictor (serving.kserve.io/autoscalerClass): hpa (the default under
+    `autoscaling`), none (a fixed replica count, the default without it; KServe 0.16+), external (your own)."""
     scale_metric: Literal["cpu", "memory", "concurrency", "rps"] | None = None
-    """Autoscaling metric; default: the autoscaling spec's first cpu/memory metric."""
+    """Autoscaling metric: cpu or memory in Standard mode, concurrency or rps in Knative mode; default: the
+    autoscaling spec's first cpu/memory metric."""
     scale_target: int | None = Field(default=None, ge=1, le=INT32_MAX)
     """Target value of scaleMetric (percent for cpu/memory)."""
 

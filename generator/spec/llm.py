@@ -88,6 +88,29 @@ class LlmModel(SpecModel):
         return f"{MODELS_PATH}/{self.path or self.name}"
 
 
+class ServerHome(SpecModel):
+    """A writable home for the server: HOME, USER and the caches under it (Hugging Face, vLLM, Triton, TorchInductor).
+
+    The upstream server images have no home a non-root uid can write (vllm/vllm-openai runs as root with HOME=/root;
+    an unknown uid gets HOME=/ from runc), so mlgitops points HOME and every cache at this volume.
+    """
+
+    volume: DnsLabel | None = None
+    """Environment volume to keep it on: scratch space, or a claim that keeps compile caches across restarts.
+    Default: an emptyDir of `sizeLimit` of the pod's own (volume 'server-home')."""
+    path: str = Field(default="/home/llm", pattern=r"^/[^\s]*$")
+    """Where it is mounted: HOME, with the caches below it (.cache, .config)."""
+    size_limit: PositiveQuantity = "20Gi"
+    """Size of the default emptyDir (compile caches of vLLM, Triton and TorchInductor grow to a few GiB)."""
+
+    @field_validator("path")
+    @classmethod
+    def _no_parent_steps(cls, value: str) -> str:
+        if ".." in value.split("/"):
+            raise ValueError(f"{value!r} must not contain '..'")
+        return value
+
+
 class LlmServing(ServerBase):
     """An LLM server: a Deployment (one pod per replica) or a LeaderWorkerSet (a pod per pipeline stage), a Service.
 
@@ -106,6 +129,9 @@ class LlmServing(ServerBase):
     """Pipeline stages, one pod (one node) each: more than 1 renders a LeaderWorkerSet of this size."""
     port: int = Field(default=8000, ge=1, le=65535)
     """Port the server listens on (named 'http' in the Service)."""
+    home: ServerHome = Field(default_factory=ServerHome)
+    """Where the server's HOME and caches are written (the image-aware defaults: README, LLM servers). Variables
+    of `env` with the same names win over the defaults, and `security.runAsUser` over the server's uid."""
     model_load_seconds: int = Field(default=1800, ge=30, le=86400)
     """How long loading the model may take before Kubernetes gives up and restarts the server: the startup probe's
     budget (period 10 s x failureThreshold). Readiness and liveness probes wait until it succeeds."""

@@ -5,6 +5,15 @@ server's documented flags: vLLM (`vllm serve --tensor-parallel-size --pipeline-p
 through Ray with the helper script the vllm/vllm-openai image ships), SGLang (`sglang.launch_server
 --tp-size --pp-size --nnodes --node-rank --dist-init-addr`) and TGI (`text-generation-launcher --num-shard`).
 LeaderWorkerSet injects LWS_LEADER_ADDRESS and LWS_WORKER_INDEX into every pod of a group.
+
+Image-aware defaults (``server_home``): the upstream images have no home a non-root uid can write, so the server
+gets a uid, a writable HOME on a volume and every cache below it. Sources: vllm-project/vllm `docker/Dockerfile`
+(target vllm-openai has no USER: root, HOME=/root; PR #40275 adds a `vllm` user, uid 2000, not switched to) and
+`vllm/envs.py` (caches under $XDG_CACHE_HOME or ~/.cache: VLLM_CACHE_ROOT, VLLM_CONFIG_ROOT); runc
+`libcontainer/env.go` (HOME=/ for a uid without a passwd entry); PyTorch `torch/_inductor/runtime/cache_dir_utils.py`
+(getpass.getuser(): USER, else getpwuid, which fails for an unknown uid: vllm-project/vllm#44548, kserve/kserve#5666);
+sgl-project/sglang `docker/Dockerfile` (no USER, caches under /root); huggingface/text-generation-inference
+`Dockerfile` v3.3.7 (no USER, HF_HOME=/data, HF_KERNELS_CACHE=/kernels).
 """
 
 from __future__ import annotations
@@ -15,8 +24,10 @@ from decimal import Decimal
 from typing import Literal
 
 from mlgitops.kube.quantity import format_bytes, parse_quantity
-from mlgitops.spec.container import HttpGetAction, Mount, Probe, Probes
+from mlgitops.spec.container import EnvVar, HttpGetAction, Mount, Probe, Probes
 from mlgitops.spec.llm import LLM_PORT_NAME, MODELS_PATH, LlmServing
+from mlgitops.spec.run_as import DEFAULT_RUN_AS_USER
+from mlgitops.spec.storage import ScratchSpec, Volume
 
 Role = Literal["single", "leader", "worker"]
 HEALTH_PATH = "/health"
@@ -26,6 +37,46 @@ SHM_FLOOR = Decimal(2**20)
 VLLM_MULTI_NODE_SCRIPT = "/vllm-workspace/examples/online_serving/multi-node-serving.sh"
 RAY_PORT = 6379
 SGLANG_DIST_PORT = 20000
+HOME_VOLUME = "server-home"
+"""The pod's own emptyDir holding the server's HOME when `home.volume` names no environment volume."""
+SERVER_USERS = {"vllm": 2000, "sglang": DEFAULT_RUN_AS_USER, "tgi": DEFAULT_RUN_AS_USER}
+"""uid each server runs as unless `security.runAsUser` says otherwise: vLLM's images name uid 2000 `vllm` (PR #40275);
+SGLang's and TGI's create no user, so any uid works once HOME and the caches are writable."""
+# Cache variables below HOME, by server (relative paths; the common ones first).
+_COMMON_CACHES = (
+    ("XDG_CACHE_HOME", ".cache"),
+    ("XDG_CONFIG_HOME", ".config"),
+    ("HF_HOME", ".cache/huggingface"),
+    ("TRITON_CACHE_DIR", ".cache/triton"),
+    ("TORCHINDUCTOR_CACHE_DIR", ".cache/torchinductor"),
+)
+_SERVER_CACHES = {
+    "vllm": (("VLLM_CACHE_ROOT", ".cache/vllm"), ("VLLM_CONFIG_ROOT", ".config/vllm")),
+    "sglang": (),
+    "tgi": (("HF_KERNELS_CACHE", ".cache/kernels"),),
+}
+
+
+def home_env(workload: LlmServing) -> list[EnvVar]:
+    """HOME, USER (any name: getpass.getuser() reads it before getpwuid) and the server's caches below HOME."""
+    home = workload.home.path.rstrip("/") or "/"
+    caches = (*_COMMON_CACHES, *_SERVER_CACHES[workload.server])
+    return [
+        EnvVar(name="HOME", value=home),
+        EnvVar(name="USER", value=workload.server),
+        *(EnvVar(name=name, value=f"{home.rstrip('/')}/{relative}") for name, relative in caches),
+    ]
+
+
+def home_volumes(workload: LlmServing) -> list[Volume]:
+    """The pod's own volumes for the server's home: an emptyDir unless `home.volume` names an environment volume."""
+    if workload.home.volume is not None:
+        return []
+    return [Volume(name=HOME_VOLUME, scratch=ScratchSpec(size_limit=workload.home.size_limit))]
+
+
+def home_mount(workload: LlmServing) -> Mount:
+    return Mount(volume=workload.home.volume or HOME_VOLUME, path=workload.home.path, role="cache")
 
 
 def _default_shm(memory: str) -> str:
@@ -112,7 +163,12 @@ def with_llm_defaults(workload: LlmServing, role: Role | None = None) -> LlmServ
     if resources.gpu is None:
         resources = resources.model_copy(update={"gpu": workload.tensor_parallel})
     command, args = server_command(workload, role)
-    mounts = [_model_mount(workload), *workload.mounts]
+    mounts = [_model_mount(workload), home_mount(workload), *workload.mounts]
+    own = {var.name for var in workload.env}
+    env = [*(var for var in home_env(workload) if var.name not in own), *workload.env]
+    security = workload.security
+    if security.run_as_user is None and security.run_as_non_root is not False:
+        security = security.model_copy(update={"run_as_user": SERVER_USERS[workload.server]})
     return workload.model_copy(
         update={
             "resources": resources,
@@ -121,5 +177,7 @@ def with_llm_defaults(workload: LlmServing, role: Role | None = None) -> LlmServ
             "command": command,
             "args": args,
             "mounts": mounts,
+            "env": env,
+            "security": security,
         }
     )

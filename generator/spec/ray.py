@@ -114,9 +114,33 @@ class RayJob(RayWorkloadBase):
     """Log runs to the environment's MLflow tracking server."""
 
 
+UpgradeStrategy = Literal["NewCluster", "NewClusterWithIncrementalUpgrade"]
+
+
+class RayServiceUpgrade(SpecModel):
+    """How KubeRay rolls out a changed Ray cluster (spec.upgradeStrategy): never `None`, which applies no change but
+    replica counts (ray-project/kuberay `rayservice_controller.go`, isZeroDowntimeUpgradeEnabled)."""
+
+    strategy: UpgradeStrategy | None = None
+    """NewCluster: a second cluster of the full size, traffic switched once it is ready (its GPUs twice over during an
+    upgrade). NewClusterWithIncrementalUpgrade (KubeRay 1.7; needs the autoscaler and a GatewayClass): the new
+    cluster grows by maxSurgePercent of the capacity while traffic moves over in steps. Default: incremental where
+    the release and a GatewayClass allow it, else NewCluster."""
+    gateway_class_name: str | None = Field(default=None, pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$", max_length=253)
+    """GatewayClass KubeRay shifts traffic with (default: the environment's gateway.className)."""
+    max_surge_percent: int = Field(default=25, ge=1, le=100)
+    """Capacity the new cluster adds per step, in percent: the most that runs during an upgrade is 100 + this."""
+    step_size_percent: int = Field(default=25, ge=1, le=100)
+    """Traffic moved to the new cluster per step, in percent (at most maxSurgePercent)."""
+    interval_seconds: int = Field(default=60, ge=1, le=INT32_MAX)
+    """Seconds between steps."""
+
+
 class RayService(RayWorkloadBase):
-    """Ray Serve applications on a long-running Ray cluster: a KubeRay RayService (upgraded in place)."""
+    """Ray Serve applications on a long-running Ray cluster: a KubeRay RayService."""
 
     kind: Literal["ray-service"]
     serve_config: dict[str, Any] = Field(min_length=1)
     """Ray Serve config (`applications:` with import_path, route_prefix, deployments), rendered as serveConfigV2."""
+    upgrade: RayServiceUpgrade = Field(default_factory=RayServiceUpgrade)
+    """How a changed cluster is rolled out (KubeRay's upgradeStrategy) and what that costs in GPUs meanwhile."""

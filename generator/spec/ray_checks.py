@@ -12,6 +12,7 @@ from mlgitops.spec.distributed_checks import shared_writes
 from mlgitops.spec.environment import Environment
 from mlgitops.spec.problems import SpecProblem
 from mlgitops.spec.ray import RayJob, RayService, RayWorkloadBase
+from mlgitops.spec.ray_upgrade import upgrade_problems
 from mlgitops.spec.storage import Volume
 
 FieldPath = tuple[str | int, ...]
@@ -23,13 +24,31 @@ def ray_job_problems(checked: Checked[RayJob]) -> list[SpecProblem]:
     """Problems of one ray-job workload (resolved)."""
     workload, at = checked.workload, checked.at
     found = _cluster_problems(workload, "entrypoint", at) + _ray_job(checked.environment, workload, checked.queue, at)
-    return checked.located(found + _shared_writes(workload, checked.volumes, at))
+    return checked.located(found + _shared_writes(workload, checked.volumes, at)) + _token(checked.written, at)
 
 
 def ray_service_problems(checked: Checked[RayService]) -> list[SpecProblem]:
     """Problems of one ray-service workload (resolved)."""
     workload, at = checked.workload, checked.at
-    return checked.located(_cluster_problems(workload, "serveConfig", at) + _shared_writes(workload, checked.volumes, at))
+    found = _cluster_problems(workload, "serveConfig", at) + _shared_writes(workload, checked.volumes, at)
+    return checked.located(found) + upgrade_problems(checked.environment, workload, at) + _token(checked.written, at)
+
+
+def _token(written: RayWorkloadBase, at: FieldPath) -> list[SpecProblem]:
+    """The in-tree autoscaler runs in the head pod and calls the API server with the pod's ServiceAccount token
+    (ray-project/kuberay `common/pod.go` DefaultHeadPodTemplate adds the `autoscaler` container; ray-project/ray
+    `autoscaler/_private/kuberay/node_provider.py` load_k8s_secrets reads the mounted token): the head keeps it."""
+    if written.autoscaling is None or "automount_service_account_token" not in written.model_fields_set:
+        return []
+    if written.automount_service_account_token:
+        return []
+    return [
+        SpecProblem(
+            (*at, "automountServiceAccountToken"),
+            "the Ray autoscaler runs in the head pod and calls the Kubernetes API with its ServiceAccount token: "
+            "the head must mount it (drop automountServiceAccountToken: false, or turn off autoscaling)",
+        )
+    ]
 
 
 def ray_dra(workload: RayWorkloadBase, device_class: str) -> str:

@@ -8,13 +8,14 @@ from __future__ import annotations
 import math
 from decimal import Decimal
 
+from mlgitops.kube.quantity import memory_limit_problem
 from mlgitops.spec.checked import Checked
 from mlgitops.spec.keda import SERVER_SIGNALS
 from mlgitops.spec.llm import DOWNLOAD_SCHEMES, MODELS_PATH, LlmServing
 from mlgitops.spec.placement import Placement, pool_facts
 from mlgitops.spec.problems import FieldPath, SpecProblem
 from mlgitops.spec.serving import ServerBase
-from mlgitops.spec.storage import Volume
+from mlgitops.spec.storage import SINGLE_NODE_ACCESS_MODES, Volume
 
 # A LeaderWorkerSet's StatefulSets ('<name>-<group>') label their pods '<name>-<group>-<10-character hash>' (<= 63).
 LEADER_WORKER_NAME_LIMIT = 40
@@ -171,7 +172,24 @@ def llm_problems(workload: LlmServing, volumes: dict[str, Volume], at: FieldPath
                     "or external metric such as the queue of waiting requests, or use keda",
                 )
             )
-    return problems + _model_volume(workload, volumes, at)
+    return problems + _model_volume(workload, volumes, at) + _home_volume(workload, volumes, at)
+
+
+def _home_volume(workload: LlmServing, volumes: dict[str, Volume], at: FieldPath) -> list[SpecProblem]:
+    """`home.volume` names a writable environment volume; `home.path` stays out of the model's directory."""
+    home = workload.home
+    if home.path == MODELS_PATH or home.path.startswith(f"{MODELS_PATH}/"):
+        return [SpecProblem((*at, "home", "path"), f"{MODELS_PATH} is where the model's volume is mounted")]
+    if home.volume is None:
+        return []
+    volume = volumes.get(home.volume)
+    field = (*at, "home", "volume")
+    if volume is None:
+        known = ", ".join(sorted(volumes)) or "none defined under volumes"
+        return [SpecProblem(field, f"volume {home.volume!r} does not exist (have: {known})")]
+    if volume.config_map is not None or (volume.claim is not None and volume.claim.access_modes == ["ReadOnlyMany"]):
+        return [SpecProblem(field, f"the server writes its caches under HOME, but volume {home.volume!r} is read-only")]
+    return []
 
 
 def _divisors(number: int) -> list[int]:
@@ -197,6 +215,9 @@ def _model_volume(workload: LlmServing, volumes: dict[str, Volume], at: FieldPat
                 "fetch them with model.download",
             )
         ]
+    memory = memory_limit_problem(download.resources.memory) if download is not None else None
+    if memory is not None:
+        return [SpecProblem((*at, "model", "download", "resources", "memory"), memory)]
     scheme = download.uri.partition("://")[0] if download is not None else ""
     if download is not None and download.command is None and scheme not in DOWNLOAD_SCHEMES:
         return [
@@ -208,6 +229,16 @@ def _model_volume(workload: LlmServing, volumes: dict[str, Volume], at: FieldPat
         ]
     if download is not None and volume.claim is not None and volume.claim.access_modes == ["ReadOnlyMany"]:
         return [SpecProblem(field, f"the download writes the weights, but claim {name!r} is ReadOnlyMany")]
+    if workload.multi_node and volume.claim is not None and set(volume.claim.access_modes) <= SINGLE_NODE_ACCESS_MODES:
+        hint = "ReadWriteMany (the leader downloads once for the group)" if download is not None else "ReadOnlyMany"
+        return [
+            SpecProblem(
+                field,
+                f"the {workload.pipeline_parallel} pods of a group run on different nodes, but claim {name!r} is "
+                f"{'/'.join(volume.claim.access_modes)} (one node at a time): make it {hint}"
+                + (", or download into scratch space (every pod its own copy)" if download is not None else ""),
+            )
+        ]
     return []
 
 

@@ -109,7 +109,8 @@ class HttpRouteSpec(SpecModel):
     port: PortName | None = None
     """Name of the port to route to (default: the first)."""
     allow_from: list[IngressPeer] | None = None
-    """Who forwards this traffic, for the network policy (default: pods in the Gateway's namespace)."""
+    """Who forwards this traffic, for the network policy (default: the Gateway's proxies, where the environment's
+    `gateway` says they run)."""
 
     @field_validator("hostnames")
     @classmethod
@@ -141,7 +142,7 @@ class ServerBase(WorkloadBase):
     ingress: IngressSpec | None = None
     """Expose the server through an Ingress (the network policy admits the ingress controller)."""
     http_route: HttpRouteSpec | None = None
-    """Expose the server through a Gateway API HTTPRoute (the network policy admits the Gateway's namespace)."""
+    """Expose the server through a Gateway API HTTPRoute (the network policy admits the Gateway's proxies)."""
 
     def service_ports(self) -> list[Port]:
         """The ports the server's Service exposes."""

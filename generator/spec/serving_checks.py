@@ -10,6 +10,7 @@ from __future__ import annotations
 from mlgitops.spec.checked import Checked
 from mlgitops.spec.environment import Environment
 from mlgitops.spec.keda import SERVER_SIGNALS
+from mlgitops.spec.kserve import kserve_problems, storage_problems
 from mlgitops.spec.pod_checks import check_traffic
 from mlgitops.spec.problems import FieldPath, SpecProblem, unique
 from mlgitops.spec.server_checks import autoscaler_problems
@@ -99,6 +100,7 @@ def serving_integrations(environment: Environment, workload: Serving, at: FieldP
         problems.append(SpecProblem((*at, "ports"), "a serving workload needs at least one port"))
     kserve = workload.kserve
     if kserve is not None:
+        problems += kserve_problems(workload, environment.operators, at) + storage_problems(workload, at)
         if workload.metrics is not None:
             problems.append(SpecProblem((*at, "metrics"), "KServe publishes the predictor's metrics itself; remove metrics"))
         autoscaling = workload.autoscaling

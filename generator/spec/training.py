@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from mlgitops.spec.base import INT32_MAX, DnsLabel, SpecModel
+from mlgitops.spec.base import INT32_MAX, DnsLabel, DnsSubdomain, SpecModel
 from mlgitops.spec.container import PodGroup, WorkloadBase
 from mlgitops.spec.integrations import MlflowRun
 from mlgitops.spec.problems import FieldPath
@@ -63,7 +63,7 @@ class TrainingRuntimeRef(SpecModel):
     as every runtime Kubeflow Trainer ships (torch-distributed, deepspeed-distributed, ...) is.
     """
 
-    name: DnsLabel = "torch-distributed"
+    name: DnsSubdomain = "torch-distributed"
     """Name of the (Cluster)TrainingRuntime, e.g. 'torch-distributed'."""
     kind: Literal["ClusterTrainingRuntime", "TrainingRuntime"] = "ClusterTrainingRuntime"
     """ClusterTrainingRuntime (cluster-wide, the default) or TrainingRuntime (in the environment's namespace)."""

@@ -44,6 +44,7 @@ def test_finding_and_context_keep_the_shape_the_renderer_calls() -> None:
         ("waiver", None),
         ("fix", ""),
         ("path", ()),
+        ("render_fix", None),  # added last, with a default: positional callers keep working
     ]
     assert [f.name for f in dataclasses.fields(Finding)][:4] == ["rule", "severity", "message", "object_ref"]
     context = PolicyContext()

@@ -13,7 +13,15 @@ from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
-from mlgitops.kube.accelerators import accelerator, family_of, is_accelerator, tolerated_by_the_platform, tolerates
+from mlgitops.kube.accelerators import (
+    NVIDIA_GPU,
+    accelerator,
+    family_of,
+    is_accelerator,
+    taint_key_of,
+    tolerated_by_the_platform,
+    tolerates,
+)
 from mlgitops.kube.api_rules import extended_resource_problems
 from mlgitops.kube.cluster import admits
 from mlgitops.kube.fit import node_fit
@@ -259,11 +267,36 @@ def gpu_pool_taint(manifests: list[Manifest], policy: Policy, context: PolicyCon
             continue
         node = (spec.get("template") or {}).get("spec") or {}
         if not _blocks(node.get("taints")):
+            key = _pool_taint_key(spec)
             yield (
                 manifest,
                 Violation(
                     f"NodePool {manifest.ref.name!r} launches GPU nodes without a NoSchedule taint: CPU-only pods can "
                     "land there and take the CPU and memory GPU pods need",
                     ("spec", "template", "spec", "taints") if "taints" in node else ("spec", "template", "spec"),
+                    fix=f"Taint the pool's nodes (Karpenter: spec.template.spec.taints) with {key}:NoSchedule; GPU pods "
+                    "then tolerate it.",
+                    render_fix=f"Add taints: [{{key: {key}, value: present, effect: NoSchedule}}] to the node pool under "
+                    "cluster.nodePools; mlgitops adds the toleration to every pod placed on it.",
                 ),
             )
+
+
+def _pool_taint_key(spec: dict[str, Any]) -> str:
+    """The taint key of the accelerator a NodePool launches (its own family's: amd.com/gpu for AMD, ...): from the
+    accelerator in its limits, else its GPU node labels (kube/accelerators.py); nvidia.com/gpu when nothing says."""
+    limits: dict[str, Any] = spec["limits"] if isinstance(spec.get("limits"), dict) else {}
+    template: dict[str, Any] = spec["template"] if isinstance(spec.get("template"), dict) else {}
+    labels = (template.get("metadata") or {}).get("labels") or {}
+    requirements = (template.get("spec") or {}).get("requirements") or []
+    keys = [*(str(k) for k in limits), *(str(k) for k in labels)]
+    keys += [str(r.get("key")) for r in requirements if isinstance(r, dict)]
+    for name in keys:
+        found = taint_key_of(name) if is_accelerator(name) else None
+        if found is not None:
+            return found
+    for name in keys:  # a node label such as amd.com/gpu.product names its family
+        family = family_of(name.split(".product")[0]) if "/" in name else None
+        if family is not None:
+            return family.taint_key
+    return NVIDIA_GPU

@@ -8,10 +8,12 @@ from collections.abc import Iterator
 from typing import Any
 
 from mlgitops.kube.manifest import Manifest
+from mlgitops.kube.trainjob import runtime_sets_security
 from mlgitops.policy.checks import check
 from mlgitops.policy.checks.pods import each_template, resources_of
 from mlgitops.policy.checks.storage import context_all
 from mlgitops.policy.model import Policy, PolicyContext, Violation
+from mlgitops.policy.severity import Severity
 from mlgitops.policy.targets import is_workload, templates
 
 Found = Iterator[tuple[Manifest, Violation]]
@@ -31,6 +33,17 @@ def security_non_root(manifests: list[Manifest], policy: Policy, context: Policy
                 yield manifest, Violation(f"{container.label} runs as root (runAsUser: 0)", where)
             elif non_root is False and not _positive(user):
                 yield manifest, Violation(f"{container.label} may run as root (runAsNonRoot: false)", where)
+            elif not _positive(user) and non_root is not True and runtime_sets_security(manifest.obj):
+                yield (
+                    manifest,
+                    Violation(
+                        f"{container.label} runs as its training runtime's template says: a TrainJob of Kubeflow "
+                        "Trainer before 2.2 cannot set a securityContext (podTemplateOverrides, podSpecOverrides); "
+                        "check the runtime's",
+                        where,
+                        severity=Severity.INFO,
+                    ),
+                )
             elif not _positive(user) and non_root is not True and not template.partial:
                 yield (
                     manifest,
