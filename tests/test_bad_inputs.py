@@ -377,12 +377,13 @@ def test_an_environment_file_that_is_not_a_regular_file_is_refused_and_nothing_d
     before = _digest(tmp_path / "rendered")
     (tmp_path / "environments" / "prod.yaml").unlink()
     prod = tmp_path / "environments" / "prod.yaml"
+    regular = "not a regular file; environment files must be regular files (remove or rename it)"
     if kind == "fifo":
         os.mkfifo(prod)
-        expected = "this is a named pipe (FIFO), not a regular file; environment files must be regular files (remove or rename it)"
+        expected = f"this is a named pipe (FIFO), {regular}"
     elif kind == "folder":
         prod.mkdir()
-        expected = "this is a folder, not a regular file; environment files must be regular files (remove or rename it)"
+        expected = f"this is a folder, {regular}"
     else:
         prod.symlink_to("gone.yaml")
         expected = "this file is a symbolic link leading nowhere (its target is missing, or it loops); fix or remove it"
