@@ -163,14 +163,17 @@ def _commit(files: list[Any], staged_tree: Any) -> None:
 
     # The environment files first: a run killed in between leaves the edit made and rendered/ stale, which
     # `render --check` reports and `render` repairs (the next run also removes what this one staged).
+    writing = ""
     try:
         for staged in files:
+            writing = _shown(staged.target)
             commit_file(staged)
         if staged_tree is not None:
+            writing = f"to {staged_tree.root}"
             tree.commit(staged_tree)  # puts its own folders back if it fails
     except (OSError, UserError) as error:
         _undo(files, staged_tree)
-        reason = error.message if isinstance(error, UserError) else f"cannot write {_shown(staged.target)}: {error.strerror}"
+        reason = error.message if isinstance(error, UserError) else f"cannot write {writing}: {error.strerror or error}"
         raise UserError(f"{reason.removesuffix('; nothing was changed')}; nothing was changed") from None
     for staged in files:
         finish_file(staged)

@@ -16,11 +16,14 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import errno
 import os
 import re
 import secrets
+import shutil
 import stat
 import sys
+import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -262,8 +265,68 @@ def replace_file(path: Path, content: bytes) -> None:
     finish_file(staged)
 
 
+STAGING_PREFIX = ".mlgitops-init-"
+
+
+def create_new_files(base: Path, files: dict[str, str]) -> list[str]:
+    """Create every file of ``files`` (relative posix path → text) under ``base``, all of them or none.
+
+    Everything is written (and flushed) into a hidden staging folder in ``base`` first, then moved into
+    place, none over an existing name; if anything fails, what was moved and the folders made for it are
+    removed again and OSError (or UserError, for a link on the way) passes. A staging folder an
+    interrupted run left is removed first; returns a warning for each.
+    """
+    warnings = []
+    for leftover in sorted(base.glob(f"{STAGING_PREFIX}*")):
+        if leftover.is_dir() and not leftover.is_symlink():
+            shutil.rmtree(leftover, ignore_errors=True)
+            warnings.append(f"removed {shown_path(leftover)}, left by an interrupted mlgitops init")
+    stage = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=base))
+    moved: list[Path] = []
+    made: list[Path] = []
+    try:
+        create_files(stage, sorted(files.items()), durable=True)
+        for relative in sorted(files):
+            folder = base
+            for part in PurePosixPath(relative).parent.parts:
+                folder = folder / part
+                require_real_folder(folder)
+                if not folder.exists():
+                    os.mkdir(folder)
+                    made.append(folder)
+            target = base / relative
+            rename_new(stage / relative, target)
+            moved.append(target)
+    except (OSError, UserError):
+        for path in reversed(moved):
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+        for folder in reversed(made):
+            with contextlib.suppress(OSError):
+                os.rmdir(folder)
+        raise
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+    return warnings
+
+
+_RENAME_NOREPLACE = 1
 _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
+
+
+def _renameat2(first: Path, second: Path, flags: int) -> int | None:
+    """Linux's renameat2: 0 on success, the errno on failure, None where the call does not exist."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return None
+    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    result = renameat2(_AT_FDCWD, os.fsencode(first), _AT_FDCWD, os.fsencode(second), flags)
+    return 0 if result == 0 else ctypes.get_errno()
 
 
 def exchange(first: Path, second: Path) -> bool:
@@ -271,16 +334,21 @@ def exchange(first: Path, second: Path) -> bool:
 
     A reader (or a crash) then sees either the old file or folder or the new one, never neither.
     """
-    if not sys.platform.startswith("linux"):
-        return False
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        renameat2 = libc.renameat2
-    except (OSError, AttributeError):
-        return False
-    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
-    result = renameat2(_AT_FDCWD, os.fsencode(first), _AT_FDCWD, os.fsencode(second), _RENAME_EXCHANGE)
-    return bool(result == 0)
+    return _renameat2(first, second, _RENAME_EXCHANGE) == 0
+
+
+def rename_new(source: Path, target: Path) -> None:
+    """Move ``source`` to ``target``, which must not exist (FileExistsError if anything, even a link, has the name)."""
+    failed = _renameat2(source, target, _RENAME_NOREPLACE)
+    if failed == 0:
+        return
+    if failed in (errno.EEXIST, errno.ENOTEMPTY):
+        raise FileExistsError(failed, os.strerror(failed), str(target))
+    if failed not in (None, errno.EINVAL, errno.ENOSYS):  # EINVAL/ENOSYS: the file system has no such rename
+        raise OSError(failed, os.strerror(failed), str(target))
+    if os.path.lexists(target):
+        raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), str(target))
+    os.rename(source, target)
 
 
 __all__ = [
@@ -289,12 +357,14 @@ __all__ = [
     "commit_file",
     "create_file",
     "create_files",
+    "create_new_files",
     "exchange",
     "finish_file",
     "leftovers",
     "make_folders",
     "refuse_links_on_the_way",
     "remove_leftovers",
+    "rename_new",
     "replace_file",
     "require_real_folder",
     "stage_file",
