@@ -82,10 +82,18 @@ def repository_of(path: Path) -> Path:
     return here if here in absolute.parents else absolute.parent
 
 
+def same_file_key(path: str) -> str:
+    """The name under which the file systems of macOS and Windows store ``path``: they ignore letter case (and
+    macOS Unicode normalization), so two paths with the same key are one file in such a checkout."""
+    import unicodedata
+
+    return unicodedata.normalize("NFC", path).casefold()
+
+
 def is_inside(path: Path, root: Path) -> bool:
     """Whether ``path`` (links resolved) is ``root`` or lies below it."""
     real, base = os.path.realpath(path), os.path.realpath(root)
     return real == base or real.startswith(base.rstrip(os.sep) + os.sep)
 
 
-__all__ = ["displayed_as", "is_inside", "repository_of", "repository_root", "shown_path"]
+__all__ = ["displayed_as", "is_inside", "repository_of", "repository_root", "same_file_key", "shown_path"]

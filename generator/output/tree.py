@@ -24,7 +24,7 @@ from mlgitops.output.file_diff import file_diff
 from mlgitops.output.lock import repository_lock
 from mlgitops.output.ownership import owned_folders, with_marker
 from mlgitops.output.safe_write import create_files, exchange, require_real_folder
-from mlgitops.paths import shown_path
+from mlgitops.paths import same_file_key, shown_path
 from mlgitops.yaml.text import MANIFEST_BYTES, read_capped
 
 NEW_PREFIX = ".mlgitops-new-"
@@ -101,8 +101,24 @@ def _entries(folder: str, prefix: tuple[str, ...] = ()) -> list[tuple[str, str, 
     return found
 
 
+def refuse_case_collisions(root: Path, wanted: Mapping[str, Mapping[str, str]]) -> None:
+    """Raise UserError for two output paths that differ only in letter case (or Unicode normalization): one file
+    on macOS and Windows checkouts, where one would silently replace the other."""
+    seen: dict[str, str] = {}
+    for folder in sorted(wanted):
+        for name in sorted(["", *wanted[folder]]):
+            path = f"{folder}/{name}" if name else folder
+            first = seen.setdefault(same_file_key(path), path)
+            if first != path:
+                raise UserError(
+                    f"{shown_path(root / first)} and {shown_path(root / path)} differ only in letter case: they would be "
+                    "one file on macOS and Windows checkouts; rename one"
+                )
+
+
 def _plan(root: Path, wanted: Mapping[str, Mapping[str, str]], remove_stale: bool) -> tuple[dict[str, dict[str, str]], set[str]]:
     """Each folder's files with its ownership marker, and the owned folders no environment wants any more."""
+    refuse_case_collisions(root, wanted)
     owned = check_output_root(root)
     marked = {folder: with_marker(files) for folder, files in wanted.items()}
     return marked, (owned - set(wanted) if remove_stale else set())
@@ -314,6 +330,7 @@ def write(root: Path, wanted: Mapping[str, Mapping[str, str]], remove_stale: boo
     All or nothing: every folder is written before the first is swapped in, and a failed swap puts the
     others back.
     """
+    refuse_case_collisions(root, wanted)
     check_output_root(root)
     with repository_lock(root):
         staged = stage(root, wanted, remove_stale)
