@@ -15,7 +15,7 @@ import importlib.util
 import os
 import sys
 from collections.abc import Iterator
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TextIO, cast
 
 import click
 
@@ -144,9 +144,9 @@ class _GuardedStream:
 def _guarded_streams() -> Iterator[None]:
     saved = sys.stdout, sys.stderr
     if sys.stdout is not None and not isinstance(sys.stdout, _GuardedStream):
-        sys.stdout = _GuardedStream(sys.stdout, "standard output")  # type: ignore[assignment]
+        sys.stdout = cast(TextIO, _GuardedStream(sys.stdout, "standard output"))
     if sys.stderr is not None and not isinstance(sys.stderr, _GuardedStream):
-        sys.stderr = _GuardedStream(sys.stderr, "standard error")  # type: ignore[assignment]
+        sys.stderr = cast(TextIO, _GuardedStream(sys.stderr, "standard error"))
     try:
         yield
     finally:
