@@ -120,16 +120,17 @@ def _pointer_path(document: Any, pointer: str) -> Path | None:
     """The schema path a JSON pointer names (list indices as ints, as ``_walk`` spells them), or None."""
     from urllib.parse import unquote
 
-    node, path = document, []
+    node, path = document, list[str | int]()
     for raw in pointer.split("/")[1:]:
         token = unquote(raw.replace("~1", "/").replace("~0", "~"))
         if isinstance(node, dict) and token in node:
-            node, step = node[token], token
+            node = node[token]
+            path.append(token)
         elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
-            node, step = node[int(token)], int(token)
+            node = node[int(token)]
+            path.append(int(token))
         else:
             return None
-        path.append(step)
     return tuple(path)
 
 
@@ -155,6 +156,7 @@ def _in_place_edges(schema: Any, nodes: dict[Path, dict[str, Any]]) -> dict[Path
             if not isinstance(reference, str) or not reference.startswith("#"):
                 continue  # another document: check_references refuses it, or it is one mlgitops holds
             fragment = reference[1:]
+            targets: list[Path]
             if keyword == "$recursiveRef" or not fragment:
                 targets = [()]  # the document (and, conservatively, nothing narrower)
             elif fragment.startswith("/"):

@@ -102,7 +102,7 @@ def _hold(path: Path, waiting: Callable[[str], None] | None, optional: bool) -> 
     _refuse_planted(path)
     lock = _acquire(key, path, waiting, optional)
     if lock is None:
-        yield  # optional, and no lock can be had here: a read-only checkout, which nothing writes either
+        yield  # optional, and no lock file a writer made (or a read-only checkout, which nothing writes either)
         return
     _held[key] = (lock, 1)
     try:
@@ -113,11 +113,11 @@ def _hold(path: Path, waiting: Callable[[str], None] | None, optional: bool) -> 
 
 
 def _acquire(key: str, path: Path, waiting: Callable[[str], None] | None, optional: bool) -> Any:
-    """The acquired filelock of ``path`` (None when ``optional`` and it cannot be created); UserError otherwise."""
+    """The acquired filelock of ``path`` (None when ``optional`` and there is none to take); UserError otherwise."""
     from filelock import FileLock, Timeout
 
-    if optional and not os.access(path.parent, os.W_OK):
-        return None
+    if optional and (not os.path.lexists(path) or not os.access(path, os.W_OK)):
+        return None  # a run that only reads creates nothing: no lock file yet means no writer has run here
     lock = FileLock(key)
     try:
         if not optional:
@@ -152,8 +152,8 @@ def repository_lock(*folders: Path, waiting: Callable[[str], None] | None = None
 
     ``waiting(lock file)`` is called once when another process holds a lock for more than half a second.
     Locks are taken in one order (sorted paths), so two processes never wait for each other. ``optional``
-    (a run that only reads, ``render --check``) goes on without a lock where none can be created (a
-    read-only checkout) and creates no folder. Raises UserError for a lock file that is a link, a folder
+    (a run that only reads, ``render --check``) creates nothing: it waits for a lock file a writer made,
+    and goes on without one where there is none or it cannot be opened (a read-only checkout). Raises UserError for a lock file that is a link, a folder
     or (unless ``optional``) cannot be created.
     """
     paths = sorted({lock_file(folder) for folder in folders}, key=str)
