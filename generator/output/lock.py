@@ -153,8 +153,8 @@ def repository_lock(*folders: Path, waiting: Callable[[str], None] | None = None
     ``waiting(lock file)`` is called once when another process holds a lock for more than half a second.
     Locks are taken in one order (sorted paths), so two processes never wait for each other. ``optional``
     (a run that only reads, ``render --check``) creates nothing: it waits for a lock file a writer made,
-    and goes on without one where there is none or it cannot be opened (a read-only checkout). Raises UserError for a lock file that is a link, a folder
-    or (unless ``optional``) cannot be created.
+    and goes on without one where there is none or it cannot be opened (a read-only checkout). Raises
+    UserError for a lock file that is a link, a folder or (unless ``optional``) cannot be created.
     """
     paths = sorted({lock_file(folder) for folder in folders}, key=str)
     with contextlib.ExitStack() as stack:
