@@ -7,17 +7,20 @@ importing click alone.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import gc
 import importlib
 import importlib.util
 import os
 import sys
-from typing import Any, NoReturn
+from collections.abc import Iterator
+from typing import Any, NoReturn, TextIO, cast
 
 import click
 
 from mlgitops import __version__
-from mlgitops.errors import ExitCode
+from mlgitops.errors import ExitCode, OutputError
 
 _COMMANDS: dict[str, tuple[str, str, str]] = {
     "render": ("mlgitops.commands.render", "render", "Render environments/ into rendered/<env>/."),
@@ -93,55 +96,155 @@ def _common_options_on_the_group() -> None:
 _common_options_on_the_group()
 
 
+# What a full disk, a quota or a failing device says when output cannot be written: the environment's
+# refusal, never a bug of mlgitops (exit 2, like any other input it cannot work with).
+_ENVIRONMENT_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO, errno.EROFS, errno.ENXIO})
+
+
+class _GuardedStream:
+    """A standard stream whose failed writes (a full disk, an I/O error) are told apart from bugs.
+
+    Every line mlgitops prints goes through ``sys.stdout``/``sys.stderr`` (click.echo looks them up on each call),
+    so this one wrapper decides what a failed write means. On stdout, where results go, it raises
+    ``OutputError`` naming the stream: the run ends with exit 2 and one line on stderr. On stderr, which
+    carries messages about the run, the message is dropped (there is nowhere left to say anything) and the
+    run goes on: its exit code still says what it found. A closed pipe (``| head``) stays a BrokenPipeError:
+    click and ``entry`` treat it as the reader having had enough.
+    """
+
+    def __init__(self, stream: Any, name: str) -> None:
+        self._stream = stream
+        self._name = name
+        self._results = name == "standard output"
+
+    def write(self, text: str) -> int:
+        try:
+            return int(self._stream.write(text))
+        except BrokenPipeError:
+            raise
+        except OSError as error:
+            if self._results:
+                raise OutputError(self._name, error) from None
+            return len(text)
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as error:
+            if self._results:
+                raise OutputError(self._name, error) from None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+@contextlib.contextmanager
+def _guarded_streams() -> Iterator[None]:
+    saved = sys.stdout, sys.stderr
+    if sys.stdout is not None and not isinstance(sys.stdout, _GuardedStream):
+        sys.stdout = cast(TextIO, _GuardedStream(sys.stdout, "standard output"))
+    if sys.stderr is not None and not isinstance(sys.stderr, _GuardedStream):
+        sys.stderr = cast(TextIO, _GuardedStream(sys.stderr, "standard error"))
+    try:
+        yield
+    finally:
+        sys.stdout, sys.stderr = saved
+
+
+def _say(line: str) -> None:
+    """One line on stderr, if stderr can take it: the exit code tells the rest when it cannot."""
+    with contextlib.suppress(OSError, OutputError, ValueError):
+        click.echo(line, err=True)
+
+
 def main(argv: list[str] | None = None) -> Any:
     """Entry point: run the CLI and exit with the ``ExitCode`` the command returned.
 
     The one exit path of every command: a ``UserError`` (or ``UserErrors``) raised anywhere is printed here,
-    one inert ``error:`` line per mistake, and exits 2; an interrupt exits 130; anything else is a bug (3).
+    one inert ``error:`` line per mistake, and exits 2; so does output that cannot be written (a full disk
+    behind stdout: ``OutputError``); an interrupt exits 130; anything else is a bug (3). When stderr itself
+    cannot be written, the exit code still says what happened.
     """
-    from mlgitops.commands.console import console
-    from mlgitops.errors import UserError, UserErrors
-    from mlgitops.output.inert import terminal
-
     # A short batch process: the cyclic garbage collector only rescans the growing heap of a
     # fleet's parsed YAML over and over (11 s of a 15 s lint at 9,000 objects); refcounting frees the rest.
     gc.disable()
     try:
+        with _guarded_streams():
+            code = _delivered(_run(argv))
+    finally:
+        gc.enable()
+    sys.exit(code)
+
+
+def _delivered(code: int) -> int:
+    """``code``, unless what is still buffered for stdout cannot be written: then the result never arrived (2)."""
+    try:
+        for stream in (sys.stdout, sys.stderr):
+            if stream is not None:
+                stream.flush()
+    except OutputError as error:
+        if code in (ExitCode.OK, ExitCode.FINDINGS):
+            _say(f"error: {error}")
+            return ExitCode.BAD_INPUT
+    except (BrokenPipeError, ValueError):
+        pass  # the reader went away, or the stream was closed: what it wanted, it has
+    return code
+
+
+def _run(argv: list[str] | None) -> int:
+    """The command's exit code; every exception a run can end in becomes one line on stderr and its code."""
+    from mlgitops.commands.console import console
+    from mlgitops.errors import UserError, UserErrors
+    from mlgitops.output.inert import terminal
+
+    try:
         code = cli.main(args=argv, prog_name="mlgitops", standalone_mode=False)
-    except click.exceptions.Abort:
+    except (click.exceptions.Abort, KeyboardInterrupt):
         # Ctrl-C (click turns KeyboardInterrupt into Abort): 128 + SIGINT, as shells report it, never
         # 1 ("findings") or 2 ("bad input").
-        click.echo("interrupted", err=True)
-        sys.exit(ExitCode.INTERRUPTED)
-    except KeyboardInterrupt:
-        click.echo("interrupted", err=True)
-        sys.exit(ExitCode.INTERRUPTED)
+        _say("interrupted")
+        return ExitCode.INTERRUPTED
     except click.ClickException as error:
         # Usage errors quote the user's arguments: shown inert, like every other message (the help
         # text click prints for a bare `mlgitops` is its own).
         if type(error).__name__ != "NoArgsIsHelpError":
             error.message = terminal(error.message)  # type: ignore[misc, unused-ignore]  # Final in newer click
-        error.show()
-        sys.exit(error.exit_code)
+        with contextlib.suppress(OSError, OutputError):
+            error.show()
+        return error.exit_code
     except UserError as error:
-        for each in error.errors if isinstance(error, UserErrors) else [error]:
-            console().error(terminal(each.one_line()))
-        sys.exit(ExitCode.BAD_INPUT)
+        with contextlib.suppress(OSError, OutputError):
+            for each in error.errors if isinstance(error, UserErrors) else [error]:
+                console().error(terminal(each.one_line()))
+        return ExitCode.BAD_INPUT
+    except OutputError as error:
+        _say(terminal(f"error: {error}"))
+        return ExitCode.BAD_INPUT
+    except OSError as error:
+        if error.errno not in _ENVIRONMENT_ERRNOS:
+            return _internal(error)
+        _say(terminal(f"error: cannot write: {error.strerror or error}"))
+        return ExitCode.BAD_INPUT
     except Exception as error:
-        # A bug of ours, not a user mistake: one line, and the traceback only on request.
-        if os.environ.get("MLGITOPS_DEBUG"):
-            raise
-        click.echo(
-            terminal(
-                f"internal error: {type(error).__name__}: {error} (a bug in mlgitops; rerun with MLGITOPS_DEBUG=1 "
-                "for details and please report it)"
-            ),
-            err=True,
+        return _internal(error)
+    return int(code) if isinstance(code, int) else ExitCode.OK
+
+
+def _internal(error: Exception) -> int:
+    """A bug of ours, not a user mistake: one line, and the traceback only on request."""
+    from mlgitops.output.inert import terminal
+
+    if os.environ.get("MLGITOPS_DEBUG"):
+        raise error
+    _say(
+        terminal(
+            f"internal error: {type(error).__name__}: {error} (a bug in mlgitops; rerun with MLGITOPS_DEBUG=1 "
+            "for details and please report it)"
         )
-        sys.exit(ExitCode.INTERNAL)
-    finally:
-        gc.enable()
-    sys.exit(int(code) if isinstance(code, int) else ExitCode.OK)
+    )
+    return ExitCode.INTERNAL
 
 
 def entry() -> NoReturn:
@@ -159,17 +262,22 @@ def entry() -> NoReturn:
     except SystemExit as stop:
         code = ExitCode.OK if stop.code is None else stop.code
     if not isinstance(code, int):
-        print(code, file=sys.stderr)
+        _say(str(code))
         code = 1
-    try:
-        for stream in (sys.stdout, sys.stderr):
+    for stream in (sys.stdout, sys.stderr):
+        try:
             if stream is not None:  # None when started with the stream closed (`mlgitops lint x >&-`)
                 stream.flush()
-    except BrokenPipeError:
-        # The reader went away (`mlgitops lint | head`): what it wanted, it has; the exit code still tells.
-        pass
-    except OSError:
-        code = code or ExitCode.INTERNAL  # the output could not be written whole (a full disk): never report success
+        except BrokenPipeError:
+            # The reader went away (`mlgitops lint | head`): what it wanted, it has; the exit code still tells.
+            pass
+        except OSError as error:
+            # The output could not be written whole (a full disk): never report success, never call it a bug.
+            if not code:
+                code = ExitCode.BAD_INPUT
+                _say(
+                    f"error: cannot write to {'standard output' if stream is sys.stdout else 'standard error'}: {error.strerror}"
+                )
     os._exit(int(code))
 
 

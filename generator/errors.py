@@ -16,7 +16,8 @@ class ExitCode(IntEnum):
     FINDINGS = 1
     """Findings at or above the failing severity, drift (``render --check``), or failing policy examples."""
     BAD_INPUT = 2
-    """Bad input or usage: one located line per mistake on stderr."""
+    """Bad input or usage, or an environment that refuses the run's output (a full disk, a closed stream):
+    one located line per mistake on stderr (when stderr can take it)."""
     INTERNAL = 3
     """A bug of mlgitops (the traceback only with MLGITOPS_DEBUG=1)."""
     INTERRUPTED = 130
@@ -53,6 +54,16 @@ class UserError(Exception):
 
     def __str__(self) -> str:
         return self.one_line()
+
+
+class OutputError(Exception):
+    """Writing to a standard stream failed (a full disk, ``> /dev/full``, an I/O error): the environment refused the
+    output, not a bug of mlgitops. ``cli`` reports it in one line (when stderr can take it) and exits 2."""
+
+    def __init__(self, stream: str, error: OSError) -> None:
+        self.stream = stream
+        self.strerror = error.strerror or str(error)
+        super().__init__(f"cannot write to {stream}: {self.strerror}")
 
 
 class UserErrors(UserError):

@@ -67,10 +67,33 @@ def repository_root(start: Path) -> Path:
     return here if folder == here or here in folder.parents else folder
 
 
+def repository_of(path: Path) -> Path:
+    """The repository ``path`` is written in, its own links not followed: the nearest folder above it that holds
+    ``.git``; outside git, the working directory when ``path`` is written inside it, else ``path``'s parent.
+
+    Unlike :func:`repository_root`, a folder that is a link (``environments -> ../elsewhere``) belongs to the
+    repository it stands in, not to the one it leads to: :func:`is_inside` then tells whether it leads out.
+    """
+    absolute = Path(os.path.abspath(path))
+    for candidate in absolute.parents:
+        if os.path.lexists(candidate / ".git"):
+            return candidate
+    here = Path(os.path.abspath(os.getcwd()))
+    return here if here in absolute.parents else absolute.parent
+
+
+def same_file_key(path: str) -> str:
+    """The name under which the file systems of macOS and Windows store ``path``: they ignore letter case (and
+    macOS Unicode normalization), so two paths with the same key are one file in such a checkout."""
+    import unicodedata
+
+    return unicodedata.normalize("NFC", path).casefold()
+
+
 def is_inside(path: Path, root: Path) -> bool:
     """Whether ``path`` (links resolved) is ``root`` or lies below it."""
     real, base = os.path.realpath(path), os.path.realpath(root)
     return real == base or real.startswith(base.rstrip(os.sep) + os.sep)
 
 
-__all__ = ["displayed_as", "is_inside", "repository_root", "shown_path"]
+__all__ = ["displayed_as", "is_inside", "repository_of", "repository_root", "same_file_key", "shown_path"]

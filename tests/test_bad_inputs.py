@@ -344,3 +344,50 @@ def test_a_missing_path_and_an_unknown_format_are_usage_errors(tmp_path: Path) -
     result = run_cli("lint", ".", "--format", "xml", cwd=tmp_path, timeout=TIMEOUT)
     assert result.exit_code == 2
     assert "Invalid value for '-o' / '--output-format' / '--format': 'xml'" in result.stderr
+
+
+def test_an_environments_folder_linked_outside_the_repository_is_not_read(tmp_path: Path) -> None:
+    # git carries a relative link in a pull request: `render --check` would print what it leads to.
+    write(tmp_path / "outside" / "dev.yaml", BASE + "labels: {token: SENTINEL-0c1d}\n")
+    repository = tmp_path / "repo"
+    (repository / ".git").mkdir(parents=True)
+    (repository / "environments").symlink_to("../outside")
+    for arguments in (("render",), ("render", "--check"), ("template",), ("set", "replicas", "w", "2", "-e", "dev")):
+        result = run_cli(*arguments, cwd=repository, timeout=TIMEOUT)
+        assert (result.exit_code, result.stderr) == (
+            2,
+            "error: environments folder 'environments' is a symbolic link leading outside the repository (./); mlgitops "
+            "reads nothing outside it (pass the folder itself with --environments-dir)\n",
+        ), arguments
+        assert "SENTINEL" not in result.stdout
+    assert not (repository / "rendered").exists()
+    # A link to a folder inside the repository is fine, and naming the folder itself is the user's choice.
+    (repository / "environments").unlink()
+    write(repository / "config" / "envs" / "dev.yaml", BASE)
+    (repository / "environments").symlink_to("config/envs")
+    assert run_cli("render", "--check", cwd=repository, timeout=TIMEOUT).exit_code == 1
+    assert run_cli("render", "--check", "-d", str(tmp_path / "outside"), cwd=repository, timeout=TIMEOUT).exit_code == 1
+
+
+@pytest.mark.parametrize("kind", ["fifo", "folder", "dangling-link"])
+def test_an_environment_file_that_is_not_a_regular_file_is_refused_and_nothing_deleted(tmp_path: Path, kind: str) -> None:
+    write(tmp_path / "environments" / "dev.yaml", BASE)
+    write(tmp_path / "environments" / "prod.yaml", BASE)
+    assert run_cli("render", cwd=tmp_path, timeout=TIMEOUT).exit_code == 0
+    before = _digest(tmp_path / "rendered")
+    (tmp_path / "environments" / "prod.yaml").unlink()
+    prod = tmp_path / "environments" / "prod.yaml"
+    regular = "not a regular file; environment files must be regular files (remove or rename it)"
+    if kind == "fifo":
+        os.mkfifo(prod)
+        expected = f"this is a named pipe (FIFO), {regular}"
+    elif kind == "folder":
+        prod.mkdir()
+        expected = f"this is a folder, {regular}"
+    else:
+        prod.symlink_to("gone.yaml")
+        expected = "this file is a symbolic link leading nowhere (its target is missing, or it loops); fix or remove it"
+    for arguments in (("render",), ("render", "--check")):
+        result = run_cli(*arguments, cwd=tmp_path, timeout=TIMEOUT)
+        assert (result.exit_code, result.stderr) == (2, f"error: environments/prod.yaml:1:1: {expected}\n"), arguments
+    assert _digest(tmp_path / "rendered") == before  # rendered/prod is still there

@@ -26,7 +26,12 @@ def mlgitops(*args: str) -> CliResult:
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
-    return {path.relative_to(folder).as_posix(): path.read_bytes() for path in sorted(folder.rglob("*")) if path.is_file()}
+    """Every file under ``folder`` but the repository lock (outside git, `.mlgitops.lock` beside the output folder)."""
+    return {
+        path.relative_to(folder).as_posix(): path.read_bytes()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file() and path.name != ".mlgitops.lock"
+    }
 
 
 def changed_lines(before: bytes, after: bytes) -> list[str]:

@@ -45,10 +45,15 @@ HOSTILE = [
     "line\u2028separator\u2029paragraph",
     "nul\x00byte and \x7fdel and \x85nel",
     "]]> cdata end",
+    "bidi \u202egnp.exe\u202c and isolate \u2066x\u2069 and arabic mark \u061c",
+    "zero\u200bwidth\u200cjoiner\u200d word\u2060joiner \ufeffbom soft\u00adhyphen",
+    "noncharacters \ufffe\uffff\ufdd0 and \U0010fffe",
+    "tags \U000e0041\U000e0042 and filler \u3164 and selector \ufe0f",
 ]
 EVERYTHING = " ".join(HOSTILE)
-# Characters that must never reach a terminal or a CI log raw.
-RAW_CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029]")
+# Characters that must never reach a terminal, a CI log or a diff raw: line breaks but \n, controls, and what
+# reorders or hides text (the one definition, output/inert.py).
+RAW_CONTROL = re.compile(f"[{inert.HIDDEN.replace(chr(10), '')}]".replace("\x00-\x1f", "\x00-\x09\x0b-\x1f"))
 
 
 def _finding(value: str, waived: bool = False) -> Finding:
@@ -122,7 +127,7 @@ def test_sarif_reporter(value: str) -> None:
 
 
 @pytest.mark.parametrize("value", HOSTILE, ids=range(len(HOSTILE)))
-def test_junit_reporter_is_well_formed_xml(value: str) -> None:
+def test_junit_reporter_is_well_formed_xml(value: str) -> None:  # U+FFFE and U+FFFF included
     output = REPORTERS["junit"]([_finding(value), _finding(value, waived=True)], {})
     _assert_inert_lines(output)
     root = ElementTree.fromstring(output)
@@ -243,3 +248,67 @@ def test_usage_errors_quote_arguments_inertly(tmp_path: Path) -> None:
     assert result.exit_code == 2
     _assert_inert_lines(result.stderr)
     assert "Invalid value for '-o' / '--output-format' / '--format'" in result.stderr
+
+
+def test_every_character_that_hides_reorders_or_breaks_a_medium_is_escaped_and_nothing_else() -> None:
+    """Exhaustive over Unicode: categories Cc, Cf, Cs, Zl, Zp and the noncharacters are escaped; letters, marks,
+    symbols, spaces and emoji of every script pass unchanged (UnicodeData of the running Python)."""
+    import sys
+    import unicodedata
+
+    noncharacters = {*range(0xFDD0, 0xFDF0), *(plane << 16 | low for plane in range(17) for low in (0xFFFE, 0xFFFF))}
+    invisible = {0x034F, 0x115F, 0x1160, 0x17B4, 0x17B5, 0x3164, 0xFFA0, *range(0x180B, 0x1810), *range(0xFE00, 0xFE10)}
+    invisible |= {*range(0xE0000, 0xE1000)}
+    wrong = []
+    for code in range(sys.maxunicode + 1):
+        character = chr(code)
+        must = code in noncharacters or code in invisible or unicodedata.category(character) in ("Cc", "Cf", "Cs", "Zl", "Zp")
+        shown = inert.terminal(character)
+        # Unassigned code points inside the escaped blocks (reserved for more format characters) may be escaped too.
+        if (must and shown == character) or (not must and shown != character and unicodedata.category(character) != "Cn"):
+            wrong.append(f"U+{code:04X} {unicodedata.category(character)}")
+        elif must:
+            assert shown.startswith("\\")
+            assert shown.isascii()
+    assert wrong == []
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_random_text_in_every_medium_is_inert_and_json_exact(seed: int) -> None:
+    """Seeded random strings mixing every kind of character: each medium stays inert, XML well-formed, JSON exact."""
+    import random
+
+    generator = random.Random(seed)
+    pools = [
+        "abc :#@[]`|<>&",
+        "\n\r\t\x1b\x00\x7f\x85",
+        "\u061c\u200b\u200f\u202e\u2066\u2069\ufeff\u2028",
+        "\ufffe\uffff\ufdd0\ud800\U000e0041\U0010ffff",
+        "éß中😀\u0301",
+    ]
+    for _ in range(200):
+        value = "".join(generator.choice(generator.choice(pools)) for _ in range(generator.randrange(1, 30)))
+        line = inert.terminal(value)
+        assert not RAW_CONTROL.search(line), repr(value)
+        assert "\n" not in line
+        finding = _finding(value)
+        ElementTree.fromstring(REPORTERS["junit"]([finding], {}))
+        _assert_inert_lines(REPORTERS["github"]([finding], {}))
+        assert json.loads(REPORTERS["json"]([finding], {}))[0]["message"] == f"message {value}"
+        assert not RAW_CONTROL.search(inert.markdown_code(value) + inert.markdown_text(value) + inert.sarif_text(value))
+
+
+def test_render_check_shows_hidden_characters_of_a_stale_file_as_escapes(tmp_path: Path) -> None:
+    import shutil
+
+    from tests.support import REPO
+    from tests.test_bad_inputs import run_forked
+
+    shutil.copytree(REPO / "environments", tmp_path / "environments")
+    shutil.copytree(REPO / "rendered", tmp_path / "rendered")
+    stale = tmp_path / "rendered" / "dev" / "kustomization.yaml"
+    stale.write_text(stale.read_text() + "# a\u202eb\u200bc\u061cd \ufffe\n", encoding="utf-8")
+    result = run_forked("render", "--check", cwd=tmp_path)
+    assert result.exit_code == 1
+    assert "-# a\\u202eb\\u200bc\\u061cd \\ufffe" in result.stdout
+    _assert_inert_lines(result.stdout + result.stderr)

@@ -29,14 +29,14 @@ def test_an_interrupted_render_leaves_the_previous_tree_intact(fleet: Path, monk
     wanted = {"dev": {"kustomization.yaml": "changed\n", "a.yaml": "a\n", "b.yaml": "b\n", "c.yaml": "c\n"}}
     original = tree.create_files
 
-    def interrupted(base: Path, files: Iterable[tuple[str, str | bytes]]) -> None:
+    def interrupted(base: Path, files: Iterable[tuple[str, str | bytes]], durable: bool = False) -> None:
         def two_then_stop() -> Iterator[tuple[str, str | bytes]]:
             for count, file in enumerate(files):
                 if count == 2:
                     raise KeyboardInterrupt  # as if the process were stopped mid-write
                 yield file
 
-        original(base, two_then_stop())
+        original(base, two_then_stop(), durable)
 
     monkeypatch.setattr(tree, "create_files", interrupted)
     with pytest.raises(KeyboardInterrupt):
@@ -111,7 +111,16 @@ def test_a_symlinked_environment_folder_inside_rendered_is_refused(fleet: Path, 
 def test_nothing_is_written_outside_the_output_folder(fleet: Path) -> None:
     outside = {p for p in fleet.rglob("*") if "rendered" not in p.relative_to(fleet).parts}
     assert run_cli("render", cwd=fleet).exit_code == 0
-    assert {p for p in fleet.rglob("*") if "rendered" not in p.relative_to(fleet).parts} == outside
+    # Outside git, the repository's lock file beside the output folder (in a repository: .git/mlgitops.lock).
+    lock = fleet / ".mlgitops.lock"
+    assert {p for p in fleet.rglob("*") if "rendered" not in p.relative_to(fleet).parts} == outside | {lock}
+    assert lock.read_bytes() == b""
+    (fleet / ".git").mkdir()
+    lock.unlink()
+    assert run_cli("render", cwd=fleet).exit_code == 0
+    assert {p for p in fleet.rglob("*") if "rendered" not in p.relative_to(fleet).parts} == outside | {fleet / ".git"} | {
+        fleet / ".git" / "mlgitops.lock"
+    }
 
 
 SENTINEL = "aws_secret_access_key = SENTINEL-9c1e"
@@ -293,23 +302,24 @@ def test_generated_files_a_merge_brings_are_mlgitops_own(fleet: Path) -> None:
     assert _digest(fleet / "rendered") == _digest(REPO / "rendered")
 
 
-def test_the_lock_is_exclusive_cross_platform_and_leaves_no_file_in_the_repository(fleet: Path) -> None:
+def test_the_lock_is_the_repositorys_and_exclusive(fleet: Path) -> None:
     import subprocess
     import sys
 
-    from mlgitops.output.tree import lock_path, locked
+    from mlgitops.output.lock import lock_file, repository_lock
 
+    (fleet / ".git").mkdir()
     root = fleet / "rendered"
-    assert not lock_path(root).is_relative_to(fleet)
-    assert lock_path(root) == lock_path(fleet / "rendered" / ".." / "rendered")  # one lock per real folder
+    assert lock_file(root) == fleet / ".git" / "mlgitops.lock"
+    assert lock_file(fleet / "environments") == lock_file(root)  # the environment files and the output share it
     probe = (
         "import sys; from filelock import FileLock, Timeout\n"
         "try:\n    FileLock(sys.argv[1]).acquire(timeout=0.5)\nexcept Timeout:\n    sys.exit(7)\n"
     )
-    with locked(root):
-        held = subprocess.run([sys.executable, "-c", probe, str(lock_path(root))], check=False, timeout=60)
+    with repository_lock(root), repository_lock(fleet / "environments"):  # re-entrant within a process
+        held = subprocess.run([sys.executable, "-c", probe, str(lock_file(root))], check=False, timeout=60)
         assert held.returncode == 7  # another process waits while a render holds the lock
-    free = subprocess.run([sys.executable, "-c", probe, str(lock_path(root))], check=False, timeout=60)
+    free = subprocess.run([sys.executable, "-c", probe, str(lock_file(root))], check=False, timeout=60)
     assert free.returncode == 0
     assert sorted(path.name for path in root.iterdir() if path.name.startswith(".")) == []
 

@@ -18,6 +18,14 @@ from mlgitops.output.inert import terminal, terminal_lines
 
 def run_edit(options: EditOptions, build: ChangeBuilder) -> ExitCode:
     """Plan the edit; stop on the re-render's error findings; print the diff (--dry-run) or write; report."""
+    from mlgitops.commands.render import repository_locked
+
+    # Held from before the files are read until the edit is written: two edits of one file take turns.
+    with repository_locked(options.environments_dir, options.output_dir, writes=not options.dry_run):
+        return _edit(options, build)
+
+
+def _edit(options: EditOptions, build: ChangeBuilder) -> ExitCode:
     from mlgitops.commands.render import report_findings
     from mlgitops.edit.run import plan_edit, pr_body_path, write_edit
     from mlgitops.review.edit_report import edit_diff

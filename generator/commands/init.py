@@ -52,12 +52,14 @@ def init(directory: Path) -> None:
     """Create environments/, a CI workflow, a pre-commit config and the editor schema in DIRECTORY (default: here).
 
     The workflow and the pre-commit config use this version of mlgitops, installed from its git tag.
-    Existing files are never overwritten: if any of them exists, nothing is written.
+    Existing files are never overwritten: if any of them exists, nothing is written. All or nothing: a run
+    that fails (a full disk) leaves no file of the scaffold behind to block the next one.
     """
-    from mlgitops.output.safe_write import create_file, refuse_links_on_the_way
+    from mlgitops.output.safe_write import create_new_files, refuse_links_on_the_way
 
+    files = scaffold_files()
+    created = [folder for folder in (directory, *directory.parents) if not os.path.lexists(folder)]
     try:
-        files = scaffold_files()
         for name in files:
             refuse_links_on_the_way(directory, name)
         # lexists: a link under the name, even a dangling one, counts as there (and is never written through).
@@ -65,11 +67,25 @@ def init(directory: Path) -> None:
         if existing:
             raise UserError(f"{directory / existing[0]} already exists; init writes only into a new repository")
         directory.mkdir(parents=True, exist_ok=True)
-        for name, text in files.items():
-            create_file(directory, name, text)
+        warnings = create_new_files(directory, files)
+    except UserError:
+        _remove_empty(created)
+        raise
     except OSError as error:
-        raise UserError(f"cannot write to {directory}: {error.strerror or error}") from None
+        _remove_empty(created)
+        raise UserError(f"cannot write to {directory}: {error.strerror or error}; nothing was written") from None
     out = console()
+    for warning in warnings:
+        click.echo(terminal(f"warning: {warning}"), err=True)
     for name in sorted(files):
         out.info(terminal(f"created {directory / name}"), err=False)
     out.info("next: edit environments/*.yaml, then run `mlgitops render` and commit rendered/", err=False)
+
+
+def _remove_empty(folders: list[Path]) -> None:
+    """Remove the folders a failed init created for DIRECTORY (deepest first), if they are still empty."""
+    for folder in folders:
+        try:
+            folder.rmdir()
+        except OSError:
+            return

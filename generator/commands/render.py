@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -42,6 +44,31 @@ def report_findings(fleet: RenderedFleet) -> bool:
     return False
 
 
+@contextlib.contextmanager
+def repository_locked(environments_dir: Path, output_dir: Path, *, writes: bool) -> Iterator[None]:
+    """Hold the repository's lock (output/lock.py) for a run that reads the environment files and then writes
+    (``writes``) or compares; say when another run holds it. A run that writes removes the temporary files an
+    interrupted run left next to the environment files; one that only reads names them."""
+    from mlgitops.output.lock import repository_lock
+    from mlgitops.output.safe_write import leftovers, remove_leftovers
+    from mlgitops.paths import shown_path
+
+    out = console()
+
+    def waiting(lock: str) -> None:
+        out.info(terminal(f"note: waiting for another mlgitops run on this repository to finish (lock {lock})"))
+
+    with repository_lock(environments_dir, output_dir, waiting=waiting, optional=not writes):
+        if writes:
+            warnings = remove_leftovers(environments_dir)
+        else:
+            left = "left by an interrupted mlgitops run (`mlgitops render` removes it)"
+            warnings = [f"{shown_path(path)} is {left}" for path in leftovers(environments_dir)]
+        for warning in warnings:
+            click.echo(terminal(f"warning: {warning}"), err=True)
+        yield
+
+
 @click.command()
 @environment_option("Render only this environment (repeatable). Default: all.", multiple=True)
 @click.option("--check", is_flag=True, help="Render in memory and compare with the output folder; exit 1 on any difference.")
@@ -70,17 +97,26 @@ def render(
     """
     if check and to_stdout:
         raise UserError("--check and --stdout exclude each other: --check compares files, --stdout writes none")
-    if not to_stdout:
-        from mlgitops.output import tree
-
-        tree.check_output_root(output_dir)  # before the work: an output folder render would refuse fails fast
-    fleet = _render(environments, environments_dir, output_dir, policy_dirs)
-    if fleet is None:
-        return ExitCode.FINDINGS
     if to_stdout:
+        fleet = _render(environments, environments_dir, output_dir, policy_dirs)
+        if fleet is None:
+            return ExitCode.FINDINGS
         _print_stream(fleet.outputs)
         return ExitCode.OK
-    return _write_or_check(fleet, environments, output_dir, check)
+    from mlgitops.output import tree
+
+    # Before the work: an output folder render would refuse fails fast. The lock is held from before the
+    # environment files are read until rendered/ is written: an edit (`set`) made meanwhile waits, and is
+    # never overwritten with output rendered from the files before it.
+    tree.check_output_root(output_dir)
+    with (
+        contextlib.nullcontext() if check else tree.output_root(output_dir),
+        repository_locked(environments_dir, output_dir, writes=not check),
+    ):
+        fleet = _render(environments, environments_dir, output_dir, policy_dirs)
+        if fleet is None:
+            return ExitCode.FINDINGS
+        return _write_or_check(fleet, environments, output_dir, check)
 
 
 @click.command()

@@ -118,21 +118,94 @@ def pr_body_path(options: EditOptions) -> Path | None:
 
 def write_edit(planned: PlannedEdit, output_dir: Path, extra: dict[Path, bytes] | None = None) -> list[str]:
     """Write the edited environment files, the re-rendered output folders and ``extra`` files (a pull-request
-    description); returns the output tree's warnings. Every file is checked before the first is written."""
+    description), all of it or nothing; returns the warnings (leftovers removed, old folders not deleted).
+
+    Every file is checked, then every new content written beside its target and flushed to disk, before the
+    first is swapped in; if a swap fails, those done are swapped back. Runs under the repository lock (the
+    commands hold it from before they read the fleet): an environment file changed on disk since it was read
+    (by another program) is refused, and nothing is written.
+    """
     from mlgitops.output import tree
-    from mlgitops.output.safe_write import check_replaceable, replace_file
+    from mlgitops.output.lock import repository_lock
+    from mlgitops.output.safe_write import StagedFile, check_replaceable, remove_leftovers, stage_file
 
     rendered = planned.written_output
-    if rendered is not None:
-        tree.check_output_root(output_dir)  # before the first file is written
-    for path in planned.edit.texts:
-        check_replaceable(path)
-    for path, (_, new) in sorted(planned.edit.texts.items()):
-        replace_file(path, new.encode("utf-8"))
-    warnings = tree.write(output_dir, rendered.wanted).warnings if rendered is not None else []
-    for path, content in sorted((extra or {}).items()):
-        replace_file(path, content)
-    return warnings
+    texts = planned.edit.texts
+    with repository_lock(output_dir, *sorted({path.parent for path in texts})):
+        if rendered is not None:
+            tree.check_output_root(output_dir)  # before the first file is written
+        for path in texts:
+            check_replaceable(path)
+        _unchanged_since_read(texts)
+        warnings = [warning for path in sorted(extra or {}) for warning in remove_leftovers(path.parent, path.name)]
+        files: list[StagedFile] = []
+        staged_tree = None
+        contents = [(path, new.encode("utf-8")) for path, (_, new) in sorted(texts.items())] + sorted((extra or {}).items())
+        try:
+            for path, content in contents:
+                try:
+                    files.append(stage_file(path, content))
+                except OSError as error:
+                    raise UserError(f"cannot write {_shown(path)}: {error.strerror or error}; nothing was changed") from None
+            if rendered is not None:
+                staged_tree = tree.stage(output_dir, rendered.wanted, durable=True)
+        except UserError:
+            _undo(files, None)
+            raise
+        _commit(files, staged_tree)
+        return warnings + (tree.finish(staged_tree).warnings if staged_tree is not None else [])
+
+
+def _commit(files: list[Any], staged_tree: Any) -> None:
+    """Swap the files, then the output folders, in; on a failure swap back everything and raise UserError."""
+    from mlgitops.output import tree
+    from mlgitops.output.safe_write import commit_file, finish_file
+
+    # The environment files first: a run killed in between leaves the edit made and rendered/ stale, which
+    # `render --check` reports and `render` repairs (the next run also removes what this one staged).
+    writing = ""
+    try:
+        for staged in files:
+            writing = _shown(staged.target)
+            commit_file(staged)
+        if staged_tree is not None:
+            writing = f"to {staged_tree.root}"
+            tree.commit(staged_tree)  # puts its own folders back if it fails
+    except (OSError, UserError) as error:
+        _undo(files, staged_tree)
+        reason = error.message if isinstance(error, UserError) else f"cannot write {writing}: {error.strerror or error}"
+        raise UserError(f"{reason.removesuffix('; nothing was changed')}; nothing was changed") from None
+    for staged in files:
+        finish_file(staged)
+
+
+def _undo(files: list[Any], staged_tree: Any) -> None:
+    from mlgitops.output import tree
+    from mlgitops.output.safe_write import undo_file
+
+    for staged in reversed(files):
+        undo_file(staged)
+    if staged_tree is not None:
+        tree.undo(staged_tree)
+
+
+def _unchanged_since_read(texts: dict[Path, tuple[str, str]]) -> None:
+    """Refuse to write over an environment file whose text is no longer the one the edit was made from."""
+    from mlgitops.yaml.source import read_text
+
+    for path, (before, _) in sorted(texts.items()):
+        shown = _shown(path)
+        if read_text(path, shown) != before:
+            raise UserError(
+                f"{shown} changed on disk while mlgitops was editing it (another program wrote it); nothing was "
+                "written: run the command again"
+            )
+
+
+def _shown(path: Path) -> str:
+    from mlgitops.paths import shown_path
+
+    return shown_path(path)
 
 
 __all__ = ["EditOptions", "PlannedEdit", "plan_edit", "pr_body_path", "write_edit"]

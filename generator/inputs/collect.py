@@ -89,11 +89,11 @@ def _kustomization_settings(path: Path) -> Manifest:
     return Manifest(obj={}, file=shown)
 
 
-def _build_with_kustomize(folder: Path) -> tuple[str, str | None]:
+def _build_with_kustomize(folder: Path, allow_remote: bool) -> tuple[str, str | None]:
     """The built stream, and the scratch folder its origin annotations are relative to (None: no origins)."""
     from mlgitops.inputs.kustomize_build import build
 
-    raw, scratch = build(folder, _shown(folder), MAX_FILE_BYTES)
+    raw, scratch = build(folder, _shown(folder), MAX_FILE_BYTES, allow_remote)
     return _decoded(raw, None, f"{_shown(folder)} (built)"), scratch
 
 
@@ -108,10 +108,12 @@ def _readable_origin(path: Path) -> tuple[str, str] | None:
         return None
 
 
-def _built_manifests(folder: Path, kustomization: Path, settings: dict[str, Any], found: LintInput) -> list[Manifest]:
+def _built_manifests(
+    folder: Path, kustomization: Path, settings: dict[str, Any], found: LintInput, allow_remote: bool
+) -> list[Manifest]:
     from mlgitops.kube.kustomize_origin import point_at_origins
 
-    text, scratch = _build_with_kustomize(folder)
+    text, scratch = _build_with_kustomize(folder, allow_remote)
     manifests = load_manifests(text, f"{_shown(kustomization)} (built)")
     build_metadata = settings.get("buildMetadata")
     keep = isinstance(build_metadata, list) and "originAnnotations" in build_metadata
@@ -175,11 +177,6 @@ def _load_file(job: _FileToLoad) -> ManifestsRead | UserError:
     return read
 
 
-def _settings_of(folder: Path) -> Manifest | None:
-    kustomization = kustomization_file(folder)
-    return None if kustomization is None else _kustomization_settings(kustomization)
-
-
 def collect(paths: list[str], allow_remote: bool = False, progress: Progress | None = None) -> LintInput:
     """Every manifest under ``paths``, and every input that could not be read (``LintInput.errors``).
 
@@ -187,8 +184,8 @@ def collect(paths: list[str], allow_remote: bool = False, progress: Progress | N
     other documents (CI workflows, Helm values, package.json) are skipped and counted. A file
     that is not valid YAML is an error for that file alone; a folder with no manifest at all is
     an error too. ``allow_remote`` lets kubectl kustomize fetch remote resources and read bases
-    outside the repository. ``progress(total_bytes, label, minimum)`` opens a progress line that
-    parsing advances by each file's size.
+    outside the repository (helm and plugins never run: see ``kustomize_sources``).
+    ``progress(total_bytes, label, minimum)`` opens a progress line that parsing advances by each file's size.
     """
     found = LintInput()
     errors = found.errors
@@ -240,9 +237,8 @@ def collect(paths: list[str], allow_remote: bool = False, progress: Progress | N
             if needs_build(folder, settings):
                 seen.update(linked.identity for child in folder.rglob("*") if (linked := _stat(child)) is not None)
                 try:
-                    if not allow_remote:
-                        check_sources(folder, located, repository_root(folder), _settings_of)
-                    parts.append((argument, _built_manifests(folder, kustomization, settings, found)))
+                    check_sources(folder, located, repository_root(folder), _kustomization_settings, allow_remote)
+                    parts.append((argument, _built_manifests(folder, kustomization, settings, found, allow_remote)))
                 except UserError as error:
                     errors.append(error)
                     return

@@ -3,11 +3,18 @@
 A kustomization that transforms its objects (patches, prefixes, generators) is linted as it builds.
 The root is built through kustomize_origin's wrapper, so that each object names the file it was
 written in; where the wrapper cannot build it, the root itself is built and its errors reported.
+
+Every entry that would make kustomize fetch, run a program or read outside the repository is refused
+before the build (``kustomize_sources``). As a second wall, kubectl runs without helm and plugins
+(neither ``--enable-helm`` nor ``--enable-alpha-plugins``), with kustomize's root-only load restrictor
+named explicitly, and, unless ``--allow-remote`` was given, with git allowed no transport and HTTP(S)
+sent to a proxy that does not exist.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -20,9 +27,11 @@ from mlgitops.yaml.text import read_stream_capped
 _KLOG_ERROR = re.compile(r'\berr="((?:[^"\\]|\\.)*)"', re.DOTALL)
 # klog writes a multi-line value as `err=<`, its lines indented by a tab, and ` >` alone on the last line.
 _KLOG_BLOCK = re.compile(r"\berr=<\n((?:\t[^\n]*\n?)*)")
+# A proxy address nothing listens on: kustomize's HTTP client (Go's, which honours *_PROXY) cannot reach out.
+_NOWHERE = "http://127.0.0.1:9"
 
 
-def build(folder: Path, shown: str, max_bytes: int) -> tuple[bytes, str | None]:
+def build(folder: Path, shown: str, max_bytes: int, allow_remote: bool = False) -> tuple[bytes, str | None]:
     """The built stream (at most ``max_bytes``), and the scratch folder its origin annotations are relative to.
 
     The scratch folder is None when the objects carry no origins (the root was built directly).
@@ -36,17 +45,30 @@ def build(folder: Path, shown: str, max_bytes: int) -> tuple[bytes, str | None]:
     with wrapper(folder) as scratch:
         if scratch is not None:
             try:
-                return _run(kubectl, scratch, shown, max_bytes), scratch
+                return _run(kubectl, scratch, shown, max_bytes, allow_remote), scratch
             except UserError:
                 pass  # the plain build below says what is wrong, in the user's own terms
-    return _run(kubectl, str(folder), shown, max_bytes), None
+    return _run(kubectl, str(folder), shown, max_bytes, allow_remote), None
 
 
-def _run(kubectl: str, target: str, shown: str, max_bytes: int) -> bytes:
+def sealed_environment(allow_remote: bool) -> dict[str, str]:
+    """The environment kubectl kustomize runs in: without ``allow_remote``, git may use no transport
+    (``GIT_ALLOW_PROTOCOL``) and HTTP(S) goes to a proxy that does not exist."""
+    environment = dict(os.environ)
+    if not allow_remote:
+        environment.update({"GIT_ALLOW_PROTOCOL": "none", "GIT_TERMINAL_PROMPT": "0", "NO_PROXY": "", "no_proxy": ""})
+        environment.update({name: _NOWHERE for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy")})
+    return environment
+
+
+def _run(kubectl: str, target: str, shown: str, max_bytes: int, allow_remote: bool) -> bytes:
     """``kubectl kustomize target``'s output, read capped; errors name ``shown``, the root the user gave."""
+    command = [kubectl, "kustomize", "--load-restrictor=LoadRestrictionsRootOnly", target]
     with (
         tempfile.TemporaryFile() as errors,
-        subprocess.Popen([kubectl, "kustomize", target], stdout=subprocess.PIPE, stderr=errors) as built,
+        subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=errors, stdin=subprocess.DEVNULL, env=sealed_environment(allow_remote)
+        ) as built,
     ):
         assert built.stdout is not None
         # Capped like any file: a kustomization can generate without bound (repeated bases, generators).

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from functools import cache
 from typing import Any
 
@@ -21,10 +21,8 @@ from mlgitops.kube import names
 from mlgitops.kube.accelerators import accelerator
 from mlgitops.kube.metadata_rules import metadata_problems
 from mlgitops.kube.pods import FieldPath, PodTemplate, group_of, mapping, pod_templates
-from mlgitops.kube.quantity import QuantityError, parse_quantity
+from mlgitops.kube.quantity import QuantityError, QuantityTooLarge, parse_quantity
 
-# Kubernetes stores quantities in 64-bit integers (of milli-units for cpu).
-LARGEST_QUANTITY = Decimal(2**63 - 1)
 _CRON_MACROS = frozenset(("@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly"))
 _GO_DURATION = re.compile(r"([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+")
 JOB_RESTART_POLICIES = ("Never", "OnFailure")
@@ -49,12 +47,10 @@ def quantity_problem(value: Any) -> str | None:
         return f"{_shown(value)} is not a Kubernetes quantity (write e.g. '500m' or '4Gi')"
     try:
         amount = parse_quantity(str(value))
+    except QuantityTooLarge:
+        return f"{_shown(value)} is too large for a Kubernetes quantity (the limit is 2^63-1)"
     except QuantityError as error:
         return str(error)
-    except (InvalidOperation, ArithmeticError):
-        amount = None
-    if amount is None or abs(amount) > LARGEST_QUANTITY:
-        return f"{_shown(value)} is too large for a Kubernetes quantity (the limit is 2^63-1)"
     if amount < 0:
         return f"{_shown(value)} is negative; resource quantities must be zero or more"
     return None

@@ -49,10 +49,25 @@ class QuantityError(ValueError):
     """A string that Kubernetes would not accept as a resource quantity."""
 
 
+class QuantityTooLarge(QuantityError):
+    """A quantity whose magnitude is over 2^63-1, which the API server cannot store."""
+
+
+# The API server keeps a quantity's value in an int64 (k8s.io/apimachinery resource.Quantity); anything larger
+# is refused. Decimals would otherwise overflow ('1e999999999') or lose precision instead of giving a message.
+LARGEST_QUANTITY = Decimal(2**63 - 1)
+# An exponent far beyond any quantity the API accepts: stop before Decimal computes 10 ** 999999999.
+_LARGEST_EXPONENT = 40
+
+
 # Fleets repeat a handful of quantities ('4', '16Gi') across every container: each is parsed once.
 @lru_cache(maxsize=65536)
 def parse_quantity(text: str) -> Decimal:
-    """The value of a Kubernetes quantity in base units (cores, bytes, or a plain count)."""
+    """The value of a Kubernetes quantity in base units (cores, bytes, or a plain count).
+
+    Raises QuantityError for text that is no quantity and for a magnitude over 2^63-1 (so that no caller meets
+    a Decimal overflow: every place that judges a quantity gives the same one message).
+    """
     match = _QUANTITY.fullmatch(text)  # fullmatch: '1Gi\n' is not a quantity
     if not match:
         raise QuantityError(_explain(text))
@@ -62,10 +77,26 @@ def parse_quantity(text: str) -> Decimal:
         raise QuantityError(_explain(text)) from error
     suffix = match["suffix"] or ""
     if suffix in _BINARY:
-        return number * _BINARY[suffix]
-    if suffix in _DECIMAL:
-        return number * _DECIMAL[suffix]
-    return number * (Decimal(10) ** int(suffix[1:]))
+        value = number * _BINARY[suffix]
+    elif suffix in _DECIMAL:
+        value = number * _DECIMAL[suffix]
+    else:
+        exponent = int(suffix[1:])
+        if exponent > _LARGEST_EXPONENT and number != 0:
+            raise QuantityTooLarge(_too_large(text))
+        value = number * (Decimal(10) ** min(max(exponent, -_LARGEST_EXPONENT), _LARGEST_EXPONENT))
+    if abs(value) > LARGEST_QUANTITY:
+        raise QuantityTooLarge(_too_large(text))
+    return value
+
+
+def _too_large(text: str) -> str:
+    return f"{_shown(text)} is too large for a Kubernetes quantity (the limit is 2^63-1)"
+
+
+def _shown(text: str) -> str:
+    """The user's text quoted for a message, cut short: a hostile quantity can be megabytes long."""
+    return repr(text) if len(text) <= 80 else f"{text[:80]!r}... ({len(text):,} characters)"
 
 
 def _explain(text: str) -> str:

@@ -218,10 +218,22 @@ class CompiledSchema:
                 return bool(self._fast.is_valid(obj))
             except (ValueError, TypeError, OverflowError):
                 pass  # values jsonschema-rs cannot take (huge integers, dates): ask the library
-        return bool(self.detailed.is_valid(obj))
+        try:
+            return bool(self.detailed.is_valid(obj))
+        except RecursionError:
+            return False  # iter_errors says so
 
     def iter_errors(self, obj: Any) -> Iterator[Any]:
-        return self.detailed.iter_errors(obj)  # type: ignore[no-any-return]
+        """The library's errors for ``obj``. A schema that recurses with the value (a reference under
+        ``properties``, met by a deeply nested object) can outrun Python's stack while it explains: then one
+        error at the top says so, instead of a RecursionError (user_schema.py refuses endless recursion)."""
+        try:
+            return iter(list(self.detailed.iter_errors(obj)))
+        except RecursionError:
+            from jsonschema.exceptions import ValidationError
+
+            message = "does not match the schema, whose references nest too deeply with this value to say where"
+            return iter([ValidationError(message, validator="$ref", validator_value="#", instance=obj, schema=self.schema)])
 
 
 def compile_schema(schema: dict[str, Any], version: str | None = None) -> CompiledSchema:

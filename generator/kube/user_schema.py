@@ -8,6 +8,12 @@ fetch from the network or read the runner's files into a validator. Here:
   ``#/json/pointer`` or ``#anchor``), or at a document mlgitops itself holds in memory (the
   Kubernetes definitions CRD schemas refer to); anything else is refused at its line;
 - both validators get a retriever that refuses, as a second line of defence;
+- a schema that applies itself to the same value without end (a reference cycle through ``$ref``,
+  ``allOf``, ``not``, ``if``…: ``not: {$ref: "#"}``, ``$defs`` a → b → a) is refused at the
+  reference that closes the cycle: both validators would recurse until the stack runs out (a
+  RecursionError in jsonschema, a panic in jsonschema-rs). Recursion that descends into the value
+  first (``properties: {children: {items: {$ref: "#"}}}``) ends with the value and is fine; chains of
+  references and applicators applied in place are limited to 128 (``_MAX_IN_PLACE``);
 - every ``pattern`` (and ``patternProperties`` key) runs on the Rust `regex` crate through
   jsonschema-rs with ``RegexOptions``: a linear-time engine, also when jsonschema explains a failure
   (Python's ``re`` backtracks: ``^(a+)+$`` against 35 ``a`` and a ``!`` runs for minutes). A pattern
@@ -28,6 +34,13 @@ _REFERENCE_KEYWORDS = ("$ref", "$dynamicRef", "$recursiveRef")
 # Keywords whose values are data, not schemas: a "$ref" key inside them references nothing.
 _DATA_KEYWORDS = frozenset(("const", "enum", "default", "examples", "example"))
 _SCHEMA_MAPS = frozenset(("properties", "patternProperties", "$defs", "definitions", "dependentSchemas"))
+# Keywords whose subschemas apply to the same value as the schema holding them (JSON Schema 2020-12 core §10.2:
+# in-place applicators), against those that descend into a property or an item first.
+_IN_PLACE = frozenset(("allOf", "anyOf", "oneOf", "not", "if", "then", "else"))
+_IN_PLACE_MAPS = frozenset(("dependentSchemas", "dependencies"))
+# In-place applicators and references, one inside the other (an allOf holding a $ref counts two): jsonschema runs out
+# of Python stack at about 800; what recursion with the value adds is caught where it explains (kube/schema.py).
+_MAX_IN_PLACE = 128
 Path = tuple[str | int, ...]
 
 
@@ -101,6 +114,106 @@ def check_references(schema: Any, held: tuple[str, ...] = ()) -> None:
             found = _pointer_exists(schema, fragment) if fragment.startswith("/") or not fragment else fragment in anchors
             if not found:
                 raise RefusedSchema(f"{keyword} {reference!r} resolves to nothing in this document", (*where, keyword))
+
+
+def _pointer_path(document: Any, pointer: str) -> Path | None:
+    """The schema path a JSON pointer names (list indices as ints, as ``_walk`` spells them), or None."""
+    from urllib.parse import unquote
+
+    node, path = document, list[str | int]()
+    for raw in pointer.split("/")[1:]:
+        token = unquote(raw.replace("~1", "/").replace("~0", "~"))
+        if isinstance(node, dict) and token in node:
+            node = node[token]
+            path.append(token)
+        elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
+            node = node[int(token)]
+            path.append(int(token))
+        else:
+            return None
+    return tuple(path)
+
+
+def _in_place_edges(schema: Any, nodes: dict[Path, dict[str, Any]]) -> dict[Path, list[tuple[Path, Path]]]:
+    """For each schema object, the schema objects applied to the same value: (target, the path that says so)."""
+    anchors: dict[str, list[Path]] = {}
+    for where, node in nodes.items():
+        for key in ("$anchor", "$dynamicAnchor"):
+            if isinstance(node.get(key), str):
+                anchors.setdefault(str(node[key]), []).append(where)
+    edges: dict[Path, list[tuple[Path, Path]]] = {}
+    for where, node in nodes.items():
+        found: list[tuple[Path, Path]] = []
+        for key, value in node.items():
+            if key in _IN_PLACE and isinstance(value, dict):
+                found.append(((*where, key), (*where, key)))
+            elif key in _IN_PLACE and isinstance(value, list):
+                found += [((*where, key, index), (*where, key, index)) for index in range(len(value))]
+            elif key in _IN_PLACE_MAPS and isinstance(value, dict):
+                found += [((*where, key, name), (*where, key, name)) for name, child in value.items() if isinstance(child, dict)]
+        for keyword in _REFERENCE_KEYWORDS:
+            reference = node.get(keyword)
+            if not isinstance(reference, str) or not reference.startswith("#"):
+                continue  # another document: check_references refuses it, or it is one mlgitops holds
+            fragment = reference[1:]
+            targets: list[Path]
+            if keyword == "$recursiveRef" or not fragment:
+                targets = [()]  # the document (and, conservatively, nothing narrower)
+            elif fragment.startswith("/"):
+                pointed = _pointer_path(schema, fragment)
+                targets = [] if pointed is None else [pointed]
+            else:
+                targets = anchors.get(fragment, [])
+            found += [(target, (*where, keyword)) for target in targets if target in nodes]
+        edges[where] = found
+    return edges
+
+
+def check_recursion(schema: Any) -> None:
+    """Raise RefusedSchema for a schema that applies itself to the same value without end (a cycle of references
+    and in-place applicators), or through more than ``_MAX_IN_PLACE`` of them, at the reference that does it.
+
+    Iterative depth-first search over the in-place graph: the longest chain from each schema object is known
+    once all its successors are, and a successor still on the path closes a cycle.
+    """
+    nodes = dict(_walk(schema))
+    edges = _in_place_edges(schema, nodes)
+    depth: dict[Path, int] = {}
+    on_path: set[Path] = set()
+    for start in nodes:
+        if start in depth:
+            continue
+        stack: list[tuple[Path, int]] = [(start, 0)]
+        on_path.add(start)
+        while stack:
+            where, next_edge = stack[-1]
+            successors = edges[where]
+            if next_edge < len(successors):
+                stack[-1] = (where, next_edge + 1)
+                target, said = successors[next_edge]
+                if target in on_path:
+                    raise RefusedSchema(
+                        f"{said[-1]} {nodes[where].get(said[-1], '')!r} applies the schema to the same value again "
+                        "without end (a reference cycle); recursive schemas must descend into a property or an item "
+                        "first (properties, items)"
+                        if said[-1] in _REFERENCE_KEYWORDS
+                        else "this schema applies itself to the same value again without end (a reference cycle); "
+                        "recursive schemas must descend into a property or an item first (properties, items)",
+                        said,
+                    )
+                if target not in depth:
+                    on_path.add(target)
+                    stack.append((target, 0))
+                continue
+            stack.pop()
+            on_path.discard(where)
+            depth[where] = max((depth[target] + 1 for target, _ in successors), default=0)
+            if depth[where] > _MAX_IN_PLACE:
+                raise RefusedSchema(
+                    f"references and in-place applicators (allOf, not, $ref…) nest more than {_MAX_IN_PLACE} levels deep "
+                    "here; flatten the schema",
+                    where,
+                )
 
 
 @cache
@@ -234,8 +347,9 @@ def as_user_error(error: RefusedSchema, locate: Any, prefix: tuple[str | int, ..
 
 
 def check_user_schema(schema: Any, held: tuple[str, ...] = ()) -> None:
-    """Every check above: references stay in the document (or ``held``), patterns run in linear time."""
+    """Every check above: references stay in the document (or ``held``) and end, patterns run in linear time."""
     check_references(schema, held)
+    check_recursion(schema)
     check_patterns(schema)
 
 
@@ -243,6 +357,7 @@ __all__ = [
     "RefusedSchema",
     "as_user_error",
     "check_patterns",
+    "check_recursion",
     "check_references",
     "check_user_schema",
     "explaining_validator_class",

@@ -7,6 +7,7 @@ wrong; values inherited from a base file point at the base file.
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +18,7 @@ from mlgitops.errors import Location, UserError, UserErrors
 from mlgitops.kube.names import dns1123_label_problem
 from mlgitops.load.merge import check_unique_names, merge, strip_deletes
 from mlgitops.load.validation import validation_errors
-from mlgitops.paths import shown_path
+from mlgitops.paths import is_inside, repository_of, shown_path
 from mlgitops.spec.environment import Environment
 from mlgitops.yaml.source import SourceNode, locate, parse, read_text
 
@@ -45,11 +46,54 @@ class LoadedEnvironment:
 
 
 def environment_files(root: Path) -> list[Path]:
+    """The ``.yaml``/``.yml`` entries of the environments folder ``root``, sorted; links among them are listed for
+    the caller to judge (where they lead), special files are refused.
+
+    Raises UserError when ``root`` is missing or is a link leading outside its repository (a pull request can carry
+    ``environments -> ../outside``: what it leads to would be rendered, and printed by ``render --check``), and
+    one located error per entry that is not a regular file (a named pipe would block the read, a folder or a
+    device is no environment; skipped, its environment's output would silently go).
+    """
     if not root.is_dir():
         raise UserError(
             f"environments folder {shown_path(root)!r} not found (run from the repository root, or pass --environments-dir DIR)"
         )
-    return sorted(p for p in root.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+    repository = repository_of(root)
+    if not is_inside(root, repository):
+        raise UserError(
+            f"environments folder {shown_path(root)!r} is a symbolic link leading outside the repository "
+            f"({shown_path(repository)}/); mlgitops reads nothing outside it (pass the folder itself with --environments-dir)"
+        )
+    entries = sorted(p for p in root.iterdir() if p.suffix in (".yaml", ".yml"))
+    special = [(path, kind) for path in entries if (kind := _special_file(path)) is not None]
+    if special:
+        raise UserErrors(
+            [
+                UserError(
+                    f"this is {kind}, not a regular file; environment files must be regular files (remove or rename it)",
+                    Location(shown_path(path), 1, 1),
+                )
+                for path, kind in special
+            ]
+        )
+    return entries
+
+
+def _special_file(path: Path) -> str | None:
+    """What ``path`` (links followed) is when it is neither a regular file nor unresolvable, else None."""
+    try:
+        mode = os.stat(path).st_mode
+    except (OSError, ValueError):
+        return None  # a link leading nowhere: judged where it is used
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO)"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "a special file"
 
 
 def load_environments(
@@ -65,11 +109,16 @@ def load_environments(
     problems: list[UserError] = []
     root_real = root.resolve()
     linked_outside: list[Path] = []
+    leading_nowhere: list[Path] = []
     extended: set[str] = set()
     for path in environment_files(root):
-        if not path.resolve().is_relative_to(root_real):
+        real = Path(os.path.realpath(path))
+        if not real.is_relative_to(root_real):
             # Never read: its content (a runner's credentials, say) would be quoted back in messages.
             linked_outside.append(path)
+            continue
+        if not real.is_file():
+            leading_nowhere.append(path)
             continue
         try:
             tree = _layer(path, layers)
@@ -97,16 +146,12 @@ def load_environments(
             )
             continue
         concrete[path.stem] = path
-    for path in linked_outside:
-        # A base linked from outside is reported at the `extends:` naming it (see _base_path).
-        if os.path.normpath(path) not in extended:
-            problems.append(
-                UserError(
-                    f"this file is a symbolic link leading outside {shown_path(root)}/; environment files must live "
-                    "inside that folder",
-                    Location(shown_path(path), 1, 1),
-                )
-            )
+    outside = f"leading outside {shown_path(root)}/; environment files must live inside that folder"
+    nowhere = "leading nowhere (its target is missing, or it loops); fix or remove it"
+    for paths, problem in ((linked_outside, outside), (leading_nowhere, nowhere)):
+        problem = f"this file is a symbolic link {problem}"
+        # A base is reported at the `extends:` naming it (see _base_path).
+        problems += [UserError(problem, Location(shown_path(p), 1, 1)) for p in paths if os.path.normpath(p) not in extended]
     if problems:
         raise UserErrors(problems)
     if not concrete:

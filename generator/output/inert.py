@@ -8,11 +8,22 @@ a pull-request comment into links, HTML and @mentions. Every reporter, the CLI's
 `diff` pass such text through the function for their medium, and the tests feed each of them the
 same hostile strings.
 
-Sources: GitHub Actions workflow commands (``::name props::data``, data escaped as ``%25``,
-``%0D``, ``%0A``; properties also ``%3A``, ``%2C``) and the runner, which honours a command at the
-start of a line after leading spaces; CommonMark code spans (a run of N backticks is closed only by
-a run of exactly N); GFM tables (``\\|`` inside a cell); XML 1.0 ``Char`` production; SARIF 2.1.0
-§3.11.6 (``[`` and ``]`` in message text start embedded links unless escaped with ``\\``).
+What no medium gets raw (:data:`HIDDEN`): characters that end or split a line, drive a terminal, reorder
+text or hide it, and those XML 1.0 cannot carry. That is every control (Unicode category Cc), every
+format character (Cf: the bidirectional marks and isolates such as U+061C and U+2066–U+2069, the
+zero-width space, joiners and word joiner U+200B–U+200D and U+2060, U+FEFF, the soft hyphen, tag
+characters), U+2028/U+2029, lone surrogates, the noncharacters (U+FDD0–U+FDEF and U+xxFFFE/U+xxFFFF:
+U+FFFE and U+FFFF make an XML document ill-formed), and the fillers and selectors that render as nothing
+(Hangul fillers, the combining grapheme joiner, variation selectors). Each is shown as an escape
+(``\\u200b``, ``\\U000e0041``), so a reviewer sees that it is there; text without them is unchanged.
+
+Sources: Unicode 15 category Cf (UnicodeData.txt), Unicode §23.7 noncharacters, "Trojan Source"
+(CVE-2021-42574: bidirectional overrides and isolates reorder what a reviewer reads), GitHub Actions
+workflow commands (``::name props::data``, data escaped as ``%25``, ``%0D``, ``%0A``; properties
+also ``%3A``, ``%2C``) and the runner, which honours a command at the start of a line after leading
+spaces; CommonMark code spans (a run of N backticks is closed only by a run of exactly N); GFM tables
+(``\\|`` inside a cell); XML 1.0 ``Char`` production; SARIF 2.1.0 §3.11.6 (``[`` and ``]`` in message
+text start embedded links unless escaped with ``\\``).
 """
 
 from __future__ import annotations
@@ -21,9 +32,20 @@ import json
 import re
 from typing import Any
 
-# C0 controls, DEL and C1 controls (ESC starts ANSI/OSC sequences; CR/LF/VT/FF/NEL split lines),
-# the Unicode line and paragraph separators, and the bidirectional overrides that reorder text.
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+# C0 controls, DEL and C1 controls (ESC starts ANSI/OSC sequences; CR/LF/VT/FF/NEL split lines); every format
+# character of Unicode 15 (category Cf: bidirectional marks, overrides and isolates, zero-width characters, the
+# BOM, the soft hyphen, tag characters); the line and paragraph separators; lone surrogates (file names read with
+# surrogateescape); the noncharacters; and characters that render as nothing (Hangul fillers, the combining
+# grapheme joiner, variation selectors).
+HIDDEN = (
+    "\x00-\x1f\x7f-\x9f\u00ad\u034f\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u115f\u1160\u17b4\u17b5"
+    "\u180b-\u180f\u200b-\u200f\u2028-\u202e\u2060-\u206f\u3164\ud800-\udfff\ufdd0-\ufdef\ufe00-\ufe0f\ufeff"
+    "\uffa0\ufff9-\ufffb\ufffe\uffff\U000110bd\U000110cd\U00013430-\U0001343f\U0001bca0-\U0001bca3"
+    "\U0001d173-\U0001d17a\U000e0000-\U000e0fff"
+    + "".join(f"\\U{plane:04x}fffe\\U{plane:04x}ffff" for plane in range(0x1, 0x11))
+)
+"""A regular-expression character class body: what :func:`terminal` shows as escapes."""
+_CONTROL = re.compile(f"[{HIDDEN}]")
 # GitHub's runner takes a line as a workflow command when it starts with "::" after leading
 # whitespace, and still honours the legacy "##[command]" form anywhere in a line.
 _LINE_COMMAND = re.compile(r"\A(\s*)::")
@@ -32,15 +54,16 @@ _LEGACY_COMMAND = "##["
 
 def _escape_control(match: re.Match[str]) -> str:
     code = ord(match.group())
-    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
 
 
 def terminal(text: object) -> str:
     """``text`` as one inert line for a terminal or a CI log (stdout, stderr).
 
-    Control characters become visible escapes (``\\x1b``, ``\\n``…), so a value can neither end the
-    line nor send escape sequences; ``##[`` becomes ``#\\x23[`` and a leading ``::`` becomes
-    ``\\x3a:`` so that no workflow command can start inside it.
+    Control characters, and those that reorder or hide text (:data:`HIDDEN`), become visible escapes
+    (``\\x1b``, ``\\n``, ``\\u202e``…), so a value can neither end the line, send escape sequences nor
+    read otherwise than it is; ``##[`` becomes ``#\\x23[`` and a leading ``::`` becomes ``\\x3a:`` so
+    that no workflow command can start inside it. Every other medium builds on this one.
     """
     shown = _CONTROL.sub(_escape_control, str(text)).replace(_LEGACY_COMMAND, "#\\x23[")
     return _LINE_COMMAND.sub(lambda match: f"{match.group(1)}\\x3a:", shown)

@@ -5,18 +5,15 @@ under an exclusive lock on rendered/, so a failed or interrupted run leaves the 
 tree intact and two concurrent runs never mix their files. Only folders mlgitops can prove it
 wrote are replaced or deleted (see ownership.py); files are created with safe_write.py, never
 through a link.
-The lock is filelock's (flock on POSIX, LockFileEx on Windows), held on a file in the temporary
-folder named after the output folder's real path, so the repository never sees a lock file.
+The lock is the repository's (lock.py): the one `render`, `set` and `promote` hold while they read
+what they then write.
 """
 
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import hashlib
 import os
 import shutil
-import sys
 import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -24,9 +21,10 @@ from pathlib import Path
 
 from mlgitops.errors import UserError
 from mlgitops.output.file_diff import file_diff
+from mlgitops.output.lock import repository_lock
 from mlgitops.output.ownership import owned_folders, with_marker
-from mlgitops.output.safe_write import create_files, require_real_folder
-from mlgitops.paths import shown_path
+from mlgitops.output.safe_write import create_files, exchange, require_real_folder
+from mlgitops.paths import same_file_key, shown_path
 from mlgitops.yaml.text import MANIFEST_BYTES, read_capped
 
 NEW_PREFIX = ".mlgitops-new-"
@@ -103,8 +101,24 @@ def _entries(folder: str, prefix: tuple[str, ...] = ()) -> list[tuple[str, str, 
     return found
 
 
+def refuse_case_collisions(root: Path, wanted: Mapping[str, Mapping[str, str]]) -> None:
+    """Raise UserError for two output paths that differ only in letter case (or Unicode normalization): one file
+    on macOS and Windows checkouts, where one would silently replace the other."""
+    seen: dict[str, str] = {}
+    for folder in sorted(wanted):
+        for name in sorted(["", *wanted[folder]]):
+            path = f"{folder}/{name}" if name else folder
+            first = seen.setdefault(same_file_key(path), path)
+            if first != path:
+                raise UserError(
+                    f"{shown_path(root / first)} and {shown_path(root / path)} differ only in letter case: they would be "
+                    "one file on macOS and Windows checkouts; rename one"
+                )
+
+
 def _plan(root: Path, wanted: Mapping[str, Mapping[str, str]], remove_stale: bool) -> tuple[dict[str, dict[str, str]], set[str]]:
     """Each folder's files with its ownership marker, and the owned folders no environment wants any more."""
+    refuse_case_collisions(root, wanted)
     owned = check_output_root(root)
     marked = {folder: with_marker(files) for folder, files in wanted.items()}
     return marked, (owned - set(wanted) if remove_stale else set())
@@ -130,23 +144,6 @@ def drift(root: Path, wanted: Mapping[str, Mapping[str, str]], remove_stale: boo
             shown = f"{root.name}/{environment}/{name}"
             found.append(Drift(shown, "extra", file_diff(shown, "/dev/null", text, "")))
     return found
-
-
-def lock_path(root: Path) -> Path:
-    """The lock file that stands for ``root``: one per real output folder (and user), outside the repository."""
-    real = os.path.realpath(root)
-    owner = str(os.getuid()) if hasattr(os, "getuid") else ""
-    digest = hashlib.sha256(f"{owner}\0{real}".encode("utf-8", "surrogateescape")).hexdigest()[:24]
-    return Path(tempfile.gettempdir()) / f"mlgitops-{digest}.lock"
-
-
-@contextlib.contextmanager
-def locked(root: Path) -> Iterator[None]:
-    """Hold an exclusive lock on ``root`` so concurrent renders take turns (blocking until it is free)."""
-    from filelock import FileLock
-
-    with FileLock(lock_path(root)):
-        yield
 
 
 def _discard(folder: Path, warnings: list[str]) -> None:
@@ -199,6 +196,22 @@ def _preflight(root: Path, replaced: list[str]) -> None:
             )
 
 
+@contextlib.contextmanager
+def output_root(root: Path) -> Iterator[None]:
+    """The output folder of a run that will write into it: checked (``check_output_root``) and created before the
+    run takes the repository lock (outside git the lock lives beside it), and removed again when the run leaves
+    it as it found it: missing (a render refused for bad input creates nothing)."""
+    check_output_root(root)
+    created = not os.path.lexists(root)
+    _create_root(root)
+    try:
+        yield
+    finally:
+        if created:
+            with contextlib.suppress(OSError):
+                root.rmdir()  # only when still empty
+
+
 def _create_root(root: Path) -> None:
     try:
         require_real_folder(root)
@@ -207,62 +220,119 @@ def _create_root(root: Path) -> None:
         raise UserError(f"cannot create the output folder {root}: {error.strerror or error}") from None
 
 
-def write(root: Path, wanted: Mapping[str, Mapping[str, str]], remove_stale: bool = False) -> Written:
-    """Replace each folder whose content differs, delete owned folders no longer wanted (``remove_stale``)."""
-    check_output_root(root)
+@dataclass
+class StagedTree:
+    """Output folders written in full beside the ones they replace, not yet swapped in (see :func:`stage`)."""
+
+    root: Path
+    folders: list[tuple[str, Path]] = field(default_factory=list)
+    """(environment, its staged folder), in order; after the swap, the staged path holds the previous folder."""
+    remove: list[str] = field(default_factory=list)
+    swapped: list[tuple[str, Path, bool]] = field(default_factory=list)
+    """(environment, where its previous folder is now, whether the target existed) for each folder swapped in."""
+    result: Written = field(default_factory=Written)
+    created_root: bool = False
+
+
+def stage(root: Path, wanted: Mapping[str, Mapping[str, str]], remove_stale: bool = False, durable: bool = False) -> StagedTree:
+    """Write every folder whose content differs to a hidden sibling; nothing in ``root`` changes yet.
+
+    Call under the repository lock (``lock.repository_lock``): leftovers of an interrupted run are cleaned
+    first. ``durable`` flushes every staged file to disk. Raises UserError, with nothing left behind, when a
+    folder cannot be written or an old one could not be deleted after the swap.
+    """
+    staged = StagedTree(root, created_root=not os.path.lexists(root))
     _create_root(root)
-    result = Written()
-    with locked(root):
-        _recover(root, result.warnings)
-        marked, remove = _plan(root, wanted, remove_stale)
-        changing = [name for name in sorted(marked) if _read_tree(root / name) != marked[name]]
-        _preflight(root, [*changing, *sorted(remove)])
-        staged: list[tuple[str, Path]] = []
-        try:
-            for environment in changing:
-                stage = Path(tempfile.mkdtemp(prefix=f"{NEW_PREFIX}{environment}-", dir=root))
-                staged.append((environment, stage))
-                create_files(stage, sorted(marked[environment].items()))
-        except (OSError, UserError) as error:
-            for _, stage in staged:
-                shutil.rmtree(stage, ignore_errors=True)
-            reason = error.message if isinstance(error, UserError) else error.strerror or str(error)
-            raise UserError(f"cannot write to {root}: {reason}; nothing was changed") from None
-        for environment, stage in staged:
-            target = root / environment
+    _recover(root, staged.result.warnings)
+    marked, remove = _plan(root, wanted, remove_stale)
+    changing = [name for name in sorted(marked) if _read_tree(root / name) != marked[name]]
+    _preflight(root, [*changing, *sorted(remove)])
+    staged.remove = sorted(remove)
+    try:
+        for environment in changing:
+            folder = Path(tempfile.mkdtemp(prefix=f"{NEW_PREFIX}{environment}-", dir=root))
+            staged.folders.append((environment, folder))
+            create_files(folder, sorted(marked[environment].items()), durable=durable)
+    except (OSError, UserError) as error:
+        discard(staged)
+        reason = error.message if isinstance(error, UserError) else error.strerror or str(error)
+        raise UserError(f"cannot write to {root}: {reason}; nothing was changed") from None
+    return staged
+
+
+def commit(staged: StagedTree) -> None:
+    """Swap every staged folder in; if one swap fails, swap back those done and raise UserError."""
+    try:
+        for environment, folder in staged.folders:
+            target = staged.root / environment
             if not target.exists():
-                stage.rename(target)
-            elif exchange(stage, target):
+                folder.rename(target)
+                staged.swapped.append((environment, folder, False))
+            elif exchange(folder, target):
                 # The folders swapped places in one step: the stage now holds the previous content.
-                _discard(stage, result.warnings)
+                staged.swapped.append((environment, folder, True))
             else:
-                old = root / f"{OLD_PREFIX}{environment}-{os.getpid()}"
+                old = staged.root / f"{OLD_PREFIX}{environment}-{os.getpid()}"
                 target.rename(old)
-                stage.rename(target)
-                _discard(old, result.warnings)
-            result.changed.append(environment)
-        for environment in sorted(remove):
-            _discard(root / environment, result.warnings)
-            result.changed.append(environment)
+                try:
+                    folder.rename(target)
+                except OSError:
+                    old.rename(target)
+                    raise
+                staged.swapped.append((environment, old, True))
+    except OSError as error:
+        undo(staged)
+        raise UserError(f"cannot write to {staged.root}: {error.strerror or error}; nothing was changed") from None
+
+
+def undo(staged: StagedTree) -> None:
+    """Put back the folders :func:`commit` swapped in (newest first), and drop every staged folder."""
+    for environment, previous, existed in reversed(staged.swapped):
+        target = staged.root / environment
+        with contextlib.suppress(OSError):
+            if not existed:
+                target.rename(previous)
+            elif not exchange(previous, target):
+                aside = staged.root / f"{NEW_PREFIX}{environment}-undo-{os.getpid()}"
+                target.rename(aside)
+                previous.rename(target)
+                previous = aside
+        staged.folders = [(name, previous if name == environment else path) for name, path in staged.folders]
+    staged.swapped = []
+    discard(staged)
+
+
+def discard(staged: StagedTree) -> None:
+    """Remove the staged folders of a tree that is not (or no longer) swapped in."""
+    for _, folder in staged.folders:
+        shutil.rmtree(folder, ignore_errors=True)
+    if staged.created_root and not staged.swapped:
+        with contextlib.suppress(OSError):
+            staged.root.rmdir()  # only when empty
+
+
+def finish(staged: StagedTree) -> Written:
+    """After :func:`commit`: delete the previous folders and the owned folders no longer wanted."""
+    result = staged.result
+    for environment, previous, existed in staged.swapped:
+        if existed:
+            _discard(previous, result.warnings)
+        result.changed.append(environment)
+    for environment in staged.remove:
+        _discard(staged.root / environment, result.warnings)
+        result.changed.append(environment)
     return result
 
 
-_RENAME_EXCHANGE = 2
-_AT_FDCWD = -100
+def write(root: Path, wanted: Mapping[str, Mapping[str, str]], remove_stale: bool = False) -> Written:
+    """Replace each folder whose content differs, delete owned folders no longer wanted (``remove_stale``).
 
-
-def exchange(first: Path, second: Path) -> bool:
-    """Swap two paths atomically with Linux's renameat2(RENAME_EXCHANGE); False where it is unavailable.
-
-    A reader (or a crash) then sees either the old folder or the new one, never neither.
+    All or nothing: every folder is written before the first is swapped in, and a failed swap puts the
+    others back.
     """
-    if not sys.platform.startswith("linux"):
-        return False
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        renameat2 = libc.renameat2
-    except (OSError, AttributeError):
-        return False
-    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
-    result = renameat2(_AT_FDCWD, os.fsencode(first), _AT_FDCWD, os.fsencode(second), _RENAME_EXCHANGE)
-    return bool(result == 0)
+    refuse_case_collisions(root, wanted)
+    check_output_root(root)
+    with repository_lock(root):
+        staged = stage(root, wanted, remove_stale)
+        commit(staged)
+        return finish(staged)

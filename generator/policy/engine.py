@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from typing import Any
@@ -13,7 +12,7 @@ from mlgitops.kube.pods import written_path
 from mlgitops.policy.catalog import Catalog
 from mlgitops.policy.message import fill, template_problem
 from mlgitops.policy.model import Finding, Policy, PolicyContext, SelectionKey, Target, Violation, selection_key
-from mlgitops.policy.redaction import redact, redactor
+from mlgitops.policy.redaction import Redaction, redact, redactor
 from mlgitops.policy.targets import is_workload, templates
 from mlgitops.policy.waivers import apply_waivers
 from mlgitops.processes.parallel import map_in_two
@@ -178,7 +177,7 @@ def evaluate(
     originals: dict[int, dict[str, Any]] = {}
     manifests = sorted((_defaulted(m, originals) for m in manifests), key=lambda manifest: (manifest.file, manifest.document))
     context = replace(context, all_manifests=tuple(manifests))
-    redactors: dict[int, re.Pattern[str] | None] = {}
+    redactors: dict[int, Redaction | None] = {}
     groups = _by_selection(manifests, context)
 
     def policy_findings(policy: Policy) -> list[Finding]:
@@ -191,7 +190,7 @@ def evaluate(
                     rule=policy.id,
                     severity=violation.severity or policy.severity,
                     # No finding quotes the value of a secret-looking field (see redaction.py).
-                    message=redact(violation.message, redactors[id(manifest)]),
+                    message=redact(violation.message, redactors[id(manifest)], violation.path),
                     object_ref=manifest.ref,
                     location=manifest.locate(
                         written_source(originals.get(id(manifest)), written_path(manifest.obj, violation.path)),

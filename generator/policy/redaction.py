@@ -6,20 +6,26 @@ every finding about an object are those of env vars whose names look like creden
 key of a Secret's ``data`` and ``stringData``, and of any mapping key that looks like one
 (``apiToken: …`` in a ConfigMap). Values are replaced where they stand as a whole word, quoted or
 not, so a finding keeps its shape: "the plain value <redacted> is text to PyYAML …".
+
+Two reaches. In every finding about the object, the values that could be nothing else are replaced:
+text and numbers, but not ``yes``/``true``/``on`` and the like, which would blank those words in every
+message. In a finding about the secret field itself (its path, or one within it), every spelling of its
+value is replaced whatever its type: ``API_KEY: yes`` is reported as ``<redacted> is a boolean``.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from mlgitops.kube.manifest import Manifest
 
 SECRET_NAME = re.compile(r"(pass(word|wd)?|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|credential)", re.I)
 REDACTED = "<redacted>"
-# Booleans and nulls say nothing secret (and would blank every "true" in a message).
-_VALUES = (str, int, float)
+# Values a secret-looking field may hold (null holds nothing).
+_VALUES = (str, int, float, bool)
 # Secret values are words of a few characters or more; a whole-message walk is linear in the object.
 _MAX_WALK = 200_000
 
@@ -53,34 +59,67 @@ def _secret_values(obj: Any) -> Iterator[tuple[tuple[Any, ...], Any]]:
 _NOT_SECRET = frozenset(("true", "false", "yes", "no", "on", "off", "y", "n", "enabled", "disabled", ""))
 
 
-def _forms(value: Any) -> set[str]:
-    if isinstance(value, bool) or str(value).strip().lower() in _NOT_SECRET:
+def _forms(value: Any, *, every: bool = False) -> set[str]:
+    """How ``value`` may be spelled in a message; without ``every``, none for switch-like values (true, yes, on)."""
+    if not every and (isinstance(value, bool) or str(value).strip().lower() in _NOT_SECRET):
         return set()
-    return {form for form in (str(value), repr(value)) if form.strip()}
+    spelled = {str(value), repr(value)}
+    if isinstance(value, bool):
+        spelled |= {str(value).lower()}
+    return {form for form in spelled if form.strip()}
 
 
-def redactor(manifest: Manifest) -> re.Pattern[str] | None:
-    """A pattern matching every secret value of ``manifest`` as a whole word, or None when it has none.
-
-    Both the value and its spelling in the file count (findings quote what the user wrote:
-    ``7e4`` for the number 70000.0, ``0x5f3759df`` for 1597463007).
-    """
-    forms: set[str] = set()
-    for path, value in _secret_values(manifest.obj):
-        spelled = _forms(value)
-        if spelled and isinstance(value, (int, float)):
-            written = manifest.written(path)
-            spelled |= _forms(written.strip("'\"")) if written else set()
-        forms |= spelled
+def _pattern(forms: set[str]) -> re.Pattern[str] | None:
     if not forms:
         return None
     alternatives = "|".join(re.escape(form) for form in sorted(forms, key=len, reverse=True))
     return re.compile(rf"(?<![\w]){'(?:' + alternatives + ')'}(?![\w])")
 
 
-def redact(message: str, pattern: re.Pattern[str] | None) -> str:
-    """``message`` with every secret value replaced by <redacted>."""
-    return message if pattern is None else pattern.sub(REDACTED, message)
+@dataclass(frozen=True)
+class Redaction:
+    """The secret values of one object: replaced in every finding (``everywhere``), and in findings about a secret
+    field (``at`` its path), every spelling of that field's value."""
+
+    everywhere: re.Pattern[str] | None
+    at: tuple[tuple[tuple[Any, ...], re.Pattern[str]], ...]
 
 
-__all__ = ["REDACTED", "SECRET_NAME", "redact", "redactor"]
+def redactor(manifest: Manifest) -> Redaction | None:
+    """What to replace in the findings of ``manifest``, or None when it has no secret-looking field.
+
+    Both the value and its spelling in the file count (findings quote what the user wrote:
+    ``7e4`` for the number 70000.0, ``0x5f3759df`` for 1597463007, ``yes`` for true).
+    """
+    forms: set[str] = set()
+    at: list[tuple[tuple[Any, ...], re.Pattern[str]]] = []
+    for path, value in _secret_values(manifest.obj):
+        written = manifest.written(path) if not isinstance(value, str) else None
+        spelled = _forms(value)
+        if spelled and written:
+            spelled |= _forms(written.strip("'\""))
+        forms |= spelled
+        every = _forms(value, every=True) | (_forms(written.strip("'\""), every=True) if written else set())
+        pattern = _pattern(every)
+        if pattern is not None:
+            at.append((tuple(path), pattern))
+    if not forms and not at:
+        return None
+    return Redaction(_pattern(forms), tuple(at))
+
+
+def redact(message: str, redaction: Redaction | None, path: Sequence[Any] = ()) -> str:
+    """``message`` (of a finding about the field at ``path``) with every secret value replaced by <redacted>."""
+    if redaction is None:
+        return message
+    if redaction.everywhere is not None:
+        message = redaction.everywhere.sub(REDACTED, message)
+    about = tuple(path)
+    for secret, pattern in redaction.at:
+        # A finding about the secret field, a part of it, or the entry holding it (an env var's item).
+        if about[: len(secret)] == secret or (about and secret[: len(about)] == about):
+            message = pattern.sub(REDACTED, message)
+    return message
+
+
+__all__ = ["REDACTED", "SECRET_NAME", "Redaction", "redact", "redactor"]

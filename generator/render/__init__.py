@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from mlgitops.errors import Location, UserError, UserErrors
+from mlgitops.paths import same_file_key
 from mlgitops.render.cluster import CLUSTER_FOLDER, render_node_pool, render_priority_classes
 from mlgitops.render.config_maps import MissingFile, render_config_maps
 from mlgitops.render.extras import extra_file_name, extra_objects
@@ -175,8 +176,17 @@ def _extra_manifests(environment: Environment, tree: SourceNode | None) -> list[
                 f"{_shown(at)}: the file was not read: load the environment with load_environments(), or call with_files()"
             )
         target = extra_file_name(read.shown)
-        if first.setdefault(target, read.shown) != read.shown:
-            raise _located(tree, at, f"{read.shown} and {first[target]} would both be copied to {target}; rename one")
+        # One file on macOS and Windows checkouts too: names that differ only in letter case collide.
+        if first.setdefault(same_file_key(target), read.shown) != read.shown:
+            earlier = first[same_file_key(target)]
+            if extra_file_name(earlier) == target:
+                raise _located(tree, at, f"{read.shown} and {earlier} would both be copied to {target}; rename one")
+            raise _located(
+                tree,
+                at,
+                f"{read.shown} and {earlier} would be copied to {target} and {extra_file_name(earlier)}, which differ "
+                "only in letter case: one file on macOS and Windows checkouts; rename one",
+            )
         found += [(group, item) for item in extra_objects(read, at, environment.namespace)]
     return found
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from decimal import Decimal
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
@@ -36,9 +35,6 @@ def _number_as_text(value: object) -> object:
     return value
 
 
-# Kubernetes stores quantities in 64-bit integers; beyond that, sums and unit conversions of
-# Decimals run out of precision (or overflow, for '1e999999999') instead of giving a message.
-LARGEST_QUANTITY = Decimal(2**63 - 1)
 # Replica, worker, node and GPU counts are int32 in the Kubernetes API; a larger count would be
 # rendered into objects the API server refuses (and multiplied into sums past Decimal's precision).
 INT32_MAX = 2**31 - 1
@@ -49,10 +45,6 @@ def _quantity(value: str) -> str:
         amount = parse_quantity(value)
     except QuantityError as error:
         raise ValueError(str(error)) from None
-    except ArithmeticError:
-        amount = None
-    if amount is None or abs(amount) > LARGEST_QUANTITY:
-        raise ValueError(f"{value!r} is too large for a Kubernetes quantity (the limit is 2^63-1)")
     if amount < 0:
         raise ValueError(f"{value!r} is negative; resource quantities must be zero or more")
     return value
