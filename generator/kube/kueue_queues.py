@@ -260,7 +260,7 @@ def pod_sets(obj: dict[str, Any], templates: Mapping[str, Mapping[str, int]] | N
         metadata = mapping(value_at(obj, template.metadata_path)) if template.metadata_path is not None else {}
         found.append(
             PodSet(
-                _pod_set_name(template.path),
+                _pod_set_name(obj, template.path),
                 template.pods if template.pods is not None else 1,
                 pod_requests(pod, claims),
                 {str(k): str(v) for k, v in mapping(pod.get("nodeSelector")).items()},
@@ -278,9 +278,20 @@ def pod_sets(obj: dict[str, Any], templates: Mapping[str, Mapping[str, int]] | N
     return found
 
 
-def _pod_set_name(path: FieldPath) -> str:
-    named = [str(segment) for segment in path if isinstance(segment, str) and segment not in ("spec", "template")]
-    return ".".join(named[-2:]) if named else "main"
+def _pod_set_name(obj: dict[str, Any], path: FieldPath) -> str:
+    """The PodSet's name as Kueue gives it: a Ray group's name ('head'), a replicated job's, a replica type's
+    (lower-cased), an LWS 'leader'/'worker', else 'main'."""
+    for index, segment in enumerate(path):
+        if segment == "headGroupSpec":
+            return "head"
+        if segment in ("workerGroupSpecs", "replicatedJobs") and index + 1 < len(path):
+            entry = mapping(value_at(obj, path[: index + 2]))
+            return str(entry.get("groupName", entry.get("name", path[index + 1])))
+        if isinstance(segment, str) and segment.endswith("ReplicaSpecs") and index + 1 < len(path):
+            return str(path[index + 1]).lower()
+        if segment in ("leaderTemplate", "workerTemplate"):
+            return segment.removesuffix("Template")
+    return "node" if path[:2] == ("spec", "trainer") else "main"
 
 
 def _affinity_terms(pod: Mapping[str, Any]) -> tuple[tuple[Mapping[str, Any], ...], ...] | None:

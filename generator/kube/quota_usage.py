@@ -68,6 +68,8 @@ class NamespaceUsage:
     """The same per workload (app.kubernetes.io/name), queued ones included, for messages."""
     queued: dict[str | None, dict[str, Decimal]] = field(default_factory=dict)
     """Queued pods, all at once, by ClusterQueue (None: a queue not among the objects)."""
+    unqueued_pods: list[tuple[dict[str, Any], int, dict[str, Decimal]]] = field(default_factory=list)
+    """Each template of pods Kueue does not queue: its pod spec, how many at most, what one requests."""
 
     def most(self, resource: str, queues: Queues) -> Decimal:
         """The most the namespace requests of ``resource`` at once: unqueued pods, plus queued ones up to what their
@@ -101,4 +103,5 @@ def namespace_usage(objects: Iterable[dict[str, Any]], namespace: str, queues: Q
             _add(usage.queued.setdefault(queued_by_owner[owner], {}), requests, group.pods)
         else:
             _add(usage.unqueued, requests, group.pods)
+            usage.unqueued_pods.append((group.pod_spec, group.pods, requests))
     return usage

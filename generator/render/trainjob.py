@@ -75,7 +75,9 @@ def render_train_job(
     }
     if workload.run_policy.active_deadline_seconds is not None:
         spec["activeDeadlineSeconds"] = workload.run_policy.active_deadline_seconds
-    spec["suspend"] = job.suspend(workload.run_policy.suspend)
+    suspend = job.suspend(workload.run_policy.suspend)
+    if suspend is not None:
+        spec["suspend"] = suspend
     spec["trainer"] = trainer
     spec["runtimePatches"] = [
         {"manager": PATCH_MANAGER, "trainingRuntimeSpec": {"template": {"spec": {"replicatedJobs": [node_job]}}}}

@@ -62,7 +62,7 @@ def kueue_quota(manifests: list[Manifest], policy: Policy, context: PolicyContex
             continue
         pods = refusal.pod_set
         counted = "its pod" if pods is not None and pods.count == 1 else f"its {pods.count if pods else ''} pods"
-        who = "it" if pods is None else (counted if len(sets) == 1 else f"{counted} of {pods.name}")
+        who = "it" if pods is None else (counted if len(sets) == 1 else f"{counted} of pod set {pods.name!r}")
         yield (
             manifest,
             Violation(
