@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from mlgitops.errors import Location, UserError, UserErrors
+from mlgitops.kube.readiness import startup_window
 from mlgitops.render.budget_split import split_budget
 from mlgitops.render.cluster import CLUSTER_FOLDER, render_node_pool, render_priority_classes
 from mlgitops.render.config_maps import MissingFile, render_config_maps
@@ -221,7 +222,8 @@ def built_objects(rendered: list[Rendered]) -> list[dict[str, Any]]:
 
 
 def render_gitops(environment: Environment, name: str, rendered: list[Rendered]) -> dict[str, list[dict[str, Any]]]:
-    """ArgoCD and Flux objects for the environment, by file path relative to the rendered folder."""
+    """ArgoCD and Flux objects for the environment, by file path relative to the rendered folder; raises GitOpsError
+    (render/gitops.py) at the spec field that asks for what the controllers cannot do."""
     gitops = environment.gitops
     if gitops is None:
         return {}
@@ -233,6 +235,7 @@ def render_gitops(environment: Environment, name: str, rendered: list[Rendered])
         files[f"argocd/{name}.yaml"] = argocd_objects(environment, name, roots, sharded=sharded, ignored=ignored)
     if gitops.flux is not None:
         health: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        windows: dict[str, tuple[int, str]] = {}
         for item in rendered:
             if item.kind == "Deployment":
                 root = item.path.rpartition("/")[0]
@@ -244,7 +247,9 @@ def render_gitops(environment: Environment, name: str, rendered: list[Rendered])
                         "namespace": environment.namespace,
                     }
                 )
-        files[f"flux/{name}.yaml"] = flux_objects(environment, name, roots, health)
+                window = startup_window(item.obj["spec"]["template"]["spec"])
+                windows[root] = max(windows.get(root, (0, "")), (window, item.name))
+        files[f"flux/{name}.yaml"] = flux_objects(environment, name, roots, health, windows)
     return files
 
 
