@@ -157,8 +157,8 @@ class Queues:
                 _put(found.flavors, name, flavor(name, spec))
             elif kind == "Topology":
                 levels = spec.get("levels")
-                labels = tuple(str(mapping(level).get("nodeLabel")) for level in levels if isinstance(levels, list))
-                _put(found.topologies, name, labels if isinstance(levels, list) else ())
+                listed = levels if isinstance(levels, list) else []
+                _put(found.topologies, name, tuple(str(mapping(level).get("nodeLabel")) for level in listed))
             elif kind == "LocalQueue" and isinstance(spec.get("clusterQueue"), str):
                 _put(found.local_queues, (namespace, name), str(spec["clusterQueue"]))
         return found
@@ -242,7 +242,9 @@ def topology_request(annotations: Mapping[str, Any]) -> TopologyRequest | None:
 def pod_requests(pod_spec: Mapping[str, Any], templates: Mapping[str, Mapping[str, int]]) -> dict[str, Decimal]:
     """What one pod asks the quota for: its effective requests, and DRA devices under their DeviceClass's name."""
     requests = {name: value for name, value in effective_requests(dict(pod_spec)).items() if value > 0}
-    for device_class, devices in claimed_devices(dict(pod_spec), dict(templates)).items():
+    for device_class, devices in claimed_devices(
+        dict(pod_spec), {name: dict(found) for name, found in templates.items()}
+    ).items():
         requests[device_class] = requests.get(device_class, Decimal(0)) + devices
     return requests
 

@@ -14,11 +14,11 @@ from collections.abc import Iterator
 from decimal import Decimal
 
 from mlgitops.kube.footprint import Footprint
-from mlgitops.kube.kueue_queues import Queues
 from mlgitops.kube.manifest import Manifest
 from mlgitops.kube.quantity import QuantityError, format_bytes, format_cpu, parse_quantity
 from mlgitops.kube.quota_usage import NamespaceUsage, charged_resource, namespace_usage
 from mlgitops.policy.checks import check
+from mlgitops.policy.checks.kueue import ScopedQueues
 from mlgitops.policy.checks.storage import context_all
 from mlgitops.policy.model import Policy, PolicyContext, Violation
 
@@ -39,7 +39,7 @@ def env_budget(manifests: list[Manifest], policy: Policy, context: PolicyContext
     by_namespace: dict[str, list[Manifest]] = {}
     for manifest in everything:
         by_namespace.setdefault(manifest.namespace, []).append(manifest)
-    queues = Queues.of((m.obj, m.namespace) for m in everything)
+    scoped = ScopedQueues(everything)
     usages: dict[str, NamespaceUsage] = {}
     for manifest in manifests:
         if manifest.ref.kind != "ResourceQuota":
@@ -48,6 +48,7 @@ def env_budget(manifests: list[Manifest], policy: Policy, context: PolicyContext
         if not isinstance(hard, dict):
             continue
         namespace = manifest.namespace
+        queues = scoped(manifest)
         if namespace not in usages:
             usages[namespace] = namespace_usage((m.obj for m in by_namespace.get(namespace, [])), namespace, queues)
         usage = usages[namespace]

@@ -36,19 +36,35 @@ QUEUE_LABEL = "kueue.x-k8s.io/queue-name"
 MIN_PARALLELISM = "kueue.x-k8s.io/job-min-parallelism"
 
 
-def _queues(manifests: list[Manifest]) -> Queues:
-    return Queues.of((manifest.obj, manifest.namespace) for manifest in manifests)
+class ScopedQueues:
+    """The Kueue objects a manifest's cluster has: those of its environment (mlgitops.io/environment, or lint's
+    --environment) and those of none. Environments are clusters of their own: two of them may define a flavor of one
+    name differently, and neither definition is the other's."""
+
+    def __init__(self, manifests: list[Manifest]) -> None:
+        self._by_scope: dict[str | None, list[Manifest]] = {}
+        for manifest in manifests:
+            self._by_scope.setdefault(manifest.environment, []).append(manifest)
+        self._cache: dict[str | None, Queues] = {}
+
+    def __call__(self, manifest: Manifest) -> Queues:
+        scope = manifest.environment
+        if scope not in self._cache:
+            seen = [*self._by_scope.get(scope, []), *(self._by_scope.get(None, []) if scope is not None else [])]
+            self._cache[scope] = Queues.of((m.obj, m.namespace) for m in seen)
+        return self._cache[scope]
 
 
 @check("kueue-quota")
 def kueue_quota(manifests: list[Manifest], policy: Policy, context: PolicyContext) -> Found:
     everything = context_all(manifests, context)
-    queues = _queues(everything)
+    scoped = ScopedQueues(everything)
     templates = claim_templates(m.obj for m in everything)
     for manifest in manifests:
         queue = queue_name(manifest.obj)
         if queue is None:
             continue
+        queues = scoped(manifest)
         cluster_queue = queues.cluster_queue_of(manifest.namespace, queue)
         if cluster_queue is None:
             continue  # a queue not among the manifests (or defined twice, differently): nothing to compare with
@@ -80,11 +96,12 @@ def _first_quota_path(queue: ClusterQueue, resource: str) -> tuple[str | int, ..
 @check("kueue-budget")
 def kueue_budget(manifests: list[Manifest], policy: Policy, context: PolicyContext) -> Found:
     everything = context_all(manifests, context)
-    queues = _queues(everything)
+    scoped = ScopedQueues(everything)
     by_namespace: dict[str, list[Manifest]] = {}
     for manifest in everything:
         by_namespace.setdefault(manifest.namespace, []).append(manifest)
     for manifest in manifests:
+        queues = scoped(manifest)
         queue = queues.cluster_queues.get(manifest.ref.name) if manifest.ref.kind == "ClusterQueue" else None
         if queue is None or str(manifest.obj.get("apiVersion", "")).rpartition("/")[0] != "kueue.x-k8s.io":
             continue
