@@ -131,7 +131,7 @@ def test_a_resource_the_queue_does_not_cover_is_never_admitted() -> None:
     scratch = PodSet("etl", 1, {"cpu": Decimal(1), "ephemeral-storage": 10 * GI})
     refusal = admit([scratch], queue, queues).refusal
     assert refusal is not None
-    assert refusal.reason == "asks for ephemeral-storage, which ClusterQueue 'ml' does not cover"
+    assert refusal.reason == "it asks for ephemeral-storage, which no resource group of the queue covers"
 
 
 def test_untolerated_flavor_taints_and_foreign_node_labels_skip_a_flavor() -> None:

@@ -182,7 +182,7 @@ def admit(
         given: dict[int, str] = {}
         for resource in sorted(pod_set.requests):
             if pod_set.requests[resource] > 0 and queue.group_of(resource) is None:
-                admission.refusal = Refusal(pod_set, f"asks for {resource}, which ClusterQueue {queue.name!r} does not cover")
+                admission.refusal = Refusal(pod_set, f"it asks for {resource}, which no resource group of the queue covers")
                 return admission
         for index, group in enumerate(queue.groups):
             asked = {r: pod_set.requests[r] * pod_set.count for r in group.covered if pod_set.requests.get(r, 0) > 0}

@@ -65,7 +65,7 @@ class NamespaceUsage:
     unqueued: dict[str, Decimal] = field(default_factory=dict)
     """Pods Kueue does not queue (servers, CronJobs, ...), autoscalers at their maximum."""
     by_app: dict[str, dict[str, Decimal]] = field(default_factory=dict)
-    """The same per workload (app.kubernetes.io/name), queued ones included, for messages."""
+    """The same per workload (app.kubernetes.io/name), for messages."""
     queued: dict[str | None, dict[str, Decimal]] = field(default_factory=dict)
     """Queued pods, all at once, by ClusterQueue (None: a queue not among the objects)."""
     unqueued_pods: list[tuple[dict[str, Any], int, dict[str, Decimal]]] = field(default_factory=list)
@@ -74,7 +74,11 @@ class NamespaceUsage:
     def most(self, resource: str, queues: Queues) -> Decimal:
         """The most the namespace requests of ``resource`` at once: unqueued pods, plus queued ones up to what their
         ClusterQueue admits."""
-        used = self.unqueued.get(resource, Decimal(0))
+        return self.unqueued.get(resource, Decimal(0)) + self.admitted(resource, queues)
+
+    def admitted(self, resource: str, queues: Queues) -> Decimal:
+        """The most queued pods request of ``resource`` at once: all of them, or what their ClusterQueue admits."""
+        used = Decimal(0)
         for name, asked in self.queued.items():
             want = asked.get(resource, Decimal(0))
             queue = queues.cluster_queues.get(name) if name is not None else None
@@ -97,11 +101,11 @@ def namespace_usage(objects: Iterable[dict[str, Any]], namespace: str, queues: Q
     usage = NamespaceUsage()
     for group in pod_groups(listed, most=True):
         requests = pod_requests(group.pod_spec, templates)
-        _add(usage.by_app.setdefault(group.app, {}), requests, group.pods)
         owner = (group.owner_kind, group.owner_name)
         if owner in queued_by_owner:
             _add(usage.queued.setdefault(queued_by_owner[owner], {}), requests, group.pods)
         else:
             _add(usage.unqueued, requests, group.pods)
+            _add(usage.by_app.setdefault(group.app, {}), requests, group.pods)
             usage.unqueued_pods.append((group.pod_spec, group.pods, requests))
     return usage

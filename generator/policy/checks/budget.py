@@ -66,7 +66,11 @@ def env_budget(manifests: list[Manifest], policy: Policy, context: PolicyContext
             ranked = sorted(
                 ((v.get(resource, Decimal(0)), app) for app, v in usage.by_app.items() if v.get(resource)), reverse=True
             )
-            top = ", ".join(f"{app} {_shown(resource, value)}" for value, app in ranked[:5])
+            shares = [f"{app} {_shown(resource, value)}" for value, app in ranked[:5]]
+            queued = usage.admitted(resource, queues)
+            if queued:
+                shares.append(f"queued jobs {_shown(resource, queued)}")
+            top = ", ".join(shares)
             yield (
                 manifest,
                 Violation(
