@@ -168,6 +168,7 @@ KINDS: dict[type[WorkloadBase], KindSpec[Any]] = _registry(
         component="batch",
         priority="batch",
         name_rule=WorkloadNameRule(dns1123_label_problem, CRONJOB_NAME_LIMIT, "the Jobs a CronJob creates add 11 characters"),
+        do_not_disrupt=True,
     ),
     KindSpec(
         RayJob,
