@@ -73,15 +73,17 @@ def test_a_flavor_per_pool_and_the_budget_split_over_the_flavors(tmp_path: Path)
     assert group["coveredResources"] == ["cpu", "memory", "nvidia.com/gpu", "nvidia.com/mig-1g.10gb"]
     quotas = {flavor["name"]: {r["name"]: r["nominalQuota"] for r in flavor["resources"]} for flavor in group["flavors"]}
     # Kueue admits up to the sum over flavors, so the budget (1000 CPU, 3000Gi, 24 accelerators of any kind) is split:
-    # first what the queued TrainJob needs of its flavor (h100: 2 x (64 CPU, 800Gi, 8 GPUs)), then the rest in pool
-    # order, each flavor up to its pool at maxNodes (a pool without maxNodes is bounded by the budget alone).
+    # first what the queued TrainJob needs of its flavor (h100: 2 x (64 CPU, 800Gi, 8 GPUs)), then the rest of the
+    # accelerators in pool order; each accelerator flavor then gets the CPU and memory of the nodes its quota fills
+    # (24 of 32 GPUs: 3/4 of 760 CPU and 7600Gi, the memory capped by the budget), the pools without accelerators the
+    # rest, every flavor up to its pool at maxNodes (a pool without maxNodes is bounded by the budget alone).
     assert quotas == {
-        # 10 x (15 CPU, 58Gi), no GPUs: the whole pool
-        "cpu": {"cpu": "150", "memory": "580Gi", "nvidia.com/gpu": "0", "nvidia.com/mig-1g.10gb": "0"},
-        # 4 x (190 CPU, 1900Gi, 8 GPUs): 128 CPU, 1600Gi and 16 GPUs for the TrainJob, then its share of the rest
-        "h100": {"cpu": "760", "memory": "2420Gi", "nvidia.com/gpu": "24", "nvidia.com/mig-1g.10gb": "0"},
-        # what is left: 1000 - 150 - 760 CPU, no memory, no accelerators
-        "mig": {"cpu": "90", "memory": "0", "nvidia.com/gpu": "0", "nvidia.com/mig-1g.10gb": "0"},
+        # 10 x (15 CPU, 58Gi), no GPUs: the CPU left; the memory went to the GPUs' nodes
+        "cpu": {"cpu": "150", "memory": "0", "nvidia.com/gpu": "0", "nvidia.com/mig-1g.10gb": "0"},
+        # 4 x (190 CPU, 1900Gi, 8 GPUs)
+        "h100": {"cpu": "570", "memory": "3000Gi", "nvidia.com/gpu": "24", "nvidia.com/mig-1g.10gb": "0"},
+        # what is left: 1000 - 150 - 570 CPU
+        "mig": {"cpu": "280", "memory": "0", "nvidia.com/gpu": "0", "nvidia.com/mig-1g.10gb": "0"},
     }
     # In a cohort the queue may lend its unused quota but never borrow: borrowing would take it past the budget.
     assert all(r["borrowingLimit"] == "0" for flavor in group["flavors"] for r in flavor["resources"])

@@ -10,7 +10,9 @@ rule env-budget counts them), and Kueue gets the rest of the budget:
 1. each flavor can hold at most its pool at ``maxNodes``, minus what unqueued pods pinned to the pool may take;
 2. each queued workload is placed by the admission model (``kube/kueue_admission.py``) on the flavors it would be
    admitted to, and each flavor gets at least the most one workload needs of it, so every queued workload fits alone;
-3. what is left goes to the flavors in node-pool order, each up to what it can hold.
+3. what is left of the accelerators goes to the flavors in node-pool order, each up to what it can hold; then each
+   accelerator flavor gets the CPU and memory of the nodes its accelerators fill, then the pools without accelerators
+   get what is left of CPU and memory, then every pool, in node-pool order (whole cores and Gi, rounded down).
 
 The sum over flavors never exceeds the budget minus the reservation, for CPU, memory and accelerators (all kinds
 together: ``budget.gpus``). The ResourceQuota then gives each accelerator kind its share: what unqueued pods use of
@@ -22,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
 from mlgitops.kube.footprint import claim_templates
@@ -117,21 +119,74 @@ def _kueue_quotas(
             room[(capacity.name, resource)] = None if most is None else max(most - taken, Decimal(0))
     needs = _needs(environment, objects, capacities, covered, room)
     amounts: dict[FlavorResource, Decimal] = {}
-    for measure in ("cpu", "memory", "gpus"):
+    # Accelerators first: a flavor's share of them says which nodes its CPU and memory are on.
+    for measure in ("gpus", "cpu", "memory"):
         keys = [(c.name, r) for c in capacities for r in covered if _measure(r, accelerators) == measure]
         budget = left[measure]
         if budget is None:
             # No budget for it: every flavor gets its pool (flavor_capacities made sure the pool is bounded).
             amounts.update({key: room[key] or Decimal(0) for key in keys})
             continue
-        for key in keys:  # first what the largest queued workload needs of each flavor, then the rest in order
-            amounts[key] = min(needs.get(key, Decimal(0)), _finite(room[key], budget), budget)
+        for key in keys:  # first what the largest queued workload needs of each flavor (whole cores and Gi)
+            grain = _GRAIN.get(key[1], Decimal(1))
+            need = (needs.get(key, Decimal(0)) / grain).to_integral_value(rounding=ROUND_CEILING) * grain
+            amounts[key] = min(need, _finite(room[key], budget), budget)
             budget -= amounts[key]
-        for key in keys:
-            more = min(_finite(room[key], budget) - amounts[key], budget)
-            amounts[key] += more
-            budget -= more
+        if measure != "gpus":
+            # An accelerator flavor's quota comes with the CPU and memory of the nodes it fills.
+            shaped = {key: _node_share(key, capacities, room, amounts, accelerators) for key in keys}
+            budget = _give(keys, shaped, amounts, budget)
+            # Then the pools without accelerators, then every pool, in node-pool order.
+            plain = {c.name for c in capacities if not any(c.quotas.get(r) for r in accelerators)}
+            budget = _give([key for key in keys if key[0] in plain], room, amounts, budget)
+        _give(keys, room, amounts, budget)
     return [FlavorQuota(c.name, c.pool, {r: amounts[(c.name, r)] for r in covered}) for c in capacities]
+
+
+def _node_share(
+    key: FlavorResource,
+    capacities: list[FlavorQuota],
+    room: dict[FlavorResource, Decimal | None],
+    amounts: dict[FlavorResource, Decimal],
+    accelerators: set[str],
+) -> Decimal | None:
+    """The CPU or memory of the nodes a flavor's accelerator quota fills (0 for a flavor without accelerators)."""
+    flavor, _ = key
+    [capacity] = [c for c in capacities if c.name == flavor]
+    offered = [r for r in accelerators if capacity.quotas.get(r)]
+    if not offered:
+        return Decimal(0)
+    devices, most = amounts.get((flavor, offered[0]), Decimal(0)), room.get((flavor, offered[0]))
+    whole = room[key]
+    if most is None or whole is None or not most:
+        return whole if devices else Decimal(0)
+    return whole * devices / most
+
+
+def _give(
+    keys: list[FlavorResource],
+    most: dict[FlavorResource, Decimal | None],
+    amounts: dict[FlavorResource, Decimal],
+    budget: Decimal | None,
+) -> Decimal | None:
+    """Raise each amount towards ``most`` (None: no bound) in order while the budget lasts; what is left of it.
+
+    Amounts are raised in whole cores and whole Gi (rounded down, so the sum stays inside the budget).
+    """
+    if budget is None:
+        return None
+    for key in keys:
+        more = min(_finite(most.get(key), budget) - amounts[key], budget)
+        if more <= 0:
+            continue
+        grain = _GRAIN.get(key[1], Decimal(1))
+        rounded = max(amounts[key], ((amounts[key] + more) // grain) * grain)
+        budget -= rounded - amounts[key]
+        amounts[key] = rounded
+    return budget
+
+
+_GRAIN = {"cpu": Decimal(1), "memory": Decimal(1024**3)}
 
 
 def _finite(amount: Decimal | None, otherwise: Decimal) -> Decimal:
