@@ -276,3 +276,29 @@ spec:
     assert (workers.count, workers.topology) == (3, TopologyRequest("unconstrained", None))
     # KubeRay's default K8sJobMode submits through a pod of its own, which Kueue counts.
     assert (submitter.name, submitter.requests) == ("submitter", {"cpu": Decimal("0.5"), "memory": 200 * 1024**2})
+
+
+def test_a_queued_deployment_is_admitted_pod_by_pod() -> None:
+    queues = _queues()
+    queue = queues.cluster_queues["ml"]
+    assert queue is not None
+    [deployment] = _objects("""\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: serve, labels: {kueue.x-k8s.io/queue-name: training}}
+spec:
+  replicas: 3
+  selector: {matchLabels: {app: serve}}
+  template:
+    metadata:
+      labels: {app: serve}
+      annotations: {kueue.x-k8s.io/podset-preferred-topology: cloud.example/block}
+    spec:
+      nodeSelector: {node-pool: a100}
+      tolerations: [{key: nvidia.com/gpu, operator: Exists, effect: NoSchedule}]
+      containers: [{name: s, image: s:1, resources: {limits: {nvidia.com/gpu: 8, memory: 64Gi}, requests: {cpu: "8"}}}]
+""")
+    # Kueue's pod integration makes each pod of a Deployment a workload of its own: 3 x 8 GPUs never have to fit at once.
+    [pods] = pod_sets(deployment)
+    assert pods.count == 1
+    assert admit([pods], queue, queues).admitted

@@ -30,7 +30,7 @@ from decimal import Decimal
 from typing import Any
 
 from mlgitops.kube.footprint import claim_templates, claimed_devices, effective_requests
-from mlgitops.kube.pods import FieldPath, mapping, pod_templates, value_at
+from mlgitops.kube.pods import FieldPath, mapping, pod_templates, value_at, whole
 from mlgitops.kube.quantity import QuantityError, parse_quantity
 
 KUEUE_GROUP = "kueue.x-k8s.io"
@@ -255,6 +255,10 @@ def pod_sets(obj: dict[str, Any], templates: Mapping[str, Mapping[str, int]] | N
     name (``kube.footprint.claim_templates``)."""
     claims = templates if templates is not None else claim_templates([obj])
     found = []
+    kind = str(obj.get("kind"))
+    # Kueue's pod integrations admit a Deployment pod by pod, and a LeaderWorkerSet group by group
+    # (site/content/en/docs/tasks/run/deployment.md, leaderworkerset.md): one Workload is one pod, or one group.
+    per_workload = {"Deployment": 1, "LeaderWorkerSet": max(1, whole(value_at(obj, ("spec", "replicas"))))}
     for template in pod_templates(obj):
         if template.job and str(obj.get("kind")) == "TrainJob":
             continue  # a runtime patch of an initializer or launcher: the runtime holds those pods
@@ -263,7 +267,7 @@ def pod_sets(obj: dict[str, Any], templates: Mapping[str, Mapping[str, int]] | N
         found.append(
             PodSet(
                 _pod_set_name(obj, template.path),
-                template.pods if template.pods is not None else 1,
+                _count(kind, template.pods, per_workload),
                 pod_requests(pod, claims),
                 {str(k): str(v) for k, v in mapping(pod.get("nodeSelector")).items()},
                 _affinity_terms(pod),
@@ -278,6 +282,16 @@ def pod_sets(obj: dict[str, Any], templates: Mapping[str, Mapping[str, int]] | N
     if str(obj.get("kind")) == "RayJob" and k8s_job_mode and "submitterPodTemplate" not in spec:
         found.append(PodSet("submitter", 1, dict(SUBMITTER_REQUESTS), path=("spec", "submitterPodTemplate")))
     return found
+
+
+def _count(kind: str, pods: int | None, per_workload: Mapping[str, int]) -> int:
+    if pods is None:
+        return 1
+    if kind == "Deployment":
+        return min(pods, 1)
+    if kind == "LeaderWorkerSet":
+        return pods // per_workload[kind]
+    return pods
 
 
 def _pod_set_name(obj: dict[str, Any], path: FieldPath) -> str:

@@ -76,7 +76,7 @@ def queued_suspend(manifests: list[Manifest], policy: Policy, context: PolicyCon
         queue = queue_name(manifest.obj)
         if path is None or queue is None or value_at(manifest.obj, path) is not True:
             continue
-        why = f"{manifest.ref.kind} {manifest.ref.name!r} is queued in Kueue ({queue!r}) and keeps suspend: true in git"
+        why = f"{manifest.ref} is queued in Kueue ({queue!r}) and keeps suspend: true in git"
         fix = "; leave suspend out: Kueue's webhook suspends a queued job when it is created"
         argo = [s for s in syncers.argo_of(manifest) if not _ignores(s, manifest.obj, path)]
         create_only = mapping(value_at(manifest.obj, ("metadata", "annotations"))).get(FLUX_SSA) in CREATE_ONLY
