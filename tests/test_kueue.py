@@ -295,3 +295,16 @@ cluster:
     [group] = cluster["ClusterQueue/research"]["spec"]["resourceGroups"]
     assert group["coveredResources"] == ["cpu", "memory", "gpu.nvidia.com"]
     assert group["flavors"][0]["resources"][2] == {"name": "gpu.nvidia.com", "nominalQuota": "16"}
+
+
+def test_node_local_disk_of_queued_pods_is_covered_or_kueue_would_never_admit_them(tmp_path: Path) -> None:
+    # Kueue refuses a workload asking for a resource its queue does not cover (QuotaCheckStrategy BlockUndeclared).
+    scratch = ENV.replace(
+        'resources: {cpu: "64", memory: 800Gi, gpu: 8}', 'resources: {cpu: "64", memory: 800Gi, gpu: 8, ephemeralStorage: 100Gi}'
+    )
+    [group] = _cluster(_build(tmp_path, scratch))["ClusterQueue/research"]["spec"]["resourceGroups"]
+    assert group["coveredResources"][-1] == "ephemeral-storage"
+    quotas = {flavor["name"]: flavor["resources"][-1] for flavor in group["flavors"]}
+    # No budget limits it: room for every queued pod that asks for it (2 nodes x 100Gi on h100).
+    assert quotas["h100"] == {"name": "ephemeral-storage", "nominalQuota": "200Gi", "borrowingLimit": "0"}
+    assert quotas["cpu"]["nominalQuota"] == "0"

@@ -49,6 +49,9 @@ class BudgetSplit:
     """What the pods Kueue does not queue may request at most, per resource."""
 
 
+EPHEMERAL_STORAGE = "ephemeral-storage"
+
+
 def _measure(resource: str, accelerators: set[str]) -> str:
     return "gpus" if resource in accelerators else resource
 
@@ -104,6 +107,14 @@ def _kueue_quotas(
 ) -> list[FlavorQuota]:
     capacities = flavor_capacities(environment)
     covered = covered_resources(environment)
+    # Kueue refuses a workload that requests a resource its queue does not cover (QuotaCheckStrategy BlockUndeclared):
+    # node-local disk asked by queued pods is covered, with room for all of them, since no budget limits it.
+    templates = claim_templates(objects)
+    rendered = set(rendered_queues(environment))
+    queued = [obj for obj in objects if queue_name(obj) in rendered]
+    if any(p.requests.get(EPHEMERAL_STORAGE) for obj in queued for p in pod_sets(obj, templates)):
+        covered = [*covered, EPHEMERAL_STORAGE]
+        capacities = [FlavorQuota(c.name, c.pool, {**c.quotas, EPHEMERAL_STORAGE: None}) for c in capacities]
     # What each flavor can hold: its pool at maxNodes, minus the unqueued pods pinned to the pool (nodeSelector).
     room: dict[FlavorResource, Decimal | None] = {}
     for capacity in capacities:
@@ -117,11 +128,17 @@ def _kueue_quotas(
             most = capacity.quotas[resource]
             taken = sum((requests.get(resource, Decimal(0)) * pods for pods, requests in pinned), Decimal(0))
             room[(capacity.name, resource)] = None if most is None else max(most - taken, Decimal(0))
-    needs = _needs(environment, objects, capacities, covered, room)
-    amounts: dict[FlavorResource, Decimal] = {}
+    needs, summed = _needs(environment, queued, templates, capacities, covered, room)
+    amounts: dict[FlavorResource, Decimal] = {
+        (c.name, EPHEMERAL_STORAGE): summed.get((c.name, EPHEMERAL_STORAGE), Decimal(0))
+        for c in capacities
+        if EPHEMERAL_STORAGE in covered
+    }
     # Accelerators first: a flavor's share of them says which nodes its CPU and memory are on.
     for measure in ("gpus", "cpu", "memory"):
-        keys = [(c.name, r) for c in capacities for r in covered if _measure(r, accelerators) == measure]
+        keys = [
+            (c.name, r) for c in capacities for r in covered if _measure(r, accelerators) == measure and r != EPHEMERAL_STORAGE
+        ]
         budget = left[measure]
         if budget is None:
             # No budget for it: every flavor gets its pool (flavor_capacities made sure the pool is bounded).
@@ -195,27 +212,26 @@ def _finite(amount: Decimal | None, otherwise: Decimal) -> Decimal:
 
 def _needs(
     environment: Environment,
-    objects: list[dict[str, Any]],
+    queued: list[dict[str, Any]],
+    templates: dict[str, dict[str, int]],
     capacities: list[FlavorQuota],
     covered: list[str],
     room: dict[FlavorResource, Decimal | None],
-) -> dict[FlavorResource, Decimal]:
-    """The most one queued workload needs of each (flavor, resource), where the admission model places it when the
-    flavors hold what their pools can."""
+) -> tuple[dict[FlavorResource, Decimal], dict[FlavorResource, Decimal]]:
+    """The most one queued workload needs of each (flavor, resource), and what all of them need together, where the
+    admission model places them when the flavors hold what their pools can."""
     group = ResourceGroup(tuple(covered), tuple((c.name, {}) for c in capacities))
     queue = ClusterQueue(environment.namespace, (group,))
     queues = Queues(
         flavors={c.name: flavor(c.name, flavor_spec(environment, c.pool)) for c in capacities},
         topologies={c.pool.name: tuple(c.pool.kueue_topology) for c in capacities if c.pool is not None},
     )
-    templates = claim_templates(objects)
-    rendered = set(rendered_queues(environment))
     needs: dict[FlavorResource, Decimal] = {}
-    for obj in objects:
-        if queue_name(obj) not in rendered:
-            continue
+    summed: dict[FlavorResource, Decimal] = {}
+    for obj in queued:
         admission = admit(pod_sets(obj, templates), queue, queues, available=room)
         if admission.admitted:
             for key, amount in admission.usage.items():
                 needs[key] = max(needs.get(key, Decimal(0)), amount)
-    return needs
+                summed[key] = summed.get(key, Decimal(0)) + amount
+    return needs, summed

@@ -24,7 +24,7 @@ NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
 def _quantity(resource: str, amount: Decimal) -> str:
     if resource == "cpu":
         return format_cpu(amount)
-    if resource == "memory":
+    if resource in ("memory", "ephemeral-storage"):
         return format_exact_bytes(amount)
     return str(int(amount))
 
@@ -68,7 +68,7 @@ def _cluster_queue(environment: Environment, environment_name: str, flavors: lis
     settings = kueue.cluster_queue
     name = cluster_queue_name(environment)
     meta = object_meta(environment, environment_name, name=name, app=name, component="queueing")
-    covered = covered_resources(environment)
+    covered = list(flavors[0].quotas) if flavors else covered_resources(environment)
     spec: dict[str, Any] = {}
     if settings.cohort is not None:
         spec["cohortName"] = settings.cohort
