@@ -123,35 +123,53 @@ def _timeout(kustomization: Manifest) -> tuple[float, str, tuple[str, ...]]:
     return default, f"{interval} - 30s (no timeout set)", ("spec", "interval")
 
 
-def _waited_for(syncer: Syncer, everything: list[Manifest], syncers: Syncers) -> list[tuple[Manifest, tuple[Any, ...]]]:
-    """The objects the Kustomization's health checks wait for, each with the field that makes it wait."""
-    spec = syncer.spec
-    own_namespace = syncer.manifest.namespace
-    if spec.get("wait") is True:
-        return [(m, ("spec", "wait")) for m in everything if syncer in syncers.flux_of(m)]
-    found = []
-    for index, entry in enumerate(spec.get("healthChecks") or []):
-        entry = mapping(entry)
-        namespace = entry.get("namespace") or spec.get("targetNamespace") or own_namespace
-        for other in everything:
-            ref = other.ref
-            if (ref.kind, ref.name, other.namespace) == (entry.get("kind"), entry.get("name"), namespace):
+class _Waited:
+    """What each Kustomization's health checks wait for, found through one index of the manifests."""
+
+    def __init__(self, everything: list[Manifest], syncers: Syncers) -> None:
+        self.syncers = syncers
+        self.by_ref: dict[tuple[str, str, str], list[Manifest]] = {}
+        for manifest in everything:
+            self.by_ref.setdefault((manifest.ref.kind, manifest.ref.name, manifest.namespace), []).append(manifest)
+        self.everything = everything
+        self._deployed: dict[int, list[Manifest]] | None = None
+
+    def _deployed_by(self, syncer: Syncer) -> list[Manifest]:
+        if self._deployed is None:
+            self._deployed = {}
+            for manifest in self.everything:
+                for owner in self.syncers.flux_of(manifest):
+                    self._deployed.setdefault(id(owner.manifest), []).append(manifest)
+        return self._deployed.get(id(syncer.manifest), [])
+
+    def of(self, syncer: Syncer) -> list[tuple[Manifest, tuple[Any, ...]]]:
+        """The objects the Kustomization's health checks wait for, each with the field that makes it wait."""
+        spec = syncer.spec
+        if spec.get("wait") is True:
+            return [(m, ("spec", "wait")) for m in self._deployed_by(syncer)]
+        found = []
+        for index, entry in enumerate(spec.get("healthChecks") or []):
+            entry = mapping(entry)
+            namespace = entry.get("namespace") or spec.get("targetNamespace") or syncer.manifest.namespace
+            for other in self.by_ref.get((str(entry.get("kind")), str(entry.get("name")), str(namespace)), []):
                 found.append((other, ("spec", "healthChecks", index)))
-    return found
+        return found
 
 
 @check("flux-health-timeout")
 def flux_health_timeout(manifests: list[Manifest], policy: Policy, context: PolicyContext) -> Found:
     everything = context_all(manifests, context)
     syncers = Syncers(everything)
+    waited = _Waited(everything, syncers)
+    selected = {id(manifest) for manifest in manifests}
     for syncer in syncers.flux:
-        if syncer.manifest not in manifests:
+        if id(syncer.manifest) not in selected:
             continue
         seconds, shown, at = _timeout(syncer.manifest)
         slowest = max(
             (
                 (startup_window(mapping(value_at(m.obj, ("spec", "template", "spec")))), m.ref.name)
-                for m, _ in _waited_for(syncer, everything, syncers)
+                for m, _ in waited.of(syncer)
                 if m.ref.kind == "Deployment"
             ),
             default=(0, ""),
@@ -172,10 +190,12 @@ def flux_health_timeout(manifests: list[Manifest], policy: Policy, context: Poli
 def flux_wait_queued(manifests: list[Manifest], policy: Policy, context: PolicyContext) -> Found:
     everything = context_all(manifests, context)
     syncers = Syncers(everything)
+    index = _Waited(everything, syncers)
+    selected = {id(manifest) for manifest in manifests}
     for syncer in syncers.flux:
-        if syncer.manifest not in manifests:
+        if id(syncer.manifest) not in selected:
             continue
-        for waited, at in _waited_for(syncer, everything, syncers):
+        for waited, at in index.of(syncer):
             queue = queue_name(waited.obj)
             if queue is None or suspend_path(waited.obj) is None:
                 continue
