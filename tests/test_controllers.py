@@ -215,6 +215,16 @@ def test_a_budget_serving_leaves_too_little_of_is_a_finding_at_the_queued_worklo
     assert "budget.gpus" in finding.fix
 
 
+def test_a_queue_past_a_tighter_hand_written_quota_is_a_finding_at_the_budget(tmp_path: Path) -> None:
+    text = ENV.replace("kueue:\n", "manifests: [manifests/hand.yaml]\nkueue:\n")
+    quota = "apiVersion: v1\nkind: ResourceQuota\nmetadata: {name: team, namespace: research}\n"
+    quota += "spec:\n  hard: {requests.nvidia.com/gpu: '8'}\n"
+    [finding] = _findings(tmp_path, text, "kueue-budget", quota)
+    # The ClusterQueue is rendered from the budget, so the finding points at budget.gpus (line 9).
+    assert (Path(finding.location.file).name, finding.location.line, finding.location.column) == ("dev.yaml", 9, 16)
+    assert "admits up to 22 nvidia.com/gpu at once" in finding.message
+
+
 def test_accelerator_kinds_share_the_budget_and_dra_devices_have_their_own_key(tmp_path: Path) -> None:
     staging = next(e for e in load_environments(REPO / "environments") if e.name == "staging")
     [quota] = [item.obj for item in build(staging).objects if item.kind == "ResourceQuota"]
