@@ -44,13 +44,14 @@ def test_markdown_summary_of_a_two_commit_history(history: Path) -> None:
     assert result.exit_code == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0] == "<!-- mlgitops-diff -->"
-    assert "| prod | 0 | 0 | 3 |" in lines
+    # The Deployment, the RayJob and the TrainJob, and the ClusterQueue: its quotas follow what queued jobs need.
+    assert "| prod | 0 | 0 | 4 |" in lines
     assert "| dev | 0 | 0 | 0 |" in lines
     # Every accelerator kind; a LeaderWorkerSet's replicas x size x GPUs per pod (1 x 2 x 8 H100s); a TrainJob's
-    # numNodes x resourcesPerNode; RayJob and RayService: the head plus every worker (minReplicas when autoscaled),
-    # and the autoscaler container KubeRay adds to an autoscaled head (500m, 512Mi).
+    # numNodes x resourcesPerNode; RayJob and RayService: the head plus every worker (minReplicas when autoscaled).
     gpus = "habana.ai/gaudi: 1; nvidia.com/gpu (NVIDIA-A100-SXM4-80GB): 26 → 42 (+16); nvidia.com/gpu (NVIDIA-H100-80GB-HBM3): 16"
-    # The nightly job's log-shipper sidecar adds 100m CPU and 64Mi to each environment (prod: to its Gaudi pod).
+    # The nightly job's log-shipper sidecar adds 100m CPU and 64Mi to each environment (prod: to its Gaudi pod); the
+    # autoscaled Ray heads count the 500m and 512Mi of the autoscaler container KubeRay adds.
     assert f"| prod | 462600m → 606600m (+144) | 5947968Mi → 7651904Mi (+1664Gi) | {gpus} |" in lines
     # dev's LLM server scales to zero: its GPUs are not counted at rest.
     assert "| dev | 54600m | 320064Mi | nvidia.com/gpu (NVIDIA-A100-SXM4-80GB): 3 |" in lines
@@ -58,6 +59,7 @@ def test_markdown_summary_of_a_two_commit_history(history: Path) -> None:
     staging = "gpu.nvidia.com (DRA, NVIDIA-H100-80GB-HBM3): 2; nvidia.com/gpu (NVIDIA-A100-SXM4-80GB): 5"
     assert f"| staging | 88600m | 590400Mi | {staging} |" in lines
     changed = [line for line in lines if line.startswith("- **changed**")]
+    assert changed.pop(0).startswith("- **changed** ClusterQueue `ml-prod`: `spec.resourceGroups`")
     assert changed[0] == (
         "- **changed** Deployment `resnet-serve`: `containers[resnet-serve].image`: "
         "`ghcr.io/acme/resnet-serve:1.4.2@sha256:0a1b2c3d4e5f607182...` → "
@@ -76,12 +78,12 @@ def test_markdown_summary_of_a_two_commit_history(history: Path) -> None:
 def test_json_and_text_formats_carry_the_same_facts(history: Path) -> None:
     document = json.loads(run_cli("diff", "--format", "json", "--base", "main", cwd=history).stdout)
     prod = next(env for env in document["environments"] if env["name"] == "prod")
-    assert prod["counts"] == {"added": 0, "removed": 0, "changed": 3}
+    assert prod["counts"] == {"added": 0, "removed": 0, "changed": 4}
     unchanged = {"habana.ai/gaudi": 1, "nvidia.com/gpu (NVIDIA-H100-80GB-HBM3)": 16}
     assert prod["resources"]["before"]["gpus"] == {**unchanged, "nvidia.com/gpu (NVIDIA-A100-SXM4-80GB)": 26}
     assert prod["resources"]["after"]["gpus"] == {**unchanged, "nvidia.com/gpu (NVIDIA-A100-SXM4-80GB)": 42}
     text = run_cli("diff", "--format", "text", "--base", "main", cwd=history).stdout
-    assert "prod: 0 added, 0 removed, 3 changed; cpu 462600m → 606600m (+144)" in text
+    assert "prod: 0 added, 0 removed, 4 changed; cpu 462600m → 606600m (+144)" in text
 
 
 def test_no_change_says_so_in_one_line(history: Path) -> None:

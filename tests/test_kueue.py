@@ -62,7 +62,7 @@ def _cluster(output: EnvironmentOutput) -> dict[str, dict[str, Any]]:
     return {f"{item.kind}/{item.name}": item.obj for item in output.objects if item.path.startswith("cluster/")}
 
 
-def test_a_flavor_per_pool_and_quotas_from_max_nodes_capped_by_the_budget(tmp_path: Path) -> None:
+def test_a_flavor_per_pool_and_the_budget_split_over_the_flavors(tmp_path: Path) -> None:
     output = _build(tmp_path, ENV)
     cluster = _cluster(output)
     queue = cluster["ClusterQueue/research"]["spec"]
@@ -72,14 +72,35 @@ def test_a_flavor_per_pool_and_quotas_from_max_nodes_capped_by_the_budget(tmp_pa
     [group] = queue["resourceGroups"]
     assert group["coveredResources"] == ["cpu", "memory", "nvidia.com/gpu", "nvidia.com/mig-1g.10gb"]
     quotas = {flavor["name"]: {r["name"]: r["nominalQuota"] for r in flavor["resources"]} for flavor in group["flavors"]}
+    # Kueue admits up to the sum over flavors, so the budget (1000 CPU, 3000Gi, 24 accelerators of any kind) is split:
+    # first what the queued TrainJob needs of its flavor (h100: 2 x (64 CPU, 800Gi, 8 GPUs)), then the rest of the
+    # accelerators in pool order; each accelerator flavor then gets the CPU and memory of the nodes its quota fills
+    # (24 of 32 GPUs: 3/4 of 760 CPU and 7600Gi, the memory capped by the budget), the pools without accelerators the
+    # rest, every flavor up to its pool at maxNodes (a pool without maxNodes is bounded by the budget alone).
     assert quotas == {
-        # 10 x (15 CPU, 58Gi), no GPUs
-        "cpu": {"cpu": "150", "memory": "580Gi", "nvidia.com/gpu": "0", "nvidia.com/mig-1g.10gb": "0"},
-        # 4 x (190 CPU, 1900Gi, 8 GPUs) = 760 CPU, 7600Gi, 32 GPUs, capped by the budget (3000Gi, 24 GPUs)
-        "h100": {"cpu": "760", "memory": "3000Gi", "nvidia.com/gpu": "24", "nvidia.com/mig-1g.10gb": "0"},
-        # no maxNodes: the budget alone
-        "mig": {"cpu": "1000", "memory": "3000Gi", "nvidia.com/gpu": "0", "nvidia.com/mig-1g.10gb": "24"},
+        # 10 x (15 CPU, 58Gi), no GPUs: the CPU left; the memory went to the GPUs' nodes
+        "cpu": {"cpu": "150", "memory": "0", "nvidia.com/gpu": "0", "nvidia.com/mig-1g.10gb": "0"},
+        # 4 x (190 CPU, 1900Gi, 8 GPUs)
+        "h100": {"cpu": "570", "memory": "3000Gi", "nvidia.com/gpu": "24", "nvidia.com/mig-1g.10gb": "0"},
+        # what is left: 1000 - 150 - 570 CPU
+        "mig": {"cpu": "280", "memory": "0", "nvidia.com/gpu": "0", "nvidia.com/mig-1g.10gb": "0"},
     }
+    # In a cohort the queue may lend its unused quota but never borrow: borrowing would take it past the budget.
+    assert all(r["borrowingLimit"] == "0" for flavor in group["flavors"] for r in flavor["resources"])
+    # The ResourceQuota gives each accelerator kind its share of the 24: here all of it to the H100s' GPUs.
+    [quota] = [item.obj for item in output.objects if item.kind == "ResourceQuota"]
+    assert quota["spec"]["hard"] == {
+        "requests.cpu": "1000",
+        "requests.memory": "3000Gi",
+        "requests.nvidia.com/gpu": "24",
+        "requests.nvidia.com/mig-1g.10gb": "0",
+    }
+    # The queued TrainJob's pods ask for the pool's topology, or Kueue would never give them the h100 flavor.
+    [job] = [item.obj for item in output.objects if item.kind == "TrainJob"]
+    [patch] = job["spec"]["runtimePatches"]
+    [node] = patch["trainingRuntimeSpec"]["template"]["spec"]["replicatedJobs"]
+    pod_annotations = node["template"]["spec"]["template"]["metadata"]["annotations"]
+    assert pod_annotations["kueue.x-k8s.io/podset-preferred-topology"] == "cloud.example/block"
     flavor = cluster["ResourceFlavor/h100"]["spec"]
     assert flavor == {
         "nodeLabels": {"node-pool": "h100"},
@@ -173,23 +194,26 @@ def test_a_queue_declared_as_existing_may_be_named(tmp_path: Path) -> None:
     assert job["metadata"]["labels"]["kueue.x-k8s.io/queue-name"] == "shared"
 
 
-def test_a_job_larger_than_its_queue_quota_is_a_render_finding(tmp_path: Path) -> None:
-    # The budget caps the h100 flavor at 24 GPUs: a 4-node TrainJob of 8 GPUs fits only by borrowing from a cohort.
+def test_a_job_larger_than_its_queue_quota_is_a_render_finding_which_a_cohort_does_not_lift(tmp_path: Path) -> None:
+    # The budget gives Kueue 24 GPUs: a 4-node TrainJob of 8 GPUs fits only by borrowing, which the cohort's queue
+    # may not (borrowingLimit 0, or Kueue could admit past the budget).
     bigger = ENV.replace("    numNodes: 2\n", "    numNodes: 4\n")
     write(tmp_path / "env" / "dev.yaml", bigger)
     alone = bigger.replace("{cohort: ml, preemption: LowerPriority}", "{preemption: LowerPriority}")
     write(tmp_path / "env" / "prod.yaml", alone.replace("namespace: research", "namespace: prod"))
     fleet = render_fleet(load_environments(tmp_path / "env"), tmp_path / "rendered", [])
-    assert [f for f in fleet.findings_by_environment["dev"] if f.rule == "kueue-quota"] == []
-    [quota] = [f for f in fleet.findings_by_environment["prod"] if f.rule == "kueue-quota"]
-    assert quota.severity == "error"
-    assert quota.message == (
-        "runs 4 pods needing 32 nvidia.com/gpu together, above the largest flavor quota (24) of ClusterQueue 'prod' "
-        "(LocalQueue 'gpu-training'): it can never be admitted"
-    )
-    # render points at the environment file's workload (the rendered TrainJob is not written on an error).
-    assert quota.location.file.endswith("prod.yaml")
-    assert quota.location.line == 30
+    for environment, queue in (("dev", "research"), ("prod", "prod")):
+        [quota] = [f for f in fleet.findings_by_environment[environment] if f.rule == "kueue-quota"]
+        assert quota.severity == "error"
+        assert quota.message.startswith(
+            f"its 4 pods can never be admitted by ClusterQueue {queue!r} (LocalQueue 'gpu-training'): "
+            "flavor 'cpu': it does not support topology-aware scheduling, which the pod template asks for; "
+            "flavor 'h100': 32 nvidia.com/gpu needed, 24 of quota;"
+        )
+        # render points at the environment file's workload (the rendered TrainJob is not written on an error).
+        assert quota.location.file.endswith(f"{environment}.yaml")
+        assert quota.location.line == 30
+        assert "budget (budget.gpus" in quota.fix
 
 
 def test_queues_defined_twice_differently_are_not_judged() -> None:
@@ -238,8 +262,8 @@ spec:
         return [f.message for f in evaluate(manifests, load_catalog(), PolicyContext()) if f.rule == "kueue-quota"]
 
     assert quota_findings(plain, job) == [
-        "asks for example.com/gpu, which is not among the covered resources of ClusterQueue 'cluster-queue' "
-        "(LocalQueue 'user-queue'): it can never be admitted"
+        "its pod can never be admitted by ClusterQueue 'cluster-queue' (LocalQueue 'user-queue'): it asks for "
+        "example.com/gpu, which no resource group of the queue covers"
     ]
     assert quota_findings(with_gpus, job) == []
     assert quota_findings(plain, with_gpus, job) == []
@@ -271,3 +295,16 @@ cluster:
     [group] = cluster["ClusterQueue/research"]["spec"]["resourceGroups"]
     assert group["coveredResources"] == ["cpu", "memory", "gpu.nvidia.com"]
     assert group["flavors"][0]["resources"][2] == {"name": "gpu.nvidia.com", "nominalQuota": "16"}
+
+
+def test_node_local_disk_of_queued_pods_is_covered_or_kueue_would_never_admit_them(tmp_path: Path) -> None:
+    # Kueue refuses a workload asking for a resource its queue does not cover (QuotaCheckStrategy BlockUndeclared).
+    scratch = ENV.replace(
+        'resources: {cpu: "64", memory: 800Gi, gpu: 8}', 'resources: {cpu: "64", memory: 800Gi, gpu: 8, ephemeralStorage: 100Gi}'
+    )
+    [group] = _cluster(_build(tmp_path, scratch))["ClusterQueue/research"]["spec"]["resourceGroups"]
+    assert group["coveredResources"][-1] == "ephemeral-storage"
+    quotas = {flavor["name"]: flavor["resources"][-1] for flavor in group["flavors"]}
+    # No budget limits it: room for every queued pod that asks for it (2 nodes x 100Gi on h100).
+    assert quotas["h100"] == {"name": "ephemeral-storage", "nominalQuota": "200Gi", "borrowingLimit": "0"}
+    assert quotas["cpu"]["nominalQuota"] == "0"

@@ -36,7 +36,8 @@ def test_prod_trainjob_is_two_nodes_of_eight_gpus_queued_through_kueue(outputs: 
     assert spec["trainer"]["resourcesPerNode"]["limits"]["nvidia.com/gpu"] == 8
     assert job["metadata"]["labels"]["kueue.x-k8s.io/queue-name"] == "gpu-training"
     assert job["metadata"]["labels"]["kueue.x-k8s.io/priority-class"] == "training-low"
-    assert spec["suspend"] is True
+    # Kueue's webhook suspends it on create: git carries no suspend for a sync to write back.
+    assert "suspend" not in spec
     [patch] = spec["runtimePatches"]
     [node] = patch["trainingRuntimeSpec"]["template"]["spec"]["replicatedJobs"]
     assert node["name"] == "node"
@@ -59,10 +60,12 @@ def test_dev_trainjob_is_one_node_of_one_gpu(outputs: dict[str, EnvironmentOutpu
     assert trainer["resourcesPerNode"]["limits"]["nvidia.com/gpu"] == 1
 
 
-def test_queued_training_jobs_are_created_suspended(outputs: dict[str, EnvironmentOutput]) -> None:
+def test_queued_training_jobs_leave_suspend_to_kueue_and_consolidation_alone(outputs: dict[str, EnvironmentOutput]) -> None:
     job = _one(outputs["dev"], "Job")
-    assert job["spec"]["suspend"] is True
+    # Kueue's webhook suspends a queued Job on create; a suspend: true in git would suspend it again on every sync.
+    assert "suspend" not in job["spec"]
     assert job["metadata"]["labels"]["kueue.x-k8s.io/queue-name"] == "gpu-training"
+    assert job["spec"]["template"]["metadata"]["annotations"]["karpenter.sh/do-not-disrupt"] == "true"
 
 
 def test_flux_creates_queued_jobs_and_then_leaves_suspend_to_kueue(tmp_path: Path) -> None:

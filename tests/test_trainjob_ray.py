@@ -290,10 +290,10 @@ def test_ray_mistakes_are_located(tmp_path: Path, text: str, expected: str) -> N
     assert _error(tmp_path, CLUSTER + text) == expected
 
 
-def test_queued_rayjob_is_suspended_and_kueue_refusals_are_caught_before_the_cluster_does(tmp_path: Path) -> None:
+def test_queued_rayjob_leaves_suspend_to_kueue_and_kueue_refusals_are_caught_before_the_cluster_does(tmp_path: Path) -> None:
     queued = CLUSTER + "kueue: {defaultQueue: research, existingQueues: [research]}\n"
     job = _one(_build(tmp_path, queued + RAYJOB), "RayJob")
-    assert job["spec"]["suspend"] is True
+    assert "suspend" not in job["spec"]
     assert job["metadata"]["labels"]["kueue.x-k8s.io/queue-name"] == "research"
     assert _error(
         tmp_path,

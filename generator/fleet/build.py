@@ -13,6 +13,7 @@ from mlgitops.kube import schema
 from mlgitops.load.environments import LoadedEnvironment
 from mlgitops.render import KUSTOMIZATION, Rendered, render_environment, render_gitops
 from mlgitops.render.extras import as_manifest
+from mlgitops.render.gitops import GitOpsError
 from mlgitops.yaml.writer import dump_documents, dump_object
 
 
@@ -46,7 +47,11 @@ def build(loaded: LoadedEnvironment) -> EnvironmentOutput:
     rendered = render_environment(loaded.spec, loaded.name, loaded.tree)
     output = EnvironmentOutput(loaded.name, loaded.file, loaded.spec.kubernetes_version, rendered)
     gitops_source = loaded.locate(("gitops",))
-    for path, objects in render_gitops(loaded.spec, loaded.name, rendered).items():
+    try:
+        gitops = render_gitops(loaded.spec, loaded.name, rendered)
+    except GitOpsError as error:
+        raise UserError(f"{'.'.join(str(p) for p in error.path)}: {error.message}", loaded.locate(error.path)) from None
+    for path, objects in gitops.items():
         output.gitops += [Rendered(obj, path, gitops_source) for obj in objects]
         output.gitops_files[path] = dump_documents(objects, loaded.file)
     check_gitops_names(output.gitops)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from mlgitops.kube.manifest import Manifest
+from mlgitops.kube.pods import value_at
 from mlgitops.policy.targets import pod_specs
 from mlgitops.render.model_download import DOWNLOAD_CONTAINER
 from mlgitops.render.rendered import FieldPath, Rendered
@@ -59,6 +60,11 @@ def spec_field(item: Rendered, path: FieldPath, environment: Environment) -> Fie
     if origin == ("budget",) and len(path) >= 3 and path[:2] == ("spec", "hard"):
         key = str(path[2])
         return ("budget", _BUDGET.get(key, "gpus"))
+    if item.kind == "ClusterQueue" and path[-1:] == ("nominalQuota",) and environment.budget is not None:
+        # A flavor's quota is split from the budget: a finding on it is about the budget's figure.
+        entry = value_at(item.obj, path[:-1])
+        resource = str(entry.get("name")) if isinstance(entry, dict) else ""
+        return ("budget", resource if resource in ("cpu", "memory") else "gpus")
     if origin[:2] == ("cluster", "nodePools") and "taints" in path:
         return (*origin, "taints")
     if len(origin) == 2 and origin[0] == "volumes" and path[:1] == ("spec",):

@@ -132,7 +132,7 @@ def environment_findings(
                 environment=output.name,
             )
         )
-    for virtual in _checked_not_rendered(environment):
+    for virtual in _checked_not_rendered(environment, [item.obj for item in output.objects]):
         items[(virtual.kind, virtual.name)] = virtual
         manifests.append(Manifest(obj=virtual.obj, file=environment.file, source=virtual.source, environment=output.name))
     context = PolicyContext(
@@ -153,19 +153,20 @@ def environment_findings(
     return sorted(unique.values(), key=lambda f: f.sort_key)
 
 
-def _checked_not_rendered(environment: LoadedEnvironment) -> list[Rendered]:
-    """What the spec declares without rendering it, as objects the catalog can judge.
+def _checked_not_rendered(environment: LoadedEnvironment, objects: list[dict[str, Any]]) -> list[Rendered]:
+    """What the spec declares without rendering it, as objects the catalog can judge (``objects``: those rendered).
 
     A budget with `enforce: false` is still checked as a quota; node pools without Karpenter are
     still checked as node pools (rule gpu-pool-taint).
     """
+    from mlgitops.render.budget_split import split_budget
     from mlgitops.render.quota import render_resource_quota
 
     spec = environment.spec
     virtual: list[Rendered] = []
     if spec.budget is not None and not spec.budget.enforce:
         enforced = spec.model_copy(update={"budget": spec.budget.model_copy(update={"enforce": True})})
-        quota = render_resource_quota(enforced, environment.name)
+        quota = render_resource_quota(enforced, environment.name, split_budget(enforced, objects).accelerators)
         if quota is not None:
             virtual.append(Rendered(quota, "", environment.locate(("budget",)), ("budget",)))
     if spec.cluster.karpenter is None:

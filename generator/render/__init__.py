@@ -7,7 +7,9 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from mlgitops.errors import Location, UserError, UserErrors
+from mlgitops.kube.readiness import startup_window
 from mlgitops.paths import same_file_key
+from mlgitops.render.budget_split import split_budget
 from mlgitops.render.cluster import CLUSTER_FOLDER, render_node_pool, render_priority_classes
 from mlgitops.render.config_maps import MissingFile, render_config_maps
 from mlgitops.render.extras import extra_file_name, extra_objects
@@ -24,6 +26,7 @@ from mlgitops.render.storage import render_claim
 from mlgitops.render.workloads import render_workload
 from mlgitops.spec.checks import check_environment
 from mlgitops.spec.environment import Environment
+from mlgitops.spec.queues import QuotaError
 from mlgitops.yaml.source import SourceNode, locate
 
 KUSTOMIZATION = "kustomization.yaml"
@@ -52,15 +55,15 @@ def render_environment(environment: Environment, name: str, tree: SourceNode | N
     def source_of(path: tuple[str | int, ...]) -> Location | None:
         return locate(tree, path)[0] if tree is not None else None
 
+    extras = _extra_manifests(environment, tree)
     try:
-        namespaced, cluster_scoped = _objects(environment, name)
-    except PatchError as error:
+        namespaced, cluster_scoped = _objects(environment, name, [extra.obj for _, extra in extras])
+    except (PatchError, QuotaError) as error:
         raise _located(tree, error.path, error.message) from None
     except MissingFile as error:
         raise UserError(
             f"file {error} was not read: load the environment with load_environments(), or call with_files()"
         ) from None
-    extras = _extra_manifests(environment, tree)
 
     gitops = environment.gitops
     if gitops is not None and gitops.argocd is not None:
@@ -109,8 +112,9 @@ class _Made:
     patched: dict[FieldPath, FieldPath] = field(default_factory=dict)
 
 
-def _objects(environment: Environment, name: str) -> tuple[list[_Made], list[_Made]]:
-    """Every namespaced and cluster-scoped object the spec renders, with patches applied."""
+def _objects(environment: Environment, name: str, extras: list[dict[str, Any]]) -> tuple[list[_Made], list[_Made]]:
+    """Every namespaced and cluster-scoped object the spec renders, with patches applied; ``extras`` are the extra
+    manifests' objects, which the budget split counts too."""
     namespaced: list[_Made] = []
     for index, volume in enumerate(environment.volumes):
         if volume.claim is not None:
@@ -120,12 +124,6 @@ def _objects(environment: Environment, name: str) -> tuple[list[_Made], list[_Ma
         _Made(obj, SHARED_GROUP, ("serviceAccounts", i))
         for i, obj in enumerate(render_shared_service_accounts(environment, name))
     ]
-    quota = render_resource_quota(environment, name)
-    if quota is not None:
-        namespaced.append(_Made(quota, SHARED_GROUP, ("budget",)))
-    limits = render_limit_range(environment, name)
-    if limits is not None:
-        namespaced.append(_Made(limits, SHARED_GROUP, ("limitRange",)))
     for index, workload in enumerate(environment.workloads):
         objects = render_workload(environment, name, workload)
         at = ("workloads", index)
@@ -145,6 +143,15 @@ def _objects(environment: Environment, name: str) -> tuple[list[_Made], list[_Ma
         for index, obj in enumerate(render_external_secrets(environment, name))
     ]
     namespaced += [_Made(obj, SHARED_GROUP, ("kueue",)) for obj in render_local_queues(environment, name)]
+    # The budget split counts the workloads as rendered and patched (and the extra manifests): what serving keeps at
+    # its maximum, and what Kueue's flavors get, so that the quotas below add up to the budget.
+    split = split_budget(environment, [made.obj for made in namespaced] + extras)
+    quota = render_resource_quota(environment, name, split.accelerators)
+    if quota is not None:
+        namespaced.append(_Made(quota, SHARED_GROUP, ("budget",)))
+    limits = render_limit_range(environment, name)
+    if limits is not None:
+        namespaced.append(_Made(limits, SHARED_GROUP, ("limitRange",) if environment.limit_range else ("budget",)))
     if environment.patches:
         patched = apply_patches([m.obj for m in namespaced], environment.patches, environment.kubernetes_version, at=("patches",))
         for made, item in zip(namespaced, patched, strict=True):
@@ -158,7 +165,8 @@ def _objects(environment: Environment, name: str) -> tuple[list[_Made], list[_Ma
             )
     for index, obj in enumerate(render_priority_classes(environment, name)):
         cluster_scoped.append(_Made(obj, CLUSTER_FOLDER, ("priorities", "classes", index)))
-    cluster_scoped += [_Made(obj, CLUSTER_FOLDER, path) for obj, path in render_cluster_queueing(environment, name)]
+    queueing = render_cluster_queueing(environment, name, split.flavors)
+    cluster_scoped += [_Made(obj, CLUSTER_FOLDER, path) for obj, path in queueing]
     return namespaced, cluster_scoped
 
 
@@ -224,7 +232,8 @@ def built_objects(rendered: list[Rendered]) -> list[dict[str, Any]]:
 
 
 def render_gitops(environment: Environment, name: str, rendered: list[Rendered]) -> dict[str, list[dict[str, Any]]]:
-    """ArgoCD and Flux objects for the environment, by file path relative to the rendered folder."""
+    """ArgoCD and Flux objects for the environment, by file path relative to the rendered folder; raises GitOpsError
+    (render/gitops.py) at the spec field that asks for what the controllers cannot do."""
     gitops = environment.gitops
     if gitops is None:
         return {}
@@ -236,6 +245,7 @@ def render_gitops(environment: Environment, name: str, rendered: list[Rendered])
         files[f"argocd/{name}.yaml"] = argocd_objects(environment, name, roots, sharded=sharded, ignored=ignored)
     if gitops.flux is not None:
         health: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        windows: dict[str, tuple[int, str]] = {}
         for item in rendered:
             if item.kind == "Deployment":
                 root = item.path.rpartition("/")[0]
@@ -247,7 +257,9 @@ def render_gitops(environment: Environment, name: str, rendered: list[Rendered])
                         "namespace": environment.namespace,
                     }
                 )
-        files[f"flux/{name}.yaml"] = flux_objects(environment, name, roots, health)
+                window = startup_window(item.obj["spec"]["template"]["spec"])
+                windows[root] = max(windows.get(root, (0, "")), (window, item.name))
+        files[f"flux/{name}.yaml"] = flux_objects(environment, name, roots, health, windows)
     return files
 
 

@@ -44,7 +44,8 @@ def render_node_pool(environment: Environment, environment_name: str, pool: Node
         "template": {
             "metadata": {"labels": dict(sorted(pool.labels.items()))} if pool.labels else {},
             "spec": node_spec,
-        }
+        },
+        "disruption": disruption(pool),
     }
     if pool.max_nodes is not None:
         limits: dict[str, Any] = {
@@ -56,6 +57,21 @@ def render_node_pool(environment: Environment, environment_name: str, pool: Node
             limits[pool.gpu_resource] = str(pool.allocatable.gpus * pool.max_nodes)
         spec["limits"] = limits
     return {"apiVersion": "karpenter.sh/v1", "kind": "NodePool", "metadata": meta.render(None), "spec": spec}
+
+
+def disruption(pool: NodePool) -> dict[str, str]:
+    """The NodePool's spec.disruption, always with consolidateAfter.
+
+    Karpenter v1 defaults to consolidationPolicy WhenEmptyOrUnderutilized, which moves running pods to pack nodes;
+    pools with accelerators default here to WhenEmpty (a moved GPU pod loses its work or its loaded model), and pods
+    of queued jobs carry karpenter.sh/do-not-disrupt either way (render/pod.py). A written disruption block must
+    have consolidateAfter in every released Karpenter v1 up to 1.14.1 (kubernetes-sigs/karpenter
+    pkg/apis/v1/nodepool.go; the default disruption stanza arrived in 1.1.0).
+    """
+    policy = pool.disruption.consolidation_policy
+    if policy is None:
+        policy = "WhenEmpty" if pool.allocatable.gpus else "WhenEmptyOrUnderutilized"
+    return {"consolidationPolicy": policy, "consolidateAfter": pool.disruption.consolidate_after}
 
 
 def render_priority_classes(environment: Environment, environment_name: str) -> list[dict[str, Any]]:

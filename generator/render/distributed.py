@@ -59,7 +59,9 @@ def render_pytorch_job(
         run_policy["backoffLimit"] = workload.run_policy.backoff_limit
     if workload.run_policy.active_deadline_seconds is not None:
         run_policy["activeDeadlineSeconds"] = workload.run_policy.active_deadline_seconds
-    run_policy["suspend"] = job.suspend(workload.run_policy.suspend)
+    suspend = job.suspend(workload.run_policy.suspend)
+    if suspend is not None:
+        run_policy["suspend"] = suspend
     spec["runPolicy"] = run_policy
     spec["pytorchReplicaSpecs"] = replicas
     return hash_named("kubeflow.org/v1", "PyTorchJob", job.meta, environment.namespace, spec, job.annotations)

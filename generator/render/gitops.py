@@ -15,13 +15,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from mlgitops.kube.readiness import duration_seconds, minutes, wait_for
 from mlgitops.render.kueue import QUEUE_LABEL
 from mlgitops.render.metadata import common_labels
 from mlgitops.render.trainjob import PATCH_MANAGER
 from mlgitops.spec.environment import Environment
-from mlgitops.spec.gitops import GitOps
+from mlgitops.spec.gitops import Flux, GitOps
 
 SYNC_WAVE = "argocd.argoproj.io/sync-wave"
+CLUSTER_ROOT = "cluster"
+"""The kustomize root of cluster-scoped objects (render/cluster.py's CLUSTER_FOLDER)."""
 _WAVES = {
     "NetworkPolicy": "-1",
     "PriorityClass": "-1",
@@ -33,8 +36,15 @@ _WAVES = {
 }
 _QUEUEING_KINDS = ("LocalQueue", "ClusterQueue", "ResourceFlavor", "WorkloadPriorityClass", "Topology")
 _WAVES.update({kind: "-1" for kind in _QUEUEING_KINDS})  # queues exist before the jobs that name them
-# Fields a controller owns after creation, by kind. Kueue admits a queued job by flipping its suspend field;
-# ArgoCD's selfHeal must not flip it back.
+# Fields a controller owns after creation, by kind. Kueue admits a queued job by flipping its suspend field, which
+# git leaves out (render/kueue.py); the ignore keeps a job that carries it anyway (a hand-written extra manifest) from
+# showing OutOfSync.
+RESPECT_IGNORE_DIFFERENCES = "2.3"
+"""Argo CD release that added the sync option RespectIgnoreDifferences=true (argoproj/argo-cd commit 6240ef00, v2.3.0).
+
+Without it "ignoreDifferences" only affects the diff, and every sync applies the desired state as-is
+(docs/user-guide/sync-options.md; controller/sync.go): each sync of the Application, whatever it was for, would write
+back the fields the controllers own (a TrainJob's runtimePatches of Kueue's, the Ray autoscaler's replicas)."""
 _SUSPEND = {
     ("batch", "Job"): "/spec/suspend",
     ("kubeflow.org", "PyTorchJob"): "/spec/runPolicy/suspend",
@@ -117,6 +127,8 @@ def _argocd_spec(gitops: GitOps, environment: Environment, path: str, ignored: l
     if policy.automated:
         sync["automated"] = {"prune": policy.prune, "selfHeal": policy.self_heal}
     sync["syncOptions"] = ["CreateNamespace=true"]
+    if ignored and environment.operators.at_least("argocd", RESPECT_IGNORE_DIFFERENCES):
+        sync["syncOptions"].append("RespectIgnoreDifferences=true")
     spec["syncPolicy"] = sync
     if ignored:
         spec["ignoreDifferences"] = [dict(entry) for entry in ignored]
@@ -170,10 +182,55 @@ def argocd_objects(
     return objects
 
 
+class GitOpsError(ValueError):
+    """The GitOps objects cannot do what the spec asks; ``path`` is the spec field to point at."""
+
+    def __init__(self, path: tuple[str | int, ...], message: str) -> None:
+        super().__init__(message)
+        self.path = path
+        self.message = message
+
+
+def _flux_timeout(flux: Flux, root: str, windows: dict[str, tuple[int, str]]) -> str | None:
+    """The root's health-check timeout: the spec's, or one that waits out its servers' startup (kube/readiness.py).
+
+    Raises GitOpsError when the spec's is shorter than a server's startup window: Flux would report the
+    Kustomization failed (HealthCheckFailed) while the server still loads its model.
+    """
+    window, server = windows.get(root, (0, ""))
+    if flux.timeout is not None:
+        given = duration_seconds(flux.timeout)
+        if window and given is not None and given < window:
+            raise GitOpsError(
+                ("gitops", "flux", "timeout"),
+                f"Flux waits {flux.timeout} for the health checks, but {server!r} may take {minutes(window)} to become "
+                f"ready (its startup probe): the Kustomization would fail while it loads; raise the timeout to at "
+                f"least {minutes(wait_for(window))}, or leave it out (mlgitops derives it)",
+            )
+        return flux.timeout
+    if not window:
+        return None
+    interval = duration_seconds(flux.interval) or 0
+    return minutes(wait_for(window)) if wait_for(window) > interval - 30 else None
+
+
 def flux_objects(
-    environment: Environment, environment_name: str, roots: list[str], health_checks: dict[str, list[dict[str, Any]]]
+    environment: Environment,
+    environment_name: str,
+    roots: list[str],
+    health_checks: dict[str, list[dict[str, Any]]],
+    windows: dict[str, tuple[int, str]],
 ) -> list[dict[str, Any]]:
-    """A GitRepository and one Kustomization per kustomize root of the environment."""
+    """A GitRepository and one Kustomization per kustomize root of the environment.
+
+    ``windows`` gives per root the longest startup window of its health-checked servers (seconds) and whose it is.
+    Health checks name the servers (Deployments), never ``wait: true`` on a root with queued jobs: kstatus reports a
+    suspended Job InProgress until Kueue admits it, so the Kustomization would fail after its timeout
+    (fluxcd/cli-utils pkg/kstatus/status/core.go ``jobConditions``). The roots with namespaced objects depend on
+    the cluster-scoped root (its queues, flavors, priority classes), which waits for its objects (``wait: true``):
+    Flux applies a Kustomization only once its dependencies are ready (kustomize-controller docs/spec/v1/
+    kustomizations.md, "Dependencies"; the cluster root lives in the same namespace as the others).
+    """
     gitops = environment.gitops
     assert gitops is not None
     assert gitops.flux is not None
@@ -187,19 +244,23 @@ def flux_objects(
             "spec": {"interval": flux.interval, "url": gitops.repo_url, "ref": {"branch": gitops.revision}},
         }
     ]
+    cluster_root = f"{environment_name}-{CLUSTER_ROOT}" if CLUSTER_ROOT in roots else None
     for root in roots:
         name = f"{environment_name}-{root}" if root else environment_name
-        spec: dict[str, Any] = {
-            "interval": flux.interval,
-            "path": f"./{gitops.rendered_path}/{environment_name}/{root}".rstrip("/"),
-            "prune": flux.prune,
-            "sourceRef": {"kind": "GitRepository", "name": source_name},
-        }
+        spec: dict[str, Any] = {"interval": flux.interval}
+        if cluster_root is not None and root != CLUSTER_ROOT:
+            spec["dependsOn"] = [{"name": cluster_root, "namespace": flux.namespace}]
+        spec["path"] = f"./{gitops.rendered_path}/{environment_name}/{root}".rstrip("/")
+        spec["prune"] = flux.prune
+        spec["sourceRef"] = {"kind": "GitRepository", "name": source_name}
         checks = health_checks.get(root, [])
         if checks:
             spec["healthChecks"] = checks
-        if flux.timeout is not None:
-            spec["timeout"] = flux.timeout
+        timeout = _flux_timeout(flux, root, windows)
+        if timeout is not None:
+            spec["timeout"] = timeout
+        if root == CLUSTER_ROOT:
+            spec["wait"] = True
         objects.append(
             {
                 "apiVersion": "kustomize.toolkit.fluxcd.io/v1",

@@ -53,9 +53,17 @@ class Queued:
         """Annotations the job object adds (FLUX_CREATE_ONLY when queued)."""
         return queued_job_annotations(self.queue)
 
-    def suspend(self, asked: bool) -> bool:
-        """spec.suspend: as ``asked``, and always when queued (Kueue admits a queued job by unsuspending it)."""
-        return asked or self.queue is not None
+    def suspend(self, asked: bool) -> bool | None:
+        """spec.suspend: as ``asked``, or None (left out of git) when queued.
+
+        Kueue's mutating webhook suspends a job with the queue-name label when it is created and its reconciler
+        resumes it on admission (kubernetes-sigs/kueue v0.19.2 ``ApplyDefaultForSuspend``,
+        pkg/controller/jobframework/defaults.go; the webhooks are registered for create only; docs tasks/run/jobs.md:
+        "you do not need to create the Job in a suspended state"). A `suspend: true` in git would be applied again
+        by every Argo CD sync of a running job, which deletes its pods; left out, the field belongs to Kueue.
+        (A queued workload that asks for `suspend` is refused by the spec checks.)
+        """
+        return None if self.queue is not None else asked
 
 
 def queued(environment: Environment, workload: WorkloadBase, meta: ObjectMeta) -> Queued:

@@ -20,6 +20,7 @@ from mlgitops.spec.derived import volumes_by_name
 from mlgitops.spec.environment import Environment
 from mlgitops.spec.kinds import kind_of
 from mlgitops.spec.placement import GPU_PRODUCT_LABEL, Placement
+from mlgitops.spec.queues import topology_annotations
 from mlgitops.spec.run_as import pod_run_as
 from mlgitops.spec.storage import Volume
 
@@ -30,6 +31,10 @@ EXTERNAL_CONFIG_MAPS_ANNOTATION = "mlgitops.io/external-configmaps"
 EXTERNAL_SERVICE_ACCOUNTS_ANNOTATION = "mlgitops.io/external-serviceaccounts"
 HOST_IPC_RULE = "security-host-ipc"
 WAIVER_PREFIX = "mlgitops.io/waive."
+DO_NOT_DISRUPT = "karpenter.sh/do-not-disrupt"
+"""Karpenter (v1) does not disrupt a node running a pod with this annotation set to "true" (consolidation, drift):
+kubernetes-sigs/karpenter v1.14.1, pkg/utils/pod/scheduling.go ``IsDoNotDisruptActive``, statenode.go
+``ValidatePodsDisruptable``. Expiry and a NodeClaim's terminationGracePeriod still end such a node."""
 ZONE_LABEL = "topology.kubernetes.io/zone"
 HOSTNAME_LABEL = "kubernetes.io/hostname"
 DEPLOYMENT_REVISION_LABEL = "pod-template-hash"
@@ -229,9 +234,10 @@ def _listed(names: set[str], declared: list[str]) -> str | None:
 
 
 def _annotations(
-    environment: Environment, workload: WorkloadBase, volumes: dict[str, Volume], meta: ObjectMeta
+    environment: Environment, workload: WorkloadBase, volumes: dict[str, Volume], meta: ObjectMeta, placement: Placement
 ) -> dict[str, str]:
-    """The pod template's annotations: the workload's, plus what rules need to know about objects made elsewhere."""
+    """The pod template's annotations: the workload's, what rules need to know about objects made elsewhere, the
+    topology a queued pod set asks Kueue for, and Karpenter's do-not-disrupt for pods that run to completion."""
     annotations = dict(meta.annotations)
     containers = containers_of(workload)
     mounted = [volumes[mount.volume] for container in containers for mount in container.mounts]
@@ -253,6 +259,9 @@ def _annotations(
     if workload.host_ipc is not None:
         until = f" until={workload.host_ipc.until.isoformat()}" if workload.host_ipc.until is not None else ""
         annotations[WAIVER_PREFIX + HOST_IPC_RULE] = workload.host_ipc.reason + until
+    annotations.update(topology_annotations(environment, workload, placement.pool))
+    if kind_of(workload).do_not_disrupt:
+        annotations[DO_NOT_DISRUPT] = "true"
     return dict(sorted(annotations.items()))
 
 
@@ -306,7 +315,7 @@ def pod_template(
     ]
 
     template_meta: dict[str, Any] = {"labels": dict(meta.labels)}
-    annotations = _annotations(environment, workload, volumes, meta)
+    annotations = _annotations(environment, workload, volumes, meta, placement)
     if annotations:
         template_meta["annotations"] = annotations
 

@@ -85,7 +85,9 @@ def render_ray_job(environment: Environment, workload: RayJob, meta: ObjectMeta,
         spec["activeDeadlineSeconds"] = workload.active_deadline_seconds
     if workload.backoff_limit is not None:
         spec["backoffLimit"] = workload.backoff_limit
-    spec["suspend"] = job.suspend(workload.suspend)
+    suspend = job.suspend(workload.suspend)
+    if suspend is not None:
+        spec["suspend"] = suspend
     # The Ray pods carry the workload's labels, not the queue's (Kueue queues the RayJob).
     spec["rayClusterSpec"] = ray_cluster_spec(environment, workload, meta, placement)
     return [hash_named(RAY_API, "RayJob", job.meta, environment.namespace, spec, job.annotations)]

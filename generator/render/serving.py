@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from mlgitops.kube.readiness import PROGRESS_DEADLINE_DEFAULT, startup_window, wait_for
 from mlgitops.render.autoscalers import scale_target
 from mlgitops.render.kinds import renders
 from mlgitops.render.kserve import render_inference_service
@@ -41,6 +42,11 @@ def deployment(
     strategy = rollout_strategy(environment, volumes)
     if strategy is not None:
         spec["strategy"] = strategy
+    window = startup_window(template["spec"])
+    if wait_for(window) > PROGRESS_DEADLINE_DEFAULT:
+        # A server that loads its model for longer than the default 10 minutes would be reported Failed
+        # (ProgressDeadlineExceeded) while still loading, and GitOps health checks would give up (kube/readiness.py).
+        spec["progressDeadlineSeconds"] = wait_for(window)
     spec["template"] = template
     return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": meta.render(environment.namespace), "spec": spec}
 

@@ -18,16 +18,14 @@ from mlgitops.spec.training import Training
 def render_training_job(
     environment: Environment, workload: Training, meta: ObjectMeta, placement: Placement
 ) -> list[dict[str, Any]]:
-    """The Job; queued, it carries the queue's labels (its pods too) and is created suspended."""
+    """The Job; queued, it carries the queue's labels (its pods too), and Kueue's webhook suspends it on create."""
     job = queued(environment, workload, meta)
     spec: dict[str, Any] = {"backoffLimit": workload.backoff_limit}
     if workload.active_deadline_seconds is not None:
         spec["activeDeadlineSeconds"] = workload.active_deadline_seconds
     spec["completions"] = workload.completions
     spec["parallelism"] = workload.parallelism
-    if job.queue is not None:
-        # Kueue admits a queued Job by unsuspending it, so it must be created suspended.
-        spec["suspend"] = True
+    # No spec.suspend: Kueue's webhook suspends a queued Job when it is created (render/kueue.py, Queued.suspend).
     spec["template"] = pod_template(environment, workload, placement, job.meta, restart_policy=workload.restart_policy)
     # No ttlSecondsAfterFinished: ArgoCD would recreate the deleted Job and the run would start again.
     return [hash_named("batch/v1", "Job", job.meta, environment.namespace, spec, job.annotations)]

@@ -80,7 +80,9 @@ def render_train_job(
     }
     if workload.run_policy.active_deadline_seconds is not None:
         spec["activeDeadlineSeconds"] = workload.run_policy.active_deadline_seconds
-    spec["suspend"] = job.suspend(workload.run_policy.suspend)
+    suspend = job.suspend(workload.run_policy.suspend)
+    if suspend is not None:
+        spec["suspend"] = suspend
     spec["trainer"] = trainer
     spec[field] = [_patch(field, template["metadata"], pod, container)]
     # The Trainer webhook writes into runtimePatches on every update: Flux creates the TrainJob once and then

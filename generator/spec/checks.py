@@ -19,6 +19,7 @@ from mlgitops.spec.capacity import PodSet, capacity_problems, shown_amount
 from mlgitops.spec.checked import Checked
 from mlgitops.spec.cluster import NodePool
 from mlgitops.spec.container import ExtraContainer, Resources, WorkloadBase
+from mlgitops.spec.controller_checks import check_controllers
 from mlgitops.spec.derived import volumes_by_name
 from mlgitops.spec.environment import Environment
 from mlgitops.spec.kinds import KindSpec, kind_of
@@ -87,6 +88,7 @@ def check_environment(environment: Environment) -> list[SpecProblem]:
             problems += check(checked)
         problems += _pod_groups(environment, row, full, at)
     problems += [SpecProblem(path, message) for path, message in check_queues(environment)]
+    problems += check_controllers(environment)
     return problems
 
 

@@ -36,6 +36,22 @@ class Allocatable(SpecModel):
     chips: whatever gpuResource or deviceClass hands out)."""
 
 
+class Disruption(SpecModel):
+    """When Karpenter may remove the pool's nodes (a NodePool's spec.disruption, karpenter.sh/v1).
+
+    Pods of queued jobs carry karpenter.sh/do-not-disrupt: "true" whatever the policy, so consolidation never
+    evicts a training run; expiry (expireAfter) and a NodeClaim's terminationGracePeriod still can.
+    """
+
+    consolidation_policy: Literal["WhenEmpty", "WhenEmptyOrUnderutilized", "Balanced"] | None = None
+    """WhenEmpty: only nodes without pods; WhenEmptyOrUnderutilized: also moves pods to pack nodes; Balanced
+    (Karpenter 1.14+): packs only when it saves enough. Default: WhenEmpty for pools with accelerators (moving a
+    GPU pod loses its work or its loaded model), WhenEmptyOrUnderutilized for the others."""
+    consolidate_after: str = Field(default="5m", pattern=r"^(([0-9]+(s|m|h))+|Never)$")
+    """How long a node stays empty (or underutilised) before Karpenter removes it; 'Never' disables consolidation.
+    Always written: every released Karpenter v1 requires it in a written disruption block."""
+
+
 class NodePool(SpecModel):
     """A group of identical nodes that workloads choose by name with `nodePool`."""
 
@@ -65,6 +81,8 @@ class NodePool(SpecModel):
     """Capacity types the pool may launch (Karpenter requirement karpenter.sh/capacity-type)."""
     max_nodes: int | None = Field(default=None, ge=1, le=INT32_MAX)
     """Most nodes the pool grows to: the Karpenter limit, and (times allocatable) the pool's Kueue quota."""
+    disruption: Disruption = Field(default_factory=Disruption)
+    """Karpenter's consolidation of the pool's nodes (with cluster.karpenter)."""
     topology_levels: list[LabelKey] = Field(default_factory=list, max_length=16)
     """Node labels of the pool's network topology, broadest first (e.g. block, rack, then 'kubernetes.io/hostname'):
     a Kueue Topology for topology-aware scheduling of the pool's flavor. Default with a topologyLabel: that label,

@@ -6,7 +6,17 @@ from typing import Literal
 
 from pydantic import Field, PrivateAttr
 
-from mlgitops.spec.base import INT32_MAX, Annotations, DnsLabel, DnsSubdomain, Labels, NamespaceName, Quantity, SpecModel
+from mlgitops.spec.base import (
+    INT32_MAX,
+    Annotations,
+    DnsLabel,
+    DnsSubdomain,
+    LabelKey,
+    Labels,
+    NamespaceName,
+    Quantity,
+    SpecModel,
+)
 from mlgitops.spec.cluster import ClusterProfile
 from mlgitops.spec.files import FieldPath, RepositoryFile
 from mlgitops.spec.gitops import GitOps
@@ -33,10 +43,26 @@ class ClusterQueueSpec(SpecModel):
     """Whether a pending job may preempt admitted ones of this queue (preemption.withinClusterQueue)."""
 
 
+class KueueTopology(SpecModel):
+    """The topology request of queued pods on a node pool with a Kueue Topology (topology-aware scheduling).
+
+    Rendered as the pod template annotation kueue.x-k8s.io/podset-<mode>-topology: <level>. Without it Kueue never
+    gives a pod set a flavor with a topology in a queue that also has flavors without one.
+    """
+
+    mode: Literal["preferred", "required", "unconstrained"] = "preferred"
+    """preferred: in one domain of `level` if one has room, else the next broader level (packs, never blocks);
+    required: in one domain of `level` or not at all; unconstrained: anywhere on the pool's nodes (Kueue 0.11+)."""
+    level: LabelKey | None = None
+    """Node label of the topology level to pack into; it must be a level of every pool queued pods use. Default:
+    each pool's narrowest level above the node (kubernetes.io/hostname when the pool has no other)."""
+
+
 class Kueue(SpecModel):
     """Queue jobs through Kueue (kueue.x-k8s.io/v1beta2): Jobs, TrainJobs, PyTorchJobs and RayJobs carry the
-    queue label and start suspended. The queues behind the label are derived from the cluster profile: a
-    ResourceFlavor per node pool, a ClusterQueue with their quotas, and LocalQueues in the namespace."""
+    queue label; Kueue's webhook suspends them on create and resumes them when it admits them. The queues behind
+    the label are derived from the cluster profile: a ResourceFlavor per node pool, a ClusterQueue with their
+    quotas (the budget minus what serving may use, split over the flavors), and LocalQueues in the namespace."""
 
     default_queue: DnsLabel | None = None
     """LocalQueue for jobs that name none; unset: only workloads with `queue` are queued."""
@@ -46,6 +72,8 @@ class Kueue(SpecModel):
     """LocalQueues that already exist in the namespace (created outside this repository); none rendered for them."""
     cluster_queue: ClusterQueueSpec = Field(default_factory=ClusterQueueSpec)
     """The ClusterQueue behind the rendered LocalQueues."""
+    topology: KueueTopology = Field(default_factory=KueueTopology)
+    """How queued pods on a pool with a topology (topologyLevels or topologyLabel) ask Kueue to place them."""
     flavor_tolerations: bool = False
     """Also set each ResourceFlavor's tolerations from its pool's taints, so Kueue adds them to admitted pods
     written by hand. Off by default: with them Kueue stops checking the taints, and a job without a node
@@ -86,11 +114,13 @@ class Priorities(SpecModel):
 class Budget(SpecModel):
     """Most the environment's workloads may request at once: every pod counted, autoscaled ones at their maximum.
 
-    Rendered as a ResourceQuota on requests, so the cluster enforces the same figures.
+    Rendered as a ResourceQuota on requests, so the cluster enforces the same figures, and split into Kueue's
+    quotas: the ClusterQueue gets what the pods Kueue does not queue (servers, CronJobs) leave at their maximum.
     """
 
     gpus: int | None = Field(default=None, ge=0, le=INT32_MAX)
-    """GPUs of each accelerator resource (nvidia.com/gpu, a MIG profile, ...) the environment uses."""
+    """Accelerator devices of every kind together (nvidia.com/gpu, MIG profiles, Gaudi cards, DRA devices, ...).
+    The ResourceQuota gives each kind its share: what serving uses of it at most plus Kueue's quota of it."""
     cpu: Quantity | None = None
     """Total CPU, e.g. '500'."""
     memory: Quantity | None = None

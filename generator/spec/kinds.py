@@ -2,10 +2,11 @@
 
 A row (``KindSpec``) says, for one spec model of the ``Workload`` union (``spec/workloads.py``): its
 objects' component label, which of the environment's priority classes its pods get, the rule its name
-follows, whether Kueue can queue it, how it is resolved (what mlgitops derives), what the environment must
-offer it, its own checks, and why its pods cannot claim DRA devices if they cannot. How many of its pods
-run at once is the model's own ``pod_groups()``. The render half of the registry, each kind's renderer, is
-``render/kinds.py``; ``spec`` never imports ``render``.
+follows, whether Kueue can queue it, whether Karpenter must leave its pods alone, how it is resolved
+(what mlgitops derives), what the environment must offer it, its own checks, and why its pods cannot
+claim DRA devices if they cannot. How many of its pods run at once is the model's own ``pod_groups()``.
+The render half of the registry, each kind's renderer, is ``render/kinds.py``; ``spec`` never imports
+``render``.
 
 A new kind: its model (a spec module), a line in the ``Workload`` union, a row in ``KINDS`` below, its
 renderer (a render module, registered with ``render.kinds.renders``), and tests.
@@ -84,7 +85,10 @@ class KindSpec(Generic[W]):
     """Which of the environment's priority classes (priorities.training, .serving or .batch) its pods get."""
     name_rule: WorkloadNameRule
     queued: bool = False
-    """Kueue can queue it: it names a `queue` (or takes kueue.defaultQueue) and is created suspended."""
+    """Kueue can queue it: it names a `queue` (or takes kueue.defaultQueue); Kueue's webhook suspends it on create."""
+    do_not_disrupt: bool = False
+    """Its pods run to completion and lose their work when evicted: they carry karpenter.sh/do-not-disrupt: "true",
+    so Karpenter's consolidation leaves their nodes alone."""
     main_container: str | None = None
     """The main container's name when it is not the workload's name (sidecars must not take it)."""
     resolve: Callable[[Environment, W], W] = with_tracking
@@ -124,6 +128,7 @@ KINDS: dict[type[WorkloadBase], KindSpec[Any]] = _registry(
             dns1123_label_problem, TRAINING_NAME_LIMIT, "a training Job's name gets a 9-character hash suffix"
         ),
         queued=True,
+        do_not_disrupt=True,
     ),
     KindSpec(
         DistributedTraining,
@@ -135,6 +140,7 @@ KINDS: dict[type[WorkloadBase], KindSpec[Any]] = _registry(
             "the TrainJob or PyTorchJob gets a hash suffix and its pods a node or worker index on top",
         ),
         queued=True,
+        do_not_disrupt=True,
         main_container="pytorch",
         checks=(check_distributed,),
         dra_refusal=train_job_dra,
@@ -162,6 +168,7 @@ KINDS: dict[type[WorkloadBase], KindSpec[Any]] = _registry(
         component="batch",
         priority="batch",
         name_rule=WorkloadNameRule(dns1123_label_problem, CRONJOB_NAME_LIMIT, "the Jobs a CronJob creates add 11 characters"),
+        do_not_disrupt=True,
     ),
     KindSpec(
         RayJob,
@@ -173,6 +180,7 @@ KINDS: dict[type[WorkloadBase], KindSpec[Any]] = _registry(
             "KubeRay allows 47 characters and the RayJob's name gets a 9-character hash suffix",
         ),
         queued=True,
+        do_not_disrupt=True,
         checks=(ray_job_problems,),
         dra_refusal=ray_dra,
     ),

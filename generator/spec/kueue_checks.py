@@ -12,7 +12,7 @@ from mlgitops.spec.queues import (
     MAX_FLAVOR_LABELS,
     MAX_FLAVOR_TAINTS,
     QuotaError,
-    flavor_quotas,
+    flavor_capacities,
     known_queues,
     queue_of,
     rendered_queues,
@@ -41,7 +41,7 @@ def check_queues(environment: Environment) -> list[Problem]:
     if not rendered_queues(environment):
         return problems
     try:
-        flavor_quotas(environment)
+        flavor_capacities(environment)
     except QuotaError as error:
         problems.append((error.path, error.message))
     for index, pool in enumerate(environment.cluster.node_pools):

@@ -107,7 +107,8 @@ class RayJob(RayWorkloadBase):
     backoff_limit: int | None = Field(default=None, ge=0, le=INT32_MAX)
     """Retries of the whole job (a new cluster each time)."""
     suspend: bool = False
-    """Create the RayJob suspended (queued RayJobs always are: Kueue resumes them on admission)."""
+    """Create the RayJob suspended. Not for a queued RayJob: Kueue's webhook suspends it on create and resumes it on
+    admission, and a `suspend: true` in git would suspend it again on every GitOps sync."""
     queue: DnsLabel | None = None
     """Kueue LocalQueue to submit to (default: the environment's kueue.defaultQueue)."""
     mlflow: MlflowRun | None = None

@@ -53,7 +53,8 @@ class RunPolicy(SpecModel):
     active_deadline_seconds: int | None = Field(default=None, ge=1)
     """Stop the job after this many seconds (TrainJob spec.activeDeadlineSeconds)."""
     suspend: bool = False
-    """Create the job suspended (queued jobs always are: Kueue resumes them on admission)."""
+    """Create the job suspended. Not for a queued job: Kueue's webhook suspends it on create and resumes it on
+    admission, and a `suspend: true` in git would suspend it again on every GitOps sync."""
 
 
 class TrainingRuntimeRef(SpecModel):

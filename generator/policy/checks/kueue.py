@@ -1,139 +1,150 @@
-"""Kueue quotas that a queued job can never fit in (rule kueue-quota).
+"""Queued workloads Kueue can never admit (rule kueue-quota), and queues that admit past the budget (kueue-budget).
 
-Kueue admits a job only when all its pods fit in its ClusterQueue's quota at once: a job asking for
-more than the queue's total nominal quota of a resource (plus what it may borrow from its cohort),
-for a resource the queue does not cover, or with a pod set larger than any single flavor's quota
-(Kueue gives each pod set one flavor) stays pending forever with no error on the job itself.
-Source: Kueue ClusterQueue.spec.resourceGroups, LocalQueue.spec.clusterQueue.
+Both ask the admission model (``kube/kueue_admission.py``), the one render uses for the quotas it derives:
+
+- kueue-quota: Kueue admits a job only when each of its PodSets gets one flavor per resource group that
+  matches it (taints, node labels, topology-aware scheduling) and has quota for all its pods at once. A job
+  that asks for a resource the queue does not covers, whose PodSet is bigger than any single flavor's quota
+  (plus what it may borrow), or that asks no topology of a queue whose matching flavors all need one, stays
+  suspended forever with nothing on the job saying why.
+- kueue-budget: Kueue admits up to the *sum* of ``nominalQuota`` over a queue's flavors (plus borrowing in its
+  cohort). Together with the pods it does not queue, that must stay inside the namespace's ResourceQuota, or
+  admitted jobs' pods are refused by the API server (kube/quota_usage.py counts both).
+Source: kubernetes-sigs/kueue v0.19.2, see the model's docstring.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from decimal import Decimal
-from typing import Any
 
-from mlgitops.kube.footprint import pod_groups
+from mlgitops.kube.footprint import claim_templates
+from mlgitops.kube.kueue_admission import admit, totals
+from mlgitops.kube.kueue_queues import ClusterQueue, Queues, pod_sets, queue_name
+from mlgitops.kube.kueue_queues import amount as quota_amount
 from mlgitops.kube.manifest import Manifest
+from mlgitops.kube.pods import mapping, value_at
 from mlgitops.kube.quantity import format_resource
+from mlgitops.kube.quota_usage import charged_resource, namespace_usage, quota_key
 from mlgitops.policy.checks import check
-from mlgitops.policy.checks.pods import amount, pod_spec_requests
+from mlgitops.policy.checks.storage import context_all
 from mlgitops.policy.model import Policy, PolicyContext, Violation
 
 Found = Iterator[tuple[Manifest, Violation]]
 QUEUE_LABEL = "kueue.x-k8s.io/queue-name"
 MIN_PARALLELISM = "kueue.x-k8s.io/job-min-parallelism"
-_UNLIMITED = None
 
 
-class Quota:
-    """A ClusterQueue's quota per resource: the total over flavors and the largest single flavor (None: unlimited)."""
+class ScopedQueues:
+    """The Kueue objects a manifest's cluster has: those of its environment (mlgitops.io/environment, or lint's
+    --environment) and those of none. Environments are clusters of their own: two of them may define a flavor of one
+    name differently, and neither definition is the other's."""
 
-    def __init__(self, spec: dict[str, Any]) -> None:
-        self.total: dict[str, Decimal | None] = {}
-        self.largest: dict[str, Decimal | None] = {}
-        cohort = spec.get("cohortName") or spec.get("cohort")
-        groups = spec.get("resourceGroups")
-        for group in groups if isinstance(groups, list) else []:
-            flavors = group.get("flavors") if isinstance(group, dict) else None
-            for flavor in flavors if isinstance(flavors, list) else []:
-                resources = flavor.get("resources") if isinstance(flavor, dict) else None
-                for resource in resources if isinstance(resources, list) else []:
-                    if isinstance(resource, dict) and isinstance(resource.get("name"), str):
-                        self._add(str(resource["name"]), resource, bool(cohort))
+    def __init__(self, manifests: list[Manifest]) -> None:
+        self._by_scope: dict[str | None, list[Manifest]] = {}
+        for manifest in manifests:
+            self._by_scope.setdefault(manifest.environment, []).append(manifest)
+        self._cache: dict[str | None, Queues] = {}
 
-    def _add(self, name: str, resource: dict[str, Any], cohort: bool) -> None:
-        nominal = amount(resource.get("nominalQuota", 0)) or Decimal(0)
-        if cohort:
-            borrowing = resource.get("borrowingLimit")
-            limit = amount(borrowing) if borrowing is not None else None
-            quota: Decimal | None = None if limit is None else nominal + limit
-        else:
-            quota = nominal
-        if name in self.total and self.total[name] is None:
-            return
-        self.total[name] = None if quota is None else (self.total.get(name) or Decimal(0)) + quota
-        previous = self.largest.get(name, Decimal(0))
-        self.largest[name] = None if quota is None or previous is None else max(previous, quota)
-
-
-def _index(manifests: tuple[Manifest, ...]) -> tuple[dict[str, Quota | None], dict[tuple[str, str], str | None]]:
-    """ClusterQueues by name and LocalQueues by (namespace, name); None where differing definitions share a name."""
-    specs: dict[str, list[dict[str, Any]]] = {}
-    local_queues: dict[tuple[str, str], str | None] = {}
-    for manifest in manifests:
-        group = str(manifest.obj.get("apiVersion", "")).rpartition("/")[0]
-        spec = manifest.obj.get("spec")
-        if group != "kueue.x-k8s.io" or not isinstance(spec, dict):
-            continue
-        if manifest.ref.kind == "ClusterQueue":
-            specs.setdefault(manifest.ref.name, []).append(spec)
-        elif manifest.ref.kind == "LocalQueue" and isinstance(spec.get("clusterQueue"), str):
-            key = (manifest.namespace, manifest.ref.name)
-            target = spec["clusterQueue"]
-            local_queues[key] = target if local_queues.get(key, target) == target else None
-    cluster_queues = {name: Quota(found[0]) if all(s == found[0] for s in found) else None for name, found in specs.items()}
-    return cluster_queues, local_queues
+    def __call__(self, manifest: Manifest) -> Queues:
+        scope = manifest.environment
+        if scope not in self._cache:
+            seen = [*self._by_scope.get(scope, []), *(self._by_scope.get(None, []) if scope is not None else [])]
+            self._cache[scope] = Queues.of((m.obj, m.namespace) for m in seen)
+        return self._cache[scope]
 
 
 @check("kueue-quota")
 def kueue_quota(manifests: list[Manifest], policy: Policy, context: PolicyContext) -> Found:
-    cluster_queues, local_queues = _index(context.all_manifests or tuple(manifests))
+    everything = context_all(manifests, context)
+    scoped = ScopedQueues(everything)
+    templates = claim_templates(m.obj for m in everything)
     for manifest in manifests:
-        metadata = manifest.obj.get("metadata")
-        labels = metadata.get("labels") if isinstance(metadata, dict) else None
-        queue = labels.get(QUEUE_LABEL) if isinstance(labels, dict) else None
-        if not isinstance(queue, str):
+        queue = queue_name(manifest.obj)
+        if queue is None:
             continue
-        cluster_queue = local_queues.get((manifest.namespace, queue))
-        quota = cluster_queues.get(cluster_queue) if cluster_queue is not None else None
-        if quota is None:
+        queues = scoped(manifest)
+        cluster_queue = queues.cluster_queue_of(manifest.namespace, queue)
+        if cluster_queue is None:
             continue  # a queue not among the manifests (or defined twice, differently): nothing to compare with
-        problem = _never_admitted(manifest, quota)
-        if problem is not None:
+        sets = pod_sets(manifest.obj, templates)
+        # Partial admission: Kueue may admit a Job with as few as job-min-parallelism pods.
+        minimum = quota_amount(mapping(value_at(manifest.obj, ("metadata", "annotations"))).get(MIN_PARALLELISM))
+        if minimum is not None and manifest.ref.kind == "Job":
+            sets = [replace(s, count=min(s.count, int(minimum))) for s in sets]
+        refusal = admit(sets, cluster_queue, queues).refusal
+        if refusal is None:
+            continue
+        pods = refusal.pod_set
+        counted = "its pod" if pods is not None and pods.count == 1 else f"its {pods.count if pods else ''} pods"
+        who = "it" if pods is None else (counted if len(sets) == 1 else f"{counted} of pod set {pods.name!r}")
+        yield (
+            manifest,
+            Violation(
+                f"{who} can never be admitted by ClusterQueue {cluster_queue.name!r} (LocalQueue {queue!r}): {refusal.reason}",
+                ("metadata", "labels", QUEUE_LABEL),
+            ),
+        )
+
+
+def _first_quota_path(queue: ClusterQueue, resource: str) -> tuple[str | int, ...]:
+    paths = [quota.path for _, name, quota in queue.quotas() if name == resource]
+    return paths[0] if paths else ("spec", "resourceGroups")
+
+
+@check("kueue-budget")
+def kueue_budget(manifests: list[Manifest], policy: Policy, context: PolicyContext) -> Found:
+    everything = context_all(manifests, context)
+    scoped = ScopedQueues(everything)
+    by_namespace: dict[str, list[Manifest]] = {}
+    for manifest in everything:
+        by_namespace.setdefault(manifest.namespace, []).append(manifest)
+    for manifest in manifests:
+        queues = scoped(manifest)
+        queue = queues.cluster_queues.get(manifest.ref.name) if manifest.ref.kind == "ClusterQueue" else None
+        if queue is None or str(manifest.obj.get("apiVersion", "")).rpartition("/")[0] != "kueue.x-k8s.io":
+            continue
+        fed = sorted({namespace for (namespace, _), name in queues.local_queues.items() if name == queue.name})
+        if len(fed) != 1:
+            continue  # a queue shared by namespaces (or fed by none here): no single budget to compare with
+        [namespace] = fed
+        hard: dict[str, Decimal] = {}
+        for other in by_namespace.get(namespace, []):
+            if other.ref.kind == "ResourceQuota":
+                for key, value in mapping(value_at(other.obj, ("spec", "hard"))).items():
+                    resource = charged_resource(str(key))
+                    amount = quota_amount(value)
+                    if resource is not None and amount is not None:
+                        hard[resource] = min(hard.get(resource, amount), amount)
+        if not hard:
+            continue
+        unqueued = namespace_usage((m.obj for m in by_namespace.get(namespace, [])), namespace, queues).unqueued
+        for resource, admits in sorted(totals(queue, queues).items()):
+            if resource not in hard:
+                continue
+            path = _first_quota_path(queue, resource)
+            if admits is None:
+                yield (
+                    manifest,
+                    Violation(
+                        f"ClusterQueue {queue.name!r} may borrow {resource} without limit from cohort {queue.cohort!r}, "
+                        f"past the {quota_key(resource)} quota of namespace {namespace!r}; set a borrowingLimit",
+                        path,
+                    ),
+                )
+                continue
+            others = unqueued.get(resource, Decimal(0))
+            if admits + others <= hard[resource]:
+                continue
+            shown = format_resource(resource, admits)
+            serving = f", and the pods it does not queue up to {format_resource(resource, others)} more" if others else ""
             yield (
                 manifest,
                 Violation(
-                    f"{problem} of ClusterQueue {cluster_queue!r} (LocalQueue {queue!r}): it can never be admitted",
-                    ("metadata", "labels", QUEUE_LABEL),
+                    f"ClusterQueue {queue.name!r} admits up to {shown} {resource} at once (its flavors' quotas summed"
+                    f"{' with borrowing' if queue.cohort else ''}){serving}: above the {quota_key(resource)} quota of "
+                    f"namespace {namespace!r} ({format_resource(resource, hard[resource])})",
+                    (*path, "nominalQuota"),
                 ),
             )
-
-
-def _gpus_first(item: tuple[str, Decimal]) -> tuple[bool, str]:
-    return item[0] in ("cpu", "memory", "ephemeral-storage", "pods"), item[0]
-
-
-def _never_admitted(manifest: Manifest, quota: Quota) -> str | None:
-    totals: dict[str, Decimal] = {}
-    # Partial admission: Kueue may admit a Job with as few as job-min-parallelism pods.
-    metadata = manifest.obj.get("metadata")
-    annotations = metadata.get("annotations") if isinstance(metadata, dict) else None
-    written = annotations.get(MIN_PARALLELISM) if isinstance(annotations, dict) else None
-    minimum = amount(written) if written is not None else None
-    for group in pod_groups([manifest.obj]):
-        pods = group.pods
-        if minimum is not None and group.owner_kind == "Job":
-            pods = min(pods, int(minimum))
-        if pods == 0:
-            continue
-        per_pod = pod_spec_requests(group.pod_spec)
-        for resource, value in sorted(per_pod.items(), key=_gpus_first):
-            if value <= 0:
-                continue
-            if resource not in quota.total:
-                return f"asks for {resource}, which is not among the covered resources"
-            need = value * pods
-            largest = quota.largest[resource]
-            if largest is not _UNLIMITED and need > largest:
-                return (
-                    f"runs {pods} pods needing {format_resource(resource, need)} {resource} together, above the "
-                    f"largest flavor quota ({format_resource(resource, largest)})"
-                )
-            totals[resource] = totals.get(resource, Decimal(0)) + need
-    for resource, need in sorted(totals.items(), key=_gpus_first):
-        total = quota.total[resource]
-        if total is not _UNLIMITED and need > total:
-            shown = format_resource(resource, total)
-            return f"needs {format_resource(resource, need)} {resource} at once, above the quota ({shown})"
-    return None
