@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from mlgitops.kube.volumes import SHM_PATH
 from mlgitops.spec.container import ContainerSecurity, EnvVar, Mount, Probe, Probes, Resources, Security
 from mlgitops.spec.pod import EnvFromSource
 from mlgitops.spec.run_as import container_run_as
@@ -154,7 +155,7 @@ def volume_mounts(mounts: list[Mount], *, shm: bool) -> list[dict[str, Any]]:
             entry["subPath"] = mount.sub_path
         rendered.append(entry)
     if shm:
-        rendered.append({"name": SHM_VOLUME, "mountPath": "/dev/shm"})
+        rendered.append({"name": SHM_VOLUME, "mountPath": SHM_PATH})
     return rendered
 
 

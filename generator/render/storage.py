@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from mlgitops.kube.volumes import attaches_to_one_node
 from mlgitops.render.metadata import object_meta
 from mlgitops.spec.derived import volumes_by_name
 from mlgitops.spec.environment import Environment
-from mlgitops.spec.storage import SINGLE_NODE_ACCESS_MODES, Volume
+from mlgitops.spec.storage import Volume
 
 # Dynamically provisioned volumes default to reclaim policy Delete: a prune would delete the data.
 PRUNE_PROTECTION = {
@@ -45,6 +46,6 @@ def rollout_strategy(environment: Environment, volume_names: Iterable[str | None
     volumes = volumes_by_name(environment)
     for name in volume_names:
         volume = volumes.get(name) if name is not None else None
-        if volume is not None and volume.claim is not None and set(volume.claim.access_modes) <= SINGLE_NODE_ACCESS_MODES:
+        if volume is not None and volume.claim is not None and attaches_to_one_node(volume.claim.access_modes):
             return {"type": "Recreate"}
     return None

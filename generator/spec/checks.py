@@ -14,6 +14,7 @@ from mlgitops.kube.api_rules import resource_problems
 from mlgitops.kube.cluster import is_gpu_resource
 from mlgitops.kube.fit import node_fit
 from mlgitops.kube.quantity import format_bytes, format_cpu, memory_limit_problem, memory_unit_problem, parse_quantity
+from mlgitops.kube.volumes import SHM_PATH, repeated_paths
 from mlgitops.spec.accelerator_checks import device_problems, pool_problems
 from mlgitops.spec.capacity import PodSet, capacity_problems, shown_amount
 from mlgitops.spec.checked import Checked
@@ -192,7 +193,8 @@ def _memory(resources: Resources, at: FieldPath) -> list[SpecProblem]:
 
 def _mounts(container: WorkloadBase | ExtraContainer, volumes: dict[str, Volume], at: FieldPath) -> list[SpecProblem]:
     problems = []
-    paths: set[str] = set()
+    # Render mounts the shared-memory volume at /dev/shm (render/container.py): no mount of the user's may take it.
+    repeated = repeated_paths([mount.path for mount in container.mounts], taken=(SHM_PATH,))
     for index, mount in enumerate(container.mounts):
         here = (*at, "mounts", index)
         volume = volumes.get(mount.volume)
@@ -207,9 +209,8 @@ def _mounts(container: WorkloadBase | ExtraContainer, volumes: dict[str, Volume]
                     f"{mount.role!r} needs a persistent claim (use 'claim' or 'existingClaim')",
                 )
             )
-        if mount.path in paths or mount.path == "/dev/shm":
+        if index in repeated:
             problems.append(SpecProblem((*here, "path"), f"path {mount.path!r} is mounted twice"))
-        paths.add(mount.path)
     return problems
 
 

@@ -9,13 +9,14 @@ import math
 from decimal import Decimal
 
 from mlgitops.kube.quantity import memory_limit_problem
+from mlgitops.kube.volumes import attaches_to_one_node
 from mlgitops.spec.checked import Checked
 from mlgitops.spec.keda import SERVER_SIGNALS
 from mlgitops.spec.llm import DOWNLOAD_SCHEMES, MODELS_PATH, LlmServing
 from mlgitops.spec.placement import Placement, pool_facts
 from mlgitops.spec.problems import FieldPath, SpecProblem
 from mlgitops.spec.serving import ServerBase
-from mlgitops.spec.storage import SINGLE_NODE_ACCESS_MODES, Volume
+from mlgitops.spec.storage import Volume
 
 # A LeaderWorkerSet's StatefulSets ('<name>-<group>') label their pods '<name>-<group>-<10-character hash>' (<= 63).
 LEADER_WORKER_NAME_LIMIT = 40
@@ -229,7 +230,7 @@ def _model_volume(workload: LlmServing, volumes: dict[str, Volume], at: FieldPat
         ]
     if download is not None and volume.claim is not None and volume.claim.access_modes == ["ReadOnlyMany"]:
         return [SpecProblem(field, f"the download writes the weights, but claim {name!r} is ReadOnlyMany")]
-    if workload.multi_node and volume.claim is not None and set(volume.claim.access_modes) <= SINGLE_NODE_ACCESS_MODES:
+    if workload.multi_node and volume.claim is not None and attaches_to_one_node(volume.claim.access_modes):
         hint = "ReadWriteMany (the leader downloads once for the group)" if download is not None else "ReadOnlyMany"
         return [
             SpecProblem(

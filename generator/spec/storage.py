@@ -10,8 +10,6 @@ from mlgitops.spec.base import DnsLabel, DnsSubdomain, PositiveQuantity, SpecMod
 
 AccessMode = Literal["ReadWriteOnce", "ReadOnlyMany", "ReadWriteMany", "ReadWriteOncePod"]
 _DEFAULT_ACCESS_MODE: AccessMode = "ReadWriteOnce"
-SINGLE_NODE_ACCESS_MODES = frozenset(("ReadWriteOnce", "ReadWriteOncePod"))
-"""Access modes that attach a claim to one node at a time (pods elsewhere wait on Multi-Attach)."""
 
 
 class ClaimSpec(SpecModel):

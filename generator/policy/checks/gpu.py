@@ -28,6 +28,7 @@ from mlgitops.kube.fit import node_fit
 from mlgitops.kube.manifest import Manifest
 from mlgitops.kube.pods import PodTemplate, group_of, mapping, value_at
 from mlgitops.kube.quantity import format_resource
+from mlgitops.kube.volumes import SHM_PATH
 from mlgitops.policy.checks import check
 from mlgitops.policy.checks.pods import ClaimIndex, accelerators_of, claim_index, each_template, pod_claims, pod_requests
 from mlgitops.policy.checks.storage import context_all
@@ -176,7 +177,7 @@ def gpu_shm(manifests: list[Manifest], policy: Policy, context: PolicyContext) -
             if isinstance(v, dict) and isinstance(v.get("emptyDir"), dict) and v["emptyDir"].get("medium") == "Memory"
         }
         mounted = any(
-            mount.get("mountPath") == "/dev/shm" and mount.get("name") in memory_volumes
+            mount.get("mountPath") == SHM_PATH and mount.get("name") in memory_volumes
             for container in template.containers
             for mount in container.spec.get("volumeMounts") or []
             if isinstance(mount, dict)

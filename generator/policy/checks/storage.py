@@ -8,6 +8,7 @@ from typing import Any
 
 from mlgitops.kube.manifest import FieldPath, Manifest
 from mlgitops.kube.pods import PodTemplate, VolumeClaimTemplate, rollout_surge, volume_claim_templates, whole
+from mlgitops.kube.volumes import SHM_PATH, attaches_to_one_node, repeated_paths
 from mlgitops.policy.checks import check
 from mlgitops.policy.checks.pods import all_containers, autoscalers, each_pod
 from mlgitops.policy.model import Policy, PolicyContext, Violation
@@ -76,7 +77,7 @@ def emptydir_data(manifests: list[Manifest], policy: Policy, context: PolicyCont
                     continue
                 mount_path = str(mount.get("mountPath", ""))
                 memory = empty_dirs[mount.get("name")].get("medium") == "Memory"
-                if (memory and mount_path == "/dev/shm") or not pattern.search(mount_path):
+                if (memory and mount_path == SHM_PATH) or not pattern.search(mount_path):
                     continue
                 if mount.get("name") in scratch and (cache_words.search(mount_path) or mount.get("name") in refilled):
                     continue
@@ -115,9 +116,6 @@ def claim_volumes(pod: dict[str, Any]) -> Iterator[tuple[int, dict[str, Any], st
 def context_all(manifests: list[Manifest], context: PolicyContext) -> list[Manifest]:
     """Cross-object checks look at every manifest of the run, not only those their policy matched."""
     return list(context.all_manifests) if context.all_manifests else manifests
-
-
-_RWO = frozenset(("ReadWriteOnce", "ReadWriteOncePod"))
 
 
 def _hpa_bound(manifest: Manifest, hpas: dict[tuple[str, str, str], dict[str, Any]]) -> int | None:
@@ -196,8 +194,8 @@ def _template_claims(
 ) -> Iterator[tuple[str, str, FieldPath]]:
     """(volume, claim, where) for each ReadWriteOnce claim the template's pods share."""
     for index, volume, claim in claim_volumes(template.spec):
-        modes = set(((claims.get((namespace, claim)) or {}).get("spec") or {}).get("accessModes") or [])
-        if modes and modes <= _RWO:
+        modes = ((claims.get((namespace, claim)) or {}).get("spec") or {}).get("accessModes")
+        if isinstance(modes, list) and attaches_to_one_node(str(mode) for mode in modes):
             yield str(volume.get("name")), claim, (*template.path, "volumes", index, "persistentVolumeClaim", "claimName")
     mounted = {
         str(mount.get("name")): (container, index)
@@ -206,8 +204,7 @@ def _template_claims(
         if isinstance(mount, dict)
     }
     for name, claim_template in created.items():
-        modes = set(claim_template.access_modes)
-        if not claim_template.per_pod and name in mounted and modes and modes <= _RWO:
+        if not claim_template.per_pod and name in mounted and attaches_to_one_node(claim_template.access_modes):
             container, index = mounted[name]
             yield name, name, (*container.path, "volumeMounts", index, "name")
 
@@ -242,15 +239,21 @@ def volume_mounts(manifests: list[Manifest], policy: Policy, context: PolicyCont
                                         (*container.path, field_name, index, "name"),
                                     ),
                                 )
-                first_at: dict[str, int] = {}
-                for index, mount in _mounts(container.spec, "volumeMounts"):
-                    where = mount.get("mountPath")
-                    if isinstance(where, str) and first_at.setdefault(where, index) != index:
-                        yield (
-                            manifest,
-                            Violation(
-                                f"{container.label} mounts two volumes at {where} (the first is mount {first_at[where]}): "
-                                "the API server rejects the pod",
-                                (*container.path, "volumeMounts", index, "mountPath"),
-                            ),
-                        )
+                paths = _mount_paths(container.spec)
+                for index, first in repeated_paths(paths).items():
+                    yield (
+                        manifest,
+                        Violation(
+                            f"{container.label} mounts two volumes at {paths[index]} (the first is mount {first}): "
+                            "the API server rejects the pod",
+                            (*container.path, "volumeMounts", index, "mountPath"),
+                        ),
+                    )
+
+
+def _mount_paths(container: dict[str, Any]) -> list[object]:
+    """The mountPath of each of the container's volumeMounts, in order (None where a mount is not a mapping)."""
+    mounts = container.get("volumeMounts")
+    if not isinstance(mounts, list):
+        return []
+    return [mount.get("mountPath") if isinstance(mount, dict) else None for mount in mounts]
