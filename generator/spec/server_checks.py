@@ -8,6 +8,8 @@ from __future__ import annotations
 import math
 from decimal import Decimal
 
+from mlgitops.kube.autoscalers import competing_autoscalers, replicas_fight, scaled_object_bounds
+from mlgitops.kube.fit import node_fit
 from mlgitops.kube.quantity import memory_limit_problem
 from mlgitops.kube.volumes import attaches_to_one_node
 from mlgitops.spec.checked import Checked
@@ -29,7 +31,8 @@ def autoscaler_problems(workload: ServerBase, at: FieldPath) -> list[SpecProblem
     if keda is None:
         return []
     problems = []
-    if workload.autoscaling is not None:
+    # The facts (kube/autoscalers.py) that lint's hpa-keda-conflict and hpa-replicas rules judge on rendered objects.
+    if competing_autoscalers(1 + (workload.autoscaling is not None)):
         problems.append(
             SpecProblem(
                 (*at, "keda"),
@@ -38,7 +41,7 @@ def autoscaler_problems(workload: ServerBase, at: FieldPath) -> list[SpecProblem
                 at_key=True,
             )
         )
-    if workload.replicas is not None:
+    if replicas_fight(workload.replicas is not None, autoscalers=1):
         problems.append(
             SpecProblem(
                 (*at, "replicas"),
@@ -46,7 +49,7 @@ def autoscaler_problems(workload: ServerBase, at: FieldPath) -> list[SpecProblem
                 "keda.minReplicas)",
             )
         )
-    if keda.min_replicas > keda.max_replicas:
+    if scaled_object_bounds(keda.min_replicas, keda.max_replicas).inverted:
         problems.append(
             SpecProblem((*at, "keda", "maxReplicas"), f"maxReplicas {keda.max_replicas} is below minReplicas {keda.min_replicas}")
         )
@@ -244,14 +247,14 @@ def _model_volume(workload: LlmServing, volumes: dict[str, Volume], at: FieldPat
 
 
 def tensor_parallel_fit(workload: LlmServing, placement: Placement, at: FieldPath) -> list[SpecProblem]:
-    """tensorParallel GPUs share one pod, so one node of the pool must have that many."""
+    """tensorParallel GPUs share one pod, so one node of the pool must have that many (the fact: kube/fit.py)."""
     candidates, accelerator = placement.candidates, placement.gpu_resource
     if not candidates or accelerator is None:
         return []
-    largest = max((pool_facts(pool) for pool in candidates), key=lambda pool: pool.allocatable.get(accelerator, Decimal(0)))
-    available = int(largest.allocatable.get(accelerator, Decimal(0)))
-    if workload.tensor_parallel <= available:
+    shortfalls = node_fit({accelerator: Decimal(workload.tensor_parallel)}, [pool_facts(pool) for pool in candidates]).shortfalls
+    if not shortfalls:
         return []
+    largest, available = shortfalls[0].pool, int(shortfalls[0].available)
     hint = ""
     if available and workload.server != "tgi":
         stages = -(-workload.tensor_parallel // available)

@@ -7,6 +7,7 @@ workload kinds (``spec/kinds.py``) names these checks in the rows of the kinds t
 
 from __future__ import annotations
 
+from mlgitops.kube.autoscalers import hpa_bounds, replicas_fight
 from mlgitops.spec.checked import Checked
 from mlgitops.spec.environment import Environment
 from mlgitops.spec.keda import SERVER_SIGNALS
@@ -28,7 +29,8 @@ def _server_fields(workload: ServerBase, at: FieldPath) -> list[SpecProblem]:
     problems = []
     autoscaling = workload.autoscaling
     if autoscaling is not None:
-        if workload.replicas is not None:
+        # The facts (kube/autoscalers.py) that lint's hpa-replicas rule judges on the rendered HPA and Deployment.
+        if replicas_fight(workload.replicas is not None, autoscalers=1):
             problems.append(
                 SpecProblem(
                     (*at, "replicas"),
@@ -36,7 +38,7 @@ def _server_fields(workload: ServerBase, at: FieldPath) -> list[SpecProblem]:
                     "HPA's to manage (drop replicas, use autoscaling.minReplicas)",
                 )
             )
-        if autoscaling.min_replicas > autoscaling.max_replicas:
+        if hpa_bounds(autoscaling.min_replicas, autoscaling.max_replicas).inverted:
             problems.append(
                 SpecProblem(
                     (*at, "autoscaling", "maxReplicas"),

@@ -5,6 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from mlgitops.kube.autoscalers import (
+    HPA,
+    KEDA_HPA_PREFIX,
+    SCALED_OBJECT,
+    ReplicaBounds,
+    competing_autoscalers,
+    hpa_bounds,
+    replicas_fight,
+    scaled_object_bounds,
+)
 from mlgitops.kube.manifest import Manifest
 from mlgitops.kube.pods import scaled
 from mlgitops.kube.pods import whole as count
@@ -24,7 +34,7 @@ def _by_kind_name(manifests: list[Manifest]) -> dict[tuple[str, str, str], Manif
 def _target(hpa: Manifest, index: dict[tuple[str, str, str], Manifest]) -> Manifest | None:
     ref = (hpa.obj.get("spec") or {}).get("scaleTargetRef") or {}
     # A KEDA ScaledObject's target kind defaults to Deployment; an HPA's is required.
-    kind = ref.get("kind", "Deployment" if hpa.ref.kind == "ScaledObject" else None)
+    kind = ref.get("kind", "Deployment" if hpa.ref.kind == SCALED_OBJECT else None)
     return index.get((hpa.namespace, str(kind), str(ref.get("name"))))
 
 
@@ -68,14 +78,16 @@ def hpa_replicas(manifests: list[Manifest], policy: Policy, context: PolicyConte
     index = _by_kind_name(context_all(manifests, context))
     for hpa in manifests:
         spec = hpa.obj.get("spec") or {}
-        # KEDA: minReplicaCount defaults to 0, maxReplicaCount to 100.
-        keda = hpa.ref.kind == "ScaledObject"
+        keda = hpa.ref.kind == SCALED_OBJECT
         names = ("minReplicaCount", "maxReplicaCount") if keda else ("minReplicas", "maxReplicas")
-        low, high = spec.get(names[0], 0 if keda else 1), spec.get(names[1], 100 if keda else None)
-        if isinstance(low, int) and isinstance(high, int) and low > high:
-            yield hpa, Violation(f"{names[0]} {low} is above {names[1]} {high}", ("spec", names[0]))
+        low, high = spec.get(names[0]), spec.get(names[1])
+        bounds = _bounds(keda, low, high)
+        if bounds is not None and bounds.inverted:
+            # KEDA judges an explicit minReplicaCount of 0 as 1: say so rather than "0 is above 0".
+            shown = f"{low} (which KEDA takes as {bounds.low})" if low is not None and low != bounds.low else bounds.low
+            yield hpa, Violation(f"{names[0]} {shown} is above {names[1]} {bounds.high}", ("spec", names[0]))
         target = _target(hpa, index)
-        if target is not None and "replicas" in (target.obj.get("spec") or {}):
+        if target is not None and replicas_fight("replicas" in (target.obj.get("spec") or {}), autoscalers=1):
             yield (
                 target,
                 Violation(
@@ -86,8 +98,20 @@ def hpa_replicas(manifests: list[Manifest], policy: Policy, context: PolicyConte
             )
 
 
+def _bounds(keda: bool, low: object, high: object) -> ReplicaBounds | None:
+    """The autoscaler's bounds as its controller reads them (kube/autoscalers.py), None where a value is not a whole
+    number (the schema rule's to report) or an HPA has no maxReplicas."""
+    if not all(value is None or (isinstance(value, int) and not isinstance(value, bool)) for value in (low, high)):
+        return None
+    assert low is None or isinstance(low, int)
+    assert high is None or isinstance(high, int)
+    if keda:
+        return scaled_object_bounds(low, high)
+    return hpa_bounds(low, high) if high is not None else None
+
+
 def _autoscaler_kind(autoscaler: Manifest) -> str:
-    return "KEDA ScaledObject" if autoscaler.ref.kind == "ScaledObject" else "HPA"
+    return "KEDA ScaledObject" if autoscaler.ref.kind == SCALED_OBJECT else "HPA"
 
 
 def _workload_pods(manifest: Manifest, hpas: dict[tuple[str, str, str], dict[str, Any]]) -> int | None:
@@ -180,13 +204,13 @@ def hpa_keda_conflict(manifests: list[Manifest], policy: Policy, context: Policy
     everything = context_all(manifests, context)
     hpas = {}
     for hpa in everything:
-        if hpa.ref.kind == "HorizontalPodAutoscaler" and not hpa.ref.name.startswith("keda-hpa-"):
+        if hpa.ref.kind == HPA and not hpa.ref.name.startswith(KEDA_HPA_PREFIX):
             ref = (hpa.obj.get("spec") or {}).get("scaleTargetRef") or {}
             hpas[(hpa.namespace, str(ref.get("kind")), str(ref.get("name")))] = hpa
     for scaled_object in manifests:
         ref = (scaled_object.obj.get("spec") or {}).get("scaleTargetRef") or {}
         key = (scaled_object.namespace, str(ref.get("kind", "Deployment")), str(ref.get("name")))
-        if key in hpas:
+        if competing_autoscalers(1 + (key in hpas)):
             yield (
                 scaled_object,
                 Violation(

@@ -3,6 +3,7 @@
 A worker pod asking for more GPUs than a node of the pool it may land on has never starts (the Ray
 autoscaler keeps asking for it); a group that tells Ray `num-gpus` above the GPUs its container
 gets makes Ray schedule GPU tasks onto devices that are not there (CUDA fails inside the task).
+Whether a pod's GPUs fit a node is ``kube/fit.py``'s answer, the one render's spec checks use.
 Source: KubeRay's RayCluster API (workerGroupSpecs[].rayStartParams, template).
 """
 
@@ -13,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from mlgitops.kube.cluster import admits, is_gpu_resource
+from mlgitops.kube.fit import node_fit
 from mlgitops.kube.manifest import FieldPath, Manifest
 from mlgitops.kube.ray import ray_groups
 from mlgitops.policy.checks import check
@@ -36,13 +38,12 @@ def ray_worker_gpus(manifests: list[Manifest], policy: Policy, context: PolicyCo
                 offered = [pool for pool in admitting if pool.allocatable.get(resource, Decimal(0)) > 0]
                 if not offered:
                     continue  # the schedulable and gpu-* rules say where such a pod may not go
-                largest = max(offered, key=lambda pool: pool.allocatable[resource])
-                if wanted > largest.allocatable[resource]:
+                for short in node_fit({resource: wanted}, offered).shortfalls:
                     yield (
                         manifest,
                         Violation(
-                            f"{label} asks for {int(wanted)} {resource} per pod, but a node of pool {largest.name!r} "
-                            f"has {int(largest.allocatable[resource])}: its pods never start",
+                            f"{label} asks for {int(wanted)} {resource} per pod, but a node of pool {short.pool.name!r} "
+                            f"has {int(short.available)}: its pods never start",
                             _limit_path(manifest, group.path, group.pod_spec, resource),
                         ),
                     )
