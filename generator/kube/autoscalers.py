@@ -2,7 +2,8 @@
 once one scales it, and how many may scale one target.
 
 Each fact has this one implementation; render's spec checks (``spec/serving_checks.py``, ``spec/server_checks.py``:
-a server's ``autoscaling``/``keda`` against its ``replicas``) and lint's rules (``hpa-replicas``,
+a server's ``autoscaling``/``keda`` against its ``replicas``; ``spec/ray_checks.py``: worker groups under the Ray
+autoscaler) and lint's rules (``hpa-replicas``,
 ``hpa-keda-conflict`` in ``policy/checks/autoscaling.py``) call it and word their own messages from the answer.
 """
 
@@ -24,7 +25,9 @@ KEDA_HPA_PREFIX = "keda-hpa-"
 class ReplicaBounds:
     """The fewest (``low``) and most (``high``) replicas an autoscaler keeps its target at, as its controller
     reads them: defaults filled in, and KEDA's explicit ``minReplicaCount: 0`` judged as 1 (see
-    ``scaled_object_bounds``)."""
+    ``scaled_object_bounds``). A Ray worker group's minReplicas and maxReplicas are bounds too (KubeRay's
+    ray-operator/controllers/ray/utils/validation.go ``ValidateRayClusterSpec``: "minReplicas %d greater than
+    maxReplicas %d")."""
 
     low: int
     high: int
@@ -61,7 +64,8 @@ def replicas_fight(replicas_in_git: bool, autoscalers: int) -> bool:
     to git's value and the autoscaler sets it back, so the count flaps.
 
     Source: argo-cd docs/user-guide/best_practices.md ("Leaving room for imperativeness": leave spec.replicas out
-    of git for a Deployment an HPA scales); KEDA scales through an HPA of its own, so a ScaledObject counts too.
+    of git for a Deployment an HPA scales); KEDA scales through an HPA of its own, so a ScaledObject counts too, and
+    the Ray autoscaler patches a worker group's replicas the same way.
     """
     return replicas_in_git and autoscalers > 0
 

@@ -7,6 +7,7 @@ workload slicing) or have more than 7 worker groups (8 pod sets with the head).
 
 from __future__ import annotations
 
+from mlgitops.kube.autoscalers import ReplicaBounds, replicas_fight
 from mlgitops.spec.checked import Checked
 from mlgitops.spec.distributed_checks import shared_writes
 from mlgitops.spec.environment import Environment
@@ -82,7 +83,7 @@ def _cluster_problems(workload: RayWorkloadBase, where: str, at: FieldPath) -> l
             problems.append(((*here, "name"), f"duplicate worker group {group.name!r}; names must be unique"))
         seen.add(group.name)
         if workload.autoscaling is not None:
-            if group.replicas is not None:
+            if replicas_fight(group.replicas is not None, autoscalers=1):
                 problems.append(
                     (
                         (*here, "replicas"),
@@ -92,7 +93,7 @@ def _cluster_problems(workload: RayWorkloadBase, where: str, at: FieldPath) -> l
                 )
             if group.max_replicas is None:
                 problems.append((here, "missing required field 'maxReplicas' (the most workers the autoscaler may start)"))
-            elif (group.min_replicas or 0) > group.max_replicas:
+            elif ReplicaBounds(group.min_replicas or 0, group.max_replicas).inverted:
                 problems.append(
                     ((*here, "maxReplicas"), f"maxReplicas {group.max_replicas} is below minReplicas {group.min_replicas}")
                 )
