@@ -7,6 +7,7 @@ the same facts, so the two cannot disagree about where a pod may land.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -96,6 +97,44 @@ def tolerates_all(tolerations: Sequence[Mapping[str, Any]], taints: Sequence[Tai
     PreferNoSchedule taints never keep a pod off a node, so they need no toleration.
     """
     return all(taint.effect == "PreferNoSchedule" or any(toleration_matches(t, taint) for t in tolerations) for taint in taints)
+
+
+_WHOLE = re.compile(r"[+-]?[0-9]+")
+_INT64 = 2**63
+
+
+def _int64(text: str | None) -> int | None:
+    """``text`` as Go's strconv.ParseInt(text, 10, 64) reads it, None where that fails."""
+    if text is None or not _WHOLE.fullmatch(text):
+        return None
+    number = int(text)
+    return number if -_INT64 <= number < _INT64 else None
+
+
+def requirement_matches(key: str, operator: str, values: Sequence[str], labels: Mapping[str, str]) -> bool:
+    """Whether nodes carrying ``labels`` meet one node selector requirement (``key operator values``, as in a
+    required node affinity term's matchExpressions).
+
+    In needs the label with one of ``values``; NotIn is met by a missing label; Gt and Lt compare the label and the
+    one value as 64-bit integers and fail where either is not one. Source: kubernetes/kubernetes
+    staging/src/k8s.io/apimachinery/pkg/labels/selector.go ``Requirement.Matches`` (the scheduler's NodeAffinity
+    filter reads node selector requirements through it).
+    """
+    value = labels.get(key)
+    if operator == "In":
+        return value is not None and value in values
+    if operator == "NotIn":
+        return value is None or value not in values
+    if operator == "Exists":
+        return value is not None
+    if operator == "DoesNotExist":
+        return value is None
+    if operator in ("Gt", "Lt") and len(values) == 1:
+        have, want = _int64(value), _int64(values[0])
+        if have is None or want is None:
+            return False
+        return have > want if operator == "Gt" else have < want
+    return False
 
 
 def selector_matches(node_selector: Mapping[str, str], labels: Mapping[str, str]) -> bool:

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from mlgitops.kube.cluster import Taint, toleration_matches
+from mlgitops.kube.cluster import Taint, requirement_matches, toleration_matches
 from mlgitops.kube.kueue_queues import ClusterQueue, Flavor, PodSet, Queues
 from mlgitops.kube.quantity import format_resource
 
@@ -127,21 +127,9 @@ def _affinity_matches(terms: tuple[tuple[Mapping[str, Any], ...], ...], labels: 
 
 
 def _expression(expression: Mapping[str, Any], labels: Mapping[str, str]) -> bool:
-    value = labels.get(str(expression.get("key")))
-    operator = expression.get("operator")
-    values = [str(v) for v in expression.get("values") or []]
-    if operator == "In":
-        return value in values
-    if operator == "NotIn":
-        return value not in values
-    if operator == "Exists":
-        return value is not None
-    if operator == "DoesNotExist":
-        return value is None
-    numbers = [text for text in (value, *values[:1]) if text is not None and text.lstrip("-").isdigit()]
-    if operator in ("Gt", "Lt") and len(numbers) == 2:
-        return int(numbers[0]) > int(numbers[1]) if operator == "Gt" else int(numbers[0]) < int(numbers[1])
-    return False
+    values = expression.get("values")
+    listed = [str(v) for v in values] if isinstance(values, list) else []
+    return requirement_matches(str(expression.get("key")), str(expression.get("operator")), listed, labels)
 
 
 def tas_refusal(pod_set: PodSet, flavor: Flavor, covered: Iterable[str], tas_only: bool, queues: Queues) -> str | None:

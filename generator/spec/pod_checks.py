@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from mlgitops.kube.cluster import requirement_matches
 from mlgitops.kube.quantity import format_bytes, parse_quantity
 from mlgitops.spec.container import ExtraContainer, Resources, WorkloadBase
 from mlgitops.spec.derived import config_map_positions, volumes_by_name
@@ -163,7 +164,8 @@ def check_traffic(environment: Environment, workload: ServerBase, at: FieldPath)
 
 
 def check_node_affinity(workload: WorkloadBase, placement: Placement, at: FieldPath) -> list[SpecProblem]:
-    """Required node labels that the chosen pool's labels contradict: the pods would never schedule."""
+    """Required node labels that the chosen pool's labels contradict: the pods would never schedule. The match is
+    kube/cluster.py's (the scheduler's, which Kueue's flavor matching in kube/kueue_admission.py shares)."""
     if workload.node_affinity is None or placement.pool is None:
         return []
     labels = placement.pool.labels
@@ -171,13 +173,8 @@ def check_node_affinity(workload: WorkloadBase, placement: Placement, at: FieldP
     for index, requirement in enumerate(workload.node_affinity.required):
         value = labels.get(requirement.key)
         if value is None:
-            continue
-        contradicts = (
-            (requirement.operator == "In" and value not in requirement.values)
-            or (requirement.operator == "NotIn" and value in requirement.values)
-            or requirement.operator == "DoesNotExist"
-        )
-        if contradicts:
+            continue  # a label the profile does not list may still be on the nodes
+        if not requirement_matches(requirement.key, requirement.operator, requirement.values, labels):
             problems.append(
                 SpecProblem(
                     (*at, "nodeAffinity", "required", index),

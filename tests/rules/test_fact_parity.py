@@ -13,7 +13,9 @@ from pathlib import Path
 import pytest
 
 from mlgitops.kube.autoscalers import scaled_object_bounds
-from mlgitops.kube.cluster import NodePoolFacts, Taint
+from mlgitops.kube.cluster import NodePoolFacts, Taint, requirement_matches
+from mlgitops.kube.kueue_admission import matches
+from mlgitops.kube.kueue_queues import Flavor, PodSet
 from mlgitops.kube.manifest import load_manifests
 from mlgitops.kube.volumes import attaches_to_one_node, repeated_paths
 from mlgitops.load.environments import load_environments
@@ -265,3 +267,47 @@ spec:
 """
     lint = _rule_paths(text, "ray-worker-gpus", (GPU_POOL,))
     assert bool(spec) is bool(lint) is (gpus > 8)
+
+
+# A required node affinity requirement against a pool's labels: spec/pod_checks.py (render) and Kueue's flavor
+# matching (kube/kueue_admission.py, behind kueue-quota and render's budget split).
+REQUIREMENTS = [
+    ("In", ["a100", "h100"], True),
+    ("In", ["a100"], False),
+    ("NotIn", ["h100"], False),
+    ("NotIn", ["a100"], True),
+    ("Exists", [], True),
+    ("DoesNotExist", [], False),
+    ("Gt", ["40"], True),
+    ("Gt", ["80"], False),
+    ("Lt", ["100"], True),
+    ("Lt", ["80"], False),
+]
+
+
+@pytest.mark.parametrize(("operator", "values", "met"), REQUIREMENTS)
+def test_node_affinity_against_a_pools_labels_is_judged_alike(
+    tmp_path: Path, operator: str, values: list[str], met: bool
+) -> None:
+    labels = {"gpu.product": "h100", "gpu.memory": "80"}
+    key = "gpu.memory" if operator in ("Gt", "Lt") else "gpu.product"
+    body = "workloads:\n" + SERVER + "    nodePool: cpu\n"
+    quoted = ", ".join(repr(value) for value in values)
+    body += f"    nodeAffinity: {{required: [{{key: {key}, operator: {operator}, values: [{quoted}]}}]}}\n"
+    header = HEADER.replace("labels: {node-pool: cpu}", "labels: {node-pool: cpu, gpu.product: h100, gpu.memory: '80'}")
+    write(tmp_path / "environments" / "dev.yaml", header + body)
+    [loaded] = load_environments(tmp_path / "environments")
+    spec = [p for p in check_environment(loaded.spec) if "nodeAffinity" in p.path]
+    expression = {"key": key, "operator": operator, "values": values}
+    refusal = matches(PodSet("main", 1, {}, affinity_terms=((expression,),)), Flavor("cpu", node_labels=labels))
+    assert (not spec) is (refusal is None) is met
+
+
+def test_gt_and_lt_compare_as_go_reads_whole_numbers() -> None:
+    """apimachinery's Requirement.Matches: strconv.ParseInt(_, 10, 64) on both sides; anything else never matches."""
+    assert requirement_matches("mem", "Gt", ["+40"], {"mem": "80"})
+    assert not requirement_matches("mem", "Gt", ["40"], {"mem": "eighty"})
+    assert not requirement_matches("mem", "Lt", ["40"], {"mem": str(-(2**63) - 1)})
+    assert not requirement_matches("mem", "Gt", ["4_0"], {"mem": "80"})
+    assert not requirement_matches("mem", "In", ["80"], {})
+    assert requirement_matches("mem", "NotIn", ["80"], {})
