@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from mlgitops.kube.cluster import NodePoolFacts, Taint, accelerator_taint_key
+from mlgitops.kube.cluster import NodePoolFacts, Taint, accelerator_taint_key, tolerates_all
 from mlgitops.kube.quantity import parse_quantity
 from mlgitops.spec.cluster import NodePool
 from mlgitops.spec.container import WorkloadBase
@@ -65,7 +65,8 @@ def pool_facts(pool: NodePool) -> NodePoolFacts:
 
 
 def _blocks_pods(pool: NodePool) -> bool:
-    return any(taint.effect in ("NoSchedule", "NoExecute") for taint in pool.taints)
+    """Whether the pool's taints keep off a pod that tolerates none (the fact: kube/cluster.py, lint's too)."""
+    return not tolerates_all([], pool_facts(pool).taints)
 
 
 def place(environment: Environment, workload: WorkloadBase) -> Placement:

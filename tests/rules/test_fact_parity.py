@@ -311,3 +311,27 @@ def test_gt_and_lt_compare_as_go_reads_whole_numbers() -> None:
     assert not requirement_matches("mem", "Gt", ["4_0"], {"mem": "80"})
     assert not requirement_matches("mem", "In", ["80"], {})
     assert requirement_matches("mem", "NotIn", ["80"], {})
+
+
+# Taints that keep off a pod tolerating none: spec/placement.py (where a CPU pod may go) and schedulable.
+@pytest.mark.parametrize(
+    ("effects", "kept_off"),
+    [
+        ([], False),
+        (["PreferNoSchedule"], False),
+        (["NoSchedule"], True),
+        (["NoExecute"], True),
+        (["PreferNoSchedule", "NoExecute"], True),
+    ],
+)
+def test_taints_that_keep_off_an_untolerating_pod_are_judged_alike(tmp_path: Path, effects: list[str], kept_off: bool) -> None:
+    taints = ", ".join(f"{{key: t{index}, effect: {effect}}}" for index, effect in enumerate(effects))
+    header = f'namespace: ml\nkubernetesVersion: "1.32"\ncluster:\n  nodePools:\n    - name: cpu\n      taints: [{taints}]\n'
+    header += '      allocatable: {cpu: "16", memory: 64Gi}\n'
+    write(tmp_path / "environments" / "dev.yaml", header + "workloads:\n" + SERVER)
+    [loaded] = load_environments(tmp_path / "environments")
+    spec = [p for p in check_environment(loaded.spec) if "every node pool is tainted" in p.message]
+    pool = NodePoolFacts("cpu", taints=tuple(Taint(f"t{index}", effect) for index, effect in enumerate(effects)))
+    pod = "apiVersion: v1\nkind: Pod\nmetadata: {name: serve}\nspec:\n  containers: [{name: serve, image: 'x:1'}]\n"
+    lint = _rule_paths(pod, "schedulable", (pool,))
+    assert bool(spec) is bool(lint) is kept_off
