@@ -71,6 +71,14 @@ def _kubernetes_version(ctx: click.Context, param: click.Parameter, value: str) 
     help="Kubernetes version to validate against (e.g. 1.32).",
 )
 @click.option(
+    "--exclude",
+    "excludes",
+    multiple=True,
+    metavar="GLOB",
+    help="Leave out files and folders matching GLOB (gitignore syntax, relative to here; repeatable). "
+    "Folder walks also leave out what git ignores.",
+)
+@click.option(
     "--allow-remote",
     is_flag=True,
     help="Let kubectl kustomize fetch remote resources and read bases outside the repository (off: refused).",
@@ -84,6 +92,7 @@ def lint(
     environment: str | None,
     crds: tuple[Path, ...],
     kubernetes_version: str,
+    excludes: tuple[str, ...],
     allow_remote: bool,
 ) -> ExitCode:
     """Check Kubernetes YAML (files, folders, kustomize roots, or - for stdin) against the policy catalog.
@@ -106,7 +115,7 @@ def lint(
     try:
         targets = list(paths) or (["rendered"] if Path("rendered").is_dir() else ["."])
         catalog = _catalog(policy_dirs, config_file, Path.cwd())
-        found = collect(targets, allow_remote=allow_remote, progress=out.progress)
+        found = collect(targets, allow_remote=allow_remote, progress=out.progress, excludes=excludes)
         out.detail(f"read {found.files} file(s), {len(found.manifests)} object(s) in {time.perf_counter() - started:.2f} s")
         custom = project_schemas().merged(load_crds(list(crds))) if crds else project_schemas()
         if environment is not None:
