@@ -52,7 +52,7 @@ class Ignored:
             return False
         verdict: bool | None = None
         folder = root
-        for part in absolute.relative_to(root).parent.parts + ("",):
+        for part in (*absolute.relative_to(root).parent.parts, ""):
             spec = self._spec(folder)
             if spec is not None:
                 relative = absolute.relative_to(folder).as_posix() + ("/" if is_dir else "")
