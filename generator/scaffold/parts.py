@@ -9,7 +9,6 @@ and writes the plan's files.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from importlib import resources
 
@@ -58,7 +57,7 @@ def _template(name: str, installation: Installation) -> str:
 
 def scaffold_parts(installation: Installation) -> list[Part]:
     """Every part, its files pinned to what ``installation`` says another machine can install."""
-    from mlgitops.load.editor_schema import environment_file_schema
+    from mlgitops.load.editor_schema import editor_schema_text
 
     package = resources.files("mlgitops.scaffold").joinpath("environments")
     environments = {f"environments/{name}": package.joinpath(name).read_text(encoding="utf-8") for name in ENVIRONMENT_FILES}
@@ -67,7 +66,7 @@ def scaffold_parts(installation: Installation) -> list[Part]:
     dependabot = _template("dependabot.yml", installation)
     return [
         Part("environments", environments),
-        Part("schema", {"environments/environment.schema.json": json.dumps(environment_file_schema(), indent=2) + "\n"}),
+        Part("schema", {"environments/environment.schema.json": editor_schema_text()}),
         Part("workflow", {".github/workflows/mlgitops.yml": _template("workflow.yml", installation)}),
         Part("pr-comment", {".github/workflows/mlgitops-pr.yml": _template("pr-workflow.yml", installation)}),
         Part("pre-commit", {".pre-commit-config.yaml": pre_commit}, snippet=f"under repos:\n{hooks}"),
