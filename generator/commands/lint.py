@@ -13,6 +13,7 @@ from mlgitops.commands.options import config_option, environment_option, output_
 from mlgitops.errors import ExitCode, UserError, UserErrors
 from mlgitops.output.inert import terminal, terminal_lines
 from mlgitops.policy.catalog import Catalog
+from mlgitops.policy.model import Policy
 from mlgitops.policy.severity import WORDS as SEVERITY_WORDS
 from mlgitops.policy.severity import Severity
 
@@ -164,14 +165,32 @@ def policy() -> None:
 @policy.command("list")
 @policies_option
 @config_option
-def list_policies(policy_dirs: tuple[Path, ...], config_file: Path | None) -> None:
+@output_format_option(("text", "json"), "text")
+def list_policies(policy_dirs: tuple[Path, ...], config_file: Path | None, output_format: str) -> None:
     """Every rule with its severity and title (disabled rules are marked)."""
     catalog = _catalog(policy_dirs, config_file, Path.cwd())
+    if output_format == "json":
+        from mlgitops.output.machine import versioned
+
+        rules = [_rule_summary(entry) for _, entry in sorted(catalog.policies.items())]
+        click.echo(versioned("RuleList", {"rules": rules}), nl=False)
+        return
     width = max(len(rule) for rule in catalog.policies)
     for rule, entry in sorted(catalog.policies.items()):
         state = "" if entry.enabled else " (disabled)"
         click.echo(terminal(f"{rule.ljust(width)}  {entry.severity:<7}  {entry.title}{state}"))
         console().detail(terminal(f"{' ' * width}  defined in {entry.file}"))
+
+
+def _rule_summary(entry: Policy) -> dict[str, object]:
+    return {
+        "id": entry.id,
+        "severity": entry.severity.value,
+        "title": entry.title,
+        "enabled": entry.enabled,
+        "tags": list(entry.tags),
+        "file": entry.file,
+    }
 
 
 @policy.command("test")
@@ -199,9 +218,24 @@ def test_policies(folder: Path | None, config_file: Path | None) -> ExitCode:
 @click.command()
 @click.argument("rule", shell_complete=complete_rules)
 @policies_option
-def explain(rule: str, policy_dirs: tuple[Path, ...]) -> None:
+@output_format_option(("text", "json"), "text")
+def explain(rule: str, policy_dirs: tuple[Path, ...], output_format: str) -> None:
     """Why RULE exists, a failing and a passing example, and how to fix it."""
     entry = _catalog(policy_dirs, None, Path.cwd()).get(rule)
+    if output_format == "json":
+        from mlgitops.output.machine import versioned
+
+        detail = {
+            **_rule_summary(entry),
+            "rationale": entry.rationale,
+            "fix": entry.fix,
+            "examples": {
+                "fail": [example.manifest for example in entry.examples_fail],
+                "pass": [example.manifest for example in entry.examples_pass],
+            },
+        }
+        click.echo(versioned("Rule", {"rule": detail}), nl=False)
+        return
     click.echo(terminal(f"{entry.id} ({entry.severity}): {entry.title}") + "\n")
     click.echo("Why:\n" + terminal_lines(entry.rationale, "  "))
     click.echo("Fix:\n" + terminal_lines(entry.fix, "  "))
