@@ -14,6 +14,9 @@ def test_init_then_render_then_check(tmp_path: Path) -> None:
     assert created.exit_code == 0, created.stderr
     fleet = tmp_path / "fleet"
     assert sorted(p.relative_to(fleet).as_posix() for p in fleet.rglob("*") if p.is_file()) == [
+        ".gitattributes",
+        ".github/dependabot.yml",
+        ".github/workflows/mlgitops-pr.yml",
         ".github/workflows/mlgitops.yml",
         ".pre-commit-config.yaml",
         "environments/base.yaml",
@@ -31,15 +34,19 @@ def test_init_then_render_then_check(tmp_path: Path) -> None:
     assert "mlgitops render --check" in commands
 
 
-def test_init_pins_ci_and_pre_commit_to_the_running_version_installable_before_pypi(tmp_path: Path) -> None:
+def test_init_pins_ci_and_pre_commit_to_this_editable_install_and_says_so(tmp_path: Path) -> None:
     from mlgitops import HOME, __version__
 
-    assert run_cli("init", "fleet", cwd=tmp_path).exit_code == 0
+    result = run_cli("init", "fleet", cwd=tmp_path)
+    assert result.exit_code == 0
+    # This checkout is an editable install: the files pin the version, which installs elsewhere only once published.
+    assert result.stderr.startswith("note: this mlgitops was installed from an editable checkout (file://")
     fleet = tmp_path / "fleet"
-    workflow = yaml.safe_load((fleet / ".github" / "workflows" / "mlgitops.yml").read_text())
+    text = (fleet / ".github" / "workflows" / "mlgitops.yml").read_text()
+    assert text.startswith("# NOTE: this mlgitops was installed from an editable checkout")
+    workflow = yaml.safe_load(text)
     installs = [step["run"] for step in workflow["jobs"]["check"]["steps"] if "pip install" in step.get("run", "")]
-    # Not `pip install mlgitops`: that needs a PyPI release; the git tag of this version always exists.
-    assert installs == [f'python -m pip install "mlgitops @ git+{HOME}@v{__version__}"']
+    assert installs == [f'python -m pip install "mlgitops=={__version__}"']
     pre_commit = yaml.safe_load((fleet / ".pre-commit-config.yaml").read_text())
     assert pre_commit == {
         "repos": [{"repo": HOME, "rev": f"v{__version__}", "hooks": [{"id": "mlgitops-render-check"}, {"id": "mlgitops-lint"}]}]
@@ -52,34 +59,41 @@ def test_init_pins_ci_and_pre_commit_to_the_running_version_installable_before_p
     assert all(len(use.partition("@")[2]) == 40 for use in uses)
 
 
-def test_a_later_version_pins_its_own_tag() -> None:
-    from mlgitops.commands.init import scaffold_files
+def test_a_release_pins_its_version_and_tag_and_a_git_install_its_commit() -> None:
+    from mlgitops.output.installation import from_direct_url, released
+    from mlgitops.scaffold.parts import scaffold_files
 
-    files = scaffold_files("2.3.4")
-    assert "git+https://github.com/mlgitops/mlgitops@v2.3.4" in files[".github/workflows/mlgitops.yml"]
+    files = scaffold_files(released("2.3.4"))
+    assert 'pip install "mlgitops==2.3.4"' in files[".github/workflows/mlgitops.yml"]
     assert "rev: v2.3.4" in files[".pre-commit-config.yaml"]
     assert "__MLGITOPS" not in "".join(files.values())
+    assert "# NOTE" not in "".join(files.values())
+    sha = "ab" * 20
+    git = scaffold_files(from_direct_url({"url": "https://example.com/fork.git", "vcs_info": {"vcs": "git", "commit_id": sha}}))
+    assert f'pip install "mlgitops @ git+https://example.com/fork.git@{sha}"' in git[".github/workflows/mlgitops-pr.yml"]
+    assert f"rev: {sha}" in git[".pre-commit-config.yaml"]
+    assert "repo: https://example.com/fork.git" in git[".pre-commit-config.yaml"]
 
 
 def test_init_never_overwrites(tmp_path: Path) -> None:
     (tmp_path / "environments").mkdir()
     (tmp_path / "environments" / "dev.yaml").write_text("mine\n")
     result = run_cli("init", ".", cwd=tmp_path)
-    assert result.exit_code == 2
-    assert result.stderr == "error: environments/dev.yaml already exists; init writes only into a new repository\n"
+    assert result.exit_code == 0, result.stderr
+    assert "left alone environments/dev.yaml (exists: the environments part was left alone)" in result.stdout
     assert (tmp_path / "environments" / "dev.yaml").read_text() == "mine\n"
     assert not (tmp_path / "environments" / "base.yaml").exists()
+    assert (tmp_path / ".github" / "workflows" / "mlgitops.yml").is_file()
 
 
 def test_init_never_writes_through_a_dangling_link(tmp_path: Path) -> None:
     (tmp_path / "repo" / "environments").mkdir(parents=True)
     (tmp_path / "repo" / "environments" / "base.yaml").symlink_to(tmp_path / "elsewhere.yaml")
     result = run_cli("init", "repo", cwd=tmp_path)
-    assert (result.exit_code, result.stderr) == (
-        2,
-        "error: repo/environments/base.yaml already exists; init writes only into a new repository\n",
-    )
+    assert result.exit_code == 0, result.stderr
+    assert "left alone repo/environments/base.yaml" in result.stdout
     assert not (tmp_path / "elsewhere.yaml").exists()
+    assert (tmp_path / "repo" / "environments" / "base.yaml").is_symlink()
 
 
 def test_init_never_writes_through_a_linked_folder(tmp_path: Path) -> None:

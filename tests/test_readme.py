@@ -13,7 +13,8 @@ import pytest
 import yaml
 
 from mlgitops import HOME, __version__
-from mlgitops.commands.init import install_requirement, scaffold_files
+from mlgitops.output.installation import released
+from mlgitops.scaffold.parts import scaffold_files
 from tests.support import REPO
 
 README = (REPO / "README.md").read_text(encoding="utf-8")
@@ -146,7 +147,7 @@ def test_every_readme_yaml_example_is_accepted(line: int, text: str, tmp_path: P
         annotations = document["metadata"]["annotations"]
         assert all(key.startswith("mlgitops.io/waive.") and "until=" in value for key, value in annotations.items())
     elif kind == "init":
-        assert text in scaffold_files().values()
+        assert text in scaffold_files(released()).values()
     elif kind == "rendered":
         # An excerpt of a committed rendered file: every field it shows is in that file, with that value.
         path = text.splitlines()[0].removeprefix("# ").split(" ")[0]
@@ -177,19 +178,32 @@ def test_the_documented_patch_delete_of_a_label_is_accepted_by_the_schema_and_by
 
 
 def test_install_and_ci_sections_match_what_init_writes() -> None:
-    files = scaffold_files()
+    files = scaffold_files(released())
     for name in (".github/workflows/mlgitops.yml", ".pre-commit-config.yaml"):
         assert f"```yaml\n{files[name]}```" in README, f"README's copy of {name} differs from what init writes"
-    assert f'python3 -m pip install "{install_requirement()}"' in README
-    assert f"For mlgitops {__version__}," in README
+    assert f"For mlgitops {__version__} installed from PyPI," in README
     assert "python3 -m pip install mlgitops\n" in README
 
 
-def test_every_install_line_works_before_a_pypi_release_or_says_it_needs_one() -> None:
-    # Before the first release `pip install mlgitops` fails ("No matching distribution"): only the bullet
-    # about PyPI releases may say it; every other install line (workflow examples) pins the git tag.
+def test_every_install_line_is_true_today_or_says_when_it_becomes_true() -> None:
+    # Nothing is on PyPI yet: `pip install mlgitops` appears once, under "Once 0.1.0 is released"; the git
+    # install pins a commit; the workflow examples show what init writes for a release (mlgitops==X.Y.Z).
+    assert "What is released: nothing yet." in README
     installs = re.findall(r"pip install\s+(\S.*?)\s*(?:#.*)?$", README, re.MULTILINE)
     mlgitops = [line for line in installs if "mlgitops" in line and "-e" not in line.split()]
     assert mlgitops.count("mlgitops") == 1
-    assert [line for line in mlgitops if line != "mlgitops"] == [f'"{install_requirement()}"'] * (len(mlgitops) - 1)
-    assert len(mlgitops) >= 3
+    assert README.index("Once 0.1.0 is released on PyPI") < README.index("python3 -m pip install mlgitops\n")
+    assert '"mlgitops @ git+https://github.com/mlgitops/mlgitops@<commit>"' in mlgitops
+    others = [line for line in mlgitops if line not in ("mlgitops", '"mlgitops @ git+https://github.com/mlgitops/mlgitops@<commit>"')]
+    assert others
+    assert set(others) == {f'"{released().requirement}"'}
+
+
+def test_the_readme_gives_exactly_two_set_up_commands_and_ci_runs_the_second() -> None:
+    commands = re.findall(r"^python3 -m venv \.venv && .*$", README, re.MULTILINE)
+    assert commands == [
+        "python3 -m venv .venv && .venv/bin/pip install -e . && .venv/bin/mlgitops render",
+        "python3 -m venv .venv && .venv/bin/pip install -e '.[test]' && .venv/bin/python -m pytest",
+    ]
+    ci = (REPO / ".ci" / "run").read_text(encoding="utf-8")
+    assert ci.rstrip("\n").splitlines()[-1] == commands[1]

@@ -218,8 +218,11 @@ def test_the_sdist_carries_everything_the_test_suite_needs(dist: Path) -> None:
     assert [name for name in needed if name not in names] == []
     for folder in ("tests/bad_inputs", "tests/policy/seed_pitfalls", "tests/upstream", "rendered", "environments", "policies"):
         tracked = {path.relative_to(REPO).as_posix() for path in (REPO / folder).rglob("*") if path.is_file()}
-        tracked = {name for name in tracked if "__pycache__" not in name and ".mlgitops-" not in name}
+        tracked = {name for name in tracked if "__pycache__" not in name}
         assert tracked - names == set(), folder
+    # The ownership markers ship: without them the unpacked sdist's render --check and ownership tests fail.
+    markers = {f"rendered/{root}/.mlgitops-owned" for root in ("dev", "staging", "prod", "argocd", "flux")}
+    assert markers - names == set()
 
 
 def test_the_wheel_installs_in_a_fresh_venv_and_runs_outside_the_checkout(dist: Path, tmp_path: Path) -> None:

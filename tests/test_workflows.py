@@ -23,6 +23,7 @@ FILES = [
     "action.yml",
     ".pre-commit-hooks.yaml",
     "generator/scaffold/workflow.yml",
+    "generator/scaffold/pr-workflow.yml",
 ]
 
 
@@ -95,7 +96,8 @@ def test_scaffold_renders_and_lints_clean(tmp_path: Path) -> None:
 def _workflow_files() -> list[Path]:
     """Every workflow (whatever its name) and the composite action: new files are covered as they appear."""
     workflows = sorted(p for p in (REPO / ".github" / "workflows").iterdir() if p.suffix in (".yml", ".yaml"))
-    return [*workflows, REPO / "action.yml", REPO / "generator" / "scaffold" / "workflow.yml"]
+    scaffold = REPO / "generator" / "scaffold"
+    return [*workflows, REPO / "action.yml", scaffold / "workflow.yml", scaffold / "pr-workflow.yml"]
 
 
 def _zizmor() -> str:
@@ -152,6 +154,7 @@ WORKFLOWS = [
     ".github/workflows/pr.yml",
     ".github/workflows/release.yml",
     "generator/scaffold/workflow.yml",
+    "generator/scaffold/pr-workflow.yml",
 ]
 
 
@@ -164,15 +167,17 @@ def _vendored_schema(name: str) -> dict[str, object]:
     return schema
 
 
-def _scaffold_workflow() -> str:
-    from mlgitops.commands.init import scaffold_files
+def _scaffold_workflow(name: str = "generator/scaffold/workflow.yml") -> str:
+    from mlgitops.output.installation import released
+    from mlgitops.scaffold.parts import scaffold_files
 
-    return scaffold_files()[".github/workflows/mlgitops.yml"]
+    target = {"generator/scaffold/workflow.yml": "mlgitops.yml", "generator/scaffold/pr-workflow.yml": "mlgitops-pr.yml"}
+    return scaffold_files(released())[f".github/workflows/{target[name]}"]
 
 
 def _workflow_text(name: str) -> str:
     # The scaffold is a template: check what `init` writes from it.
-    return _scaffold_workflow() if name.startswith("generator/scaffold/") else (REPO / name).read_text(encoding="utf-8")
+    return _scaffold_workflow(name) if name.startswith("generator/scaffold/") else (REPO / name).read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize("name", [*WORKFLOWS, "action.yml"])

@@ -1,4 +1,4 @@
-"""`mlgitops completion bash|zsh|fish`: shell completion by click, with environment names and rule ids.
+"""`mlgitops completion bash|zsh|fish`: shell completion by click, with environment and workload names and rule ids.
 
 The script a shell sources calls mlgitops back with ``_MLGITOPS_COMPLETE`` set; click answers with
 the commands, options and choices, and the completers below add what only this project knows.
@@ -38,6 +38,48 @@ def environment_names(folder: Path) -> list[str]:
 def complete_environments(context: click.Context, _: click.Parameter, incomplete: str) -> list[CompletionItem]:
     folder = context.params.get("environments_dir") or Path("environments")
     return [CompletionItem(name) for name in environment_names(Path(folder)) if name.startswith(incomplete)]
+
+
+def workload_names(folder: Path, environment: str | None) -> list[str]:
+    """Workload names an environment has (its file and the files it ``extends:``, transitively), or every
+    environment file's when ``environment`` is None or unknown. Read with PyYAML's safe loader, no validation:
+    completion must answer fast and never fail (an unreadable file contributes nothing)."""
+    import yaml
+
+    def names_in(path: Path, seen: set[Path]) -> set[str]:
+        if path in seen or not path.is_file():
+            return set()
+        seen.add(path)
+        try:
+            document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+            return set()
+        if not isinstance(document, dict):
+            return set()
+        workloads = document.get("workloads")
+        found = (
+            {str(item["name"]) for item in workloads if isinstance(item, dict) and "name" in item}
+            if isinstance(workloads, list)
+            else set()
+        )
+        base = document.get("extends")
+        if isinstance(base, str):
+            found |= names_in(path.parent / base, seen)
+        return found
+
+    chosen = folder / f"{environment}.yaml" if environment else None
+    paths = [chosen] if chosen is not None and chosen.is_file() else sorted(folder.glob("*.yaml"))
+    names: set[str] = set()
+    for path in paths:
+        names |= names_in(path, set())
+    return sorted(names)
+
+
+def complete_workloads(context: click.Context, _: click.Parameter, incomplete: str) -> list[CompletionItem]:
+    """Workload names of the environment given so far (``--env``, or ``--from`` for promote), else of every one."""
+    folder = context.params.get("environments_dir") or Path("environments")
+    environment = context.params.get("environment") or context.params.get("source")
+    return [CompletionItem(name) for name in workload_names(Path(folder), environment) if name.startswith(incomplete)]
 
 
 def complete_rules(context: click.Context, _: click.Parameter, incomplete: str) -> list[CompletionItem]:

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from mlgitops.commands.completion import complete_environments
+from mlgitops.commands.completion import complete_environments, complete_workloads
 from mlgitops.commands.options import environments_dir_option, output_dir_option, output_format_option, policies_option
 from mlgitops.edit.run import ChangeBuilder, EditOptions, PlannedEdit
 from mlgitops.errors import ExitCode
@@ -152,7 +152,7 @@ def set_command() -> None:
 
 
 @set_command.command("image")
-@click.argument("workload")
+@click.argument("workload", shell_complete=complete_workloads)
 @click.argument("image")
 @_ENV
 @click.option("--container", metavar="NAME", help="An init container or sidecar of the workload (default: its main container).")
@@ -169,7 +169,7 @@ def set_image(workload: str, image: str, environment: str, container: str | None
 
 
 @set_command.command("model")
-@click.argument("workload")
+@click.argument("workload", shell_complete=complete_workloads)
 @click.argument("version_or_alias", metavar="VERSION|ALIAS")
 @_ENV
 @_IN_BASE
@@ -185,7 +185,7 @@ def set_model(workload: str, version_or_alias: str, environment: str, in_base: b
 
 
 @set_command.command("replicas")
-@click.argument("workload")
+@click.argument("workload", shell_complete=complete_workloads)
 @click.argument("count", type=click.IntRange(0, 2**31 - 1), required=False)
 @click.option(
     "--min",
@@ -214,7 +214,7 @@ def set_replicas(
 
 
 @set_command.command("resources")
-@click.argument("workload")
+@click.argument("workload", shell_complete=complete_workloads)
 @click.argument("assignments", nargs=-1, required=True, metavar="KEY=VALUE...")
 @_ENV
 @_IN_BASE
@@ -243,7 +243,7 @@ def set_resources(workload: str, assignments: tuple[str, ...], environment: str,
 @click.option(
     "--to", "target", required=True, metavar="ENV", shell_complete=complete_environments, help="The environment to change."
 )
-@click.argument("workloads", nargs=-1, metavar="[WORKLOAD]...")
+@click.argument("workloads", nargs=-1, metavar="[WORKLOAD]...", shell_complete=complete_workloads)
 @click.option(
     "--field",
     "fields",

@@ -1,73 +1,84 @@
-"""`mlgitops init DIR`: scaffold a repository that renders and lints clean out of the box."""
+"""`mlgitops init DIR`: scaffold a repository, or add what is missing to one that already exists."""
 
 from __future__ import annotations
 
-import json
 import os
-from importlib import resources
 from pathlib import Path
 
 import click
 
-from mlgitops import HOME, __version__
 from mlgitops.commands.console import console
 from mlgitops.errors import UserError
 from mlgitops.output.inert import terminal
+from mlgitops.scaffold.parts import PARTS
 
 
-def install_requirement(version: str = __version__) -> str:
-    """The pip requirement of this very version, from its git tag: it installs before (and after) a PyPI release."""
-    return f"mlgitops @ git+{HOME}@v{version}"
+def _parts(ctx: click.Context, param: click.Parameter, value: str | None) -> frozenset[str] | None:
+    if value is None:
+        return None
+    names = frozenset(name.strip() for name in value.split(",") if name.strip())
+    unknown = sorted(names - set(PARTS))
+    if unknown or not names:
+        raise click.BadParameter(f"{', '.join(unknown) or value!r} is not a part; the parts are {', '.join(PARTS)}")
+    return names
 
 
-def scaffold_files(version: str = __version__) -> dict[str, str]:
-    """Repository path → content of every file `init` writes; CI and pre-commit pinned to ``version``."""
-    from mlgitops.load.editor_schema import environment_file_schema
-
-    package = resources.files("mlgitops.scaffold")
-    files = {
-        f"environments/{name}": package.joinpath("environments").joinpath(name).read_text(encoding="utf-8")
-        for name in ("base.yaml", "dev.yaml", "staging.yaml", "prod.yaml")
-    }
-    files["environments/environment.schema.json"] = json.dumps(environment_file_schema(), indent=2) + "\n"
-    pins = {
-        "__MLGITOPS_REQUIREMENT__": install_requirement(version),
-        "__MLGITOPS_VERSION__": version,
-        "__MLGITOPS_HOME__": HOME,
-    }
-    for target, template in (
-        (".github/workflows/mlgitops.yml", "workflow.yml"),
-        (".pre-commit-config.yaml", "pre-commit-config.yaml"),
-    ):
-        text = package.joinpath(template).read_text(encoding="utf-8")
-        for placeholder, value in pins.items():
-            text = text.replace(placeholder, value)
-        files[target] = text
-    return files
+def _existing(directory: Path, paths: list[str]) -> dict[str, str | None]:
+    """The scaffold's paths that exist under ``directory`` (any kind of entry, even a dangling link), with their
+    text when they are small regular files, plus every environment file already in environments/."""
+    found: dict[str, str | None] = {}
+    environments = directory / "environments"
+    candidates = list(paths)
+    if environments.is_dir() and not environments.is_symlink():
+        candidates += [f"environments/{entry.name}" for entry in environments.iterdir() if entry.suffix in (".yaml", ".yml")]
+    for relative in candidates:
+        path = directory / relative
+        if not os.path.lexists(path):
+            continue
+        text: str | None = None
+        if path.is_file() and not path.is_symlink() and path.stat().st_size < 1_000_000:
+            try:
+                text = path.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                text = None
+        found[relative] = text
+    return found
 
 
 @click.command()
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path), default=".")
-def init(directory: Path) -> None:
-    """Create environments/, a CI workflow, a pre-commit config and the editor schema in DIRECTORY (default: here).
+@click.option(
+    "--only",
+    callback=_parts,
+    metavar="PARTS",
+    help=f"Scaffold only these parts (comma-separated: {', '.join(PARTS)}).",
+)
+def init(directory: Path, only: frozenset[str] | None) -> None:
+    """Create environments/, CI and pull-request workflows, pre-commit and Dependabot configs, .gitattributes and
+    the editor schema in DIRECTORY (default: here).
 
-    The workflow and the pre-commit config use this version of mlgitops, installed from its git tag.
-    Existing files are never overwritten: if any of them exists, nothing is written. All or nothing: a run
-    that fails (a full disk) leaves no file of the scaffold behind to block the next one.
+    In a repository that already has some of them, init adds what is missing and never overwrites: a part
+    whose files exist is left alone (and reported); for an existing .pre-commit-config.yaml, .gitattributes or
+    .github/dependabot.yml it prints the lines to add. The workflows and pre-commit config install this very
+    mlgitops as it was installed (a release, a git commit; a local install pins the version and says so). All or
+    nothing: a run that fails (a full disk) leaves no file of the scaffold behind.
     """
+    from mlgitops.output.installation import current
     from mlgitops.output.safe_write import create_new_files, refuse_links_on_the_way
+    from mlgitops.scaffold.parts import plan, scaffold_files, scaffold_parts
 
-    files = scaffold_files()
+    installation = current()
+    parts = scaffold_parts(installation)
     created = [folder for folder in (directory, *directory.parents) if not os.path.lexists(folder)]
     try:
-        for name in files:
+        for name in scaffold_files(installation):
             refuse_links_on_the_way(directory, name)
-        # lexists: a link under the name, even a dangling one, counts as there (and is never written through).
-        existing = sorted(name for name in files if os.path.lexists(directory / name))
-        if existing:
-            raise UserError(f"{directory / existing[0]} already exists; init writes only into a new repository")
-        directory.mkdir(parents=True, exist_ok=True)
-        warnings = create_new_files(directory, files)
+        existing = _existing(directory, list(scaffold_files(installation))) if directory.is_dir() else {}
+        steps = plan(parts, existing, only)
+        warnings: list[str] = []
+        if steps.write:
+            directory.mkdir(parents=True, exist_ok=True)
+            warnings = create_new_files(directory, steps.write)
     except UserError:
         _remove_empty(created)
         raise
@@ -77,9 +88,20 @@ def init(directory: Path) -> None:
     out = console()
     for warning in warnings:
         click.echo(terminal(f"warning: {warning}"), err=True)
-    for name in sorted(files):
+    for name in sorted(steps.write):
         out.info(terminal(f"created {directory / name}"), err=False)
-    out.info("next: edit environments/*.yaml, then run `mlgitops render` and commit rendered/", err=False)
+    for name, why in steps.left_alone:
+        out.info(terminal(f"left alone {directory / name} ({why})"), err=False)
+    for name, snippet in steps.snippets:
+        out.info(terminal(f"add to {directory / name}:"), err=False)
+        for line in snippet.rstrip("\n").splitlines():
+            out.info(terminal(f"    {line}"), err=False)
+    if installation.note and any(name.startswith((".github/", ".pre-commit")) for name in steps.write):
+        click.echo(terminal(f"note: {installation.note}"), err=True)
+    if not steps.write:
+        out.info("nothing to add: every part is already there", err=False)
+    else:
+        out.info("next: edit environments/*.yaml, then run `mlgitops render` and commit rendered/", err=False)
 
 
 def _remove_empty(folders: list[Path]) -> None:

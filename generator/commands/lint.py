@@ -13,6 +13,7 @@ from mlgitops.commands.options import config_option, environment_option, output_
 from mlgitops.errors import ExitCode, UserError, UserErrors
 from mlgitops.output.inert import terminal, terminal_lines
 from mlgitops.policy.catalog import Catalog
+from mlgitops.policy.model import Policy
 from mlgitops.policy.severity import WORDS as SEVERITY_WORDS
 from mlgitops.policy.severity import Severity
 
@@ -71,6 +72,14 @@ def _kubernetes_version(ctx: click.Context, param: click.Parameter, value: str) 
     help="Kubernetes version to validate against (e.g. 1.32).",
 )
 @click.option(
+    "--exclude",
+    "excludes",
+    multiple=True,
+    metavar="GLOB",
+    help="Leave out files and folders matching GLOB (gitignore syntax, relative to here; repeatable). "
+    "Folder walks also leave out what git ignores.",
+)
+@click.option(
     "--allow-remote",
     is_flag=True,
     help="Let kubectl kustomize fetch remote resources and read bases outside the repository (off: refused).",
@@ -84,6 +93,7 @@ def lint(
     environment: str | None,
     crds: tuple[Path, ...],
     kubernetes_version: str,
+    excludes: tuple[str, ...],
     allow_remote: bool,
 ) -> ExitCode:
     """Check Kubernetes YAML (files, folders, kustomize roots, or - for stdin) against the policy catalog.
@@ -106,7 +116,7 @@ def lint(
     try:
         targets = list(paths) or (["rendered"] if Path("rendered").is_dir() else ["."])
         catalog = _catalog(policy_dirs, config_file, Path.cwd())
-        found = collect(targets, allow_remote=allow_remote, progress=out.progress)
+        found = collect(targets, allow_remote=allow_remote, progress=out.progress, excludes=excludes)
         out.detail(f"read {found.files} file(s), {len(found.manifests)} object(s) in {time.perf_counter() - started:.2f} s")
         custom = project_schemas().merged(load_crds(list(crds))) if crds else project_schemas()
         if environment is not None:
@@ -155,14 +165,32 @@ def policy() -> None:
 @policy.command("list")
 @policies_option
 @config_option
-def list_policies(policy_dirs: tuple[Path, ...], config_file: Path | None) -> None:
+@output_format_option(("text", "json"), "text")
+def list_policies(policy_dirs: tuple[Path, ...], config_file: Path | None, output_format: str) -> None:
     """Every rule with its severity and title (disabled rules are marked)."""
     catalog = _catalog(policy_dirs, config_file, Path.cwd())
+    if output_format == "json":
+        from mlgitops.output.machine import versioned
+
+        rules = [_rule_summary(entry) for _, entry in sorted(catalog.policies.items())]
+        click.echo(versioned("RuleList", {"rules": rules}), nl=False)
+        return
     width = max(len(rule) for rule in catalog.policies)
     for rule, entry in sorted(catalog.policies.items()):
         state = "" if entry.enabled else " (disabled)"
         click.echo(terminal(f"{rule.ljust(width)}  {entry.severity:<7}  {entry.title}{state}"))
         console().detail(terminal(f"{' ' * width}  defined in {entry.file}"))
+
+
+def _rule_summary(entry: Policy) -> dict[str, object]:
+    return {
+        "id": entry.id,
+        "severity": entry.severity.value,
+        "title": entry.title,
+        "enabled": entry.enabled,
+        "tags": list(entry.tags),
+        "file": entry.file,
+    }
 
 
 @policy.command("test")
@@ -190,9 +218,24 @@ def test_policies(folder: Path | None, config_file: Path | None) -> ExitCode:
 @click.command()
 @click.argument("rule", shell_complete=complete_rules)
 @policies_option
-def explain(rule: str, policy_dirs: tuple[Path, ...]) -> None:
+@output_format_option(("text", "json"), "text")
+def explain(rule: str, policy_dirs: tuple[Path, ...], output_format: str) -> None:
     """Why RULE exists, a failing and a passing example, and how to fix it."""
     entry = _catalog(policy_dirs, None, Path.cwd()).get(rule)
+    if output_format == "json":
+        from mlgitops.output.machine import versioned
+
+        detail = {
+            **_rule_summary(entry),
+            "rationale": entry.rationale,
+            "fix": entry.fix,
+            "examples": {
+                "fail": [example.manifest for example in entry.examples_fail],
+                "pass": [example.manifest for example in entry.examples_pass],
+            },
+        }
+        click.echo(versioned("Rule", {"rule": detail}), nl=False)
+        return
     click.echo(terminal(f"{entry.id} ({entry.severity}): {entry.title}") + "\n")
     click.echo("Why:\n" + terminal_lines(entry.rationale, "  "))
     click.echo("Fix:\n" + terminal_lines(entry.fix, "  "))

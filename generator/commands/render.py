@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -116,7 +115,7 @@ def render(
         fleet = _render(environments, environments_dir, output_dir, policy_dirs)
         if fleet is None:
             return ExitCode.FINDINGS
-        return _write_or_check(fleet, environments, output_dir, check)
+        return _write_or_check(fleet, environments, output_dir, check, environments_dir)
 
 
 @click.command()
@@ -162,7 +161,9 @@ def _print_stream(outputs: list[Any]) -> None:
     console().result("---\n".join(documents))
 
 
-def _write_or_check(fleet: RenderedFleet, environments: tuple[str, ...], output_dir: Path, check: bool) -> ExitCode:
+def _write_or_check(
+    fleet: RenderedFleet, environments: tuple[str, ...], output_dir: Path, check: bool, environments_dir: Path
+) -> ExitCode:
     from mlgitops.fleet.run import wanted_files
     from mlgitops.output import colour, tree
 
@@ -180,8 +181,17 @@ def _write_or_check(fleet: RenderedFleet, environments: tuple[str, ...], output_
             out.result(colour.diff(shown) if out.colour_out else shown)
         for difference in differences:
             out.info(terminal(f"{difference.state}: {difference.path}"))
+        from mlgitops.load.editor_schema import stale_editor_schema
+
+        stale = stale_editor_schema(environments_dir)
+        if stale is not None:
+            click.echo(
+                terminal(f"{stale} is not this mlgitops's editor schema; run `mlgitops schema > {stale}` and commit it"),
+                err=True,
+            )
         if differences:
             click.echo(terminal(f"{output_dir}/ is out of date ({len(differences)} file(s)); run `mlgitops render`"), err=True)
+        if differences or stale is not None:
             return ExitCode.FINDINGS
         out.info(terminal(f"{output_dir}/ is up to date ({_summary(outputs)})"), err=False)
         return ExitCode.OK
@@ -203,6 +213,6 @@ def _summary(outputs: list[Any]) -> str:
 @click.command()
 def schema() -> None:
     """Print the JSON Schema of environment files (for editors: yaml-language-server)."""
-    from mlgitops.load.editor_schema import environment_file_schema
+    from mlgitops.load.editor_schema import editor_schema_text
 
-    click.echo(json.dumps(environment_file_schema(), indent=2, sort_keys=False))
+    click.echo(editor_schema_text(), nl=False)

@@ -5,13 +5,14 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from mlgitops.errors import Location, UserError
+from mlgitops.inputs.ignored import Ignored
 from mlgitops.inputs.kustomize_roots import KUSTOMIZATION_NAMES, kustomization_file, leads_inside, needs_build
 from mlgitops.inputs.kustomize_sources import check_sources
 from mlgitops.kube.manifest import Manifest, ManifestsRead, load_manifests, read_manifests
@@ -177,7 +178,9 @@ def _load_file(job: _FileToLoad) -> ManifestsRead | UserError:
     return read
 
 
-def collect(paths: list[str], allow_remote: bool = False, progress: Progress | None = None) -> LintInput:
+def collect(
+    paths: list[str], allow_remote: bool = False, progress: Progress | None = None, excludes: Sequence[str] = ()
+) -> LintInput:
     """Every manifest under ``paths``, and every input that could not be read (``LintInput.errors``).
 
     Files named on the command line (and stdin) must hold Kubernetes objects only; in folders,
@@ -186,8 +189,11 @@ def collect(paths: list[str], allow_remote: bool = False, progress: Progress | N
     an error too. ``allow_remote`` lets kubectl kustomize fetch remote resources and read bases
     outside the repository (helm and plugins never run: see ``kustomize_sources``).
     ``progress(total_bytes, label, minimum)`` opens a progress line that parsing advances by each file's size.
+    Folder walks leave out what git ignores and what ``excludes`` (``--exclude``, gitignore syntax) names; a file
+    named on the command line is left out only when ``excludes`` names it (``inputs/ignored.py``).
     """
     found = LintInput()
+    skip = Ignored(excludes)
     errors = found.errors
     seen: set[tuple[int, int]] = set()
     folders: set[tuple[int, int]] = set()
@@ -211,11 +217,15 @@ def collect(paths: list[str], allow_remote: bool = False, progress: Progress | N
 
     def add_folder(folder: Path, shown_folder: str, namespace: str | None, root: str, argument: int) -> None:
         before = len(errors)
-        walk_folder(folder, shown_folder, namespace, root, argument)
+        # A folder named on the command line is linted even when git ignores it (as `git add -f` would add it).
+        gitignore = not skip.ignored(folder, is_dir=True)
+        walk_folder(folder, shown_folder, namespace, root, argument, gitignore)
         if len(errors) > before:
             broken.add(argument)
 
-    def walk_folder(folder: Path, shown_folder: str, namespace: str | None, root: str, argument: int) -> None:
+    def walk_folder(
+        folder: Path, shown_folder: str, namespace: str | None, root: str, argument: int, gitignore: bool = True
+    ) -> None:
         stat = _stat(folder)
         if stat is not None:
             if stat.identity in folders:
@@ -252,7 +262,8 @@ def collect(paths: list[str], allow_remote: bool = False, progress: Progress | N
             errors.append(UserError(f"{shown_folder}: cannot read this folder: {error.strerror}"))
             return
         for entry in entries:
-            if entry.name.startswith("."):
+            left_out = skip.ignored if gitignore else skip.excluded
+            if entry.name.startswith(".") or left_out(Path(entry.path), entry.is_dir()):
                 continue
             name = readable(entry.name)
             shown = f"{shown_folder.rstrip('/')}/{name}" if shown_folder != "." else name
@@ -260,7 +271,7 @@ def collect(paths: list[str], allow_remote: bool = False, progress: Progress | N
                 errors.append(UserError(_OUTSIDE.format(root=_shown(Path(root))), Location(shown, 1, 1)))
                 continue
             if entry.is_dir():
-                walk_folder(Path(entry.path), shown, namespace, root, argument)
+                walk_folder(Path(entry.path), shown, namespace, root, argument, gitignore)
             elif entry.name.endswith(MANIFEST_SUFFIXES) and entry.is_file():
                 add_file(entry.path, shown, namespace, _stat(entry), strict=False, root=argument)
 
@@ -274,6 +285,8 @@ def collect(paths: list[str], allow_remote: bool = False, progress: Progress | N
                 errors.append(error)
             continue
         path = Path(raw)
+        if skip.excluded(path, path.is_dir()):
+            continue
         if path.is_dir():
             folder_arguments[argument] = _shown(path)
             add_folder(path, _shown(path), None, os.path.realpath(path), argument)

@@ -7,6 +7,8 @@ base supplies: this schema keeps types, descriptions and the ban on unknown keys
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 from mlgitops.load.merge import DELETE_KEY, DELETE_VALUE
@@ -36,6 +38,30 @@ _DELETE_MARKER = {
     "required": [DELETE_KEY],
     "additionalProperties": False,
 }
+
+
+EDITOR_SCHEMA_FILE = "environment.schema.json"
+"""The editor schema's file name beside the environment files (what `init` writes, and editors read through the
+``# yaml-language-server: $schema=environment.schema.json`` line of each environment file)."""
+
+
+def editor_schema_text() -> str:
+    """The editor schema as `mlgitops schema` prints it and `init` writes it (two-space JSON, one final newline)."""
+    return json.dumps(environment_file_schema(), indent=2) + "\n"
+
+
+def stale_editor_schema(environments_dir: Path) -> Path | None:
+    """The committed editor schema in ``environments_dir`` when it differs from this mlgitops's (None when it is
+    current or absent: a repository need not commit one). A stale schema makes editors accept fields render refuses,
+    or flag fields it accepts."""
+    path = environments_dir / EDITOR_SCHEMA_FILE
+    if not path.is_file() or path.is_symlink():
+        return None
+    try:
+        committed = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return path
+    return None if committed == editor_schema_text() else path
 
 
 def _relax(node: Any) -> None:

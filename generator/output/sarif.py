@@ -9,8 +9,10 @@ What code scanning needs (docs.github.com, "SARIF support for code scanning") an
 - The primary location of a finding on a rendered object is the environment-file line that made it
   (what a reviewer edits); the rendered file is a related location, linked from the message.
 - Per rule: ``shortDescription``, ``fullDescription``, ``help.text`` and ``help.markdown`` (rationale,
-  fix, a failing and a passing example), ``helpUri`` (the rule's file in the project's repository at
-  this version, for shipped rules), ``properties.tags`` and, for rules tagged security,
+  fix, a failing and a passing example), ``helpUri`` (the rule's file in the project's repository at the
+  tag or commit this mlgitops was installed from, for shipped rules; none for a local install, whose
+  version may not be published: ``output/installation.py``), ``name`` (the id in PascalCase),
+  ``properties.tags`` and, for rules tagged security,
   ``properties.security-severity`` (code scanning's critical/high/medium/low).
 - ``partialFingerprints`` from the rule, the object, the file and the message (never the line), so an
   alert survives lines moving above it; ``invocations`` with the exit code and any input errors.
@@ -30,6 +32,7 @@ from urllib.parse import quote, unquote
 from mlgitops import HOME, __version__
 from mlgitops.errors import Location, UserError
 from mlgitops.output import inert
+from mlgitops.output.installation import current
 from mlgitops.policy.model import Finding, Policy
 from mlgitops.policy.severity import Severity
 
@@ -113,7 +116,7 @@ def _rule(rule: str, policy: Policy | None) -> dict[str, Any]:
     if policy is None:  # a finding of a rule the catalog does not describe (a render-only check)
         return {
             "id": rule,
-            "name": rule,
+            "name": rule_name(rule),
             "shortDescription": {"text": rule},
             "fullDescription": {"text": rule},
             "help": {
@@ -129,16 +132,23 @@ def _rule(rule: str, policy: Policy | None) -> dict[str, Any]:
         properties["security-severity"] = f"{score:.1f}"
     entry: dict[str, Any] = {
         "id": rule,
-        "name": rule,
+        "name": rule_name(rule),
         "shortDescription": {"text": inert.sarif_text(policy.title)},
         "fullDescription": {"text": inert.sarif_text(policy.rationale)},
         "help": {"text": inert.sarif_text(f"{policy.rationale} Fix: {policy.fix}"), "markdown": help_markdown(policy)},
         "defaultConfiguration": {"level": _LEVEL[policy.severity], "enabled": policy.enabled},
         "properties": properties,
     }
-    if policy.shipped:
-        entry["helpUri"] = f"{HOME}/blob/v{__version__}/policies/{rule}.yaml"
+    docs_ref = current().docs_ref
+    if policy.shipped and docs_ref is not None:
+        entry["helpUri"] = f"{HOME}/blob/{docs_ref}/policies/{rule}.yaml"
     return entry
+
+
+def rule_name(rule: str) -> str:
+    """The rule's SARIF ``name``: its id in PascalCase (``gpu-limits`` → ``GpuLimits``), as code scanning shows
+    rule names beside ids (SARIF 2.1.0 §3.49.7: a name is an identifier distinct from the id, readable by people)."""
+    return "".join(part[:1].upper() + part[1:] for part in re.split(r"[^0-9A-Za-z]+", rule) if part)
 
 
 # Security rules without a score of their own: the severity they are reported at.

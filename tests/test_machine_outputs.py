@@ -1,0 +1,43 @@
+"""Machine-readable outputs carry their format's version and parse as JSON."""
+
+from __future__ import annotations
+
+import json
+
+from mlgitops import __version__
+from mlgitops.output.machine import SCHEMA_VERSION
+from mlgitops.policy import load_catalog
+from tests.support import REPO, run_cli
+
+
+def _envelope(text: str, kind: str) -> dict[str, object]:
+    document = json.loads(text)
+    assert (document["kind"], document["schemaVersion"], document["mlgitopsVersion"]) == (kind, SCHEMA_VERSION, __version__)
+    return document  # type: ignore[no-any-return]
+
+
+def test_policy_list_json_lists_every_rule() -> None:
+    result = run_cli("policy", "list", "-o", "json", cwd=REPO)
+    assert result.exit_code == 0, result.stderr
+    rules = _envelope(result.stdout, "RuleList")["rules"]
+    catalog = load_catalog()
+    assert [rule["id"] for rule in rules] == sorted(catalog.policies)  # type: ignore[union-attr,index]
+    first = rules[0]  # type: ignore[index]
+    assert set(first) == {"id", "severity", "title", "enabled", "tags", "file"}
+    assert first["severity"] in {"error", "warning", "info"}
+
+
+def test_explain_json_has_the_rationale_fix_and_examples() -> None:
+    result = run_cli("explain", "gpu-limits", "-o", "json", cwd=REPO)
+    assert result.exit_code == 0, result.stderr
+    rule = _envelope(result.stdout, "Rule")["rule"]
+    policy = load_catalog().policies["gpu-limits"]
+    assert rule["rationale"] == policy.rationale  # type: ignore[index]
+    assert rule["fix"] == policy.fix  # type: ignore[index]
+    assert rule["examples"]["fail"] == [example.manifest for example in policy.examples_fail]  # type: ignore[index]
+
+
+def test_explain_json_of_an_unknown_rule_is_a_usage_error() -> None:
+    result = run_cli("explain", "no-such-rule", "-o", "json", cwd=REPO)
+    assert result.exit_code == 2
+    assert result.stdout == ""
