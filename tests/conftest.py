@@ -1,4 +1,4 @@
-"""Fixtures shared by the test suite: the repository and a scratch copy of the example fleet; Hypothesis's profiles."""
+"""Fixtures shared by the suite: the repository, a scratch copy of the example fleet, the shipped catalog; Hypothesis profiles."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
+from mlgitops.policy import Catalog, load_catalog
 from tests import support
 from tests.support import NEEDS_SHARED, REPO, require_shared
 
@@ -50,3 +51,9 @@ def fleet(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     shutil.copytree(REPO / "rendered", tmp_path / "rendered")
     monkeypatch.chdir(tmp_path)
     return tmp_path
+
+
+@pytest.fixture(scope="session")
+def catalog() -> Catalog:
+    """The shipped catalog, loaded once: tests must not change it (copy policies before editing them)."""
+    return load_catalog()

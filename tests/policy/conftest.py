@@ -1,4 +1,4 @@
-"""Fixtures of the policy engine tests: the shipped catalog and in-process `mlgitops` runs."""
+"""Fixtures of the policy engine tests: in-process `mlgitops` runs (the shipped catalog is tests/conftest.py's)."""
 
 from __future__ import annotations
 
@@ -7,15 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from mlgitops.policy import Catalog, load_catalog
 from tests.policy.linting import LintRun
 from tests.support import run_in_process
-
-
-@pytest.fixture(scope="session")
-def catalog() -> Catalog:
-    """The shipped catalog, loaded once: tests must not change it (copy policies before editing them)."""
-    return load_catalog()
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from mlgitops.kube.manifest import Manifest, load_manifests
 from mlgitops.policy import Catalog, Finding, PolicyContext, evaluate
 
 REPO = Path(__file__).resolve().parents[2]
-SEED_PITFALLS = Path(__file__).resolve().parent / "seed_pitfalls"
+SEED_PITFALLS = REPO / "tests" / "manifests" / "seed_pitfalls"
 
 
 @dataclass(frozen=True)

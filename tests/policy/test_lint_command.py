@@ -11,7 +11,7 @@ import pytest
 
 from tests.policy.linting import REPO, LintRun, write
 
-SERVING = Path(__file__).resolve().parent / "multi_document" / "serving.yaml"
+SERVING = REPO / "tests" / "manifests" / "multi_document" / "serving.yaml"
 Mlgitops = Callable[..., LintRun]
 
 SERVICE_JSON = """\
@@ -119,7 +119,7 @@ def test_a_path_that_does_not_exist_is_exit_2(tmp_path: Path, mlgitops: Mlgitops
 
 def test_fail_on_tightens_the_exit_code_and_waived_findings_never_fail(tmp_path: Path, mlgitops: Mlgitops) -> None:
     # Pods and no NetworkPolicy in their namespace: a warning only.
-    write(tmp_path / "pod.yaml", (REPO / "tests" / "policy" / "seed_pitfalls" / "resources-correct.yaml").read_text())
+    write(tmp_path / "pod.yaml", (REPO / "tests" / "manifests" / "seed_pitfalls" / "resources-correct.yaml").read_text())
     write(
         tmp_path / "pod.yaml",
         (tmp_path / "pod.yaml")

@@ -15,9 +15,9 @@ from mlgitops.kube.manifest import ObjectRef
 from mlgitops.output.reporters import github, text
 from mlgitops.policy import Catalog, Finding, Severity
 from tests.policy.linting import LintRun
-from tests.support import sarif_schema
+from tests.support import REPO, sarif_schema
 
-SERVING = Path(__file__).resolve().parent / "multi_document" / "serving.yaml"
+SERVING = REPO / "tests" / "manifests" / "multi_document" / "serving.yaml"
 # (rule, line, column) in serving.yaml: the container item of the 2nd document, its image value (a quoted
 # scalar: the quote's column), and the 3rd document's `spec:` key, under which `metrics` is missing.
 EXPECTED = [("serving-probes", 23, 11), ("image-tag", 24, 18), ("hpa-metrics", 32, 1)]

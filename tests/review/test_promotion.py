@@ -14,8 +14,8 @@ from mlgitops.review.promotion import promotions
 from mlgitops.review.summary import as_json, markdown, text
 from mlgitops.spec.paths import Item
 from mlgitops.spec.promotable import is_promotable
+from tests.edit.test_commands import mlgitops, staging_runs_prods_init_container
 from tests.support import REPO
-from tests.test_edit_commands import mlgitops, staging_runs_prods_init_container
 
 PINNED = "ghcr.io/acme/resnet-serve:1.5.0@sha256:" + "5" * 64
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.policy.test_lint import _findings
 from tests.support import REPO, run_cli, upstream_crd, write
-from tests.test_lint import _findings
 
 
 def test_policies_reach_pod_templates_inside_pytorchjobs(tmp_path: Path) -> None:

@@ -1,6 +1,6 @@
 """What `set` and `promote` print (lines, JSON, the pull-request body, promotion labels) is inert for its medium.
 
-The same hostile strings as tests/test_inert_output.py: values come from environment files and
+The same hostile strings as tests/output/test_inert.py: values come from environment files and
 from the command line, and reach terminals, CI logs and pull-request descriptions.
 """
 
@@ -18,7 +18,7 @@ from mlgitops.review.promotion import PromotedField, Promotion
 from mlgitops.review.pull_request import EditedValue, pull_request_body
 from mlgitops.review.summary import promotion_lines
 from mlgitops.spec.paths import MISSING, Item
-from tests.test_inert_output import HOSTILE, RAW_CONTROL, _assert_inert_lines, _strip_code
+from tests.output.test_inert import HOSTILE, RAW_CONTROL, _assert_inert_lines, _strip_code
 
 MARKUP = ("@octocat", "<img", "[link]", "![image]", "evil.example", "\x1b", "##[")
 

@@ -52,7 +52,7 @@ def test_the_group_takes_them_too_and_a_new_command_gets_them_without_opting_in(
     assert CliRunner().invoke(cli, ["-h"]).output.startswith("Usage: ")
     assert {"render", "template", "lint", "diff", "init", "completion"} <= set(cli.list_commands(None))  # type: ignore[arg-type]
     # A command added later (issue 19's set/promote, say) is registered by name only ...
-    monkeypatch.setitem(_COMMANDS, "sample", ("tests.sample_command", "sample", "A command added later."))
+    monkeypatch.setitem(_COMMANDS, "sample", ("tests.cli.sample_command", "sample", "A command added later."))
     result = CliRunner().invoke(cli, ["sample", "-h"])
     assert "-q, --quiet" in result.output
     assert "-v, --verbose" in result.output
@@ -210,7 +210,7 @@ def _on_a_terminal(args: list[str], cwd: Path, env: dict[str, str] | None = None
 
 @pytest.fixture
 def findings(tmp_path: Path) -> Path:
-    write(tmp_path / "serving.yaml", (REPO / "tests" / "policy" / "multi_document" / "serving.yaml").read_text())
+    write(tmp_path / "serving.yaml", (REPO / "tests" / "manifests" / "multi_document" / "serving.yaml").read_text())
     return tmp_path
 
 

@@ -1,12 +1,12 @@
 """Round-trip safety of `set`/`promote` edits over a corpus of environment files written in every style.
 
-tests/edit_corpus/ holds files with comments on every line, anchors and aliases, merge keys,
+tests/edit/corpus/ holds files with comments on every line, anchors and aliases, merge keys,
 flow and block collections, quoted and plain scalars, four-space and flush indentation, a
 document start without a final newline, and a layered base/dev/prod chain; each case also
 runs with CRLF line endings. Every edit must change only the lines it means to (the exact
 diff is a snapshot), leave the file editable again, load to the same model apart from the
 edited values, and, where the edit replaces a value, give back the original bytes when the
-old value is set again. tests/edit_corpus/refused/ holds files that cannot be written back
+old value is set again. tests/edit/corpus/refused/ holds files that cannot be written back
 byte for byte: each is refused at the line its first comment names, and never written.
 """
 
@@ -33,7 +33,7 @@ from mlgitops.spec.paths import Item, changed_leaves, indices
 from mlgitops.yaml.source import locate
 from tests.support import REPO
 
-CORPUS = REPO / "tests" / "edit_corpus"
+CORPUS = REPO / "tests" / "edit" / "corpus"
 
 Request = Callable[[dict[str, Any]], list[Change]]
 

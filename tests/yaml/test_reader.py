@@ -1,7 +1,7 @@
 """The reader gives exactly what PyYAML's safe loader gives, or a located error where it refuses.
 
 ``ours`` is the reader's public entry (yaml-rs behind its screen, libyaml's nodes otherwise);
-tests/test_yaml_engine.py compares the two paths with each other directly.
+tests/yaml/test_engine.py compares the two paths with each other directly.
 """
 
 from __future__ import annotations

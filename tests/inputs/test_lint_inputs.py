@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.policy.test_lint import MULTI, SEED_PAIRS
 from tests.support import kubectl, run_cli, write
-from tests.test_lint import MULTI, SEED_PAIRS
 
 
 def test_unparseable_input_is_exit_2_with_a_location_never_skipped(tmp_path: Path) -> None:

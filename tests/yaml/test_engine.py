@@ -27,7 +27,7 @@ from mlgitops.yaml.engine import ENGINE_VARIABLE, fast_engine
 from mlgitops.yaml.reader import AmbiguousText, iter_documents, load_documents
 from mlgitops.yaml.writer import _Dumper, dump_object, pyyaml_body
 from tests.support import REPO, run_cli, shared_dir
-from tests.test_yaml_reader import TRICKY_SCALARS, plain_objects, typed
+from tests.yaml.test_reader import TRICKY_SCALARS, plain_objects, typed
 
 pytestmark = pytest.mark.skipif(fast_engine() is None, reason="yaml-rs has no wheel for this platform")
 

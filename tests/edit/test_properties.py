@@ -61,7 +61,7 @@ VALUE = ("workloads", Item("train"), "env", Item("RATE"), "value")
 def test_any_text_value_reads_back_exactly_and_changes_one_value(text: str, tmp_path_factory: pytest.TempPathFactory) -> None:
     folder = tmp_path_factory.mktemp("fleet") / "environments"
     folder.mkdir()
-    shutil.copy(REPO / "tests" / "edit_corpus" / "quoting.yaml", folder / "quoting.yaml")
+    shutil.copy(REPO / "tests" / "edit" / "corpus" / "quoting.yaml", folder / "quoting.yaml")
     fleet = load_fleet(folder)
     edit = apply(folder, "quoting", [Change(VALUE, text)], fleet=fleet)  # proves the file reads back as intended
     assert get(edit.after["quoting"].tree.plain(), VALUE) == text

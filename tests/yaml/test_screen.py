@@ -1,7 +1,7 @@
 """The fast reader's screen: which plain tokens it hands to PyYAML, and that what it admits reads alike.
 
 The screen admits, of the plain tokens starting with a character some reader dispatches on, only
-shapes every reader takes alike; tests/test_yaml_engine.py compares the two paths on generated
+shapes every reader takes alike; tests/yaml/test_engine.py compares the two paths on generated
 texts, this file pins the shapes: each that YAML 1.1 (PyYAML), YAML 1.2, Go's readers or yaml-rs
 read differently is screened in every position, the common shapes of manifests take the fast path,
 and every short token over the characters that matter reads alike on both paths.
@@ -16,7 +16,7 @@ import pytest
 from mlgitops.yaml import fast_reader
 from mlgitops.yaml.ambiguity import FIRST_CHARACTERS, disagree, readings
 from mlgitops.yaml.engine import fast_engine
-from tests.test_yaml_engine import assert_fast_path_agrees
+from tests.yaml.test_engine import assert_fast_path_agrees
 
 pytestmark = pytest.mark.skipif(fast_engine() is None, reason="yaml-rs has no wheel for this platform")
 

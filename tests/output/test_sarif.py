@@ -177,7 +177,7 @@ def test_invocations_record_the_exit_status(repository: Path) -> None:
 def test_stdin_gets_no_invented_uri_and_a_file_outside_the_repository_an_absolute_one(
     repository: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    manifest = (REPO / "tests" / "policy" / "multi_document" / "serving.yaml").read_text()
+    manifest = (REPO / "tests" / "manifests" / "multi_document" / "serving.yaml").read_text()
     done = subprocess.run(
         [sys.executable, "-m", "mlgitops.cli", "lint", "-", "-o", "sarif"],
         input=manifest,
