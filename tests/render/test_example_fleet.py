@@ -1,4 +1,4 @@
-"""The example fleet: snapshots, GPU scheduling, GitOps-safe shapes, and the Python API."""
+"""The example fleet: the committed rendered/ tree, GPU scheduling, GitOps-safe shapes, and the Python API."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 import yaml
-from syrupy.assertion import SnapshotAssertion
 
 from mlgitops.fleet.build import EnvironmentOutput, build
 from mlgitops.kube.cluster import is_gpu_resource
@@ -37,13 +36,6 @@ def outputs() -> dict[str, EnvironmentOutput]:
 
 def _objects(output: EnvironmentOutput, kind: str) -> list[dict[str, Any]]:
     return [item.obj for item in output.objects if item.kind == kind]
-
-
-@pytest.mark.parametrize("environment", ["dev", "staging", "prod"])
-def test_rendered_fleet_matches_snapshot(
-    outputs: dict[str, EnvironmentOutput], environment: str, snapshot: SnapshotAssertion
-) -> None:
-    assert outputs[environment].files == snapshot
 
 
 def test_committed_rendered_tree_is_what_the_generator_writes(outputs: dict[str, EnvironmentOutput]) -> None:
