@@ -10,6 +10,9 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
+from mlgitops.fleet.build import EnvironmentOutput
+from mlgitops.fleet.run import RenderedFleet, render_fleet
+from mlgitops.load.environments import load_environments
 from mlgitops.policy import Catalog, load_catalog
 from tests import support
 from tests.support import NEEDS_SHARED, REPO, require_shared
@@ -57,3 +60,15 @@ def fleet(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 def catalog() -> Catalog:
     """The shipped catalog, loaded once: tests must not change it (copy policies before editing them)."""
     return load_catalog()
+
+
+@pytest.fixture(scope="session")
+def rendered_example_fleet() -> RenderedFleet:
+    """The example fleet (environments/) rendered and checked once per test process: tests must not change it."""
+    return render_fleet(load_environments(REPO / "environments"), REPO / "rendered", [])
+
+
+@pytest.fixture(scope="session")
+def example_fleet(rendered_example_fleet: RenderedFleet) -> dict[str, EnvironmentOutput]:
+    """What each environment of the example fleet renders to, by environment name (shared: do not change it)."""
+    return {output.name: output for output in rendered_example_fleet.outputs}

@@ -11,7 +11,7 @@ import pytest
 
 from mlgitops.errors import UserError
 from mlgitops.fleet.build import EnvironmentOutput, build
-from mlgitops.fleet.run import render_fleet
+from mlgitops.fleet.run import RenderedFleet, render_fleet
 from mlgitops.kube.kueue_admission import admit, totals
 from mlgitops.kube.kueue_queues import Queues, pod_sets
 from mlgitops.kube.manifest import load_manifests
@@ -225,9 +225,10 @@ def test_a_queue_past_a_tighter_hand_written_quota_is_a_finding_at_the_budget(tm
     assert "admits up to 22 nvidia.com/gpu at once" in finding.message
 
 
-def test_accelerator_kinds_share_the_budget_and_dra_devices_have_their_own_key(tmp_path: Path) -> None:
-    staging = next(e for e in load_environments(REPO / "environments") if e.name == "staging")
-    [quota] = [item.obj for item in build(staging).objects if item.kind == "ResourceQuota"]
+def test_accelerator_kinds_share_the_budget_and_dra_devices_have_their_own_key(
+    example_fleet: dict[str, EnvironmentOutput],
+) -> None:
+    [quota] = [item.obj for item in example_fleet["staging"].objects if item.kind == "ResourceQuota"]
     hard = quota["spec"]["hard"]
     accelerators = {key: value for key, value in hard.items() if key not in ("requests.cpu", "requests.memory")}
     assert "gpu.nvidia.com.deviceclass.resource.k8s.io/devices" in accelerators
@@ -418,8 +419,8 @@ def test_lint_finds_a_kustomization_that_gives_up_before_its_server_loads() -> N
 # The example fleet: every queued workload admissible, every queue inside its budget.
 
 
-def test_the_example_fleet_is_admitted_inside_its_budget(tmp_path: Path) -> None:
-    fleet = render_fleet(load_environments(REPO / "environments"), tmp_path / "rendered", [])
+def test_the_example_fleet_is_admitted_inside_its_budget(rendered_example_fleet: RenderedFleet) -> None:
+    fleet = rendered_example_fleet
     rules = {"kueue-quota", "kueue-budget", "env-budget", "queued-suspend", "training-disruption", "quota-accelerators"}
     assert [f for f in fleet.findings if f.rule in rules] == []
     for output in fleet.outputs:

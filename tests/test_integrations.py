@@ -11,12 +11,7 @@ from mlgitops.errors import UserError
 from mlgitops.fleet.build import EnvironmentOutput, build
 from mlgitops.kube.custom_resources import load_crds
 from mlgitops.load.environments import load_environments
-from tests.support import REPO, run_cli, upstream_crd, write
-
-
-@pytest.fixture(scope="module")
-def outputs() -> dict[str, EnvironmentOutput]:
-    return {loaded.name: build(loaded) for loaded in load_environments(REPO / "environments")}
+from tests.support import run_cli, upstream_crd, write
 
 
 def _obj(output: EnvironmentOutput, kind: str, app: str) -> dict[str, Any]:
@@ -32,16 +27,16 @@ def _env(container: dict[str, Any]) -> dict[str, Any]:
     return {var["name"]: var.get("value", var.get("valueFrom")) for var in container.get("env", [])}
 
 
-def test_training_logs_to_mlflow_with_credentials_from_a_secret(outputs: dict[str, EnvironmentOutput]) -> None:
-    job = _obj(outputs["prod"], "Job", "resnet-train")
+def test_training_logs_to_mlflow_with_credentials_from_a_secret(example_fleet: dict[str, EnvironmentOutput]) -> None:
+    job = _obj(example_fleet["prod"], "Job", "resnet-train")
     variables = _env(job["spec"]["template"]["spec"]["containers"][0])
     assert variables["MLFLOW_TRACKING_URI"] == "https://mlflow.ml-platform.svc.cluster.local"
     assert variables["MLFLOW_EXPERIMENT_NAME"] == "resnet50-imagenet"
     assert variables["MLFLOW_TRACKING_PASSWORD"] == {"secretKeyRef": {"name": "mlflow-credentials", "key": "password"}}
 
 
-def test_dev_serves_the_registered_model_with_mlflows_model_server(outputs: dict[str, EnvironmentOutput]) -> None:
-    deployment = _obj(outputs["dev"], "Deployment", "resnet-classifier")
+def test_dev_serves_the_registered_model_with_mlflows_model_server(example_fleet: dict[str, EnvironmentOutput]) -> None:
+    deployment = _obj(example_fleet["dev"], "Deployment", "resnet-classifier")
     [container] = deployment["spec"]["template"]["spec"]["containers"]
     assert container["image"] == "ghcr.io/acme/mlflow-serving:2.19.0"
     assert container["command"] == ["mlflow", "models", "serve"]
@@ -51,8 +46,8 @@ def test_dev_serves_the_registered_model_with_mlflows_model_server(outputs: dict
     assert deployment["metadata"]["annotations"]["mlgitops.io/mlflow-model"] == "models:/resnet50@champion"
 
 
-def test_prod_serves_the_pinned_version_through_kserve(outputs: dict[str, EnvironmentOutput]) -> None:
-    prod = outputs["prod"]
+def test_prod_serves_the_pinned_version_through_kserve(example_fleet: dict[str, EnvironmentOutput]) -> None:
+    prod = example_fleet["prod"]
     service = _obj(prod, "InferenceService", "resnet-classifier")
     predictor = service["spec"]["predictor"]
     assert predictor["model"]["modelFormat"] == {"name": "mlflow"}
@@ -66,15 +61,15 @@ def test_prod_serves_the_pinned_version_through_kserve(outputs: dict[str, Enviro
     assert not [item for item in prod.objects if item.kind == "Deployment" and item.name == "resnet-classifier"]
 
 
-def test_credentials_come_through_external_secrets(outputs: dict[str, EnvironmentOutput]) -> None:
-    secret = _obj(outputs["prod"], "ExternalSecret", "mlflow-credentials")
+def test_credentials_come_through_external_secrets(example_fleet: dict[str, EnvironmentOutput]) -> None:
+    secret = _obj(example_fleet["prod"], "ExternalSecret", "mlflow-credentials")
     assert secret["spec"]["secretStoreRef"] == {"kind": "ClusterSecretStore", "name": "vault-backend"}
     assert secret["spec"]["target"] == {"name": "mlflow-credentials", "creationPolicy": "Owner"}
     assert secret["spec"]["data"][1] == {
         "secretKey": "password",
         "remoteRef": {"key": "ml/mlflow", "property": "password"},
     }
-    assert not [item for item in outputs["prod"].objects if item.kind == "Secret"]
+    assert not [item for item in example_fleet["prod"].objects if item.kind == "Secret"]
 
 
 UPSTREAM = {
@@ -84,11 +79,11 @@ UPSTREAM = {
 
 
 def test_inference_service_and_external_secrets_validate_against_upstream_crds(
-    outputs: dict[str, EnvironmentOutput],
+    example_fleet: dict[str, EnvironmentOutput],
 ) -> None:
     crds = load_crds([upstream_crd(name) for name in UPSTREAM.values()])
     kinds = set()
-    for output in outputs.values():
+    for output in example_fleet.values():
         for item in output.objects:
             if item.kind in UPSTREAM:
                 assert crds.validate(item.obj, output.kubernetes_version) == [], item.path

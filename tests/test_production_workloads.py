@@ -11,12 +11,7 @@ from mlgitops.errors import UserError
 from mlgitops.fleet.build import EnvironmentOutput, build
 from mlgitops.kube.custom_resources import load_crds, project_schemas, strict_schema
 from mlgitops.load.environments import load_environments
-from tests.support import REPO, upstream_crd, write
-
-
-@pytest.fixture(scope="module")
-def outputs() -> dict[str, EnvironmentOutput]:
-    return {loaded.name: build(loaded) for loaded in load_environments(REPO / "environments")}
+from tests.support import upstream_crd, write
 
 
 def _one(output: EnvironmentOutput, kind: str, name: str | None = None) -> dict[str, Any]:
@@ -24,8 +19,8 @@ def _one(output: EnvironmentOutput, kind: str, name: str | None = None) -> dict[
     return obj
 
 
-def test_prod_trainjob_is_two_nodes_of_eight_gpus_queued_through_kueue(outputs: dict[str, EnvironmentOutput]) -> None:
-    job = _one(outputs["prod"], "TrainJob")
+def test_prod_trainjob_is_two_nodes_of_eight_gpus_queued_through_kueue(example_fleet: dict[str, EnvironmentOutput]) -> None:
+    job = _one(example_fleet["prod"], "TrainJob")
     spec = job["spec"]
     assert spec["runtimeRef"] == {
         "apiGroup": "trainer.kubeflow.org",
@@ -54,14 +49,14 @@ def test_prod_trainjob_is_two_nodes_of_eight_gpus_queued_through_kueue(outputs: 
     assert {m["mountPath"] for m in container["volumeMounts"]} == {"/data/imagenet", "/checkpoints", "/dev/shm"}
 
 
-def test_dev_trainjob_is_one_node_of_one_gpu(outputs: dict[str, EnvironmentOutput]) -> None:
-    trainer = _one(outputs["dev"], "TrainJob")["spec"]["trainer"]
+def test_dev_trainjob_is_one_node_of_one_gpu(example_fleet: dict[str, EnvironmentOutput]) -> None:
+    trainer = _one(example_fleet["dev"], "TrainJob")["spec"]["trainer"]
     assert trainer["numNodes"] == 1
     assert trainer["resourcesPerNode"]["limits"]["nvidia.com/gpu"] == 1
 
 
-def test_queued_training_jobs_leave_suspend_to_kueue_and_consolidation_alone(outputs: dict[str, EnvironmentOutput]) -> None:
-    job = _one(outputs["dev"], "Job")
+def test_queued_training_jobs_leave_suspend_to_kueue_and_consolidation_alone(example_fleet: dict[str, EnvironmentOutput]) -> None:
+    job = _one(example_fleet["dev"], "Job")
     # Kueue's webhook suspends a queued Job on create; a suspend: true in git would suspend it again on every sync.
     assert "suspend" not in job["spec"]
     assert job["metadata"]["labels"]["kueue.x-k8s.io/queue-name"] == "gpu-training"
@@ -101,12 +96,12 @@ kubernetesVersion: "1.32"
     return build(loaded)
 
 
-def test_serving_gets_pdb_servicemonitor_and_network_policy(outputs: dict[str, EnvironmentOutput]) -> None:
-    prod = outputs["prod"]
+def test_serving_gets_pdb_servicemonitor_and_network_policy(example_fleet: dict[str, EnvironmentOutput]) -> None:
+    prod = example_fleet["prod"]
     pdb = _one(prod, "PodDisruptionBudget")
     assert pdb["spec"] == {"maxUnavailable": 1, "selector": {"matchLabels": {"app.kubernetes.io/name": "resnet-serve"}}}
     # dev runs a single replica at minimum: a PDB there would block node drains.
-    assert not [item for item in outputs["dev"].objects if item.kind == "PodDisruptionBudget"]
+    assert not [item for item in example_fleet["dev"].objects if item.kind == "PodDisruptionBudget"]
     monitor = _one(prod, "ServiceMonitor", "resnet-serve")
     assert monitor["spec"]["endpoints"] == [{"port": "metrics", "path": "/metrics", "interval": "30s"}]
     assert monitor["metadata"]["labels"]["release"] == "prometheus"
@@ -124,10 +119,10 @@ def test_serving_gets_pdb_servicemonitor_and_network_policy(outputs: dict[str, E
     }
 
 
-def test_cluster_objects_live_in_their_own_root_without_a_namespace(outputs: dict[str, EnvironmentOutput]) -> None:
+def test_cluster_objects_live_in_their_own_root_without_a_namespace(example_fleet: dict[str, EnvironmentOutput]) -> None:
     import yaml
 
-    prod = outputs["prod"]
+    prod = example_fleet["prod"]
     cluster = {item.path: item.obj for item in prod.rendered if item.path.startswith("cluster/")}
     assert sorted(cluster) == [
         "cluster/clusterqueue-ml-prod.yaml",
@@ -179,10 +174,12 @@ UPSTREAM_CRDS = {
 
 
 @pytest.mark.parametrize("kind", sorted(UPSTREAM_CRDS))
-def test_rendered_custom_resources_validate_against_the_upstream_crds(outputs: dict[str, EnvironmentOutput], kind: str) -> None:
+def test_rendered_custom_resources_validate_against_the_upstream_crds(
+    example_fleet: dict[str, EnvironmentOutput], kind: str
+) -> None:
     crds = load_crds([upstream_crd(UPSTREAM_CRDS[kind])])
     checked = 0
-    for output in outputs.values():
+    for output in example_fleet.values():
         for item in output.objects:
             if item.kind == kind:
                 assert crds.knows(item.obj)
@@ -192,21 +189,24 @@ def test_rendered_custom_resources_validate_against_the_upstream_crds(outputs: d
 
 
 def test_every_custom_resource_the_fleet_renders_is_checked_against_its_upstream_crd(
-    outputs: dict[str, EnvironmentOutput],
+    example_fleet: dict[str, EnvironmentOutput],
 ) -> None:
     from mlgitops.kube.schema import has_schema
 
     custom = {
-        item.kind for output in outputs.values() for item in output.objects if not has_schema(item.obj, output.kubernetes_version)
+        item.kind
+        for output in example_fleet.values()
+        for item in output.objects
+        if not has_schema(item.obj, output.kubernetes_version)
     }
     # InferenceService and ExternalSecret: test_integrations.py; LeaderWorkerSet and ScaledObject: test_llm_serving.py.
     others = {"InferenceService", "ExternalSecret", "LeaderWorkerSet", "ScaledObject"}
     assert custom - others == set(UPSTREAM_CRDS)
 
 
-def test_upstream_crd_validation_is_strict_about_unknown_fields(outputs: dict[str, EnvironmentOutput]) -> None:
+def test_upstream_crd_validation_is_strict_about_unknown_fields(example_fleet: dict[str, EnvironmentOutput]) -> None:
     crds = load_crds([upstream_crd(UPSTREAM_CRDS["TrainJob"])])
-    job = _one(outputs["prod"], "TrainJob")
+    job = _one(example_fleet["prod"], "TrainJob")
     broken = {**job, "spec": {**job["spec"], "trainer": {**job["spec"]["trainer"], "numProcsPerNode": 8}}}
     problems = crds.validate(broken, "1.32")
     assert [(p.path, p.message) for p in problems] == [
@@ -215,10 +215,10 @@ def test_upstream_crd_validation_is_strict_about_unknown_fields(outputs: dict[st
 
 
 @pytest.mark.parametrize("kind", sorted(set(UPSTREAM_CRDS) - {"ServiceMonitor", "NodePool"}))
-def test_project_schemas_of_the_new_kinds_are_strict(outputs: dict[str, EnvironmentOutput], kind: str) -> None:
+def test_project_schemas_of_the_new_kinds_are_strict(example_fleet: dict[str, EnvironmentOutput], kind: str) -> None:
     # What render and lint validate without --crd: an unknown field anywhere in the object is refused.
     schemas = project_schemas()
-    obj = next(item.obj for item in outputs["prod"].objects if item.kind == kind)
+    obj = next(item.obj for item in example_fleet["prod"].objects if item.kind == kind)
     assert schemas.knows(obj)
     assert schemas.validate(obj, "1.32") == []
     at: tuple[str, ...] = ("spec", "notAField") if "spec" in obj else ("notAField",)

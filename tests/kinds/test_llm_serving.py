@@ -16,11 +16,6 @@ from mlgitops.load.environments import load_environments
 from tests.support import REPO, CliResult, run_in_process, upstream_crd, write
 
 
-@pytest.fixture(scope="module")
-def outputs() -> dict[str, EnvironmentOutput]:
-    return {loaded.name: build(loaded) for loaded in load_environments(REPO / "environments")}
-
-
 def _obj(output: EnvironmentOutput, kind: str, name: str) -> dict[str, Any]:
     [obj] = [item.obj for item in output.objects if item.kind == kind and item.name == name]
     return obj
@@ -43,8 +38,8 @@ def _render(tmp_path: Path, text: str) -> EnvironmentOutput:
     return build(loaded)
 
 
-def test_dev_serves_the_llm_with_tensor_parallel_two_on_one_pod(outputs: dict[str, EnvironmentOutput]) -> None:
-    deployment = _obj(outputs["dev"], "Deployment", "chat-llm")
+def test_dev_serves_the_llm_with_tensor_parallel_two_on_one_pod(example_fleet: dict[str, EnvironmentOutput]) -> None:
+    deployment = _obj(example_fleet["dev"], "Deployment", "chat-llm")
     pod = deployment["spec"]["template"]["spec"]
     [container] = pod["containers"]
     # GPUs per pod = tensorParallel, in limits with an equal request, from the pool (taint, selector).
@@ -70,8 +65,8 @@ def test_dev_serves_the_llm_with_tensor_parallel_two_on_one_pod(outputs: dict[st
     assert container["ports"] == [{"name": "http", "containerPort": 8000, "protocol": "TCP"}]
 
 
-def test_dev_scales_the_llm_to_zero_on_the_vllm_queue(outputs: dict[str, EnvironmentOutput]) -> None:
-    dev = outputs["dev"]
+def test_dev_scales_the_llm_to_zero_on_the_vllm_queue(example_fleet: dict[str, EnvironmentOutput]) -> None:
+    dev = example_fleet["dev"]
     scaled = _obj(dev, "ScaledObject", "chat-llm")
     spec = scaled["spec"]
     assert spec["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": "chat-llm"}
@@ -95,8 +90,8 @@ def test_dev_scales_the_llm_to_zero_on_the_vllm_queue(outputs: dict[str, Environ
     assert not [item for item in dev.objects if item.kind == "HorizontalPodAutoscaler" and item.name == "chat-llm"]
 
 
-def test_staging_claims_the_llms_gpus_through_dra(outputs: dict[str, EnvironmentOutput]) -> None:
-    staging = outputs["staging"]
+def test_staging_claims_the_llms_gpus_through_dra(example_fleet: dict[str, EnvironmentOutput]) -> None:
+    staging = example_fleet["staging"]
     pod = _obj(staging, "Deployment", "chat-llm")["spec"]["template"]["spec"]
     [container] = pod["containers"]
     assert pod["resourceClaims"] == [{"name": "gpu", "resourceClaimTemplateName": "chat-llm-gpu"}]
@@ -121,8 +116,8 @@ def test_staging_claims_the_llms_gpus_through_dra(outputs: dict[str, Environment
         schema.validate(template, "1.33")
 
 
-def test_prod_serves_the_405b_model_as_a_leader_worker_set(outputs: dict[str, EnvironmentOutput]) -> None:
-    prod = outputs["prod"]
+def test_prod_serves_the_405b_model_as_a_leader_worker_set(example_fleet: dict[str, EnvironmentOutput]) -> None:
+    prod = example_fleet["prod"]
     lws = _obj(prod, "LeaderWorkerSet", "chat-llm")
     assert lws["apiVersion"] == "leaderworkerset.x-k8s.io/v1"
     assert lws["metadata"]["annotations"]["leaderworkerset.sigs.k8s.io/exclusive-topology"] == (
@@ -170,11 +165,11 @@ UPSTREAM_CRDS = {
 
 @pytest.mark.parametrize("kind", sorted(UPSTREAM_CRDS))
 def test_leader_worker_sets_and_scaled_objects_validate_against_the_upstream_crds(
-    outputs: dict[str, EnvironmentOutput], kind: str
+    example_fleet: dict[str, EnvironmentOutput], kind: str
 ) -> None:
     crds = _upstream(kind)
     checked = 0
-    for output in outputs.values():
+    for output in example_fleet.values():
         for item in output.objects:
             if item.kind == kind:
                 assert crds.validate(item.obj, output.kubernetes_version) == [], item.path
@@ -187,10 +182,10 @@ def test_leader_worker_sets_and_scaled_objects_validate_against_the_upstream_crd
     [("LeaderWorkerSet", "sizes", 2), ("LeaderWorkerSet", "startupPolicy", "WhenReady"), ("ScaledObject", "minReplicas", 0)],
 )
 def test_the_projects_schemas_refuse_what_the_upstream_crds_refuse(
-    outputs: dict[str, EnvironmentOutput], kind: str, field: str, value: object
+    example_fleet: dict[str, EnvironmentOutput], kind: str, field: str, value: object
 ) -> None:
     upstream = _upstream(kind)
-    obj = next(item.obj for item in outputs["prod"].objects if item.kind == kind)
+    obj = next(item.obj for item in example_fleet["prod"].objects if item.kind == kind)
     broken = {**obj, "spec": {**obj["spec"], field: value}}
     assert upstream.validate(broken, "1.32") != []
     assert project_schemas().validate(broken, "1.32") != []

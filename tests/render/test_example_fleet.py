@@ -9,9 +9,8 @@ from typing import Any
 import pytest
 import yaml
 
-from mlgitops.fleet.build import EnvironmentOutput, build
+from mlgitops.fleet.build import EnvironmentOutput
 from mlgitops.kube.cluster import is_gpu_resource
-from mlgitops.load.environments import load_environments
 from mlgitops.output.ownership import with_marker
 from mlgitops.render import render_environment
 from mlgitops.spec import (
@@ -29,26 +28,21 @@ from mlgitops.spec import (
 from tests.support import REPO, kubectl
 
 
-@pytest.fixture(scope="module")
-def outputs() -> dict[str, EnvironmentOutput]:
-    return {loaded.name: build(loaded) for loaded in load_environments(REPO / "environments")}
-
-
 def _objects(output: EnvironmentOutput, kind: str) -> list[dict[str, Any]]:
     return [item.obj for item in output.objects if item.kind == kind]
 
 
-def test_committed_rendered_tree_is_what_the_generator_writes(outputs: dict[str, EnvironmentOutput]) -> None:
-    for name, output in outputs.items():
+def test_committed_rendered_tree_is_what_the_generator_writes(example_fleet: dict[str, EnvironmentOutput]) -> None:
+    for name, output in example_fleet.items():
         folder = REPO / "rendered" / name
         on_disk = {p.relative_to(folder).as_posix(): p.read_text() for p in folder.rglob("*") if p.is_file()}
         # Plus the ownership marker: the files render may replace (see generator/output/ownership.py).
         assert on_disk == with_marker(output.files)
 
 
-def test_gpu_jobs_get_limits_tolerations_and_the_pool_selector(outputs: dict[str, EnvironmentOutput]) -> None:
+def test_gpu_jobs_get_limits_tolerations_and_the_pool_selector(example_fleet: dict[str, EnvironmentOutput]) -> None:
     gpus = {}
-    for name, output in outputs.items():
+    for name, output in example_fleet.items():
         [job] = _objects(output, "Job")
         pod = job["spec"]["template"]["spec"]
         [container] = pod["containers"]
@@ -65,9 +59,9 @@ def test_gpu_jobs_get_limits_tolerations_and_the_pool_selector(outputs: dict[str
     assert gpus == {"dev": 1, "staging": 2, "prod": 8}
 
 
-def test_cpu_workloads_get_no_gpu_toleration(outputs: dict[str, EnvironmentOutput]) -> None:
+def test_cpu_workloads_get_no_gpu_toleration(example_fleet: dict[str, EnvironmentOutput]) -> None:
     cpu_only = 0
-    for output in outputs.values():
+    for output in example_fleet.values():
         for kind in ("Deployment", "CronJob"):
             for obj in _objects(output, kind):
                 template = obj["spec"]["template"] if kind == "Deployment" else obj["spec"]["jobTemplate"]["spec"]["template"]
@@ -79,9 +73,11 @@ def test_cpu_workloads_get_no_gpu_toleration(outputs: dict[str, EnvironmentOutpu
     assert cpu_only >= 6
 
 
-def test_deployment_under_an_hpa_leaves_replicas_to_it(outputs: dict[str, EnvironmentOutput]) -> None:
-    [deployment] = [obj for obj in _objects(outputs["dev"], "Deployment") if obj["metadata"]["name"] == "resnet-serve"]
-    [hpa] = [obj for obj in _objects(outputs["dev"], "HorizontalPodAutoscaler") if obj["metadata"]["name"] == "resnet-serve"]
+def test_deployment_under_an_hpa_leaves_replicas_to_it(example_fleet: dict[str, EnvironmentOutput]) -> None:
+    [deployment] = [obj for obj in _objects(example_fleet["dev"], "Deployment") if obj["metadata"]["name"] == "resnet-serve"]
+    [hpa] = [
+        obj for obj in _objects(example_fleet["dev"], "HorizontalPodAutoscaler") if obj["metadata"]["name"] == "resnet-serve"
+    ]
     assert "replicas" not in deployment["spec"]
     assert hpa["spec"]["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": "resnet-serve"}
     assert hpa["spec"]["metrics"] == [
@@ -90,9 +86,9 @@ def test_deployment_under_an_hpa_leaves_replicas_to_it(outputs: dict[str, Enviro
 
 
 def test_every_object_carries_the_standard_labels_and_pvcs_are_prune_protected(
-    outputs: dict[str, EnvironmentOutput],
+    example_fleet: dict[str, EnvironmentOutput],
 ) -> None:
-    for name, output in outputs.items():
+    for name, output in example_fleet.items():
         for item in output.objects:
             if item.is_extra:
                 continue  # copied as written; kustomize's `labels:` adds the common labels when it builds the root
@@ -107,8 +103,8 @@ def test_every_object_carries_the_standard_labels_and_pvcs_are_prune_protected(
                 assert annotations["kustomize.toolkit.fluxcd.io/prune"] == "disabled"
 
 
-def test_pods_are_restricted_by_default(outputs: dict[str, EnvironmentOutput]) -> None:
-    [deployment] = [obj for obj in _objects(outputs["dev"], "Deployment") if obj["metadata"]["name"] == "resnet-serve"]
+def test_pods_are_restricted_by_default(example_fleet: dict[str, EnvironmentOutput]) -> None:
+    [deployment] = [obj for obj in _objects(example_fleet["dev"], "Deployment") if obj["metadata"]["name"] == "resnet-serve"]
     pod = deployment["spec"]["template"]["spec"]
     # runAsNonRoot with a numeric uid: the kubelet cannot verify an image whose USER is a name.
     assert pod["securityContext"] == {"runAsNonRoot": True, "runAsUser": 1000, "seccompProfile": {"type": "RuntimeDefault"}}
@@ -120,8 +116,8 @@ def test_pods_are_restricted_by_default(outputs: dict[str, EnvironmentOutput]) -
     }
 
 
-def test_kustomization_lists_every_file_sorted_with_v5_labels(outputs: dict[str, EnvironmentOutput]) -> None:
-    for output in outputs.values():
+def test_kustomization_lists_every_file_sorted_with_v5_labels(example_fleet: dict[str, EnvironmentOutput]) -> None:
+    for output in example_fleet.values():
         root = yaml.safe_load(output.files["kustomization.yaml"])
         listed = sorted(name for name in output.files if not name.startswith("cluster/") and name != "kustomization.yaml")
         assert root["resources"] == listed
@@ -130,8 +126,8 @@ def test_kustomization_lists_every_file_sorted_with_v5_labels(outputs: dict[str,
         assert root["namespace"].startswith("ml-")
 
 
-def test_files_start_with_a_header_and_apiversion_kind_metadata_order(outputs: dict[str, EnvironmentOutput]) -> None:
-    text = outputs["prod"].files["service-resnet-serve.yaml"]
+def test_files_start_with_a_header_and_apiversion_kind_metadata_order(example_fleet: dict[str, EnvironmentOutput]) -> None:
+    text = example_fleet["prod"].files["service-resnet-serve.yaml"]
     assert text.splitlines()[0] == (
         "# Generated by mlgitops from environments/prod.yaml. Do not edit: change the environment file and run `mlgitops render`."
     )

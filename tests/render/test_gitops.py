@@ -13,16 +13,11 @@ from mlgitops.errors import UserError
 from mlgitops.fleet.build import EnvironmentOutput, build
 from mlgitops.kube.custom_resources import load_crds
 from mlgitops.load.environments import load_environments
-from tests.support import REPO, kubectl, upstream_crd, write
+from tests.support import kubectl, upstream_crd, write
 
 
-@pytest.fixture(scope="module")
-def outputs() -> dict[str, EnvironmentOutput]:
-    return {loaded.name: build(loaded) for loaded in load_environments(REPO / "environments")}
-
-
-def test_argocd_application_per_environment_with_a_separate_cluster_app(outputs: dict[str, EnvironmentOutput]) -> None:
-    apps = [yaml.safe_load(doc) for doc in outputs["prod"].gitops_files["argocd/prod.yaml"].split("---\n")]
+def test_argocd_application_per_environment_with_a_separate_cluster_app(example_fleet: dict[str, EnvironmentOutput]) -> None:
+    apps = [yaml.safe_load(doc) for doc in example_fleet["prod"].gitops_files["argocd/prod.yaml"].split("---\n")]
     assert [(a["kind"], a["metadata"]["name"], a["spec"]["source"]["path"]) for a in apps] == [
         ("Application", "prod", "rendered/prod"),
         ("Application", "prod-cluster", "rendered/prod/cluster"),
@@ -33,10 +28,10 @@ def test_argocd_application_per_environment_with_a_separate_cluster_app(outputs:
 
 
 def test_flux_environment_gets_a_gitrepository_and_a_kustomization_with_health_checks(
-    outputs: dict[str, EnvironmentOutput],
+    example_fleet: dict[str, EnvironmentOutput],
 ) -> None:
-    assert "argocd/staging.yaml" not in outputs["staging"].gitops_files
-    source, kustomization, cluster = yaml.safe_load_all(outputs["staging"].gitops_files["flux/staging.yaml"])
+    assert "argocd/staging.yaml" not in example_fleet["staging"].gitops_files
+    source, kustomization, cluster = yaml.safe_load_all(example_fleet["staging"].gitops_files["flux/staging.yaml"])
     assert source["kind"] == "GitRepository"
     assert kustomization["spec"]["path"] == "./rendered/staging"
     # Staging's Kueue queues (ClusterQueue, ResourceFlavors) are cluster-scoped: their own root and Kustomization.
@@ -56,15 +51,15 @@ UPSTREAM = {
 }
 
 
-def _gitops_objects(outputs: dict[str, EnvironmentOutput]) -> list[tuple[dict[str, Any], str]]:
-    return [(item.obj, output.kubernetes_version) for output in outputs.values() for item in output.gitops]
+def _gitops_objects(example_fleet: dict[str, EnvironmentOutput]) -> list[tuple[dict[str, Any], str]]:
+    return [(item.obj, output.kubernetes_version) for output in example_fleet.values() for item in output.gitops]
 
 
 def test_argocd_and_flux_objects_validate_against_the_upstream_crds(
-    outputs: dict[str, EnvironmentOutput], tmp_path: Path
+    example_fleet: dict[str, EnvironmentOutput], tmp_path: Path
 ) -> None:
     crds = load_crds([upstream_crd(name) for name in UPSTREAM.values()])
-    objects = _gitops_objects(outputs) + _gitops_objects({"big": _sharded(tmp_path, application_set=True)})
+    objects = _gitops_objects(example_fleet) + _gitops_objects({"big": _sharded(tmp_path, application_set=True)})
     kinds = set()
     for obj, version in objects:
         assert crds.knows(obj), obj["kind"]
@@ -74,11 +69,11 @@ def test_argocd_and_flux_objects_validate_against_the_upstream_crds(
 
 
 def test_sync_waves_put_network_policies_first_autoscalers_last_and_pvcs_with_their_pods(
-    outputs: dict[str, EnvironmentOutput],
+    example_fleet: dict[str, EnvironmentOutput],
 ) -> None:
     waves = {
         item.kind: item.obj["metadata"].get("annotations", {}).get("argocd.argoproj.io/sync-wave", "0")
-        for item in outputs["prod"].objects
+        for item in example_fleet["prod"].objects
     }
     assert waves["NetworkPolicy"] == "-1"
     assert waves["HorizontalPodAutoscaler"] == waves["ServiceMonitor"] == waves["PodDisruptionBudget"] == "1"
