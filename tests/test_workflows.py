@@ -12,10 +12,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-from click.testing import CliRunner
 
 from mlgitops.cli import cli
-from tests.support import REPO
+from tests.support import REPO, run_in_process
 
 FILES = [
     ".github/workflows/ci.yml",
@@ -52,13 +51,12 @@ def test_file_is_yaml_and_every_mlgitops_call_parses(name: str) -> None:
     document = yaml.safe_load((REPO / name).read_text())
     commands = _commands(document)
     assert commands, f"{name} calls no mlgitops command"
-    runner = CliRunner()
     for command in commands:
         words = shlex.split(command)[1:]
         words = [w for w in words if not w.startswith(">")]
         subcommand = words[0]
         assert cli.get_command(None, subcommand) is not None, f"{name}: unknown command {subcommand!r}"  # type: ignore[arg-type]
-        help_text = runner.invoke(cli, [subcommand, "--help"]).output
+        help_text = run_in_process(subcommand, "--help").stdout
         for word in words[1:]:
             if word.startswith("--"):
                 assert word.split("=")[0] in help_text, f"{name}: {subcommand} has no option {word}"

@@ -17,11 +17,10 @@ from typing import Any
 import click
 import pytest
 import yaml
-from click.testing import CliRunner
 
 from benchmarks.fleet import write_fleet
 from mlgitops.cli import _COMMANDS, cli
-from tests.support import REPO, kubectl, run_cli, write
+from tests.support import REPO, kubectl, run_cli, run_in_process, write
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -40,35 +39,35 @@ COMMANDS = list(_all_commands())
 
 @pytest.mark.parametrize("words", COMMANDS, ids=[" ".join(words) for words in COMMANDS])
 def test_every_command_takes_h_quiet_and_verbose(words: list[str]) -> None:
-    result = CliRunner().invoke(cli, [*words, "-h"])
-    assert result.exit_code == 0, result.output
-    assert result.output.startswith("Usage: ")
-    assert "-q, --quiet" in result.output
-    assert "-v, --verbose" in result.output
-    assert "-h, --help" in result.output
+    result = run_in_process(*words, "-h")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.startswith("Usage: ")
+    assert "-q, --quiet" in result.stdout
+    assert "-v, --verbose" in result.stdout
+    assert "-h, --help" in result.stdout
 
 
 def test_the_group_takes_them_too_and_a_new_command_gets_them_without_opting_in(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert CliRunner().invoke(cli, ["-h"]).output.startswith("Usage: ")
+    assert run_in_process("-h").stdout.startswith("Usage: ")
     assert {"render", "template", "lint", "diff", "init", "completion"} <= set(cli.list_commands(None))  # type: ignore[arg-type]
     # A command added later (issue 19's set/promote, say) is registered by name only ...
     monkeypatch.setitem(_COMMANDS, "sample", ("tests.cli.sample_command", "sample", "A command added later."))
-    result = CliRunner().invoke(cli, ["sample", "-h"])
-    assert "-q, --quiet" in result.output
-    assert "-v, --verbose" in result.output
-    assert CliRunner().invoke(cli, ["sample", "-q"]).output == "quiet\n"
-    assert CliRunner().invoke(cli, ["sample", "-vv"]).output == "verbosity 2\n"
+    result = run_in_process("sample", "-h")
+    assert "-q, --quiet" in result.stdout
+    assert "-v, --verbose" in result.stdout
+    assert run_in_process("sample", "-q").stdout == "quiet\n"
+    assert run_in_process("sample", "-vv").stdout == "verbosity 2\n"
 
 
 def test_lint_and_diff_take_o_and_the_old_format_alias(fleet: Path) -> None:
     for words in (["lint"], ["diff"]):
-        help_text = CliRunner().invoke(cli, [*words, "-h"]).output
+        help_text = run_in_process(*words, "-h").stdout
         assert "-o, --output-format, --format" in help_text
     assert (
         run_cli("lint", "rendered", "-o", "json", cwd=fleet).stdout
         == run_cli("lint", "rendered", "--format", "json", cwd=fleet).stdout
     )
-    render_help = CliRunner().invoke(cli, ["render", "-h"]).output
+    render_help = run_in_process("render", "-h").stdout
     assert "-e, --env NAME" in render_help
     assert "-d, --environments-dir" in render_help
 

@@ -7,10 +7,8 @@ import re
 import shlex
 
 import yaml
-from click.testing import CliRunner
 
-from mlgitops.cli import cli
-from tests.support import REPO
+from tests.support import REPO, run_in_process
 from tests.test_workflows import _commands
 
 README = (REPO / "README.md").read_text()
@@ -54,7 +52,7 @@ def test_the_promotion_workflow_is_yaml_and_calls_real_options() -> None:
     workflow = yaml.safe_load(_block("yaml", "# .github/workflows/promote.yml"))
     commands = _commands(workflow)
     assert [shlex.split(command)[1] for command in commands] == ["promote"]
-    help_text = CliRunner().invoke(cli, ["promote", "--help"]).output
+    help_text = run_in_process("promote", "--help").stdout
     options = [word for word in shlex.split(commands[0]) if word.startswith("--")]
     assert options == ["--from", "--to", "--pr-body", "--format"]
     assert all(option in help_text for option in options)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from mlgitops.kube.manifest import Manifest, load_manifests
@@ -11,15 +10,6 @@ from mlgitops.policy import Catalog, Finding, PolicyContext, evaluate
 
 REPO = Path(__file__).resolve().parents[2]
 SEED_PITFALLS = REPO / "tests" / "manifests" / "seed_pitfalls"
-
-
-@dataclass(frozen=True)
-class LintRun:
-    """What a user sees from one `mlgitops …` invocation."""
-
-    exit_code: int
-    stdout: str
-    stderr: str
 
 
 def findings_in(

@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.policy.linting import REPO, LintRun, write
+from tests.policy.linting import REPO, write
+from tests.support import CliResult
 
 SERVING = REPO / "tests" / "manifests" / "multi_document" / "serving.yaml"
-Mlgitops = Callable[..., LintRun]
+Mlgitops = Callable[..., CliResult]
 
 SERVICE_JSON = """\
 {"apiVersion": "v1", "kind": "Service",
