@@ -11,7 +11,7 @@ from mlgitops.errors import UserError
 from mlgitops.fleet.build import EnvironmentOutput, build
 from mlgitops.kube.custom_resources import load_crds
 from mlgitops.load.environments import load_environments
-from tests.support import run_cli, upstream_crd, write
+from tests.support import run_in_process, upstream_crd, write
 
 
 def _obj(output: EnvironmentOutput, kind: str, app: str) -> dict[str, Any]:
@@ -98,7 +98,7 @@ def test_a_secret_value_never_reaches_rendered_files_errors_or_diffs(fleet: Path
     base = fleet / "environments" / "base.yaml"
     # The secret store holds the value; the spec only names where it lives.
     base.write_text(base.read_text().replace("remoteKey: ml/wandb", "remoteKey: ml/wandb  # value: " + SENTINEL))
-    assert run_cli("render", cwd=fleet).exit_code == 0
+    assert run_in_process("render", cwd=fleet).exit_code == 0
     for path in (fleet / "rendered").rglob("*"):
         if path.is_file():
             assert SENTINEL not in path.read_text()
@@ -107,7 +107,7 @@ def test_a_secret_value_never_reaches_rendered_files_errors_or_diffs(fleet: Path
     dev.write_text(
         dev.read_text() + f"  - name: resnet-train\n    env:\n      - name: API_TOKEN\n        value: {{{SENTINEL}: 1}}\n"
     )
-    result = run_cli("render", cwd=fleet)
+    result = run_in_process("render", cwd=fleet)
     assert result.exit_code == 2
     assert SENTINEL not in result.stderr + result.stdout
 

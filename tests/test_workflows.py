@@ -80,12 +80,12 @@ def test_ci_workflow_runs_tests_render_check_and_uploads_sarif() -> None:
 
 
 def test_scaffold_renders_and_lints_clean(tmp_path: Path) -> None:
-    from tests.support import run_cli
+    from tests.support import run_in_process
 
-    assert run_cli("init", "repo", cwd=tmp_path).exit_code == 0
+    assert run_in_process("init", "repo", cwd=tmp_path).exit_code == 0
     repo = tmp_path / "repo"
-    assert run_cli("render", cwd=repo).exit_code == 0
-    linted = run_cli("lint", "rendered", cwd=repo)
+    assert run_in_process("render", cwd=repo).exit_code == 0
+    linted = run_in_process("lint", "rendered", cwd=repo)
     assert linted.exit_code == 0, linted.stdout + linted.stderr
     assert linted.stdout == ""
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.support import REPO, kubectl, run_cli
+from tests.support import REPO, kubectl, run_in_process
 
 
 def _tree_digest(folder: Path) -> dict[str, str]:
@@ -25,11 +25,11 @@ def _tree_digest(folder: Path) -> dict[str, str]:
 
 def test_render_into_an_empty_folder_then_check_is_clean(fleet: Path) -> None:
     shutil.rmtree(fleet / "rendered")
-    result = run_cli("render", cwd=fleet)
+    result = run_in_process("render", cwd=fleet)
     assert result.exit_code == 0, result.stderr
     assert result.stdout.startswith("rendered dev: 42 objects, prod: 52 objects, staging: 46 objects into rendered/")
     assert _tree_digest(fleet / "rendered") == _tree_digest(REPO / "rendered")
-    check = run_cli("render", "--check", cwd=fleet)
+    check = run_in_process("render", "--check", cwd=fleet)
     assert check.exit_code == 0, check.stdout + check.stderr
     assert "is up to date" in check.stdout
 
@@ -38,7 +38,7 @@ def test_rendering_twice_and_under_other_hash_seeds_gives_the_same_bytes(fleet: 
     digests = []
     for seed in ("0", "1", "4242"):
         shutil.rmtree(fleet / "rendered")
-        result = run_cli("render", cwd=fleet, env={"PYTHONHASHSEED": seed})
+        result = run_in_process("render", cwd=fleet, env={"PYTHONHASHSEED": seed})
         assert result.exit_code == 0, result.stderr
         digests.append(_tree_digest(fleet / "rendered"))
     assert digests[0] == digests[1] == digests[2]
@@ -46,7 +46,7 @@ def test_rendering_twice_and_under_other_hash_seeds_gives_the_same_bytes(fleet: 
 
 def test_an_unchanged_rerender_touches_no_file(fleet: Path) -> None:
     before = {p: p.stat().st_mtime_ns for p in (fleet / "rendered").rglob("*") if p.is_file()}
-    result = run_cli("render", cwd=fleet)
+    result = run_in_process("render", cwd=fleet)
     assert result.exit_code == 0
     assert "(no changes)" in result.stdout
     assert {p: p.stat().st_mtime_ns for p in (fleet / "rendered").rglob("*") if p.is_file()} == before
@@ -59,13 +59,13 @@ def test_check_fails_after_a_hand_edit_and_shows_a_unified_diff(fleet: Path) -> 
     stray.write_text("apiVersion: v1\nkind: ConfigMap\n")
     (fleet / "rendered" / "staging" / "service-resnet-serve.yaml").unlink()
     # A file mlgitops did not write: render would refuse to delete it, so --check says so (exit 2).
-    refused = run_cli("render", "--check", cwd=fleet)
+    refused = run_in_process("render", "--check", cwd=fleet)
     assert (refused.exit_code, refused.stderr.split(";")[0]) == (
         2,
         "error: rendered/dev/configmap-stray.yaml was not written by mlgitops",
     )
     stray.unlink()
-    result = run_cli("render", "--check", cwd=fleet)
+    result = run_in_process("render", "--check", cwd=fleet)
     assert result.exit_code == 1
     assert "--- a/rendered/prod/service-resnet-serve.yaml\n+++ b/rendered/prod/service-resnet-serve.yaml\n" in result.stdout
     assert "-    port: 9090\n+    port: 8080\n" in result.stdout
@@ -74,7 +74,7 @@ def test_check_fails_after_a_hand_edit_and_shows_a_unified_diff(fleet: Path) -> 
         "missing: rendered/staging/service-resnet-serve.yaml",
         "rendered/ is out of date (2 file(s)); run `mlgitops render`",
     ]
-    fixed = run_cli("render", cwd=fleet)
+    fixed = run_in_process("render", cwd=fleet)
     assert fixed.exit_code == 0
     assert _tree_digest(fleet / "rendered") == _tree_digest(REPO / "rendered")
 
@@ -82,7 +82,7 @@ def test_check_fails_after_a_hand_edit_and_shows_a_unified_diff(fleet: Path) -> 
 def test_render_removes_files_of_objects_that_no_longer_exist(fleet: Path) -> None:
     dev = fleet / "environments" / "dev.yaml"
     dev.write_text(dev.read_text() + "  - name: nightly-embeddings\n    $patch: delete\n")
-    result = run_cli("render", "--env", "dev", cwd=fleet)
+    result = run_in_process("render", "--env", "dev", cwd=fleet)
     assert result.exit_code == 0, result.stderr
     assert not (fleet / "rendered" / "dev" / "cronjob-nightly-embeddings.yaml").exists()
     kustomization = yaml.safe_load((fleet / "rendered" / "dev" / "kustomization.yaml").read_text())
@@ -93,19 +93,19 @@ def test_render_removes_files_of_objects_that_no_longer_exist(fleet: Path) -> No
 
 def test_a_removed_environment_folder_is_removed_on_a_full_render(fleet: Path) -> None:
     (fleet / "environments" / "staging.yaml").unlink()
-    assert run_cli("render", "--check", cwd=fleet).exit_code == 1
-    assert run_cli("render", cwd=fleet).exit_code == 0
+    assert run_in_process("render", "--check", cwd=fleet).exit_code == 1
+    assert run_in_process("render", cwd=fleet).exit_code == 0
     assert sorted(p.name for p in (fleet / "rendered").iterdir()) == ["argocd", "dev", "prod"]
 
 
 def test_unknown_environment_name_is_a_usage_error(fleet: Path) -> None:
-    result = run_cli("render", "--env", "qa", cwd=fleet)
+    result = run_in_process("render", "--env", "qa", cwd=fleet)
     assert result.exit_code == 2
     assert result.stderr == "error: no environment named 'qa' in environments (have: dev, prod, staging)\n"
 
 
 def test_schema_command_prints_the_committed_schema(fleet: Path) -> None:
-    result = run_cli("schema", cwd=fleet)
+    result = run_in_process("schema", cwd=fleet)
     assert result.exit_code == 0
     assert json.loads(result.stdout) == json.loads((REPO / "environments" / "environment.schema.json").read_text())
 
@@ -167,7 +167,7 @@ def test_render_runs_the_policy_catalog_and_writes_nothing_on_an_error_finding(f
         )
     )
     before = _tree_digest(fleet / "rendered")
-    result = run_cli("render", cwd=fleet)
+    result = run_in_process("render", cwd=fleet)
     assert result.exit_code == 1
     lines = result.stderr.splitlines()
     # At the environment-file line that wrote the image, with the fix in its terms; not at rendered/, not written.
@@ -178,13 +178,13 @@ def test_render_runs_the_policy_catalog_and_writes_nothing_on_an_error_finding(f
     assert lines[1] == "  fix: Pin the workload's image: by digest (image: registry/name:tag@sha256:...)."
     assert lines[-1] == "1 error finding(s): nothing was written (see `mlgitops explain RULE`)"
     assert _tree_digest(fleet / "rendered") == before
-    assert run_cli("render", "--check", cwd=fleet).exit_code == 1
+    assert run_in_process("render", "--check", cwd=fleet).exit_code == 1
 
 
 def test_an_environment_over_its_budget_does_not_render(fleet: Path) -> None:
     prod = fleet / "environments" / "prod.yaml"
     prod.write_text(prod.read_text().replace("  gpus: 64\n", "  gpus: 16\n"))
-    result = run_cli("render", cwd=fleet)
+    result = run_in_process("render", cwd=fleet)
     assert result.exit_code == 1
     [finding] = [line for line in result.stderr.splitlines() if "env-budget" in line]
     # budget.gpus counts every accelerator kind together: the Gaudi card of the nightly CronJob takes 1 of the 16,
@@ -209,7 +209,7 @@ def test_a_finding_in_both_templates_of_one_workload_is_printed_once(tmp_path: P
     pinned = "vllm/vllm-openai:v0.11.0@sha256:3b9e1a6f5c0d4e2b8a7f6e5d4c3b2a1f0e9d8c7b6a5f4e3d2c1b0a9f8e7d6c5b"
     assert pinned in text
     prod.write_text(text.replace(pinned, "vllm/vllm-openai:v0.11.0"))
-    result = run_cli("render", "--env", "prod", cwd=tmp_path)
+    result = run_in_process("render", "--env", "prod", cwd=tmp_path)
     assert result.exit_code == 1, result.stderr
     findings = [line for line in result.stderr.splitlines() if " image-digest: " in line]
     assert any("LeaderWorkerSet" in line and "'chat-llm'" in line for line in findings), result.stderr

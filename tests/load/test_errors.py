@@ -9,7 +9,7 @@ import pytest
 from mlgitops.errors import UserError
 from mlgitops.fleet.build import build
 from mlgitops.load.environments import load_environments
-from tests.support import run_cli, write
+from tests.support import run_in_process, write
 
 ENVIRONMENT = """\
 namespace: ml-dev
@@ -213,7 +213,7 @@ def test_the_cli_prints_relative_paths_exits_2_and_shows_no_traceback(fleet: Pat
     prod = fleet / "environments" / "prod.yaml"
     prod.write_text(prod.read_text().replace("memory: 16Gi", "memory: 16GB"))
     before = {p: p.read_bytes() for p in (fleet / "rendered").rglob("*") if p.is_file()}
-    result = run_cli("render", cwd=fleet)
+    result = run_in_process("render", cwd=fleet)
     assert result.exit_code == 2
     assert result.stderr == (
         "error: environments/prod.yaml:57:15: workloads[resnet-serve].resources.memory: '16GB' is not a "

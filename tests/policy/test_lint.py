@@ -10,7 +10,7 @@ import pytest
 
 from mlgitops.policy import load_catalog
 from mlgitops.policy.testing import run_catalog_examples
-from tests.support import run_cli, sarif_schema, write
+from tests.support import run_in_process, sarif_schema, write
 
 SEED_PAIRS = {
     "resources-requests": (
@@ -119,7 +119,7 @@ spec:
 
 def _findings(tmp_path: Path, text: str, *extra: str) -> tuple[int, list[dict[str, object]]]:
     write(tmp_path / "manifest.yaml", text)
-    result = run_cli("lint", "manifest.yaml", "--format", "json", *extra, cwd=tmp_path)
+    result = run_in_process("lint", "manifest.yaml", "--format", "json", *extra, cwd=tmp_path)
     assert result.exit_code in (0, 1), result.stderr
     return result.exit_code, json.loads(result.stdout)
 
@@ -152,7 +152,7 @@ def test_every_shipped_policy_passes_and_fails_its_own_examples() -> None:
 
 
 def test_policy_test_command_reports_every_example(tmp_path: Path) -> None:
-    result = run_cli("policy", "test", cwd=tmp_path)
+    result = run_in_process("policy", "test", cwd=tmp_path)
     assert result.exit_code == 0, result.stdout
     assert result.stderr.strip().endswith("examples passed, 0 failed")
 
@@ -193,7 +193,7 @@ examples:
       at: [3, 1]
 """,
     )
-    result = run_cli("policy", "test", "team-policies", cwd=tmp_path)
+    result = run_in_process("policy", "test", "team-policies", cwd=tmp_path)
     assert result.exit_code == 0, result.stdout
     assert result.stdout.splitlines() == [
         "ok   team-label pass[0]: no finding",
@@ -201,19 +201,19 @@ examples:
     ]
     broken = (tmp_path / "team-policies" / "team-label.yaml").read_text().replace("at: [3, 1]", "at: [2, 1]")
     (tmp_path / "team-policies" / "team-label.yaml").write_text(broken)
-    assert run_cli("policy", "test", "team-policies", cwd=tmp_path).exit_code == 1
+    assert run_in_process("policy", "test", "team-policies", cwd=tmp_path).exit_code == 1
 
 
 def test_the_example_fleet_lints_clean(fleet: Path) -> None:
     # staging runs Kubernetes 1.34 and claims GPUs through DRA: its ResourceClaimTemplate is validated only there.
-    result = run_cli("lint", "--kubernetes-version", "1.34", "rendered", cwd=fleet)
+    result = run_in_process("lint", "--kubernetes-version", "1.34", "rendered", cwd=fleet)
     assert result.exit_code == 0, result.stdout + result.stderr
     # prod's MPS training Job shares the host IPC namespace, with the reason as its waiver.
     waived = result.stdout.splitlines()
     assert waived
     assert all("security-host-ipc" in line and "(waived: NVIDIA MPS" in line for line in waived)
     assert result.stderr.startswith(f"0 error(s), 0 warning(s), 0 info, {len(waived)} waived in ")
-    older = run_cli("lint", "rendered", cwd=fleet)
+    older = run_in_process("lint", "rendered", cwd=fleet)
     assert older.exit_code == 0, older.stdout + older.stderr
     assert [line for line in older.stdout.splitlines() if "(waived:" not in line] == [
         "rendered/staging/resourceclaimtemplate-chat-llm-gpu.yaml:2:13: info schema: resource.k8s.io/v1 "
@@ -258,23 +258,23 @@ spec:
 def test_text_json_github_and_sarif_point_at_the_same_exact_line_and_column(tmp_path: Path) -> None:
     write(tmp_path / "multi.yaml", MULTI)
     # In the second document: line 24, column 18 is the value of `image:`.
-    text = run_cli("lint", "multi.yaml", cwd=tmp_path)
+    text = run_in_process("lint", "multi.yaml", cwd=tmp_path)
     assert text.exit_code == 1
     assert (
         "multi.yaml:24:18: error image-tag: container 'server' uses image 'ghcr.io/acme/serve:latest' with no version "
         "tag or digest (untagged means :latest) [Deployment ml/serve]"
     ) in text.stdout.splitlines()
-    findings = json.loads(run_cli("lint", "multi.yaml", "--format", "json", cwd=tmp_path).stdout)
+    findings = json.loads(run_in_process("lint", "multi.yaml", "--format", "json", cwd=tmp_path).stdout)
     image = next(f for f in findings if f["rule"] == "image-tag")
     assert image["location"] == {"file": "multi.yaml", "line": 24, "column": 18}
     assert image["object"] == {"apiVersion": "apps/v1", "kind": "Deployment", "namespace": "ml", "name": "serve"}
-    github = run_cli("lint", "multi.yaml", "--format", "github", cwd=tmp_path).stdout
+    github = run_in_process("lint", "multi.yaml", "--format", "github", cwd=tmp_path).stdout
     assert "::error file=multi.yaml,line=24,col=18,title=image-tag::container 'server' uses image" in github
-    sarif = json.loads(run_cli("lint", "multi.yaml", "--format", "sarif", cwd=tmp_path).stdout)
+    sarif = json.loads(run_in_process("lint", "multi.yaml", "--format", "sarif", cwd=tmp_path).stdout)
     result = next(r for r in sarif["runs"][0]["results"] if r["ruleId"] == "image-tag")
     region = result["locations"][0]["physicalLocation"]["region"]
     assert (region["startLine"], region["startColumn"]) == (24, 18)
-    junit = ElementTree.fromstring(run_cli("lint", "multi.yaml", "--format", "junit", cwd=tmp_path).stdout)
+    junit = ElementTree.fromstring(run_in_process("lint", "multi.yaml", "--format", "junit", cwd=tmp_path).stdout)
     names = [case.get("name") for case in junit.iter("testcase")]
     assert "multi.yaml:24:18 Deployment ml/serve" in names
 
@@ -291,7 +291,7 @@ def test_sarif_output_validates_against_the_official_schema(tmp_path: Path) -> N
             '    mlgitops.io/waive.security-non-root: "image runs as uid 1000 until=2999-01-01"\n',
         ),
     )
-    sarif = json.loads(run_cli("lint", "multi.yaml", "--format", "sarif", cwd=tmp_path).stdout)
+    sarif = json.loads(run_in_process("lint", "multi.yaml", "--format", "sarif", cwd=tmp_path).stdout)
     jsonschema.validate(sarif, schema)
     results = sarif["runs"][0]["results"]
     assert any(r.get("suppressions") for r in results)
@@ -336,7 +336,7 @@ def test_repository_config_switches_rules_and_severities(tmp_path: Path) -> None
 def test_a_bad_config_file_is_a_located_error(tmp_path: Path) -> None:
     write(tmp_path / ".mlgitops.yaml", "rules:\n  image-tag:\n    severty: warning\n")
     write(tmp_path / "m.yaml", MULTI)
-    result = run_cli("lint", "m.yaml", cwd=tmp_path)
+    result = run_in_process("lint", "m.yaml", cwd=tmp_path)
     assert result.exit_code == 2
     assert (
         result.stderr
@@ -355,7 +355,7 @@ def test_every_shipped_policy_schema_is_a_valid_json_schema() -> None:
 
 def test_a_users_policy_file_is_checked_against_the_policy_model(tmp_path: Path) -> None:
     write(tmp_path / "mine" / "bad.yaml", "id: Bad_Id\ntitle: x\nseverity: fatal\n")
-    result = run_cli("policy", "test", "mine", cwd=tmp_path)
+    result = run_in_process("policy", "test", "mine", cwd=tmp_path)
     assert result.exit_code == 2
     lines = result.stderr.splitlines()
     assert "error: mine/bad.yaml:3:11: severity: 'fatal' is not allowed: input should be 'error', 'warning' or 'info'" in lines

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import REPO, run_cli
+from tests.support import REPO, run_in_process
 
 
 def _git(repo: Path, *args: str) -> None:
@@ -40,7 +40,7 @@ def history(tmp_path: Path) -> Path:
 
 
 def test_markdown_summary_of_a_two_commit_history(history: Path) -> None:
-    result = run_cli("diff", cwd=history)
+    result = run_in_process("diff", cwd=history)
     assert result.exit_code == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0] == "<!-- mlgitops-diff -->"
@@ -76,32 +76,32 @@ def test_markdown_summary_of_a_two_commit_history(history: Path) -> None:
 
 
 def test_json_and_text_formats_carry_the_same_facts(history: Path) -> None:
-    document = json.loads(run_cli("diff", "--format", "json", "--base", "main", cwd=history).stdout)
+    document = json.loads(run_in_process("diff", "--format", "json", "--base", "main", cwd=history).stdout)
     prod = next(env for env in document["environments"] if env["name"] == "prod")
     assert prod["counts"] == {"added": 0, "removed": 0, "changed": 4}
     unchanged = {"habana.ai/gaudi": 1, "nvidia.com/gpu (NVIDIA-H100-80GB-HBM3)": 16}
     assert prod["resources"]["before"]["gpus"] == {**unchanged, "nvidia.com/gpu (NVIDIA-A100-SXM4-80GB)": 26}
     assert prod["resources"]["after"]["gpus"] == {**unchanged, "nvidia.com/gpu (NVIDIA-A100-SXM4-80GB)": 42}
-    text = run_cli("diff", "--format", "text", "--base", "main", cwd=history).stdout
+    text = run_in_process("diff", "--format", "text", "--base", "main", cwd=history).stdout
     assert "prod: 0 added, 0 removed, 4 changed; cpu 462600m → 606600m (+144)" in text
 
 
 def test_no_change_says_so_in_one_line(history: Path) -> None:
-    result = run_cli("diff", "--base", "HEAD", cwd=history)
+    result = run_in_process("diff", "--base", "HEAD", cwd=history)
     assert result.exit_code == 0
     assert result.stdout.splitlines()[-1] == "No change to the rendered manifests (compared with `HEAD`)."
 
 
 def test_a_new_environment_is_all_additions(history: Path) -> None:
     shutil.copy(history / "environments" / "dev.yaml", history / "environments" / "qa.yaml")
-    result = run_cli("diff", "--format", "json", cwd=history)
+    result = run_in_process("diff", "--format", "json", cwd=history)
     qa = next(env for env in json.loads(result.stdout)["environments"] if env["name"] == "qa")
     assert qa["counts"]["added"] == 42
     assert qa["counts"]["removed"] == 0
 
 
 def test_an_unknown_base_is_a_usage_error(history: Path) -> None:
-    result = run_cli("diff", "--base", "no-such-branch", cwd=history)
+    result = run_in_process("diff", "--base", "no-such-branch", cwd=history)
     assert result.exit_code == 2
     assert result.stderr == "error: unknown revision 'no-such-branch': pass a branch, tag or commit with --base\n"
     assert "Traceback" not in result.stderr
@@ -114,14 +114,14 @@ def test_findings_new_in_the_change_are_reported_and_fail_on_new_exits_1(history
             "resnet-serve:1.5.0@sha256:0a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9", "resnet-serve:1.6.0"
         )
     )
-    result = run_cli("diff", "--base", "main", "--fail-on-new", cwd=history)
+    result = run_in_process("diff", "--base", "main", "--fail-on-new", cwd=history)
     assert result.exit_code == 1
     assert (
         "- :x: new **error** `image-digest` (`prod`, `environments/prod.yaml:54:12`): `container "
         "'resnet-serve' image 'ghcr.io/acme/resnet-serve:1.6.0' is not pinned by digest`"
     ) in result.stdout.splitlines()
     # Without --fail-on-new the summary is informational.
-    assert run_cli("diff", "--base", "main", cwd=history).exit_code == 0
+    assert run_in_process("diff", "--base", "main", cwd=history).exit_code == 0
 
 
 def test_findings_fixed_by_the_change_are_listed(history: Path) -> None:
@@ -138,7 +138,7 @@ def test_findings_fixed_by_the_change_are_listed(history: Path) -> None:
             "resnet-serve:1.4.2", "resnet-serve:1.4.2@sha256:0a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9"
         )
     )
-    document = json.loads(run_cli("diff", "--base", "HEAD", "--format", "json", cwd=history).stdout)
+    document = json.loads(run_in_process("diff", "--base", "HEAD", "--format", "json", cwd=history).stdout)
     assert [note["rule"] for note in document["fixedFindings"]] == ["image-digest"]
     assert document["newFindings"] == []
 
@@ -147,6 +147,6 @@ def test_a_small_change_makes_a_short_comment(history: Path) -> None:
     prod = history / "environments" / "prod.yaml"
     _git(history, "checkout", "-q", "main")
     prod.write_text(prod.read_text().replace("resnet-serve:1.4.2@", "resnet-serve:1.4.3@"))
-    lines = run_cli("diff", "--base", "main", cwd=history).stdout.splitlines()
+    lines = run_in_process("diff", "--base", "main", cwd=history).stdout.splitlines()
     assert len(lines) <= 60
     assert sum(line.startswith("- **changed**") for line in lines) == 1

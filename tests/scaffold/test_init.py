@@ -6,11 +6,11 @@ from pathlib import Path
 
 import yaml
 
-from tests.support import REPO, run_cli
+from tests.support import REPO, run_in_process
 
 
 def test_init_then_render_then_check(tmp_path: Path) -> None:
-    created = run_cli("init", str(tmp_path / "fleet"), cwd=tmp_path)
+    created = run_in_process("init", str(tmp_path / "fleet"), cwd=tmp_path)
     assert created.exit_code == 0, created.stderr
     fleet = tmp_path / "fleet"
     assert sorted(p.relative_to(fleet).as_posix() for p in fleet.rglob("*") if p.is_file()) == [
@@ -22,10 +22,10 @@ def test_init_then_render_then_check(tmp_path: Path) -> None:
         "environments/prod.yaml",
         "environments/staging.yaml",
     ]
-    rendered = run_cli("render", cwd=fleet)
+    rendered = run_in_process("render", cwd=fleet)
     assert rendered.exit_code == 0, rendered.stderr
     assert rendered.stdout.startswith("rendered dev: 9 objects, prod: 10 objects, staging: 10 objects into rendered/")
-    assert run_cli("render", "--check", cwd=fleet).exit_code == 0
+    assert run_in_process("render", "--check", cwd=fleet).exit_code == 0
     workflow = yaml.safe_load((fleet / ".github" / "workflows" / "mlgitops.yml").read_text())
     commands = [step.get("run", "") for step in workflow["jobs"]["check"]["steps"]]
     assert "mlgitops render --check" in commands
@@ -34,7 +34,7 @@ def test_init_then_render_then_check(tmp_path: Path) -> None:
 def test_init_pins_ci_and_pre_commit_to_the_running_version_installable_before_pypi(tmp_path: Path) -> None:
     from mlgitops import HOME, __version__
 
-    assert run_cli("init", "fleet", cwd=tmp_path).exit_code == 0
+    assert run_in_process("init", "fleet", cwd=tmp_path).exit_code == 0
     fleet = tmp_path / "fleet"
     workflow = yaml.safe_load((fleet / ".github" / "workflows" / "mlgitops.yml").read_text())
     installs = [step["run"] for step in workflow["jobs"]["check"]["steps"] if "pip install" in step.get("run", "")]
@@ -64,7 +64,7 @@ def test_a_later_version_pins_its_own_tag() -> None:
 def test_init_never_overwrites(tmp_path: Path) -> None:
     (tmp_path / "environments").mkdir()
     (tmp_path / "environments" / "dev.yaml").write_text("mine\n")
-    result = run_cli("init", ".", cwd=tmp_path)
+    result = run_in_process("init", ".", cwd=tmp_path)
     assert result.exit_code == 2
     assert result.stderr == "error: environments/dev.yaml already exists; init writes only into a new repository\n"
     assert (tmp_path / "environments" / "dev.yaml").read_text() == "mine\n"
@@ -74,7 +74,7 @@ def test_init_never_overwrites(tmp_path: Path) -> None:
 def test_init_never_writes_through_a_dangling_link(tmp_path: Path) -> None:
     (tmp_path / "repo" / "environments").mkdir(parents=True)
     (tmp_path / "repo" / "environments" / "base.yaml").symlink_to(tmp_path / "elsewhere.yaml")
-    result = run_cli("init", "repo", cwd=tmp_path)
+    result = run_in_process("init", "repo", cwd=tmp_path)
     assert (result.exit_code, result.stderr) == (
         2,
         "error: repo/environments/base.yaml already exists; init writes only into a new repository\n",
@@ -86,7 +86,7 @@ def test_init_never_writes_through_a_linked_folder(tmp_path: Path) -> None:
     (tmp_path / "elsewhere").mkdir()
     (tmp_path / "repo").mkdir()
     (tmp_path / "repo" / ".github").symlink_to(tmp_path / "elsewhere")
-    result = run_cli("init", "repo", cwd=tmp_path)
+    result = run_in_process("init", "repo", cwd=tmp_path)
     assert (result.exit_code, result.stderr) == (
         2,
         "error: repo/.github is a symbolic link; mlgitops never writes through links (remove it)\n",

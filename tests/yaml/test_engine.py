@@ -26,7 +26,7 @@ from mlgitops.yaml.emitter import BlockEmitter, Unsupported
 from mlgitops.yaml.engine import ENGINE_VARIABLE, fast_engine
 from mlgitops.yaml.reader import AmbiguousText, iter_documents, load_documents
 from mlgitops.yaml.writer import _Dumper, dump_object, pyyaml_body
-from tests.support import REPO, run_cli, shared_dir
+from tests.support import REPO, run_in_process, shared_dir
 from tests.yaml.test_reader import TRICKY_SCALARS, plain_objects, typed
 
 pytestmark = pytest.mark.skipif(fast_engine() is None, reason="yaml-rs has no wheel for this platform")
@@ -253,9 +253,9 @@ def test_the_emitter_writes_long_keys_and_values_through_pyyaml() -> None:
 
 def test_render_check_and_lint_alike_on_both_paths(tmp_path: Path) -> None:
     fallback = {ENGINE_VARIABLE: "pyyaml"}
-    check = run_cli("render", "--check", cwd=REPO, env=fallback)
+    check = run_in_process("render", "--check", cwd=REPO, env=fallback)
     assert check.exit_code == 0, check.stdout + check.stderr  # PyYAML's bytes are the committed bytes
     corpus = REPO / "tests" / "bad_inputs" / "manifests"
-    fast, slow = (run_cli("lint", str(corpus), "--format", "json", cwd=REPO, env=env) for env in (None, fallback))
+    fast, slow = (run_in_process("lint", str(corpus), "--format", "json", cwd=REPO, env=env) for env in (None, fallback))
     assert (fast.exit_code, fast.stdout, fast.stderr) == (slow.exit_code, slow.stdout, slow.stderr)
     assert fast.exit_code == 2  # the corpus holds unreadable files: they are reported, not skipped
