@@ -10,57 +10,10 @@ from typing import Any
 
 import pytest
 
-from mlgitops.errors import UserError
-from mlgitops.fleet.build import EnvironmentOutput, build
-from mlgitops.fleet.run import environment_findings
+from mlgitops.fleet.build import build
 from mlgitops.load.environments import load_environments
-from mlgitops.policy import load_catalog
-from mlgitops.policy.model import Finding
-from tests.support import REPO, write
-
-HEAD = """\
-namespace: ml
-kubernetesVersion: "1.32"
-"""
-
-
-def _render(tmp_path: Path, text: str) -> EnvironmentOutput:
-    write(tmp_path / "environments" / "dev.yaml", text)
-    [loaded] = load_environments(tmp_path / "environments")
-    return build(loaded)
-
-
-def _findings(tmp_path: Path, text: str, rule: str) -> list[Finding]:
-    """The findings of ``rule`` on the rendered objects, located at the environment file (waived ones included)."""
-    write(tmp_path / "environments" / "dev.yaml", text)
-    [loaded] = load_environments(tmp_path / "environments")
-    found = environment_findings(loaded, build(loaded), tmp_path / "rendered", load_catalog())
-    return [finding for finding in found if finding.rule == rule]
-
-
-def _refused(tmp_path: Path, text: str) -> str:
-    with pytest.raises(UserError) as refused:
-        _render(tmp_path, text)
-    return refused.value.one_line()
-
-
-def _obj(output: EnvironmentOutput, kind: str, name: str) -> dict[str, Any]:
-    [obj] = [item.obj for item in output.objects if item.kind == kind and item.name == name]
-    return obj
-
-
-SERVER = (
-    HEAD
-    + """\
-workloads:
-  - name: web
-    kind: serving
-    image: ghcr.io/acme/web:1
-    ports: [{name: http, port: 8080}]
-    resources: {cpu: "1", memory: 1Gi}
-"""
-)
-
+from tests.rendering import HEAD, SERVER, _findings, _obj, _refused, _render
+from tests.support import REPO
 
 # --- 1. runAsNonRoot never together with uid 0 -------------------------------------------------------------------
 

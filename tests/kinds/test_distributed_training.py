@@ -8,6 +8,8 @@ from typing import Any
 import pytest
 
 from tests.kinds.specs import CLUSTER, RAYJOB, TRAINJOB, _build, _error, _one
+from tests.rendering import HEAD, _findings, _refused, _render
+from tests.support import write
 
 
 def _node_pod(job: dict[str, Any]) -> dict[str, Any]:
@@ -229,3 +231,93 @@ def test_kinds_whose_pods_cannot_carry_dra_claims_are_refused_on_a_dra_pool(
         "      maxNodes: 4\n", "      maxNodes: 4\n      deviceClass: gpu.nvidia.com\n"
     )
     assert _error(tmp_path, dra + workloads) == expected
+
+
+TRAIN = (
+    HEAD
+    + """\
+cluster:
+  nodePools:
+    - name: a100
+      labels: {node-pool: a100}
+      taints: [{key: nvidia.com/gpu, value: present, effect: NoSchedule}]
+      allocatable: {cpu: "94", memory: 1800Gi, gpus: 8}
+volumes:
+  - name: ckpt
+    claim: {size: 1Ti, accessModes: [ReadWriteMany]}
+workloads:
+  - name: ddp
+    kind: distributed-training
+    image: ghcr.io/acme/train:1
+    numNodes: 2
+    nprocPerNode: gpu
+    resources: {cpu: "8", memory: 64Gi, gpu: 8}
+    shmSize: 16Gi
+    nodePool: a100
+    mounts: [{volume: ckpt, path: /ckpt, role: checkpoint}]
+"""
+)
+
+
+def _train_job(tmp_path: Path, text: str) -> dict[str, Any]:
+    [job] = [item.obj for item in _render(tmp_path, text).objects if item.kind == "TrainJob"]
+    return job
+
+
+def test_the_trainjob_patches_its_runtime_with_the_field_of_the_trainer_release(tmp_path: Path) -> None:
+    from mlgitops.kube.custom_resources import project_schemas
+
+    current = _train_job(tmp_path, TRAIN)["spec"]
+    assert [key for key in ("runtimePatches", "podTemplateOverrides", "podSpecOverrides") if key in current] == ["runtimePatches"]
+    # 2.1: podTemplateOverrides (targetJobs, metadata, spec without securityContext); runtimePatches would be pruned.
+    job = _train_job(tmp_path, TRAIN + "operators: {trainer: '2.1'}\n")
+    [override] = job["spec"]["podTemplateOverrides"]
+    assert "runtimePatches" not in job["spec"]
+    assert override["targetJobs"] == [{"name": "node"}]
+    assert override["metadata"]["labels"]["app.kubernetes.io/name"] == "ddp"
+    assert override["spec"]["tolerations"] == [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}]
+    assert override["spec"]["containers"] == [
+        {"name": "node", "volumeMounts": [{"name": "ckpt", "mountPath": "/ckpt"}, {"name": "dshm", "mountPath": "/dev/shm"}]}
+    ]
+    assert "securityContext" not in override["spec"]
+    assert project_schemas().validate(job, "1.32") == []
+    # 2.0: podSpecOverrides, the pod fields on the entry itself.
+    job = _train_job(tmp_path, TRAIN + "operators: {trainer: '2.0'}\n")
+    [override] = job["spec"]["podSpecOverrides"]
+    assert sorted(override) == ["containers", "nodeSelector", "targetJobs", "tolerations", "volumes"]
+    assert project_schemas().validate(job, "1.32") == []
+
+
+def test_what_an_older_trainer_cannot_carry_is_refused_or_said(tmp_path: Path) -> None:
+    old = TRAIN + "operators: {trainer: '2.1'}\n"
+    line = _refused(tmp_path, old.replace("    nodePool: a100\n", "    nodePool: a100\n    security: {runAsUser: 1000}\n"))
+    why = "Kubeflow Trainer 2.1 patches the runtime through podTemplateOverrides, which carries no securityContext"
+    assert f"workloads[ddp].security: {why}" in line
+    # Not written: the runtime's template decides, which lint cannot see (info, not an error that blocks the render).
+    [finding] = _findings(tmp_path, old, "security-non-root")
+    assert finding.severity.value == "info"
+    assert "a TrainJob of Kubeflow Trainer before 2.2 cannot set a securityContext" in finding.message
+    oldest = TRAIN + "operators: {trainer: '2.0'}\nimagePullSecrets: [ghcr-pull]\nexistingSecrets: [ghcr-pull]\n"
+    line = _refused(tmp_path, oldest)
+    why = "Kubeflow Trainer 2.0 patches the runtime through podSpecOverrides, which carries no imagePullSecrets"
+    assert f"workloads[ddp].imagePullSecrets: {why}" in line
+
+
+def test_a_trainjob_runtime_must_exist(tmp_path: Path) -> None:
+    job = _train_job(tmp_path, TRAIN)
+    assert job["metadata"]["annotations"]["mlgitops.io/external-trainingruntimes"] == "torch-distributed"
+    # jax-distributed ships from Trainer 2.2: on 2.1 it must be declared or in the set.
+    jax = (
+        TRAIN.replace("    numNodes: 2\n", "    numNodes: 2\n    runtime: {name: jax-distributed}\n")
+        + "operators: {trainer: '2.1'}\n"
+    )
+    [finding] = _findings(tmp_path, jax, "trainingruntime-reference")
+    assert str(finding.location).endswith("dev.yaml:17:21")  # at runtime.name
+    assert finding.message.startswith("TrainJob runs on ClusterTrainingRuntime 'jax-distributed', which is neither in the set")
+    assert _findings(tmp_path, jax + "existingTrainingRuntimes: [jax-distributed]\n", "trainingruntime-reference") == []
+    assert _findings(tmp_path, jax.replace("'2.1'", "'2.2'"), "trainingruntime-reference") == []
+    write(
+        tmp_path / "environments" / "manifests" / "runtimes.yaml",
+        "apiVersion: trainer.kubeflow.org/v1alpha1\nkind: ClusterTrainingRuntime\nmetadata: {name: jax-distributed}\nspec: {}\n",
+    )
+    assert _findings(tmp_path, jax + "manifests: [manifests/runtimes.yaml]\n", "trainingruntime-reference") == []

@@ -9,6 +9,7 @@ import pytest
 from mlgitops.kube.footprint import footprint
 from mlgitops.load.environments import load_environments
 from tests.kinds.specs import CLUSTER, RAYJOB, RAYSERVICE, _build, _error, _one
+from tests.rendering import HEAD, _findings, _obj, _refused, _render
 from tests.support import write
 
 
@@ -141,3 +142,77 @@ def test_a_worker_group_telling_ray_more_gpus_than_it_has_is_a_render_finding(tm
     # render points at the environment-file field, not at a rendered file.
     assert finding.location.file.endswith("dev.yaml")
     assert finding.location.line >= 17  # within the workload "- name: tune" (line 17) of the environment file
+
+
+RAY = (
+    HEAD
+    + """\
+cluster:
+  nodePools:
+    - name: cpu
+      labels: {node-pool: cpu}
+      allocatable: {cpu: "15", memory: 58Gi}
+    - name: a100
+      labels: {node-pool: a100}
+      taints: [{key: nvidia.com/gpu, value: present, effect: NoSchedule}]
+      allocatable: {cpu: "94", memory: 1800Gi, gpus: 8}
+budget: {gpus: 6}
+workloads:
+  - name: embed
+    kind: ray-service
+    image: rayproject/ray-ml:2.41.0-py311-gpu
+    serveConfig: {applications: [{name: embed, import_path: "embed:app"}]}
+    security: {runAsUser: 1000}
+    resources: {cpu: "2", memory: 8Gi}
+    nodePool: cpu
+    autoscaling: {idleTimeoutSeconds: 300}
+    workerGroups:
+      - {name: gpu, minReplicas: 1, maxReplicas: 4, resources: {cpu: "8", memory: 64Gi, gpu: 1}, nodePool: a100}
+"""
+)
+
+
+def test_an_autoscaled_ray_head_keeps_its_service_account_token(tmp_path: Path) -> None:
+    cluster = _obj(_render(tmp_path, RAY), "RayService", "embed")["spec"]["rayClusterConfig"]
+    assert cluster["headGroupSpec"]["template"]["spec"]["automountServiceAccountToken"] is True
+    assert cluster["workerGroupSpecs"][0]["template"]["spec"]["automountServiceAccountToken"] is False
+    line = _refused(tmp_path, RAY + "    automountServiceAccountToken: false\n")
+    assert line.endswith(
+        ":24:35: workloads[embed].automountServiceAccountToken: the Ray autoscaler runs in the head pod and calls the "
+        "Kubernetes API with its ServiceAccount token: the head must mount it (drop automountServiceAccountToken: "
+        "false, or turn off autoscaling)"
+    )
+
+
+def test_the_budget_counts_autoscaled_ray_workers_at_max_and_the_upgrade_cluster(tmp_path: Path) -> None:
+    # No GatewayClass: a NewCluster upgrade runs a second cluster of the full size, 2 x (4 workers) GPUs.
+    [finding] = _findings(tmp_path, RAY, "env-budget")
+    assert "requests up to 8 nvidia.com/gpu with every autoscaler at its maximum" in finding.message
+    service = _obj(_render(tmp_path, RAY), "RayService", "embed")
+    assert service["spec"]["upgradeStrategy"] == {"type": "NewCluster"}
+    # With the environment's GatewayClass, KubeRay 1.7 upgrades incrementally: 4 + 25% of 4 = 5 GPUs at most.
+    gateway = RAY + "gateway: {className: eg, implementation: envoy-gateway}\n"
+    assert _findings(tmp_path, gateway, "env-budget") == []
+    strategy = _obj(_render(tmp_path, gateway), "RayService", "embed")["spec"]["upgradeStrategy"]
+    assert strategy == {
+        "type": "NewClusterWithIncrementalUpgrade",
+        "clusterUpgradeOptions": {"gatewayClassName": "eg", "maxSurgePercent": 25, "stepSizePercent": 25, "intervalSeconds": 60},
+    }
+    [finding] = _findings(tmp_path, gateway.replace("budget: {gpus: 6}", "budget: {gpus: 4}"), "env-budget")
+    assert "requests up to 5 nvidia.com/gpu" in finding.message
+
+
+def test_an_incremental_upgrade_the_kuberay_release_cannot_do_is_refused(tmp_path: Path) -> None:
+    text = RAY + "    upgrade: {strategy: NewClusterWithIncrementalUpgrade, gatewayClassName: eg}\n"
+    line = _refused(tmp_path, text + "operators: {kuberay: '1.6'}\n")
+    assert (
+        "workloads[embed].upgrade.strategy: NewClusterWithIncrementalUpgrade needs KubeRay 1.7 (operators.kuberay is 1.6)" in line
+    )
+    assert "with the gate off KubeRay applies no change to the cluster at all" in line
+    line = _refused(
+        tmp_path,
+        text.replace("    autoscaling: {idleTimeoutSeconds: 300}\n", "").replace("minReplicas: 1, maxReplicas: 4", "replicas: 2"),
+    )
+    assert "workloads[embed].upgrade.strategy: NewClusterWithIncrementalUpgrade needs the Ray autoscaler" in line
+    old = _obj(_render(tmp_path, RAY + "operators: {kuberay: '1.2'}\n"), "RayService", "embed")
+    assert "upgradeStrategy" not in old["spec"]

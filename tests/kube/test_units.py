@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
 from mlgitops.kube.names import dns1035_label_problem, dns1123_label_problem
 from mlgitops.kube.quantity import QuantityError, format_bytes, format_cpu, parse_quantity
+from tests.rendering import HEAD, _refused, _render
 
 
 @pytest.mark.parametrize(
@@ -98,3 +100,41 @@ def test_fleet_sized_sums_beyond_28_digits_still_format() -> None:
     assert format_bytes(Decimal(largest * 2**30)) == f"{largest}Gi"
     assert format_bytes(Decimal(largest * 2**30 + 2**29 + 1)) == f"{largest}.50Gi"
     assert format_cpu(Decimal(f"{largest}.5")) == f"{largest * 1000 + 500}m"
+
+
+TINY = (
+    HEAD
+    + """\
+workloads:
+  - name: tiny
+    kind: training
+    image: ghcr.io/acme/t:1
+    resources: {cpu: "1", memory: MEMORY}
+"""
+)
+
+
+@pytest.mark.parametrize(
+    ("memory", "message"),
+    [
+        ("16", "16 means 16 bytes (a number without a unit is bytes): did you mean 16Gi?"),
+        ("512m", "512m means 512 thousandths of a byte ('m' is milli): did you mean 512Mi?"),
+        (
+            "8Mi",
+            "a memory limit of 8Mi is below 12Mi, the least a container starts with (CRI-O refuses it; under runc the "
+            "container's init is OOM-killed): give at least 12Mi (the limit is this request: no limits.memory)",
+        ),
+    ],
+)
+def test_memory_no_container_starts_with_is_a_located_error(tmp_path: Path, memory: str, message: str) -> None:
+    line = _refused(tmp_path, TINY.replace("MEMORY", memory))
+    assert line.endswith(f"dev.yaml:7:35: workloads[tiny].resources.memory: {message}")
+    assert not (tmp_path / "rendered").exists()
+
+
+def test_a_small_request_under_a_real_limit_is_fine(tmp_path: Path) -> None:
+    [job] = [item.obj for item in _render(tmp_path, TINY.replace("MEMORY", "8Mi, limits: {memory: 64Mi}")).objects]
+    container = job["spec"]["template"]["spec"]["containers"][0]
+    assert container["resources"]["limits"]["memory"] == "64Mi"
+    line = _refused(tmp_path, TINY.replace("MEMORY", "1Gi, limits: {memory: 4}"))
+    assert "workloads[tiny].resources.limits.memory: 4 means 4 bytes" in line

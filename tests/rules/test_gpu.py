@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 
+import pytest
 import yaml
 
 from mlgitops.kube.cluster import NodePoolFacts, Taint
 from mlgitops.kube.footprint import footprint, footprint_by_app
 from mlgitops.policy import Catalog, PolicyContext
 from tests.policy.linting import findings_in, positions
+from tests.rendering import HEAD, _findings
 
 GIB = Decimal(2**30)
 DRA_POOL = NodePoolFacts(
@@ -203,3 +206,37 @@ spec:
     [finding] = findings_in(pod.replace("SHARES", "4"), catalog, rule="gpu-shared")
     assert (finding.severity, finding.location.line) == ("warning", 9)
     assert findings_in(pod.replace("SHARES", "1"), catalog, rule="gpu-shared") == []
+
+
+AMD_POOL = (
+    HEAD
+    + """\
+cluster:
+  karpenter:
+    nodeClassRef: {name: ml-nodes}
+  nodePools:
+    - name: mi300
+      labels: {node-pool: mi300}
+      allocatable: {cpu: "94", memory: 1800Gi, gpus: 8}
+      gpuResource: amd.com/gpu
+      instanceTypes: [x.large]
+      maxNodes: 2
+"""
+)
+
+
+def test_the_untainted_pool_fix_names_the_pools_own_accelerator(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    [finding] = _findings(tmp_path, AMD_POOL, "gpu-pool-taint")
+    assert finding.fix.startswith("Add taints: [{key: amd.com/gpu, value: present, effect: NoSchedule}]")
+    assert "nvidia" not in finding.fix
+    # lint of the rendered NodePool says the same in manifest terms.
+    import json
+
+    from tests.support import run_in_process
+
+    monkeypatch.chdir(tmp_path)
+    result = run_in_process("render")
+    assert result.exit_code == 0, result.stderr
+    report = json.loads(run_in_process("lint", "rendered", "--format", "json").stdout)
+    [lint] = [f for f in report if f["rule"] == "gpu-pool-taint"]
+    assert lint["fix"].startswith("Taint the pool's nodes (Karpenter: spec.template.spec.taints) with amd.com/gpu:NoSchedule")
