@@ -1,4 +1,4 @@
-"""LLM servers: GPUs from tensor parallelism, LeaderWorkerSets for pipeline parallelism, KEDA, DRA, any accelerator."""
+"""llm-serving: GPUs from tensor parallelism, LeaderWorkerSets (one model download per group), KEDA, DRA, a writable HOME."""
 
 from __future__ import annotations
 
@@ -13,12 +13,8 @@ from mlgitops.fleet.build import EnvironmentOutput, build
 from mlgitops.kube import schema
 from mlgitops.kube.custom_resources import CustomSchemas, load_crds, project_schemas
 from mlgitops.load.environments import load_environments
+from tests.rendering import HEAD, _obj, _refused, _render
 from tests.support import REPO, CliResult, run_in_process, upstream_crd, write
-
-
-def _obj(output: EnvironmentOutput, kind: str, name: str) -> dict[str, Any]:
-    [obj] = [item.obj for item in output.objects if item.kind == kind and item.name == name]
-    return obj
 
 
 @functools.cache
@@ -30,12 +26,6 @@ def _cli(*args: str, cwd: Path, monkeypatch: pytest.MonkeyPatch) -> CliResult:
     """`mlgitops ARGS` in this process (the command's own code path, without a fresh interpreter's imports)."""
     monkeypatch.chdir(cwd)
     return run_in_process(*args)
-
-
-def _render(tmp_path: Path, text: str) -> EnvironmentOutput:
-    write(tmp_path / "environments" / "dev.yaml", text)
-    [loaded] = load_environments(tmp_path / "environments")
-    return build(loaded)
 
 
 def test_dev_serves_the_llm_with_tensor_parallel_two_on_one_pod(example_fleet: dict[str, EnvironmentOutput]) -> None:
@@ -466,3 +456,149 @@ def test_findings_on_the_model_downloader_point_at_model_download(tmp_path: Path
     assert any(line.startswith(f"environments/prod.yaml:{image}:16: error image-digest:") for line in findings), findings
     assert any(line.startswith(f"environments/prod.yaml:{token}:20: error plaintext-secret:") for line in findings), findings
     assert not [line for line in findings if line.startswith("environments/prod.yaml:14:")], findings
+
+
+LLM_HOME = (
+    HEAD
+    + """\
+cluster:
+  nodePools:
+    - name: h100
+      labels: {node-pool: h100}
+      taints: [{key: nvidia.com/gpu, value: present}]
+      allocatable: {cpu: "190", memory: 1900Gi, gpus: 8}
+volumes:
+  - name: weights
+    existingClaim: llm-weights
+  - name: shared
+    claim: {size: 1Ti, storageClass: fast-rwx, accessModes: [ReadWriteMany]}
+  - name: scratch
+    scratch: {sizeLimit: 900Gi}
+workloads:
+  - name: chat
+    kind: llm-serving
+    server: SERVER
+    image: registry.example/server:1
+    model: {name: qwen, volume: weights}
+    tensorParallel: 8
+    resources: {cpu: "64", memory: 1000Gi}
+"""
+)
+
+
+@pytest.mark.parametrize(
+    ("server", "uid", "own"),
+    [
+        ("vllm", 2000, {"VLLM_CACHE_ROOT": "/home/llm/.cache/vllm", "VLLM_CONFIG_ROOT": "/home/llm/.config/vllm"}),
+        ("sglang", 1000, {}),
+        ("tgi", 1000, {"HF_KERNELS_CACHE": "/home/llm/.cache/kernels"}),
+    ],
+)
+def test_llm_servers_get_a_uid_and_a_writable_home_with_their_caches(
+    tmp_path: Path, server: str, uid: int, own: dict[str, str]
+) -> None:
+    pod = _obj(_render(tmp_path, LLM_HOME.replace("SERVER", server)), "Deployment", "chat")["spec"]["template"]["spec"]
+    assert pod["securityContext"]["runAsUser"] == uid
+    [container] = pod["containers"]
+    env = {var["name"]: var["value"] for var in container["env"]}
+    assert env == {
+        "HOME": "/home/llm",
+        "USER": server,
+        "XDG_CACHE_HOME": "/home/llm/.cache",
+        "XDG_CONFIG_HOME": "/home/llm/.config",
+        "HF_HOME": "/home/llm/.cache/huggingface",
+        "TRITON_CACHE_DIR": "/home/llm/.cache/triton",
+        "TORCHINDUCTOR_CACHE_DIR": "/home/llm/.cache/torchinductor",
+        **own,
+    }
+    assert {"name": "server-home", "mountPath": "/home/llm"} in container["volumeMounts"]
+    assert {"name": "server-home", "emptyDir": {"sizeLimit": "20Gi"}} in pod["volumes"]
+
+
+def test_the_llm_home_and_its_defaults_can_be_overridden(tmp_path: Path) -> None:
+    text = LLM_HOME.replace("SERVER", "vllm") + (
+        "    home: {volume: shared, path: /var/cache/llm}\n"
+        "    security: {runAsUser: 4242}\n"
+        "    env: [{name: HF_HOME, value: /hf}]\n"
+    )
+    pod = _obj(_render(tmp_path, text), "Deployment", "chat")["spec"]["template"]["spec"]
+    assert pod["securityContext"]["runAsUser"] == 4242
+    [container] = pod["containers"]
+    env = {var["name"]: var["value"] for var in container["env"]}
+    assert env["HOME"] == "/var/cache/llm"
+    assert env["VLLM_CACHE_ROOT"] == "/var/cache/llm/.cache/vllm"
+    assert env["HF_HOME"] == "/hf"  # the workload's own variable wins, once
+    assert [var["name"] for var in container["env"]].count("HF_HOME") == 1
+    assert {"name": "shared", "mountPath": "/var/cache/llm"} in container["volumeMounts"]
+    assert not [volume for volume in pod["volumes"] if volume["name"] == "server-home"]
+
+
+def test_a_read_only_home_volume_is_refused_at_its_line(tmp_path: Path) -> None:
+    text = LLM_HOME.replace("SERVER", "vllm").replace(
+        "  - name: scratch\n", "  - name: ro\n    claim: {size: 1Gi, accessModes: [ReadOnlyMany]}\n  - name: scratch\n"
+    )
+    line = _refused(tmp_path, text + "    home: {volume: ro}\n")
+    assert line.endswith(
+        ":26:20: workloads[chat].home.volume: the server writes its caches under HOME, but volume 'ro' is read-only"
+    )
+
+
+def test_the_example_fleet_serves_vllm_with_a_home(tmp_path: Path) -> None:
+    [dev] = [loaded for loaded in load_environments(REPO / "environments") if loaded.name == "dev"]
+    pod = _obj(build(dev), "Deployment", "chat-llm")["spec"]["template"]["spec"]
+    env = {var["name"]: var.get("value") for var in pod["containers"][0]["env"]}
+    assert env["HOME"] == "/home/llm"
+    assert env["VLLM_CACHE_ROOT"] == "/home/llm/.cache/vllm"
+
+
+def _lws(tmp_path: Path, volume: str) -> dict[str, Any]:
+    text = LLM_HOME.replace("SERVER", "vllm").replace(
+        "    model: {name: qwen, volume: weights}\n",
+        f"    model:\n      name: qwen\n      download: {{uri: 'hf://Qwen/Qwen2.5-72B@main', image: 'hf:1', volume: {volume}}}\n",
+    )
+    return _obj(_render(tmp_path, text + "    pipelineParallel: 2\n"), "LeaderWorkerSet", "chat")
+
+
+def test_a_group_sharing_a_claim_downloads_once_in_the_leader(tmp_path: Path) -> None:
+    group = _lws(tmp_path, "shared")["spec"]["leaderWorkerTemplate"]
+    [download] = group["leaderTemplate"]["spec"]["initContainers"]
+    [wait] = group["workerTemplate"]["spec"]["initContainers"]
+    assert download["name"] == "download-model"
+    assert download["command"][:2] == ["/bin/sh", "-c"]
+    marker = download["command"][2].split()[2]
+    assert marker.startswith("/models/qwen/.mlgitops-download-")
+    assert "hf download Qwen/Qwen2.5-72B --local-dir /models/qwen --revision main" in download["command"][2]
+    assert download["command"][2].endswith(f"&& touch {marker}; }}")
+    # The workers download nothing: they wait, read-only, for the leader's marker.
+    assert wait["name"] == "wait-for-model"
+    assert f"until [ -f {marker} ]" in wait["command"][2]
+    assert wait["volumeMounts"] == [{"name": "shared", "mountPath": "/models", "readOnly": True}]
+
+
+def test_a_group_on_per_pod_scratch_downloads_in_every_pod(tmp_path: Path) -> None:
+    group = _lws(tmp_path, "scratch")["spec"]["leaderWorkerTemplate"]
+    for role in ("leaderTemplate", "workerTemplate"):
+        [download] = group[role]["spec"]["initContainers"]
+        assert download["name"] == "download-model"
+        assert download["command"][:2] == ["hf", "download"]
+
+
+def test_a_group_cannot_share_a_read_write_once_claim(tmp_path: Path) -> None:
+    text = (
+        LLM_HOME.replace("SERVER", "vllm")
+        .replace("  - name: scratch\n", "  - name: rwo\n    claim: {size: 1Ti}\n  - name: scratch\n")
+        .replace(
+            "    model: {name: qwen, volume: weights}\n",
+            "    model:\n      name: qwen\n      download: {uri: 'hf://Qwen/Qwen2.5-72B', image: 'hf:1', volume: rwo}\n",
+        )
+    )
+    line = _refused(tmp_path, text + "    pipelineParallel: 2\n")
+    assert "the 2 pods of a group run on different nodes, but claim 'rwo' is ReadWriteOnce" in line
+
+
+def test_leader_worker_set_pods_have_no_pod_template_hash_to_match(tmp_path: Path) -> None:
+    text = LLM_HOME.replace("SERVER", "vllm") + "    pipelineParallel: 2\n    replicas: 2\n"
+    lws = _obj(_render(tmp_path, text), "LeaderWorkerSet", "chat")
+    for role in ("leaderTemplate", "workerTemplate"):
+        spread = lws["spec"]["leaderWorkerTemplate"][role]["spec"]["topologySpreadConstraints"]
+        assert all("matchLabelKeys" not in entry for entry in spread)

@@ -13,6 +13,7 @@ from mlgitops.fleet.run import render_fleet
 from mlgitops.kube.custom_resources import load_crds
 from mlgitops.load.environments import load_environments
 from mlgitops.policy import Finding
+from tests.rendering import SERVER, _obj, _render
 from tests.support import upstream_crd, write
 
 HEADER = 'namespace: ml\nkubernetesVersion: "1.32"\n'
@@ -318,3 +319,68 @@ def test_findings_on_an_init_container_point_at_its_own_line(tmp_path: Path) -> 
     [tag] = [f for f in findings(tmp_path, body) if f.rule == "image-tag"]
     assert (tag.location.line, tag.location.column) == (10, 30)  # the init container's image
     assert tag.fix == "Give the image: a version tag or a digest (not :latest)."
+
+
+SPREAD = SERVER + "    replicas: 3\n"
+
+
+def test_deployment_pods_spread_per_rollout_revision(tmp_path: Path) -> None:
+    spread = _obj(_render(tmp_path, SPREAD), "Deployment", "web")["spec"]["template"]["spec"]["topologySpreadConstraints"]
+    assert [entry["matchLabelKeys"] for entry in spread] == [["pod-template-hash"], ["pod-template-hash"]]
+    assert all("pod-template-hash" not in entry["labelSelector"]["matchLabels"] for entry in spread)
+    own = SPREAD + "    spread: [{topologyKey: topology.kubernetes.io/zone, maxSkew: 1, whenUnsatisfiable: DoNotSchedule}]\n"
+    [entry] = _obj(_render(tmp_path, own), "Deployment", "web")["spec"]["template"]["spec"]["topologySpreadConstraints"]
+    assert entry["matchLabelKeys"] == ["pod-template-hash"]
+    # Before 1.27 the field is off by default: not written.
+    old = _obj(_render(tmp_path, SPREAD.replace('"1.32"', '"1.26"')), "Deployment", "web")
+    assert all("matchLabelKeys" not in entry for entry in old["spec"]["template"]["spec"]["topologySpreadConstraints"])
+
+
+ROUTED = SERVER + "    httpRoute: {gateway: {name: public, namespace: gateway-system}}\nnetworkPolicy: {}\n"
+
+
+def _route_sources(tmp_path: Path, text: str) -> list[dict[str, Any]]:
+    policy = _obj(_render(tmp_path, text), "NetworkPolicy", "allow-web")
+    sources: list[dict[str, Any]] = policy["spec"]["ingress"][1]["from"]
+    return sources
+
+
+def test_the_gateways_proxies_are_admitted_where_they_run(tmp_path: Path) -> None:
+    # Default: pods of the Gateway's namespace (GEP-1762 in-cluster deployments, Istio).
+    assert _route_sources(tmp_path, ROUTED) == [
+        {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "gateway-system"}}}
+    ]
+    # Envoy Gateway runs its proxies in its own namespace.
+    assert _route_sources(tmp_path, ROUTED + "gateway: {implementation: envoy-gateway}\n") == [
+        {
+            "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "envoy-gateway-system"}},
+            "podSelector": {
+                "matchLabels": {
+                    "app.kubernetes.io/component": "proxy",
+                    "app.kubernetes.io/managed-by": "envoy-gateway",
+                    "gateway.envoyproxy.io/owning-gateway-name": "public",
+                    "gateway.envoyproxy.io/owning-gateway-namespace": "gateway-system",
+                }
+            },
+        }
+    ]
+    assert _route_sources(tmp_path, ROUTED + "gateway: {implementation: istio}\n") == [
+        {
+            "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "gateway-system"}},
+            "podSelector": {"matchLabels": {"gateway.networking.k8s.io/gateway-name": "public"}},
+        }
+    ]
+    # A managed gateway has no pods: its load balancers' address ranges.
+    assert _route_sources(tmp_path, ROUTED + "gateway: {implementation: gke}\n") == [
+        {"ipBlock": {"cidr": "35.191.0.0/16"}},
+        {"ipBlock": {"cidr": "130.211.0.0/22"}},
+    ]
+    subnet = ROUTED + "gateway: {implementation: gke, cidrs: [10.129.0.0/23]}\n"
+    assert _route_sources(tmp_path, subnet) == [{"ipBlock": {"cidr": "10.129.0.0/23"}}]
+    custom = ROUTED + "gateway: {namespace: edge, podLabels: {app: proxy}}\n"
+    assert _route_sources(tmp_path, custom) == [
+        {
+            "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "edge"}},
+            "podSelector": {"matchLabels": {"app": "proxy"}},
+        }
+    ]
