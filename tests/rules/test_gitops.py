@@ -1,5 +1,7 @@
-"""GitOps rules (policy/checks/gitops.py) on issue 26's faults: Argo CD re-suspending running queued jobs, and Flux
-health checks that give up before the servers load; render keeps both out of git."""
+"""GitOps rules (policy/checks/gitops.py, and the policies pvc-prune-protection and job-gitops-ttl).
+
+Issue 26's faults: Argo CD re-suspending running queued jobs, and Flux health checks that give up before the
+servers load; render keeps both out of git. Claims protected from a prune; no TTL on a Job a sync would recreate."""
 
 from __future__ import annotations
 
@@ -7,6 +9,8 @@ from pathlib import Path
 
 from mlgitops.fleet.build import build
 from mlgitops.load.environments import load_environments
+from mlgitops.policy import Catalog
+from tests.policy.linting import GPU_JOB, NIGHTLY, SERVE_WITH_HPA, _found
 from tests.rules.controller_faults import ENV, HAND_WRITTEN_JOB, _error, _lint, _objects, _output
 from tests.support import REPO, write
 
@@ -91,3 +95,21 @@ def test_lint_finds_a_kustomization_that_gives_up_before_its_server_loads() -> N
     [finding] = _lint(manifest, "flux-health-timeout")
     assert (finding.location.line, finding.location.column) == (13, 12)
     assert "Deployment 'llm' may take 30m to become ready" in finding.message
+
+
+def test_pvcs_are_protected_from_a_gitops_prune(catalog: Catalog) -> None:
+    assert _found(catalog, SERVE_WITH_HPA, "pvc-prune-protection") == []
+    flux_only = SERVE_WITH_HPA.replace("    argocd.argoproj.io/sync-options: Prune=false,Delete=false\n", "")
+    assert [(line, column) for line, column, _ in _found(catalog, flux_only, "pvc-prune-protection")] == [(35, 5)]
+
+
+def test_a_cronjobs_job_template_may_set_a_ttl_but_a_gitops_job_may_not(catalog: Catalog) -> None:
+    # The CronJob's Jobs are not in git, so cleaning them up is right; a Job in git would be recreated and rerun.
+    assert _found(catalog, NIGHTLY, "job-gitops-ttl") == []
+    with_ttl = GPU_JOB.replace("  backoffLimit: 2\n", "  backoffLimit: 2\n  ttlSecondsAfterFinished: 600\n")
+    assert [(line, column) for line, column, _ in _found(catalog, with_ttl, "job-gitops-ttl")] == [(6, 28)]
+    hook = with_ttl.replace(
+        "metadata: {name: train-1a2b3c4d, namespace: ml}",
+        "metadata:\n  name: train-1a2b3c4d\n  namespace: ml\n  annotations: {argocd.argoproj.io/hook: PostSync}",
+    )
+    assert _found(catalog, hook, "job-gitops-ttl") == []

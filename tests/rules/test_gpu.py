@@ -1,4 +1,5 @@
-"""GPU rules on every accelerator: extended resources of any vendor, DRA claims, LeaderWorkerSets, KEDA targets."""
+"""GPU rules (policy/checks/gpu.py) on every accelerator: taints, node selection, limits, /dev/shm, fitting the pools;
+extended resources of any vendor, DRA claims, LeaderWorkerSets, KEDA targets."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import yaml
 from mlgitops.kube.cluster import NodePoolFacts, Taint
 from mlgitops.kube.footprint import footprint, footprint_by_app
 from mlgitops.policy import Catalog, PolicyContext
-from tests.policy.linting import findings_in, positions
+from tests.policy.linting import GPU_JOB, PYTORCHJOB, _found, findings_in, positions
 from tests.rendering import HEAD, _findings
 
 GIB = Decimal(2**30)
@@ -240,3 +241,84 @@ def test_the_untainted_pool_fix_names_the_pools_own_accelerator(tmp_path: Path, 
     report = json.loads(run_in_process("lint", "rendered", "--format", "json").stdout)
     [lint] = [f for f in report if f["rule"] == "gpu-pool-taint"]
     assert lint["fix"].startswith("Taint the pool's nodes (Karpenter: spec.template.spec.taints) with amd.com/gpu:NoSchedule")
+
+
+POOLS = (
+    NodePoolFacts("cpu", {"node-pool": "cpu"}, (), {"cpu": Decimal(16), "memory": 64 * GIB}),
+    NodePoolFacts(
+        "a100",
+        {"node-pool": "a100", "nvidia.com/gpu.product": "NVIDIA-A100-SXM4-80GB"},
+        (Taint("dedicated", "NoSchedule", "ml-training"),),
+        {"cpu": Decimal(96), "memory": 1000 * GIB, "nvidia.com/gpu": Decimal(8)},
+    ),
+)
+
+
+def test_without_a_cluster_profile_gpu_pods_must_tolerate_the_nvidia_taint(catalog: Catalog) -> None:
+    # The Worker tolerates nvidia.com/gpu; the Master tolerates nothing.
+    assert _found(catalog, PYTORCHJOB, "gpu-toleration") == [
+        (
+            11,
+            11,
+            "pod requests nvidia.com/gpu but tolerates no nvidia.com/gpu taint (any value), which such nodes usually carry; "
+            "it may stay Pending",
+        )
+    ]
+    # The Job tolerates its pool's own taint (dedicated): it targets nodes tainted that way, not nvidia.com/gpu.
+    assert _found(catalog, GPU_JOB, "gpu-toleration") == []
+    untolerated = GPU_JOB.replace(
+        "        - {key: dedicated, operator: Exists, effect: NoSchedule}\n", "        - {key: x, effect: NoExecute}\n"
+    )
+    assert [(line, column) for line, column, _ in _found(catalog, untolerated, "gpu-toleration")] == [(12, 9)]
+
+
+def test_with_a_cluster_profile_gpu_pods_must_tolerate_the_pools_own_taints(catalog: Catalog) -> None:
+    # The a100 pool is tainted dedicated=ml-training: the Worker's nvidia.com/gpu toleration no longer suffices.
+    assert [(line, column) for line, column, _ in _found(catalog, PYTORCHJOB, "gpu-toleration", POOLS)] == [(11, 11), (23, 24)]
+    assert _found(catalog, GPU_JOB, "gpu-toleration", POOLS) == []
+
+
+def test_gpu_pods_select_gpu_nodes(catalog: Catalog) -> None:
+    assert [(line, column) for line, column, _ in _found(catalog, PYTORCHJOB, "gpu-node-selection")] == [(11, 11)]
+    affinity = GPU_JOB.replace(
+        "      nodeSelector: {node-pool: a100}\n",
+        "      affinity:\n        nodeAffinity:\n          requiredDuringSchedulingIgnoredDuringExecution:\n"
+        "            nodeSelectorTerms:\n              - matchExpressions:\n"
+        "                  - {key: nvidia.com/gpu.product, operator: Exists}\n",
+    )
+    assert _found(catalog, affinity, "gpu-node-selection") == []
+    unselected = GPU_JOB.replace("      nodeSelector: {node-pool: a100}\n", "")
+    # Reported at the pod spec (the value of template.spec) that lacks a selector.
+    assert [(line, column) for line, column, _ in _found(catalog, unselected, "gpu-node-selection")] == [(8, 7)]
+
+
+def test_schedulable_compares_requests_with_the_pools_a_pod_may_use(catalog: Catalog) -> None:
+    assert _found(catalog, GPU_JOB, "schedulable", POOLS) == []
+    assert _found(catalog, GPU_JOB, "schedulable") == []  # no cluster profile: nothing to compare with
+    greedy = GPU_JOB.replace("nvidia.com/gpu: 4}", "nvidia.com/gpu: 16}")
+    # Pod-level sums are reported at the pod's containers.
+    assert _found(catalog, greedy, "schedulable", POOLS) == [
+        (14, 9, "pod requests 16 nvidia.com/gpu but the largest node it may use (pool 'a100') has 8: it would never schedule")
+    ]
+    assert _found(catalog, PYTORCHJOB, "schedulable", POOLS) == [
+        (13, 13, "pod requests 1 nvidia.com/gpu but the largest node it may use (pool 'cpu') has 0: it would never schedule"),
+        (24, 25, "no node pool admits this pod: none matches its nodeSelector with all of its taints tolerated"),
+    ]
+
+
+def test_gpu_limits_are_whole_and_requests_equal_them(catalog: Catalog) -> None:
+    assert _found(catalog, GPU_JOB, "gpu-limits") == []
+    uneven = GPU_JOB.replace("limits: {memory: 64Gi, nvidia.com/gpu: 4}", "limits: {memory: 64Gi, nvidia.com/gpu: 2}")
+    assert [(line, column) for line, column, _ in _found(catalog, uneven, "gpu-limits")] == [(17, 64)]
+    mig = GPU_JOB.replace("nvidia.com/gpu: 4", "nvidia.com/mig-1g.10gb: 0.5")
+    assert "whole number" in _found(catalog, mig, "gpu-limits")[0][2]
+
+
+def test_a_gpu_pod_has_a_sized_memory_backed_dev_shm(catalog: Catalog) -> None:
+    assert _found(catalog, GPU_JOB, "gpu-shm") == []
+    # Without a sizeLimit it is still shared memory: only emptydir-size reports the missing limit.
+    unsized = GPU_JOB.replace("emptyDir: {medium: Memory, sizeLimit: 16Gi}", "emptyDir: {medium: Memory}")
+    assert _found(catalog, unsized, "gpu-shm") == []
+    assert [(line, column) for line, column, _ in _found(catalog, unsized, "emptydir-size")] == [(24, 11)]
+    on_disk = GPU_JOB.replace("emptyDir: {medium: Memory, sizeLimit: 16Gi}", "emptyDir: {sizeLimit: 16Gi}")
+    assert [(line, column) for line, column, _ in _found(catalog, on_disk, "gpu-shm")] == [(23, 9)]
