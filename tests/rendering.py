@@ -57,3 +57,39 @@ workloads:
     resources: {cpu: "1", memory: 1Gi}
 """
 )
+
+
+def _one(output: EnvironmentOutput, kind: str, name: str | None = None) -> dict[str, Any]:
+    """The one object of ``kind`` (named ``name`` when given) in ``output``."""
+    [obj] = [item.obj for item in output.objects if item.kind == kind and name in (None, item.name)]
+    return obj
+
+
+BASE = """\
+namespace: ml
+kubernetesVersion: "1.32"
+cluster:
+  nodePools:
+    - name: gpu
+      labels: {nvidia.com/gpu.product: NVIDIA-H100-80GB-HBM3}
+      taints: [{key: nvidia.com/gpu}]
+      allocatable: {cpu: "96", memory: 1000Gi, gpus: 8}
+    - name: cpu
+      allocatable: {cpu: "16", memory: 64Gi}
+volumes:
+  - name: ckpt
+    claim: {size: 1Ti, accessModes: [ReadWriteMany]}
+workloads:
+  - name: llm
+    kind: distributed-training
+    image: registry.example/llm:1
+    workers: 3
+    resources: {cpu: "32", memory: 500Gi, gpu: 8}
+    mounts:
+      - {volume: ckpt, path: /ckpt, role: checkpoint}
+  - name: serve
+    kind: serving
+    image: registry.example/serve:1
+    ports: [{name: http, port: 8080}]
+    resources: {cpu: "1", memory: 1Gi}
+"""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -100,8 +99,3 @@ def _error(tmp_path: Path, text: str) -> str:
     with pytest.raises(UserError) as raised:
         _build(tmp_path, text)
     return raised.value.one_line().replace(f"{tmp_path}/env/", "")
-
-
-def _one(output: EnvironmentOutput, kind: str) -> dict[str, Any]:
-    [obj] = [item.obj for item in output.objects if item.kind == kind]
-    return obj

@@ -1,4 +1,4 @@
-"""distributed-training: a TrainJob by default, the PyTorchJob choice; pod rules reaching trainers and Ray groups."""
+"""distributed-training: a TrainJob by default (patched as the declared Trainer release takes it), or a PyTorchJob."""
 
 from __future__ import annotations
 
@@ -7,8 +7,10 @@ from typing import Any
 
 import pytest
 
-from tests.kinds.specs import CLUSTER, RAYJOB, TRAINJOB, _build, _error, _one
-from tests.rendering import HEAD, _findings, _refused, _render
+from mlgitops.fleet.build import EnvironmentOutput
+from mlgitops.kube.custom_resources import project_schemas
+from tests.kinds.specs import CLUSTER, RAYJOB, TRAINJOB, _build, _error
+from tests.rendering import HEAD, _findings, _one, _refused, _render
 from tests.support import write
 
 
@@ -265,7 +267,6 @@ def _train_job(tmp_path: Path, text: str) -> dict[str, Any]:
 
 
 def test_the_trainjob_patches_its_runtime_with_the_field_of_the_trainer_release(tmp_path: Path) -> None:
-    from mlgitops.kube.custom_resources import project_schemas
 
     current = _train_job(tmp_path, TRAIN)["spec"]
     assert [key for key in ("runtimePatches", "podTemplateOverrides", "podSpecOverrides") if key in current] == ["runtimePatches"]
@@ -321,3 +322,39 @@ def test_a_trainjob_runtime_must_exist(tmp_path: Path) -> None:
         "apiVersion: trainer.kubeflow.org/v1alpha1\nkind: ClusterTrainingRuntime\nmetadata: {name: jax-distributed}\nspec: {}\n",
     )
     assert _findings(tmp_path, jax + "manifests: [manifests/runtimes.yaml]\n", "trainingruntime-reference") == []
+
+
+def test_prod_trainjob_is_two_nodes_of_eight_gpus_queued_through_kueue(example_fleet: dict[str, EnvironmentOutput]) -> None:
+    job = _one(example_fleet["prod"], "TrainJob")
+    spec = job["spec"]
+    assert spec["runtimeRef"] == {
+        "apiGroup": "trainer.kubeflow.org",
+        "kind": "ClusterTrainingRuntime",
+        "name": "torch-distributed",
+    }
+    assert (spec["trainer"]["numNodes"], spec["trainer"]["numProcPerNode"]) == (2, 8)
+    assert spec["trainer"]["resourcesPerNode"]["limits"]["nvidia.com/gpu"] == 8
+    assert job["metadata"]["labels"]["kueue.x-k8s.io/queue-name"] == "gpu-training"
+    assert job["metadata"]["labels"]["kueue.x-k8s.io/priority-class"] == "training-low"
+    # Kueue's webhook suspends it on create: git carries no suspend for a sync to write back.
+    assert "suspend" not in spec
+    [patch] = spec["runtimePatches"]
+    [node] = patch["trainingRuntimeSpec"]["template"]["spec"]["replicatedJobs"]
+    assert node["name"] == "node"
+    pod = node["template"]["spec"]["template"]["spec"]
+    assert pod["nodeSelector"]["nvidia.com/gpu.product"] == "NVIDIA-A100-SXM4-80GB"
+    # The pool's taint first, then the workload's own toleration (runtime patches carry both).
+    assert pod["tolerations"] == [
+        {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"},
+        {"key": "acme.io/reserved-for", "operator": "Equal", "value": "ml-training", "effect": "NoSchedule"},
+    ]
+    assert any(v.get("emptyDir", {}).get("medium") == "Memory" for v in pod["volumes"])
+    [container] = pod["containers"]
+    assert container["name"] == "node"
+    assert {m["mountPath"] for m in container["volumeMounts"]} == {"/data/imagenet", "/checkpoints", "/dev/shm"}
+
+
+def test_dev_trainjob_is_one_node_of_one_gpu(example_fleet: dict[str, EnvironmentOutput]) -> None:
+    trainer = _one(example_fleet["dev"], "TrainJob")["spec"]["trainer"]
+    assert trainer["numNodes"] == 1
+    assert trainer["resourcesPerNode"]["limits"]["nvidia.com/gpu"] == 1

@@ -1,4 +1,4 @@
-"""Ray's kinds: RayJob (ray-job) and RayService (ray-service), their pools, the Ray autoscaler, Kueue and GitOps."""
+"""Ray's kinds (ray-job, ray-service): pools, the Ray autoscaler and its token, upgrades, Kueue and GitOps."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import pytest
 
 from mlgitops.kube.footprint import footprint
 from mlgitops.load.environments import load_environments
-from tests.kinds.specs import CLUSTER, RAYJOB, RAYSERVICE, _build, _error, _one
-from tests.rendering import HEAD, _findings, _obj, _refused, _render
+from tests.kinds.specs import CLUSTER, RAYJOB, RAYSERVICE, _build, _error
+from tests.rendering import HEAD, _findings, _obj, _one, _refused, _render
 from tests.support import write
 
 

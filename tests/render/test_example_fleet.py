@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
+from mlgitops.errors import UserError
 from mlgitops.fleet.build import EnvironmentOutput
 from mlgitops.kube.cluster import is_gpu_resource
 from mlgitops.output.ownership import with_marker
@@ -193,7 +194,6 @@ def test_a_changed_pod_template_changes_the_job_name_and_an_unchanged_one_does_n
 
 
 def test_python_api_reports_semantic_problems_with_the_field_path() -> None:
-    from mlgitops.errors import UserError
 
     with pytest.raises(UserError) as raised:
         render_environment(_api_environment(gpu=9), "research")
@@ -247,3 +247,42 @@ def test_text_that_other_yaml_readers_take_for_numbers_is_quoted(tmp_path: Path)
         assert built.returncode == 0, (value, built.stderr)
         [obj] = yaml.safe_load_all(built.stdout)
         assert (obj["metadata"]["namespace"], obj["data"]["value"]) == (value, value)
+
+
+def test_cluster_objects_live_in_their_own_root_without_a_namespace(example_fleet: dict[str, EnvironmentOutput]) -> None:
+    import yaml
+
+    prod = example_fleet["prod"]
+    cluster = {item.path: item.obj for item in prod.rendered if item.path.startswith("cluster/")}
+    assert sorted(cluster) == [
+        "cluster/clusterqueue-ml-prod.yaml",
+        "cluster/kustomization.yaml",
+        "cluster/nodepool-cpu-general.yaml",
+        "cluster/nodepool-gaudi.yaml",
+        "cluster/nodepool-gpu-a100.yaml",
+        "cluster/nodepool-gpu-h100.yaml",
+        "cluster/priorityclass-serving-high.yaml",
+        "cluster/priorityclass-training-low.yaml",
+        "cluster/resourceflavor-cpu-general.yaml",
+        "cluster/resourceflavor-gaudi.yaml",
+        "cluster/resourceflavor-gpu-a100.yaml",
+        "cluster/resourceflavor-gpu-h100.yaml",
+        "cluster/topology-gpu-a100.yaml",
+        "cluster/topology-gpu-h100.yaml",
+        "cluster/workloadpriorityclass-serving-high.yaml",
+        "cluster/workloadpriorityclass-training-low.yaml",
+    ]
+    assert "namespace" not in cluster["cluster/kustomization.yaml"]
+    assert all("namespace" not in obj["metadata"] for obj in cluster.values() if "metadata" in obj)
+    gpu_pool = cluster["cluster/nodepool-gpu-a100.yaml"]
+    # One source of truth: the node taints Karpenter sets are the ones the GPU pods tolerate.
+    assert gpu_pool["spec"]["template"]["spec"]["taints"] == [
+        {"key": "nvidia.com/gpu", "value": "present", "effect": "NoSchedule"}
+    ]
+    assert gpu_pool["spec"]["limits"]["nvidia.com/gpu"] == "32"
+    # Any accelerator: the Gaudi pool's nodes carry its own taint, and Karpenter limits its own resource.
+    gaudi = cluster["cluster/nodepool-gaudi.yaml"]["spec"]
+    assert gaudi["template"]["spec"]["taints"] == [{"key": "habana.ai/gaudi", "effect": "NoSchedule"}]
+    assert gaudi["limits"]["habana.ai/gaudi"] == "16"
+    root = yaml.safe_load(prod.files["kustomization.yaml"])
+    assert not [name for name in root["resources"] if name.startswith("cluster")]

@@ -11,6 +11,7 @@ from mlgitops.errors import UserError
 from mlgitops.fleet.build import EnvironmentOutput, build
 from mlgitops.fleet.run import render_fleet
 from mlgitops.load.environments import load_environments
+from tests.rendering import _one
 from tests.support import write
 
 ENV = """\
@@ -308,3 +309,44 @@ def test_node_local_disk_of_queued_pods_is_covered_or_kueue_would_never_admit_th
     # No budget limits it: room for every queued pod that asks for it (2 nodes x 100Gi on h100).
     assert quotas["h100"] == {"name": "ephemeral-storage", "nominalQuota": "200Gi", "borrowingLimit": "0"}
     assert quotas["cpu"]["nominalQuota"] == "0"
+
+
+def test_queued_training_jobs_leave_suspend_to_kueue_and_consolidation_alone(example_fleet: dict[str, EnvironmentOutput]) -> None:
+    job = _one(example_fleet["dev"], "Job")
+    # Kueue's webhook suspends a queued Job on create; a suspend: true in git would suspend it again on every sync.
+    assert "suspend" not in job["spec"]
+    assert job["metadata"]["labels"]["kueue.x-k8s.io/queue-name"] == "gpu-training"
+    assert job["spec"]["template"]["metadata"]["annotations"]["karpenter.sh/do-not-disrupt"] == "true"
+
+
+def test_flux_creates_queued_jobs_and_then_leaves_suspend_to_kueue(tmp_path: Path) -> None:
+    # Flux has no per-field ignore: only a create-only apply keeps it from suspending an admitted job again.
+    create_only = {"kustomize.toolkit.fluxcd.io/ssa": "IfNotPresent"}
+    # A TrainJob also says its runtime exists outside the set (rule trainingruntime-reference).
+    runtime = {"mlgitops.io/external-trainingruntimes": "torch-distributed"}
+    for kind in ("Job", "PyTorchJob", "TrainJob", "RayJob"):
+        extra = runtime if kind == "TrainJob" else {}
+        assert _one(build_one(tmp_path, queued=True), kind)["metadata"]["annotations"] == {**create_only, **extra}
+    for kind in ("Job", "PyTorchJob", "RayJob"):
+        assert "annotations" not in _one(build_one(tmp_path, queued=False), kind)["metadata"]
+    # The Trainer webhook rewrites a TrainJob's runtimePatches on every update: Flux creates it once, queued or not.
+    assert _one(build_one(tmp_path, queued=False), "TrainJob")["metadata"]["annotations"] == {**create_only, **runtime}
+
+
+def build_one(tmp_path: Path, *, queued: bool) -> EnvironmentOutput:
+    kueue = "kueue: {defaultQueue: gpu-training, existingQueues: [gpu-training]}\n" if queued else ""
+    write(
+        tmp_path / "env" / "dev.yaml",
+        f"""\
+namespace: ml
+kubernetesVersion: "1.32"
+{kueue}workloads:
+  - {{name: train, kind: training, image: "registry.example/t:1", resources: {{cpu: "1", memory: 1Gi}}}}
+  - {{name: ddp, kind: distributed-training, jobKind: PyTorchJob, image: "registry.example/t:1", workers: 1,
+      resources: {{cpu: "1", memory: 1Gi}}}}
+  - {{name: tj, kind: distributed-training, image: "registry.example/t:1", numNodes: 2, resources: {{cpu: "1", memory: 1Gi}}}}
+  - {{name: ray, kind: ray-job, image: "registry.example/r:1", entrypoint: python x.py, resources: {{cpu: "1", memory: 1Gi}}}}
+""",
+    )
+    [loaded] = load_environments(tmp_path / "env")
+    return build(loaded)
