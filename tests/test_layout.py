@@ -1,4 +1,4 @@
-"""The package layout shows the pipeline: packages in pipeline order, no loose modules, no import cycle, small files."""
+"""The layout shows the pipeline: packages in pipeline order, no loose modules, no import cycle, small files; tests mirror it."""
 
 from __future__ import annotations
 
