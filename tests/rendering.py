@@ -93,3 +93,7 @@ workloads:
     ports: [{name: http, port: 8080}]
     resources: {cpu: "1", memory: 1Gi}
 """
+
+
+def _objects(output: EnvironmentOutput, kind: str) -> list[dict[str, Any]]:
+    return [item.obj for item in output.objects if item.kind == kind]

@@ -189,6 +189,12 @@ def test_each_kinds_test_file_names_a_registered_kind() -> None:
     assert [name for name in files if not _named_kind(name.removesuffix(".py"), kinds)] == []
 
 
+def test_each_registered_kind_has_its_tests_file() -> None:
+    names = {path.stem.removeprefix("test_").replace("_", "-") for path in (TESTS / "kinds").glob("test_*.py")}
+    untested = sorted(kind for kind in _kinds() if not any(kind == name or kind.startswith(f"{name}-") for name in names))
+    assert untested == [], "add tests/kinds/test_<kind>.py"
+
+
 def test_the_kind_name_rule_refuses_what_is_no_kind() -> None:
     kinds = {"serving", "ray-job", "ray-service"}
     assert [_named_kind(stem, kinds) for stem in ("test_serving", "test_serving_kserve", "test_ray")] == [True] * 3

@@ -11,7 +11,6 @@ from mlgitops.kube.accelerators import accelerator, requested, tolerated_by_the_
 from mlgitops.kube.api_rules import (
     cron_schedule_problem,
     job_template_problems,
-    object_problems,
     port_name_problem,
     quantity_problem,
     resource_problems,
@@ -333,38 +332,6 @@ def test_cron_schedules_as_the_cronjob_controller_parses_them(schedule: str, ok:
 )
 def test_time_zones_are_iana_names(zone: str, ok: bool) -> None:
     assert (time_zone_problem(zone) is None) is ok
-
-
-@pytest.mark.parametrize(
-    ("schedule", "zone"),
-    [
-        ("0 2 * * *", "Europe/Berlin"),
-        ("99 99 * * *", "UTC"),
-        ("0 0 * * 7", "Mars/Olympus"),
-        ("@fortnightly", None),
-        ("TZ=UTC 0 2 * * *", "Local"),
-        ("0 2 * *", "America/New_York"),
-    ],
-)
-def test_render_and_lint_judge_a_schedule_and_time_zone_with_one_rule(schedule: str, zone: str | None) -> None:
-    # render refuses a batch workload's fields with the messages lint gives a CronJob's (kube/api_rules.py, croniter, zoneinfo).
-    from pydantic import ValidationError
-
-    from mlgitops.spec.batch import Batch
-
-    workload = {"name": "nightly", "kind": "batch", "image": "r.example/x:1", "schedule": schedule, "timeZone": zone}
-    try:
-        Batch.model_validate(workload)
-        refused: list[str] = []
-    except ValidationError as error:
-        refused = [str(detail["ctx"]["error"]) for detail in error.errors() if detail["loc"][0] in ("schedule", "timeZone")]
-    spec: dict[str, Any] = {"schedule": schedule, "jobTemplate": {"spec": {"template": {"spec": {"containers": []}}}}}
-    if zone is not None:
-        spec["timeZone"] = zone
-    cronjob = {"apiVersion": "batch/v1", "kind": "CronJob", "metadata": {"name": "nightly"}, "spec": spec}
-    linted = [problem.message for problem in object_problems(cronjob) if problem.topic in ("schedule", "time-zone")]
-    assert refused == linted
-    assert bool(linted) is (schedule != "0 2 * * *")
 
 
 @pytest.mark.parametrize(

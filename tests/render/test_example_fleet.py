@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import subprocess
 from pathlib import Path
-from typing import Any
 
 import pytest
 import yaml
@@ -26,11 +25,8 @@ from mlgitops.spec import (
     TaintSpec,
     Training,
 )
+from tests.rendering import _objects
 from tests.support import REPO, kubectl
-
-
-def _objects(output: EnvironmentOutput, kind: str) -> list[dict[str, Any]]:
-    return [item.obj for item in output.objects if item.kind == kind]
 
 
 def test_committed_rendered_tree_is_what_the_generator_writes(example_fleet: dict[str, EnvironmentOutput]) -> None:
@@ -39,25 +35,6 @@ def test_committed_rendered_tree_is_what_the_generator_writes(example_fleet: dic
         on_disk = {p.relative_to(folder).as_posix(): p.read_text() for p in folder.rglob("*") if p.is_file()}
         # Plus the ownership marker: the files render may replace (see generator/output/ownership.py).
         assert on_disk == with_marker(output.files)
-
-
-def test_gpu_jobs_get_limits_tolerations_and_the_pool_selector(example_fleet: dict[str, EnvironmentOutput]) -> None:
-    gpus = {}
-    for name, output in example_fleet.items():
-        [job] = _objects(output, "Job")
-        pod = job["spec"]["template"]["spec"]
-        [container] = pod["containers"]
-        resources = container["resources"]
-        assert resources["limits"]["nvidia.com/gpu"] == resources["requests"]["nvidia.com/gpu"]
-        gpus[name] = resources["limits"]["nvidia.com/gpu"]
-        assert pod["tolerations"] == [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}]
-        assert pod["nodeSelector"] == {"node-pool": "gpu-a100", "nvidia.com/gpu.product": "NVIDIA-A100-SXM4-80GB"}
-        shm = next(v for v in pod["volumes"] if v["name"] == "dshm")
-        assert shm["emptyDir"]["medium"] == "Memory"
-        assert "sizeLimit" in shm["emptyDir"]
-        assert all("persistentVolumeClaim" in v for v in pod["volumes"] if v["name"] != "dshm")
-        assert "ttlSecondsAfterFinished" not in job["spec"]
-    assert gpus == {"dev": 1, "staging": 2, "prod": 8}
 
 
 def test_cpu_workloads_get_no_gpu_toleration(example_fleet: dict[str, EnvironmentOutput]) -> None:
