@@ -64,8 +64,8 @@ def test_lint_and_diff_take_o_and_the_old_format_alias(fleet: Path) -> None:
         help_text = run_in_process(*words, "-h").stdout
         assert "-o, --output-format, --format" in help_text
     assert (
-        run_cli("lint", "rendered", "-o", "json", cwd=fleet).stdout
-        == run_cli("lint", "rendered", "--format", "json", cwd=fleet).stdout
+        run_in_process("lint", "rendered", "-o", "json", cwd=fleet).stdout
+        == run_in_process("lint", "rendered", "--format", "json", cwd=fleet).stdout
     )
     render_help = run_in_process("render", "-h").stdout
     assert "-e, --env NAME" in render_help
@@ -100,22 +100,25 @@ def test_every_output_format_and_environment_option_takes_the_same_short_forms(w
 
 
 def test_quiet_prints_only_results_and_verbose_says_more(fleet: Path) -> None:
-    quiet = run_cli("lint", "rendered", "-q", cwd=fleet)
-    verbose = run_cli("-v", "lint", "rendered", cwd=fleet)
+    quiet = run_in_process("lint", "rendered", "-q", cwd=fleet)
+    verbose = run_in_process("-v", "lint", "rendered", cwd=fleet)
     # The findings are the result (stdout, also when quiet); the summary and notes on stderr are not.
     assert (quiet.exit_code, quiet.stdout, quiet.stderr) == (0, verbose.stdout, "")
     assert re.search(r"0 error\(s\), 0 warning\(s\), \d+ info, \d+ waived in \d+ file\(s\)", verbose.stderr)
     assert re.search(r"read \d+ file\(s\), \d+ object\(s\) in [0-9.]+ s", verbose.stderr)
-    rendered = run_cli("render", "-v", cwd=fleet)
+    rendered = run_in_process("render", "-v", cwd=fleet)
     assert rendered.stdout.startswith("rendered ")
     assert "loaded 3 environment(s)" in rendered.stderr
-    assert (run_cli("init", "new", "-q", cwd=fleet).stdout, (fleet / "new" / ".pre-commit-config.yaml").is_file()) == ("", True)
+    assert (run_in_process("init", "new", "-q", cwd=fleet).stdout, (fleet / "new" / ".pre-commit-config.yaml").is_file()) == (
+        "",
+        True,
+    )
 
 
 def test_template_and_render_stdout_print_one_stream_of_what_kustomize_builds(fleet: Path) -> None:
-    stream = run_cli("template", "prod", cwd=fleet)
+    stream = run_in_process("template", "prod", cwd=fleet)
     assert stream.exit_code == 0, stream.stderr
-    assert run_cli("render", "--stdout", "-e", "prod", cwd=fleet).stdout == stream.stdout
+    assert run_in_process("render", "--stdout", "-e", "prod", cwd=fleet).stdout == stream.stdout
     objects = [document for document in yaml.safe_load_all(stream.stdout) if document]
     built: list[dict[str, object]] = []
     for root in (fleet / "rendered" / "prod", fleet / "rendered" / "prod" / "cluster"):
@@ -128,10 +131,10 @@ def test_template_and_render_stdout_print_one_stream_of_what_kustomize_builds(fl
     assert sorted(objects, key=key) == sorted(built, key=key)
     # Nothing was written, and the stream is the render pipeline's: a bad environment is refused the same way.
     write(fleet / "environments" / "prod.yaml", (fleet / "environments" / "prod.yaml").read_text() + "bogus: 1\n")
-    refused = run_cli("template", "prod", cwd=fleet)
+    refused = run_in_process("template", "prod", cwd=fleet)
     assert (refused.exit_code, refused.stdout) == (2, "")
     assert "unknown field 'bogus'" in refused.stderr
-    assert run_cli("render", "--stdout", "--check", cwd=fleet).exit_code == 2
+    assert run_in_process("render", "--stdout", "--check", cwd=fleet).exit_code == 2
 
 
 def test_the_stream_gives_extra_manifests_the_namespace_and_labels_kustomize_gives_them(tmp_path: Path) -> None:
@@ -276,10 +279,10 @@ def _complete(words: str, cwd: Path) -> list[str]:
 
 def test_completion_scripts_and_what_they_complete(fleet: Path) -> None:
     for shell in ("bash", "zsh", "fish"):
-        script = run_cli("completion", shell, cwd=fleet)
+        script = run_in_process("completion", shell, cwd=fleet)
         assert script.exit_code == 0
         assert "_MLGITOPS_COMPLETE" in script.stdout
-    assert run_cli("completion", "tcsh", cwd=fleet).exit_code == 2
+    assert run_in_process("completion", "tcsh", cwd=fleet).exit_code == 2
     # Environment names (abstract bases left out), for -e and for template's arguments.
     assert _complete("mlgitops render -e ", fleet) == ["dev", "prod", "staging"]
     assert _complete("mlgitops template p", fleet) == ["prod"]

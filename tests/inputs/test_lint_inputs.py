@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 
 from tests.policy.test_lint import MULTI, SEED_PAIRS
-from tests.support import kubectl, run_cli, write
+from tests.support import kubectl, run_cli, run_in_process, write
 
 
 def test_unparseable_input_is_exit_2_with_a_location_never_skipped(tmp_path: Path) -> None:
     write(tmp_path / "ok.yaml", MULTI)
     write(tmp_path / "broken.yaml", "apiVersion: v1\nkind: Pod\nmetadata: {name: [x\n")
-    result = run_cli("lint", ".", cwd=tmp_path)
+    result = run_in_process("lint", ".", cwd=tmp_path)
     assert result.exit_code == 2
     assert result.stderr.startswith("error: broken.yaml:4:1: invalid YAML:")
     assert "Traceback" not in result.stderr
@@ -87,7 +87,7 @@ patches:
         path: /spec/metrics
 """,
     )
-    result = run_cli("lint", "app", "--format", "json", cwd=tmp_path)
+    result = run_in_process("lint", "app", "--format", "json", cwd=tmp_path)
     findings = json.loads(result.stdout)
     metrics = [f for f in findings if f["rule"] == "hpa-metrics"]
     assert metrics
@@ -110,7 +110,7 @@ def test_a_kustomize_root_that_does_not_build_shows_kubectls_message(tmp_path: P
         "    patch: |\n      - op: remove\n        path: /spec/nothing/here\n",
     )
     write(tmp_path / "other" / "hpa.yaml", SEED_PAIRS["hpa-metrics"][0])
-    result = run_cli("lint", "app", "other", cwd=tmp_path)
+    result = run_in_process("lint", "app", "other", cwd=tmp_path)
     assert result.exit_code == 2
     [error] = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     assert error.startswith("error: kubectl kustomize app failed: ")
@@ -121,9 +121,9 @@ def test_a_kustomize_root_that_does_not_build_shows_kubectls_message(tmp_path: P
 
 def test_a_file_named_with_a_trailing_slash_is_linted_like_the_file(tmp_path: Path) -> None:
     write(tmp_path / "pods.yaml", MULTI)
-    plain = run_cli("lint", "pods.yaml", "--format", "json", cwd=tmp_path)
+    plain = run_in_process("lint", "pods.yaml", "--format", "json", cwd=tmp_path)
     for spelling in ("pods.yaml/", "./pods.yaml//"):
-        slashed = run_cli("lint", spelling, "--format", "json", cwd=tmp_path)
+        slashed = run_in_process("lint", spelling, "--format", "json", cwd=tmp_path)
         assert (slashed.exit_code, slashed.stdout) == (plain.exit_code, plain.stdout), slashed.stderr
 
 
@@ -132,7 +132,7 @@ def test_a_kustomization_linked_from_outside_the_folder_is_not_read(tmp_path: Pa
     write(repo / "app" / "pods.yaml", MULTI)
     write(tmp_path / "home" / "kustomization.yaml", "namePrefix: p-\nresources:\n- https://deploy:s3cr3t@git.example.com/x\n")
     (repo / "app" / "kustomization.yaml").symlink_to(tmp_path / "home" / "kustomization.yaml")
-    result = run_cli("lint", "app", cwd=repo)
+    result = run_in_process("lint", "app", cwd=repo)
     assert result.exit_code == 2
     assert result.stderr == (
         "error: app/kustomization.yaml:1:1: a symbolic link leading outside app/ is not followed; "
@@ -182,7 +182,8 @@ def test_a_file_name_that_is_not_utf8_is_shown_escaped_in_every_format(tmp_path:
         stream.write(MULTI)
     for arguments in (["app"], [os.fsdecode(os.path.join(b"app", b"\xff\xfe.yaml"))]):
         outputs = {
-            form: run_cli("lint", *arguments, "--format", form, cwd=tmp_path) for form in ("json", "sarif", "junit", "text")
+            form: run_in_process("lint", *arguments, "--format", form, cwd=tmp_path)
+            for form in ("json", "sarif", "junit", "text")
         }
         assert {result.exit_code for result in outputs.values()} == {1}, {f: r.stderr for f, r in outputs.items()}
         assert {f["location"]["file"] for f in json.loads(outputs["json"].stdout)} == {"app/\\xff\\xfe.yaml"}
@@ -195,14 +196,14 @@ def test_a_file_name_that_is_not_utf8_is_shown_escaped_in_every_format(tmp_path:
 def test_a_folder_named_twice_or_inside_another_argument_is_linted_once_without_a_false_error(tmp_path: Path) -> None:
     write(tmp_path / "app" / "pods.yaml", MULTI)
     write(tmp_path / "app" / "sub" / "more.yaml", MULTI.replace("name: ", "name: more-"))
-    once = run_cli("lint", "app", "--format", "json", cwd=tmp_path)
+    once = run_in_process("lint", "app", "--format", "json", cwd=tmp_path)
     assert once.exit_code == 1, once.stderr
     for arguments in (["app", "app/"], ["app", "app/sub"], ["app", "app/pods.yaml"]):
-        result = run_cli("lint", *arguments, "--format", "json", cwd=tmp_path)
+        result = run_in_process("lint", *arguments, "--format", "json", cwd=tmp_path)
         assert (result.exit_code, result.stdout) == (once.exit_code, once.stdout), result.stderr
         assert "nothing to lint" not in result.stderr
     (tmp_path / "empty").mkdir()  # a folder that really holds nothing still says so
-    empty = run_cli("lint", "app", "empty", cwd=tmp_path)
+    empty = run_in_process("lint", "app", "empty", cwd=tmp_path)
     assert empty.exit_code == 2
     assert "nothing to lint" in empty.stderr
 

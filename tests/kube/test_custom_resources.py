@@ -51,7 +51,7 @@ def test_every_custom_resource_the_fleet_renders_is_checked_against_its_upstream
         for item in output.objects
         if not has_schema(item.obj, output.kubernetes_version)
     }
-    # InferenceService and ExternalSecret: test_integrations.py; LeaderWorkerSet and ScaledObject: test_llm_serving.py.
+    # InferenceService and ExternalSecret: render/test_integrations.py; LeaderWorkerSet, ScaledObject: kinds/test_llm_serving.py.
     others = {"InferenceService", "ExternalSecret", "LeaderWorkerSet", "ScaledObject"}
     assert custom - others == set(UPSTREAM_CRDS)
 

@@ -20,7 +20,7 @@ import pytest
 
 from mlgitops import HOME, __version__
 from mlgitops.output import inert
-from tests.support import REPO, run_cli, sarif_schema, write
+from tests.support import REPO, run_in_process, sarif_schema, write
 
 DEPLOYMENT = "rendered/prod/deployment-resnet-serve.yaml"
 
@@ -41,7 +41,7 @@ def repository(tmp_path: Path) -> Path:
 
 
 def _sarif(cwd: Path, *args: str, expect: int = 1) -> dict[str, Any]:
-    result = run_cli("lint", *args, "-o", "sarif", cwd=cwd)
+    result = run_in_process("lint", *args, "-o", "sarif", cwd=cwd)
     assert result.exit_code == expect, result.stderr
     log: dict[str, Any] = json.loads(result.stdout)
     return log
@@ -159,7 +159,7 @@ def test_invocations_record_the_exit_status(repository: Path) -> None:
     clean = _sarif(REPO, "rendered", expect=0)["runs"][0]["invocations"]
     assert clean == [{"executionSuccessful": True, "exitCode": 0}]
     write(repository / "broken" / "bad.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\ndata: [unclosed\n")
-    result = run_cli("lint", "broken", "-o", "sarif", cwd=repository)
+    result = run_in_process("lint", "broken", "-o", "sarif", cwd=repository)
     assert result.exit_code == 2
     assert result.stderr.startswith("error: broken/bad.yaml:")
     log = json.loads(result.stdout)
