@@ -1,4 +1,4 @@
-"""Fixtures shared by the test suite: the repository and a scratch copy of the example fleet; Hypothesis's profiles."""
+"""Fixtures shared by the suite: the repository, a scratch copy of the example fleet, the shipped catalog; Hypothesis profiles."""
 
 from __future__ import annotations
 
@@ -10,6 +10,10 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
+from mlgitops.fleet.build import EnvironmentOutput
+from mlgitops.fleet.run import RenderedFleet, render_fleet
+from mlgitops.load.environments import load_environments
+from mlgitops.policy import Catalog, load_catalog
 from tests import support
 from tests.support import NEEDS_SHARED, REPO, require_shared
 
@@ -50,3 +54,21 @@ def fleet(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     shutil.copytree(REPO / "rendered", tmp_path / "rendered")
     monkeypatch.chdir(tmp_path)
     return tmp_path
+
+
+@pytest.fixture(scope="session")
+def catalog() -> Catalog:
+    """The shipped catalog, loaded once: tests must not change it (copy policies before editing them)."""
+    return load_catalog()
+
+
+@pytest.fixture(scope="session")
+def rendered_example_fleet() -> RenderedFleet:
+    """The example fleet (environments/) rendered and checked once per test process: tests must not change it."""
+    return render_fleet(load_environments(REPO / "environments"), REPO / "rendered", [])
+
+
+@pytest.fixture(scope="session")
+def example_fleet(rendered_example_fleet: RenderedFleet) -> dict[str, EnvironmentOutput]:
+    """What each environment of the example fleet renders to, by environment name (shared: do not change it)."""
+    return {output.name: output for output in rendered_example_fleet.outputs}

@@ -24,7 +24,9 @@ class CliResult:
 
 
 def run_cli(*args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 120) -> CliResult:
-    """Run `mlgitops` in a fresh process, as a user or CI would."""
+    """Run `mlgitops` in a fresh process, as a user or CI would: for tests of what only a fresh process shows
+    (exit 3 of a bug, signals, locks between processes, the interpreter's own streams); others use
+    :func:`run_in_process`."""
     completed = subprocess.run(
         [sys.executable, "-m", "mlgitops.cli", *args],
         cwd=cwd,
@@ -37,18 +39,23 @@ def run_cli(*args: str, cwd: Path, env: dict[str, str] | None = None, timeout: f
     return CliResult(completed.returncode, completed.stdout, completed.stderr)
 
 
-def run_in_process(*args: str, stdin: str | None = None) -> CliResult:
-    """`mlgitops ARGS` run in this process from the working folder, through ``mlgitops.cli.main``: the same exit
-    path as the console script (user errors printed and exit 2) without a fresh interpreter's imports. A bug of
-    mlgitops raises here (MLGITOPS_DEBUG=1) instead of becoming exit 3."""
+def run_in_process(*args: str, stdin: str | None = None, cwd: Path | None = None, env: dict[str, str] | None = None) -> CliResult:
+    """`mlgitops ARGS` run in this process, through ``mlgitops.cli.main``: the same exit path as the console
+    script (user errors printed and exit 2) without a fresh interpreter's imports. The suite's one in-process
+    runner: ``cwd`` is the working folder for the run (the current one when None), ``env`` adds environment
+    variables for the run. A bug of mlgitops raises here (MLGITOPS_DEBUG=1) instead of becoming exit 3; tests
+    that prove what a fresh process does (exit 3, signals, locks, the installed script) use :func:`run_cli`."""
     from click.testing import CliRunner
 
     import mlgitops.cli
 
     runner = CliRunner()
-    debug = os.environ.get("MLGITOPS_DEBUG")
-    os.environ["MLGITOPS_DEBUG"] = "1"
+    saved = {name: os.environ.get(name) for name in ["MLGITOPS_DEBUG", *(env or {})]}
+    os.environ.update({**(env or {}), "MLGITOPS_DEBUG": "1"})
+    folder = Path.cwd()
     try:
+        if cwd is not None:
+            os.chdir(cwd)
         with runner.isolation(input=stdin) as streams:
             try:
                 mlgitops.cli.main(list(args))
@@ -59,10 +66,12 @@ def run_in_process(*args: str, stdin: str | None = None) -> CliResult:
             sys.stderr.flush()
             stdout, stderr = streams[0].getvalue(), streams[1].getvalue()
     finally:
-        if debug is None:
-            del os.environ["MLGITOPS_DEBUG"]
-        else:
-            os.environ["MLGITOPS_DEBUG"] = debug
+        os.chdir(folder)
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
     return CliResult(int(code), stdout.decode("utf-8", "replace"), stderr.decode("utf-8", "replace"))
 
 

@@ -1,4 +1,4 @@
-"""The package layout shows the pipeline: packages in pipeline order, no loose modules, no import cycle, small files."""
+"""The layout shows the pipeline: packages in pipeline order, no loose modules, no import cycle, small files; tests mirror it."""
 
 from __future__ import annotations
 
@@ -150,3 +150,76 @@ def test_no_python_file_is_over_400_lines() -> None:
         if ".peers" not in path.parts and (lines := len(path.read_text(encoding="utf-8").splitlines())) > MAX_LINES
     )
     assert long == []
+
+
+# The tests mirror the code: tests of one workload kind in tests/kinds/test_<kind>.py, of the rules of one checks
+# module (or one group of policies) in tests/rules/test_<module>.py, of one package in tests/<package>/, shared
+# manifests in tests/manifests/; only cross-cutting subjects (bad or hostile input, the README, the release,
+# this layout) stay at the top of tests/.
+TESTS = REPO / "tests"
+TEST_HOMES = {"kinds", "rules"}
+"""Test folders that are not a package of generator/: one file per workload kind, one per checks module."""
+KIND_HELPERS = {"test_registry.py"}
+"""The tests of the registry itself (spec/kinds.py, render/kinds.py), the one file of tests/kinds/ not about one kind."""
+
+
+def _stages() -> set[str]:
+    """The pipeline's packages and the modules at the top of the package (cli, errors, paths)."""
+    modules = {path.stem for path in PACKAGE.glob("*.py")} - {"__init__"}
+    return {path.parent.name for path in PACKAGE.glob("*/__init__.py")} | modules
+
+
+def _kinds() -> set[str]:
+    from mlgitops.spec.kinds import KINDS
+
+    return {row.kind for row in KINDS.values()}
+
+
+def _named_kind(stem: str, kinds: set[str]) -> bool:
+    """Whether a tests/kinds file stem names registered kinds: a kind (llm_serving), a kind and its variant
+    (serving_kserve), or the family several kinds share (ray: ray-job and ray-service)."""
+    name = stem.removeprefix("test_").replace("_", "-")
+    return any(name == kind or name.startswith(f"{kind}-") or kind.startswith(f"{name}-") for kind in kinds)
+
+
+def test_each_kinds_test_file_names_a_registered_kind() -> None:
+    kinds = _kinds()
+    files = sorted(path.name for path in (TESTS / "kinds").glob("test_*.py") if path.name not in KIND_HELPERS)
+    assert files, "tests/kinds/ holds the tests of each workload kind"
+    assert [name for name in files if not _named_kind(name.removesuffix(".py"), kinds)] == []
+
+
+def test_each_registered_kind_has_its_tests_file() -> None:
+    names = {path.stem.removeprefix("test_").replace("_", "-") for path in (TESTS / "kinds").glob("test_*.py")}
+    untested = sorted(kind for kind in _kinds() if not any(kind == name or kind.startswith(f"{name}-") for name in names))
+    assert untested == [], "add tests/kinds/test_<kind>.py"
+
+
+def test_the_kind_name_rule_refuses_what_is_no_kind() -> None:
+    kinds = {"serving", "ray-job", "ray-service"}
+    assert [_named_kind(stem, kinds) for stem in ("test_serving", "test_serving_kserve", "test_ray")] == [True] * 3
+    assert [_named_kind(stem, kinds) for stem in ("test_servings", "test_gpu", "test_ray_cluster")] == [False] * 3
+
+
+def test_each_rules_test_file_names_a_checks_module_or_a_policy() -> None:
+    checks = {path.stem for path in (PACKAGE / "policy" / "checks").glob("*.py")}
+    policies = {path.stem.replace("-", "_") for path in (REPO / "policies").glob("*.yaml")}
+    stems = sorted(path.stem.removeprefix("test_") for path in (TESTS / "rules").glob("test_*.py"))
+    assert stems, "tests/rules/ holds the tests of each checks module"
+    assert [stem for stem in stems if stem not in checks | policies] == []
+
+
+def test_test_folders_mirror_the_packages() -> None:
+    folders = {path.parent.relative_to(TESTS).parts[0] for path in TESTS.rglob("test_*.py") if path.parent != TESTS}
+    assert sorted(folders - _stages() - TEST_HOMES) == []
+
+
+def test_no_test_at_the_top_of_tests_has_a_home_below() -> None:
+    """A top-level test file named after a package or a kind belongs in that package's folder or tests/kinds/."""
+    homes = _stages() | {kind.replace("-", "_") for kind in _kinds()}
+    misplaced = sorted(
+        path.name
+        for path in TESTS.glob("test_*.py")
+        if any(path.stem == f"test_{home}" or path.stem.startswith(f"test_{home}_") for home in homes)
+    )
+    assert misplaced == []

@@ -14,7 +14,7 @@ import pytest
 from mlgitops.errors import UserError
 from mlgitops.kube.quantity import QuantityError, parse_quantity
 from mlgitops.output import tree
-from tests.support import REPO, run_cli, write
+from tests.support import REPO, run_in_process, write
 from tests.test_bad_inputs import run_forked
 
 POD = """\
@@ -71,7 +71,7 @@ def test_quantities_parse_or_refuse_with_a_quantity_error_only() -> None:
 
 def test_environment_quantities_that_overflow_are_refused_at_their_line(tmp_path: Path) -> None:
     write(tmp_path / "environments" / "dev.yaml", 'namespace: ml\nkubernetesVersion: "1.32"\nbudget: {cpu: 1e99999}\n')
-    result = run_cli("render", cwd=tmp_path)
+    result = run_in_process("render", cwd=tmp_path)
     assert (result.exit_code, result.stderr) == (
         2,
         "error: environments/dev.yaml:3:15: budget.cpu: '1e99999' is too large for a Kubernetes quantity (the limit is 2^63-1)\n",
@@ -91,7 +91,7 @@ def test_extra_manifests_that_are_one_file_on_macos_and_windows_are_refused(tmp_
         )
     write(tmp_path / "environments" / "dev.yaml", f'namespace: ml\nkubernetesVersion: "1.32"\nmanifests: [{first}, {second}]\n')
     before = {p: p.read_bytes() for p in (tmp_path / "rendered").rglob("*") if p.is_file()}
-    result = run_cli("render", "-e", "dev", cwd=tmp_path)
+    result = run_in_process("render", "-e", "dev", cwd=tmp_path)
     assert result.exit_code == 2
     line = result.stderr.splitlines()[0]
     assert line.startswith(f"error: environments/dev.yaml:3:{13 + len(first) + 2}: manifests[1]: environments/{second} and ")

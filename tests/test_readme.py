@@ -166,11 +166,11 @@ def test_every_readme_yaml_example_is_accepted(line: int, text: str, tmp_path: P
 def test_the_documented_patch_delete_of_a_label_is_accepted_by_the_schema_and_by_render(tmp_path: Path) -> None:
     document = {"extends": "base.yaml", "labels": {"tier": {"$patch": "delete"}}}
     assert _errors(_environment_validator(), document) == []
-    from tests.support import run_cli, write
+    from tests.support import run_in_process, write
 
     write(tmp_path / "environments" / "base.yaml", "abstract: true\nkubernetesVersion: '1.32'\nlabels: {tier: gold, team: a}\n")
     write(tmp_path / "environments" / "dev.yaml", "extends: base.yaml\nnamespace: dev\nlabels:\n  tier: {$patch: delete}\n")
-    result = run_cli("template", "dev", cwd=tmp_path)
+    result = run_in_process("template", "dev", cwd=tmp_path)
     assert result.exit_code == 0, result.stderr
     # Free-form maps still refuse what render refuses.
     assert _errors(_environment_validator(), {"labels": {"tier": {"$patch": "keep"}}}) != []

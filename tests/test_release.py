@@ -206,7 +206,7 @@ def test_the_sdist_carries_everything_the_test_suite_needs(dist: Path) -> None:
         "tests/conftest.py",
         "tests/support.py",
         "tests/smoke_installed.py",
-        "tests/__snapshots__/test_render.ambr",
+        "tests/edit/__snapshots__/test_corpus.ambr",
         "tests/policy/conftest.py",
         "environments/base.yaml",
         "environments/environment.schema.json",
@@ -216,7 +216,8 @@ def test_the_sdist_carries_everything_the_test_suite_needs(dist: Path) -> None:
         "benchmarks/fleet.py",
     ]
     assert [name for name in needed if name not in names] == []
-    for folder in ("tests/bad_inputs", "tests/policy/seed_pitfalls", "tests/upstream", "rendered", "environments", "policies"):
+    folders = ("tests/bad_inputs", "tests/manifests", "tests/edit/corpus", "tests/upstream", "rendered", "environments")
+    for folder in (*folders, "policies"):
         tracked = {path.relative_to(REPO).as_posix() for path in (REPO / folder).rglob("*") if path.is_file()}
         tracked = {name for name in tracked if "__pycache__" not in name}
         assert tracked - names == set(), folder

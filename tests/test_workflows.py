@@ -12,10 +12,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-from click.testing import CliRunner
 
 from mlgitops.cli import cli
-from tests.support import REPO
+from tests.support import REPO, run_in_process
 
 FILES = [
     ".github/workflows/ci.yml",
@@ -53,13 +52,12 @@ def test_file_is_yaml_and_every_mlgitops_call_parses(name: str) -> None:
     document = yaml.safe_load((REPO / name).read_text())
     commands = _commands(document)
     assert commands, f"{name} calls no mlgitops command"
-    runner = CliRunner()
     for command in commands:
         words = shlex.split(command)[1:]
         words = [w for w in words if not w.startswith(">")]
         subcommand = words[0]
         assert cli.get_command(None, subcommand) is not None, f"{name}: unknown command {subcommand!r}"  # type: ignore[arg-type]
-        help_text = runner.invoke(cli, [subcommand, "--help"]).output
+        help_text = run_in_process(subcommand, "--help").stdout
         for word in words[1:]:
             if word.startswith("--"):
                 assert word.split("=")[0] in help_text, f"{name}: {subcommand} has no option {word}"
@@ -83,12 +81,12 @@ def test_ci_workflow_runs_tests_render_check_and_uploads_sarif() -> None:
 
 
 def test_scaffold_renders_and_lints_clean(tmp_path: Path) -> None:
-    from tests.support import run_cli
+    from tests.support import run_in_process
 
-    assert run_cli("init", "repo", cwd=tmp_path).exit_code == 0
+    assert run_in_process("init", "repo", cwd=tmp_path).exit_code == 0
     repo = tmp_path / "repo"
-    assert run_cli("render", cwd=repo).exit_code == 0
-    linted = run_cli("lint", "rendered", cwd=repo)
+    assert run_in_process("render", cwd=repo).exit_code == 0
+    linted = run_in_process("lint", "rendered", cwd=repo)
     assert linted.exit_code == 0, linted.stdout + linted.stderr
     assert linted.stdout == ""
 

@@ -1,2 +1,3 @@
-"""YAML: read with positions (`source.py` keeps them for environment files), the values YAML readers disagree on,
-the deterministic writer."""
+"""YAML: read with positions (``reader.py``; the fast engine behind its screen in ``fast_reader.py``, chosen by
+``engine.py``; ``source.py`` keeps positions for environment files), the values YAML readers disagree on, the
+deterministic writer."""

@@ -28,7 +28,7 @@ A text that passes is split at its `---` lines (yaml-rs returns one value for a 
 one-document list looks like several documents) and each document is parsed by yaml-rs with
 duplicate keys refused; any error there, or any hit of the screen, sends the whole text to
 PyYAML's path, which then gives the located message or the objects. The screen only ever
-costs speed, never a different result: ``tests/test_yaml_engine.py`` compares both paths on
+costs speed, never a different result: ``tests/yaml/test_engine.py`` compares both paths on
 the YAML test suite, tricky scalars, real manifests and generated documents.
 """
 

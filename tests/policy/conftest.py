@@ -1,4 +1,4 @@
-"""Fixtures of the policy engine tests: the shipped catalog and in-process `mlgitops` runs."""
+"""Fixtures of the policy engine tests: in-process `mlgitops` runs (the shipped catalog is tests/conftest.py's)."""
 
 from __future__ import annotations
 
@@ -7,24 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from mlgitops.policy import Catalog, load_catalog
-from tests.policy.linting import LintRun
-from tests.support import run_in_process
-
-
-@pytest.fixture(scope="session")
-def catalog() -> Catalog:
-    """The shipped catalog, loaded once: tests must not change it (copy policies before editing them)."""
-    return load_catalog()
+from tests.support import CliResult, run_in_process
 
 
 @pytest.fixture
-def mlgitops(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., LintRun]:
+def mlgitops(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., CliResult]:
     """Run the CLI in-process from ``tmp_path``: commands resolve paths and config from the working folder."""
     monkeypatch.chdir(tmp_path)
 
-    def run(*args: str, stdin: str | None = None) -> LintRun:
-        result = run_in_process(*args, stdin=stdin)
-        return LintRun(result.exit_code, result.stdout, result.stderr)
+    def run(*args: str, stdin: str | None = None) -> CliResult:
+        return run_in_process(*args, stdin=stdin)
 
     return run

@@ -1,25 +1,32 @@
-"""Plain helpers of the policy tests (fixtures live in conftest.py): evaluate text, write files."""
+"""Plain helpers of the policy and rule tests (fixtures live in conftest.py): evaluate text, write files, shared manifests."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
+from mlgitops.kube.cluster import NodePoolFacts
 from mlgitops.kube.manifest import Manifest, load_manifests
 from mlgitops.policy import Catalog, Finding, PolicyContext, evaluate
 
 REPO = Path(__file__).resolve().parents[2]
-SEED_PITFALLS = Path(__file__).resolve().parent / "seed_pitfalls"
+MANIFESTS = REPO / "tests" / "manifests"
+SEED_PITFALLS = MANIFESTS / "seed_pitfalls"
 
 
-@dataclass(frozen=True)
-class LintRun:
-    """What a user sees from one `mlgitops …` invocation."""
+def manifest(name: str) -> str:
+    """The text of a manifest the rule tests share (tests/manifests/NAME)."""
+    return (MANIFESTS / name).read_text(encoding="utf-8")
 
-    exit_code: int
-    stdout: str
-    stderr: str
+
+PYTORCHJOB = manifest("pytorchjob.yaml")
+"""A PyTorchJob of one GPU per pod: a Master without a cpu request, and a Worker."""
+GPU_JOB = manifest("gpu-job.yaml")
+"""A GPU Job on the a100 pool, tolerating its taint: the GPU rules' starting point."""
+SERVE_WITH_HPA = manifest("serve-with-hpa.yaml")
+"""A Deployment under a HorizontalPodAutoscaler, with its own claim and an external one."""
+NIGHTLY = manifest("nightly-cronjob.yaml")
+"""A nightly CronJob with an init container."""
 
 
 def findings_in(
@@ -52,3 +59,8 @@ def write(path: Path, text: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def _found(catalog: Catalog, text: str, rule: str, pools: tuple[NodePoolFacts, ...] = ()) -> list[tuple[int, int, str]]:
+    found = findings_in(text, catalog, context=PolicyContext(node_pools=pools), rule=rule)
+    return [(f.location.line, f.location.column, f.message) for f in found]

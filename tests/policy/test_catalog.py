@@ -15,7 +15,8 @@ from mlgitops.policy import Catalog, PolicyContext, evaluate, load_catalog
 from mlgitops.policy.catalog import POLICY_SCHEMA, policy_files, shipped_catalog
 from mlgitops.policy.checks import registered
 from mlgitops.policy.policy_file import PolicyFile, policy_file_schema
-from tests.policy.linting import REPO, LintRun, manifests_of
+from tests.policy.linting import REPO, manifests_of
+from tests.support import CliResult
 
 ISSUE_RULES = {
     "resources-requests",
@@ -95,7 +96,7 @@ def test_one_check_serves_the_four_reference_rules() -> None:
     assert len({checks[rule] for rule in rules}) == 1
 
 
-def test_every_example_of_the_shipped_catalog_behaves(mlgitops: Callable[..., LintRun], catalog: Catalog) -> None:
+def test_every_example_of_the_shipped_catalog_behaves(mlgitops: Callable[..., CliResult], catalog: Catalog) -> None:
     result = mlgitops("policy", "test")
     assert result.exit_code == 0, result.stdout
     examples = sum(len(p.examples_pass) + len(p.examples_fail) for p in catalog.policies.values())

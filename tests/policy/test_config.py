@@ -9,7 +9,8 @@ import pytest
 
 from mlgitops.errors import UserError
 from mlgitops.policy import PolicyContext, evaluate, load_catalog, load_config
-from tests.policy.linting import REPO, LintRun, manifests_of, write
+from tests.policy.linting import REPO, manifests_of, write
+from tests.support import CliResult
 
 TRAINER = """\
 apiVersion: v1
@@ -104,7 +105,7 @@ def test_a_rule_the_catalog_does_not_have_is_a_located_error(tmp_path: Path, mon
     assert raised.value.one_line() == ".mlgitops.yaml:3:3: rules.imagetag: no such policy (see `mlgitops policy list`)"
 
 
-def test_config_mistakes_stop_lint_with_exit_2(tmp_path: Path, mlgitops: Callable[..., LintRun]) -> None:
+def test_config_mistakes_stop_lint_with_exit_2(tmp_path: Path, mlgitops: Callable[..., CliResult]) -> None:
     write(tmp_path / "team.yaml", "rules:\n  image-tag:\n    severity: fatal\n")
     write(tmp_path / "m.yaml", TRAINER)
     result = mlgitops("lint", "m.yaml", "--config", "team.yaml")

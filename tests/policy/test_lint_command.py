@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.policy.linting import REPO, LintRun, write
+from tests.policy.linting import REPO, write
+from tests.support import CliResult
 
-SERVING = Path(__file__).resolve().parent / "multi_document" / "serving.yaml"
-Mlgitops = Callable[..., LintRun]
+SERVING = REPO / "tests" / "manifests" / "multi_document" / "serving.yaml"
+Mlgitops = Callable[..., CliResult]
 
 SERVICE_JSON = """\
 {"apiVersion": "v1", "kind": "Service",
@@ -119,7 +120,7 @@ def test_a_path_that_does_not_exist_is_exit_2(tmp_path: Path, mlgitops: Mlgitops
 
 def test_fail_on_tightens_the_exit_code_and_waived_findings_never_fail(tmp_path: Path, mlgitops: Mlgitops) -> None:
     # Pods and no NetworkPolicy in their namespace: a warning only.
-    write(tmp_path / "pod.yaml", (REPO / "tests" / "policy" / "seed_pitfalls" / "resources-correct.yaml").read_text())
+    write(tmp_path / "pod.yaml", (REPO / "tests" / "manifests" / "seed_pitfalls" / "resources-correct.yaml").read_text())
     write(
         tmp_path / "pod.yaml",
         (tmp_path / "pod.yaml")

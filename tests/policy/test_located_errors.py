@@ -13,7 +13,8 @@ import pytest
 
 from mlgitops.errors import UserError
 from mlgitops.policy import load_catalog, load_config
-from tests.policy.linting import LintRun, write
+from tests.policy.linting import write
+from tests.support import CliResult
 
 POLICY = """\
 title: Workloads carry a team label
@@ -174,7 +175,9 @@ def test_every_mistake_of_a_file_is_reported_at_once(tmp_path: Path) -> None:
     ]
 
 
-def test_a_broken_policy_stops_policy_test_with_exit_2_and_no_traceback(tmp_path: Path, mlgitops: Callable[..., LintRun]) -> None:
+def test_a_broken_policy_stops_policy_test_with_exit_2_and_no_traceback(
+    tmp_path: Path, mlgitops: Callable[..., CliResult]
+) -> None:
     write(tmp_path / "team" / "team-label.yaml", POLICY.replace("severity: warning", "severity: fatal"))
     result = mlgitops("policy", "test", "team")
     assert result.exit_code == 2

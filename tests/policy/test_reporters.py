@@ -14,10 +14,9 @@ from mlgitops.errors import Location
 from mlgitops.kube.manifest import ObjectRef
 from mlgitops.output.reporters import github, text
 from mlgitops.policy import Catalog, Finding, Severity
-from tests.policy.linting import LintRun
-from tests.support import sarif_schema
+from tests.support import REPO, CliResult, sarif_schema
 
-SERVING = Path(__file__).resolve().parent / "multi_document" / "serving.yaml"
+SERVING = REPO / "tests" / "manifests" / "multi_document" / "serving.yaml"
 # (rule, line, column) in serving.yaml: the container item of the 2nd document, its image value (a quoted
 # scalar: the quote's column), and the 3rd document's `spec:` key, under which `metrics` is missing.
 EXPECTED = [("serving-probes", 23, 11), ("image-tag", 24, 18), ("hpa-metrics", 32, 1)]
@@ -29,7 +28,7 @@ def serving(tmp_path: Path) -> Path:
     return Path(shutil.copy(SERVING, tmp_path / "manifests" / "serving.yaml"))
 
 
-def test_text(serving: Path, mlgitops: Callable[..., LintRun]) -> None:
+def test_text(serving: Path, mlgitops: Callable[..., CliResult]) -> None:
     result = mlgitops("lint", "manifests")
     assert result.exit_code == 1
     assert result.stdout.splitlines() == [
@@ -44,7 +43,7 @@ def test_text(serving: Path, mlgitops: Callable[..., LintRun]) -> None:
     assert result.stderr == "3 error(s), 0 warning(s), 0 info, 0 waived in 1 file(s)\n"
 
 
-def test_json(serving: Path, mlgitops: Callable[..., LintRun]) -> None:
+def test_json(serving: Path, mlgitops: Callable[..., CliResult]) -> None:
     findings = json.loads(mlgitops("lint", "manifests", "--format", "json").stdout)
     assert [(f["rule"], f["location"]["line"], f["location"]["column"]) for f in findings] == EXPECTED
     assert {f["location"]["file"] for f in findings} == {"manifests/serving.yaml"}
@@ -58,14 +57,14 @@ def test_json(serving: Path, mlgitops: Callable[..., LintRun]) -> None:
     assert (findings[2]["waived"], findings[2]["source"]) == (False, None)
 
 
-def test_github(serving: Path, mlgitops: Callable[..., LintRun]) -> None:
+def test_github(serving: Path, mlgitops: Callable[..., CliResult]) -> None:
     lines = mlgitops("lint", "manifests", "--format", "github").stdout.splitlines()
     assert [line.split("::")[1] for line in lines] == [
         f"error file=manifests/serving.yaml,line={line},col={column},title={rule}" for rule, line, column in EXPECTED
     ]
 
 
-def test_junit(serving: Path, mlgitops: Callable[..., LintRun]) -> None:
+def test_junit(serving: Path, mlgitops: Callable[..., CliResult]) -> None:
     suite = ElementTree.fromstring(mlgitops("lint", "manifests", "--format", "junit").stdout).find("testsuite")
     assert suite is not None
     assert (suite.get("tests"), suite.get("failures")) == ("3", "3")
@@ -85,7 +84,7 @@ def _waive_image(serving: Path) -> None:
     serving.write_text(waived)
 
 
-def test_sarif_regions_rules_and_suppressions(serving: Path, mlgitops: Callable[..., LintRun], catalog: Catalog) -> None:
+def test_sarif_regions_rules_and_suppressions(serving: Path, mlgitops: Callable[..., CliResult], catalog: Catalog) -> None:
     _waive_image(serving)
     result = mlgitops("lint", "manifests", "--format", "sarif")
     assert result.exit_code == 1  # the waived image no longer fails, the other two still do
@@ -114,7 +113,7 @@ def test_sarif_regions_rules_and_suppressions(serving: Path, mlgitops: Callable[
     assert artifact == {"uri": "manifests/serving.yaml", "uriBaseId": "%SRCROOT%"}
 
 
-def test_sarif_is_valid_sarif_2_1_0(serving: Path, mlgitops: Callable[..., LintRun]) -> None:
+def test_sarif_is_valid_sarif_2_1_0(serving: Path, mlgitops: Callable[..., CliResult]) -> None:
     import jsonschema
 
     schema = sarif_schema()
@@ -154,7 +153,7 @@ def test_github_escapes_what_would_end_a_workflow_command() -> None:
     )
 
 
-def test_an_object_named_by_generate_name_is_shown_by_its_prefix(tmp_path: Path, mlgitops: Callable[..., LintRun]) -> None:
+def test_an_object_named_by_generate_name_is_shown_by_its_prefix(tmp_path: Path, mlgitops: Callable[..., CliResult]) -> None:
     # Kueue's and JobSet's samples create Jobs with `kubectl create` and generateName: the API server
     # completes the name, so the report names the prefix instead of an empty name.
     (tmp_path / "job.yaml").write_text(

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from mlgitops.policy import Catalog
-from tests.policy.linting import SEED_PITFALLS, LintRun, findings_in, positions
+from tests.policy.linting import SEED_PITFALLS, findings_in, positions
+from tests.support import CliResult
 
 # pitfall → (rules the wrong manifest breaks and the correct one fixes, where the wrong one is reported)
 PITFALLS: dict[str, tuple[set[str], list[tuple[str, int, int]]]] = {
@@ -50,7 +51,7 @@ def test_the_wrong_manifest_is_reported_at_the_offending_field(catalog: Catalog,
 
 @pytest.mark.parametrize("pitfall", sorted(PITFALLS))
 def test_lint_exits_1_on_the_wrong_manifest_and_0_on_the_correct_one(
-    tmp_path: Path, catalog: Catalog, mlgitops: Callable[..., LintRun], pitfall: str
+    tmp_path: Path, catalog: Catalog, mlgitops: Callable[..., CliResult], pitfall: str
 ) -> None:
     expected, _ = PITFALLS[pitfall]
     others = sorted(set(catalog.policies) - expected)
