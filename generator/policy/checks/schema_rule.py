@@ -25,9 +25,9 @@ def _validated(obj: dict[str, Any], context: PolicyContext, custom: Any) -> list
 
 @check("schema")
 def schema_check(manifests: list[Manifest], policy: Policy, context: PolicyContext) -> Found:
-    from mlgitops.kube.custom_resources import project_schemas
+    from mlgitops.kube.custom_resources import upstream_schemas
 
-    custom = context.custom_schemas or project_schemas()
+    custom = context.custom_schemas or upstream_schemas()
     for manifest in manifests:
         obj = manifest.obj
         try:
