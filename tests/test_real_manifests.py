@@ -63,6 +63,10 @@ JUDGED_TRUE: set[Key] = {
     ("api-validation", "gpu-operator/0500_daemonset.yaml", 5),  # namespace "FILLED BY THE OPERATOR": an asset, not appliable
     ("gpu-toleration", "trainer/flux/lammps-train-gpus.yaml", 39),  # nvidia.com/gpu: "1", no toleration
     ("serving-probes", "volcano/deployment/deployment.yaml", 25),  # nginx on port 80, no readinessProbe
+    # APIs the API server of 1.32 no longer serves (issue 28): extensions/v1beta1 since 1.16, scheduling v1beta1 since 1.22.
+    ("api-version", "kserve/multimodelserving/triton/minio.yaml", 2),
+    ("api-version", "volcano/kubecon-2019-china/task-priority/high-priority.yaml", 1),
+    ("api-version", "volcano/kubecon-2019-china/task-priority/normal-priority.yaml", 1),
 }
 # Schema errors, each judged true: the API server (strict field validation, kubectl's default) refuses these.
 JUDGED_SCHEMA_ERRORS: set[Key] = {
