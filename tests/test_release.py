@@ -233,6 +233,8 @@ def test_the_wheel_installs_in_a_fresh_venv_and_runs_outside_the_checkout(dist: 
     assert f"mlgitops-{__version__}.dist-info/licenses/LICENSE" in names
     assert "mlgitops_policies/gpu-limits.yaml" in names
     assert "mlgitops/scaffold/pre-commit-config.yaml" in names
+    assert {"mlgitops/kube/upstream_crds/index.json", "mlgitops/kube/upstream_crds/SOURCES.md"} <= names  # lint's CRDs
+    assert len([name for name in names if name.startswith("mlgitops/kube/upstream_crds/") and name.endswith(".gz")]) > 50
     # The import name is mlgitops: no top-level `generator` package for another distribution to clash with.
     assert not any(name.startswith("generator/") for name in names)
     venv = tmp_path / "venv"

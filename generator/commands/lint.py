@@ -105,7 +105,7 @@ def lint(
     Exit codes: 0 clean, 1 findings at or above --fail-on, 2 unreadable input or usage.
     """
     from mlgitops.inputs.collect import collect
-    from mlgitops.kube.custom_resources import load_crds, project_schemas
+    from mlgitops.kube.custom_resources import load_crds, upstream_schemas
     from mlgitops.output.reporters import report, summary
     from mlgitops.output.sarif import RunFacts
     from mlgitops.policy import PolicyContext, evaluate, fails
@@ -118,7 +118,7 @@ def lint(
         catalog = _catalog(policy_dirs, config_file, Path.cwd())
         found = collect(targets, allow_remote=allow_remote, progress=out.progress, excludes=excludes)
         out.detail(f"read {found.files} file(s), {len(found.manifests)} object(s) in {time.perf_counter() - started:.2f} s")
-        custom = project_schemas().merged(load_crds(list(crds))) if crds else project_schemas()
+        custom = upstream_schemas().merged(load_crds(list(crds))) if crds else upstream_schemas()
         if environment is not None:
             for manifest in found.manifests:
                 manifest.environment = environment

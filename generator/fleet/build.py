@@ -81,12 +81,16 @@ def check_gitops_names(objects: list[Rendered]) -> None:
 
 
 def validate_objects(output: EnvironmentOutput, loaded: LoadedEnvironment | None = None) -> None:
-    """kubernetes-validate strict checks of every object, for the environment's Kubernetes version."""
-    from mlgitops.kube.custom_resources import project_schemas
+    """kubernetes-validate strict checks of every object, for the environment's Kubernetes version.
 
-    custom = project_schemas()
+    A custom resource mlgitops rendered must stay within what it means to emit (the project's strict
+    schemas: render's self-check); one from the user's extra manifests is judged by its upstream CRD.
+    """
+    from mlgitops.kube.custom_resources import project_schemas, upstream_schemas
+
     errors = []
     for item in [*output.objects, *output.gitops]:
+        custom = upstream_schemas() if item.is_extra else project_schemas()
         try:
             problems = schema.validate(item.obj, output.kubernetes_version)
         except schema.UnknownKind:

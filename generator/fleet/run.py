@@ -114,7 +114,7 @@ def environment_findings(
     rendered objects point at the spec field that produced the offending field, with the fix in
     environment-file terms; findings on extra manifests point into the user's own files.
     """
-    from mlgitops.kube.custom_resources import project_schemas
+    from mlgitops.kube.custom_resources import upstream_schemas
 
     manifests: list[Manifest] = []
     items: dict[tuple[str, str], Rendered] = {}
@@ -139,7 +139,7 @@ def environment_findings(
         environment=output.name,
         node_pools=tuple(pool_facts(pool) for pool in environment.spec.cluster.node_pools),
         kubernetes_version=output.kubernetes_version,
-        custom_schemas=project_schemas(),
+        custom_schemas=upstream_schemas(),  # lint's judgement; render proved its own objects in validate_objects
     )
     findings = evaluate(manifests, catalog, context)
     # A PyTorchJob's Master and Worker, a LeaderWorkerSet's leader and worker come from one spec line:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shlex
 import sys
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
@@ -202,9 +203,12 @@ def collect(
     # In input order: files still to parse, and manifests already read (stdin, kustomize output), by argument.
     parts: list[tuple[int, _FileToLoad | list[Manifest]]] = []
     sizes: list[int] = []
+    named_kustomizations: list[tuple[Path, str]] = []
 
     def add_file(path: str, shown: str, namespace: str | None, stat: _Found | None, *, strict: bool, root: int) -> None:
         if os.path.basename(path) in KUSTOMIZATION_NAMES:
+            if strict:
+                named_kustomizations.append((Path(path), shown))
             return
         if stat is not None and stat.identity in seen:
             again.add(root)
@@ -296,6 +300,8 @@ def collect(
             errors.append(UserError(f"{raw}: not a regular file or folder; name YAML files or folders of them"))
         else:
             errors.append(UserError(f"{raw}: no such file or folder"))
+    if named_kustomizations and not parts and not errors:  # a kustomization named alone: say what it is
+        errors.extend(_kustomization_named(path, shown) for path, shown in named_kustomizations)
     _load_parts(found, parts, sizes, {a: f for a, f in folder_arguments.items() if a not in broken | again}, progress)
     for manifest in found.manifests:
         _environment(manifest)
@@ -342,6 +348,25 @@ def _load_parts(
         found.errors.append(
             _nothing_to_lint(found.files, ", ".join(sorted({p.shown for _, p in parts if isinstance(p, _FileToLoad)})))
         )
+
+
+def _kustomization_named(path: Path, shown: str) -> UserError:
+    """A kustomization file named on its own: what it is, and that its folder is what to lint."""
+    folder = _shown(Path(shown).parent)
+    try:
+        built = needs_build(path.parent, _kustomization_settings(path).obj)
+    except UserError as error:
+        return error
+    how = (
+        "lint builds it with kubectl kustomize, as Argo CD and Flux do (it transforms what it lists), and lints the result"
+        if built
+        else "lint reads the files it lists"
+    )
+    return UserError(
+        f"{path.name} is a kustomization (what kustomize builds), not Kubernetes objects: lint its folder instead "
+        f"(mlgitops lint {shlex.quote(folder)}): {how}",
+        Location(shown, 1, 1),
+    )
 
 
 def _nothing_to_lint(files: int, where: str) -> UserError:

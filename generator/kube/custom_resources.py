@@ -1,16 +1,22 @@
-"""Schemas of custom resources: the project's own for what it emits, and users' CRD files.
+"""Schemas of custom resources: the upstream CRDs' (lint's judgement), users' CRD files, and what mlgitops emits.
 
-kubernetes-validate knows built-in kinds only. mlgitops keeps a strict JSON Schema for each
-custom resource it renders (in ``crd_schemas/``, pod templates checked against the Kubernetes
-PodTemplateSpec), and reads users' CustomResourceDefinitions (``--crd``) so that ``lint`` can
-validate any custom resource. CRD schemas are made strict the way the API server prunes: an
-object schema with properties admits no other keys unless it preserves unknown fields.
+kubernetes-validate knows built-in kinds only. ``lint`` validates custom resources against the upstream
+CRDs' schemas bundled with mlgitops (``upstream_crds.py``: every served version of every kind it knows),
+overridden by users' CustomResourceDefinitions (``--crd``). Separately, mlgitops keeps a strict JSON
+Schema of what it means to emit for each custom resource it renders (``crd_schemas/``, pod templates
+checked against the Kubernetes PodTemplateSpec): render's self-check, never lint's judgement.
+
+CRD schemas are read as the API server validates a custom resource (kubernetes/apiextensions-apiserver:
+pkg/apiserver/schema/defaulting/algorithm.go applies defaults before pkg/apiserver/validation/validation.go
+checks ``required``; pkg/apiserver/schema/pruning/algorithm.go drops, and strict field validation refuses,
+keys a schema with properties does not list unless it preserves unknown fields; ``x-kubernetes-int-or-string``
+admits an integer or a string; embedded resources as pkg/apiserver/schema/objectmeta/validation.go checks them).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -30,7 +36,7 @@ _MAX_SCHEMA_DEPTH = 200
 class CustomSchemas:
     """Validators for custom resources, by (apiVersion, kind)."""
 
-    schemas: dict[ResourceKey, dict[str, Any]] = field(default_factory=dict)
+    schemas: Mapping[ResourceKey, dict[str, Any]] = field(default_factory=dict)
     _validators: dict[tuple[str, ResourceKey], Any] = field(default_factory=dict, repr=False)
 
     def knows(self, obj: dict[str, Any]) -> bool:
@@ -49,12 +55,41 @@ class CustomSchemas:
         return problems_of(validator, obj)
 
     def merged(self, other: CustomSchemas) -> CustomSchemas:
-        return CustomSchemas({**self.schemas, **other.schemas})
+        """These schemas with ``other``'s in front: where both know a kind, ``other``'s schema is used."""
+        return CustomSchemas(_Layered(other.schemas, self.schemas))
+
+
+class _Layered(Mapping[ResourceKey, dict[str, Any]]):
+    """Two mappings of schemas read as one, the front one first (the bundle is never loaded whole)."""
+
+    def __init__(self, front: Mapping[ResourceKey, dict[str, Any]], back: Mapping[ResourceKey, dict[str, Any]]) -> None:
+        self._front = front
+        self._back = back
+
+    def __getitem__(self, key: ResourceKey) -> dict[str, Any]:
+        return self._front[key] if key in self._front else self._back[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._front or key in self._back
+
+    def __iter__(self) -> Iterator[ResourceKey]:
+        return iter(sorted({*self._front, *self._back}))
+
+    def __len__(self) -> int:
+        return len({*self._front, *self._back})
+
+
+@cache
+def upstream_schemas() -> CustomSchemas:
+    """The bundled upstream CRDs' schemas (upstream_crds.py), converted as a ``--crd`` file's are: lint's default."""
+    from mlgitops.kube.upstream_crds import LazySchemas
+
+    return CustomSchemas(LazySchemas(validation_schema))
 
 
 @cache
 def project_schemas() -> CustomSchemas:
-    """The strict schemas of the custom resources mlgitops itself renders."""
+    """The strict schemas of what mlgitops means to emit for the custom resources it renders: render's self-check."""
     schemas: dict[ResourceKey, dict[str, Any]] = {}
     for path in sorted(_PROJECT_SCHEMAS.glob("*.json")):
         schema = json.loads(path.read_text(encoding="utf-8"))
@@ -114,12 +149,7 @@ def _crd_versions(crd: dict[str, Any], located: Manifest) -> Iterable[tuple[Reso
             continue
         at = ("spec", "versions", index, "schema", "openAPIV3Schema")
         try:
-            strict = strict_schema(openapi)
-            properties = strict.setdefault("properties", {})
-            properties["metadata"] = {"$ref": f"{K8S_DEFINITIONS}#/$defs/{_OBJECT_META}"}
-            # Every object carries these, whatever its CRD's schema lists.
-            properties.setdefault("apiVersion", {"type": "string"})
-            properties.setdefault("kind", {"type": "string"})
+            strict = validation_schema(openapi)
             # Checked now, at the CRD's line, rather than when the first custom resource meets it.
             compile_user_schema(strict, schema_version(supported_versions()[-1]))
         except RefusedSchema as error:
@@ -129,6 +159,21 @@ def _crd_versions(crd: dict[str, Any], located: Manifest) -> Iterable[tuple[Reso
 
 
 _OBJECT_META = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"
+
+
+def validation_schema(openapi: dict[str, Any]) -> dict[str, Any]:
+    """A CRD version's ``openAPIV3Schema`` as the JSON Schema a custom resource of it is validated against.
+
+    The root ``metadata`` is the Kubernetes ObjectMeta whatever the CRD says (the API server validates it as
+    ObjectMeta: apiextensions-apiserver pkg/registry/customresource/validator.go), and every object may carry
+    ``apiVersion`` and ``kind``. Raises user_schema.RefusedSchema where a keyword has the wrong shape.
+    """
+    strict: dict[str, Any] = strict_schema(openapi)
+    properties = strict.setdefault("properties", {})
+    properties["metadata"] = {"$ref": f"{K8S_DEFINITIONS}#/$defs/{_OBJECT_META}"}
+    properties.setdefault("apiVersion", {"type": "string"})
+    properties.setdefault("kind", {"type": "string"})
+    return strict
 
 
 def strict_schema(node: Any, path: tuple[str | int, ...] = ()) -> Any:
@@ -173,7 +218,28 @@ def strict_schema(node: Any, path: tuple[str | int, ...] = ()) -> Any:
         converted["anyOf"] = [{"type": "integer"}, {"type": "string"}]
     if node.get("nullable") and isinstance(converted.get("type"), str):
         converted["type"] = [converted["type"], "null"]
-    preserves = node.get("x-kubernetes-preserve-unknown-fields") or node.get("x-kubernetes-embedded-resource")
-    if "properties" in converted and "additionalProperties" not in converted and not preserves:
+    if node.get("x-kubernetes-embedded-resource"):
+        _embedded_resource(converted)
+    if "properties" in converted and "additionalProperties" not in converted and not node.get(
+        "x-kubernetes-preserve-unknown-fields"
+    ):
         converted["additionalProperties"] = False
     return converted
+
+
+def _embedded_resource(converted: dict[str, Any]) -> None:
+    """An ``x-kubernetes-embedded-resource`` object: a whole Kubernetes object inside the custom resource.
+
+    The API server requires its ``apiVersion`` and ``kind`` (non-empty strings), validates its ``metadata``
+    as ObjectMeta, and never prunes those three, whatever the schema lists; its other keys are pruned (refused
+    under strict field validation) unless it also preserves unknown fields. Source: kubernetes/apiextensions-apiserver
+    pkg/apiserver/schema/objectmeta/validation.go (validateEmbeddedResource) and pkg/apiserver/schema/pruning/algorithm.go.
+    """
+    properties = converted.setdefault("properties", {})
+    if isinstance(properties, dict):
+        properties.setdefault("apiVersion", {"type": "string", "minLength": 1})
+        properties.setdefault("kind", {"type": "string", "minLength": 1})
+        properties["metadata"] = {"$ref": f"{K8S_DEFINITIONS}#/$defs/{_OBJECT_META}"}
+    required = converted.get("required")
+    listed = list(required) if isinstance(required, list) else []
+    converted["required"] = listed + [name for name in ("apiVersion", "kind") if name not in listed]

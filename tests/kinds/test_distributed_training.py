@@ -319,7 +319,8 @@ def test_a_trainjob_runtime_must_exist(tmp_path: Path) -> None:
     assert _findings(tmp_path, jax.replace("'2.1'", "'2.2'"), "trainingruntime-reference") == []
     write(
         tmp_path / "environments" / "manifests" / "runtimes.yaml",
-        "apiVersion: trainer.kubeflow.org/v1alpha1\nkind: ClusterTrainingRuntime\nmetadata: {name: jax-distributed}\nspec: {}\n",
+        "apiVersion: trainer.kubeflow.org/v1alpha1\nkind: ClusterTrainingRuntime\nmetadata: {name: jax-distributed}\n"
+        "spec: {template: {spec: {}}}\n",
     )
     assert _findings(tmp_path, jax + "manifests: [manifests/runtimes.yaml]\n", "trainingruntime-reference") == []
 

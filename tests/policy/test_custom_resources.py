@@ -49,9 +49,12 @@ metadata:
 spec:
   replicatedJobz: []
 """
-    _, findings = _findings(tmp_path, jobset)
+    widget = jobset.replace("jobset.x-k8s.io/v1alpha2", "example.com/v1").replace("kind: JobSet", "kind: Widget")
+    _, findings = _findings(tmp_path, widget)
     schema = next(f for f in findings if f["rule"] == "schema")
     assert schema["severity"] == "info"
+    _, findings = _findings(tmp_path, jobset)  # JobSet's upstream CRD ships with mlgitops
+    assert [f["message"] for f in findings if f["rule"] == "schema"] == ["spec.replicatedJobz: unknown field 'replicatedJobz'"]
     crd = upstream_crd("jobset.x-k8s.io_jobsets.yaml")
     _, findings = _findings(tmp_path, jobset, "--crd", str(crd))
     messages = [f["message"] for f in findings if f["rule"] == "schema"]

@@ -23,11 +23,17 @@ def _validated(obj: dict[str, Any], context: PolicyContext, custom: Any) -> list
         return list(custom.validate(obj, context.kubernetes_version))
 
 
+def _api_version_problem(obj: dict[str, Any], context: PolicyContext) -> bool:
+    from mlgitops.kube.api_versions import api_version_problem
+
+    return api_version_problem(str(obj.get("apiVersion")), str(obj.get("kind")), context.kubernetes_version) is not None
+
+
 @check("schema")
 def schema_check(manifests: list[Manifest], policy: Policy, context: PolicyContext) -> Found:
-    from mlgitops.kube.custom_resources import project_schemas
+    from mlgitops.kube.custom_resources import upstream_schemas
 
-    custom = context.custom_schemas or project_schemas()
+    custom = context.custom_schemas or upstream_schemas()
     for manifest in manifests:
         obj = manifest.obj
         try:
@@ -47,6 +53,8 @@ def schema_check(manifests: list[Manifest], policy: Policy, context: PolicyConte
                     ),
                 )
                 continue
+            if not custom.knows(obj) and _api_version_problem(obj, context):
+                continue  # a built-in kind under a version the target does not serve: the api-version rule says so
             if not custom.knows(obj):
                 yield (
                     manifest,
