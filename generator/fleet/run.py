@@ -9,7 +9,7 @@ from typing import Any
 
 from mlgitops.errors import UserError
 from mlgitops.fleet.build import EnvironmentOutput, build
-from mlgitops.fleet.provenance import spec_field
+from mlgitops.fleet.provenance import environment_fix, field_source
 from mlgitops.kube.manifest import Manifest
 from mlgitops.load.environments import LoadedEnvironment, shared_errors
 from mlgitops.policy import Catalog, Finding, Policy, PolicyContext, evaluate, load_catalog, load_config, replace
@@ -190,7 +190,5 @@ def _in_spec_terms(
     item = items.get((finding.object_ref.kind, finding.object_ref.name))
     if item is None:
         return finding
-    location = environment.locate(spec_field(item, finding.path, environment.spec))
-    policy = catalog.policies.get(finding.rule)
-    fix = finding.render_fix or ((policy.render_fix or policy.fix) if policy is not None else finding.fix)
-    return replace(finding, location=location, source=None, fix=fix)
+    location = field_source(item, finding.path, environment) or finding.location
+    return replace(finding, location=location, source=None, fix=environment_fix(finding, catalog.policies.get(finding.rule)))
