@@ -144,3 +144,24 @@ def test_a_one_workload_change_stays_short(tmp_path: Path) -> None:
     ]
     assert "Shortened" not in comment
     assert comment_length(comment) < 4_000
+
+
+def test_the_comment_links_to_the_full_diff_in_a_workflow_run() -> None:
+    from mlgitops.review.comment import run_links
+
+    github = {
+        "GITHUB_SERVER_URL": "https://github.com",
+        "GITHUB_REPOSITORY": "acme/ml-fleet",
+        "GITHUB_REF": "refs/pull/42/merge",
+        "GITHUB_RUN_ID": "123",
+    }
+    assert run_links(github) == [
+        "Full rendered diff: [the pull request's files](https://github.com/acme/ml-fleet/pull/42/files).",
+        "Full summary: the `mlgitops-diff` artifact of [this workflow run](https://github.com/acme/ml-fleet/actions/runs/123).",
+    ]
+    # Anything that is not a plain server and repository name makes no link; outside a run, the commands.
+    hostile = {**github, "GITHUB_REPOSITORY": "acme/x](https://evil.example)"}
+    assert all("evil" not in line for line in run_links(hostile))
+    assert run_links({}) == [
+        "Everything: `mlgitops diff --output-format text` (every change) and `git diff` of `rendered/` (the full diff)."
+    ]
