@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -27,12 +28,14 @@ def diff(base_ref: str | None, output_format: str, fail_on_new: bool, environmen
     memory and GPUs requested before and after, and policy findings the change adds or fixes.
     """
     from mlgitops.policy.severity import Severity
+    from mlgitops.review.comment import run_links
     from mlgitops.review.comparison import review_change
     from mlgitops.review.summary import Review, as_json, markdown, text
 
     out = console()
     started = time.perf_counter()
     review = review_change(environments_dir, base_ref)
+    review.links = run_links(os.environ)
     out.detail(f"compared with {review.base} in {time.perf_counter() - started:.2f} s")
     renderers: dict[str, Callable[[Review], str]] = {"markdown": markdown, "json": as_json, "text": text}
     render = renderers[output_format]

@@ -139,12 +139,13 @@ def lint(
     # What could not be read is reported (and exits 2); the rest was linted.
     unread = [each for problem in found.errors for each in (problem.errors if isinstance(problem, UserErrors) else [problem])]
     exit_code = ExitCode.BAD_INPUT if unread else ExitCode.FINDINGS if fails(findings, Severity(fail_on)) else ExitCode.OK
-    if output_format == "sarif":
-        # Code scanning reports a rendered object's finding at the environment-file line a reviewer edits.
+    if findings:
+        # A finding on a rendered object also names the environment field that produced it (every format):
+        # reviewers read, and annotations land on, the environment files of a pull request.
         from mlgitops.fleet.sources import with_environment_sources
 
         roots = [facts.repository_root or facts.working_directory, facts.working_directory]
-        findings = with_environment_sources(findings, found.manifests, roots)
+        findings = with_environment_sources(findings, found.manifests, roots, catalog.policies)
     out.result(report(findings, catalog.policies, output_format, facts.finished(exit_code, unread), colour=out.colour_out))
     # What could not be read is part of the report (the rest was linted): listed before the notes and the summary.
     for each in unread:

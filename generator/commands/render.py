@@ -36,6 +36,8 @@ def report_findings(fleet: RenderedFleet) -> bool:
     shown = [finding for finding in findings if finding.waiver is None]
     if shown:
         click.echo(text(shown, fleet.policies, fixes=True, colour_on=out.colour_err), err=True, nl=False, color=out.colour_err)
+    for warning in fleet.warnings:
+        click.echo(terminal(warning), err=True)
     if fails(findings):
         errors = sum(1 for f in findings if f.waiver is None and f.severity is Severity.ERROR)
         click.echo(f"{errors} error finding(s): nothing was written (see `mlgitops explain RULE`)", err=True)

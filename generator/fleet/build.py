@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from mlgitops.errors import UserError, UserErrors
-from mlgitops.fleet.provenance import spec_field
+from mlgitops.fleet.provenance import field_source
 from mlgitops.kube import schema
 from mlgitops.load.environments import LoadedEnvironment
 from mlgitops.render import KUSTOMIZATION, Rendered, render_environment, render_gitops
@@ -110,9 +110,8 @@ def validate_objects(output: EnvironmentOutput, loaded: LoadedEnvironment | None
                     )
                 )
                 continue
-            source = item.source
-            if loaded is not None and item.origin:
-                source = loaded.locate(spec_field(item, problem.path, loaded.spec))  # a patch's field: the patch's line
+            # The field behind the problem (a patch's field: the patch's line).
+            source = field_source(item, problem.path, loaded) if loaded is not None else item.source
             errors.append(
                 UserError(
                     f"rendered {item.kind} {item.name!r} does not validate against Kubernetes {version}: "

@@ -11,8 +11,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from mlgitops.errors import Location
 from mlgitops.kube.manifest import Manifest
 from mlgitops.kube.pods import value_at
+from mlgitops.load.environments import LoadedEnvironment
+from mlgitops.policy.model import Finding, Policy
 from mlgitops.policy.targets import pod_specs
 from mlgitops.render.model_download import DOWNLOAD_CONTAINER
 from mlgitops.render.rendered import FieldPath, Rendered
@@ -45,6 +48,25 @@ _OBJECT_FIELDS = {
     "ServiceAccount": ("serviceAccount",),
 }
 _BUDGET = {"requests.cpu": "cpu", "requests.memory": "memory", "cpu": "cpu", "memory": "memory"}
+
+
+def field_source(item: Rendered, path: FieldPath, environment: LoadedEnvironment) -> Location | None:
+    """Where in the environment files the field ``path`` of ``item``'s object was written (file:line:column of the value;
+    an inherited value at the file that wrote it, through the merged tree's positions).
+
+    The one mapping `render` (findings and schema errors) and `lint` of rendered/ (fleet/sources.py) both use.
+    Objects without a spec field of their own (Argo CD/Flux objects, extra manifests) keep their own source.
+    """
+    if not item.origin or item.is_extra:
+        return item.source
+    return environment.locate(spec_field(item, path, environment.spec))
+
+
+def environment_fix(finding: Finding, policy: Policy | None) -> str:
+    """The fix of ``finding`` in environment-file terms: the check's own, else the policy's ``renderFix`` (or fix)."""
+    if finding.render_fix:
+        return finding.render_fix
+    return (policy.render_fix or policy.fix) if policy is not None else finding.fix
 
 
 def spec_field(item: Rendered, path: FieldPath, environment: Environment) -> FieldPath:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from mlgitops.errors import UserError
 from mlgitops.fleet.build import EnvironmentOutput, build
-from mlgitops.fleet.provenance import spec_field
+from mlgitops.fleet.cost import budget_warning
+from mlgitops.fleet.provenance import environment_fix, field_source
 from mlgitops.kube.manifest import Manifest
 from mlgitops.load.environments import LoadedEnvironment, shared_errors
 from mlgitops.policy import Catalog, Finding, Policy, PolicyContext, evaluate, load_catalog, load_config, replace
@@ -35,6 +36,8 @@ class RenderedFleet:
     policies: dict[str, Policy]
     config_file: str | None = None
     """The .mlgitops.yaml the policy step applied, if any."""
+    warnings: list[str] = field(default_factory=list)
+    """Located one-line warnings that do not block writing (an environment's cost above budget.costPerHour)."""
 
     @property
     def findings(self) -> list[Finding]:
@@ -84,6 +87,10 @@ def render_fleet(
             fleet.findings_by_environment[result[0].name] = result[1]
     if errors:
         raise shared_errors(errors)
+    for environment, output in zip(loaded, fleet.outputs, strict=True):
+        warning = budget_warning(environment, [item.obj for item in output.objects])
+        if warning is not None:
+            fleet.warnings.append(warning)
     return fleet
 
 
@@ -190,7 +197,5 @@ def _in_spec_terms(
     item = items.get((finding.object_ref.kind, finding.object_ref.name))
     if item is None:
         return finding
-    location = environment.locate(spec_field(item, finding.path, environment.spec))
-    policy = catalog.policies.get(finding.rule)
-    fix = finding.render_fix or ((policy.render_fix or policy.fix) if policy is not None else finding.fix)
-    return replace(finding, location=location, source=None, fix=fix)
+    location = field_source(item, finding.path, environment) or finding.location
+    return replace(finding, location=location, source=None, fix=environment_fix(finding, catalog.policies.get(finding.rule)))

@@ -63,13 +63,20 @@ def as_json(findings: Sequence[Finding], policies: dict[str, Policy]) -> str:
     return inert.json_document(document)
 
 
+def _rendered_at(finding: Finding) -> str:
+    """`` (rendered at FILE:LINE)`` for a finding reported at its environment field, else nothing."""
+    return f" (rendered at {finding.location.file}:{finding.location.line})" if finding.source is not None else ""
+
+
 def junit(findings: Sequence[Finding], policies: dict[str, Policy]) -> str:
+    """One test case per finding, named by where to change it: the environment field for a rendered object."""
     quoteattr, escape = inert.xml_attribute, inert.xml_text
     failing = [f for f in findings if f.waiver is None]
     cases = []
     for finding in findings:
-        name = quoteattr(f"{finding.location} {_object(finding)}")
-        body = escape(f"{finding.location}: {finding.message}") + "\n" + escape(f"fix: {finding.fix}")
+        where = finding.source or finding.location
+        name = quoteattr(f"{where} {_object(finding)}")
+        body = escape(f"{where}: {finding.message}{_rendered_at(finding)}") + "\n" + escape(f"fix: {finding.fix}")
         if finding.waiver is not None:
             inner = f"<skipped message={quoteattr('waived: ' + finding.waiver)}/>"
         else:
@@ -86,15 +93,19 @@ def junit(findings: Sequence[Finding], policies: dict[str, Policy]) -> str:
 
 
 def github(findings: Sequence[Finding], policies: dict[str, Policy]) -> str:
+    """Workflow commands; a finding on a rendered object is annotated on its environment field (the pull
+    request's diff shows environment files), naming the rendered file in the message."""
     lines = []
     for finding in findings:
         command = "notice" if finding.waiver is not None else _GITHUB_COMMAND[finding.severity]
         waived = f" (waived: {finding.waiver})" if finding.waiver is not None else ""
+        where = finding.source or finding.location
         properties = (
-            f"file={inert.github_property(finding.location.file)},line={finding.location.line},"
-            f"col={finding.location.column},title={inert.github_property(finding.rule)}"
+            f"file={inert.github_property(where.file)},line={where.line},"
+            f"col={where.column},title={inert.github_property(finding.rule)}"
         )
-        lines.append(f"::{command} {properties}::{inert.github_data(finding.message + ' [' + _object(finding) + ']' + waived)}")
+        data = f"{finding.message} [{_object(finding)}]{_rendered_at(finding)}{waived}"
+        lines.append(f"::{command} {properties}::{inert.github_data(data)}")
     return "".join(line + "\n" for line in lines)
 
 

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from mlgitops.fleet.cost import EnvironmentCost
 from mlgitops.kube.cluster import is_gpu_resource
 from mlgitops.kube.footprint import Footprint, footprint
 from mlgitops.render.workloads_hash import HASH_LENGTH
@@ -38,6 +39,12 @@ class EnvironmentChanges:
     objects: list[ObjectChange]
     before: Footprint
     after: Footprint
+    cost_before: EnvironmentCost | None = None
+    """Hourly cost and job GPU-hours before the change (None: the environment did not exist)."""
+    cost_after: EnvironmentCost | None = None
+    total_before: int = 0
+    """Objects the environment rendered before the change."""
+    total_after: int = 0
 
     @property
     def counts(self) -> dict[str, int]:
@@ -122,4 +129,6 @@ def compare_environment(name: str, before: list[dict[str, Any]], after: list[dic
                 objects.append(
                     ObjectChange(kind, str(new_name), "changed", str(old_name) if old_name != new_name else None, fields)
                 )
-    return EnvironmentChanges(name, objects, footprint(before), footprint(after))
+    return EnvironmentChanges(
+        name, objects, footprint(before), footprint(after), total_before=len(before), total_after=len(after)
+    )

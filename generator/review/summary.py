@@ -8,12 +8,13 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from mlgitops.fleet.cost import EnvironmentCost
 from mlgitops.kube.footprint import Footprint
 from mlgitops.kube.quantity import format_bytes, format_cpu
 from mlgitops.output import inert
 from mlgitops.policy.severity import Severity
 from mlgitops.review.changes import EnvironmentChanges, ObjectChange
-from mlgitops.review.comment_size import COMMENT_LIMIT, Budget, fit
+from mlgitops.review.comment_size import COMMENT_LIMIT, Budget
 from mlgitops.review.promotion import Promotion
 
 COMMENT_MARKER = "<!-- mlgitops-diff -->"
@@ -41,6 +42,8 @@ class Review:
     file_diff: str = ""
     promotions: dict[str, Promotion] = field(default_factory=dict)
     """Environments whose change only moves images and model versions another environment runs."""
+    links: list[str] = field(default_factory=list)
+    """Markdown lines saying where to see everything (review/comment.py run_links); none: the comment names commands."""
 
     @property
     def changed(self) -> bool:
@@ -189,56 +192,62 @@ def diff_details(file_diff: str, title: str = "Rendered diff", budget: Budget | 
     ]
 
 
-def _summary_lines(review: Review) -> list[str]:
-    """The head of the comment, always shown whole: counts per environment, promotions and the resource table."""
+def summary_table(review: Review) -> list[str]:
+    """One row per environment, production first: objects, requests and cost, before → after (always whole)."""
+    from mlgitops.review.comment import cost_cells, environment_order
+
     lines = [
-        f"Compared with {inert.markdown_code(review.base[:12])}.",
-        "",
-        "| environment | added | removed | changed |",
-        "| --- | ---: | ---: | ---: |",
+        "| environment | added | removed | changed | objects | GPUs | CPU | memory | cost/h at min replicas "
+        "| cost/h at max replicas | GPU-hours of finite jobs |",
+        "| --- | ---: | ---: | ---: | ---: | --- | --- | --- | --- | --- | --- |",
     ]
-    for env in review.environments:
+    for env in environment_order(review.environments):
         counts = env.counts
         promoted = review.promotions.get(env.name)
         label = f" ({promoted.label})" if promoted else ""
-        lines.append(f"| {env.name}{label} | {counts['added']} | {counts['removed']} | {counts['changed']} |")
-    lines += promotion_lines(review.promotions)
-    return [*lines, "", *resources_table(review.environments)]
-
-
-def _finding_lines(review: Review) -> list[str]:
-    code = inert.markdown_code
-    lines = []
-    for note in review.new_findings:
-        lines.append(
-            f"- :x: new **{note.severity}** {code(note.rule)} ({code(note.environment)}, {code(note.where)}): "
-            + code(note.message)
-        )
-    for note in review.fixed_findings:
-        lines.append(f"- :white_check_mark: fixed {code(note.rule)} ({code(note.environment)}): {code(note.message)}")
+        objects = _delta(Decimal(env.total_before), Decimal(env.total_after), lambda n: f"{int(n):,}")
+        cells = [
+            f"{env.name}{label}",
+            str(counts["added"]),
+            str(counts["removed"]),
+            str(counts["changed"]),
+            objects,
+            _gpus(env.before, env.after),
+            _delta(env.before.cpu, env.after.cpu, _cpu),
+            _delta(env.before.memory, env.after.memory, _memory),
+            *cost_cells(env),
+        ]
+        lines.append(f"| {' | '.join(cells)} |")
     return lines
 
 
 def markdown(review: Review, limit: int = COMMENT_LIMIT) -> str:
-    """The pull-request comment; never longer than ``limit`` characters as GitHub counts them.
+    """The pull-request comment (review/comment.py); never longer than ``limit`` characters as GitHub counts them."""
+    from mlgitops.review.comment import CommentParts, assemble, environment_order, finding_lines, group_line, grouped, run_links
 
-    The summary and the resource table are always whole. Then, while room is left: policy findings,
-    the changed objects of each environment, the rendered diff (cut at a line). Whatever is cut is
-    counted in a note that says where to see all of it: `mlgitops diff` in the job log, or the
-    `--output-format text` / `json` output a workflow can upload as an artifact.
-    """
     lines = [COMMENT_MARKER, "## mlgitops: what this change deploys", ""]
     if not review.changed and not review.new_findings and not review.fixed_findings:
         lines.append(f"No change to the rendered manifests (compared with {inert.markdown_code(review.base[:12])}).")
         return "\n".join(lines) + "\n"
-    headings = {name: f": {promotion.label}" for name, promotion in review.promotions.items()}
-
-    def details(budget: Budget) -> list[str]:
-        findings = _finding_lines(review)
-        found = ["", "### Policy findings", "", *budget.take(findings, "findings", "findings")] if findings else []
-        return [*found, *object_sections(review.environments, headings, budget), *diff_details(review.file_diff, budget=budget)]
-
-    return fit([*lines, *_summary_lines(review)], details, limit)
+    head = [*lines, f"Compared with {inert.markdown_code(review.base[:12])}.", "", *summary_table(review)]
+    head += promotion_lines(review.promotions)
+    sections = []
+    for env in environment_order(review.environments):
+        if env.objects:
+            groups = grouped(env.objects, _short)
+            changes = [_object_line(g.first) if len(g.changes) == 1 else group_line(g, _short, value_cell) for g in groups]
+            sections.append((env.name, changes))
+    errors, others = finding_lines(review.new_findings, review.fixed_findings)
+    parts = CommentParts(
+        head=head,
+        headings={name: f": {promotion.label}" for name, promotion in review.promotions.items()},
+        sections=sections,
+        errors=errors,
+        other_findings=others,
+        diff_lines=review.file_diff.splitlines(),
+        links=review.links or run_links({}),
+    )
+    return assemble(parts, limit)
 
 
 def _promotion_json(promotion: Promotion | None) -> dict[str, Any] | None:
@@ -247,6 +256,21 @@ def _promotion_json(promotion: Promotion | None) -> dict[str, Any] | None:
     return {
         "from": list(promotion.sources),
         "fields": [{"path": f.path, "before": f.before, "after": f.after} for f in promotion.fields],
+    }
+
+
+def cost_json(cost: EnvironmentCost | None) -> dict[str, Any] | None:
+    """Cost figures as JSON: decimal strings to the cent (GPU-hours to a tenth); None where the environment is absent."""
+    if cost is None:
+        return None
+    cents, tenths = Decimal("0.01"), Decimal("0.1")
+    return {
+        "currency": cost.currency,
+        "perHourAtMinReplicas": str(cost.at_minimum.quantize(cents)) if cost.priced else None,
+        "perHourAtMaxReplicas": str(cost.at_maximum.quantize(cents)) if cost.priced else None,
+        "finiteJobGpuHours": str(cost.job_gpu_hours.quantize(tenths)),
+        "finiteGpuJobsWithoutTimeLimit": cost.unbounded_gpu_jobs,
+        "unpricedPods": cost.unpriced_pods,
     }
 
 
@@ -262,6 +286,7 @@ def as_json(review: Review) -> str:
                 "counts": env.counts,
                 "promotion": _promotion_json(review.promotions.get(env.name)),
                 "resources": {"before": footprint(env.before), "after": footprint(env.after)},
+                "cost": {"before": cost_json(env.cost_before), "after": cost_json(env.cost_after)},
                 "objects": [
                     {
                         "kind": change.kind,
@@ -284,6 +309,8 @@ def as_json(review: Review) -> str:
 
 
 def text(review: Review) -> str:
+    from mlgitops.review.comment import cost_cells
+
     lines = [f"compared with {review.base}"]
     plain = str
     for env in review.environments:
@@ -295,6 +322,9 @@ def text(review: Review) -> str:
             f"cpu {_delta(env.before.cpu, env.after.cpu, _cpu)}, "
             f"memory {_delta(env.before.memory, env.after.memory, _memory)}, gpus {_gpus(env.before, env.after)}"
         )
+        if env.cost_before is not None or env.cost_after is not None:
+            at_min, at_max, hours = cost_cells(env)
+            lines.append(f"  cost per hour at min replicas {at_min}, at max replicas {at_max}; GPU-hours of finite jobs {hours}")
         lines += ["  " + _object_line(change, plain) for change in env.objects]
     for note in review.new_findings:
         lines.append(f"new {note.severity} {note.rule} ({note.environment}, {note.where}): {note.message}")

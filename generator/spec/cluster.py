@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from mlgitops.spec.base import INT32_MAX, DnsLabel, LabelKey, Labels, PositiveQuantity, SpecModel
 
@@ -52,6 +53,47 @@ class Disruption(SpecModel):
     Always written: every released Karpenter v1 requires it in a written disruption block."""
 
 
+CapacityType = Literal["on-demand", "reserved", "spot"]
+"""Karpenter's karpenter.sh/capacity-type values (karpenter.sh/v1 well-known labels)."""
+Price = Decimal
+"""An amount of money per hour (the pool's currency); written as a number, e.g. 32.77."""
+
+
+class NodeHourPrices(SpecModel):
+    """What one node of the pool costs per hour, by capacity type."""
+
+    on_demand: Price | None = Field(default=None, ge=0)
+    """Per node-hour, on-demand (list price)."""
+    reserved: Price | None = Field(default=None, ge=0)
+    """Per node-hour under a reservation or savings plan (its effective hourly rate)."""
+    spot: Price | None = Field(default=None, ge=0)
+    """Per node-hour on spot / preemptible capacity (a typical rate: spot prices move)."""
+
+
+class PoolPrices(SpecModel):
+    """What the pool's capacity costs, for the cost figures of `mlgitops diff` and `budget.costPerHour`.
+
+    Either per node-hour (a pod is charged the share of a node its largest request takes: CPU, memory or
+    accelerators of `allocatable`) or per accelerator-hour (a pod is charged its accelerators; CPU-only pods on the
+    pool cost nothing). Storage, egress and control-plane fees are not counted.
+    """
+
+    currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
+    """ISO 4217 code of every price of the pool, e.g. 'USD', 'EUR'; all priced pools of an environment share one."""
+    node_hour: NodeHourPrices | None = None
+    """Price of one node per hour, by capacity type."""
+    accelerator_hour: Price | None = Field(default=None, ge=0)
+    """Price of one accelerator (the pool's gpuResource or deviceClass device) per hour."""
+    capacity_type: CapacityType | None = None
+    """Which node-hour price applies. Default: the pool's only capacityType, else on-demand."""
+
+    @model_validator(mode="after")
+    def _one_basis(self) -> PoolPrices:
+        if (self.node_hour is None) == (self.accelerator_hour is None):
+            raise ValueError("give either nodeHour (per node, by capacity type) or acceleratorHour (per accelerator), not both")
+        return self
+
+
 class NodePool(SpecModel):
     """A group of identical nodes that workloads choose by name with `nodePool`."""
 
@@ -83,10 +125,35 @@ class NodePool(SpecModel):
     """Most nodes the pool grows to: the Karpenter limit, and (times allocatable) the pool's Kueue quota."""
     disruption: Disruption = Field(default_factory=Disruption)
     """Karpenter's consolidation of the pool's nodes (with cluster.karpenter)."""
+    prices: PoolPrices | None = None
+    """What the pool costs per node-hour or accelerator-hour (none: its pods are left out of cost figures)."""
     topology_levels: list[LabelKey] = Field(default_factory=list, max_length=16)
     """Node labels of the pool's network topology, broadest first (e.g. block, rack, then 'kubernetes.io/hostname'):
     a Kueue Topology for topology-aware scheduling of the pool's flavor. Default with a topologyLabel: that label,
     then 'kubernetes.io/hostname'."""
+
+    @model_validator(mode="after")
+    def _priced_capacity(self) -> NodePool:
+        if self.prices is not None and self.prices.node_hour is not None and self.node_hour_price is None:
+            raise ValueError(
+                f"prices.nodeHour has no {self._capacity_type.replace('-d', 'D')} price, the capacity type that applies "
+                "(set it, or choose another with prices.capacityType)"
+            )
+        return self
+
+    @property
+    def _capacity_type(self) -> str:
+        chosen = self.prices.capacity_type if self.prices is not None else None
+        return chosen or (self.capacity_types[0] if len(self.capacity_types) == 1 else "on-demand")
+
+    @property
+    def node_hour_price(self) -> Price | None:
+        """The node-hour price that applies: the chosen capacity type's (default: the pool's only capacityType, else
+        on-demand); None when the pool is priced per accelerator or not at all."""
+        if self.prices is None or self.prices.node_hour is None:
+            return None
+        prices = self.prices.node_hour
+        return {"on-demand": prices.on_demand, "reserved": prices.reserved, "spot": prices.spot}[self._capacity_type]
 
     @property
     def accelerator(self) -> str:
@@ -125,3 +192,15 @@ class ClusterProfile(SpecModel):
     """The cluster's node pools."""
     karpenter: Karpenter | None = None
     """Render the node pools as Karpenter NodePools into rendered/<env>/cluster/."""
+
+    @model_validator(mode="after")
+    def _one_currency(self) -> ClusterProfile:
+        currencies = sorted({pool.prices.currency for pool in self.node_pools if pool.prices is not None})
+        if len(currencies) > 1:
+            raise ValueError(f"node pools are priced in {' and '.join(currencies)}: give every pool's prices one currency")
+        return self
+
+    @property
+    def currency(self) -> str | None:
+        """The currency of the priced pools (None: no pool has prices)."""
+        return next((pool.prices.currency for pool in self.node_pools if pool.prices is not None), None)

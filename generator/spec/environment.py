@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Literal
 
 from pydantic import Field, PrivateAttr
@@ -127,6 +128,9 @@ class Budget(SpecModel):
     """Total memory, e.g. '4Ti'."""
     enforce: bool = True
     """Render the budget as a ResourceQuota (false: only mlgitops checks it)."""
+    cost_per_hour: Decimal | None = Field(default=None, ge=0)
+    """Most the environment may cost per hour with every workload at its maximum replicas, in the node pools'
+    currency (their `prices`); `render` warns when the environment's maximum hourly cost is above it."""
 
 
 class NetworkPolicySpec(SpecModel):

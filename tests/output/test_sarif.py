@@ -54,15 +54,14 @@ def _validate(log: dict[str, Any]) -> None:
 
 
 def _expected_source() -> tuple[str, int, int]:
-    from mlgitops.load.environments import load_environments
-    from mlgitops.render import render_environment
-
-    (prod,) = load_environments(REPO / "environments", ("prod",))
-    for item in render_environment(prod.spec, prod.name, prod.tree):
-        if item.obj["kind"] == "Deployment" and item.obj["metadata"]["name"] == "resnet-serve":
-            assert item.source is not None
-            return Path(item.source.file).name, item.source.line, item.source.column
-    raise AssertionError("no resnet-serve Deployment")
+    """The environment field behind the container made privileged: the first with allowPrivilegeEscalation, prod's
+    init container fetch-weights (its item, as the environment sets no `security` of its own there)."""
+    rendered = (REPO / DEPLOYMENT).read_text()
+    first = rendered.index("allowPrivilegeEscalation: false")
+    assert rendered.rindex("name: ", 0, first) == rendered.rindex("name: fetch-weights", 0, first)
+    lines = (REPO / "environments" / "prod.yaml").read_text().splitlines()
+    (line,) = [number for number, text in enumerate(lines, 1) if text.strip() == "- name: fetch-weights"]
+    return "prod.yaml", line, lines[line - 1].index("name") + 1
 
 
 def test_the_log_is_valid_sarif_and_the_same_from_any_working_directory(repository: Path) -> None:

@@ -146,11 +146,13 @@ def test_text_names_the_environment_line_of_a_rendered_object() -> None:
 
 
 def test_github_escapes_what_would_end_a_workflow_command() -> None:
-    odd = _finding(message="50% of GPUs\nidle", location=Location("a,b:c.yaml", 2, 3), waiver="known")
+    odd = _finding(message="50% of GPUs\nidle", location=Location("a,b:c.yaml", 2, 3), waiver="known", source=None)
     assert github([odd], {}) == (
         "::notice file=a%2Cb%3Ac.yaml,line=2,col=3,title=gpu-toleration::"
         "50%25 of GPUs%0Aidle [Job ml/train-1a2b3c4d] (waived: known)\n"
     )
+    # A rendered object's finding is annotated at its environment field (the file a pull request changes).
+    assert github([_finding(source=Location("env,1.yaml", 42, 5))], {}).startswith("::error file=env%2C1.yaml,line=42,col=5,")
 
 
 def test_an_object_named_by_generate_name_is_shown_by_its_prefix(tmp_path: Path, mlgitops: Callable[..., CliResult]) -> None:

@@ -45,31 +45,33 @@ def test_markdown_summary_of_a_two_commit_history(history: Path) -> None:
     lines = result.stdout.splitlines()
     assert lines[0] == "<!-- mlgitops-diff -->"
     # The Deployment, the RayJob and the TrainJob, and the ClusterQueue: its quotas follow what queued jobs need.
-    assert "| prod | 0 | 0 | 4 |" in lines
-    assert "| dev | 0 | 0 | 0 |" in lines
+    rows = {line.split(" | ")[0][2:]: line for line in lines if line.startswith("| ")}
+    assert rows["prod"].startswith("| prod | 0 | 0 | 4 | 52 |")
+    assert rows["dev"].startswith("| dev | 0 | 0 | 0 | 42 |")
     # Every accelerator kind; a LeaderWorkerSet's replicas x size x GPUs per pod (1 x 2 x 8 H100s); a TrainJob's
     # numNodes x resourcesPerNode; RayJob and RayService: the head plus every worker (minReplicas when autoscaled).
     gpus = "habana.ai/gaudi: 1; nvidia.com/gpu (NVIDIA-A100-SXM4-80GB): 26 → 42 (+16); nvidia.com/gpu (NVIDIA-H100-80GB-HBM3): 16"
     # The nightly job's log-shipper sidecar adds 100m CPU and 64Mi to each environment (prod: to its Gaudi pod); the
     # autoscaled Ray heads count the 500m and 512Mi of the autoscaler container KubeRay adds.
-    assert f"| prod | 462600m → 606600m (+144) | 5947968Mi → 7651904Mi (+1664Gi) | {gpus} |" in lines
+    assert f"| {gpus} | 462600m → 606600m (+144) | 5947968Mi → 7651904Mi (+1664Gi) |" in rows["prod"]
     # dev's LLM server scales to zero: its GPUs are not counted at rest.
-    assert "| dev | 54600m | 320064Mi | nvidia.com/gpu (NVIDIA-A100-SXM4-80GB): 3 |" in lines
+    assert "| nvidia.com/gpu (NVIDIA-A100-SXM4-80GB): 3 | 54600m | 320064Mi |" in rows["dev"]
     # staging claims the LLM's GPUs through DRA.
     staging = "gpu.nvidia.com (DRA, NVIDIA-H100-80GB-HBM3): 2; nvidia.com/gpu (NVIDIA-A100-SXM4-80GB): 5"
-    assert f"| staging | 88600m | 590400Mi | {staging} |" in lines
+    assert f"| {staging} | 88600m | 590400Mi |" in rows["staging"]
+    # By weight: replica changes, then images, then the rest.
     changed = [line for line in lines if line.startswith("- **changed**")]
-    assert changed.pop(0).startswith("- **changed** ClusterQueue `ml-prod`: `spec.resourceGroups`")
-    assert changed[0] == (
+    assert changed.pop().startswith("- **changed** ClusterQueue `ml-prod`: `spec.resourceGroups`")
+    assert changed.pop() == (
         "- **changed** Deployment `resnet-serve`: `containers[resnet-serve].image`: "
         "`ghcr.io/acme/resnet-serve:1.4.2@sha256:0a1b2c3d4e5f607182...` → "
         "`ghcr.io/acme/resnet-serve:1.5.0@sha256:0a1b2c3d4e5f607182...`"
     )
     # Re-hashed jobs are matched by workload: changed, with the old and the new name, not removed and added.
-    assert changed[1].startswith("- **changed** RayJob `feature-etl-")
-    assert "`spec.rayClusterSpec.workerGroupSpecs[cpu].replicas`: `4` → `6`" in changed[1]
-    assert changed[2].startswith("- **changed** TrainJob `resnet-ddp-")
-    assert "`spec.trainer.numNodes`: `2` → `4`" in changed[2]
+    assert changed[0].startswith("- **changed** RayJob `feature-etl-")
+    assert "`spec.rayClusterSpec.workerGroupSpecs[cpu].replicas`: `4` → `6`" in changed[0]
+    assert changed[1].startswith("- **changed** TrainJob `resnet-ddp-")
+    assert "`spec.trainer.numNodes`: `2` → `4`" in changed[1]
     assert "<details><summary>Rendered diff" in result.stdout
     # The base was rendered from a scratch checkout, but its files name the real environment file.
     assert "mlgitops-diff-" not in result.stdout

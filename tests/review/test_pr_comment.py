@@ -49,13 +49,12 @@ def test_a_change_adding_1000_workloads_fits_one_comment(tmp_path: Path) -> None
     # The summary and the resource table are whole.
     added = int(next(line for line in lines if line.startswith("| dev |")).split("|")[2])
     assert added >= WORKLOADS
-    resources = lines[lines.index("### Requested resources") :]
-    assert resources[2:4] == ["| environment | CPU | memory | GPUs |", "| --- | --- | --- | --- |"]
-    assert resources[4].startswith("| dev | 0 → ")
+    assert lines[5].startswith("| environment | added | removed | changed | objects | GPUs | CPU | memory |")
+    assert " | 0 → " in lines[7]
     # Details were cut, and the comment says so and where to look.
     assert "Shortened to fit a pull-request comment" in comment
     assert "mlgitops diff --output-format text" in comment
-    assert re.search(r"- … \d+ more objects not shown", comment)
+    assert re.search(r"- … [0-9,]+ more changes in dev not shown", comment)
     assert "<details><summary>Rendered diff (" in comment
 
 
@@ -90,8 +89,8 @@ def test_every_section_is_cut_to_fit_and_the_head_stays_whole() -> None:
     # Emoji are two UTF-16 units each: GitHub's count, not Python's, decides.
     assert len(comment) < comment_length(comment) or "🚀" not in comment
     for line in ("| dev | 0 | 0 | 3000 |", "| staging | 0 | 0 | 3000 |", "| prod | 0 | 0 | 3000 |"):
-        assert line in comment
-    assert "### Requested resources" in comment
+        assert "\n" + line in comment
+    assert "| environment | added | removed | changed | objects | GPUs | CPU | memory |" in comment
     assert "left out:" in comment
 
 

@@ -230,7 +230,7 @@ def test_the_untainted_pool_fix_names_the_pools_own_accelerator(tmp_path: Path, 
     [finding] = _findings(tmp_path, AMD_POOL, "gpu-pool-taint")
     assert finding.fix.startswith("Add taints: [{key: amd.com/gpu, value: present, effect: NoSchedule}]")
     assert "nvidia" not in finding.fix
-    # lint of the rendered NodePool says the same in manifest terms.
+    # lint of the rendered NodePool says the same, pointing back at the environment file in its terms.
     import json
 
     from tests.support import run_in_process
@@ -240,7 +240,9 @@ def test_the_untainted_pool_fix_names_the_pools_own_accelerator(tmp_path: Path, 
     assert result.exit_code == 0, result.stderr
     report = json.loads(run_in_process("lint", "rendered", "--format", "json").stdout)
     [lint] = [f for f in report if f["rule"] == "gpu-pool-taint"]
-    assert lint["fix"].startswith("Taint the pool's nodes (Karpenter: spec.template.spec.taints) with amd.com/gpu:NoSchedule")
+    assert lint["fix"] == finding.fix
+    assert lint["source"]["file"].startswith("environments/")
+    assert lint["location"]["file"].startswith("rendered/")
 
 
 POOLS = (
