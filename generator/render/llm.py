@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from mlgitops.kube.kueue_queues import TOPOLOGY_ANNOTATIONS
 from mlgitops.render.autoscalers import scale_target
 from mlgitops.render.dra import render_claim_template
 from mlgitops.render.inference_pool import picker_name, render_pool
@@ -36,6 +37,7 @@ Kueue gates every new pod of a Deployment until its own Workload is admitted (si
 deployment.md, plain-pod integration), so a surge pod on a full queue waits for quota that only the rollout itself
 would free (kubernetes-sigs/kueue#5118)."""
 PICKER_PORTS = (EXT_PROC_PORT, METRICS_PORT)
+PODSET_GROUP_ANNOTATION = "kueue.x-k8s.io/podset-group-name"
 
 
 def _template(
@@ -140,8 +142,14 @@ def _server(environment: Environment, workload: LlmServing, meta: ObjectMeta, pl
         selector = selector_labels(workload.name)
     else:
         worker = _template(environment, workload, with_llm_defaults(workload, "worker"), meta, placement, role="worker")
+        if job.queue is not None:
+            _one_domain(leader, worker, workload.name)
         spec = fixed_replicas(workload)
         spec["startupPolicy"] = "LeaderCreated"
+        if job.queue is not None:
+            # LWS's own default (maxSurge 0, maxUnavailable 1: api/leaderworkerset/v1/leaderworkerset_types.go),
+            # written down: a surge group would wait for quota its old group holds.
+            spec["rolloutStrategy"] = {"type": "RollingUpdate", "rollingUpdateConfiguration": NO_SURGE}
         spec["leaderWorkerTemplate"] = {
             "size": workload.pipeline_parallel,
             # A pipeline stage that restarts loses the group's state: restart the whole group together.
@@ -149,10 +157,6 @@ def _server(environment: Environment, workload: LlmServing, meta: ObjectMeta, pl
             "leaderTemplate": leader,
             "workerTemplate": worker,
         }
-        if job.queue is not None:
-            # LWS's own default (maxSurge 0, maxUnavailable 1: api/leaderworkerset/v1/leaderworkerset_types.go),
-            # written down: a surge group would wait for quota its old group holds.
-            spec["rolloutStrategy"] = {"type": "RollingUpdate", "rollingUpdateConfiguration": NO_SURGE}
         topology = placement.pool.topology_label if placement.pool is not None else None
         extra = {EXCLUSIVE_TOPOLOGY_ANNOTATION: topology} if topology else None
         target = scale_target(LWS_API_VERSION, "LeaderWorkerSet", meta.name)
@@ -165,6 +169,18 @@ def _server(environment: Environment, workload: LlmServing, meta: ObjectMeta, pl
         selector = {**selector_labels(workload.name), LWS_WORKER_INDEX_LABEL: "0"}
     extras = render_server_extras(environment, server, meta, target)
     return [main, service(environment, workload, meta, selector), *extras, *render_pool(environment, workload, meta)]
+
+
+def _one_domain(leader: dict[str, Any], worker: dict[str, Any], group: str) -> None:
+    """Leader and workers of a queued group that ask Kueue for a topology share one domain: the same
+    kueue.x-k8s.io/podset-group-name on both templates (Kueue docs tasks/run/leaderworkerset.md; allowed with a
+    preferred or required topology, for exactly two pod sets one of which has one pod: pkg/controller/jobframework/
+    tas_validation.go)."""
+    asked = (TOPOLOGY_ANNOTATIONS["preferred"], TOPOLOGY_ANNOTATIONS["required"])
+    templates = (leader["metadata"], worker["metadata"])
+    if all(any(key in meta.get("annotations", {}) for key in asked) for meta in templates):
+        for meta in templates:
+            meta["annotations"] = dict(sorted({**meta["annotations"], PODSET_GROUP_ANNOTATION: group}.items()))
 
 
 def _before_template(spec: dict[str, Any], key: str, value: Any) -> dict[str, Any]:
