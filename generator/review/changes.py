@@ -9,6 +9,7 @@ from typing import Any
 from mlgitops.kube.cluster import is_gpu_resource
 from mlgitops.kube.footprint import Footprint, footprint
 from mlgitops.render.workloads_hash import HASH_LENGTH
+from mlgitops.review.traffic import TrafficSplit, traffic_splits
 
 ObjectKey = tuple[str, str]  # (kind, workload or object name)
 
@@ -38,6 +39,8 @@ class EnvironmentChanges:
     objects: list[ObjectChange]
     before: Footprint
     after: Footprint
+    splits: list[TrafficSplit] = field(default_factory=list)
+    """Routes that split traffic by weight (canaries), before and after."""
 
     @property
     def counts(self) -> dict[str, int]:
@@ -122,4 +125,4 @@ def compare_environment(name: str, before: list[dict[str, Any]], after: list[dic
                 objects.append(
                     ObjectChange(kind, str(new_name), "changed", str(old_name) if old_name != new_name else None, fields)
                 )
-    return EnvironmentChanges(name, objects, footprint(before), footprint(after))
+    return EnvironmentChanges(name, objects, footprint(before), footprint(after), traffic_splits(before, after))

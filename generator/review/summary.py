@@ -15,6 +15,7 @@ from mlgitops.policy.severity import Severity
 from mlgitops.review.changes import EnvironmentChanges, ObjectChange
 from mlgitops.review.comment_size import COMMENT_LIMIT, Budget, fit
 from mlgitops.review.promotion import Promotion
+from mlgitops.review.traffic import split_line
 
 COMMENT_MARKER = "<!-- mlgitops-diff -->"
 _SHOWN_FIELDS = 6
@@ -203,7 +204,18 @@ def _summary_lines(review: Review) -> list[str]:
         label = f" ({promoted.label})" if promoted else ""
         lines.append(f"| {env.name}{label} | {counts['added']} | {counts['removed']} | {counts['changed']} |")
     lines += promotion_lines(review.promotions)
-    return [*lines, "", *resources_table(review.environments)]
+    return [*lines, "", *resources_table(review.environments), *traffic_lines(review.environments)]
+
+
+def traffic_lines(environments: list[EnvironmentChanges]) -> list[str]:
+    """The "Traffic splits" section: each weighted route of a changed environment, its shares before → after."""
+    lines = [
+        f"- {env.name}: {split_line(split, inert.markdown_code)}"
+        for env in environments
+        if env.objects
+        for split in env.splits
+    ]
+    return ["", "### Traffic splits", "", *lines] if lines else []
 
 
 def _finding_lines(review: Review) -> list[str]:
@@ -250,6 +262,10 @@ def _promotion_json(promotion: Promotion | None) -> dict[str, Any] | None:
     }
 
 
+def _split_json(split: Any) -> list[dict[str, Any]] | None:
+    return None if split is None else [{"backend": name, "weight": weight} for name, weight in split]
+
+
 def as_json(review: Review) -> str:
     def footprint(value: Footprint) -> dict[str, Any]:
         return {"cpu": _cpu(value.cpu), "memory": _memory(value.memory), "gpus": dict(sorted(value.gpus.items()))}
@@ -262,6 +278,10 @@ def as_json(review: Review) -> str:
                 "counts": env.counts,
                 "promotion": _promotion_json(review.promotions.get(env.name)),
                 "resources": {"before": footprint(env.before), "after": footprint(env.after)},
+                "trafficSplits": [
+                    {"route": split.route, "before": _split_json(split.before), "after": _split_json(split.after)}
+                    for split in env.splits
+                ],
                 "objects": [
                     {
                         "kind": change.kind,
@@ -296,6 +316,7 @@ def text(review: Review) -> str:
             f"memory {_delta(env.before.memory, env.after.memory, _memory)}, gpus {_gpus(env.before, env.after)}"
         )
         lines += ["  " + _object_line(change, plain) for change in env.objects]
+        lines += ["  " + split_line(split, plain) for split in env.splits if env.objects]
     for note in review.new_findings:
         lines.append(f"new {note.severity} {note.rule} ({note.environment}, {note.where}): {note.message}")
     for note in review.fixed_findings:
