@@ -12,6 +12,7 @@ from typing import Any
 
 from mlgitops.kube.kueue_queues import TOPOLOGY_ANNOTATIONS
 from mlgitops.render.autoscalers import scale_target
+from mlgitops.render.download_job import download_job_claim, render_download_job
 from mlgitops.render.dra import render_claim_template
 from mlgitops.render.inference_pool import picker_name, render_pool
 from mlgitops.render.kinds import renders
@@ -68,7 +69,7 @@ def _template(
         # Per-pod scratch space: every pod downloads its own copy. A claim the group shares: the leader downloads
         # once and the workers wait for it (model_download.py).
         shared = shared_download(environment, raw)
-        if shared and role == "worker":
+        if (shared and role == "worker") or download_job_claim(environment, raw) is not None:
             fetch = wait_container(raw, server)
         else:
             fetch = download_container(raw, server, leader_of_group=shared)
@@ -168,6 +169,8 @@ def _server(environment: Environment, workload: LlmServing, meta: ObjectMeta, pl
         }
         selector = {**selector_labels(workload.name), LWS_WORKER_INDEX_LABEL: "0"}
     extras = render_server_extras(environment, server, meta, target)
+    if download_job_claim(environment, workload) is not None:
+        extras.append(render_download_job(environment, workload, server, meta))
     return [main, service(environment, workload, meta, selector), *extras, *render_pool(environment, workload, meta)]
 
 
