@@ -76,8 +76,8 @@ def render_download_job(environment: Environment, workload: LlmServing, server: 
         }
     )
     placement = place(environment, downloader)
-    own = home_volumes(workload)
-    template = pod_template(environment, downloader, placement, job_meta, restart_policy="OnFailure", own_volumes=own)
+    home = home_volumes(workload)
+    template = pod_template(environment, downloader, placement, job_meta, restart_policy="OnFailure", own_volumes=home)
     template["spec"]["containers"][0]["name"] = fetch["name"]
     spec = {"backoffLimit": BACKOFF_LIMIT, "template": template}
     return hash_named("batch/v1", "Job", job_meta, environment.namespace, spec, {})

@@ -12,23 +12,12 @@ from typing import Any
 from mlgitops.render.metadata import ObjectMeta, selector_labels
 from mlgitops.render.serving import render_serving
 from mlgitops.spec.environment import Environment
-from mlgitops.spec.inference_pool import (
-    EXT_PROC_PORT,
-    HEALTH_PORT,
-    HEALTH_SERVICE,
-    METRICS_PORT,
-    PICKER_SUFFIX,
-    POOL_API_VERSION,
-    POOL_GROUP,
-)
+from mlgitops.spec.inference_pool import EXT_PROC_PORT, HEALTH_PORT, HEALTH_SERVICE, POOL_API_VERSION, POOL_GROUP
 from mlgitops.spec.kinds import resolved
 from mlgitops.spec.llm import LlmServing
+from mlgitops.spec.picker import EXT_PROC_PORT_NAME, picker_name, picker_workload
 from mlgitops.spec.placement import place
-from mlgitops.spec.serving import Serving
 
-EXT_PROC_PORT_NAME = "grpc-ext-proc"
-HEALTH_PORT_NAME = "grpc-health"
-METRICS_PORT_NAME = "http-metrics"
 H2C = "kubernetes.io/h2c"
 LWS_WORKER_INDEX_LABEL = "leaderworkerset.sigs.k8s.io/worker-index"
 _READ = ["get", "list", "watch"]
@@ -43,10 +32,6 @@ PICKER_RULES = [
 ``rbac.yaml``): the pool's pods, the pool, and the objectives and rewrites that tune its choices."""
 
 
-def picker_name(server: LlmServing) -> str:
-    return f"{server.name}{PICKER_SUFFIX}"
-
-
 def pool_selector(server: LlmServing) -> dict[str, str]:
     """The pool's matchLabels: the server's own pods (or the spec's selector); of a LeaderWorkerSet, its leaders only,
     since the workers serve no HTTP."""
@@ -56,50 +41,6 @@ def pool_selector(server: LlmServing) -> dict[str, str]:
     if server.multi_node:
         selector[LWS_WORKER_INDEX_LABEL] = "0"
     return dict(sorted(selector.items()))
-
-
-def picker_workload(server: LlmServing, namespace: str) -> Serving:
-    """The endpoint picker as a `serving` workload: one replica, its own ServiceAccount with an API token."""
-    pool = server.inference_pool
-    assert pool is not None
-    picker = pool.endpoint_picker
-    spec: dict[str, Any] = {
-        "kind": "serving",
-        "name": picker_name(server),
-        "image": picker.image,
-        "args": [
-            "--pool-name",
-            server.name,
-            "--pool-namespace",
-            namespace,
-            "--pool-group",
-            POOL_GROUP,
-            "--grpc-port",
-            str(EXT_PROC_PORT),
-            "--grpc-health-port",
-            str(HEALTH_PORT),
-            "--metrics-port",
-            str(METRICS_PORT),
-            # Prometheus scrapes it like any server (no TokenReview rights in a namespaced root).
-            "--metrics-endpoint-auth=false",
-            *picker.args,
-        ],
-        "ports": [
-            {"name": EXT_PROC_PORT_NAME, "port": EXT_PROC_PORT},
-            {"name": HEALTH_PORT_NAME, "port": HEALTH_PORT},
-            {"name": METRICS_PORT_NAME, "port": METRICS_PORT},
-        ],
-        "resources": {"cpu": picker.resources.cpu, "memory": picker.resources.memory},
-        "replicas": 1,
-        "serviceAccount": {},
-        "automountServiceAccountToken": True,
-        "nodePool": picker.node_pool,
-    }
-    if server.image_pull_secrets is not None:
-        spec["imagePullSecrets"] = list(server.image_pull_secrets)
-    if server.metrics is not None:
-        spec["metrics"] = {"port": METRICS_PORT_NAME, "labels": dict(server.metrics.labels)}
-    return Serving.model_validate(spec)
 
 
 def _grpc_probes(container: dict[str, Any]) -> None:

@@ -18,6 +18,8 @@ from mlgitops.spec.container import WorkloadBase
 from mlgitops.spec.environment import Environment
 from mlgitops.spec.inference_pool import PICKER_SUFFIX
 from mlgitops.spec.llm import CANARY_SUFFIX, LlmServing
+from mlgitops.spec.picker import picker_workload
+from mlgitops.spec.placement import PlacementError, place
 from mlgitops.spec.problems import FieldPath, SpecProblem
 from mlgitops.spec.server_checks import LEADER_WORKER_NAME_LIMIT, model_volume_problems
 
@@ -57,6 +59,12 @@ def _pool_problems(environment: Environment, workload: LlmServing, at: FieldPath
     picker = f"{workload.name}{PICKER_SUFFIX}"
     if len(picker) > 63:
         return [SpecProblem((*at, "name"), f"the pool's endpoint picker is named {picker!r}, longer than 63 characters")]
+    try:
+        place(environment, picker_workload(workload, environment.namespace))
+    except PlacementError as error:
+        field = "nodePool" if pool.endpoint_picker.node_pool is not None else None
+        where = (*at, "inferencePool", "endpointPicker", *((field,) if field else ()))
+        return [SpecProblem(where, f"the endpoint picker: {error.message}", at_key=field is None)]
     if pool.selector is None:
         return []
     here = (*at, "inferencePool", "selector")
