@@ -184,7 +184,7 @@ def test_set_canary_refuses_a_server_without_one_and_both_forms_at_once(fleet: P
 
 
 def _route(weights: list[int]) -> dict[str, Any]:
-    refs = [{"kind": "InferencePool", "name": name, "weight": weight} for name, weight in zip(["chat", "chat-canary"], weights)]
+    refs = [{"kind": "InferencePool", "name": name, "weight": weight} for name, weight in zip(["chat", "chat-canary"], weights, strict=True)]
     return {"kind": "HTTPRoute", "metadata": {"name": "chat"}, "spec": {"rules": [{"backendRefs": refs}]}}
 
 
@@ -194,4 +194,5 @@ def test_the_pull_request_summary_shows_the_split_before_and_after() -> None:
     assert "- prod: HTTPRoute `chat`: `chat` 90% → 75%, `chat-canary` 10% → 25%" in markdown(review)
     assert "  HTTPRoute chat: chat 90% → 75%, chat-canary 10% → 25%\n" in text(review)
     unchanged = compare_environment("prod", [_route([9, 1]), {"kind": "Service", "metadata": {"name": "x"}}], [_route([9, 1])])
-    assert unchanged.objects and "- prod: HTTPRoute `chat`: `chat` 90%, `chat-canary` 10%" in markdown(Review("0" * 12, [unchanged]))
+    assert unchanged.objects
+    assert "- prod: HTTPRoute `chat`: `chat` 90%, `chat-canary` 10%" in markdown(Review("0" * 12, [unchanged]))
