@@ -184,7 +184,8 @@ def test_set_canary_refuses_a_server_without_one_and_both_forms_at_once(fleet: P
 
 
 def _route(weights: list[int]) -> dict[str, Any]:
-    refs = [{"kind": "InferencePool", "name": name, "weight": weight} for name, weight in zip(["chat", "chat-canary"], weights, strict=True)]
+    names = ["chat", "chat-canary"]
+    refs = [{"kind": "InferencePool", "name": name, "weight": weight} for name, weight in zip(names, weights, strict=True)]
     return {"kind": "HTTPRoute", "metadata": {"name": "chat"}, "spec": {"rules": [{"backendRefs": refs}]}}
 
 
