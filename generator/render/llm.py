@@ -14,7 +14,7 @@ from mlgitops.kube.kueue_queues import TOPOLOGY_ANNOTATIONS
 from mlgitops.render.autoscalers import scale_target
 from mlgitops.render.download_job import download_job_claim, render_download_job
 from mlgitops.render.dra import render_claim_template
-from mlgitops.render.inference_pool import picker_name, render_pool
+from mlgitops.render.inference_pool import render_pool
 from mlgitops.render.kinds import renders
 from mlgitops.render.kueue import queued
 from mlgitops.render.metadata import ObjectMeta, selector_labels
@@ -27,6 +27,7 @@ from mlgitops.spec.environment import Environment
 from mlgitops.spec.inference_pool import EXT_PROC_PORT, METRICS_PORT
 from mlgitops.spec.llm import LLM_PORT_NAME, LlmServing
 from mlgitops.spec.llm_defaults import Role, home_volumes, with_llm_defaults
+from mlgitops.spec.picker import picker_name
 from mlgitops.spec.placement import Placement
 
 LWS_API_VERSION = "leaderworkerset.x-k8s.io/v1"

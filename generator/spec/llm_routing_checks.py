@@ -11,8 +11,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
+from mlgitops.kube.label_selection import selects
 from mlgitops.spec.checked import Checked
 from mlgitops.spec.container import WorkloadBase
 from mlgitops.spec.environment import Environment
@@ -41,11 +40,6 @@ def pod_labels(environment: Environment, workload: WorkloadBase) -> dict[str, st
     }
 
 
-def selects(selector: Mapping[str, str], labels: Mapping[str, str]) -> bool:
-    """Whether matchLabels ``selector`` picks pods with ``labels`` (the keys of ``_ANY_VALUE`` match any value)."""
-    return all(key in _ANY_VALUE or labels.get(key) == value for key, value in selector.items())
-
-
 def routing_problems(checked: Checked[LlmServing]) -> list[SpecProblem]:
     """The pool's selector and the canary's split, as the file writes them."""
     workload, at = checked.written, checked.at
@@ -69,7 +63,7 @@ def _pool_problems(environment: Environment, workload: LlmServing, at: FieldPath
         return []
     here = (*at, "inferencePool", "selector")
     selector = pool.selector
-    if not selects(selector, pod_labels(environment, workload)):
+    if not selects(selector, pod_labels(environment, workload), _ANY_VALUE):
         return [
             SpecProblem(
                 here,
@@ -81,7 +75,7 @@ def _pool_problems(environment: Environment, workload: LlmServing, at: FieldPath
     candidate = workload.candidate()
     if candidate is not None:
         others.append(candidate)
-    matched = sorted(other.name for other in others if selects(selector, pod_labels(environment, other)))
+    matched = sorted(other.name for other in others if selects(selector, pod_labels(environment, other), _ANY_VALUE))
     if not matched:
         return []
     return [

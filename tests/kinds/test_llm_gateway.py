@@ -234,3 +234,22 @@ def test_a_picker_with_nowhere_to_run_is_refused_at_its_spec(tmp_path: Path, mon
         f"error: environments/dev.yaml:{line}:7: workloads[chat].inferencePool.endpointPicker: the endpoint picker: "
         "every node pool is tainted, so these pods fit nowhere: choose one with nodePool\n"
     )
+
+
+def test_lint_finds_a_pool_that_selects_two_workloads_in_anyones_manifests(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The same fact as the spec check, on manifests written by hand (or edited after rendering).
+    source = REPO / "rendered" / "prod"
+    for name in ("inferencepool-chat-llm.yaml", "leaderworkerset-chat-llm.yaml", "leaderworkerset-chat-llm-canary.yaml"):
+        write(tmp_path / name, (source / name).read_text())
+    clean = run_here(monkeypatch, tmp_path, "lint", ".", "--format", "json")
+    assert "inference-pool-selector" not in clean.stdout
+    pool = tmp_path / "inferencepool-chat-llm.yaml"
+    selector = "    matchLabels:\n      app.kubernetes.io/name: chat-llm\n"
+    assert selector in pool.read_text()
+    pool.write_text(pool.read_text().replace(selector, "    matchLabels:\n      app.kubernetes.io/part-of: vision-platform\n"))
+    result = run_here(monkeypatch, tmp_path, "lint", ".")
+    assert result.exit_code == 1
+    [finding] = [line for line in result.stderr.splitlines() + result.stdout.splitlines() if "inference-pool-selector" in line]
+    assert "selects the pods of 2 workloads (LeaderWorkerSet chat-llm, LeaderWorkerSet chat-llm-canary)" in finding
