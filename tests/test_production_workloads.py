@@ -199,8 +199,9 @@ def test_every_custom_resource_the_fleet_renders_is_checked_against_its_upstream
     custom = {
         item.kind for output in outputs.values() for item in output.objects if not has_schema(item.obj, output.kubernetes_version)
     }
-    # InferenceService and ExternalSecret: test_integrations.py; LeaderWorkerSet and ScaledObject: test_llm_serving.py.
-    others = {"InferenceService", "ExternalSecret", "LeaderWorkerSet", "ScaledObject"}
+    # InferenceService and ExternalSecret: test_integrations.py; LeaderWorkerSet and ScaledObject: test_llm_serving.py;
+    # InferencePool: kinds/test_llm_gateway.py.
+    others = {"InferenceService", "ExternalSecret", "LeaderWorkerSet", "ScaledObject", "InferencePool"}
     assert custom - others == set(UPSTREAM_CRDS)
 
 
@@ -235,6 +236,7 @@ def test_project_schemas_catch_what_the_upstream_crd_would() -> None:
         "ExternalSecret",
         "GitRepository",
         "HTTPRoute",
+        "InferencePool",
         "InferenceService",
         "Kustomization",
         "LeaderWorkerSet",
