@@ -142,7 +142,7 @@ _IN_BASE = click.option(
 
 @click.group("set")
 def set_command() -> None:
-    """Change a workload's image, model, replicas or resources in one environment.
+    """Change a workload's image, model, replicas, resources or canary in one environment.
 
     The value is edited where the environment defines it: in its own file when that overrides
     it, otherwise as a new override in its own file (the shared base stays as it is, unless
@@ -228,6 +228,34 @@ def set_resources(workload: str, assignments: tuple[str, ...], environment: str,
             title=f"Set the resources of {workload} in {environment}", environment=environment, in_base=in_base, **options
         ),
         lambda fleet: (resource_changes(fleet[environment], workload, assignments), []),
+    )
+
+
+@set_command.command("canary")
+@click.argument("workload")
+@click.argument("weight", type=click.IntRange(0, 1_000_000), required=False)
+@click.option("--stable-weight", type=click.IntRange(0, 1_000_000), help="The stable server's weight (default: 100 - WEIGHT).")
+@click.option("--promote", "make_stable", is_flag=True, help="Make the candidate the stable server and end the canary.")
+@_ENV
+@_IN_BASE
+@_edit_options
+def set_canary(
+    workload: str,
+    weight: int | None,
+    stable_weight: int | None,
+    make_stable: bool,
+    environment: str,
+    in_base: bool,
+    **options: Any,
+) -> ExitCode:
+    """Give WORKLOAD's canary candidate WEIGHT of the traffic, or --promote the candidate to stable."""
+    from mlgitops.edit.canary import canary_changes
+
+    if make_stable == (weight is not None or stable_weight is not None):
+        raise click.UsageError("give a WEIGHT (and --stable-weight), or --promote (not both)")
+    return run_edit(
+        EditOptions(title=f"Set the canary of {workload} in {environment}", environment=environment, in_base=in_base, **options),
+        lambda fleet: (canary_changes(fleet[environment], workload, weight, stable_weight), []),
     )
 
 

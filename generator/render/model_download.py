@@ -29,7 +29,7 @@ from mlgitops.spec.llm_defaults import home_mount
 DOWNLOAD_CONTAINER = "download-model"
 WAIT_CONTAINER = "wait-for-model"
 WAIT_SECONDS = 10
-_HOME_VARIABLES = ("HOME", "USER", "XDG_CACHE_HOME", "HF_HOME")
+DOWNLOADER_HOME_VARIABLES = ("HOME", "USER", "XDG_CACHE_HOME", "HF_HOME")
 """What the downloaders write besides the weights (huggingface_hub's Xet cache and locks under HF_HOME, the AWS
 CLI's credential cache under ~/.aws) need a writable HOME too."""
 
@@ -70,7 +70,7 @@ def completion_marker(workload: LlmServing) -> str:
 
 
 def _home(server: LlmServing) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    variables = [env_var(var) for var in server.env if var.name in _HOME_VARIABLES]
+    variables = [env_var(var) for var in server.env if var.name in DOWNLOADER_HOME_VARIABLES]
     mount = home_mount(server)
     return variables, {"name": mount.volume, "mountPath": mount.path}
 
@@ -100,11 +100,12 @@ def download_container(workload: LlmServing, server: LlmServing, *, leader_of_gr
 
 
 def wait_container(workload: LlmServing, server: LlmServing) -> dict[str, Any]:
-    """A worker's init container: waits until the leader's download is complete on the shared claim."""
+    """A worker's (or a replica's) init container: waits until the one download (the leader's, or the download Job's) is
+    complete on the shared claim."""
     download = workload.model.download
     assert download is not None
     marker = shlex.quote(completion_marker(workload))
-    line = f"until [ -f {marker} ]; do echo 'waiting for the leader to download the model'; sleep {WAIT_SECONDS}; done"
+    line = f"until [ -f {marker} ]; do echo 'waiting for the model download to complete'; sleep {WAIT_SECONDS}; done"
     return {
         "name": WAIT_CONTAINER,
         "image": download.image,

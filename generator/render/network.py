@@ -6,9 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from mlgitops.render.kinds import renderer_of
-from mlgitops.render.metadata import object_meta, selector_labels
-from mlgitops.render.traffic import traffic_sources
+from mlgitops.render.metadata import ObjectMeta, object_meta, selector_labels
+from mlgitops.render.traffic import gateway_proxies, traffic_sources
 from mlgitops.spec.environment import Environment
+from mlgitops.spec.inference_pool import PICKER_SUFFIX
 from mlgitops.spec.llm import LlmServing
 from mlgitops.spec.ray import RayWorkloadBase
 from mlgitops.spec.serving import IngressPeer, ServerBase
@@ -61,9 +62,46 @@ def server_ingress(environment: Environment, workload: ServerBase, default_peers
 
 def llm_ingress(environment: Environment, workload: LlmServing, default_peers: list[IngressPeer]) -> list[dict[str, Any]]:
     """A server's rules; the pods of a LeaderWorkerSet group also talk to each other on ports of their own (Ray, NCCL,
-    torch.distributed)."""
+    torch.distributed); the endpoint picker of its InferencePool scrapes the server's metrics on its port."""
     own = [_own_pods(workload.name)] if workload.multi_node else []
-    return [_server_rule(workload, default_peers), *own, *_traffic_rules(environment, workload)]
+    picker = []
+    if workload.inference_pool is not None:
+        peer = {"podSelector": {"matchLabels": selector_labels(f"{workload.name}{PICKER_SUFFIX}")}}
+        picker = [{"from": [peer], "ports": [{"protocol": "TCP", "port": workload.port}]}]
+    return [_server_rule(workload, default_peers), *own, *picker, *_traffic_rules(environment, workload)]
+
+
+def picker_ingress(environment: Environment, workload: LlmServing, ports: tuple[int, int]) -> list[dict[str, Any]]:
+    """Who reaches an InferencePool's endpoint picker: the gateway's proxies (ext-proc, ``ports[0]``), and the
+    environment's allowed sources (Prometheus; metrics, ``ports[1]``)."""
+    route = workload.http_route
+    policy = environment.network_policy
+    defaults = policy.allow_from if policy is not None else []
+    if route is not None:
+        gateway = gateway_proxies(environment, route.gateway.name, route.gateway.namespace or environment.namespace)
+        callers = route.allow_from if route.allow_from is not None else gateway
+    else:
+        callers = defaults
+    return [
+        {"from": [_peer(peer) for peer in callers] or [{"podSelector": {}}], "ports": [{"protocol": "TCP", "port": ports[0]}]},
+        {"from": [_peer(peer) for peer in defaults] or [{"podSelector": {}}], "ports": [{"protocol": "TCP", "port": ports[1]}]},
+    ]
+
+
+def network_policy(environment: Environment, meta: ObjectMeta, app: str, rules: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The allow policy of pods labelled ``app`` (a server's canary, an endpoint picker), metadata after ``meta``'s;
+    None when the environment renders no network policy."""
+    policy = environment.network_policy
+    if policy is None or not policy.enabled or not rules:
+        return None
+    name = f"allow-{app}"[:63].rstrip("-")
+    labels = {**meta.labels, "app.kubernetes.io/name": app, "app.kubernetes.io/component": "network"}
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": ObjectMeta(name, dict(sorted(labels.items())), meta.annotations).render(environment.namespace),
+        "spec": {"podSelector": {"matchLabels": selector_labels(app)}, "policyTypes": ["Ingress"], "ingress": rules},
+    }
 
 
 def ray_ingress(environment: Environment, workload: RayWorkloadBase, default_peers: list[IngressPeer]) -> list[dict[str, Any]]:

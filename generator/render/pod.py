@@ -65,6 +65,8 @@ def _volume(volume: Volume, config_map_name: Any) -> dict[str, Any]:
         return {"name": volume.name, "emptyDir": empty_dir}
     if volume.config_map is not None:
         return {"name": volume.name, "configMap": {"name": config_map_name(volume.config_map)}}
+    if volume.image is not None:
+        return {"name": volume.name, "image": {"reference": volume.image, "pullPolicy": volume.image_pull_policy}}
     return {"name": volume.name, "persistentVolumeClaim": {"claimName": volume.claim_name}}
 
 

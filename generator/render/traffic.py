@@ -6,8 +6,9 @@ from typing import Any
 
 from mlgitops.render.metadata import ObjectMeta
 from mlgitops.spec.environment import Environment
+from mlgitops.spec.inference_pool import POOL_GROUP
 from mlgitops.spec.namespace import GKE_FRONT_END_RANGES, GatewaySpec
-from mlgitops.spec.serving import IngressPeer, ServerBase
+from mlgitops.spec.serving import IngressPeer, RouteBackend, ServerBase
 
 GATEWAY_API = "gateway.networking.k8s.io/v1"
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
@@ -72,11 +73,22 @@ def render_http_route(environment: Environment, workload: ServerBase, meta: Obje
     body["rules"] = [
         {
             "matches": [{"path": {"type": spec.path_type, "value": spec.path}}],
-            # A Service backend is addressed by port number (Gateway API has no named service ports).
-            "backendRefs": [{"group": "", "kind": "Service", "name": meta.name, "port": port_number}],
+            "backendRefs": [_backend(backend, port_number) for backend in workload.route_backends()],
         }
     ]
     return {"apiVersion": GATEWAY_API, "kind": "HTTPRoute", "metadata": meta.render(environment.namespace), "spec": body}
+
+
+def _backend(backend: RouteBackend, port_number: int) -> dict[str, Any]:
+    """A backendRef: a Service by port number (Gateway API has no named service ports), an InferencePool by name
+    (its targetPorts say where), with a weight when the route splits traffic."""
+    if backend.kind == "InferencePool":
+        rendered: dict[str, Any] = {"group": POOL_GROUP, "kind": "InferencePool", "name": backend.name}
+    else:
+        rendered = {"group": "", "kind": "Service", "name": backend.name, "port": port_number}
+    if backend.weight is not None:
+        rendered["weight"] = backend.weight
+    return rendered
 
 
 def traffic_sources(environment: Environment, workload: ServerBase) -> list[tuple[list[IngressPeer], str]]:

@@ -10,6 +10,7 @@ from mlgitops.fleet.cost import EnvironmentCost
 from mlgitops.kube.cluster import is_gpu_resource
 from mlgitops.kube.footprint import Footprint, footprint
 from mlgitops.render.workloads_hash import HASH_LENGTH
+from mlgitops.review.traffic import TrafficSplit, traffic_splits
 
 ObjectKey = tuple[str, str]  # (kind, workload or object name)
 
@@ -45,6 +46,8 @@ class EnvironmentChanges:
     total_before: int = 0
     """Objects the environment rendered before the change."""
     total_after: int = 0
+    splits: list[TrafficSplit] = field(default_factory=list)
+    """Routes that split traffic by weight (canaries), before and after."""
 
     @property
     def counts(self) -> dict[str, int]:
@@ -130,5 +133,11 @@ def compare_environment(name: str, before: list[dict[str, Any]], after: list[dic
                     ObjectChange(kind, str(new_name), "changed", str(old_name) if old_name != new_name else None, fields)
                 )
     return EnvironmentChanges(
-        name, objects, footprint(before), footprint(after), total_before=len(before), total_after=len(after)
+        name,
+        objects,
+        footprint(before),
+        footprint(after),
+        total_before=len(before),
+        total_after=len(after),
+        splits=traffic_splits(before, after),
     )

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from mlgitops.output import inert
 from mlgitops.review.changes import EnvironmentChanges
 from mlgitops.review.comment_size import Budget, fit
-from mlgitops.review.summary import diff_details, object_sections, resources_table, value_cell
+from mlgitops.review.summary import diff_details, object_sections, resources_table, traffic_lines, value_cell
 
 if TYPE_CHECKING:
     from mlgitops.edit.session import Edit
@@ -55,7 +55,7 @@ def pull_request_body(
     if notes:
         lines += ["", *(f"- {inert.markdown_code(note)}" for note in notes)]
     if environments:
-        lines += ["", *resources_table(environments)]
+        lines += ["", *resources_table(environments), *traffic_lines(environments)]
 
     def details(budget: Budget) -> list[str]:
         shown = diff_details(file_diff.replace("\r\n", "\n"), "Diff of environments/ and rendered/", budget)

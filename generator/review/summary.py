@@ -16,6 +16,7 @@ from mlgitops.policy.severity import Severity
 from mlgitops.review.changes import EnvironmentChanges, ObjectChange
 from mlgitops.review.comment_size import COMMENT_LIMIT, Budget
 from mlgitops.review.promotion import Promotion
+from mlgitops.review.traffic import split_line
 
 COMMENT_MARKER = "<!-- mlgitops-diff -->"
 _SHOWN_FIELDS = 6
@@ -221,6 +222,17 @@ def summary_table(review: Review) -> list[str]:
     return lines
 
 
+def traffic_lines(environments: list[EnvironmentChanges]) -> list[str]:
+    """The "Traffic splits" section: each weighted route of a changed environment, its shares before → after."""
+    lines = [
+        f"- {env.name}: {split_line(split, inert.markdown_code)}"
+        for env in environments
+        if env.objects
+        for split in env.splits
+    ]
+    return ["", "### Traffic splits", "", *lines] if lines else []
+
+
 def markdown(review: Review, limit: int = COMMENT_LIMIT) -> str:
     """The pull-request comment (review/comment.py); never longer than ``limit`` characters as GitHub counts them."""
     from mlgitops.review.comment import CommentParts, assemble, environment_order, finding_lines, group_line, grouped, run_links
@@ -231,6 +243,7 @@ def markdown(review: Review, limit: int = COMMENT_LIMIT) -> str:
         return "\n".join(lines) + "\n"
     head = [*lines, f"Compared with {inert.markdown_code(review.base[:12])}.", "", *summary_table(review)]
     head += promotion_lines(review.promotions)
+    head += traffic_lines(review.environments)
     sections = []
     for env in environment_order(review.environments):
         if env.objects:
@@ -272,6 +285,8 @@ def cost_json(cost: EnvironmentCost | None) -> dict[str, Any] | None:
         "finiteGpuJobsWithoutTimeLimit": cost.unbounded_gpu_jobs,
         "unpricedPods": cost.unpriced_pods,
     }
+def _split_json(split: Any) -> list[dict[str, Any]] | None:
+    return None if split is None else [{"backend": name, "weight": weight} for name, weight in split]
 
 
 def as_json(review: Review) -> str:
@@ -287,6 +302,10 @@ def as_json(review: Review) -> str:
                 "promotion": _promotion_json(review.promotions.get(env.name)),
                 "resources": {"before": footprint(env.before), "after": footprint(env.after)},
                 "cost": {"before": cost_json(env.cost_before), "after": cost_json(env.cost_after)},
+                "trafficSplits": [
+                    {"route": split.route, "before": _split_json(split.before), "after": _split_json(split.after)}
+                    for split in env.splits
+                ],
                 "objects": [
                     {
                         "kind": change.kind,
@@ -326,6 +345,7 @@ def text(review: Review) -> str:
             at_min, at_max, hours = cost_cells(env)
             lines.append(f"  cost per hour at min replicas {at_min}, at max replicas {at_max}; GPU-hours of finite jobs {hours}")
         lines += ["  " + _object_line(change, plain) for change in env.objects]
+        lines += ["  " + split_line(split, plain) for split in env.splits if env.objects]
     for note in review.new_findings:
         lines.append(f"new {note.severity} {note.rule} ({note.environment}, {note.where}): {note.message}")
     for note in review.fixed_findings:

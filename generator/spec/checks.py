@@ -23,6 +23,7 @@ from mlgitops.spec.container import ExtraContainer, Resources, WorkloadBase
 from mlgitops.spec.controller_checks import check_controllers
 from mlgitops.spec.derived import volumes_by_name
 from mlgitops.spec.environment import Environment
+from mlgitops.spec.image_volumes import image_volume_problems, writable_image_mount
 from mlgitops.spec.kinds import KindSpec, kind_of
 from mlgitops.spec.kueue_checks import check_queues
 from mlgitops.spec.placement import PlacementError, place, pool_facts
@@ -53,6 +54,7 @@ def check_environment(environment: Environment) -> list[SpecProblem]:
     problems += unique(environment.cluster.node_pools, ("cluster", "nodePools"))
     problems += pool_problems(environment)
     problems += unique(environment.volumes, ("volumes",))
+    problems += image_volume_problems(environment)
     problems += unique(environment.workloads, ("workloads",))
     problems += unique(environment.external_secrets, ("externalSecrets",))
     problems += unique(environment.config_maps, ("configMaps",))
@@ -209,6 +211,8 @@ def _mounts(container: WorkloadBase | ExtraContainer, volumes: dict[str, Volume]
                     f"{mount.role!r} needs a persistent claim (use 'claim' or 'existingClaim')",
                 )
             )
+        elif (why := writable_image_mount(volume, mount.read_only)) is not None:
+            problems.append(SpecProblem(here, why))
         if index in repeated:
             problems.append(SpecProblem((*here, "path"), f"path {mount.path!r} is mounted twice"))
     return problems

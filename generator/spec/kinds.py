@@ -26,6 +26,7 @@ from mlgitops.spec.distributed_checks import check_distributed, train_job_dra
 from mlgitops.spec.environment import Environment
 from mlgitops.spec.llm import LlmServing
 from mlgitops.spec.llm_defaults import with_llm_defaults
+from mlgitops.spec.llm_routing_checks import routing_problems
 from mlgitops.spec.placement import Placement
 from mlgitops.spec.problems import FieldPath, SpecProblem
 from mlgitops.spec.ray import RayJob, RayService
@@ -86,6 +87,8 @@ class KindSpec(Generic[W]):
     name_rule: WorkloadNameRule
     queued: bool = False
     """Kueue can queue it: it names a `queue` (or takes kueue.defaultQueue); Kueue's webhook suspends it on create."""
+    default_queue: bool = True
+    """A queued kind that names no `queue` takes kueue.defaultQueue (False: it is queued only when it names one)."""
     do_not_disrupt: bool = False
     """Its pods run to completion and lose their work when evicted: they carry karpenter.sh/do-not-disrupt: "true",
     so Karpenter's consolidation leaves their nodes alone."""
@@ -159,8 +162,10 @@ KINDS: dict[type[WorkloadBase], KindSpec[Any]] = _registry(
         component="serving",
         priority="serving",
         name_rule=SERVER_NAMES,
+        queued=True,
+        default_queue=False,
         resolve=_llm_defaults,
-        checks=(llm_server_problems, server_problems),
+        checks=(llm_server_problems, routing_problems, server_problems),
         node_check=tensor_parallel_fit,
     ),
     KindSpec(

@@ -14,11 +14,14 @@ from pydantic import Field, field_validator, model_validator
 
 from mlgitops.spec.base import INT32_MAX, DnsLabel, PositiveQuantity, SpecModel
 from mlgitops.spec.container import IMAGE_PATTERN, EnvVar, Port
-from mlgitops.spec.serving import ServerBase
+from mlgitops.spec.inference_pool import InferencePoolSpec
+from mlgitops.spec.serving import RouteBackend, ServerBase
 
 LLM_PORT_NAME = "http"
 DOWNLOAD_SCHEMES = ("hf", "s3")
 """URI schemes model.download has a default command for (Hugging Face's `hf download`, `aws s3 sync`)."""
+CANARY_SUFFIX = "-canary"
+"""The candidate of a canary runs as its own server, named after the stable one with this suffix."""
 MODELS_PATH = "/models"
 """Where the model's volume is mounted in the server (and, writable, in the download init container)."""
 
@@ -111,6 +114,35 @@ class ServerHome(SpecModel):
         return value
 
 
+class Canary(SpecModel):
+    """A candidate version served beside the stable one, with a share of the traffic by weight.
+
+    The candidate is a server of its own (`<name>-canary`: Deployment or LeaderWorkerSet, Service, and with an
+    inferencePool its own pool and endpoint picker); the HTTPRoute splits requests between the two by weight
+    (Gateway API backendRefs[].weight: proportional, a weight of 0 sends none). `mlgitops set canary` moves the
+    weight or makes the candidate stable.
+    """
+
+    weight: int = Field(ge=0, le=1_000_000)
+    """The candidate's share of requests (relative to stableWeight; with the default stableWeight, a percentage)."""
+    stable_weight: int | None = Field(default=None, ge=0, le=1_000_000)
+    """The stable server's share (default: 100 - weight)."""
+    image: str | None = Field(default=None, pattern=IMAGE_PATTERN, min_length=1)
+    """The candidate's image (default: the stable server's)."""
+    model: LlmModel | None = None
+    """The candidate's model (default: the stable server's)."""
+    args: list[str] | None = None
+    """The candidate's extra server flags (default: the stable server's)."""
+    replicas: int = Field(default=1, ge=0, le=INT32_MAX)
+    """Replicas of the candidate (fixed: a canary is not autoscaled)."""
+
+    @property
+    def weights(self) -> tuple[int, int]:
+        """(stable, candidate) backend weights of the HTTPRoute."""
+        stable = self.stable_weight if self.stable_weight is not None else max(100 - self.weight, 0)
+        return stable, self.weight
+
+
 class LlmServing(ServerBase):
     """An LLM server: a Deployment (one pod per replica) or a LeaderWorkerSet (a pod per pipeline stage), a Service.
 
@@ -132,6 +164,14 @@ class LlmServing(ServerBase):
     home: ServerHome = Field(default_factory=ServerHome)
     """Where the server's HOME and caches are written (the image-aware defaults: README, LLM servers). Variables
     of `env` with the same names win over the defaults, and `security.runAsUser` over the server's uid."""
+    queue: DnsLabel | None = None
+    """Kueue LocalQueue that admits the server's pods (a Deployment pod by pod, a LeaderWorkerSet group by group), so
+    that serving and training share one GPU quota. Only when named: servers do not take kueue.defaultQueue."""
+    inference_pool: InferencePoolSpec | None = None
+    """Serve through a Gateway API Inference Extension InferencePool and its endpoint picker; an httpRoute then
+    routes to the pool instead of the Service."""
+    canary: Canary | None = None
+    """A candidate version beside this one, with a share of the httpRoute's traffic."""
     model_load_seconds: int = Field(default=1800, ge=30, le=86400)
     """How long loading the model may take before Kubernetes gives up and restarts the server: the startup probe's
     budget (period 10 s x failureThreshold). Readiness and liveness probes wait until it succeeds."""
@@ -142,3 +182,38 @@ class LlmServing(ServerBase):
     @property
     def multi_node(self) -> bool:
         return self.pipeline_parallel > 1
+
+    def route_backends(self) -> list[RouteBackend]:
+        """Its InferencePool (or Service), and with a canary the candidate's too, each with its weight."""
+        kind: Literal["Service", "InferencePool"] = "InferencePool" if self.inference_pool is not None else "Service"
+        if self.canary is None:
+            return [RouteBackend(kind, self.name)]
+        stable, candidate = self.canary.weights
+        return [RouteBackend(kind, self.name, stable), RouteBackend(kind, f"{self.name}{CANARY_SUFFIX}", candidate)]
+
+    def candidate(self) -> LlmServing | None:
+        """The canary's candidate as a server of its own (None without a canary): the stable spec with the canary's
+        image, model and args, a fixed replica count, no autoscaler, route or canary of its own."""
+        canary = self.canary
+        if canary is None:
+            return None
+        return self.model_copy(
+            update={
+                "name": f"{self.name}{CANARY_SUFFIX}",
+                "image": canary.image or self.image,
+                "model": canary.model or self.model,
+                "args": canary.args if canary.args is not None else self.args,
+                "replicas": canary.replicas,
+                "autoscaling": None,
+                "keda": None,
+                "disruption_budget": None,
+                "ingress": None,
+                "http_route": None,
+                "canary": None,
+                # Its own pool selects its own pods: a selector of the stable server's would pick them too.
+                "inference_pool": self.inference_pool.model_copy(update={"selector": None}) if self.inference_pool else None,
+                # Its pods run as the stable server's own ServiceAccount (rendered once, named after it).
+                "service_account": None,
+                "service_account_name": self.name if self.service_account is not None else self.service_account_name,
+            }
+        )

@@ -52,7 +52,7 @@ class FlavorQuota:
 
 def queue_of(environment: Environment, workload: WorkloadBase) -> str | None:
     """The LocalQueue a job is submitted to, or None when its kind is not queued (``queued`` in its row of
-    ``spec/kinds.py``: serving, batch, RayService).
+    ``spec/kinds.py``: serving, batch, RayService; an LLM server only when it names its queue).
 
     Queued workloads are created suspended: Kueue unsuspends them once quota admits them.
     """
@@ -61,7 +61,7 @@ def queue_of(environment: Environment, workload: WorkloadBase) -> str | None:
     queue: str | None = getattr(workload, "queue", None)
     if queue is not None:
         return queue
-    if environment.kueue is not None:
+    if environment.kueue is not None and kind_of(workload).default_queue:
         return environment.kueue.default_queue
     return None
 

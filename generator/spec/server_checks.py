@@ -176,7 +176,7 @@ def llm_problems(workload: LlmServing, volumes: dict[str, Volume], at: FieldPath
                     "or external metric such as the queue of waiting requests, or use keda",
                 )
             )
-    return problems + _model_volume(workload, volumes, at) + _home_volume(workload, volumes, at)
+    return problems + model_volume_problems(workload, volumes, at) + _home_volume(workload, volumes, at)
 
 
 def _home_volume(workload: LlmServing, volumes: dict[str, Volume], at: FieldPath) -> list[SpecProblem]:
@@ -191,7 +191,8 @@ def _home_volume(workload: LlmServing, volumes: dict[str, Volume], at: FieldPath
     if volume is None:
         known = ", ".join(sorted(volumes)) or "none defined under volumes"
         return [SpecProblem(field, f"volume {home.volume!r} does not exist (have: {known})")]
-    if volume.config_map is not None or (volume.claim is not None and volume.claim.access_modes == ["ReadOnlyMany"]):
+    read_only_claim = volume.claim is not None and volume.claim.access_modes == ["ReadOnlyMany"]
+    if volume.config_map is not None or volume.image is not None or read_only_claim:
         return [SpecProblem(field, f"the server writes its caches under HOME, but volume {home.volume!r} is read-only")]
     return []
 
@@ -202,7 +203,8 @@ def _divisors(number: int) -> list[int]:
     return sorted({*small, *(number // n for n in small)})
 
 
-def _model_volume(workload: LlmServing, volumes: dict[str, Volume], at: FieldPath) -> list[SpecProblem]:
+def model_volume_problems(workload: LlmServing, volumes: dict[str, Volume], at: FieldPath) -> list[SpecProblem]:
+    """The model's volume exists and can hold weights; a download can write it and reach every pod of a group."""
     model = workload.model
     download = model.download
     field = (*at, "model", "volume") if download is None else (*at, "model", "download", "volume")
@@ -231,6 +233,8 @@ def _model_volume(workload: LlmServing, volumes: dict[str, Volume], at: FieldPat
                 "give model.download.command",
             )
         ]
+    if download is not None and volume.image is not None:
+        return [SpecProblem(field, f"the download writes the weights, but volume {name!r} is an image (read-only)")]
     if download is not None and volume.claim is not None and volume.claim.access_modes == ["ReadOnlyMany"]:
         return [SpecProblem(field, f"the download writes the weights, but claim {name!r} is ReadOnlyMany")]
     if workload.multi_node and volume.claim is not None and attaches_to_one_node(volume.claim.access_modes):

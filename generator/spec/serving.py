@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -124,6 +125,15 @@ class HttpRouteSpec(SpecModel):
 MODEL_SERVER_RESOURCES = {"cpu": "1", "memory": "2Gi"}
 
 
+@dataclass(frozen=True)
+class RouteBackend:
+    """One backend of a server's HTTPRoute: a Service or an InferencePool, with its weight (None: the only one)."""
+
+    kind: Literal["Service", "InferencePool"]
+    name: str
+    weight: int | None = None
+
+
 class ServerBase(WorkloadBase):
     """What every kind of server shares: replicas or an autoscaler, disruption budget, metrics, ingress sources."""
 
@@ -147,6 +157,10 @@ class ServerBase(WorkloadBase):
     def service_ports(self) -> list[Port]:
         """The ports the server's Service exposes."""
         return []
+
+    def route_backends(self) -> list[RouteBackend]:
+        """What its HTTPRoute sends requests to: its own Service."""
+        return [RouteBackend("Service", self.name)]
 
     def most_replicas(self) -> int:
         """The HPA's or KEDA's maximum, or the fixed count (default 1)."""

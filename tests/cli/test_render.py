@@ -27,7 +27,7 @@ def test_render_into_an_empty_folder_then_check_is_clean(fleet: Path) -> None:
     shutil.rmtree(fleet / "rendered")
     result = run_in_process("render", cwd=fleet)
     assert result.exit_code == 0, result.stderr
-    assert result.stdout.startswith("rendered dev: 42 objects, prod: 52 objects, staging: 46 objects into rendered/")
+    assert result.stdout.startswith("rendered dev: 42 objects, prod: 74 objects, staging: 46 objects into rendered/")
     assert _tree_digest(fleet / "rendered") == _tree_digest(REPO / "rendered")
     check = run_in_process("render", "--check", cwd=fleet)
     assert check.exit_code == 0, check.stdout + check.stderr
@@ -183,19 +183,19 @@ def test_render_runs_the_policy_catalog_and_writes_nothing_on_an_error_finding(f
 
 def test_an_environment_over_its_budget_does_not_render(fleet: Path) -> None:
     prod = fleet / "environments" / "prod.yaml"
-    prod.write_text(prod.read_text().replace("  gpus: 64\n", "  gpus: 16\n"))
+    prod.write_text(prod.read_text().replace("  gpus: 64\n", "  gpus: 4\n"))
     result = run_in_process("render", cwd=fleet)
     assert result.exit_code == 1
     [finding] = [line for line in result.stderr.splitlines() if "env-budget" in line]
-    # budget.gpus counts every accelerator kind together: the Gaudi card of the nightly CronJob takes 1 of the 16,
-    # leaving 15 nvidia.com/gpu, and the servers alone (the LLM's LeaderWorkerSet of 2 replicas x 2 pods x 8 H100s,
-    # the RayService's GPU workers at the autoscaler's maximum, 6, plus the 25 % its incremental upgrade adds) need 40;
-    # Kueue gets nothing, so the queued jobs count for nothing here (rule kueue-quota reports that they can never be
-    # admitted).
+    # budget.gpus counts every accelerator kind together: the Gaudi card of the nightly CronJob takes 1 of the 4,
+    # leaving 3 nvidia.com/gpu, and the servers Kueue does not queue (the RayService's GPU workers at the autoscaler's
+    # maximum, 6, plus the 25 % its incremental upgrade adds) need 8; the LLM server is queued (issue 33), so it
+    # counts against Kueue's quota, which gets nothing: rule kueue-quota reports that the queued jobs and the LLM
+    # server's groups can never be admitted.
     assert finding == (
-        "environments/prod.yaml:24:9: error env-budget: namespace 'ml-prod' requests up to 40 nvidia.com/gpu with every "
-        "autoscaler at its maximum, over the quota of 15 nvidia.com/gpu: chat-llm 32 nvidia.com/gpu, embeddings-serve 8 "
-        "nvidia.com/gpu [ResourceQuota ml-prod/budget]"
+        "environments/prod.yaml:24:9: error env-budget: namespace 'ml-prod' requests up to 8 nvidia.com/gpu with every "
+        "autoscaler at its maximum, over the quota of 3 nvidia.com/gpu: embeddings-serve 8 nvidia.com/gpu "
+        "[ResourceQuota ml-prod/budget]"
     )
     assert any(" error kueue-quota: " in line and "resnet-ddp" in line for line in result.stderr.splitlines())
 

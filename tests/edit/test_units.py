@@ -65,11 +65,17 @@ def test_promotable_fields_are_found_in_any_model_without_a_list_per_kind() -> N
         ("initContainers", "*", "image"),
         ("sidecars", "*", "image"),
     }
-    # The LLM server's model version is where its weights come from; its downloader is a container with an image.
+    # The LLM server's model version is where its weights come from; its downloader is a container with an image;
+    # a canary's candidate and the pool's endpoint picker are found the same way.
     assert set(workload_patterns("llm-serving")) - set(workload_patterns("training")) == {
         Pattern("image", ("model", "download", "image")),
         Pattern("model", ("model", "download", "uri")),
         Pattern("model", ("model", "path")),
+        Pattern("image", ("canary", "image")),
+        Pattern("image", ("canary", "model", "download", "image")),
+        Pattern("model", ("canary", "model", "download", "uri")),
+        Pattern("model", ("canary", "model", "path")),
+        Pattern("image", ("inferencePool", "endpointPicker", "image")),
     }
 
 

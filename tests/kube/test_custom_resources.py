@@ -51,8 +51,9 @@ def test_every_custom_resource_the_fleet_renders_is_checked_against_its_upstream
         for item in output.objects
         if not has_schema(item.obj, output.kubernetes_version)
     }
-    # InferenceService and ExternalSecret: render/test_integrations.py; LeaderWorkerSet, ScaledObject: kinds/test_llm_serving.py.
-    others = {"InferenceService", "ExternalSecret", "LeaderWorkerSet", "ScaledObject"}
+    # InferenceService and ExternalSecret: render/test_integrations.py; LeaderWorkerSet, ScaledObject: kinds/test_llm_serving.py;
+    # InferencePool: kinds/test_llm_gateway.py.
+    others = {"InferenceService", "ExternalSecret", "LeaderWorkerSet", "ScaledObject", "InferencePool"}
     assert custom - others == set(UPSTREAM_CRDS)
 
 
@@ -87,6 +88,7 @@ def test_project_schemas_catch_what_the_upstream_crd_would() -> None:
         "ExternalSecret",
         "GitRepository",
         "HTTPRoute",
+        "InferencePool",
         "InferenceService",
         "Kustomization",
         "LeaderWorkerSet",

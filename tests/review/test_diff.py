@@ -46,14 +46,16 @@ def test_markdown_summary_of_a_two_commit_history(history: Path) -> None:
     assert lines[0] == "<!-- mlgitops-diff -->"
     # The Deployment, the RayJob and the TrainJob, and the ClusterQueue: its quotas follow what queued jobs need.
     rows = {line.split(" | ")[0][2:]: line for line in lines if line.startswith("| ")}
-    assert rows["prod"].startswith("| prod | 0 | 0 | 4 | 52 |")
+    assert rows["prod"].startswith("| prod | 0 | 0 | 4 | 74 |")
     assert rows["dev"].startswith("| dev | 0 | 0 | 0 | 42 |")
-    # Every accelerator kind; a LeaderWorkerSet's replicas x size x GPUs per pod (1 x 2 x 8 H100s); a TrainJob's
-    # numNodes x resourcesPerNode; RayJob and RayService: the head plus every worker (minReplicas when autoscaled).
-    gpus = "habana.ai/gaudi: 1; nvidia.com/gpu (NVIDIA-A100-SXM4-80GB): 26 → 42 (+16); nvidia.com/gpu (NVIDIA-H100-80GB-HBM3): 16"
+    # Every accelerator kind; a LeaderWorkerSet's replicas x size x GPUs per pod (1 x 2 x 8 H100s, and as many for its
+    # canary); a TrainJob's numNodes x resourcesPerNode; RayJob and RayService: the head plus every worker (minReplicas
+    # when autoscaled).
+    gpus = "habana.ai/gaudi: 1; nvidia.com/gpu (NVIDIA-A100-SXM4-80GB): 26 → 42 (+16); nvidia.com/gpu (NVIDIA-H100-80GB-HBM3): 32"
     # The nightly job's log-shipper sidecar adds 100m CPU and 64Mi to each environment (prod: to its Gaudi pod); the
-    # autoscaled Ray heads count the 500m and 512Mi of the autoscaler container KubeRay adds.
-    assert f"| {gpus} | 462600m → 606600m (+144) | 5947968Mi → 7651904Mi (+1664Gi) |" in rows["prod"]
+    # autoscaled Ray heads count the 500m and 512Mi of the autoscaler container KubeRay adds; the LLM's canary and the
+    # two endpoint pickers (2 CPU and 4Gi each) are prod's too.
+    assert f"| {gpus} | 658600m → 802600m (+144) | 9028160Mi → 10732096Mi (+1664Gi) |" in rows["prod"]
     # dev's LLM server scales to zero: its GPUs are not counted at rest.
     assert "| nvidia.com/gpu (NVIDIA-A100-SXM4-80GB): 3 | 54600m | 320064Mi |" in rows["dev"]
     # staging claims the LLM's GPUs through DRA.
@@ -81,11 +83,11 @@ def test_json_and_text_formats_carry_the_same_facts(history: Path) -> None:
     document = json.loads(run_in_process("diff", "--format", "json", "--base", "main", cwd=history).stdout)
     prod = next(env for env in document["environments"] if env["name"] == "prod")
     assert prod["counts"] == {"added": 0, "removed": 0, "changed": 4}
-    unchanged = {"habana.ai/gaudi": 1, "nvidia.com/gpu (NVIDIA-H100-80GB-HBM3)": 16}
+    unchanged = {"habana.ai/gaudi": 1, "nvidia.com/gpu (NVIDIA-H100-80GB-HBM3)": 32}
     assert prod["resources"]["before"]["gpus"] == {**unchanged, "nvidia.com/gpu (NVIDIA-A100-SXM4-80GB)": 26}
     assert prod["resources"]["after"]["gpus"] == {**unchanged, "nvidia.com/gpu (NVIDIA-A100-SXM4-80GB)": 42}
     text = run_in_process("diff", "--format", "text", "--base", "main", cwd=history).stdout
-    assert "prod: 0 added, 0 removed, 4 changed; cpu 462600m → 606600m (+144)" in text
+    assert "prod: 0 added, 0 removed, 4 changed; cpu 658600m → 802600m (+144)" in text
 
 
 def test_no_change_says_so_in_one_line(history: Path) -> None:
