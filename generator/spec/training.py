@@ -9,6 +9,7 @@ from pydantic import Field
 from mlgitops.spec.base import INT32_MAX, DnsLabel, DnsSubdomain, SpecModel
 from mlgitops.spec.container import PodGroup, WorkloadBase
 from mlgitops.spec.integrations import MlflowRun
+from mlgitops.spec.monitoring import PodMetrics
 from mlgitops.spec.problems import FieldPath
 
 
@@ -16,6 +17,8 @@ class Training(WorkloadBase):
     """A training run, rendered as a batch/v1 Job whose name carries a hash of its pod template."""
 
     kind: Literal["training"]
+    metrics: PodMetrics | None = None
+    """Prometheus scraping of the pods (renders a PodMonitor; Prometheus may reach the port under the network policy)."""
     mlflow: MlflowRun | None = None
     """Log runs to the environment's MLflow tracking server."""
     queue: DnsLabel | None = None
@@ -79,6 +82,8 @@ class DistributedTraining(WorkloadBase):
     """
 
     kind: Literal["distributed-training"]
+    metrics: PodMetrics | None = None
+    """Prometheus scraping of the pods (renders a PodMonitor; Prometheus may reach the port under the network policy)."""
     job_kind: Literal["TrainJob", "PyTorchJob"] = "TrainJob"
     """TrainJob (Kubeflow Trainer v2, the default) or PyTorchJob (Training Operator v1, deprecated upstream)."""
     runtime: TrainingRuntimeRef = Field(default_factory=TrainingRuntimeRef)
