@@ -16,8 +16,8 @@ from pydantic import Field
 
 from mlgitops.spec.base import Labels, PortName, SpecModel
 
-DURATION = r"^(0|(([0-9]+)y)?(([0-9]+)w)?(([0-9]+)d)?(([0-9]+)h)?(([0-9]+)m)?(([0-9]+)s)?(([0-9]+)ms)?)$"
-"""A Prometheus duration, as the Prometheus Operator's CRDs spell it (`1h30m`, `15m`, `30s`)."""
+DURATION = r"^([0-9]+(ms|s|m|h))+$"
+"""A duration in hours, minutes, seconds ('1h30m', '15m', '30s'): both a Prometheus and a Go duration."""
 
 Duration = str
 AlertName = Literal["gpu-idle", "queue-depth", "kv-cache", "latency", "restarts", "oom-killed", "kueue-pending", "volume-full"]
