@@ -9,6 +9,7 @@ from mlgitops.render.kueue import queued
 from mlgitops.render.metadata import ObjectMeta
 from mlgitops.render.monitoring import declared_port, render_pod_monitor
 from mlgitops.render.pod import pod_template
+from mlgitops.render.tuning import render_experiment
 from mlgitops.render.workloads_hash import hash_named
 from mlgitops.spec.environment import Environment
 from mlgitops.spec.placement import Placement
@@ -36,5 +37,9 @@ def render_training_job(
         ports=declared_port(workload, workload.metrics),
     )
     # No ttlSecondsAfterFinished: ArgoCD would recreate the deleted Job and the run would start again.
-    job_object = hash_named("batch/v1", "Job", job.meta, environment.namespace, spec, job.annotations)
+    if workload.tuning is not None:
+        # Tuned: Katib runs the Job as trials (render/tuning.py).
+        job_object = render_experiment(environment, workload, job.meta, spec, job.annotations)
+    else:
+        job_object = hash_named("batch/v1", "Job", job.meta, environment.namespace, spec, job.annotations)
     return [job_object, *render_pod_monitor(environment, meta, workload, workload.metrics)]

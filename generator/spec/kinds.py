@@ -35,6 +35,7 @@ from mlgitops.spec.serving import Serving
 from mlgitops.spec.serving_checks import server_problems, serving_integrations, serving_problems
 from mlgitops.spec.serving_defaults import with_registered_model, with_tracking
 from mlgitops.spec.training import DistributedTraining, Training
+from mlgitops.spec.tuning_checks import tuning_problems
 
 W = TypeVar("W", bound=WorkloadBase)
 Family = Literal["training", "batch", "serving"]
@@ -135,6 +136,7 @@ KINDS: dict[type[WorkloadBase], KindSpec[Any]] = _registry(
         ),
         queued=True,
         do_not_disrupt=True,
+        checks=(tuning_problems,),
     ),
     KindSpec(
         DistributedTraining,

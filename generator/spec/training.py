@@ -11,6 +11,7 @@ from mlgitops.spec.container import PodGroup, WorkloadBase
 from mlgitops.spec.integrations import MlflowRun
 from mlgitops.spec.monitoring import PodMetrics
 from mlgitops.spec.problems import FieldPath
+from mlgitops.spec.tuning import Tuning
 
 
 class Training(WorkloadBase):
@@ -30,9 +31,14 @@ class Training(WorkloadBase):
     restart_policy: Literal["Never", "OnFailure"] = "Never"
     completions: int = Field(default=1, ge=1, le=INT32_MAX)
     parallelism: int = Field(default=1, ge=1, le=INT32_MAX)
+    tuning: Tuning | None = None
+    """Tune hyperparameters: a Katib Experiment whose trials run this Job with the parameters set, instead of the Job."""
 
     def pod_groups(self, at: FieldPath) -> list[PodGroup]:
-        """``parallelism`` pods run at once."""
+        """``parallelism`` pods run at once; tuned, ``parallelism`` × the parallel trials."""
+        if self.tuning is not None:
+            pods = self.parallelism * self.tuning.parallel_trials
+            return [PodGroup(self, at, (*at, "tuning", "parallelTrials"), pods)]
         return [PodGroup(self, at, (*at, "parallelism"), self.parallelism)]
 
 
