@@ -49,7 +49,7 @@ def alerts(environments: tuple[str, ...], environments_dir: Path, out_dir: Path)
         rules = f"{loaded.name}.rules.yaml"
         files = {
             rules: dump_object(promtool_rules(found), loaded.file),
-            f"{loaded.name}.rules.test.yaml": dump_object(promtool_tests(found, rules), loaded.file),
+            f"{loaded.name}.rules.test.yaml": dump_object(promtool_tests(found, loaded.name, rules), loaded.file),
         }
         out_dir.mkdir(parents=True, exist_ok=True)
         for name, text in files.items():

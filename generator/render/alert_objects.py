@@ -4,8 +4,8 @@ The PrometheusRule (monitoring.coreos.com/v1; SOURCE: prometheus-operator/promet
 example/prometheus-operator-crd/monitoring.coreos.com_prometheusrules.yaml) holds one rule group per workload and
 one for the environment (its Kueue queues and claims); its `spec` is a Prometheus rule file, which `promtool check
 rules` reads as is. The unit tests follow promtool's format (prometheus/prometheus docs/configuration/unit_testing_
-rules.md): for each alert one test where synthetic series fire it with the exact labels and annotations, and one where
-they stay quiet.
+rules.md): one test where every alert's synthetic series fire it with its exact labels and annotations, and one
+where they keep it quiet.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from mlgitops.render.alert_rules import Alert
 from mlgitops.render.metadata import object_meta
 from mlgitops.spec.environment import Environment
 
+EVALUATION_INTERVAL = "5m"
 RULE_NAME = "ml-alerts"
 """The PrometheusRule's name (one per environment namespace)."""
 
@@ -65,23 +66,33 @@ def _selector(metric: str, labels: dict[str, str]) -> str:
     return f"{metric}{{{inner}}}"
 
 
-def _test(alert: Alert, *, firing: bool) -> dict[str, Any]:
-    expected: list[dict[str, Any]] = []
-    if firing:
-        expected.append({"exp_labels": {**alert.output, **alert.labels}, "exp_annotations": _annotations(alert)})
-    return {
-        "name": f"{alert.group} {alert.name} {'fires' if firing else 'stays quiet'}",
-        "interval": "1m",
-        "input_series": [
-            {"series": _selector(s.metric, s.labels), "values": s.firing if firing else s.quiet} for s in alert.series
-        ],
-        "alert_rule_test": [
+def _test(alerts: list[Alert], environment: str, *, firing: bool) -> dict[str, Any]:
+    """One test group of every alert's series: each alert name is evaluated once every alert of that name has had its
+    time (the alerts of one name select disjoint series: their workloads', queues', claims')."""
+    last = max(alert.eval_minutes for alert in alerts)
+    series = [
+        {"series": _selector(s.metric, s.labels), "values": f"{s.firing if firing else s.quiet}x{last + 5}"}
+        for alert in alerts
+        for s in alert.series
+    ]
+    by_name: dict[str, list[Alert]] = {}
+    for alert in alerts:
+        by_name.setdefault(alert.name, []).append(alert)
+    checks = []
+    for name, named in by_name.items():
+        expected = [{"exp_labels": {**alert.output, **alert.labels}, "exp_annotations": _annotations(alert)} for alert in named]
+        checks.append(
             {
-                "eval_time": f"{alert.eval_minutes}m",
-                "alertname": alert.name,
-                "exp_alerts": expected,
+                "eval_time": f"{max(alert.eval_minutes for alert in named)}m",
+                "alertname": name,
+                "exp_alerts": expected if firing else [],
             }
-        ],
+        )
+    return {
+        "name": f"{environment}: every alert {'fires on its series' if firing else 'stays quiet'}",
+        "interval": "1m",
+        "input_series": series,
+        "alert_rule_test": checks,
     }
 
 
@@ -90,10 +101,9 @@ def promtool_rules(alerts: list[Alert]) -> dict[str, Any]:
     return {"groups": rule_groups(alerts)}
 
 
-def promtool_tests(alerts: list[Alert], rule_file: str) -> dict[str, Any]:
+def promtool_tests(alerts: list[Alert], environment: str, rule_file: str) -> dict[str, Any]:
     """promtool unit tests of ``rule_file`` (a path relative to the test file): each alert fires on its synthetic
-    series, with exactly its labels and annotations, and stays quiet on the quiet ones."""
-    tests = []
-    for alert in alerts:
-        tests += [_test(alert, firing=True), _test(alert, firing=False)]
-    return {"rule_files": [rule_file], "evaluation_interval": "1m", "tests": tests}
+    series, with exactly its labels and annotations, and stays quiet on the quiet ones. Rules are evaluated every
+    5 minutes (each test looks 10 minutes past an alert's `for`)."""
+    tests = [_test(alerts, environment, firing=True), _test(alerts, environment, firing=False)]
+    return {"rule_files": [rule_file], "evaluation_interval": EVALUATION_INTERVAL, "tests": tests}

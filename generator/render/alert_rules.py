@@ -48,7 +48,7 @@ its default scale-up stabilisation window is 0, but new pods take minutes to loa
 @dataclass(frozen=True)
 class Series:
     """One synthetic input series of a promtool test: a metric with labels, and its values while firing and quiet
-    (promtool's expanding notation, one sample a minute)."""
+    (promtool's expanding notation without the count, 'start+increment': one sample a minute)."""
 
     metric: str
     labels: dict[str, str]
@@ -178,7 +178,6 @@ class _Builder:
         ns, pod = ("namespace", "pod") if honour else ("exported_namespace", "exported_pod")
         selector = f'{ns}="{self.namespace}",{_pods(self.environment, workload, pod)}'
         sample = {ns: self.namespace, pod: f"{workload.name}-x7k2p"}
-        minutes = int((duration_seconds(idle.for_) or 0) // 60) + 15
         self.add(
             workload.name,
             "GPUAllocatedIdle",
@@ -188,7 +187,7 @@ class _Builder:
             "progresses, or shrink the GPU request",
             expr=f"avg by ({ns}, {pod}) (DCGM_FI_DEV_GPU_UTIL{{{selector}}}) < {idle.below}",
             duration=idle.for_,
-            series=(Series("DCGM_FI_DEV_GPU_UTIL", {**sample, "gpu": "0"}, f"2+0x{minutes}", f"90+0x{minutes}"),),
+            series=(Series("DCGM_FI_DEV_GPU_UTIL", {**sample, "gpu": "0"}, "2+0", "90+0"),),
             output=sample,
         )
 
@@ -206,7 +205,6 @@ class _Builder:
         if "queue-depth" not in off and keda is not None and targets:
             target = float(targets[0].target)
             window = thresholds.queue_depth_for or f"{max(MIN_QUEUE_WINDOW, 2 * keda.polling_interval) // 60}m"
-            minutes = int((duration_seconds(window) or 0) // 60) + 15
             self.add(
                 workload.name,
                 "LLMQueueAboveTarget",
@@ -216,12 +214,11 @@ class _Builder:
                 "ScaledObject's status and pending pods; raise maxReplicas or the GPU budget",
                 expr=f"avg by (namespace, service) (vllm:num_requests_waiting{{{selector}}}) > {_number(target)}",
                 duration=window,
-                series=(Series("vllm:num_requests_waiting", sample, f"{_number(target * 3)}+0x{minutes}", f"0+0x{minutes}"),),
+                series=(Series("vllm:num_requests_waiting", sample, f"{_number(target * 3)}+0", "0+0"),),
                 output=output,
             )
         if "kv-cache" not in off:
             cache = thresholds.kv_cache or Saturation()
-            minutes = int((duration_seconds(cache.for_) or 0) // 60) + 15
             self.add(
                 workload.name,
                 "LLMKVCacheNearlyFull",
@@ -234,19 +231,18 @@ class _Builder:
                     f"or vllm:gpu_cache_usage_perc{{{selector}}}) > {_number(cache.above)}"
                 ),
                 duration=cache.for_,
-                series=(Series("vllm:kv_cache_usage_perc", sample, f"0.99+0x{minutes}", f"0.2+0x{minutes}"),),
+                series=(Series("vllm:kv_cache_usage_perc", sample, "0.99+0", "0.2+0"),),
                 output=output,
             )
 
     def _latency(self, workload: WorkloadBase, slo: LatencySlo) -> None:
         histogram = slo.histogram or VLLM_LATENCY
         selector, output = self._server(workload)
-        minutes = int((duration_seconds(slo.for_) or 0) // 60) + 15
         low, high = slo.p95 / 2, slo.p95 * 4
         buckets = (
-            Series(f"{histogram}_bucket", {**output, "le": _number(low)}, f"0+0x{minutes}", f"0+10x{minutes}"),
-            Series(f"{histogram}_bucket", {**output, "le": _number(high)}, f"0+10x{minutes}", f"0+10x{minutes}"),
-            Series(f"{histogram}_bucket", {**output, "le": "+Inf"}, f"0+10x{minutes}", f"0+10x{minutes}"),
+            Series(f"{histogram}_bucket", {**output, "le": _number(low)}, "0+0", "0+10"),
+            Series(f"{histogram}_bucket", {**output, "le": _number(high)}, "0+10", "0+10"),
+            Series(f"{histogram}_bucket", {**output, "le": "+Inf"}, "0+10", "0+10"),
         )
         self.add(
             workload.name,
@@ -266,7 +262,6 @@ class _Builder:
 
     def _restarts(self, workload: WorkloadBase, restarts: Restarts) -> None:
         sample = {"namespace": self.namespace, "pod": f"{workload.name}-x7k2p", "container": workload.name}
-        minutes = int((duration_seconds(restarts.within) or 0) // 60) + 15
         selector = f'namespace="{self.namespace}",{_pods(self.environment, workload)}'
         self.add(
             workload.name,
@@ -277,7 +272,7 @@ class _Builder:
             "probe or an OOM kill",
             expr=f"increase(kube_pod_container_status_restarts_total{{{selector}}}[{restarts.within}]) > {restarts.above}",
             duration=None,
-            series=(Series("kube_pod_container_status_restarts_total", sample, f"0+1x{minutes}", f"0+0x{minutes}"),),
+            series=(Series("kube_pod_container_status_restarts_total", sample, "0+1", "0+0"),),
             output=sample,
             window=restarts.within,
         )
@@ -302,8 +297,8 @@ class _Builder:
                 Series(
                     "kube_pod_container_status_last_terminated_reason",
                     {**sample, "reason": "OOMKilled"},
-                    "1+0x20",
-                    "0+0x20",
+                    "1+0",
+                    "0+0",
                 ),
             ),
             output=sample,
@@ -324,7 +319,6 @@ class _Builder:
             _, wait, _ = min(waits[queue])
             names = ", ".join(sorted(name for _, _, name in waits[queue]))
             sample = {"namespace": self.namespace, "name": queue}
-            minutes = int((duration_seconds(wait) or 0) // 60) + 15
             self.add(
                 "environment",
                 "KueuePendingTooLong",
@@ -341,8 +335,8 @@ class _Builder:
                     Series(
                         "kueue_local_queue_pending_workloads",
                         {**sample, "status": "inadmissible"},
-                        f"1+0x{minutes}",
-                        f"0+0x{minutes}",
+                        "1+0",
+                        "0+0",
                     ),
                 ),
                 output=sample,
@@ -354,7 +348,6 @@ class _Builder:
         if "volume-full" in thresholds.disabled:
             return
         full = thresholds.volume_full or Saturation()
-        minutes = int((duration_seconds(full.for_) or 0) // 60) + 15
         for volume in self.environment.volumes:
             claim = volume.name if volume.claim is not None else volume.existing_claim
             if claim is None:
@@ -373,8 +366,8 @@ class _Builder:
                 ),
                 duration=full.for_,
                 series=(
-                    Series("kubelet_volume_stats_used_bytes", sample, f"98+0x{minutes}", f"10+0x{minutes}"),
-                    Series("kubelet_volume_stats_capacity_bytes", sample, f"100+0x{minutes}", f"100+0x{minutes}"),
+                    Series("kubelet_volume_stats_used_bytes", sample, "98+0", "10+0"),
+                    Series("kubelet_volume_stats_capacity_bytes", sample, "100+0", "100+0"),
                 ),
                 output=sample,
                 about={"persistentvolumeclaim": claim},
