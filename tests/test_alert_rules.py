@@ -135,16 +135,22 @@ def test_llm_alerts_follow_the_autoscaler_and_vllms_names(tmp_path: Path) -> Non
     assert queue["expr"] == 'avg by (namespace, service) (vllm:num_requests_waiting{namespace="ml",service="chat"}) > 8'
     assert queue["for"] == "8m"  # two of KEDA's 240-second polls
     cache = rules[("chat", "LLMKVCacheNearlyFull")]["expr"]
-    assert "vllm:kv_cache_usage_perc{" in cache and "or vllm:gpu_cache_usage_perc{" in cache
+    assert "vllm:kv_cache_usage_perc{" in cache
+    assert "or vllm:gpu_cache_usage_perc{" in cache
     latency = rules[("chat", "LatencyAboveSLO")]["expr"]
-    assert latency.startswith("histogram_quantile(0.95, sum by (namespace, service, le) (rate(vllm:e2e_request_latency_seconds_bucket")
+    assert latency.startswith(
+        "histogram_quantile(0.95, sum by (namespace, service, le) (rate(vllm:e2e_request_latency_seconds_bucket"
+    )
     assert latency.endswith("> 4")
 
 
 def test_kueue_and_claims_are_the_environments_alerts(tmp_path: Path) -> None:
     rules = _rules(_build(tmp_path))
     [pending] = [rule for (group, key), rule in rules.items() if key.startswith("KueuePendingTooLong")]
-    assert pending["expr"] == 'sum by (namespace, name) (kueue_local_queue_pending_workloads{namespace="ml",name="gpu-training"}) > 0'
+    assert (
+        pending["expr"]
+        == 'sum by (namespace, name) (kueue_local_queue_pending_workloads{namespace="ml",name="gpu-training"}) > 0'
+    )
     assert pending["for"] == "30m"  # the shortest wait its runs allow
     assert pending["labels"]["queue"] == "gpu-training"
     assert "train, train-eval" in pending["annotations"]["summary"]
@@ -156,7 +162,8 @@ def test_alert_texts_name_the_workload_the_environment_and_a_runbook(tmp_path: P
     alert = _rules(_build(tmp_path))[("train", "ContainerOOMKilled")]
     assert alert["labels"] == {"severity": "warning", "environment": "dev", "namespace": "ml", "workload": "train"}
     annotations = alert["annotations"]
-    assert "workload train" in annotations["summary"] and "environment dev" in annotations["summary"]
+    assert "workload train" in annotations["summary"]
+    assert "environment dev" in annotations["summary"]
     assert "workload train in environment dev (namespace ml). Runbook: raise the memory limit" in annotations["description"]
     assert annotations["runbook_url"] == "https://runbooks.example/ml#containeroomkilled"
 
@@ -176,7 +183,7 @@ def test_alerts_without_monitoring_are_refused(tmp_path: Path) -> None:
     text = ENVIRONMENT[:start] + ENVIRONMENT[ENVIRONMENT.index("cluster:") :]
     with pytest.raises(UserError) as raised:
         _build(tmp_path, text)
-    assert "alerts are rendered into the environment's PrometheusRule: add a `monitoring:` section" in str(raised.value.one_line())
+    assert "alerts are rendered into the environment's PrometheusRule: add a `monitoring:` section" in raised.value.one_line()
 
 
 def test_a_latency_slo_needs_a_histogram_outside_vllm(tmp_path: Path) -> None:

@@ -178,7 +178,7 @@ def test_serving_and_runs_share_one_monitor_builder(tmp_path: Path) -> None:
 
 
 def test_no_pod_monitor_without_metrics(tmp_path: Path) -> None:
-    output = _build(tmp_path, TRAINING.replace('    metrics: {port: 8000, interval: 15s, labels: {team: vision}}\n', ""))
+    output = _build(tmp_path, TRAINING.replace("    metrics: {port: 8000, interval: 15s, labels: {team: vision}}\n", ""))
     assert _objects(output, "PodMonitor") == []
     [job] = _objects(output, "Job")
     assert "ports" not in job["spec"]["template"]["spec"]["containers"][0]
