@@ -3,6 +3,8 @@ environment's Prometheus selects, and Prometheus may reach the port under the ne
 
 from __future__ import annotations
 
+import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +13,7 @@ import pytest
 from mlgitops.errors import UserError
 from mlgitops.fleet.build import EnvironmentOutput, build
 from mlgitops.load.environments import load_environments
-from tests.support import write
+from tests.support import REPO, run_cli, upstream_crd, write
 
 ENVIRONMENT = """\
 namespace: ml
@@ -182,3 +184,27 @@ def test_no_pod_monitor_without_metrics(tmp_path: Path) -> None:
     assert _objects(output, "PodMonitor") == []
     [job] = _objects(output, "Job")
     assert "ports" not in job["spec"]["template"]["spec"]["containers"][0]
+
+
+@pytest.mark.parametrize(
+    ("rendered_file", "crd"),
+    [
+        ("*/podmonitor-*.yaml", "monitoring.coreos.com_podmonitors.yaml"),
+        ("*/prometheusrule-*.yaml", "monitoring.coreos.com_prometheusrules.yaml"),
+        ("*/experiment-*.yaml", "kubeflow.org_experiments.yaml"),
+    ],
+)
+def test_the_example_fleets_monitors_rules_and_experiments_pass_the_upstream_crds(
+    tmp_path: Path, rendered_file: str, crd: str
+) -> None:
+    files = sorted((REPO / "rendered").glob(rendered_file))
+    assert len(files) == 3  # dev, staging and prod
+    for index, path in enumerate(files):
+        shutil.copy(path, tmp_path / f"{index}.yaml")
+    result = run_cli("lint", ".", "--crd", str(upstream_crd(crd)), "--format", "json", cwd=tmp_path)
+    assert [f for f in json.loads(result.stdout) if f["rule"] == "schema"] == []
+    if crd != "kubeflow.org_experiments.yaml":  # Katib's CRD keeps any field (schema-less upstream)
+        broken = (tmp_path / "0.yaml").read_text().replace("\nspec:\n", "\nspec:\n  notAField: 1\n", 1)
+        (tmp_path / "0.yaml").write_text(broken)
+        result = run_cli("lint", "0.yaml", "--crd", str(upstream_crd(crd)), "--format", "json", cwd=tmp_path)
+        assert [f["rule"] for f in json.loads(result.stdout) if f["rule"] == "schema"] == ["schema"]
