@@ -26,6 +26,7 @@ _COMMANDS: dict[str, tuple[str, str, str]] = {
     "render": ("mlgitops.commands.render", "render", "Render environments/ into rendered/<env>/."),
     "template": ("mlgitops.commands.render", "template", "Print environments' objects as one YAML stream (helm template)."),
     "schema": ("mlgitops.commands.render", "schema", "Print the JSON Schema of environment files."),
+    "alerts": ("mlgitops.commands.alerts", "alerts", "Write environments' alert rules and their promtool unit tests."),
     "diff": ("mlgitops.commands.diff", "diff", "Summarise what a change deploys, for pull-request review."),
     "init": ("mlgitops.commands.init", "init", "Scaffold environments/ and CI for a new repository."),
     "lint": ("mlgitops.commands.lint", "lint", "Lint Kubernetes YAML against the policy catalog."),

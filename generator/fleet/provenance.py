@@ -41,6 +41,7 @@ _OBJECT_FIELDS = {
     "HorizontalPodAutoscaler": ("autoscaling",),
     "PodDisruptionBudget": ("disruptionBudget",),
     "ServiceMonitor": ("metrics",),
+    "PodMonitor": ("metrics",),
     "Ingress": ("ingress",),
     "HTTPRoute": ("httpRoute",),
     "Service": ("ports",),

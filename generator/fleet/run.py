@@ -11,6 +11,7 @@ from mlgitops.errors import UserError
 from mlgitops.fleet.build import EnvironmentOutput, build
 from mlgitops.fleet.cost import budget_warning
 from mlgitops.fleet.provenance import environment_fix, field_source
+from mlgitops.fleet.shared_findings import once_per_file
 from mlgitops.kube.manifest import Manifest
 from mlgitops.load.environments import LoadedEnvironment, shared_errors
 from mlgitops.policy import Catalog, Finding, Policy, PolicyContext, evaluate, load_catalog, load_config, replace
@@ -41,7 +42,11 @@ class RenderedFleet:
 
     @property
     def findings(self) -> list[Finding]:
-        return [finding for output in self.outputs for finding in self.findings_by_environment[output.name]]
+        """Every environment's findings; those in an extra manifest several environments share reported once, naming
+        the environments (fleet/shared_findings.py)."""
+        shared = {output.name: {item.file for item in output.objects if item.is_extra and item.file} for output in self.outputs}
+        ordered = {output.name: self.findings_by_environment[output.name] for output in self.outputs}
+        return once_per_file(ordered, shared)
 
 
 def render_catalog(loaded: list[LoadedEnvironment], policy_dirs: list[Path]) -> Catalog:
@@ -127,7 +132,7 @@ def environment_findings(
     items: dict[tuple[str, str], Rendered] = {}
     for item in output.objects:
         if item.is_extra:
-            manifests.append(as_manifest(item, output.name))
+            manifests.append(as_manifest(item, output.name, environment.spec.namespace))
             continue
         items[(item.kind, item.name)] = item
         manifests.append(

@@ -8,6 +8,7 @@ module are searched by shape. ``generator.kube.pods`` is the public face of thes
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from typing import Any
 
 from mlgitops.kube.pod_shapes import (
@@ -291,6 +292,20 @@ def _ray_cron_job(obj: dict[str, Any]) -> Iterator[PodTemplate]:
     yield from _ray_job(value_at(obj.get("spec"), ("jobTemplate",)), ("spec", "jobTemplate"))
 
 
+def _katib_experiment(obj: dict[str, Any]) -> Iterator[PodTemplate]:
+    """A Katib Experiment: its trial template's pods, parallelTrialCount times (Katib's default 3 when unset;
+    kubeflow/katib pkg/apis/controller/experiments/v1beta1/constants.go DefaultTrialParallelCount)."""
+    spec = mapping(obj.get("spec"))
+    trial = value_at(spec, ("trialTemplate", "trialSpec"))
+    if not isinstance(trial, dict):
+        return
+    parallel = whole(spec.get("parallelTrialCount", 3))
+    for template in templates_of(trial):
+        moved = _moved(template, ("spec", "trialTemplate", "trialSpec"))
+        pods = None if moved.pods is None else moved.pods * parallel
+        yield replace(moved, pods=pods, counted=f"parallelTrialCount {parallel} × {moved.counted}")
+
+
 Reader = Callable[[dict[str, Any]], Iterator[PodTemplate]]
 """The pod templates of one kind's object, with the pods its controller runs from each."""
 
@@ -319,6 +334,7 @@ CUSTOM_READERS: dict[tuple[str, str], Reader] = {
     ("serving.kserve.io", "InferenceService"): _kserve,
     ("serving.kserve.io", "LLMInferenceService"): _llm_inference,
     ("batch.volcano.sh", "Job"): _volcano,
+    ("kubeflow.org", "Experiment"): _katib_experiment,
     ("workload.codeflare.dev", "AppWrapper"): _app_wrapper,
 }
 """Custom resources this module knows by (API group, kind); others are searched by shape."""

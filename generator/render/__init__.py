@@ -9,6 +9,8 @@ from typing import Any
 from mlgitops.errors import Location, UserError, UserErrors
 from mlgitops.kube.readiness import startup_window
 from mlgitops.paths import same_file_key
+from mlgitops.render.alert_objects import render_prometheus_rule
+from mlgitops.render.alert_rules import derive_alerts
 from mlgitops.render.budget_split import split_budget
 from mlgitops.render.cluster import CLUSTER_FOLDER, render_node_pool, render_priority_classes
 from mlgitops.render.config_maps import MissingFile, render_config_maps
@@ -143,6 +145,9 @@ def _objects(environment: Environment, name: str, extras: list[dict[str, Any]]) 
         for index, obj in enumerate(render_external_secrets(environment, name))
     ]
     namespaced += [_Made(obj, SHARED_GROUP, ("kueue",)) for obj in render_local_queues(environment, name)]
+    rule = render_prometheus_rule(environment, name, derive_alerts(environment, name))
+    if rule is not None:
+        namespaced.append(_Made(rule, SHARED_GROUP, ("monitoring",)))
     # The budget split counts the workloads as rendered and patched (and the extra manifests): what serving keeps at
     # its maximum, and what Kueue's flavors get, so that the quotas below add up to the budget.
     split = split_budget(environment, [made.obj for made in namespaced] + extras)

@@ -6,6 +6,7 @@ from typing import Any
 
 from mlgitops.render.kinds import renders
 from mlgitops.render.metadata import ObjectMeta
+from mlgitops.render.monitoring import declared_port, render_pod_monitor
 from mlgitops.render.pod import pod_template
 from mlgitops.spec.batch import Batch
 from mlgitops.spec.environment import Environment
@@ -17,7 +18,14 @@ def render_cron_job(environment: Environment, workload: Batch, meta: ObjectMeta,
     job_spec: dict[str, Any] = {"backoffLimit": workload.backoff_limit}
     if workload.active_deadline_seconds is not None:
         job_spec["activeDeadlineSeconds"] = workload.active_deadline_seconds
-    job_spec["template"] = pod_template(environment, workload, placement, meta, restart_policy=workload.restart_policy)
+    job_spec["template"] = pod_template(
+        environment,
+        workload,
+        placement,
+        meta,
+        restart_policy=workload.restart_policy,
+        ports=declared_port(workload, workload.metrics),
+    )
     spec: dict[str, Any] = {"schedule": workload.schedule}
     if workload.time_zone is not None:
         spec["timeZone"] = workload.time_zone
@@ -34,5 +42,6 @@ def render_cron_job(environment: Environment, workload: Batch, meta: ObjectMeta,
             "kind": "CronJob",
             "metadata": meta.render(environment.namespace),
             "spec": spec,
-        }
+        },
+        *render_pod_monitor(environment, meta, workload, workload.metrics),
     ]

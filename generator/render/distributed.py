@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from mlgitops.kube.trainjob import TRAINER_STEP
 from mlgitops.render.kinds import renders
 from mlgitops.render.kueue import queued
 from mlgitops.render.metadata import ObjectMeta
+from mlgitops.render.monitoring import declared_port, render_pod_monitor
 from mlgitops.render.network import distributed_ingress
 from mlgitops.render.pod import pod_template
 from mlgitops.render.trainjob import render_train_job
@@ -26,8 +28,13 @@ def render_distributed_training(
 ) -> list[dict[str, Any]]:
     """A TrainJob (trainjob.py), or with `jobKind: PyTorchJob` a PyTorchJob."""
     if workload.job_kind == "PyTorchJob":
-        return [render_pytorch_job(environment, workload, meta, placement)]
-    return [render_train_job(environment, workload, meta, placement)]
+        return [
+            render_pytorch_job(environment, workload, meta, placement),
+            *render_pod_monitor(environment, meta, workload, workload.metrics),
+        ]
+    # The trainer cannot declare ports: the PodMonitor points at its pods' addresses (render/monitoring.py).
+    monitors = render_pod_monitor(environment, meta, workload, workload.metrics, container=TRAINER_STEP)
+    return [render_train_job(environment, workload, meta, placement), *monitors]
 
 
 def render_pytorch_job(
@@ -35,7 +42,15 @@ def render_pytorch_job(
 ) -> dict[str, Any]:
     """One Master and numNodes - 1 Workers of the same pods; queued, the pods carry the queue's labels too."""
     job = queued(environment, workload, meta)
-    template = pod_template(environment, workload, placement, job.meta, restart_policy=None, container_name=CONTAINER_NAME)
+    template = pod_template(
+        environment,
+        workload,
+        placement,
+        job.meta,
+        restart_policy=None,
+        container_name=CONTAINER_NAME,
+        ports=declared_port(workload, workload.metrics),
+    )
     replicas: dict[str, Any] = {"Master": {"replicas": 1, "restartPolicy": workload.restart_policy, "template": template}}
     if workload.pods > 1:
         replicas["Worker"] = {

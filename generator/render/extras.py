@@ -56,9 +56,17 @@ def extra_objects(read: RepositoryFile, origin: FieldPath, namespace: str) -> li
     return items
 
 
-def as_manifest(item: Rendered, environment: str | None = None) -> Manifest:
-    """An extra manifest's object located in the user's own file (findings and errors point there)."""
+def as_manifest(item: Rendered, environment: str | None = None, namespace: str | None = None) -> Manifest:
+    """An extra manifest's object located in the user's own file (findings and errors point there).
+
+    With ``namespace`` (the environment's), an object written without one is judged in it: the environment's
+    kustomize root sets it on every object it lists (render/kustomize.py), so that is where the object runs.
+    """
     assert item.text is not None
     assert item.file is not None
     original = item.text.split("\n", 1)[1]
-    return Manifest(obj=item.obj, file=item.file, document=item.document, text=original, environment=environment)
+    obj = item.obj
+    metadata = obj.get("metadata")
+    if namespace is not None and isinstance(metadata, dict) and not metadata.get("namespace"):
+        obj = {**obj, "metadata": {**metadata, "namespace": namespace}}
+    return Manifest(obj=obj, file=item.file, document=item.document, text=original, environment=environment)

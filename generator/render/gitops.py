@@ -7,8 +7,8 @@ Sync waves (ArgoCD applies lower waves first and waits for them to be healthy):
 - wave 0: workloads, Services and PersistentVolumeClaims. PVCs are never put earlier: with a
   WaitForFirstConsumer storage class a claim stays Pending until a pod uses it, and a sync
   waiting for it to become healthy would never finish;
-- wave 1: HPAs, KEDA ScaledObjects, PodDisruptionBudgets and ServiceMonitors, which refer to
-  running workloads.
+- wave 1: HPAs, KEDA ScaledObjects, PodDisruptionBudgets, ServiceMonitors, PodMonitors and the PrometheusRule,
+  which refer to running workloads.
 """
 
 from __future__ import annotations
@@ -33,6 +33,8 @@ _WAVES = {
     "ScaledObject": "1",
     "PodDisruptionBudget": "1",
     "ServiceMonitor": "1",
+    "PodMonitor": "1",
+    "PrometheusRule": "1",
 }
 _QUEUEING_KINDS = ("LocalQueue", "ClusterQueue", "ResourceFlavor", "WorkloadPriorityClass", "Topology")
 _WAVES.update({kind: "-1" for kind in _QUEUEING_KINDS})  # queues exist before the jobs that name them

@@ -7,10 +7,13 @@ from typing import Any
 
 from mlgitops.render.kinds import renderer_of
 from mlgitops.render.metadata import ObjectMeta, object_meta, selector_labels
+from mlgitops.render.monitoring import metrics_port
 from mlgitops.render.traffic import gateway_proxies, traffic_sources
+from mlgitops.spec.container import WorkloadBase
 from mlgitops.spec.environment import Environment
 from mlgitops.spec.inference_pool import PICKER_SUFFIX
 from mlgitops.spec.llm import LlmServing
+from mlgitops.spec.monitoring import PodMetrics
 from mlgitops.spec.ray import RayWorkloadBase
 from mlgitops.spec.serving import IngressPeer, ServerBase
 from mlgitops.spec.training import DistributedTraining
@@ -118,6 +121,15 @@ def distributed_ingress(
     return [_own_pods(workload.name)] if workload.pods > 1 else []
 
 
+def _scrape_rules(workload: WorkloadBase, default_peers: list[IngressPeer]) -> list[dict[str, Any]]:
+    """Prometheus (among the environment's sources) may reach a run's metrics port (a PodMonitor's target)."""
+    metrics = getattr(workload, "metrics", None)
+    if not isinstance(metrics, PodMetrics) or not default_peers:
+        return []
+    port = metrics_port(workload, metrics)
+    return [{"from": [_peer(peer) for peer in default_peers], "ports": [{"protocol": "TCP", "port": port}]}]
+
+
 def render_network_policies(environment: Environment, environment_name: str) -> list[tuple[dict[str, Any], int | None]]:
     """The policies, each with the index of the serving workload it opens (None for default-deny)."""
     policy = environment.network_policy
@@ -137,6 +149,7 @@ def render_network_policies(environment: Environment, environment_name: str) -> 
         # Who may reach the workload's pods beyond the default deny is its kind's (render/kinds.py); none by default.
         ingress = renderer_of(workload).ingress
         rules = ingress(environment, workload, policy.allow_from) if ingress is not None else []
+        rules += _scrape_rules(workload, policy.allow_from)
         if not rules:
             continue
         name = f"allow-{workload.name}"[:63].rstrip("-")

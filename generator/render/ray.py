@@ -13,6 +13,7 @@ from typing import Any
 from mlgitops.render.kinds import renders
 from mlgitops.render.kueue import queued
 from mlgitops.render.metadata import ObjectMeta
+from mlgitops.render.monitoring import render_pod_monitor
 from mlgitops.render.network import ray_ingress
 from mlgitops.render.pod import pod_template
 from mlgitops.render.workloads_hash import hash_named
@@ -90,7 +91,8 @@ def render_ray_job(environment: Environment, workload: RayJob, meta: ObjectMeta,
         spec["suspend"] = suspend
     # The Ray pods carry the workload's labels, not the queue's (Kueue queues the RayJob).
     spec["rayClusterSpec"] = ray_cluster_spec(environment, workload, meta, placement)
-    return [hash_named(RAY_API, "RayJob", job.meta, environment.namespace, spec, job.annotations)]
+    ray_job = hash_named(RAY_API, "RayJob", job.meta, environment.namespace, spec, job.annotations)
+    return [ray_job, *render_pod_monitor(environment, meta, workload, workload.metrics)]
 
 
 @renders(RayService, ingress=ray_ingress)
@@ -113,4 +115,5 @@ def render_ray_service(
         spec["upgradeStrategy"] = strategy
     spec["serveConfigV2"] = dump_embedded(workload.serve_config)
     spec["rayClusterConfig"] = ray_cluster_spec(environment, workload, meta, placement)
-    return [{"apiVersion": RAY_API, "kind": "RayService", "metadata": meta.render(environment.namespace), "spec": spec}]
+    service = {"apiVersion": RAY_API, "kind": "RayService", "metadata": meta.render(environment.namespace), "spec": spec}
+    return [service, *render_pod_monitor(environment, meta, workload, workload.metrics)]

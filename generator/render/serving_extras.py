@@ -6,6 +6,7 @@ from typing import Any
 
 from mlgitops.render.autoscalers import render_autoscalers
 from mlgitops.render.metadata import ObjectMeta, selector_labels
+from mlgitops.render.monitoring import render_monitor
 from mlgitops.render.traffic import render_http_route, render_ingress
 from mlgitops.spec.environment import Environment
 from mlgitops.spec.serving import ServerBase
@@ -57,17 +58,8 @@ def render_disruption_budget(environment: Environment, workload: ServerBase, met
 
 
 def render_service_monitor(environment: Environment, workload: ServerBase, meta: ObjectMeta) -> dict[str, Any] | None:
-    """A Prometheus Operator ServiceMonitor scraping the workload's Service."""
+    """A Prometheus Operator ServiceMonitor scraping the workload's Service (render/monitoring.py)."""
     metrics = workload.metrics
     if metrics is None:
         return None
-    labels = dict(sorted({**meta.labels, **metrics.labels}.items()))
-    return {
-        "apiVersion": "monitoring.coreos.com/v1",
-        "kind": "ServiceMonitor",
-        "metadata": ObjectMeta(meta.name, labels, meta.annotations).render(environment.namespace),
-        "spec": {
-            "selector": {"matchLabels": selector_labels(workload.name)},
-            "endpoints": [{"port": metrics.port, "path": metrics.path, "interval": metrics.interval}],
-        },
-    }
+    return render_monitor(environment, "ServiceMonitor", meta, workload.name, metrics, {"port": metrics.port})

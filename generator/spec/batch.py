@@ -10,12 +10,15 @@ from mlgitops.kube.api_rules import cron_schedule_problem, time_zone_problem
 from mlgitops.spec.base import INT32_MAX, refused_by
 from mlgitops.spec.container import WorkloadBase
 from mlgitops.spec.integrations import MlflowRun
+from mlgitops.spec.monitoring import PodMetrics
 
 
 class Batch(WorkloadBase):
     """A scheduled job (e.g. nightly batch inference), rendered as a batch/v1 CronJob."""
 
     kind: Literal["batch"]
+    metrics: PodMetrics | None = None
+    """Prometheus scraping of the pods (renders a PodMonitor; Prometheus may reach the port under the network policy)."""
     mlflow: MlflowRun | None = None
     """Log runs to the environment's MLflow tracking server."""
     schedule: Annotated[str, Field(min_length=1), refused_by(cron_schedule_problem)]

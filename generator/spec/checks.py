@@ -26,6 +26,7 @@ from mlgitops.spec.environment import Environment
 from mlgitops.spec.image_volumes import image_volume_problems, writable_image_mount
 from mlgitops.spec.kinds import KindSpec, kind_of
 from mlgitops.spec.kueue_checks import check_queues
+from mlgitops.spec.monitoring_checks import monitoring_problems
 from mlgitops.spec.placement import PlacementError, place, pool_facts
 from mlgitops.spec.pod_checks import (
     check_config_maps,
@@ -83,6 +84,7 @@ def check_environment(environment: Environment) -> list[SpecProblem]:
         problems += run_as_problems(workload, at)
         problems += check_configuration(environment, workload, at)
         problems += check_limit_range(environment, workload, at)
+        problems += monitoring_problems(environment, row, workload, at)
         full = row.resolve(environment, workload)
         for path, container in containers_with_paths(full, at):
             problems += _resources(container.resources, getattr(container, "shm_size", None), path)

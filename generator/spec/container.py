@@ -19,6 +19,7 @@ from mlgitops.spec.base import (
     SpecModel,
 )
 from mlgitops.spec.cluster import GPU_RESOURCE_PATTERN
+from mlgitops.spec.monitoring import Alerts
 from mlgitops.spec.overrides import Patch
 from mlgitops.spec.pod import (
     AntiAffinity,
@@ -310,6 +311,8 @@ class WorkloadBase(ContainerFields):
     """YAML files of plain Kubernetes objects (relative to the environment file) deployed with this workload."""
     patches: list[Patch] = Field(default_factory=list)
     """Patches applied to this workload's rendered objects (strategic merge or JSON 6902)."""
+    alerts: Alerts | None = None
+    """Thresholds of this workload's alerts (the environment's monitoring.alerts, overridden field by field)."""
     group: DnsLabel = "workloads"
     """Kustomize root (rendered/<env>/<group>/) of this workload when the environment is sharded; e.g. a team."""
 

@@ -22,6 +22,7 @@ from mlgitops.spec.cluster import ClusterProfile
 from mlgitops.spec.files import FieldPath, RepositoryFile
 from mlgitops.spec.gitops import GitOps
 from mlgitops.spec.integrations import ExternalSecretSpec, MlflowServer, SecretStoreRef
+from mlgitops.spec.monitoring import Monitoring
 from mlgitops.spec.namespace import GatewaySpec, IngressController, LimitRangeSpec
 from mlgitops.spec.operators import Operators
 from mlgitops.spec.overrides import ManifestPath, Patch
@@ -175,6 +176,9 @@ class Environment(SpecModel):
     """Render a NetworkPolicy: default-deny ingress plus allow rules for serving ports."""
     gitops: GitOps | None = None
     """ArgoCD/Flux objects that deploy this environment, and sharding of large environments."""
+    monitoring: Monitoring | None = None
+    """The environment's Prometheus: labels it selects monitors and rules by, and a PrometheusRule of the alerts
+    the spec implies (thresholds in monitoring.alerts)."""
     budget: Budget | None = None
     """Upper bounds on the environment's total requests."""
     mlflow: MlflowServer | None = None

@@ -36,6 +36,7 @@ from mlgitops.spec.serving import Serving
 from mlgitops.spec.serving_checks import server_problems, serving_integrations, serving_problems
 from mlgitops.spec.serving_defaults import with_registered_model, with_tracking
 from mlgitops.spec.training import DistributedTraining, Training
+from mlgitops.spec.tuning_checks import tuning_problems
 
 W = TypeVar("W", bound=WorkloadBase)
 Family = Literal["training", "batch", "serving"]
@@ -50,6 +51,9 @@ DISTRIBUTED_NAME_LIMIT = 40
 # a RayJob's name also carries the 9-character hash of its spec.
 RAY_SERVICE_NAME_LIMIT = 47
 RAY_JOB_NAME_LIMIT = RAY_SERVICE_NAME_LIMIT - 9
+KUBERAY_METRICS_PORT = 8080
+"""KubeRay declares the port `metrics` (8080) on every Ray container that has none (ray-project/kuberay
+ray-operator/controllers/ray/common/pod.go, utils/constant.go DefaultMetricsPort and MetricsPortName)."""
 
 
 @dataclass(frozen=True)
@@ -106,6 +110,9 @@ class KindSpec(Generic[W]):
     node is not checked."""
     dra_refusal: Callable[[W, str], str | None] | None = None
     """Why its pods cannot claim devices of a DRA DeviceClass (None: they can)."""
+    metrics_port: int | None = None
+    """The port its operator declares for metrics on its pods, which `metrics.port` cannot change (None: the
+    workload's `metrics.port` is declared on its main container)."""
 
     @property
     def kind(self) -> str:
@@ -132,6 +139,7 @@ KINDS: dict[type[WorkloadBase], KindSpec[Any]] = _registry(
         ),
         queued=True,
         do_not_disrupt=True,
+        checks=(tuning_problems,),
     ),
     KindSpec(
         DistributedTraining,
@@ -188,6 +196,7 @@ KINDS: dict[type[WorkloadBase], KindSpec[Any]] = _registry(
         do_not_disrupt=True,
         checks=(ray_job_problems,),
         dra_refusal=ray_dra,
+        metrics_port=KUBERAY_METRICS_PORT,
     ),
     KindSpec(
         RayService,
@@ -198,6 +207,7 @@ KINDS: dict[type[WorkloadBase], KindSpec[Any]] = _registry(
         ),
         checks=(ray_service_problems,),
         dra_refusal=ray_dra,
+        metrics_port=KUBERAY_METRICS_PORT,
     ),
 )
 """Every workload kind by its spec model, in the order of the ``Workload`` union."""

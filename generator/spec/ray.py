@@ -13,6 +13,7 @@ from pydantic import Field
 from mlgitops.spec.base import INT32_MAX, DnsLabel, SpecModel
 from mlgitops.spec.container import PodGroup, Resources, WorkloadBase
 from mlgitops.spec.integrations import MlflowRun
+from mlgitops.spec.monitoring import PodMetrics
 from mlgitops.spec.problems import FieldPath
 from mlgitops.spec.serving import IngressPeer
 
@@ -63,6 +64,8 @@ class RayWorkloadBase(WorkloadBase):
     """Worker groups; the head runs alone without them."""
     autoscaling: RayAutoscaling | None = None
     """Turn on the Ray autoscaler."""
+    metrics: PodMetrics | None = None
+    """Prometheus scraping of the Ray pods on the `metrics` port KubeRay declares (renders a PodMonitor)."""
     allow_from: list[IngressPeer] | None = None
     """Who outside the namespace may reach the Ray pods under the environment's network policy (default: its
     allowFrom); include the KubeRay operator's namespace, which polls the head's dashboard."""

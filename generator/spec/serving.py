@@ -13,19 +13,8 @@ from mlgitops.spec.base import INT32_MAX, Annotations, DnsLabel, Labels, Namespa
 from mlgitops.spec.container import PodGroup, Port, WorkloadBase
 from mlgitops.spec.integrations import KServe, RegisteredModel
 from mlgitops.spec.keda import Keda
+from mlgitops.spec.monitoring import MetricsEndpoint
 from mlgitops.spec.problems import FieldPath
-
-
-class MetricsEndpoint(SpecModel):
-    """Where Prometheus scrapes the server; renders a Prometheus Operator ServiceMonitor."""
-
-    port: PortName = "http"
-    """Name of one of the workload's ports (default 'http')."""
-    path: str = Field(default="/metrics", pattern=r"^/")
-    interval: str = Field(default="30s", pattern=r"^([0-9]+(ms|s|m|h))+$")
-    """Scrape interval, e.g. '30s'."""
-    labels: Labels = Field(default_factory=dict)
-    """Extra labels on the ServiceMonitor, e.g. the one your Prometheus selects ('release: prometheus')."""
 
 
 class DisruptionBudget(SpecModel):

@@ -9,13 +9,17 @@ from pydantic import Field
 from mlgitops.spec.base import INT32_MAX, DnsLabel, DnsSubdomain, SpecModel
 from mlgitops.spec.container import PodGroup, WorkloadBase
 from mlgitops.spec.integrations import MlflowRun
+from mlgitops.spec.monitoring import PodMetrics
 from mlgitops.spec.problems import FieldPath
+from mlgitops.spec.tuning import Tuning
 
 
 class Training(WorkloadBase):
     """A training run, rendered as a batch/v1 Job whose name carries a hash of its pod template."""
 
     kind: Literal["training"]
+    metrics: PodMetrics | None = None
+    """Prometheus scraping of the pods (renders a PodMonitor; Prometheus may reach the port under the network policy)."""
     mlflow: MlflowRun | None = None
     """Log runs to the environment's MLflow tracking server."""
     queue: DnsLabel | None = None
@@ -27,9 +31,14 @@ class Training(WorkloadBase):
     restart_policy: Literal["Never", "OnFailure"] = "Never"
     completions: int = Field(default=1, ge=1, le=INT32_MAX)
     parallelism: int = Field(default=1, ge=1, le=INT32_MAX)
+    tuning: Tuning | None = None
+    """Tune hyperparameters: a Katib Experiment whose trials run this Job with the parameters set, instead of the Job."""
 
     def pod_groups(self, at: FieldPath) -> list[PodGroup]:
-        """``parallelism`` pods run at once."""
+        """``parallelism`` pods run at once; tuned, ``parallelism`` × the parallel trials."""
+        if self.tuning is not None:
+            pods = self.parallelism * self.tuning.parallel_trials
+            return [PodGroup(self, at, (*at, "tuning", "parallelTrials"), pods)]
         return [PodGroup(self, at, (*at, "parallelism"), self.parallelism)]
 
 
@@ -79,6 +88,8 @@ class DistributedTraining(WorkloadBase):
     """
 
     kind: Literal["distributed-training"]
+    metrics: PodMetrics | None = None
+    """Prometheus scraping of the pods (renders a PodMonitor; Prometheus may reach the port under the network policy)."""
     job_kind: Literal["TrainJob", "PyTorchJob"] = "TrainJob"
     """TrainJob (Kubeflow Trainer v2, the default) or PyTorchJob (Training Operator v1, deprecated upstream)."""
     runtime: TrainingRuntimeRef = Field(default_factory=TrainingRuntimeRef)

@@ -27,7 +27,7 @@ def test_render_into_an_empty_folder_then_check_is_clean(fleet: Path) -> None:
     shutil.rmtree(fleet / "rendered")
     result = run_in_process("render", cwd=fleet)
     assert result.exit_code == 0, result.stderr
-    assert result.stdout.startswith("rendered dev: 42 objects, prod: 74 objects, staging: 46 objects into rendered/")
+    assert result.stdout.startswith("rendered dev: 46 objects, prod: 78 objects, staging: 50 objects into rendered/")
     assert _tree_digest(fleet / "rendered") == _tree_digest(REPO / "rendered")
     check = run_in_process("render", "--check", cwd=fleet)
     assert check.exit_code == 0, check.stdout + check.stderr

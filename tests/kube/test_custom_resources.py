@@ -22,6 +22,9 @@ UPSTREAM_CRDS = {
     "HTTPRoute": "gateway.networking.k8s.io_httproutes.yaml",
     "ServiceMonitor": "monitoring.coreos.com_servicemonitors.yaml",
     "NodePool": "karpenter.sh_nodepools.yaml",
+    "PodMonitor": "monitoring.coreos.com_podmonitors.yaml",
+    "PrometheusRule": "monitoring.coreos.com_prometheusrules.yaml",
+    "Experiment": "kubeflow.org_experiments.yaml",
 }
 
 
@@ -85,6 +88,7 @@ def test_project_schemas_catch_what_the_upstream_crd_would() -> None:
         "Application",
         "ApplicationSet",
         "ClusterQueue",
+        "Experiment",
         "ExternalSecret",
         "GitRepository",
         "HTTPRoute",
@@ -94,6 +98,8 @@ def test_project_schemas_catch_what_the_upstream_crd_would() -> None:
         "LeaderWorkerSet",
         "LocalQueue",
         "NodePool",
+        "PodMonitor",
+        "PrometheusRule",
         "PyTorchJob",
         "RayJob",
         "RayService",

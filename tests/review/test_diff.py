@@ -100,7 +100,7 @@ def test_a_new_environment_is_all_additions(history: Path) -> None:
     shutil.copy(history / "environments" / "dev.yaml", history / "environments" / "qa.yaml")
     result = run_in_process("diff", "--format", "json", cwd=history)
     qa = next(env for env in json.loads(result.stdout)["environments"] if env["name"] == "qa")
-    assert qa["counts"]["added"] == 42
+    assert qa["counts"]["added"] == 46
     assert qa["counts"]["removed"] == 0
 
 
