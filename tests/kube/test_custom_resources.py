@@ -55,7 +55,7 @@ def test_every_custom_resource_the_fleet_renders_is_checked_against_its_upstream
         if not has_schema(item.obj, output.kubernetes_version)
     }
     # InferenceService and ExternalSecret: render/test_integrations.py; LeaderWorkerSet, ScaledObject: kinds/test_llm_serving.py;
-    # InferencePool: kinds/test_llm_gateway.py.
+    # InferencePool: kinds/test_llm_serving_gateway.py.
     others = {"InferenceService", "ExternalSecret", "LeaderWorkerSet", "ScaledObject", "InferencePool"}
     assert custom - others == set(UPSTREAM_CRDS)
 

@@ -46,8 +46,8 @@ def test_markdown_summary_of_a_two_commit_history(history: Path) -> None:
     assert lines[0] == "<!-- mlgitops-diff -->"
     # The Deployment, the RayJob and the TrainJob, and the ClusterQueue: its quotas follow what queued jobs need.
     rows = {line.split(" | ")[0][2:]: line for line in lines if line.startswith("| ")}
-    assert rows["prod"].startswith("| prod | 0 | 0 | 4 | 74 |")
-    assert rows["dev"].startswith("| dev | 0 | 0 | 0 | 42 |")
+    assert rows["prod"].startswith("| prod | 0 | 0 | 4 | 78 |")
+    assert rows["dev"].startswith("| dev | 0 | 0 | 0 | 46 |")
     # Every accelerator kind; a LeaderWorkerSet's replicas x size x GPUs per pod (1 x 2 x 8 H100s, and as many for its
     # canary); a TrainJob's numNodes x resourcesPerNode; RayJob and RayService: the head plus every worker (minReplicas
     # when autoscaled).
