@@ -345,5 +345,3 @@ def pod_template(
     if pod_volumes:
         spec["volumes"] = pod_volumes
     return {"metadata": template_meta, "spec": spec}
-
-
