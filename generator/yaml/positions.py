@@ -20,13 +20,38 @@ import yaml
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
 from mlgitops.yaml.documents import document_starts
-from mlgitops.yaml.reader import compose_all
+
+try:
+    _Composer: Any = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - libyaml missing from this PyYAML build
+    _Composer = yaml.SafeLoader
 
 Entry = tuple[yaml.Node, yaml.Node]
 """A mapping entry: its key node and its value node."""
 
 # A mapping of fewer entries is scanned: a dictionary of it would cost more than the scan saves.
 INDEX_FROM = 8
+
+
+class _PositionLoader(_Composer):  # type: ignore[misc]
+    """libyaml's composer with tag resolution skipped: positions need the nodes' marks, keys and styles, not their tags.
+
+    Resolving each plain scalar's tag (PyYAML's regular expressions) is about a quarter of a composition.
+    """
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
+        return "?"
+
+    def descend_resolver(self, current_node: Any, current_index: Any) -> None:
+        pass
+
+    def ascend_resolver(self) -> None:
+        pass
+
+
+def compose_positions(text: str) -> list[yaml.Node]:
+    """Every document's node tree of ``text``, tags left unresolved (``"?"``): for positions and spellings only."""
+    return list(yaml.compose_all(text, Loader=_PositionLoader))
 
 
 class TextPositions:
@@ -69,20 +94,22 @@ class TextPositions:
 
     def _compose(self, index: int) -> tuple[yaml.Node | None, int]:
         if self._split and self._starts is None:
-            self._starts = document_starts(self.text)
+            # One document at most without a `---` line: no need to look for where documents start.
+            single = "\n---" not in self.text and not self.text.startswith("---")
+            self._starts = None if single else document_starts(self.text)
             self._split = self._starts is not None
             if self._starts is not None:
                 self._lines = _lines_before(self.text, self._starts)
         if self._starts is None:
             if self._whole is None:
                 self.compositions += 1
-                self._whole = compose_all(self.text)
+                self._whole = compose_positions(self.text)
             return (self._whole[index] if 0 <= index < len(self._whole) else None), 0
         if not 0 <= index < len(self._starts):
             return None, 0
         end = self._starts[index + 1] if index + 1 < len(self._starts) else len(self.text)
         self.compositions += 1
-        nodes = compose_all(self.text[self._starts[index] : end])
+        nodes = compose_positions(self.text[self._starts[index] : end])
         return (nodes[0] if nodes else None), self._lines[index]
 
     def entry(self, node: yaml.Node, key: str) -> Entry | None:
@@ -124,4 +151,4 @@ def _lines_before(text: str, starts: list[int]) -> list[int]:
     return lines
 
 
-__all__ = ["INDEX_FROM", "Entry", "TextPositions"]
+__all__ = ["INDEX_FROM", "Entry", "TextPositions", "compose_positions"]

@@ -86,7 +86,9 @@ def work(monkeypatch: pytest.MonkeyPatch) -> Work:
         original_init(self, text)
         counted.positions.append(self)
 
-    monkeypatch.setattr(mlgitops.yaml.positions, "compose_all", counting(mlgitops.yaml.positions.compose_all, composed))
+    monkeypatch.setattr(
+        mlgitops.yaml.positions, "compose_positions", counting(mlgitops.yaml.positions.compose_positions, composed)
+    )
     monkeypatch.setattr(mlgitops.yaml.fast_reader, "read", counting(mlgitops.yaml.fast_reader.read, parsed))
     monkeypatch.setattr(Manifest, "locate", counting(Manifest.locate, located))
     monkeypatch.setattr(TextPositions, "entry", counting(TextPositions.entry, looked_up))
