@@ -21,7 +21,13 @@ caller ever waited for, so only a wrapper with no other children gives a per-com
 Rounds are interleaved (every command once per round, round 0 a discarded warm-up) so that a
 slow spell of the machine does not land on one tool only.
 
-    .venv/bin/python benchmarks/run.py --n 100,1000,10000 --runs 5 --json benchmarks/out/results.json
+Issue 30's shapes (benchmarks/shapes.py) follow: for each fleet size up to --shapes-up-to, the
+dirty corpus (findings in most files) and the fleet as one stream on stdin; with --objects, one
+file of N small Deployments against the same N objects as N files; with --findings K, a ConfigMap
+of K against one of 4K findings.
+
+    .venv/bin/python benchmarks/run.py --n 100,1000,10000 --runs 5 --objects 1000,10000 --findings 5000 \
+        --json benchmarks/out/results.json
 """
 
 from __future__ import annotations
