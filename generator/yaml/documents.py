@@ -2,7 +2,7 @@
 
 A ``---`` at the start of a line, followed by a space, a line break or the end of the text,
 starts a document wherever a parse of valid YAML can meet it: libyaml's scanner checks for it at
-column 0 before any other token (``yaml_parser_fetch_more_tokens`` → ``fetch_document_indicator``),
+column 0 before any other token (``yaml_parser_fetch_next_token`` in yaml/libyaml src/scanner.c),
 ends a plain or block scalar there, and refuses it inside a quoted scalar or a flow collection.
 So a valid stream split at those lines gives the same documents, in the same order, as a parse
 of the whole stream, except where documents share state a split would lose: directives (``%YAML``,
