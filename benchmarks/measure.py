@@ -21,9 +21,10 @@ import json, resource, subprocess, sys, time
 spec = json.load(sys.stdin)
 codes = []
 with open(spec["stdout"], "wb") as out, open(spec["stderr"], "wb") as err:
+    feed = open(spec["stdin"], "rb") if spec["stdin"] else subprocess.DEVNULL
     start = time.perf_counter()
     for step in spec["steps"]:
-        codes.append(subprocess.run(step, stdout=out, stderr=err, cwd=spec["cwd"]).returncode)
+        codes.append(subprocess.run(step, stdin=feed, stdout=out, stderr=err, cwd=spec["cwd"]).returncode)
     seconds = time.perf_counter() - start
 usage = resource.getrusage(resource.RUSAGE_CHILDREN)
 print(json.dumps({"seconds": seconds, "max_rss_kb": usage.ru_maxrss,
@@ -45,6 +46,8 @@ class Command:
     """Why the command cannot run here (a peer that is not installed); None when it can."""
     rounds: int | None = None
     """At most this many timed runs and no warm-up (a peer too slow to repeat at this size)."""
+    stdin: Path | None = None
+    """A file fed to the (one) step on standard input, e.g. a whole fleet as one stream for `lint -`."""
 
 
 @dataclass
@@ -84,6 +87,7 @@ def run_once(command: Command, logs: Path) -> dict[str, Any]:
         "cwd": str(REPO),
         "stdout": str(logs / f"{command.key}.out"),
         "stderr": str(logs / f"{command.key}.err"),
+        "stdin": str(command.stdin) if command.stdin is not None else "",
     }
     # The spec goes on stdin: a file list of a large fleet exceeds the 128 KiB limit of one argument.
     completed = subprocess.run(

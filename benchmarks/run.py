@@ -21,7 +21,13 @@ caller ever waited for, so only a wrapper with no other children gives a per-com
 Rounds are interleaved (every command once per round, round 0 a discarded warm-up) so that a
 slow spell of the machine does not land on one tool only.
 
-    .venv/bin/python benchmarks/run.py --n 100,1000,10000 --runs 5 --json benchmarks/out/results.json
+Issue 30's shapes (benchmarks/shapes.py) follow: for each fleet size up to --shapes-up-to, the
+dirty corpus (findings in most files) and the fleet as one stream on stdin; with --objects, one
+file of N small Deployments against the same N objects as N files; with --findings K, a ConfigMap
+of K against one of 4K findings.
+
+    .venv/bin/python benchmarks/run.py --n 100,1000,10000 --runs 5 --objects 1000,10000 --findings 5000 \
+        --json benchmarks/out/results.json
 """
 
 from __future__ import annotations
@@ -41,7 +47,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from corpus import Workspace, prepare
-from measure import measure
+from measure import Row, measure
 from paths import BENCHMARKS, REPO
 from peers import fleet_commands, startup_commands
 from report import (
@@ -56,6 +62,22 @@ from report import (
     time_ratio,
     why_missing,
 )
+from shapes import (
+    dirty_commands,
+    dirty_targets,
+    findings_commands,
+    findings_targets,
+    object_commands,
+    object_targets,
+    prepare_dirty,
+    prepare_findings,
+    prepare_objects,
+    prepare_stream,
+    stream_commands,
+    stream_targets,
+)
+
+from mlgitops.yaml.text import MANIFEST_BYTES
 
 
 def parse_sizes(values: list[str]) -> list[int]:
@@ -85,6 +107,16 @@ def main(argv: list[str] | None = None) -> int:
         default=1000,
         help="run kubernetes-validate and checkov only up to this N; above it kustomize runs once (default 1000)",
     )
+    parser.add_argument(
+        "--shapes-up-to",
+        type=int,
+        default=1000,
+        help="time the dirty corpus and the one-stream fleet for fleet sizes up to this N (default 1000)",
+    )
+    parser.add_argument(
+        "--objects", action="append", default=[], help="one file of N small objects vs N files, for each N (e.g. 1000,10000)"
+    )
+    parser.add_argument("--findings", type=int, default=0, help="a ConfigMap of K and of 4K findings (e.g. 5000); 0: not run")
     parser.add_argument("--quiet", action="store_true", help="print only the tables")
     args = parser.parse_args(argv)
     sizes = parse_sizes(args.n or ["100"])
@@ -150,6 +182,8 @@ def main(argv: list[str] | None = None) -> int:
             "targets:",
             *format_targets(targets),
         ]
+        if count <= args.shapes_up_to:
+            block += shape_block(workspace, count, rows, args, say, report["sizes"][-1])
         # Shown as soon as a size is done: a long N=1000 run is worth reading while it goes on.
         say("\n".join(block))
         printed += block
@@ -164,6 +198,31 @@ def main(argv: list[str] | None = None) -> int:
         "x",
         why_missing(startup, "version", "import_click"),
     )
+    for count in parse_sizes(args.objects) if args.objects else []:
+        say(f"one file of {count} objects vs {count} files")
+        one, many = prepare_objects(out, count)
+        object_rows = measure(object_commands(one, many, count), args.runs, args.warmup, out, say)
+        by_key = {row.key: row for row in object_rows}
+        report.setdefault("objects", []).append(
+            {
+                "n": count,
+                "rows": {row.key: asdict(row) for row in object_rows},
+                "targets": [asdict(t) for t in object_targets(by_key, count)],
+            }
+        )
+        printed += ["", f"{count} small Deployments: one file vs {count} files", *format_rows(object_rows)]
+        printed += format_targets(object_targets(by_key, count))
+    if args.findings > 0:
+        say(f"a ConfigMap of {args.findings} and of {4 * args.findings} findings")
+        small, large = prepare_findings(out, args.findings)
+        finding_rows = measure(findings_commands(small, large, args.findings), args.runs, args.warmup, out, say)
+        by_key = {row.key: row for row in finding_rows}
+        report["findings"] = {
+            "k": args.findings,
+            "rows": {row.key: asdict(row) for row in finding_rows},
+            "targets": [asdict(t) for t in findings_targets(by_key)],
+        }
+        printed += ["", "findings in one object", *format_rows(finding_rows), *format_targets(findings_targets(by_key))]
     growth = growth_targets(report["sizes"])
     report["startup"] = {"rows": {row.key: asdict(row) for row in startup_rows}, "targets": [asdict(startup_target)]}
     report["growth"] = [asdict(target) for target in growth]
@@ -182,6 +241,40 @@ def main(argv: list[str] | None = None) -> int:
         print(f"failed: {', '.join(failed)}", file=sys.stderr)
         return 1
     return 0
+
+
+def shape_block(
+    workspace: Workspace, count: int, fleet_rows: list[Row], args: argparse.Namespace, say: Any, size: dict[str, Any]
+) -> list[str]:
+    """Issue 30's shapes of one fleet size: the dirty corpus and the fleet as one stream, timed together."""
+    say(f"N={count}: the dirty corpus and the one-stream fleet")
+    dirty, files, changed = prepare_dirty(workspace)
+    stream, stream_bytes = prepare_stream(workspace)
+    # kubernetes-validate only where a target compares with it (N <= 100): 150 s of CPU per run at N = 1000.
+    commands = dirty_commands(workspace, dirty, sys.executable, slow_peers=count <= min(args.slow_peers_up_to, 100))
+    commands += stream_commands(stream)
+    if stream_bytes > MANIFEST_BYTES:
+        commands[-1].unavailable = f"the stream is {stream_bytes:,} bytes, over lint's {MANIFEST_BYTES:,}-byte input limit"
+    rows = measure(commands, args.runs, args.warmup, workspace.logs, say)
+    by_key = {row.key: row for row in rows}
+    fleet = {row.key: row for row in fleet_rows}
+    targets = dirty_targets(by_key, fleet, count) + stream_targets(by_key, fleet)
+    size["shapes"] = {
+        "dirty_files": files,
+        "dirty_files_changed": changed,
+        "stream_bytes": stream_bytes,
+        "rows": {row.key: asdict(row) for row in rows},
+        "targets": [asdict(target) for target in targets],
+    }
+    return [
+        "",
+        f"dirty corpus: {changed} of {files} files given findings; "
+        f"stream: the seeded tree as one {stream_bytes / 1e6:.1f} MB stream",
+        *format_rows(rows),
+        "",
+        "targets:",
+        *format_targets(targets),
+    ]
 
 
 if __name__ == "__main__":

@@ -111,6 +111,7 @@ def point_at_origins(
         else:
             document, base_path = 0, _generator_path(text, manifest.ref.name)
         manifest.file, manifest.text, manifest.node = shown, text, None
+        manifest.positions = written[0].positions if written else None
         manifest.document, manifest.base_path, manifest.ambiguous = document, base_path, ()
         manifest._composed = False
         moved += 1

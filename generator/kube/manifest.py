@@ -16,7 +16,8 @@ import yaml
 
 from mlgitops.errors import Location, UserError
 from mlgitops.yaml.ambiguity import kubectl_key, kubectl_value, pyyaml_reading
-from mlgitops.yaml.reader import AmbiguousText, compose_all, load_documents
+from mlgitops.yaml.positions import TextPositions
+from mlgitops.yaml.reader import AmbiguousText, load_documents
 
 if TYPE_CHECKING:
     from mlgitops.kube.pods import PodTemplate
@@ -63,7 +64,10 @@ class Manifest:
     """Where the object sits inside its document (a `kind: List` item), for locating from ``text``."""
     ambiguous: tuple[AmbiguousText, ...] = ()
     """Plain values written so that kubectl reads a number or boolean where we read text (paths within the object)."""
+    positions: TextPositions | None = field(default=None, repr=False, compare=False)
+    """Shared by the objects of one file: each of its documents composed once, for every finding in it."""
     _composed: bool = field(default=False, repr=False)
+    _line_offset: int = field(default=0, repr=False)
 
     @cached_property
     def ref(self) -> ObjectRef:
@@ -94,28 +98,39 @@ class Manifest:
 
         return pod_templates(self.obj)
 
-    def _root(self) -> yaml.Node | None:
-        if self.node is None and self.text is not None and not self._composed:
-            self._composed = True
-            documents = compose_all(self.text)
-            node: yaml.Node | None = documents[self.document] if self.document < len(documents) else None
-            for segment in self.base_path:
-                if isinstance(node, yaml.MappingNode):
-                    node = _mapping_value(node, str(segment))
-                elif isinstance(node, yaml.SequenceNode) and isinstance(segment, int) and segment < len(node.value):
-                    node = node.value[segment]
-            self.node = node
-        return self.node
+    def _root(self) -> tuple[yaml.Node | None, int]:
+        """The object's node and the lines of the file before its document's text (marks count from there)."""
+        if self.node is not None:
+            return self.node, self._line_offset
+        if self.text is None or self._composed:
+            return None, 0
+        self._composed = True
+        if self.positions is None or self.positions.text is not self.text:
+            self.positions = TextPositions(self.text)
+        node, self._line_offset = self.positions.document(self.document)
+        for segment in self.base_path:
+            node = self.positions.child(node, segment)[0]
+        self.node = node
+        return node, self._line_offset
+
+    def _child(self, node: yaml.Node | None, segment: PathSegment) -> tuple[yaml.Node | None, yaml.Node | None]:
+        if self.positions is not None:
+            return self.positions.child(node, segment)
+        if isinstance(node, yaml.MappingNode):
+            for key_node, value_node in node.value:
+                if isinstance(key_node, yaml.ScalarNode) and key_node.value == str(segment):
+                    return value_node, key_node
+            return None, None
+        if isinstance(node, yaml.SequenceNode) and isinstance(segment, int) and 0 <= segment < len(node.value):
+            return node.value[segment], None
+        return None, None
 
     def written(self, path: Sequence[PathSegment]) -> str | None:
         """The scalar at ``path`` as the file spells it (quotes included when quoted), or None for no scalar there."""
-        node = self._root()
+        node = self._root()[0]
         for segment in path:
-            if isinstance(node, yaml.MappingNode):
-                node = _mapping_value(node, str(segment))
-            elif isinstance(node, yaml.SequenceNode) and isinstance(segment, int) and 0 <= segment < len(node.value):
-                node = node.value[segment]
-            else:
+            node = self._child(node, segment)[0]
+            if node is None:
                 return None
         if not isinstance(node, yaml.ScalarNode):
             return None
@@ -127,35 +142,30 @@ class Manifest:
         """The position of the field at ``path``, or of its nearest existing parent.
 
         With ``key=True`` the position of a mapping key is returned rather than its value
-        (the place to point at for a field that must not be there).
+        (the place to point at for a field that must not be there). One lookup per segment of
+        ``path`` (``yaml.positions``): the cost does not grow with the object or the file.
         """
-        node = self._root()
+        node, lines = self._root()
         if node is None:
             return Location(self.file, 1, 1)
         mark = node.start_mark
         key_mark = None
         for index, segment in enumerate(path):
-            last = index == len(path) - 1
-            found: yaml.Node | None = None
-            if isinstance(node, yaml.MappingNode):
-                for key_node, value_node in node.value:
-                    if isinstance(key_node, yaml.ScalarNode) and key_node.value == str(segment):
-                        found = value_node
-                        if last and key:
-                            mark = key_node.start_mark
-                            return Location(self.file, mark.line + 1, mark.column + 1)
-                        key_mark = key_node.start_mark
-                        break
-            elif isinstance(node, yaml.SequenceNode) and isinstance(segment, int) and 0 <= segment < len(node.value):
-                found = node.value[segment]
-                key_mark = None
+            found, key_node = self._child(node, segment)
             if found is None:
                 if key and key_mark is not None:
                     mark = key_mark  # a field missing below one that exists: point at the key that does
                 break
+            if key_node is not None:
+                if key and index == len(path) - 1:
+                    mark = key_node.start_mark
+                    break
+                key_mark = key_node.start_mark
+            else:
+                key_mark = None
             node = found
             mark = node.start_mark
-        return Location(self.file, mark.line + 1, mark.column + 1)
+        return Location(self.file, mark.line + lines + 1, mark.column + 1)
 
 
 def load_manifests(text: str, file: str) -> list[Manifest]:
@@ -188,23 +198,29 @@ def read_manifests(text: str, file: str, *, strict: bool) -> ManifestsRead:
     read = ManifestsRead()
     manifests = read.manifests
     ambiguous: list[AmbiguousText] = []
-    for index, obj in enumerate(load_documents(text, file, ambiguous)):
+    positions = TextPositions(text)
+    documents = load_documents(text, file, ambiguous)
+    by_document: dict[int, list[AmbiguousText]] = {}
+    for found in ambiguous:
+        by_document.setdefault(found.document, []).append(found)
+    for index, obj in enumerate(documents):
         if obj is None:
             continue
         if not strict and not is_object(obj):
             read.skipped += 1
             continue
-        as_kubectl_reads(obj, [found for found in ambiguous if found.document == index])
+        as_kubectl_reads(obj, by_document.get(index, ()))
         if not isinstance(obj, dict):
             shape = "list" if isinstance(obj, list) else "text value" if isinstance(obj, str) else "plain value"
-            raise UserError(f"document {index + 1} is a {shape}, not a Kubernetes object mapping", _start(text, file, index, ()))
+            raise UserError(
+                f"document {index + 1} is a {shape}, not a Kubernetes object mapping", _start(positions, file, index, ())
+            )
         if obj.get("kind") == "List" and isinstance(obj.get("items"), list):
             for item_index, item in enumerate(obj["items"]):
-                manifests.append(_checked(item, file, index, text, ("items", item_index)))
+                manifests.append(_checked(item, file, index, positions, ("items", item_index)))
             continue
-        manifests.append(_checked(obj, file, index, text, ()))
-    for found in ambiguous:
-        _attach(found, manifests)
+        manifests.append(_checked(obj, file, index, positions, ()))
+    _attach(by_document, manifests)
     return read
 
 
@@ -215,28 +231,54 @@ def as_kubectl_reads(document: Any, found: Sequence[AmbiguousText]) -> None:
     same text, so that is what schemas and rules must judge. Keys become the strings kubectl
     turns them into.
     """
+    text_keys: dict[int, bool] = {}
+    renamed: dict[int, dict[Any, str]] = {}
+    parents: dict[int, dict[Any, Any]] = {}
     for item in found:
-        parent = _container_at(document, item.path[:-1])
+        parent = _container_at(document, item.path[:-1], text_keys)
         if not isinstance(parent, (dict, list)):
             continue
         wanted = pyyaml_reading(item.text).value
         if item.key and isinstance(parent, dict) and wanted in parent:
-            renamed = kubectl_key(item.text)
-            entries = [(renamed if key == wanted else key, value) for key, value in parent.items()]
-            parent.clear()
-            parent.update(entries)
+            # Renamed together, once per mapping, after the walk: one rebuild however many keys kubectl reads otherwise.
+            renamed.setdefault(id(parent), {})[wanted] = kubectl_key(item.text)
+            parents[id(parent)] = parent
         elif not item.key:
             last = item.path[-1] if item.path else None
             in_mapping = isinstance(parent, dict) and last in parent
             in_list = isinstance(parent, list) and isinstance(last, int) and 0 <= last < len(parent)
             if in_mapping or in_list:
                 parent[last] = kubectl_value(item.text)  # type: ignore[index]
+    for key, renames in renamed.items():
+        _rename(parents[key], renames)
 
 
-def _container_at(document: Any, path: FieldPath) -> Any:
+def _rename(parent: dict[Any, Any], renames: dict[Any, str]) -> None:
+    """Rename keys of ``parent`` (order kept); a new name that is itself renamed or taken is renamed one by one."""
+    if any(new in renames or new in parent for new in renames.values()):
+        for wanted, new in renames.items():
+            entries = [(new if key == wanted else key, value) for key, value in parent.items()]
+            parent.clear()
+            parent.update(entries)
+        return
+    entries = [(renames.get(key, key), value) for key, value in parent.items()]
+    parent.clear()
+    parent.update(entries)
+
+
+def _container_at(document: Any, path: FieldPath, text_keys: dict[int, bool]) -> Any:
+    """The container at ``path``: in a mapping the first key written as the segment (a dictionary lookup
+    when every key of the mapping is text, remembered in ``text_keys``; a scan otherwise)."""
     node = document
     for segment in path:
         if isinstance(node, dict):
+            if type(segment) is str and segment in node:
+                plain = text_keys.get(id(node))
+                if plain is None:
+                    plain = text_keys[id(node)] = all(type(key) is str for key in node)
+                if plain:
+                    node = node[segment]
+                    continue
             node = next((value for key, value in node.items() if str(key) == str(segment) or key == segment), None)
         elif isinstance(node, list) and isinstance(segment, int) and 0 <= segment < len(node):
             node = node[segment]
@@ -245,38 +287,47 @@ def _container_at(document: Any, path: FieldPath) -> Any:
     return node
 
 
-def _start(text: str, file: str, document: int, base_path: FieldPath) -> Location:
-    """Where the object at ``base_path`` of document ``document`` starts (composes the text: error paths only)."""
-    return Manifest(obj={}, file=file, document=document, text=text, base_path=base_path).locate(())
+def _start(positions: TextPositions, file: str, document: int, base_path: FieldPath) -> Location:
+    """Where the object at ``base_path`` of document ``document`` starts (composes the document: error paths only)."""
+    start = Manifest(obj={}, file=file, document=document, text=positions.text, base_path=base_path, positions=positions)
+    return start.locate(())
 
 
-def _attach(found: AmbiguousText, manifests: list[Manifest]) -> None:
+def _attach(by_document: dict[int, list[AmbiguousText]], manifests: list[Manifest]) -> None:
+    """Give each manifest the ambiguous values within it (paths made relative), each found once."""
+    of_document: dict[int, list[Manifest]] = {}
     for manifest in manifests:
-        prefix = manifest.base_path
-        if manifest.document == found.document and found.path[: len(prefix)] == prefix and len(found.path) > len(prefix):
-            relative = replace(found, path=found.path[len(prefix) :])
-            manifest.ambiguous = (*manifest.ambiguous, relative)
-            return
+        of_document.setdefault(manifest.document, []).append(manifest)
+    for document, found in by_document.items():
+        candidates = of_document.get(document, [])
+        # The first manifest (in order) whose base path starts the value's path: looked up per base-path length.
+        by_prefix: dict[int, dict[FieldPath, int]] = {}
+        for position, manifest in enumerate(candidates):
+            by_prefix.setdefault(len(manifest.base_path), {}).setdefault(manifest.base_path, position)
+        attached: dict[int, list[AmbiguousText]] = {}
+        for item in found:
+            matches = [
+                at
+                for length, prefixes in by_prefix.items()
+                if len(item.path) > length and (at := prefixes.get(item.path[:length])) is not None
+            ]
+            if matches:
+                owner = min(matches)
+                prefix = candidates[owner].base_path
+                attached.setdefault(owner, []).append(replace(item, path=item.path[len(prefix) :]))
+        for position, relative in attached.items():
+            candidates[position].ambiguous = (*candidates[position].ambiguous, *relative)
 
 
-def _mapping_value(node: yaml.Node, key: str) -> yaml.Node | None:
-    if isinstance(node, yaml.MappingNode):
-        for key_node, value_node in node.value:
-            if isinstance(key_node, yaml.ScalarNode) and key_node.value == key:
-                found: yaml.Node = value_node
-                return found
-    return None
-
-
-def _checked(obj: Any, file: str, index: int, text: str, base_path: FieldPath) -> Manifest:
-    # Node trees of a whole fleet take hundreds of MB: a manifest keeps its file's text and composes
-    # it again only when a position is asked for.
+def _checked(obj: Any, file: str, index: int, positions: TextPositions, base_path: FieldPath) -> Manifest:
+    # Node trees of a whole fleet take hundreds of MB: a manifest keeps its file's text, and the
+    # positions shared by the file's objects compose a document only when a position in it is asked for.
     if not isinstance(obj, dict):
-        raise UserError("expected a Kubernetes object (a mapping)", _start(text, file, index, base_path))
+        raise UserError("expected a Kubernetes object (a mapping)", _start(positions, file, index, base_path))
     for required in ("apiVersion", "kind"):
         if not isinstance(obj.get(required), str) or not obj[required]:
             raise UserError(
                 f"document {index + 1} has no '{required}': every Kubernetes object needs apiVersion and kind",
-                _start(text, file, index, base_path),
+                _start(positions, file, index, base_path),
             )
-    return Manifest(obj=obj, file=file, document=index, text=text, base_path=base_path)
+    return Manifest(obj=obj, file=file, document=index, text=positions.text, base_path=base_path, positions=positions)

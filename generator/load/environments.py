@@ -303,5 +303,3 @@ def _base_path(extends: SourceNode, child: Path, root: Path, chain: list[Path], 
 def _shortened(text: str, limit: int = 80) -> str:
     """``text`` quoted for a message, cut short: a hostile file can make it megabytes long."""
     return repr(text) if len(text) <= limit else f"{text[:limit]!r}... ({len(text):,} characters)"
-
-

@@ -347,5 +347,3 @@ def pod_template(
     if pod_volumes:
         spec["volumes"] = pod_volumes
     return {"metadata": template_meta, "spec": spec}
-
-

@@ -38,6 +38,7 @@ import re
 from typing import Any
 
 from mlgitops.yaml.ambiguity import FIRST_CHARACTERS
+from mlgitops.yaml.documents import starts
 from mlgitops.yaml.engine import fast_engine
 
 MAX_DEPTH = 100
@@ -116,8 +117,6 @@ _PRINTABLE_ASCII = bytes(range(0x20, 0x7F)) + b"\n"
 _UNPRINTABLE = re.compile(  # tab, CR, BOM, YAML 1.1 line breaks (NEL, LS, PS) and what PyYAML refuses
     r"[^\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]"
 )
-_DOCUMENT_START = re.compile(r"\n---(?=[ \n]|$)")
-_CONTENT = re.compile(r"^[ ]*[^#\s]", re.MULTILINE)
 # Block collections nest at growing indentation (a mapping's sequence may share its mapping's),
 # plus the collections opened on one line by "- " (`- - x`, `- a: x`), each of which pushes the
 # lines nested in it further right. With indentation under 36 spaces and runs of under 4 such
@@ -170,14 +169,8 @@ def screen(text: str) -> str | None:
 
 def _documents(text: str) -> list[str]:
     """The text of each document: split at `---` lines; what precedes the first counts only with content."""
-    starts = [match.start() + 1 for match in _DOCUMENT_START.finditer(text)]
-    if _DOCUMENT_START.match("\n" + text[:4]):
-        starts.insert(0, 0)
-    if not starts:
-        return [text] if _CONTENT.search(text) else []
-    chunks = [text[start:end] for start, end in zip(starts, [*starts[1:], len(text)], strict=True)]
-    preamble = text[: starts[0]]
-    return [preamble, *chunks] if _CONTENT.search(preamble) else chunks
+    found = starts(text)
+    return [text[start:end] for start, end in zip(found, [*found[1:], len(text)], strict=True)]
 
 
 def read(text: str) -> list[Any] | None:

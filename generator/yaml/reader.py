@@ -12,7 +12,7 @@ which keeps its exact semantics. Together this is about twice as fast as ``yaml.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import yaml
@@ -166,9 +166,12 @@ def load_documents(text: str, file: str, ambiguous: list[AmbiguousText] | None =
 
     The same objects, refusals and ``ambiguous`` notes as :func:`iter_documents`, faster: texts
     the fast engine is certain to read as PyYAML does (see :mod:`generator.yaml.fast_reader`;
-    they hold no plain scalar the ambiguity rule could judge) are read by it, every other text
-    by :func:`iter_documents`. Callers that need a position compose the text again
-    (:func:`compose_all`), which is only needed for the few files that have a finding.
+    they hold no plain scalar the ambiguity rule could judge) are read by it. A stream of many
+    documents that the screen refuses as a whole is judged document by document
+    (:func:`generator.yaml.documents.document_starts` says where each starts), so one document
+    that needs PyYAML (a `yes`, an anchor) does not send a whole `kustomize build` to it; any
+    error there reads the whole text again with PyYAML, for the located message. Positions are
+    found later, only for a finding (:mod:`generator.yaml.positions`).
     """
     if fast_path_enabled():
         from mlgitops.yaml.fast_reader import read
@@ -176,7 +179,40 @@ def load_documents(text: str, file: str, ambiguous: list[AmbiguousText] | None =
         documents = read(text)
         if documents is not None and len(documents) <= MAX_DOCUMENTS:
             return documents
+        documents = _each_document(text, file, ambiguous)
+        if documents is not None:
+            return documents
     return [value for _, _, value in iter_documents(text, file, ambiguous)]
+
+
+def _each_document(text: str, file: str, ambiguous: list[AmbiguousText] | None) -> list[Any] | None:
+    """The documents of a multi-document ``text`` read one by one, each by the fast engine where it may (None: read whole)."""
+    from mlgitops.yaml.documents import document_starts
+    from mlgitops.yaml.fast_reader import read
+
+    starts = document_starts(text)
+    if starts is None or not 1 < len(starts) <= MAX_DOCUMENTS:
+        return None
+    documents: list[Any] = []
+    found: list[AmbiguousText] = []
+    for index, (start, end) in enumerate(zip(starts, [*starts[1:], len(text)], strict=True)):
+        chunk = text[start:end]
+        fast = read(chunk)
+        if fast is not None and len(fast) == 1:
+            documents += fast
+            continue
+        notes: list[AmbiguousText] | None = [] if ambiguous is not None else None
+        try:
+            values = [value for _, _, value in iter_documents(chunk, file, notes)]
+        except UserError:
+            return None  # located within the chunk: the whole text is read again for the message's line
+        if len(values) != 1:
+            return None
+        documents += values
+        found += [replace(note, document=index) for note in notes or ()]
+    if ambiguous is not None:
+        ambiguous += found
+    return documents
 
 
 class _ObjectBuilder:
@@ -359,14 +395,5 @@ def _expanded_size(root: yaml.Node) -> int:
     return sizes[id(root)]
 
 
-__all__ = [
-    "MAX_DEPTH",
-    "MAX_DOCUMENTS",
-    "MAX_EXPANDED_NODES",
-    "AmbiguousText",
-    "check_node",
-    "compose_all",
-    "iter_documents",
-    "load_documents",
-    "yaml_error",
-]
+__all__ = ["MAX_DEPTH", "MAX_DOCUMENTS", "MAX_EXPANDED_NODES", "AmbiguousText", "check_node", "compose_all"]
+__all__ += ["iter_documents", "load_documents", "yaml_error"]

@@ -79,7 +79,12 @@ def _patterns(manifest: Manifest) -> tuple[str, ...]:
 
 
 class Syncers:
-    """The Argo CD Applications and ApplicationSets and the Flux Kustomizations among the manifests."""
+    """The Argo CD Applications and ApplicationSets and the Flux Kustomizations among the manifests.
+
+    Which of them deploy a folder is worked out once per folder, through an index of their literal
+    folder patterns (wildcard patterns are tried one by one): a fleet of many shards has about as
+    many Kustomizations as folders, and trying every one for every object grew with their product.
+    """
 
     def __init__(self, manifests: list[Manifest]) -> None:
         self.argo: list[Syncer] = []
@@ -90,17 +95,53 @@ class Syncers:
                 self.argo.append(Syncer(manifest, _patterns(manifest)))
             elif group == FLUX_GROUP and manifest.ref.kind == "Kustomization":
                 self.flux.append(Syncer(manifest, _patterns(manifest)))
+        self._argo = _FolderIndex(self.argo)
+        self._flux = _FolderIndex(self.flux)
 
     def argo_of(self, manifest: Manifest) -> list[Syncer]:
         """The Applications (and ApplicationSets) that deploy ``manifest``."""
-        return _closest(self.argo, folder(manifest.file))
+        return self._argo.closest(folder(manifest.file))
 
     def flux_of(self, manifest: Manifest) -> list[Syncer]:
         """The Kustomizations that deploy ``manifest``."""
-        return _closest(self.flux, folder(manifest.file))
+        return self._flux.closest(folder(manifest.file))
 
 
-def _closest(syncers: list[Syncer], place: str) -> list[Syncer]:
-    depths = [(syncer.depth(place), syncer) for syncer in syncers]
-    best = max((depth for depth, _ in depths), default=-1)
-    return [syncer for depth, syncer in depths if depth == best and best >= 0]
+class _FolderIndex:
+    """The syncers that deploy a folder (those of the greatest ``Syncer.depth``), looked up by the folder's suffixes."""
+
+    def __init__(self, syncers: list[Syncer]) -> None:
+        self.syncers = syncers
+        self.literal: dict[str, list[tuple[int, int]]] = {}
+        """A literal pattern (no fnmatch wildcard) -> (syncer position, depth) of each syncer naming it."""
+        self.own: dict[str, list[int]] = {}
+        """A folder -> the syncers with a root pattern ('' : their own file's folder)."""
+        self.wildcard: list[int] = []
+        self.found: dict[str, list[Syncer]] = {}
+        for position, syncer in enumerate(syncers):
+            for pattern in syncer.patterns:
+                if not pattern:
+                    self.own.setdefault(folder(syncer.manifest.file), []).append(position)
+                elif any(character in pattern for character in "*?["):
+                    self.wildcard.append(position)
+                else:
+                    self.literal.setdefault(pattern, []).append((position, pattern.count("/") + 1))
+
+    def closest(self, place: str) -> list[Syncer]:
+        found = self.found.get(place)
+        if found is None:
+            found = self.found[place] = self._closest(place)
+        return list(found)
+
+    def _closest(self, place: str) -> list[Syncer]:
+        depths: dict[int, int] = {position: 0 for position in self.own.get(place, [])}
+        segments = place.split("/") if place else []
+        for length in range(1, len(segments) + 1):
+            for position, depth in self.literal.get("/".join(segments[-length:]), []):
+                depths[position] = max(depths.get(position, -1), depth)
+        for position in dict.fromkeys(self.wildcard):
+            depth = self.syncers[position].depth(place)
+            if depth >= 0:
+                depths[position] = max(depths.get(position, -1), depth)
+        best = max(depths.values(), default=-1)
+        return [self.syncers[position] for position in sorted(depths) if depths[position] == best >= 0]

@@ -1,0 +1,222 @@
+"""Shapes of input beside the clean fleet (issue 30): where lint must stay linear and near the floor.
+
+- **dirty**: the fleet's rendered tree with a finding in most files (an invalid label value on three
+  objects of four, and the first container's resources removed from every other workload), as on a
+  team's first lint of an existing repository. Timed: lint, the PyYAML load floor over the same files,
+  the PyYAML dump floor over the same objects, the kubernetes-validate CLI (up to --slow-peers-up-to).
+- **stream**: every manifest of the seeded tree as one multi-document stream on standard input
+  (`mlgitops lint -`, as after `kustomize build` or `helm template`), against lint of the tree.
+- **one file / N files**: N small Deployments (each with findings) in one file, and the same N
+  objects as N files.
+- **findings in one object**: a ConfigMap with K and with 4K plain `kN: yes` values (two findings each).
+
+Every target is a ratio of two commands of the same run.
+"""
+
+from __future__ import annotations
+
+import pickle
+import shutil
+from pathlib import Path
+from typing import Any
+
+import yaml
+from corpus import Workspace, manifest_files
+from fleet import KUBERNETES_VERSION
+from measure import Command, Row, find_tool, mlgitops
+from peers import DUMP_FLOOR, LOAD_FLOOR
+from report import Target, at_least, at_most, median_of, time_ratio, why_missing
+
+LINT_EXITS = frozenset({0, 1})
+"""1: findings, which every shape here has."""
+
+
+def _reset(folder: Path) -> Any:
+    def reset() -> None:
+        if folder.exists():
+            shutil.rmtree(folder)
+
+    return reset
+
+
+def _dirty(obj: dict[str, Any], index: int) -> None:
+    """A finding for most objects: an invalid label value (3 of 4), no resources on a workload's container (1 of 2)."""
+    if index % 4 != 3:
+        obj.setdefault("metadata", {}).setdefault("labels", {})["cost-center"] = "ML Platform"
+    spec = obj.get("spec") if isinstance(obj.get("spec"), dict) else {}
+    if obj.get("kind") == "CronJob":
+        spec = spec.get("jobTemplate", {}).get("spec", {})
+    pod = spec.get("template", {}).get("spec", {}) if isinstance(spec.get("template"), dict) else {}
+    containers = pod.get("containers") if isinstance(pod, dict) else None
+    if index % 2 == 0 and isinstance(containers, list) and containers and isinstance(containers[0], dict):
+        containers[0].pop("resources", None)
+
+
+def prepare_dirty(workspace: Workspace) -> tuple[Path, int, int]:
+    """Copy the rendered tree with findings seeded; returns the dirty tree, its manifest files and how many were changed."""
+    dirty = workspace.root / "dirty"
+    if dirty.exists():
+        shutil.rmtree(dirty)
+    shutil.copytree(workspace.rendered, dirty)
+    files = manifest_files(dirty)
+    changed = 0
+    contents = []
+    for index, path in enumerate(files):
+        with path.open("rb") as stream:
+            documents = [doc for doc in yaml.load_all(stream, Loader=yaml.CSafeLoader) if doc is not None]
+        before = pickle.dumps(documents)
+        for document in documents:
+            if isinstance(document, dict):
+                _dirty(document, index)
+        if pickle.dumps(documents) != before:
+            changed += 1
+            with path.open("w", encoding="utf-8") as stream:
+                yaml.dump_all(documents, stream, Dumper=yaml.CSafeDumper, sort_keys=False, default_flow_style=False)
+        contents.append((path.relative_to(dirty).as_posix(), documents))
+    (workspace.root / "dirty-files.txt").write_text("\n".join(str(p) for p in files), encoding="utf-8")
+    with (workspace.root / "dirty-objects.pickle").open("wb") as stream:
+        pickle.dump(contents, stream, protocol=pickle.HIGHEST_PROTOCOL)
+    return dirty, len(files), changed
+
+
+def dirty_commands(workspace: Workspace, dirty: Path, python: str, *, slow_peers: bool) -> list[Command]:
+    """Lint of the dirty tree, the two PyYAML floors over the same files and objects, kubernetes-validate."""
+    files = [str(p) for p in manifest_files(dirty)]
+    validate = find_tool("kubernetes-validate")
+    target = workspace.root / "dirty-dump-floor"
+    unavailable = None if validate else "kubernetes-validate is not installed"
+    if not slow_peers:
+        unavailable = "not run at this size (no target compares with it)"
+    return [
+        Command("dirty_lint", "mlgitops lint (dirty tree)", [[*mlgitops(), "lint", str(dirty)]], ok_exit_codes=LINT_EXITS),
+        Command(
+            "dirty_floor_load",
+            "floor: PyYAML C loader (dirty)",
+            [[python, "-c", LOAD_FLOOR, str(workspace.root / "dirty-files.txt")]],
+        ),
+        Command(
+            "dirty_floor_dump",
+            "floor: PyYAML C dumper (dirty)",
+            [[python, "-c", DUMP_FLOOR, str(workspace.root / "dirty-objects.pickle"), str(target)]],
+            prepare=_reset(target),
+        ),
+        Command(
+            "dirty_kubernetes_validate",
+            "kubernetes-validate --strict (dirty)",
+            [[validate or "kubernetes-validate", "--strict", "-k", f"{KUBERNETES_VERSION}.0", *files]],
+            ok_exit_codes=LINT_EXITS,
+            unavailable=unavailable,
+        ),
+    ]
+
+
+def dirty_targets(dirty: dict[str, Row], fleet: dict[str, Row], count: int) -> list[Target]:
+    """Issue 30's dirty-corpus targets: near the floor at N = 1000, far ahead of kubernetes-validate at N = 100."""
+    lint, load, dump = (median_of(dirty, k) for k in ("dirty_lint", "dirty_floor_load", "dirty_floor_dump"))
+    targets = []
+    if count >= 1000:
+        targets.append(
+            at_most(
+                "dirty: lint <= 0.7 x PyYAML load floor",
+                time_ratio(lint, load),
+                0.7,
+                "x",
+                why_missing(dirty, "dirty_lint", "dirty_floor_load"),
+            )
+        )
+        render = median_of(fleet, "render")
+        why = why_missing(fleet, "render") or why_missing(dirty, "dirty_floor_dump")
+        targets.append(at_most("dirty: render <= 0.9 x PyYAML dump floor", time_ratio(render, dump), 0.9, "x", why))
+    if count <= 100:
+        validate = median_of(dirty, "dirty_kubernetes_validate")
+        why = why_missing(dirty, "dirty_lint", "dirty_kubernetes_validate")
+        targets.append(at_least("dirty: lint >= 15 x faster than kubernetes-validate", time_ratio(validate, lint), 15, "x", why))
+    return targets
+
+
+def prepare_stream(workspace: Workspace) -> tuple[Path, int]:
+    """Every manifest file of the seeded tree, in path order, as one stream; returns it and its size in bytes."""
+    stream = workspace.root / "stream.yaml"
+    with stream.open("w", encoding="utf-8") as out:
+        for path in manifest_files(workspace.tree):
+            text = path.read_text(encoding="utf-8")
+            out.write(text if text.startswith("---") else f"---\n{text}")
+            if not text.endswith("\n"):
+                out.write("\n")
+    return stream, stream.stat().st_size
+
+
+def stream_commands(stream: Path) -> list[Command]:
+    return [
+        Command("stream_lint", "mlgitops lint - (fleet as one stream)", [[*mlgitops(), "lint", "-"]], LINT_EXITS, stdin=stream)
+    ]
+
+
+def stream_targets(stream: dict[str, Row], fleet: dict[str, Row]) -> list[Target]:
+    ratio = time_ratio(median_of(stream, "stream_lint"), median_of(fleet, "lint"))
+    why = why_missing(stream, "stream_lint") or why_missing(fleet, "lint")
+    return [at_most("stream: lint - <= 1.5 x lint of the same files", ratio, 1.5, "x", why)]
+
+
+def small_deployment(index: int) -> str:
+    """A Deployment with findings (no resources, may run as root): the shape of `kustomize build` output."""
+    return (
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n"
+        f"  name: app-{index}\n  namespace: team-a\nspec:\n  replicas: 2\n  selector:\n    matchLabels:\n"
+        f"      app: app-{index}\n  template:\n    metadata:\n      labels:\n        app: app-{index}\n"
+        f"    spec:\n      containers:\n      - name: main\n        image: ghcr.io/acme/app:1.{index % 10}.0\n"
+    )
+
+
+def prepare_objects(root: Path, count: int) -> tuple[Path, Path]:
+    """``count`` small Deployments as one file, and as ``count`` files in a folder."""
+    folder = root / f"objects-{count}"
+    if folder.exists():
+        shutil.rmtree(folder)
+    many = folder / "files"
+    many.mkdir(parents=True)
+    texts = [small_deployment(index) for index in range(count)]
+    one = folder / "one.yaml"
+    one.write_text("---\n".join(texts), encoding="utf-8")
+    for index, text in enumerate(texts):
+        (many / f"deployment-{index:05d}.yaml").write_text(text, encoding="utf-8")
+    return one, many
+
+
+def object_commands(one: Path, many: Path, count: int) -> list[Command]:
+    return [
+        Command(f"one_file_{count}", f"lint one file of {count} objects", [[*mlgitops(), "lint", str(one)]], LINT_EXITS),
+        Command(f"many_files_{count}", f"lint {count} files of one object", [[*mlgitops(), "lint", str(many)]], LINT_EXITS),
+    ]
+
+
+def object_targets(rows: dict[str, Row], count: int) -> list[Target]:
+    one, many = f"one_file_{count}", f"many_files_{count}"
+    ratio = time_ratio(median_of(rows, one), median_of(rows, many))
+    return [at_most(f"one file of {count} objects <= 1.5 x {count} files", ratio, 1.5, "x", why_missing(rows, one, many))]
+
+
+def prepare_findings(root: Path, count: int) -> tuple[Path, Path]:
+    """A ConfigMap with ``count`` plain ``kN: yes`` values, and one with 4 x ``count``."""
+    folder = root / "findings"
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for values in (count, 4 * count):
+        path = folder / f"configmap-{values}.yaml"
+        body = "".join(f"  k{index}: yes\n" for index in range(values))
+        path.write_text(f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  namespace: a\ndata:\n{body}", encoding="utf-8")
+        paths.append(path)
+    return paths[0], paths[1]
+
+
+def findings_commands(small: Path, large: Path, count: int) -> list[Command]:
+    return [
+        Command("findings_small", f"lint ConfigMap of {count} `kN: yes`", [[*mlgitops(), "lint", str(small)]], LINT_EXITS),
+        Command("findings_large", f"lint ConfigMap of {4 * count} `kN: yes`", [[*mlgitops(), "lint", str(large)]], LINT_EXITS),
+    ]
+
+
+def findings_targets(rows: dict[str, Row]) -> list[Target]:
+    ratio = time_ratio(median_of(rows, "findings_large"), median_of(rows, "findings_small"))
+    why = why_missing(rows, "findings_small", "findings_large")
+    return [at_most("4 x the findings in one object <= 5 x the time", ratio, 5.0, "x", why)]
