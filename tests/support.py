@@ -153,3 +153,14 @@ def sarif_schema() -> dict[str, Any]:
 
     loaded: dict[str, Any] = json.loads((UPSTREAM / "schemas" / "sarif-schema-2.1.0.json").read_text(encoding="utf-8"))
     return loaded
+
+
+def lint_findings(text: str) -> list[dict[str, Any]]:
+    """The findings of `lint -o json` output, after checking its envelope (output/machine.py)."""
+    import json
+
+    document = json.loads(text)
+    assert document["kind"] == "LintReport"
+    assert document["schemaVersion"] == 1
+    findings: list[dict[str, Any]] = document["findings"]
+    return findings

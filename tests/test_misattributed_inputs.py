@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import random
 import re
 import shutil
@@ -14,7 +13,7 @@ import pytest
 from mlgitops.errors import UserError
 from mlgitops.kube.quantity import QuantityError, parse_quantity
 from mlgitops.output import tree
-from tests.support import REPO, run_in_process, write
+from tests.support import REPO, lint_findings, run_in_process, write
 from tests.test_bad_inputs import run_forked
 
 POD = """\
@@ -123,7 +122,7 @@ def test_a_credential_named_value_is_never_echoed_whatever_its_type(tmp_path: Pa
     )
     result = run_forked("lint", "m.yaml", "-o", "json", cwd=tmp_path)
     word = re.compile(rf"(?<![\w]){re.escape(value.strip(chr(39)))}(?![\w])")
-    about_credentials = [finding for finding in json.loads(result.stdout) if finding["location"]["line"] in (5, 16)]
+    about_credentials = [finding for finding in lint_findings(result.stdout) if finding["location"]["line"] in (5, 16)]
     for finding in about_credentials:
         assert not word.search(finding["message"]), finding["message"]
     if not value.startswith("'"):  # a quoted value is text: nothing to report; a plain one is, without its value

@@ -10,14 +10,13 @@ of their kinds found in this folder) must stay gone; schema errors are only the 
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
 import pytest
 import yaml
 
-from tests.support import REPO, CliResult, kubectl, run_cli, shared_dir
+from tests.support import REPO, CliResult, kubectl, lint_findings, run_cli, shared_dir
 
 Key = tuple[str, str, int]
 
@@ -231,7 +230,7 @@ def test_each_project_is_linted_whole_and_judged_right(project: str) -> None:
             refused.add(_relative(str(path)))
     assert refused == {file for (file, _, _), message in errors.items() if message.startswith("invalid YAML")}
 
-    findings = json.loads(result.stdout)
+    findings = lint_findings(result.stdout)
     found = {_key(finding) for finding in findings}
     assert findings, "no findings: the project was not linted"
     assert _of(project, JUDGED_TRUE | JUDGED_SCHEMA_ERRORS) - found == set()
@@ -250,5 +249,5 @@ def test_each_project_is_linted_whole_and_judged_right(project: str) -> None:
     "of a (Cluster)TrainingRuntime: job-restart-policy false positives, for another issue",
 )
 def test_training_runtime_job_templates_get_the_jobset_restart_policy_default() -> None:
-    found = {_key(finding) for finding in json.loads(lint("trainer").stdout)}
+    found = {_key(finding) for finding in lint_findings(lint("trainer").stdout)}
     assert found & KNOWN_FALSE == set()

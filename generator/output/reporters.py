@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from mlgitops.output import colour, inert
+from mlgitops.output.machine import versioned
 from mlgitops.output.sarif import RunFacts, sarif_log
 from mlgitops.policy.model import Finding, Policy
 from mlgitops.policy.severity import Severity
@@ -60,7 +61,7 @@ def as_json(findings: Sequence[Finding], policies: dict[str, Policy]) -> str:
         }
         for f in findings
     ]
-    return inert.json_document(document)
+    return versioned("LintReport", {"findings": document})
 
 
 def _rendered_at(finding: Finding) -> str:

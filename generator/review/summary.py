@@ -12,6 +12,7 @@ from mlgitops.fleet.cost import EnvironmentCost
 from mlgitops.kube.footprint import Footprint
 from mlgitops.kube.quantity import format_bytes, format_cpu
 from mlgitops.output import inert
+from mlgitops.output.machine import versioned
 from mlgitops.policy.severity import Severity
 from mlgitops.review.changes import EnvironmentChanges, ObjectChange
 from mlgitops.review.comment_size import COMMENT_LIMIT, Budget
@@ -324,7 +325,7 @@ def as_json(review: Review) -> str:
         "newFindings": [note.__dict__ for note in review.new_findings],
         "fixedFindings": [note.__dict__ for note in review.fixed_findings],
     }
-    return inert.json_document(document, default=str)
+    return versioned("Review", document, default=str)
 
 
 def text(review: Review) -> str:

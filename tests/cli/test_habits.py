@@ -3,7 +3,6 @@ on a terminal, `template`/`render --stdout`, and shell completion of environment
 
 from __future__ import annotations
 
-import json
 import os
 import pty
 import re
@@ -20,7 +19,7 @@ import yaml
 
 from benchmarks.fleet import write_fleet
 from mlgitops.cli import _COMMANDS, cli
-from tests.support import REPO, kubectl, run_cli, run_in_process, write
+from tests.support import REPO, kubectl, lint_findings, run_cli, run_in_process, write
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -314,7 +313,7 @@ def test_the_console_script_leaves_with_every_exit_code_and_all_its_output(tmp_p
     findings = console("lint", "pods.yaml", "-o", "json")
     assert findings.returncode == 1
     assert (
-        len({finding["object"]["name"] for finding in json.loads(findings.stdout)}) == 300
+        len({finding["object"]["name"] for finding in lint_findings(findings.stdout)}) == 300
     )  # a pipe: block-buffered, all of it written
     assert console("--version").returncode == 0
     assert console("lint", "missing.yaml").returncode == 2

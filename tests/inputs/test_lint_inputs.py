@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.policy.test_lint import MULTI, SEED_PAIRS
-from tests.support import kubectl, run_cli, run_in_process, write
+from tests.support import kubectl, lint_findings, run_cli, run_in_process, write
 
 
 def test_unparseable_input_is_exit_2_with_a_location_never_skipped(tmp_path: Path) -> None:
@@ -40,13 +40,13 @@ def test_folder_links_leading_outside_are_refused_and_loops_end(tmp_path: Path) 
         "error: manifests/zero.yaml:1:1: a symbolic link leading outside manifests/ is not followed; "
         "name its target on the command line to lint it\n"
     )
-    assert {f["location"]["file"] for f in json.loads(result.stdout)} == {"manifests/ok.yaml"}
+    assert {f["location"]["file"] for f in lint_findings(result.stdout)} == {"manifests/ok.yaml"}
     assert "hunter2" not in result.stdout + result.stderr
     (repo / "manifests" / "creds.yaml").unlink()
     (repo / "manifests" / "zero.yaml").unlink()
     clean = run_cli("lint", "manifests", "--format", "json", cwd=repo, timeout=60)
     assert clean.exit_code in (0, 1), clean.stderr
-    assert {f["location"]["file"] for f in json.loads(clean.stdout)} == {"manifests/ok.yaml"}
+    assert {f["location"]["file"] for f in lint_findings(clean.stdout)} == {"manifests/ok.yaml"}
 
 
 def test_a_device_named_on_the_command_line_is_refused_unread(tmp_path: Path) -> None:
@@ -68,7 +68,7 @@ def test_stdin_is_linted_as_a_file(tmp_path: Path) -> None:
         cwd=tmp_path,
         check=False,
     )
-    findings = json.loads(completed.stdout)
+    findings = lint_findings(completed.stdout)
     assert completed.returncode == 1
     assert [f["location"]["file"] for f in findings if f["rule"] == "hpa-metrics"] == ["<stdin>"]
 
@@ -88,7 +88,7 @@ patches:
 """,
     )
     result = run_in_process("lint", "app", "--format", "json", cwd=tmp_path)
-    findings = json.loads(result.stdout)
+    findings = lint_findings(result.stdout)
     metrics = [f for f in findings if f["rule"] == "hpa-metrics"]
     assert metrics
     # kustomize's origin annotations lead back to the file the HPA was written in (the patch removed
@@ -186,7 +186,7 @@ def test_a_file_name_that_is_not_utf8_is_shown_escaped_in_every_format(tmp_path:
             for form in ("json", "sarif", "junit", "text")
         }
         assert {result.exit_code for result in outputs.values()} == {1}, {f: r.stderr for f, r in outputs.items()}
-        assert {f["location"]["file"] for f in json.loads(outputs["json"].stdout)} == {"app/\\xff\\xfe.yaml"}
+        assert {f["location"]["file"] for f in lint_findings(outputs["json"].stdout)} == {"app/\\xff\\xfe.yaml"}
         sarif = json.loads(outputs["sarif"].stdout)
         assert sarif["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].endswith(".yaml")
         ElementTree.fromstring(outputs["junit"].stdout)  # well-formed
@@ -237,7 +237,7 @@ def test_a_kustomization_reaching_beyond_its_folder_is_built_and_a_remote_one_re
     write(tmp_path / "overlays" / "prod" / "kustomization.yaml", "namespace: prod\nresources:\n- ../../base\n")
     overlay = run_cli("lint", "overlays/prod", "--format", "json", cwd=tmp_path, timeout=120)
     assert overlay.exit_code == 1, overlay.stderr
-    assert {finding["object"]["namespace"] for finding in json.loads(overlay.stdout)} == {"prod"}
+    assert {finding["object"]["namespace"] for finding in lint_findings(overlay.stdout)} == {"prod"}
     # `labels:` (kustomize's successor of commonLabels) changes every object: built, and its bad key found.
     write(tmp_path / "labelled" / "pods.yaml", MULTI)
     write(
@@ -245,7 +245,7 @@ def test_a_kustomization_reaching_beyond_its_folder_is_built_and_a_remote_one_re
         "resources:\n- pods.yaml\nlabels:\n- pairs: {Bad_Prefix.com/team: ml}\n  includeSelectors: true\n",
     )
     labelled = run_cli("lint", "labelled", "--format", "json", cwd=tmp_path, timeout=120)
-    assert any("Bad_Prefix.com/team" in finding["message"] for finding in json.loads(labelled.stdout)), labelled.stdout
+    assert any("Bad_Prefix.com/team" in finding["message"] for finding in lint_findings(labelled.stdout)), labelled.stdout
     # A remote resource in a root with nothing else to build is refused too, at its entry.
     write(tmp_path / "remote" / "pods.yaml", MULTI)
     write(tmp_path / "remote" / "kustomization.yaml", "resources:\n  - pods.yaml\n  - github.com/org/repo?ref=v1\n")

@@ -19,7 +19,7 @@ from mlgitops.kube.custom_resources import load_crds, project_schemas, strict_sc
 from mlgitops.kube.pod_kinds import CUSTOM_READERS
 from mlgitops.kube.schema import compile_user_schema
 from mlgitops.kube.upstream_crds import BUNDLE, INDEX, bundle_index, file_name, packed, served_schemas, upstream_schema
-from tests.support import REPO, kubectl, run_cli, shared_dir, upstream_crd, write
+from tests.support import REPO, kubectl, lint_findings, run_cli, shared_dir, upstream_crd, write
 from tests.test_real_manifests import JUDGED_SCHEMA_ERRORS, KUSTOMIZE_ROOTS, PROJECTS, Key, _key, _of
 
 VERSION = "1.32"
@@ -219,7 +219,7 @@ spec:
 """,
     )
     result = run_cli("lint", "isvc.yaml", "--format", "json", cwd=tmp_path)
-    schema = [f for f in json.loads(result.stdout) if f["rule"] == "schema"]
+    schema = [f for f in lint_findings(result.stdout) if f["rule"] == "schema"]
     assert [(f["message"], f["location"]["line"]) for f in schema] == [
         ("spec.predictor.sklearn.storageUrl: unknown field 'storageUrl'", 10)
     ]
@@ -237,6 +237,6 @@ def test_real_manifests_without_crd_have_exactly_the_judged_schema_errors(projec
     folder = shared_dir() / "real-manifests" / project
     result = run_cli("lint", str(folder), "--format", "json", cwd=REPO, timeout=600)
     assert result.exit_code != 3, result.stderr
-    findings = json.loads(result.stdout)
+    findings = lint_findings(result.stdout)
     errors: set[Key] = {_key(f) for f in findings if f["rule"] == "schema" and f["severity"] != "info"}
     assert errors == _of(project, JUDGED_SCHEMA_ERRORS)

@@ -25,7 +25,7 @@ from mlgitops.policy.model import Finding
 from mlgitops.policy.severity import Severity
 from mlgitops.review.changes import EnvironmentChanges, FieldChange, ObjectChange
 from mlgitops.review.summary import FindingNote, Review, as_json, markdown, text
-from tests.support import write
+from tests.support import lint_findings, write
 
 HOSTILE = [
     "carriage\rreturn",
@@ -104,7 +104,7 @@ def test_github_reporter(value: str) -> None:
 def test_json_reporter_keeps_values_exactly(value: str) -> None:
     output = REPORTERS["json"]([_finding(value)], {})
     _assert_inert_lines(output)
-    (loaded,) = json.loads(output)
+    (loaded,) = lint_findings(output)
     assert loaded["message"] == f"message {value}"  # JSON is inert by construction, and exact
 
 
@@ -237,7 +237,9 @@ def test_a_hostile_manifest_linted_in_every_format(tmp_path: Path) -> None:
         _assert_inert_lines(result.stdout + result.stderr)
         if output_format == "junit":
             ElementTree.fromstring(result.stdout)
-        elif output_format in ("json", "sarif"):
+        elif output_format == "json":
+            lint_findings(result.stdout)
+        elif output_format == "sarif":
             json.loads(result.stdout)
 
 
@@ -294,7 +296,7 @@ def test_random_text_in_every_medium_is_inert_and_json_exact(seed: int) -> None:
         finding = _finding(value)
         ElementTree.fromstring(REPORTERS["junit"]([finding], {}))
         _assert_inert_lines(REPORTERS["github"]([finding], {}))
-        assert json.loads(REPORTERS["json"]([finding], {}))[0]["message"] == f"message {value}"
+        assert lint_findings(REPORTERS["json"]([finding], {}))[0]["message"] == f"message {value}"
         assert not RAW_CONTROL.search(inert.markdown_code(value) + inert.markdown_text(value) + inert.sarif_text(value))
 
 

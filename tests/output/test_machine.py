@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from mlgitops import __version__
 from mlgitops.output.machine import SCHEMA_VERSION
@@ -41,3 +42,18 @@ def test_explain_json_of_an_unknown_rule_is_a_usage_error() -> None:
     result = run_cli("explain", "no-such-rule", "-o", "json", cwd=REPO)
     assert result.exit_code == 2
     assert result.stdout == ""
+
+
+def test_lint_json_is_a_versioned_report(tmp_path: Path) -> None:
+    (tmp_path / "cm.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: x}\ndata: {k: yes}\n")
+    result = run_cli("lint", "cm.yaml", "-o", "json", cwd=tmp_path)
+    document = _envelope(result.stdout, "LintReport")
+    assert "ambiguous-yaml-value" in [finding["rule"] for finding in document["findings"]]  # type: ignore[union-attr,index]
+
+
+def test_diff_json_is_a_versioned_review() -> None:
+    from mlgitops.review.summary import Review, as_json
+
+    review = Review(base="0" * 40, environments=[])
+    document = _envelope(as_json(review), "Review")
+    assert document["environments"] == []

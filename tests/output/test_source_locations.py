@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from mlgitops.policy import load_catalog
-from tests.support import REPO, run_cli
+from tests.support import REPO, lint_findings, run_cli
 
 DEPLOYMENT = "rendered/prod/deployment-resnet-serve.yaml"
 LEADER_WORKER_SET = "rendered/prod/leaderworkerset-chat-llm.yaml"
@@ -68,7 +68,7 @@ def _expected(fleet: Path) -> dict[str, tuple[str, int, int]]:
 
 
 def test_json_source_is_the_environment_field_and_the_fix_speaks_of_it(fleet: Path) -> None:
-    findings: list[dict[str, Any]] = json.loads(_lint(fleet, "json"))
+    findings: list[dict[str, Any]] = lint_findings(_lint(fleet, "json"))
     assert findings
     for finding in findings:
         assert finding["location"]["file"].startswith("rendered/")

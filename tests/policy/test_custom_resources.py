@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from tests.policy.test_lint import _findings
-from tests.support import REPO, run_in_process, upstream_crd, write
+from tests.support import REPO, lint_findings, run_in_process, upstream_crd, write
 
 
 def test_policies_reach_pod_templates_inside_pytorchjobs(tmp_path: Path) -> None:
@@ -136,11 +136,11 @@ def test_rendered_custom_resources_pass_lint_with_the_upstream_crd(tmp_path: Pat
     for index, path in enumerate(files):
         shutil.copy(path, tmp_path / f"{index}.yaml")
     result = run_in_process("lint", ".", "--crd", str(crd_path), "--format", "json", cwd=tmp_path)
-    assert [f for f in json.loads(result.stdout) if f["rule"] == "schema"] == []
+    assert [f for f in lint_findings(result.stdout) if f["rule"] == "schema"] == []
     # The same path catches a field the upstream CRD does not know.
     broken = (tmp_path / "0.yaml").read_text().replace("\nspec:\n", "\nspec:\n  notAField: 1\n", 1)
     (tmp_path / "0.yaml").write_text(broken)
     result = run_in_process("lint", "0.yaml", "--crd", str(crd_path), "--format", "json", cwd=tmp_path)
-    assert [f["message"] for f in json.loads(result.stdout) if f["rule"] == "schema"] == [
+    assert [f["message"] for f in lint_findings(result.stdout) if f["rule"] == "schema"] == [
         "spec.notAField: unknown field 'notAField'"
     ]

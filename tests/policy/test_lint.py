@@ -10,7 +10,7 @@ import pytest
 
 from mlgitops.policy import load_catalog
 from mlgitops.policy.testing import run_catalog_examples
-from tests.support import run_in_process, sarif_schema, write
+from tests.support import lint_findings, run_in_process, sarif_schema, write
 
 SEED_PAIRS = {
     "resources-requests": (
@@ -121,7 +121,7 @@ def _findings(tmp_path: Path, text: str, *extra: str) -> tuple[int, list[dict[st
     write(tmp_path / "manifest.yaml", text)
     result = run_in_process("lint", "manifest.yaml", "--format", "json", *extra, cwd=tmp_path)
     assert result.exit_code in (0, 1), result.stderr
-    return result.exit_code, json.loads(result.stdout)
+    return result.exit_code, lint_findings(result.stdout)
 
 
 @pytest.mark.parametrize("rule", sorted(SEED_PAIRS))
@@ -265,7 +265,7 @@ def test_text_json_github_and_sarif_point_at_the_same_exact_line_and_column(tmp_
         "multi.yaml:24:18: error image-tag: container 'server' uses image 'ghcr.io/acme/serve:latest' with no version "
         "tag or digest (untagged means :latest) [Deployment ml/serve]"
     ) in text.stdout.splitlines()
-    findings = json.loads(run_in_process("lint", "multi.yaml", "--format", "json", cwd=tmp_path).stdout)
+    findings = lint_findings(run_in_process("lint", "multi.yaml", "--format", "json", cwd=tmp_path).stdout)
     image = next(f for f in findings if f["rule"] == "image-tag")
     assert image["location"] == {"file": "multi.yaml", "line": 24, "column": 18}
     assert image["object"] == {"apiVersion": "apps/v1", "kind": "Deployment", "namespace": "ml", "name": "serve"}

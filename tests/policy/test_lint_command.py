@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.policy.linting import REPO, write
-from tests.support import CliResult
+from tests.support import CliResult, lint_findings
 
 SERVING = REPO / "tests" / "manifests" / "multi_document" / "serving.yaml"
 Mlgitops = Callable[..., CliResult]
@@ -31,7 +31,8 @@ spec:
 
 
 def _rules_and_places(stdout: str) -> list[tuple[str, str]]:
-    return [(f["rule"], f"{f['location']['file']}:{f['location']['line']}:{f['location']['column']}") for f in json.loads(stdout)]
+    findings = lint_findings(stdout)
+    return [(f["rule"], f"{f['location']['file']}:{f['location']['line']}:{f['location']['column']}") for f in findings]
 
 
 def test_folders_are_read_recursively_yaml_yml_and_json_only(tmp_path: Path, mlgitops: Mlgitops) -> None:
@@ -148,9 +149,9 @@ def test_fail_on_tightens_the_exit_code_and_waived_findings_never_fail(tmp_path:
 
 def test_env_names_the_environment_of_plain_manifests(tmp_path: Path, mlgitops: Mlgitops) -> None:
     shutil.copy(SERVING, tmp_path / "serving.yaml")
-    rules = [f["rule"] for f in json.loads(mlgitops("lint", "serving.yaml", "--format", "json").stdout)]
+    rules = [f["rule"] for f in lint_findings(mlgitops("lint", "serving.yaml", "--format", "json").stdout)]
     assert "image-digest" not in rules
-    prod = json.loads(mlgitops("lint", "serving.yaml", "--format", "json", "--env", "prod").stdout)
+    prod = lint_findings(mlgitops("lint", "serving.yaml", "--format", "json", "--env", "prod").stdout)
     assert [(f["rule"], f["location"]["line"], f["location"]["column"]) for f in prod if f["rule"] == "image-digest"] == [
         ("image-digest", 24, 18)
     ]
@@ -177,7 +178,7 @@ def test_a_kustomize_root_with_transformers_is_built_and_says_so(tmp_path: Path,
         "resources: [serving.yaml]\nimages:\n  - name: ghcr.io/acme/serve\n    newTag: 1.4.2\n",
     )
     result = mlgitops("lint", "overlay", "--format", "json")
-    findings = json.loads(result.stdout)
+    findings = lint_findings(result.stdout)
     # The images transformer fixed the tag: only the built output can show that.
     assert sorted(f["rule"] for f in findings) == ["hpa-metrics", "serving-probes"]
     # Located in the file the objects were written in, at the same lines as when it is linted directly.
@@ -303,7 +304,7 @@ def test_a_users_policy_applies_to_lint_through_policies(tmp_path: Path, mlgitop
     result = mlgitops("lint", "serving.yaml", "--policies", "team", "--format", "json")
     team = [
         (f["severity"], f["location"]["line"], f["location"]["column"])
-        for f in json.loads(result.stdout)
+        for f in lint_findings(result.stdout)
         if f["rule"] == "team-label"
     ]
     # The Deployment (2nd document) has no labels at all: the finding points at the `metadata:` key missing them.

@@ -14,7 +14,7 @@ from mlgitops.errors import Location
 from mlgitops.kube.manifest import ObjectRef
 from mlgitops.output.reporters import github, text
 from mlgitops.policy import Catalog, Finding, Severity
-from tests.support import REPO, CliResult, sarif_schema
+from tests.support import REPO, CliResult, lint_findings, sarif_schema
 
 SERVING = REPO / "tests" / "manifests" / "multi_document" / "serving.yaml"
 # (rule, line, column) in serving.yaml: the container item of the 2nd document, its image value (a quoted
@@ -44,7 +44,7 @@ def test_text(serving: Path, mlgitops: Callable[..., CliResult]) -> None:
 
 
 def test_json(serving: Path, mlgitops: Callable[..., CliResult]) -> None:
-    findings = json.loads(mlgitops("lint", "manifests", "--format", "json").stdout)
+    findings = lint_findings(mlgitops("lint", "manifests", "--format", "json").stdout)
     assert [(f["rule"], f["location"]["line"], f["location"]["column"]) for f in findings] == EXPECTED
     assert {f["location"]["file"] for f in findings} == {"manifests/serving.yaml"}
     assert findings[2]["object"] == {

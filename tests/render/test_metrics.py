@@ -3,7 +3,6 @@ environment's Prometheus selects, and Prometheus may reach the port under the ne
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 from typing import Any
@@ -13,7 +12,7 @@ import pytest
 from mlgitops.errors import UserError
 from mlgitops.fleet.build import EnvironmentOutput, build
 from mlgitops.load.environments import load_environments
-from tests.support import REPO, run_cli, upstream_crd, write
+from tests.support import REPO, lint_findings, run_cli, upstream_crd, write
 
 ENVIRONMENT = """\
 namespace: ml
@@ -202,9 +201,9 @@ def test_the_example_fleets_monitors_rules_and_experiments_pass_the_upstream_crd
     for index, path in enumerate(files):
         shutil.copy(path, tmp_path / f"{index}.yaml")
     result = run_cli("lint", ".", "--crd", str(upstream_crd(crd)), "--format", "json", cwd=tmp_path)
-    assert [f for f in json.loads(result.stdout) if f["rule"] == "schema"] == []
+    assert [f for f in lint_findings(result.stdout) if f["rule"] == "schema"] == []
     if crd != "kubeflow.org_experiments.yaml":  # Katib's CRD keeps any field (schema-less upstream)
         broken = (tmp_path / "0.yaml").read_text().replace("\nspec:\n", "\nspec:\n  notAField: 1\n", 1)
         (tmp_path / "0.yaml").write_text(broken)
         result = run_cli("lint", "0.yaml", "--crd", str(upstream_crd(crd)), "--format", "json", cwd=tmp_path)
-        assert [f["rule"] for f in json.loads(result.stdout) if f["rule"] == "schema"] == ["schema"]
+        assert [f["rule"] for f in lint_findings(result.stdout) if f["rule"] == "schema"] == ["schema"]

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 
 from mlgitops.kube.api_versions import LIFECYCLE, api_version_problem, release_of, served_api_versions
 from mlgitops.kube.schema import supported_versions
-from tests.support import run_cli, upstream_crd, write
+from tests.support import lint_findings, run_cli, upstream_crd, write
 
 DEPLOYMENT_IN_CORE = """\
 apiVersion: v1
@@ -42,7 +41,7 @@ def _lint(tmp_path: Path, text: str, *extra: str) -> tuple[int, list[dict[str, o
     write(tmp_path / "manifest.yaml", text)
     result = run_cli("lint", "manifest.yaml", "--format", "json", *extra, cwd=tmp_path)
     assert result.exit_code in (0, 1), result.stderr
-    return result.exit_code, json.loads(result.stdout)
+    return result.exit_code, lint_findings(result.stdout)
 
 
 def _of(findings: list[dict[str, object]], rule: str) -> list[tuple[str, str, int]]:

@@ -14,6 +14,7 @@ from mlgitops.kube.footprint import footprint, footprint_by_app
 from mlgitops.policy import Catalog, PolicyContext
 from tests.policy.linting import GPU_JOB, PYTORCHJOB, _found, findings_in, positions
 from tests.rendering import HEAD, _findings
+from tests.support import lint_findings
 
 GIB = Decimal(2**30)
 DRA_POOL = NodePoolFacts(
@@ -231,14 +232,13 @@ def test_the_untainted_pool_fix_names_the_pools_own_accelerator(tmp_path: Path, 
     assert finding.fix.startswith("Add taints: [{key: amd.com/gpu, value: present, effect: NoSchedule}]")
     assert "nvidia" not in finding.fix
     # lint of the rendered NodePool says the same, pointing back at the environment file in its terms.
-    import json
 
     from tests.support import run_in_process
 
     monkeypatch.chdir(tmp_path)
     result = run_in_process("render")
     assert result.exit_code == 0, result.stderr
-    report = json.loads(run_in_process("lint", "rendered", "--format", "json").stdout)
+    report = lint_findings(run_in_process("lint", "rendered", "--format", "json").stdout)
     [lint] = [f for f in report if f["rule"] == "gpu-pool-taint"]
     assert lint["fix"] == finding.fix
     assert lint["source"]["file"].startswith("environments/")
