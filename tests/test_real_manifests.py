@@ -105,18 +105,14 @@ FIXED: set[Key] = {
     ("gpu-shm", "kuberay/ray-job.batch-inference.yaml", 39),
     ("gpu-shm", "kuberay/ray-service.deepseek.yaml", 66),
     ("gpu-shm", "kuberay/ray-service.llm-serve.yaml", 71),
-}
-
-
-# Known false positives on the projects added later, for another issue to fix in lint's judgement.
-# The JobSet webhook defaults a replicated Job's pod restartPolicy to OnFailure (jobset pkg/webhooks
-# jobset_webhook.go, Default), and Kubeflow Trainer makes a JobSet of a (Cluster)TrainingRuntime's template.
-KNOWN_FALSE: set[Key] = {
+    # The JobSet webhook defaults a replicated Job's pod restartPolicy to OnFailure (jobset pkg/webhooks
+    # jobset_webhook.go, Default), and Kubeflow Trainer makes a JobSet of a (Cluster)TrainingRuntime's template.
     ("job-restart-policy", "trainer/flux/flux-runtime.yaml", 38),
     ("job-restart-policy", "trainer/yaml/04-volcano-integration.yaml", 60),
     ("job-restart-policy", "trainer/yaml/05-multi-step.yaml", 55),
     ("job-restart-policy", "trainer/yaml/05-multi-step.yaml", 69),
 }
+
 
 # Project folder → the files its lint run reads (the summary line's count).
 PROJECTS: dict[str, int] = {
@@ -224,14 +220,3 @@ def test_each_project_is_linted_whole_and_judged_right(project: str) -> None:
     schema_errors = {_key(f) for f in findings if f["rule"] == "schema" and f["severity"] != "info"}
     assert schema_errors == _of(project, JUDGED_SCHEMA_ERRORS)
     assert not [f for f in findings if "None" in str(f["message"]) or "datetime" in str(f["message"])]
-
-
-@pytest.mark.needs_shared
-@pytest.mark.xfail(
-    strict=True,
-    reason="lint does not apply the JobSet webhook's restartPolicy default (OnFailure) to the JobSet template "
-    "of a (Cluster)TrainingRuntime: job-restart-policy false positives, for another issue",
-)
-def test_training_runtime_job_templates_get_the_jobset_restart_policy_default() -> None:
-    found = {_key(finding) for finding in json.loads(lint("trainer").stdout)}
-    assert found & KNOWN_FALSE == set()

@@ -6,7 +6,9 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from typing import Any
 
-from mlgitops.kube.defaults import defaulted, written_source
+from mlgitops.errors import Location
+from mlgitops.kube.defaults import Origins, as_run, written_source
+from mlgitops.kube.kueue_queues import Queues
 from mlgitops.kube.manifest import Manifest
 from mlgitops.kube.pods import written_path
 from mlgitops.policy.catalog import Catalog
@@ -174,8 +176,11 @@ def evaluate(
     findings: list[Finding] = []
     # Checks that report once per group (a namespace, a claim) report at the first member they meet:
     # a fixed order makes that choice, and so the output, independent of the order files were read in.
-    originals: dict[int, dict[str, Any]] = {}
-    manifests = sorted((_defaulted(m, originals) for m in manifests), key=lambda manifest: (manifest.file, manifest.document))
+    originals: dict[int, tuple[dict[str, Any], Origins]] = {}
+    queues = Queues.of((m.obj, m.namespace) for m in manifests)
+    manifests = sorted(
+        (_defaulted(m, originals, queues) for m in manifests), key=lambda manifest: (manifest.file, manifest.document)
+    )
     context = replace(context, all_manifests=tuple(manifests))
     redactors: dict[int, Redaction | None] = {}
     groups = _by_selection(manifests, context)
@@ -192,10 +197,7 @@ def evaluate(
                     # No finding quotes the value of a secret-looking field (see redaction.py).
                     message=redact(violation.message, redactors[id(manifest)], violation.path),
                     object_ref=manifest.ref,
-                    location=manifest.locate(
-                        written_source(originals.get(id(manifest)), written_path(manifest.obj, violation.path)),
-                        key=violation.at_key,
-                    ),
+                    location=_located(manifest, violation, originals.get(id(manifest))),
                     source=manifest.source,
                     fix=violation.fix or policy.fix,
                     path=violation.path,
@@ -243,14 +245,23 @@ def _balanced(policies: list[Policy], groups: dict[SelectionKey, list[int]]) -> 
     return [policy for _, policy in ordered], [max(weight, 1) for weight, _ in ordered]
 
 
-def _defaulted(manifest: Manifest, originals: dict[int, dict[str, Any]]) -> Manifest:
-    """The manifest as the cluster would store it (``kube.defaults``): rules judge what reaches the cluster.
+def _defaulted(manifest: Manifest, originals: dict[int, tuple[dict[str, Any], Origins]], queues: Queues) -> Manifest:
+    """The manifest as the controllers will run it (``kube.defaults.as_run``): rules judge what reaches the cluster.
 
-    ``originals`` remembers the object as written, by the defaulted manifest's id, to locate filled-in values.
+    ``originals`` remembers the object as written, and the origins of synthesised fields, by the defaulted
+    manifest's id, to locate findings about filled-in values at what the author wrote.
     """
-    obj = defaulted(manifest.obj, manifest.pod_templates)
+    obj, origins = as_run(manifest.obj, manifest.pod_templates, queues)
     if obj is manifest.obj:
         return manifest
     changed = replace(manifest, obj=obj)
-    originals[id(changed)] = manifest.obj
+    originals[id(changed)] = (manifest.obj, origins)
     return changed
+
+
+def _located(manifest: Manifest, violation: Violation, original: tuple[dict[str, Any], Origins] | None) -> Location:
+    path = written_path(manifest.obj, violation.path)
+    if original is None:
+        return manifest.locate(path, key=violation.at_key)
+    written = written_source(original[0], path, original[1])
+    return manifest.locate(written, key=violation.at_key)
