@@ -60,7 +60,7 @@ JUDGED_TRUE: set[Key] = {
     ("schema", "jobset/argo-workflow/workflow.yaml", 2),
     ("ray-worker-gpus", "kuberay/ray-job.resources.yaml", 29),  # the head tells Ray num-gpus=2 and has none
     ("security-privileged", "device-plugin/gpu-feature-discovery-daemonset.yaml", 31),  # privileged: true
-    ("api-validation", "gpu-operator/0500_daemonset.yaml", 5),  # namespace "FILLED BY THE OPERATOR": an asset, not appliable
+    ("placeholder", "gpu-operator/0500_daemonset.yaml", 5),  # namespace "FILLED BY THE OPERATOR": an asset, not appliable
     ("gpu-toleration", "trainer/flux/lammps-train-gpus.yaml", 39),  # nvidia.com/gpu: "1", no toleration
     ("serving-probes", "volcano/deployment/deployment.yaml", 25),  # nginx on port 80, no readinessProbe
 }

@@ -16,6 +16,7 @@ from mlgitops.policy import Catalog, Finding, Policy, PolicyContext, evaluate, l
 from mlgitops.processes.staged import map_staged_in_two
 from mlgitops.render.extras import as_manifest
 from mlgitops.render.rendered import Rendered
+from mlgitops.spec.gitops import GitOps
 from mlgitops.spec.placement import pool_facts
 
 # Workloads (over all environments) from which the environments are split over two processes:
@@ -140,6 +141,7 @@ def environment_findings(
         node_pools=tuple(pool_facts(pool) for pool in environment.spec.cluster.node_pools),
         kubernetes_version=output.kubernetes_version,
         custom_schemas=project_schemas(),
+        gitops=_engines(environment.spec.gitops),
     )
     findings = evaluate(manifests, catalog, context)
     # A PyTorchJob's Master and Worker, a LeaderWorkerSet's leader and worker come from one spec line:
@@ -194,3 +196,11 @@ def _in_spec_terms(
     policy = catalog.policies.get(finding.rule)
     fix = finding.render_fix or ((policy.render_fix or policy.fix) if policy is not None else finding.fix)
     return replace(finding, location=location, source=None, fix=fix)
+
+
+def _engines(gitops: GitOps | None) -> tuple[str, ...] | None:
+    """The GitOps engines the environment deploys with (None: the environment names none, .mlgitops.yaml may)."""
+    if gitops is None:
+        return None
+    found = tuple(name for name, engine in (("argocd", gitops.argocd), ("flux", gitops.flux)) if engine is not None)
+    return found or None

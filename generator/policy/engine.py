@@ -9,7 +9,8 @@ from typing import Any
 from mlgitops.errors import Location
 from mlgitops.kube.defaults import Origins, as_run, written_source
 from mlgitops.kube.kueue_queues import Queues
-from mlgitops.kube.manifest import Manifest
+from mlgitops.kube.manifest import FieldPath, Manifest
+from mlgitops.kube.placeholders import placeholders
 from mlgitops.kube.pods import written_path
 from mlgitops.policy.catalog import Catalog
 from mlgitops.policy.message import fill, template_problem
@@ -63,8 +64,9 @@ def _schema_violations(policy: Policy, target: Target) -> Iterator[Violation]:
 
     errors = list(validator.iter_errors(target.value))
     if target.partial:
-        # An override of a pod kept elsewhere (a TrainJob's runtime): what it leaves out is set there.
-        errors = [error for error in errors if error.validator != "required" or error.absolute_path]
+        # An override of a pod kept elsewhere (a TrainJob's runtime, a Seldon ServerConfig): what it leaves out
+        # is set there, at any depth (the override's resources merge into the template's key by key).
+        errors = [error for error in errors if error.validator != "required"]
     error = best_match(errors)
     if error is None:
         return  # the two validators disagree (the detailed one decides), or only missing fields of an override
@@ -181,13 +183,18 @@ def evaluate(
     manifests = sorted(
         (_defaulted(m, originals, queues) for m in manifests), key=lambda manifest: (manifest.file, manifest.document)
     )
-    context = replace(context, all_manifests=tuple(manifests))
+    gitops = context.gitops if context.gitops is not None else catalog.gitops
+    context = replace(context, all_manifests=tuple(manifests), gitops=gitops)
     redactors: dict[int, Redaction | None] = {}
     groups = _by_selection(manifests, context)
+
+    holes: dict[int, list[tuple[FieldPath, str]]] = {}
 
     def policy_findings(policy: Policy) -> list[Finding]:
         found = []
         for manifest, violation in _policy_violations(policy, manifests, groups, context):
+            if policy.id != "placeholder" and _about_placeholder(manifest, violation, holes):
+                continue  # rule placeholder notes it once; the value is a template, not a value
             if id(manifest) not in redactors:
                 redactors[id(manifest)] = redactor(manifest)
             found.append(
@@ -243,6 +250,19 @@ def _balanced(policies: list[Policy], groups: dict[SelectionKey, list[int]]) -> 
         totals[lighter] += weight
     ordered = [*halves[0], *halves[1]]
     return [policy for _, policy in ordered], [max(weight, 1) for weight, _ in ordered]
+
+
+def _about_placeholder(manifest: Manifest, violation: Violation, holes: dict[int, list[tuple[FieldPath, str]]]) -> bool:
+    """Whether the violation is about a placeholder (``kube.placeholders``): at or within its field, or quoting it
+    (an object's placeholder name excepted: every finding about the object quotes that)."""
+    if id(manifest) not in holes:
+        holes[id(manifest)] = list(placeholders(manifest.obj))
+    for path, value in holes[id(manifest)]:
+        if violation.path[: len(path)] == path:
+            return True
+        if path != ("metadata", "name") and value in violation.message:
+            return True
+    return False
 
 
 def _defaulted(manifest: Manifest, originals: dict[int, tuple[dict[str, Any], Origins]], queues: Queues) -> Manifest:

@@ -164,8 +164,10 @@ spec:
 """
 
 
-def _found(catalog: Catalog, text: str, rule: str, pools: tuple[NodePoolFacts, ...] = ()) -> list[tuple[int, int, str]]:
-    found = findings_in(text, catalog, context=PolicyContext(node_pools=pools), rule=rule)
+def _found(
+    catalog: Catalog, text: str, rule: str, pools: tuple[NodePoolFacts, ...] = (), gitops: tuple[str, ...] | None = None
+) -> list[tuple[int, int, str]]:
+    found = findings_in(text, catalog, context=PolicyContext(node_pools=pools, gitops=gitops), rule=rule)
     return [(f.location.line, f.location.column, f.message) for f in found]
 
 
@@ -284,7 +286,8 @@ def test_an_hpa_target_must_request_what_its_utilization_metrics_measure(catalog
 def test_a_deployment_under_an_hpa_leaves_replicas_to_it(catalog: Catalog) -> None:
     assert _found(catalog, SERVE_WITH_HPA, "hpa-replicas") == []
     pinned = SERVE_WITH_HPA.replace("spec:\n  selector: {matchLabels", "spec:\n  replicas: 3\n  selector: {matchLabels", 1)
-    assert [(line, column) for line, column, _ in _found(catalog, pinned, "hpa-replicas")] == [(5, 13)]
+    synced = _found(catalog, pinned, "hpa-replicas", gitops=("argocd",))  # .mlgitops.yaml: gitops: [argocd]
+    assert [(line, column) for line, column, _ in synced] == [(5, 13)]
     inverted = SERVE_WITH_HPA.replace("minReplicas: 2", "minReplicas: 9")
     assert _found(catalog, inverted, "hpa-replicas") == [(46, 16, "minReplicas 9 is above maxReplicas 8")]
 
@@ -320,7 +323,8 @@ def test_a_read_write_once_claim_is_not_shared_by_scaled_or_several_workloads(ca
 def test_pvcs_are_protected_from_a_gitops_prune(catalog: Catalog) -> None:
     assert _found(catalog, SERVE_WITH_HPA, "pvc-prune-protection") == []
     flux_only = SERVE_WITH_HPA.replace("    argocd.argoproj.io/sync-options: Prune=false,Delete=false\n", "")
-    assert [(line, column) for line, column, _ in _found(catalog, flux_only, "pvc-prune-protection")] == [(35, 5)]
+    both = _found(catalog, flux_only, "pvc-prune-protection", gitops=("argocd", "flux"))  # gitops: [argocd, flux]
+    assert [(line, column) for line, column, _ in both] == [(35, 5)]
 
 
 def test_cronjob_pod_templates_and_init_containers_are_checked(catalog: Catalog) -> None:
@@ -335,7 +339,8 @@ def test_a_cronjobs_job_template_may_set_a_ttl_but_a_gitops_job_may_not(catalog:
     # The CronJob's Jobs are not in git, so cleaning them up is right; a Job in git would be recreated and rerun.
     assert _found(catalog, NIGHTLY, "job-gitops-ttl") == []
     with_ttl = GPU_JOB.replace("  backoffLimit: 2\n", "  backoffLimit: 2\n  ttlSecondsAfterFinished: 600\n")
-    assert [(line, column) for line, column, _ in _found(catalog, with_ttl, "job-gitops-ttl")] == [(6, 28)]
+    synced = _found(catalog, with_ttl, "job-gitops-ttl", gitops=("argocd",))
+    assert [(line, column) for line, column, _ in synced] == [(6, 28)]
     hook = with_ttl.replace(
         "metadata: {name: train-1a2b3c4d, namespace: ml}",
         "metadata:\n  name: train-1a2b3c4d\n  namespace: ml\n  annotations: {argocd.argoproj.io/hook: PostSync}",

@@ -11,6 +11,7 @@ from mlgitops.kube.pods import whole as count
 from mlgitops.policy.checks import check
 from mlgitops.policy.checks.pods import autoscalers, resources_of
 from mlgitops.policy.checks.storage import context_all
+from mlgitops.policy.gitops_signs import engines
 from mlgitops.policy.model import Policy, PolicyContext, Violation
 from mlgitops.policy.targets import templates
 
@@ -75,7 +76,9 @@ def hpa_replicas(manifests: list[Manifest], policy: Policy, context: PolicyConte
         if isinstance(low, int) and isinstance(high, int) and low > high:
             yield hpa, Violation(f"{names[0]} {low} is above {names[1]} {high}", ("spec", names[0]))
         target = _target(hpa, index)
-        if target is not None and "replicas" in (target.obj.get("spec") or {}):
+        # Only a sync resets replicas: judged where GitOps shows (policy.gitops_signs), on the workload or the HPA.
+        synced = target is not None and (engines(target, context) is not None or engines(hpa, context) is not None)
+        if target is not None and synced and "replicas" in (target.obj.get("spec") or {}):
             yield (
                 target,
                 Violation(
