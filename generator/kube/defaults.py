@@ -64,6 +64,8 @@ CONTROLLERS: dict[tuple[str, str], Callable[[dict[str, Any]], Origins]] = {
     ("trainer.kubeflow.org", "ClusterTrainingRuntime"): _training_runtime,
     ("serving.kserve.io", "InferenceService"): inference_service,
     ("serving.kserve.io", "LLMInferenceService"): llm_inference_service,
+    # A config named in baseRefs is merged over the same presets (config_merge.go combineBaseRefsConfig).
+    ("serving.kserve.io", "LLMInferenceServiceConfig"): llm_inference_service,
 }
 """What each kind's controllers and webhooks add to a private copy of the object, by (API group, kind)."""
 
