@@ -66,10 +66,31 @@ def _walk(path: FieldPath, value: Any, *, skip_data: bool, templates: bool) -> I
                 continue
             yield from _walk((*path, str(key)), child, skip_data=skip_data, templates=templates)
     elif isinstance(value, list):
+        if path and path[-1] == "env":
+            yield from _env(path, value, templates=templates)
+            return
         for index, child in enumerate(value):
             yield from _walk((*path, index), child, skip_data=skip_data, templates=templates)
     elif isinstance(value, str) and placeholder(value, templates=templates) is not None:
         yield path, value
+
+
+_VARIABLE = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?")
+
+
+def _env(path: FieldPath, entries: list[Any], *, templates: bool) -> Iterator[tuple[FieldPath, str]]:
+    """An env list: a value naming only variables of the same container (``${POD_IP}`` beside ``POD_IP``) is
+    meant for the process or its shell to expand at run time, not a hole for a person."""
+    names = {entry.get("name") for entry in entries if isinstance(entry, dict)}
+    for index, entry in enumerate(entries):
+        value = entry.get("value") if isinstance(entry, dict) else None
+        found = placeholder(value, templates=templates)
+        if found is None or not isinstance(value, str):
+            continue
+        variables = _VARIABLE.findall(value)
+        if variables and PLACEHOLDER.search(_VARIABLE.sub("", value)) is None and all(v in names for v in variables):
+            continue
+        yield (*path, index, "value"), value
 
 
 __all__ = ["PLACEHOLDER", "TEMPLATE", "placeholder", "placeholders"]

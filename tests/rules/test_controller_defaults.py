@@ -317,3 +317,14 @@ def test_leader_worker_set_claim_templates_declare_volumes(catalog: Catalog) -> 
     assert rules_of(LWS, catalog, "volume-mounts") == []
     missing = LWS.replace("name: model-cache}\n        spec", "name: other}\n        spec")
     assert rules_of(missing, catalog, "volume-mounts") == [("volume-mounts", 19)]
+
+
+def test_a_fluid_dataset_makes_the_claim_its_name_says(catalog: Catalog) -> None:
+    # kserve/fluid/fluid-isvc.yaml mounts pvc://s3-data/..., the claim Fluid creates for Dataset s3-data.
+    fluid = PVC.replace("maxReplicas: 3", "maxReplicas: 1") + (
+        "---\napiVersion: data.fluid.io/v1alpha1\nkind: Dataset\nmetadata: {name: model-store, namespace: ml}\n"
+        "spec:\n  mounts: [{mountPoint: 's3://models', name: models}]\n"
+    )
+    assert rules_of(fluid, catalog, "pvc-reference") == []
+    other = fluid.replace("kind: Dataset\nmetadata: {name: model-store", "kind: Dataset\nmetadata: {name: datasets")
+    assert rules_of(other, catalog, "pvc-reference") == [("pvc-reference", 9)]

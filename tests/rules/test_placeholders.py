@@ -139,3 +139,13 @@ def test_redaction_never_blanks_a_name_that_equals_a_secret(catalog: Catalog) ->
     assert ambiguous
     assert all("1e3" not in m for m in ambiguous), ambiguous
     assert all("<redacted>" in m for m in ambiguous), ambiguous
+
+
+def test_an_env_value_naming_its_own_containers_variables_is_no_placeholder() -> None:
+    # kserve/llmisvc/precise-prefix-kv-cache-routing: "kv@${POD_IP}@..." beside env POD_IP, expanded at run time.
+    env = [{"name": "ARGS", "value": "--topic kv@${POD_IP}@qwen"}, {"name": "POD_IP", "value": "x"}]
+    pod = {"kind": "Pod", "spec": {"containers": [{"name": "main", "env": env}]}}
+    assert list(placeholders(pod)) == []
+    # A variable nobody defines is a hole to fill (kuberay/ray-cluster.tpu-v4-singlehost.yaml: ${grafana_host}).
+    env[0]["value"] = "http://${grafana_host}:3000"
+    assert [path for path, _ in placeholders(pod)] == [("spec", "containers", 0, "env", 0, "value")]
