@@ -111,6 +111,18 @@ FIXED: set[Key] = {
     ("job-restart-policy", "trainer/yaml/04-volcano-integration.yaml", 60),
     ("job-restart-policy", "trainer/yaml/05-multi-step.yaml", 55),
     ("job-restart-policy", "trainer/yaml/05-multi-step.yaml", 69),
+    # Issue 28: KServe's runtime and webhook fill resources and securityContext; the GKE accelerator annotation
+    # selects GPU nodes (GKE tolerates their taint); LLMInferenceService presets mount /dev/shm; placeholders are a
+    # note; Fluid's Dataset makes the claim pvc://s3-data names.
+    ("resources-limits", "kserve/accelerators/tensorflow-gpu.yaml", 14),
+    ("security-non-root", "kserve/accelerators/tensorflow-gpu.yaml", 9),
+    ("gpu-node-selection", "kserve/accelerators/tensorflow-gpu.yaml", 9),
+    ("gpu-toleration", "kserve/accelerators/tensorflow-gpu.yaml", 9),
+    ("gpu-shm", "kserve/llmisvc/agentic-tool-calling/nemotron-3-ultra-pd.yaml", 65),
+    ("api-validation", "kserve/gcp-iap/sklearn-iap-no-authz.yaml", 5),
+    ("image-tag", "gpu-operator/0500_daemonset.yaml", 30),
+    ("serviceaccount-reference", "kuberay/vllm/ray-service.vllm-tpu-v6e-singlehost.yaml", 33),
+    ("pvc-reference", "kserve/fluid/fluid-isvc.yaml", 14),
 }
 
 
