@@ -27,7 +27,7 @@ PLACEHOLDER = re.compile(
     | <[A-Za-z][\w .-]*>                   # <namespace>, <CHANGE ME>
     | \{\$[\w-]+\}                          # {$your-domain}
     | (?<![{$\w])\{[A-Za-z_][\w-]*\}(?!\}) # {username} (not ${VAR} nor {{ }})
-    | (?i:\byour[-_][a-z0-9])              # YOUR-PVC-NAME, your_bucket
+    | \bYOUR[-_][A-Z0-9]                   # YOUR-PVC-NAME, YOUR_BUCKET (capitals: `your-org` may be a name)
     | (?i:\bfilled\ by\b|\bchange[-_ ]?me\b|\breplace[-_ ]?me\b)
     """,
     re.VERBOSE,
