@@ -68,7 +68,7 @@ def _classify(text: str) -> str:
         return "environment"
     if set(document) == {"metadata"}:
         return "manifest"
-    if set(document) <= {"policies", "rules", "promote"}:
+    if set(document) <= {"policies", "gitops", "rules", "promote"}:
         return "config"
     return "workload-fields"
 

@@ -18,6 +18,7 @@ from mlgitops.policy import Catalog, Finding, Policy, PolicyContext, evaluate, l
 from mlgitops.processes.staged import map_staged_in_two
 from mlgitops.render.extras import as_manifest
 from mlgitops.render.rendered import Rendered
+from mlgitops.spec.gitops import GitOps
 from mlgitops.spec.placement import pool_facts
 
 # Workloads (over all environments) from which the environments are split over two processes:
@@ -152,6 +153,7 @@ def environment_findings(
         node_pools=tuple(pool_facts(pool) for pool in environment.spec.cluster.node_pools),
         kubernetes_version=output.kubernetes_version,
         custom_schemas=upstream_schemas(),  # lint's judgement; render proved its own objects in validate_objects
+        gitops=_engines(environment.spec.gitops),
     )
     findings = evaluate(manifests, catalog, context)
     # A PyTorchJob's Master and Worker, a LeaderWorkerSet's leader and worker come from one spec line:
@@ -204,3 +206,11 @@ def _in_spec_terms(
         return finding
     location = field_source(item, finding.path, environment) or finding.location
     return replace(finding, location=location, source=None, fix=environment_fix(finding, catalog.policies.get(finding.rule)))
+
+
+def _engines(gitops: GitOps | None) -> tuple[str, ...] | None:
+    """The GitOps engines the environment deploys with (None: the environment names none, .mlgitops.yaml may)."""
+    if gitops is None:
+        return None
+    found = tuple(name for name, engine in (("argocd", gitops.argocd), ("flux", gitops.flux)) if engine is not None)
+    return found or None

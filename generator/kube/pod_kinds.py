@@ -238,6 +238,21 @@ def _volcano(obj: dict[str, Any]) -> Iterator[PodTemplate]:
             )
 
 
+def _llm_inference_config(obj: dict[str, Any]) -> Iterator[PodTemplate]:
+    """An LLMInferenceServiceConfig: a preset that LLMInferenceServices merge over KServe's own and their spec
+    (``combineBaseRefsConfig``, kserve/kserve pkg/controller/v1alpha2/llmisvc/config_merge.go): its pods are partial."""
+    for path, pod in _pod_specs_by_shape(("spec",), obj.get("spec"), 0, images=False):
+        yield PodTemplate(path, pod, 1, "", partial=True, containers=listed_containers(pod, path), metadata_path=None)
+
+
+def _seldon_server(obj: dict[str, Any]) -> Iterator[PodTemplate]:
+    """A Seldon Core v2 Server: ``spec.podSpec`` only overrides the pod of its ServerConfig (SeldonIO/seldon-core
+    operator/apis/mlops/v1alpha1/server_types.go, "PodSpec overrides"), so it is judged only for what it sets."""
+    spec = mapping(obj.get("spec"))
+    replicas, counted = _replicas(spec)
+    yield from template_if_pod(("spec", "podSpec"), spec.get("podSpec"), replicas, counted, partial=True, metadata_path=None)
+
+
 def _pod(obj: dict[str, Any]) -> Iterator[PodTemplate]:
     yield from template_if_pod(("spec",), obj.get("spec"), 1, "one pod", metadata_path=("metadata",))
 
@@ -336,6 +351,8 @@ CUSTOM_READERS: dict[tuple[str, str], Reader] = {
     ("batch.volcano.sh", "Job"): _volcano,
     ("kubeflow.org", "Experiment"): _katib_experiment,
     ("workload.codeflare.dev", "AppWrapper"): _app_wrapper,
+    ("mlops.seldon.io", "Server"): _seldon_server,
+    ("serving.kserve.io", "LLMInferenceServiceConfig"): _llm_inference_config,
 }
 """Custom resources this module knows by (API group, kind); others are searched by shape."""
 
@@ -374,19 +391,26 @@ def _sibling_metadata(path: FieldPath) -> FieldPath | None:
     return (*path[:-1], "metadata") if path and path[-1] == "spec" else None
 
 
-def _pod_specs_by_shape(path: FieldPath, value: Any, depth: int) -> Iterator[tuple[FieldPath, dict[str, Any]]]:
-    """Pod specs anywhere in an unknown custom resource: mappings whose ``containers`` are containers with images."""
+def _pod_specs_by_shape(
+    path: FieldPath, value: Any, depth: int, *, images: bool = True
+) -> Iterator[tuple[FieldPath, dict[str, Any]]]:
+    """Pod specs anywhere in an unknown custom resource: mappings whose ``containers`` are containers with images
+    (``images=False``: any containers, for presets and overrides that may leave the image to another object)."""
     if depth > _SEARCH_DEPTH:
         return
     if isinstance(value, dict):
         items = value.get("containers")
-        if isinstance(items, list) and items and all(isinstance(c, dict) and isinstance(c.get("image"), str) for c in items):
+        if (
+            isinstance(items, list)
+            and items
+            and all(isinstance(c, dict) and (isinstance(c.get("image"), str) or not images) for c in items)
+        ):
             yield path, value
             return
         for key, child in value.items():
             if key != "metadata" and isinstance(child, (dict, list)):
-                yield from _pod_specs_by_shape((*path, str(key)), child, depth + 1)
+                yield from _pod_specs_by_shape((*path, str(key)), child, depth + 1, images=images)
     elif isinstance(value, list):
         for index, child in enumerate(value):
             if isinstance(child, (dict, list)):
-                yield from _pod_specs_by_shape((*path, index), child, depth + 1)
+                yield from _pod_specs_by_shape((*path, index), child, depth + 1, images=images)

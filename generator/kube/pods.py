@@ -27,7 +27,8 @@ other custom resources                       1 per pod spec found by shape (cont
 
 An autoscaler (HPA, KEDA) may run more pods than ``spec.replicas``: callers that know the
 autoscaler use its bounds instead. Controller-made volumes (a StatefulSet's
-``volumeClaimTemplates``, a JobSet's ``volumeClaimPolicies``) are in ``volume_claim_templates``.
+``volumeClaimTemplates``, a LeaderWorkerSet's, a JobSet's ``volumeClaimPolicies``) are in
+``volume_claim_templates``.
 """
 
 from __future__ import annotations
@@ -102,6 +103,13 @@ def volume_claim_templates(obj: dict[str, Any]) -> dict[str, VolumeClaimTemplate
     found: dict[str, VolumeClaimTemplate] = {}
     if group == "apps" and kind == "StatefulSet":
         for claim in value_at(obj, ("spec", "volumeClaimTemplates")) or []:
+            name = value_at(claim, ("metadata", "name"))
+            if isinstance(name, str):
+                found[name] = VolumeClaimTemplate(name, _modes(value_at(claim, ("spec", "accessModes"))), per_pod=True)
+    if group == "leaderworkerset.x-k8s.io" and kind == "LeaderWorkerSet":
+        # Each group's leader and worker StatefulSets get the claims (kubernetes-sigs/lws
+        # api/leaderworkerset/v1/leaderworkerset_types.go volumeClaimTemplates; pkg/controllers).
+        for claim in value_at(obj, ("spec", "leaderWorkerTemplate", "volumeClaimTemplates")) or []:
             name = value_at(claim, ("metadata", "name"))
             if isinstance(name, str):
                 found[name] = VolumeClaimTemplate(name, _modes(value_at(claim, ("spec", "accessModes"))), per_pod=True)

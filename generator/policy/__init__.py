@@ -40,6 +40,7 @@ def load_catalog(extra_dirs: Sequence[Path] = (), config: PolicyConfig | None = 
                     raise UserError(f"rules.{rule}.{problem}", where)
             policy.params = {**policy.params, **settings.params}
     catalog.config_file = config.file
+    catalog.gitops = config.gitops
     return catalog
 
 

@@ -36,6 +36,8 @@ class Catalog:
     policies: dict[str, Policy] = field(default_factory=dict)
     config_file: str | None = None
     """The .mlgitops.yaml applied (as shown in messages), if any."""
+    gitops: tuple[str, ...] | None = None
+    """The GitOps engines .mlgitops.yaml names (``gitops:``); None when it says nothing."""
 
     def active(self) -> list[Policy]:
         return [policy for _, policy in sorted(self.policies.items()) if policy.enabled]

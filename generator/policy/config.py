@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field
 
@@ -46,6 +46,8 @@ class ConfigFile(FileModel):
     model_config = ConfigDict(defer_build=True)  # built when a repository has a .mlgitops.yaml
 
     policies: list[Text] = Field(default_factory=list)
+    gitops: list[Literal["argocd", "flux"]] | None = None
+    """The GitOps engines that sync the manifests (rules job-gitops-ttl, hpa-replicas, pvc-prune-protection)."""
     """Extra policy folders, relative to this file and inside the repository."""
     rules: dict[str, RuleSettings] = Field(default_factory=dict)
     promote: PromoteSettings = Field(default_factory=PromoteSettings)
@@ -60,6 +62,8 @@ class PolicyConfig:
     rules: dict[str, RuleSettings] = field(default_factory=dict)
     promote_fields: tuple[str, ...] = ()
     """What `mlgitops promote` copies when --field is not given (`promote: {fields: [...]}`)."""
+    gitops: tuple[str, ...] | None = None
+    """The GitOps engines the configuration names (`gitops: [argocd, flux]`); None: not said."""
     written: Manifest | None = None
     """The file's document with positions, to point at a rule or parameter the catalog does not have."""
 
@@ -138,6 +142,7 @@ def load_config(start: Path, explicit: Path | None = None) -> PolicyConfig:
         policy_folders=folders,
         rules=dict(written.rules),
         promote_fields=tuple(written.promote.fields or ()),
+        gitops=tuple(written.gitops) if written.gitops is not None else None,
         written=located,
     )
 

@@ -6,8 +6,11 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from typing import Any
 
-from mlgitops.kube.defaults import defaulted, written_source
-from mlgitops.kube.manifest import Manifest
+from mlgitops.errors import Location
+from mlgitops.kube.defaults import Origins, as_run, written_source
+from mlgitops.kube.kueue_queues import Queues
+from mlgitops.kube.manifest import FieldPath, Manifest
+from mlgitops.kube.placeholders import placeholders
 from mlgitops.kube.pods import written_path
 from mlgitops.policy.catalog import Catalog
 from mlgitops.policy.message import fill, template_problem
@@ -61,8 +64,9 @@ def _schema_violations(policy: Policy, target: Target) -> Iterator[Violation]:
 
     errors = list(validator.iter_errors(target.value))
     if target.partial:
-        # An override of a pod kept elsewhere (a TrainJob's runtime): what it leaves out is set there.
-        errors = [error for error in errors if error.validator != "required" or error.absolute_path]
+        # An override of a pod kept elsewhere (a TrainJob's runtime, a Seldon ServerConfig): what it leaves out
+        # is set there, at any depth (the override's resources merge into the template's key by key).
+        errors = [error for error in errors if error.validator != "required"]
     error = best_match(errors)
     if error is None:
         return  # the two validators disagree (the detailed one decides), or only missing fields of an override
@@ -174,15 +178,23 @@ def evaluate(
     findings: list[Finding] = []
     # Checks that report once per group (a namespace, a claim) report at the first member they meet:
     # a fixed order makes that choice, and so the output, independent of the order files were read in.
-    originals: dict[int, dict[str, Any]] = {}
-    manifests = sorted((_defaulted(m, originals) for m in manifests), key=lambda manifest: (manifest.file, manifest.document))
-    context = replace(context, all_manifests=tuple(manifests))
+    originals: dict[int, tuple[dict[str, Any], Origins]] = {}
+    queues = Queues.of((m.obj, m.namespace) for m in manifests)
+    manifests = sorted(
+        (_defaulted(m, originals, queues) for m in manifests), key=lambda manifest: (manifest.file, manifest.document)
+    )
+    gitops = context.gitops if context.gitops is not None else catalog.gitops
+    context = replace(context, all_manifests=tuple(manifests), gitops=gitops)
     redactors: dict[int, Redaction | None] = {}
     groups = _by_selection(manifests, context)
+
+    holes: dict[int, list[tuple[FieldPath, str]]] = {}
 
     def policy_findings(policy: Policy) -> list[Finding]:
         found = []
         for manifest, violation in _policy_violations(policy, manifests, groups, context):
+            if policy.id != "placeholder" and _about_placeholder(manifest, violation, holes):
+                continue  # rule placeholder notes it once; the value is a template, not a value
             if id(manifest) not in redactors:
                 redactors[id(manifest)] = redactor(manifest)
             found.append(
@@ -192,10 +204,7 @@ def evaluate(
                     # No finding quotes the value of a secret-looking field (see redaction.py).
                     message=redact(violation.message, redactors[id(manifest)], violation.path),
                     object_ref=manifest.ref,
-                    location=manifest.locate(
-                        written_source(originals.get(id(manifest)), written_path(manifest.obj, violation.path)),
-                        key=violation.at_key,
-                    ),
+                    location=_located(manifest, violation, originals.get(id(manifest))),
                     source=manifest.source,
                     fix=violation.fix or policy.fix,
                     path=violation.path,
@@ -243,14 +252,36 @@ def _balanced(policies: list[Policy], groups: dict[SelectionKey, list[int]]) -> 
     return [policy for _, policy in ordered], [max(weight, 1) for weight, _ in ordered]
 
 
-def _defaulted(manifest: Manifest, originals: dict[int, dict[str, Any]]) -> Manifest:
-    """The manifest as the cluster would store it (``kube.defaults``): rules judge what reaches the cluster.
+def _about_placeholder(manifest: Manifest, violation: Violation, holes: dict[int, list[tuple[FieldPath, str]]]) -> bool:
+    """Whether the violation is about a placeholder (``kube.placeholders``): at or within its field, or quoting it
+    (an object's placeholder name excepted: every finding about the object quotes that)."""
+    if id(manifest) not in holes:
+        holes[id(manifest)] = list(placeholders(manifest.obj))
+    for path, value in holes[id(manifest)]:
+        if violation.path[: len(path)] == path:
+            return True
+        if path != ("metadata", "name") and value in violation.message:
+            return True
+    return False
 
-    ``originals`` remembers the object as written, by the defaulted manifest's id, to locate filled-in values.
+
+def _defaulted(manifest: Manifest, originals: dict[int, tuple[dict[str, Any], Origins]], queues: Queues) -> Manifest:
+    """The manifest as the controllers will run it (``kube.defaults.as_run``): rules judge what reaches the cluster.
+
+    ``originals`` remembers the object as written, and the origins of synthesised fields, by the defaulted
+    manifest's id, to locate findings about filled-in values at what the author wrote.
     """
-    obj = defaulted(manifest.obj, manifest.pod_templates)
+    obj, origins = as_run(manifest.obj, manifest.pod_templates, queues)
     if obj is manifest.obj:
         return manifest
     changed = replace(manifest, obj=obj)
-    originals[id(changed)] = manifest.obj
+    originals[id(changed)] = (manifest.obj, origins)
     return changed
+
+
+def _located(manifest: Manifest, violation: Violation, original: tuple[dict[str, Any], Origins] | None) -> Location:
+    path = written_path(manifest.obj, violation.path)
+    if original is None:
+        return manifest.locate(path, key=violation.at_key)
+    written = written_source(original[0], path, original[1])
+    return manifest.locate(written, key=violation.at_key)

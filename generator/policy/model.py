@@ -49,6 +49,9 @@ class PolicyContext:
     """CustomSchemas for custom resources (the project's own plus any --crd files)."""
     all_manifests: tuple[Manifest, ...] = ()
     """Every manifest of the run: cross-object checks look beyond the ones their policy matched."""
+    gitops: tuple[str, ...] | None = None
+    """GitOps engines known to sync the manifests (.mlgitops.yaml ``gitops:``, an environment's target); None:
+    not said, judged from signs in the manifests (``policy.gitops_signs``)."""
 
 
 @dataclass(frozen=True)

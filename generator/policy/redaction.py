@@ -11,6 +11,8 @@ Two reaches. In every finding about the object, the values that could be nothing
 text and numbers, but not ``yes``/``true``/``on`` and the like, which would blank those words in every
 message. In a finding about the secret field itself (its path, or one within it), every spelling of its
 value is replaced whatever its type: ``API_KEY: yes`` is reported as ``<redacted> is a boolean``.
+A value that is also a name in the object (a container named ``minio`` when ``MINIO_ACCESS_KEY: minio``)
+is only replaced in findings about the secret field: a name is never printed as ``<redacted>``.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mlgitops.kube.manifest import Manifest
+from mlgitops.kube.placeholders import placeholder
 
 SECRET_NAME = re.compile(r"(pass(word|wd)?|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|credential)", re.I)
 REDACTED = "<redacted>"
@@ -83,6 +86,7 @@ class Redaction:
 
     everywhere: re.Pattern[str] | None
     at: tuple[tuple[tuple[Any, ...], re.Pattern[str]], ...]
+    """(secret field's path, every spelling of its value but those that are names of the object)."""
 
 
 def redactor(manifest: Manifest) -> Redaction | None:
@@ -93,19 +97,49 @@ def redactor(manifest: Manifest) -> Redaction | None:
     """
     forms: set[str] = set()
     at: list[tuple[tuple[Any, ...], re.Pattern[str]]] = []
+    names: set[str] | None = None
     for path, value in _secret_values(manifest.obj):
+        if placeholder(value) is not None:
+            continue  # `<your-hf-token>`, `$HF_TOKEN`: a hole to fill, no secret (rule placeholder names it)
         written = manifest.written(path) if not isinstance(value, str) else None
         spelled = _forms(value)
         if spelled and written:
             spelled |= _forms(written.strip("'\""))
         forms |= spelled
         every = _forms(value, every=True) | (_forms(written.strip("'\""), every=True) if written else set())
-        pattern = _pattern(every)
+        names = _names(manifest.obj) if names is None else names
+        pattern = _pattern(every - names)
         if pattern is not None:
             at.append((tuple(path), pattern))
     if not forms and not at:
         return None
-    return Redaction(_pattern(forms), tuple(at))
+    # A secret's value that is also a name of the object (a container, a volume, the object itself: MinIO's
+    # sample user `minio`) is public already: replacing it outside findings about the field itself would blank
+    # the name in every message about the object or the container.
+    names = _names(manifest.obj) if names is None else names
+    return Redaction(_pattern(forms - names), tuple(at))
+
+
+_NAME_KEYS = frozenset(("name", "namespace", "image", "serviceAccountName", "claimName", "secretName", "serviceName"))
+
+
+def _names(obj: Any) -> set[str]:
+    """Every spelling of the values of name-like fields (``_NAME_KEYS``) anywhere in ``obj``: names, not secrets."""
+    found: set[str] = set()
+    stack: list[Any] = [obj]
+    visited = 0
+    while stack and visited < _MAX_WALK:
+        node = stack.pop()
+        visited += 1
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key in _NAME_KEYS and isinstance(value, str):
+                    found.add(value)
+                elif isinstance(value, (dict, list)):
+                    stack.append(value)
+        elif isinstance(node, list):
+            stack.extend(item for item in node if isinstance(item, (dict, list)))
+    return {form for name in found for form in _forms(name, every=True)}
 
 
 def redact(message: str, redaction: Redaction | None, path: Sequence[Any] = ()) -> str:
@@ -116,7 +150,8 @@ def redact(message: str, redaction: Redaction | None, path: Sequence[Any] = ()) 
         message = redaction.everywhere.sub(REDACTED, message)
     about = tuple(path)
     for secret, pattern in redaction.at:
-        # A finding about the secret field, a part of it, or the entry holding it (an env var's item).
+        # A finding about the secret field or a part of it, or about what holds it (an env var's item, its
+        # container): the object's names stay readable.
         if about[: len(secret)] == secret or (about and secret[: len(about)] == about):
             message = pattern.sub(REDACTED, message)
     return message

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from mlgitops.kube.kserve_defaults import limits_kept_above_requests
 from mlgitops.render.metadata import ObjectMeta, selector_labels
 from mlgitops.render.pod import pod_template
 from mlgitops.spec.environment import Environment
@@ -94,6 +95,13 @@ def render_inference_service(
             model[key] = container[key]
     if workload.image is None:
         model.pop("image", None)
+    resources = model.get("resources")
+    if isinstance(resources, dict) and (kserve.runtime is None or kserve.runtime.startswith("kserve-")):
+        # The built-in runtime's 1 CPU / 2Gi limits would land below a larger request (kube/kserve_defaults.py).
+        raised = limits_kept_above_requests(resources)
+        if raised:
+            limits = {**resources.get("limits", {}), **raised}
+            model["resources"] = {**resources, "limits": {name: limits[name] for name in sorted(limits)}}
     predictor["model"] = model
     # Always the mode (the Helm chart's default is Knative), in the name the release accepts (spec/kserve.py).
     annotations = {**meta.annotations, DEPLOYMENT_MODE_ANNOTATION: mode_annotation(workload, environment.operators)}

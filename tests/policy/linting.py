@@ -61,6 +61,8 @@ def write(path: Path, text: str) -> Path:
     return path
 
 
-def _found(catalog: Catalog, text: str, rule: str, pools: tuple[NodePoolFacts, ...] = ()) -> list[tuple[int, int, str]]:
-    found = findings_in(text, catalog, context=PolicyContext(node_pools=pools), rule=rule)
+def _found(
+    catalog: Catalog, text: str, rule: str, pools: tuple[NodePoolFacts, ...] = (), gitops: tuple[str, ...] | None = None
+) -> list[tuple[int, int, str]]:
+    found = findings_in(text, catalog, context=PolicyContext(node_pools=pools, gitops=gitops), rule=rule)
     return [(f.location.line, f.location.column, f.message) for f in found]

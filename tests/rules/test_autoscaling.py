@@ -25,7 +25,8 @@ def test_an_hpa_target_must_request_what_its_utilization_metrics_measure(catalog
 def test_a_deployment_under_an_hpa_leaves_replicas_to_it(catalog: Catalog) -> None:
     assert _found(catalog, SERVE_WITH_HPA, "hpa-replicas") == []
     pinned = SERVE_WITH_HPA.replace("spec:\n  selector: {matchLabels", "spec:\n  replicas: 3\n  selector: {matchLabels", 1)
-    assert [(line, column) for line, column, _ in _found(catalog, pinned, "hpa-replicas")] == [(5, 13)]
+    synced = _found(catalog, pinned, "hpa-replicas", gitops=("argocd",))  # .mlgitops.yaml: gitops: [argocd]
+    assert [(line, column) for line, column, _ in synced] == [(5, 13)]
     inverted = SERVE_WITH_HPA.replace("minReplicas: 2", "minReplicas: 9")
     assert _found(catalog, inverted, "hpa-replicas") == [(46, 16, "minReplicas 9 is above maxReplicas 8")]
 

@@ -100,14 +100,16 @@ def test_lint_finds_a_kustomization_that_gives_up_before_its_server_loads() -> N
 def test_pvcs_are_protected_from_a_gitops_prune(catalog: Catalog) -> None:
     assert _found(catalog, SERVE_WITH_HPA, "pvc-prune-protection") == []
     flux_only = SERVE_WITH_HPA.replace("    argocd.argoproj.io/sync-options: Prune=false,Delete=false\n", "")
-    assert [(line, column) for line, column, _ in _found(catalog, flux_only, "pvc-prune-protection")] == [(35, 5)]
+    both = _found(catalog, flux_only, "pvc-prune-protection", gitops=("argocd", "flux"))  # gitops: [argocd, flux]
+    assert [(line, column) for line, column, _ in both] == [(35, 5)]
 
 
 def test_a_cronjobs_job_template_may_set_a_ttl_but_a_gitops_job_may_not(catalog: Catalog) -> None:
     # The CronJob's Jobs are not in git, so cleaning them up is right; a Job in git would be recreated and rerun.
     assert _found(catalog, NIGHTLY, "job-gitops-ttl") == []
     with_ttl = GPU_JOB.replace("  backoffLimit: 2\n", "  backoffLimit: 2\n  ttlSecondsAfterFinished: 600\n")
-    assert [(line, column) for line, column, _ in _found(catalog, with_ttl, "job-gitops-ttl")] == [(6, 28)]
+    synced = _found(catalog, with_ttl, "job-gitops-ttl", gitops=("argocd",))
+    assert [(line, column) for line, column, _ in synced] == [(6, 28)]
     hook = with_ttl.replace(
         "metadata: {name: train-1a2b3c4d, namespace: ml}",
         "metadata:\n  name: train-1a2b3c4d\n  namespace: ml\n  annotations: {argocd.argoproj.io/hook: PostSync}",

@@ -21,6 +21,7 @@ from mlgitops.kube.pods import whole as count
 from mlgitops.policy.checks import check
 from mlgitops.policy.checks.pods import autoscalers, resources_of
 from mlgitops.policy.checks.storage import context_all
+from mlgitops.policy.gitops_signs import engines
 from mlgitops.policy.model import Policy, PolicyContext, Violation
 from mlgitops.policy.targets import templates
 
@@ -87,7 +88,9 @@ def hpa_replicas(manifests: list[Manifest], policy: Policy, context: PolicyConte
             shown = f"{low} (which KEDA takes as {bounds.low})" if low is not None and low != bounds.low else bounds.low
             yield hpa, Violation(f"{names[0]} {shown} is above {names[1]} {bounds.high}", ("spec", names[0]))
         target = _target(hpa, index)
-        if target is not None and replicas_fight("replicas" in (target.obj.get("spec") or {}), autoscalers=1):
+        # Only a sync resets replicas: judged where GitOps shows (policy.gitops_signs), on the workload or the HPA.
+        synced = target is not None and (engines(target, context) is not None or engines(hpa, context) is not None)
+        if target is not None and synced and replicas_fight("replicas" in (target.obj.get("spec") or {}), autoscalers=1):
             yield (
                 target,
                 Violation(

@@ -52,6 +52,16 @@ def _of_kind(kind: str) -> Callable[[list[Manifest]], set[tuple[str, str]]]:
     return lambda everything: {(m.namespace, m.ref.name) for m in everything if m.ref.kind == kind}
 
 
+def _produced_claims(everything: list[Manifest]) -> set[tuple[str, str]]:
+    """Claims of the set, and those a Fluid Dataset's runtime creates under the Dataset's name in its namespace
+    (fluid-cloudnative/fluid ``CreatePersistentVolumeClaimForRuntime``, pkg/utils/dataset/volume/create.go)."""
+    return {
+        (m.namespace, m.ref.name)
+        for m in everything
+        if m.ref.kind == "PersistentVolumeClaim" or (m.ref.kind == "Dataset" and m.ref.api_version.startswith("data.fluid.io/"))
+    }
+
+
 def _produced_secrets(everything: list[Manifest]) -> set[tuple[str, str]]:
     produced = set()
     for manifest in everything:
@@ -136,7 +146,7 @@ REFERENCES = {
         "PersistentVolumeClaim",
         EXTERNAL_CLAIMS,
         _claim_uses,
-        _of_kind("PersistentVolumeClaim"),
+        _produced_claims,
         "claim {name} is not a PersistentVolumeClaim of this set; add it, or declare it in the "
         f"{EXTERNAL_CLAIMS} annotation if it exists outside git",
     ),

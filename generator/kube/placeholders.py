@@ -1,0 +1,96 @@
+"""Values that are templates for a person or a tool to fill in, not values: ``$HF_TOKEN``, ``<namespace>``, ….
+
+Samples and operator assets ship manifests with holes: ``envsubst`` variables (``$VAR``, ``${VAR}``),
+angle-bracket and brace slots for a person (``<namespace>``, ``<CHANGE ME>``, ``{username}``), Go or Helm
+templates (``{{ .Values.x }}``), ``YOUR-PVC-NAME``, and an operator's "FILLED BY THE OPERATOR". Judging
+them as values reports nonsense ("'<namespace>' is not a valid namespace", "'$HF_TOKEN' is a plaintext
+secret"); the rule ``placeholder`` says once that they must be filled, and findings about them are not
+reported as findings of other rules.
+
+Kubernetes' own ``$(VAR)`` (dependent environment variables, expanded by the kubelet in command, args and
+env values) is not a placeholder. Shell text is not judged: ``command``, ``args`` and a ConfigMap's data
+hold scripts whose ``$VAR`` the shell expands.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from mlgitops.kube.pod_shapes import BUILT_IN_GROUPS, FieldPath, group_of
+
+PLACEHOLDER = re.compile(
+    r"""
+    \$\{[A-Za-z_][A-Za-z0-9_]*\}           # ${VAR} (envsubst)
+    | (?<![\w$(])\$[A-Z_][A-Z0-9_]{2,}\b   # $HF_TOKEN, $VLLM_IMAGE (envsubst; upper case, unlike $request)
+    | <[A-Za-z][\w .-]*>                   # <namespace>, <CHANGE ME>
+    | \{\$[\w-]+\}                          # {$your-domain}
+    | (?<![{$\w])\{[A-Za-z_][\w-]*\}(?!\}) # {username} (not ${VAR} nor {{ }})
+    | \bYOUR[-_][A-Z0-9]                   # YOUR-PVC-NAME, YOUR_BUCKET (capitals: `your-org` may be a name)
+    | (?i:\bfilled\ by\b|\bchange[-_ ]?me\b|\breplace[-_ ]?me\b)
+    """,
+    re.VERBOSE,
+)
+TEMPLATE = re.compile(r"\{\{.*?\}\}")
+"""A Go or Helm template: a placeholder in a built-in object (an unrendered chart), but in a custom resource
+the controller's own (KServe's LLMInferenceServiceConfig, Argo Workflows' parameters render them)."""
+_SHELL_KEYS = frozenset({"command", "args", "entrypoint", "rayStartParams"})
+"""Text a shell (or ``ray start``'s command line, KubeRay) expands: ``$VAR`` there is the shell's."""
+
+
+def placeholder(value: Any, *, templates: bool = True) -> str | None:
+    """The placeholder ``value`` holds (the matched text), or None for a value to judge as it is.
+
+    ``templates``: whether a Go or Helm template (``{{ … }}``) counts (not in custom resources).
+    """
+    if not isinstance(value, str) or not value:
+        return None
+    found = PLACEHOLDER.search(value) or (TEMPLATE.search(value) if templates else None)
+    return found.group(0) if found is not None else None
+
+
+def placeholders(obj: Any) -> Iterator[tuple[FieldPath, str]]:
+    """Every (path, value) of ``obj`` whose value holds a placeholder, in document order; shell text skipped."""
+    if not isinstance(obj, dict):
+        return
+    kind = obj.get("kind")
+    built_in = group_of(obj) in BUILT_IN_GROUPS
+    yield from _walk((), obj, skip_data=kind == "ConfigMap", templates=built_in)
+
+
+def _walk(path: FieldPath, value: Any, *, skip_data: bool, templates: bool) -> Iterator[tuple[FieldPath, str]]:
+    if isinstance(value, dict):
+        for key, child in value.items():
+            if key in _SHELL_KEYS or (skip_data and not path and key in ("data", "binaryData")):
+                continue
+            yield from _walk((*path, str(key)), child, skip_data=skip_data, templates=templates)
+    elif isinstance(value, list):
+        if path and path[-1] == "env":
+            yield from _env(path, value, templates=templates)
+            return
+        for index, child in enumerate(value):
+            yield from _walk((*path, index), child, skip_data=skip_data, templates=templates)
+    elif isinstance(value, str) and placeholder(value, templates=templates) is not None:
+        yield path, value
+
+
+_VARIABLE = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?")
+
+
+def _env(path: FieldPath, entries: list[Any], *, templates: bool) -> Iterator[tuple[FieldPath, str]]:
+    """An env list: a value naming only variables of the same container (``${POD_IP}`` beside ``POD_IP``) is
+    meant for the process or its shell to expand at run time, not a hole for a person."""
+    names = {entry.get("name") for entry in entries if isinstance(entry, dict)}
+    for index, entry in enumerate(entries):
+        value = entry.get("value") if isinstance(entry, dict) else None
+        found = placeholder(value, templates=templates)
+        if found is None or not isinstance(value, str):
+            continue
+        variables = _VARIABLE.findall(value)
+        if variables and PLACEHOLDER.search(_VARIABLE.sub("", value)) is None and all(v in names for v in variables):
+            continue
+        yield (*path, index, "value"), value
+
+
+__all__ = ["PLACEHOLDER", "TEMPLATE", "placeholder", "placeholders"]
