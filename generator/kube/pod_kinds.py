@@ -13,26 +13,24 @@ from typing import Any
 
 from mlgitops.kube.pod_shapes import (
     BUILT_IN_GROUPS,
-    KSERVE_CONTAINER_KEYS,
     Container,
     FieldPath,
     PodTemplate,
     group_of,
     listed_containers,
     mapping,
+    replicas_of,
     template_if_pod,
     value_at,
     whole,
 )
+from mlgitops.kube.serving_pods import kserve, leader_worker_set, llm_inference, seldon_server
 from mlgitops.kube.trainjob import TRAINER_PATH, TRAINER_STEP, num_nodes, trainer_pod, written_at
 
 # Custom resources nest pod templates a few levels down; the shape search stops here.
 _SEARCH_DEPTH = 12
 
 
-def _replicas(spec: dict[str, Any]) -> tuple[int, str]:
-    replicas = whole(spec.get("replicas"))
-    return replicas, f"replicas {replicas}"
 
 
 def _job_pods(job_spec: Any) -> tuple[int, str]:
@@ -108,50 +106,10 @@ def _ray_job(spec: Any, path: FieldPath) -> Iterator[PodTemplate]:
     yield from template_if_pod(submitter, value_at(spec, ("submitterPodTemplate", "spec")), 1, "the submitter", job=True)
 
 
-def _kserve(obj: dict[str, Any]) -> Iterator[PodTemplate]:
-    for component, keys in KSERVE_CONTAINER_KEYS.items():
-        pod = value_at(obj, ("spec", component))
-        if not isinstance(pod, dict):
-            continue
-        path: FieldPath = ("spec", component)
-        low = whole(pod.get("minReplicas"))
-        high = pod.get("maxReplicas")
-        pods, counted = (
-            (whole(high), f"maxReplicas {high}") if isinstance(high, int) and high > low else (low, f"minReplicas {low}")
-        )
-        extra = tuple(Container((*path, key), pod[key]) for key in keys if isinstance(pod.get(key), dict))
-        yield PodTemplate(path, pod, pods, counted, containers=(*extra, *listed_containers(pod, path)), metadata_path=path)
 
 
-def _llm_inference(obj: dict[str, Any]) -> Iterator[PodTemplate]:
-    spec = mapping(obj.get("spec"))
-    for prefix in ((), ("prefill",)):
-        part = value_at(spec, prefix)
-        if not isinstance(part, dict):
-            continue
-        replicas, counted = _replicas(part)
-        for key in ("template", "worker"):
-            path = ("spec", *prefix, key)
-            yield from template_if_pod(path, part.get(key), replicas, counted, metadata_path=None)
 
 
-def _leader_worker_set(obj: dict[str, Any]) -> Iterator[PodTemplate]:
-    spec = mapping(obj.get("spec"))
-    replicas = whole(spec.get("replicas"))
-    lws = mapping(spec.get("leaderWorkerTemplate"))
-    size = whole(lws.get("size"))
-    base: FieldPath = ("spec", "leaderWorkerTemplate")
-    has_leader = isinstance(value_at(lws, ("leaderTemplate", "spec")), dict)
-    yield from template_if_pod(
-        (*base, "leaderTemplate", "spec"), value_at(lws, ("leaderTemplate", "spec")), replicas, f"replicas {replicas}"
-    )
-    workers = size - 1 if has_leader else size
-    yield from template_if_pod(
-        (*base, "workerTemplate", "spec"),
-        value_at(lws, ("workerTemplate", "spec")),
-        replicas * max(workers, 0),
-        f"replicas {replicas} × (size {size}{' - 1 leader' if has_leader else ''})",
-    )
 
 
 def _train_job(obj: dict[str, Any]) -> Iterator[PodTemplate]:
@@ -245,12 +203,6 @@ def _llm_inference_config(obj: dict[str, Any]) -> Iterator[PodTemplate]:
         yield PodTemplate(path, pod, 1, "", partial=True, containers=listed_containers(pod, path), metadata_path=None)
 
 
-def _seldon_server(obj: dict[str, Any]) -> Iterator[PodTemplate]:
-    """A Seldon Core v2 Server: ``spec.podSpec`` only overrides the pod of its ServerConfig (SeldonIO/seldon-core
-    operator/apis/mlops/v1alpha1/server_types.go, "PodSpec overrides"), so it is judged only for what it sets."""
-    spec = mapping(obj.get("spec"))
-    replicas, counted = _replicas(spec)
-    yield from template_if_pod(("spec", "podSpec"), spec.get("podSpec"), replicas, counted, partial=True, metadata_path=None)
 
 
 def _pod(obj: dict[str, Any]) -> Iterator[PodTemplate]:
@@ -260,7 +212,7 @@ def _pod(obj: dict[str, Any]) -> Iterator[PodTemplate]:
 def _replicated(obj: dict[str, Any]) -> Iterator[PodTemplate]:
     """Deployment, ReplicaSet, StatefulSet, ReplicationController: ``replicas`` pods of one template."""
     spec = mapping(obj.get("spec"))
-    replicas, counted = _replicas(spec)
+    replicas, counted = replicas_of(spec)
     yield from template_if_pod(("spec", "template", "spec"), value_at(spec, ("template", "spec")), replicas, counted)
 
 
@@ -345,13 +297,13 @@ CUSTOM_READERS: dict[tuple[str, str], Reader] = {
     ("ray.io", "RayJob"): _ray_job_object,
     ("ray.io", "RayService"): _ray_service,
     ("ray.io", "RayCronJob"): _ray_cron_job,
-    ("leaderworkerset.x-k8s.io", "LeaderWorkerSet"): _leader_worker_set,
-    ("serving.kserve.io", "InferenceService"): _kserve,
-    ("serving.kserve.io", "LLMInferenceService"): _llm_inference,
+    ("leaderworkerset.x-k8s.io", "LeaderWorkerSet"): leader_worker_set,
+    ("serving.kserve.io", "InferenceService"): kserve,
+    ("serving.kserve.io", "LLMInferenceService"): llm_inference,
     ("batch.volcano.sh", "Job"): _volcano,
     ("kubeflow.org", "Experiment"): _katib_experiment,
     ("workload.codeflare.dev", "AppWrapper"): _app_wrapper,
-    ("mlops.seldon.io", "Server"): _seldon_server,
+    ("mlops.seldon.io", "Server"): seldon_server,
     ("serving.kserve.io", "LLMInferenceServiceConfig"): _llm_inference_config,
 }
 """Custom resources this module knows by (API group, kind); others are searched by shape."""

@@ -219,3 +219,9 @@ def scaled(value: Any, total: int, *, round_up: bool) -> int:
         share = int(text[:-1]) * total
         return -(-share // 100) if round_up else share // 100
     return int(text) if text.isdigit() else 0
+
+
+def replicas_of(spec: dict[str, Any]) -> tuple[int, str]:
+    """``spec.replicas`` as a whole number (absent: 1, as every controller defaults it) and how it was counted."""
+    replicas = whole(spec.get("replicas"))
+    return replicas, f"replicas {replicas}"

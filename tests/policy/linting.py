@@ -66,3 +66,8 @@ def _found(
 ) -> list[tuple[int, int, str]]:
     found = findings_in(text, catalog, context=PolicyContext(node_pools=pools, gitops=gitops), rule=rule)
     return [(f.location.line, f.location.column, f.message) for f in found]
+
+
+def located(text: str, catalog: Catalog, rule: str) -> list[tuple[int, int, str]]:
+    """(line, column, message) of each finding of ``rule`` in ``text``."""
+    return [(f.location.line, f.location.column, f.message) for f in findings_in(text, catalog, rule=rule)]

@@ -7,7 +7,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from mlgitops.policy import Catalog, PolicyContext
-from tests.policy.linting import LintRun, findings_in, write
+from tests.policy.linting import findings_in, write
+from tests.support import CliResult
 
 JOB = """\
 apiVersion: batch/v1
@@ -118,7 +119,7 @@ def test_one_engines_prune_protection_is_enough_unless_the_configuration_names_b
     assert [(f.location.line, " or " in f.message) for f in found] == [(4, True)]
 
 
-def test_the_configuration_names_the_engines(tmp_path: Path, mlgitops: Callable[..., LintRun]) -> None:
+def test_the_configuration_names_the_engines(tmp_path: Path, mlgitops: Callable[..., CliResult]) -> None:
     write(tmp_path / ".git" / "HEAD", "ref: refs/heads/main\n")
     write(tmp_path / "claim.yaml", CLAIM)
     assert mlgitops("lint", "claim.yaml").exit_code == 0
