@@ -11,11 +11,15 @@ from mlgitops.commands.completion import complete_rules
 from mlgitops.commands.console import console
 from mlgitops.commands.options import config_option, environment_option, output_format_option, policies_option
 from mlgitops.errors import ExitCode, UserError, UserErrors
+from mlgitops.kube.manifest import Manifest
 from mlgitops.output.inert import terminal, terminal_lines
 from mlgitops.policy.catalog import Catalog
 from mlgitops.policy.model import Policy
 from mlgitops.policy.severity import WORDS as SEVERITY_WORDS
 from mlgitops.policy.severity import Severity
+
+DEFAULT_KUBERNETES_VERSION = "1.32"
+"""What objects of no known environment are validated at, unless --kubernetes-version says otherwise."""
 
 # From this many objects checking them takes a second or more: worth a progress line (one step per rule).
 PROGRESS_FROM_OBJECTS = 3000
@@ -28,10 +32,12 @@ def _catalog(policies: tuple[Path, ...], config_file: Path | None, start: Path) 
     return load_catalog(list(policies), config)
 
 
-def _kubernetes_version(ctx: click.Context, param: click.Parameter, value: str) -> str:
+def _kubernetes_version(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
     """A Kubernetes minor version the installed schemas cover: anything else is a usage error (exit 2)."""
     import re
 
+    if value is None:
+        return None
     from mlgitops.kube.schema import schema_version
 
     if not re.fullmatch(r"v?1\.[0-9]{1,3}(\.[0-9]{1,3})?", value):
@@ -66,10 +72,10 @@ def _kubernetes_version(ctx: click.Context, param: click.Parameter, value: str) 
 )
 @click.option(
     "--kubernetes-version",
-    default="1.32",
-    show_default=True,
+    default=None,
     callback=_kubernetes_version,
-    help="Kubernetes version to validate against (e.g. 1.32).",
+    help=f"Kubernetes version to validate against (e.g. 1.34). Default: for objects of an environment in "
+    f"environments/ (rendered/<env>), that environment's kubernetesVersion; for the rest {DEFAULT_KUBERNETES_VERSION}.",
 )
 @click.option(
     "--exclude",
@@ -92,7 +98,7 @@ def lint(
     config_file: Path | None,
     environment: str | None,
     crds: tuple[Path, ...],
-    kubernetes_version: str,
+    kubernetes_version: str | None,
     excludes: tuple[str, ...],
     allow_remote: bool,
 ) -> ExitCode:
@@ -124,7 +130,12 @@ def lint(
                 manifest.environment = environment
         if found.errors and not found.manifests:
             raise UserErrors(found.errors)  # nothing could be linted: the errors are the whole report
-        context = PolicyContext(environment=environment, kubernetes_version=kubernetes_version, custom_schemas=custom)
+        context = PolicyContext(
+            environment=environment,
+            kubernetes_version=kubernetes_version or DEFAULT_KUBERNETES_VERSION,
+            custom_schemas=custom,
+            environment_versions=() if kubernetes_version else _environment_versions(found.manifests),
+        )
         active = catalog.active()
         shown = len(active) * len(found.manifests) if len(found.manifests) >= PROGRESS_FROM_OBJECTS else 0
         with out.progress(shown, "checking") as advance:
@@ -156,6 +167,19 @@ def lint(
         out.info(terminal(f"note: {note}"))
     out.info(summary(findings, found.files))
     return exit_code
+
+
+def _environment_versions(manifests: list[Manifest]) -> tuple[tuple[str, str], ...]:
+    """(environment, kubernetesVersion) of the environments the linted objects belong to, read from the
+    repository's environments/ folder (lint of rendered/<env> judges each environment at its own version)."""
+    from mlgitops.load.kubernetes_versions import kubernetes_versions
+    from mlgitops.paths import repository_root
+
+    named = {manifest.environment for manifest in manifests if manifest.environment}
+    if not named:
+        return ()
+    versions = kubernetes_versions(repository_root(Path.cwd()) / "environments")
+    return tuple(sorted((name, version) for name, version in versions.items() if name in named))
 
 
 @click.group()

@@ -52,6 +52,16 @@ class PolicyContext:
     gitops: tuple[str, ...] | None = None
     """GitOps engines known to sync the manifests (.mlgitops.yaml ``gitops:``, an environment's target); None:
     not said, judged from signs in the manifests (``policy.gitops_signs``)."""
+    environment_versions: tuple[tuple[str, str], ...] = ()
+    """(environment, Kubernetes minor version) of the environments the run knows (lint of rendered/: each
+    environment file's ``kubernetesVersion``); an object of such an environment is judged at its version."""
+
+    def version_for(self, manifest: Manifest) -> str:
+        """The Kubernetes version ``manifest`` is judged at: its environment's, else the run's."""
+        for environment, version in self.environment_versions:
+            if manifest.environment == environment:
+                return version
+        return self.kubernetes_version
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ def api_version_check(manifests: list[Manifest], policy: Policy, context: Policy
         if custom.knows(obj):
             continue
         try:
-            problem = api_version_problem(str(obj.get("apiVersion")), str(obj.get("kind")), context.kubernetes_version)
+            problem = api_version_problem(str(obj.get("apiVersion")), str(obj.get("kind")), context.version_for(manifest))
         except UserError:
             continue  # an unsupported --kubernetes-version: the schema rule says so
         if problem is not None:

@@ -16,17 +16,17 @@ from mlgitops.policy.severity import Severity
 Found = Iterator[tuple[Manifest, Violation]]
 
 
-def _validated(obj: dict[str, Any], context: PolicyContext, custom: Any) -> list[schema.SchemaProblem]:
+def _validated(obj: dict[str, Any], version: str, custom: Any) -> list[schema.SchemaProblem]:
     try:
-        return schema.validate(obj, context.kubernetes_version)
+        return schema.validate(obj, version)
     except schema.UnknownKind:
-        return list(custom.validate(obj, context.kubernetes_version))
+        return list(custom.validate(obj, version))
 
 
-def _api_version_problem(obj: dict[str, Any], context: PolicyContext) -> bool:
+def _api_version_problem(obj: dict[str, Any], version: str) -> bool:
     from mlgitops.kube.api_versions import api_version_problem
 
-    return api_version_problem(str(obj.get("apiVersion")), str(obj.get("kind")), context.kubernetes_version) is not None
+    return api_version_problem(str(obj.get("apiVersion")), str(obj.get("kind")), version) is not None
 
 
 @check("schema")
@@ -36,8 +36,9 @@ def schema_check(manifests: list[Manifest], policy: Policy, context: PolicyConte
     custom = context.custom_schemas or upstream_schemas()
     for manifest in manifests:
         obj = manifest.obj
+        version = context.version_for(manifest)
         try:
-            problems = schema.validate(obj, context.kubernetes_version)
+            problems = schema.validate(obj, version)
         except schema.UnknownKind:
             served_from = schema.first_serving_version(str(obj.get("apiVersion")), str(obj.get("kind")))
             if served_from is not None and not custom.knows(obj):
@@ -46,14 +47,14 @@ def schema_check(manifests: list[Manifest], policy: Policy, context: PolicyConte
                     manifest,
                     Violation(
                         f"{obj.get('apiVersion')} {obj.get('kind')} is served from Kubernetes {served_from} on, but this "
-                        f"run validates for {context.kubernetes_version}: pass --kubernetes-version {served_from} (or the "
+                        f"run validates for {version}: pass --kubernetes-version {served_from} (or the "
                         "cluster's, if newer) to validate it",
                         ("apiVersion",),
                         severity=Severity.INFO,
                     ),
                 )
                 continue
-            if not custom.knows(obj) and _api_version_problem(obj, context):
+            if not custom.knows(obj) and _api_version_problem(obj, version):
                 continue  # a built-in kind under a version the target does not serve: the api-version rule says so
             if not custom.knows(obj):
                 yield (
@@ -65,12 +66,12 @@ def schema_check(manifests: list[Manifest], policy: Policy, context: PolicyConte
                     ),
                 )
                 continue
-            problems = custom.validate(obj, context.kubernetes_version)
+            problems = custom.validate(obj, version)
         except UserError as error:
             yield manifest, Violation(error.message, ("apiVersion",))
             continue
         if problems and has_null(obj):
-            problems = _validated(without_nulls(obj), context, custom)  # null is unset, as the API server takes it
+            problems = _validated(without_nulls(obj), version, custom)  # null is unset, as the API server takes it
         for problem in problems:
             where = ".".join(str(p) for p in problem.path) or "(object)"
             message = schema.worded(problem, manifest.written(problem.path))

@@ -1,0 +1,58 @@
+"""`lint rendered/<env>` judges each environment's objects at that environment's kubernetesVersion by itself."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from tests.support import lint_findings, run_in_process
+
+DEVICE_CLASS = """\
+apiVersion: resource.k8s.io/v1
+kind: DeviceClass
+metadata:
+  name: gpu.example.com
+  labels: {{mlgitops.io/environment: {env}}}
+spec:
+  selectors:
+  - cel: {{expression: 'device.driver == "gpu.example.com"'}}
+"""
+
+
+def _repository(tmp_path: Path) -> Path:
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    environments = tmp_path / "environments"
+    environments.mkdir()
+    (environments / "old.yaml").write_text('kubernetesVersion: "1.32"\n')
+    (environments / "new.yaml").write_text('kubernetesVersion: "1.34"\n')
+    for env in ("old", "new"):
+        (tmp_path / "rendered" / env).mkdir(parents=True)
+        (tmp_path / "rendered" / env / "deviceclass.yaml").write_text(DEVICE_CLASS.format(env=env))
+    return tmp_path
+
+
+def _served_later(result_stdout: str) -> set[str]:
+    return {f["location"]["file"] for f in lint_findings(result_stdout) if "is served from Kubernetes 1.34" in f["message"]}
+
+
+def test_each_environment_is_judged_at_its_own_version(tmp_path: Path) -> None:
+    repo = _repository(tmp_path)
+    result = run_in_process("lint", "rendered", "-o", "json", cwd=repo)
+    assert result.exit_code == 0, result.stderr
+    # resource.k8s.io/v1 is served from 1.34: the 1.32 environment is told so, the 1.34 one is validated.
+    assert _served_later(result.stdout) == {"rendered/old/deviceclass.yaml"}
+
+
+def test_an_explicit_version_applies_to_every_object(tmp_path: Path) -> None:
+    repo = _repository(tmp_path)
+    result = run_in_process("lint", "rendered", "-o", "json", "--kubernetes-version", "1.32", cwd=repo)
+    assert _served_later(result.stdout) == {"rendered/old/deviceclass.yaml", "rendered/new/deviceclass.yaml"}
+    newer = run_in_process("lint", "rendered", "-o", "json", "--kubernetes-version", "1.34", cwd=repo)
+    assert _served_later(newer.stdout) == set()
+
+
+def test_objects_of_no_known_environment_keep_the_default(tmp_path: Path) -> None:
+    repo = _repository(tmp_path)
+    (repo / "loose.yaml").write_text(DEVICE_CLASS.format(env="elsewhere"))
+    result = run_in_process("lint", "loose.yaml", "-o", "json", cwd=repo)
+    assert _served_later(result.stdout) == {"loose.yaml"}
