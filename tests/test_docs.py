@@ -23,7 +23,7 @@ from mlgitops.output.command_pages import command_pages
 from mlgitops.output.kind_pages import kind_pages
 from mlgitops.policy.catalog import Catalog, load_folders, shipped_catalog
 from mlgitops.spec.kinds import KINDS
-from tests.support import REPO, write
+from tests.support import REPO, documentation_page, documentation_pages, write
 
 
 def _build(config: Path, site: Path) -> subprocess.CompletedProcess[str]:
@@ -104,9 +104,12 @@ def test_every_workload_kind_has_a_page_with_every_field(site: Path) -> None:
 
 def test_a_broken_link_anchor_or_unlisted_page_fails_the_strict_build(tmp_path: Path) -> None:
     shutil.copy(REPO / "mkdocs.yml", tmp_path / "mkdocs.yml")
+    shutil.copy(REPO / "README.md", tmp_path / "README.md")
     shutil.copytree(REPO / "docs", tmp_path / "docs", ignore=shutil.ignore_patterns("__pycache__"))
-    with (tmp_path / "docs" / "index.md").open("a", encoding="utf-8") as page:
+    with (tmp_path / "docs" / "usage.md").open("a", encoding="utf-8") as page:
         page.write("\n[gone](rules/no-such-rule.md) and [moved](kinds/training.md#no-such-heading)\n")
+    # A built site without those mistakes builds: the failure is theirs.
+    assert _build(REPO / "mkdocs.yml", tmp_path / "clean").returncode == 0
     write(tmp_path / "docs" / "orphan.md", "# Not in the navigation\n")
     built = _build(tmp_path / "mkdocs.yml", tmp_path / "site")
     assert built.returncode != 0
@@ -115,11 +118,35 @@ def test_a_broken_link_anchor_or_unlisted_page_fails_the_strict_build(tmp_path: 
     assert "orphan.md" in built.stderr
 
 
-def test_the_readme_links_to_the_documentation() -> None:
-    readme = (REPO / "README.md").read_text(encoding="utf-8")
-    links = re.findall(r"\]\((docs/[^)#\s]+)", readme)
-    assert "docs/index.md" in links
-    assert [link for link in links if not (REPO / link).is_file()] == []
+def test_the_readme_is_short_and_links_to_every_page() -> None:
+    readme = documentation_page("README.md")
+    headings = re.findall(r"^## (.+)$", readme, re.MULTILINE)
+    assert headings == ["Install", "Quick start", "A short tour", "Documentation"]
+    assert len(readme.splitlines()) < 150
+    links = set(re.findall(r"\]\((docs/[^)#\s]+)", readme))
+    pages = {page for page in documentation_pages() if page.startswith("docs/")}
+    assert sorted(pages - links) == [], "link every page of docs/ from the README's Documentation section"
+    assert sorted(link for link in links if not (REPO / link).is_file()) == []
+
+
+def test_the_readme_is_the_home_page(site: Path) -> None:
+    home = _main(site / "index.html")
+    assert "Quick start" in home
+    assert "python3 -m venv .venv &amp;&amp; .venv/bin/pip install -e . &amp;&amp; .venv/bin/mlgitops render" in html.escape(
+        home, quote=False
+    )
+    # README links into docs/ are site links there.
+    assert 'href="usage.html"' in home
+    assert 'href="docs/' not in home
+
+
+def test_hand_written_kind_pages_keep_their_text_above_the_reference(site: Path) -> None:
+    for row in KINDS.values():
+        written = documentation_page(f"docs/kinds/{row.kind}.md")
+        first = re.sub(r"`([^`]*)`", r"<code>\1</code>", written.split("\n")[2])
+        page = _main(site / "kinds" / f"{row.kind}.html")
+        assert first.split(" ", 1)[0] in page
+        assert page.index(first.split(" ", 1)[0]) < page.index('<h2 id="at-a-glance">') < page.index('<h2 id="fields">')
 
 
 def test_the_generated_pages_are_the_same_in_every_process() -> None:

@@ -215,7 +215,7 @@ def test_the_sdist_carries_everything_the_test_suite_needs(dist: Path) -> None:
         "policies/gpu-limits.yaml",
         "benchmarks/fleet.py",
         "mkdocs.yml",
-        "docs/index.md",
+        "docs/usage.md",
         "docs/hooks.py",
     ]
     assert [name for name in needed if name not in names] == []

@@ -75,7 +75,7 @@ def kind_page(row: KindSpec[Any], schema: dict[str, Any]) -> str:
     """One kind's page: what it is, its registry facts, its fields."""
     definition = schema["$defs"][row.model.__name__]
     lines = [f"# {inert.markdown_text(row.kind)}", "", *paragraphs(definition.get("description", "")), ""]
-    lines += [*_facts(row), "", "## Fields", "", *fields_table(definition, _link_from("kinds")), ""]
+    lines += ["## At a glance", "", *_facts(row), "", "## Fields", "", *fields_table(definition, _link_from("kinds")), ""]
     return "\n".join(lines)
 
 
