@@ -95,6 +95,26 @@ def kubectl() -> str:
     return found
 
 
+def documentation_pages() -> dict[str, str]:
+    """The documentation as written, by path relative to the repository: README.md, then every hand-written page
+    of docs/ (sorted). The site's reference pages are generated when it is built (docs/hooks.py) and are not here."""
+    paths = [REPO / "README.md", *sorted((REPO / "docs").rglob("*.md"))]
+    return {path.relative_to(REPO).as_posix(): path.read_text(encoding="utf-8") for path in paths}
+
+
+def documentation() -> str:
+    """The whole documentation as one text (README.md first, then each page of docs/, a blank line between): what
+    tests read to check what the documentation says, wherever a section of it lives."""
+    return "\n\n".join(documentation_pages().values())
+
+
+def documentation_page(name: str) -> str:
+    """One page of the documentation (``README.md``, ``docs/kinds/serving.md``…); a missing page fails the test."""
+    pages = documentation_pages()
+    assert name in pages, f"{name} is not a page of the documentation: {sorted(pages)}"
+    return pages[name]
+
+
 def write(path: Path, text: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")

@@ -1,4 +1,4 @@
-"""Every action this repository, its composite action, the scaffold and the README use runs on Node 24.
+"""Every action this repository, its composite action, the scaffold and the documentation (README.md, docs/) use runs on Node 24.
 
 GitHub moves hosted runners from Node 20 to Node 24 in 2026; an action whose `runs.using` is `node20` stops
 running there. The majors below are the first release of each action whose action.yml says `using: node24`
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import REPO
+from tests.support import REPO, documentation_pages
 
 FIRST_NODE24_MAJOR = {
     "actions/checkout": 5,
@@ -33,7 +33,8 @@ USES = re.compile(r"uses:\s*(?P<action>[\w./-]+)@(?P<ref>[0-9a-f]{40}|[\w.-]+)(?
 def _files() -> list[Path]:
     workflows = sorted((REPO / ".github" / "workflows").glob("*.yml"))
     scaffold = REPO / "generator" / "scaffold"
-    return [*workflows, REPO / "action.yml", scaffold / "workflow.yml", scaffold / "pr-workflow.yml", REPO / "README.md"]
+    documentation = [REPO / page for page in documentation_pages()]
+    return [*workflows, REPO / "action.yml", scaffold / "workflow.yml", scaffold / "pr-workflow.yml", *documentation]
 
 
 @pytest.mark.parametrize("path", _files(), ids=lambda p: p.name)
@@ -50,7 +51,7 @@ def test_every_action_is_pinned_to_a_node24_release(path: Path) -> None:
             continue
         assert action in FIRST_NODE24_MAJOR, f"{path.name}: {action} is new here: add its first Node 24 major"
         assert int(match["major"]) >= FIRST_NODE24_MAJOR[action], f"{path.name}: {action} v{match['major']} runs on Node 20"
-    assert seen or path.name == "README.md"
+    assert seen or path.suffix == ".md"
 
 
 def test_the_pin_table_has_teeth() -> None:

@@ -1,4 +1,8 @@
-"""The README's examples are what the tools accept, and its install and CI sections are what `init` writes."""
+"""The documentation's examples are what the tools accept, and its install and CI sections are what `init` writes.
+
+The documentation is README.md and the pages of docs/ (tests/support.py `documentation()`); the README itself keeps
+the install and the two set-up commands.
+"""
 
 from __future__ import annotations
 
@@ -15,9 +19,10 @@ import yaml
 from mlgitops import HOME, __version__
 from mlgitops.output.installation import released
 from mlgitops.scaffold.parts import scaffold_files
-from tests.support import REPO
+from tests.support import REPO, documentation, documentation_pages
 
 README = (REPO / "README.md").read_text(encoding="utf-8")
+DOCUMENTATION = documentation()
 _BLOCK = re.compile(r"^( *)```yaml\n(.*?)^\1```", re.DOTALL | re.MULTILINE)
 
 
@@ -37,8 +42,13 @@ def _load(text: str) -> Any:
     return yaml.load(text, Loader=_EditorLoader)  # a SafeLoader without timestamps
 
 
-def _yaml_blocks() -> list[tuple[int, str]]:
-    return [(README[: match.start()].count("\n") + 1, textwrap.dedent(match.group(2))) for match in _BLOCK.finditer(README)]
+def _yaml_blocks() -> list[tuple[str, str]]:
+    """Every YAML block of the documentation, by ``page:line``."""
+    return [
+        (f"{page}:{text[: match.start()].count(chr(10)) + 1}", textwrap.dedent(match.group(2)))
+        for page, text in documentation_pages().items()
+        for match in _BLOCK.finditer(text)
+    ]
 
 
 def _environment_validator() -> Any:
@@ -51,7 +61,7 @@ def _errors(validator: Any, document: Any) -> list[str]:
 
 
 def _classify(text: str) -> str:
-    """Which tool reads this example; every README YAML block must be one of these."""
+    """Which tool reads this example; every YAML block of the documentation must be one of these."""
     document = _load(text)
     if text.startswith("# Written by `mlgitops init`"):
         return "init"
@@ -101,7 +111,7 @@ def test_an_excerpt_must_match_its_file() -> None:
     assert not _contains({"a": 1}, {"e": 1})
 
 
-def test_the_readme_has_examples_of_every_kind() -> None:
+def test_the_documentation_has_examples_of_every_kind() -> None:
     kinds = {_classify(text) for _, text in BLOCKS}
     assert kinds == {
         "init",
@@ -116,8 +126,8 @@ def test_the_readme_has_examples_of_every_kind() -> None:
     }
 
 
-@pytest.mark.parametrize(("line", "text"), BLOCKS, ids=[f"README.md:{line}" for line, _ in BLOCKS])
-def test_every_readme_yaml_example_is_accepted(line: int, text: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize(("line", "text"), BLOCKS, ids=[line for line, _ in BLOCKS])
+def test_every_yaml_example_of_the_documentation_is_accepted(line: str, text: str, tmp_path: Path) -> None:
     kind = _classify(text)
     document = _load(text)
     validator = _environment_validator()
@@ -180,8 +190,8 @@ def test_the_documented_patch_delete_of_a_label_is_accepted_by_the_schema_and_by
 def test_install_and_ci_sections_match_what_init_writes() -> None:
     files = scaffold_files(released())
     for name in (".github/workflows/mlgitops.yml", ".pre-commit-config.yaml"):
-        assert f"```yaml\n{files[name]}```" in README, f"README's copy of {name} differs from what init writes"
-    assert f"For mlgitops {__version__} installed from PyPI," in README
+        assert f"```yaml\n{files[name]}```" in DOCUMENTATION, f"the documentation's copy of {name} differs from what init writes"
+    assert f"For mlgitops {__version__} installed from PyPI," in DOCUMENTATION
     assert "python3 -m pip install mlgitops\n" in README
 
 
@@ -189,7 +199,7 @@ def test_every_install_line_is_true_today_or_says_when_it_becomes_true() -> None
     # Nothing is on PyPI yet: `pip install mlgitops` appears once, under "Once 0.1.0 is released"; the git
     # install pins a commit; the workflow examples show what init writes for a release (mlgitops==X.Y.Z).
     assert "What is released: nothing yet." in README
-    installs = re.findall(r"pip install\s+(\S.*?)\s*(?:#.*)?$", README, re.MULTILINE)
+    installs = re.findall(r"pip install\s+(\S.*?)\s*(?:#.*)?$", DOCUMENTATION, re.MULTILINE)
     mlgitops = [line for line in installs if "mlgitops" in line and "-e" not in line.split()]
     assert mlgitops.count("mlgitops") == 1
     assert README.index("Once 0.1.0 is released on PyPI") < README.index("python3 -m pip install mlgitops\n")

@@ -1,4 +1,5 @@
-"""The README documents each workload kind with an example: every one of them renders as documented."""
+"""The documentation shows each workload kind with an example (on the kind's page, docs/kinds/<kind>.md): every one of
+them renders as documented."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import pytest
 
 from mlgitops.fleet.build import build
 from mlgitops.load.environments import load_environments
-from tests.support import REPO, kubectl, run_here, write
+from tests.support import documentation, documentation_page, kubectl, run_here, write
 
 CLUSTER = """\
 namespace: ml
@@ -34,16 +35,17 @@ KIND_OF = {"distributed-training": "TrainJob", "ray-job": "RayJob", "ray-service
 
 
 def _examples() -> dict[str, str]:
-    section = REPO.joinpath("README.md").read_text().split("### Workload kinds", 1)[1].split("\n### ", 1)[0]
+    """The example of each kind of KIND_OF on the kind's own page (the last block naming the kind, as before the split)."""
     found = {}
-    for block in re.findall(r"```yaml\n(.*?)```", section, re.S):
-        kind = re.search(r"^\s*kind: (\S+)", block, re.M)
-        if kind and kind[1] in KIND_OF:
-            found[kind[1]] = block
+    for page in KIND_OF:
+        for block in re.findall(r"```yaml\n(.*?)```", documentation_page(f"docs/kinds/{page}.md"), re.S):
+            kind = re.search(r"^\s*kind: (\S+)", block, re.M)
+            if kind and kind[1] == page:
+                found[kind[1]] = block
     return found
 
 
-def test_the_readme_has_an_example_of_each_new_kind() -> None:
+def test_the_documentation_has_an_example_of_each_new_kind() -> None:
     assert sorted(_examples()) == sorted(KIND_OF)
 
 
@@ -59,7 +61,7 @@ def test_each_readme_example_renders(tmp_path: Path, kind: str) -> None:
 
 def test_the_readmes_environment_file_example_renders_and_builds(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # The first example a new user copies: as a base, with one environment extending it.
-    section = REPO.joinpath("README.md").read_text().split("## Environment files", 1)[1]
+    section = documentation().split("# Environment files\n", 1)[1]
     [block] = re.findall(r"```yaml\n(.*?)```", section, re.S)[:1]
     write(tmp_path / "environments" / "base.yaml", block)
     write(tmp_path / "environments" / "dev.yaml", "extends: base.yaml\nnamespace: ml-dev\n")

@@ -214,10 +214,13 @@ def test_the_sdist_carries_everything_the_test_suite_needs(dist: Path) -> None:
         "policies/policy.schema.json",
         "policies/gpu-limits.yaml",
         "benchmarks/fleet.py",
+        "mkdocs.yml",
+        "docs/usage.md",
+        "docs/hooks.py",
     ]
     assert [name for name in needed if name not in names] == []
     folders = ("tests/bad_inputs", "tests/manifests", "tests/edit/corpus", "tests/upstream", "rendered", "environments")
-    for folder in (*folders, "policies"):
+    for folder in (*folders, "policies", "docs"):
         tracked = {path.relative_to(REPO).as_posix() for path in (REPO / folder).rglob("*") if path.is_file()}
         tracked = {name for name in tracked if "__pycache__" not in name}
         assert tracked - names == set(), folder

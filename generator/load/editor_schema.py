@@ -17,9 +17,16 @@ from mlgitops.spec.environment import Environment
 SCHEMA_ID = "https://mlgitops.dev/schemas/environment.json"
 
 
-def environment_file_schema() -> dict[str, Any]:
+def environment_file_schema(*, layered: bool = True) -> dict[str, Any]:
+    """The JSON Schema of one environment file, ``extends`` and ``abstract`` included.
+
+    ``layered`` (what editors get): relaxed for a file that is one layer of an ``extends:`` chain (no
+    ``required``, workload kinds ``anyOf``, every field removable with ``{$patch: delete}``). Without it: the
+    schema of the environment after the merge (what `render` checks; the documentation's field reference).
+    """
     schema = Environment.model_json_schema(by_alias=True)
-    _relax(schema)
+    if layered:
+        _relax(schema)
     properties = schema.setdefault("properties", {})
     properties["extends"] = {
         "type": "string",

@@ -1,6 +1,6 @@
 """`extends:` merging of environment layers, keeping each value's source position.
 
-Rules (documented in the README):
+Rules (documented in docs/rendering.md):
 - mappings merge key by key;
 - lists whose items are all mappings with a `name` merge item by item on `name`
   (new names are appended in the order the child lists them);

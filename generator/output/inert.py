@@ -111,6 +111,20 @@ def markdown_text(text: object) -> str:
     return escaped.replace("<", "&lt;").replace("@", "&#64;")
 
 
+def markdown_prose(text: object) -> str:
+    """``text`` as one line of Markdown prose in which only its `` `code spans` `` keep their meaning.
+
+    Whitespace (line breaks included) collapses to single spaces; each backtick-delimited span becomes a code
+    span (:func:`markdown_code`), everything else is escaped as by :func:`markdown_text`, so links, HTML,
+    emphasis and @mentions stay literal (and ``|`` cannot end a table cell outside a span).
+    """
+    pieces = re.split(r"(`[^`]+`)", " ".join(str(text).split()))
+    return "".join(
+        markdown_code(piece[1:-1]) if index % 2 else markdown_text(piece)
+        for index, piece in enumerate(pieces)
+    )
+
+
 def markdown_fence(lines: list[str], language: str = "") -> list[str]:
     """Lines as a fenced code block that no line inside can close."""
     shown = [terminal(line) for line in lines]
@@ -153,6 +167,7 @@ __all__ = [
     "json_document",
     "markdown_code",
     "markdown_fence",
+    "markdown_prose",
     "markdown_text",
     "sarif_text",
     "terminal",

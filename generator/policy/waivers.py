@@ -21,7 +21,7 @@ from mlgitops.policy.targets import pod_metadata, pod_specs
 WAIVER_PREFIX = "mlgitops.io/waive."
 WAIVER_RULE = "waiver-invalid"
 _UNTIL = re.compile(r"\buntil=(\S*)")
-# Only the calendar date the README documents: date.fromisoformat (3.11+) would also take
+# Only the calendar date the documentation (docs/policies.md) gives: date.fromisoformat (3.11+) would also take
 # '20270630', '2027-W26-3' and '2027-06-30T00:00'.
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 

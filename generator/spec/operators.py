@@ -3,7 +3,7 @@
 Each field is an operator's release as `MAJOR.MINOR` or `MAJOR.MINOR.PATCH` (a leading `v` is allowed). The
 defaults are the current upstream releases when this version of mlgitops was made; an environment whose cluster
 runs an older release says so, and mlgitops renders what that release accepts (or refuses, at the line of the
-field, what it cannot do). The README lists the minimum release each feature needs.
+field, what it cannot do). The documentation (docs/environment-files.md) lists the minimum release each feature needs.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Which YAML engine reads and writes: the fast path where it is installed and allowed, else PyYAML.
 
 yaml-rs (a Rust YAML parser with wheels for Linux, macOS and Windows on CPython 3.10-3.13)
-loads ~7x faster than PyYAML's C loader; the README's "Speed" section scores it against the
+loads ~7x faster than PyYAML's C loader; the documentation's "Speed" page (docs/speed.md) scores it against the
 other candidates. Where it is not installed (a platform without wheels) every file is read
 by PyYAML, with the same results, only slower. ``MLGITOPS_YAML_ENGINE=pyyaml`` forces that
 fallback for reading and writing alike; the tests use it to compare both paths.

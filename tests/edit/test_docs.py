@@ -1,4 +1,4 @@
-"""The README's Renovate manager finds every image of the environment files, and its promotion workflow calls real options."""
+"""The documentation's Renovate manager finds every image of the environment files; its promotion workflow calls real options."""
 
 from __future__ import annotations
 
@@ -8,18 +8,18 @@ import shlex
 
 import yaml
 
-from tests.support import REPO, run_in_process
+from tests.support import REPO, documentation, run_in_process
 from tests.test_workflows import _commands
 
-README = (REPO / "README.md").read_text()
+README = documentation()
 
 
 def _block(language: str, first_line: str) -> str:
-    """The README code block in ``language`` whose first line is ``first_line``."""
+    """The documentation's code block in ``language`` whose first line is ``first_line``."""
     for match in re.finditer(rf"```{language}\n(.*?)```", README, re.DOTALL):
         if match.group(1).startswith(first_line):
             return match.group(1)
-    raise AssertionError(f"no {language} block starting with {first_line!r} in README.md")
+    raise AssertionError(f"no {language} block starting with {first_line!r} in the documentation")
 
 
 def test_the_renovate_manager_matches_every_image_of_the_environment_files() -> None:

@@ -14,7 +14,7 @@ from mlgitops.kube import schema
 from mlgitops.kube.custom_resources import CustomSchemas, load_crds, project_schemas
 from mlgitops.load.environments import load_environments
 from tests.rendering import HEAD, _obj, _refused, _render
-from tests.support import REPO, CliResult, run_in_process, upstream_crd, write
+from tests.support import REPO, CliResult, documentation, run_in_process, upstream_crd, write
 
 
 @functools.cache
@@ -392,8 +392,7 @@ def test_a_dra_pool_needs_kubernetes_1_34_and_renders_claims_there(tmp_path: Pat
 
 
 def test_the_readmes_llm_example_renders_as_documented(tmp_path: Path) -> None:
-    readme = (REPO / "README.md").read_text(encoding="utf-8")
-    block = readme.split("### LLM servers (`llm-serving`)", 1)[1].split("```yaml\n", 1)[1].split("```", 1)[0]
+    block = documentation().split("## LLM servers (`llm-serving`)", 1)[1].split("```yaml\n", 1)[1].split("```", 1)[0]
     assert block.startswith("- name: chat-llm\n  kind: llm-serving\n")
     environment = (
         'namespace: ml\nkubernetesVersion: "1.32"\ncluster:\n  nodePools:\n    - name: gpu-h100\n'

@@ -1,4 +1,4 @@
-"""`extends:` merge rules, as documented in the README."""
+"""`extends:` merge rules, as the documentation describes them (docs/rendering.md)."""
 
 from __future__ import annotations
 

@@ -192,6 +192,22 @@ def test_diff_markdown_keeps_every_value_in_code(value: str) -> None:
 
 
 @pytest.mark.parametrize("value", HOSTILE, ids=range(len(HOSTILE)))
+def test_markdown_prose_is_one_inert_line_whose_code_spans_stay_code(value: str) -> None:
+    import markdown
+
+    shown = inert.markdown_prose(f"{value} then `a code span` and\nmore")
+    assert "\n" not in shown
+    assert not RAW_CONTROL.search(shown)
+    if "`" not in value:  # backticks of the value pair up with ours
+        assert shown.endswith("`a code span` and more")
+    # As a Markdown renderer (Python-Markdown, the documentation site's) reads it: no markup outside code spans.
+    rendered = markdown.markdown(shown)
+    outside_code = re.sub(r"<code>.*?</code>", "CODE", rendered)
+    for marker in ("<img", "<!--", "<a ", "@octocat", "<script", "\x1b"):
+        assert marker not in outside_code, (marker, rendered)
+
+
+@pytest.mark.parametrize("value", HOSTILE, ids=range(len(HOSTILE)))
 def test_diff_text_and_json(value: str) -> None:
     _assert_inert_lines(text(_review(value)))
     document = as_json(_review(value))
@@ -298,6 +314,7 @@ def test_random_text_in_every_medium_is_inert_and_json_exact(seed: int) -> None:
         _assert_inert_lines(REPORTERS["github"]([finding], {}))
         assert lint_findings(REPORTERS["json"]([finding], {}))[0]["message"] == f"message {value}"
         assert not RAW_CONTROL.search(inert.markdown_code(value) + inert.markdown_text(value) + inert.sarif_text(value))
+        assert not RAW_CONTROL.search(inert.markdown_prose(value))
 
 
 def test_render_check_shows_hidden_characters_of_a_stale_file_as_escapes(tmp_path: Path) -> None:
