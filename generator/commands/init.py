@@ -98,10 +98,14 @@ def init(directory: Path, only: frozenset[str] | None) -> None:
             out.info(terminal(f"    {line}"), err=False)
     if installation.note and any(name.startswith((".github/", ".pre-commit")) for name in steps.write):
         click.echo(terminal(f"note: {installation.note}"), err=True)
-    if not steps.write:
+    if not steps.write and not steps.snippets:
         out.info("nothing to add: every part is already there", err=False)
-    else:
+    elif not steps.write:
+        out.info("no file written: add the lines above by hand", err=False)
+    elif any(name.startswith("environments/") and name.endswith(".yaml") for name in steps.write):
         out.info("next: edit environments/*.yaml, then run `mlgitops render` and commit rendered/", err=False)
+    else:
+        out.info("next: commit the files written", err=False)
 
 
 def _remove_empty(folders: list[Path]) -> None:

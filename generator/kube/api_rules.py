@@ -213,8 +213,8 @@ def port_name_problem(name: Any) -> str | None:
 
 def object_problems(obj: dict[str, Any], templates: list[PodTemplate] | None = None) -> Iterator[ApiProblem]:
     """Problems of a whole object, paths from its root: its metadata (``kube.metadata_rules``: name by
-    kind, namespace, labels, annotations, selectors, data keys), every container's resources and
-    port names, CronJob schedules and time zones, and Service target ports (extended resources and
+    kind, namespace, labels, annotations, selectors, data keys), every container's name (a DNS-1123 label),
+    resources and port names, CronJob schedules and time zones, and Service target ports (extended resources and
     Job restart policies are left to ``extended_resource_problems`` and ``job_template_problems``).
 
     ``templates`` (here and in those two) are ``obj``'s pod templates when the caller has them already."""
@@ -223,6 +223,12 @@ def object_problems(obj: dict[str, Any], templates: list[PodTemplate] | None = N
         yield ApiProblem(found.path, found.message, "metadata", found.at_key)
     for template in templates:
         for container in template.containers:
+            name = container.spec.get("name")
+            if isinstance(name, str):
+                # validateContainerCommon (pkg/apis/core/validation): ValidateDNS1123Label(ctr.Name).
+                message = names.dns1123_label_problem(name)
+                if message:
+                    yield ApiProblem((*container.path, "name"), f"container name: {message}", "container-name")
             resources = container.spec.get("resources")
             if isinstance(resources, dict):
                 for problem in resource_problems(resources):

@@ -40,7 +40,7 @@ class Plan:
     snippets: list[tuple[str, str]] = field(default_factory=list)
 
 
-def _template(name: str, installation: Installation) -> str:
+def _template(name: str, installation: Installation, note: str | None = None) -> str:
     text = resources.files("mlgitops.scaffold").joinpath(name).read_text(encoding="utf-8")
     pins = {
         "__MLGITOPS_REQUIREMENT__": installation.requirement,
@@ -50,9 +50,19 @@ def _template(name: str, installation: Installation) -> str:
     }
     for placeholder, value in pins.items():
         text = text.replace(placeholder, value)
-    if installation.note:
-        text = f"# NOTE: {installation.note}.\n{text}"
+    if note:
+        text = f"# NOTE: {note}.\n{text}"
     return text
+
+
+def _pre_commit_note(installation: Installation) -> str | None:
+    """What to do when the pre-commit ``rev`` may not exist: it names a tag only a release creates."""
+    if installation.note is None:
+        return None
+    return (
+        f"this mlgitops was installed locally; rev {installation.pre_commit_rev} exists only once that version is "
+        f"tagged: otherwise set rev to a commit of {installation.pre_commit_repo}"
+    )
 
 
 def scaffold_parts(installation: Installation) -> list[Part]:
@@ -61,14 +71,17 @@ def scaffold_parts(installation: Installation) -> list[Part]:
 
     package = resources.files("mlgitops.scaffold").joinpath("environments")
     environments = {f"environments/{name}": package.joinpath(name).read_text(encoding="utf-8") for name in ENVIRONMENT_FILES}
-    pre_commit = _template("pre-commit-config.yaml", installation)
+    pre_commit = _template("pre-commit-config.yaml", installation, _pre_commit_note(installation))
     hooks = pre_commit[pre_commit.index("  - repo:") :]
     dependabot = _template("dependabot.yml", installation)
     return [
         Part("environments", environments),
         Part("schema", {"environments/environment.schema.json": editor_schema_text()}),
-        Part("workflow", {".github/workflows/mlgitops.yml": _template("workflow.yml", installation)}),
-        Part("pr-comment", {".github/workflows/mlgitops-pr.yml": _template("pr-workflow.yml", installation)}),
+        Part("workflow", {".github/workflows/mlgitops.yml": _template("workflow.yml", installation, installation.note)}),
+        Part(
+            "pr-comment",
+            {".github/workflows/mlgitops-pr.yml": _template("pr-workflow.yml", installation, installation.note)},
+        ),
         Part("pre-commit", {".pre-commit-config.yaml": pre_commit}, snippet=f"under repos:\n{hooks}"),
         Part("gitattributes", {".gitattributes": f"{GITATTRIBUTES_LINE}\n"}, snippet=f"{GITATTRIBUTES_LINE}\n"),
         Part(

@@ -212,3 +212,18 @@ def test_render_takes_annotation_keys_and_namespaces_by_the_api_servers_rules() 
         TypeAdapter(Annotations).validate_python({"example.com/a/b": "x"})
     with pytest.raises(ValidationError, match="'ML' is not a valid namespace name"):
         TypeAdapter(NamespaceName).validate_python("ML")
+
+
+def test_container_names_are_dns_1123_labels_in_lint_as_in_render(catalog: Catalog) -> None:
+    # The API server refuses a container name that is not a DNS-1123 label (validateContainerCommon); render's spec
+    # check refuses it too, so lint of anyone's manifests must say so (found by a new-user test).
+    pod = (
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: ml}\nspec:\n  containers:\n"
+        "  - name: Foo_Bar\n    image: busybox:1.36\n  initContainers:\n  - name: ok-init\n    image: busybox:1.36\n"
+    )
+    found = [message for _, _, message in _found(catalog, pod) if message.startswith("container name")]
+    assert found == [
+        "container name: 'Foo_Bar' is not a DNS-1123 label: use lower-case letters, digits and '-', starting and ending "
+        "with a letter or digit (did you mean 'foo-bar'?)"
+    ]
+    assert [m for _, _, m in _found(catalog, pod.replace("Foo_Bar", "foo-bar")) if m.startswith("container name")] == []

@@ -9,7 +9,7 @@ import yaml
 
 from mlgitops.output.installation import released
 from mlgitops.scaffold.parts import PARTS, plan, scaffold_parts
-from tests.support import run_cli
+from tests.support import run_cli, run_in_process
 
 PRE_COMMIT = "repos:\n  - repo: https://github.com/psf/black\n    rev: 24.1.0\n    hooks:\n      - id: black\n"
 
@@ -98,3 +98,25 @@ def test_the_pull_request_workflow_is_safe_for_forks() -> None:
     assert comment["if"] == "github.event.pull_request.head.repo.full_name == github.repository"
     assert all(step.get("with", {}).get("persist-credentials") is not True for step in steps)
     assert any("GITHUB_STEP_SUMMARY" in step.get("run", "") for step in steps)
+
+
+def test_a_second_init_that_only_prints_lines_says_nothing_was_written(tmp_path: Path) -> None:
+    (tmp_path / ".gitattributes").write_text("*.png binary\n")
+    result = run_in_process("init", ".", "--only", "gitattributes", cwd=tmp_path)
+    assert "add to .gitattributes:" in result.stdout
+    assert "no file written: add the lines above by hand" in result.stdout
+    assert "nothing to add" not in result.stdout
+
+
+def test_a_partial_init_names_the_next_step_of_what_it_wrote(tmp_path: Path) -> None:
+    result = run_in_process("init", "repo", "--only", "workflow", cwd=tmp_path)
+    assert "next: commit the files written" in result.stdout
+    assert "environments/*.yaml" not in result.stdout
+
+
+def test_the_local_install_note_speaks_each_files_language(tmp_path: Path) -> None:
+    assert run_in_process("init", "repo", cwd=tmp_path).exit_code == 0
+    repo = tmp_path / "repo"
+    assert "set rev to a commit of" in (repo / ".pre-commit-config.yaml").read_text()
+    assert "mlgitops @ git+" in (repo / ".github" / "workflows" / "mlgitops.yml").read_text()
+    assert "NOTE" not in (repo / ".github" / "dependabot.yml").read_text()
