@@ -48,6 +48,8 @@ class LintInput:
     errors: list[UserError] = field(default_factory=list)
     skipped: dict[str, int] = field(default_factory=dict)
     """Documents that are not Kubernetes objects, by file (only when walking folders)."""
+    left_out: dict[int, int] = field(default_factory=dict)
+    """Files and folders a walk left out (.gitignore, --exclude), by argument: named when it finds nothing to lint."""
 
 
 def _shown(path: Path) -> str:
@@ -266,8 +268,10 @@ def collect(
             errors.append(UserError(f"{shown_folder}: cannot read this folder: {error.strerror}"))
             return
         for entry in entries:
-            left_out = skip.ignored if gitignore else skip.excluded
-            if entry.name.startswith(".") or left_out(Path(entry.path), entry.is_dir()):
+            if entry.name.startswith("."):
+                continue
+            if (skip.ignored if gitignore else skip.excluded)(Path(entry.path), entry.is_dir()):
+                found.left_out[argument] = found.left_out.get(argument, 0) + 1
                 continue
             name = readable(entry.name)
             shown = f"{shown_folder.rstrip('/')}/{name}" if shown_folder != "." else name
@@ -343,7 +347,7 @@ def _load_parts(
     for argument, folder in folders.items():
         if not per_argument.get(argument) and argument not in failed:
             in_folder = sum(1 for root, part in parts if root == argument and isinstance(part, _FileToLoad))
-            found.errors.append(_nothing_to_lint(in_folder, folder))
+            found.errors.append(_nothing_to_lint(in_folder, folder, found.left_out.get(argument, 0)))
     if not found.manifests and not found.errors:  # files named one by one, none with an object
         found.errors.append(
             _nothing_to_lint(found.files, ", ".join(sorted({p.shown for _, p in parts if isinstance(p, _FileToLoad)})))
@@ -369,9 +373,12 @@ def _kustomization_named(path: Path, shown: str) -> UserError:
     )
 
 
-def _nothing_to_lint(files: int, where: str) -> UserError:
+def _nothing_to_lint(files: int, where: str, left_out: int = 0) -> UserError:
+    """The error for an input that holds nothing to lint; ``left_out`` entries a walk skipped are named as the cause."""
     what = "no .yaml, .yml or .json files" if not files else f"{files} file(s) but no Kubernetes object"
-    return UserError(
-        f"nothing to lint: found {what} in {where or 'the input'} (manifests are YAML or JSON documents with "
-        "apiVersion and kind; name the files or folders that hold them)"
+    why = (
+        f"{left_out} file(s) or folder(s) there are left out by .gitignore or --exclude; "
+        if left_out
+        else "manifests are YAML or JSON documents with apiVersion and kind; "
     )
+    return UserError(f"nothing to lint: found {what} in {where or 'the input'} ({why}name the files or folders that hold them)")

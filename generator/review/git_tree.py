@@ -22,7 +22,14 @@ def _git(repo: Path, *args: str) -> str:
 
 
 def repository_root(start: Path) -> Path:
-    return Path(_git(start, "rev-parse", "--show-toplevel").strip())
+    """The git repository ``start`` is in; outside one, a UserError saying what `mlgitops diff` needs."""
+    try:
+        return Path(_git(start, "rev-parse", "--show-toplevel").strip())
+    except UserError:
+        raise UserError(
+            f"{start} is not inside a git repository: `mlgitops diff` compares the rendered manifests of two git "
+            "revisions; run it in the repository (or pass --base REF there)"
+        ) from None
 
 
 def default_base(repo: Path) -> str:

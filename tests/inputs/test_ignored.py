@@ -90,3 +90,14 @@ def test_without_a_gitignore_nothing_is_left_out(tmp_path: Path, where: str) -> 
     (root / "a").mkdir(parents=True)
     (root / "a" / "cm.yaml").write_text(CONFIG_MAP.format(name="a"))
     assert not Ignored().ignored(root / "a" / "cm.yaml", is_dir=False)
+
+
+def test_nothing_to_lint_names_what_was_left_out(tmp_path: Path) -> None:
+    repo = _repository(tmp_path, {".gitignore": "build/\n", "build/cm.yaml": CONFIG_MAP.format(name="b")})
+    result = run_cli("lint", ".", cwd=repo)
+    assert result.exit_code == 2
+    assert "nothing to lint: found no .yaml, .yml or .json files in . (1 file(s) or folder(s) there are left out by " in (
+        result.stderr
+    )
+    excluded = run_cli("lint", ".", "--exclude", "build/", cwd=repo)
+    assert "left out by .gitignore or --exclude" in excluded.stderr

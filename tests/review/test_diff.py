@@ -154,3 +154,13 @@ def test_a_small_change_makes_a_short_comment(history: Path) -> None:
     lines = run_in_process("diff", "--base", "main", cwd=history).stdout.splitlines()
     assert len(lines) <= 60
     assert sum(line.startswith("- **changed**") for line in lines) == 1
+
+
+def test_outside_a_git_repository_diff_says_what_it_needs(tmp_path: Path) -> None:
+    result = run_in_process("diff", cwd=tmp_path)
+    assert result.exit_code == 2
+    assert "is not inside a git repository: `mlgitops diff` compares the rendered manifests of two git revisions" in (
+        result.stderr
+    )
+    assert "fatal:" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
