@@ -42,36 +42,19 @@ def complete_environments(context: click.Context, _: click.Parameter, incomplete
 
 def workload_names(folder: Path, environment: str | None) -> list[str]:
     """Workload names an environment has (its file and the files it ``extends:``, transitively), or every
-    environment file's when ``environment`` is None or unknown. Read with PyYAML's safe loader, no validation:
+    environment file's when ``environment`` is None or unknown. Read without validation (``load/extends_chain.py``):
     completion must answer fast and never fail (an unreadable file contributes nothing)."""
-    import yaml
-
-    def names_in(path: Path, seen: set[Path]) -> set[str]:
-        if path in seen or not path.is_file():
-            return set()
-        seen.add(path)
-        try:
-            document = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, yaml.YAMLError):
-            return set()
-        if not isinstance(document, dict):
-            return set()
-        workloads = document.get("workloads")
-        found = (
-            {str(item["name"]) for item in workloads if isinstance(item, dict) and "name" in item}
-            if isinstance(workloads, list)
-            else set()
-        )
-        base = document.get("extends")
-        if isinstance(base, str):
-            found |= names_in(path.parent / base, seen)
-        return found
+    from mlgitops.load.extends_chain import extends_chain
 
     chosen = folder / f"{environment}.yaml" if environment else None
     paths = [chosen] if chosen is not None and chosen.is_file() else sorted(folder.glob("*.yaml"))
     names: set[str] = set()
     for path in paths:
-        names |= names_in(path, set())
+        for layer in extends_chain(path):
+            workloads = layer.get("workloads")
+            for item in workloads if isinstance(workloads, list) else []:
+                if isinstance(item, dict) and "name" in item:
+                    names.add(str(item["name"]))
     return sorted(names)
 
 
