@@ -15,15 +15,17 @@ the rendered file as its location.
 from __future__ import annotations
 
 import os
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from mlgitops.errors import UserError
+from mlgitops.errors import Location, UserError
 from mlgitops.fleet.provenance import environment_fix, field_source
 from mlgitops.kube.manifest import Manifest
 from mlgitops.load.environments import LoadedEnvironment
 from mlgitops.policy.model import Finding, Policy
+from mlgitops.processes.parallel import map_in_two
 from mlgitops.render.rendered import Rendered
 from mlgitops.yaml.writer import generated_from
 
@@ -62,12 +64,32 @@ def _inside(path: Path, folders: Sequence[str]) -> bool:
 
 
 def _candidates(generated_file: str, origin: str, roots: Sequence[str]) -> list[Path]:
-    """Where the environment file a header names may be: it is relative to where `render` ran, which is
-    the working directory, the repository root, or a folder above the generated file (rendered/<env>/...)."""
+    """Where the environment file a header names may be: it is relative to where `render` ran, which is a folder
+    above the generated file (rendered/<env>/... in the repository that holds it: nearest first, so a rendered
+    tree beside its own environments/ is matched with those), else the working directory or the repository root."""
     if os.path.isabs(origin):
         return []
-    folders = [*roots, *(str(parent) for parent in Path(os.path.abspath(generated_file)).parents)]
+    folders = [*(str(parent) for parent in Path(os.path.abspath(generated_file)).parents), *roots]
     return [Path(folder, origin) for folder in dict.fromkeys(folders)]
+
+
+def _headers(manifests: Sequence[Manifest]) -> dict[str, str]:
+    """The environment file each generated file's header names, by file: one header read per file, however
+    many objects it holds (a stream of thousands of documents is one file)."""
+    headers: dict[str, str] = {}
+    seen: set[str] = set()
+    for manifest in manifests:
+        if manifest.text is not None and manifest.file not in seen:
+            seen.add(manifest.file)
+            origin = generated_from(manifest.text)
+            if origin is not None:
+                headers[manifest.file] = origin
+    return headers
+
+
+# Rendering an environment again costs about a millisecond per object (N = 1000 benchmark fleet): from this
+# many objects of environments with findings, the second environment is rendered in a second process.
+SOURCES_IN_TWO_FROM = 500
 
 
 def with_environment_sources(
@@ -78,37 +100,49 @@ def with_environment_sources(
 
     ``roots`` are the folders environment files may be read from (the repository root and the working
     directory, the first of them bounding where to look); ``policies`` give each rule's ``renderFix``.
+    Each environment is loaded and rendered once, only when one of its objects has a finding; several
+    environments are shared between two processes (``processes.parallel.map_in_two``).
     """
-    headers: dict[str, str] = {}
-    for manifest in manifests:
-        if manifest.text is not None and manifest.file not in headers:
-            origin = generated_from(manifest.text)
-            if origin is not None:
-                headers[manifest.file] = origin
-    sources: dict[str, dict[ObjectKey, tuple[Rendered, LoadedEnvironment]]] = {}
-    completed = []
+    headers = _headers(manifests)
     real_roots = [os.path.realpath(root) for root in roots]
-    for finding in findings:
-        origin = headers.get(finding.location.file)
+    environment_files: dict[str, str | None] = {}
+    by_environment: dict[str, list[int]] = {}
+    for position, finding in enumerate(findings):
+        generated = finding.location.file
+        origin = headers.get(generated)
         if finding.source is not None or origin is None:
-            completed.append(finding)
             continue
-        candidates = _candidates(finding.location.file, origin, roots)
-        existing = next((path for path in candidates if _inside(path, real_roots) and path.is_file()), None)
-        if existing is None:
-            completed.append(finding)
-            continue
-        key = os.path.realpath(existing)
-        if key not in sources:
-            sources[key] = _environment_objects(existing)
-        ref = finding.object_ref
-        match = sources[key].get((ref.kind, ref.namespace, ref.name))
-        if match is None:
-            completed.append(finding)
-            continue
-        item, environment = match
-        fix = environment_fix(finding, policies.get(finding.rule)) if item.origin else finding.fix
-        completed.append(replace(finding, source=field_source(item, finding.path, environment), fix=fix))
+        if generated not in environment_files:
+            candidates = _candidates(generated, origin, roots)
+            existing = next((path for path in candidates if _inside(path, real_roots) and path.is_file()), None)
+            environment_files[generated] = os.path.realpath(existing) if existing is not None else None
+        environment_file = environment_files[generated]
+        if environment_file is not None:
+            by_environment.setdefault(environment_file, []).append(position)
+    if not by_environment:
+        return findings
+    objects = Counter(environment_files.get(manifest.file) for manifest in manifests)
+    work = sorted(by_environment.items())
+
+    def sourced(entry: tuple[str, list[int]]) -> list[tuple[int, Location | None, str]]:
+        environment_file, positions = entry
+        rendered = _environment_objects(Path(environment_file))
+        changed = []
+        for position in positions:
+            finding = findings[position]
+            ref = finding.object_ref
+            match = rendered.get((ref.kind, ref.namespace, ref.name))
+            if match is not None:
+                item, environment = match
+                fix = environment_fix(finding, policies.get(finding.rule)) if item.origin else finding.fix
+                changed.append((position, field_source(item, finding.path, environment), fix))
+        return changed
+
+    weights = [max(objects[environment_file], 1) for environment_file, _ in work]
+    completed = list(findings)
+    for changes in map_in_two(sourced, work, weights, min_weight=SOURCES_IN_TWO_FROM):
+        for position, source, fix in changes:
+            completed[position] = replace(findings[position], source=source, fix=fix)
     return completed
 
 

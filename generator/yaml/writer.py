@@ -55,8 +55,12 @@ _HEADER_END = ". Do not edit: change the environment file and run `mlgitops rend
 
 
 def generated_from(text: str) -> str | None:
-    """The environment file a generated file's header names (see ``header``), or None."""
-    first = text.split("\n", 1)[0]
+    """The environment file a generated file's header names (see ``header``), or None.
+
+    Reads the first line only (a multi-document stream of megabytes costs no more than a small file).
+    """
+    end = text.find("\n")
+    first = text if end < 0 else text[:end]
     if first.startswith(_HEADER_START) and first.endswith(_HEADER_END):
         return first[len(_HEADER_START) : -len(_HEADER_END)] or None
     return None
