@@ -105,28 +105,34 @@ def with_environment_sources(
     """
     headers = _headers(manifests)
     real_roots = [os.path.realpath(root) for root in roots]
-    environment_files: dict[str, str | None] = {}
-    by_environment: dict[str, list[int]] = {}
-    for position, finding in enumerate(findings):
-        generated = finding.location.file
+    resolved: dict[tuple[str, str], str | None] = {}
+
+    def environment_file(generated: str) -> str | None:
+        """The environment file the header of ``generated`` names, found once per folder and header."""
         origin = headers.get(generated)
-        if finding.source is not None or origin is None:
-            continue
-        if generated not in environment_files:
+        if origin is None:
+            return None
+        key = (os.path.dirname(os.path.abspath(generated)), origin)
+        if key not in resolved:
             candidates = _candidates(generated, origin, roots)
             existing = next((path for path in candidates if _inside(path, real_roots) and path.is_file()), None)
-            environment_files[generated] = os.path.realpath(existing) if existing is not None else None
-        environment_file = environment_files[generated]
-        if environment_file is not None:
-            by_environment.setdefault(environment_file, []).append(position)
+            resolved[key] = os.path.realpath(existing) if existing is not None else None
+        return resolved[key]
+
+    by_environment: dict[str, list[int]] = {}
+    for position, finding in enumerate(findings):
+        found = environment_file(finding.location.file) if finding.source is None else None
+        if found is not None:
+            by_environment.setdefault(found, []).append(position)
     if not by_environment:
         return findings
-    objects = Counter(environment_files.get(manifest.file) for manifest in manifests)
+    # What rendering an environment again costs: its number of objects (those linted here).
+    objects = Counter(environment_file(manifest.file) for manifest in manifests)
     work = sorted(by_environment.items())
 
     def sourced(entry: tuple[str, list[int]]) -> list[tuple[int, Location | None, str]]:
-        environment_file, positions = entry
-        rendered = _environment_objects(Path(environment_file))
+        name, positions = entry
+        rendered = _environment_objects(Path(name))
         changed = []
         for position in positions:
             finding = findings[position]
@@ -138,7 +144,7 @@ def with_environment_sources(
                 changed.append((position, field_source(item, finding.path, environment), fix))
         return changed
 
-    weights = [max(objects[environment_file], 1) for environment_file, _ in work]
+    weights = [max(objects[name], 1) for name, _ in work]
     completed = list(findings)
     for changes in map_in_two(sourced, work, weights, min_weight=SOURCES_IN_TWO_FROM):
         for position, source, fix in changes:

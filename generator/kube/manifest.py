@@ -98,6 +98,14 @@ class Manifest:
 
         return pod_templates(self.obj)
 
+    @cached_property
+    def placeholders(self) -> list[tuple[FieldPath, str]]:
+        """The object's unfilled placeholders (``kube.placeholders.placeholders``), found once: rule ``placeholder``
+        reports them and every other rule's findings about them are dropped."""
+        from mlgitops.kube.placeholders import placeholders
+
+        return list(placeholders(self.obj))
+
     def _root(self) -> tuple[yaml.Node | None, int]:
         """The object's node and the lines of the file before its document's text (marks count from there)."""
         if self.node is not None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from mlgitops.kube.manifest import Manifest
-from mlgitops.kube.placeholders import placeholders
 from mlgitops.kube.pods import dotted
 from mlgitops.policy.checks import check
 from mlgitops.policy.model import Policy, PolicyContext, Violation
@@ -22,7 +21,7 @@ SHOWN = 3
 @check("placeholder")
 def unfilled_placeholders(manifests: list[Manifest], policy: Policy, context: PolicyContext) -> Found:
     for manifest in manifests:
-        found = list(placeholders(manifest.obj))
+        found = manifest.placeholders
         if not found:
             continue
         shown = ", ".join(f"{dotted(path)}: {_short(value)!r}" for path, value in found[:SHOWN])
