@@ -1,8 +1,10 @@
 """An environment file and the files it ``extends:``, read as plain YAML without building the models.
 
 For the quick answers that must never fail and need no validation: shell completion of workload names, and each
-environment's ``kubernetesVersion`` for lint of rendered/. Read with PyYAML's safe loader; a file that cannot be read
-or is not a mapping ends the chain; an ``extends:`` loop ends it too (render reports both, located).
+environment's ``kubernetesVersion`` for lint of rendered/. Read as render reads them (``yaml.reader.load_documents``,
+the fast engine where it may: PyYAML's pure-Python loader took 0.4 s for the chain of a 1,000-workload environment);
+a file that cannot be read or is not a mapping ends the chain; an ``extends:`` loop ends it too (render reports
+both, located).
 """
 
 from __future__ import annotations
@@ -10,15 +12,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import yaml
+from mlgitops.errors import UserError
+from mlgitops.yaml.reader import load_documents
 
 
 def read_mapping(path: Path) -> dict[str, Any] | None:
-    """``path`` as a YAML mapping, or None when it cannot be read, parsed, or is not a mapping."""
+    """``path`` as a YAML mapping (its first document), or None when it cannot be read, parsed, or is not a mapping."""
     try:
-        loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        documents = load_documents(path.read_text(encoding="utf-8"), str(path))
+    except (OSError, UnicodeDecodeError, UserError):
         return None
+    loaded = documents[0] if documents else None
     return loaded if isinstance(loaded, dict) else None
 
 

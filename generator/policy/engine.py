@@ -17,7 +17,7 @@ from mlgitops.policy.model import Finding, Policy, PolicyContext, SelectionKey, 
 from mlgitops.policy.redaction import Redaction, redact, redactor
 from mlgitops.policy.targets import is_workload, templates
 from mlgitops.policy.waivers import apply_waivers
-from mlgitops.processes.parallel import map_in_two
+from mlgitops.processes.parallel import map_in_two, map_shared
 
 # Manifests x policies from which checking is split over two processes: the whole catalog checks
 # ~300 manifests in about the time a fork and the pickled findings cost.
@@ -200,10 +200,11 @@ def evaluate(
             found.append((policy.id, positions[id(manifest)], violation))
         return found
 
-    # Policies are independent: on a large input about half the work is checked in a forked second process.
-    policies, weights = _balanced(catalog.active(), groups)
+    # Policies are independent: on a large input they are shared with a forked second process, claimed one by one.
+    policies = catalog.active()
     by_file: dict[str, list[Found]] = {}
-    for found in map_in_two(policy_violations, policies, weights, min_weight=EVALUATE_IN_TWO_FROM, advance=advance):
+    weights = _weights(policies, groups)
+    for found in map_shared(policy_violations, policies, weights, min_weight=EVALUATE_IN_TWO_FROM, advance=advance):
         for each in found:
             by_file.setdefault(manifests[each[1]].file, []).append(each)
 
@@ -254,30 +255,12 @@ LOCATE_IN_TWO_FROM = 2000
 BUILT_IN_CHECK_COST = 3
 
 
-def _balanced(policies: list[Policy], groups: dict[SelectionKey, list[int]]) -> tuple[list[Policy], list[int]]:
-    """``policies`` ordered for ``map_in_two`` (which cuts them in two at half the weight), with their weights.
-
-    A policy's weight is the number of objects it selects, times ``BUILT_IN_CHECK_COST`` for a
-    built-in check. The heaviest go first, each to the lighter half (longest processing time
-    first), so the two processes finish close together; findings are sorted afterwards, so the
-    order policies run in changes nothing in the output.
-    """
-    weighed = [
-        (
-            sum(len(group) for key, group in groups.items() if policy.selects(key))
-            * (BUILT_IN_CHECK_COST if policy.check else 1),
-            policy,
-        )
-        for policy in policies
-    ]
-    halves: tuple[list[tuple[int, Policy]], list[tuple[int, Policy]]] = ([], [])
-    totals = [0, 0]
-    for weight, policy in sorted(weighed, key=lambda pair: -pair[0]):
-        lighter = 0 if totals[0] <= totals[1] else 1
-        halves[lighter].append((weight, policy))
-        totals[lighter] += weight
-    ordered = [*halves[0], *halves[1]]
-    return [policy for _, policy in ordered], [max(weight, 1) for weight, _ in ordered]
+def _weights(policies: list[Policy], groups: dict[SelectionKey, list[int]]) -> list[int]:
+    """An estimate of each policy's work, for ``map_shared`` to hand out the heaviest first: the number of objects
+    it selects, times ``BUILT_IN_CHECK_COST`` for a built-in check. Rough (a policy's real cost per object varies
+    about sevenfold), which is why the policies are claimed one by one rather than cut into fixed halves."""
+    selected = [sum(len(group) for key, group in groups.items() if policy.selects(key)) for policy in policies]
+    return [max(count * (BUILT_IN_CHECK_COST if p.check else 1), 1) for count, p in zip(selected, policies, strict=True)]
 
 
 def _about_placeholder(manifest: Manifest, violation: Violation) -> bool:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 from pathlib import Path
 
 import pytest
 
 from mlgitops.inputs import collect as lint_inputs
 from mlgitops.processes import parallel
-from mlgitops.processes.parallel import map_in_two
+from mlgitops.processes.parallel import map_in_two, map_shared
 from tests.support import REPO, run_cli, write
 
 PARENT = os.getpid()
@@ -182,10 +183,10 @@ def test_a_fleet_of_environments_is_split_and_a_small_one_is_not(tmp_path: Path,
     assert [output.name for output in small.outputs] == ["dev", "prod", "staging"]
 
 
-def test_policies_are_split_into_two_halves_of_about_equal_work() -> None:
+def test_each_policy_is_weighed_by_the_objects_it_selects() -> None:
     from mlgitops.kube.manifest import Manifest
     from mlgitops.policy.catalog import load_folders, shipped_catalog
-    from mlgitops.policy.engine import BUILT_IN_CHECK_COST, _balanced
+    from mlgitops.policy.engine import BUILT_IN_CHECK_COST, _weights
     from mlgitops.policy.model import PolicyContext, SelectionKey, selection_key
 
     pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}, "spec": {"containers": [{"name": "c"}]}}
@@ -195,14 +196,39 @@ def test_policies_are_split_into_two_halves_of_about_equal_work() -> None:
     for position, manifest in enumerate(manifests):
         groups.setdefault(selection_key(manifest, PolicyContext()), []).append(position)
     policies = load_folders([shipped_catalog()]).active()
-    ordered, weights = _balanced(policies, groups)
-    assert sorted(p.id for p in ordered) == sorted(p.id for p in policies)
-    # map_in_two cuts where the running weight passes half; with longest-first placement the two
-    # halves differ by at most the heaviest single policy.
-    total, running, cut = sum(weights), 0, 0
-    while running + weights[cut] <= total // 2:
-        running += weights[cut]
-        cut += 1
-    assert abs((total - running) - running) <= max(weights)
-    built_in = next(w for p, w in zip(ordered, weights, strict=True) if p.check and p.id == "api-validation")
-    assert built_in == 100 * BUILT_IN_CHECK_COST  # every object, a built-in check
+    weights = dict(zip((p.id for p in policies), _weights(policies, groups), strict=True))
+    assert weights["api-validation"] == 100 * BUILT_IN_CHECK_COST  # every object, a built-in check
+    assert weights["resources-requests"] <= 100  # a schema policy: the objects it selects, not multiplied
+    assert min(weights.values()) >= 1
+
+
+def square_slowly(number: int) -> tuple[int, int]:
+    time.sleep(0.2 if number == 0 else 0.005)
+    return square_and_where(number)
+
+
+def test_shared_items_are_claimed_by_both_processes_and_come_back_in_order() -> None:
+    # Uneven work: one heavy item and many light ones; with fixed halves one side would do nearly all of it.
+    results = map_shared(square_slowly, list(range(40)), [1000] + [1] * 39, min_weight=0)
+    assert [value for value, _ in results] == [n * n for n in range(40)]
+    processes = {pid for _, pid in results}
+    assert PARENT in processes
+    assert len(processes) == 2
+
+
+@pytest.mark.parametrize("function", [dies_in_the_child, raises_in_the_child])
+def test_a_sharing_child_that_dies_costs_time_not_results(function: object) -> None:
+    results = map_shared(function, list(range(12)), [1] * 12, min_weight=0)  # type: ignore[arg-type]
+    assert results == [n + 1 for n in range(12)]
+
+
+def test_a_failure_in_this_process_stops_and_reaps_the_sharing_child() -> None:
+    with pytest.raises(ValueError, match="parent half failed"):
+        map_shared(fails_here, [0, 1, 2, 3], [9, 1, 1, 1], min_weight=0)
+
+
+def test_sharing_stays_in_this_process_for_little_work_and_cuts_halves_past_the_pipe(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert {pid for _, pid in map_shared(square_and_where, [1, 2, 3], [1, 1, 1], min_weight=10)} == {PARENT}
+    monkeypatch.setattr(parallel, "MAX_SHARED_ITEMS", 4)
+    results = map_shared(square_and_where, list(range(10)), [1] * 10, min_weight=0)
+    assert [pid for _, pid in results][:5] == [PARENT] * 5  # map_in_two's fixed halves
