@@ -35,7 +35,6 @@ adds to pods (a StatefulSet's claim templates, a JobSet's volume claim policies)
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable
 from typing import Any
 
@@ -90,7 +89,8 @@ def as_run(
     queued = queues is not None and queues.cluster_queues and queue_name(obj) is not None and bool(found)
     if controller is None and not queued and not _needs_defaults(found):
         return obj, {}
-    result: dict[str, Any] = copy.deepcopy(without_nulls(obj))
+    # without_nulls copies every mapping and list (scalars are immutable): the private copy defaults are written to.
+    result: dict[str, Any] = without_nulls(obj)
     origins: Origins = controller(result) if controller is not None else {}
     if queued and queues is not None:
         origins.update(admitted_pods(result, queues))

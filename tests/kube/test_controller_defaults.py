@@ -328,3 +328,27 @@ def test_a_fluid_dataset_makes_the_claim_its_name_says(catalog: Catalog) -> None
     assert rules_of(fluid, catalog, "pvc-reference") == []
     other = fluid.replace("kind: Dataset\nmetadata: {name: model-store", "kind: Dataset\nmetadata: {name: datasets")
     assert rules_of(other, catalog, "pvc-reference") == [("pvc-reference", 9)]
+
+
+def _every_container(value: object) -> list[dict[str, object] | list[object]]:
+    if isinstance(value, dict):
+        return [value, *(found for child in value.values() for found in _every_container(child))]
+    if isinstance(value, list):
+        return [value, *(found for child in value for found in _every_container(child))]
+    return []
+
+
+def test_defaults_are_written_to_a_private_copy_never_to_the_object_as_written() -> None:
+    """as_run copies once (``without_nulls`` copies every mapping and list): no mapping or list of the result is
+    shared with the object as written, so defaulting and later rules never change what findings locate against."""
+    import copy
+
+    for obj in [manifest.obj for manifest in load_manifests(LLM, "llm.yaml")]:
+        written = copy.deepcopy(obj)
+        result, _ = as_run(obj)
+        assert result is not obj
+        shared = {id(node) for node in _every_container(obj)} & {id(node) for node in _every_container(result)}
+        assert not shared
+        for node in _every_container(result):
+            node.clear()
+        assert obj == written
