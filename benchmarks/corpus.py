@@ -121,8 +121,11 @@ def seed_faults(tree: Path) -> list[SeededFault]:
         return _containers(obj)[0].pop("resources", None) is not None
 
     def prunable_claim(obj: dict[str, Any]) -> bool:
+        # Either engine's annotation protects the claim from the engine that syncs it (rule pvc-prune-protection):
+        # unprotected is without both.
         annotations = obj["metadata"].get("annotations", {})
-        return annotations.pop("argocd.argoproj.io/sync-options", None) is not None
+        removed = [annotations.pop(key, None) for key in ("argocd.argoproj.io/sync-options", "kustomize.toolkit.fluxcd.io/prune")]
+        return any(value is not None for value in removed)
 
     def hpa_without_metrics(obj: dict[str, Any]) -> bool:
         obj["spec"]["metrics"] = []
@@ -137,7 +140,7 @@ def seed_faults(tree: Path) -> list[SeededFault]:
     apply("Job", 0, "GPU requested but not limited", gpu_request_without_limit)
     apply("Job", 0, "GitOps-managed Job with ttlSecondsAfterFinished", job_ttl)
     apply("CronJob", 0, "container without resources", no_resources)
-    apply("PersistentVolumeClaim", 0, "PVC without Prune=false", prunable_claim)
+    apply("PersistentVolumeClaim", 0, "PVC without prune protection", prunable_claim)
     apply("HorizontalPodAutoscaler", 0, "HPA without metrics", hpa_without_metrics)
     return faults
 

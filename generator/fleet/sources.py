@@ -27,34 +27,45 @@ from mlgitops.load.environments import LoadedEnvironment
 from mlgitops.policy.model import Finding, Policy
 from mlgitops.processes.parallel import map_in_two
 from mlgitops.render.rendered import Rendered
+from mlgitops.yaml.source import SourceNode
 from mlgitops.yaml.writer import generated_from
 
 ObjectKey = tuple[str, str, str]  # kind, namespace, name
 
 
-def _environment_objects(environment_file: Path) -> dict[ObjectKey, tuple[Rendered, LoadedEnvironment]]:
+def _loaded(environment_file: str, layers: dict[Path, SourceNode]) -> LoadedEnvironment | None:
+    """The environment of ``environment_file`` (a real path), or None when it does not load (its findings keep their
+    place). Loading one environment reads every file of its folder: ``layers`` keeps them parsed for the next one
+    (a base and its ``extends:`` chain parsed once, not once per environment), while each environment's merged
+    tree and model are let go after use (three 10,000-workload environments held at once took 475 MB)."""
     from mlgitops.load.environments import load_environments
+
+    path = Path(environment_file)
+    try:
+        loaded = load_environments(path.parent, (path.stem,), layers)
+    except UserError:
+        return None
+    return next((environment for environment in loaded if environment.name == path.stem), None)
+
+
+def _environment_objects(environment: LoadedEnvironment) -> dict[ObjectKey, Rendered]:
+    """Every object ``environment`` renders to (its GitOps objects too), by kind, namespace and name; none when
+    it does not render."""
     from mlgitops.render import render_environment, render_gitops
 
     try:
-        loaded = load_environments(environment_file.parent, (environment_file.stem,))
+        rendered = render_environment(environment.spec, environment.name, environment.tree)
     except UserError:
         return {}
-    found: dict[ObjectKey, tuple[Rendered, LoadedEnvironment]] = {}
-    for environment in loaded:
-        try:
-            rendered = render_environment(environment.spec, environment.name, environment.tree)
-        except UserError:
-            continue
-        gitops_source = environment.locate(("gitops",))
-        objects = list(rendered)
-        for path, gitops_objects in render_gitops(environment.spec, environment.name, rendered).items():
-            objects += [Rendered(obj, path, gitops_source) for obj in gitops_objects]
-        for item in objects:
-            metadata = item.obj.get("metadata") or {}
-            if item.source is not None:
-                key = (str(item.obj.get("kind")), str(metadata.get("namespace") or ""), str(metadata.get("name")))
-                found[key] = (item, environment)
+    gitops_source = environment.locate(("gitops",))
+    objects = list(rendered)
+    for path, gitops_objects in render_gitops(environment.spec, environment.name, rendered).items():
+        objects += [Rendered(obj, path, gitops_source) for obj in gitops_objects]
+    found: dict[ObjectKey, Rendered] = {}
+    for item in objects:
+        metadata = item.obj.get("metadata") or {}
+        if item.source is not None:
+            found[(str(item.obj.get("kind")), str(metadata.get("namespace") or ""), str(metadata.get("name")))] = item
     return found
 
 
@@ -73,18 +84,23 @@ def _candidates(generated_file: str, origin: str, roots: Sequence[str]) -> list[
     return [Path(folder, origin) for folder in dict.fromkeys(folders)]
 
 
-def _headers(manifests: Sequence[Manifest]) -> dict[str, str]:
-    """The environment file each generated file's header names, by file: one header read per file, however
-    many objects it holds (a stream of thousands of documents is one file)."""
-    headers: dict[str, str] = {}
+def generated_files(manifests: Sequence[Manifest]) -> dict[str, tuple[str, int]]:
+    """Each generated file among the files ``manifests`` were read from: the environment file its header names and
+    how many of the objects it holds. One header read per file, however many objects it holds (a stream of
+    thousands of documents is one file). All ``with_environment_sources`` needs of the objects, so that a caller
+    can let go of them (a 10,000-workload fleet) before environments are loaded."""
+    generated: dict[str, tuple[str, int]] = {}
     seen: set[str] = set()
     for manifest in manifests:
-        if manifest.text is not None and manifest.file not in seen:
+        if manifest.file in generated:
+            named, count = generated[manifest.file]
+            generated[manifest.file] = (named, count + 1)
+        elif manifest.text is not None and manifest.file not in seen:
             seen.add(manifest.file)
             origin = generated_from(manifest.text)
             if origin is not None:
-                headers[manifest.file] = origin
-    return headers
+                generated[manifest.file] = (origin, 1)
+    return generated
 
 
 # Rendering an environment again costs about a millisecond per object (N = 1000 benchmark fleet): from this
@@ -93,28 +109,30 @@ SOURCES_IN_TWO_FROM = 500
 
 
 def with_environment_sources(
-    findings: list[Finding], manifests: Sequence[Manifest], roots: Sequence[str], policies: dict[str, Policy]
+    findings: list[Finding], generated: dict[str, tuple[str, int]], roots: Sequence[str], policies: dict[str, Policy]
 ) -> list[Finding]:
     """``findings`` with ``source`` (the environment field) and an environment-file fix for objects of generated
     files whose environment file is at hand; other findings unchanged.
 
-    ``roots`` are the folders environment files may be read from (the repository root and the working
-    directory, the first of them bounding where to look); ``policies`` give each rule's ``renderFix``.
-    Each environment is loaded and rendered once, only when one of its objects has a finding; several
-    environments are shared between two processes (``processes.parallel.map_in_two``).
+    ``generated`` is ``generated_files`` of the linted objects; ``roots`` are the folders environment files may be
+    read from (the repository root and the working directory, the first of them bounding where to look);
+    ``policies`` give each rule's ``renderFix``.
+    Each environment is loaded (the files it shares with others parsed once) and rendered once, one at a time,
+    only when one of its objects has a finding; environments are shared between two processes
+    (``processes.parallel.map_in_two``).
     """
-    headers = _headers(manifests)
     real_roots = [os.path.realpath(root) for root in roots]
     resolved: dict[tuple[str, str], str | None] = {}
 
-    def environment_file(generated: str) -> str | None:
-        """The environment file the header of ``generated`` names, found once per folder and header."""
-        origin = headers.get(generated)
-        if origin is None:
+    def environment_file(generated_file: str) -> str | None:
+        """The environment file the header of ``generated_file`` names, found once per folder and header."""
+        header = generated.get(generated_file)
+        if header is None:
             return None
-        key = (os.path.dirname(os.path.abspath(generated)), origin)
+        origin = header[0]
+        key = (os.path.dirname(os.path.abspath(generated_file)), origin)
         if key not in resolved:
-            candidates = _candidates(generated, origin, roots)
+            candidates = _candidates(generated_file, origin, roots)
             existing = next((path for path in candidates if _inside(path, real_roots) and path.is_file()), None)
             resolved[key] = os.path.realpath(existing) if existing is not None else None
         return resolved[key]
@@ -127,19 +145,24 @@ def with_environment_sources(
     if not by_environment:
         return findings
     # What rendering an environment again costs: its number of objects (those linted here).
-    objects = Counter(environment_file(manifest.file) for manifest in manifests)
+    objects: Counter[str | None] = Counter()
+    for file, (_, count) in generated.items():
+        objects[environment_file(file)] += count
     work = sorted(by_environment.items())
+    layers: dict[Path, SourceNode] = {}
 
     def sourced(entry: tuple[str, list[int]]) -> list[tuple[int, Location | None, str]]:
         name, positions = entry
-        rendered = _environment_objects(Path(name))
+        environment = _loaded(name, layers)
+        if environment is None:
+            return []
+        rendered = _environment_objects(environment)
         changed = []
         for position in positions:
             finding = findings[position]
             ref = finding.object_ref
-            match = rendered.get((ref.kind, ref.namespace, ref.name))
-            if match is not None:
-                item, environment = match
+            item = rendered.get((ref.kind, ref.namespace, ref.name))
+            if item is not None:
                 fix = environment_fix(finding, policies.get(finding.rule)) if item.origin else finding.fix
                 changed.append((position, field_source(item, finding.path, environment), fix))
         return changed
@@ -152,4 +175,4 @@ def with_environment_sources(
     return completed
 
 
-__all__ = ["with_environment_sources"]
+__all__ = ["generated_files", "with_environment_sources"]

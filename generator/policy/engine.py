@@ -12,6 +12,7 @@ from mlgitops.kube.kueue_queues import Queues
 from mlgitops.kube.manifest import Manifest
 from mlgitops.kube.pods import written_path
 from mlgitops.policy.catalog import Catalog
+from mlgitops.policy.gitops_signs import run_engines
 from mlgitops.policy.message import fill, template_problem
 from mlgitops.policy.model import Finding, Policy, PolicyContext, SelectionKey, Target, Violation, selection_key
 from mlgitops.policy.redaction import Redaction, redact, redactor
@@ -188,7 +189,7 @@ def evaluate(
         (_defaulted(m, originals, queues) for m in manifests), key=lambda manifest: (manifest.file, manifest.document)
     )
     gitops = context.gitops if context.gitops is not None else catalog.gitops
-    context = replace(context, all_manifests=tuple(manifests), gitops=gitops)
+    context = replace(context, all_manifests=tuple(manifests), gitops=gitops, deployers=run_engines(manifests))
     groups = _by_selection(manifests, context)
     positions = {id(manifest): position for position, manifest in enumerate(manifests)}
 

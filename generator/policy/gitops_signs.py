@@ -15,6 +15,8 @@ recreated after its TTL, nor reset by a sync. The signs, strongest first:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from mlgitops.kube.manifest import Manifest
 from mlgitops.kube.pods import group_of, mapping, value_at
 from mlgitops.policy.model import PolicyContext
@@ -34,7 +36,6 @@ _DEPLOYERS = {
     ("kustomize.toolkit.fluxcd.io", "Kustomization"): FLUX,
     ("helm.toolkit.fluxcd.io", "HelmRelease"): FLUX,
 }
-_RUN: list[tuple[tuple[Manifest, ...], frozenset[str]]] = []
 
 
 def engines(manifest: Manifest, context: PolicyContext) -> frozenset[str] | None:
@@ -44,7 +45,8 @@ def engines(manifest: Manifest, context: PolicyContext) -> frozenset[str] | None
     metadata = mapping(manifest.obj.get("metadata"))
     keys = [*mapping(metadata.get("annotations")), *mapping(metadata.get("labels"))]
     own = frozenset(engine for key in keys for prefix, engine in _PREFIXES.items() if str(key).startswith(prefix))
-    found = own | run_engines(context.all_manifests or (manifest,))
+    deployers = context.deployers if context.deployers is not None else run_engines(context.all_manifests or (manifest,))
+    found = own | deployers
     if found:
         return found
     if value_at(metadata, ("labels", "app.kubernetes.io/managed-by")) == "mlgitops":
@@ -52,16 +54,13 @@ def engines(manifest: Manifest, context: PolicyContext) -> frozenset[str] | None
     return None
 
 
-def run_engines(manifests: tuple[Manifest, ...]) -> frozenset[str]:
-    """Engines whose deploying objects (Applications, Kustomizations, HelmRelease) are among ``manifests`` (found
-    once per run: the engine hands every check the same tuple)."""
-    if _RUN and _RUN[0][0] is manifests:
-        return _RUN[0][1]
-    found = frozenset(
+def run_engines(manifests: Sequence[Manifest]) -> frozenset[str]:
+    """Engines whose deploying objects (Applications, Kustomizations, HelmRelease) are among ``manifests``: worked out
+    once per run by the engine (``PolicyContext.deployers``). Kept there, not in a module-level cache: a cache here
+    held the run's every object until the next run (lint of a 10,000-workload fleet could not let go of it)."""
+    return frozenset(
         engine for m in manifests if (engine := _DEPLOYERS.get((group_of(m.obj), str(m.obj.get("kind"))))) is not None
     )
-    _RUN[:] = [(manifests, found)]
-    return found
 
 
 def named(found: frozenset[str]) -> str:

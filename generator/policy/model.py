@@ -52,6 +52,9 @@ class PolicyContext:
     gitops: tuple[str, ...] | None = None
     """GitOps engines known to sync the manifests (.mlgitops.yaml ``gitops:``, an environment's target); None:
     not said, judged from signs in the manifests (``policy.gitops_signs``)."""
+    deployers: frozenset[str] | None = None
+    """GitOps engines whose deploying objects are among ``all_manifests`` (``policy.gitops_signs.run_engines``, found
+    once per run by the engine); None: not worked out yet."""
     environment_versions: tuple[tuple[str, str], ...] = ()
     """(environment, Kubernetes minor version) of the environments the run knows (lint of rendered/: each
     environment file's ``kubernetesVersion``); an object of such an environment is judged at its version."""
