@@ -96,4 +96,13 @@ def is_inside(path: Path, root: Path) -> bool:
     return real == base or real.startswith(base.rstrip(os.sep) + os.sep)
 
 
-__all__ = ["displayed_as", "is_inside", "repository_of", "repository_root", "same_file_key", "shown_path"]
+def is_file(path: Path) -> bool:
+    """Whether ``path`` is a regular file (links followed); False, never an error, for a name the system refuses
+    (too long, a NUL byte) or a place that cannot be looked at: for readers that must answer, not fail."""
+    try:
+        return path.is_file()
+    except (OSError, ValueError):
+        return False
+
+
+__all__ = ["displayed_as", "is_file", "is_inside", "repository_of", "repository_root", "same_file_key", "shown_path"]

@@ -45,9 +45,10 @@ def workload_names(folder: Path, environment: str | None) -> list[str]:
     environment file's when ``environment`` is None or unknown. Read without validation (``load/extends_chain.py``):
     completion must answer fast and never fail (an unreadable file contributes nothing)."""
     from mlgitops.load.extends_chain import extends_chain
+    from mlgitops.paths import is_file
 
     chosen = folder / f"{environment}.yaml" if environment else None
-    paths = [chosen] if chosen is not None and chosen.is_file() else sorted(folder.glob("*.yaml"))
+    paths = [chosen] if chosen is not None and is_file(chosen) else sorted(folder.glob("*.yaml"))
     names: set[str] = set()
     for path in paths:
         for layer in extends_chain(path):

@@ -153,14 +153,14 @@ def lint(
     if findings:
         # A finding on a rendered object also names the environment field that produced it (every format):
         # reviewers read, and annotations land on, the environment files of a pull request.
-        from mlgitops.fleet.sources import generated_files, with_environment_sources
+        from mlgitops.fleet.sources import generated_files, with_environment_sources, written_items
 
         roots = [facts.repository_root or facts.working_directory, facts.working_directory]
-        generated = generated_files(found.manifests)
+        generated, written = generated_files(found.manifests), written_items(findings, found.manifests)
         # The objects are done with: let the memory of a large fleet serve the environments loaded next
         # (lint of the N = 10,000 benchmark fleet peaked at 1.8 GB holding both).
         found.manifests.clear()
-        findings = with_environment_sources(findings, generated, roots, catalog.policies)
+        findings = with_environment_sources(findings, generated, written, roots, catalog.policies)
     out.result(report(findings, catalog.policies, output_format, facts.finished(exit_code, unread), colour=out.colour_out))
     # What could not be read is part of the report (the rest was linted): listed before the notes and the summary.
     for each in unread:

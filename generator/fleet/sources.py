@@ -19,10 +19,12 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from mlgitops.errors import Location, UserError
 from mlgitops.fleet.provenance import environment_fix, field_source
-from mlgitops.kube.manifest import Manifest
+from mlgitops.kube.manifest import FieldPath, Manifest
+from mlgitops.kube.pods import value_at
 from mlgitops.load.environments import LoadedEnvironment
 from mlgitops.policy.model import Finding, Policy
 from mlgitops.processes.parallel import map_in_two
@@ -103,20 +105,79 @@ def generated_files(manifests: Sequence[Manifest]) -> dict[str, tuple[str, int]]
     return generated
 
 
+def item_names(obj: Any, path: FieldPath) -> tuple[str | None, ...]:
+    """The ``name`` of each list item ``path`` passes through in ``obj`` (None for an item without one, or missing):
+    what says a finding's field is the same field in the object an environment renders (a container added by hand
+    at index 0 is not the workload's own container 0)."""
+    names: list[str | None] = []
+    for length, segment in enumerate(path, start=1):
+        if isinstance(segment, int):
+            item = value_at(obj, path[:length])
+            name = item.get("name") if isinstance(item, dict) else None
+            names.append(name if isinstance(name, str) else None)
+    return tuple(names)
+
+
+def rendered_path(obj: Any, path: FieldPath, names: tuple[str | None, ...]) -> FieldPath | None:
+    """``path`` (of a field whose list items along it are ``names``, as linted) as the same field's path in ``obj``
+    (as rendered): each named list item found by its name wherever it stands (a container added by hand before
+    the workload's own shifts it), an unnamed one at its index only where the rendered item has no name either.
+    None when the field is not one the rendered object has (a container added by hand)."""
+    found: list[str | int] = []
+    named = iter(names)
+    for segment in path:
+        if not isinstance(segment, int):
+            found.append(segment)
+            continue
+        name = next(named, None)
+        items = value_at(obj, tuple(found))
+        if not isinstance(items, list):
+            return None
+        if name is None:
+            item = items[segment] if 0 <= segment < len(items) else None
+            if isinstance(item, dict) and isinstance(item.get("name"), str):
+                return None
+            found.append(segment)
+            continue
+        index = next((i for i, item in enumerate(items) if isinstance(item, dict) and item.get("name") == name), None)
+        if index is None:
+            return None
+        found.append(index)
+    return tuple(found)
+
+
+def written_items(findings: Sequence[Finding], manifests: Sequence[Manifest]) -> list[tuple[str | None, ...] | None]:
+    """For each finding, ``item_names`` of its field in the object as linted (None: its object is not at hand).
+    With ``generated_files``, all ``with_environment_sources`` needs of the objects."""
+    objects = {(m.file, m.ref.kind, m.ref.namespace, m.ref.name): m.obj for m in manifests}
+    found: list[tuple[str | None, ...] | None] = []
+    for finding in findings:
+        ref = finding.object_ref
+        obj = objects.get((finding.location.file, ref.kind, ref.namespace, ref.name))
+        found.append(item_names(obj, finding.path) if obj is not None else None)
+    return found
+
+
 # Rendering an environment again costs about a millisecond per object (N = 1000 benchmark fleet): from this
 # many objects of environments with findings, the second environment is rendered in a second process.
 SOURCES_IN_TWO_FROM = 500
 
 
 def with_environment_sources(
-    findings: list[Finding], generated: dict[str, tuple[str, int]], roots: Sequence[str], policies: dict[str, Policy]
+    findings: list[Finding],
+    generated: dict[str, tuple[str, int]],
+    written: Sequence[tuple[str | None, ...] | None],
+    roots: Sequence[str],
+    policies: dict[str, Policy],
 ) -> list[Finding]:
     """``findings`` with ``source`` (the environment field) and an environment-file fix for objects of generated
     files whose environment file is at hand; other findings unchanged.
 
-    ``generated`` is ``generated_files`` of the linted objects; ``roots`` are the folders environment files may be
-    read from (the repository root and the working directory, the first of them bounding where to look);
-    ``policies`` give each rule's ``renderFix``.
+    ``generated`` is ``generated_files`` of the linted objects and ``written`` their ``written_items``: a finding's
+    field is found in the rendered object by the names of the list items along it (``rendered_path``), so a container
+    added by hand gets no source and shifts no other's; ``roots`` are the folders environment files may be read from
+    (the repository root and the working directory, the first of them bounding where to look); ``policies`` give each
+    rule's ``renderFix``.
     Each environment is loaded (the files it shares with others parsed once) and rendered once, one at a time,
     only when one of its objects has a finding; environments are shared between two processes
     (``processes.parallel.map_in_two``).
@@ -162,9 +223,11 @@ def with_environment_sources(
             finding = findings[position]
             ref = finding.object_ref
             item = rendered.get((ref.kind, ref.namespace, ref.name))
-            if item is not None:
+            names = written[position]
+            path = finding.path if item is None or names is None else rendered_path(item.obj, finding.path, names)
+            if item is not None and path is not None:
                 fix = environment_fix(finding, policies.get(finding.rule)) if item.origin else finding.fix
-                changed.append((position, field_source(item, finding.path, environment), fix))
+                changed.append((position, field_source(item, path, environment), fix))
         return changed
 
     weights = [max(objects[name], 1) for name, _ in work]
@@ -175,4 +238,4 @@ def with_environment_sources(
     return completed
 
 
-__all__ = ["generated_files", "with_environment_sources"]
+__all__ = ["generated_files", "item_names", "rendered_path", "with_environment_sources", "written_items"]

@@ -71,8 +71,15 @@ def may_hold_placeholders(obj: Any) -> bool:
         return True
     if "$" in text or "<" in text or "YOUR" in text or _BRACE.search(text):
         return True
+    if _DOTTED_I in text or _DOTLESS_I in text:
+        return True  # the pattern's case-insensitive `i` matches them; lower() does not make them `i`
     lowered = text.lower()
     return "filled" in lowered or "change" in lowered or "replace" in lowered
+
+
+_DOTTED_I, _DOTLESS_I = "\u0130", "\u0131"
+"""İ and ı: the only characters beyond ASCII that a case-insensitive ``re`` match takes for a letter of ``filled``,
+``change`` or ``replace`` (every code point tried; tests/kube/test_placeholders.py keeps the search)."""
 
 
 def placeholders(obj: Any) -> Iterator[tuple[FieldPath, str]]:

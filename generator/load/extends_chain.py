@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from mlgitops.errors import UserError
+from mlgitops.paths import is_file
 from mlgitops.yaml.reader import load_documents
 
 
@@ -31,7 +32,7 @@ def extends_chain(path: Path) -> list[dict[str, Any]]:
     chain: list[dict[str, Any]] = []
     seen: set[Path] = set()
     current: Path | None = path
-    while current is not None and current not in seen and current.is_file():
+    while current is not None and current not in seen and is_file(current):
         seen.add(current)
         document = read_mapping(current)
         if document is None:

@@ -16,7 +16,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import TypeVar
+from typing import Any, TypeVar
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
@@ -95,14 +95,15 @@ def _split(
     if child == 0:  # pragma: no cover - runs in the child, which leaves through os._exit
         _child(function, items[cut:], read_end, write_end)
     os.close(write_end)
-    try:
-        first = _each(function, items[:cut], weights[:cut], step)
-        with os.fdopen(read_end, "rb") as stream:
-            payload = stream.read()
-    except BaseException:
-        stop_child(child)
-        raise
-    _, status = os.waitpid(child, 0)
+    with ending_with_this_process(child):
+        try:
+            first = _each(function, items[:cut], weights[:cut], step)
+            with os.fdopen(read_end, "rb") as stream:
+                payload = stream.read()
+        except BaseException:
+            stop_child(child)
+            raise
+        _, status = os.waitpid(child, 0)
     if status == 0 and payload:
         try:
             second: list[Result] = pickle.loads(payload)
@@ -194,7 +195,7 @@ def _shared(
         _claiming_child(function, items, tokens, read_end, write_end)
     os.close(write_end)
     done: dict[int, Result] = {}
-    with os.fdopen(read_end, "rb") as stream:
+    with ending_with_this_process(child), os.fdopen(read_end, "rb") as stream:
         try:
             for index in _claims(tokens):
                 done[index] = function(items[index])
@@ -205,7 +206,7 @@ def _shared(
             raise
         finally:
             os.close(tokens)
-    _, status = os.waitpid(child, 0)
+        _, status = os.waitpid(child, 0)
     theirs: dict[int, Result] = {}
     if status == 0 and payload:
         try:
@@ -240,6 +241,27 @@ def _claiming_child(
         os._exit(status)
 
 
+@contextmanager
+def ending_with_this_process(child: int) -> Iterator[None]:
+    """While forked ``child`` works for this process: a SIGTERM or SIGHUP that ends this process kills the child
+    first, then ends this process as it would have (otherwise the child ran on, orphaned, until its share was done).
+    SIGINT reaches both (the terminal sends it to the process group) and is handled where each runs."""
+    previous: dict[int, Any] = {}
+
+    def stop(signum: int, _: Any) -> None:
+        stop_child(child)
+        signal.signal(signum, previous[signum])
+        os.kill(os.getpid(), signum)
+
+    for ending in (signal.SIGTERM, signal.SIGHUP):
+        previous[ending] = signal.signal(ending, stop)
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
 def stop_child(child: int) -> None:
     """Kill and reap a forked child whose result is no longer wanted (this side failed or was interrupted)."""
     try:
@@ -249,4 +271,13 @@ def stop_child(child: int) -> None:
         pass
 
 
-__all__ = ["DEFAULT_MIN_WEIGHT", "MAX_SHARED_ITEMS", "SERIAL_SWITCH", "forking_pays", "map_in_two", "map_shared"]
+__all__ = [
+    "DEFAULT_MIN_WEIGHT",
+    "MAX_SHARED_ITEMS",
+    "SERIAL_SWITCH",
+    "ending_with_this_process",
+    "forking_pays",
+    "map_in_two",
+    "map_shared",
+    "stop_child",
+]

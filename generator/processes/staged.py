@@ -149,20 +149,21 @@ def _split(
         _child(first, second, items, cut, read_end, write_end)
     os.close(write_end)
     drain: _Drain[Built] = _Drain(os.fdopen(read_end, "rb"))
-    try:
-        results = [
-            _both(first, second, item, weight, step) for item, weight in zip(items[: cut.at], weights[: cut.at], strict=True)
-        ]
-        if cut.inside:
-            item = items[cut.at]
-            built = drain.built()
-            results.append(second(item, built[0] if built else first(item)))
-            step(weights[cut.at])
-        theirs = drain.results()
-    except BaseException:
-        parallel.stop_child(child)
-        raise
-    _, status = os.waitpid(child, 0)
+    with parallel.ending_with_this_process(child):
+        try:
+            results = [
+                _both(first, second, item, weight, step) for item, weight in zip(items[: cut.at], weights[: cut.at], strict=True)
+            ]
+            if cut.inside:
+                item = items[cut.at]
+                built = drain.built()
+                results.append(second(item, built[0] if built else first(item)))
+                step(weights[cut.at])
+            theirs = drain.results()
+        except BaseException:
+            parallel.stop_child(child)
+            raise
+        _, status = os.waitpid(child, 0)
     if status == 0 and theirs is not None:
         step(sum(weights[rest:]))
         return results + theirs

@@ -19,6 +19,7 @@ import yaml
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
 from mlgitops.errors import Location, UserError
+from mlgitops.yaml.aliases import expanded_size, holding_itself
 from mlgitops.yaml.ambiguity import disagree, kubectl_kind, pyyaml_reading
 from mlgitops.yaml.engine import fast_path_enabled
 from mlgitops.yaml.text import position
@@ -306,7 +307,14 @@ def check_node(root: yaml.Node, file: str, anchors: bool, ambiguous: list[yaml.N
                 stack.append((value_node, depth + 1))
         elif isinstance(node, SequenceNode):
             stack.extend((item, depth + 1) for item in node.value)
-    if anchors and _expanded_size(root) > MAX_EXPANDED_NODES:
+    recursive = holding_itself(root) if anchors else None
+    if recursive is not None:
+        raise UserError(
+            "a YAML alias here refers to a node that holds it (a value that contains itself, which no Kubernetes "
+            "object can be); write the values out instead of the alias",
+            _location(file, recursive.start_mark),
+        )
+    if anchors and expanded_size(root, MAX_EXPANDED_NODES) > MAX_EXPANDED_NODES:
         raise UserError(
             f"aliases expand this document to more than {MAX_EXPANDED_NODES:,} values (an alias bomb?); "
             "write the values out instead",
@@ -368,31 +376,6 @@ def _ambiguous_texts(root: yaml.Node, nodes: list[yaml.Node], document: int) -> 
             children = [(item, (*path, index)) for index, item in enumerate(node.value)]
         stack.extend(reversed(children))  # document order: a shared node is reported where its anchor is
     return sorted(texts.values(), key=lambda text: (text.path, text.key))
-
-
-def _expanded_size(root: yaml.Node) -> int:
-    """How many nodes the document would have with every alias written out (memoised per node)."""
-    sizes: dict[int, int] = {}
-    order: list[yaml.Node] = []
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        if id(node) in sizes:
-            continue
-        sizes[id(node)] = -1
-        order.append(node)
-        if isinstance(node, MappingNode):
-            stack.extend(child for pair in node.value for child in pair)
-        elif isinstance(node, SequenceNode):
-            stack.extend(node.value)
-    for node in reversed(order):
-        children: list[yaml.Node] = []
-        if isinstance(node, MappingNode):
-            children = [child for pair in node.value for child in pair]
-        elif isinstance(node, SequenceNode):
-            children = list(node.value)
-        sizes[id(node)] = min(MAX_EXPANDED_NODES + 1, 1 + sum(max(sizes[id(c)], 1) for c in children))
-    return sizes[id(root)]
 
 
 __all__ = ["MAX_DEPTH", "MAX_DOCUMENTS", "MAX_EXPANDED_NODES", "AmbiguousText", "check_node", "compose_all"]

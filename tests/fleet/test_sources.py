@@ -57,7 +57,7 @@ def test_no_environment_file_at_hand_leaves_findings_as_they_are(tmp_path: Path)
     manifests = load_manifests(HEADER + _configmaps(3), str(tmp_path / "c.yaml"))
     finding = Finding("r", Severity.ERROR, "m", manifests[0].ref, manifests[0].locate(()))
     generated = sources.generated_files(manifests)
-    assert sources.with_environment_sources([finding], generated, [str(tmp_path)], {}) == [finding]
+    assert sources.with_environment_sources([finding], generated, [None], [str(tmp_path)], {}) == [finding]
 
 
 @pytest.fixture(scope="module")
@@ -130,3 +130,38 @@ def test_environments_of_one_folder_are_loaded_together(
     found = _sourced(outer, fleet)
     assert {f["location"]["file"].split("/")[-2] for f in found} == {"prod", "staging"}  # type: ignore[index]
     assert sorted(parsed) == sorted(path.name for path in (fleet / "environments").glob("*.yaml"))
+
+
+def test_a_container_added_by_hand_gets_no_source_and_the_workloads_own_keeps_it(tmp_path: Path) -> None:
+    """A finding's path names list items by index: a container added at index 0 shifted the workload's own, and its
+    findings were blamed on the workload's container 0 in the environment file (found by a new-user test)."""
+    shutil.copytree(REPO / "environments", tmp_path / "environments")
+    shutil.copytree(REPO / "rendered", tmp_path / "rendered")
+    deployment = tmp_path / "rendered" / "prod" / "deployment-resnet-serve.yaml"
+    text = deployment.read_text()
+    pinned = next(word for word in text.split() if word.startswith("ghcr.io/acme/resnet-serve:1.4.2@sha256:"))
+    text = text.replace(pinned, "ghcr.io/acme/resnet-serve:1.4.2")  # the workload's own container: a source
+    debug = "      - name: debug\n        image: busybox:1.36\n"
+    deployment.write_text(text.replace("      containers:\n", "      containers:\n" + debug, 1))
+    result = run_in_process("lint", "rendered/prod", "-o", "json", cwd=tmp_path)
+    assert result.exit_code == 1, result.stderr
+    digests = {f["message"].split("'")[1]: f for f in lint_findings(result.stdout) if f["rule"] == "image-digest"}
+    assert digests["debug"]["source"] is None
+    assert digests["resnet-serve"]["source"]["file"] == "environments/prod.yaml"
+    on_deployment = [f for f in lint_findings(result.stdout) if f["location"]["file"].endswith(deployment.name)]
+    about_debug = [f for f in on_deployment if "'debug'" in f["message"]]
+    assert about_debug
+    assert all(f["source"] is None for f in about_debug)
+
+
+def test_a_field_is_found_in_the_rendered_object_by_the_names_of_its_list_items() -> None:
+    rendered = {"spec": {"containers": [{"name": "main", "env": [{"name": "A"}, {"name": "B"}]}], "args": ["x", "y"]}}
+    linted = {"spec": {"containers": [{"name": "debug"}, {"name": "main", "env": [{"name": "B"}]}], "args": ["x", "y"]}}
+    path = ("spec", "containers", 1, "env", 0, "value")
+    names = sources.item_names(linted, path)
+    assert names == ("main", "B")
+    assert sources.rendered_path(rendered, path, names) == ("spec", "containers", 0, "env", 1, "value")
+    debug = ("spec", "containers", 0, "image")
+    assert sources.rendered_path(rendered, debug, sources.item_names(linted, debug)) is None
+    assert sources.rendered_path(rendered, ("spec", "args", 1), (None,)) == ("spec", "args", 1)
+    assert sources.rendered_path(rendered, ("spec", "containers", 0), (None,)) is None  # named there, not here

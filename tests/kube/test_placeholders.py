@@ -104,3 +104,16 @@ def test_escaped_spellings_in_the_file_are_found_in_the_value() -> None:
 def test_clean_objects_are_screened_out() -> None:
     clean = {"kind": "Deployment", "metadata": {"name": "web", "labels": {"app": "web"}}, "spec": {"replicas": 2, "x": {}}}
     assert not may_hold_placeholders(clean)
+
+
+def test_every_character_a_case_insensitive_word_match_takes_for_ascii_is_screened() -> None:
+    """``re``'s case-insensitive match takes İ and ı for ``i``: the screen lowers the text, so it looks for those
+    two itself. No other code point matches a letter of the words the pattern ignores case for."""
+    import re
+
+    letter = re.compile("(?i)[filledbychangemreplace]").fullmatch
+    unusual = {chr(cp) for cp in range(0x80, 0x110000) if letter(chr(cp))}
+    assert unusual == {"\u0130", "\u0131"}
+    for word in ("F\u0130LLED BY the operator", "f\u0131lled by", "CHANGE-ME", "replace_me"):
+        assert placeholder(word) is not None
+        assert may_hold_placeholders({"image": word})

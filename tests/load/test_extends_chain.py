@@ -50,3 +50,16 @@ def test_a_missing_base_or_a_loop_ends_the_chain(tmp_path: Path) -> None:
     (tmp_path / "c.yaml").write_text("extends: missing.yaml\n")
     assert len(extends_chain(tmp_path / "a.yaml")) == 2
     assert len(extends_chain(tmp_path / "c.yaml")) == 1
+
+
+def test_a_name_the_system_refuses_ends_the_chain_and_completion_answers(tmp_path: Path) -> None:
+    """``extends:`` (or ``-e``) naming a file longer than the system allows raised OSError out of `lint rendered`
+    (exit 3) and shell completion; render reports it, located."""
+    from mlgitops.commands.completion import workload_names
+
+    long_name = "a" * 300 + ".yaml"
+    (tmp_path / "dev.yaml").write_text(f"extends: {long_name}\nworkloads:\n- name: train\n")
+    assert extends_chain(tmp_path / "dev.yaml") == [{"extends": long_name, "workloads": [{"name": "train"}]}]
+    assert workload_names(tmp_path, "dev") == ["train"]
+    assert workload_names(tmp_path, "a" * 300) == ["train"]  # unknown: every environment's
+    assert workload_names(tmp_path, "nul\x00byte") == ["train"]

@@ -232,3 +232,38 @@ def test_sharing_stays_in_this_process_for_little_work_and_cuts_halves_past_the_
     monkeypatch.setattr(parallel, "MAX_SHARED_ITEMS", 4)
     results = map_shared(square_and_where, list(range(10)), [1] * 10, min_weight=0)
     assert [pid for _, pid in results][:5] == [PARENT] * 5  # map_in_two's fixed halves
+
+
+TERMINATED_SPLIT = """
+import os, sys, time
+from mlgitops.processes import parallel
+parallel._cores = lambda: 2
+PARENT = os.getpid()
+def work(n):
+    if os.getpid() != PARENT:
+        with open(sys.argv[1], "a") as record:
+            record.write(f"{os.getpid()}\\n")
+    time.sleep(0.2)
+    return n
+split = parallel.map_shared if sys.argv[2] == "shared" else parallel.map_in_two
+split(work, list(range(60)), [1] * 60, min_weight=0)
+"""
+
+
+@pytest.mark.parametrize("split", ["shared", "halves"])
+def test_a_terminated_process_takes_its_child_along(tmp_path: Path, split: str) -> None:
+    """SIGTERM (a CI job cancelled, `timeout`) ended the parent and left the forked child running, orphaned, until
+    its share was done."""
+    import subprocess
+    import sys
+
+    record = tmp_path / "child.txt"
+    process = subprocess.Popen([sys.executable, "-c", TERMINATED_SPLIT, str(record), split])
+    deadline = time.monotonic() + 20
+    while not (record.exists() and record.read_text().strip()) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    child = int(record.read_text().split()[0])
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=10) == -signal.SIGTERM
+    with pytest.raises(ProcessLookupError):
+        os.kill(child, 0)
