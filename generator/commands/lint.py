@@ -11,6 +11,7 @@ from mlgitops.commands.completion import complete_rules
 from mlgitops.commands.console import console
 from mlgitops.commands.options import config_option, environment_option, output_format_option, policies_option
 from mlgitops.errors import ExitCode, UserError, UserErrors
+from mlgitops.inputs.generated import EnvironmentFiles, generated_files
 from mlgitops.kube.manifest import Manifest
 from mlgitops.output.inert import terminal, terminal_lines
 from mlgitops.policy.catalog import Catalog
@@ -130,11 +131,13 @@ def lint(
                 manifest.environment = environment
         if found.errors and not found.manifests:
             raise UserErrors(found.errors)  # nothing could be linted: the errors are the whole report
+        roots = [facts.repository_root or facts.working_directory, facts.working_directory]
+        environment_files = EnvironmentFiles(generated_files(found.manifests), roots)
         context = PolicyContext(
             environment=environment,
             kubernetes_version=kubernetes_version or DEFAULT_KUBERNETES_VERSION,
             custom_schemas=custom,
-            environment_versions=() if kubernetes_version else _environment_versions(found.manifests),
+            environment_versions=() if kubernetes_version else _environment_versions(found.manifests, environment_files),
         )
         active = catalog.active()
         shown = len(active) * len(found.manifests) if len(found.manifests) >= PROGRESS_FROM_OBJECTS else 0
@@ -153,14 +156,13 @@ def lint(
     if findings:
         # A finding on a rendered object also names the environment field that produced it (every format):
         # reviewers read, and annotations land on, the environment files of a pull request.
-        from mlgitops.fleet.sources import generated_files, with_environment_sources, written_items
+        from mlgitops.fleet.sources import with_environment_sources, written_items
 
-        roots = [facts.repository_root or facts.working_directory, facts.working_directory]
-        generated, written = generated_files(found.manifests), written_items(findings, found.manifests)
+        written = written_items(findings, found.manifests)
         # The objects are done with: let the memory of a large fleet serve the environments loaded next
         # (lint of the N = 10,000 benchmark fleet peaked at 1.8 GB holding both).
         found.manifests.clear()
-        findings = with_environment_sources(findings, generated, written, roots, catalog.policies)
+        findings = with_environment_sources(findings, environment_files, written, catalog.policies)
     out.result(report(findings, catalog.policies, output_format, facts.finished(exit_code, unread), colour=out.colour_out))
     # What could not be read is part of the report (the rest was linted): listed before the notes and the summary.
     for each in unread:
@@ -173,16 +175,20 @@ def lint(
     return exit_code
 
 
-def _environment_versions(manifests: list[Manifest]) -> tuple[tuple[str, str], ...]:
-    """(environment, kubernetesVersion) of the environments the linted objects belong to, read from the
-    repository's environments/ folder (lint of rendered/<env> judges each environment at its own version)."""
+def _environment_versions(manifests: list[Manifest], files: EnvironmentFiles) -> tuple[tuple[str, str], ...]:
+    """(environment, kubernetesVersion) of the environments the linted objects belong to (lint of rendered/<env>
+    judges each environment at its own version), read from the folder of the environment files their headers name
+    (the nearest, as ``source`` finds them), else from the repository's environments/."""
     from mlgitops.load.kubernetes_versions import kubernetes_versions
     from mlgitops.paths import repository_root
 
     named = {manifest.environment for manifest in manifests if manifest.environment}
     if not named:
         return ()
-    versions = kubernetes_versions(repository_root(Path.cwd()) / "environments")
+    versions: dict[str, str] = {}
+    for folder in [*files.folders(), repository_root(Path.cwd()) / "environments"]:
+        for name, version in kubernetes_versions(folder).items():
+            versions.setdefault(name, version)
     return tuple(sorted((name, version) for name, version in versions.items() if name in named))
 
 

@@ -14,7 +14,6 @@ the rendered file as its location.
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import replace
@@ -23,6 +22,7 @@ from typing import Any
 
 from mlgitops.errors import Location, UserError
 from mlgitops.fleet.provenance import environment_fix, field_source
+from mlgitops.inputs.generated import EnvironmentFiles
 from mlgitops.kube.manifest import FieldPath, Manifest
 from mlgitops.kube.pods import value_at
 from mlgitops.load.environments import LoadedEnvironment
@@ -30,7 +30,6 @@ from mlgitops.policy.model import Finding, Policy
 from mlgitops.processes.parallel import map_in_two
 from mlgitops.render.rendered import Rendered
 from mlgitops.yaml.source import SourceNode
-from mlgitops.yaml.writer import generated_from
 
 ObjectKey = tuple[str, str, str]  # kind, namespace, name
 
@@ -69,40 +68,6 @@ def _environment_objects(environment: LoadedEnvironment) -> dict[ObjectKey, Rend
         if item.source is not None:
             found[(str(item.obj.get("kind")), str(metadata.get("namespace") or ""), str(metadata.get("name")))] = item
     return found
-
-
-def _inside(path: Path, folders: Sequence[str]) -> bool:
-    real = os.path.realpath(path)
-    return any(real == folder or real.startswith(folder.rstrip(os.sep) + os.sep) for folder in folders)
-
-
-def _candidates(generated_file: str, origin: str, roots: Sequence[str]) -> list[Path]:
-    """Where the environment file a header names may be: it is relative to where `render` ran, which is a folder
-    above the generated file (rendered/<env>/... in the repository that holds it: nearest first, so a rendered
-    tree beside its own environments/ is matched with those), else the working directory or the repository root."""
-    if os.path.isabs(origin):
-        return []
-    folders = [*(str(parent) for parent in Path(os.path.abspath(generated_file)).parents), *roots]
-    return [Path(folder, origin) for folder in dict.fromkeys(folders)]
-
-
-def generated_files(manifests: Sequence[Manifest]) -> dict[str, tuple[str, int]]:
-    """Each generated file among the files ``manifests`` were read from: the environment file its header names and
-    how many of the objects it holds. One header read per file, however many objects it holds (a stream of
-    thousands of documents is one file). All ``with_environment_sources`` needs of the objects, so that a caller
-    can let go of them (a 10,000-workload fleet) before environments are loaded."""
-    generated: dict[str, tuple[str, int]] = {}
-    seen: set[str] = set()
-    for manifest in manifests:
-        if manifest.file in generated:
-            named, count = generated[manifest.file]
-            generated[manifest.file] = (named, count + 1)
-        elif manifest.text is not None and manifest.file not in seen:
-            seen.add(manifest.file)
-            origin = generated_from(manifest.text)
-            if origin is not None:
-                generated[manifest.file] = (origin, 1)
-    return generated
 
 
 def item_names(obj: Any, path: FieldPath) -> tuple[str | None, ...]:
@@ -165,39 +130,21 @@ SOURCES_IN_TWO_FROM = 500
 
 def with_environment_sources(
     findings: list[Finding],
-    generated: dict[str, tuple[str, int]],
+    files: EnvironmentFiles,
     written: Sequence[tuple[str | None, ...] | None],
-    roots: Sequence[str],
     policies: dict[str, Policy],
 ) -> list[Finding]:
     """``findings`` with ``source`` (the environment field) and an environment-file fix for objects of generated
-    files whose environment file is at hand; other findings unchanged.
+    files whose environment file is at hand (``files``, ``inputs.generated.EnvironmentFiles``); other findings
+    unchanged.
 
-    ``generated`` is ``generated_files`` of the linted objects and ``written`` their ``written_items``: a finding's
-    field is found in the rendered object by the names of the list items along it (``rendered_path``), so a container
-    added by hand gets no source and shifts no other's; ``roots`` are the folders environment files may be read from
-    (the repository root and the working directory, the first of them bounding where to look); ``policies`` give each
-    rule's ``renderFix``.
-    Each environment is loaded (the files it shares with others parsed once) and rendered once, one at a time,
-    only when one of its objects has a finding; environments are shared between two processes
-    (``processes.parallel.map_in_two``).
+    ``written`` is ``written_items`` of the findings: a finding's field is found in the rendered object by the names
+    of the list items along it (``rendered_path``), so a container added by hand gets no source and shifts no
+    other's; ``policies`` give each rule's ``renderFix``. Each environment is loaded (the files it shares with
+    others parsed once) and rendered once, one at a time, only when one of its objects has a finding; environments
+    are shared between two processes (``processes.parallel.map_in_two``).
     """
-    real_roots = [os.path.realpath(root) for root in roots]
-    resolved: dict[tuple[str, str], str | None] = {}
-
-    def environment_file(generated_file: str) -> str | None:
-        """The environment file the header of ``generated_file`` names, found once per folder and header."""
-        header = generated.get(generated_file)
-        if header is None:
-            return None
-        origin = header[0]
-        key = (os.path.dirname(os.path.abspath(generated_file)), origin)
-        if key not in resolved:
-            candidates = _candidates(generated_file, origin, roots)
-            existing = next((path for path in candidates if _inside(path, real_roots) and path.is_file()), None)
-            resolved[key] = os.path.realpath(existing) if existing is not None else None
-        return resolved[key]
-
+    environment_file = files.of
     by_environment: dict[str, list[int]] = {}
     for position, finding in enumerate(findings):
         found = environment_file(finding.location.file) if finding.source is None else None
@@ -207,7 +154,7 @@ def with_environment_sources(
         return findings
     # What rendering an environment again costs: its number of objects (those linted here).
     objects: Counter[str | None] = Counter()
-    for file, (_, count) in generated.items():
+    for file, (_, count) in files.generated.items():
         objects[environment_file(file)] += count
     work = sorted(by_environment.items())
     layers: dict[Path, SourceNode] = {}
@@ -238,4 +185,4 @@ def with_environment_sources(
     return completed
 
 
-__all__ = ["generated_files", "item_names", "rendered_path", "with_environment_sources", "written_items"]
+__all__ = ["item_names", "rendered_path", "with_environment_sources", "written_items"]

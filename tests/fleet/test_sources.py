@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 
 from mlgitops.fleet import sources
+from mlgitops.inputs import generated
+from mlgitops.inputs.generated import EnvironmentFiles, generated_files
 from mlgitops.kube.manifest import load_manifests
 from mlgitops.policy.model import Finding
 from mlgitops.policy.severity import Severity
@@ -48,16 +50,16 @@ def test_a_stream_of_documents_reads_its_header_once(monkeypatch: pytest.MonkeyP
         read.append(len(text))
         return generated_from(text)
 
-    monkeypatch.setattr(sources, "generated_from", counted)
-    assert sources.generated_files(manifests) == {"<stdin>": ("environments/prod.yaml", 2000)}
+    monkeypatch.setattr(generated, "generated_from", counted)
+    assert generated_files(manifests) == {"<stdin>": ("environments/prod.yaml", 2000)}
     assert len(read) == 1
 
 
 def test_no_environment_file_at_hand_leaves_findings_as_they_are(tmp_path: Path) -> None:
     manifests = load_manifests(HEADER + _configmaps(3), str(tmp_path / "c.yaml"))
     finding = Finding("r", Severity.ERROR, "m", manifests[0].ref, manifests[0].locate(()))
-    generated = sources.generated_files(manifests)
-    assert sources.with_environment_sources([finding], generated, [None], [str(tmp_path)], {}) == [finding]
+    files = EnvironmentFiles(generated_files(manifests), [str(tmp_path)])
+    assert sources.with_environment_sources([finding], files, [None], {}) == [finding]
 
 
 @pytest.fixture(scope="module")

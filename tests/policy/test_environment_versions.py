@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+from mlgitops.yaml.writer import header
 from tests.support import lint_findings, run_in_process
 
 DEVICE_CLASS = """\
@@ -56,3 +57,27 @@ def test_objects_of_no_known_environment_keep_the_default(tmp_path: Path) -> Non
     (repo / "loose.yaml").write_text(DEVICE_CLASS.format(env="elsewhere"))
     result = run_in_process("lint", "loose.yaml", "-o", "json", cwd=repo)
     assert _served_later(result.stdout) == {"loose.yaml"}
+
+
+def test_a_fleet_in_a_subfolder_is_judged_at_its_own_environments_versions(tmp_path: Path) -> None:
+    """Versions came from <git root>/environments while sources came from the environments/ nearest the rendered
+    files: a fleet in a subfolder of a repository (a monorepo) was judged at the root's versions (new-user test).
+    Both now follow the header of each rendered file to the same environment file."""
+    outer = _repository(tmp_path / "outer")
+    (outer / "environments" / "old.yaml").write_text('kubernetesVersion: "1.34"\n')  # the root's: other versions
+    _repository_files(outer / "fleet")
+    result = run_in_process("lint", "fleet/rendered", "-o", "json", cwd=outer)
+    assert {file.split("/")[-2] for file in _served_later(result.stdout)} == {"old"}
+
+
+def _repository_files(root: Path) -> Path:
+    environments = root / "environments"
+    environments.mkdir(parents=True)
+    (environments / "old.yaml").write_text('kubernetesVersion: "1.32"\n')
+    (environments / "new.yaml").write_text('kubernetesVersion: "1.34"\n')
+    for env in ("old", "new"):
+        (root / "rendered" / env).mkdir(parents=True)
+        (root / "rendered" / env / "deviceclass.yaml").write_text(
+            header(f"environments/{env}.yaml") + DEVICE_CLASS.format(env=env)
+        )
+    return root
