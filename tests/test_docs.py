@@ -121,7 +121,7 @@ def test_a_broken_link_anchor_or_unlisted_page_fails_the_strict_build(tmp_path: 
 def test_the_readme_is_short_and_links_to_every_page() -> None:
     readme = documentation_page("README.md")
     headings = re.findall(r"^## (.+)$", readme, re.MULTILINE)
-    assert headings == ["Install", "Quick start", "A short tour", "Documentation"]
+    assert headings == ["Install", "Quick start", "A short tour", "Speed", "Documentation"]  # Speed: issue 30
     assert len(readme.splitlines()) < 150
     links = set(re.findall(r"\]\((docs/[^)#\s]+)", readme))
     pages = {page for page in documentation_pages() if page.startswith("docs/")}
