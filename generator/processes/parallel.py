@@ -129,16 +129,21 @@ def _no_progress(_: int) -> None:
 
 
 def _child(function: Callable[[Item], Result], items: Sequence[Item], read_end: int, write_end: int) -> None:  # pragma: no cover
+    _send_and_exit(lambda: [function(item) for item in items], read_end, write_end)
+
+
+def _send_and_exit(compute: Callable[[], object], read_end: int, write_end: int) -> None:  # pragma: no cover
+    """In a forked child: send ``compute()`` pickled to the parent and leave through ``os._exit`` (0 when sent).
+    Whatever goes wrong costs only time: the parent computes what it did not receive."""
     status = 1
     try:
         os.close(read_end)
         signal.signal(signal.SIGINT, signal.SIG_DFL)
-        payload = pickle.dumps([function(item) for item in items], protocol=pickle.HIGHEST_PROTOCOL)
+        payload = pickle.dumps(compute(), protocol=pickle.HIGHEST_PROTOCOL)
         with os.fdopen(write_end, "wb") as stream:
             stream.write(payload)
         status = 0
     except BaseException:
-        # The parent computes this half itself; nothing the child knows is lost.
         pass
     finally:
         os._exit(status)
@@ -226,19 +231,7 @@ def _shared(
 def _claiming_child(
     function: Callable[[Item], Result], items: Sequence[Item], tokens: int, read_end: int, write_end: int
 ) -> None:  # pragma: no cover
-    status = 1
-    try:
-        os.close(read_end)
-        signal.signal(signal.SIGINT, signal.SIG_DFL)
-        results = {index: function(items[index]) for index in _claims(tokens)}
-        payload = pickle.dumps(results, protocol=pickle.HIGHEST_PROTOCOL)
-        with os.fdopen(write_end, "wb") as stream:
-            stream.write(payload)
-        status = 0
-    except BaseException:
-        pass  # the parent computes what this child took
-    finally:
-        os._exit(status)
+    _send_and_exit(lambda: {index: function(items[index]) for index in _claims(tokens)}, read_end, write_end)
 
 
 @contextmanager
