@@ -137,7 +137,8 @@ def lint(
             environment=environment,
             kubernetes_version=kubernetes_version or DEFAULT_KUBERNETES_VERSION,
             custom_schemas=custom,
-            environment_versions=() if kubernetes_version else _environment_versions(found.manifests, environment_files),
+            environment_versions=() if kubernetes_version else _environment_versions(found.manifests),
+            file_versions=() if kubernetes_version else _file_versions(environment_files),
         )
         active = catalog.active()
         shown = len(active) * len(found.manifests) if len(found.manifests) >= PROGRESS_FROM_OBJECTS else 0
@@ -175,10 +176,29 @@ def lint(
     return exit_code
 
 
-def _environment_versions(manifests: list[Manifest], files: EnvironmentFiles) -> tuple[tuple[str, str], ...]:
-    """(environment, kubernetesVersion) of the environments the linted objects belong to (lint of rendered/<env>
-    judges each environment at its own version), read from the folder of the environment files their headers name
-    (the nearest, as ``source`` finds them), else from the repository's environments/."""
+def _file_versions(files: EnvironmentFiles) -> tuple[tuple[str, str], ...]:
+    """(file, kubernetesVersion) of each generated file whose header names an environment file at hand: lint of
+    rendered/<env> judges each environment at its own version, read from the environment file that rendered it
+    (the one ``source`` points into), so two fleets with an environment of the same name are judged apart."""
+    from mlgitops.load.kubernetes_versions import environment_version
+
+    versions: dict[str, str | None] = {}
+    found: list[tuple[str, str]] = []
+    for generated in sorted(files.generated):
+        environment_file = files.of(generated)
+        if environment_file is None:
+            continue
+        if environment_file not in versions:
+            versions[environment_file] = environment_version(Path(environment_file))
+        version = versions[environment_file]
+        if version is not None:
+            found.append((generated, version))
+    return tuple(found)
+
+
+def _environment_versions(manifests: list[Manifest]) -> tuple[tuple[str, str], ...]:
+    """(environment, kubernetesVersion) for objects without a generated-file header, by their
+    ``mlgitops.io/environment`` label: read from environments/ of the working directory, else of the repository."""
     from mlgitops.load.kubernetes_versions import kubernetes_versions
     from mlgitops.paths import repository_root
 
@@ -186,7 +206,7 @@ def _environment_versions(manifests: list[Manifest], files: EnvironmentFiles) ->
     if not named:
         return ()
     versions: dict[str, str] = {}
-    for folder in [*files.folders(), repository_root(Path.cwd()) / "environments"]:
+    for folder in dict.fromkeys([Path.cwd() / "environments", repository_root(Path.cwd()) / "environments"]):
         for name, version in kubernetes_versions(folder).items():
             versions.setdefault(name, version)
     return tuple(sorted((name, version) for name, version in versions.items() if name in named))

@@ -19,13 +19,20 @@ def kubernetes_versions(environments_dir: Path) -> dict[str, str]:
     if not environments_dir.is_dir():
         return versions
     for path in sorted(environments_dir.glob("*.yaml")):
-        chain = extends_chain(path)
-        if not chain or chain[0].get("abstract") is True:
-            continue
-        written = [layer["kubernetesVersion"] for layer in chain if isinstance(layer.get("kubernetesVersion"), str)]
-        if written:
-            versions[path.stem] = ".".join(written[0].removeprefix("v").split(".")[:2])
+        version = environment_version(path)
+        if version is not None:
+            versions[path.stem] = version
     return versions
 
 
-__all__ = ["kubernetes_versions"]
+def environment_version(path: Path) -> str | None:
+    """The Kubernetes minor version (``1.34``) environment file ``path`` names through its ``extends:`` chain, or None
+    (unreadable, abstract, or no version written)."""
+    chain = extends_chain(path)
+    if not chain or chain[0].get("abstract") is True:
+        return None
+    written = [layer["kubernetesVersion"] for layer in chain if isinstance(layer.get("kubernetesVersion"), str)]
+    return ".".join(written[0].removeprefix("v").split(".")[:2]) if written else None
+
+
+__all__ = ["environment_version", "kubernetes_versions"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from mlgitops.errors import Location
@@ -58,13 +59,23 @@ class PolicyContext:
     environment_versions: tuple[tuple[str, str], ...] = ()
     """(environment, Kubernetes minor version) of the environments the run knows (lint of rendered/: each
     environment file's ``kubernetesVersion``); an object of such an environment is judged at its version."""
+    file_versions: tuple[tuple[str, str], ...] = ()
+    """(file, Kubernetes minor version) for files `render` generated: the version of the environment file their
+    header names, which decides before ``environment_versions`` (two fleets with a ``staging`` each)."""
 
     def version_for(self, manifest: Manifest) -> str:
-        """The Kubernetes version ``manifest`` is judged at: its environment's, else the run's."""
+        """The Kubernetes version ``manifest`` is judged at: its file's environment's, its environment's, else the run's."""
+        by_file = self._versions_by_file.get(manifest.file)
+        if by_file is not None:
+            return by_file
         for environment, version in self.environment_versions:
             if manifest.environment == environment:
                 return version
         return self.kubernetes_version
+
+    @cached_property
+    def _versions_by_file(self) -> dict[str, str]:
+        return dict(self.file_versions)
 
 
 @dataclass(frozen=True)

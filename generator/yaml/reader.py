@@ -310,8 +310,8 @@ def check_node(root: yaml.Node, file: str, anchors: bool, ambiguous: list[yaml.N
     recursive = holding_itself(root) if anchors else None
     if recursive is not None:
         raise UserError(
-            "a YAML alias here refers to a node that holds it (a value that contains itself, which no Kubernetes "
-            "object can be); write the values out instead of the alias",
+            "this value holds a YAML alias to a node that contains it (a value that contains itself, which no "
+            "Kubernetes object can be); write the values out instead of the alias",
             _location(file, recursive.start_mark),
         )
     if anchors and expanded_size(root, MAX_EXPANDED_NODES) > MAX_EXPANDED_NODES:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -81,3 +82,28 @@ def _repository_files(root: Path) -> Path:
             header(f"environments/{env}.yaml") + DEVICE_CLASS.format(env=env)
         )
     return root
+
+
+def test_two_fleets_with_an_environment_of_the_same_name_are_judged_apart(tmp_path: Path) -> None:
+    """Versions were kept by environment name: linting two fleets' `old` together judged both at one fleet's
+    version (new-user test). Each generated file is judged at the version of the environment file it names."""
+    outer = _repository(tmp_path / "outer")
+    for path in (outer / "rendered").rglob("*.yaml"):
+        path.write_text(header(f"environments/{path.parent.name}.yaml") + path.read_text())
+    _repository_files(outer / "fleet")
+    (outer / "fleet" / "environments" / "old.yaml").write_text('kubernetesVersion: "1.34"\n')
+    alone = run_in_process("lint", "rendered", "-o", "json", cwd=outer)
+    both = run_in_process("lint", "rendered", "fleet/rendered", "-o", "json", cwd=outer)
+    assert _served_later(alone.stdout) == {"rendered/old/deviceclass.yaml"}
+    assert _served_later(both.stdout) == {"rendered/old/deviceclass.yaml"}
+
+
+def test_objects_without_a_header_take_the_working_directorys_environments_first(tmp_path: Path) -> None:
+    """No header to follow: the environments/ of the working directory, then of the repository (it was the
+    repository's only)."""
+    outer = _repository(tmp_path / "outer")
+    (outer / "environments" / "old.yaml").write_text('kubernetesVersion: "1.34"\n')  # the repository root's
+    fleet = _repository(outer / "fleet")  # no headers; its old.yaml says 1.32
+    shutil.rmtree(fleet / ".git")  # inside the outer repository
+    result = run_in_process("lint", "rendered", "-o", "json", cwd=outer / "fleet")
+    assert _served_later(result.stdout) == {"rendered/old/deviceclass.yaml"}

@@ -28,7 +28,7 @@ RECURSIVE = {
 def test_reading_refuses_a_value_that_contains_itself(text: str) -> None:
     with pytest.raises(UserError) as raised:
         load_documents(text, "doc.yaml")
-    assert "holds it" in raised.value.message
+    assert "holds a YAML alias to a node that contains it" in raised.value.message
     assert raised.value.location is not None
     assert raised.value.location.file == "doc.yaml"
 
@@ -53,7 +53,7 @@ def test_lint_reports_it_in_one_line_and_exits_2(tmp_path: Path, stdin: bool) ->
     result = run_in_process("lint", "-", stdin=text) if stdin else run_in_process("lint", str(tmp_path / "pod.yaml"))
     assert result.exit_code == 2
     (line,) = [line for line in result.stderr.splitlines() if line.startswith("error:")]
-    assert ":9:11: a YAML alias here refers to a node that holds it" in line
+    assert ":9:11: this value holds a YAML alias to a node that contains it" in line
     assert "Traceback" not in result.stderr
 
 
@@ -62,4 +62,4 @@ def test_an_environment_file_holding_itself_is_a_located_render_error(tmp_path: 
     (tmp_path / "environments" / "dev.yaml").write_text("namespace: ml\nlabels: &l {team: *l}\nworkloads: []\n")
     result = run_in_process("render", "--check", cwd=tmp_path)
     assert result.exit_code == 2
-    assert "environments/dev.yaml:2:9: a YAML alias here refers to a node that holds it" in result.stderr
+    assert "environments/dev.yaml:2:9: this value holds a YAML alias to a node that contains it" in result.stderr
