@@ -15,13 +15,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from mlgitops.kube.manifest import Manifest
-from mlgitops.paths import is_file
+from mlgitops.paths import is_file, is_inside
 from mlgitops.yaml.writer import generated_from
-
-
-def _inside(path: Path, folders: Sequence[str]) -> bool:
-    real = os.path.realpath(path)
-    return any(real == folder or real.startswith(folder.rstrip(os.sep) + os.sep) for folder in folders)
 
 
 def _candidates(generated_file: str, origin: str, roots: Sequence[str]) -> list[Path]:
@@ -63,7 +58,6 @@ class EnvironmentFiles:
     def __init__(self, generated: dict[str, tuple[str, int]], roots: Sequence[str]) -> None:
         self.generated = generated
         self.roots = list(roots)
-        self._real_roots = [os.path.realpath(root) for root in roots]
         self._resolved: dict[tuple[str, str], str | None] = {}
 
     def of(self, generated_file: str) -> str | None:
@@ -75,7 +69,8 @@ class EnvironmentFiles:
         key = (os.path.dirname(os.path.abspath(generated_file)), origin)
         if key not in self._resolved:
             candidates = _candidates(generated_file, origin, self.roots)
-            existing = next((path for path in candidates if _inside(path, self._real_roots) and is_file(path)), None)
+            inside = (path for path in candidates if any(is_inside(path, Path(root)) for root in self.roots))
+            existing = next((path for path in inside if is_file(path)), None)
             self._resolved[key] = os.path.realpath(existing) if existing is not None else None
         return self._resolved[key]
 
