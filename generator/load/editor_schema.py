@@ -12,7 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from mlgitops.load.merge import DELETE_KEY, DELETE_VALUE
+from mlgitops.spec.base import SpecModel
 from mlgitops.spec.environment import Environment
+from mlgitops.spec.field_docs import describe_fields
 
 SCHEMA_ID = "https://mlgitops.dev/schemas/environment.json"
 
@@ -24,7 +26,7 @@ def environment_file_schema(*, layered: bool = True) -> dict[str, Any]:
     ``required``, workload kinds ``anyOf``, every field removable with ``{$patch: delete}``). Without it: the
     schema of the environment after the merge (what `render` checks; the documentation's field reference).
     """
-    schema = Environment.model_json_schema(by_alias=True)
+    schema = describe_fields(Environment.model_json_schema(by_alias=True), Environment, SpecModel)
     if layered:
         _relax(schema)
     properties = schema.setdefault("properties", {})
