@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from functools import partial
+from importlib import import_module
 from pathlib import Path
 
 import click
@@ -143,7 +146,7 @@ def lint(
         active = catalog.active()
         shown = len(active) * len(found.manifests) if len(found.manifests) >= PROGRESS_FROM_OBJECTS else 0
         with out.progress(shown, "checking") as advance:
-            findings = evaluate(found.manifests, catalog, context, advance)
+            findings = evaluate(found.manifests, catalog, context, advance, _sources_ahead(environment_files))
         out.detail(f"checked {len(active)} rule(s) in {time.perf_counter() - started:.2f} s")
     except UserError as error:
         if output_format == "sarif":
@@ -174,6 +177,15 @@ def lint(
         out.info(terminal(f"note: {note}"))
     out.info(summary(findings, found.files))
     return exit_code
+
+
+def _sources_ahead(files: EnvironmentFiles) -> Callable[[], object] | None:
+    """What tracing findings to environment files will import, when some linted file has an environment file at
+    hand: imported while the policies are checked in the other process (the spec's models take 0.25 s to make,
+    about a fifth of a lint of the N = 100 benchmark fleet). None when no finding can be traced."""
+    if not any(files.of(generated) is not None for generated in sorted(files.generated)):
+        return None
+    return partial(import_module, "mlgitops.fleet.sources")
 
 
 def _file_versions(files: EnvironmentFiles) -> tuple[tuple[str, str], ...]:

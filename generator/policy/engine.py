@@ -169,6 +169,7 @@ def evaluate(
     catalog: Catalog,
     context: PolicyContext,
     advance: Callable[[int], None] | None = None,
+    prepare: Callable[[], object] | None = None,
 ) -> list[Finding]:
     """Every finding of every active policy, waivers applied, in file/line/column order.
 
@@ -179,7 +180,8 @@ def evaluate(
     of findings does not leave all their locating to one side.
 
     ``advance(len(manifests))`` is called as each policy is done (for a progress line over
-    ``len(catalog.active()) * len(manifests)`` object checks).
+    ``len(catalog.active()) * len(manifests)`` object checks). ``prepare()``, work the caller needs after the
+    findings (imports), runs in this process while the forked child checks policies (``map_shared``).
     """
     # Checks that report once per group (a namespace, a claim) report at the first member they meet:
     # a fixed order makes that choice, and so the output, independent of the order files were read in.
@@ -205,7 +207,8 @@ def evaluate(
     policies = catalog.active()
     by_file: dict[str, list[Found]] = {}
     weights = _weights(policies, groups)
-    for found in map_shared(policy_violations, policies, weights, min_weight=EVALUATE_IN_TWO_FROM, advance=advance):
+    shared = map_shared(policy_violations, policies, weights, EVALUATE_IN_TWO_FROM, advance, prepare)
+    for found in shared:
         for each in found:
             by_file.setdefault(manifests[each[1]].file, []).append(each)
 

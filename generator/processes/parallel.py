@@ -160,6 +160,7 @@ def map_shared(
     weights: Sequence[int],
     min_weight: int = DEFAULT_MIN_WEIGHT,
     advance: Callable[[int], None] | None = None,
+    prepare: Callable[[], object] | None = None,
 ) -> list[Result]:
     """``[function(item) for item in items]``, the items claimed one at a time, heaviest first, by this process
     and a forked child: for work whose ``weights`` are rough estimates (a policy's cost per object varies
@@ -168,19 +169,25 @@ def map_shared(
     Each process takes the next item's index from a shared pipe (a read of 4 bytes from a pipe is atomic);
     the child sends back its results by index. Whatever goes wrong in the child costs only time: what it
     did not send back is computed here, so the result is always the same, in the order of ``items``.
+
+    ``prepare()`` is work this process needs next (imports, say) and the items do not: it runs here, never in
+    the child, before this process claims its first item, so that the child claims more while it runs (run
+    first, alone, when nothing is split). Its result is not kept.
     """
     total = sum(weights)
     step = advance or _no_progress
-    if len(items) < 2 or not forking_pays(total, min_weight):
+    if len(items) < 2 or not forking_pays(total, min_weight) or len(items) > MAX_SHARED_ITEMS:
+        if prepare is not None:
+            prepare()
+        if len(items) > MAX_SHARED_ITEMS:
+            return map_in_two(function, items, weights, min_weight, advance)
         return _each(function, items, weights, step)
-    if len(items) > MAX_SHARED_ITEMS:
-        return map_in_two(function, items, weights, min_weight, advance)
     order = sorted(range(len(items)), key=lambda index: -weights[index])
     tokens, token_writer = os.pipe()
     os.write(token_writer, b"".join(index.to_bytes(4, "little") for index in order))
     os.close(token_writer)
     with one_split():
-        return _shared(function, items, weights, tokens, step)
+        return _shared(function, items, weights, tokens, step, prepare)
 
 
 def _claims(tokens: int) -> Iterator[int]:
@@ -190,7 +197,12 @@ def _claims(tokens: int) -> Iterator[int]:
 
 
 def _shared(
-    function: Callable[[Item], Result], items: Sequence[Item], weights: Sequence[int], tokens: int, step: Callable[[int], None]
+    function: Callable[[Item], Result],
+    items: Sequence[Item],
+    weights: Sequence[int],
+    tokens: int,
+    step: Callable[[int], None],
+    prepare: Callable[[], object] | None,
 ) -> list[Result]:
     read_end, write_end = os.pipe()
     sys.stdout.flush()
@@ -202,6 +214,8 @@ def _shared(
     done: dict[int, Result] = {}
     with ending_with_this_process(child), os.fdopen(read_end, "rb") as stream:
         try:
+            if prepare is not None:
+                prepare()
             for index in _claims(tokens):
                 done[index] = function(items[index])
                 step(weights[index])

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -167,3 +168,38 @@ def test_a_field_is_found_in_the_rendered_object_by_the_names_of_its_list_items(
     assert sources.rendered_path(rendered, debug, sources.item_names(linted, debug)) is None
     assert sources.rendered_path(rendered, ("spec", "args", 1), (None,)) == ("spec", "args", 1)
     assert sources.rendered_path(rendered, ("spec", "containers", 0), (None,)) is None  # named there, not here
+
+
+PREPARED_DURING_CHECKS = """
+import sys
+from mlgitops.policy import engine
+
+seen = []
+shared = engine.map_shared
+
+def recording(function, items, weights, min_weight, advance, prepare):
+    seen.append(("before", "mlgitops.spec" in sys.modules, prepare is not None))
+    results = shared(function, items, weights, min_weight, advance, prepare)
+    seen.append(("after", "mlgitops.spec" in sys.modules, prepare is not None))
+    return results
+
+engine.map_shared = recording
+from mlgitops.cli import main
+try:
+    main(["lint", "-q", "-o", "json", *sys.argv[1:]])
+except SystemExit:
+    pass
+print(seen, file=sys.stderr)
+"""
+
+
+@pytest.mark.parametrize(("target", "prepared"), [("rendered/dev", True), ("tests/manifests", False)])
+def test_what_sources_import_is_imported_while_policies_are_checked(target: str, prepared: bool) -> None:
+    """Tracing findings to environment files imports the spec's models (0.25 s): on objects of rendered files whose
+    environment file is at hand, lint imports them during the policy step (the other process checks meanwhile);
+    on anything else, not at all."""
+    completed = subprocess.run(
+        [sys.executable, "-c", PREPARED_DURING_CHECKS, target], cwd=REPO, capture_output=True, text=True, check=True
+    )
+    seen = completed.stderr.strip().splitlines()[-1]
+    assert seen == str([("before", False, prepared), ("after", prepared, prepared)])
