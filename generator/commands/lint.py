@@ -7,6 +7,7 @@ from collections.abc import Callable
 from functools import partial
 from importlib import import_module
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -21,6 +22,9 @@ from mlgitops.policy.catalog import Catalog
 from mlgitops.policy.model import Policy
 from mlgitops.policy.severity import WORDS as SEVERITY_WORDS
 from mlgitops.policy.severity import Severity
+
+if TYPE_CHECKING:
+    from mlgitops.load.extends_chain import Read
 
 DEFAULT_KUBERNETES_VERSION = "1.32"
 """What objects of no known environment are validated at, unless --kubernetes-version says otherwise."""
@@ -136,12 +140,13 @@ def lint(
             raise UserErrors(found.errors)  # nothing could be linted: the errors are the whole report
         roots = [facts.repository_root or facts.working_directory, facts.working_directory]
         environment_files = EnvironmentFiles(generated_files(found.manifests), roots)
+        read: Read = {}  # environment files read for their versions, each once (both lookups below read them)
         context = PolicyContext(
             environment=environment,
             kubernetes_version=kubernetes_version or DEFAULT_KUBERNETES_VERSION,
             custom_schemas=custom,
-            environment_versions=() if kubernetes_version else _environment_versions(found.manifests),
-            file_versions=() if kubernetes_version else _file_versions(environment_files),
+            environment_versions=() if kubernetes_version else _environment_versions(found.manifests, read),
+            file_versions=() if kubernetes_version else _file_versions(environment_files, read),
         )
         active = catalog.active()
         shown = len(active) * len(found.manifests) if len(found.manifests) >= PROGRESS_FROM_OBJECTS else 0
@@ -188,7 +193,7 @@ def _sources_ahead(files: EnvironmentFiles) -> Callable[[], object] | None:
     return partial(import_module, "mlgitops.fleet.sources")
 
 
-def _file_versions(files: EnvironmentFiles) -> tuple[tuple[str, str], ...]:
+def _file_versions(files: EnvironmentFiles, read: Read) -> tuple[tuple[str, str], ...]:
     """(file, kubernetesVersion) of each generated file whose header names an environment file at hand: lint of
     rendered/<env> judges each environment at its own version, read from the environment file that rendered it
     (the one ``source`` points into), so two fleets with an environment of the same name are judged apart."""
@@ -201,14 +206,14 @@ def _file_versions(files: EnvironmentFiles) -> tuple[tuple[str, str], ...]:
         if environment_file is None:
             continue
         if environment_file not in versions:
-            versions[environment_file] = environment_version(Path(environment_file))
+            versions[environment_file] = environment_version(Path(environment_file), read)
         version = versions[environment_file]
         if version is not None:
             found.append((generated, version))
     return tuple(found)
 
 
-def _environment_versions(manifests: list[Manifest]) -> tuple[tuple[str, str], ...]:
+def _environment_versions(manifests: list[Manifest], read: Read) -> tuple[tuple[str, str], ...]:
     """(environment, kubernetesVersion) for objects without a generated-file header, by their
     ``mlgitops.io/environment`` label: read from environments/ of the working directory, else of the repository."""
     from mlgitops.load.kubernetes_versions import kubernetes_versions
@@ -219,7 +224,7 @@ def _environment_versions(manifests: list[Manifest]) -> tuple[tuple[str, str], .
         return ()
     versions: dict[str, str] = {}
     for folder in dict.fromkeys([Path.cwd() / "environments", repository_root(Path.cwd()) / "environments"]):
-        for name, version in kubernetes_versions(folder).items():
+        for name, version in kubernetes_versions(folder, read).items():
             versions.setdefault(name, version)
     return tuple(sorted((name, version) for name, version in versions.items() if name in named))
 

@@ -9,6 +9,7 @@ both, located).
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -27,14 +28,26 @@ def read_mapping(path: Path) -> dict[str, Any] | None:
     return loaded if isinstance(loaded, dict) else None
 
 
-def extends_chain(path: Path) -> list[dict[str, Any]]:
-    """The documents of ``path`` and of every file it extends, nearest first (the order load/merge.py overrides in)."""
+Read = dict[str, dict[str, Any] | None]
+"""Files already read in this run, by absolute path: environments that extend one base read it once."""
+
+
+def extends_chain(path: Path, read: Read | None = None) -> list[dict[str, Any]]:
+    """The documents of ``path`` and of every file it extends, nearest first (the order load/merge.py overrides in).
+
+    ``read`` keeps each file's document for the next chain of the same run (lint asks for the version of each
+    environment twice, and three environments that extend one 650 KB base read it six times: 0.4 s at N = 1000).
+    """
     chain: list[dict[str, Any]] = []
     seen: set[Path] = set()
     current: Path | None = path
     while current is not None and current not in seen and is_file(current):
         seen.add(current)
-        document = read_mapping(current)
+        if read is None:
+            document = read_mapping(current)
+        else:
+            key = os.path.abspath(current)
+            document = read[key] if key in read else read.setdefault(key, read_mapping(current))
         if document is None:
             break
         chain.append(document)
@@ -43,4 +56,4 @@ def extends_chain(path: Path) -> list[dict[str, Any]]:
     return chain
 
 
-__all__ = ["extends_chain", "read_mapping"]
+__all__ = ["Read", "extends_chain", "read_mapping"]

@@ -10,25 +10,27 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mlgitops.load.extends_chain import extends_chain
+from mlgitops.load.extends_chain import Read, extends_chain
 
 
-def kubernetes_versions(environments_dir: Path) -> dict[str, str]:
-    """Environment name → its Kubernetes version (``1.34``), for every concrete environment file in the folder."""
+def kubernetes_versions(environments_dir: Path, read: Read | None = None) -> dict[str, str]:
+    """Environment name → its Kubernetes version (``1.34``), for every concrete environment file in the folder.
+
+    ``read``: files already read in this run (``load.extends_chain.Read``), kept for the next call."""
     versions: dict[str, str] = {}
     if not environments_dir.is_dir():
         return versions
     for path in sorted(environments_dir.glob("*.yaml")):
-        version = environment_version(path)
+        version = environment_version(path, read)
         if version is not None:
             versions[path.stem] = version
     return versions
 
 
-def environment_version(path: Path) -> str | None:
+def environment_version(path: Path, read: Read | None = None) -> str | None:
     """The Kubernetes minor version (``1.34``) environment file ``path`` names through its ``extends:`` chain, or None
-    (unreadable, abstract, or no version written)."""
-    chain = extends_chain(path)
+    (unreadable, abstract, or no version written). ``read`` as for :func:`kubernetes_versions`."""
+    chain = extends_chain(path, read)
     if not chain or chain[0].get("abstract") is True:
         return None
     written = [layer["kubernetesVersion"] for layer in chain if isinstance(layer.get("kubernetesVersion"), str)]
