@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from functools import partial
-from importlib import import_module
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,6 +23,7 @@ from mlgitops.policy.severity import Severity
 
 if TYPE_CHECKING:
     from mlgitops.load.extends_chain import Read
+    from mlgitops.yaml.source import SourceNode
 
 DEFAULT_KUBERNETES_VERSION = "1.32"
 """What objects of no known environment are validated at, unless --kubernetes-version says otherwise."""
@@ -141,6 +140,7 @@ def lint(
         roots = [facts.repository_root or facts.working_directory, facts.working_directory]
         environment_files = EnvironmentFiles(generated_files(found.manifests), roots)
         read: Read = {}  # environment files read for their versions, each once (both lookups below read them)
+        layers: dict[Path, SourceNode] = {}  # environment files parsed with positions, for sources
         context = PolicyContext(
             environment=environment,
             kubernetes_version=kubernetes_version or DEFAULT_KUBERNETES_VERSION,
@@ -151,7 +151,7 @@ def lint(
         active = catalog.active()
         shown = len(active) * len(found.manifests) if len(found.manifests) >= PROGRESS_FROM_OBJECTS else 0
         with out.progress(shown, "checking") as advance:
-            findings = evaluate(found.manifests, catalog, context, advance, _sources_ahead(environment_files))
+            findings = evaluate(found.manifests, catalog, context, advance, _sources_ahead(environment_files, layers))
         out.detail(f"checked {len(active)} rule(s) in {time.perf_counter() - started:.2f} s")
     except UserError as error:
         if output_format == "sarif":
@@ -171,7 +171,7 @@ def lint(
         # The objects are done with: let the memory of a large fleet serve the environments loaded next
         # (lint of the N = 10,000 benchmark fleet peaked at 1.8 GB holding both).
         found.manifests.clear()
-        findings = with_environment_sources(findings, environment_files, written, catalog.policies)
+        findings = with_environment_sources(findings, environment_files, written, catalog.policies, layers)
     out.result(report(findings, catalog.policies, output_format, facts.finished(exit_code, unread), colour=out.colour_out))
     # What could not be read is part of the report (the rest was linted): listed before the notes and the summary.
     for each in unread:
@@ -184,13 +184,20 @@ def lint(
     return exit_code
 
 
-def _sources_ahead(files: EnvironmentFiles) -> Callable[[], object] | None:
-    """What tracing findings to environment files will import, when some linted file has an environment file at
-    hand: imported while the policies are checked in the other process (the spec's models take 0.25 s to make,
-    about a fifth of a lint of the N = 100 benchmark fleet). None when no finding can be traced."""
+def _sources_ahead(files: EnvironmentFiles, layers: dict[Path, SourceNode]) -> Callable[[], object] | None:
+    """What tracing findings to environment files needs first, when some linted file has an environment file at
+    hand: done while the policies are checked in the other process. The spec's models (0.25 s to make, about a
+    fifth of a lint of the N = 100 benchmark fleet) and the environment files, parsed into ``layers``
+    (``fleet.sources.parse_ahead``). None when no finding can be traced."""
     if not any(files.of(generated) is not None for generated in sorted(files.generated)):
         return None
-    return partial(import_module, "mlgitops.fleet.sources")
+
+    def prepare() -> None:
+        from mlgitops.fleet.sources import parse_ahead
+
+        parse_ahead(files, layers)
+
+    return prepare
 
 
 def _file_versions(files: EnvironmentFiles, read: Read) -> tuple[tuple[str, str], ...]:

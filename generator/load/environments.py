@@ -214,6 +214,31 @@ def parse_layer(text: str, path: Path) -> SourceNode:
     return tree
 
 
+def parse_layers(root: Path, layers: dict[Path, SourceNode], max_bytes: int) -> None:
+    """Parse the files of environments folder ``root`` into ``layers`` ahead of :func:`load_environments`, which
+    parses every one of them when it loads any environment of the folder, when together they hold at most
+    ``max_bytes``; the files it would not read (links leading out of the folder, special files) are left alone,
+    and what cannot be read or parsed is left for it to report, located.
+
+    What for: lint parses them while its other process checks policies, and both processes that render
+    environments again for sources then find them parsed (each parsed the 650 KB base of the N = 1000 benchmark
+    fleet, 0.7 s, again). ``max_bytes`` bounds the memory held meanwhile: a tree takes ~25 times its file.
+    """
+    try:
+        paths = environment_files(root)
+    except UserError:
+        return
+    root_real = root.resolve()
+    readable = [path for path in paths if Path(os.path.realpath(path)).is_relative_to(root_real) and path.is_file()]
+    if sum(path.stat().st_size for path in readable) > max_bytes:
+        return
+    for path in readable:
+        try:
+            _layer(path, layers)
+        except UserError:
+            continue
+
+
 def _layer(path: Path, cache: dict[Path, SourceNode]) -> SourceNode:
     resolved = path.resolve()
     if resolved not in cache:
