@@ -186,9 +186,10 @@ def lint(
 
 def _sources_ahead(files: EnvironmentFiles, layers: dict[Path, SourceNode]) -> Callable[[], object] | None:
     """What tracing findings to environment files needs first, when some linted file has an environment file at
-    hand: done while the policies are checked in the other process. The spec's models (0.25 s to make, about a
-    fifth of a lint of the N = 100 benchmark fleet) and the environment files, parsed into ``layers``
-    (``fleet.sources.parse_ahead``). None when no finding can be traced."""
+    hand: the spec's models (0.25 s to make, about a fifth of a lint of the N = 100 benchmark fleet) and the
+    environment files, parsed into ``layers`` (``fleet.sources.parse_ahead``). ``evaluate`` does it while the other
+    process checks policies, once there is a violation (a clean tree needs no sources: nothing is done for it).
+    None when no finding can be traced."""
     if not any(files.of(generated) is not None for generated in sorted(files.generated)):
         return None
 

@@ -18,7 +18,7 @@ from mlgitops.policy.model import Finding, Policy, PolicyContext, SelectionKey, 
 from mlgitops.policy.redaction import Redaction, redact, redactor
 from mlgitops.policy.targets import is_workload, templates
 from mlgitops.policy.waivers import apply_waivers
-from mlgitops.processes.parallel import map_in_two, map_shared
+from mlgitops.processes.parallel import Ahead, map_in_two, map_shared
 
 # Manifests x policies from which checking is split over two processes: the whole catalog checks
 # ~300 manifests in about the time a fork and the pickled findings cost.
@@ -169,7 +169,7 @@ def evaluate(
     catalog: Catalog,
     context: PolicyContext,
     advance: Callable[[int], None] | None = None,
-    prepare: Callable[[], object] | None = None,
+    ahead_of_sources: Callable[[], object] | None = None,
 ) -> list[Finding]:
     """Every finding of every active policy, waivers applied, in file/line/column order.
 
@@ -180,8 +180,9 @@ def evaluate(
     of findings does not leave all their locating to one side.
 
     ``advance(len(manifests))`` is called as each policy is done (for a progress line over
-    ``len(catalog.active()) * len(manifests)`` object checks). ``prepare()``, work the caller needs after the
-    findings (imports), runs in this process while the forked child checks policies (``map_shared``).
+    ``len(catalog.active()) * len(manifests)`` object checks). ``ahead_of_sources()``, work the caller needs
+    after the findings if there are any (imports), runs in this process, once it has found a violation, while the
+    forked child checks more policies (``processes.parallel.Ahead``; not at all when nothing is split).
     """
     # Checks that report once per group (a namespace, a claim) report at the first member they meet:
     # a fixed order makes that choice, and so the output, independent of the order files were read in.
@@ -207,7 +208,8 @@ def evaluate(
     policies = catalog.active()
     by_file: dict[str, list[Found]] = {}
     weights = _weights(policies, groups)
-    shared = map_shared(policy_violations, policies, weights, EVALUATE_IN_TWO_FROM, advance, prepare)
+    ahead: Ahead[list[Found]] | None = Ahead(ahead_of_sources, bool) if ahead_of_sources is not None else None
+    shared = map_shared(policy_violations, policies, weights, EVALUATE_IN_TWO_FROM, advance, ahead)
     for found in shared:
         for each in found:
             by_file.setdefault(manifests[each[1]].file, []).append(each)

@@ -16,7 +16,8 @@ import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
@@ -149,6 +150,17 @@ def _send_and_exit(compute: Callable[[], object], read_end: int, write_end: int)
         os._exit(status)
 
 
+@dataclass(frozen=True)
+class Ahead(Generic[Result]):
+    """Work the caller of a split may need after it (imports, files parsed), done during it by this process while
+    the child claims more items: ``prepare()`` runs at most once, never in the child, after the first of this
+    process's results for which ``wanted(result)`` holds. Never when nothing is split: there is nothing to overlap
+    it with, and the caller does the work itself if and when it needs it. Its result is not kept."""
+
+    prepare: Callable[[], object]
+    wanted: Callable[[Result], bool]
+
+
 # Items handed out one by one through a pipe of 4-byte tokens, written whole before the fork: the pipe holds
 # 64 KiB, so up to this many items (more are handed out as fixed halves, ``map_in_two``).
 MAX_SHARED_ITEMS = 4096
@@ -160,7 +172,7 @@ def map_shared(
     weights: Sequence[int],
     min_weight: int = DEFAULT_MIN_WEIGHT,
     advance: Callable[[int], None] | None = None,
-    prepare: Callable[[], object] | None = None,
+    ahead: Ahead[Result] | None = None,
 ) -> list[Result]:
     """``[function(item) for item in items]``, the items claimed one at a time, heaviest first, by this process
     and a forked child: for work whose ``weights`` are rough estimates (a policy's cost per object varies
@@ -170,24 +182,21 @@ def map_shared(
     the child sends back its results by index. Whatever goes wrong in the child costs only time: what it
     did not send back is computed here, so the result is always the same, in the order of ``items``.
 
-    ``prepare()`` is work this process needs next (imports, say) and the items do not: it runs here, never in
-    the child, before this process claims its first item, so that the child claims more while it runs (run
-    first, alone, when nothing is split). Its result is not kept.
+    ``ahead`` is work the caller may need after the items, done by this process while the child claims more
+    (see :class:`Ahead`).
     """
     total = sum(weights)
     step = advance or _no_progress
-    if len(items) < 2 or not forking_pays(total, min_weight) or len(items) > MAX_SHARED_ITEMS:
-        if prepare is not None:
-            prepare()
-        if len(items) > MAX_SHARED_ITEMS:
-            return map_in_two(function, items, weights, min_weight, advance)
+    if len(items) < 2 or not forking_pays(total, min_weight):
         return _each(function, items, weights, step)
+    if len(items) > MAX_SHARED_ITEMS:
+        return map_in_two(function, items, weights, min_weight, advance)
     order = sorted(range(len(items)), key=lambda index: -weights[index])
     tokens, token_writer = os.pipe()
     os.write(token_writer, b"".join(index.to_bytes(4, "little") for index in order))
     os.close(token_writer)
     with one_split():
-        return _shared(function, items, weights, tokens, step, prepare)
+        return _shared(function, items, weights, tokens, step, ahead)
 
 
 def _claims(tokens: int) -> Iterator[int]:
@@ -202,7 +211,7 @@ def _shared(
     weights: Sequence[int],
     tokens: int,
     step: Callable[[int], None],
-    prepare: Callable[[], object] | None,
+    ahead: Ahead[Result] | None,
 ) -> list[Result]:
     read_end, write_end = os.pipe()
     sys.stdout.flush()
@@ -214,11 +223,13 @@ def _shared(
     done: dict[int, Result] = {}
     with ending_with_this_process(child), os.fdopen(read_end, "rb") as stream:
         try:
-            if prepare is not None:
-                prepare()
+            waiting = ahead
             for index in _claims(tokens):
-                done[index] = function(items[index])
+                done[index] = result = function(items[index])
                 step(weights[index])
+                if waiting is not None and waiting.wanted(result):
+                    waiting.prepare()
+                    waiting = None
             payload = stream.read()
         except BaseException:
             stop_child(child)

@@ -8,6 +8,7 @@ between two processes with exactly the serial result.
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -157,9 +158,16 @@ def test_split_environments_find_their_files_parsed_ahead(
     monkeypatch.setattr(parallel, "_cores", lambda: 2)
     monkeypatch.setattr(sources, "SOURCES_IN_TWO_FROM", 0)
     monkeypatch.setattr(engine, "EVALUATE_IN_TWO_FROM", 0)
+    # The parse comes after this process's first violation: which process claims the rule that finds one varies,
+    # so the policy step's child leaves at once here (its share is then checked in this process, as on a failure).
+    monkeypatch.setattr(parallel, "_claiming_child", _leaving)
     found = _sourced(outer, fleet)
     assert {f["location"]["file"].split("/")[-2] for f in found} == {"prod", "staging"}  # type: ignore[index]
     assert sorted(log.read_text().split()) == sorted(path.name for path in (fleet / "environments").glob("*.yaml"))
+
+
+def _leaving(*_: object) -> None:  # pragma: no cover - runs in a forked child
+    os._exit(1)
 
 
 def test_parse_layers_reads_what_loading_reads_up_to_a_size(tmp_path: Path) -> None:
@@ -218,16 +226,23 @@ def test_a_field_is_found_in_the_rendered_object_by_the_names_of_its_list_items(
 
 
 PREPARED_DURING_CHECKS = """
+import os
 import sys
 from mlgitops.policy import engine
+from mlgitops.processes import parallel
 
+parallel._cores = lambda: 2
+engine.EVALUATE_IN_TWO_FROM = 0  # the example fleet is small: split it as a large one would be
+# Which process claims the rule that finds a violation varies: the child leaves at once (its share is then checked
+# here, as when a child fails), so that this process sees every violation.
+parallel._claiming_child = lambda *arguments: os._exit(1)
 seen = []
 shared = engine.map_shared
 
-def recording(function, items, weights, min_weight, advance, prepare):
-    seen.append(("before", "mlgitops.spec" in sys.modules, prepare is not None))
-    results = shared(function, items, weights, min_weight, advance, prepare)
-    seen.append(("after", "mlgitops.spec" in sys.modules, prepare is not None))
+def recording(function, items, weights, min_weight, advance, ahead):
+    seen.append(("before", "mlgitops.spec" in sys.modules, ahead is not None))
+    results = shared(function, items, weights, min_weight, advance, ahead)
+    seen.append(("after", "mlgitops.spec" in sys.modules, ahead is not None))
     return results
 
 engine.map_shared = recording
@@ -240,13 +255,17 @@ print(seen, file=sys.stderr)
 """
 
 
-@pytest.mark.parametrize(("target", "prepared"), [("rendered/dev", True), ("tests/manifests", False)])
-def test_what_sources_import_is_imported_while_policies_are_checked(target: str, prepared: bool) -> None:
-    """Tracing findings to environment files imports the spec's models (0.25 s): on objects of rendered files whose
-    environment file is at hand, lint imports them during the policy step (the other process checks meanwhile);
-    on anything else, not at all."""
+@pytest.mark.parametrize(
+    ("target", "traceable", "prepared"),
+    [("rendered/prod", True, True), ("rendered/dev", True, False), ("tests/manifests", False, False)],
+)
+def test_what_sources_need_is_imported_while_policies_are_checked(target: str, traceable: bool, prepared: bool) -> None:
+    """Tracing findings to environment files imports the spec's models (0.25 s): on rendered files whose environment
+    file is at hand, lint imports them during the policy step once it has found a violation (rendered/prod has
+    one; the other process checks policies meanwhile). rendered/dev is clean and needs no sources: nothing is
+    imported for it, and nothing for objects no environment file rendered."""
     completed = subprocess.run(
         [sys.executable, "-c", PREPARED_DURING_CHECKS, target], cwd=REPO, capture_output=True, text=True, check=True
     )
     seen = completed.stderr.strip().splitlines()[-1]
-    assert seen == str([("before", False, prepared), ("after", prepared, prepared)])
+    assert seen == str([("before", False, traceable), ("after", prepared, traceable)])

@@ -234,9 +234,9 @@ def test_sharing_stays_in_this_process_for_little_work_and_cuts_halves_past_the_
     assert [pid for _, pid in results][:5] == [PARENT] * 5  # map_in_two's fixed halves
 
 
-def test_prepare_runs_once_here_while_the_child_claims(tmp_path: Path) -> None:
-    # prepare() is work this process needs next (lint's imports for sources): never run in the child, and the
-    # child claims items meanwhile, so that while prepare takes longer than every item, the child does them all.
+def test_ahead_runs_once_here_while_the_child_claims(tmp_path: Path) -> None:
+    # Ahead.prepare() is work this process may need next (lint's imports for sources): never run in the child, and
+    # the child claims items meanwhile, so that while it takes longer than every item, the child does them all.
     marks = tmp_path / "prepared"
 
     def prepare() -> None:
@@ -244,23 +244,35 @@ def test_prepare_runs_once_here_while_the_child_claims(tmp_path: Path) -> None:
             stream.write(f"{os.getpid()}\n")
         time.sleep(0.5)
 
-    results = map_shared(square_slowly_light, list(range(20)), [1] * 20, min_weight=0, prepare=prepare)
+    ahead = parallel.Ahead(prepare, lambda result: True)
+    results = map_shared(square_slowly_light, list(range(20)), [1] * 20, min_weight=0, ahead=ahead)
     assert [value for value, _ in results] == [n * n for n in range(20)]
     assert marks.read_text().split() == [str(PARENT)]
-    assert {pid for _, pid in results} != {PARENT}
     assert sum(pid == PARENT for _, pid in results) < 10  # the child did more than its half
 
 
+def test_ahead_waits_for_a_result_that_wants_it() -> None:
+    prepared: list[int] = []
+    wanted = parallel.Ahead(lambda: prepared.append(1), lambda result: result[0] == 49)
+    results = map_shared(square_slowly_light, list(range(8)), [1] * 8, min_weight=0, ahead=wanted)
+    assert [value for value, _ in results] == [n * n for n in range(8)]
+    assert prepared == ([1] if (49, PARENT) in results else [])
+    never = parallel.Ahead(lambda: prepared.append(2), lambda result: False)
+    map_shared(square_slowly_light, list(range(8)), [1] * 8, min_weight=0, ahead=never)
+    assert 2 not in prepared
+
+
 @pytest.mark.parametrize(("size", "min_weight", "max_items"), [(3, 10, 4096), (10, 0, 4)])
-def test_prepare_runs_once_when_nothing_is_shared(
+def test_ahead_is_left_to_the_caller_when_nothing_is_shared(
     monkeypatch: pytest.MonkeyPatch, size: int, min_weight: int, max_items: int
 ) -> None:
     monkeypatch.setattr(parallel, "MAX_SHARED_ITEMS", max_items)
     prepared: list[int] = []
     numbers = list(range(size))
-    results = map_shared(square_and_where, numbers, [1] * size, min_weight=min_weight, prepare=lambda: prepared.append(1))
+    ahead = parallel.Ahead(lambda: prepared.append(1), lambda result: True)
+    results = map_shared(square_and_where, numbers, [1] * size, min_weight=min_weight, ahead=ahead)
     assert [value for value, _ in results] == [n * n for n in range(size)]
-    assert prepared == [1]
+    assert prepared == []
 
 
 def square_slowly_light(number: int) -> tuple[int, int]:
