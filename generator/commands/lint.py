@@ -139,14 +139,14 @@ def lint(
             raise UserErrors(found.errors)  # nothing could be linted: the errors are the whole report
         roots = [facts.repository_root or facts.working_directory, facts.working_directory]
         environment_files = EnvironmentFiles(generated_files(found.manifests), roots)
-        read: Read = {}  # environment files read for their versions, each once (both lookups below read them)
         layers: dict[Path, SourceNode] = {}  # environment files parsed with positions, for sources
+        environment_versions, file_versions = ((), ()) if kubernetes_version else _versions(found.manifests, environment_files)
         context = PolicyContext(
             environment=environment,
             kubernetes_version=kubernetes_version or DEFAULT_KUBERNETES_VERSION,
             custom_schemas=custom,
-            environment_versions=() if kubernetes_version else _environment_versions(found.manifests, read),
-            file_versions=() if kubernetes_version else _file_versions(environment_files, read),
+            environment_versions=environment_versions,
+            file_versions=file_versions,
         )
         active = catalog.active()
         shown = len(active) * len(found.manifests) if len(found.manifests) >= PROGRESS_FROM_OBJECTS else 0
@@ -201,7 +201,18 @@ def _sources_ahead(files: EnvironmentFiles, layers: dict[Path, SourceNode]) -> C
     return prepare
 
 
-def _file_versions(files: EnvironmentFiles, read: Read) -> tuple[tuple[str, str], ...]:
+Versions = tuple[tuple[str, str], ...]
+
+
+def _versions(manifests: list[Manifest], files: EnvironmentFiles) -> tuple[Versions, Versions]:
+    """``_environment_versions`` and ``_file_versions``, reading each environment file once for both (three
+    environments extending one 650 KB base read it six times, 0.4 s of a lint of the N = 1000 fleet); what was read
+    is let go when they are known."""
+    read: Read = {}
+    return _environment_versions(manifests, read), _file_versions(files, read)
+
+
+def _file_versions(files: EnvironmentFiles, read: Read) -> Versions:
     """(file, kubernetesVersion) of each generated file whose header names an environment file at hand: lint of
     rendered/<env> judges each environment at its own version, read from the environment file that rendered it
     (the one ``source`` points into), so two fleets with an environment of the same name are judged apart."""
@@ -221,7 +232,7 @@ def _file_versions(files: EnvironmentFiles, read: Read) -> tuple[tuple[str, str]
     return tuple(found)
 
 
-def _environment_versions(manifests: list[Manifest], read: Read) -> tuple[tuple[str, str], ...]:
+def _environment_versions(manifests: list[Manifest], read: Read) -> Versions:
     """(environment, kubernetesVersion) for objects without a generated-file header, by their
     ``mlgitops.io/environment`` label: read from environments/ of the working directory, else of the repository."""
     from mlgitops.load.kubernetes_versions import kubernetes_versions
