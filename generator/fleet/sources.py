@@ -44,7 +44,7 @@ def _loaded(environment_file: str, layers: dict[Path, SourceNode]) -> LoadedEnvi
     path = Path(environment_file)
     try:
         loaded = load_environments(path.parent, (path.stem,), layers)
-    except UserError:
+    except (UserError, OSError):  # OSError: a folder that cannot be listed (no read permission)
         return None
     return next((environment for environment in loaded if environment.name == path.stem), None)
 

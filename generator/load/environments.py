@@ -226,16 +226,16 @@ def parse_layers(root: Path, layers: dict[Path, SourceNode], max_bytes: int) -> 
     """
     try:
         paths = environment_files(root)
-    except UserError:
-        return
-    root_real = root.resolve()
-    readable = [path for path in paths if Path(os.path.realpath(path)).is_relative_to(root_real) and path.is_file()]
-    if sum(path.stat().st_size for path in readable) > max_bytes:
+        root_real = root.resolve()
+        readable = [path for path in paths if Path(os.path.realpath(path)).is_relative_to(root_real) and path.is_file()]
+        if sum(path.stat().st_size for path in readable) > max_bytes:
+            return
+    except (UserError, OSError):  # a folder that cannot be listed (no read permission): loading reports it
         return
     for path in readable:
         try:
             _layer(path, layers)
-        except UserError:
+        except (UserError, OSError):
             continue
 
 

@@ -269,3 +269,25 @@ def test_what_sources_need_is_imported_while_policies_are_checked(target: str, t
     )
     seen = completed.stderr.strip().splitlines()[-1]
     assert seen == str([("before", False, traceable), ("after", prepared, traceable)])
+
+
+def test_an_environments_folder_that_cannot_be_listed_leaves_findings_in_place(
+    two_repositories: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A folder without read permission (found by a new-user test, as a user without root's override): parsing
+    ahead and loading for sources ended lint with an internal error; the findings now keep their rendered place."""
+    import mlgitops.load.environments as environments
+    from mlgitops.policy import engine
+
+    outer, fleet = two_repositories
+
+    def unlistable(root: Path) -> list[Path]:
+        raise PermissionError(13, "Permission denied", str(root))
+
+    monkeypatch.setattr(environments, "environment_files", unlistable)
+    monkeypatch.setattr(parallel, "_cores", lambda: 2)
+    monkeypatch.setattr(engine, "EVALUATE_IN_TWO_FROM", 0)
+    monkeypatch.setattr(parallel, "_claiming_child", _leaving)  # this process sees every violation: it parses ahead
+    found = _sourced(outer, fleet)
+    assert found
+    assert all(finding["source"] is None for finding in found)
