@@ -29,7 +29,7 @@ def read_mapping(path: Path) -> dict[str, Any] | None:
 
 
 Read = dict[str, dict[str, Any] | None]
-"""Files already read in this run, by absolute path: environments that extend one base read it once."""
+"""Files already read in this run, by real path: environments that extend one base read it once."""
 
 
 def extends_chain(path: Path, read: Read | None = None) -> list[dict[str, Any]]:
@@ -46,7 +46,7 @@ def extends_chain(path: Path, read: Read | None = None) -> list[dict[str, Any]]:
         if read is None:
             document = read_mapping(current)
         else:
-            key = os.path.abspath(current)
+            key = os.path.realpath(current)  # the file opened: `link/../base.yaml` is not `base.yaml` when link is one
             document = read[key] if key in read else read.setdefault(key, read_mapping(current))
         if document is None:
             break

@@ -52,3 +52,17 @@ def test_a_shared_read_gives_the_versions_of_separate_reads() -> None:
     assert kubernetes_versions(REPO / "environments", shared) == kubernetes_versions(REPO / "environments")
     assert environment_version(REPO / "environments" / "prod.yaml", shared) == "1.35"
     assert len(shared) == len(list((REPO / "environments").glob("*.yaml")))
+
+
+def test_a_shared_read_follows_links_as_the_system_opens_them(tmp_path: Path) -> None:
+    """`extends: link/../base.yaml` opens sub/base.yaml when link points into sub/inner: keyed by the text of the
+    path, the shared read gave dev the version of ./base.yaml instead (found by a new-user test)."""
+    (tmp_path / "base.yaml").write_text('abstract: true\nkubernetesVersion: "1.32"\n')
+    (tmp_path / "sub" / "inner").mkdir(parents=True)
+    (tmp_path / "sub" / "base.yaml").write_text('abstract: true\nkubernetesVersion: "1.27"\n')
+    (tmp_path / "link").symlink_to("sub/inner")
+    (tmp_path / "dev.yaml").write_text("extends: link/../base.yaml\n")
+    (tmp_path / "prod.yaml").write_text("extends: base.yaml\n")
+    alone = kubernetes_versions(tmp_path)
+    assert alone == {"dev": "1.27", "prod": "1.32"}
+    assert kubernetes_versions(tmp_path, {}) == alone
