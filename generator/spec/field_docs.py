@@ -21,10 +21,12 @@ from __future__ import annotations
 import ast
 import inspect
 import sys
+from collections import Counter
 from functools import cache
 from typing import Any
 
 from pydantic import BaseModel
+from pydantic.json_schema import GenerateJsonSchema
 
 
 @cache
@@ -38,16 +40,18 @@ def _module_classes(module_name: str) -> dict[str, ast.ClassDef]:
         return {}
     found: dict[str, ast.ClassDef] = {}
 
-    def visit(statements: list[ast.stmt], prefix: str) -> None:
-        for statement in statements:
-            if isinstance(statement, ast.ClassDef):
-                name = f"{prefix}{statement.name}"
-                found.setdefault(name, statement)
-                visit(statement.body, f"{name}.")
-            elif isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                visit(statement.body, f"{prefix}{statement.name}.<locals>.")
+    def visit(node: ast.AST, prefix: str) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.ClassDef):
+                name = f"{prefix}{child.name}"
+                found.setdefault(name, child)
+                visit(child, f"{name}.")
+            elif isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                visit(child, f"{prefix}{child.name}.<locals>.")
+            else:  # a class under `if`, `try` or `with` keeps the qualified name of the block around it
+                visit(child, prefix)
 
-    visit(ast.parse(source).body, "")
+    visit(ast.parse(source), "")
     return found
 
 
@@ -80,14 +84,34 @@ def field_docstring(model: type[BaseModel], field: str) -> str | None:
 
 
 def _models(root: type[BaseModel]) -> dict[str, type[BaseModel]]:
-    """``root`` and every model class below it, by class name (how pydantic names a model's ``$defs`` entry)."""
-    found: dict[str, type[BaseModel]] = {}
+    """``root`` and every model class below it, by the names pydantic gives a model's ``$defs`` entry: the class
+    name, and the module-qualified name (``mlgitops__spec__ray__Autoscaling``) it takes when two models share one
+    (``GenerateJsonSchema.get_defs_ref``; a shared class name then names neither)."""
+    classes: list[type[BaseModel]] = []
     pending = [root]
     while pending:
         cls = pending.pop()
-        if found.setdefault(cls.__name__, cls) is cls:
+        if cls not in classes:
+            classes.append(cls)
             pending += cls.__subclasses__()
+    normalize = GenerateJsonSchema().normalize_name
+    found = {normalize(f"{cls.__module__}.{cls.__qualname__}"): cls for cls in classes}
+    names = Counter(cls.__name__ for cls in classes)
+    found.update({cls.__name__: cls for cls in classes if names[cls.__name__] == 1})
     return found
+
+
+def _redundant(written: dict[str, Any], docstring: str, schema: dict[str, Any]) -> bool:
+    """Whether pydantic would drop the docstring as a ``$ref``'s sibling equal to the referenced schema's own
+    ``description`` (``GenerateJsonSchema.handle_ref_overrides``)."""
+    reference = written.get("$ref")
+    if not isinstance(reference, str) or not reference.startswith(_DEFS):
+        return False
+    referenced = (schema.get("$defs") or {}).get(reference.removeprefix(_DEFS))
+    return isinstance(referenced, dict) and referenced.get("description") == docstring
+
+
+_DEFS = "#/$defs/"
 
 
 def describe_fields(schema: dict[str, Any], root: type[BaseModel], base: type[BaseModel]) -> dict[str, Any]:
@@ -109,7 +133,7 @@ def describe_fields(schema: dict[str, Any], root: type[BaseModel], base: type[Ba
             key = field.alias or name
             written = properties.get(key)
             docstring = field_docstring(model, name) if field.description is None else None
-            if docstring is None or not isinstance(written, dict):
+            if docstring is None or not isinstance(written, dict) or _redundant(written, docstring, schema):
                 continue
             written = {**written, "description": docstring}
             # pydantic sorts each schema's keys (GenerateJsonSchema.sort), but not those below "properties" or

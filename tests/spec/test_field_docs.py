@@ -10,7 +10,7 @@ import subprocess
 import sys
 import textwrap
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from mlgitops.spec.field_docs import describe_fields, field_docstring, own_docstrings
 
@@ -105,3 +105,52 @@ def test_importing_the_spec_does_not_read_docstrings() -> None:
     )
     completed = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert completed.stdout.strip() == "0"
+
+
+if True:  # a class under a block statement keeps its plain qualified name, and its docstrings
+
+    class _InBlock(BaseModel):
+        size: int = 0
+        """Found under an if."""
+
+
+class _Referenced(BaseModel):
+    """Same words."""
+
+    value: int = 0
+
+
+class _Referencing(BaseModel):
+    same: _Referenced
+    """Same words."""
+    other: _Referenced
+    """Other words."""
+
+
+def test_a_class_under_a_block_statement_is_read() -> None:
+    assert own_docstrings(_InBlock) == {"size": "Found under an if."}
+
+
+def test_a_docstring_equal_to_the_referenced_models_is_dropped_as_pydantic_drops_it() -> None:
+    class Documented(BaseModel):
+        model_config = ConfigDict(use_attribute_docstrings=True)
+        same: _Referenced
+        """Same words."""
+        other: _Referenced
+        """Other words."""
+
+    described = describe_fields(_Referencing.model_json_schema(by_alias=True), _Referencing, BaseModel)
+    assert described["properties"] == Documented.model_json_schema(by_alias=True)["properties"]
+    assert "description" not in described["properties"]["same"]
+
+
+def test_models_sharing_a_class_name_are_found_by_their_module_qualified_names() -> None:
+    other = create_model("_Base", __module__="tests.spec.elsewhere", count=(int, 0))
+
+    class Holder(BaseModel):
+        mine: _Base
+        theirs: other  # type: ignore[valid-type]
+
+    schema = describe_fields(Holder.model_json_schema(by_alias=True), Holder, BaseModel)
+    mine = next(definition for name, definition in schema["$defs"].items() if name.endswith("test_field_docs___Base"))
+    assert mine["properties"]["replicas"]["description"] == "Pods to run.\n\nAt least one."
