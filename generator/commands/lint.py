@@ -184,12 +184,14 @@ def lint(
     return exit_code
 
 
-def _sources_ahead(files: EnvironmentFiles, layers: dict[Path, SourceNode]) -> Callable[[], object] | None:
+def _sources_ahead(
+    files: EnvironmentFiles, layers: dict[Path, SourceNode]
+) -> tuple[Callable[[], object], Callable[[str], bool]] | None:
     """What tracing findings to environment files needs first, when some linted file has an environment file at
     hand: the spec's models (0.25 s to make, about a fifth of a lint of the N = 100 benchmark fleet) and the
-    environment files, parsed into ``layers`` (``fleet.sources.parse_ahead``). ``evaluate`` does it while the other
-    process checks policies, once there is a violation (a clean tree needs no sources: nothing is done for it).
-    None when no finding can be traced."""
+    environment files, parsed into ``layers`` (``fleet.sources.parse_ahead``), and which files' findings need them.
+    ``evaluate`` does it while the other process checks policies, once there is a violation in such a file (a clean
+    rendered tree needs no sources: nothing is done for it). None when no finding can be traced."""
     if not any(files.of(generated) is not None for generated in sorted(files.generated)):
         return None
 
@@ -198,7 +200,7 @@ def _sources_ahead(files: EnvironmentFiles, layers: dict[Path, SourceNode]) -> C
 
         parse_ahead(files, layers)
 
-    return prepare
+    return prepare, lambda file: files.of(file) is not None
 
 
 Versions = tuple[tuple[str, str], ...]

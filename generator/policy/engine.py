@@ -169,7 +169,7 @@ def evaluate(
     catalog: Catalog,
     context: PolicyContext,
     advance: Callable[[int], None] | None = None,
-    ahead_of_sources: Callable[[], object] | None = None,
+    ahead_of_sources: tuple[Callable[[], object], Callable[[str], bool]] | None = None,
 ) -> list[Finding]:
     """Every finding of every active policy, waivers applied, in file/line/column order.
 
@@ -180,9 +180,10 @@ def evaluate(
     of findings does not leave all their locating to one side.
 
     ``advance(len(manifests))`` is called as each policy is done (for a progress line over
-    ``len(catalog.active()) * len(manifests)`` object checks). ``ahead_of_sources()``, work the caller needs
-    after the findings if there are any (imports), runs in this process, once it has found a violation, while the
-    forked child checks more policies (``processes.parallel.Ahead``; not at all when nothing is split).
+    ``len(catalog.active()) * len(manifests)`` object checks). ``ahead_of_sources``, (work the caller needs after
+    the findings, whether a file's findings need it): that work (imports) runs in this process, once it has found a
+    violation in a file that needs it, while the forked child checks more policies (``processes.parallel.Ahead``; not
+    at all when nothing is split).
     """
     # Checks that report once per group (a namespace, a claim) report at the first member they meet:
     # a fixed order makes that choice, and so the output, independent of the order files were read in.
@@ -208,7 +209,10 @@ def evaluate(
     policies = catalog.active()
     by_file: dict[str, list[Found]] = {}
     weights = _weights(policies, groups)
-    ahead: Ahead[list[Found]] | None = Ahead(ahead_of_sources, bool) if ahead_of_sources is not None else None
+    ahead: Ahead[list[Found]] | None = None
+    if ahead_of_sources is not None:
+        prepare, needs = ahead_of_sources
+        ahead = Ahead(prepare, lambda found: any(needs(manifests[position].file) for _, position, _ in found))
     shared = map_shared(policy_violations, policies, weights, EVALUATE_IN_TWO_FROM, advance, ahead)
     for found in shared:
         for each in found:

@@ -256,16 +256,21 @@ print(seen, file=sys.stderr)
 
 
 @pytest.mark.parametrize(
-    ("target", "traceable", "prepared"),
-    [("rendered/prod", True, True), ("rendered/dev", True, False), ("tests/manifests", False, False)],
+    ("targets", "traceable", "prepared"),
+    [
+        (["rendered/prod"], True, True),
+        (["rendered/dev"], True, False),
+        (["rendered/dev", "tests/manifests"], True, False),
+        (["tests/manifests"], False, False),
+    ],
 )
-def test_what_sources_need_is_imported_while_policies_are_checked(target: str, traceable: bool, prepared: bool) -> None:
+def test_what_sources_need_is_imported_while_policies_are_checked(targets: list[str], traceable: bool, prepared: bool) -> None:
     """Tracing findings to environment files imports the spec's models (0.25 s): on rendered files whose environment
-    file is at hand, lint imports them during the policy step once it has found a violation (rendered/prod has
-    one; the other process checks policies meanwhile). rendered/dev is clean and needs no sources: nothing is
-    imported for it, and nothing for objects no environment file rendered."""
+    file is at hand, lint imports them during the policy step once it has found a violation in one of them
+    (rendered/prod has one; the other process checks policies meanwhile). rendered/dev is clean and needs no sources:
+    nothing is imported for it, nor for violations only in files no environment file rendered (tests/manifests)."""
     completed = subprocess.run(
-        [sys.executable, "-c", PREPARED_DURING_CHECKS, target], cwd=REPO, capture_output=True, text=True, check=True
+        [sys.executable, "-c", PREPARED_DURING_CHECKS, *targets], cwd=REPO, capture_output=True, text=True, check=True
     )
     seen = completed.stderr.strip().splitlines()[-1]
     assert seen == str([("before", False, traceable), ("after", prepared, traceable)])
