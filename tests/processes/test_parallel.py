@@ -222,9 +222,19 @@ def test_a_sharing_child_that_dies_costs_time_not_results(function: object) -> N
     assert results == [n + 1 for n in range(12)]
 
 
+def fails_here_slow_there(number: int) -> int:
+    if os.getpid() == PARENT:
+        raise ValueError("parent half failed")
+    time.sleep(0.5)
+    return number
+
+
 def test_a_failure_in_this_process_stops_and_reaps_the_sharing_child() -> None:
+    # Whichever process claims an item first is a race: this process fails on any item it claims, and the child
+    # takes half a second over each, so this process surely claims one (failing only on item 0 failed at random
+    # in CI when the child claimed it first).
     with pytest.raises(ValueError, match="parent half failed"):
-        map_shared(fails_here, [0, 1, 2, 3], [9, 1, 1, 1], min_weight=0)
+        map_shared(fails_here_slow_there, list(range(20)), [1] * 20, min_weight=0)
 
 
 def test_sharing_stays_in_this_process_for_little_work_and_cuts_halves_past_the_pipe(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -242,10 +252,11 @@ def test_ahead_runs_once_here_while_the_child_claims(tmp_path: Path) -> None:
     def prepare() -> None:
         with marks.open("a") as stream:
             stream.write(f"{os.getpid()}\n")
-        time.sleep(0.5)
+        time.sleep(2.5)
 
     ahead = parallel.Ahead(prepare, lambda result: True)
-    results = map_shared(square_slowly_light, list(range(20)), [1] * 20, min_weight=0, ahead=ahead)
+    # Items are instant here and take 0.1 s in the child: this process surely claims one while the child sleeps.
+    results = map_shared(square_slowly_there, list(range(20)), [1] * 20, min_weight=0, ahead=ahead)
     assert [value for value, _ in results] == [n * n for n in range(20)]
     assert marks.read_text().split() == [str(PARENT)]
     assert sum(pid == PARENT for _, pid in results) < 10  # the child did more than its half
@@ -273,6 +284,12 @@ def test_ahead_is_left_to_the_caller_when_nothing_is_shared(
     results = map_shared(square_and_where, numbers, [1] * size, min_weight=min_weight, ahead=ahead)
     assert [value for value, _ in results] == [n * n for n in range(size)]
     assert prepared == []
+
+
+def square_slowly_there(number: int) -> tuple[int, int]:
+    if os.getpid() != PARENT:
+        time.sleep(0.1)
+    return square_and_where(number)
 
 
 def square_slowly_light(number: int) -> tuple[int, int]:
