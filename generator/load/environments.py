@@ -11,6 +11,7 @@ import stat
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from pydantic import ValidationError
 
@@ -112,12 +113,11 @@ def load_environments(
     leading_nowhere: list[Path] = []
     extended: set[str] = set()
     for path in environment_files(root):
-        real = Path(os.path.realpath(path))
-        if not real.is_relative_to(root_real):
-            # Never read: its content (a runner's credentials, say) would be quoted back in messages.
+        leads = _leads(path, root_real)
+        if leads == "outside":
             linked_outside.append(path)
             continue
-        if not real.is_file():
+        if leads == "nowhere":
             leading_nowhere.append(path)
             continue
         try:
@@ -227,7 +227,7 @@ def parse_layers(root: Path, layers: dict[Path, SourceNode], max_bytes: int) -> 
     try:
         paths = environment_files(root)
         root_real = root.resolve()
-        readable = [path for path in paths if Path(os.path.realpath(path)).is_relative_to(root_real) and path.is_file()]
+        readable = [path for path in paths if _leads(path, root_real) == "file"]
         if sum(path.stat().st_size for path in readable) > max_bytes:
             return
     except (UserError, OSError):  # a folder that cannot be listed (no read permission): loading reports it
@@ -237,6 +237,16 @@ def parse_layers(root: Path, layers: dict[Path, SourceNode], max_bytes: int) -> 
             _layer(path, layers)
         except (UserError, OSError):
             continue
+
+
+def _leads(path: Path, root_real: Path) -> Literal["outside", "nowhere", "file"]:
+    """Where entry ``path`` of the environments folder (real path ``root_real``) leads: ``"outside"`` the folder
+    (never read: its content, a runner's credentials say, would be quoted back in messages), ``"nowhere"`` (not a
+    regular file), else ``"file"``: the only entries loading reads."""
+    real = Path(os.path.realpath(path))
+    if not real.is_relative_to(root_real):
+        return "outside"
+    return "file" if real.is_file() else "nowhere"
 
 
 def _layer(path: Path, cache: dict[Path, SourceNode]) -> SourceNode:

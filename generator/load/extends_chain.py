@@ -47,7 +47,9 @@ def extends_chain(path: Path, read: Read | None = None) -> list[dict[str, Any]]:
             document = read_mapping(current)
         else:
             key = os.path.realpath(current)  # the file opened: `link/../base.yaml` is not `base.yaml` when link is one
-            document = read[key] if key in read else read.setdefault(key, read_mapping(current))
+            if key not in read:
+                read[key] = read_mapping(current)
+            document = read[key]
         if document is None:
             break
         chain.append(document)

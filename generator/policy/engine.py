@@ -180,10 +180,10 @@ def evaluate(
     of findings does not leave all their locating to one side.
 
     ``advance(len(manifests))`` is called as each policy is done (for a progress line over
-    ``len(catalog.active()) * len(manifests)`` object checks). ``ahead_of_sources``, (work the caller needs after
-    the findings, whether a file's findings need it): that work (imports) runs in this process, once it has found a
-    violation in a file that needs it, while the forked child checks more policies (``processes.parallel.Ahead``; not
-    at all when nothing is split).
+    ``len(catalog.active()) * len(manifests)`` object checks). ``ahead_of_sources`` is (work the caller needs
+    after the findings, which files' findings need it): that work runs in this process, once it has found a violation
+    in such a file, while the forked child checks more policies (``processes.parallel.Ahead``; not at all when
+    nothing is split).
     """
     # Checks that report once per group (a namespace, a claim) report at the first member they meet:
     # a fixed order makes that choice, and so the output, independent of the order files were read in.

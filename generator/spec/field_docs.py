@@ -87,12 +87,12 @@ def _models(root: type[BaseModel]) -> dict[str, type[BaseModel]]:
     """``root`` and every model class below it, by the names pydantic gives a model's ``$defs`` entry: the class
     name, and the module-qualified name (``mlgitops__spec__ray__Autoscaling``) it takes when two models share one
     (``GenerateJsonSchema.get_defs_ref``; a shared class name then names neither)."""
-    classes: list[type[BaseModel]] = []
+    classes: dict[type[BaseModel], None] = {}
     pending = [root]
     while pending:
         cls = pending.pop()
         if cls not in classes:
-            classes.append(cls)
+            classes[cls] = None
             pending += cls.__subclasses__()
     normalize = GenerateJsonSchema().normalize_name
     found = {normalize(f"{cls.__module__}.{cls.__qualname__}"): cls for cls in classes}
@@ -118,7 +118,7 @@ def describe_fields(schema: dict[str, Any], root: type[BaseModel], base: type[Ba
     """``schema`` (``root.model_json_schema(by_alias=True)``), each field given its docstring as ``description``.
 
     ``base`` is the class every documented model derives from; ``$defs`` entries are matched to its subclasses
-    by class name (pydantic's name for a model's definition). Changes ``schema`` in place and returns it.
+    by the names pydantic gives their definitions (``_models``). Changes ``schema`` in place and returns it.
     """
     models = _models(base)
     targets: list[tuple[type[BaseModel], dict[str, Any]]] = [(root, schema)]
