@@ -24,7 +24,7 @@ slow spell of the machine does not land on one tool only.
 Issue 30's shapes (benchmarks/shapes.py) follow: for each fleet size up to --shapes-up-to, the
 dirty corpus (findings in most files) and the fleet as one stream on stdin; with --objects, one
 file of N small Deployments against the same N objects as N files; with --findings K, a ConfigMap
-of K against one of 4K findings.
+of K against one of 4K findings (and a Secret and a ConfigMap of placeholders likewise).
 
     .venv/bin/python benchmarks/run.py --n 100,1000,10000 --runs 5 --objects 1000,10000 --findings 5000 \
         --json benchmarks/out/results.json
@@ -116,7 +116,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--objects", action="append", default=[], help="one file of N small objects vs N files, for each N (e.g. 1000,10000)"
     )
-    parser.add_argument("--findings", type=int, default=0, help="a ConfigMap of K and of 4K findings (e.g. 5000); 0: not run")
+    parser.add_argument(
+        "--findings",
+        type=int,
+        default=0,
+        help="objects of K and of 4K findings (e.g. 5000): a ConfigMap, a Secret, labels left to fill; 0: not run",
+    )
     parser.add_argument("--quiet", action="store_true", help="print only the tables")
     args = parser.parse_args(argv)
     sizes = parse_sizes(args.n or ["100"])
@@ -213,9 +218,9 @@ def main(argv: list[str] | None = None) -> int:
         printed += ["", f"{count} small Deployments: one file vs {count} files", *format_rows(object_rows)]
         printed += format_targets(object_targets(by_key, count))
     if args.findings > 0:
-        say(f"a ConfigMap of {args.findings} and of {4 * args.findings} findings")
-        small, large = prepare_findings(out, args.findings)
-        finding_rows = measure(findings_commands(small, large, args.findings), args.runs, args.warmup, out, say)
+        say(f"objects of {args.findings} and of {4 * args.findings} findings")
+        prepared = prepare_findings(out, args.findings)
+        finding_rows = measure(findings_commands(prepared, args.findings), args.runs, args.warmup, out, say)
         by_key = {row.key: row for row in finding_rows}
         report["findings"] = {
             "k": args.findings,

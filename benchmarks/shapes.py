@@ -8,7 +8,9 @@
   (`mlgitops lint -`, as after `kustomize build` or `helm template`), against lint of the tree.
 - **one file / N files**: N small Deployments (each with findings) in one file, and the same N
   objects as N files.
-- **findings in one object**: a ConfigMap with K and with 4K plain `kN: yes` values (two findings each).
+- **findings in one object**: a ConfigMap with K and with 4K plain `kN: yes` values (two findings each); a Secret
+  with K and 4K keys that are not valid key names (each finding redacted against every value of the Secret); a
+  ConfigMap with K and 4K labels left as `<fill-me-N>` (each finding about one gives way to the placeholder note).
 
 Every target is a ratio of two commands of the same run.
 """
@@ -196,27 +198,60 @@ def object_targets(rows: dict[str, Row], count: int) -> list[Target]:
     return [at_most(f"one file of {count} objects <= 1.5 x {count} files", ratio, 1.5, "x", why_missing(rows, one, many))]
 
 
-def prepare_findings(root: Path, count: int) -> tuple[Path, Path]:
-    """A ConfigMap with ``count`` plain ``kN: yes`` values, and one with 4 x ``count``."""
+def _yes_values(count: int) -> str:
+    body = "".join(f"  k{index}: yes\n" for index in range(count))
+    return f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  namespace: a\ndata:\n{body}"
+
+
+def _invalid_secret_keys(count: int) -> str:
+    body = "".join(f"  'bad key {index}': value{index}abc\n" for index in range(count))
+    return f"apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\n  namespace: a\nstringData:\n{body}"
+
+
+def _labels_to_fill(count: int) -> str:
+    body = "".join(f"    k{index}: '<fill-me-{index}>'\n" for index in range(count))
+    return f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  namespace: a\n  labels:\n{body}"
+
+
+# (key prefix, what the object is, what the target calls it, the object with K findings)
+FINDING_OBJECTS = (
+    ("findings", "ConfigMap of {k} `kN: yes`", "one object", _yes_values),
+    ("findings_secret", "Secret of {k} invalid keys", "one Secret (redacted)", _invalid_secret_keys),
+    ("findings_placeholder", "{k} labels left `<fill-me>`", "one object's placeholders", _labels_to_fill),
+)
+
+
+def prepare_findings(root: Path, count: int) -> dict[str, tuple[Path, Path]]:
+    """For each of ``FINDING_OBJECTS``, the object with ``count`` findings and with 4 x ``count``, by key prefix."""
     folder = root / "findings"
     folder.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for values in (count, 4 * count):
-        path = folder / f"configmap-{values}.yaml"
-        body = "".join(f"  k{index}: yes\n" for index in range(values))
-        path.write_text(f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  namespace: a\ndata:\n{body}", encoding="utf-8")
-        paths.append(path)
-    return paths[0], paths[1]
+    prepared = {}
+    for prefix, _, _, text in FINDING_OBJECTS:
+        paths = []
+        for values in (count, 4 * count):
+            path = folder / f"{prefix}-{values}.yaml"
+            path.write_text(text(values), encoding="utf-8")
+            paths.append(path)
+        prepared[prefix] = (paths[0], paths[1])
+    return prepared
 
 
-def findings_commands(small: Path, large: Path, count: int) -> list[Command]:
-    return [
-        Command("findings_small", f"lint ConfigMap of {count} `kN: yes`", [[*mlgitops(), "lint", str(small)]], LINT_EXITS),
-        Command("findings_large", f"lint ConfigMap of {4 * count} `kN: yes`", [[*mlgitops(), "lint", str(large)]], LINT_EXITS),
-    ]
+def findings_commands(prepared: dict[str, tuple[Path, Path]], count: int) -> list[Command]:
+    commands = []
+    for prefix, label, _, _ in FINDING_OBJECTS:
+        small, large = prepared[prefix]
+        commands += [
+            Command(f"{prefix}_small", f"lint {label.format(k=count)}", [[*mlgitops(), "lint", str(small)]], LINT_EXITS),
+            Command(f"{prefix}_large", f"lint {label.format(k=4 * count)}", [[*mlgitops(), "lint", str(large)]], LINT_EXITS),
+        ]
+    return commands
 
 
 def findings_targets(rows: dict[str, Row]) -> list[Target]:
-    ratio = time_ratio(median_of(rows, "findings_large"), median_of(rows, "findings_small"))
-    why = why_missing(rows, "findings_small", "findings_large")
-    return [at_most("4 x the findings in one object <= 5 x the time", ratio, 5.0, "x", why)]
+    targets = []
+    for prefix, _, what, _ in FINDING_OBJECTS:
+        small, large = f"{prefix}_small", f"{prefix}_large"
+        ratio = time_ratio(median_of(rows, large), median_of(rows, small))
+        name = f"4 x the findings in {what} <= 5 x the time"
+        targets.append(at_most(name, ratio, 5.0, "x", why_missing(rows, small, large)))
+    return targets

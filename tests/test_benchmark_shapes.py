@@ -43,7 +43,14 @@ def test_every_shape_runs_on_a_tiny_fleet(tmp_path: Path) -> None:
     assert {row["status"] for row in objects["rows"].values()} == {"ok"}
     assert [target["name"] for target in objects["targets"]] == ["one file of 12 objects <= 1.5 x 12 files"]
     assert {row["status"] for row in report["findings"]["rows"].values()} == {"ok"}
-    assert [target["name"] for target in report["findings"]["targets"]] == ["4 x the findings in one object <= 5 x the time"]
+    assert [target["name"] for target in report["findings"]["targets"]] == [
+        "4 x the findings in one object <= 5 x the time",
+        "4 x the findings in one Secret (redacted) <= 5 x the time",
+        "4 x the findings in one object's placeholders <= 5 x the time",
+    ]
+    assert set(report["findings"]["rows"]) == {
+        f"{prefix}_{size}" for prefix in ("findings", "findings_secret", "findings_placeholder") for size in ("small", "large")
+    }
     assert "dirty corpus:" in completed.stdout
     assert "findings in one object" in completed.stdout
     # The stream really went through standard input: lint reported findings in it.

@@ -20,6 +20,7 @@ from mlgitops.policy.targets import pod_specs
 from mlgitops.render.model_download import DOWNLOAD_CONTAINER
 from mlgitops.render.rendered import FieldPath, Rendered
 from mlgitops.spec.container import ExtraContainer, WorkloadBase
+from mlgitops.spec.derived import per_model
 from mlgitops.spec.environment import Environment
 from mlgitops.spec.llm import ModelDownload
 
@@ -172,14 +173,21 @@ def _volume_user(workload: WorkloadBase, volume: str) -> FieldPath:
     """The first mount of the volume (where the user named it), or shmSize for /dev/shm."""
     if volume == "dshm":
         return ("shmSize",)
+    return _first_mounts(workload).get(volume, ("mounts",))
+
+
+@per_model
+def _first_mounts(workload: WorkloadBase) -> dict[str, FieldPath]:
+    """Each volume the workload's containers mount → the spec field of its first mount (read-only): found once per
+    workload, not once per finding on a volume."""
     containers: list[tuple[FieldPath, WorkloadBase | ExtraContainer]] = [((), workload)]
     containers += [(("sidecars", i), c) for i, c in enumerate(workload.sidecars)]
     containers += [(("initContainers", i), c) for i, c in enumerate(workload.init_containers)]
+    first: dict[str, FieldPath] = {}
     for prefix, container in containers:
         for index, mount in enumerate(container.mounts):
-            if mount.volume == volume:
-                return (*prefix, "mounts", index, "volume")
-    return ("mounts",)
+            first.setdefault(mount.volume, (*prefix, "mounts", index, "volume"))
+    return first
 
 
 def _container_field(
@@ -207,12 +215,19 @@ def _container_field(
 
 def _env_field(rest: FieldPath, container: WorkloadBase | ExtraContainer | ModelDownload, rendered: dict[str, Any]) -> FieldPath:
     # Generated variables (MLflow's) come before the container's own: match by name, not position.
-    own = {var.name: index for index, var in enumerate(container.env)}
+    own = _env_positions(container)
     name = _item(rendered.get("env"), rest[1]).get("name")
     if name not in own:
         return ("mlflow",) if getattr(container, "mlflow", None) is not None else ("env",)
     tail = tuple(segment for segment in rest[2:] if segment != "valueFrom")
     return ("env", own[name], *tail)
+
+
+@per_model
+def _env_positions(container: WorkloadBase | ExtraContainer | ModelDownload) -> dict[str, int]:
+    """Each of the container's variables (``env``) by name → its index, the last of equal names (read-only): found
+    once per container, not once per finding on its variables (8,000 variables with a finding each took 22.8 s)."""
+    return {variable.name: index for index, variable in enumerate(container.env)}
 
 
 def _mount_field(rest: FieldPath, container: WorkloadBase | ExtraContainer) -> FieldPath:

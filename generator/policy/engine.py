@@ -9,12 +9,13 @@ from typing import Any
 from mlgitops.errors import Location
 from mlgitops.kube.defaults import Origins, as_run, written_source
 from mlgitops.kube.kueue_queues import Queues
-from mlgitops.kube.manifest import Manifest
+from mlgitops.kube.manifest import FieldPath, Manifest
 from mlgitops.kube.pods import written_path
 from mlgitops.policy.catalog import Catalog
 from mlgitops.policy.gitops_signs import run_engines
 from mlgitops.policy.message import fill, template_problem
 from mlgitops.policy.model import Finding, Policy, PolicyContext, SelectionKey, Target, Violation, selection_key
+from mlgitops.policy.quoted import QuotedValues
 from mlgitops.policy.redaction import Redaction, redact, redactor
 from mlgitops.policy.targets import is_workload, templates
 from mlgitops.policy.waivers import apply_waivers
@@ -196,12 +197,17 @@ def evaluate(
     context = replace(context, all_manifests=tuple(manifests), gitops=gitops, deployers=run_engines(manifests))
     groups = _by_selection(manifests, context)
     positions = {id(manifest): position for position, manifest in enumerate(manifests)}
+    placeholders: dict[int, _Placeholders] = {}
 
     def policy_violations(policy: Policy) -> list[Found]:
         found = []
         for manifest, violation in _policy_violations(policy, manifests, groups, context):
-            if policy.id != "placeholder" and _about_placeholder(manifest, violation):
-                continue  # rule placeholder notes it once; the value is a template, not a value
+            if policy.id != "placeholder" and manifest.placeholders:
+                position = positions[id(manifest)]
+                if position not in placeholders:
+                    placeholders[position] = _Placeholders(manifest.placeholders)
+                if placeholders[position].about(violation):
+                    continue  # rule placeholder notes it once; the value is a template, not a value
             found.append((policy.id, positions[id(manifest)], violation))
         return found
 
@@ -273,15 +279,22 @@ def _weights(policies: list[Policy], groups: dict[SelectionKey, list[int]]) -> l
     return [max(count * (BUILT_IN_CHECK_COST if p.check else 1), 1) for count, p in zip(selected, policies, strict=True)]
 
 
-def _about_placeholder(manifest: Manifest, violation: Violation) -> bool:
-    """Whether the violation is about a placeholder (``kube.placeholders``): at or within its field, or quoting it
-    (an object's placeholder name excepted: every finding about the object quotes that)."""
-    for path, value in manifest.placeholders:
-        if violation.path[: len(path)] == path:
+class _Placeholders:
+    """An object's placeholders (``Manifest.placeholders``), for telling the violations about them: by field and by
+    value, at a cost that does not grow with their number (an object of thousands of placeholders, each with a
+    finding, is not quadratic)."""
+
+    def __init__(self, found: list[tuple[FieldPath, str]]) -> None:
+        self.paths = {path for path, _ in found}
+        # An object's placeholder name excepted: every finding about the object quotes that.
+        self.values = QuotedValues(value for path, value in found if path != ("metadata", "name"))
+
+    def about(self, violation: Violation) -> bool:
+        """Whether ``violation`` is about a placeholder: at or within its field, or quoting its value."""
+        path = violation.path
+        if any(path[:length] in self.paths for length in range(len(path) + 1)):
             return True
-        if path != ("metadata", "name") and value in violation.message:
-            return True
-    return False
+        return self.values.in_message(violation.message)
 
 
 def _defaulted(manifest: Manifest, originals: dict[int, tuple[dict[str, Any], Origins]], queues: Queues) -> Manifest:

@@ -15,31 +15,38 @@ from typing import TypeVar
 from mlgitops.spec.environment import Environment
 from mlgitops.spec.storage import Volume
 
+Model = TypeVar("Model")
 Derived = TypeVar("Derived")
-# Environments remembered per derived value: a render holds a few (one per environment, plus
-# what the policy step derives from them); beyond this the memory is given back.
+# Models remembered per derived value: a render holds a few environments (one per environment, plus
+# what the policy step derives from them), tracing findings works container by container; beyond
+# this the memory is given back.
 REMEMBERED = 16
 
 
-def per_environment(derive: Callable[[Environment], Derived]) -> Callable[[Environment], Derived]:
-    """``derive`` remembered per environment object (by identity; the object is kept so its id is not reused).
+def per_model(derive: Callable[[Model], Derived]) -> Callable[[Model], Derived]:
+    """``derive`` remembered per model object (by identity; the object is kept so its id is not reused).
 
     Callers must treat the value as read-only: it is shared by every later call.
     """
-    remembered: dict[int, tuple[Environment, Derived]] = {}
+    remembered: dict[int, tuple[Model, Derived]] = {}
 
     @functools.wraps(derive)
-    def derived(environment: Environment) -> Derived:
-        entry = remembered.get(id(environment))
-        if entry is not None and entry[0] is environment:
+    def derived(model: Model) -> Derived:
+        entry = remembered.get(id(model))
+        if entry is not None and entry[0] is model:
             return entry[1]
         if len(remembered) >= REMEMBERED:
             remembered.clear()
-        value = derive(environment)
-        remembered[id(environment)] = (environment, value)
+        value = derive(model)
+        remembered[id(model)] = (model, value)
         return value
 
     return derived
+
+
+def per_environment(derive: Callable[[Environment], Derived]) -> Callable[[Environment], Derived]:
+    """``derive`` remembered per environment object (``per_model``)."""
+    return per_model(derive)
 
 
 @per_environment
@@ -54,4 +61,4 @@ def config_map_positions(environment: Environment) -> dict[str, int]:
     return {spec.name: index for index, spec in enumerate(environment.config_maps)}
 
 
-__all__ = ["REMEMBERED", "config_map_positions", "per_environment", "volumes_by_name"]
+__all__ = ["REMEMBERED", "config_map_positions", "per_environment", "per_model", "volumes_by_name"]

@@ -1,0 +1,135 @@
+"""Thousands of findings on one object cost thousands of times one: counted, not timed (issue 30).
+
+Each finding is worded against values of its object (a placeholder it quotes gives way to rule placeholder; a
+secret it quotes is redacted) and, on a rendered file, traced to the environment field behind it. Each of those
+steps once scanned the object's values, secrets, list items or variables for every finding: the whole run grew
+with the square of the findings (a Secret of 4,000 invalid keys took 6.8 s against 0.9 s for 1,000; 8,000
+rendered env variables 22.8 s against 2.1 s for 2,000).
+
+``lines_run`` counts the lines of mlgitops (and the calls into C) that a lint executes, in this process, after a
+first run has imported and cached what every run shares. Between N, 2N and 4N findings the extra work must double
+(linear), not quadruple (quadratic): ``(work(4N) - work(2N)) / (work(2N) - work(N))`` is 2 for linear work and
+tends to 4 for quadratic.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import pytest
+
+from mlgitops.processes.parallel import SERIAL_SWITCH
+from tests.support import run_in_process, write
+
+GENERATOR = str(Path(__file__).resolve().parents[2] / "generator")
+
+
+def lines_run(run: Callable[[], object]) -> int:
+    """Lines of mlgitops executed (each loop iteration counts) plus calls into C made from them, during ``run()``."""
+    count = 0
+
+    def local(frame: FrameType, event: str, argument: Any) -> Callable[..., Any] | None:
+        nonlocal count
+        if event in ("line", "c_call"):
+            count += 1
+        return local
+
+    def start(frame: FrameType, event: str, argument: Any) -> Callable[..., Any] | None:
+        return local if frame.f_code.co_filename.startswith(GENERATOR) else None
+
+    previous = sys.gettrace()  # a debugger's or coverage's, given back afterwards
+    sys.settrace(start)
+    try:
+        run()
+    finally:
+        sys.settrace(previous)
+    return count
+
+
+def growth(work: Callable[[int], int], size: int) -> float:
+    """How the extra work grows from doubling the input once to doubling it again: 2 linear, towards 4 quadratic."""
+    once, twice, four_times = work(size), work(2 * size), work(4 * size)
+    return (four_times - twice) / (twice - once)
+
+
+def _secret(count: int) -> str:
+    keys = "".join(f"  'bad key {index}': value{index}abc\n" for index in range(count))
+    return f"apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\nstringData:\n{keys}"
+
+
+def _labels_left_to_fill(count: int) -> str:
+    labels = "".join(f"    k{index}: '<fill-me-{index}>'\n" for index in range(count))
+    return f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\n  labels:\n{labels}"
+
+
+def _secret_env(count: int) -> str:
+    # Numbers where Kubernetes wants text: a finding on each secret-looking variable.
+    env = "".join(f"        - name: API_TOKEN_{index}\n          value: {index + 1000}\n" for index in range(count))
+    return (
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app\nspec:\n  selector:\n    matchLabels: {app: a}\n"
+        "  template:\n    metadata:\n      labels: {app: a}\n    spec:\n      containers:\n      - name: c\n"
+        f"        image: nginx:1.27\n        env:\n{env}"
+    )
+
+
+@pytest.mark.parametrize(
+    ("shape", "reported"),
+    [
+        # Every key: an invalid key name (api-validation), worded with every value of the Secret redacted.
+        pytest.param(_secret, lambda count: count, id="a Secret of invalid keys"),
+        # Every label: an invalid value (api-validation), which gives way to the one placeholder note.
+        pytest.param(_labels_left_to_fill, lambda count: 1, id="labels left as placeholders"),
+        # Every variable: a number where Kubernetes wants text (schema), its value redacted.
+        pytest.param(_secret_env, lambda count: count, id="secret env variables holding numbers"),
+    ],
+)
+def test_findings_on_one_object_cost_linear_work(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shape: Callable[[int], str], reported: Callable[[int], int]
+) -> None:
+    monkeypatch.setenv(SERIAL_SWITCH, "1")
+
+    def work(count: int) -> int:
+        manifest = write(tmp_path / f"object-{count}.yaml", shape(count))
+        result: list[Any] = []
+        used = lines_run(lambda: result.append(run_in_process("lint", "-o", "json", str(manifest))))
+        assert result[0].stdout.count('"rule"') >= reported(count), result[0].stderr
+        return used
+
+    work(8)  # imports and what every run caches
+    assert growth(work, 100) < 2.6
+
+
+def _environment(count: int) -> str:
+    env = "".join(f"  - name: V{index}\n    value: 'x{index}'\n" for index in range(count))
+    return (
+        "namespace: ml-e\nkubernetesVersion: '1.32'\nworkloads:\n- name: train\n  kind: training\n"
+        f"  image: ghcr.io/acme/train:1.0@sha256:{'a' * 64}\n  resources:\n    cpu: '1'\n    memory: 1Gi\n  env:\n{env}"
+    )
+
+
+def test_findings_traced_to_the_environment_cost_linear_work(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A rendered Job whose env values were edited by hand into `yes`: a finding on each variable, each traced to the
+    # variable's line in the environment file (the rendered list searched by name, the variable by name).
+    monkeypatch.setenv(SERIAL_SWITCH, "1")
+
+    def work(count: int) -> int:
+        repository = tmp_path / str(count)
+        write(repository / "environments" / "train.yaml", _environment(count))
+        assert run_in_process("render", cwd=repository).exit_code == 0
+        (job,) = (repository / "rendered" / "train").glob("job-*.yaml")
+        job.write_text(re.sub(r"value: x[0-9]+\n", "value: yes\n", job.read_text(encoding="utf-8")), encoding="utf-8")
+        result: list[Any] = []
+        used = lines_run(lambda: result.append(run_in_process("lint", "-o", "json", "rendered", cwd=repository)))
+        sourced = [finding for finding in json.loads(result[0].stdout)["findings"] if finding["source"] is not None]
+        assert len(sourced) >= 2 * count, result[0].stderr  # the value's ambiguity and its type, each at its line
+        assert {finding["source"]["line"] for finding in sourced} >= {12 + 2 * index for index in range(count)}
+        return used
+
+    work(8)
+    assert growth(work, 250) < 2.6
