@@ -24,6 +24,7 @@ from typing import Any
 
 import yaml
 from corpus import Workspace, manifest_files
+from finding_objects import invalid_secret_keys, labels_to_fill, yes_values
 from fleet import KUBERNETES_VERSION
 from measure import Command, Row, find_tool, mlgitops
 from peers import DUMP_FLOOR, LOAD_FLOOR
@@ -198,26 +199,11 @@ def object_targets(rows: dict[str, Row], count: int) -> list[Target]:
     return [at_most(f"one file of {count} objects <= 1.5 x {count} files", ratio, 1.5, "x", why_missing(rows, one, many))]
 
 
-def _yes_values(count: int) -> str:
-    body = "".join(f"  k{index}: yes\n" for index in range(count))
-    return f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  namespace: a\ndata:\n{body}"
-
-
-def _invalid_secret_keys(count: int) -> str:
-    body = "".join(f"  'bad key {index}': value{index}abc\n" for index in range(count))
-    return f"apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\n  namespace: a\nstringData:\n{body}"
-
-
-def _labels_to_fill(count: int) -> str:
-    body = "".join(f"    k{index}: '<fill-me-{index}>'\n" for index in range(count))
-    return f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  namespace: a\n  labels:\n{body}"
-
-
 # (key prefix, what the object is, what the target calls it, the object with K findings)
 FINDING_OBJECTS = (
-    ("findings", "ConfigMap of {k} `kN: yes`", "one object", _yes_values),
-    ("findings_secret", "Secret of {k} invalid keys", "one Secret (redacted)", _invalid_secret_keys),
-    ("findings_placeholder", "{k} labels left `<fill-me>`", "one object's placeholders", _labels_to_fill),
+    ("findings", "ConfigMap of {k} `kN: yes`", "one object", yes_values),
+    ("findings_secret", "Secret of {k} invalid keys", "one Secret (redacted)", invalid_secret_keys),
+    ("findings_placeholder", "{k} labels left `<fill-me>`", "one object's placeholders", labels_to_fill),
 )
 
 

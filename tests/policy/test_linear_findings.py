@@ -24,6 +24,7 @@ from typing import Any
 
 import pytest
 
+from benchmarks.finding_objects import invalid_secret_keys, labels_to_fill
 from mlgitops.processes.parallel import SERIAL_SWITCH
 from tests.support import run_in_process, write
 
@@ -58,16 +59,6 @@ def growth(work: Callable[[int], int], size: int) -> float:
     return (four_times - twice) / (twice - once)
 
 
-def _secret(count: int) -> str:
-    keys = "".join(f"  'bad key {index}': value{index}abc\n" for index in range(count))
-    return f"apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\nstringData:\n{keys}"
-
-
-def _labels_left_to_fill(count: int) -> str:
-    labels = "".join(f"    k{index}: '<fill-me-{index}>'\n" for index in range(count))
-    return f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\n  labels:\n{labels}"
-
-
 def _secret_env(count: int) -> str:
     # Numbers where Kubernetes wants text: a finding on each secret-looking variable.
     env = "".join(f"        - name: API_TOKEN_{index}\n          value: {index + 1000}\n" for index in range(count))
@@ -82,9 +73,9 @@ def _secret_env(count: int) -> str:
     ("shape", "reported"),
     [
         # Every key: an invalid key name (api-validation), worded with every value of the Secret redacted.
-        pytest.param(_secret, lambda count: count, id="a Secret of invalid keys"),
+        pytest.param(invalid_secret_keys, lambda count: count, id="a Secret of invalid keys"),
         # Every label: an invalid value (api-validation), which gives way to the one placeholder note.
-        pytest.param(_labels_left_to_fill, lambda count: 1, id="labels left as placeholders"),
+        pytest.param(labels_to_fill, lambda count: 1, id="labels left as placeholders"),
         # Every variable: a number where Kubernetes wants text (schema), its value redacted.
         pytest.param(_secret_env, lambda count: count, id="secret env variables holding numbers"),
     ],
