@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
@@ -184,3 +186,35 @@ def lint_findings(text: str) -> list[dict[str, Any]]:
     assert document["schemaVersion"] == 1
     findings: list[dict[str, Any]] = document["findings"]
     return findings
+
+
+GENERATOR = str(REPO / "generator")
+"""mlgitops's own code, whose lines ``lines_run`` counts."""
+
+
+def lines_run(run: Callable[[], object]) -> int:
+    """Lines of mlgitops executed (each loop iteration counts) plus calls into C made from them, during ``run()``."""
+    count = 0
+
+    def local(frame: FrameType, event: str, argument: Any) -> Callable[..., Any] | None:
+        nonlocal count
+        if event in ("line", "c_call"):
+            count += 1
+        return local
+
+    def start(frame: FrameType, event: str, argument: Any) -> Callable[..., Any] | None:
+        return local if frame.f_code.co_filename.startswith(GENERATOR) else None
+
+    previous = sys.gettrace()  # a debugger's or coverage's, given back afterwards
+    sys.settrace(start)
+    try:
+        run()
+    finally:
+        sys.settrace(previous)
+    return count
+
+
+def growth(work: Callable[[int], int], size: int) -> float:
+    """How the extra work grows from doubling the input once to doubling it again: 2 linear, towards 4 quadratic."""
+    once, twice, four_times = work(size), work(2 * size), work(4 * size)
+    return (four_times - twice) / (twice - once)

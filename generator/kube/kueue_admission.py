@@ -67,24 +67,59 @@ def is_tas_only(queue: ClusterQueue, flavors: Mapping[str, Flavor | None]) -> bo
 
 def capacity(queue: ClusterQueue, queues: Queues) -> dict[FlavorResource, Decimal | None]:
     """The most the queue can use of each (flavor, resource) with nothing else admitted: its nominal quota plus what
-    it may borrow (None: unbounded, a cohort without borrowingLimit whose lenders are not all known)."""
-    members = queues.cohort_members(queue)
+    it may borrow (None: unbounded, a cohort without borrowingLimit whose lenders are not all known). Worked out once
+    per queue of ``queues`` (read-only)."""
+    known = queues.derived.get(("capacity", queue.name))
+    if known is not None and known[0] is queue:
+        found: dict[FlavorResource, Decimal | None] = known[1]
+        return found
+    found = _capacity(queue, queues)
+    queues.derived[("capacity", queue.name)] = (queue, found)
+    return found
+
+
+def _capacity(queue: ClusterQueue, queues: Queues) -> dict[FlavorResource, Decimal | None]:
     found: dict[FlavorResource, Decimal | None] = {}
-    for flavor_name, resource, quota in queue.quotas():
-        if queue.cohort is None:
+    if queue.cohort is None:
+        for flavor_name, resource, quota in queue.quotas():
             found[(flavor_name, resource)] = quota.nominal
-            continue
-        lent = Decimal(0)
-        for member in members:
-            for other_flavor, other_resource, other in member.quotas():
-                if (other_flavor, other_resource) == (flavor_name, resource):
-                    lent += other.lending_limit if other.lending_limit is not None else other.nominal
+        return found
+    # The other members of the cohort lend what all of them lend, less what the queue itself does (the queue is
+    # among them when the cohort's queue of its name is this one).
+    cohort = queues.cohort(queue.cohort)
+    lendable = _cohort_lending(queue.cohort, queues)
+    itself = next((member for member in cohort if member.name == queue.name and member == queue), None)
+    own = _lending(itself) if itself is not None else {}
+    members = len(cohort) - (itself is not None)
+    for flavor_name, resource, quota in queue.quotas():
+        lent = lendable.get((flavor_name, resource), Decimal(0)) - own.get((flavor_name, resource), Decimal(0))
         if quota.borrowing_limit is None:
             found[(flavor_name, resource)] = quota.nominal + lent if members else None
         else:
             borrowed = min(quota.borrowing_limit, lent) if members else quota.borrowing_limit
             found[(flavor_name, resource)] = quota.nominal + borrowed
     return found
+
+
+def _lending(queue: ClusterQueue) -> dict[FlavorResource, Decimal]:
+    """What the queue lends its cohort of each (flavor, resource): its lendingLimit, else its whole nominal quota."""
+    lends: dict[FlavorResource, Decimal] = {}
+    for flavor_name, resource, quota in queue.quotas():
+        lent = quota.lending_limit if quota.lending_limit is not None else quota.nominal
+        lends[(flavor_name, resource)] = lends.get((flavor_name, resource), Decimal(0)) + lent
+    return lends
+
+
+def _cohort_lending(cohort: str, queues: Queues) -> dict[FlavorResource, Decimal]:
+    """What the queues of ``cohort`` lend together, per (flavor, resource): summed once per cohort, not once per queue
+    (a cohort of 2,000 queues took time in the square of them)."""
+    known: dict[FlavorResource, Decimal] | None = queues.derived.get(("lending", cohort))
+    if known is None:
+        known = queues.derived[("lending", cohort)] = {}
+        for member in queues.cohort(cohort):
+            for key, lent in _lending(member).items():
+                known[key] = known.get(key, Decimal(0)) + lent
+    return known
 
 
 def totals(queue: ClusterQueue, queues: Queues) -> dict[str, Decimal | None]:

@@ -142,6 +142,10 @@ class Queues:
     flavors: dict[str, Flavor | None] = field(default_factory=dict)
     topologies: dict[str, tuple[str, ...] | None] = field(default_factory=dict)
     """Topology name → its levels' node labels, broadest first."""
+    derived: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
+    """What is worked out from the queues once and asked for per workload (each cohort's members, each queue's
+    capacity, the namespaces feeding each queue): a Queues is not changed once made (``of``), so thousands of
+    workloads of one cohort do not each scan its queues again."""
 
     @classmethod
     def of(cls, objects: Iterable[tuple[dict[str, Any], str]]) -> Queues:
@@ -168,11 +172,25 @@ class Queues:
         name = self.local_queues.get((namespace, queue))
         return self.cluster_queues.get(name) if name is not None else None
 
-    def cohort_members(self, queue: ClusterQueue) -> list[ClusterQueue]:
-        """The other ClusterQueues of ``queue``'s cohort known here."""
-        if queue.cohort is None:
-            return []
-        return [cq for cq in self.cluster_queues.values() if cq is not None and cq.cohort == queue.cohort and cq != queue]
+    def cohort(self, name: str) -> list[ClusterQueue]:
+        """The ClusterQueues of cohort ``name`` known here (read-only)."""
+        cohorts: dict[str, list[ClusterQueue]] | None = self.derived.get("cohorts")
+        if cohorts is None:
+            cohorts = self.derived["cohorts"] = {}
+            for known in self.cluster_queues.values():
+                if known is not None and known.cohort is not None:
+                    cohorts.setdefault(known.cohort, []).append(known)
+        return cohorts.get(name, [])
+
+    def feeding(self, cluster_queue: str) -> list[str]:
+        """The namespaces whose LocalQueues point at ClusterQueue ``cluster_queue``, sorted."""
+        fed: dict[str, set[str]] | None = self.derived.get("feeding")
+        if fed is None:
+            fed = self.derived["feeding"] = {}
+            for (namespace, _), name in self.local_queues.items():
+                if name is not None:
+                    fed.setdefault(name, set()).add(namespace)
+        return sorted(fed.get(cluster_queue, set()))
 
 
 def _put(index: dict[Any, Any], key: Any, value: Any) -> None:

@@ -6,8 +6,8 @@ steps once scanned the object's values, secrets, list items or variables for eve
 with the square of the findings (a Secret of 4,000 invalid keys took 6.8 s against 0.9 s for 1,000; 8,000
 rendered env variables 22.8 s against 2.1 s for 2,000).
 
-``lines_run`` counts the lines of mlgitops (and the calls into C) that a lint executes, in this process, after a
-first run has imported and cached what every run shares. Between N, 2N and 4N findings the extra work must double
+``tests.support.lines_run`` counts the lines of mlgitops (and the calls into C) that a lint executes, in this
+process, after a first run has imported and cached what every run shares. Between N, 2N and 4N findings the extra work must double
 (linear), not quadruple (quadratic): ``(work(4N) - work(2N)) / (work(2N) - work(N))`` is 2 for linear work and
 tends to 4 for quadratic.
 """
@@ -16,47 +16,15 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 from collections.abc import Callable
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 import pytest
 
 from benchmarks.finding_objects import invalid_secret_keys, labels_to_fill
 from mlgitops.processes.parallel import SERIAL_SWITCH
-from tests.support import run_in_process, write
-
-GENERATOR = str(Path(__file__).resolve().parents[2] / "generator")
-
-
-def lines_run(run: Callable[[], object]) -> int:
-    """Lines of mlgitops executed (each loop iteration counts) plus calls into C made from them, during ``run()``."""
-    count = 0
-
-    def local(frame: FrameType, event: str, argument: Any) -> Callable[..., Any] | None:
-        nonlocal count
-        if event in ("line", "c_call"):
-            count += 1
-        return local
-
-    def start(frame: FrameType, event: str, argument: Any) -> Callable[..., Any] | None:
-        return local if frame.f_code.co_filename.startswith(GENERATOR) else None
-
-    previous = sys.gettrace()  # a debugger's or coverage's, given back afterwards
-    sys.settrace(start)
-    try:
-        run()
-    finally:
-        sys.settrace(previous)
-    return count
-
-
-def growth(work: Callable[[int], int], size: int) -> float:
-    """How the extra work grows from doubling the input once to doubling it again: 2 linear, towards 4 quadratic."""
-    once, twice, four_times = work(size), work(2 * size), work(4 * size)
-    return (four_times - twice) / (twice - once)
+from tests.support import growth, lines_run, run_in_process, write
 
 
 def _secret_env(count: int) -> str:

@@ -93,6 +93,19 @@ def _first_quota_path(queue: ClusterQueue, resource: str) -> tuple[str | int, ..
     return paths[0] if paths else ("spec", "resourceGroups")
 
 
+def _hard(namespace: list[Manifest]) -> dict[str, Decimal]:
+    """The least hard quota of each resource the ResourceQuotas among ``namespace``'s objects set."""
+    hard: dict[str, Decimal] = {}
+    for other in namespace:
+        if other.ref.kind == "ResourceQuota":
+            for key, value in mapping(value_at(other.obj, ("spec", "hard"))).items():
+                resource = charged_resource(str(key))
+                amount = quota_amount(value)
+                if resource is not None and amount is not None:
+                    hard[resource] = min(hard.get(resource, amount), amount)
+    return hard
+
+
 @check("kueue-budget")
 def kueue_budget(manifests: list[Manifest], policy: Policy, context: PolicyContext) -> Found:
     everything = context_all(manifests, context)
@@ -100,26 +113,28 @@ def kueue_budget(manifests: list[Manifest], policy: Policy, context: PolicyConte
     by_namespace: dict[str, list[Manifest]] = {}
     for manifest in everything:
         by_namespace.setdefault(manifest.namespace, []).append(manifest)
+    hard_of: dict[str, dict[str, Decimal]] = {}
+    # Each namespace's unqueued usage, once per namespace and cluster (not once per ClusterQueue it feeds).
+    unqueued_of: dict[tuple[str, int], tuple[Queues, dict[str, Decimal]]] = {}
     for manifest in manifests:
         queues = scoped(manifest)
         queue = queues.cluster_queues.get(manifest.ref.name) if manifest.ref.kind == "ClusterQueue" else None
         if queue is None or str(manifest.obj.get("apiVersion", "")).rpartition("/")[0] != "kueue.x-k8s.io":
             continue
-        fed = sorted({namespace for (namespace, _), name in queues.local_queues.items() if name == queue.name})
+        fed = queues.feeding(queue.name)
         if len(fed) != 1:
             continue  # a queue shared by namespaces (or fed by none here): no single budget to compare with
         [namespace] = fed
-        hard: dict[str, Decimal] = {}
-        for other in by_namespace.get(namespace, []):
-            if other.ref.kind == "ResourceQuota":
-                for key, value in mapping(value_at(other.obj, ("spec", "hard"))).items():
-                    resource = charged_resource(str(key))
-                    amount = quota_amount(value)
-                    if resource is not None and amount is not None:
-                        hard[resource] = min(hard.get(resource, amount), amount)
+        if namespace not in hard_of:
+            hard_of[namespace] = _hard(by_namespace.get(namespace, []))
+        hard = hard_of[namespace]
         if not hard:
             continue
-        unqueued = namespace_usage((m.obj for m in by_namespace.get(namespace, [])), namespace, queues).unqueued
+        known = unqueued_of.get((namespace, id(queues)))
+        if known is None or known[0] is not queues:
+            usage = namespace_usage((m.obj for m in by_namespace.get(namespace, [])), namespace, queues)
+            known = unqueued_of[(namespace, id(queues))] = (queues, usage.unqueued)
+        unqueued = known[1]
         for resource, admits in sorted(totals(queue, queues).items()):
             if resource not in hard:
                 continue

@@ -95,17 +95,19 @@ _TRACKED_LIMITS = {"limits.cpu": "cpu", "limits.memory": "memory"}
 
 @check("quota-limitrange")
 def quota_limitrange(manifests: list[Manifest], policy: Policy, context: PolicyContext) -> Found:
-    everything = context_all(manifests, context)
+    # What the LimitRanges of each namespace default for containers, found once (not once per quota).
+    by_namespace: dict[str, dict[str, set[str]]] = {}
+    for other in context_all(manifests, context):
+        if other.ref.kind == "LimitRange":
+            defaults = by_namespace.setdefault(other.namespace, {"defaultRequest": set(), "default": set()})
+            for limit in value_at(other.obj, ("spec", "limits")) or []:
+                if mapping(limit).get("type", "Container") == "Container":
+                    for field in defaults:
+                        defaults[field] |= set(mapping(mapping(limit).get(field)))
     for manifest in manifests:
         if manifest.ref.kind != "ResourceQuota" or _group(manifest):
             continue
-        defaults: dict[str, set[str]] = {"defaultRequest": set(), "default": set()}
-        for other in everything:
-            if other.ref.kind == "LimitRange" and other.namespace == manifest.namespace:
-                for limit in value_at(other.obj, ("spec", "limits")) or []:
-                    if mapping(limit).get("type", "Container") == "Container":
-                        for field in defaults:
-                            defaults[field] |= set(mapping(mapping(limit).get(field)))
+        defaults = by_namespace.get(manifest.namespace, {"defaultRequest": set(), "default": set()})
         hard = mapping(value_at(manifest.obj, ("spec", "hard")))
         for key in sorted(hard):
             if key in _TRACKED and not (defaults["defaultRequest"] | defaults["default"]) & {_TRACKED[key]}:
