@@ -93,21 +93,32 @@ _TRACKED = {"cpu": "cpu", "memory": "memory", "requests.cpu": "cpu", "requests.m
 _TRACKED_LIMITS = {"limits.cpu": "cpu", "limits.memory": "memory"}
 
 
+def _container_defaults(limit_ranges: list[Manifest]) -> dict[str, set[str]]:
+    """The resources ``limit_ranges`` give containers a defaultRequest and a default (limit) for."""
+    defaults: dict[str, set[str]] = {"defaultRequest": set(), "default": set()}
+    for other in limit_ranges:
+        for limit in value_at(other.obj, ("spec", "limits")) or []:
+            if mapping(limit).get("type", "Container") == "Container":
+                for field in defaults:
+                    defaults[field] |= set(mapping(mapping(limit).get(field)))
+    return defaults
+
+
 @check("quota-limitrange")
 def quota_limitrange(manifests: list[Manifest], policy: Policy, context: PolicyContext) -> Found:
-    # What the LimitRanges of each namespace default for containers, found once (not once per quota).
-    by_namespace: dict[str, dict[str, set[str]]] = {}
+    # Each namespace's LimitRanges, listed once; what they default for containers is read for a namespace with a
+    # quota (a malformed LimitRange elsewhere is the schema rule's), once (not once per quota over every object).
+    limit_ranges: dict[str, list[Manifest]] = {}
     for other in context_all(manifests, context):
         if other.ref.kind == "LimitRange":
-            defaults = by_namespace.setdefault(other.namespace, {"defaultRequest": set(), "default": set()})
-            for limit in value_at(other.obj, ("spec", "limits")) or []:
-                if mapping(limit).get("type", "Container") == "Container":
-                    for field in defaults:
-                        defaults[field] |= set(mapping(mapping(limit).get(field)))
+            limit_ranges.setdefault(other.namespace, []).append(other)
+    by_namespace: dict[str, dict[str, set[str]]] = {}
     for manifest in manifests:
         if manifest.ref.kind != "ResourceQuota" or _group(manifest):
             continue
-        defaults = by_namespace.get(manifest.namespace, {"defaultRequest": set(), "default": set()})
+        if manifest.namespace not in by_namespace:
+            by_namespace[manifest.namespace] = _container_defaults(limit_ranges.get(manifest.namespace, []))
+        defaults = by_namespace[manifest.namespace]
         hard = mapping(value_at(manifest.obj, ("spec", "hard")))
         for key in sorted(hard):
             if key in _TRACKED and not (defaults["defaultRequest"] | defaults["default"]) & {_TRACKED[key]}:
