@@ -3,17 +3,19 @@
 ``kube.kueue_admission`` sums a cohort's lending once (``Lending``) and gives each queue the total less its own
 share, which is the same Decimal, written the same way, whenever no sum rounds; otherwise it adds the others up.
 Hypothesis draws cohorts whose amounts range from nano to past Decimal's 28 digits, and holds each queue's capacity
-to the plain sum over the other queues (the definition, ``_lent_by_folding``).
+to the plain sum over the other queues (the definition, ``_lent_by_folding``, which it falls back to).
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
+from unittest.mock import patch
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mlgitops.kube.kueue_admission import _lent_by_folding, capacity
+from mlgitops.kube import kueue_admission
+from mlgitops.kube.kueue_admission import capacity
 from mlgitops.kube.kueue_queues import ClusterQueue, Queues, Quota, ResourceGroup
 
 AMOUNTS = st.sampled_from(
@@ -32,20 +34,9 @@ def _queue(name: str, flavors: list[tuple[str, dict[str, Quota]]], cohort: str |
 
 
 def _by_folding(queue: ClusterQueue, queues: Queues) -> dict[tuple[str, str], Decimal | None]:
-    """The capacity as defined: what the cohort's other queues lend, summed over them in order."""
-    others = [q for q in queues.cluster_queues.values() if q is not None and q.cohort == queue.cohort and q != queue]
-    found: dict[tuple[str, str], Decimal | None] = {}
-    for flavor_name, resource, quota in queue.quotas():
-        if queue.cohort is None:
-            found[(flavor_name, resource)] = quota.nominal
-            continue
-        lent = _lent_by_folding(flavor_name, resource, others)
-        if quota.borrowing_limit is None:
-            found[(flavor_name, resource)] = quota.nominal + lent if others else None
-        else:
-            borrowed = min(quota.borrowing_limit, lent) if others else quota.borrowing_limit
-            found[(flavor_name, resource)] = quota.nominal + borrowed
-    return found
+    """The capacity as defined: with no cohort summary, every queue's borrowing is summed over the others, in order."""
+    with patch.object(kueue_admission, "_cohort_lending", lambda cohort, queues: {}):
+        return kueue_admission._capacity(queue, queues)
 
 
 @given(cohort=st.lists(FLAVORS, min_size=1, max_size=6), outsider=FLAVORS, data=st.data())
