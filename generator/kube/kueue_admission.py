@@ -161,11 +161,12 @@ def _cohort_lending(cohort: str, queues: Queues) -> dict[FlavorResource, Lending
                 rounded = context.flags[Inexact] or context.flags[Rounded]
                 if rounded or not amount.is_finite() or amount.is_signed():
                     lending.exact = False
+                    continue
                 exponents = least.setdefault((flavor_name, resource), {})
                 exponent = int(amount.as_tuple().exponent)
                 exponents[id(member)] = min(exponents.get(id(member), exponent), exponent)
     for key, lending in known.items():
-        lending.exponents = sorted((exponent, member) for member, exponent in least[key].items())
+        lending.exponents = sorted((exponent, member) for member, exponent in least.get(key, {}).items())
     return known
 
 

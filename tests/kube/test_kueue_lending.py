@@ -19,7 +19,7 @@ from mlgitops.kube.kueue_admission import capacity
 from mlgitops.kube.kueue_queues import ClusterQueue, Queues, Quota, ResourceGroup
 
 AMOUNTS = st.sampled_from(
-    ["0", "1", "4", "0.5", "2.50", "1E+3", "4E-9", "9000000000000000000", "9000000000000000000.000000003", "1E+40", "7"]
+    ["0", "1", "4", "0.5", "2.50", "1E+3", "4E-9", "9000000000000000000", "9000000000000000000.000000003", "1E+40", "7", "-3"]
 ).map(Decimal)
 QUOTA = st.builds(Quota, nominal=AMOUNTS, borrowing_limit=st.none() | AMOUNTS, lending_limit=st.none() | AMOUNTS)
 FLAVORS = st.lists(
