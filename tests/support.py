@@ -214,6 +214,13 @@ def lines_run(run: Callable[[], object]) -> int:
     return count
 
 
+def linted_lines(*args: str, cwd: Path | None = None) -> tuple[int, CliResult]:
+    """``mlgitops lint -o json ARGS`` run in this process, and the lines of mlgitops it executed (``lines_run``)."""
+    result: list[CliResult] = []
+    used = lines_run(lambda: result.append(run_in_process("lint", "-o", "json", *args, cwd=cwd)))
+    return used, result[0]
+
+
 def growth(work: Callable[[int], int], size: int) -> float:
     """How the extra work grows from doubling the input once to doubling it again: 2 linear, towards 4 quadratic."""
     once, twice, four_times = work(size), work(2 * size), work(4 * size)

@@ -82,7 +82,9 @@ def _capacity(queue: ClusterQueue, queues: Queues) -> dict[FlavorResource, Decim
     if queue.cohort is None:
         return {(flavor_name, resource): quota.nominal for flavor_name, resource, quota in queue.quotas()}
     cohort = queues.cohort(queue.cohort)
-    itself = next((member for member in _by_name(queue.cohort, queues).get(queue.name, ()) if member == queue), None)
+    # The queue is a member of its cohort when the one of its name known here is this queue (names are unique here).
+    known = queues.cluster_queues.get(queue.name)
+    itself = known if known is not None and known == queue else None
     members = len(cohort) - (itself is not None)
     lending = _cohort_lending(queue.cohort, queues)
     found: dict[FlavorResource, Decimal | None] = {}
@@ -132,15 +134,6 @@ class Lending:
             return Decimal(0)
         value = self.total - self.own[excluded] if excluded in self.own else self.total
         return value.quantize(Decimal(1).scaleb(min(0, exponent)))
-
-
-def _by_name(cohort: str, queues: Queues) -> dict[str, list[ClusterQueue]]:
-    known: dict[str, list[ClusterQueue]] | None = queues.derived.get(("by name", cohort))
-    if known is None:
-        known = queues.derived[("by name", cohort)] = {}
-        for member in queues.cohort(cohort):
-            known.setdefault(member.name, []).append(member)
-    return known
 
 
 def _cohort_lending(cohort: str, queues: Queues) -> dict[FlavorResource, Lending]:

@@ -202,13 +202,13 @@ def evaluate(
     def policy_violations(policy: Policy) -> list[Found]:
         found = []
         for manifest, violation in _policy_violations(policy, manifests, groups, context):
+            position = positions[id(manifest)]
             if policy.id != "placeholder" and manifest.placeholders:
-                position = positions[id(manifest)]
                 if position not in placeholders:
                     placeholders[position] = _Placeholders(manifest.placeholders)
                 if placeholders[position].about(violation):
                     continue  # rule placeholder notes it once; the value is a template, not a value
-            found.append((policy.id, positions[id(manifest)], violation))
+            found.append((policy.id, position, violation))
         return found
 
     # Policies are independent: on a large input they are shared with a forked second process, claimed one by one.

@@ -12,12 +12,11 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from mlgitops.processes.parallel import SERIAL_SWITCH
-from tests.support import growth, lines_run, run_in_process, write
+from tests.support import growth, linted_lines, run_in_process, write
 
 POD = "    spec:\n      containers:\n      - name: c\n        image: ghcr.io/acme/app:1.0\n"
 
@@ -77,9 +76,8 @@ def test_checks_across_objects_cost_linear_work(
 
     def work(count: int) -> int:
         manifest = write(tmp_path / f"objects-{count}.yaml", shape(count))
-        result: list[Any] = []
-        used = lines_run(lambda: result.append(run_in_process("lint", "-o", "json", str(manifest))))
-        assert result[0].exit_code in (0, 1), result[0].stderr
+        used, result = linted_lines(str(manifest))
+        assert result.exit_code in (0, 1), result.stderr
         return used
 
     work(4)

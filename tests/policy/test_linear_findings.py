@@ -18,13 +18,12 @@ import json
 import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from benchmarks.finding_objects import invalid_secret_keys, labels_to_fill
 from mlgitops.processes.parallel import SERIAL_SWITCH
-from tests.support import growth, lines_run, run_in_process, write
+from tests.support import growth, linted_lines, run_in_process, write
 
 
 def _secret_env(count: int) -> str:
@@ -55,9 +54,8 @@ def test_findings_on_one_object_cost_linear_work(
 
     def work(count: int) -> int:
         manifest = write(tmp_path / f"object-{count}.yaml", shape(count))
-        result: list[Any] = []
-        used = lines_run(lambda: result.append(run_in_process("lint", "-o", "json", str(manifest))))
-        assert result[0].stdout.count('"rule"') >= reported(count), result[0].stderr
+        used, result = linted_lines(str(manifest))
+        assert result.stdout.count('"rule"') >= reported(count), result.stderr
         return used
 
     work(8)  # imports and what every run caches
@@ -83,10 +81,9 @@ def test_findings_traced_to_the_environment_cost_linear_work(tmp_path: Path, mon
         assert run_in_process("render", cwd=repository).exit_code == 0
         (job,) = (repository / "rendered" / "train").glob("job-*.yaml")
         job.write_text(re.sub(r"value: x[0-9]+\n", "value: yes\n", job.read_text(encoding="utf-8")), encoding="utf-8")
-        result: list[Any] = []
-        used = lines_run(lambda: result.append(run_in_process("lint", "-o", "json", "rendered", cwd=repository)))
-        sourced = [finding for finding in json.loads(result[0].stdout)["findings"] if finding["source"] is not None]
-        assert len(sourced) >= 2 * count, result[0].stderr  # the value's ambiguity and its type, each at its line
+        used, result = linted_lines("rendered", cwd=repository)
+        sourced = [finding for finding in json.loads(result.stdout)["findings"] if finding["source"] is not None]
+        assert len(sourced) >= 2 * count, result.stderr  # the value's ambiguity and its type, each at its line
         assert {finding["source"]["line"] for finding in sourced} >= {12 + 2 * index for index in range(count)}
         return used
 
