@@ -7,11 +7,13 @@ is an error; so is a JSON 6902 operation on a path the object does not have.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from typing import Any
 
+from mlgitops.kube.json_patch import Snapshot, apply_operation, lone_change
 from mlgitops.kube.schema import schema_version
-from mlgitops.kube.strategic_merge import PatchConflict, apply_strategic_merge
+from mlgitops.kube.strategic_merge import MergeKeys, PatchConflict, apply_strategic_merge
 from mlgitops.render.workloads_hash import spec_hash
 from mlgitops.spec.overrides import Patch, PatchTarget
 
@@ -57,22 +59,31 @@ def _matches(obj: dict[str, Any], target: PatchTarget, workload: str | None, has
     return True
 
 
-def _json_patch(obj: dict[str, Any], patch: Patch, at: FieldPath) -> tuple[dict[str, Any], list[tuple[FieldPath, FieldPath]]]:
+Written = list[tuple[FieldPath, FieldPath]]
+"""(path in the object, spec field of the patch) of each field a patch wrote."""
+
+
+def _json_patch(obj: dict[str, Any], patch: Patch, at: FieldPath) -> tuple[dict[str, Any], Written, bool]:
+    """``obj`` with ``patch``'s operations applied in place, what they wrote and whether ``obj`` changed
+    (``kube.json_patch``)."""
     import jsonpatch
     import jsonpointer
 
     assert patch.json_patch is not None
-    written: list[tuple[FieldPath, FieldPath]] = []
-    for index, operation in enumerate(patch.json_patch):
+    operations = [operation.as_operation() for operation in patch.json_patch]
+    alone = lone_change(obj, operations[0]) if len(operations) == 1 else None
+    snapshot = Snapshot(obj, operations) if alone is None else None
+    written: Written = []
+    for index, (operation, spec) in enumerate(zip(operations, patch.json_patch, strict=True)):
         where = (*at, "jsonPatch", index)
         try:
-            obj = jsonpatch.apply_patch(obj, [operation.as_operation()])
+            obj = apply_operation(obj, operation)
         except (jsonpatch.JsonPatchException, jsonpointer.JsonPointerException) as error:
-            raise PatchError(where, f"{operation.op} {operation.path}: {error}") from None
-        if operation.op != "test":
-            segments = tuple(int(p) if p.isdigit() else p for p in jsonpointer.JsonPointer(operation.path).parts)
-            written.append((segments, (*where, "value" if operation.op in ("add", "replace") else "path")))
-    return obj, written
+            raise PatchError(where, f"{spec.op} {spec.path}: {error}") from None
+        if spec.op != "test":
+            segments = tuple(int(p) if p.isdigit() else p for p in jsonpointer.JsonPointer(spec.path).parts)
+            written.append((segments, (*where, "value" if spec.op in ("add", "replace") else "path")))
+    return obj, written, snapshot.changed(obj) if snapshot is not None else bool(alone)
 
 
 def apply_patches(
@@ -93,6 +104,10 @@ def apply_patches(
         return results  # most workloads have none: no spec is hashed again (a JSON dump per object)
     version = schema_version(kubernetes_version)
     hashed = [hash_named(obj) for obj in objects]
+    # Patches apply in place, to a copy of each object made the first time a patch matches it (``objects`` are left
+    # as they were): a copy and a comparison of the whole object per patch made N patches on one object quadratic.
+    copied: set[int] = set()
+    keys = MergeKeys()
     for index, patch in enumerate(patches):
         here = (*at, index)
         matched = [item for item, named in zip(results, hashed, strict=True) if _matches(item.obj, patch.target, workload, named)]
@@ -106,17 +121,22 @@ def apply_patches(
                 (*here, "target"), f"patch matches nothing: no {shown}{scope} is rendered (there are: {kinds or 'none'})"
             )
         for item in matched:
-            before = item.obj
+            if id(item) not in copied:
+                item.obj = copy.deepcopy(item.obj)
+                copied.add(id(item))
+            shown = f"{item.obj['kind']} {item.obj['metadata']['name']!r}"
             if patch.strategic_merge is not None:
                 try:
-                    result = apply_strategic_merge(item.obj, patch.strategic_merge, version)
+                    result = apply_strategic_merge(item.obj, patch.strategic_merge, version, keys)
                 except PatchConflict as error:
                     raise PatchError((*here, "strategicMerge", *error.path), error.message) from None
-                obj, written = result.obj, [(path, (*here, "strategicMerge", *source)) for path, source in result.changed]
+                obj, modified = result.obj, result.modified
+                written = [(path, (*here, "strategicMerge", *source)) for path, source in result.changed]
             else:
-                obj, written = _json_patch(item.obj, patch, here)
-            if obj == before:
-                raise PatchError(here, f"patch changes nothing in {before['kind']} {before['metadata']['name']!r}; remove it")
+                keys.clear()  # a JSON patch may move or replace list items the merge keys know
+                obj, written, modified = _json_patch(item.obj, patch, here)
+            if not modified:
+                raise PatchError(here, f"patch changes nothing in {shown}; remove it")
             item.obj = obj
             item.origins.update(dict(written))
     for item, named in zip(results, hashed, strict=False):
