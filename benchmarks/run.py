@@ -24,10 +24,11 @@ slow spell of the machine does not land on one tool only.
 Issue 30's shapes (benchmarks/shapes.py) follow: for each fleet size up to --shapes-up-to, the
 dirty corpus (findings in most files) and the fleet as one stream on stdin; with --objects, one
 file of N small Deployments against the same N objects as N files; with --findings K, a ConfigMap
-of K against one of 4K findings (and a Secret and a ConfigMap of placeholders likewise).
+of K against one of 4K findings (and a Secret and a ConfigMap of placeholders likewise); with
+--patches K, render of one workload with K against 4K patches (JSON and strategic merge).
 
     .venv/bin/python benchmarks/run.py --n 100,1000,10000 --runs 5 --objects 1000,10000 --findings 5000 \
-        --json benchmarks/out/results.json
+        --patches 1000 --json benchmarks/out/results.json
 """
 
 from __future__ import annotations
@@ -69,9 +70,12 @@ from shapes import (
     findings_targets,
     object_commands,
     object_targets,
+    patches_commands,
+    patches_targets,
     prepare_dirty,
     prepare_findings,
     prepare_objects,
+    prepare_patches,
     prepare_stream,
     stream_commands,
     stream_targets,
@@ -121,6 +125,12 @@ def main(argv: list[str] | None = None) -> int:
         type=int,
         default=0,
         help="objects of K and of 4K findings (e.g. 5000): a ConfigMap, a Secret, labels left to fill; 0: not run",
+    )
+    parser.add_argument(
+        "--patches",
+        type=int,
+        default=0,
+        help="render of one workload with K and 4K patches (e.g. 1000; 4K must fit an environment file's 1 MB); 0: not run",
     )
     parser.add_argument("--quiet", action="store_true", help="print only the tables")
     args = parser.parse_args(argv)
@@ -228,6 +238,17 @@ def main(argv: list[str] | None = None) -> int:
             "targets": [asdict(t) for t in findings_targets(by_key)],
         }
         printed += ["", "findings in one object", *format_rows(finding_rows), *format_targets(findings_targets(by_key))]
+    if args.patches > 0:
+        say(f"one workload with {args.patches} and {4 * args.patches} patches")
+        patched = prepare_patches(out, args.patches)
+        patch_rows = measure(patches_commands(patched, args.patches), args.runs, args.warmup, out, say)
+        by_key = {row.key: row for row in patch_rows}
+        report["patches"] = {
+            "k": args.patches,
+            "rows": {row.key: asdict(row) for row in patch_rows},
+            "targets": [asdict(t) for t in patches_targets(by_key)],
+        }
+        printed += ["", "patches on one workload", *format_rows(patch_rows), *format_targets(patches_targets(by_key))]
     growth = growth_targets(report["sizes"])
     report["startup"] = {"rows": {row.key: asdict(row) for row in startup_rows}, "targets": [asdict(startup_target)]}
     report["growth"] = [asdict(target) for target in growth]

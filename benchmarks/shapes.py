@@ -11,6 +11,8 @@
 - **findings in one object**: a ConfigMap with K and with 4K plain `kN: yes` values (two findings each); a Secret
   with K and 4K keys that are not valid key names (each finding redacted against every value of the Secret); a
   ConfigMap with K and 4K labels left as `<fill-me-N>` (each finding about one gives way to the placeholder note).
+- **patches on one workload**: `render` of an environment whose one workload has K and 4K patches, each adding an env
+  variable (one-operation JSON patches; strategic merge patches, merged into the env list by name).
 
 Every target is a ratio of two commands of the same run.
 """
@@ -239,5 +241,70 @@ def findings_targets(rows: dict[str, Row]) -> list[Target]:
         small, large = f"{prefix}_small", f"{prefix}_large"
         ratio = time_ratio(median_of(rows, large), median_of(rows, small))
         name = f"4 x the findings in {what} <= 5 x the time"
+        targets.append(at_most(name, ratio, 5.0, "x", why_missing(rows, small, large)))
+    return targets
+
+
+# (key prefix, what the patches are, one patch adding env variable N to the workload's Job)
+PATCH_KINDS = (
+    (
+        "patches_json",
+        "JSON patches",
+        "  - {{target: {{kind: Job}}, jsonPatch: [{{op: add, path: {env}/-, value: {{name: V{n}, value: x}}}}]}}\n",
+    ),
+    (
+        "patches_merge",
+        "strategic merge patches",
+        "  - {{target: {{kind: Job}}, strategicMerge: {{spec: {{template: {{spec: {{containers: "
+        "[{{name: train, env: [{{name: V{n}, value: x}}]}}]}}}}}}}}}}\n",
+    ),
+)
+ENV_LIST = "/spec/template/spec/containers/0/env"
+
+
+def patched_environment(patch: str, count: int) -> str:
+    """An environment whose one training workload has ``count`` patches made from ``patch`` (and, first, one that gives
+    its container an empty env list)."""
+    first = f"  - {{target: {{kind: Job}}, jsonPatch: [{{op: add, path: {ENV_LIST}, value: []}}]}}\n"
+    patches = "".join(patch.format(env=ENV_LIST, n=index) for index in range(count))
+    return (
+        f'namespace: ml\nkubernetesVersion: "{KUBERNETES_VERSION}"\nnetworkPolicy: {{}}\nworkloads:\n- name: train\n'
+        '  kind: training\n  image: "registry.example/train:1"\n  resources: {cpu: "1", memory: 1Gi}\n'
+        f"  patches:\n{first}{patches}"
+    )
+
+
+def prepare_patches(root: Path, count: int) -> dict[str, tuple[Path, Path]]:
+    """For each of ``PATCH_KINDS``, an environments folder with ``count`` patches and one with 4 x ``count``."""
+    prepared = {}
+    for prefix, _, patch in PATCH_KINDS:
+        folders = []
+        for patches in (count, 4 * count):
+            folder = root / "patches" / f"{prefix}-{patches}"
+            if folder.exists():
+                shutil.rmtree(folder)
+            (folder / "environments").mkdir(parents=True)
+            (folder / "environments" / "dev.yaml").write_text(patched_environment(patch, patches), encoding="utf-8")
+            folders.append(folder)
+        prepared[prefix] = (folders[0], folders[1])
+    return prepared
+
+
+def patches_commands(prepared: dict[str, tuple[Path, Path]], count: int) -> list[Command]:
+    commands = []
+    for prefix, what, _ in PATCH_KINDS:
+        for size, folder, patches in (("small", prepared[prefix][0], count), ("large", prepared[prefix][1], 4 * count)):
+            out = folder / "rendered"
+            step = [*mlgitops(), "render", "-d", str(folder / "environments"), "--output", str(out)]
+            commands.append(Command(f"{prefix}_{size}", f"render {patches} {what} on one workload", [step], prepare=_reset(out)))
+    return commands
+
+
+def patches_targets(rows: dict[str, Row]) -> list[Target]:
+    targets = []
+    for prefix, what, _ in PATCH_KINDS:
+        small, large = f"{prefix}_small", f"{prefix}_large"
+        ratio = time_ratio(median_of(rows, large), median_of(rows, small))
+        name = f"4 x the {what} on one workload <= 5 x the time"
         targets.append(at_most(name, ratio, 5.0, "x", why_missing(rows, small, large)))
     return targets

@@ -1,4 +1,5 @@
-"""Issue 30's benchmark shapes run end to end at a tiny size: dirty corpus, one stream, one file vs N files, findings.
+"""Issue 30's benchmark shapes run end to end at a tiny size: dirty corpus, one stream, one file vs N files, findings,
+patches on one workload.
 
 No time is asserted: only that every shape is timed, exits as expected and reports its targets.
 """
@@ -10,6 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import yaml
+
 from tests.support import REPO, kubectl
 
 SHAPE_ROWS = {"dirty_lint", "dirty_floor_load", "dirty_floor_dump", "dirty_kubernetes_validate", "stream_lint"}
@@ -19,7 +22,7 @@ OPTIONAL_ROWS = {"dirty_kubernetes_validate"}
 def test_every_shape_runs_on_a_tiny_fleet(tmp_path: Path) -> None:
     kubectl()
     report_path = tmp_path / "report.json"
-    sizes = ["--n", "4", "--objects", "12", "--findings", "10", "--runs", "1", "--warmup", "0"]
+    sizes = ["--n", "4", "--objects", "12", "--findings", "10", "--patches", "5", "--runs", "1", "--warmup", "0"]
     completed = subprocess.run(
         [sys.executable, str(REPO / "benchmarks" / "run.py"), *sizes, "--out", str(tmp_path / "out"), "--json", str(report_path)],
         capture_output=True,
@@ -51,6 +54,15 @@ def test_every_shape_runs_on_a_tiny_fleet(tmp_path: Path) -> None:
     assert set(report["findings"]["rows"]) == {
         f"{prefix}_{size}" for prefix in ("findings", "findings_secret", "findings_placeholder") for size in ("small", "large")
     }
+    assert {row["status"] for row in report["patches"]["rows"].values()} == {"ok"}
+    assert [target["name"] for target in report["patches"]["targets"]] == [
+        "4 x the JSON patches on one workload <= 5 x the time",
+        "4 x the strategic merge patches on one workload <= 5 x the time",
+    ]
+    # Each render really applied every patch: the Job's container has an env variable per patch.
+    rendered = tmp_path / "out" / "patches" / "patches_merge-20" / "rendered" / "dev"
+    [job] = [yaml.safe_load(path.read_text(encoding="utf-8")) for path in rendered.glob("job-train-*.yaml")]
+    assert len(job["spec"]["template"]["spec"]["containers"][0]["env"]) == 20
     assert "dirty corpus:" in completed.stdout
     assert "findings in one object" in completed.stdout
     # The stream really went through standard input: lint reported findings in it.
