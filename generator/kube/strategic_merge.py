@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
+from mlgitops.kube.json_patch import differs
+
 DIRECTIVE = "$patch"
 FieldPath = tuple[str | int, ...]
 
@@ -157,10 +159,11 @@ def _child(schema: dict[str, Any], key: str, version: str) -> dict[str, Any]:
 def apply_strategic_merge(obj: dict[str, Any], patch: dict[str, Any], version: str, keys: MergeKeys | None = None) -> PatchResult:
     """``obj`` with ``patch`` merged in, **in place**: ``obj`` itself is changed and returned (but for a top-level
     ``$patch: replace``, which returns the replacement); callers copy an object they must keep. Whether the object
-    changed is told by each write (a value written over an equal one, a ``null`` for an absent key change nothing),
-    so no copy of the object is compared; a list patch naming one key twice (a later item may undo an earlier one)
-    is judged by comparing that list before and after. ``keys`` carries list positions between the patches of one
-    render (``MergeKeys``). Raises ``PatchConflict``."""
+    changed is told by each write (a value written over an equal one, a ``null`` for an absent key change nothing;
+    ``json_patch.differs``), so no copy of the object is compared, which answers for objects that share no map or list
+    between two places (render copies each object apart first); a list patch naming one key twice (a later item may
+    undo an earlier one) is judged by comparing that list before and after. ``keys`` carries list positions between
+    the patches of one render (``MergeKeys``). Raises ``PatchConflict``."""
     schema = root_schema(obj, version) or {}
     writes = _Writes()
     merged = _merge_map(obj, patch, _resolve(schema, version), version, (), (), writes, keys or MergeKeys())
@@ -180,7 +183,7 @@ def _merge_map(
     directive = patch.get(DIRECTIVE)
     if directive == "replace":
         replacement: dict[str, Any] = _without_directives(patch)
-        writes.wrote(at, patch_at, replacement != target)
+        writes.wrote(at, patch_at, differs(target, replacement))
         return replacement
     if directive is not None and directive != "merge":
         raise PatchConflict(
@@ -210,7 +213,7 @@ def _merge_map(
             target[key] = _merge_list(current, value, child_schema, version, here, patch_here, writes, keys)
         else:
             written = _without_directives(value)
-            writes.wrote(here, patch_here, key not in target or current != written)
+            writes.wrote(here, patch_here, key not in target or differs(current, written))
             target[key] = written
     return target
 
@@ -231,7 +234,7 @@ def _merge_list(
         if any(isinstance(item, dict) and DIRECTIVE in item for item in patch):
             raise PatchConflict(patch_at, f"{at[-1]!r} is replaced as a whole by a patch; '$patch' works in lists merged by key")
         replacement: list[Any] = _without_directives(patch)
-        writes.wrote(at, patch_at, replacement != target)
+        writes.wrote(at, patch_at, differs(target, replacement))
         return replacement
     item_schema = _resolve(schema.get("items", {}), version)
     named = [item.get(key) for item in patch if isinstance(item, dict)]
@@ -258,7 +261,7 @@ def _merge_list(
         else:
             target[position] = _merge_map(target[position], item, item_schema, version, here, (*patch_at, index), writes, keys)
     if before is not None:
-        writes.modified = modified or target != before
+        writes.modified = modified or differs(before, target)
     return target
 
 

@@ -7,11 +7,10 @@ is an error; so is a JSON 6902 operation on a path the object does not have.
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 from typing import Any
 
-from mlgitops.kube.json_patch import Snapshot, apply_operation, lone_change
+from mlgitops.kube.json_patch import PatchRun
 from mlgitops.kube.schema import schema_version
 from mlgitops.kube.strategic_merge import MergeKeys, PatchConflict, apply_strategic_merge
 from mlgitops.render.workloads_hash import spec_hash
@@ -71,19 +70,36 @@ def _json_patch(obj: dict[str, Any], patch: Patch, at: FieldPath) -> tuple[dict[
 
     assert patch.json_patch is not None
     operations = [operation.as_operation() for operation in patch.json_patch]
-    alone = lone_change(obj, operations[0]) if len(operations) == 1 else None
-    snapshot = Snapshot(obj, operations) if alone is None else None
+    run = PatchRun(obj, operations)
     written: Written = []
     for index, (operation, spec) in enumerate(zip(operations, patch.json_patch, strict=True)):
         where = (*at, "jsonPatch", index)
         try:
-            obj = apply_operation(obj, operation)
+            obj = run.apply(obj, operation)
         except (jsonpatch.JsonPatchException, jsonpointer.JsonPointerException) as error:
             raise PatchError(where, f"{spec.op} {spec.path}: {error}") from None
         if spec.op != "test":
             segments = tuple(int(p) if p.isdigit() else p for p in jsonpointer.JsonPointer(spec.path).parts)
             written.append((segments, (*where, "value" if spec.op in ("add", "replace") else "path")))
-    return obj, written, snapshot.changed(obj) if snapshot is not None else bool(alone)
+    return obj, written, run.changed(obj)
+
+
+def _shown(obj: dict[str, Any]) -> str:
+    metadata = obj.get("metadata")
+    name = metadata.get("name") if isinstance(metadata, dict) else None
+    return f"{obj.get('kind')} {name!r}" if name is not None else f"a {obj.get('kind')} without a name"
+
+
+def _tree_copy(value: Any) -> Any:
+    """``value`` copied map by map and list by list, a map or list met in two places copied twice: render builds some
+    objects with one map in two places (every topologySpreadConstraint's labelSelector), and a patch of one place must
+    not change the other (an object sent to Kubernetes is a tree), nor tell whether it changed by one write and its
+    undoing through the other place."""
+    if isinstance(value, dict):
+        return {key: _tree_copy(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_tree_copy(item) for item in value]
+    return value
 
 
 def apply_patches(
@@ -122,9 +138,8 @@ def apply_patches(
             )
         for item in matched:
             if id(item) not in copied:
-                item.obj = copy.deepcopy(item.obj)
+                item.obj = _tree_copy(item.obj)
                 copied.add(id(item))
-            shown = f"{item.obj['kind']} {item.obj['metadata']['name']!r}"
             if patch.strategic_merge is not None:
                 try:
                     result = apply_strategic_merge(item.obj, patch.strategic_merge, version, keys)
@@ -135,8 +150,8 @@ def apply_patches(
             else:
                 keys.clear()  # a JSON patch may move or replace list items the merge keys know
                 obj, written, modified = _json_patch(item.obj, patch, here)
-            if not modified:
-                raise PatchError(here, f"patch changes nothing in {shown}; remove it")
+            if not modified:  # so the object is as it was
+                raise PatchError(here, f"patch changes nothing in {_shown(obj)}; remove it")
             item.obj = obj
             item.origins.update(dict(written))
     for item, named in zip(results, hashed, strict=False):

@@ -4,7 +4,7 @@
 object per patch (issue 30: N patches on one workload were quadratic); ``MergeKeys`` keeps where each item of a
 list merged by key is, from one patch to the next. Hypothesis draws Deployments and chains of patches over their
 containers (merged by name), env variables (by name), ports (by containerPort, written as 8080 or 8080.0) and args
-(replaced whole), with deletions, replacements, nulls and items that name one key twice; each result is held to the
+(replaced whole), with deletions, replacements, nulls, one NaN and items that name one key twice; each result is held to the
 definitions: changed exactly when the object differs from a copy taken before, and the same object whether list
 positions are kept between patches or looked up afresh.
 """
@@ -22,7 +22,9 @@ from mlgitops.kube.strategic_merge import MergeKeys, PatchConflict, apply_strate
 
 VERSION = "1.32"
 NAMES = st.sampled_from(["a", "b", "c"])
-ENV = st.lists(st.fixed_dictionaries({"name": NAMES}, optional={"value": st.sampled_from(["1", "2"])}), max_size=3)
+NAN = float("nan")
+"""One NaN, as a file's ``.nan`` values are: equal to itself as an item of a container, unequal by ``==``."""
+ENV = st.lists(st.fixed_dictionaries({"name": NAMES}, optional={"value": st.sampled_from(["1", "2", NAN])}), max_size=3)
 PORTS = st.lists(st.fixed_dictionaries({"containerPort": st.sampled_from([80, 8080, 8080.0])}), max_size=2)
 CONTAINERS = st.lists(
     st.fixed_dictionaries(
