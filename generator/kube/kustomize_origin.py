@@ -62,13 +62,45 @@ def _origin(manifest: Manifest, keep_annotation: bool) -> dict[str, Any] | None:
     return origin if isinstance(origin, dict) else None
 
 
-def _best_match(built: Manifest, candidates: list[Manifest]) -> Manifest | None:
-    """The written object the built one came from: same kind, and the name kustomize prefixed or suffixed."""
-    same_kind = [c for c in candidates if c.ref.kind == built.ref.kind and c.ref.api_version == built.ref.api_version]
-    named = [c for c in same_kind if c.ref.name and c.ref.name in built.ref.name]
-    if named:
-        return max(named, key=lambda candidate: len(candidate.ref.name))
-    return same_kind[0] if len(same_kind) == 1 else None
+class _Written:
+    """The objects of one written file, by kind, to find each built object's origin among (``best_match``)."""
+
+    def __init__(self, written: list[Manifest]) -> None:
+        self.by_kind: dict[tuple[str, str], list[Manifest]] = {}
+        for candidate in written:
+            self.by_kind.setdefault((candidate.ref.kind, candidate.ref.api_version), []).append(candidate)
+        self._names: dict[tuple[str, str], tuple[dict[str, int], list[int]]] = {}
+
+    def best_match(self, built: Manifest) -> Manifest | None:
+        """The written object the built one came from: same kind, and the longest name within the built one's (which
+        kustomize prefixed or suffixed; the first such in the file), else the only one of its kind. With many of one
+        kind the names are looked up, each part of the built name of a length some name has, longest first: a file of
+        thousands of objects of one kind compared every name with every built one."""
+        key = (built.ref.kind, built.ref.api_version)
+        same_kind = self.by_kind.get(key, [])
+        if len(same_kind) <= SCANNED_UP_TO:
+            named = [c for c in same_kind if c.ref.name and c.ref.name in built.ref.name]
+            if named:
+                return max(named, key=lambda candidate: len(candidate.ref.name))
+        else:
+            if key not in self._names:
+                first: dict[str, int] = {}
+                for position, candidate in enumerate(same_kind):
+                    if candidate.ref.name:
+                        first.setdefault(candidate.ref.name, position)
+                self._names[key] = (first, sorted({len(name) for name in first}, reverse=True))
+            first, lengths = self._names[key]
+            name = built.ref.name
+            for length in lengths:
+                parts = (name[start : start + length] for start in range(len(name) - length + 1))
+                found = [first[part] for part in parts if part in first]
+                if found:
+                    return same_kind[min(found)]
+        return same_kind[0] if len(same_kind) == 1 else None
+
+
+SCANNED_UP_TO = 64
+"""Objects of one kind in a written file up to which their names are compared with a built name one by one."""
 
 
 def point_at_origins(
@@ -83,7 +115,7 @@ def point_at_origins(
     repository, unreadable). The origin annotation is removed from the objects unless the user's own
     kustomization asked for it (``keep_annotation``): then the cluster gets it too.
     """
-    parsed: dict[str, tuple[str, str, list[Manifest]] | None] = {}
+    parsed: dict[str, tuple[str, str, list[Manifest], _Written] | None] = {}
     moved = 0
     for manifest in manifests:
         origin = _origin(manifest, keep_annotation)
@@ -96,15 +128,16 @@ def point_at_origins(
         if absolute not in parsed:
             found = read(Path(absolute))
             try:
-                parsed[absolute] = (found[0], found[1], load_manifests(found[1], found[0])) if found else None
+                loaded = load_manifests(found[1], found[0]) if found else []
             except UserError:  # a kustomization.yaml is not a list of objects; generators are found below
-                parsed[absolute] = (found[0], found[1], []) if found else None
+                loaded = []
+            parsed[absolute] = (found[0], found[1], loaded, _Written(loaded)) if found else None
         entry = parsed[absolute]
         if entry is None:
             continue
-        shown, text, written = entry
+        shown, text, written, index = entry
         if "path" in origin:
-            match = _best_match(manifest, written)
+            match = index.best_match(manifest)
             if match is None:
                 continue
             document, base_path = match.document, match.base_path

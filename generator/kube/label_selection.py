@@ -11,6 +11,9 @@ left out when templates are compared.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import TypeVar
+
+Item = TypeVar("Item")
 
 CONTROLLER_LABEL_PREFIXES = ("leaderworkerset.sigs.k8s.io/",)
 """Label keys the LeaderWorkerSet controller sets on each pod (worker-index, group-index, ...), absent from templates."""
@@ -26,3 +29,11 @@ def selects(selector: Mapping[str, str], labels: Mapping[str, str], any_value: I
     (labels whose value the caller does not know)."""
     free = set(any_value)
     return all(key in free or labels.get(key) == value for key, value in selector.items())
+
+
+def rarest(index: Mapping[tuple[str, str, str], list[Item]], namespace: str, pairs: Iterable[tuple[str, str]]) -> list[Item]:
+    """Of what ``index`` holds under (namespace, key, value) for each of a selector's ``pairs``, the shortest list:
+    whatever the selector picks carries every pair, so only the holders of the rarest one need judging (a pair all
+    the candidates share, such as a team label, would make each selector judge all of them). ``pairs`` must not be
+    empty."""
+    return min((index.get((namespace, key, value), []) for key, value in pairs), key=len)

@@ -99,6 +99,15 @@ class Manifest:
         return pod_templates(self.obj)
 
     @cached_property
+    def pod_templates_at(self) -> dict[FieldPath, PodTemplate]:
+        """``pod_templates`` by path (the first at each), made once: checks look each template's containers and metadata
+        up by its path, and a JobSet or RayCluster of thousands of templates made that quadratic."""
+        found: dict[FieldPath, PodTemplate] = {}
+        for template in self.pod_templates:
+            found.setdefault(template.path, template)
+        return found
+
+    @cached_property
     def placeholders(self) -> list[tuple[FieldPath, str]]:
         """The object's unfilled placeholders (``kube.placeholders.placeholders``), found once: rule ``placeholder``
         reports them and every other rule's findings about them are dropped."""

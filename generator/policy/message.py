@@ -45,3 +45,14 @@ def fill(template: str, values: dict[str, str]) -> str:
 
 
 __all__ = ["FIELDS", "fill", "template_problem"]
+
+
+NAMED = 5
+"""Names a finding lists of a group it is about; the rest are counted ("and 1,995 more"), so that a message stays a
+line, and N findings about one group of N do not write N x N names."""
+
+
+def listed(names: list[str]) -> str:
+    """``names`` joined with commas, the first ``NAMED`` of them and a count of the rest."""
+    shown = ", ".join(names[:NAMED])
+    return shown + (f" and {len(names) - NAMED:,} more" if len(names) > NAMED else "")

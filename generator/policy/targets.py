@@ -27,7 +27,8 @@ def pod_specs(manifest: Manifest) -> Iterator[tuple[FieldPath, dict[str, Any]]]:
 
 
 def template_at(manifest: Manifest, pod_path: FieldPath) -> PodTemplate | None:
-    return next((t for t in templates(manifest) if t.path == pod_path), None)
+    """The pod template at ``pod_path`` (``Manifest.pod_templates_at``), or None."""
+    return manifest.pod_templates_at.get(tuple(pod_path))
 
 
 def is_workload(manifest: Manifest) -> bool:

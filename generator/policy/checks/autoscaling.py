@@ -15,6 +15,7 @@ from mlgitops.kube.autoscalers import (
     replicas_fight,
     scaled_object_bounds,
 )
+from mlgitops.kube.label_selection import rarest
 from mlgitops.kube.manifest import Manifest
 from mlgitops.kube.pods import scaled
 from mlgitops.kube.pods import whole as count
@@ -150,9 +151,11 @@ def _selected(pdb: Manifest, by_label: dict[tuple[str, str, str], list[Manifest]
     match = selector.get("matchLabels") or {} if isinstance(selector, dict) else {}
     if not isinstance(match, dict) or not match:
         return []
+    # The index holds labels as text: a pair written as text is on every template it picks, under its own text.
+    written = [(key, value) for key, value in match.items() if isinstance(key, str) and isinstance(value, str)]
     first_key, first_value = next(iter(match.items()))
     chosen = []
-    for workload in by_label.get((pdb.namespace, str(first_key), str(first_value)), []):
+    for workload in rarest(by_label, pdb.namespace, written or [(str(first_key), str(first_value))]):
         template = ((workload.obj.get("spec") or {}).get("template") or {}).get("metadata") or {}
         if _selects(selector, template.get("labels") or {}):
             chosen.append(workload)

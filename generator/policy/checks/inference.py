@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from mlgitops.kube.label_selection import selects, template_selector
+from mlgitops.kube.label_selection import rarest, selects, template_selector
 from mlgitops.kube.manifest import Manifest
 from mlgitops.kube.pods import mapping, value_at
 from mlgitops.policy.checks import check
 from mlgitops.policy.checks.storage import context_all
+from mlgitops.policy.message import listed
 from mlgitops.policy.model import Policy, PolicyContext, Violation
 
 Found = Iterator[tuple[Manifest, Violation]]
@@ -47,10 +48,6 @@ def _templates_by_label(everything: list[Manifest]) -> dict[tuple[str, str, str]
     return index
 
 
-# Workloads a message names; the rest are counted ("and 1,995 more"), so that a message stays a line.
-NAMED = 5
-
-
 @check("inference-pool-selector")
 def inference_pool_selector(manifests: list[Manifest], policy: Policy, context: PolicyContext) -> Found:
     by_label: dict[tuple[str, str, str], list[Template]] | None = None
@@ -66,11 +63,11 @@ def inference_pool_selector(manifests: list[Manifest], policy: Policy, context: 
         question = (manifest.namespace, frozenset(selector.items()))  # pools of one selector pick the same pods
         if question not in answered:
             # A template the selector picks carries each of its labels: those carrying the rarest one are candidates.
-            candidates = min((by_label.get((manifest.namespace, key, value), []) for key, value in selector.items()), key=len)
+            candidates = rarest(by_label, manifest.namespace, selector.items())
             answered[question] = sorted({workload for workload, labels in candidates if selects(selector, labels)})
         picked = answered[question]
         if len(picked) > 1:
-            named = ", ".join(picked[:NAMED]) + (f" and {len(picked) - NAMED:,} more" if len(picked) > NAMED else "")
+            named = listed(picked)
             yield (
                 manifest,
                 Violation(

@@ -52,6 +52,8 @@ def _group(manifest: Manifest) -> str:
 def quota_accelerators(manifests: list[Manifest], policy: Policy, context: PolicyContext) -> Found:
     everything = context_all(manifests, context)
     templates = claim_templates(m.obj for m in everything)
+    by_namespace: dict[str, list[Manifest]] | None = None  # grouped the first time a quota charges accelerators
+    uses: dict[str, dict[str, str]] = {}  # namespace -> accelerator -> the first object asking for it
     for manifest in manifests:
         if manifest.ref.kind != "ResourceQuota" or _group(manifest):
             continue
@@ -70,14 +72,13 @@ def quota_accelerators(manifests: list[Manifest], policy: Policy, context: Polic
         charged = {resource for key in hard if (resource := charged_resource(str(key))) is not None}
         if not any(_accelerator(resource) for resource in charged):
             continue  # the quota leaves accelerators alone: a choice, not an oversight
-        used: dict[str, str] = {}
-        for other in everything:
-            if other.namespace != manifest.namespace:
-                continue
-            for template in other.pod_templates:
-                for resource, amount in pod_requests(template.spec, templates).items():
-                    if _accelerator(resource) and amount > Decimal(0) and resource not in charged:
-                        used.setdefault(resource, f"{other.ref.kind} {other.ref.name!r}")
+        if manifest.namespace not in uses:
+            if by_namespace is None:
+                by_namespace = {}
+                for other in everything:
+                    by_namespace.setdefault(other.namespace, []).append(other)
+            uses[manifest.namespace] = _accelerator_uses(by_namespace.get(manifest.namespace, []), templates)
+        used = {resource: user for resource, user in uses[manifest.namespace].items() if resource not in charged}
         for resource, user in sorted(used.items()):
             yield (
                 manifest,
@@ -87,6 +88,19 @@ def quota_accelerators(manifests: list[Manifest], policy: Policy, context: Polic
                     ("spec", "hard"),
                 ),
             )
+
+
+def _accelerator_uses(namespace: list[Manifest], templates: dict[str, dict[str, int]]) -> dict[str, str]:
+    """Each accelerator the pods of one namespace's objects request, and the first object (in order) requesting it:
+    found once per namespace (each ResourceQuota looked at every object, and worked out the requests of its
+    namespace's pods again)."""
+    uses: dict[str, str] = {}
+    for other in namespace:
+        for template in other.pod_templates:
+            for resource, amount in pod_requests(template.spec, templates).items():
+                if _accelerator(resource) and amount > Decimal(0):
+                    uses.setdefault(resource, f"{other.ref.kind} {other.ref.name!r}")
+    return uses
 
 
 _TRACKED = {"cpu": "cpu", "memory": "memory", "requests.cpu": "cpu", "requests.memory": "memory"}
@@ -147,23 +161,49 @@ def _consolidating(pool: Manifest) -> bool:
     return policy in (None, "WhenEmptyOrUnderutilized", "Balanced") and after != "Never"
 
 
-def _hosts(pool: Manifest, pod: dict[str, Any]) -> bool:
-    labels = {str(k): str(v) for k, v in mapping(value_at(pool.obj, ("spec", "template", "metadata", "labels"))).items()}
-    taints = tuple(
-        Taint(str(t.get("key")), str(t.get("effect", "NoSchedule")), t.get("value"))
-        for t in value_at(pool.obj, ("spec", "template", "spec", "taints")) or []
-        if isinstance(t, dict) and t.get("effect") in ("NoSchedule", "NoExecute")
-    )
-    tolerations = [t for t in pod.get("tolerations") or [] if isinstance(t, dict)]
-    return selector_matches(mapping(pod.get("nodeSelector")), labels) and tolerates_all(tolerations, taints)
+class _Pools:
+    """Consolidating NodePools in order, with the labels and blocking taints their nodes get, found once, and indexed by
+    label: a pod's nodeSelector is first looked up, instead of every pod template trying every pool (N pools, each for
+    one team, under N Jobs pinned to theirs was quadratic)."""
+
+    def __init__(self, pools: list[Manifest]) -> None:
+        self.pools: list[tuple[Manifest, dict[str, str], tuple[Taint, ...]]] = []
+        self.by_label: dict[tuple[str, str], list[int]] = {}
+        for position, pool in enumerate(pools):
+            labels = {str(k): str(v) for k, v in mapping(value_at(pool.obj, ("spec", "template", "metadata", "labels"))).items()}
+            taints = tuple(
+                Taint(str(t.get("key")), str(t.get("effect", "NoSchedule")), t.get("value"))
+                for t in value_at(pool.obj, ("spec", "template", "spec", "taints")) or []
+                if isinstance(t, dict) and t.get("effect") in ("NoSchedule", "NoExecute")
+            )
+            self.pools.append((pool, labels, taints))
+            for pair in labels.items():
+                self.by_label.setdefault(pair, []).append(position)
+
+    def first_hosting(self, pod: dict[str, Any], environment: str | None) -> Manifest | None:
+        """The first pool of ``environment`` (or of none) whose nodes admit ``pod``: its nodeSelector matches their
+        labels, and it tolerates their blocking taints."""
+        selector = mapping(pod.get("nodeSelector"))
+        tolerations = [t for t in pod.get("tolerations") or [] if isinstance(t, dict)]
+        # A pair written as text is on every pool it matches, under its own text.
+        written = [(key, value) for key, value in selector.items() if isinstance(key, str) and isinstance(value, str)]
+        positions = min((self.by_label.get(pair, []) for pair in written), key=len) if written else range(len(self.pools))
+        for position in positions:
+            pool, labels, taints = self.pools[position]
+            if pool.environment not in (None, environment):
+                continue
+            if selector_matches(selector, labels) and tolerates_all(tolerations, taints):
+                return pool
+        return None
 
 
 @check("training-disruption")
 def training_disruption(manifests: list[Manifest], policy: Policy, context: PolicyContext) -> Found:
     everything = context_all(manifests, context)
-    pools = [m for m in everything if m.ref.kind == "NodePool" and _consolidating(m)]
-    if not pools:
+    consolidating = [m for m in everything if m.ref.kind == "NodePool" and _consolidating(m)]
+    if not consolidating:
         return
+    pools = _Pools(consolidating)
     for manifest in manifests:
         if (_group(manifest), manifest.ref.kind) not in RUN_TO_COMPLETION and _group(manifest) != "kubeflow.org":
             continue
@@ -171,12 +211,12 @@ def training_disruption(manifests: list[Manifest], policy: Policy, context: Poli
             metadata = mapping(value_at(manifest.obj, template.metadata_path)) if template.metadata_path else {}
             if str(mapping(metadata.get("annotations")).get(DO_NOT_DISRUPT, "")).lower() == "true":
                 continue
-            hosts = [pool for pool in pools if pool.environment in (None, manifest.environment) and _hosts(pool, template.spec)]
-            if hosts:
+            host = pools.first_hosting(template.spec, manifest.environment)
+            if host is not None:
                 yield (
                     manifest,
                     Violation(
-                        f"its pods run to completion on Karpenter NodePool {hosts[0].ref.name!r}, which consolidates "
+                        f"its pods run to completion on Karpenter NodePool {host.ref.name!r}, which consolidates "
                         f'underutilised nodes by evicting their pods: annotate the pod template {DO_NOT_DISRUPT}: "true" '
                         "(or set the NodePool's consolidationPolicy to WhenEmpty)",
                         template.metadata_path or template.path,

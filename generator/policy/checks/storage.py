@@ -11,6 +11,7 @@ from mlgitops.kube.pods import PodTemplate, VolumeClaimTemplate, rollout_surge, 
 from mlgitops.kube.volumes import SHM_PATH, attaches_to_one_node, repeated_paths
 from mlgitops.policy.checks import check
 from mlgitops.policy.checks.pods import all_containers, autoscalers, each_pod
+from mlgitops.policy.message import listed
 from mlgitops.policy.model import Policy, PolicyContext, Violation
 from mlgitops.policy.severity import Severity
 from mlgitops.policy.targets import containers, pod_metadata, templates
@@ -173,10 +174,10 @@ def pvc_rwo_shared(manifests: list[Manifest], policy: Policy, context: PolicyCon
     for (_, claim), mounts in sorted(users.items()):
         owners = {(m.ref.kind, m.ref.name) for m, _ in mounts}
         if len(owners) > 1:
+            names = listed([f"{kind} {name}" for kind, name in sorted(owners)])
             for manifest, where in mounts[1:]:
                 if (manifest.ref.kind, manifest.ref.name) == (mounts[0][0].ref.kind, mounts[0][0].ref.name):
                     continue
-                names = ", ".join(f"{kind} {name}" for kind, name in sorted(owners))
                 yield (
                     manifest,
                     Violation(

@@ -117,15 +117,23 @@ class _FolderIndex:
         self.own: dict[str, list[int]] = {}
         """A folder -> the syncers with a root pattern ('' : their own file's folder)."""
         self.wildcard: list[int] = []
+        """The syncers with a wildcard pattern that has no literal segment, tried for every folder."""
+        self.by_segment: dict[tuple[int, int, str], list[int]] = {}
+        """(segments, place from the end, literal segment) of a wildcard pattern -> the syncers with such a pattern."""
         self.found: dict[str, list[Syncer]] = {}
         for position, syncer in enumerate(syncers):
             for pattern in syncer.patterns:
                 if not pattern:
                     self.own.setdefault(folder(syncer.manifest.file), []).append(position)
                 elif any(character in pattern for character in "*?["):
-                    self.wildcard.append(position)
+                    key = _literal_segment(pattern)
+                    if key is None:
+                        self.wildcard.append(position)
+                    else:
+                        self.by_segment.setdefault(key, []).append(position)
                 else:
                     self.literal.setdefault(pattern, []).append((position, pattern.count("/") + 1))
+        self.segment_places = sorted({(wanted, back) for wanted, back, _ in self.by_segment})
 
     def closest(self, place: str) -> list[Syncer]:
         found = self.found.get(place)
@@ -139,9 +147,28 @@ class _FolderIndex:
         for length in range(1, len(segments) + 1):
             for position, depth in self.literal.get("/".join(segments[-length:]), []):
                 depths[position] = max(depths.get(position, -1), depth)
-        for position in dict.fromkeys(self.wildcard):
+        # A wildcard pattern can match only a folder that has its literal segment in the same place.
+        candidates = list(self.wildcard)
+        for wanted, back in self.segment_places:
+            if len(segments) >= wanted:
+                candidates += self.by_segment.get((wanted, back, segments[-back]), [])
+        for position in dict.fromkeys(candidates):
             depth = self.syncers[position].depth(place)
             if depth >= 0:
                 depths[position] = max(depths.get(position, -1), depth)
         best = max(depths.values(), default=-1)
         return [self.syncers[position] for position in sorted(depths) if depths[position] == best >= 0]
+
+
+def _literal_segment(pattern: str) -> tuple[int, int, str] | None:
+    """(segments, place from the end, text) of the last segment of a wildcard ``pattern`` without a wildcard, which a
+    folder it matches has in the same place (``Syncer.depth`` matches the folder's last segments, as many as the
+    pattern's, and ``*`` or ``?`` taking a slash would leave a literal slash unmatched); None when it has none, or a
+    ``[...]`` set, which may hold a slash."""
+    if "[" in pattern:
+        return None
+    segments = pattern.split("/")
+    for back in range(1, len(segments) + 1):
+        if not any(character in segments[-back] for character in "*?"):
+            return len(segments), back, segments[-back]
+    return None

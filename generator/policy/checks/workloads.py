@@ -36,32 +36,34 @@ def job_restart_policy(manifests: list[Manifest], policy: Policy, context: Polic
 class _ServiceIndex:
     """Each namespace's Services with a selector (Services without one pick no pods), in order, found by label.
 
-    A Service is filed under one pair of its selector, so a pod template's labels reach the Services
-    that may select it in one look-up per label instead of a scan of every Service.
+    A Service is filed under one pair of its selector, the one fewest Services of its namespace share, so a pod
+    template's labels reach the Services that may select it in one look-up per label instead of a scan of every
+    Service (filed under a pair all of them share, such as a team label, every template looked at every Service).
     """
 
     def __init__(self, everything: list[Manifest]) -> None:
         self.by_pair: dict[tuple[str, Any, Any], list[tuple[int, str, dict[str, Any]]]] = {}
         self.unfiled: dict[str, list[tuple[int, str, dict[str, Any]]]] = {}
         self.count = 0
+        found: list[tuple[str, tuple[int, str, dict[str, Any]]]] = []
+        shared: dict[tuple[str, Any, Any], int] = {}
         for manifest in everything:
             if manifest.ref.kind == "Service" and manifest.ref.api_version == "v1":
                 selector = value_at(manifest.obj, ("spec", "selector"))
                 if isinstance(selector, dict) and selector:
-                    self._file(manifest.namespace, (self.count, manifest.ref.name, selector))
+                    found.append((manifest.namespace, (self.count, manifest.ref.name, selector)))
                     self.count += 1
+                    for pair in _pairs(manifest.namespace, selector):
+                        shared[pair] = shared.get(pair, 0) + 1
+        for namespace, entry in found:
+            self._file(namespace, entry, shared)
 
-    def _file(self, namespace: str, entry: tuple[int, str, dict[str, Any]]) -> None:
-        # A pair with a null value also matches labels without its key (`labels.get(key) == None`), and an
-        # unhashable value (a malformed selector) cannot be looked up: such Services are tried for every template.
-        for key, value in entry[2].items():
-            if value is not None:
-                try:
-                    self.by_pair.setdefault((namespace, key, value), []).append(entry)
-                    return
-                except TypeError:
-                    continue
-        self.unfiled.setdefault(namespace, []).append(entry)
+    def _file(self, namespace: str, entry: tuple[int, str, dict[str, Any]], shared: dict[tuple[str, Any, Any], int]) -> None:
+        pairs = _pairs(namespace, entry[2])
+        if pairs:
+            self.by_pair.setdefault(min(pairs, key=lambda pair: shared[pair]), []).append(entry)
+        else:
+            self.unfiled.setdefault(namespace, []).append(entry)
 
     def first_selecting(self, namespace: str, labels: dict[Any, Any]) -> str | None:
         """The name of the first Service in ``namespace`` whose selector ``labels`` satisfy (None: none)."""
@@ -75,6 +77,21 @@ class _ServiceIndex:
             if all(labels.get(key) == value for key, value in selector.items()):
                 return name
         return None
+
+
+def _pairs(namespace: str, selector: dict[Any, Any]) -> list[tuple[str, Any, Any]]:
+    """The (namespace, key, value) a Service may be filed under, in the selector's order. A pair with a null value also
+    matches labels without its key (`labels.get(key) == None`), and an unhashable value (a malformed selector) cannot be
+    looked up: a Service with no other pair is tried for every template."""
+    pairs = []
+    for key, value in selector.items():
+        if value is not None:
+            try:
+                hash((key, value))
+            except TypeError:
+                continue
+            pairs.append((namespace, key, value))
+    return pairs
 
 
 def _service_of(manifest: Manifest, template: PodTemplate, services: _ServiceIndex) -> str | None:

@@ -1,0 +1,212 @@
+"""More checks relating objects cost work linear in the objects: counted, not timed (issue 30, fifth pass).
+
+A new-user probe of shapes the fourth pass did not try found each of these taking time in the square of the objects
+(before, measured: 2,000 PodDisruptionBudgets over 2,000 Deployments whose selectors share a first label 13.4 s
+against 0.8 s for 500; 4,000 Services likewise 13.8 s; 4,000 namespaces with an accelerator quota each 17.8 s; 4,000
+Deployments mounting one ReadWriteOnce claim 15.7 s, each finding naming all 4,000; a JobSet of 8,000 replicated Jobs
+21 s; a kustomize root of one file of 4,000 Deployments 8.2 s besides kubectl; 4,000 ApplicationSets deploying
+`teams/tN/*` over a Job in each team's folder 26 s; 2,000 Karpenter NodePools, one per team, under a Job pinned to
+each 29.5 s). ``tests.support.lines_run`` counts
+the lines lint executes for N, 2N and 4N of them; the extra work must double, not quadruple.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from mlgitops.processes.parallel import SERIAL_SWITCH
+from tests.support import growth, kubectl, linted_lines, run_in_process, write
+
+
+def _deployment(name: str, namespace: str = "ns", labels: str = "", pod: str = "", container: str = "") -> str:
+    labels = labels or f"{{app: {name}}}"
+    return (
+        f"apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: {name}, namespace: {namespace}}}\nspec:\n"
+        f"  replicas: 1\n  selector:\n    matchLabels: {labels}\n  template:\n    metadata:\n      labels: {labels}\n"
+        f"    spec:\n{pod}      containers:\n      - name: c\n        image: ghcr.io/acme/app:1.0\n{container}"
+    )
+
+
+def _budgets_sharing_a_first_label(count: int) -> str:
+    """Deployments and PodDisruptionBudgets whose selectors all start with one team label (rule pdb-blocks-drain)."""
+    documents = []
+    for index in range(count):
+        labels = f"{{team: ml, app: a{index}}}"
+        documents.append(_deployment(f"a{index}", labels=labels))
+        documents.append(
+            f"apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {{name: a{index}, namespace: ns}}\n"
+            f"spec:\n  minAvailable: 2\n  selector:\n    matchLabels: {labels}\n"
+        )
+    return "---\n".join(documents)
+
+
+def _services_sharing_a_first_label(count: int) -> str:
+    """Deployments and the Services selecting them, all selectors starting with one team label (serving-probes)."""
+    documents = []
+    for index in range(count):
+        labels = f"{{team: ml, app: a{index}}}"
+        documents.append(_deployment(f"a{index}", labels=labels))
+        documents.append(
+            f"apiVersion: v1\nkind: Service\nmetadata: {{name: a{index}, namespace: ns}}\n"
+            f"spec:\n  selector: {labels}\n  ports: [{{port: 80}}]\n"
+        )
+    return "---\n".join(documents)
+
+
+def _accelerator_quotas(count: int) -> str:
+    """A namespace each with a quota on NVIDIA GPUs and a Deployment asking for AMD ones (quota-accelerators)."""
+    asks = "        resources:\n          requests: {cpu: '1', amd.com/gpu: '1'}\n          limits: {amd.com/gpu: '1'}\n"
+    documents = []
+    for index in range(count):
+        documents.append(
+            f"apiVersion: v1\nkind: ResourceQuota\nmetadata: {{name: q, namespace: t{index}}}\n"
+            "spec:\n  hard: {requests.nvidia.com/gpu: '8'}\n"
+        )
+        documents.append(_deployment(f"a{index}", namespace=f"t{index}", container=asks))
+    return "---\n".join(documents)
+
+
+def _one_claim_for_all(count: int) -> str:
+    """Deployments all mounting one ReadWriteOnce claim (pvc-rwo-shared)."""
+    claim = (
+        "apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: shared, namespace: ns}\n"
+        "spec:\n  accessModes: [ReadWriteOnce]\n  resources: {requests: {storage: 1Gi}}\n"
+    )
+    pod = "      volumes: [{name: v, persistentVolumeClaim: {claimName: shared}}]\n"  # one pod each, one at a time
+    mount = "        volumeMounts: [{name: v, mountPath: /x}]\n"
+    workloads = [_deployment(f"a{index}", pod=pod, container=mount) for index in range(count)]
+    return "---\n".join(
+        [claim, *(text.replace("  replicas: 1\n", "  replicas: 1\n  strategy: {type: Recreate}\n") for text in workloads)]
+    )
+
+
+def _job_set(count: int) -> str:
+    """One JobSet of ``count`` replicated Jobs, each pod mounting a Secret (checks that look templates up by path)."""
+    jobs = "".join(
+        f"  - name: r{index}\n    template:\n      spec:\n        template:\n          spec:\n"
+        "            restartPolicy: Never\n"
+        f"            volumes: [{{name: s, secret: {{secretName: s{index}}}}}, {{name: e, emptyDir: {{}}}}]\n"
+        "            containers:\n            - name: c\n              image: ghcr.io/acme/app:1.0\n"
+        "              volumeMounts: [{name: s, mountPath: /s}, {name: e, mountPath: /data}]\n"
+        for index in range(count)
+    )
+    header = "apiVersion: jobset.x-k8s.io/v1alpha2\nkind: JobSet\nmetadata: {name: js, namespace: ns}\n"
+    return f"{header}spec:\n  replicatedJobs:\n{jobs}"
+
+
+def _team_pools(count: int) -> str:
+    """Consolidating Karpenter NodePools, each labelled and tainted for one team, and a Job pinned to each team's pool
+    (rule training-disruption)."""
+    documents = []
+    for index in range(count):
+        documents.append(
+            f"apiVersion: karpenter.sh/v1\nkind: NodePool\nmetadata: {{name: p{index}}}\nspec:\n  template:\n"
+            f"    metadata: {{labels: {{team: t{index}}}}}\n    spec:\n"
+            "      nodeClassRef: {group: karpenter.k8s.aws, kind: EC2NodeClass, name: default}\n      requirements: []\n"
+            f"      taints: [{{key: team, value: t{index}, effect: NoSchedule}}]\n"
+            "  disruption: {consolidationPolicy: WhenEmptyOrUnderutilized}\n"
+        )
+        documents.append(
+            f"apiVersion: batch/v1\nkind: Job\nmetadata: {{name: j{index}, namespace: ns}}\nspec:\n  template:\n    spec:\n"
+            f"      restartPolicy: Never\n      nodeSelector: {{team: t{index}}}\n"
+            f"      tolerations: [{{key: team, operator: Equal, value: t{index}, effect: NoSchedule}}]\n"
+            "      containers: [{name: c, image: 'ghcr.io/acme/app:1.0'}]\n"
+        )
+    return "---\n".join(documents)
+
+
+@pytest.mark.parametrize(
+    "shape",
+    [
+        pytest.param(_budgets_sharing_a_first_label, id="PodDisruptionBudgets sharing a first label"),
+        pytest.param(_services_sharing_a_first_label, id="Services sharing a first label"),
+        pytest.param(_accelerator_quotas, id="an accelerator quota per namespace"),
+        pytest.param(_one_claim_for_all, id="one ReadWriteOnce claim for every Deployment"),
+        pytest.param(_job_set, id="a JobSet of many replicated Jobs"),
+        pytest.param(_team_pools, id="a Karpenter NodePool per team under a Job each"),
+    ],
+)
+def test_checks_across_objects_cost_linear_work(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shape: Callable[[int], str]
+) -> None:
+    monkeypatch.setenv(SERIAL_SWITCH, "1")
+
+    def work(count: int) -> int:
+        manifest = write(tmp_path / f"objects-{count}.yaml", shape(count))
+        used, result = linted_lines(str(manifest))
+        assert result.exit_code == 1, result.stderr  # the check ran and found something
+        return used
+
+    work(4)
+    assert growth(work, 100) < 2.6
+
+
+def test_a_kustomize_root_of_one_file_finds_each_object_s_origin_in_linear_work(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    kubectl()
+    monkeypatch.setenv(SERIAL_SWITCH, "1")
+
+    def work(count: int) -> int:
+        root = tmp_path / f"root-{count}"
+        write(root / "all.yaml", "---\n".join(_deployment(f"a{index}") for index in range(count)))
+        write(root / "kustomization.yaml", "namePrefix: p-\nresources:\n- all.yaml\n")
+        used, result = linted_lines(root.name, cwd=tmp_path)
+        # Each built object is found where it is written: its own document of all.yaml.
+        written = {f["location"]["line"] for f in json.loads(result.stdout)["findings"] if f["rule"] == "security-non-root"}
+        assert len(written) == count, result.stderr
+        return used
+
+    work(4)
+    assert growth(work, 100) < 2.6
+
+
+def _application_sets(folder: Path, count: int) -> None:
+    """ApplicationSets each deploying one team's folders (``teams/tN/*``), and a queued Job left suspended in a folder
+    of each team (rule queued-suspend asks which Argo CD object deploys each Job's folder)."""
+    sets = [
+        f"apiVersion: argoproj.io/v1alpha1\nkind: ApplicationSet\nmetadata: {{name: t{index}, namespace: argocd}}\nspec:\n"
+        f"  generators: [{{git: {{repoURL: 'https://x', revision: HEAD, directories: [{{path: 'teams/t{index}/*'}}]}}}}]\n"
+        "  template:\n    metadata: {name: '{{path.basename}}'}\n    spec:\n      project: default\n"
+        "      source: {repoURL: 'https://x', path: '{{path}}'}\n      destination: {server: 'https://kubernetes.default.svc'}\n"
+        for index in range(count)
+    ]
+    write(folder / "argo" / "sets.yaml", "---\n".join(sets))
+    for index in range(count):
+        write(
+            folder / "teams" / f"t{index}" / "app" / "job.yaml",
+            "apiVersion: batch/v1\nkind: Job\n"
+            f"metadata: {{name: j, namespace: t{index}, labels: {{kueue.x-k8s.io/queue-name: q}}}}\n"
+            "spec:\n  suspend: true\n  template:\n    spec:\n      restartPolicy: Never\n"
+            "      containers: [{name: c, image: 'ghcr.io/acme/app:1.0'}]\n",
+        )
+
+
+def test_folders_find_their_wildcard_syncers_in_linear_work(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(SERIAL_SWITCH, "1")
+
+    def work(count: int) -> int:
+        folder = tmp_path / f"repo-{count}"
+        _application_sets(folder, count)
+        used, result = linted_lines(str(folder))
+        suspended = [f for f in json.loads(result.stdout)["findings"] if f["rule"] == "queued-suspend"]
+        assert len(suspended) == count, result.stderr  # each Job's folder was found deployed by its team's set
+        return used
+
+    work(4)
+    assert growth(work, 100) < 2.6
+
+
+def test_a_claim_shared_by_many_names_five_owners_and_counts_the_rest(tmp_path: Path) -> None:
+    manifest = write(tmp_path / "claim.yaml", _one_claim_for_all(8))
+    result = run_in_process("lint", "-o", "json", str(manifest))
+    shared = [f["message"] for f in json.loads(result.stdout)["findings"] if f["rule"] == "pvc-rwo-shared"]
+    assert len(shared) == 7
+    assert shared[0] == (
+        "ReadWriteOnce claim 'shared' is mounted by several workloads (Deployment a0, Deployment a1, Deployment a2, "
+        "Deployment a3, Deployment a4 and 3 more); only one node can attach it"
+    )
