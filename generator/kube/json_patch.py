@@ -41,13 +41,15 @@ def differs(before: Any, after: Any) -> bool:
 
 
 def lone_change(document: Any, operation: dict[str, Any]) -> bool | None:
-    """Whether ``operation``, applied next, will change ``document``; None when the operation alone does not tell
-    (``move``, an unknown op) or its locations do not resolve (applying it then fails with the reason)."""
+    """Whether ``operation``, applied next, will change ``document``; None when it does not tell (an unknown op) or its
+    locations do not resolve (applying it then fails with the reason)."""
     op = operation.get("op")
     if op == "test":
         return False
     if op == "remove":
         return True
+    if op == "move":
+        return _move_changes(document, operation)
     if op not in ("add", "replace", "copy"):
         return None
     try:
@@ -68,11 +70,33 @@ def lone_change(document: Any, operation: dict[str, Any]) -> bool | None:
     return None
 
 
+def _move_changes(document: Any, operation: dict[str, Any]) -> bool | None:
+    """Whether a ``move`` changes ``document``: not to its own place; out of a map always (its key goes, and the value
+    cannot come back under it); within one array exactly when the items from one index to the other are not all equal
+    (item i taken out and put at j shifts those between, RFC 6902 section 4.4); out of an array elsewhere always."""
+    if operation.get("from") == operation.get("path"):
+        return False
+    try:
+        source, taken = JsonPointer(str(operation["from"])).to_last(document)
+        target, put = JsonPointer(str(operation["path"])).to_last(document)
+    except UNRESOLVED:
+        return None
+    if not isinstance(source, list) or target is not source or not isinstance(taken, int):
+        return True
+    at = len(source) - 1 if put == "-" else put
+    if not isinstance(at, int) or not 0 <= taken < len(source) or not 0 <= at < len(source):
+        return None  # it does not apply
+    low, high = min(taken, at), max(taken, at)
+    return any(differs(source[index], source[index + 1]) for index in range(low, high))
+
+
 def independent(document: Any, operations: list[dict[str, Any]]) -> bool:
     """Whether no operation of the patch can undo another's write, so that each one's ``lone_change`` just before it
     applies answers for the patch: only ``add``, ``copy``, ``replace``, ``remove`` and ``test``, and no location written
     at or inside another, where a write into an array (resolved in ``document``) writes the whole array, and writes to
-    one array that are all insertions (``add``, ``copy``) may share it."""
+    one array that are all insertions (``add``, ``copy``) may share it. A lone operation (a ``move`` too) always is."""
+    if len(operations) == 1:
+        return True
     written: dict[tuple[str, ...], bool] = {}  # location -> all insertions into an array there
     around: set[tuple[str, ...]] = set()  # the locations holding a written one
     for operation in operations:

@@ -122,7 +122,8 @@ def test_lone_operations_are_judged_by_what_they_do() -> None:
     assert lone_change(document, {"op": "remove", "path": "/spec/flag"}) is True
     assert lone_change(document, {"op": "test", "path": "/spec/flag", "value": True}) is False
     assert lone_change(document, {"op": "replace", "path": "/spec/nope", "value": 1}) is None  # applying says why
-    assert lone_change(document, {"op": "move", "from": "/spec/args/0", "path": "/spec/args/1"}) is None
+    assert lone_change(document, {"op": "move", "from": "/spec/args/0", "path": "/spec/args/1"}) is True
+    assert lone_change({"l": ["a", "a", "b"]}, {"op": "move", "from": "/l/0", "path": "/l/1"}) is False
     read_twice = {"x": NAN}
     assert lone_change(read_twice, {"op": "replace", "path": "/x", "value": NAN}) is False
     assert lone_change(read_twice, {"op": "replace", "path": "/x", "value": float("nan")}) is True
@@ -141,7 +142,7 @@ def test_operations_that_cannot_undo_each_other_are_judged_one_by_one() -> None:
     assert not judged(("add", "/spec/env/-", 1), ("replace", "/spec/env/0/name", "B"))  # inside what the add shifts
     assert not judged(("add", "/metadata/annotations/a", 1), ("remove", "/metadata/annotations/a", None))
     assert not judged(("add", "/metadata/annotations/a", {}), ("add", "/metadata/annotations/a/b", 1))
-    assert not judged(("move", "/metadata/annotations/a", None))
+    assert not judged(("add", "/spec/env/-", 1), ("move", "/metadata/annotations/a", None))
 
 
 def test_several_operations_are_judged_by_the_node_they_share() -> None:
