@@ -227,28 +227,23 @@ def main(argv: list[str] | None = None) -> int:
         )
         printed += ["", f"{count} small Deployments: one file vs {count} files", *format_rows(object_rows)]
         printed += format_targets(object_targets(by_key, count))
-    if args.findings > 0:
-        say(f"objects of {args.findings} and of {4 * args.findings} findings")
-        prepared = prepare_findings(out, args.findings)
-        finding_rows = measure(findings_commands(prepared, args.findings), args.runs, args.warmup, out, say)
-        by_key = {row.key: row for row in finding_rows}
-        report["findings"] = {
-            "k": args.findings,
-            "rows": {row.key: asdict(row) for row in finding_rows},
-            "targets": [asdict(t) for t in findings_targets(by_key)],
+    # Shapes of K against 4K of something in one object: (report key, K, what is said, title, prepare, commands, targets).
+    scaled = [
+        ("findings", args.findings, "findings", "findings in one object", prepare_findings, findings_commands, findings_targets),
+        ("patches", args.patches, "patches", "patches on one workload", prepare_patches, patches_commands, patches_targets),
+    ]
+    for key, count, what, title, prepare_shape, commands, targets in scaled:
+        if count <= 0:
+            continue
+        say(f"{title}: {count} and {4 * count} {what}")
+        rows = measure(commands(prepare_shape(out, count), count), args.runs, args.warmup, out, say)
+        by_key = {row.key: row for row in rows}
+        report[key] = {
+            "k": count,
+            "rows": {row.key: asdict(row) for row in rows},
+            "targets": [asdict(t) for t in targets(by_key)],
         }
-        printed += ["", "findings in one object", *format_rows(finding_rows), *format_targets(findings_targets(by_key))]
-    if args.patches > 0:
-        say(f"one workload with {args.patches} and {4 * args.patches} patches")
-        patched = prepare_patches(out, args.patches)
-        patch_rows = measure(patches_commands(patched, args.patches), args.runs, args.warmup, out, say)
-        by_key = {row.key: row for row in patch_rows}
-        report["patches"] = {
-            "k": args.patches,
-            "rows": {row.key: asdict(row) for row in patch_rows},
-            "targets": [asdict(t) for t in patches_targets(by_key)],
-        }
-        printed += ["", "patches on one workload", *format_rows(patch_rows), *format_targets(patches_targets(by_key))]
+        printed += ["", title, *format_rows(rows), *format_targets(targets(by_key))]
     growth = growth_targets(report["sizes"])
     report["startup"] = {"rows": {row.key: asdict(row) for row in startup_rows}, "targets": [asdict(startup_target)]}
     report["growth"] = [asdict(target) for target in growth]

@@ -221,6 +221,20 @@ def linted_lines(*args: str, cwd: Path | None = None) -> tuple[int, CliResult]:
     return used, result[0]
 
 
+def lint_growth(folder: Path, shape: Callable[[int], str], size: int, exit_codes: tuple[int, ...] = (0, 1)) -> float:
+    """``growth`` of the lines lint executes on one file of ``shape(N)`` objects, for ``size``, 2 and 4 x ``size`` (after
+    one small run, so that imports and first-time work are not counted), each lint exiting with one of ``exit_codes``."""
+
+    def work(count: int) -> int:
+        manifest = write(folder / f"objects-{count}.yaml", shape(count))
+        used, result = linted_lines(str(manifest))
+        assert result.exit_code in exit_codes, result.stderr
+        return used
+
+    work(4)
+    return growth(work, size)
+
+
 def growth(work: Callable[[int], int], size: int) -> float:
     """How the extra work grows from doubling the input once to doubling it again: 2 linear, towards 4 quadratic."""
     once, twice, four_times = work(size), work(2 * size), work(4 * size)

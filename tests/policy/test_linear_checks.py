@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from mlgitops.processes.parallel import SERIAL_SWITCH
-from tests.support import growth, linted_lines, run_in_process, write
+from tests.support import lint_growth, run_in_process, write
 
 POD = "    spec:\n      containers:\n      - name: c\n        image: ghcr.io/acme/app:1.0\n"
 
@@ -73,15 +73,7 @@ def test_checks_across_objects_cost_linear_work(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shape: Callable[[int], str]
 ) -> None:
     monkeypatch.setenv(SERIAL_SWITCH, "1")
-
-    def work(count: int) -> int:
-        manifest = write(tmp_path / f"objects-{count}.yaml", shape(count))
-        used, result = linted_lines(str(manifest))
-        assert result.exit_code in (0, 1), result.stderr
-        return used
-
-    work(4)
-    assert growth(work, 200) < 2.6
+    assert lint_growth(tmp_path, shape, 200) < 2.6
 
 
 def test_a_pool_selecting_many_workloads_names_five_and_counts_the_rest(tmp_path: Path) -> None:

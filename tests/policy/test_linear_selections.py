@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from mlgitops.processes.parallel import SERIAL_SWITCH
-from tests.support import growth, kubectl, linted_lines, run_in_process, write
+from tests.support import growth, kubectl, lint_growth, linted_lines, run_in_process, write
 
 
 def _deployment(name: str, namespace: str = "ns", labels: str = "", pod: str = "", container: str = "") -> str:
@@ -31,30 +31,32 @@ def _deployment(name: str, namespace: str = "ns", labels: str = "", pod: str = "
     )
 
 
-def _budgets_sharing_a_first_label(count: int) -> str:
-    """Deployments and PodDisruptionBudgets whose selectors all start with one team label (rule pdb-blocks-drain)."""
-    documents = []
-    for index in range(count):
-        labels = f"{{team: ml, app: a{index}}}"
-        documents.append(_deployment(f"a{index}", labels=labels))
-        documents.append(
-            f"apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {{name: a{index}, namespace: ns}}\n"
-            f"spec:\n  minAvailable: 2\n  selector:\n    matchLabels: {labels}\n"
-        )
-    return "---\n".join(documents)
+def _sharing_a_first_label(selecting: Callable[[int, str], str]) -> Callable[[int], str]:
+    """Deployments, and for each an object ``selecting(index, labels)`` its pods, all selectors starting with one team
+    label."""
+
+    def shape(count: int) -> str:
+        documents = []
+        for index in range(count):
+            labels = f"{{team: ml, app: a{index}}}"
+            documents += [_deployment(f"a{index}", labels=labels), selecting(index, labels)]
+        return "---\n".join(documents)
+
+    return shape
 
 
-def _services_sharing_a_first_label(count: int) -> str:
-    """Deployments and the Services selecting them, all selectors starting with one team label (serving-probes)."""
-    documents = []
-    for index in range(count):
-        labels = f"{{team: ml, app: a{index}}}"
-        documents.append(_deployment(f"a{index}", labels=labels))
-        documents.append(
-            f"apiVersion: v1\nkind: Service\nmetadata: {{name: a{index}, namespace: ns}}\n"
-            f"spec:\n  selector: {labels}\n  ports: [{{port: 80}}]\n"
-        )
-    return "---\n".join(documents)
+def _budget(index: int, labels: str) -> str:
+    """A PodDisruptionBudget (rule pdb-blocks-drain)."""
+    return (
+        f"apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {{name: a{index}, namespace: ns}}\n"
+        f"spec:\n  minAvailable: 2\n  selector:\n    matchLabels: {labels}\n"
+    )
+
+
+def _service(index: int, labels: str) -> str:
+    """A Service (rule serving-probes)."""
+    metadata = f"metadata: {{name: a{index}, namespace: ns}}\n"
+    return f"apiVersion: v1\nkind: Service\n{metadata}spec:\n  selector: {labels}\n  ports: [{{port: 80}}]\n"
 
 
 def _accelerator_quotas(count: int) -> str:
@@ -122,8 +124,8 @@ def _team_pools(count: int) -> str:
 @pytest.mark.parametrize(
     "shape",
     [
-        pytest.param(_budgets_sharing_a_first_label, id="PodDisruptionBudgets sharing a first label"),
-        pytest.param(_services_sharing_a_first_label, id="Services sharing a first label"),
+        pytest.param(_sharing_a_first_label(_budget), id="PodDisruptionBudgets sharing a first label"),
+        pytest.param(_sharing_a_first_label(_service), id="Services sharing a first label"),
         pytest.param(_accelerator_quotas, id="an accelerator quota per namespace"),
         pytest.param(_one_claim_for_all, id="one ReadWriteOnce claim for every Deployment"),
         pytest.param(_job_set, id="a JobSet of many replicated Jobs"),
@@ -134,15 +136,7 @@ def test_checks_across_objects_cost_linear_work(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shape: Callable[[int], str]
 ) -> None:
     monkeypatch.setenv(SERIAL_SWITCH, "1")
-
-    def work(count: int) -> int:
-        manifest = write(tmp_path / f"objects-{count}.yaml", shape(count))
-        used, result = linted_lines(str(manifest))
-        assert result.exit_code == 1, result.stderr  # the check ran and found something
-        return used
-
-    work(4)
-    assert growth(work, 100) < 2.6
+    assert lint_growth(tmp_path, shape, 100, exit_codes=(1,)) < 2.6  # 1: the check ran and found something
 
 
 def test_a_kustomize_root_of_one_file_finds_each_object_s_origin_in_linear_work(
