@@ -204,3 +204,64 @@ def test_a_claim_shared_by_many_names_five_owners_and_counts_the_rest(tmp_path: 
         "ReadWriteOnce claim 'shared' is mounted by several workloads (Deployment a0, Deployment a1, Deployment a2, "
         "Deployment a3, Deployment a4 and 3 more); only one node can attach it"
     )
+
+
+BAD_POOL = """\
+apiVersion: karpenter.sh/v1
+kind: NodePool
+metadata: {name: bad, labels: {mlgitops.io/environment: dev}}
+spec:
+  disruption: {consolidationPolicy: WhenEmptyOrUnderutilized}
+  template:
+    metadata: {labels: {}}
+    spec:
+      nodeClassRef: {group: karpenter.k8s.aws, kind: EC2NodeClass, name: default}
+      taints: 5
+---
+apiVersion: karpenter.sh/v1
+kind: NodePool
+metadata: {name: good, labels: {mlgitops.io/environment: prod}}
+spec:
+  disruption: {consolidationPolicy: WhenEmptyOrUnderutilized}
+  template:
+    metadata: {labels: {pool: a}}
+    spec:
+      nodeClassRef: {group: karpenter.k8s.aws, kind: EC2NodeClass, name: default}
+---
+apiVersion: batch/v1
+kind: Job
+metadata: {name: train, namespace: ml, labels: {mlgitops.io/environment: prod}}
+spec:
+  template:
+    spec:
+      restartPolicy: Never
+      nodeSelector: {pool: a}
+      containers: [{name: c, image: "busybox:1.36"}]
+"""
+
+
+def test_a_pool_of_another_environment_that_cannot_be_read_blames_nothing_here(tmp_path: Path) -> None:
+    # Found by a new-user test of the first version, which read every pool's taints up front: the malformed dev pool
+    # made the rule give up on every object, the prod Job's finding among them.
+    result = run_in_process("lint", "-o", "json", str(write(tmp_path / "pools.yaml", BAD_POOL)))
+    found = [
+        (f["object"]["name"], f["message"]) for f in json.loads(result.stdout)["findings"] if f["rule"] == "training-disruption"
+    ]
+    assert found == [("train", found[0][1])]
+    assert found[0][1].startswith("its pods run to completion on Karpenter NodePool 'good'")
+
+
+@pytest.mark.parametrize("selector", ["{a: null, b: x}", "{a: 1, b: x}", "{1: x, b: x}"])
+def test_a_budget_s_first_label_that_is_not_text_picks_what_it_picked(tmp_path: Path, selector: str) -> None:
+    # Found by a new-user test of the first version, which looked the workloads up by the rarest label written as text
+    # and so found ones the first label (looked up as text) never reached: the rule's reach is unchanged.
+    labels = "{a: 1.0, b: x}" if "a: 1" in selector else "{true: x, b: x}" if "1: x" in selector else "{b: x}"
+    budget = (
+        "apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: p, namespace: ns}\n"
+        f"spec:\n  minAvailable: 2\n  selector:\n    matchLabels: {selector}\n"
+    )
+    manifest = write(
+        tmp_path / "budget.yaml", "---\n".join([budget, _deployment("web", labels=labels).replace("replicas: 1", "replicas: 2")])
+    )
+    result = run_in_process("lint", "-o", "json", str(manifest))
+    assert [f for f in json.loads(result.stdout)["findings"] if f["rule"] == "pdb-blocks-drain"] == []

@@ -129,15 +129,19 @@ def _workload_pods(manifest: Manifest, hpas: dict[tuple[str, str, str], dict[str
     return count(spec.get("replicas"))
 
 
+def _template_labels(workload: Manifest) -> dict[Any, Any] | None:
+    spec = workload.obj.get("spec")
+    template = (spec.get("template") or {}) if isinstance(spec, dict) else {}
+    labels = (template.get("metadata") or {}).get("labels") if isinstance(template, dict) else None
+    return labels if isinstance(labels, dict) else None
+
+
 def _by_template_label(everything: list[Manifest]) -> dict[tuple[str, str, str], list[Manifest]]:
-    """Workloads by (namespace, label, value) of their pod template, to find what a selector picks."""
+    """Workloads by (namespace, label, value) of their pod template, as text, to find what a selector picks."""
     index: dict[tuple[str, str, str], list[Manifest]] = {}
     for workload in everything:
-        template = ((workload.obj.get("spec") or {}).get("template") or {}) if isinstance(workload.obj.get("spec"), dict) else {}
-        labels = (template.get("metadata") or {}).get("labels") if isinstance(template, dict) else None
-        if isinstance(labels, dict):
-            for key, value in labels.items():
-                index.setdefault((workload.namespace, str(key), str(value)), []).append(workload)
+        for key, value in (_template_labels(workload) or {}).items():
+            index.setdefault((workload.namespace, str(key), str(value)), []).append(workload)
     return index
 
 
@@ -147,18 +151,28 @@ def _selects(selector: dict[str, Any], labels: dict[str, Any]) -> bool:
 
 
 def _selected(pdb: Manifest, by_label: dict[tuple[str, str, str], list[Manifest]]) -> list[Manifest]:
+    """The workloads carrying the selector's first label (as text) that it selects, each as often as it carries that
+    label, in order. They are judged among those carrying its rarest label written as text when that is fewer: a pair
+    written as text is, under its own text, on every template the selector picks (a label every workload carries
+    first, such as a team's, made each budget judge every workload)."""
     selector = (pdb.obj.get("spec") or {}).get("selector") or {}
     match = selector.get("matchLabels") or {} if isinstance(selector, dict) else {}
     if not isinstance(match, dict) or not match:
         return []
-    # The index holds labels as text: a pair written as text is on every template it picks, under its own text.
-    written = [(key, value) for key, value in match.items() if isinstance(key, str) and isinstance(value, str)]
     first_key, first_value = next(iter(match.items()))
-    chosen = []
-    for workload in rarest(by_label, pdb.namespace, written or [(str(first_key), str(first_value))]):
-        template = ((workload.obj.get("spec") or {}).get("template") or {}).get("metadata") or {}
-        if _selects(selector, template.get("labels") or {}):
-            chosen.append(workload)
+    first = (str(first_key), str(first_value))
+    carrying = by_label.get((pdb.namespace, *first), [])
+    written = [(key, value) for key, value in match.items() if isinstance(key, str) and isinstance(value, str)]
+    fewer = rarest(by_label, pdb.namespace, written) if written else carrying
+    if len(fewer) >= len(carrying):
+        return [workload for workload in carrying if _selects(selector, _template_labels(workload) or {})]
+    chosen: list[Manifest] = []
+    # A workload is listed once per label of it that has the text.
+    for workload in {id(workload): workload for workload in fewer}.values():
+        labels = _template_labels(workload) or {}
+        times = sum((str(key), str(value)) == first for key, value in labels.items())
+        if times and _selects(selector, labels):
+            chosen += [workload] * times
     return chosen
 
 

@@ -169,20 +169,30 @@ class _Pools:
     def __init__(self, pools: list[Manifest]) -> None:
         self.pools: list[tuple[Manifest, dict[str, str], tuple[Taint, ...]]] = []
         self.by_label: dict[tuple[str, str], list[int]] = {}
-        for position, pool in enumerate(pools):
+        self.unreadable: list[tuple[Manifest, Exception]] = []
+        """Pools whose taints cannot be read (``taints: 5``), and why: judging a pod against them fails."""
+        for pool in pools:
             labels = {str(k): str(v) for k, v in mapping(value_at(pool.obj, ("spec", "template", "metadata", "labels"))).items()}
-            taints = tuple(
-                Taint(str(t.get("key")), str(t.get("effect", "NoSchedule")), t.get("value"))
-                for t in value_at(pool.obj, ("spec", "template", "spec", "taints")) or []
-                if isinstance(t, dict) and t.get("effect") in ("NoSchedule", "NoExecute")
-            )
-            self.pools.append((pool, labels, taints))
+            try:
+                taints = tuple(
+                    Taint(str(t.get("key")), str(t.get("effect", "NoSchedule")), t.get("value"))
+                    for t in value_at(pool.obj, ("spec", "template", "spec", "taints")) or []
+                    if isinstance(t, dict) and t.get("effect") in ("NoSchedule", "NoExecute")
+                )
+            except (TypeError, AttributeError) as error:
+                self.unreadable.append((pool, error))
+                continue
             for pair in labels.items():
-                self.by_label.setdefault(pair, []).append(position)
+                self.by_label.setdefault(pair, []).append(len(self.pools))
+            self.pools.append((pool, labels, taints))
 
     def first_hosting(self, pod: dict[str, Any], environment: str | None) -> Manifest | None:
         """The first pool of ``environment`` (or of none) whose nodes admit ``pod``: its nodeSelector matches their
-        labels, and it tolerates their blocking taints."""
+        labels, and it tolerates their blocking taints. Raises why a pool of the environment cannot be read, as judging
+        the pod against it would (the rule then names the objects it cannot judge)."""
+        for pool, error in self.unreadable:
+            if pool.environment in (None, environment):
+                raise error.with_traceback(None)
         selector = mapping(pod.get("nodeSelector"))
         tolerations = [t for t in pod.get("tolerations") or [] if isinstance(t, dict)]
         # A pair written as text is on every pool it matches, under its own text.
