@@ -119,6 +119,11 @@ def strip_deletes(node: SourceNode) -> SourceNode:
     return node
 
 
+PATCH_BODIES = ("strategicMerge", "jsonPatch")
+"""The fields of a render-time patch (one with a ``target``) whose ``$patch`` keys are Kubernetes' strategic merge
+directives for the rendered object (``render/patches.py``), not this loader's: they are left to the patch."""
+
+
 def _refuse_deletes(node: SourceNode) -> None:
     if node.is_mapping:
         if DELETE_KEY in node.mapping():
@@ -126,8 +131,10 @@ def _refuse_deletes(node: SourceNode) -> None:
                 f"'{DELETE_KEY}: {DELETE_VALUE}' removes an inherited value, but nothing is inherited here",
                 node.mapping()[DELETE_KEY].key_location or node.location,
             )
-        for value in node.mapping().values():
-            _refuse_deletes(value)
+        is_patch = "target" in node.mapping()
+        for key, value in node.mapping().items():
+            if not (is_patch and key in PATCH_BODIES):
+                _refuse_deletes(value)
     elif node.is_sequence:
         for item in node.sequence():
             _refuse_deletes(item)

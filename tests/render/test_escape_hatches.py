@@ -152,3 +152,52 @@ def test_what_a_patch_adds_is_validated_and_linted_at_the_patch(tmp_path: Path, 
     result = run_here(monkeypatch, repo(tmp_path / "h", host, extra=None), "render")
     assert result.exit_code == 1
     assert "environments/dev.yaml:17:30: error security-host-access:" in result.stderr  # the patch's hostNetwork line
+
+
+SIDECAR = """\
+workloads:
+  - name: serve
+    kind: serving
+    image: "registry.example/serve:1"
+    ports: [{port: 8080}]
+    resources: {cpu: "1", memory: 1Gi}
+    patches:
+      - target: {kind: Deployment}
+        strategicMerge:
+          spec:
+            template:
+              spec:
+                containers:
+                  - name: proxy
+                    image: "registry.example/proxy:1"
+                    resources: {requests: {cpu: 100m, memory: 64Mi}, limits: {memory: 64Mi}}
+      - target: {kind: Deployment}
+        strategicMerge:
+          spec:
+            template:
+              spec:
+                containers:
+                  - {name: proxy, $patch: delete}
+                  - {name: serve, $patch: merge, env: [{name: A, value: "1"}]}
+"""
+
+
+def test_a_patch_s_own_directives_are_the_patch_s_not_the_environment_loader_s(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `$patch` inside a strategic merge patch is Kubernetes' directive for the rendered object (docs/escape-hatches.md);
+    # the loader, whose `$patch: delete` removes inherited values, refused it there ("nothing is inherited here").
+    folder = repo(tmp_path, SIDECAR, extra=None)
+    result = run_here(monkeypatch, folder, "render")
+    assert result.exit_code == 0, result.stderr
+    deployment = yaml.safe_load((folder / "rendered" / "dev" / "deployment-serve.yaml").read_text())
+    [container] = deployment["spec"]["template"]["spec"]["containers"]  # the sidecar the first patch added is gone
+    assert (container["name"], container["env"]) == ("serve", [{"name": "A", "value": "1"}])
+    ghost = SIDECAR.replace("{name: proxy, $patch: delete}", "{name: ghost, $patch: delete}")
+    result = run_here(monkeypatch, repo(tmp_path / "g", ghost, extra=None), "render")
+    assert result.exit_code == 2
+    assert "patches[1].strategicMerge.spec.template.spec.containers[ghost]: '$patch: delete' of name 'ghost'" in result.stderr
+    # Outside a patch the loader's own rule still holds.
+    stray = SIDECAR.replace("    kind: serving\n", "    kind: serving\n    $patch: delete\n")
+    result = run_here(monkeypatch, repo(tmp_path / "s", stray, extra=None), "render")
+    assert "removes an inherited value, but nothing is inherited here" in result.stderr
