@@ -154,32 +154,23 @@ def test_what_a_patch_adds_is_validated_and_linted_at_the_patch(tmp_path: Path, 
     assert "environments/dev.yaml:17:30: error security-host-access:" in result.stderr  # the patch's hostNetwork line
 
 
-SIDECAR = """\
-workloads:
-  - name: serve
-    kind: serving
-    image: "registry.example/serve:1"
-    ports: [{port: 8080}]
-    resources: {cpu: "1", memory: 1Gi}
-    patches:
-      - target: {kind: Deployment}
-        strategicMerge:
-          spec:
-            template:
-              spec:
-                containers:
-                  - name: proxy
-                    image: "registry.example/proxy:1"
-                    resources: {requests: {cpu: 100m, memory: 64Mi}, limits: {memory: 64Mi}}
-      - target: {kind: Deployment}
-        strategicMerge:
-          spec:
-            template:
-              spec:
-                containers:
-                  - {name: proxy, $patch: delete}
-                  - {name: serve, $patch: merge, env: [{name: A, value: "1"}]}
-"""
+def _containers_patch(containers: str) -> str:
+    """A strategic merge patch of the Deployment's containers (``containers``: the list's items, one per line)."""
+    items = "".join(f"                  - {item}\n" for item in containers.splitlines())
+    return (
+        "      - target: {kind: Deployment}\n        strategicMerge:\n          spec:\n            template:\n"
+        f"              spec:\n                containers:\n{items}"
+    )
+
+
+SIDECAR = (
+    'workloads:\n  - name: serve\n    kind: serving\n    image: "registry.example/serve:1"\n    ports: [{port: 8080}]\n'
+    '    resources: {cpu: "1", memory: 1Gi}\n    patches:\n'
+    + _containers_patch(
+        '{name: proxy, image: "registry.example/proxy:1", resources: {requests: {cpu: 100m, memory: 1Gi}, limits: {memory: 1Gi}}}'
+    )
+    + _containers_patch('{name: proxy, $patch: delete}\n{name: serve, $patch: merge, env: [{name: A, value: "1"}]}')
+)
 
 
 def test_a_patch_s_own_directives_are_the_patch_s_not_the_environment_loader_s(
