@@ -181,11 +181,22 @@ def _schema_file(api_version: str, kind: str) -> str:
 
 
 @cache
-def _validator(version: str, api_version: str, kind: str) -> CompiledSchema:
+def builtin_schema(version: str, api_version: str, kind: str) -> dict[str, Any] | None:
+    """The JSON Schema kubernetes-validate ships for built-in ``api_version`` ``kind`` at Kubernetes ``version`` (a
+    schema version such as '1.32'), read once and shared (not to be changed); None for a kind it has none of."""
     path = _schema_root() / f"v{version}.0-local-strict" / _schema_file(api_version, kind)
     if ("/" not in api_version and api_version != "v1") or not path.is_file():
+        return None
+    loaded: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return loaded
+
+
+@cache
+def _validator(version: str, api_version: str, kind: str) -> CompiledSchema:
+    schema = builtin_schema(version, api_version, kind)
+    if schema is None:
         raise UnknownKind(f"no built-in schema for {api_version} {kind}")
-    return compile_schema(json.loads(path.read_text(encoding="utf-8")), version)
+    return compile_schema(schema, version)
 
 
 class CompiledSchema:

@@ -15,9 +15,7 @@ https://github.com/kubernetes/community/blob/master/contributors/devel/sig-api-m
 from __future__ import annotations
 
 import copy
-import json
 from dataclasses import dataclass, field
-from functools import cache
 from typing import Any
 
 from mlgitops.kube.json_patch import differs
@@ -106,31 +104,21 @@ def _indexable(value: Any) -> bool:
     return isinstance(value, (str, int, float)) and value == value
 
 
-@cache
 def _definitions(version: str) -> dict[str, Any]:
-    from mlgitops.kube.schema import _schema_root
+    from mlgitops.kube.schema import _definitions as definitions
 
-    folder = _schema_root() / f"v{version}.0-local-strict"
-    loaded: dict[str, Any] = json.loads((folder / "_definitions.json").read_text(encoding="utf-8"))["$defs"]
-    return loaded
+    found: dict[str, Any] = definitions(version)["$defs"]
+    return found
 
 
 def root_schema(obj: dict[str, Any], version: str) -> dict[str, Any] | None:
-    """The schema of ``obj``'s kind: a built-in kind's, a custom resource's the project knows, or None (read once per
-    kind and version, and shared: not to be changed)."""
-    return _kind_schema(str(obj.get("apiVersion")), str(obj.get("kind")), version)
-
-
-@cache
-def _kind_schema(api_version: str, kind: str, version: str) -> dict[str, Any] | None:
+    """The schema of ``obj``'s kind: a built-in kind's (``kube.schema.builtin_schema``), a custom resource's the project
+    knows, or None (shared: not to be changed)."""
     from mlgitops.kube.custom_resources import project_schemas
-    from mlgitops.kube.schema import _schema_file, _schema_root
+    from mlgitops.kube.schema import builtin_schema
 
-    path = _schema_root() / f"v{version}.0-local-strict" / _schema_file(api_version, kind)
-    if path.is_file() and ("/" in api_version or api_version == "v1"):
-        loaded: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-        return loaded
-    return project_schemas().schemas.get((api_version, kind))
+    api_version, kind = str(obj.get("apiVersion")), str(obj.get("kind"))
+    return builtin_schema(version, api_version, kind) or project_schemas().schemas.get((api_version, kind))
 
 
 def _resolve(node: Any, version: str) -> dict[str, Any]:
