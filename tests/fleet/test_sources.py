@@ -251,6 +251,7 @@ try:
     main(["lint", "-q", "-o", "json", *sys.argv[1:]])
 except SystemExit:
     pass
+seen.append(("end", "mlgitops.spec" in sys.modules))
 print(seen, file=sys.stderr)
 """
 
@@ -268,12 +269,13 @@ def test_what_sources_need_is_imported_while_policies_are_checked(targets: list[
     """Tracing findings to environment files imports the spec's models (0.25 s): on rendered files whose environment
     file is at hand, lint imports them during the policy step once it has found a violation in one of them
     (rendered/prod has one; the other process checks policies meanwhile). rendered/dev is clean and needs no sources:
-    nothing is imported for it, nor for violations only in files no environment file rendered (tests/manifests)."""
+    nothing is imported for it, nor for violations only in files no environment file rendered (tests/manifests), not
+    even after the policies (they were, to find that no finding could be traced: 0.2 s of a 0.6 s lint of one file)."""
     completed = subprocess.run(
         [sys.executable, "-c", PREPARED_DURING_CHECKS, *targets], cwd=REPO, capture_output=True, text=True, check=True
     )
     seen = completed.stderr.strip().splitlines()[-1]
-    assert seen == str([("before", False, traceable), ("after", prepared, traceable)])
+    assert seen == str([("before", False, traceable), ("after", prepared, traceable), ("end", prepared)])
 
 
 def test_an_environments_folder_that_cannot_be_listed_leaves_findings_in_place(
