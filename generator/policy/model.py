@@ -8,7 +8,7 @@ from functools import cached_property
 from typing import Any
 
 from mlgitops.errors import Location
-from mlgitops.kube.cluster import NodePoolFacts
+from mlgitops.kube.cluster import ClusterPools, NodePoolFacts
 from mlgitops.kube.manifest import FieldPath, Manifest, ObjectRef
 from mlgitops.kube.pods import BUILT_IN_KINDS, Container
 from mlgitops.policy.policy_file import Example, TargetKind
@@ -76,6 +76,11 @@ class PolicyContext:
     @cached_property
     def _versions_by_file(self) -> dict[str, str]:
         return dict(self.file_versions)
+
+    @cached_property
+    def pools(self) -> ClusterPools:
+        """``node_pools``, indexed once for the scheduling checks (which pools admit a pod, offer an accelerator)."""
+        return ClusterPools(self.node_pools)
 
 
 @dataclass(frozen=True)

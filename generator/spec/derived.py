@@ -12,6 +12,7 @@ import functools
 from collections.abc import Callable
 from typing import TypeVar
 
+from mlgitops.spec.cluster import NodePool
 from mlgitops.spec.environment import Environment
 from mlgitops.spec.storage import Volume
 
@@ -56,9 +57,19 @@ def volumes_by_name(environment: Environment) -> dict[str, Volume]:
 
 
 @per_environment
+def node_pools_by_name(environment: Environment) -> dict[str, NodePool]:
+    """The environment's node pools by name, the first of each name (read-only): a workload's ``nodePool`` looked up
+    (placing N workloads each pinned to one of N pools went through every pool for each)."""
+    pools: dict[str, NodePool] = {}
+    for pool in environment.cluster.node_pools:
+        pools.setdefault(pool.name, pool)
+    return pools
+
+
+@per_environment
 def config_map_positions(environment: Environment) -> dict[str, int]:
     """Each ConfigMap the environment renders (by spec name) → its index in ``configMaps`` (read-only)."""
     return {spec.name: index for index, spec in enumerate(environment.config_maps)}
 
 
-__all__ = ["REMEMBERED", "config_map_positions", "per_environment", "per_model", "volumes_by_name"]
+__all__ = ["REMEMBERED", "config_map_positions", "node_pools_by_name", "per_environment", "per_model", "volumes_by_name"]

@@ -9,6 +9,7 @@ from mlgitops.kube.cluster import NodePoolFacts, Taint, accelerator_taint_key, t
 from mlgitops.kube.quantity import parse_quantity
 from mlgitops.spec.cluster import NodePool
 from mlgitops.spec.container import WorkloadBase
+from mlgitops.spec.derived import node_pools_by_name
 from mlgitops.spec.environment import Environment
 
 DEFAULT_GPU_RESOURCE = "nvidia.com/gpu"
@@ -74,7 +75,7 @@ def place(environment: Environment, workload: WorkloadBase) -> Placement:
     pools = environment.cluster.node_pools
     wants_gpu = workload.resources.gpu is not None
     if workload.node_pool is not None:
-        pool = next((p for p in pools if p.name == workload.node_pool), None)
+        pool = node_pools_by_name(environment).get(workload.node_pool)
         if pool is None:
             known = ", ".join(p.name for p in pools) or "none defined under cluster.nodePools"
             raise PlacementError("nodePool", f"node pool {workload.node_pool!r} does not exist (have: {known})")

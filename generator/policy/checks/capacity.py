@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from decimal import Decimal
 
-from mlgitops.kube.cluster import NodePoolFacts, admits, is_gpu_resource
+from mlgitops.kube.cluster import NodePoolFacts, is_gpu_resource
 from mlgitops.kube.fit import pool_shortfall
 from mlgitops.kube.footprint import PodGroup, pod_groups
 from mlgitops.kube.manifest import Manifest
@@ -29,18 +29,19 @@ def job_pool_capacity(manifests: list[Manifest], policy: Policy, context: Policy
         return
     for manifest in manifests:
         # Pods of one job that may use the same pools share them: a PyTorchJob's Master and Workers, Ray groups.
-        needs: dict[tuple[str, ...], tuple[PodGroup, int, dict[str, Decimal]]] = {}
+        needs: dict[tuple[str, ...], tuple[list[NodePoolFacts], PodGroup, int, dict[str, Decimal]]] = {}
         for group in pod_groups([manifest.obj]):
-            admitting = tuple(pool.name for pool in context.node_pools if admits(pool, group.pod_spec))
+            pools = context.pools.admitting(group.pod_spec)
+            admitting = tuple(pool.name for pool in pools)
             if group.pods == 0 or not admitting:
                 continue  # none can take the pods: schedulable says so
-            first, pods, total = needs.get(admitting, (group, 0, {}))
+            _, first, pods, total = needs.get(admitting, (pools, group, 0, {}))
             for resource, value in pod_spec_requests(group.pod_spec).items():
                 if resource in ("cpu", "memory") or is_gpu_resource(resource):
                     total[resource] = total.get(resource, Decimal(0)) + value * group.pods
-            needs[admitting] = (first, pods + group.pods, total)
-        for names, (first, pods, total) in needs.items():
-            violation = _over(pods, total, [pool for pool in context.node_pools if pool.name in names], first)
+            needs[admitting] = (pools, first, pods + group.pods, total)
+        for pools, first, pods, total in needs.values():
+            violation = _over(pods, total, pools, first)
             if violation is not None:
                 yield manifest, violation
 

@@ -23,7 +23,6 @@ from mlgitops.kube.accelerators import (
     tolerates,
 )
 from mlgitops.kube.api_rules import extended_resource_problems
-from mlgitops.kube.cluster import admits
 from mlgitops.kube.fit import node_fit
 from mlgitops.kube.manifest import Manifest
 from mlgitops.kube.pods import PodTemplate, group_of, mapping, value_at
@@ -64,7 +63,6 @@ def _names(devices: dict[str, Decimal]) -> str:
 
 @check("gpu-toleration")
 def gpu_toleration(manifests: list[Manifest], policy: Policy, context: PolicyContext) -> Found:
-    from mlgitops.kube.cluster import tolerates_all
 
     index = claim_index(context_all(manifests, context))
     for manifest, template in each_template(manifests):
@@ -72,9 +70,9 @@ def gpu_toleration(manifests: list[Manifest], policy: Policy, context: PolicyCon
         if not devices:
             continue
         tolerations = [t for t in template.spec.get("tolerations") or [] if isinstance(t, dict)]
-        pools = [pool for pool in context.node_pools if set(pool.gpu_resources()) & set(devices)]
+        pools = context.pools.offering(devices)
         if pools:
-            if not any(tolerates_all(tolerations, pool.taints) for pool in pools):
+            if not context.pools.tolerated_offering(devices, tolerations):
                 wanted = ", ".join(f"{t.key}:{t.effect}" for t in pools[0].taints if t.effect != "PreferNoSchedule")
                 yield (
                     manifest,
@@ -203,7 +201,7 @@ def schedulable(manifests: list[Manifest], policy: Policy, context: PolicyContex
         if template.partial:
             continue
         pod = template.spec
-        admitting = [pool for pool in context.node_pools if admits(pool, pod)]
+        admitting = context.pools.admitting(pod)
         if not admitting:
             yield (
                 manifest,

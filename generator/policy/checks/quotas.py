@@ -18,7 +18,14 @@ from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
-from mlgitops.kube.cluster import Taint, is_accelerator_device_class, is_gpu_resource, selector_matches, tolerates_all
+from mlgitops.kube.cluster import (
+    PlacementIndex,
+    Taint,
+    is_accelerator_device_class,
+    is_gpu_resource,
+    selector_matches,
+    tolerates_all,
+)
 from mlgitops.kube.footprint import claim_templates
 from mlgitops.kube.kueue_queues import pod_requests
 from mlgitops.kube.manifest import Manifest
@@ -162,13 +169,13 @@ def _consolidating(pool: Manifest) -> bool:
 
 
 class _Pools:
-    """Consolidating NodePools in order, with the labels and blocking taints their nodes get, found once, and indexed by
-    label: a pod's nodeSelector is first looked up, instead of every pod template trying every pool (N pools, each for
-    one team, under N Jobs pinned to theirs was quadratic)."""
+    """Consolidating NodePools in order, with the labels and blocking taints their nodes get, found once, and indexed
+    (``kube.cluster.PlacementIndex``): a pod is judged against the pools carrying its nodeSelector's rarest pair or its
+    tolerated taints, instead of every pod template trying every pool (N pools, each for one team, under N Jobs pinned
+    to theirs, or tolerating theirs, was quadratic)."""
 
     def __init__(self, pools: list[Manifest]) -> None:
         self.pools: list[tuple[Manifest, dict[str, str], tuple[Taint, ...]]] = []
-        self.by_label: dict[tuple[str, str], list[int]] = {}
         self.unreadable: list[tuple[Manifest, Exception]] = []
         """Pools whose taints cannot be read (``taints: 5``), and why: judging a pod against them fails."""
         for pool in pools:
@@ -182,9 +189,8 @@ class _Pools:
             except (TypeError, AttributeError) as error:
                 self.unreadable.append((pool, error))
                 continue
-            for pair in labels.items():
-                self.by_label.setdefault(pair, []).append(len(self.pools))
             self.pools.append((pool, labels, taints))
+        self.index = PlacementIndex([(labels, taints) for _, labels, taints in self.pools])
 
     def first_hosting(self, pod: dict[str, Any], environment: str | None) -> Manifest | None:
         """The first pool of ``environment`` (or of none) whose nodes admit ``pod``: its nodeSelector matches their
@@ -195,10 +201,7 @@ class _Pools:
                 raise error.with_traceback(None)
         selector = mapping(pod.get("nodeSelector"))
         tolerations = [t for t in pod.get("tolerations") or [] if isinstance(t, dict)]
-        # A pair written as text is on every pool it matches, under its own text.
-        written = [(key, value) for key, value in selector.items() if isinstance(key, str) and isinstance(value, str)]
-        positions = min((self.by_label.get(pair, []) for pair in written), key=len) if written else range(len(self.pools))
-        for position in positions:
+        for position in self.index.candidates(selector, tolerations):
             pool, labels, taints = self.pools[position]
             if pool.environment not in (None, environment):
                 continue

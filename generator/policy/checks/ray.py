@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
-from mlgitops.kube.cluster import admits, is_gpu_resource
+from mlgitops.kube.cluster import is_gpu_resource
 from mlgitops.kube.fit import node_fit
 from mlgitops.kube.manifest import FieldPath, Manifest
 from mlgitops.kube.ray import ray_groups
@@ -33,7 +33,7 @@ def ray_worker_gpus(manifests: list[Manifest], policy: Policy, context: PolicyCo
             label = "the head" if group.head else f"worker group {group.name!r}"
             requests = pod_spec_requests(group.pod_spec)
             gpus = {name: value for name, value in requests.items() if is_gpu_resource(name) and value > 0}
-            admitting = [pool for pool in context.node_pools if admits(pool, group.pod_spec)]
+            admitting = context.pools.admitting(group.pod_spec)
             for resource, wanted in sorted(gpus.items()):
                 offered = [pool for pool in admitting if pool.allocatable.get(resource, Decimal(0)) > 0]
                 if not offered:
