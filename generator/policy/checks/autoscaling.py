@@ -15,7 +15,7 @@ from mlgitops.kube.autoscalers import (
     replicas_fight,
     scaled_object_bounds,
 )
-from mlgitops.kube.label_selection import rarest
+from mlgitops.kube.label_selection import picks, rarest
 from mlgitops.kube.manifest import Manifest
 from mlgitops.kube.pods import scaled
 from mlgitops.kube.pods import whole as count
@@ -23,6 +23,7 @@ from mlgitops.policy.checks import check
 from mlgitops.policy.checks.pods import autoscalers, resources_of
 from mlgitops.policy.checks.storage import context_all
 from mlgitops.policy.gitops_signs import engines
+from mlgitops.policy.message import listed
 from mlgitops.policy.model import Policy, PolicyContext, Violation
 from mlgitops.policy.targets import templates
 
@@ -145,43 +146,39 @@ def _by_template_label(everything: list[Manifest]) -> dict[tuple[str, str, str],
     return index
 
 
-def _selects(selector: dict[str, Any], labels: dict[str, Any]) -> bool:
-    match = selector.get("matchLabels") or {}
-    return bool(match) and all(labels.get(k) == v for k, v in match.items())
-
-
-def _selected(pdb: Manifest, by_label: dict[tuple[str, str, str], list[Manifest]]) -> list[Manifest]:
-    """The workloads carrying the selector's first label (as text) that it selects, each as often as it carries that
-    label, in order. They are judged among those carrying its rarest label written as text when that is fewer: a pair
-    written as text is, under its own text, on every template the selector picks (a label every workload carries
-    first, such as a team's, made each budget judge every workload)."""
-    selector = (pdb.obj.get("spec") or {}).get("selector") or {}
-    match = selector.get("matchLabels") or {} if isinstance(selector, dict) else {}
+def _selected(pdb: Manifest, by_label: dict[tuple[str, str, str], list[Manifest]]) -> list[Manifest] | None:
+    """The workloads whose pod template the budget's selector picks (``kube.label_selection.picks``), each once, in
+    order; None when the selector has no matchLabels pair to look them up by (a budget of matchExpressions alone is not
+    judged) or the API server refuses it. They are found among the templates carrying its rarest matchLabels pair (a
+    label every workload carries, such as a team's, made each budget judge every workload)."""
+    selector = (pdb.obj.get("spec") or {}).get("selector")
+    if not isinstance(selector, dict):
+        return None
+    match = selector.get("matchLabels")
     if not isinstance(match, dict) or not match:
-        return []
-    first_key, first_value = next(iter(match.items()))
-    first = (str(first_key), str(first_value))
-    carrying = by_label.get((pdb.namespace, *first), [])
+        return None
     written = [(key, value) for key, value in match.items() if isinstance(key, str) and isinstance(value, str)]
-    fewer = rarest(by_label, pdb.namespace, written) if written else carrying
-    if len(fewer) >= len(carrying):
-        return [workload for workload in carrying if _selects(selector, _template_labels(workload) or {})]
+    if len(written) < len(match):
+        return None  # a label or value that is not text: the API server refuses the budget
     chosen: list[Manifest] = []
-    # A workload is listed once per label of it that has the text.
-    for workload in {id(workload): workload for workload in fewer}.values():
-        labels = _template_labels(workload) or {}
-        times = sum((str(key), str(value)) == first for key, value in labels.items())
-        if times and _selects(selector, labels):
-            chosen += [workload] * times
+    for workload in {id(workload): workload for workload in rarest(by_label, pdb.namespace, written)}.values():
+        picked = picks(selector, _template_labels(workload) or {})
+        if picked is None:
+            return None
+        if picked:
+            chosen.append(workload)
     return chosen
 
 
 @check("pdb-blocks-drain")
 def pdb_blocks_drain(manifests: list[Manifest], policy: Policy, context: PolicyContext) -> Found:
-    """A budget that allows no eviction: maxUnavailable 0 (or 0%), or minAvailable that rounds up to every replica.
+    """A budget that allows no eviction: maxUnavailable 0 (or 0%), or minAvailable that reaches every pod it selects.
 
-    Percentages scale by the selected workload's replicas (its HPA's minReplicas when
-    autoscaled) and round up, as the disruption controller does.
+    The disruption controller counts the pods of every workload the selector picks together: an integer minAvailable
+    against their number, a percentage scaled by the sum of their controllers' replicas and rounded up; evictions are
+    allowed while more pods are healthy than that (kubernetes/kubernetes pkg/controller/disruption/disruption.go
+    ``getExpectedPodCount``, ``getExpectedScale``, ``updatePdbStatus``). Replicas are a Deployment's or StatefulSet's
+    (its HPA's minReplicas when autoscaled); a budget that also picks pods of another kind is not judged.
     """
     everything = context_all(manifests, context)
     hpas = autoscalers(everything)
@@ -202,21 +199,27 @@ def pdb_blocks_drain(manifests: list[Manifest], policy: Policy, context: PolicyC
         if isinstance(minimum, str) and minimum.strip() == "100%":
             yield pdb, Violation("minAvailable 100% lets no pod be evicted: node drains hang", ("spec", "minAvailable"))
             continue
-        for workload in _selected(pdb, by_label):
-            replicas = _workload_pods(workload, hpas)
-            if replicas is None or replicas == 0:
-                continue
-            needed = scaled(minimum, replicas, round_up=True)
-            if needed >= replicas:
-                share = f"minAvailable {minimum}" + (f" of {replicas} rounds up to {needed}" if isinstance(minimum, str) else "")
-                yield (
-                    pdb,
-                    Violation(
-                        f"{share}, which equals or exceeds the {replicas} replica(s) of {workload.ref.kind} "
-                        f"{workload.ref.name!r}: no pod can be evicted and node drains hang",
-                        ("spec", "minAvailable"),
-                    ),
-                )
+        selected = _selected(pdb, by_label) or []
+        counts = [_workload_pods(workload, hpas) for workload in selected]
+        if not counts or None in counts:
+            continue  # nothing picked, or pods of a kind whose number is not known here
+        replicas = sum(count for count in counts if count is not None)
+        needed = scaled(minimum, replicas, round_up=True)
+        if replicas == 0 or needed < replicas:
+            continue
+        share = f"minAvailable {minimum}" + (f" of {replicas} rounds up to {needed}" if isinstance(minimum, str) else "")
+        if len(selected) == 1:
+            whose = f"{selected[0].ref.kind} {selected[0].ref.name!r}"
+        else:
+            whose = f"the {len(selected)} workloads it selects ({listed([repr(w.ref.name) for w in selected])})"
+        yield (
+            pdb,
+            Violation(
+                f"{share}, which equals or exceeds the {replicas} replica(s) of {whose}: no pod can be evicted and node "
+                "drains hang",
+                ("spec", "minAvailable"),
+            ),
+        )
 
 
 @check("hpa-keda-conflict")
