@@ -159,12 +159,15 @@ def test_a_kustomize_root_of_one_file_finds_each_object_s_origin_in_linear_work(
     assert growth(work, 100) < 2.6
 
 
-def _application_sets(folder: Path, count: int) -> None:
-    """ApplicationSets each deploying one team's folders (``teams/tN/*``), and a queued Job left suspended in a folder
-    of each team (rule queued-suspend asks which Argo CD object deploys each Job's folder)."""
+def _application_sets(folder: Path, count: int, directory: str, place: str) -> None:
+    """ApplicationSets each deploying one team's folders (git ``directory`` with N for the team's number), and a queued
+    Job left suspended in each team's folder ``place`` (rule queued-suspend asks which Argo CD object deploys each Job's
+    folder)."""
     sets = [
         f"apiVersion: argoproj.io/v1alpha1\nkind: ApplicationSet\nmetadata: {{name: t{index}, namespace: argocd}}\nspec:\n"
-        f"  generators: [{{git: {{repoURL: 'https://x', revision: HEAD, directories: [{{path: 'teams/t{index}/*'}}]}}}}]\n"
+        "  generators: [{git: {repoURL: 'https://x', revision: HEAD, directories: [{path: '"
+        + directory.replace("N", str(index))
+        + "'}]}}]\n"
         "  template:\n    metadata: {name: '{{path.basename}}'}\n    spec:\n      project: default\n"
         "      source: {repoURL: 'https://x', path: '{{path}}'}\n      destination: {server: 'https://kubernetes.default.svc'}\n"
         for index in range(count)
@@ -172,7 +175,7 @@ def _application_sets(folder: Path, count: int) -> None:
     write(folder / "argo" / "sets.yaml", "---\n".join(sets))
     for index in range(count):
         write(
-            folder / "teams" / f"t{index}" / "app" / "job.yaml",
+            folder / place.replace("N", str(index)) / "job.yaml",
             "apiVersion: batch/v1\nkind: Job\n"
             f"metadata: {{name: j, namespace: t{index}, labels: {{kueue.x-k8s.io/queue-name: q}}}}\n"
             "spec:\n  suspend: true\n  template:\n    spec:\n      restartPolicy: Never\n"
@@ -180,15 +183,29 @@ def _application_sets(folder: Path, count: int) -> None:
         )
 
 
-def test_folders_find_their_wildcard_syncers_in_linear_work(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(
+    ("directory", "place"),
+    [
+        pytest.param("teams/tN/*", "teams/tN/app", id="teams/tN/*: a literal segment of its own"),
+        # Every pattern's only literal segment is prod, which every folder has: filed by its rarest key, team-N-.
+        pytest.param("team-N-*/prod", "team-N-x/prod", id="team-N-*/prod: a literal segment shared by all"),
+        pytest.param("team-N-*", "team-N-x", id="team-N-*: no literal segment, a literal prefix"),
+        pytest.param("*-N", "team-N", id="*-N: no literal segment, a literal suffix"),
+        pytest.param("team-[0-9]N/*", "team-5N/app", id="team-[0-9]N/*: a set, a literal suffix after it"),
+    ],
+)
+def test_folders_find_their_wildcard_syncers_in_linear_work(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, directory: str, place: str
+) -> None:
     monkeypatch.setenv(SERIAL_SWITCH, "1")
 
     def work(count: int) -> int:
         folder = tmp_path / f"repo-{count}"
-        _application_sets(folder, count)
+        _application_sets(folder, count, directory, place)
         used, result = linted_lines(str(folder))
         suspended = [f for f in json.loads(result.stdout)["findings"] if f["rule"] == "queued-suspend"]
-        assert len(suspended) == count, result.stderr  # each Job's folder was found deployed by its team's set
+        deployers = sorted(f["message"].split("ApplicationSet '")[1].split("'")[0] for f in suspended)
+        assert deployers == sorted(f"t{index}" for index in range(count)), result.stderr  # each by its own team's set
         return used
 
     work(4)

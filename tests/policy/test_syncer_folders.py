@@ -1,10 +1,12 @@
 """The syncers deploying a folder are the same whether every wildcard pattern is tried or only the likely ones.
 
-``policy.checks.syncers._FolderIndex`` files a wildcard folder pattern (an ApplicationSet's ``teams/t5/*``) under its
-last literal segment, and tries for a folder only the patterns whose literal segment the folder has in that place
-(every folder tried every wildcard syncer: N ApplicationSets over N folders was quadratic, issue 30). Hypothesis draws
-syncers with literal, wildcard and root patterns over a small alphabet and folders; the index must answer what
-``Syncer.depth`` of every syncer answers.
+``policy.checks.syncers._FolderIndex`` files a wildcard folder pattern (an ApplicationSet's ``teams/t5/*`` or
+``team-5-*/prod``) under its rarest key: a literal segment, or a segment's literal prefix or suffix, in its place from
+the end; a folder tries only the patterns filed under one of its own keys (every folder tried every wildcard syncer:
+N ApplicationSets over N folders was quadratic, issue 30). A pattern whose slash may be inside a ``[...]`` set is
+tried for every folder. Hypothesis draws syncers with literal, wildcard, set and root patterns over a small alphabet
+and folders that have those segments, prefixes and suffixes; the index must answer what ``Syncer.depth`` of every
+syncer answers.
 """
 
 from __future__ import annotations
@@ -12,14 +14,23 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import Any
 
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from mlgitops.policy.checks.syncers import Syncer, _FolderIndex
 
-SEGMENTS = st.sampled_from(["a", "b", "ab", "*", "?", "a*", "[ab]", "[/]", "", "a?b"])
+SEGMENTS = st.sampled_from(
+    [
+        *["a", "b", "ab", "*", "?", "a*", "[ab]", "[/]", "", "a?b"],
+        # literal prefixes and suffixes around wildcards and sets, unclosed sets, sets holding a slash or a ']'
+        *["ab*", "*b", "a[b]", "[!a]b", "a[", "]a*", "x*y", "[]/]", "a[/", "[!]/]", "[.-0]", "b]", "*]b", "a[]b]"],
+    ]
+)
 PATTERNS = st.lists(SEGMENTS, min_size=0, max_size=3).map("/".join)
-FOLDERS = st.lists(st.sampled_from(["a", "b", "ab", "a/b", "x"]), max_size=4).map("/".join)
+FOLDERS = st.lists(
+    st.sampled_from(["a", "b", "ab", "a/b", "x", "abb", "bb", "xy", "xaby", "ba", "a[", "]ab", "]a", "b]", "]b", "ab]b", ""]),
+    max_size=4,
+).map("/".join)
 
 
 def _syncer(patterns: list[str], own: str) -> Syncer:
@@ -27,10 +38,21 @@ def _syncer(patterns: list[str], own: str) -> Syncer:
     return Syncer(manifest, tuple(patterns))
 
 
-@given(st.lists(st.tuples(st.lists(PATTERNS, min_size=1, max_size=2), FOLDERS), max_size=6), FOLDERS)
-def test_the_index_finds_the_syncers_trying_every_one_finds(syncers: list[tuple[list[str], str]], place: str) -> None:
+# Cases a looser index got wrong: a set holding the slash (the pattern's segments are not the folder's), a set's ']'
+# taken for a literal suffix, one prefix of many sharing a literal segment.
+@example([(["a[/]b"], "")], ["a/b"])
+@example([(["*/[!]/]"], "")], ["a/a/b"])
+@example([(["[ab]"], "")], ["a"])
+@example([(["team-1-*/prod"], ""), (["team-2-*/prod"], ""), (["*/prod"], "")], ["team-2-x/prod", "prod"])
+@given(
+    st.lists(st.tuples(st.lists(PATTERNS, min_size=1, max_size=2), FOLDERS), max_size=6),
+    st.lists(FOLDERS, min_size=1, max_size=3),
+)
+def test_the_index_finds_the_syncers_trying_every_one_finds(syncers: list[tuple[list[str], str]], places: list[str]) -> None:
     made = [_syncer(patterns, own) for patterns, own in syncers]
-    depths = [syncer.depth(place) for syncer in made]
-    best = max(depths, default=-1)
-    expected = [syncer for syncer, depth in zip(made, depths, strict=True) if depth == best >= 0]
-    assert _FolderIndex(made).closest(place) == expected
+    index = _FolderIndex(made)
+    for place in places:
+        depths = [syncer.depth(place) for syncer in made]
+        best = max(depths, default=-1)
+        expected = [syncer for syncer, depth in zip(made, depths, strict=True) if depth == best >= 0]
+        assert index.closest(place) == expected, place

@@ -10,6 +10,8 @@ own file is in.
 from __future__ import annotations
 
 import posixpath
+import re
+from collections import Counter
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import Any
@@ -81,9 +83,10 @@ def _patterns(manifest: Manifest) -> tuple[str, ...]:
 class Syncers:
     """The Argo CD Applications and ApplicationSets and the Flux Kustomizations among the manifests.
 
-    Which of them deploy a folder is worked out once per folder, through an index of their literal
-    folder patterns (wildcard patterns are tried one by one): a fleet of many shards has about as
-    many Kustomizations as folders, and trying every one for every object grew with their product.
+    Which of them deploy a folder is worked out once per folder, through an index of their folder patterns (literal
+    ones by their text, wildcard ones by a literal part a matching folder must have): a fleet of many shards has
+    about as many Kustomizations or ApplicationSets as folders, and trying every one for every folder grew with
+    their product.
     """
 
     def __init__(self, manifests: list[Manifest]) -> None:
@@ -107,8 +110,20 @@ class Syncers:
         return self._flux.closest(folder(manifest.file))
 
 
+Key = tuple[int, int, str, str]
+"""(segments of a wildcard pattern, place from the end, 'segment' | 'prefix' | 'suffix', text) of a literal part of
+one of its segments, which a folder it matches has in the same place."""
+
+
 class _FolderIndex:
-    """The syncers that deploy a folder (those of the greatest ``Syncer.depth``), looked up by the folder's suffixes."""
+    """The syncers that deploy a folder (those of the greatest ``Syncer.depth``), looked up by the folder's suffixes.
+
+    A wildcard pattern is filed under the rarest of its keys (``_keys``: fewest patterns sharing it, as
+    ``kube.label_selection.rarest`` judges a selector by its rarest label), so a folder tries only the patterns filed
+    under one of its own keys: ApplicationSets of ``team-N-*/prod`` all share the segment prod but not the prefix
+    team-N-. The patterns with no key (``*``, ``*/?``) or a slash that may be in a ``[...]`` set are tried for every
+    folder.
+    """
 
     def __init__(self, syncers: list[Syncer]) -> None:
         self.syncers = syncers
@@ -117,23 +132,33 @@ class _FolderIndex:
         self.own: dict[str, list[int]] = {}
         """A folder -> the syncers with a root pattern ('' : their own file's folder)."""
         self.wildcard: list[int] = []
-        """The syncers with a wildcard pattern that has no literal segment, tried for every folder."""
-        self.by_segment: dict[tuple[int, int, str], list[int]] = {}
-        """(segments, place from the end, literal segment) of a wildcard pattern -> the syncers with such a pattern."""
+        """The syncers with a wildcard pattern that has no key (or cannot be split at its slashes), tried for every folder."""
+        self.by_key: dict[Key, list[int]] = {}
+        """The rarest key of a wildcard pattern -> the syncers with such a pattern."""
         self.found: dict[str, list[Syncer]] = {}
+        keyed: list[tuple[int, list[Key]]] = []
         for position, syncer in enumerate(syncers):
             for pattern in syncer.patterns:
                 if not pattern:
                     self.own.setdefault(folder(syncer.manifest.file), []).append(position)
                 elif any(character in pattern for character in "*?["):
-                    key = _literal_segment(pattern)
-                    if key is None:
-                        self.wildcard.append(position)
+                    keys = _keys(pattern)
+                    if keys:
+                        keyed.append((position, keys))
                     else:
-                        self.by_segment.setdefault(key, []).append(position)
+                        self.wildcard.append(position)
                 else:
                     self.literal.setdefault(pattern, []).append((position, pattern.count("/") + 1))
-        self.segment_places = sorted({(wanted, back) for wanted, back, _ in self.by_segment})
+        sharing = Counter(key for _, keys in keyed for key in set(keys))
+        for position, keys in keyed:
+            self.by_key.setdefault(min(keys, key=sharing.__getitem__), []).append(position)
+        self.places: dict[tuple[int, int], tuple[list[int], list[int]]] = {}
+        """(segments, place from the end) -> the lengths of the prefixes and of the suffixes filed at that place."""
+        for wanted, back, kind, text in self.by_key:
+            prefixes, suffixes = self.places.setdefault((wanted, back), ([], []))
+            lengths = prefixes if kind == "prefix" else suffixes if kind == "suffix" else None
+            if lengths is not None and len(text) not in lengths:
+                lengths.append(len(text))
 
     def closest(self, place: str) -> list[Syncer]:
         found = self.found.get(place)
@@ -147,11 +172,19 @@ class _FolderIndex:
         for length in range(1, len(segments) + 1):
             for position, depth in self.literal.get("/".join(segments[-length:]), []):
                 depths[position] = max(depths.get(position, -1), depth)
-        # A wildcard pattern can match only a folder that has its literal segment in the same place.
+        # A wildcard pattern can match only a folder that has its rarest key: try the folder's own keys.
         candidates = list(self.wildcard)
-        for wanted, back in self.segment_places:
-            if len(segments) >= wanted:
-                candidates += self.by_segment.get((wanted, back, segments[-back]), [])
+        for (wanted, back), (prefixes, suffixes) in self.places.items():
+            if len(segments) < wanted:
+                continue
+            segment = segments[-back]
+            candidates += self.by_key.get((wanted, back, "segment", segment), [])
+            for length in prefixes:
+                if length <= len(segment):
+                    candidates += self.by_key.get((wanted, back, "prefix", segment[:length]), [])
+            for length in suffixes:
+                if length <= len(segment):
+                    candidates += self.by_key.get((wanted, back, "suffix", segment[len(segment) - length :]), [])
         for position in dict.fromkeys(candidates):
             depth = self.syncers[position].depth(place)
             if depth >= 0:
@@ -160,15 +193,39 @@ class _FolderIndex:
         return [self.syncers[position] for position in sorted(depths) if depths[position] == best >= 0]
 
 
-def _literal_segment(pattern: str) -> tuple[int, int, str] | None:
-    """(segments, place from the end, text) of the last segment of a wildcard ``pattern`` without a wildcard, which a
-    folder it matches has in the same place (``Syncer.depth`` matches the folder's last segments, as many as the
-    pattern's, and ``*`` or ``?`` taking a slash would leave a literal slash unmatched); None when it has none, or a
-    ``[...]`` set, which may hold a slash."""
-    if "[" in pattern:
-        return None
+_PREFIX = re.compile(r"[^*?\[]*")
+_SUFFIX = re.compile(r"[^*?\[\]]*\Z")
+
+
+def _keys(pattern: str) -> list[Key]:
+    """The literal parts a folder must have for wildcard ``pattern`` to match it (none: it may match any folder).
+
+    For each segment (split at '/'): the segment itself when it has none of ``*?[``, else its text before the first
+    ``*``, ``?`` or ``[`` and after the last ``*``, ``?``, ``[`` or ``]`` (when not empty). Each is necessary:
+    ``Syncer.depth`` matches the pattern against the folder's last ``pattern.count('/') + 1`` segments joined by '/',
+    which hold exactly as many slashes as the pattern. When every slash of the pattern is a literal one, each takes
+    one of them, so no ``*``, ``?`` or set takes a slash and the segments match one to one; a segment's characters
+    before its first wildcard and after its last (a set ends at a ']') are literal, matched at its two ends. A slash
+    in a ``[...]`` set (fnmatch: after '[', an optional '!', an optional ']', up to the next ']') is no literal one:
+    such a pattern, or one with an unclosed '[' before a slash, gets no keys (tried for every folder).
+    """
+    for start, character in enumerate(pattern):
+        if character == "[":
+            end = start + 1 + pattern.startswith("!", start + 1)
+            end += pattern.startswith("]", end)
+            close = pattern.find("]", end)
+            if "/" in pattern[start + 1 : close if close >= 0 else len(pattern)]:
+                return []
     segments = pattern.split("/")
+    keys: list[Key] = []
     for back in range(1, len(segments) + 1):
-        if not any(character in segments[-back] for character in "*?"):
-            return len(segments), back, segments[-back]
-    return None
+        segment = segments[-back]
+        if not any(character in segment for character in "*?["):
+            keys.append((len(segments), back, "segment", segment))
+            continue
+        prefix, suffix = _PREFIX.match(segment), _SUFFIX.search(segment)
+        if prefix and prefix.group():
+            keys.append((len(segments), back, "prefix", prefix.group()))
+        if suffix and suffix.group():
+            keys.append((len(segments), back, "suffix", suffix.group()))
+    return keys
