@@ -11,6 +11,8 @@ syncer answers.
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -18,6 +20,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from mlgitops.policy.checks.syncers import Syncer, _FolderIndex
+from tests.support import run_in_process, write
 
 SEGMENTS = st.sampled_from(
     [
@@ -56,3 +59,73 @@ def test_the_index_finds_the_syncers_trying_every_one_finds(syncers: list[tuple[
         best = max(depths, default=-1)
         expected = [syncer for syncer, depth in zip(made, depths, strict=True) if depth == best >= 0]
         assert index.closest(place) == expected, place
+
+
+@given(
+    st.lists(
+        st.tuples(st.lists(st.tuples(PATTERNS, st.lists(PATTERNS, max_size=2)), min_size=1, max_size=2), FOLDERS), max_size=5
+    ),
+    st.lists(FOLDERS, min_size=1, max_size=3),
+)
+def test_excluded_folders_are_left_out_whichever_way_syncers_are_found(
+    syncers: list[tuple[list[tuple[str, list[str]]], str]], places: list[str]
+) -> None:
+    """A git generator's ``exclude: true`` directories take precedence over its others (Argo CD): the index answers
+    what ``Syncer.depth`` answers, and no pattern deploys a folder one of its generator's excludes matches."""
+    made = []
+    for patterns, own in syncers:
+        manifest: Any = SimpleNamespace(file=f"{own}/app.yaml" if own else "app.yaml")
+        made.append(Syncer(manifest, tuple(p for p, _ in patterns), tuple(tuple(e) for _, e in patterns)))
+    index = _FolderIndex(made)
+    for place in places:
+        depths = [syncer.depth(place) for syncer in made]
+        best = max(depths, default=-1)
+        assert index.closest(place) == [s for s, depth in zip(made, depths, strict=True) if depth == best >= 0], place
+        for syncer, depth in zip(made, depths, strict=True):
+            kept = [
+                Syncer(syncer.manifest, (p,)).depth(place)
+                for p, e in zip(syncer.patterns, syncer.excluded, strict=True)
+                if not any(Syncer(syncer.manifest, (x,)).depth(place) >= 0 for x in e if x)
+            ]
+            assert depth == max(kept, default=-1)
+
+
+APPLICATION_SET = """\
+apiVersion: argoproj.io/v1alpha1
+kind: ApplicationSet
+metadata: {name: teams, namespace: argocd}
+spec:
+  generators:
+  - git:
+      repoURL: https://git.example/ml.git
+      revision: HEAD
+      directories:
+      - path: teams/*
+      - path: teams/legacy
+        exclude: true
+  template:
+    metadata: {name: '{{path.basename}}'}
+    spec:
+      project: default
+      source: {repoURL: 'https://git.example/ml.git', path: '{{path}}'}
+      destination: {server: 'https://kubernetes.default.svc'}
+"""
+
+
+def test_a_queued_job_in_a_folder_the_application_set_excludes_is_not_re_suspended_by_it(tmp_path: Path) -> None:
+    write(tmp_path / "argo" / "teams.yaml", APPLICATION_SET)
+    job = (
+        "apiVersion: batch/v1\nkind: Job\nmetadata: {{name: j, namespace: {team}, labels: {{kueue.x-k8s.io/queue-name: q}}}}\n"
+        "spec:\n  suspend: true\n  template:\n    spec:\n      restartPolicy: Never\n"
+        "      containers: [{{name: c, image: 'ghcr.io/acme/app:1.0'}}]\n"
+    )
+    for team in ("vision", "legacy"):
+        write(tmp_path / "teams" / team / "job.yaml", job.format(team=team))
+    result = run_in_process("lint", "-o", "json", str(tmp_path))
+    found = {
+        f["location"]["file"].rsplit("/", 2)[1]: f["message"]
+        for f in json.loads(result.stdout)["findings"]
+        if f["rule"] == "queued-suspend"
+    }
+    assert "Argo CD ApplicationSet 'teams' syncs it" in found["vision"]
+    assert "ApplicationSet" not in found["legacy"]  # only the warning that any re-apply suspends it again

@@ -41,6 +41,10 @@ class Syncer:
 
     manifest: Manifest
     patterns: tuple[str, ...]
+    excluded: tuple[tuple[str, ...], ...] = ()
+    """For each of ``patterns``, the folders its ApplicationSet git generator excludes (``exclude: true``; empty: none).
+    Argo CD: "exclude rules take precedence over include rules" (argo-cd docs/operator-manual/applicationset/
+    Generators-Git.md, Exclude directories): a folder one of them matches is not deployed through that generator."""
 
     @property
     def spec(self) -> dict[str, Any]:
@@ -53,31 +57,46 @@ class Syncer:
         """How closely the syncer's folder matches ``place`` (-1: it does not deploy it)."""
         best = -1
         segments = place.split("/") if place else []
-        for pattern in self.patterns:
-            if not pattern:
-                if place == folder(self.manifest.file):
-                    best = max(best, 0)
-                continue
-            wanted = pattern.count("/") + 1
-            if len(segments) >= wanted and fnmatchcase("/".join(segments[-wanted:]), pattern):
-                best = max(best, wanted)
+        for index, pattern in enumerate(self.patterns):
+            depth = _matched(pattern, place, segments, self.manifest.file)
+            if depth > best and not any(_matched(other, place, segments, "") >= 0 for other in self._excludes(index)):
+                best = depth
         return best
 
+    def _excludes(self, index: int) -> tuple[str, ...]:
+        return self.excluded[index] if index < len(self.excluded) else ()
 
-def _patterns(manifest: Manifest) -> tuple[str, ...]:
+
+def _matched(pattern: str, place: str, segments: list[str], own_file: str) -> int:
+    """How many of folder ``place``'s last segments (``segments``) ``pattern`` matches (-1: none; 0: the root pattern
+    '' and ``place`` is the folder of ``own_file``)."""
+    if not pattern:
+        return 0 if own_file and place == folder(own_file) else -1
+    wanted = pattern.count("/") + 1
+    return wanted if len(segments) >= wanted and fnmatchcase("/".join(segments[-wanted:]), pattern) else -1
+
+
+def _syncer(manifest: Manifest) -> Syncer:
+    """The syncer of a Kustomization (its path), an Application (each source's path) or an ApplicationSet (its git
+    generators' directories, each with the ones its generator excludes)."""
     kind, spec = manifest.ref.kind, mapping(manifest.obj.get("spec"))
     if kind == "Kustomization":
         path = spec.get("path")
-        return (_normal(path) if isinstance(path, str) else "",)
+        return Syncer(manifest, (_normal(path) if isinstance(path, str) else "",))
     if kind == "Application":
         sources = [mapping(spec.get("source")), *[mapping(s) for s in spec.get("sources") or [] if isinstance(s, dict)]]
-        return tuple(_normal(str(s["path"])) for s in sources if isinstance(s.get("path"), str))
+        return Syncer(manifest, tuple(_normal(str(s["path"])) for s in sources if isinstance(s.get("path"), str)))
     found: list[str] = []
+    excluded: list[tuple[str, ...]] = []
     for generator in spec.get("generators") or []:
-        for directory in value_at(generator, ("git", "directories")) or []:
-            if isinstance(directory, dict) and isinstance(directory.get("path"), str) and not directory.get("exclude"):
-                found.append(_normal(directory["path"]))
-    return tuple(found)
+        directories = [d for d in value_at(generator, ("git", "directories")) or [] if isinstance(d, dict)]
+        paths = [(_normal(d["path"]), bool(d.get("exclude"))) for d in directories if isinstance(d.get("path"), str)]
+        excludes = tuple(path for path, exclude in paths if exclude)
+        for path, exclude in paths:
+            if not exclude:
+                found.append(path)
+                excluded.append(excludes)
+    return Syncer(manifest, tuple(found), tuple(excluded) if any(excluded) else ())
 
 
 class Syncers:
@@ -95,9 +114,9 @@ class Syncers:
         for manifest in manifests:
             group = str(manifest.obj.get("apiVersion", "")).rpartition("/")[0]
             if group == ARGO_GROUP and manifest.ref.kind in ("Application", "ApplicationSet"):
-                self.argo.append(Syncer(manifest, _patterns(manifest)))
+                self.argo.append(_syncer(manifest))
             elif group == FLUX_GROUP and manifest.ref.kind == "Kustomization":
-                self.flux.append(Syncer(manifest, _patterns(manifest)))
+                self.flux.append(_syncer(manifest))
         self._argo = _FolderIndex(self.argo)
         self._flux = _FolderIndex(self.flux)
 
@@ -167,13 +186,22 @@ class _FolderIndex:
         return list(found)
 
     def _closest(self, place: str) -> list[Syncer]:
-        depths: dict[int, int] = {position: 0 for position in self.own.get(place, [])}
         segments = place.split("/") if place else []
+        # A syncer that excludes folders is judged whole by ``depth``, which minds them.
+        candidates = list(self.wildcard)
+        depths: dict[int, int] = {}
+        for position in self.own.get(place, []):
+            if self.syncers[position].excluded:
+                candidates.append(position)
+            else:
+                depths[position] = 0
         for length in range(1, len(segments) + 1):
             for position, depth in self.literal.get("/".join(segments[-length:]), []):
-                depths[position] = max(depths.get(position, -1), depth)
+                if self.syncers[position].excluded:
+                    candidates.append(position)
+                else:
+                    depths[position] = max(depths.get(position, -1), depth)
         # A wildcard pattern can match only a folder that has its rarest key: try the folder's own keys.
-        candidates = list(self.wildcard)
         for (wanted, back), (prefixes, suffixes) in self.places.items():
             if len(segments) < wanted:
                 continue
