@@ -7,6 +7,7 @@ is an error; so is a JSON 6902 operation on a path the object does not have.
 
 from __future__ import annotations
 
+from bisect import insort
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,7 +39,16 @@ class Patched:
 
 
 def _app(obj: dict[str, Any]) -> str:
-    return str((obj["metadata"].get("labels") or {}).get(APP_LABEL, ""))
+    metadata = obj.get("metadata")
+    labels = metadata.get("labels") if isinstance(metadata, dict) else None
+    return str(labels.get(APP_LABEL, "")) if isinstance(labels, dict) else ""
+
+
+def _name(obj: dict[str, Any]) -> str | None:
+    """The object's name as text, None when a patch took it (or its metadata) away."""
+    metadata = obj.get("metadata")
+    name = metadata.get("name") if isinstance(metadata, dict) else None
+    return None if name is None else str(name)
 
 
 def hash_named(obj: dict[str, Any]) -> bool:
@@ -54,8 +64,58 @@ def _matches(obj: dict[str, Any], target: PatchTarget, workload: str | None, has
     if owner is not None and _app(obj) != owner:
         return False
     if target.name is not None:
-        return str(obj["metadata"]["name"]) == target.name or (hashed and _app(obj) == target.name)
+        return _name(obj) == target.name or (hashed and _app(obj) == target.name)
     return True
+
+
+Key = tuple[str | None, str | None, str]
+"""What a patch target is matched on: an object's kind (None: not text), name and ``app.kubernetes.io/name`` label."""
+
+
+class _Targets:
+    """The objects being patched, by kind, by kind and name and by kind and app label, in order, kept up to date as
+    patches change them (``refile``): a patch looks only at the objects its target can match, not at every object
+    (N patches each naming one of N Deployments looked at every object for each: 4,000 of them 33 s, issue 30)."""
+
+    def __init__(self, items: list[Patched]) -> None:
+        self.items = items
+        self.keys: list[Key] = []
+        self.by_kind: dict[str | None, list[int]] = {}
+        self.by_name: dict[tuple[str | None, str | None], list[int]] = {}
+        self.by_app: dict[tuple[str | None, str], list[int]] = {}
+        for position, item in enumerate(items):
+            self.keys.append(self._key(item.obj))
+            for index, key in self._filed(self.keys[-1]):
+                index.setdefault(key, []).append(position)
+
+    @staticmethod
+    def _key(obj: dict[str, Any]) -> Key:
+        kind = obj.get("kind")
+        return (kind if isinstance(kind, str) else None), _name(obj), _app(obj)
+
+    def _filed(self, key: Key) -> list[tuple[dict[Any, list[int]], Any]]:
+        kind, name, app = key
+        return [(self.by_kind, kind), (self.by_name, (kind, name)), (self.by_app, (kind, app))]
+
+    def candidates(self, target: PatchTarget, owner: str | None) -> list[int]:
+        """The positions, ascending, of every object ``target`` (of ``owner``'s workload, if given) may match."""
+        if target.name is not None:
+            named = self.by_name.get((target.kind, target.name), []) + self.by_app.get((target.kind, target.name), [])
+            return sorted(set(named))
+        if owner is not None:
+            return self.by_app.get((target.kind, owner), [])
+        return self.by_kind.get(target.kind, [])
+
+    def refile(self, position: int) -> None:
+        """File the object at ``position`` again, after a patch that may have changed its kind, name or labels."""
+        key = self._key(self.items[position].obj)
+        if key == self.keys[position]:
+            return
+        for index, old in self._filed(self.keys[position]):
+            index[old].remove(position)
+        for index, new in self._filed(key):
+            insort(index.setdefault(new, []), position)
+        self.keys[position] = key
 
 
 Written = list[tuple[FieldPath, FieldPath]]
@@ -87,7 +147,10 @@ def _json_patch(obj: dict[str, Any], patch: Patch, at: FieldPath) -> tuple[dict[
 def _shown(obj: dict[str, Any]) -> str:
     metadata = obj.get("metadata")
     name = metadata.get("name") if isinstance(metadata, dict) else None
-    return f"{obj.get('kind')} {name!r}" if name is not None else f"a {obj.get('kind')} without a name"
+    kind = obj.get("kind")
+    if not isinstance(kind, str) or not kind:
+        return f"{name!r} without a kind" if name is not None else "an object without a kind or a name"
+    return f"{kind} {name!r}" if name is not None else f"a {kind} without a name"
 
 
 def _tree_copy(value: Any) -> Any:
@@ -124,14 +187,22 @@ def apply_patches(
     # as they were): a copy and a comparison of the whole object per patch made N patches on one object quadratic.
     copied: set[int] = set()
     keys = MergeKeys()
+    targets = _Targets(results)
+    last: dict[int, FieldPath] = {}
+    """The last patch that changed each object."""
     for index, patch in enumerate(patches):
         here = (*at, index)
-        matched = [item for item, named in zip(results, hashed, strict=True) if _matches(item.obj, patch.target, workload, named)]
+        positions = [
+            position
+            for position in targets.candidates(patch.target, workload or patch.target.workload)
+            if _matches(results[position].obj, patch.target, workload, hashed[position])
+        ]
+        matched = [results[position] for position in positions]
         if not matched:
             shown = f"{patch.target.kind} {patch.target.name!r}" if patch.target.name else f"any {patch.target.kind}"
             scope = f" of workload {workload or patch.target.workload!r}" if (workload or patch.target.workload) else ""
             kinds = ", ".join(
-                sorted({str(item.obj["kind"]) for item in results if workload is None or _app(item.obj) == workload})
+                sorted({str(item.obj.get("kind")) for item in results if workload is None or _app(item.obj) == workload})
             )
             raise PatchError(
                 (*here, "target"), f"patch matches nothing: no {shown}{scope} is rendered (there are: {kinds or 'none'})"
@@ -154,7 +225,15 @@ def apply_patches(
                 raise PatchError(here, f"patch changes nothing in {_shown(obj)}; remove it")
             item.obj = obj
             item.origins.update(dict(written))
+        for position in positions:
+            targets.refile(position)
+            last[position] = here
     for item, named in zip(results, hashed, strict=False):
-        if named and item.origins and isinstance(item.obj.get("spec"), dict):
+        if named and item.origins and isinstance(item.obj.get("spec"), dict) and isinstance(item.obj.get("metadata"), dict):
             item.obj["metadata"]["name"] = f"{_app(item.obj)}-{spec_hash(item.obj['spec'])}"
+    for position, item in enumerate(results):
+        if position in last and (_name(item.obj) is None or not isinstance(item.obj.get("kind"), str) or not item.obj["kind"]):
+            raise PatchError(
+                last[position], f"the patches leave {_shown(item.obj)}: every object needs its kind and metadata.name"
+            )
     return results
