@@ -67,9 +67,23 @@ def node_pools_by_name(environment: Environment) -> dict[str, NodePool]:
 
 
 @per_environment
+def sorted_workload_names(environment: Environment) -> list[str]:
+    """The names of the environment's workloads, sorted (read-only): those that start with a prefix stand together."""
+    return sorted(workload.name for workload in environment.workloads)
+
+
+@per_environment
 def config_map_positions(environment: Environment) -> dict[str, int]:
     """Each ConfigMap the environment renders (by spec name) → its index in ``configMaps`` (read-only)."""
     return {spec.name: index for index, spec in enumerate(environment.config_maps)}
 
 
-__all__ = ["REMEMBERED", "config_map_positions", "node_pools_by_name", "per_environment", "per_model", "volumes_by_name"]
+__all__ = [
+    "REMEMBERED",
+    "config_map_positions",
+    "node_pools_by_name",
+    "per_environment",
+    "per_model",
+    "sorted_workload_names",
+    "volumes_by_name",
+]

@@ -4,6 +4,7 @@ alert texts that name the workload, the environment and a runbook line."""
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -11,7 +12,9 @@ import pytest
 from mlgitops.errors import UserError
 from mlgitops.fleet.build import EnvironmentOutput, build
 from mlgitops.load.environments import load_environments
-from tests.support import write
+from mlgitops.processes.parallel import SERIAL_SWITCH
+from mlgitops.render.alert_rules import _pods
+from tests.support import growth, lines_run, run_in_process, write
 
 ENVIRONMENT = """\
 namespace: ml
@@ -191,3 +194,40 @@ def test_a_latency_slo_needs_a_histogram_outside_vllm(tmp_path: Path) -> None:
     with pytest.raises(UserError) as raised:
         _build(tmp_path, text)
     assert "name the latency histogram the server exports" in raised.value.one_line()
+
+
+def _matchers_of_every_name(names: list[str], name: str) -> str:
+    """What ``_pods`` wrote when it went through every workload's name, sorted (before issue 30's sixth pass)."""
+    matchers = [f'pod=~"{name}-.+"']
+    matchers += [f'pod!~"{other}-.+"' for other in sorted(names) if other != name and other.startswith(f"{name}-")]
+    return ",".join(matchers)
+
+
+@pytest.mark.parametrize("name", ["a", "a-b", "ab", "b", "a-"])
+def test_the_names_that_extend_a_workload_s_are_found_by_bisection_as_by_going_through_all(name: str) -> None:
+    names = ["a", "a-b", "a-b-c", "a-c", "ab", "a_b", "a--", "a-", "b", "b-a", "a-b0", "a-~"]
+    environment: Any = SimpleNamespace(workloads=[SimpleNamespace(name=other) for other in names])
+    workload: Any = SimpleNamespace(name=name)
+    assert _pods(environment, workload) == _matchers_of_every_name(names, name)
+
+
+def test_alerts_of_an_environment_cost_work_linear_in_its_workloads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every workload's restart and OOM alerts went through every workload's name: 4,000 servers took 12.8 s to render
+    against 4.2 s without monitoring."""
+    monkeypatch.setenv(SERIAL_SWITCH, "1")
+
+    def work(count: int) -> int:
+        lines = ["namespace: ml", 'kubernetesVersion: "1.32"', "networkPolicy: {}", "monitoring: {labels: {release: prom}}"]
+        lines.append("workloads:")
+        for index in range(count):
+            lines += [f"  - name: s{index}", "    kind: serving", '    image: "registry.example/serve:1"']
+            lines += ["    ports: [{port: 8080}]", '    resources: {cpu: "1", memory: 1Gi}']
+        folder = tmp_path / f"fleet-{count}"
+        write(folder / "environments" / "dev.yaml", "\n".join(lines) + "\n")
+        result: list[Any] = []
+        used = lines_run(lambda: result.append(run_in_process("render", cwd=folder)))
+        assert result[0].exit_code == 0, result[0].stderr
+        return used
+
+    work(4)
+    assert growth(work, 100) < 2.3
