@@ -24,8 +24,9 @@ Derived = TypeVar("Derived")
 REMEMBERED = 16
 
 
-def per_model(derive: Callable[[Model], Derived]) -> Callable[[Model], Derived]:
-    """``derive`` remembered per model object (by identity; the object is kept so its id is not reused).
+def per_model(derive: Callable[[Model], Derived], most: int = REMEMBERED) -> Callable[[Model], Derived]:
+    """``derive`` remembered per model object (by identity; the object is kept so its id is not reused), for ``most``
+    models at once.
 
     Callers must treat the value as read-only: it is shared by every later call.
     """
@@ -36,7 +37,7 @@ def per_model(derive: Callable[[Model], Derived]) -> Callable[[Model], Derived]:
         entry = remembered.get(id(model))
         if entry is not None and entry[0] is model:
             return entry[1]
-        if len(remembered) >= REMEMBERED:
+        if len(remembered) >= most:
             remembered.clear()
         value = derive(model)
         remembered[id(model)] = (model, value)

@@ -9,7 +9,7 @@ from mlgitops.kube.cluster import NodePoolFacts, Taint, accelerator_taint_key, t
 from mlgitops.kube.quantity import parse_quantity
 from mlgitops.spec.cluster import NodePool
 from mlgitops.spec.container import WorkloadBase
-from mlgitops.spec.derived import node_pools_by_name
+from mlgitops.spec.derived import node_pools_by_name, per_environment, per_model
 from mlgitops.spec.environment import Environment
 
 DEFAULT_GPU_RESOURCE = "nvidia.com/gpu"
@@ -47,8 +47,13 @@ class Placement:
         return None
 
 
-def pool_facts(pool: NodePool) -> NodePoolFacts:
-    """The spec's node pool as the neutral facts that scheduling policies read."""
+# Pools whose facts are remembered: every pool of the largest fleets (placing and checking each workload asks for
+# the facts of every pool it may use, N unpinned workloads over N open pools made them N squared times).
+POOLS_REMEMBERED = 4096
+
+
+def _pool_facts(pool: NodePool) -> NodePoolFacts:
+    """The spec's node pool as the neutral facts that scheduling policies read (read-only: shared)."""
     allocatable = {
         "cpu": parse_quantity(pool.allocatable.cpu),
         "memory": parse_quantity(pool.allocatable.memory),
@@ -65,9 +70,31 @@ def pool_facts(pool: NodePool) -> NodePoolFacts:
     )
 
 
+pool_facts = per_model(_pool_facts, POOLS_REMEMBERED)
+
+
 def _blocks_pods(pool: NodePool) -> bool:
     """Whether the pool's taints keep off a pod that tolerates none (the fact: kube/cluster.py, lint's too)."""
     return not tolerates_all([], pool_facts(pool).taints)
+
+
+@per_environment
+def _open_pools(environment: Environment) -> tuple[NodePool, ...]:
+    """The pools a pod that tolerates no taint may use, in order."""
+    return tuple(pool for pool in environment.cluster.node_pools if not _blocks_pods(pool))
+
+
+@per_environment
+def _gpu_pools(environment: Environment) -> dict[tuple[str | None, str | None], list[NodePool]]:
+    """The pools with accelerators, in order, by (accelerator, GPU product label), by each alone (the other None) and
+    under (None, None) all of them: what a GPU workload without a nodePool chooses from, looked up once per workload."""
+    found: dict[tuple[str | None, str | None], list[NodePool]] = {}
+    for pool in environment.cluster.node_pools:
+        if pool.allocatable.gpus:
+            product = pool.labels.get(GPU_PRODUCT_LABEL)
+            for key in dict.fromkeys([(pool.accelerator, product), (pool.accelerator, None), (None, product), (None, None)]):
+                found.setdefault(key, []).append(pool)
+    return found
 
 
 def place(environment: Environment, workload: WorkloadBase) -> Placement:
@@ -102,13 +129,7 @@ def place(environment: Environment, workload: WorkloadBase) -> Placement:
             resource = wanted or DEFAULT_GPU_RESOURCE
             return Placement(None, resource, (), (Taint(key=accelerator_taint_key(resource) or resource, effect="NoSchedule"),))
         product = workload.resources.gpu_product
-        matching = [
-            p
-            for p in pools
-            if p.allocatable.gpus
-            and (wanted is None or p.accelerator == wanted)
-            and (product is None or p.labels.get(GPU_PRODUCT_LABEL) == product)
-        ]
+        matching = _gpu_pools(environment).get((wanted, product), [])
         if not matching:
             what = " ".join(x for x in (product, wanted) if x) or "GPUs"
             raise PlacementError("resources", f"no node pool offers {what}; add one under cluster.nodePools")
@@ -117,7 +138,7 @@ def place(environment: Environment, workload: WorkloadBase) -> Placement:
             raise PlacementError("resources", f"several node pools offer GPUs ({names}): choose one with nodePool")
         return Placement(matching[0], wanted or matching[0].accelerator, (matching[0],))
     if pools:
-        open_pools = tuple(p for p in pools if not _blocks_pods(p))
+        open_pools = _open_pools(environment)
         if not open_pools:
             raise PlacementError("nodePool", "every node pool is tainted, so these pods fit nowhere: choose one with nodePool")
         return Placement(None, None, open_pools)
