@@ -26,13 +26,12 @@ environment's ``monitoring.alerts`` (``spec/monitoring.py``). The metrics, and w
 
 from __future__ import annotations
 
-from bisect import bisect_left
 from collections import defaultdict
 from dataclasses import dataclass
 
 from mlgitops.kube.readiness import duration_seconds
 from mlgitops.spec.container import WorkloadBase
-from mlgitops.spec.derived import sorted_workload_names
+from mlgitops.spec.derived import names_extending
 from mlgitops.spec.environment import Environment
 from mlgitops.spec.kinds import resolved
 from mlgitops.spec.llm import LlmServing
@@ -98,13 +97,7 @@ def merged(environment: Environment, workload: WorkloadBase | None) -> Alerts:
 def _pods(environment: Environment, workload: WorkloadBase, label: str = "pod") -> str:
     """Matchers of the workload's pods by name (`<name>-…`), leaving out workloads whose names extend it."""
     matchers = [f'{label}=~"{workload.name}-.+"']
-    # The sorted names that extend this one stand together from where the prefix would be inserted: found by bisection
-    # (every workload's alerts scanning every name was quadratic in the workloads of an environment with monitoring).
-    names, prefix = sorted_workload_names(environment), f"{workload.name}-"
-    at = bisect_left(names, prefix)
-    while at < len(names) and names[at].startswith(prefix):
-        matchers.append(f'{label}!~"{names[at]}-.+"')
-        at += 1
+    matchers += [f'{label}!~"{other}-.+"' for other in names_extending(environment, workload.name)]
     return ",".join(matchers)
 
 

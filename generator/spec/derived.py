@@ -9,6 +9,7 @@ is a new object), so a value derived from one model object stays right as long a
 from __future__ import annotations
 
 import functools
+from bisect import bisect_left
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -73,6 +74,17 @@ def sorted_workload_names(environment: Environment) -> list[str]:
     return sorted(workload.name for workload in environment.workloads)
 
 
+def names_extending(environment: Environment, name: str) -> list[str]:
+    """The names of the environment's workloads that extend ``name`` (``name-…``), sorted: they stand together in
+    ``sorted_workload_names`` from where ``name-`` would go, found by bisection (every workload's alerts scanning every
+    name was quadratic in the workloads of an environment with monitoring)."""
+    names, prefix = sorted_workload_names(environment), f"{name}-"
+    at = end = bisect_left(names, prefix)
+    while end < len(names) and names[end].startswith(prefix):
+        end += 1
+    return names[at:end]
+
+
 @per_environment
 def config_map_positions(environment: Environment) -> dict[str, int]:
     """Each ConfigMap the environment renders (by spec name) → its index in ``configMaps`` (read-only)."""
@@ -82,6 +94,7 @@ def config_map_positions(environment: Environment) -> dict[str, int]:
 __all__ = [
     "REMEMBERED",
     "config_map_positions",
+    "names_extending",
     "node_pools_by_name",
     "per_environment",
     "per_model",
