@@ -235,6 +235,23 @@ def lint_growth(folder: Path, shape: Callable[[int], str], size: int, exit_codes
     return growth(work, size)
 
 
+def render_growth(folder: Path, environment: Callable[[int], str], size: int) -> float:
+    """``growth`` of the lines ``render`` executes on one environment file ``environment(N)`` (written as
+    environments/dev.yaml of a folder of its own), for ``size``, 2 and 4 x ``size`` (after one small run), each render
+    succeeding."""
+
+    def work(count: int) -> int:
+        root = folder / f"fleet-{count}"
+        write(root / "environments" / "dev.yaml", environment(count))
+        result: list[CliResult] = []
+        used = lines_run(lambda: result.append(run_in_process("render", cwd=root)))
+        assert result[0].exit_code == 0, result[0].stderr
+        return used
+
+    work(4)
+    return growth(work, size)
+
+
 def growth(work: Callable[[int], int], size: int) -> float:
     """How the extra work grows from doubling the input once to doubling it again: 2 linear, towards 4 quadratic."""
     once, twice, four_times = work(size), work(2 * size), work(4 * size)

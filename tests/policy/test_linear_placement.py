@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from mlgitops.kube.cluster import ClusterPools, NodePoolFacts, Taint, admits, placement_of, tolerates_all
 from mlgitops.processes.parallel import SERIAL_SWITCH
-from tests.support import growth, lines_run, lint_growth, run_in_process, write
+from tests.support import lint_growth, render_growth
 
 KEYS = st.sampled_from(["a", "b", "gpu", "", "team"])
 VALUES = st.one_of(st.sampled_from(["x", "y", "", "present"]), st.none())
@@ -155,15 +155,4 @@ def test_rendering_workloads_pinned_to_their_own_pools_costs_linear_work(
     the rendered objects (schedulable, job-pool-capacity: which pools admit each pod) tried every pool for every
     workload."""
     monkeypatch.setenv(SERIAL_SWITCH, "1")
-
-    def work(count: int) -> int:
-        folder = tmp_path / f"fleet-{count}"
-        write(folder / "environments" / "dev.yaml", environment(count))
-        result: list[Any] = []
-        used = lines_run(lambda: result.append(run_in_process("render", cwd=folder)))
-        assert result[0].exit_code == 0, result[0].stderr
-        assert len(list((folder / "rendered" / "dev").rglob("*.yaml"))) > count
-        return used
-
-    work(4)
-    assert growth(work, 50) < 2.3  # 2.0 measured; 2.7 before
+    assert render_growth(tmp_path, environment, 50) < 2.3  # 2.0 measured; 2.7 before

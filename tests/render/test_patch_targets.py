@@ -17,7 +17,7 @@ import pytest
 from mlgitops.processes.parallel import SERIAL_SWITCH
 from mlgitops.render.patches import APP_LABEL, PatchError, apply_patches
 from mlgitops.spec.overrides import Patch
-from tests.support import growth, lines_run, run_in_process, write
+from tests.support import render_growth
 
 AT = ("patches",)
 
@@ -92,14 +92,4 @@ def _environment(count: int) -> str:
 
 def test_a_patch_per_deployment_costs_linear_work(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(SERIAL_SWITCH, "1")
-
-    def work(count: int) -> int:
-        folder = tmp_path / f"fleet-{count}"
-        write(folder / "environments" / "dev.yaml", _environment(count))
-        result: list[Any] = []
-        used = lines_run(lambda: result.append(run_in_process("render", cwd=folder)))
-        assert result[0].exit_code == 0, result[0].stderr
-        return used
-
-    work(4)
-    assert growth(work, 100) < 2.3  # 2.0 measured; 2.7 before
+    assert render_growth(tmp_path, _environment, 100) < 2.3  # 2.0 measured; 2.7 before
