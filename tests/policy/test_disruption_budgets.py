@@ -9,11 +9,15 @@ reported although drains go through.
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
 from mlgitops.kube.label_selection import picks
 from mlgitops.policy import Catalog
 from tests.policy.linting import findings_in
+from tests.support import run_in_process, write
 
 
 def _deployment(name: str, replicas: int, labels: str) -> str:
@@ -105,3 +109,23 @@ def test_a_label_selector_picks_as_the_api_machinery_matches(
     selector: dict[str, object], labels: dict[str, str], picked: object
 ) -> None:
     assert picks(selector, labels) is picked
+
+
+def test_copies_of_one_workload_in_other_files_are_one_workload_to_each_budget(tmp_path: Path) -> None:
+    # A kustomize base and its overlay, or one folder per cluster: the same Deployment twice is not four pods.
+    for cluster in ("us", "eu"):
+        write(tmp_path / cluster / "all.yaml", _deployment("web", 2, "{app: serve}") + _budget("2"))
+    result = run_in_process("lint", "-o", "json", str(tmp_path))
+    found = [f for f in json.loads(result.stdout)["findings"] if f["rule"] == "pdb-blocks-drain"]
+    assert [f["location"]["file"].rsplit("/", 2)[1] for f in found] == ["eu", "us"]
+    assert all("the 2 replica(s) of Deployment 'web'" in f["message"] for f in found)
+
+
+def test_a_budget_that_picks_a_bare_pod_or_writes_a_number_as_text_is_not_judged(catalog: Catalog) -> None:
+    pod = "apiVersion: v1\nkind: Pod\nmetadata: {name: p, labels: {app: serve}}\n"
+    pod += "spec: {containers: [{name: c, image: 'c:1'}]}\n---\n"
+    # An integer minAvailable counts every picked pod, the bare one too (3 here: one may go).
+    assert _messages(catalog, _deployment("web", 2, "{app: serve}") + pod + _budget("2")) == []
+    # A text minAvailable must be a percentage: the API server refuses "2" (apimachinery IsValidPercent).
+    assert _messages(catalog, _deployment("web", 2, "{app: serve}") + _budget('"2"')) == []
+    assert _messages(catalog, _deployment("web", 2, "{app: serve}") + _budget('"100%"')) != []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -28,6 +29,7 @@ from mlgitops.policy.model import Policy, PolicyContext, Violation
 from mlgitops.policy.targets import templates
 
 Found = Iterator[tuple[Manifest, Violation]]
+_PERCENT = re.compile(r"[0-9]+%")
 
 
 def _by_kind_name(manifests: list[Manifest]) -> dict[tuple[str, str, str], Manifest]:
@@ -131,6 +133,11 @@ def _workload_pods(manifest: Manifest, hpas: dict[tuple[str, str, str], dict[str
 
 
 def _template_labels(workload: Manifest) -> dict[Any, Any] | None:
+    """The labels of a workload's pod template, or of a bare Pod itself (a pod a budget may pick too)."""
+    if workload.ref.kind == "Pod" and workload.obj.get("apiVersion") == "v1":
+        metadata = workload.obj.get("metadata")
+        labels = metadata.get("labels") if isinstance(metadata, dict) else None
+        return labels if isinstance(labels, dict) else None
     spec = workload.obj.get("spec")
     template = (spec.get("template") or {}) if isinstance(spec, dict) else {}
     labels = (template.get("metadata") or {}).get("labels") if isinstance(template, dict) else None
@@ -160,14 +167,27 @@ def _selected(pdb: Manifest, by_label: dict[tuple[str, str, str], list[Manifest]
     written = [(key, value) for key, value in match.items() if isinstance(key, str) and isinstance(value, str)]
     if len(written) < len(match):
         return None  # a label or value that is not text: the API server refuses the budget
-    chosen: list[Manifest] = []
+    chosen: dict[tuple[str, str, str], Manifest] = {}
     for workload in {id(workload): workload for workload in rarest(by_label, pdb.namespace, written)}.values():
         picked = picks(selector, _template_labels(workload) or {})
         if picked is None:
             return None
-        if picked:
-            chosen.append(workload)
-    return chosen
+        ref = (workload.ref.kind, workload.namespace, workload.ref.name)
+        if picked and (ref not in chosen or _closer(workload, chosen[ref], pdb)):
+            chosen[ref] = workload
+    return list(chosen.values())
+
+
+def _closer(workload: Manifest, other: Manifest, pdb: Manifest) -> bool:
+    """Whether ``workload`` is a copy of the same object closer to the budget than ``other``: in its file, else in its
+    folder, else of its environment. Copies of one object (a kustomize base and its overlay, one per cluster) are one
+    workload to the budget, not pods that add up."""
+
+    def closeness(copy: Manifest) -> tuple[bool, bool, bool]:
+        folder = copy.file.rpartition("/")[0] == pdb.file.rpartition("/")[0]
+        return copy.file == pdb.file, folder, copy.environment == pdb.environment
+
+    return closeness(workload) > closeness(other)
 
 
 @check("pdb-blocks-drain")
@@ -194,8 +214,8 @@ def pdb_blocks_drain(manifests: list[Manifest], policy: Policy, context: PolicyC
                 )
             continue
         minimum = spec.get("minAvailable")
-        if minimum is None or isinstance(minimum, bool):
-            continue
+        if minimum is None or isinstance(minimum, bool) or (isinstance(minimum, str) and not _PERCENT.fullmatch(minimum)):
+            continue  # a text minAvailable is a percentage: the API server refuses any other (IsValidPercent)
         if isinstance(minimum, str) and minimum.strip() == "100%":
             yield pdb, Violation("minAvailable 100% lets no pod be evicted: node drains hang", ("spec", "minAvailable"))
             continue

@@ -44,7 +44,9 @@ class Syncer:
     excluded: tuple[tuple[str, ...], ...] = ()
     """For each of ``patterns``, the folders its ApplicationSet git generator excludes (``exclude: true``; empty: none).
     Argo CD: "exclude rules take precedence over include rules" (argo-cd docs/operator-manual/applicationset/
-    Generators-Git.md, Exclude directories): a folder one of them matches is not deployed through that generator."""
+    Generators-Git.md, Exclude directories): a folder one of them matches is not deployed through that generator. Both
+    are matched against the folder's path in the repository with Go's path.Match, whose ``*`` takes no '/': an exclude
+    applies to the path the include matched when it has as many segments and matches it."""
 
     @property
     def spec(self) -> dict[str, Any]:
@@ -59,7 +61,7 @@ class Syncer:
         segments = place.split("/") if place else []
         for index, pattern in enumerate(self.patterns):
             depth = _matched(pattern, place, segments, self.manifest.file)
-            if depth > best and not any(_matched(other, place, segments, "") >= 0 for other in self._excludes(index)):
+            if depth > best and not any(_matched(other, place, segments, "") == depth > 0 for other in self._excludes(index)):
                 best = depth
         return best
 
