@@ -199,7 +199,7 @@ def apply_patches(
         ]
         matched = [results[position] for position in positions]
         if not matched:
-            shown = f"{patch.target.kind} {patch.target.name!r}" if patch.target.name else f"any {patch.target.kind}"
+            shown = f"{patch.target.kind} {patch.target.name!r}" if patch.target.name else patch.target.kind
             scope = f" of workload {workload or patch.target.workload!r}" if (workload or patch.target.workload) else ""
             kinds = ", ".join(
                 sorted({str(item.obj.get("kind")) for item in results if workload is None or _app(item.obj) == workload})

@@ -93,3 +93,11 @@ def _environment(count: int) -> str:
 def test_a_patch_per_deployment_costs_linear_work(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(SERIAL_SWITCH, "1")
     assert render_growth(tmp_path, _environment, 100) < 2.3  # 2.0 measured; 2.7 before
+
+
+def test_a_patch_of_a_kind_nothing_renders_says_so() -> None:
+    absent = {"target": {"kind": "Service", "workload": "a"}, "strategicMerge": {"spec": {"type": "ClusterIP"}}}
+    with pytest.raises(
+        PatchError, match=r"^patch matches nothing: no Service of workload 'a' is rendered \(there are: Deployment\)$"
+    ):
+        _patched([_deployment("a")], absent)
