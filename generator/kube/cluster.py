@@ -169,12 +169,18 @@ class ClusterPools:
 
     def __init__(self, pools: Sequence[NodePoolFacts]) -> None:
         self.pools = tuple(pools)
-        self.index = PlacementIndex([(pool.labels, blocking(pool.taints)) for pool in self.pools])
+        self.blocking = [blocking(pool.taints) for pool in self.pools]
+        self.index = PlacementIndex(list(zip((pool.labels for pool in self.pools), self.blocking, strict=True)))
         self._offering: dict[frozenset[str], list[int]] = {}
 
     def admitting(self, pod: Mapping[str, Any]) -> list[NodePoolFacts]:
         """The pools that admit ``pod`` (``admits``), in order."""
-        return [self.pools[at] for at in self.index.candidates(*placement_of(pod)) if admits(self.pools[at], pod)]
+        selector, tolerations = placement_of(pod)
+        return [
+            self.pools[at]
+            for at in self.index.candidates(selector, tolerations)
+            if selector_matches(selector, self.pools[at].labels) and tolerates_all(tolerations, self.blocking[at])
+        ]
 
     def offering(self, devices: Iterable[str]) -> list[NodePoolFacts]:
         """The pools whose nodes offer any of the accelerators ``devices`` (``NodePoolFacts.gpu_resources``), in order."""

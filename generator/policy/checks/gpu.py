@@ -63,7 +63,6 @@ def _names(devices: dict[str, Decimal]) -> str:
 
 @check("gpu-toleration")
 def gpu_toleration(manifests: list[Manifest], policy: Policy, context: PolicyContext) -> Found:
-
     index = claim_index(context_all(manifests, context))
     for manifest, template in each_template(manifests):
         devices = _judged(manifest, template, index)
