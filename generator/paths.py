@@ -60,11 +60,27 @@ def repository_root(start: Path) -> Path:
     folder = start.resolve()
     if not folder.is_dir():
         folder = folder.parent
+    return root_of(folder, git_root(folder))
+
+
+def git_root(folder: Path) -> Path | None:
+    """The nearest folder at or above ``folder`` (a resolved path) that holds ``.git``; None outside git.
+
+    A walk down a tree asks it once and then, for each folder below, only whether that folder holds ``.git``
+    (else its parent's answer holds): :class:`mlgitops.inputs.ignored.Ignored`.
+    """
     for candidate in (folder, *folder.parents):
         if (candidate / ".git").exists():
             return candidate
+    return None
+
+
+def root_of(folder: Path, git: Path | None) -> Path:
+    """:func:`repository_root` of the resolved folder ``folder`` whose :func:`git_root` is ``git``."""
+    if git is not None:
+        return git
     here = Path.cwd().resolve()
-    return here if folder == here or here in folder.parents else folder
+    return here if folder.is_relative_to(here) else folder
 
 
 def repository_of(path: Path) -> Path:

@@ -267,10 +267,11 @@ def collect(
         except OSError as error:
             errors.append(UserError(f"{shown_folder}: cannot read this folder: {error.strerror}"))
             return
+        rules = skip.rules(folder, gitignore)
         for entry in entries:
             if entry.name.startswith("."):
                 continue
-            if (skip.ignored if gitignore else skip.excluded)(Path(entry.path), entry.is_dir()):
+            if rules.leaves_out(entry.name, is_dir=entry.is_dir(), is_symlink=entry.is_symlink(), gitignore=gitignore):
                 found.left_out[argument] = found.left_out.get(argument, 0) + 1
                 continue
             name = readable(entry.name)
