@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from mlgitops.kube.cluster import NodePoolFacts
+from mlgitops.kube.cluster import NodePoolFacts, PoolChoice
 
 Requests = Mapping[str, Decimal]
 """Amounts by resource name: cores of ``cpu``, bytes of ``memory``, devices of an accelerator or DeviceClass."""
@@ -56,15 +56,21 @@ def _on_node(pool: NodePoolFacts, resource: str) -> Decimal:
 def node_fit(requests: Requests, pools: Sequence[NodePoolFacts]) -> NodeFit:
     """Whether one node of one of ``pools`` (at least one) can allocate every request at once.
 
-    Each shortfall names the pool with the most of the resource per node (the first of equals).
+    Each shortfall names the pool with the most of the resource per node (the first of equals). Give the same
+    ``PoolChoice`` for pods that may use the same pools (``ClusterPools.admitting`` does): each pool with the most of a
+    resource is then found once, and a pod with no shortfall is judged against the pools up to the first that fits.
     """
-    fits = any(all(amount <= _on_node(pool, resource) for resource, amount in requests.items()) for pool in pools)
+    choice = pools if isinstance(pools, PoolChoice) else PoolChoice(pools)
     shortfalls = []
     for resource, amount in requests.items():
-        largest = max(pools, key=lambda pool: _on_node(pool, resource))
+        largest = choice.largest(resource)
         available = _on_node(largest, resource)
         if amount > available:
             shortfalls.append(Shortfall(resource, amount, largest, available, available))
+    # A shortfall is a resource no node has enough of: then no node has them all.
+    fits = not shortfalls and any(
+        all(amount <= _on_node(pool, resource) for resource, amount in requests.items()) for pool in choice
+    )
     return NodeFit(fits, tuple(shortfalls))
 
 
@@ -73,12 +79,14 @@ def pool_shortfall(needs: Requests, pools: Sequence[NodePoolFacts]) -> Shortfall
 
     A pool holds at most ``maxNodes`` x one node's allocatable; the pool that holds the most of a resource
     is the one judged. Accelerators are judged first, then cpu and memory (each by name). None when every
-    need fits, or when one of the pools is unbounded (no ``maxNodes``): it can grow to take them.
+    need fits, or when one of the pools is unbounded (no ``maxNodes``): it can grow to take them. Like
+    ``node_fit``, it finds each answer about the pools once per ``PoolChoice``.
     """
-    if any(pool.max_nodes is None for pool in pools):
+    choice = pools if isinstance(pools, PoolChoice) else PoolChoice(pools)
+    if choice.unbounded:
         return None
     for resource, need in sorted(needs.items(), key=lambda item: (item[0] in ("cpu", "memory"), item[0])):
-        largest = max(pools, key=lambda pool: _on_node(pool, resource) * (pool.max_nodes or 0))
+        largest = choice.largest_at_most(resource)
         per_node = _on_node(largest, resource)
         capacity = per_node * (largest.max_nodes or 0)
         if need > capacity:

@@ -27,7 +27,7 @@ from mlgitops.spec.image_volumes import image_volume_problems, writable_image_mo
 from mlgitops.spec.kinds import KindSpec, kind_of
 from mlgitops.spec.kueue_checks import check_queues
 from mlgitops.spec.monitoring_checks import monitoring_problems
-from mlgitops.spec.placement import PlacementError, place, pool_facts
+from mlgitops.spec.placement import PlacementError, place, pool_choice
 from mlgitops.spec.pod_checks import (
     check_config_maps,
     check_configuration,
@@ -230,7 +230,7 @@ def _fit(workload: WorkloadBase, candidates: tuple[NodePool, ...], gpu_resource:
     if resources.gpu is not None and gpu_resource is not None:
         requests[gpu_resource] = Decimal(resources.gpu)
         fields[gpu_resource] = "gpu"
-    pools = [pool_facts(pool) for pool in candidates]
+    pools = pool_choice(candidates)
     fit = node_fit(requests, pools)
     problems = [
         SpecProblem(

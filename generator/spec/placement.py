@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from mlgitops.kube.cluster import NodePoolFacts, Taint, accelerator_taint_key, tolerates_all
+from mlgitops.kube.cluster import NodePoolFacts, PoolChoice, Taint, accelerator_taint_key, tolerates_all
 from mlgitops.kube.quantity import parse_quantity
 from mlgitops.spec.cluster import NodePool
 from mlgitops.spec.container import WorkloadBase
@@ -71,6 +71,15 @@ def _pool_facts(pool: NodePool) -> NodePoolFacts:
 
 
 pool_facts = per_model(_pool_facts, POOLS_REMEMBERED)
+
+
+def _pool_choice(candidates: tuple[NodePool, ...]) -> PoolChoice:
+    return PoolChoice(pool_facts(pool) for pool in candidates)
+
+
+pool_choice = per_model(_pool_choice, POOLS_REMEMBERED)
+"""A placement's candidate pools as one ``PoolChoice``, made once per candidates tuple: every workload without a
+nodePool shares its environment's open pools, whose facts the fit checks then find once, not once per workload."""
 
 
 def _blocks_pods(pool: NodePool) -> bool:

@@ -15,7 +15,7 @@ from mlgitops.kube.volumes import attaches_to_one_node
 from mlgitops.spec.checked import Checked
 from mlgitops.spec.keda import SERVER_SIGNALS
 from mlgitops.spec.llm import DOWNLOAD_SCHEMES, MODELS_PATH, LlmServing
-from mlgitops.spec.placement import Placement, pool_facts
+from mlgitops.spec.placement import Placement, pool_choice
 from mlgitops.spec.problems import FieldPath, SpecProblem
 from mlgitops.spec.serving import ServerBase
 from mlgitops.spec.storage import Volume
@@ -255,7 +255,7 @@ def tensor_parallel_fit(workload: LlmServing, placement: Placement, at: FieldPat
     candidates, accelerator = placement.candidates, placement.gpu_resource
     if not candidates or accelerator is None:
         return []
-    shortfalls = node_fit({accelerator: Decimal(workload.tensor_parallel)}, [pool_facts(pool) for pool in candidates]).shortfalls
+    shortfalls = node_fit({accelerator: Decimal(workload.tensor_parallel)}, pool_choice(candidates)).shortfalls
     if not shortfalls:
         return []
     largest, available = shortfalls[0].pool, int(shortfalls[0].available)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from decimal import Decimal
 
-from mlgitops.kube.cluster import NodePoolFacts, is_gpu_resource
+from mlgitops.kube.cluster import PoolChoice, is_gpu_resource
 from mlgitops.kube.fit import pool_shortfall
 from mlgitops.kube.footprint import PodGroup, pod_groups
 from mlgitops.kube.manifest import Manifest
@@ -29,24 +29,24 @@ def job_pool_capacity(manifests: list[Manifest], policy: Policy, context: Policy
         return
     for manifest in manifests:
         # Pods of one job that may use the same pools share them: a PyTorchJob's Master and Workers, Ray groups.
-        needs: dict[tuple[str, ...], tuple[list[NodePoolFacts], PodGroup, int, dict[str, Decimal]]] = {}
+        # Keyed by the pools themselves: ClusterPools gives one PoolChoice per set of pools.
+        needs: dict[PoolChoice, tuple[PoolChoice, PodGroup, int, dict[str, Decimal]]] = {}
         for group in pod_groups([manifest.obj]):
             pools = context.pools.admitting(group.pod_spec)
-            admitting = tuple(pool.name for pool in pools)
-            if group.pods == 0 or not admitting:
+            if group.pods == 0 or not pools:
                 continue  # none can take the pods: schedulable says so
-            _, first, pods, total = needs.get(admitting, (pools, group, 0, {}))
+            _, first, pods, total = needs.get(pools, (pools, group, 0, {}))
             for resource, value in pod_spec_requests(group.pod_spec).items():
                 if resource in ("cpu", "memory") or is_gpu_resource(resource):
                     total[resource] = total.get(resource, Decimal(0)) + value * group.pods
-            needs[admitting] = (pools, first, pods + group.pods, total)
+            needs[pools] = (pools, first, pods + group.pods, total)
         for pools, first, pods, total in needs.values():
             violation = _over(pods, total, pools, first)
             if violation is not None:
                 yield manifest, violation
 
 
-def _over(pods: int, total: dict[str, Decimal], pools: list[NodePoolFacts], first: PodGroup) -> Violation | None:
+def _over(pods: int, total: dict[str, Decimal], pools: PoolChoice, first: PodGroup) -> Violation | None:
     if pods < 2:
         return None  # a single pod is the schedulable rule's
     short = pool_shortfall(total, pools)  # None too when a pool is unbounded: it can take them

@@ -35,7 +35,7 @@ def ray_worker_gpus(manifests: list[Manifest], policy: Policy, context: PolicyCo
             gpus = {name: value for name, value in requests.items() if is_gpu_resource(name) and value > 0}
             admitting = context.pools.admitting(group.pod_spec)
             for resource, wanted in sorted(gpus.items()):
-                offered = [pool for pool in admitting if pool.allocatable.get(resource, Decimal(0)) > 0]
+                offered = admitting.offering(resource)
                 if not offered:
                     continue  # the schedulable and gpu-* rules say where such a pod may not go
                 for short in node_fit({resource: wanted}, offered).shortfalls:
