@@ -133,6 +133,14 @@ def test_a_walk_keeps_what_each_path_judged_alone_keeps(gitignores: dict[str, li
         one_by_one = Ignored(excludes, cwd=root)
         for name in kept:
             assert not one_by_one.ignored(root / name, is_dir=False), name
+        # lint's own walk reads the same files (those with a manifest's suffix), --exclude relative to where it runs
+        before = os.getcwd()
+        os.chdir(root)
+        try:
+            read = collect(["."], excludes=excludes).files
+        finally:
+            os.chdir(before)
+        assert read == len([name for name in kept if name.endswith((".yaml", ".yml", ".json"))])
 
 
 @pytest.mark.parametrize(
