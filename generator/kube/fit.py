@@ -58,7 +58,9 @@ def node_fit(requests: Requests, pools: Sequence[NodePoolFacts]) -> NodeFit:
 
     Each shortfall names the pool with the most of the resource per node (the first of equals). Give the same
     ``PoolChoice`` for pods that may use the same pools (``ClusterPools.admitting`` does): each pool with the most of a
-    resource is then found once, and a pod with no shortfall is judged against the pools up to the first that fits.
+    resource is then found once. A pod with no shortfall is judged first against those pools, one per resource it
+    asks for (a pod asking for much of one resource fits there if anywhere, wherever the pool stands in the list),
+    then against the pools in order up to the first that fits.
     """
     choice = pools if isinstance(pools, PoolChoice) else PoolChoice(pools)
     shortfalls = []
@@ -67,10 +69,11 @@ def node_fit(requests: Requests, pools: Sequence[NodePoolFacts]) -> NodeFit:
         available = _on_node(largest, resource)
         if amount > available:
             shortfalls.append(Shortfall(resource, amount, largest, available, available))
+    def holds(pool: NodePoolFacts) -> bool:
+        return all(amount <= _on_node(pool, resource) for resource, amount in requests.items())
+
     # A shortfall is a resource no node has enough of: then no node has them all.
-    fits = not shortfalls and any(
-        all(amount <= _on_node(pool, resource) for resource, amount in requests.items()) for pool in choice
-    )
+    fits = not shortfalls and (any(holds(choice.largest(resource)) for resource in requests) or any(map(holds, choice)))
     return NodeFit(fits, tuple(shortfalls))
 
 

@@ -164,16 +164,18 @@ def test_fit_on_one_pool_choice_is_fit_trying_every_pool(pools: list[NodePoolFac
         assert choice.offering("nvidia.com/gpu") is offering
 
 
-def _unpinned_environment(count: int) -> str:
-    """N untainted pools of different sizes, and N workloads without a nodePool: each may use every pool."""
+def _unpinned_environment(count: int, *, large: bool = False) -> str:
+    """N untainted pools of growing sizes, and N workloads without a nodePool: each may use every pool. ``large``: each
+    workload asks for nearly the most CPU a node has, so only the last pools of the list fit it."""
     lines = ["namespace: ml", 'kubernetesVersion: "1.32"', "networkPolicy: {}", "cluster:", "  nodePools:"]
     for index in range(count):
         lines += [f"    - name: p{index}", f"      labels: {{node-pool: p{index}}}"]
         lines += [f'      allocatable: {{cpu: "{16 + index}", memory: 64Gi}}', "      maxNodes: 4"]
     lines.append("workloads:")
     for index in range(count):
+        cpu = 16 + count - 1 - index % 7 if large else 1 + index % 7
         lines += [f"  - name: job{index}", "    kind: training", '    image: "registry.example/b:1"']
-        lines += [f'    resources: {{cpu: "{1 + index % 7}", memory: 1Gi}}']
+        lines += [f'    resources: {{cpu: "{cpu}", memory: 1Gi}}']
     return "\n".join(lines) + "\n"
 
 
@@ -214,6 +216,7 @@ def _pinned_environment(count: int, tainted: bool) -> str:
         pytest.param(lambda count: _pinned_environment(count, True), id="labelled and tainted pools"),
         pytest.param(_products_environment, id="GPU pools chosen by product"),
         pytest.param(_unpinned_environment, id="workloads that may use every pool"),
+        pytest.param(lambda count: _unpinned_environment(count, large=True), id="and fit only the last pools"),
     ],
 )
 def test_rendering_n_workloads_on_n_pools_costs_linear_work(
