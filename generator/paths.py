@@ -70,7 +70,7 @@ def git_root(folder: Path) -> Path | None:
     (else its parent's answer holds): :class:`mlgitops.inputs.ignored.Ignored`.
     """
     for candidate in (folder, *folder.parents):
-        if (candidate / ".git").exists():
+        if os.path.exists(candidate / ".git"):  # False too where the folder may not be searched
             return candidate
     return None
 

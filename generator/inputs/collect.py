@@ -225,7 +225,12 @@ def collect(
         before = len(errors)
         # A folder named on the command line is linted even when git ignores it (as `git add -f` would add it).
         gitignore = not skip.ignored(folder, is_dir=True)
-        walk_folder(folder, shown_folder, namespace, root, argument, gitignore)
+        try:
+            walk_folder(folder, shown_folder, namespace, root, argument, gitignore)
+        except RecursionError:  # each folder level is a frame of the walk: Python's limit is about 1,000
+            errors.append(
+                UserError(f"{shown_folder}: folders nested too deep to walk (hundreds of levels); lint the deepest ones by name")
+            )
         if len(errors) > before:
             broken.add(argument)
 

@@ -11,6 +11,8 @@ The matching itself is pathspec's ``GitIgnoreSpec`` (a well-kept implementation 
 
 from __future__ import annotations
 
+import os
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -78,7 +80,13 @@ class Ignored:
 
     def __init__(self, excludes: Sequence[str] = (), cwd: Path | None = None) -> None:
         self._cwd = (cwd or Path.cwd()).resolve()
-        self._excludes = GitIgnoreSpec.from_lines(excludes) if excludes else None
+        for pattern in excludes:
+            if not _readable(pattern):
+                raise UserError(
+                    f"--exclude {pattern!r} is not a pattern git could read; write a gitignore pattern such as 'charts/' "
+                    "or '**/*.tmpl.yaml'"
+                )
+        self._excludes = _patterns(excludes) if excludes else None
         self._specs: dict[Path, GitIgnoreSpec | None] = {}
         self._rules: dict[tuple[Path, bool], FolderRules] = {}
 
@@ -107,7 +115,7 @@ class Ignored:
         parent = self._rules.get((absolute.parent, gitignore))
         if parent is not None and absolute.name not in ("", ".", "..") and not absolute.is_symlink():
             real = parent.real / absolute.name
-            git = real if (real / ".git").exists() else parent.git
+            git = real if os.path.exists(real / ".git") else parent.git  # a folder it may not search holds none
         else:
             real = absolute.resolve()
             git = git_root(real)
@@ -141,13 +149,35 @@ class Ignored:
         if folder not in self._specs:
             lines: list[str] = []
             for source in (folder / ".gitignore", folder / ".git" / "info" / "exclude"):
-                if source.is_file():
-                    try:
+                try:
+                    if source.is_file():
                         lines += source.read_text(encoding="utf-8").splitlines()
-                    except (OSError, UnicodeDecodeError) as error:
-                        raise UserError(f"{source}: cannot read the ignore rules ({error}); fix or remove the file") from None
-            self._specs[folder] = GitIgnoreSpec.from_lines(lines) if lines else None
+                except (OSError, UnicodeDecodeError) as error:
+                    raise UserError(f"{source}: cannot read the ignore rules ({error}); fix or remove the file") from None
+            self._specs[folder] = _patterns(lines) if lines else None
         return self._specs[folder]
+
+
+def _patterns(lines: Sequence[str]) -> GitIgnoreSpec:
+    """The patterns of ``lines`` that pathspec can read, in order: git skips a line it cannot read (a lone ``!``, a
+    trailing backslash) and reads the rest, where pathspec refuses the whole file. Warnings of Python's ``re`` about
+    a pattern (``[[:alpha:]]`` reads as a nested set) are not the user's to see."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        try:
+            return GitIgnoreSpec.from_lines(lines)
+        except ValueError:  # pathspec's GitIgnorePatternError names one line; keep every other
+            return GitIgnoreSpec.from_lines([line for line in lines if _readable(line)])
+
+
+def _readable(line: str) -> bool:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        try:
+            GitIgnoreSpec.from_lines([line])
+        except ValueError:
+            return False
+    return True
 
 
 def _excluded(excludes: GitIgnoreSpec, path: Path, is_dir: bool, cwd: Path) -> bool:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from mlgitops.inputs.ignored import Ignored
-from tests.support import run_cli
+from tests.support import run_cli, run_in_process
 
 CONFIG_MAP = "apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: {name}, namespace: x}}\ndata: {{a: '1'}}\n"
 BROKEN = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: [broken\n"
@@ -101,3 +101,60 @@ def test_nothing_to_lint_names_what_was_left_out(tmp_path: Path) -> None:
     )
     excluded = run_cli("lint", ".", "--exclude", "build/", cwd=repo)
     assert "left out by .gitignore or --exclude" in excluded.stderr
+
+
+def test_ignore_lines_git_cannot_read_are_skipped_as_git_skips_them(tmp_path: Path) -> None:
+    repo = _repository(
+        tmp_path,
+        {
+            ".gitignore": "!\nb.yaml\na\\\n[[:alpha:]]x.yaml\n",  # a lone '!', a trailing backslash, a POSIX class
+            "a.yaml": CONFIG_MAP.format(name="a"),
+            "b.yaml": BROKEN,
+        },
+    )
+    result = run_cli("lint", ".", "-v", cwd=repo)
+    assert result.exit_code == 0, result.stderr
+    assert _linted(result.stderr).startswith("read 1 file(s), 1 object(s)")
+    assert "Warning" not in result.stderr  # Python's re warns about '[[:': not the user's to read
+
+
+@pytest.mark.parametrize("pattern", ["!", "a\\"])
+def test_an_exclude_git_cannot_read_is_a_one_line_error(tmp_path: Path, pattern: str) -> None:
+    repo = _repository(tmp_path, {"a.yaml": CONFIG_MAP.format(name="a")})
+    result = run_cli("lint", ".", "--exclude", pattern, cwd=repo)
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"error: --exclude {pattern!r} is not a pattern git could read; write a gitignore pattern such as 'charts/' or "
+        "'**/*.tmpl.yaml'\n"
+    )
+
+
+def test_folders_nested_deeper_than_a_walk_goes_are_a_located_error(tmp_path: Path) -> None:
+    repo = _repository(tmp_path, {})
+    relative = "/".join(["d"] * 1000)  # about 2,000 characters: below PATH_MAX (4,096)
+    subprocess.run(["mkdir", "-p", relative], cwd=repo, check=True)  # pathlib's mkdir recurses once per level
+    folder = repo / relative
+    (folder / "cm.yaml").write_text(CONFIG_MAP.format(name="deep"))
+    result = run_cli("lint", ".", cwd=repo)
+    assert result.exit_code == 2
+    assert "error: .: folders nested too deep to walk (hundreds of levels); lint the deepest ones by name" in result.stderr
+    assert "internal error" not in result.stderr
+    assert "Traceback" not in result.stderr
+    named = run_cli("lint", str(folder.parent), cwd=repo)
+    assert named.exit_code == 0, named.stderr
+
+
+def test_ignore_rules_that_cannot_be_read_are_a_one_line_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    repo = _repository(tmp_path, {"a.yaml": CONFIG_MAP.format(name="a")})
+    original = Path.is_file
+
+    def refused(path: Path) -> bool:
+        if path == repo / ".git" / "info" / "exclude":  # in a .git the user may not search (root reads anything)
+            raise PermissionError(13, "Permission denied", str(path))
+        return original(path)
+
+    monkeypatch.setattr(Path, "is_file", refused)
+    result = run_in_process("lint", ".", cwd=repo)
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"error: {repo / '.git' / 'info' / 'exclude'}: cannot read the ignore rules (")
+    assert result.stderr.count("\n") == 1
