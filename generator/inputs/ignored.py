@@ -99,6 +99,8 @@ class Ignored:
         if self.excluded(path, is_dir):
             return True
         absolute = path.absolute()
+        if absolute.name in ("", ".", ".."):  # `lint ..`: the folder it names, not an entry called '..'
+            absolute = Path(os.path.normpath(absolute))
         return self.rules(absolute.parent).git_ignores(absolute.name, is_dir)
 
     def rules(self, folder: Path, gitignore: bool = True) -> FolderRules:
@@ -123,25 +125,28 @@ class Ignored:
         excludes = self._excludes
         resolved = _prefix(real, self._cwd) if excludes is not None else None
         written = _prefix(absolute, self._cwd) if excludes is not None else None
-        gitignores = self._gitignores(absolute, root) if gitignore else ()
+        above = parent if parent is not None and parent.real == real.parent else None
+        gitignores = self._gitignores(real, root, above) if gitignore else ()
         rules = FolderRules(gitignores, excludes, resolved, written, folder, real, git, root, self._cwd)
         self._rules[absolute, gitignore] = rules
         return rules
 
-    def _gitignores(self, absolute: Path, root: Path) -> tuple[tuple[str, GitIgnoreSpec], ...]:
-        if root != absolute and root not in absolute.parents:
+    def _gitignores(self, real: Path, root: Path, parent: FolderRules | None) -> tuple[tuple[str, GitIgnoreSpec], ...]:
+        """The .gitignore specs from ``root`` down to the resolved folder ``real``, each with the path from its folder
+        to ``real``: the folder as it lies in its repository, however it was named (``..``, a link, ``/tmp`` that
+        leads to ``/private/tmp``). ``parent``: the rules of ``real``'s parent folder, when made already."""
+        if root != real and root not in real.parents:
             return ()
-        own = self._spec(absolute)
+        own = self._spec(real)
         here = (("", own),) if own is not None else ()
-        parent = self._rules.get((absolute.parent, True)) if root != absolute else None
-        if parent is not None and parent.root == root:  # a walk goes down: extend the parent's, one segment longer
-            return tuple((prefix + absolute.name + "/", spec) for prefix, spec in parent.gitignores) + here
+        if parent is not None and parent.root == root and root != real:  # a walk goes down: one segment longer
+            return tuple((prefix + real.name + "/", spec) for prefix, spec in parent.gitignores) + here
         found: list[tuple[str, GitIgnoreSpec]] = []
         folder = root
-        for part in absolute.relative_to(root).parts:
+        for part in real.relative_to(root).parts:
             spec = self._spec(folder)
             if spec is not None:
-                found.append((absolute.relative_to(folder).as_posix() + "/", spec))
+                found.append((real.relative_to(folder).as_posix() + "/", spec))
             folder = folder / part
         return (*found, *here)
 

@@ -133,15 +133,18 @@ def test_folders_nested_deeper_than_a_walk_goes_are_a_located_error(tmp_path: Pa
     repo = _repository(tmp_path, {})
     relative = "/".join(["d"] * 1000)  # about 2,000 characters: below PATH_MAX (4,096)
     subprocess.run(["mkdir", "-p", relative], cwd=repo, check=True)  # pathlib's mkdir recurses once per level
-    folder = repo / relative
-    (folder / "cm.yaml").write_text(CONFIG_MAP.format(name="deep"))
-    result = run_cli("lint", ".", cwd=repo)
-    assert result.exit_code == 2
-    assert "error: .: folders nested too deep to walk (hundreds of levels); lint the deepest ones by name" in result.stderr
-    assert "internal error" not in result.stderr
-    assert "Traceback" not in result.stderr
-    named = run_cli("lint", str(folder.parent), cwd=repo)
-    assert named.exit_code == 0, named.stderr
+    try:
+        folder = repo / relative
+        (folder / "cm.yaml").write_text(CONFIG_MAP.format(name="deep"))
+        result = run_cli("lint", ".", cwd=repo)
+        assert result.exit_code == 2
+        assert "error: .: folders nested too deep to walk (hundreds of levels); lint the deepest ones by name" in result.stderr
+        assert "internal error" not in result.stderr
+        assert "Traceback" not in result.stderr
+        named = run_cli("lint", str(folder.parent), cwd=repo)
+        assert named.exit_code == 0, named.stderr
+    finally:  # pytest's clean-up of old temporary folders recurses once per level too
+        subprocess.run(["rm", "-rf", "d"], cwd=repo, check=True)
 
 
 def test_ignore_rules_that_cannot_be_read_are_a_one_line_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -158,3 +161,31 @@ def test_ignore_rules_that_cannot_be_read_are_a_one_line_error(tmp_path: Path, m
     assert result.exit_code == 2
     assert result.stderr.startswith(f"error: {repo / '.git' / 'info' / 'exclude'}: cannot read the ignore rules (")
     assert result.stderr.count("\n") == 1
+
+
+def test_a_repository_is_judged_where_it_lies_however_it_is_named(tmp_path: Path) -> None:
+    """Its .gitignore files apply to a repository named as `..`, through a link to it or from a sibling, each relative to
+    its own folder, as git applies them in the repository itself (macOS's /tmp leads to /private/tmp)."""
+    repo = _repository(
+        tmp_path / "repo",
+        {
+            ".gitignore": "build/\n",
+            "keep.yaml": CONFIG_MAP.format(name="keep"),
+            "build/broken.yaml": BROKEN,
+            "sub/.gitignore": "keep.yaml\n",  # sub's own keep.yaml only, never the root's
+            "sub/keep.yaml": BROKEN,
+            "sub/s.yaml": CONFIG_MAP.format(name="s"),
+        },
+    )
+    (tmp_path / "link").symlink_to(repo)
+    _repository(tmp_path / "sibling", {})
+    runs = [
+        run_cli("lint", "-v", "..", cwd=repo / "sub"),
+        run_cli("lint", "-v", str(tmp_path / "link"), cwd=tmp_path),
+        run_cli("lint", "-v", "../repo", cwd=tmp_path / "sibling"),
+        run_cli("lint", "-v", ".", cwd=tmp_path / "link"),
+        run_cli("lint", "-v", str(repo), cwd=tmp_path),
+    ]
+    for result in runs:
+        assert result.exit_code == 0, result.stderr
+        assert _linted(result.stderr).startswith("read 2 file(s), 2 object(s)"), result.stderr
