@@ -16,6 +16,8 @@ from typing import Any, overload
 
 from mlgitops.kube.accelerators import is_accelerator, is_accelerator_class, taint_key_of
 
+_NONE = Decimal(0)
+
 
 @dataclass(frozen=True)
 class Taint:
@@ -42,6 +44,10 @@ class NodePoolFacts:
     device_classes: tuple[str, ...] = ()
     """DRA DeviceClasses whose devices the pool's nodes offer (counted in ``allocatable`` by class name)."""
     max_nodes: int | None = None
+
+    def on_node(self, resource: str) -> Decimal:
+        """What one node allocates of ``resource`` (0 when it offers none)."""
+        return self.allocatable.get(resource, _NONE)
 
     def gpu_resources(self) -> list[str]:
         """Accelerators a node offers: extended resource names and DRA DeviceClass names."""
@@ -195,7 +201,7 @@ class PoolChoice(Sequence[NodePoolFacts]):
         """The pool whose one node allocates the most of ``resource`` (the first of equals; the choice is not empty)."""
         found = self._largest.get(resource)
         if found is None:
-            found = self._largest[resource] = max(self.pools, key=lambda pool: pool.allocatable.get(resource, _NONE))
+            found = self._largest[resource] = max(self.pools, key=lambda pool: pool.on_node(resource))
         return found
 
     def largest_at_most(self, resource: str) -> NodePoolFacts:
@@ -203,7 +209,7 @@ class PoolChoice(Sequence[NodePoolFacts]):
         found = self._largest_at_most.get(resource)
         if found is None:
             found = self._largest_at_most[resource] = max(
-                self.pools, key=lambda pool: pool.allocatable.get(resource, _NONE) * (pool.max_nodes or 0)
+                self.pools, key=lambda pool: pool.on_node(resource) * (pool.max_nodes or 0)
             )
         return found
 
@@ -216,13 +222,8 @@ class PoolChoice(Sequence[NodePoolFacts]):
         """The pools whose nodes allocate some of ``resource``, in order."""
         found = self._offering.get(resource)
         if found is None:
-            found = self._offering[resource] = PoolChoice(
-                pool for pool in self.pools if pool.allocatable.get(resource, _NONE) > 0
-            )
+            found = self._offering[resource] = PoolChoice(pool for pool in self.pools if pool.on_node(resource) > 0)
         return found
-
-
-_NONE = Decimal(0)
 
 
 class ClusterPools:

@@ -49,10 +49,6 @@ class NodeFit:
     shortfalls: tuple[Shortfall, ...]
 
 
-def _on_node(pool: NodePoolFacts, resource: str) -> Decimal:
-    return pool.allocatable.get(resource, Decimal(0))
-
-
 def node_fit(requests: Requests, pools: Sequence[NodePoolFacts]) -> NodeFit:
     """Whether one node of one of ``pools`` (at least one) can allocate every request at once.
 
@@ -66,11 +62,12 @@ def node_fit(requests: Requests, pools: Sequence[NodePoolFacts]) -> NodeFit:
     shortfalls = []
     for resource, amount in requests.items():
         largest = choice.largest(resource)
-        available = _on_node(largest, resource)
+        available = largest.on_node(resource)
         if amount > available:
             shortfalls.append(Shortfall(resource, amount, largest, available, available))
+
     def holds(pool: NodePoolFacts) -> bool:
-        return all(amount <= _on_node(pool, resource) for resource, amount in requests.items())
+        return all(amount <= pool.on_node(resource) for resource, amount in requests.items())
 
     # A shortfall is a resource no node has enough of: then no node has them all.
     fits = not shortfalls and (any(holds(choice.largest(resource)) for resource in requests) or any(map(holds, choice)))
@@ -90,7 +87,7 @@ def pool_shortfall(needs: Requests, pools: Sequence[NodePoolFacts]) -> Shortfall
         return None
     for resource, need in sorted(needs.items(), key=lambda item: (item[0] in ("cpu", "memory"), item[0])):
         largest = choice.largest_at_most(resource)
-        per_node = _on_node(largest, resource)
+        per_node = largest.on_node(resource)
         capacity = per_node * (largest.max_nodes or 0)
         if need > capacity:
             return Shortfall(resource, need, largest, capacity, per_node)
